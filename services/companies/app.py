@@ -1,0 +1,32 @@
+"""Wiring of the companies service: the only place that assembles it."""
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from services.companies.consumers import TOPIC_HANDLERS
+from services.companies.keys import COMPANIES
+from services.companies.repository import CompanyRepository
+from services.companies.routes import api
+from shared.http.app import create_service_app
+from shared.platform import PLATFORM, consumer_context, outbox_relay_context, platform_context
+from shared.settings import ServiceSettings
+
+SERVICE = "companies"
+
+
+def create_app(settings: ServiceSettings | None = None) -> web.Application:
+    settings = settings or ServiceSettings()
+    app = create_service_app(settings, SERVICE, "JAMP Desk — companies", [api])
+    app.cleanup_ctx.append(platform_context(SERVICE))
+    app.cleanup_ctx.append(repositories)
+    app.cleanup_ctx.append(outbox_relay_context)
+    app.cleanup_ctx.append(consumer_context(TOPIC_HANDLERS))
+    return app
+
+
+async def repositories(app: web.Application) -> AsyncIterator[None]:
+    companies = CompanyRepository(app[PLATFORM].database)
+    await companies.create_indexes()
+    app[COMPANIES] = companies
+    yield

@@ -1,0 +1,131 @@
+"""Use cases of the companies service: plain async functions with keyword dependencies."""
+
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from services.companies.model import (
+    Company,
+    CompanyNotFound,
+    CompanyQuery,
+    RegisterCompany,
+    StaleVersion,
+    UpdateCompany,
+)
+from services.companies.repository import CompanyRepository
+from shared.auth import KeyReplica, Role, issue_key
+from shared.contracts.companies import (
+    CompanyRegistered,
+    CompanySuspended,
+    CompanyUpdated,
+    CompanyVerified,
+)
+from shared.http.pagination import Page, decode_cursor, encode_cursor
+from shared.mongo import new_id
+from shared.platform import Platform, Trace, unit_of_work
+
+STREAM = "companies"
+
+
+async def register_company(
+    command: RegisterCompany,
+    *,
+    platform: Platform,
+    companies: CompanyRepository,
+    keys: KeyReplica,
+    trace: Trace,
+) -> tuple[Company, str]:
+    """Store the company, its own API key and both events in one transaction."""
+    company = Company.register(new_id(), command)
+    key = issue_key(Role.COMPANY, company.company_id, f"company {company.name_en}", keys.pepper)
+    async with unit_of_work(platform, trace) as uow:
+        await companies.add(company, uow.session)
+        await keys.record_issued(key.event, uow.session)
+        await uow.publish(STREAM, company.company_id, CompanyRegistered(company=company.profile()))
+        await uow.publish("identity", key.event.key_id, key.event)
+    return company, key.plaintext
+
+
+async def get_company(
+    company_id: str, *, companies: CompanyRepository, session: AsyncClientSession | None = None
+) -> Company:
+    company = await companies.get(company_id, session)
+    if company is None:
+        raise CompanyNotFound(f"no company {company_id}")
+    return company
+
+
+async def list_companies(query: CompanyQuery, *, companies: CompanyRepository) -> Page[Company]:
+    found = await companies.search(query, after=decode_cursor(query.cursor))
+    items = found[: query.limit]
+    more = len(found) > query.limit
+    return Page(items=items, next_cursor=encode_cursor(items[-1].company_id) if more else None)
+
+
+async def update_company(
+    company_id: str,
+    update: UpdateCompany,
+    expected_version: int | None,
+    *,
+    platform: Platform,
+    companies: CompanyRepository,
+    trace: Trace,
+) -> Company:
+    async with unit_of_work(platform, trace) as uow:
+        current = await get_company(company_id, companies=companies, session=uow.session)
+        current.check_version(expected_version)
+        company, changes = current.updated(update.changes())
+        if not changes:
+            return current  # nothing differs: no write, no event
+        await _save(companies, company, current.version, uow.session)
+        await uow.publish(
+            STREAM,
+            company_id,
+            CompanyUpdated(company_id=company_id, version=company.version, changes=changes),
+        )
+    return company
+
+
+async def verify_company(
+    company_id: str, *, platform: Platform, companies: CompanyRepository, trace: Trace
+) -> Company:
+    async with unit_of_work(platform, trace) as uow:
+        current = await get_company(company_id, companies=companies, session=uow.session)
+        company = current.transitioned("verify")
+        await _save(companies, company, current.version, uow.session)
+        await uow.publish(
+            STREAM,
+            company_id,
+            CompanyVerified(company_id=company_id, version=company.version, by=trace.actor),
+        )
+    return company
+
+
+async def suspend_company(
+    company_id: str,
+    reason: str,
+    *,
+    platform: Platform,
+    companies: CompanyRepository,
+    trace: Trace,
+) -> Company:
+    async with unit_of_work(platform, trace) as uow:
+        current = await get_company(company_id, companies=companies, session=uow.session)
+        company = current.transitioned("suspend")
+        await _save(companies, company, current.version, uow.session)
+        await uow.publish(
+            STREAM,
+            company_id,
+            CompanySuspended(
+                company_id=company_id, version=company.version, by=trace.actor, reason=reason
+            ),
+        )
+    return company
+
+
+async def _save(
+    companies: CompanyRepository, company: Company, read_version: int, session: AsyncClientSession
+) -> None:
+    if not await companies.save(company, read_version, session):
+        raise StaleVersion(
+            "the company changed while this request ran; read it again",
+            current_version=read_version,
+        )

@@ -1,0 +1,303 @@
+"""Companies: requests, the Company aggregate and its rules. Pure: no I/O."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from shared.contracts.companies import (
+    CompanyProfile,
+    CompanySize,
+    CompanyStatus,
+    ContactPerson,
+    ProjectReference,
+)
+from shared.contracts.vocabulary import (
+    COUNTRIES_OF_EXPERIENCE,
+    LANGUAGES,
+    focus_areas,
+    solution_tags,
+)
+from shared.errors import DomainError
+from shared.http.pagination import PageQuery
+
+
+def corporate_number_is_valid(number: str) -> bool:
+    """The National Tax Agency rule: the first of 13 digits checks the other twelve.
+
+    check = 9 - (sum of P_n * Q_n for n = 1..12) mod 9, where P_n is the n-th digit counted
+    from the right of the twelve and Q_n is 1 for odd n, 2 for even n.
+    """
+    if len(number) != 13 or not number.isascii() or not number.isdigit():
+        return False
+    body = number[1:]
+    total = sum(int(digit) * (2 if n % 2 == 0 else 1) for n, digit in enumerate(reversed(body), 1))
+    return int(number[0]) == 9 - total % 9
+
+
+def _member_of(vocabulary: frozenset[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in vocabulary:
+            raise ValueError(f"unknown {what} {value!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _corporate_number(value: str) -> str:
+    if not corporate_number_is_valid(value):
+        raise ValueError("not a valid 13-digit corporate number (check digit mismatch)")
+    return value
+
+
+def _unique(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError("values must be unique")
+    return values
+
+
+FocusArea = Annotated[str, _member_of(focus_areas(), "focus area")]
+SolutionTag = Annotated[str, _member_of(solution_tags(), "solution tag")]
+Country = Annotated[str, _member_of(COUNTRIES_OF_EXPERIENCE, "country (ASEAN member or JP)")]
+Language = Annotated[str, _member_of(LANGUAGES, "language code")]
+CorporateNumber = Annotated[str, AfterValidator(_corporate_number)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+
+
+class ContactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Name
+    email: Email
+    phone: str | None = Field(default=None, max_length=40)
+    title: str | None = Field(default=None, max_length=100)
+
+
+class ReferenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: Name
+    country: Country
+    city: str | None = Field(default=None, max_length=100)
+    year: int | None = Field(default=None, ge=1950, le=2100)
+    client: str | None = Field(default=None, max_length=200)
+    description: str = Field(default="", max_length=2000)
+    tags: Annotated[list[SolutionTag], AfterValidator(_unique)] = []
+
+
+class CompanyFields(BaseModel):
+    """The profile fields a company states about itself."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name_en: Name
+    name_ja: str | None = Field(default=None, max_length=200)
+    size: CompanySize
+    focus_areas: Annotated[list[FocusArea], Field(min_length=1), AfterValidator(_unique)]
+    tags: Annotated[list[SolutionTag], AfterValidator(_unique)] = []
+    countries: Annotated[list[Country], AfterValidator(_unique)] = []
+    languages: Annotated[list[Language], Field(min_length=1), AfterValidator(_unique)]
+    capability_statement: str = Field(min_length=20, max_length=5000)
+    references: list[ReferenceIn] = Field(default=[], max_length=50)
+    contact: ContactIn
+
+
+EXAMPLE_REGISTRATION: dict[str, Any] = {
+    "name_en": "Kaiyo Water Engineering",
+    "name_ja": "海洋水道エンジニアリング株式会社",
+    "corporate_number": "7000012050002",
+    "size": "medium",
+    "focus_areas": ["quality_environment", "safety_security"],
+    "tags": ["water_supply", "flood_control"],
+    "countries": ["VN", "PH", "JP"],
+    "languages": ["en", "ja"],
+    "capability_statement": "Design and operation of water supply networks and flood "
+    "control systems for fast-growing cities.",
+    "references": [
+        {"title": "Non-revenue water reduction", "country": "VN", "city": "Da Nang", "year": 2022}
+    ],
+    "contact": {"name": "Sato Hanako", "email": "sato@example.co.jp"},
+}
+
+
+class RegisterCompany(CompanyFields):
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_REGISTRATION]})
+
+    corporate_number: CorporateNumber | None = Field(
+        default=None, description="13 digits; optional for organisations outside Japan"
+    )
+
+
+class UpdateCompany(BaseModel):
+    """A partial update: only the fields present change."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"tags": ["water_supply", "wastewater"], "version": 1}]},
+    )
+
+    name_en: Name | None = None
+    name_ja: str | None = Field(default=None, max_length=200)
+    size: CompanySize | None = None
+    focus_areas: Annotated[list[FocusArea], Field(min_length=1), AfterValidator(_unique)] | None = (
+        None
+    )
+    tags: Annotated[list[SolutionTag], AfterValidator(_unique)] | None = None
+    countries: Annotated[list[Country], AfterValidator(_unique)] | None = None
+    languages: Annotated[list[Language], Field(min_length=1), AfterValidator(_unique)] | None = None
+    capability_statement: str | None = Field(default=None, min_length=20, max_length=5000)
+    references: list[ReferenceIn] | None = Field(default=None, max_length=50)
+    contact: ContactIn | None = None
+    version: int | None = Field(default=None, description="Alternative to the If-Match header")
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, exclude={"version"}, mode="json")
+
+
+class CompanyNotFound(DomainError):
+    pass
+
+
+class StaleVersion(DomainError):
+    pass
+
+
+class IllegalTransition(DomainError):
+    pass
+
+
+class CorporateNumberTaken(DomainError):
+    pass
+
+
+Action = Literal["verify", "suspend"]
+# Lifecycle: registered → verified → suspended, and a suspended company can be reinstated.
+TRANSITIONS: dict[Action, dict[CompanyStatus, CompanyStatus]] = {
+    "verify": {"registered": "verified", "suspended": "verified"},
+    "suspend": {"registered": "suspended", "verified": "suspended"},
+}
+
+
+class Company(BaseModel):
+    """The aggregate. Every change returns a new Company with the version bumped."""
+
+    model_config = ConfigDict(frozen=True)
+
+    company_id: str
+    corporate_number: str | None
+    name_en: str
+    name_ja: str | None
+    size: CompanySize
+    focus_areas: list[str]
+    tags: list[str]
+    countries: list[str]
+    languages: list[str]
+    capability_statement: str
+    references: list[ProjectReference]
+    contact: ContactPerson
+    status: CompanyStatus
+    version: int
+    registered_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def register(cls, company_id: str, command: RegisterCompany) -> "Company":
+        now = datetime.now(UTC)
+        return cls.model_validate(
+            {
+                **command.model_dump(mode="json"),
+                "company_id": company_id,
+                "status": "registered",
+                "version": 1,
+                "registered_at": now,
+                "updated_at": now,
+            }
+        )
+
+    def check_version(self, expected: int | None) -> None:
+        """None means the caller sent ``If-Match: *``: any version will do."""
+        if expected is not None and expected != self.version:
+            raise StaleVersion(
+                f"the company is at version {self.version}, not {expected}",
+                current_version=self.version,
+            )
+
+    def updated(self, changes: dict[str, Any]) -> tuple["Company", dict[str, Any]]:
+        """The company with the changes applied, and the changes that really differ."""
+        current = self.model_dump(mode="json")
+        effective = {name: value for name, value in changes.items() if current[name] != value}
+        return self._next(effective), effective
+
+    def transitioned(self, action: Action) -> "Company":
+        target = TRANSITIONS[action].get(self.status)
+        if target is None:
+            raise IllegalTransition(
+                f"cannot {action} a company that is {self.status}", current_status=self.status
+            )
+        return self._next({"status": target})
+
+    def profile(self) -> CompanyProfile:
+        return CompanyProfile.model_validate(self.model_dump())
+
+    def _next(self, changes: dict[str, Any]) -> "Company":
+        if not changes:
+            return self
+        data = {**self.model_dump(mode="json"), **changes}
+        data.update(version=self.version + 1, updated_at=datetime.now(UTC))
+        return Company.model_validate(data)
+
+
+class CompanyView(BaseModel):
+    """A company as a reader sees it; ``contact`` only for the company itself and staff."""
+
+    company_id: str
+    corporate_number: str | None
+    name_en: str
+    name_ja: str | None
+    size: CompanySize
+    focus_areas: list[str]
+    tags: list[str]
+    countries: list[str]
+    languages: list[str]
+    capability_statement: str
+    references: list[ProjectReference]
+    status: CompanyStatus
+    version: int
+    registered_at: datetime
+    updated_at: datetime
+    contact: ContactPerson | None = Field(
+        description="Only for the company itself, operators and admins; null for others"
+    )
+
+    @classmethod
+    def of(cls, company: Company, with_contact: bool) -> "CompanyView":
+        return cls.model_validate(
+            {**company.model_dump(), "contact": company.contact if with_contact else None}
+        )
+
+
+class CompanyPage(BaseModel):
+    items: list[CompanyView]
+    next_cursor: str | None
+
+
+class Registration(BaseModel):
+    company: CompanyView
+    api_key: str = Field(description="The company's own API key, shown only this once")
+
+
+class SuspendCompany(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "Registration under review"}]}
+    )
+
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class CompanyQuery(PageQuery):
+    focus_area: FocusArea | None = None
+    tag: list[SolutionTag] = Field(default=[], description="Repeatable; all must match")
+    country: Country | None = None
+    status: CompanyStatus | None = None
+    q: str | None = Field(default=None, max_length=200, description="Words in names or statement")

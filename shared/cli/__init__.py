@@ -1,0 +1,112 @@
+"""The ``jamp`` command: run the desk, manage API keys, replay outboxes."""
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shared.cli import dev, keys
+from shared.cli.outbox import replay
+from shared.settings import ServiceSettings
+
+app = typer.Typer(help="JAMP Desk", no_args_is_help=True, add_completion=False)
+keys_app = typer.Typer(help="API keys: create, list, revoke", no_args_is_help=True)
+outbox_app = typer.Typer(help="Transactional outboxes", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(outbox_app, name="outbox")
+console = Console(highlight=False)
+
+
+def _settings() -> ServiceSettings:
+    """Environment first; then the file ``jamp dev`` writes for the desk it runs."""
+    env_file = Path(dev.DEV_ENV_FILE)
+    return ServiceSettings(_env_file=env_file if env_file.exists() else None)
+
+
+@app.command("dev")
+def run_dev(
+    state_dir: Annotated[Path, typer.Option(help="Data and logs; survives restarts")] = Path(
+        ".jamp/dev"
+    ),
+    mongo_port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
+    kafka_port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
+    base_port: Annotated[int, typer.Option(help="Service n listens on base+n; 0: free")] = 8100,
+) -> None:
+    """Start SecantusDB, Tansu and every service; Ctrl-C stops them in order."""
+    options = dev.DevOptions(state_dir, mongo_port, kafka_port, base_port)
+    raise typer.Exit(asyncio.run(dev.run_dev(options)))
+
+
+@keys_app.command("create")
+def create_key(
+    grant: Annotated[str, typer.Argument(help="admin, operator, desk:VN, city:<id>, company:<id>")],
+    label: Annotated[str, typer.Option(help="Who holds it")] = "",
+) -> None:
+    """Issue a key. It is printed once and stored only as a hash."""
+    try:
+        issued, published = asyncio.run(keys.create_key(_settings(), grant, label or grant))
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="GRANT") from None
+    console.print(f"key id  {issued.event.key_id}")
+    console.print(f"api key {issued.plaintext}")
+    console.print("[dim]shown once; services accept it as soon as they read the identity stream[/]")
+    _report(published)
+
+
+@keys_app.command("list")
+def list_keys(
+    service: Annotated[str, typer.Option(help="Whose replica to read")] = "companies",
+) -> None:
+    """Every key (never the key itself), as a service knows it."""
+    table = Table("key id", "role", "scope", "label", "issued", "revoked")
+    for record in asyncio.run(keys.list_keys(_settings(), service)):
+        table.add_row(
+            record["_id"],
+            record.get("role", "?"),
+            record.get("scope") or "",
+            record.get("label", ""),
+            _when(record.get("issued_at")),
+            _when(record.get("revoked_at")),
+        )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def revoke_key(
+    key_id: str, reason: Annotated[str, typer.Option(help="Why")] = "revoked by operator"
+) -> None:
+    """Revoke a key everywhere."""
+    _report(asyncio.run(keys.revoke_key(_settings(), key_id, reason)))
+    console.print(f"revoked {key_id}")
+
+
+@outbox_app.command("replay")
+def replay_outbox(
+    since: Annotated[datetime, typer.Option(help="ISO time, e.g. 2026-11-23T09:00:00+00:00")],
+    until: Annotated[datetime | None, typer.Option(help="Exclusive end")] = None,
+    owner: Annotated[list[str] | None, typer.Option(help="Only these outboxes")] = None,
+) -> None:
+    """Mark retained events pending again: the relays re-publish them in order."""
+    counts = asyncio.run(replay(_settings(), since, until, owner or dev.OUTBOX_OWNERS))
+    for name, count in counts.items():
+        console.print(f"{name}: {count} events marked for re-publication")
+
+
+def _report(published: keys.Published) -> None:
+    if published.pending:
+        console.print(
+            f"[yellow]{published.pending} ledger events wait for Kafka; "
+            "the next `jamp keys` command publishes them[/]"
+        )
+
+
+def _when(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value else ""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,133 @@
+"""``jamp dev``: the whole desk on one machine, on the embedded servers."""
+
+import asyncio
+import signal
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+from rich.console import Console
+
+from shared.embedded import EmbeddedStack, ManagedProcess, StackError, free_port
+from shared.kafka import ensure_topics
+from shared.mongo import create_client
+from shared.outbox import replay_since
+from shared.settings import ServiceSettings
+from shared.topics import Topics
+
+console = Console(highlight=False)
+# Every service of the desk; in dev the n-th listens on base port + n.
+SERVICES = ["companies"]
+# Databases that hold an outbox: every service's and the key ledger's.
+OUTBOX_OWNERS = [*SERVICES, "identity"]
+DEV_ENV_FILE = ".jamp/dev.env"
+
+
+@dataclass(frozen=True)
+class DevOptions:
+    state_dir: Path
+    mongo_port: int
+    kafka_port: int
+    base_port: int
+
+
+async def run_dev(options: DevOptions) -> int:
+    stack = EmbeddedStack(options.state_dir, options.mongo_port, options.kafka_port)
+    services: list[ManagedProcess] = []
+    stop = _stop_event()
+    try:
+        await stack.start()
+        console.print(f"mongodb {stack.mongodb_uri}")
+        console.print(f"kafka {stack.kafka_bootstrap}")
+        settings = ServiceSettings(
+            mongodb_uri=stack.mongodb_uri, kafka_bootstrap_servers=stack.kafka_bootstrap
+        )
+        _write_env_file(settings)
+        await ensure_topics(stack.kafka_bootstrap, Topics(settings.topic_prefix).all())
+        replayed = await replay_retained_events(settings)
+        if replayed:
+            console.print(f"[dim]replaying {replayed} retained events into the fresh broker[/]")
+        for offset, name in enumerate(SERVICES, start=1):
+            port = options.base_port + offset if options.base_port else free_port()
+            services.append(await _start_service(name, options, stack, port))
+        console.print("[dim]Ctrl-C stops everything[/]")
+        await stop.wait()
+        return 0
+    except StackError as error:
+        console.print(f"[red]{error}[/]")
+        return 1
+    finally:
+        for process in reversed(services):
+            await process.stop()
+        await stack.stop()
+        console.print("[dim]stopped[/]")
+
+
+async def replay_retained_events(settings: ServiceSettings) -> int:
+    """The embedded broker starts empty every time: re-publish what the outboxes retain."""
+    client = create_client(settings.mongodb_uri)
+    try:
+        total = 0
+        for owner in OUTBOX_OWNERS:
+            outbox = client[settings.database_name(owner)]["outbox"]
+            total += await replay_since(outbox, datetime.min.replace(tzinfo=UTC))
+        return total
+    finally:
+        await client.close()
+
+
+async def _start_service(
+    name: str, options: DevOptions, stack: EmbeddedStack, port: int
+) -> ManagedProcess:
+    process = ManagedProcess(
+        name,
+        [sys.executable, "-m", f"services.{name}"],
+        options.state_dir / "logs" / f"{name}.log",
+        env={
+            "JAMP_MONGODB_URI": stack.mongodb_uri,
+            "JAMP_KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
+            "JAMP_HTTP_PORT": str(port),
+        },
+    )
+    await process.start()
+    url = f"http://127.0.0.1:{port}"
+    await _wait_healthy(process, url)
+    console.print(f"{name} {url}")
+    return process
+
+
+async def _wait_healthy(process: ManagedProcess, url: str, timeout: float = 30.0) -> None:
+    async with aiohttp.ClientSession() as session:
+        try:
+            async with asyncio.timeout(timeout):
+                while process.running:
+                    try:
+                        async with session.get(f"{url}/healthz") as response:
+                            if response.status == 200:
+                                return
+                    except aiohttp.ClientError:
+                        pass
+                    await asyncio.sleep(0.2)
+        except TimeoutError:
+            pass
+    raise StackError(f"{process.name} did not start; see {process.log_path}")
+
+
+def _stop_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+def _write_env_file(settings: ServiceSettings) -> None:
+    """So that ``jamp keys …`` in another terminal finds the running desk."""
+    path = Path(DEV_ENV_FILE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"JAMP_MONGODB_URI={settings.mongodb_uri}\n"
+        f"JAMP_KAFKA_BOOTSTRAP_SERVERS={settings.kafka_bootstrap_servers}\n"
+    )

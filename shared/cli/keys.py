@@ -1,0 +1,94 @@
+"""``jamp keys``: the key ledger (database ``<prefix>identity``) and its outbox.
+
+Keys the CLI issues or revokes are written to the ledger with their event in one
+transaction, then published on the identity stream, from which every service keeps its
+replica. Company keys are issued by the companies service the same way.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+from shared.auth import IssuedKey, KeyReplica, issue_key, parse_grant
+from shared.contracts.identity import ApiKeyRevoked
+from shared.kafka import create_producer
+from shared.mongo import Document, create_client
+from shared.outbox import Lease, Outbox, create_outbox_indexes
+from shared.platform import Platform, Trace, unit_of_work
+from shared.relay import OutboxRelay
+from shared.settings import ServiceSettings
+from shared.topics import Topics
+
+LEDGER = "identity"
+
+
+@dataclass(frozen=True)
+class Published:
+    pending: int
+    """Ledger events not yet on Kafka (the broker was unreachable)."""
+
+
+def _platform(settings: ServiceSettings) -> Platform:
+    mongo = create_client(settings.mongodb_uri)
+    database = mongo[settings.database_name(LEDGER)]
+    return Platform(LEDGER, settings, mongo, database, Outbox(database["outbox"]),
+                    Topics(settings.topic_prefix))  # fmt: skip
+
+
+async def create_key(
+    settings: ServiceSettings, grant: str, label: str
+) -> tuple[IssuedKey, Published]:
+    role, scope = parse_grant(grant)
+    platform = _platform(settings)
+    try:
+        await create_outbox_indexes(platform.outbox.collection)
+        key = issue_key(role, scope, label, settings.key_pepper.get_secret_value())
+        ledger = KeyReplica(platform.database["api_keys"], settings.key_pepper.get_secret_value())
+        async with unit_of_work(platform, Trace(None, None, "cli")) as uow:
+            await ledger.record_issued(key.event, uow.session)
+            await uow.publish(LEDGER, key.event.key_id, key.event)
+        return key, await _publish(platform)
+    finally:
+        await platform.mongo.close()
+
+
+async def revoke_key(settings: ServiceSettings, key_id: str, reason: str) -> Published:
+    platform = _platform(settings)
+    try:
+        event = ApiKeyRevoked(key_id=key_id, revoked_at=datetime.now(UTC), reason=reason)
+        ledger = KeyReplica(platform.database["api_keys"], settings.key_pepper.get_secret_value())
+        async with unit_of_work(platform, Trace(None, None, "cli")) as uow:
+            await ledger.record_revoked(event, uow.session)
+            await uow.publish(LEDGER, key_id, event)
+        return await _publish(platform)
+    finally:
+        await platform.mongo.close()
+
+
+async def list_keys(settings: ServiceSettings, service: str) -> list[Document]:
+    """Every key, as the named service's replica knows it."""
+    mongo = create_client(settings.mongodb_uri)
+    try:
+        replica = KeyReplica(mongo[settings.database_name(service)]["api_keys"], "")
+        return await replica.list()
+    finally:
+        await mongo.close()
+
+
+async def _publish(platform: Platform) -> Published:
+    """Relay the ledger's pending events now; what Kafka refuses stays pending for next time."""
+    relay = OutboxRelay(
+        platform.outbox,
+        partial(create_producer, platform.settings, "jamp-cli"),
+        Lease(platform.database["leases"], "outbox-relay", ttl=timedelta(seconds=30)),
+        poll_seconds=platform.settings.outbox_poll_seconds,
+        retention=timedelta(hours=platform.settings.outbox_retention_hours),
+    )
+    try:
+        if await relay.lease.acquire():
+            while await relay.publish_pending():
+                pass
+        pending = await platform.outbox.collection.count_documents({"sent_at": None})
+        return Published(pending=pending)
+    finally:
+        await relay.close()

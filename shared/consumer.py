@@ -1,0 +1,196 @@
+"""The consumer runner: at-least-once delivery made effectively-once by idempotent handlers.
+
+Per record: the handler's writes and a processed-event marker (unique ``_id`` = event id)
+commit in one MongoDB transaction, so a redelivered event changes nothing. Offsets are
+committed only after that. Transient failures are retried with backoff; an event that can
+never be handled goes to ``<topic>.dlq`` with the error and its original headers, and the
+partition keeps flowing.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from aiohttp import web
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
+from pydantic import ValidationError
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from shared.contracts import EventPayload
+from shared.dead_letters import DeadLetterPublisher
+from shared.envelope import Envelope, UnknownEventType
+from shared.logs import bound_context, get_logger
+from shared.mongo import Document, MongoClient, is_transient, transaction
+from shared.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+
+class PoisonEvent(Exception):
+    """Raised by a handler for an event that no retry will ever make acceptable."""
+
+
+class _AlreadyProcessed(Exception):
+    """The processed-event marker exists: this delivery is a redelivery."""
+
+
+@dataclass(frozen=True)
+class ConsumedEvent:
+    envelope: Envelope
+    payload: EventPayload
+    session: AsyncClientSession
+    """The transaction every write of the handler must join."""
+
+
+EventHandler = Callable[[ConsumedEvent, web.Application], Awaitable[None]]
+"""A consumer entrypoint: the event, and the app whose resources it may use."""
+HandlerTable = Mapping[type[EventPayload], EventHandler]
+
+
+@dataclass
+class RetryPolicy:
+    base_seconds: float
+    max_seconds: float
+    max_attempts: int
+    """For unexpected errors; transient ones (lost connections) retry until shutdown."""
+
+    def delay(self, attempt: int) -> float:
+        return min(self.max_seconds, self.base_seconds * 2.0 ** (attempt - 1))
+
+
+@dataclass
+class ConsumerRunner:
+    group_id: str
+    topics: list[str]
+    handlers: HandlerTable
+    mongo: MongoClient
+    processed: AsyncCollection[Document]
+    dead_letters: DeadLetterPublisher
+    settings: ServiceSettings
+    retry: RetryPolicy
+    app: web.Application
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    _by_type: dict[str, EventHandler] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._by_type = {model.event_type: handler for model, handler in self.handlers.items()}
+
+    def stop(self) -> None:
+        """Stop taking new records; the batch in hand is finished and committed."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        consumer = await self._start_consumer()
+        if consumer is None:
+            return
+        try:
+            while not self._stopping.is_set():
+                batches = await consumer.getmany(timeout_ms=200, max_records=200)
+                for partition, records in batches.items():
+                    await self._process_partition(consumer, partition, records)
+        finally:
+            await consumer.stop()
+            await self.dead_letters.close()
+
+    async def _start_consumer(self) -> AIOKafkaConsumer | None:
+        attempt = 0
+        while not self._stopping.is_set():
+            consumer = AIOKafkaConsumer(
+                *self.topics,
+                bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                group_id=self.group_id,
+                client_id=self.group_id,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+            )
+            try:
+                await consumer.start()
+                return consumer
+            except Exception as error:
+                attempt += 1
+                await consumer.stop()
+                log.warning("consumer.kafka_unavailable", group=self.group_id, error=repr(error))
+                await self._sleep(self.retry.delay(attempt))
+        return None
+
+    async def _process_partition(
+        self, consumer: AIOKafkaConsumer, partition: TopicPartition, records: list[ConsumerRecord]
+    ) -> None:
+        next_offset = None
+        for record in records:
+            if not await self._process(record):
+                break  # shutting down mid-retry: leave the rest for the next owner
+            next_offset = record.offset + 1
+        if next_offset is None:
+            return
+        try:
+            await consumer.commit({partition: next_offset})
+        except (CommitFailedError, IllegalStateError) as error:
+            # The partition moved to another member mid-batch; it will see these records
+            # again and the processed-event markers make that harmless.
+            log.warning("consumer.commit_failed", partition=str(partition), error=repr(error))
+
+    async def _process(self, record: ConsumerRecord) -> bool:
+        """Handle or dead-letter one record; False only when shutdown interrupted it."""
+        try:
+            envelope = Envelope.from_bytes(record.value)
+        except (ValueError, ValidationError) as error:
+            await self.dead_letters.publish(record, self.group_id, error)
+            return True
+        context = {
+            "event_id": envelope.id,
+            "event_type": envelope.type,
+            "correlation_id": envelope.correlationid,
+            "topic": record.topic,
+        }
+        with bound_context(**context):
+            return await self._handle_with_retries(record, envelope)
+
+    async def _handle_with_retries(self, record: ConsumerRecord, envelope: Envelope) -> bool:
+        handler = self._by_type.get(envelope.type)
+        if handler is None:
+            return True  # a type this service does not care about (or a newer one)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self._handle_once(handler, envelope)
+                return True
+            except _AlreadyProcessed:
+                log.info("consumer.redelivery_skipped")
+                return True
+            except (PoisonEvent, UnknownEventType, ValidationError) as error:
+                await self.dead_letters.publish(record, self.group_id, error)
+                return True
+            except Exception as error:
+                transient = is_transient(error)
+                if not transient and attempt >= self.retry.max_attempts:
+                    await self.dead_letters.publish(record, self.group_id, error)
+                    return True
+                log.warning("consumer.retrying", attempt=attempt, error=repr(error))
+                if self._stopping.is_set():
+                    return False
+                await self._sleep(self.retry.delay(attempt))
+
+    async def _handle_once(self, handler: EventHandler, envelope: Envelope) -> None:
+        payload = envelope.payload()
+        async with transaction(self.mongo) as session:
+            try:
+                await self.processed.insert_one(
+                    {"_id": envelope.id, "type": envelope.type, "at": datetime.now(UTC)},
+                    session=session,
+                )
+            except DuplicateKeyError as duplicate:
+                raise _AlreadyProcessed from duplicate
+            await handler(ConsumedEvent(envelope, payload, session), self.app)
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            async with asyncio.timeout(seconds):
+                await self._stopping.wait()
+        except TimeoutError:
+            pass

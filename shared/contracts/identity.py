@@ -1,0 +1,23 @@
+"""API-key lifecycle events on ``jamp.identity.v1``: every service keeps its own replica."""
+
+from datetime import datetime
+
+from shared.contracts.base import EventPayload, published_as
+
+
+@published_as("jamp.apikey.issued.v1")
+class ApiKeyIssued(EventPayload):
+    key_id: str
+    key_hash: str
+    """HMAC-SHA256 of the key with the server-side pepper; the key itself is never stored."""
+    role: str
+    scope: str | None
+    label: str
+    issued_at: datetime
+
+
+@published_as("jamp.apikey.revoked.v1")
+class ApiKeyRevoked(EventPayload):
+    key_id: str
+    revoked_at: datetime
+    reason: str

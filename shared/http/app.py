@@ -1,0 +1,55 @@
+"""The one HTTP app factory every service uses."""
+
+from importlib.metadata import version
+
+from aiohttp import web
+
+from shared.http.appkeys import METRICS, RATE_LIMITER, READINESS_CHECKS, SERVICE_NAME, SETTINGS
+from shared.http.endpoints import ApiRoutes
+from shared.http.health import healthz, run_checks
+from shared.http.metrics import HttpMetrics
+from shared.http.middleware import problem_details, request_context
+from shared.http.openapi import build_openapi, docs_page
+from shared.http.ratelimit import RateLimiter
+from shared.settings import ServiceSettings
+
+
+def create_service_app(
+    settings: ServiceSettings, service: str, title: str, routes: list[ApiRoutes]
+) -> web.Application:
+    """JSON API with problem+json errors, request ids, body limit, health, metrics and docs."""
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[request_context, problem_details],
+    )
+    app[SETTINGS] = settings
+    app[SERVICE_NAME] = service
+    app[METRICS] = HttpMetrics()
+    app[READINESS_CHECKS] = []
+    app[RATE_LIMITER] = RateLimiter(settings.public_rate_per_minute, settings.public_rate_burst)
+    for group in routes:
+        group.install(app)
+    spec = build_openapi(
+        title, version("jamp-desk"), [endpoint for group in routes for endpoint in group.endpoints]
+    )
+    page = docs_page("/openapi.json")
+
+    async def openapi(request: web.Request) -> web.Response:
+        return web.json_response(spec)
+
+    async def docs(request: web.Request) -> web.Response:
+        return web.Response(text=page, content_type="text/html")
+
+    async def readyz(request: web.Request) -> web.Response:
+        status, report = await run_checks(request.app[READINESS_CHECKS])
+        return web.json_response(report, status=status)
+
+    async def metrics(request: web.Request) -> web.Response:
+        return request.app[METRICS].render()
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/openapi.json", openapi)
+    app.router.add_get("/docs", docs)
+    return app

@@ -1,0 +1,21 @@
+"""Typed application and request keys of the shared HTTP layer."""
+
+from aiohttp import web
+
+from shared.auth import KeyReplica, Principal
+from shared.http.health import ReadinessCheck
+from shared.http.metrics import HttpMetrics
+from shared.http.ratelimit import RateLimiter
+from shared.settings import ServiceSettings
+
+SETTINGS = web.AppKey("settings", ServiceSettings)
+SERVICE_NAME = web.AppKey("service_name", str)
+KEYS = web.AppKey("key_replica", KeyReplica)
+METRICS = web.AppKey("http_metrics", HttpMetrics)
+READINESS_CHECKS = web.AppKey("readiness_checks", list[ReadinessCheck])
+RATE_LIMITER = web.AppKey("public_rate_limiter", RateLimiter)
+
+PRINCIPAL = web.RequestKey("principal", Principal)
+REQUEST_ID = web.RequestKey("request_id", str)
+CORRELATION_ID = web.RequestKey("correlation_id", str)
+TRACEPARENT = web.RequestKey("traceparent", str)

@@ -1,0 +1,212 @@
+"""A small route registry: each endpoint declares its models and roles once, and that one
+declaration drives request parsing, authorization, the response and the OpenAPI document."""
+
+import re
+import types
+import typing
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from shared.auth import Access, Principal
+from shared.errors import DomainError
+from shared.http.appkeys import CORRELATION_ID, KEYS, PRINCIPAL, RATE_LIMITER, TRACEPARENT
+from shared.http.problems import (
+    BadRequest,
+    Forbidden,
+    InvalidInput,
+    Problem,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+from shared.platform import Trace
+
+View = Callable[..., Awaitable[Any]]
+M = typing.TypeVar("M", bound=BaseModel)
+_PATH_PARAM = re.compile(r"{(\w+)}")
+
+
+@dataclass
+class Reply:
+    """A view's answer when it needs a status or headers other than the endpoint's defaults."""
+
+    body: BaseModel | None
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    view: View
+    summary: str
+    access: Access
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    problems: tuple[int, ...] = ()
+    """Problem statuses this endpoint can answer besides the ones every endpoint has."""
+    rate_limited: bool = False
+    """Open to the public: a token bucket per client address guards it (429)."""
+
+    @property
+    def path_params(self) -> list[str]:
+        return _PATH_PARAM.findall(self.path)
+
+
+ErrorMap = Mapping[type[DomainError], type[Problem]]
+
+
+class ApiRoutes:
+    """A service's endpoints, and the one place its domain errors map to problems."""
+
+    def __init__(self, tag: str, errors: ErrorMap | None = None) -> None:
+        self.tag = tag
+        self.errors = dict(errors or {})
+        self.endpoints: list[Endpoint] = []
+
+    def route(self, method: str, path: str, **spec: Any) -> Callable[[View], View]:
+        def register(view: View) -> View:
+            self.endpoints.append(Endpoint(method=method, path=path, view=view, **spec))
+            return view
+
+        return register
+
+    def get(self, path: str, **spec: Any) -> Callable[[View], View]:
+        return self.route("GET", path, **spec)
+
+    def post(self, path: str, **spec: Any) -> Callable[[View], View]:
+        return self.route("POST", path, **spec)
+
+    def patch(self, path: str, **spec: Any) -> Callable[[View], View]:
+        return self.route("PATCH", path, **spec)
+
+    def install(self, app: web.Application) -> None:
+        for endpoint in self.endpoints:
+            app.router.add_route(endpoint.method, endpoint.path, self._adapt(endpoint))
+
+    def _adapt(self, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            if endpoint.rate_limited:
+                request.app[RATE_LIMITER].check(request)
+            await _authorize(request, endpoint.access)
+            arguments: dict[str, Any] = {}
+            if endpoint.query is not None:
+                arguments["query"] = parse_query(request, endpoint.query)
+            if endpoint.body is not None:
+                arguments["body"] = await parse_body(request, endpoint.body)
+            try:
+                result = await endpoint.view(request, **arguments)
+            except DomainError as error:
+                raise self._problem(error) from error
+            reply = result if isinstance(result, Reply) else Reply(result)
+            return json_response(reply.body, reply.status or endpoint.status, reply.headers)
+
+        return handle
+
+    def _problem(self, error: DomainError) -> Problem:
+        for kind in type(error).__mro__:
+            problem = self.errors.get(kind)
+            if problem is not None:
+                return problem(error.detail, **error.context)
+        raise error  # an unmapped domain error is a bug: a 500, logged
+
+
+async def _authorize(request: web.Request, access: Access) -> None:
+    if access.public:
+        return
+    principal = await _authenticate(request)
+    if principal.role not in access.roles:
+        raise Forbidden(f"the {principal.role} role may not call this endpoint")
+    if access.owner is not None:
+        role, param = access.owner
+        if principal.role is role and principal.scope != request.match_info[param]:
+            raise Forbidden(f"a {role} key acts only for its own {param}")
+    request[PRINCIPAL] = principal
+
+
+async def _authenticate(request: web.Request) -> Principal:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    plaintext = token.strip() if scheme.lower() == "bearer" else request.headers.get("X-API-Key")
+    if not plaintext:
+        raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
+    principal = await request.app[KEYS].authenticate(plaintext)
+    if principal is None:
+        raise Unauthorized("the API key is unknown or revoked")
+    return principal
+
+
+def principal_of(request: web.Request) -> Principal:
+    """The authenticated caller (endpoints that are not public always have one)."""
+    return request[PRINCIPAL]
+
+
+def trace_of(request: web.Request) -> Trace:
+    """The request's correlation, trace context and caller, for the events it causes."""
+    principal = request.get(PRINCIPAL)
+    return Trace(
+        correlation_id=request[CORRELATION_ID],
+        traceparent=request[TRACEPARENT],
+        actor=principal.name if principal is not None else "anonymous",
+    )
+
+
+def parse_query(request: web.Request, model: type[M]) -> M:
+    """Validate the query string; list-typed fields take repeated parameters (?tag=a&tag=b)."""
+    raw: dict[str, Any] = {}
+    for name in request.query:
+        values = request.query.getall(name)
+        raw[name] = values if _is_list_field(model, name) else values[-1]
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        raise InvalidInput.from_validation(error, "query") from None
+
+
+async def parse_body(request: web.Request, model: type[M]) -> M:
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType(
+            f"send the body as application/json, not {request.content_type!r}"
+        )
+    raw = await request.read()  # over client_max_size: 413, rendered by the middleware
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise BadRequest(f"the body is not valid JSON: {error}") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise InvalidInput.from_validation(error, "body") from None
+
+
+def _is_list_field(model: type[BaseModel], name: str) -> bool:
+    info = model.model_fields.get(name)
+    if info is None:
+        return False
+    annotation = info.annotation
+    candidates = typing.get_args(annotation) if _is_union(annotation) else (annotation,)
+    return any(typing.get_origin(candidate) in (list, set, frozenset) for candidate in candidates)
+
+
+def _is_union(annotation: Any) -> bool:
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType)
+
+
+def json_response(
+    body: BaseModel | None, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    if body is None:
+        return web.Response(status=status, headers=headers)
+    return web.Response(
+        status=status,
+        body=body.model_dump_json(),
+        content_type="application/json",
+        headers=headers,
+    )

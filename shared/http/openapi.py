@@ -1,0 +1,135 @@
+"""OpenAPI 3.1, generated from the same pydantic models and declarations the views use."""
+
+from typing import Any
+
+from offapi import OpenAPITemplate
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from shared.http.endpoints import Endpoint
+
+REF = "#/components/schemas/{model}"
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+_REASONS = {
+    400: "Malformed request",
+    401: "Missing or invalid API key",
+    403: "Role or scope does not allow this",
+    404: "Not found",
+    409: "Conflict with the current state",
+    413: "Body too large",
+    415: "Body is not JSON",
+    422: "Invalid input; `errors` names each field",
+    428: "If-Match required",
+    429: "Rate limited",
+}
+
+
+def build_openapi(title: str, version: str, endpoints: list[Endpoint]) -> dict[str, Any]:
+    schemas = _component_schemas(endpoints)
+    paths: dict[str, dict[str, Any]] = {}
+    for endpoint in endpoints:
+        paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = _operation(endpoint, schemas)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": {**schemas["defs"], "Problem": PROBLEM_SCHEMA},
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def docs_page(spec_url: str) -> str:
+    """Swagger UI 5 with its scripts inlined: the page works with no network."""
+    page: str = OpenAPITemplate.SWAGGER.value.format(spec_url=spec_url)
+    return page
+
+
+def _component_schemas(endpoints: list[Endpoint]) -> dict[str, Any]:
+    wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = []
+    for endpoint in endpoints:
+        if endpoint.body is not None:
+            wanted.append((endpoint.body, "validation"))
+        if endpoint.response is not None:
+            wanted.append((endpoint.response, "serialization"))
+        if endpoint.query is not None:
+            wanted.append((endpoint.query, "validation"))
+    refs, defs = models_json_schema(list(dict.fromkeys(wanted)), ref_template=REF)
+    return {"refs": refs, "defs": defs.get("$defs", {})}
+
+
+def _operation(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": endpoint.summary,
+        "description": endpoint.access.describe(),
+        "operationId": endpoint.view.__name__,
+        "x-roles": sorted(endpoint.access.roles),
+        "parameters": _parameters(endpoint, schemas),
+        "responses": _responses(endpoint, schemas),
+        "security": [] if endpoint.access.public else [{"apiKey": []}],
+    }
+    if endpoint.body is not None:
+        body_schema = schemas["refs"][(endpoint.body, "validation")]
+        content: dict[str, Any] = {"schema": body_schema}
+        examples = endpoint.body.model_json_schema().get("examples")
+        if examples:
+            content["example"] = examples[0]
+        operation["requestBody"] = {"required": True, "content": {"application/json": content}}
+    return operation
+
+
+def _parameters(endpoint: Endpoint, schemas: dict[str, Any]) -> list[dict[str, Any]]:
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in endpoint.path_params
+    ]
+    if endpoint.query is not None:
+        query_schema = schemas["defs"][endpoint.query.__name__]
+        required = set(query_schema.get("required", []))
+        for name, schema in query_schema["properties"].items():
+            parameters.append(
+                {"name": name, "in": "query", "required": name in required, "schema": schema}
+            )
+    return parameters
+
+
+def _responses(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
+    success: dict[str, Any] = {"description": "Success"}
+    if endpoint.response is not None:
+        schema = schemas["refs"][(endpoint.response, "serialization")]
+        success["content"] = {"application/json": {"schema": schema}}
+    responses: dict[str, Any] = {str(endpoint.status): success}
+    statuses = set(endpoint.problems)
+    if not endpoint.access.public:
+        statuses |= {401, 403}
+    if endpoint.body is not None:
+        statuses |= {400, 413, 415, 422}
+    if endpoint.query is not None:
+        statuses.add(422)
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for status in sorted(statuses):
+        responses[str(status)] = {"description": _REASONS.get(status, "Error"), "content": problem}
+    return responses

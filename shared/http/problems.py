@@ -1,0 +1,113 @@
+"""RFC 9457 problem details: every error a client sees is ``application/problem+json``."""
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+from pydantic import ValidationError
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class Problem(Exception):
+    """A typed client error; raise a subclass, the middleware renders it."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+        self.headers: dict[str, str] = {}
+
+
+class BadRequest(Problem):
+    status, title = 400, "Bad request"
+
+
+class Unauthorized(Problem):
+    status, title = 401, "Authentication required"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.headers = {"WWW-Authenticate": 'Bearer realm="jamp"'}
+
+
+class Forbidden(Problem):
+    status, title = 403, "Forbidden"
+
+
+class NotFound(Problem):
+    status, title = 404, "Not found"
+
+
+class Conflict(Problem):
+    status, title = 409, "Conflict"
+
+
+class UnsupportedMediaType(Problem):
+    status, title = 415, "Unsupported media type"
+
+
+class PreconditionRequired(Problem):
+    status, title = 428, "Precondition required"
+
+
+class TooManyRequests(Problem):
+    status, title = 429, "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class InvalidInput(Problem):
+    """422 naming every failing field, as ``errors: [{field, message, type}]``."""
+
+    status, title = 422, "Invalid input"
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        fields = ", ".join(error["field"] for error in errors)
+        super().__init__(f"invalid value for {fields}", errors=errors)
+
+    @classmethod
+    def from_validation(cls, error: ValidationError, location: str) -> "InvalidInput":
+        return cls(
+            [
+                {
+                    "field": ".".join([location, *(str(part) for part in item["loc"])]),
+                    "message": item["msg"],
+                    "type": item["type"],
+                }
+                for item in error.errors(include_url=False)
+            ]
+        )
+
+    @classmethod
+    def single(cls, field: str, message: str) -> "InvalidInput":
+        return cls([{"field": field, "message": message, "type": "value_error"}])
+
+
+def problem_response(
+    request: web.Request,
+    status: int,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> web.Response:
+    body = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+        **extensions,
+    }
+    return web.Response(
+        status=status,
+        body=orjson.dumps(body),
+        content_type=PROBLEM_CONTENT_TYPE,
+        headers=headers,
+    )

@@ -1,0 +1,49 @@
+"""Kafka plumbing: producers, topic creation, reachability. Nothing broker-specific."""
+
+import asyncio
+
+from aiokafka import AIOKafkaClient, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from shared.settings import ServiceSettings
+
+
+def create_producer(settings: ServiceSettings, client_id: str) -> AIOKafkaProducer:
+    """acks=all always; idempotence where the broker supports it (a setting, off for Tansu)."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=settings.kafka_idempotence,
+        request_timeout_ms=10_000,
+        linger_ms=5,
+    )
+
+
+async def ensure_topics(
+    bootstrap_servers: str, topics: list[str], *, partitions: int = 3, replication: int = 1
+) -> list[str]:
+    """Create the topics that do not exist yet; returns the ones created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="jamp-admin")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [name for name in topics if name not in existing]
+        if missing:
+            await admin.create_topics([NewTopic(name, partitions, replication) for name in missing])
+        return missing
+    finally:
+        await admin.close()
+
+
+async def kafka_reachable(bootstrap_servers: str, timeout: float = 3.0) -> bool:
+    """True when a broker answers a metadata request within the timeout."""
+    client = AIOKafkaClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=3000)
+    try:
+        async with asyncio.timeout(timeout):
+            await client.bootstrap()
+        return True
+    except Exception:  # any failure to bootstrap means "not reachable" for a probe
+        return False
+    finally:
+        await client.close()

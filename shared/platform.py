@@ -1,0 +1,172 @@
+"""The infrastructure every service has, as aiohttp cleanup contexts: one per resource.
+
+A service's ``app.py`` appends ``platform_context``, then its own repositories, then
+``outbox_relay_context`` and ``consumer_context``; each sets up, yields, and tears down.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+from aiohttp import web
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.auth import KeyReplica
+from shared.consumer import ConsumerRunner, HandlerTable, RetryPolicy
+from shared.contracts import EventPayload
+from shared.dead_letters import DeadLetterPublisher
+from shared.envelope import Envelope
+from shared.http.appkeys import KEYS, READINESS_CHECKS, SETTINGS
+from shared.http.health import ReadinessCheck
+from shared.kafka import create_producer, kafka_reachable
+from shared.mongo import Document, MongoClient, create_client, ping, transaction
+from shared.outbox import Lease, Outbox, create_outbox_indexes
+from shared.relay import OutboxRelay
+from shared.settings import ServiceSettings
+from shared.topics import Topics
+
+CleanupContext = Callable[[web.Application], AsyncIterator[None]]
+
+
+@dataclass(frozen=True)
+class Platform:
+    service: str
+    settings: ServiceSettings
+    mongo: MongoClient
+    database: AsyncDatabase[Document]
+    outbox: Outbox
+    topics: Topics
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Who asked and which conversation a change belongs to; carried into its events."""
+
+    correlation_id: str | None
+    traceparent: str | None
+    actor: str
+
+
+class UnitOfWork:
+    """One transaction: the state change and the events it publishes commit together."""
+
+    def __init__(self, platform: Platform, session: AsyncClientSession, trace: Trace) -> None:
+        self.platform, self.session, self.trace = platform, session, trace
+
+    async def publish(self, stream: str, subject: str, payload: EventPayload) -> Envelope:
+        envelope = Envelope.wrap(
+            payload,
+            source=self.platform.service,
+            subject=subject,
+            correlation_id=self.trace.correlation_id,
+            traceparent=self.trace.traceparent,
+        )
+        await self.platform.outbox.add(self.session, self.platform.topics.of(stream), envelope)
+        return envelope
+
+
+@asynccontextmanager
+async def unit_of_work(platform: Platform, trace: Trace) -> AsyncIterator[UnitOfWork]:
+    async with transaction(platform.mongo) as session:
+        yield UnitOfWork(platform, session, trace)
+    platform.outbox.nudge()
+
+
+PLATFORM = web.AppKey("platform", Platform)
+
+
+def platform_context(service: str) -> CleanupContext:
+    """MongoDB client, the service's database, its outbox and key replica, readiness checks."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        mongo = create_client(settings.mongodb_uri)
+        database = mongo[settings.database_name(service)]
+        platform = Platform(
+            service=service,
+            settings=settings,
+            mongo=mongo,
+            database=database,
+            outbox=Outbox(database["outbox"]),
+            topics=Topics(settings.topic_prefix),
+        )
+        await create_outbox_indexes(platform.outbox.collection)
+        app[PLATFORM] = platform
+        app[KEYS] = KeyReplica(database["api_keys"], settings.key_pepper.get_secret_value())
+        app[READINESS_CHECKS].extend(
+            [
+                ReadinessCheck("mongodb", partial(_mongo_ok, mongo), critical=True),
+                ReadinessCheck(
+                    "kafka", partial(kafka_reachable, settings.kafka_bootstrap_servers), False
+                ),
+            ]
+        )
+        yield
+        await mongo.close()
+
+    return context
+
+
+async def _mongo_ok(mongo: MongoClient) -> bool:
+    await ping(mongo)
+    return True
+
+
+async def outbox_relay_context(app: web.Application) -> AsyncIterator[None]:
+    platform = app[PLATFORM]
+    settings = platform.settings
+    relay = OutboxRelay(
+        platform.outbox,
+        partial(create_producer, settings, f"{platform.service}-relay"),
+        Lease(platform.database["leases"], "outbox-relay", ttl=timedelta(seconds=30)),
+        poll_seconds=settings.outbox_poll_seconds,
+        retention=timedelta(hours=settings.outbox_retention_hours),
+    )
+    task = asyncio.create_task(relay.run(), name=f"{platform.service}-outbox-relay")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+def consumer_context(
+    table: Mapping[str, HandlerTable], drain_seconds: float = 10.0
+) -> CleanupContext:
+    """Consume the named streams (owner → handlers) as the service's consumer group."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        platform = app[PLATFORM]
+        settings = platform.settings
+        processed = platform.database["processed_events"]
+        runner = ConsumerRunner(
+            group_id=platform.service,
+            topics=[platform.topics.of(stream) for stream in table],
+            handlers={
+                model: handler for handlers in table.values() for model, handler in handlers.items()
+            },
+            mongo=platform.mongo,
+            processed=processed,
+            dead_letters=DeadLetterPublisher(
+                partial(create_producer, settings, f"{platform.service}-dlq")
+            ),
+            settings=settings,
+            retry=RetryPolicy(
+                settings.consumer_retry_base_seconds,
+                settings.consumer_retry_max_seconds,
+                settings.consumer_max_attempts,
+            ),
+            app=app,
+        )
+        task = asyncio.create_task(runner.run(), name=f"{platform.service}-consumer")
+        yield
+        runner.stop()  # graceful: finish and commit the batch in hand
+        try:
+            await asyncio.wait_for(asyncio.shield(task), drain_seconds)
+        except TimeoutError:
+            task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    return context

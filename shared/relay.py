@@ -1,0 +1,158 @@
+"""The outbox relay: a background task that publishes pending outbox rows to Kafka."""
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from aiokafka import AIOKafkaProducer
+from pymongo import ASCENDING
+from pymongo.errors import PyMongoError
+
+from shared.logs import get_logger
+from shared.mongo import Document
+from shared.outbox import Lease, Outbox
+
+log = get_logger(__name__)
+ProducerFactory = Callable[[], AIOKafkaProducer]
+
+
+class OutboxRelay:
+    """Publishes pending rows in order, marks them sent, purges rows past retention."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        producer_factory: ProducerFactory,
+        lease: Lease,
+        *,
+        poll_seconds: float,
+        retention: timedelta,
+        batch_size: int = 500,
+    ) -> None:
+        self.outbox = outbox
+        self.producer_factory = producer_factory
+        self.lease = lease
+        self.poll_seconds = poll_seconds
+        self.retention = retention
+        self.batch_size = batch_size
+        self.producer: AIOKafkaProducer | None = None
+        self.kafka_down_since: datetime | None = None
+        self._last_purge = datetime.min.replace(tzinfo=UTC)
+
+    async def run(self) -> None:
+        """Relay until cancelled; survives Kafka and MongoDB outages by retrying."""
+        try:
+            while True:
+                published = 0
+                try:
+                    if await self.lease.acquire():
+                        published = await self.publish_pending()
+                        await self._purge_expired()
+                except PyMongoError as error:
+                    log.warning("outbox.mongo_unavailable", error=str(error))
+                if published < self.batch_size:  # a full batch means more is waiting
+                    await self._wait_for_work()
+        finally:
+            await asyncio.shield(self.close())
+
+    async def publish_pending(self) -> int:
+        """One pass: publish up to a batch of pending rows; returns how many were sent."""
+        rows = (
+            await self.outbox.collection.find({"sent_at": None})
+            .sort("_id", ASCENDING)
+            .limit(self.batch_size)
+            .to_list()
+        )
+        if not rows:
+            return 0
+        producer = await self._producer()
+        if producer is None:
+            return 0
+        sent_ids = await self._send_in_order(producer, rows)
+        if sent_ids:
+            await self.outbox.collection.update_many(
+                {"_id": {"$in": sent_ids}}, {"$set": {"sent_at": datetime.now(UTC)}}
+            )
+        return len(sent_ids)
+
+    async def _send_in_order(
+        self, producer: AIOKafkaProducer, rows: list[Document]
+    ) -> list[object]:
+        """Sends every row; returns the ids of the longest prefix the broker acknowledged.
+
+        Stopping at the first failure keeps per-aggregate order: a later row of the same
+        aggregate is never marked sent before an earlier one. A row acknowledged after a
+        failed one is sent again next pass, which idempotent consumers absorb.
+        """
+        deliveries = []
+        try:
+            for row in rows:
+                deliveries.append(
+                    await producer.send(
+                        row["topic"],
+                        value=bytes(row["value"]),
+                        key=row["key"].encode(),
+                        headers=[(name, bytes(value)) for name, value in row["headers"]],
+                    )
+                )
+        except Exception as error:
+            log.warning("outbox.send_failed", error=repr(error))
+        sent: list[object] = []
+        for row, delivery in zip(rows, deliveries, strict=False):
+            try:
+                await delivery
+            except Exception as error:
+                self._mark_kafka_down(error)
+                break
+            sent.append(row["_id"])
+        else:
+            self._mark_kafka_up()
+        return sent
+
+    async def _producer(self) -> AIOKafkaProducer | None:
+        if self.producer is not None:
+            return self.producer
+        producer = self.producer_factory()
+        try:
+            await producer.start()
+        except Exception as error:
+            self._mark_kafka_down(error)
+            await producer.stop()
+            return None
+        self.producer = producer
+        return producer
+
+    def _mark_kafka_down(self, error: BaseException) -> None:
+        if self.kafka_down_since is None:
+            self.kafka_down_since = datetime.now(UTC)
+            log.warning("outbox.kafka_unavailable", error=repr(error))
+
+    def _mark_kafka_up(self) -> None:
+        if self.kafka_down_since is not None:
+            log.info("outbox.kafka_recovered", down_since=self.kafka_down_since.isoformat())
+            self.kafka_down_since = None
+
+    async def _wait_for_work(self) -> None:
+        self.outbox.wakeup.clear()
+        try:
+            async with asyncio.timeout(self.poll_seconds):
+                await self.outbox.wakeup.wait()
+        except TimeoutError:
+            pass
+
+    async def _purge_expired(self) -> None:
+        """Delete sent rows past retention (a TTL index is not on every MongoDB-wire engine)."""
+        now = datetime.now(UTC)
+        if now - self._last_purge < timedelta(minutes=1):
+            return
+        self._last_purge = now
+        await self.outbox.collection.delete_many({"sent_at": {"$lt": now - self.retention}})
+
+    async def close(self) -> None:
+        """Stop the producer and hand the lease on."""
+        if self.producer is not None:
+            producer, self.producer = self.producer, None
+            await producer.stop()
+        with contextlib.suppress(PyMongoError):  # else the lease expires by itself
+            await self.lease.release()

@@ -1,0 +1,20 @@
+"""W3C trace context: the ``traceparent`` carried by requests and events."""
+
+import re
+import secrets
+
+_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+
+
+def new_traceparent() -> str:
+    """A fresh trace with a fresh span, sampled."""
+    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+
+
+def child_traceparent(parent: str | None) -> str:
+    """A new span in the parent's trace; a new trace when the parent is absent or malformed."""
+    match = _TRACEPARENT.match(parent or "")
+    if match is None:
+        return new_traceparent()
+    trace_id, _, flags = match.groups()
+    return f"00-{trace_id}-{secrets.token_hex(8)}-{flags}"
