@@ -106,16 +106,31 @@ class ConsumerRunner:
                 client_id=self.group_id,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
+                session_timeout_ms=self.settings.kafka_session_timeout_ms,
+                heartbeat_interval_ms=self.settings.kafka_session_timeout_ms // 5,
             )
             try:
-                await consumer.start()
-                return consumer
-            except Exception as error:
+                if await self._unless_stopping(consumer.start()):
+                    return consumer
+            except Exception as error:  # the broker is not up yet: try again
                 attempt += 1
-                await consumer.stop()
                 log.warning("consumer.kafka_unavailable", group=self.group_id, error=repr(error))
                 await self._sleep(self.retry.delay(attempt))
+            await consumer.stop()
         return None
+
+    async def _unless_stopping(self, starting: Awaitable[None]) -> bool:
+        """Joining a group takes seconds; a shutdown meanwhile must not wait for it."""
+        start = asyncio.ensure_future(starting)
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait({start, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not start.done():
+            start.cancel()
+            await asyncio.gather(start, return_exceptions=True)
+            return False
+        start.result()  # raises what start raised
+        return True
 
     async def _process_partition(
         self, consumer: AIOKafkaConsumer, partition: TopicPartition, records: list[ConsumerRecord]

@@ -142,7 +142,7 @@ def consumer_context(
         settings = platform.settings
         processed = platform.database["processed_events"]
         runner = ConsumerRunner(
-            group_id=platform.service,
+            group_id=settings.group_id(platform.service),
             topics=[platform.topics.of(stream) for stream in table],
             handlers={
                 model: handler for handlers in table.values() for model, handler in handlers.items()

@@ -13,7 +13,13 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # Real Kafka supports idempotent producers; the embedded broker does not.
     kafka_idempotence: bool = False
+    # A group member missing heartbeats this long is replaced; brokers also delay a new
+    # member's first assignment by a part of it. Kafka refuses values under its
+    # group.min.session.timeout.ms (6 s by default); tests use less on the embedded broker.
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=1_000)
     topic_prefix: str = "jamp"
+    # Consumer group = the service's name; a prefix keeps parallel deployments apart.
+    group_prefix: str = ""
     database_prefix: str = "jamp_"
     http_host: str = "127.0.0.1"
     http_port: int = 0
@@ -33,3 +39,6 @@ class ServiceSettings(BaseSettings):
 
     def database_name(self, service: str) -> str:
         return f"{self.database_prefix}{service}"
+
+    def group_id(self, service: str) -> str:
+        return f"{self.group_prefix}{service}"

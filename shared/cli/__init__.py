@@ -11,13 +11,17 @@ from rich.table import Table
 
 from shared.cli import dev, keys
 from shared.cli.outbox import replay
+from shared.kafka import ensure_topics
 from shared.settings import ServiceSettings
+from shared.topics import Topics
 
 app = typer.Typer(help="JAMP Desk", no_args_is_help=True, add_completion=False)
 keys_app = typer.Typer(help="API keys: create, list, revoke", no_args_is_help=True)
 outbox_app = typer.Typer(help="Transactional outboxes", no_args_is_help=True)
+topics_app = typer.Typer(help="Kafka topics", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(topics_app, name="topics")
 console = Console(highlight=False)
 
 
@@ -94,6 +98,23 @@ def replay_outbox(
     counts = asyncio.run(replay(_settings(), since, until, owner or dev.OUTBOX_OWNERS))
     for name, count in counts.items():
         console.print(f"{name}: {count} events marked for re-publication")
+
+
+@topics_app.command("ensure")
+def ensure_all_topics(
+    partitions: Annotated[int, typer.Option(help="Partitions per topic")] = 3,
+    replication: Annotated[int, typer.Option(help="Replication factor")] = 1,
+) -> None:
+    """Create every stream and its .dlq twin that does not exist yet (idempotent)."""
+    settings = _settings()
+    names = Topics(settings.topic_prefix).all()
+    created = asyncio.run(
+        ensure_topics(
+            settings.kafka_bootstrap_servers, names, partitions=partitions, replication=replication
+        )
+    )
+    for name in names:
+        console.print(f"{name} {'created' if name in created else 'exists'}")
 
 
 def _report(published: keys.Published) -> None:

@@ -1,0 +1,151 @@
+"""The companies HTTP contract, on the real embedded servers."""
+
+import copy
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from services.companies.model import EXAMPLE_REGISTRATION
+from shared.mongo import create_client
+from shared.settings import ServiceSettings
+from tests.support import Caller, granted
+
+
+def registration(**changes: Any) -> dict[str, Any]:
+    body = copy.deepcopy(EXAMPLE_REGISTRATION)
+    body.pop("corporate_number")
+    body.update(changes)
+    return body
+
+
+async def register(anonymous: Caller, **changes: Any) -> dict[str, Any]:
+    response = await anonymous.post("/companies", registration(**changes))
+    assert response.status == 201, await response.text()
+    result: dict[str, Any] = await response.json()
+    return result
+
+
+async def stored_companies(settings: ServiceSettings) -> int:
+    client = create_client(settings.mongodb_uri)
+    try:
+        database = client[settings.database_name("companies")]
+        return await database["companies"].count_documents({})
+    finally:
+        await client.close()
+
+
+class TestRegistration:
+    async def test_a_company_registers_and_receives_its_key_once(self, anonymous: Caller) -> None:
+        response = await anonymous.post("/companies", registration())
+        assert response.status == 201
+        body = await response.json()
+        company = body["company"]
+        assert body["api_key"].startswith("jamp_")
+        assert company["status"] == "registered" and company["version"] == 1
+        assert company["contact"]["email"] == "sato@example.co.jp"
+        assert response.headers["Location"] == f"/companies/{company['company_id']}"
+        assert response.headers["ETag"] == '"1"'
+
+    async def test_the_returned_key_reads_the_own_profile_with_contact(
+        self, anonymous: Caller, client: TestClient[Any, Any]
+    ) -> None:
+        registered = await register(anonymous)
+        own = Caller(client, registered["api_key"])
+        response = await own.get(f"/companies/{registered['company']['company_id']}")
+        assert response.status == 200
+        assert (await response.json())["contact"]["name"] == "Sato Hanako"
+
+    async def test_a_valid_corporate_number_is_accepted_and_must_be_unique(
+        self, anonymous: Caller, settings: ServiceSettings
+    ) -> None:
+        await register(anonymous, corporate_number="7000012050002")
+        again = await anonymous.post("/companies", registration(corporate_number="7000012050002"))
+        assert again.status == 409
+        problem = await again.json()
+        assert problem["field"] == "corporate_number"
+        assert again.content_type == "application/problem+json"
+        assert await stored_companies(settings) == 1
+
+    async def test_organisations_without_a_corporate_number_may_register_side_by_side(
+        self, anonymous: Caller
+    ) -> None:
+        await register(anonymous)
+        await register(anonymous, name_en="Another Org")
+
+
+class TestBadInput:
+    async def assert_rejected(
+        self, anonymous: Caller, settings: ServiceSettings, body: Any, field: str
+    ) -> None:
+        response = await anonymous.post("/companies", body)
+        assert response.status == 422, await response.text()
+        assert response.content_type == "application/problem+json"
+        problem = await response.json()
+        assert field in [error["field"] for error in problem["errors"]]
+        assert await stored_companies(settings) == 0
+
+    async def test_a_wrong_check_digit_is_named(
+        self, anonymous: Caller, settings: ServiceSettings
+    ) -> None:
+        body = registration(corporate_number="8000012050002")
+        await self.assert_rejected(anonymous, settings, body, "body.corporate_number")
+
+    async def test_an_unknown_tag_is_named(self, anonymous: Caller, settings: ServiceSettings) -> None:
+        body = registration(tags=["water_supply", "teleportation"])
+        await self.assert_rejected(anonymous, settings, body, "body.tags.1")
+
+    async def test_an_unknown_focus_area_is_named(
+        self, anonymous: Caller, settings: ServiceSettings
+    ) -> None:
+        await self.assert_rejected(
+            anonymous, settings, registration(focus_areas=["space"]), "body.focus_areas.0"
+        )
+
+    async def test_a_country_outside_asean_and_japan_is_named(
+        self, anonymous: Caller, settings: ServiceSettings
+    ) -> None:
+        body = registration(countries=["VN", "US"])
+        await self.assert_rejected(anonymous, settings, body, "body.countries.1")
+
+    async def test_an_unknown_field_is_named(
+        self, anonymous: Caller, settings: ServiceSettings
+    ) -> None:
+        await self.assert_rejected(anonymous, settings, registration(shoe_size=42), "body.shoe_size")
+
+    async def test_a_missing_contact_is_named(
+        self, anonymous: Caller, settings: ServiceSettings
+    ) -> None:
+        body = registration()
+        del body["contact"]
+        await self.assert_rejected(anonymous, settings, body, "body.contact")
+
+    async def test_malformed_json_is_a_400(self, client: TestClient[Any, Any]) -> None:
+        response = await client.post(
+            "/companies", data=b"{nope", headers={"Content-Type": "application/json"}
+        )
+        assert response.status == 400
+        assert (await response.json())["title"] == "Bad request"
+
+    async def test_a_body_that_is_not_json_is_a_415(self, client: TestClient[Any, Any]) -> None:
+        response = await client.post("/companies", data=b"name=x")
+        assert response.status == 415
+
+    async def test_an_oversized_body_is_a_413_and_stores_nothing(
+        self, anonymous: Caller, settings: ServiceSettings
+    ) -> None:
+        body = registration(capability_statement="x" * (settings.max_body_bytes + 1))
+        response = await anonymous.post("/companies", body)
+        assert response.status == 413
+        assert response.content_type == "application/problem+json"
+        assert await stored_companies(settings) == 0
+
+    async def test_an_unknown_company_is_a_404_problem(self, client: TestClient[Any, Any]) -> None:
+        admin = await granted(client, "admin")
+        response = await admin.get("/companies/6b0000000000000000000000")
+        assert response.status == 404
+        assert (await response.json())["status"] == 404
+
+    async def test_an_unknown_route_is_a_404_problem(self, anonymous: Caller) -> None:
+        response = await anonymous.get("/nowhere")
+        assert response.status == 404
+        assert response.content_type == "application/problem+json"

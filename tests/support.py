@@ -1,0 +1,124 @@
+"""Helpers the integration tests share: HTTP callers, key issuing, reading topics, polling."""
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
+from shared.auth import issue_key, parse_grant
+from shared.cli.keys import create_key
+from shared.http.appkeys import KEYS
+from shared.mongo import transaction
+from shared.platform import PLATFORM
+from shared.settings import ServiceSettings
+
+T = TypeVar("T")
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 15.0) -> T:
+    """Poll until the probe returns something truthy; fail after the deadline."""
+    async with asyncio.timeout(timeout):
+        while True:
+            result = await probe()
+            if result:
+                return result
+            await asyncio.sleep(0.05)
+
+
+def isolated_settings(mongodb_uri: str, kafka_bootstrap: str, **overrides: Any) -> ServiceSettings:
+    """Settings with a database and topic prefix of their own, so tests never meet."""
+    run = uuid.uuid4().hex[:10]
+    values: dict[str, Any] = {
+        "mongodb_uri": mongodb_uri,
+        "kafka_bootstrap_servers": kafka_bootstrap,
+        "topic_prefix": f"t{run}",
+        "database_prefix": f"t{run}_",
+        "group_prefix": f"t{run}-",
+        "outbox_poll_seconds": 0.05,
+        "consumer_retry_base_seconds": 0.05,
+        "consumer_retry_max_seconds": 0.5,
+        "log_json": False,
+        "kafka_session_timeout_ms": 1_500,
+        **overrides,
+    }
+    return ServiceSettings(**values)
+
+
+@dataclass
+class Caller:
+    """One API key's view of a service under test."""
+
+    client: TestClient[Any, Any]
+    key: str | None
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
+        return {**headers, **(extra or {})}
+
+    async def get(self, path: str, **params: Any) -> ClientResponse:
+        return await self.client.get(path, params=params, headers=self._headers(None))
+
+    async def post(
+        self, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> ClientResponse:
+        return await self.client.post(path, json=body, headers=self._headers(headers))
+
+    async def patch(
+        self, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> ClientResponse:
+        return await self.client.patch(path, json=body, headers=self._headers(headers))
+
+
+async def granted(client: TestClient[Any, Any], grant: str) -> Caller:
+    """A caller with a fresh key, recorded straight into the service's replica (arrangement
+    only: the identity stream that normally carries keys has tests of its own)."""
+    app = client.server.app
+    role, scope = parse_grant(grant)
+    key = issue_key(role, scope, f"test {grant}", app[KEYS].pepper)
+    async with transaction(app[PLATFORM].mongo) as session:
+        await app[KEYS].record_issued(key.event, session)
+    return Caller(client, key.plaintext)
+
+
+async def issue_accepted_key(client: TestClient[Any, Any], settings: ServiceSettings, grant: str) -> Caller:
+    """Issue a key through the ledger and wait until the service's replica accepts it."""
+    issued, _ = await create_key(settings, grant, f"test {grant}")
+    caller = Caller(client, issued.plaintext)
+
+    async def accepted() -> bool:
+        response = await caller.get("/companies/000000000000000000000000")
+        return response.status != 401
+
+    await eventually(accepted)
+    return caller
+
+
+async def read_topic(
+    settings: ServiceSettings, topic: str, count: int, timeout: float = 15.0
+) -> list[ConsumerRecord]:
+    """Read a topic from the start, outside any consumer group, until ``count`` records."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        records: list[ConsumerRecord] = []
+        async with asyncio.timeout(timeout):
+            while len(records) < count:
+                batch = await consumer.getmany(timeout_ms=200)
+                for partition_records in batch.values():
+                    records.extend(partition_records)
+        return sorted(records, key=lambda record: record.timestamp)
+    finally:
+        await consumer.stop()
