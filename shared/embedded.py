@@ -120,16 +120,17 @@ class EmbeddedStack:
             await process.stop()
         self.processes.clear()
 
-    async def restart_kafka(self) -> None:
-        """Stop and start the broker on the same port (it forgets everything: memory only)."""
-        kafka = next(process for process in self.processes if process.name == "kafka")
-        await kafka.stop()
+    async def stop_kafka(self) -> None:
+        await self._process("kafka").stop()
+
+    async def start_kafka(self) -> None:
+        """Start the broker again on its port; it comes back empty (memory only)."""
+        kafka = self._process("kafka")
         await kafka.start()
         await self._wait_until(kafka, self._kafka_answers, 60.0)
 
-    async def stop_kafka(self) -> None:
-        kafka = next(process for process in self.processes if process.name == "kafka")
-        await kafka.stop()
+    def _process(self, name: str) -> ManagedProcess:
+        return next(process for process in self.processes if process.name == name)
 
     async def _mongo_answers(self) -> bool:
         client = create_client(self.mongodb_uri, timeout_ms=1000)

@@ -5,6 +5,7 @@ import uuid
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from shared.http.appkeys import CORRELATION_ID, METRICS, REQUEST_ID, TRACEPARENT
 from shared.http.problems import Problem, problem_response
@@ -45,6 +46,10 @@ async def problem_details(request: web.Request, handler: Handler) -> web.StreamR
     """Render every error as RFC 9457 problem+json; nothing else reaches the client."""
     try:
         return await handler(request)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise  # redirects and other non-errors pass through
+        return _http_error(request, error)
     except Problem as problem:
         return problem_response(
             request,
@@ -54,22 +59,40 @@ async def problem_details(request: web.Request, handler: Handler) -> web.StreamR
             headers=problem.headers,
             **problem.extensions,
         )
-    except web.HTTPRequestEntityTooLarge as error:
+    except Exception as error:
+        return _unexpected(request, error)
+
+
+def _http_error(request: web.Request, error: web.HTTPException) -> web.Response:
+    if isinstance(error, web.HTTPRequestEntityTooLarge):
+        return problem_response(request, 413, "Payload too large", error.text or "too large")
+    headers = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else None
+    return problem_response(
+        request,
+        error.status,
+        error.reason,
+        f"{request.method} {request.path}: {error.reason}",
+        headers=headers,
+    )
+
+
+def _unexpected(request: web.Request, error: Exception) -> web.Response:
+    if isinstance(error, ConnectionFailure):
+        log.warning("http.mongodb_unavailable", path=request.path)
         return problem_response(
-            request, 413, "Payload too large", error.text or "the body is too large"
+            request,
+            503,
+            "Service unavailable",
+            "the database is unreachable; retry shortly",
+            headers={"Retry-After": "5"},
         )
-    except web.HTTPException as error:
-        if error.status < 400:
-            raise
-        headers = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else None
+    if isinstance(error, PyMongoError) and error.has_error_label("TransientTransactionError"):
+        # Two writers touched the same document at once and the other one won.
         return problem_response(
-            request, error.status, error.reason, error.text or error.reason, headers=headers
+            request, 409, "Conflict", "a concurrent change won; read the resource and retry"
         )
-    except Exception:
-        log.exception("http.unhandled_error", path=request.path)
-        return problem_response(
-            request, 500, "Internal server error", "an unexpected error occurred"
-        )
+    log.exception("http.unhandled_error", path=request.path)
+    return problem_response(request, 500, "Internal server error", "an unexpected error occurred")
 
 
 def _route_template(request: web.Request) -> str:

@@ -1,0 +1,191 @@
+"""Reading, updating, verifying and suspending companies; search and pagination."""
+
+import asyncio
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from tests.integration.test_companies_api import register
+from tests.support import Caller, granted
+
+
+class TestReading:
+    async def test_a_desk_reads_a_company_without_its_contact(
+        self, anonymous: Caller, client: TestClient[Any, Any]
+    ) -> None:
+        company_id = (await register(anonymous))["company"]["company_id"]
+        desk = await granted(client, "desk:VN")
+        response = await desk.get(f"/companies/{company_id}")
+        assert response.status == 200
+        body = await response.json()
+        assert body["contact"] is None and body["name_en"] == "Kaiyo Water Engineering"
+
+    async def test_operators_and_admins_see_the_contact(
+        self, anonymous: Caller, client: TestClient[Any, Any]
+    ) -> None:
+        company_id = (await register(anonymous))["company"]["company_id"]
+        for grant in ("operator", "admin"):
+            staff = await granted(client, grant)
+            body = await (await staff.get(f"/companies/{company_id}")).json()
+            assert body["contact"]["email"] == "sato@example.co.jp", grant
+
+
+class TestUpdating:
+    async def test_the_company_updates_its_profile_with_if_match(
+        self, anonymous: Caller, client: TestClient[Any, Any]
+    ) -> None:
+        registered = await register(anonymous)
+        own = Caller(client, registered["api_key"])
+        path = f"/companies/{registered['company']['company_id']}"
+        response = await own.patch(path, {"tags": ["water_supply", "wastewater"]}, {"If-Match": '"1"'})
+        assert response.status == 200, await response.text()
+        body = await response.json()
+        assert body["tags"] == ["water_supply", "wastewater"] and body["version"] == 2
+        assert response.headers["ETag"] == '"2"'
+
+    async def test_a_stale_version_is_a_409_and_changes_nothing(
+        self, anonymous: Caller, client: TestClient[Any, Any]
+    ) -> None:
+        registered = await register(anonymous)
+        own = Caller(client, registered["api_key"])
+        path = f"/companies/{registered['company']['company_id']}"
+        assert (await own.patch(path, {"size": "large"}, {"If-Match": '"1"'})).status == 200
+        stale = await own.patch(path, {"size": "small"}, {"If-Match": '"1"'})
+        assert stale.status == 409
+        assert (await stale.json())["current_version"] == 2
+        assert (await (await own.get(path)).json())["size"] == "large"
+
+    async def test_the_version_may_come_in_the_body_instead(
+        self, anonymous: Caller, client: TestClient[Any, Any]
+    ) -> None:
+        registered = await register(anonymous)
+        own = Caller(client, registered["api_key"])
+        path = f"/companies/{registered['company']['company_id']}"
+        assert (await own.patch(path, {"size": "large", "version": 1})).status == 200
+
+    async def test_an_update_without_a_precondition_is_a_428(
+        self, anonymous: Caller, client: TestClient[Any, Any]
+    ) -> None:
+        registered = await register(anonymous)
+        own = Caller(client, registered["api_key"])
+        response = await own.patch(f"/companies/{registered['company']['company_id']}", {"size": "large"})
+        assert response.status == 428
+
+    async def test_two_concurrent_updates_of_one_version_let_exactly_one_win(
+        self, anonymous: Caller, client: TestClient[Any, Any]
+    ) -> None:
+        registered = await register(anonymous)
+        own = Caller(client, registered["api_key"])
+        path = f"/companies/{registered['company']['company_id']}"
+        first, second = await asyncio.gather(
+            own.patch(path, {"size": "large"}, {"If-Match": '"1"'}),
+            own.patch(path, {"size": "micro"}, {"If-Match": '"1"'}),
+        )
+        assert sorted([first.status, second.status]) == [200, 409]
+        assert (await (await own.get(path)).json())["version"] == 2
+
+    async def test_an_invalid_update_is_a_422_naming_the_field(
+        self, anonymous: Caller, client: TestClient[Any, Any]
+    ) -> None:
+        registered = await register(anonymous)
+        own = Caller(client, registered["api_key"])
+        path = f"/companies/{registered['company']['company_id']}"
+        response = await own.patch(path, {"languages": ["klingon"]}, {"If-Match": '"1"'})
+        assert response.status == 422
+        assert (await response.json())["errors"][0]["field"] == "body.languages.0"
+
+
+class TestVerification:
+    async def test_an_admin_verifies_then_suspends_then_reinstates(
+        self, anonymous: Caller, client: TestClient[Any, Any]
+    ) -> None:
+        company_id = (await register(anonymous))["company"]["company_id"]
+        admin = await granted(client, "admin")
+        verified = await admin.post(f"/companies/{company_id}/verify")
+        assert (await verified.json())["status"] == "verified"
+        suspended = await admin.post(f"/companies/{company_id}/suspend", {"reason": "audit"})
+        assert (await suspended.json())["status"] == "suspended"
+        reinstated = await admin.post(f"/companies/{company_id}/verify")
+        assert (await reinstated.json())["status"] == "verified"
+
+    async def test_verifying_twice_is_a_409_naming_the_current_status(
+        self, anonymous: Caller, client: TestClient[Any, Any]
+    ) -> None:
+        company_id = (await register(anonymous))["company"]["company_id"]
+        admin = await granted(client, "admin")
+        await admin.post(f"/companies/{company_id}/verify")
+        again = await admin.post(f"/companies/{company_id}/verify")
+        assert again.status == 409
+        assert (await again.json())["current_status"] == "verified"
+
+    async def test_a_suspension_needs_a_reason(
+        self, anonymous: Caller, client: TestClient[Any, Any]
+    ) -> None:
+        company_id = (await register(anonymous))["company"]["company_id"]
+        admin = await granted(client, "admin")
+        response = await admin.post(f"/companies/{company_id}/suspend", {})
+        assert response.status == 422
+        assert (await response.json())["errors"][0]["field"] == "body.reason"
+
+
+class TestSearch:
+    async def test_filters_combine(self, anonymous: Caller, client: TestClient[Any, Any]) -> None:
+        await register(anonymous, name_en="Flood Works", tags=["flood_control"], countries=["PH"])
+        await register(anonymous, name_en="Water Works", tags=["water_supply"], countries=["VN"])
+        desk = await granted(client, "desk:PH")
+        response = await desk.get("/companies", tag="flood_control", country="PH")
+        names = [item["name_en"] for item in (await response.json())["items"]]
+        assert names == ["Flood Works"]
+
+    async def test_the_text_query_matches_words_and_japanese(
+        self, anonymous: Caller, client: TestClient[Any, Any]
+    ) -> None:
+        await register(anonymous, name_en="Alpha", name_ja="防災システム株式会社")
+        await register(
+            anonymous, name_en="Beta", capability_statement="Smart grid and battery storage design."
+        )
+        desk = await granted(client, "desk:VN")
+        by_word = await (await desk.get("/companies", q="Battery")).json()
+        assert [item["name_en"] for item in by_word["items"]] == ["Beta"]
+        by_kanji = await (await desk.get("/companies", q="防災")).json()
+        assert [item["name_en"] for item in by_kanji["items"]] == ["Alpha"]
+
+    async def test_pages_cover_everything_once_even_with_concurrent_inserts(
+        self, anonymous: Caller, client: TestClient[Any, Any]
+    ) -> None:
+        for index in range(5):
+            await register(anonymous, name_en=f"Company {index}")
+        operator = await granted(client, "operator")
+        seen: list[str] = []
+        cursor: str | None = None
+        while True:
+            params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+            page = await (await operator.get("/companies", **params)).json()
+            seen += [item["name_en"] for item in page["items"]]
+            await register(anonymous, name_en=f"Late {len(seen)}")  # newer: never on later pages
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == [f"Company {index}" for index in reversed(range(5))]
+
+    async def test_a_tampered_cursor_and_an_unknown_filter_are_named(
+        self, client: TestClient[Any, Any]
+    ) -> None:
+        operator = await granted(client, "operator")
+        bad_cursor = await operator.get("/companies", cursor="garbage!")
+        assert (await bad_cursor.json())["errors"][0]["field"] == "query.cursor"
+        unknown = await operator.get("/companies", colour="red")
+        assert (await unknown.json())["errors"][0]["field"] == "query.colour"
+        bad_tag = await operator.get("/companies", tag="teleportation")
+        assert bad_tag.status == 422
+
+
+class TestRateLimit:
+    async def test_self_registration_is_rate_limited_per_address(self, anonymous: Caller) -> None:
+        statuses = [
+            (await anonymous.post("/companies", {"name_en": "x"})).status for _ in range(12)
+        ]
+        assert statuses[:10] == [422] * 10  # the default burst is 10
+        assert statuses[10:] == [429, 429]
+        limited = await anonymous.post("/companies", {})
+        assert int(limited.headers["Retry-After"]) >= 1

@@ -1,0 +1,162 @@
+"""The consumer runner on real Kafka and MongoDB: effectively-once, retries, dead letters."""
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiokafka import AIOKafkaProducer
+from pymongo.errors import AutoReconnect
+
+from shared.consumer import ConsumedEvent, ConsumerRunner, PoisonEvent, RetryPolicy
+from shared.contracts.companies import CompanySuspended, CompanyVerified
+from shared.dead_letters import DeadLetterPublisher
+from shared.envelope import Envelope
+from shared.kafka import create_producer
+from shared.mongo import MongoClient, create_client
+from shared.settings import ServiceSettings
+from shared.topics import Topics, dead_letter_topic
+from tests.support import eventually, read_topic
+
+
+@dataclass
+class Harness:
+    settings: ServiceSettings
+    mongo: MongoClient
+    producer: AIOKafkaProducer
+    topic: str
+    failures_left: dict[str, int]
+
+    @property
+    def counters(self) -> Any:
+        return self.mongo[self.settings.database_name("runner")]["counters"]
+
+    async def count(self, company_id: str) -> int:
+        document = await self.counters.find_one({"_id": company_id})
+        return 0 if document is None else int(document["n"])
+
+    async def send(self, envelope: Envelope, raw: bytes | None = None) -> None:
+        await self.producer.send_and_wait(
+            self.topic,
+            value=raw if raw is not None else envelope.to_bytes(),
+            key=envelope.subject.encode(),
+            headers=envelope.kafka_headers(),
+        )
+
+    async def on_verified(self, event: ConsumedEvent, app: web.Application) -> None:
+        assert isinstance(event.payload, CompanyVerified)
+        company_id = event.payload.company_id
+        if self.failures_left.get(company_id, 0) > 0:
+            self.failures_left[company_id] -= 1
+            raise AutoReconnect("database connection lost")  # transient
+        await self.counters.update_one(
+            {"_id": company_id}, {"$inc": {"n": 1}}, upsert=True, session=event.session
+        )
+
+    async def on_suspended(self, event: ConsumedEvent, app: web.Application) -> None:
+        raise PoisonEvent("suspensions are not accepted here")
+
+    def runner(self, group: str) -> ConsumerRunner:
+        return ConsumerRunner(
+            group_id=group,
+            topics=[self.topic],
+            handlers={CompanyVerified: self.on_verified, CompanySuspended: self.on_suspended},
+            mongo=self.mongo,
+            processed=self.mongo[self.settings.database_name("runner")]["processed_events"],
+            dead_letters=DeadLetterPublisher(partial(create_producer, self.settings, "dlq")),
+            settings=self.settings,
+            retry=RetryPolicy(0.05, 0.2, max_attempts=3),
+            app=web.Application(),
+        )
+
+
+@pytest.fixture
+async def harness(settings: ServiceSettings) -> AsyncIterator[Harness]:
+    mongo = create_client(settings.mongodb_uri)
+    producer = create_producer(settings, "test")
+    await producer.start()
+    yield Harness(settings, mongo, producer, Topics(settings.topic_prefix).of("companies"), {})
+    await producer.stop()
+    await mongo.close()
+
+
+async def running(runner: ConsumerRunner) -> "asyncio.Task[None]":
+    return asyncio.create_task(runner.run())
+
+
+async def stopped(runner: ConsumerRunner, task: "asyncio.Task[None]") -> None:
+    runner.stop()
+    await asyncio.wait_for(task, 15)
+
+
+def verified(company_id: str) -> Envelope:
+    payload = CompanyVerified(company_id=company_id, version=2, by="admin")
+    return Envelope.wrap(payload, source="test", subject=company_id)
+
+
+async def test_each_event_is_handled_and_a_redelivery_changes_nothing(harness: Harness) -> None:
+    events = [verified("c1"), verified("c1"), verified("c2")]
+    for envelope in events:
+        await harness.send(envelope)
+    await harness.send(events[0])  # the broker hands the same event over again
+    first = harness.runner("first")
+    task = await running(first)
+    await eventually(lambda: _equals(harness.count("c2"), 1))
+    await stopped(first, task)
+    assert await harness.count("c1") == 2
+
+    # A group whose commits were lost reads everything again: nothing changes.
+    second = harness.runner("lost-commits")
+    task = await running(second)
+    await harness.send(verified("c3"))
+    await eventually(lambda: _equals(harness.count("c3"), 1))
+    await stopped(second, task)
+    assert (await harness.count("c1"), await harness.count("c2")) == (2, 1)
+
+
+async def test_a_transient_failure_is_retried_until_it_succeeds(harness: Harness) -> None:
+    harness.failures_left["flaky"] = 2
+    await harness.send(verified("flaky"))
+    runner = harness.runner("retrying")
+    task = await running(runner)
+    await eventually(lambda: _equals(harness.count("flaky"), 1))
+    await stopped(runner, task)
+    assert harness.failures_left["flaky"] == 0
+
+
+async def test_poison_events_go_to_the_dlq_and_later_events_still_flow(
+    harness: Harness, settings: ServiceSettings
+) -> None:
+    good_before, good_after = verified("before"), verified("after")
+    suspended = Envelope.wrap(
+        CompanySuspended(company_id="p1", version=3, by="admin", reason="x"),
+        source="test",
+        subject="p1",
+    )
+    broken_payload = verified("p2").model_copy(update={"data": {"company_id": 42}})
+    await harness.send(good_before)
+    await harness.send(suspended)  # the handler refuses it
+    await harness.send(broken_payload)  # the payload breaks its contract
+    await harness.send(verified("p3"), raw=b"\x00 not an envelope")
+    await harness.send(good_after)
+    runner = harness.runner("poisoned")
+    task = await running(runner)
+    await eventually(lambda: _equals(harness.count("after"), 1))
+    await stopped(runner, task)
+    assert await harness.count("before") == 1
+
+    dead = await read_topic(settings, dead_letter_topic(harness.topic), 3)
+    by_subject = {record.key.decode(): dict(record.headers) for record in dead}
+    assert set(by_subject) == {"p1", "p2", "p3"}
+    assert by_subject["p1"]["dlq.error_type"] == b"PoisonEvent"
+    assert by_subject["p2"]["dlq.error_type"] == b"ValidationError"
+    assert by_subject["p1"]["ce_type"] == b"jamp.company.suspended.v1"  # original headers kept
+    assert by_subject["p3"]["dlq.original_topic"] == harness.topic.encode()
+    assert all("dlq.original_offset" in headers for headers in by_subject.values())
+
+
+async def _equals(value: Awaitable[int], expected: int) -> bool:
+    return await value == expected

@@ -1,0 +1,89 @@
+"""What every service gets from the shared app factory: health, metrics, docs, ids."""
+
+import re
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from openapi_spec_validator import validate
+
+from tests.support import Caller, granted
+
+
+async def test_healthz_answers_without_a_key(anonymous: Caller) -> None:
+    response = await anonymous.get("/healthz")
+    assert response.status == 200 and (await response.json()) == {"status": "ok"}
+
+
+async def test_readyz_checks_mongodb_and_kafka(anonymous: Caller) -> None:
+    response = await anonymous.get("/readyz")
+    assert response.status == 200
+    assert await response.json() == {"status": "ok", "checks": {"mongodb": "ok", "kafka": "ok"}}
+
+
+async def test_metrics_count_requests_by_route_template(anonymous: Caller) -> None:
+    await anonymous.get("/companies/abc")
+    text = await (await anonymous.get("/metrics")).text()
+    assert re.search(
+        r'http_requests_total\{method="GET",route="/companies/\{company_id\}",status="401"\} 1\.0',
+        text,
+    )
+    assert "http_request_duration_seconds_bucket" in text
+
+
+async def test_request_and_correlation_ids_are_echoed_or_made(anonymous: Caller) -> None:
+    response = await anonymous.client.get("/healthz", headers={"X-Request-ID": "req-7"})
+    assert response.headers["X-Request-ID"] == "req-7"
+    assert response.headers["X-Correlation-ID"] == "req-7"
+    fresh = await anonymous.get("/healthz")
+    assert len(fresh.headers["X-Request-ID"]) == 36
+
+
+async def test_the_openapi_document_is_valid_31(anonymous: Caller) -> None:
+    document = await (await anonymous.get("/openapi.json")).json()
+    assert document["openapi"] == "3.1.0"
+    validate(document)
+    assert set(document["paths"]) >= {"/companies", "/companies/{company_id}"}
+
+
+async def test_every_request_body_example_is_accepted_by_the_live_service(
+    anonymous: Caller, client: TestClient[Any, Any]
+) -> None:
+    document = await (await anonymous.get("/openapi.json")).json()
+    admin = await granted(client, "admin")
+    registered = await (await anonymous.post("/companies", _example(document, "/companies", "post"))).json()
+    company_id = registered["company"]["company_id"]
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" not in operation:
+                continue
+            example = operation["requestBody"]["content"]["application/json"]["example"]
+            url = path.format(company_id=company_id)
+            # A fresh corporate number is not needed: the registration example was used once.
+            if (path, method) == ("/companies", "post"):
+                example = {key: value for key, value in example.items() if key != "corporate_number"}
+            response = await admin.client.request(
+                method.upper(),
+                url,
+                json=example,
+                headers={"Authorization": f"Bearer {admin.key}", "If-Match": "*"},
+            )
+            assert response.status in (200, 201), (path, method, await response.text())
+
+
+async def test_the_docs_page_needs_no_network(anonymous: Caller) -> None:
+    response = await anonymous.get("/docs")
+    page = await response.text()
+    assert response.status == 200 and "SwaggerUIBundle" in page
+    assert "/openapi.json" in page
+    assert not re.search(r'(src|href)="https?://', page)
+
+
+async def test_a_wrong_method_is_a_405_problem_with_allow(anonymous: Caller) -> None:
+    response = await anonymous.client.delete("/companies")
+    assert response.status == 405
+    assert response.content_type == "application/problem+json"
+    assert "POST" in response.headers["Allow"]
+
+
+def _example(document: dict[str, Any], path: str, method: str) -> Any:
+    return document["paths"][path][method]["requestBody"]["content"]["application/json"]["example"]
