@@ -11,7 +11,6 @@ from aiohttp.test_utils import TestClient
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from shared.auth import issue_key, parse_grant
-from shared.cli.keys import create_key
 from shared.http.appkeys import KEYS
 from shared.mongo import transaction
 from shared.platform import PLATFORM
@@ -77,25 +76,12 @@ class Caller:
 async def granted(client: TestClient[Any, Any], grant: str) -> Caller:
     """A caller with a fresh key, recorded straight into the service's replica (arrangement
     only: the identity stream that normally carries keys has tests of its own)."""
-    app = client.server.app
+    app = client.app
     role, scope = parse_grant(grant)
     key = issue_key(role, scope, f"test {grant}", app[KEYS].pepper)
     async with transaction(app[PLATFORM].mongo) as session:
         await app[KEYS].record_issued(key.event, session)
     return Caller(client, key.plaintext)
-
-
-async def issue_accepted_key(client: TestClient[Any, Any], settings: ServiceSettings, grant: str) -> Caller:
-    """Issue a key through the ledger and wait until the service's replica accepts it."""
-    issued, _ = await create_key(settings, grant, f"test {grant}")
-    caller = Caller(client, issued.plaintext)
-
-    async def accepted() -> bool:
-        response = await caller.get("/companies/000000000000000000000000")
-        return response.status != 401
-
-    await eventually(accepted)
-    return caller
 
 
 async def read_topic(

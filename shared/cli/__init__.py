@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from shared.cli import dev, keys
 from shared.cli.outbox import replay
@@ -66,7 +66,8 @@ def list_keys(
     service: Annotated[str, typer.Option(help="Whose replica to read")] = "companies",
 ) -> None:
     """Every key (never the key itself), as a service knows it."""
-    table = Table("key id", "role", "scope", "label", "issued", "revoked")
+    table = Table("role", "scope", "label", "issued", "revoked")
+    table.columns.insert(0, Column("key id", no_wrap=True, min_width=16))
     for record in asyncio.run(keys.list_keys(_settings(), service)):
         table.add_row(
             record["_id"],
@@ -126,7 +127,7 @@ def _report(published: keys.Published) -> None:
 
 
 def _when(value: datetime | None) -> str:
-    return value.isoformat(timespec="seconds") if value else ""
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def main() -> None:

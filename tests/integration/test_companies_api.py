@@ -90,7 +90,9 @@ class TestBadInput:
         body = registration(corporate_number="8000012050002")
         await self.assert_rejected(anonymous, settings, body, "body.corporate_number")
 
-    async def test_an_unknown_tag_is_named(self, anonymous: Caller, settings: ServiceSettings) -> None:
+    async def test_an_unknown_tag_is_named(
+        self, anonymous: Caller, settings: ServiceSettings
+    ) -> None:
         body = registration(tags=["water_supply", "teleportation"])
         await self.assert_rejected(anonymous, settings, body, "body.tags.1")
 
@@ -110,7 +112,9 @@ class TestBadInput:
     async def test_an_unknown_field_is_named(
         self, anonymous: Caller, settings: ServiceSettings
     ) -> None:
-        await self.assert_rejected(anonymous, settings, registration(shoe_size=42), "body.shoe_size")
+        await self.assert_rejected(
+            anonymous, settings, registration(shoe_size=42), "body.shoe_size"
+        )
 
     async def test_a_missing_contact_is_named(
         self, anonymous: Caller, settings: ServiceSettings

@@ -65,14 +65,18 @@ async def test_one_companys_events_arrive_in_order_with_what_changed(
     own = Caller(client, registered["api_key"])
     admin = await granted(client, "admin")
     path = f"/companies/{company_id}"
-    await own.patch(path, {"tags": ["water_supply", "flood_control", "wastewater"]}, {"If-Match": '"1"'})
+    await own.patch(
+        path, {"tags": ["water_supply", "flood_control", "wastewater"]}, {"If-Match": '"1"'}
+    )
     await own.patch(path, {"size": "medium"}, {"If-Match": '"2"'})  # no change: no event
     await admin.post(f"{path}/verify")
     await admin.post(f"{path}/suspend", {"reason": "expired documents"})
 
     records = await read_topic(settings, Topics(settings.topic_prefix).of("companies"), 4)
     assert len({record.partition for record in records}) == 1
-    envelopes = [Envelope.from_bytes(record.value) for record in sorted(records, key=lambda r: r.offset)]
+    envelopes = [
+        Envelope.from_bytes(record.value) for record in sorted(records, key=lambda r: r.offset)
+    ]
     assert [envelope.type.split(".")[2] for envelope in envelopes] == [
         "registered",
         "updated",
@@ -86,9 +90,7 @@ async def test_one_companys_events_arrive_in_order_with_what_changed(
     assert suspended["reason"] == "expired documents"
 
 
-async def test_published_rows_are_marked_sent(
-    anonymous: Caller, settings: ServiceSettings
-) -> None:
+async def test_published_rows_are_marked_sent(anonymous: Caller, settings: ServiceSettings) -> None:
     await anonymous.post("/companies", registration())
     mongo = create_client(settings.mongodb_uri)
     outbox = mongo[settings.database_name("companies")]["outbox"]

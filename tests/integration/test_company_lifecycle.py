@@ -37,7 +37,9 @@ class TestUpdating:
         registered = await register(anonymous)
         own = Caller(client, registered["api_key"])
         path = f"/companies/{registered['company']['company_id']}"
-        response = await own.patch(path, {"tags": ["water_supply", "wastewater"]}, {"If-Match": '"1"'})
+        response = await own.patch(
+            path, {"tags": ["water_supply", "wastewater"]}, {"If-Match": '"1"'}
+        )
         assert response.status == 200, await response.text()
         body = await response.json()
         assert body["tags"] == ["water_supply", "wastewater"] and body["version"] == 2
@@ -68,7 +70,9 @@ class TestUpdating:
     ) -> None:
         registered = await register(anonymous)
         own = Caller(client, registered["api_key"])
-        response = await own.patch(f"/companies/{registered['company']['company_id']}", {"size": "large"})
+        response = await own.patch(
+            f"/companies/{registered['company']['company_id']}", {"size": "large"}
+        )
         assert response.status == 428
 
     async def test_two_concurrent_updates_of_one_version_let_exactly_one_win(

@@ -1,4 +1,4 @@
-"""Who may call what: the whole role × endpoint matrix of the companies service."""
+"""Who may call what: the whole role-by-endpoint matrix of the companies service."""
 
 from typing import Any
 
@@ -17,8 +17,24 @@ MATRIX: dict[tuple[str, str], list[str | int]] = {
     ("GET", "/companies"): [NO_KEY, OK, DENIED, OK, OK, DENIED, DENIED],
     ("GET", "/companies/{company_id}"): [NO_KEY, OK, DENIED, OK, OK, OK, DENIED],
     ("PATCH", "/companies/{company_id}"): [NO_KEY, DENIED, DENIED, DENIED, OK, OK, DENIED],
-    ("POST", "/companies/{company_id}/verify"): [NO_KEY, DENIED, DENIED, DENIED, OK, DENIED, DENIED],
-    ("POST", "/companies/{company_id}/suspend"): [NO_KEY, DENIED, DENIED, DENIED, OK, DENIED, DENIED],
+    ("POST", "/companies/{company_id}/verify"): [
+        NO_KEY,
+        DENIED,
+        DENIED,
+        DENIED,
+        OK,
+        DENIED,
+        DENIED,
+    ],
+    ("POST", "/companies/{company_id}/suspend"): [
+        NO_KEY,
+        DENIED,
+        DENIED,
+        DENIED,
+        OK,
+        DENIED,
+        DENIED,
+    ],
 }
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/companies"): registration(),

@@ -50,7 +50,9 @@ async def test_every_request_body_example_is_accepted_by_the_live_service(
 ) -> None:
     document = await (await anonymous.get("/openapi.json")).json()
     admin = await granted(client, "admin")
-    registered = await (await anonymous.post("/companies", _example(document, "/companies", "post"))).json()
+    registered = await (
+        await anonymous.post("/companies", _example(document, "/companies", "post"))
+    ).json()
     company_id = registered["company"]["company_id"]
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
@@ -60,7 +62,9 @@ async def test_every_request_body_example_is_accepted_by_the_live_service(
             url = path.format(company_id=company_id)
             # A fresh corporate number is not needed: the registration example was used once.
             if (path, method) == ("/companies", "post"):
-                example = {key: value for key, value in example.items() if key != "corporate_number"}
+                example = {
+                    key: value for key, value in example.items() if key != "corporate_number"
+                }
             response = await admin.client.request(
                 method.upper(),
                 url,

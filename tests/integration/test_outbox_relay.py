@@ -75,7 +75,9 @@ async def test_requests_succeed_while_kafka_is_down_and_nothing_is_lost(
 
     await asyncio.sleep(1)  # the relay keeps trying meanwhile
     await own_stack.start_kafka()
-    await ensure_topics(outage_settings.kafka_bootstrap_servers, Topics(outage_settings.topic_prefix).all())
+    await ensure_topics(
+        outage_settings.kafka_bootstrap_servers, Topics(outage_settings.topic_prefix).all()
+    )
     await eventually(lambda: _no_pending(outage_settings), timeout=60)
     assert sorted(await registered_ids(outage_settings, 3)) == sorted(accepted)
 
@@ -88,7 +90,9 @@ async def test_a_broker_restart_loses_nothing_after_replay(
     await eventually(lambda: _no_pending(outage_settings))
     await own_stack.stop_kafka()
     await own_stack.start_kafka()  # memory only: every topic and record is gone
-    await ensure_topics(outage_settings.kafka_bootstrap_servers, Topics(outage_settings.topic_prefix).all())
+    await ensure_topics(
+        outage_settings.kafka_bootstrap_servers, Topics(outage_settings.topic_prefix).all()
+    )
 
     environment = {
         "JAMP_MONGODB_URI": outage_settings.mongodb_uri,

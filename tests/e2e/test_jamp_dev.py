@@ -1,0 +1,71 @@
+"""``jamp dev`` as a person runs it: start, use over HTTP, stop, start again."""
+
+import asyncio
+import re
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from services.companies.model import EXAMPLE_REGISTRATION
+
+LINE = re.compile(r"^(mongodb|kafka|companies) (\S+)$")
+
+
+class DevDesk:
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.urls: dict[str, str] = {}
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def __aenter__(self) -> "DevDesk":
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "shared.cli", "dev",
+            "--state-dir", str(self.state_dir), "--base-port", "0",
+            stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert self.process.stdout is not None
+        async with asyncio.timeout(90):
+            while "companies" not in self.urls:
+                line = (await self.process.stdout.readline()).decode().strip()
+                assert line or self.process.returncode is None, "jamp dev exited early"
+                if match := LINE.match(line):
+                    self.urls[match.group(1)] = match.group(2)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(60):
+            assert await self.process.wait() == 0
+
+
+def listening(address: str) -> bool:
+    host, port = re.sub(r"^\w+://", "", address).split("/")[0].rsplit(":", 1)
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((host, int(port))) == 0
+
+
+async def test_jamp_dev_runs_the_desk_and_stops_everything(tmp_path: Path) -> None:
+    async with DevDesk(tmp_path) as desk, aiohttp.ClientSession() as http:
+        assert desk.urls["mongodb"].startswith("mongodb://127.0.0.1:")
+        assert re.match(r"127\.0\.0\.1:\d+$", desk.urls["kafka"])
+        companies = desk.urls["companies"]
+        async with http.post(f"{companies}/companies", json=EXAMPLE_REGISTRATION) as response:
+            assert response.status == 201
+            registered = await response.json()
+        async with http.get(f"{companies}/readyz") as response:
+            assert (await response.json())["status"] == "ok"
+    assert not any(listening(url) for url in desk.urls.values())
+
+    # The database lives in the state folder: the company and its key survive a restart.
+    async with DevDesk(tmp_path) as desk, aiohttp.ClientSession() as http:
+        company_id = registered["company"]["company_id"]
+        headers = {"Authorization": f"Bearer {registered['api_key']}"}
+        url = f"{desk.urls['companies']}/companies/{company_id}"
+        async with http.get(url, headers=headers) as response:
+            assert response.status == 200
+            assert (await response.json())["name_en"] == EXAMPLE_REGISTRATION["name_en"]
