@@ -59,7 +59,8 @@ class RetryPolicy:
     """For unexpected errors; transient ones (lost connections) retry until shutdown."""
 
     def delay(self, attempt: int) -> float:
-        return min(self.max_seconds, self.base_seconds * 2.0 ** (attempt - 1))
+        # The exponent is capped too: an outage of days must not overflow the float.
+        return min(self.max_seconds, self.base_seconds * 2.0 ** min(attempt - 1, 32))
 
 
 @dataclass

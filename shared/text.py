@@ -1,30 +1,62 @@
 """Search terms that work on every MongoDB-wire engine (no text index needed).
 
-Latin words are lower-cased and split on non-word characters; Japanese and other CJK runs,
-which have no spaces, become overlapping character bigrams, so "防災" finds "防災システム".
+Words of any alphabet are lower-cased and folded to plain letters ("Đà Nẵng" → "da",
+"nang"), so a search with or without accents finds the same. Japanese and other CJK runs,
+which have no spaces, are indexed as single characters and overlapping bigrams; a query
+uses bigrams (or the single character it is), so "防災" finds "防災システム".
 """
 
 import re
 import unicodedata
 
-_WORD = re.compile(r"[a-z0-9]+|[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]+")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+_CJK_CHARS = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{_CJK_CHARS}]+|[^\W_{_CJK_CHARS}]+")
+_CJK = re.compile(rf"[{_CJK_CHARS}]")
 _STOP = frozenset({"a", "an", "and", "of", "the", "for", "to", "in", "on", "with", "by", "or"})
+_UNFOLDABLE = str.maketrans({"đ": "d", "ø": "o", "ł": "l", "ß": "ss", "æ": "ae", "œ": "oe"})
 
 
 def terms(text: str) -> set[str]:
-    """The search terms of a text: words, and bigrams of CJK runs."""
-    normal = unicodedata.normalize("NFKC", text).lower()
+    """The terms a document is found by."""
     found: set[str] = set()
-    for token in _WORD.findall(normal):
+    for token in _tokens(text):
         if _CJK.match(token):
+            found.update(token)
             found.update(_bigrams(token))
         elif token not in _STOP:
             found.add(token)
     return found
 
 
+def query_terms(text: str) -> set[str]:
+    """The terms a query must all match."""
+    wanted: set[str] = set()
+    for token in _tokens(text):
+        if _CJK.match(token):
+            wanted.update(_bigrams(token) if len(token) > 1 else {token})
+        elif token not in _STOP:
+            wanted.add(token)
+    return wanted
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(_fold(text))
+
+
+def _fold(text: str) -> str:
+    """NFKC for width variants, then strip Latin diacritics (kana voicing marks stay)."""
+    normal = unicodedata.normalize("NFKC", text).lower().translate(_UNFOLDABLE)
+    decomposed = unicodedata.normalize("NFD", normal)
+    stripped = "".join(
+        char for char in decomposed if not (unicodedata.combining(char) and _is_latin_mark(char))
+    )
+    return unicodedata.normalize("NFC", stripped)
+
+
+def _is_latin_mark(mark: str) -> bool:
+    # Combining diacritical marks block; the kana (han)dakuten live elsewhere (U+3099/309A).
+    return "\u0300" <= mark <= "\u036f"
+
+
 def _bigrams(run: str) -> set[str]:
-    if len(run) == 1:
-        return {run}
     return {run[i : i + 2] for i in range(len(run) - 1)}

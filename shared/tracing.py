@@ -14,7 +14,11 @@ def new_traceparent() -> str:
 def child_traceparent(parent: str | None) -> str:
     """A new span in the parent's trace; a new trace when the parent is absent or malformed."""
     match = _TRACEPARENT.match(parent or "")
-    if match is None:
-        return new_traceparent()
+    if match is None or _all_zero(match.group(1)) or _all_zero(match.group(2)):
+        return new_traceparent()  # W3C: all-zero ids are invalid, start afresh
     trace_id, _, flags = match.groups()
     return f"00-{trace_id}-{secrets.token_hex(8)}-{flags}"
+
+
+def _all_zero(hex_id: str) -> bool:
+    return not hex_id.strip("0")

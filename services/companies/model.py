@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from shared.contracts.companies import (
     CompanyProfile,
@@ -62,6 +62,12 @@ Country = Annotated[str, _member_of(COUNTRIES_OF_EXPERIENCE, "country (ASEAN mem
 Language = Annotated[str, _member_of(LANGUAGES, "language code")]
 CorporateNumber = Annotated[str, AfterValidator(_corporate_number)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+FocusAreas = Annotated[list[FocusArea], Field(min_length=1), AfterValidator(_unique)]
+SolutionTags = Annotated[list[SolutionTag], AfterValidator(_unique)]
+Countries = Annotated[list[Country], AfterValidator(_unique)]
+Languages = Annotated[list[Language], Field(min_length=1), AfterValidator(_unique)]
+Statement = Annotated[str, Field(min_length=20, max_length=5000)]
+References = Annotated[list["ReferenceIn"], Field(max_length=50)]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 
 
@@ -83,7 +89,20 @@ class ReferenceIn(BaseModel):
     year: int | None = Field(default=None, ge=1950, le=2100)
     client: str | None = Field(default=None, max_length=200)
     description: str = Field(default="", max_length=2000)
-    tags: Annotated[list[SolutionTag], AfterValidator(_unique)] = []
+    tags: SolutionTags = []
+
+
+REQUIRED_PROFILE_FIELDS = (
+    "name_en",
+    "size",
+    "focus_areas",
+    "tags",
+    "countries",
+    "languages",
+    "capability_statement",
+    "references",
+    "contact",
+)
 
 
 class CompanyFields(BaseModel):
@@ -94,12 +113,12 @@ class CompanyFields(BaseModel):
     name_en: Name
     name_ja: str | None = Field(default=None, max_length=200)
     size: CompanySize
-    focus_areas: Annotated[list[FocusArea], Field(min_length=1), AfterValidator(_unique)]
-    tags: Annotated[list[SolutionTag], AfterValidator(_unique)] = []
-    countries: Annotated[list[Country], AfterValidator(_unique)] = []
-    languages: Annotated[list[Language], Field(min_length=1), AfterValidator(_unique)]
-    capability_statement: str = Field(min_length=20, max_length=5000)
-    references: list[ReferenceIn] = Field(default=[], max_length=50)
+    focus_areas: FocusAreas
+    tags: SolutionTags = []
+    countries: Countries = []
+    languages: Languages
+    capability_statement: Statement
+    references: References = []
     contact: ContactIn
 
 
@@ -134,25 +153,34 @@ class UpdateCompany(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        str_strip_whitespace=True,
         json_schema_extra={"examples": [{"tags": ["water_supply", "wastewater"], "version": 1}]},
     )
 
     name_en: Name | None = None
     name_ja: str | None = Field(default=None, max_length=200)
     size: CompanySize | None = None
-    focus_areas: Annotated[list[FocusArea], Field(min_length=1), AfterValidator(_unique)] | None = (
-        None
-    )
-    tags: Annotated[list[SolutionTag], AfterValidator(_unique)] | None = None
-    countries: Annotated[list[Country], AfterValidator(_unique)] | None = None
-    languages: Annotated[list[Language], Field(min_length=1), AfterValidator(_unique)] | None = None
-    capability_statement: str | None = Field(default=None, min_length=20, max_length=5000)
-    references: list[ReferenceIn] | None = Field(default=None, max_length=50)
+    focus_areas: FocusAreas | None = None
+    tags: SolutionTags | None = None
+    countries: Countries | None = None
+    languages: Languages | None = None
+    capability_statement: Statement | None = None
+    references: References | None = None
     contact: ContactIn | None = None
     version: int | None = Field(default=None, description="Alternative to the If-Match header")
 
+    @field_validator(*REQUIRED_PROFILE_FIELDS)
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Absent means "keep"; an explicit null would erase a field every company must have.
+        if value is None:
+            raise ValueError("may be left out, but not set to null")
+        return value
+
     def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True, exclude={"version"}, mode="json")
+        """Each field the caller sent, with its whole new value (nested defaults included)."""
+        sent = self.model_fields_set - {"version"}
+        return self.model_dump(mode="json", include=sent)
 
 
 class CompanyNotFound(DomainError):

@@ -9,7 +9,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.companies.model import Company, CompanyQuery, CorporateNumberTaken
 from shared.mongo import Document
-from shared.text import terms
+from shared.text import query_terms, terms
 
 CORPORATE_NUMBER_INDEX = "unique_corporate_number"
 
@@ -63,7 +63,7 @@ class CompanyRepository:
             criteria["countries"] = query.country
         if query.status:
             criteria["status"] = query.status
-        if query.q and (wanted := terms(query.q)):
+        if query.q and (wanted := query_terms(query.q)):
             criteria["search_terms"] = {"$all": sorted(wanted)}
         if after is not None:
             criteria["_id"] = {"$lt": after}

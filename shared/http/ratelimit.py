@@ -28,5 +28,14 @@ class RateLimiter:
             self._buckets[key] = (tokens, now)
             raise TooManyRequests("too many requests from this address; slow down", wait)
         self._buckets[key] = (tokens - 1, now)
-        if len(self._buckets) > 10_000:  # forget idle callers so memory stays bounded
-            self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 3600}
+        if len(self._buckets) > 10_000:
+            self._forget_full_buckets(now)
+
+    def _forget_full_buckets(self, now: float) -> None:
+        """A bucket that has refilled is the same as no bucket: drop those to bound memory."""
+        refill_seconds = self.burst * 60 / self.per_minute
+        self._buckets = {
+            key: (tokens, stamp)
+            for key, (tokens, stamp) in self._buckets.items()
+            if now - stamp < refill_seconds
+        }
