@@ -1,8 +1,11 @@
 """Use cases of the companies service: plain async functions with keyword dependencies."""
 
+from collections.abc import Callable
+
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.companies.model import (
+    Action,
     Company,
     CompanyNotFound,
     CompanyQuery,
@@ -12,6 +15,7 @@ from services.companies.model import (
 )
 from services.companies.repository import CompanyRepository
 from shared.auth import KeyReplica, Role, issue_key
+from shared.contracts import EventPayload
 from shared.contracts.companies import (
     CompanyRegistered,
     CompanySuspended,
@@ -87,16 +91,10 @@ async def update_company(
 async def verify_company(
     company_id: str, *, platform: Platform, companies: CompanyRepository, trace: Trace
 ) -> Company:
-    async with unit_of_work(platform, trace) as uow:
-        current = await get_company(company_id, companies=companies, session=uow.session)
-        company = current.transitioned("verify")
-        await _save(companies, company, current.version, uow.session)
-        await uow.publish(
-            STREAM,
-            company_id,
-            CompanyVerified(company_id=company_id, version=company.version, by=trace.actor),
-        )
-    return company
+    def verified(company: Company) -> CompanyVerified:
+        return CompanyVerified(company_id=company_id, version=company.version, by=trace.actor)
+
+    return await _transition(company_id, "verify", verified, platform, companies, trace)
 
 
 async def suspend_company(
@@ -107,17 +105,27 @@ async def suspend_company(
     companies: CompanyRepository,
     trace: Trace,
 ) -> Company:
+    def suspended(company: Company) -> CompanySuspended:
+        return CompanySuspended(
+            company_id=company_id, version=company.version, by=trace.actor, reason=reason
+        )
+
+    return await _transition(company_id, "suspend", suspended, platform, companies, trace)
+
+
+async def _transition(
+    company_id: str,
+    action: Action,
+    event: Callable[[Company], EventPayload],
+    platform: Platform,
+    companies: CompanyRepository,
+    trace: Trace,
+) -> Company:
     async with unit_of_work(platform, trace) as uow:
         current = await get_company(company_id, companies=companies, session=uow.session)
-        company = current.transitioned("suspend")
+        company = current.transitioned(action)
         await _save(companies, company, current.version, uow.session)
-        await uow.publish(
-            STREAM,
-            company_id,
-            CompanySuspended(
-                company_id=company_id, version=company.version, by=trace.actor, reason=reason
-            ),
-        )
+        await uow.publish(STREAM, company_id, event(company))
     return company
 
 

@@ -12,12 +12,7 @@ from shared.contracts.companies import (
     ContactPerson,
     ProjectReference,
 )
-from shared.contracts.vocabulary import (
-    COUNTRIES_OF_EXPERIENCE,
-    LANGUAGES,
-    focus_areas,
-    solution_tags,
-)
+from shared.contracts.vocabulary import Country, FocusArea, Language, SolutionTag, unique
 from shared.errors import DomainError
 from shared.http.pagination import PageQuery
 
@@ -35,37 +30,18 @@ def corporate_number_is_valid(number: str) -> bool:
     return int(number[0]) == 9 - total % 9
 
 
-def _member_of(vocabulary: frozenset[str], what: str) -> AfterValidator:
-    def check(value: str) -> str:
-        if value not in vocabulary:
-            raise ValueError(f"unknown {what} {value!r}")
-        return value
-
-    return AfterValidator(check)
-
-
 def _corporate_number(value: str) -> str:
     if not corporate_number_is_valid(value):
         raise ValueError("not a valid 13-digit corporate number (check digit mismatch)")
     return value
 
 
-def _unique(values: list[str]) -> list[str]:
-    if len(set(values)) != len(values):
-        raise ValueError("values must be unique")
-    return values
-
-
-FocusArea = Annotated[str, _member_of(focus_areas(), "focus area")]
-SolutionTag = Annotated[str, _member_of(solution_tags(), "solution tag")]
-Country = Annotated[str, _member_of(COUNTRIES_OF_EXPERIENCE, "country (ASEAN member or JP)")]
-Language = Annotated[str, _member_of(LANGUAGES, "language code")]
 CorporateNumber = Annotated[str, AfterValidator(_corporate_number)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-FocusAreas = Annotated[list[FocusArea], Field(min_length=1), AfterValidator(_unique)]
-SolutionTags = Annotated[list[SolutionTag], AfterValidator(_unique)]
-Countries = Annotated[list[Country], AfterValidator(_unique)]
-Languages = Annotated[list[Language], Field(min_length=1), AfterValidator(_unique)]
+FocusAreas = Annotated[list[FocusArea], Field(min_length=1), AfterValidator(unique)]
+SolutionTags = Annotated[list[SolutionTag], AfterValidator(unique)]
+Countries = Annotated[list[Country], AfterValidator(unique)]
+Languages = Annotated[list[Language], Field(min_length=1), AfterValidator(unique)]
 Statement = Annotated[str, Field(min_length=20, max_length=5000)]
 References = Annotated[list["ReferenceIn"], Field(max_length=50)]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
@@ -207,8 +183,8 @@ TRANSITIONS: dict[Action, dict[CompanyStatus, CompanyStatus]] = {
 }
 
 
-class Company(BaseModel):
-    """The aggregate. Every change returns a new Company with the version bumped."""
+class CompanyRecord(BaseModel):
+    """What the desk knows of a company, but for its contact person."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -223,11 +199,20 @@ class Company(BaseModel):
     languages: list[str]
     capability_statement: str
     references: list[ProjectReference]
-    contact: ContactPerson
     status: CompanyStatus
     version: int
     registered_at: datetime
     updated_at: datetime
+
+
+class Company(CompanyRecord):
+    """The aggregate. Every change returns a new Company with the version bumped.
+
+    It is deliberately not the published ``CompanyProfile``: the contract is versioned
+    for consumers and changes on their schedule, the aggregate on ours.
+    """
+
+    contact: ContactPerson
 
     @classmethod
     def register(cls, company_id: str, command: RegisterCompany) -> "Company":
@@ -276,24 +261,9 @@ class Company(BaseModel):
         return Company.model_validate(data)
 
 
-class CompanyView(BaseModel):
+class CompanyView(CompanyRecord):
     """A company as a reader sees it; ``contact`` only for the company itself and staff."""
 
-    company_id: str
-    corporate_number: str | None
-    name_en: str
-    name_ja: str | None
-    size: CompanySize
-    focus_areas: list[str]
-    tags: list[str]
-    countries: list[str]
-    languages: list[str]
-    capability_statement: str
-    references: list[ProjectReference]
-    status: CompanyStatus
-    version: int
-    registered_at: datetime
-    updated_at: datetime
     contact: ContactPerson | None = Field(
         description="Only for the company itself, operators and admins; null for others"
     )

@@ -3,7 +3,9 @@
 import json
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
 
 ASEAN_STATES = frozenset({"BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN"})
 COUNTRIES_OF_EXPERIENCE = ASEAN_STATES | {"JP"}
@@ -31,3 +33,26 @@ def solution_tags() -> frozenset[str]:
 def taxonomy_document() -> dict[str, Any]:
     """The taxonomy as published (a copy of ../shared/data/taxonomy.json)."""
     return _taxonomy()
+
+
+def _member_of(vocabulary: frozenset[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in vocabulary:
+            raise ValueError(f"unknown {what} {value!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+def unique(values: list[str]) -> list[str]:
+    """A list validator: no value twice."""
+    if len(set(values)) != len(values):
+        raise ValueError("values must be unique")
+    return values
+
+
+# Request fields that must name a known value; the message names the unknown one.
+FocusArea = Annotated[str, _member_of(focus_areas(), "focus area")]
+SolutionTag = Annotated[str, _member_of(solution_tags(), "solution tag")]
+Country = Annotated[str, _member_of(COUNTRIES_OF_EXPERIENCE, "country (ASEAN member or JP)")]
+Language = Annotated[str, _member_of(LANGUAGES, "language code")]
