@@ -15,6 +15,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from shared.kafka import kafka_reachable
 from shared.mongo import create_client, ping
@@ -120,14 +121,16 @@ class EmbeddedStack:
             await process.stop()
         self.processes.clear()
 
-    async def stop_kafka(self) -> None:
-        await self._process("kafka").stop()
+    async def stop_server(self, name: Literal["mongodb", "kafka"]) -> None:
+        """Stop one server (outage tests); ``start_server`` brings it back on its port."""
+        await self._process(name).stop()
 
-    async def start_kafka(self) -> None:
-        """Start the broker again on its port; it comes back empty (memory only)."""
-        kafka = self._process("kafka")
-        await kafka.start()
-        await self._wait_until(kafka, self._kafka_answers, 60.0)
+    async def start_server(self, name: Literal["mongodb", "kafka"]) -> None:
+        """The database keeps its data; the broker comes back empty (memory only)."""
+        process = self._process(name)
+        await process.start()
+        probe = self._mongo_answers if name == "mongodb" else self._kafka_answers
+        await self._wait_until(process, probe, 60.0)
 
     def _process(self, name: str) -> ManagedProcess:
         return next(process for process in self.processes if process.name == name)

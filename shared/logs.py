@@ -2,12 +2,23 @@
 
 import logging
 import sys
+from typing import TextIO, cast
 
 import structlog
 
 bind_context = structlog.contextvars.bind_contextvars
 clear_context = structlog.contextvars.clear_contextvars
 bound_context = structlog.contextvars.bound_contextvars
+
+
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is at the time, not the one seen at set-up."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 def configure_logging(level: str = "INFO", json: bool = True) -> None:
@@ -27,10 +38,11 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=True,
+        logger_factory=structlog.PrintLoggerFactory(cast(TextIO, _CurrentStderr())),
+        # Not cached: module-level loggers must follow a later configure_logging (tests do).
+        cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(cast(TextIO, _CurrentStderr()))
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared_processors,

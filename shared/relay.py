@@ -48,7 +48,7 @@ class OutboxRelay:
                 try:
                     if await self.lease.acquire():
                         published = await self.publish_pending()
-                        await self._purge_expired()
+                        await self._purge_now_and_then()
                 except PyMongoError as error:
                     log.warning("outbox.mongo_unavailable", error=str(error))
                 if published < self.batch_size:  # a full batch means more is waiting
@@ -141,13 +141,19 @@ class OutboxRelay:
         except TimeoutError:
             pass
 
-    async def _purge_expired(self) -> None:
-        """Delete sent rows past retention (a TTL index is not on every MongoDB-wire engine)."""
+    async def _purge_now_and_then(self) -> None:
         now = datetime.now(UTC)
-        if now - self._last_purge < timedelta(minutes=1):
-            return
-        self._last_purge = now
-        await self.outbox.collection.delete_many({"sent_at": {"$lt": now - self.retention}})
+        if now - self._last_purge >= timedelta(minutes=1):
+            self._last_purge = now
+            await self.purge_expired(now)
+
+    async def purge_expired(self, now: datetime) -> int:
+        """Delete rows sent longer ago than the retention (a TTL index would do the same,
+        but not every MongoDB-wire engine honours one); returns how many went."""
+        result = await self.outbox.collection.delete_many(
+            {"sent_at": {"$lt": now - self.retention}}
+        )
+        return result.deleted_count
 
     async def close(self) -> None:
         """Stop the producer and hand the lease on."""

@@ -55,3 +55,27 @@ async def client(settings: ServiceSettings) -> AsyncIterator[TestClient[Any, Any
 @pytest.fixture
 def anonymous(client: TestClient[Any, Any]) -> Caller:
     return Caller(client, None)
+
+
+@pytest.fixture
+async def private_stack(tmp_path: Path) -> AsyncIterator[EmbeddedStack]:
+    """Servers of this test's own, so that stopping one disturbs no other test."""
+    stack = EmbeddedStack(tmp_path)
+    await stack.start()
+    yield stack
+    await stack.stop()
+
+
+@pytest.fixture
+def private_settings(private_stack: EmbeddedStack) -> ServiceSettings:
+    return isolated_settings(private_stack.mongodb_uri, private_stack.kafka_bootstrap)
+
+
+@pytest.fixture
+async def private_client(private_settings: ServiceSettings) -> AsyncIterator[TestClient[Any, Any]]:
+    topics = Topics(private_settings.topic_prefix).all()
+    await ensure_topics(private_settings.kafka_bootstrap_servers, topics)
+    client = TestClient(TestServer(create_app(private_settings)))
+    await client.start_server()
+    yield client
+    await client.close()
