@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -24,6 +25,7 @@ from shared.contracts import EventPayload
 from shared.dead_letters import DeadLetterPublisher
 from shared.envelope import Envelope, UnknownEventType
 from shared.logs import bound_context, get_logger
+from shared.metrics import ServiceMetrics
 from shared.mongo import Document, MongoClient, is_transient, transaction
 from shared.settings import ServiceSettings
 
@@ -46,6 +48,7 @@ class ConsumedEvent:
     """The transaction every write of the handler must join."""
 
 
+Outcome = Literal["handled", "redelivery", "ignored", "dead_lettered"]
 EventHandler = Callable[[ConsumedEvent, web.Application], Awaitable[None]]
 """A consumer entrypoint: the event, and the app whose resources it may use."""
 HandlerTable = Mapping[type[EventPayload], EventHandler]
@@ -74,6 +77,7 @@ class ConsumerRunner:
     settings: ServiceSettings
     retry: RetryPolicy
     app: web.Application
+    metrics: ServiceMetrics
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _by_type: dict[str, EventHandler] = field(init=False)
 
@@ -152,11 +156,18 @@ class ConsumerRunner:
 
     async def _process(self, record: ConsumerRecord) -> bool:
         """Handle or dead-letter one record; False only when shutdown interrupted it."""
+        outcome = await self._outcome(record)
+        if outcome is None:
+            return False
+        self.metrics.consumed.labels(record.topic, outcome).inc()
+        return True
+
+    async def _outcome(self, record: ConsumerRecord) -> Outcome | None:
         try:
             envelope = Envelope.from_bytes(record.value)
         except (ValueError, ValidationError) as error:
             await self.dead_letters.publish(record, self.group_id, error)
-            return True
+            return "dead_lettered"
         context = {
             "event_id": envelope.id,
             "event_type": envelope.type,
@@ -166,30 +177,31 @@ class ConsumerRunner:
         with bound_context(**context):
             return await self._handle_with_retries(record, envelope)
 
-    async def _handle_with_retries(self, record: ConsumerRecord, envelope: Envelope) -> bool:
+    async def _handle_with_retries(
+        self, record: ConsumerRecord, envelope: Envelope
+    ) -> Outcome | None:
         handler = self._by_type.get(envelope.type)
         if handler is None:
-            return True  # a type this service does not care about (or a newer one)
+            return "ignored"  # a type this service does not care about (or a newer one)
         attempt = 0
         while True:
             attempt += 1
             try:
                 await self._handle_once(handler, envelope)
-                return True
+                return "handled"
             except _AlreadyProcessed:
                 log.info("consumer.redelivery_skipped")
-                return True
+                return "redelivery"
             except (PoisonEvent, UnknownEventType, ValidationError) as error:
                 await self.dead_letters.publish(record, self.group_id, error)
-                return True
+                return "dead_lettered"
             except Exception as error:
-                transient = is_transient(error)
-                if not transient and attempt >= self.retry.max_attempts:
+                if not is_transient(error) and attempt >= self.retry.max_attempts:
                     await self.dead_letters.publish(record, self.group_id, error)
-                    return True
+                    return "dead_lettered"
                 log.warning("consumer.retrying", attempt=attempt, error=repr(error))
                 if self._stopping.is_set():
-                    return False
+                    return None
                 await self._sleep(self.retry.delay(attempt))
 
     async def _handle_once(self, handler: EventHandler, envelope: Envelope) -> None:

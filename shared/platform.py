@@ -20,7 +20,7 @@ from shared.consumer import ConsumerRunner, HandlerTable, RetryPolicy
 from shared.contracts import EventPayload
 from shared.dead_letters import DeadLetterPublisher
 from shared.envelope import Envelope
-from shared.http.appkeys import KEYS, READINESS_CHECKS, SETTINGS
+from shared.http.appkeys import KEYS, METRICS, READINESS_CHECKS, SETTINGS
 from shared.http.health import ReadinessCheck
 from shared.kafka import create_producer, kafka_reachable
 from shared.mongo import Document, MongoClient, create_client, ping, transaction
@@ -125,6 +125,7 @@ async def outbox_relay_context(app: web.Application) -> AsyncIterator[None]:
         Lease(platform.database["leases"], "outbox-relay", ttl=timedelta(seconds=30)),
         poll_seconds=settings.outbox_poll_seconds,
         retention=timedelta(hours=settings.outbox_retention_hours),
+        metrics=app[METRICS],
     )
     task = asyncio.create_task(relay.run(), name=f"{platform.service}-outbox-relay")
     yield
@@ -159,6 +160,7 @@ def consumer_context(
                 settings.consumer_max_attempts,
             ),
             app=app,
+            metrics=app[METRICS],
         )
         task = asyncio.create_task(runner.run(), name=f"{platform.service}-consumer")
         yield

@@ -10,6 +10,7 @@ from pymongo import ASCENDING
 from pymongo.errors import PyMongoError
 
 from shared.logs import get_logger
+from shared.metrics import ServiceMetrics
 from shared.mongo import Document
 from shared.outbox import Lease, Outbox
 
@@ -28,8 +29,10 @@ class OutboxRelay:
         *,
         poll_seconds: float,
         retention: timedelta,
+        metrics: ServiceMetrics,
         batch_size: int = 500,
     ) -> None:
+        self.metrics = metrics
         self.outbox = outbox
         self.producer_factory = producer_factory
         self.lease = lease
@@ -74,6 +77,7 @@ class OutboxRelay:
             await self.outbox.collection.update_many(
                 {"_id": {"$in": sent_ids}}, {"$set": {"sent_at": datetime.now(UTC)}}
             )
+        self.metrics.outbox_published.inc(len(sent_ids))
         return len(sent_ids)
 
     async def _send_in_order(
@@ -124,6 +128,7 @@ class OutboxRelay:
         return producer
 
     def _mark_kafka_down(self, error: BaseException) -> None:
+        self.metrics.outbox_failures.inc()
         if self.kafka_down_since is None:
             self.kafka_down_since = datetime.now(UTC)
             log.warning("outbox.kafka_unavailable", error=repr(error))

@@ -275,11 +275,6 @@ class CompanyView(CompanyRecord):
         )
 
 
-class CompanyPage(BaseModel):
-    items: list[CompanyView]
-    next_cursor: str | None
-
-
 class Registration(BaseModel):
     company: CompanyView
     api_key: str = Field(description="The company's own API key, shown only this once")

@@ -7,7 +7,6 @@ from services.companies.keys import COMPANIES
 from services.companies.model import (
     Company,
     CompanyNotFound,
-    CompanyPage,
     CompanyQuery,
     CompanyView,
     CorporateNumberTaken,
@@ -22,6 +21,7 @@ from shared.auth import PUBLIC, Role, allow
 from shared.http.appkeys import KEYS
 from shared.http.conditional import etag, expected_version
 from shared.http.endpoints import ApiRoutes, Reply, principal_of, trace_of
+from shared.http.pagination import Page
 from shared.http.problems import Conflict, NotFound
 from shared.platform import PLATFORM
 
@@ -76,11 +76,11 @@ async def register_company(request: web.Request, body: RegisterCompany) -> Reply
     summary="Search companies",
     access=allow(Role.DESK, Role.OPERATOR, Role.ADMIN),
     query=CompanyQuery,
-    response=CompanyPage,
+    response=Page[CompanyView],
 )
-async def list_companies(request: web.Request, query: CompanyQuery) -> CompanyPage:
+async def list_companies(request: web.Request, query: CompanyQuery) -> Page[CompanyView]:
     page = await handlers.list_companies(query, companies=request.app[COMPANIES])
-    return CompanyPage(
+    return Page(
         items=[_view(request, company) for company in page.items], next_cursor=page.next_cursor
     )
 

@@ -66,8 +66,14 @@ def list_keys(
     service: Annotated[str, typer.Option(help="Whose replica to read")] = "companies",
 ) -> None:
     """Every key (never the key itself), as a service knows it."""
-    table = Table("role", "scope", "label", "issued", "revoked")
-    table.columns.insert(0, Column("key id", no_wrap=True, min_width=16))
+    table = Table(
+        Column("key id", no_wrap=True),
+        "role",
+        Column("scope", no_wrap=True),
+        "label",
+        "issued",
+        "revoked",
+    )
     for record in asyncio.run(keys.list_keys(_settings(), service)):
         table.add_row(
             record["_id"],

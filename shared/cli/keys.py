@@ -12,6 +12,7 @@ from functools import partial
 from shared.auth import IssuedKey, KeyReplica, issue_key, parse_grant
 from shared.contracts.identity import ApiKeyRevoked
 from shared.kafka import create_producer
+from shared.metrics import ServiceMetrics
 from shared.mongo import Document, create_client
 from shared.outbox import Lease, Outbox, create_outbox_indexes
 from shared.platform import Platform, Trace, unit_of_work
@@ -83,6 +84,7 @@ async def _publish(platform: Platform) -> Published:
         Lease(platform.database["leases"], "outbox-relay", ttl=timedelta(seconds=30)),
         poll_seconds=platform.settings.outbox_poll_seconds,
         retention=timedelta(hours=platform.settings.outbox_retention_hours),
+        metrics=ServiceMetrics(),  # a one-shot CLI run: nobody scrapes these
     )
     try:
         if await relay.lease.acquire():

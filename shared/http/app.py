@@ -7,10 +7,10 @@ from aiohttp import web
 from shared.http.appkeys import METRICS, RATE_LIMITER, READINESS_CHECKS, SERVICE_NAME, SETTINGS
 from shared.http.endpoints import ApiRoutes
 from shared.http.health import healthz, run_checks
-from shared.http.metrics import HttpMetrics
 from shared.http.middleware import problem_details, request_context
 from shared.http.openapi import build_openapi, docs_page
 from shared.http.ratelimit import RateLimiter
+from shared.metrics import ServiceMetrics
 from shared.settings import ServiceSettings
 
 
@@ -24,7 +24,7 @@ def create_service_app(
     )
     app[SETTINGS] = settings
     app[SERVICE_NAME] = service
-    app[METRICS] = HttpMetrics()
+    app[METRICS] = ServiceMetrics()
     app[READINESS_CHECKS] = []
     app[RATE_LIMITER] = RateLimiter(settings.public_rate_per_minute, settings.public_rate_burst)
     for group in routes:

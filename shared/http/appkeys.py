@@ -4,14 +4,14 @@ from aiohttp import web
 
 from shared.auth import KeyReplica, Principal
 from shared.http.health import ReadinessCheck
-from shared.http.metrics import HttpMetrics
 from shared.http.ratelimit import RateLimiter
+from shared.metrics import ServiceMetrics
 from shared.settings import ServiceSettings
 
 SETTINGS = web.AppKey("settings", ServiceSettings)
 SERVICE_NAME = web.AppKey("service_name", str)
 KEYS = web.AppKey("key_replica", KeyReplica)
-METRICS = web.AppKey("http_metrics", HttpMetrics)
+METRICS = web.AppKey("metrics", ServiceMetrics)
 READINESS_CHECKS = web.AppKey("readiness_checks", list[ReadinessCheck])
 RATE_LIMITER = web.AppKey("public_rate_limiter", RateLimiter)
 

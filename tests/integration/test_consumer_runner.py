@@ -2,7 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -16,6 +16,7 @@ from shared.contracts.companies import CompanySuspended, CompanyVerified
 from shared.dead_letters import DeadLetterPublisher
 from shared.envelope import Envelope
 from shared.kafka import create_producer
+from shared.metrics import ServiceMetrics
 from shared.mongo import MongoClient, create_client
 from shared.settings import ServiceSettings
 from shared.topics import Topics, dead_letter_topic
@@ -29,6 +30,13 @@ class Harness:
     producer: AIOKafkaProducer
     topic: str
     failures_left: dict[str, int]
+    metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
+
+    def consumed(self, outcome: str) -> float:
+        value = self.metrics.registry.get_sample_value(
+            "consumer_events_total", {"topic": self.topic, "outcome": outcome}
+        )
+        return value or 0.0
 
     @property
     def counters(self) -> Any:
@@ -70,6 +78,7 @@ class Harness:
             settings=self.settings,
             retry=RetryPolicy(0.05, 0.2, max_attempts=3),
             app=web.Application(),
+            metrics=self.metrics,
         )
 
 
@@ -115,6 +124,9 @@ async def test_each_event_is_handled_and_a_redelivery_changes_nothing(harness: H
     await eventually(lambda: _equals(harness.count("c3"), 1))
     await stopped(second, task)
     assert (await harness.count("c1"), await harness.count("c2")) == (2, 1)
+    # The duplicate in the first pass, all four old records in the second.
+    assert harness.consumed("redelivery") == 5
+    assert harness.consumed("handled") == 4
 
 
 async def test_a_transient_failure_is_retried_until_it_succeeds(harness: Harness) -> None:
@@ -147,7 +159,7 @@ async def test_poison_events_go_to_the_dlq_and_later_events_still_flow(
     await eventually(lambda: _equals(harness.count("after"), 1))
     await stopped(runner, task)
     assert await harness.count("before") == 1
-
+    assert harness.consumed("dead_lettered") == 3
     dead = await read_topic(settings, dead_letter_topic(harness.topic), 3)
     by_subject = {record.key.decode(): dict(record.headers) for record in dead}
     assert set(by_subject) == {"p1", "p2", "p3"}

@@ -6,7 +6,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from openapi_spec_validator import validate
 
-from tests.support import Caller, granted
+from tests.integration.test_companies_api import registration
+from tests.support import Caller, eventually, granted
 
 
 async def test_healthz_answers_without_a_key(anonymous: Caller) -> None:
@@ -87,6 +88,16 @@ async def test_a_wrong_method_is_a_405_problem_with_allow(anonymous: Caller) -> 
     assert response.status == 405
     assert response.content_type == "application/problem+json"
     assert "POST" in response.headers["Allow"]
+
+
+async def test_metrics_count_what_the_outbox_relay_published(anonymous: Caller) -> None:
+    await anonymous.post("/companies", registration())
+
+    async def published() -> bool:
+        text = await (await anonymous.get("/metrics")).text()
+        return "outbox_published_total 2.0" in text  # the company's and its key's events
+
+    await eventually(published)
 
 
 def _example(document: dict[str, Any], path: str, method: str) -> Any:

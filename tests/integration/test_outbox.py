@@ -7,6 +7,7 @@ from typing import Any
 from bson import Binary
 
 from shared.kafka import create_producer
+from shared.metrics import ServiceMetrics
 from shared.mongo import create_client
 from shared.outbox import Lease, Outbox, replay_since
 from shared.relay import OutboxRelay
@@ -22,6 +23,7 @@ def relay_for(outbox: Outbox, settings: ServiceSettings, retention: timedelta) -
         Lease(outbox.collection.database["leases"], "outbox-relay", timedelta(seconds=30)),
         poll_seconds=0.05,
         retention=retention,
+        metrics=ServiceMetrics(),
     )
 
 

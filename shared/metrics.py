@@ -1,4 +1,7 @@
-"""Prometheus metrics: one registry per app, so tests can build many apps in one process."""
+"""Prometheus metrics of one service: HTTP, outbox relay, consumer.
+
+One registry per app, so tests can build many apps in one process.
+"""
 
 from dataclasses import dataclass, field
 
@@ -13,7 +16,7 @@ from prometheus_client import (
 
 
 @dataclass
-class HttpMetrics:
+class ServiceMetrics:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
 
     def __post_init__(self) -> None:
@@ -27,6 +30,20 @@ class HttpMetrics:
             "http_request_duration_seconds",
             "HTTP request latency by route template",
             ["method", "route"],
+            registry=self.registry,
+        )
+        self.outbox_published = Counter(
+            "outbox_published_total", "Outbox rows acknowledged by Kafka", registry=self.registry
+        )
+        self.outbox_failures = Counter(
+            "outbox_publish_failures_total",
+            "Relay passes that stopped because Kafka refused or was unreachable",
+            registry=self.registry,
+        )
+        self.consumed = Counter(
+            "consumer_events_total",
+            "Consumed events by topic and outcome (handled, redelivery, ignored, dead_lettered)",
+            ["topic", "outcome"],
             registry=self.registry,
         )
 
