@@ -57,7 +57,8 @@ class UnitOfWork:
     def __init__(self, platform: Platform, session: AsyncClientSession, trace: Trace) -> None:
         self.platform, self.session, self.trace = platform, session, trace
 
-    async def publish(self, stream: str, subject: str, payload: EventPayload) -> Envelope:
+    async def publish(self, subject: str, payload: EventPayload) -> Envelope:
+        """Add the event to the outbox, bound for its stream's topic, keyed by ``subject``."""
         envelope = Envelope.wrap(
             payload,
             source=self.platform.service,
@@ -65,7 +66,8 @@ class UnitOfWork:
             correlation_id=self.trace.correlation_id,
             traceparent=self.trace.traceparent,
         )
-        await self.platform.outbox.add(self.session, self.platform.topics.of(stream), envelope)
+        topic = self.platform.topics.of(payload.stream)
+        await self.platform.outbox.add(self.session, topic, envelope)
         return envelope
 
 

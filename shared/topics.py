@@ -2,9 +2,14 @@
 
 from dataclasses import dataclass
 
+from shared.contracts import EVENT_TYPES
+
 DLQ_SUFFIX = ".dlq"
-# Streams that exist today, by owner; each gets a dead-letter twin.
-STREAMS = ("companies", "identity")
+
+
+def streams() -> list[str]:
+    """Every stream some published event type goes to."""
+    return sorted({model.stream for model in EVENT_TYPES.values()})
 
 
 @dataclass(frozen=True)
@@ -16,7 +21,7 @@ class Topics:
 
     def all(self) -> list[str]:
         """Every stream and its dead-letter twin."""
-        names = [self.of(owner) for owner in STREAMS]
+        names = [self.of(owner) for owner in streams()]
         return names + [dead_letter_topic(name) for name in names]
 
 

@@ -26,8 +26,6 @@ from shared.http.pagination import Page, decode_cursor, encode_cursor
 from shared.mongo import new_id
 from shared.platform import Platform, Trace, unit_of_work
 
-STREAM = "companies"
-
 
 async def register_company(
     command: RegisterCompany,
@@ -43,8 +41,8 @@ async def register_company(
     async with unit_of_work(platform, trace) as uow:
         await companies.add(company, uow.session)
         await keys.record_issued(key.event, uow.session)
-        await uow.publish(STREAM, company.company_id, CompanyRegistered(company=company.profile()))
-        await uow.publish("identity", key.event.key_id, key.event)
+        await uow.publish(company.company_id, CompanyRegistered(company=company.profile()))
+        await uow.publish(key.event.key_id, key.event)
     return company, key.plaintext
 
 
@@ -81,7 +79,6 @@ async def update_company(
             return current  # nothing differs: no write, no event
         await _save(companies, company, current.version, uow.session)
         await uow.publish(
-            STREAM,
             company_id,
             CompanyUpdated(company_id=company_id, version=company.version, changes=changes),
         )
@@ -125,7 +122,7 @@ async def _transition(
         current = await get_company(company_id, companies=companies, session=uow.session)
         company = current.transitioned(action)
         await _save(companies, company, current.version, uow.session)
-        await uow.publish(STREAM, company_id, event(company))
+        await uow.publish(company_id, event(company))
     return company
 
 

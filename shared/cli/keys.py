@@ -47,7 +47,7 @@ async def create_key(
         ledger = KeyReplica(platform.database["api_keys"], settings.key_pepper.get_secret_value())
         async with unit_of_work(platform, Trace(None, None, "cli")) as uow:
             await ledger.record_issued(key.event, uow.session)
-            await uow.publish(LEDGER, key.event.key_id, key.event)
+            await uow.publish(key.event.key_id, key.event)
         return key, await _publish(platform)
     finally:
         await platform.mongo.close()
@@ -60,7 +60,7 @@ async def revoke_key(settings: ServiceSettings, key_id: str, reason: str) -> Pub
         ledger = KeyReplica(platform.database["api_keys"], settings.key_pepper.get_secret_value())
         async with unit_of_work(platform, Trace(None, None, "cli")) as uow:
             await ledger.record_revoked(event, uow.session)
-            await uow.publish(LEDGER, key_id, event)
+            await uow.publish(key_id, event)
         return await _publish(platform)
     finally:
         await platform.mongo.close()

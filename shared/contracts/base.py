@@ -12,6 +12,8 @@ class EventPayload(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     event_type: ClassVar[str]
+    stream: ClassVar[str]
+    """The owner whose topic carries it: ``jamp.<stream>.v1``."""
 
 
 EVENT_TYPES: dict[str, type[EventPayload]] = {}
@@ -19,13 +21,15 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {}
 P = TypeVar("P", bound=type[EventPayload])
 
 
-def published_as(type_name: str) -> Callable[[P], P]:
-    """Register a payload model under its CloudEvents ``type`` (``jamp.<noun>.<verb>.v<n>``)."""
+def published_as(type_name: str, stream: str) -> Callable[[P], P]:
+    """Register a payload model under its CloudEvents ``type`` (``jamp.<noun>.<verb>.v<n>``)
+    and the stream it is published on."""
 
     def register(model: P) -> P:
         if type_name in EVENT_TYPES:
             raise ValueError(f"event type {type_name} registered twice")
         model.event_type = type_name
+        model.stream = stream
         EVENT_TYPES[type_name] = model
         return model
 

@@ -54,28 +54,35 @@ class CompanyProfile(BaseModel):
     registered_at: datetime
 
 
-@published_as("jamp.company.registered.v1")
+@published_as("jamp.company.registered.v1", stream="companies")
 class CompanyRegistered(EventPayload):
+    """A company registered itself (status registered, version 1)."""
+
     company: CompanyProfile
 
 
-@published_as("jamp.company.updated.v1")
+@published_as("jamp.company.updated.v1", stream="companies")
 class CompanyUpdated(EventPayload):
+    """A company changed its profile; ``changes`` holds each changed field's new value."""
+
     company_id: str
     version: int
     changes: dict[str, Any]
-    """Each changed field with its new value."""
 
 
-@published_as("jamp.company.verified.v1")
+@published_as("jamp.company.verified.v1", stream="companies")
 class CompanyVerified(EventPayload):
+    """An admin verified (or reinstated) a company."""
+
     company_id: str
     version: int
     by: str
 
 
-@published_as("jamp.company.suspended.v1")
+@published_as("jamp.company.suspended.v1", stream="companies")
 class CompanySuspended(EventPayload):
+    """An admin suspended a company, with a reason."""
+
     company_id: str
     version: int
     by: str

@@ -5,8 +5,10 @@ from datetime import datetime
 from shared.contracts.base import EventPayload, published_as
 
 
-@published_as("jamp.apikey.issued.v1")
+@published_as("jamp.apikey.issued.v1", stream="identity")
 class ApiKeyIssued(EventPayload):
+    """An API key was issued; services add it to their replica of the key registry."""
+
     key_id: str
     key_hash: str
     """HMAC-SHA256 of the key with the server-side pepper; the key itself is never stored."""
@@ -16,8 +18,10 @@ class ApiKeyIssued(EventPayload):
     issued_at: datetime
 
 
-@published_as("jamp.apikey.revoked.v1")
+@published_as("jamp.apikey.revoked.v1", stream="identity")
 class ApiKeyRevoked(EventPayload):
+    """An API key was revoked; services stop accepting it."""
+
     key_id: str
     revoked_at: datetime
     reason: str

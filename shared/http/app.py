@@ -4,6 +4,7 @@ from importlib.metadata import version
 
 from aiohttp import web
 
+from shared.contracts.asyncapi import build_asyncapi
 from shared.http.appkeys import METRICS, RATE_LIMITER, READINESS_CHECKS, SERVICE_NAME, SETTINGS
 from shared.http.endpoints import ApiRoutes
 from shared.http.health import healthz, run_checks
@@ -33,9 +34,13 @@ def create_service_app(
         title, version("jamp-desk"), [endpoint for group in routes for endpoint in group.endpoints]
     )
     page = docs_page("/openapi.json")
+    events = build_asyncapi(settings.topic_prefix, version("jamp-desk"))
 
     async def openapi(request: web.Request) -> web.Response:
         return web.json_response(spec)
+
+    async def asyncapi(request: web.Request) -> web.Response:
+        return web.json_response(events)
 
     async def docs(request: web.Request) -> web.Response:
         return web.Response(text=page, content_type="text/html")
@@ -52,4 +57,5 @@ def create_service_app(
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/docs", docs)
+    app.router.add_get("/asyncapi.json", asyncapi)
     return app

@@ -1,8 +1,10 @@
 """Company events leave through the outbox onto Kafka, enveloped, ordered per company."""
 
+import json
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+from jsonschema import Draft202012Validator
 
 from shared.envelope import Envelope
 from shared.mongo import create_client
@@ -103,3 +105,27 @@ async def test_published_rows_are_marked_sent(anonymous: Caller, settings: Servi
         await eventually(all_sent)
     finally:
         await mongo.close()
+
+
+async def test_published_events_match_the_served_asyncapi_document(
+    anonymous: Caller, client: TestClient[Any, Any], settings: ServiceSettings
+) -> None:
+    document = await (await anonymous.get("/asyncapi.json")).json()
+    assert document["asyncapi"] == "3.0.0"
+    assert document["channels"]["companies"]["address"] == Topics(settings.topic_prefix).of(
+        "companies"
+    )
+    registered = await (await anonymous.post("/companies", registration())).json()
+    admin = await granted(client, "admin")
+    await admin.post(f"/companies/{registered['company']['company_id']}/verify")
+
+    records = await read_topic(settings, Topics(settings.topic_prefix).of("companies"), 2)
+    for record in records:
+        envelope = json.loads(record.value)
+        [message] = [
+            message
+            for message in document["components"]["messages"].values()
+            if message["name"] == envelope["type"]
+        ]
+        schema = {**message["payload"], "components": document["components"]}
+        Draft202012Validator(schema).validate(envelope)
