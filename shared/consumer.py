@@ -195,7 +195,7 @@ class ConsumerRunner:
             except (PoisonEvent, UnknownEventType, ValidationError) as error:
                 await self.dead_letters.publish(record, self.group_id, error)
                 return "dead_lettered"
-            except Exception as error:
+            except Exception as error:  # classified: transient, or poison after N tries
                 if not is_transient(error) and attempt >= self.retry.max_attempts:
                     await self.dead_letters.publish(record, self.group_id, error)
                     return "dead_lettered"

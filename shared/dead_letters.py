@@ -53,7 +53,7 @@ class DeadLetterPublisher:
                     headers=headers,
                 )
                 return
-            except Exception as failure:
+            except Exception as failure:  # broker trouble of any kind: retry
                 log.warning("dlq.publish_failed", error=repr(failure))
                 await self.close()
                 await asyncio.sleep(RETRY_SECONDS)

@@ -140,7 +140,7 @@ class EmbeddedStack:
         try:
             await ping(client)
             return True
-        except Exception:
+        except Exception:  # not up yet
             return False
         finally:
             await client.close()

@@ -100,13 +100,13 @@ class OutboxRelay:
                         headers=[(name, bytes(value)) for name, value in row["headers"]],
                     )
                 )
-        except Exception as error:
+        except Exception as error:  # any send failure means "try later"
             log.warning("outbox.send_failed", error=repr(error))
         sent: list[object] = []
         for row, delivery in zip(rows, deliveries, strict=False):
             try:
                 await delivery
-            except Exception as error:
+            except Exception as error:  # a broker error: the row stays pending
                 self._mark_kafka_down(error)
                 break
             sent.append(row["_id"])
@@ -120,7 +120,7 @@ class OutboxRelay:
         producer = self.producer_factory()
         try:
             await producer.start()
-        except Exception as error:
+        except Exception as error:  # Kafka unreachable: rows stay pending
             self._mark_kafka_down(error)
             await producer.stop()
             return None

@@ -38,7 +38,7 @@ async def _run(check: ReadinessCheck, timeout: float) -> bool:
     try:
         async with asyncio.timeout(timeout):
             return await check.probe()
-    except Exception:
+    except Exception:  # a probe that raises is a failed probe
         return False
 
 
