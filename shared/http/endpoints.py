@@ -54,6 +54,8 @@ class Endpoint:
     """Problem statuses this endpoint can answer besides the ones every endpoint has."""
     rate_limited: bool = False
     """Open to the public: a token bucket per client address guards it (429)."""
+    tag: str = ""
+    """The group it is listed under in the docs."""
 
     @property
     def path_params(self) -> list[str]:
@@ -73,7 +75,9 @@ class ApiRoutes:
 
     def route(self, method: str, path: str, **spec: Any) -> Callable[[View], View]:
         def register(view: View) -> View:
-            self.endpoints.append(Endpoint(method=method, path=path, view=view, **spec))
+            self.endpoints.append(
+                Endpoint(method=method, path=path, view=view, tag=self.tag, **spec)
+            )
             return view
 
         return register

@@ -86,6 +86,7 @@ def _operation(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
         "summary": endpoint.summary,
         "description": endpoint.access.describe(),
         "operationId": endpoint.view.__name__,
+        "tags": [endpoint.tag] if endpoint.tag else [],
         "x-roles": sorted(endpoint.access.roles),
         "parameters": _parameters(endpoint, schemas),
         "responses": _responses(endpoint, schemas),

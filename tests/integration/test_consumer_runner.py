@@ -30,6 +30,9 @@ class Harness:
     producer: AIOKafkaProducer
     topic: str
     failures_left: dict[str, int]
+    entered: asyncio.Event = field(default_factory=asyncio.Event)
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+    """The handler of company "slow" sets ``entered`` and waits for ``gate``."""
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
 
     def consumed(self, outcome: str) -> float:
@@ -57,6 +60,9 @@ class Harness:
     async def on_verified(self, event: ConsumedEvent, app: web.Application) -> None:
         assert isinstance(event.payload, CompanyVerified)
         company_id = event.payload.company_id
+        if company_id == "slow":
+            self.entered.set()
+            await self.gate.wait()
         if self.failures_left.get(company_id, 0) > 0:
             self.failures_left[company_id] -= 1
             raise AutoReconnect("database connection lost")  # transient
@@ -127,6 +133,24 @@ async def test_each_event_is_handled_and_a_redelivery_changes_nothing(harness: H
     # The duplicate in the first pass, all four old records in the second.
     assert harness.consumed("redelivery") == 5
     assert harness.consumed("handled") == 4
+
+
+async def test_a_shutdown_finishes_and_commits_the_event_in_hand(harness: Harness) -> None:
+    await harness.send(verified("slow"))
+    runner = harness.runner("draining")
+    task = await running(runner)
+    await asyncio.wait_for(harness.entered.wait(), 15)
+    runner.stop()  # while the handler is still busy with the event
+    harness.gate.set()
+    await asyncio.wait_for(task, 15)
+    assert await harness.count("slow") == 1
+
+    successor = harness.runner("draining")  # same group: starts after the committed offset
+    task = await running(successor)
+    await harness.send(verified("next"))
+    await eventually(lambda: _equals(harness.count("next"), 1))
+    await stopped(successor, task)
+    assert harness.consumed("redelivery") == 0
 
 
 async def test_a_transient_failure_is_retried_until_it_succeeds(harness: Harness) -> None:
