@@ -2,6 +2,7 @@
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -15,12 +16,13 @@ class RateLimiter:
 
     per_minute: float
     burst: int
+    clock: Callable[[], float] = time.monotonic
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def check(self, request: web.Request) -> None:
         """Spend one token for the caller or raise 429 with Retry-After."""
         key = request.remote or "unknown"
-        now = time.monotonic()
+        now = self.clock()
         tokens, stamp = self._buckets.get(key, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - stamp) * self.per_minute / 60)
         if tokens < 1:

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from shared.cli import app as jamp
 from shared.embedded import EmbeddedStack
 from shared.envelope import Envelope
+from shared.http.appkeys import METRICS
 from shared.kafka import ensure_topics
 from shared.mongo import create_client
 from shared.settings import ServiceSettings
@@ -47,7 +48,12 @@ async def test_requests_succeed_while_kafka_is_down_and_nothing_is_lost(
     assert ready == {"status": "degraded", "checks": {"mongodb": "ok", "kafka": "unavailable"}}
     assert await pending_rows(private_settings) == 6  # company + key events
 
-    await asyncio.sleep(1)  # the relay keeps trying meanwhile
+    metrics = private_client.app[METRICS]
+
+    async def relay_failed() -> bool:
+        return (metrics.registry.get_sample_value("outbox_publish_failures_total") or 0) > 0
+
+    await eventually(relay_failed, timeout=30)  # the relay keeps trying meanwhile
     await private_stack.start_server("kafka")
     await ensure_topics(
         private_settings.kafka_bootstrap_servers, Topics(private_settings.topic_prefix).all()
