@@ -23,6 +23,7 @@ from shared.envelope import Envelope
 from shared.http.appkeys import KEYS, METRICS, READINESS_CHECKS, SETTINGS
 from shared.http.health import ReadinessCheck
 from shared.kafka import create_producer, kafka_reachable
+from shared.metrics import ServiceMetrics
 from shared.mongo import Document, MongoClient, create_client, ping, transaction
 from shared.outbox import Lease, Outbox, create_outbox_indexes
 from shared.relay import OutboxRelay
@@ -49,6 +50,11 @@ class Trace:
     correlation_id: str | None
     traceparent: str | None
     actor: str
+
+    @classmethod
+    def caused_by(cls, envelope: Envelope) -> "Trace":
+        """For events a consumer publishes: same correlation, a child span, the source."""
+        return cls(envelope.correlationid, envelope.traceparent, actor=envelope.source)
 
 
 class UnitOfWork:
@@ -118,17 +124,22 @@ async def _mongo_ok(mongo: MongoClient) -> bool:
     return True
 
 
-async def outbox_relay_context(app: web.Application) -> AsyncIterator[None]:
-    platform = app[PLATFORM]
+def outbox_relay(platform: Platform, client_id: str, metrics: ServiceMetrics) -> OutboxRelay:
+    """The relay of a platform's outbox, with its lease and the settings' timings."""
     settings = platform.settings
-    relay = OutboxRelay(
+    return OutboxRelay(
         platform.outbox,
-        partial(create_producer, settings, f"{platform.service}-relay"),
+        partial(create_producer, settings, client_id),
         Lease(platform.database["leases"], "outbox-relay", ttl=timedelta(seconds=30)),
         poll_seconds=settings.outbox_poll_seconds,
         retention=timedelta(hours=settings.outbox_retention_hours),
-        metrics=app[METRICS],
+        metrics=metrics,
     )
+
+
+async def outbox_relay_context(app: web.Application) -> AsyncIterator[None]:
+    platform = app[PLATFORM]
+    relay = outbox_relay(platform, f"{platform.service}-relay", app[METRICS])
     task = asyncio.create_task(relay.run(), name=f"{platform.service}-outbox-relay")
     yield
     task.cancel()

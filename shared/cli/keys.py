@@ -6,17 +6,14 @@ replica. Company keys are issued by the companies service the same way.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from functools import partial
+from datetime import UTC, datetime
 
 from shared.auth import IssuedKey, KeyReplica, issue_key, parse_grant
 from shared.contracts.identity import ApiKeyRevoked
-from shared.kafka import create_producer
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document, create_client
-from shared.outbox import Lease, Outbox, create_outbox_indexes
-from shared.platform import Platform, Trace, unit_of_work
-from shared.relay import OutboxRelay
+from shared.outbox import Outbox, create_outbox_indexes
+from shared.platform import Platform, Trace, outbox_relay, unit_of_work
 from shared.settings import ServiceSettings
 from shared.topics import Topics
 
@@ -78,14 +75,7 @@ async def list_keys(settings: ServiceSettings, service: str) -> list[Document]:
 
 async def _publish(platform: Platform) -> Published:
     """Relay the ledger's pending events now; what Kafka refuses stays pending for next time."""
-    relay = OutboxRelay(
-        platform.outbox,
-        partial(create_producer, platform.settings, "jamp-cli"),
-        Lease(platform.database["leases"], "outbox-relay", ttl=timedelta(seconds=30)),
-        poll_seconds=platform.settings.outbox_poll_seconds,
-        retention=timedelta(hours=platform.settings.outbox_retention_hours),
-        metrics=ServiceMetrics(),  # a one-shot CLI run: nobody scrapes these
-    )
+    relay = outbox_relay(platform, "jamp-cli", ServiceMetrics())  # one-shot: nobody scrapes
     try:
         if await relay.lease.acquire():
             while await relay.publish_pending():
