@@ -8,6 +8,7 @@ uses bigrams (or the single character it is), so "防災" finds "防災システ
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 _CJK_CHARS = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{_CJK_CHARS}]+|[^\W_{_CJK_CHARS}]+")
@@ -18,25 +19,23 @@ _UNFOLDABLE = str.maketrans({"đ": "d", "ø": "o", "ł": "l", "ß": "ss", "æ": 
 
 def terms(text: str) -> set[str]:
     """The terms a document is found by."""
-    found: set[str] = set()
-    for token in _tokens(text):
-        if _CJK.match(token):
-            found.update(token)
-            found.update(_bigrams(token))
-        elif token not in _STOP:
-            found.add(token)
-    return found
+    return _collect(text, lambda run: set(run) | _bigrams(run))
 
 
 def query_terms(text: str) -> set[str]:
     """The terms a query must all match."""
-    wanted: set[str] = set()
+    return _collect(text, lambda run: _bigrams(run) if len(run) > 1 else {run})
+
+
+def _collect(text: str, cjk_terms: Callable[[str], set[str]]) -> set[str]:
+    """Words (less stop words) as they are; each CJK run as ``cjk_terms`` makes it."""
+    found: set[str] = set()
     for token in _tokens(text):
         if _CJK.match(token):
-            wanted.update(_bigrams(token) if len(token) > 1 else {token})
+            found |= cjk_terms(token)
         elif token not in _STOP:
-            wanted.add(token)
-    return wanted
+            found.add(token)
+    return found
 
 
 def _tokens(text: str) -> list[str]:
