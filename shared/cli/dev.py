@@ -10,10 +10,9 @@ from pathlib import Path
 import aiohttp
 from rich.console import Console
 
+from shared.cli.outbox import replay
 from shared.embedded import EmbeddedStack, ManagedProcess, StackError, free_port
 from shared.kafka import ensure_topics
-from shared.mongo import create_client
-from shared.outbox import replay_since
 from shared.settings import ServiceSettings
 from shared.topics import Topics
 
@@ -67,15 +66,8 @@ async def run_dev(options: DevOptions) -> int:
 
 async def replay_retained_events(settings: ServiceSettings) -> int:
     """The embedded broker starts empty every time: re-publish what the outboxes retain."""
-    client = create_client(settings.mongodb_uri)
-    try:
-        total = 0
-        for owner in OUTBOX_OWNERS:
-            outbox = client[settings.database_name(owner)]["outbox"]
-            total += await replay_since(outbox, datetime.min.replace(tzinfo=UTC))
-        return total
-    finally:
-        await client.close()
+    counts = await replay(settings, datetime.min.replace(tzinfo=UTC), None, OUTBOX_OWNERS)
+    return sum(counts.values())
 
 
 async def _start_service(
