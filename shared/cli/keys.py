@@ -5,11 +5,15 @@ transaction, then published on the identity stream, from which every service kee
 replica. Company keys are issued by the companies service the same way.
 """
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
+
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from shared.auth import IssuedKey, KeyReplica, issue_key, parse_grant
-from shared.contracts.identity import ApiKeyRevoked
+from shared.contracts.identity import ApiKeyIssued, ApiKeyRevoked
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document, create_client
 from shared.outbox import Outbox, create_outbox_indexes
@@ -37,27 +41,31 @@ async def create_key(
     settings: ServiceSettings, grant: str, label: str
 ) -> tuple[IssuedKey, Published]:
     role, scope = parse_grant(grant)
-    platform = _platform(settings)
-    try:
-        await create_outbox_indexes(platform.outbox.collection)
-        key = issue_key(role, scope, label, settings.key_pepper.get_secret_value())
-        ledger = KeyReplica(platform.database["api_keys"], settings.key_pepper.get_secret_value())
-        async with unit_of_work(platform, Trace(None, None, "cli")) as uow:
-            await ledger.record_issued(key.event, uow.session)
-            await uow.publish(key.event.key_id, key.event)
-        return key, await _publish(platform)
-    finally:
-        await platform.mongo.close()
+    key = issue_key(role, scope, label, settings.key_pepper.get_secret_value())
+    return key, await _record(settings, key.event, KeyReplica.record_issued)
 
 
 async def revoke_key(settings: ServiceSettings, key_id: str, reason: str) -> Published:
+    event = ApiKeyRevoked(key_id=key_id, revoked_at=datetime.now(UTC), reason=reason)
+    return await _record(settings, event, KeyReplica.record_revoked)
+
+
+KeyEvent = TypeVar("KeyEvent", ApiKeyIssued, ApiKeyRevoked)
+
+
+async def _record(
+    settings: ServiceSettings,
+    event: KeyEvent,
+    write: Callable[[KeyReplica, KeyEvent, AsyncClientSession], Awaitable[None]],
+) -> Published:
+    """Write the ledger and the event in one transaction, then try to publish at once."""
     platform = _platform(settings)
     try:
-        event = ApiKeyRevoked(key_id=key_id, revoked_at=datetime.now(UTC), reason=reason)
+        await create_outbox_indexes(platform.outbox.collection)
         ledger = KeyReplica(platform.database["api_keys"], settings.key_pepper.get_secret_value())
         async with unit_of_work(platform, Trace(None, None, "cli")) as uow:
-            await ledger.record_revoked(event, uow.session)
-            await uow.publish(key_id, event)
+            await write(ledger, event, uow.session)
+            await uow.publish(event.key_id, event)
         return await _publish(platform)
     finally:
         await platform.mongo.close()
