@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from services.companies.app import create_app
 from shared.embedded import EmbeddedStack
@@ -13,12 +13,15 @@ from shared.kafka import ensure_topics
 from shared.logs import configure_logging
 from shared.settings import ServiceSettings
 from shared.topics import Topics
-from tests.support import Caller, isolated_settings
+from tests.support import Caller, isolated_settings, serving
+
+TESTS = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The tier is the first folder under tests/, however deep a service groups its tests.
     for item in items:
-        tier = Path(str(item.fspath)).parent.name
+        tier = Path(str(item.fspath)).relative_to(TESTS).parts[0]
         if tier in ("unit", "integration", "e2e"):
             item.add_marker(tier)
 
@@ -46,10 +49,8 @@ async def settings(stack: EmbeddedStack) -> ServiceSettings:
 @pytest.fixture
 async def client(settings: ServiceSettings) -> AsyncIterator[TestClient[Any, Any]]:
     """The companies service on a real loopback socket, built by its own create_app."""
-    test_client = TestClient(TestServer(create_app(settings)))
-    await test_client.start_server()
-    yield test_client
-    await test_client.close()
+    async with serving(create_app, settings) as test_client:
+        yield test_client
 
 
 @pytest.fixture
@@ -75,7 +76,5 @@ def private_settings(private_stack: EmbeddedStack) -> ServiceSettings:
 async def private_client(private_settings: ServiceSettings) -> AsyncIterator[TestClient[Any, Any]]:
     topics = Topics(private_settings.topic_prefix).all()
     await ensure_topics(private_settings.kafka_bootstrap_servers, topics)
-    client = TestClient(TestServer(create_app(private_settings)))
-    await client.start_server()
-    yield client
-    await client.close()
+    async with serving(create_app, private_settings) as client:
+        yield client

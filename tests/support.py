@@ -2,12 +2,13 @@
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from aiohttp import ClientResponse
-from aiohttp.test_utils import TestClient
+from aiohttp import ClientResponse, web
+from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from shared.auth import issue_key, parse_grant
@@ -46,6 +47,19 @@ def isolated_settings(mongodb_uri: str, kafka_bootstrap: str, **overrides: Any) 
         **overrides,
     }
     return ServiceSettings(**values)
+
+
+@asynccontextmanager
+async def serving(
+    create_app: Callable[[ServiceSettings], web.Application], settings: ServiceSettings
+) -> AsyncIterator[TestClient[Any, Any]]:
+    """A service on a real loopback socket, built by its own ``create_app``."""
+    client = TestClient(TestServer(create_app(settings)))
+    await client.start_server()
+    try:
+        yield client
+    finally:
+        await client.close()
 
 
 @dataclass

@@ -22,7 +22,7 @@ from shared.contracts.companies import (
     CompanyUpdated,
     CompanyVerified,
 )
-from shared.http.pagination import Page, decode_cursor, encode_cursor
+from shared.http.pagination import Page, decode_cursor, page_of
 from shared.mongo import new_id
 from shared.platform import Platform, Trace, unit_of_work
 
@@ -57,9 +57,7 @@ async def get_company(
 
 async def list_companies(query: CompanyQuery, *, companies: CompanyRepository) -> Page[Company]:
     found = await companies.search(query, after=decode_cursor(query.cursor))
-    items = found[: query.limit]
-    more = len(found) > query.limit
-    return Page(items=items, next_cursor=encode_cursor(items[-1].company_id) if more else None)
+    return page_of(found, query.limit, lambda company: company.company_id)
 
 
 async def update_company(

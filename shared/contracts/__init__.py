@@ -1,6 +1,16 @@
 """The published event contracts: every payload model, registered by its CloudEvents type."""
 
-from shared.contracts import companies, identity
+from shared.contracts import companies, identity, inquiries, matching, monitor, proposals
 from shared.contracts.base import EVENT_TYPES, EventPayload, published_as
 
-__all__ = ["EVENT_TYPES", "EventPayload", "companies", "identity", "published_as"]
+__all__ = [
+    "EVENT_TYPES",
+    "EventPayload",
+    "companies",
+    "identity",
+    "inquiries",
+    "matching",
+    "monitor",
+    "proposals",
+    "published_as",
+]

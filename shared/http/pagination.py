@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 import orjson
@@ -26,6 +27,13 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end"
     )
+
+
+def page_of(found: list[T], limit: int, id_of: Callable[[T], str]) -> Page[T]:
+    """A page from ``limit + 1`` rows read newest first: the extra row only says more follow."""
+    items = found[:limit]
+    more = len(found) > limit
+    return Page(items=items, next_cursor=encode_cursor(id_of(items[-1])) if more else None)
 
 
 def encode_cursor(last_id: str) -> str:

@@ -1,0 +1,1 @@
+"""Events the inquiries service publishes on ``jamp.inquiries.v1``."""

@@ -1,0 +1,91 @@
+"""Events the matching service publishes on ``jamp.matches.v1``."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.contracts.base import EventPayload, published_as
+
+MatchSide = Literal["company", "city"]
+
+
+class MatchFactor(BaseModel):
+    """One factor's share of a score, with the evidence a person can check."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    factor: str
+    """e.g. ``tag_overlap``, ``text_similarity``, ``country_experience``."""
+    contribution: float
+    evidence: list[str] = []
+    """What matched: tags, terms, references."""
+
+
+class MatchSummary(BaseModel):
+    """A match as published: who, how well, and why."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    match_id: str
+    proposal_id: str
+    company_id: str
+    company_name: str
+    city_id: str
+    country: str
+    focus_areas: list[str]
+    """The proposal's focus areas."""
+    tags: list[str]
+    """The proposal's solution tags."""
+    score: float
+    rank: int
+    """The company's place in the proposal's list (1 = best)."""
+    factors: list[MatchFactor]
+    version: int
+
+
+@published_as("jamp.match.proposed.v1", stream="matches")
+class MatchProposed(EventPayload):
+    """A new match entered a proposal's list."""
+
+    match: MatchSummary
+
+
+@published_as("jamp.match.updated.v1", stream="matches")
+class MatchUpdated(EventPayload):
+    """A match was rescored; ``changes`` says what changed and why."""
+
+    match: MatchSummary
+    previous_score: float
+    changes: list[str]
+
+
+@published_as("jamp.match.withdrawn.v1", stream="matches")
+class MatchWithdrawn(EventPayload):
+    """A match left the list (veto, the proposal closed, or it fell below the cut)."""
+
+    match_id: str
+    proposal_id: str
+    company_id: str
+    reason: str
+
+
+@published_as("jamp.match.responded.v1", stream="matches")
+class MatchResponded(EventPayload):
+    """One side accepted or declined (with a reason) a match."""
+
+    match_id: str
+    proposal_id: str
+    company_id: str
+    side: MatchSide
+    accepted: bool
+    reason: str | None = None
+    by: str
+
+
+@published_as("jamp.match.accepted.v1", stream="matches")
+class MatchAccepted(EventPayload):
+    """Both sides accepted: contact details are now revealed to each other."""
+
+    match_id: str
+    proposal_id: str
+    company_id: str

@@ -1,0 +1,122 @@
+"""Events the proposals service publishes on ``jamp.proposals.v1``: ASCN cities and proposals."""
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.contracts.base import EventPayload, published_as
+
+ProposalStatus = Literal[
+    "draft",
+    "submitted",
+    "under_review",
+    "accepted",
+    "rejected",
+    "matched",
+    "closed",
+    "withdrawn",
+]
+
+
+class City(BaseModel):
+    """An ASCN pilot city (reference data, grown by admins)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    city_id: str
+    name: str
+    country: str
+    joined: int
+    time_zone: str
+
+
+class BudgetRange(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    min: float
+    max: float
+    currency: str
+
+
+class Timeline(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    start: date
+    end: date
+
+
+class ProposalContact(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str
+    email: str
+    phone: str | None = None
+    organisation: str | None = None
+
+
+class ProposalDetails(BaseModel):
+    """A proposal as published: everything a consumer needs to act on it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    proposal_id: str
+    city_id: str
+    country: str
+    title: str
+    focus_areas: list[str]
+    tags: list[str]
+    stage: str
+    financing: list[str]
+    budget: BudgetRange
+    timeline: Timeline
+    description: str
+    private_operator: bool = False
+    contact: ProposalContact
+    status: ProposalStatus
+    version: int
+    created_at: datetime
+
+
+@published_as("jamp.city.added.v1", stream="proposals")
+class CityAdded(EventPayload):
+    """A city joined the reference data (loaded at start, or added by an admin)."""
+
+    city: City
+
+
+@published_as("jamp.proposal.drafted.v1", stream="proposals")
+class ProposalDrafted(EventPayload):
+    """A city (or an admin on its behalf) started a proposal; it is a draft, visible to it only."""
+
+    proposal: ProposalDetails
+
+
+@published_as("jamp.proposal.updated.v1", stream="proposals")
+class ProposalUpdated(EventPayload):
+    """A draft changed; ``changes`` holds each changed field's new value."""
+
+    proposal_id: str
+    version: int
+    changes: dict[str, Any]
+
+
+@published_as("jamp.proposal.submitted.v1", stream="proposals")
+class ProposalSubmitted(EventPayload):
+    """The city submitted its draft for review; carries the proposal as submitted."""
+
+    proposal: ProposalDetails
+    by: str
+
+
+@published_as("jamp.proposal.status_changed.v1", stream="proposals")
+class ProposalStatusChanged(EventPayload):
+    """A review-workflow transition after submission (review, decision, match, close,
+    withdraw)."""
+
+    proposal_id: str
+    version: int
+    from_status: ProposalStatus
+    to_status: ProposalStatus
+    by: str
+    reason: str | None = None
