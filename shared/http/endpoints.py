@@ -47,6 +47,8 @@ class Endpoint:
     summary: str
     access: Access
     body: type[BaseModel] | None = None
+    body_optional: bool = False
+    """A request without a body stands for an empty object (all of the body's defaults)."""
     query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     status: int = 200
@@ -104,7 +106,7 @@ class ApiRoutes:
             if endpoint.query is not None:
                 arguments["query"] = parse_query(request, endpoint.query)
             if endpoint.body is not None:
-                arguments["body"] = await parse_body(request, endpoint.body)
+                arguments["body"] = await _body_of(request, endpoint)
             try:
                 result = await endpoint.view(request, **arguments)
             except DomainError as error:
@@ -172,6 +174,13 @@ def parse_query(request: web.Request, model: type[M]) -> M:
         return model.model_validate(raw)
     except ValidationError as error:
         raise InvalidInput.from_validation(error, "query") from None
+
+
+async def _body_of(request: web.Request, endpoint: Endpoint) -> BaseModel:
+    assert endpoint.body is not None
+    if endpoint.body_optional and not request.body_exists:
+        return endpoint.body.model_validate({})
+    return await parse_body(request, endpoint.body)
 
 
 async def parse_body(request: web.Request, model: type[M]) -> M:

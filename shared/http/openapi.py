@@ -98,7 +98,10 @@ def _operation(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
         examples = endpoint.body.model_json_schema().get("examples")
         if examples:
             content["example"] = examples[0]
-        operation["requestBody"] = {"required": True, "content": {"application/json": content}}
+        operation["requestBody"] = {
+            "required": not endpoint.body_optional,
+            "content": {"application/json": content},
+        }
     return operation
 
 

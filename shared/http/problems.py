@@ -89,6 +89,13 @@ class InvalidInput(Problem):
         return cls([{"field": field, "message": message, "type": "value_error"}])
 
 
+class InvalidReference(InvalidInput):
+    """422 for a well-formed value that names nothing known (an unknown city, say)."""
+
+    def __init__(self, detail: str, field: str) -> None:
+        super().__init__([{"field": field, "message": detail, "type": "unknown_reference"}])
+
+
 def problem_response(
     request: web.Request,
     status: int,

@@ -1,4 +1,4 @@
-"""The companies service's OpenAPI document, generated from its endpoint declarations."""
+"""Each service's OpenAPI document, generated from its endpoint declarations."""
 
 from typing import Any
 
@@ -6,54 +6,71 @@ import pytest
 from openapi_spec_validator import validate
 
 from services.companies.routes import api
-from shared.http.endpoints import Endpoint
+from services.proposals.routes import api as proposals_api
+from shared.http.endpoints import ApiRoutes, Endpoint
 from shared.http.openapi import build_openapi
 
-DOCUMENT = build_openapi("JAMP Desk companies", "0.1.0", api.endpoints)
-WITH_BODY = [endpoint for endpoint in api.endpoints if endpoint.body is not None]
-PROTECTED = [endpoint for endpoint in api.endpoints if not endpoint.access.public]
+SERVICES: dict[str, ApiRoutes] = {"companies": api, "proposals": proposals_api}
+DOCUMENTS = {
+    name: build_openapi(f"JAMP Desk {name}", "0.1.0", routes.endpoints)
+    for name, routes in SERVICES.items()
+}
+DOCUMENT = DOCUMENTS["companies"]
 
 
-def operation(endpoint: Endpoint) -> dict[str, Any]:
-    found: dict[str, Any] = DOCUMENT["paths"][endpoint.path][endpoint.method.lower()]
+def operation(service: str, endpoint: Endpoint) -> dict[str, Any]:
+    found: dict[str, Any] = DOCUMENTS[service]["paths"][endpoint.path][endpoint.method.lower()]
     return found
 
 
-def named(endpoints: list[Endpoint]) -> list[Any]:
-    return [pytest.param(e, id=f"{e.method} {e.path}") for e in endpoints]
+def every(keep: Any = lambda endpoint: True) -> list[Any]:
+    return [
+        pytest.param(name, e, id=f"{name} {e.method} {e.path}")
+        for name, routes in SERVICES.items()
+        for e in routes.endpoints
+        if keep(e)
+    ]
 
 
-def test_the_document_is_valid_openapi_3_1() -> None:
-    assert DOCUMENT["openapi"] == "3.1.0"
-    assert DOCUMENT["info"] == {"title": "JAMP Desk companies", "version": "0.1.0"}
-    validate(DOCUMENT)
+@pytest.mark.parametrize("service", list(SERVICES))
+def test_the_document_is_valid_openapi_3_1(service: str) -> None:
+    document = DOCUMENTS[service]
+    assert document["openapi"] == "3.1.0"
+    assert document["info"] == {"title": f"JAMP Desk {service}", "version": "0.1.0"}
+    validate(document)
 
 
-def test_every_endpoint_is_documented_once() -> None:
-    documented = {
-        (method.upper(), path) for path, item in DOCUMENT["paths"].items() for method in item
-    }
-    assert documented == {(e.method, e.path) for e in api.endpoints}
-    assert len(documented) == len(api.endpoints)
+@pytest.mark.parametrize("service", list(SERVICES))
+def test_every_endpoint_is_documented_once(service: str) -> None:
+    endpoints = SERVICES[service].endpoints
+    paths = DOCUMENTS[service]["paths"]
+    documented = {(method.upper(), path) for path, item in paths.items() for method in item}
+    assert documented == {(e.method, e.path) for e in endpoints}
+    assert len(documented) == len(endpoints)
 
 
-def test_operation_ids_are_unique() -> None:
-    ids = [operation(endpoint)["operationId"] for endpoint in api.endpoints]
+@pytest.mark.parametrize("service", list(SERVICES))
+def test_operation_ids_are_unique(service: str) -> None:
+    ids = [operation(service, endpoint)["operationId"] for endpoint in SERVICES[service].endpoints]
     assert len(ids) == len(set(ids))
 
 
-@pytest.mark.parametrize("endpoint", named(WITH_BODY))
-def test_every_request_body_has_an_example_its_model_accepts(endpoint: Endpoint) -> None:
+@pytest.mark.parametrize(("service", "endpoint"), every(lambda e: e.body is not None))
+def test_every_request_body_has_an_example_its_model_accepts(
+    service: str, endpoint: Endpoint
+) -> None:
     assert endpoint.body is not None
-    body = operation(endpoint)["requestBody"]
-    assert body["required"] is True
+    body = operation(service, endpoint)["requestBody"]
+    assert body["required"] is not endpoint.body_optional
     example = body["content"]["application/json"]["example"]
     endpoint.body.model_validate(example)
 
 
-@pytest.mark.parametrize("endpoint", named(PROTECTED))
-def test_a_protected_operation_declares_its_key_and_its_refusals(endpoint: Endpoint) -> None:
-    documented = operation(endpoint)
+@pytest.mark.parametrize(("service", "endpoint"), every(lambda e: not e.access.public))
+def test_a_protected_operation_declares_its_key_and_its_refusals(
+    service: str, endpoint: Endpoint
+) -> None:
+    documented = operation(service, endpoint)
     assert documented["security"] == [{"apiKey": []}]
     assert {"401", "403"} <= set(documented["responses"])
     assert documented["x-roles"] == sorted(endpoint.access.roles)
@@ -86,8 +103,9 @@ def test_the_search_query_parameters_are_declared() -> None:
     assert all(parameter["in"] == "query" for parameter in search["parameters"])
 
 
-def test_errors_are_problem_details() -> None:
-    for item in DOCUMENT["paths"].values():
+@pytest.mark.parametrize("service", list(SERVICES))
+def test_errors_are_problem_details(service: str) -> None:
+    for item in DOCUMENTS[service]["paths"].values():
         for documented in item.values():
             for status, response in documented["responses"].items():
                 if int(status) >= 400:

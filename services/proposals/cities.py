@@ -1,0 +1,128 @@
+"""ASCN pilot cities: the reference data, its ids and time zones. Pure: no I/O."""
+
+import csv
+import io
+import re
+import unicodedata
+from datetime import UTC, datetime
+from typing import Annotated
+from zoneinfo import available_timezones
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from shared.contracts.proposals import City
+from shared.contracts.vocabulary import ASEAN_STATES
+from shared.errors import DomainError
+from shared.http.pagination import PageQuery
+
+# Where a country spans several zones, the zone of its capital; cities elsewhere override it.
+COUNTRY_TIME_ZONES = {
+    "BN": "Asia/Brunei",
+    "KH": "Asia/Phnom_Penh",
+    "ID": "Asia/Jakarta",
+    "LA": "Asia/Vientiane",
+    "MY": "Asia/Kuala_Lumpur",
+    "MM": "Asia/Yangon",
+    "PH": "Asia/Manila",
+    "SG": "Asia/Singapore",
+    "TH": "Asia/Bangkok",
+    "VN": "Asia/Ho_Chi_Minh",
+}
+CITY_TIME_ZONES = {
+    "makassar": "Asia/Makassar",
+    "kota-kinabalu": "Asia/Kuching",
+    "kuching": "Asia/Kuching",
+}
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_PARENTHESES = re.compile(r"\(.*?\)")
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+def city_id_of(name: str) -> str:
+    """A stable slug: "Chonburi (Chon Buri)" → "chonburi", "Đà Nẵng" → "da-nang"."""
+    plain = unicodedata.normalize(
+        "NFKD", _PARENTHESES.sub("", name).replace("Đ", "D").replace("đ", "d")
+    )
+    ascii_only = plain.encode("ascii", "ignore").decode().lower()
+    return _NOT_SLUG.sub("-", ascii_only).strip("-")
+
+
+def parse_cities(text: str) -> list[City]:
+    """The rows of ascn_cities.csv (name, country, joined, …) as cities."""
+    cities = []
+    for row in csv.DictReader(io.StringIO(text)):
+        city_id = city_id_of(row["name"])
+        zone = CITY_TIME_ZONES.get(city_id, COUNTRY_TIME_ZONES[row["country"]])
+        name = _PARENTHESES.sub("", row["name"]).strip()
+        cities.append(
+            City(
+                city_id=city_id,
+                name=name,
+                country=row["country"],
+                joined=int(row["joined"]),
+                time_zone=zone,
+            )
+        )
+    return cities
+
+
+def _asean_state(value: str) -> str:
+    if value not in ASEAN_STATES:
+        raise ValueError(f"not an ASEAN member state: {value!r}")
+    return value
+
+
+def _time_zone(value: str) -> str:
+    if value not in available_timezones():
+        raise ValueError(f"not an IANA time zone: {value!r}")
+    return value
+
+
+AseanState = Annotated[str, AfterValidator(_asean_state)]
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+
+
+class AddCity(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {"name": "Nusantara", "country": "ID", "joined": 2026, "time_zone": "Asia/Makassar"}
+            ]
+        },
+    )
+
+    name: str = Field(min_length=2, max_length=100)
+    country: AseanState
+    joined: int = Field(ge=2018, le=datetime.now(UTC).year + 1, description="Year it joined ASCN")
+    time_zone: TimeZoneName | None = Field(default=None, description="Defaults to the country's")
+    city_id: str | None = Field(
+        default=None,
+        pattern=SLUG_PATTERN,
+        max_length=60,
+        description="Defaults to a slug of the name",
+    )
+
+    def city(self) -> City:
+        city_id = self.city_id or city_id_of(self.name)
+        zone = self.time_zone or COUNTRY_TIME_ZONES[self.country]
+        return City(
+            city_id=city_id,
+            name=self.name,
+            country=self.country,
+            joined=self.joined,
+            time_zone=zone,
+        )
+
+
+class CityQuery(PageQuery):
+    country: AseanState | None = None
+
+
+class CityNotFound(DomainError):
+    pass
+
+
+class CityExists(DomainError):
+    pass

@@ -1,0 +1,219 @@
+"""Use cases of the proposals service: plain async functions with keyword dependencies."""
+
+from datetime import UTC, datetime
+from importlib import resources
+
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from services.proposals.cities import AddCity, CityExists, CityNotFound, CityQuery, parse_cities
+from services.proposals.model import (
+    DraftProposal,
+    HistoryAction,
+    HistoryEntry,
+    NotYourCity,
+    Proposal,
+    ProposalNotFound,
+    ProposalQuery,
+    StaleVersion,
+    UnknownCity,
+    UpdateProposal,
+    Visibility,
+)
+from services.proposals.repository import CityRepository, ProposalRepository
+from services.proposals.workflow import Action
+from shared.auth import Principal, Role
+from shared.contracts.proposals import (
+    City,
+    CityAdded,
+    ProposalDrafted,
+    ProposalStatusChanged,
+    ProposalSubmitted,
+    ProposalUpdated,
+)
+from shared.http.pagination import Page, decode_cursor, page_of
+from shared.mongo import new_id
+from shared.platform import Platform, Trace, unit_of_work
+
+
+async def load_reference_cities(
+    *, platform: Platform, cities: CityRepository, trace: Trace
+) -> list[City]:
+    """Add the ASCN cities not stored yet (each with its event); run at every start."""
+    text = resources.files("services.proposals").joinpath("data/ascn_cities.csv").read_text()
+    try:
+        async with unit_of_work(platform, trace) as uow:
+            known = await cities.known_ids(uow.session)
+            missing = [city for city in parse_cities(text) if city.city_id not in known]
+            for city in missing:
+                await cities.add(city, uow.session)
+                await uow.publish(city.city_id, CityAdded(city=city))
+    except CityExists:
+        return []  # another replica loaded them at the same moment
+    return missing
+
+
+async def add_city(
+    command: AddCity, *, platform: Platform, cities: CityRepository, trace: Trace
+) -> City:
+    city = command.city()
+    async with unit_of_work(platform, trace) as uow:
+        await cities.add(city, uow.session)
+        await uow.publish(city.city_id, CityAdded(city=city))
+    return city
+
+
+async def get_city(city_id: str, *, cities: CityRepository) -> City:
+    city = await cities.get(city_id)
+    if city is None:
+        raise CityNotFound(f"no ASCN city {city_id}")
+    return city
+
+
+async def list_cities(query: CityQuery, *, cities: CityRepository) -> Page[City]:
+    found = await cities.search(query, after=decode_cursor(query.cursor))
+    return page_of(found, query.limit, lambda city: city.city_id)
+
+
+async def draft_proposal(
+    command: DraftProposal,
+    caller: Principal,
+    *,
+    platform: Platform,
+    cities: CityRepository,
+    proposals: ProposalRepository,
+    trace: Trace,
+) -> Proposal:
+    if caller.role is Role.CITY and caller.scope != command.city_id:
+        raise NotYourCity(f"a city key drafts only for its own city, {caller.scope}")
+    async with unit_of_work(platform, trace) as uow:
+        city = await cities.get(command.city_id, uow.session)
+        if city is None:
+            raise UnknownCity(f"no ASCN city {command.city_id!r}", field="body.city_id")
+        proposal = Proposal.draft(new_id(), city.country, command)
+        await proposals.add(proposal, uow.session)
+        await _record(proposals, proposal, "draft", trace, uow.session)
+        await uow.publish(proposal.proposal_id, ProposalDrafted(proposal=proposal.details()))
+    return proposal
+
+
+async def get_proposal(
+    proposal_id: str,
+    caller: Principal,
+    *,
+    proposals: ProposalRepository,
+    session: AsyncClientSession | None = None,
+) -> Proposal:
+    """The proposal, if the caller may see it; one it may not see does not exist for it."""
+    proposal = await proposals.get(proposal_id, session)
+    if proposal is None or not Visibility.of(caller).admits(proposal):
+        raise ProposalNotFound(f"no proposal {proposal_id}")
+    return proposal
+
+
+async def list_proposals(
+    query: ProposalQuery, caller: Principal, *, proposals: ProposalRepository
+) -> Page[Proposal]:
+    found = await proposals.search(query, Visibility.of(caller), after=decode_cursor(query.cursor))
+    return page_of(found, query.limit, lambda proposal: proposal.proposal_id)
+
+
+async def proposal_history(
+    proposal_id: str, caller: Principal, *, proposals: ProposalRepository
+) -> list[HistoryEntry]:
+    await get_proposal(proposal_id, caller, proposals=proposals)
+    return await proposals.history_of(proposal_id)
+
+
+async def update_proposal(
+    proposal_id: str,
+    update: UpdateProposal,
+    expected_version: int | None,
+    caller: Principal,
+    *,
+    platform: Platform,
+    proposals: ProposalRepository,
+    trace: Trace,
+) -> Proposal:
+    async with unit_of_work(platform, trace) as uow:
+        current = await get_proposal(proposal_id, caller, proposals=proposals, session=uow.session)
+        current.check_version(expected_version)
+        proposal, changes = current.updated(update.changes())
+        if not changes:
+            return current  # nothing differs: no write, no event
+        await _save(proposals, proposal, current.version, uow.session)
+        await _record(proposals, proposal, "update", trace, uow.session, changed=sorted(changes))
+        event = ProposalUpdated(proposal_id=proposal_id, version=proposal.version, changes=changes)
+        await uow.publish(proposal_id, event)
+    return proposal
+
+
+async def transition_proposal(
+    proposal_id: str,
+    action: Action,
+    reason: str | None,
+    caller: Principal,
+    *,
+    platform: Platform,
+    proposals: ProposalRepository,
+    trace: Trace,
+) -> Proposal:
+    """Take one step of the review workflow: state, history entry and event together."""
+    async with unit_of_work(platform, trace) as uow:
+        current = await get_proposal(proposal_id, caller, proposals=proposals, session=uow.session)
+        proposal = current.transitioned(action)
+        await _save(proposals, proposal, current.version, uow.session)
+        await _record(
+            proposals, proposal, action, trace, uow.session, previous=current, reason=reason
+        )
+        if action == "submit":
+            await uow.publish(
+                proposal_id, ProposalSubmitted(proposal=proposal.details(), by=trace.actor)
+            )
+        else:
+            changed = ProposalStatusChanged(
+                proposal_id=proposal_id,
+                version=proposal.version,
+                from_status=current.status,
+                to_status=proposal.status,
+                by=trace.actor,
+                reason=reason,
+            )
+            await uow.publish(proposal_id, changed)
+    return proposal
+
+
+async def _record(
+    proposals: ProposalRepository,
+    proposal: Proposal,
+    action: HistoryAction,
+    trace: Trace,
+    session: AsyncClientSession,
+    *,
+    previous: Proposal | None = None,
+    reason: str | None = None,
+    changed: list[str] | None = None,
+) -> None:
+    entry = HistoryEntry(
+        at=datetime.now(UTC),
+        action=action,
+        by=trace.actor,
+        version=proposal.version,
+        from_status=previous.status if previous else None,
+        to_status=proposal.status,
+        reason=reason,
+        changed=changed or [],
+    )
+    await proposals.record(proposal.proposal_id, entry, session)
+
+
+async def _save(
+    proposals: ProposalRepository,
+    proposal: Proposal,
+    read_version: int,
+    session: AsyncClientSession,
+) -> None:
+    if not await proposals.save(proposal, read_version, session):
+        raise StaleVersion(
+            "the proposal changed while this request ran; read it again",
+            current_version=read_version,
+        )

@@ -1,0 +1,319 @@
+"""Proposals: requests, the Proposal aggregate and who may see it. Pure: no I/O."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from services.proposals.financing import Currency, FinancingHint, ProjectFacts, financing_hint
+from services.proposals.workflow import Action, next_status
+from shared.auth import Principal, Role
+from shared.contracts.proposals import ProposalDetails, ProposalStatus
+from shared.contracts.vocabulary import FocusArea, SolutionTag, taxonomy_document, unique
+from shared.errors import DomainError
+from shared.http.pagination import PageQuery
+
+_TAXONOMY = taxonomy_document()
+Stage = Literal["master_plan", "feasibility_study", "demonstration", "implementation"]
+FinancingRoute = Literal[
+    "smart_jamp_study", "jbic_loan", "join_investment", "oda", "own_budget", "private_investment"
+]
+assert set(Stage.__args__) == set(_TAXONOMY["stages"]), "taxonomy.json and Stage disagree"  # type: ignore[attr-defined]
+assert set(FinancingRoute.__args__) == set(_TAXONOMY["financing"])  # type: ignore[attr-defined]
+
+FocusAreas = Annotated[list[FocusArea], Field(min_length=1), AfterValidator(unique)]
+SolutionTags = Annotated[list[SolutionTag], AfterValidator(unique)]
+Financing = Annotated[list[FinancingRoute], Field(min_length=1), AfterValidator(unique)]
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+
+
+class Budget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    min: float = Field(gt=0)
+    max: float = Field(gt=0)
+    currency: Currency
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Budget":
+        if self.min > self.max:
+            raise ValueError("min must not exceed max")
+        return self
+
+
+class Timeline(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Timeline":
+        if self.start > self.end:
+            raise ValueError("start must not be after end")
+        return self
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    email: Email
+    phone: str | None = Field(default=None, max_length=40)
+    organisation: str | None = Field(default=None, max_length=200)
+
+
+Title = Annotated[str, Field(min_length=3, max_length=200)]
+Description = Annotated[str, Field(min_length=20, max_length=5000)]
+EXAMPLE: dict[str, Any] = {
+    "title": "Flood early-warning system for the Han river basin",
+    "city_id": "da-nang",
+    "focus_areas": ["safety_security"],
+    "tags": ["flood_control", "disaster_early_warning"],
+    "stage": "feasibility_study",
+    "financing": ["smart_jamp_study"],
+    "budget": {"min": 300000, "max": 800000, "currency": "USD"},
+    "timeline": {"start": "2027-04-01", "end": "2028-03-31"},
+    "description": "Sensors, forecasting and public alerts for the districts that flood yearly.",
+    "contact": {"name": "Nguyen Van An", "email": "an@danang.gov.vn", "organisation": "DOST"},
+}
+
+
+class ProposalFields(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: Title
+    focus_areas: FocusAreas
+    tags: SolutionTags = []
+    stage: Stage
+    financing: Financing
+    budget: Budget
+    timeline: Timeline
+    description: Description
+    private_operator: bool = Field(default=False, description="A private company would run it")
+    contact: Contact
+
+
+class DraftProposal(ProposalFields):
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE]})
+
+    city_id: str = Field(min_length=1, max_length=60, description="An ASCN city (GET /cities)")
+
+
+class UpdateProposal(BaseModel):
+    """A partial update of a draft: only the fields present change."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"stage": "demonstration", "version": 1}]},
+    )
+
+    title: Title | None = None
+    focus_areas: FocusAreas | None = None
+    tags: SolutionTags | None = None
+    stage: Stage | None = None
+    financing: Financing | None = None
+    budget: Budget | None = None
+    timeline: Timeline | None = None
+    description: Description | None = None
+    private_operator: bool | None = None
+    contact: Contact | None = None
+    version: int | None = Field(default=None, description="Alternative to the If-Match header")
+
+    @field_validator("*")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Absent means "keep"; every field of a proposal is required, so null is refused.
+        if value is None:
+            raise ValueError("may be left out, but not set to null")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", include=self.model_fields_set - {"version"})
+
+
+class Reason(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"reason": "Budget approved by the city council"}]},
+    )
+
+    reason: str | None = Field(default=None, min_length=3, max_length=1000)
+
+
+class RequiredReason(Reason):
+    reason: str = Field(min_length=3, max_length=1000)
+
+
+class ProposalNotFound(DomainError):
+    pass
+
+
+class StaleVersion(DomainError):
+    pass
+
+
+class NotEditable(DomainError):
+    pass
+
+
+class NotYourCity(DomainError):
+    pass
+
+
+class UnknownCity(DomainError):
+    pass
+
+
+HistoryAction = Literal["draft", "update", Action]
+
+
+class HistoryEntry(BaseModel):
+    """One line of a proposal's history: a transition, or an edit of its draft."""
+
+    at: datetime
+    action: HistoryAction
+    by: str
+    version: int
+    from_status: ProposalStatus | None = None
+    to_status: ProposalStatus
+    reason: str | None = None
+    changed: list[str] = Field(default=[], description="The fields an update changed")
+
+
+class Proposal(BaseModel):
+    """The aggregate. Every change returns a new Proposal with the version bumped."""
+
+    model_config = ConfigDict(frozen=True)
+
+    proposal_id: str
+    city_id: str
+    country: str
+    title: str
+    focus_areas: list[str]
+    tags: list[str]
+    stage: Stage
+    financing: list[FinancingRoute]
+    budget: Budget
+    timeline: Timeline
+    description: str
+    private_operator: bool
+    contact: Contact
+    status: ProposalStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def draft(cls, proposal_id: str, country: str, command: DraftProposal) -> "Proposal":
+        now = datetime.now(UTC)
+        return cls.model_validate(
+            {
+                **command.model_dump(),
+                "proposal_id": proposal_id,
+                "country": country,
+                "status": "draft",
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+
+    def check_version(self, expected: int | None) -> None:
+        """None means the caller sent ``If-Match: *``: any version will do."""
+        if expected is not None and expected != self.version:
+            raise StaleVersion(
+                f"the proposal is at version {self.version}, not {expected}",
+                current_version=self.version,
+            )
+
+    def updated(self, changes: dict[str, Any]) -> tuple["Proposal", dict[str, Any]]:
+        """The draft with the changes applied, and the changes that really differ."""
+        if self.status != "draft":
+            raise NotEditable(
+                f"only a draft can be edited; this proposal is {self.status}",
+                current_status=self.status,
+            )
+        current = self.model_dump(mode="json")
+        effective = {name: value for name, value in changes.items() if current[name] != value}
+        return self._next(effective), effective
+
+    def transitioned(self, action: Action) -> "Proposal":
+        return self._next({"status": next_status(self.status, action)})
+
+    def details(self) -> ProposalDetails:
+        return ProposalDetails.model_validate(self.model_dump())
+
+    def suggested_financing(self) -> FinancingHint:
+        return financing_hint(
+            ProjectFacts(
+                stage=self.stage,
+                country=self.country,
+                private_operator=self.private_operator,
+                budget_max=self.budget.max,
+                currency=self.budget.currency,
+                wanted=frozenset(self.financing),
+            )
+        )
+
+    def _next(self, changes: dict[str, Any]) -> "Proposal":
+        if not changes:
+            return self
+        data = {**self.model_dump(mode="json"), **changes}
+        data.update(version=self.version + 1, updated_at=datetime.now(UTC))
+        return Proposal.model_validate(data)
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Which proposals a caller may see: cities their own (drafts too), desks their
+    country's submitted ones, operators every submitted one, admins everything (they may
+    draft on a city's behalf)."""
+
+    city_id: str | None = None
+    country: str | None = None
+    drafts: bool = False
+
+    @classmethod
+    def of(cls, caller: Principal) -> "Visibility":
+        if caller.role is Role.CITY:
+            return cls(city_id=caller.scope, drafts=True)
+        if caller.role is Role.DESK:
+            return cls(country=caller.scope)
+        return cls(drafts=caller.role is Role.ADMIN)
+
+    def admits(self, proposal: Proposal) -> bool:
+        return (
+            (self.city_id is None or self.city_id == proposal.city_id)
+            and (self.country is None or self.country == proposal.country)
+            and (self.drafts or proposal.status != "draft")
+        )
+
+
+class ProposalView(Proposal):
+    financing_hint: FinancingHint = Field(description="Which financing routes fit, and why")
+
+    @classmethod
+    def of(cls, proposal: Proposal) -> "ProposalView":
+        return cls.model_validate(
+            {**proposal.model_dump(), "financing_hint": proposal.suggested_financing()}
+        )
+
+
+class History(BaseModel):
+    proposal_id: str
+    entries: list[HistoryEntry]
+
+
+class ProposalQuery(PageQuery):
+    city: str | None = Field(default=None, max_length=60)
+    country: str | None = Field(default=None, min_length=2, max_length=2)
+    focus_area: FocusArea | None = None
+    tag: list[SolutionTag] = Field(default=[], description="Repeatable; all must match")
+    stage: Stage | None = None
+    financing: FinancingRoute | None = None
+    status: ProposalStatus | None = None
+    q: str | None = Field(default=None, max_length=200, description="Words in title or description")
