@@ -10,8 +10,9 @@ from pathlib import Path
 import aiohttp
 
 from services.companies.model import EXAMPLE_REGISTRATION
+from shared.cli.dev import SERVICES
 
-LINE = re.compile(r"^(mongodb|kafka|companies) (\S+)$")
+LINE = re.compile(r"^([a-z]+) (\S+)$")
 
 
 class DevDesk:
@@ -28,7 +29,7 @@ class DevDesk:
         )  # fmt: skip
         assert self.process.stdout is not None
         async with asyncio.timeout(90):
-            while "companies" not in self.urls:
+            while not set(SERVICES) <= set(self.urls):
                 line = (await self.process.stdout.readline()).decode().strip()
                 assert line or self.process.returncode is None, "jamp dev exited early"
                 if match := LINE.match(line):
@@ -57,8 +58,11 @@ async def test_jamp_dev_runs_the_desk_and_stops_everything(tmp_path: Path) -> No
         async with http.post(f"{companies}/companies", json=EXAMPLE_REGISTRATION) as response:
             assert response.status == 201
             registered = await response.json()
-        async with http.get(f"{companies}/readyz") as response:
-            assert (await response.json())["status"] == "ok"
+        for service in SERVICES:
+            async with http.get(f"{desk.urls[service]}/readyz") as response:
+                assert (await response.json())["status"] == "ok", service
+        async with http.get(f"{desk.urls['proposals']}/cities", params={"limit": 100}) as response:
+            assert len((await response.json())["items"]) == 31
     assert not any(listening(url) for url in desk.urls.values())
 
     # The database lives in the state folder: the company and its key survive a restart.
@@ -69,3 +73,6 @@ async def test_jamp_dev_runs_the_desk_and_stops_everything(tmp_path: Path) -> No
         async with http.get(url, headers=headers) as response:
             assert response.status == 200
             assert (await response.json())["name_en"] == EXAMPLE_REGISTRATION["name_en"]
+        # Reference data is loaded at every start, but only what is missing.
+        async with http.get(f"{desk.urls['proposals']}/cities", params={"limit": 100}) as response:
+            assert len((await response.json())["items"]) == 31
