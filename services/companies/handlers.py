@@ -10,7 +10,6 @@ from services.companies.model import (
     CompanyNotFound,
     CompanyQuery,
     RegisterCompany,
-    StaleVersion,
     UpdateCompany,
 )
 from services.companies.repository import CompanyRepository
@@ -75,7 +74,7 @@ async def update_company(
         company, changes = current.updated(update.changes())
         if not changes:
             return current  # nothing differs: no write, no event
-        await _save(companies, company, current.version, uow.session)
+        await companies.save(company, current.version, uow.session)
         await uow.publish(
             company_id,
             CompanyUpdated(company_id=company_id, version=company.version, changes=changes),
@@ -119,16 +118,6 @@ async def _transition(
     async with unit_of_work(platform, trace) as uow:
         current = await get_company(company_id, companies=companies, session=uow.session)
         company = current.transitioned(action)
-        await _save(companies, company, current.version, uow.session)
+        await companies.save(company, current.version, uow.session)
         await uow.publish(company_id, event(company))
     return company
-
-
-async def _save(
-    companies: CompanyRepository, company: Company, read_version: int, session: AsyncClientSession
-) -> None:
-    if not await companies.save(company, read_version, session):
-        raise StaleVersion(
-            "the company changed while this request ran; read it again",
-            current_version=read_version,
-        )

@@ -1,7 +1,7 @@
 """Companies: requests, the Company aggregate and its rules. Pure: no I/O."""
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
@@ -15,6 +15,7 @@ from shared.contracts.companies import (
 from shared.contracts.vocabulary import Country, FocusArea, Language, SolutionTag, unique
 from shared.errors import DomainError
 from shared.http.pagination import PageQuery
+from shared.versioning import Versioned
 
 
 def corporate_number_is_valid(number: str) -> bool:
@@ -163,10 +164,6 @@ class CompanyNotFound(DomainError):
     pass
 
 
-class StaleVersion(DomainError):
-    pass
-
-
 class IllegalTransition(DomainError):
     pass
 
@@ -205,13 +202,14 @@ class CompanyRecord(BaseModel):
     updated_at: datetime
 
 
-class Company(CompanyRecord):
+class Company(CompanyRecord, Versioned):
     """The aggregate. Every change returns a new Company with the version bumped.
 
     It is deliberately not the published ``CompanyProfile``: the contract is versioned
     for consumers and changes on their schedule, the aggregate on ours.
     """
 
+    noun: ClassVar[str] = "company"
     contact: ContactPerson
 
     @classmethod
@@ -228,37 +226,16 @@ class Company(CompanyRecord):
             }
         )
 
-    def check_version(self, expected: int | None) -> None:
-        """None means the caller sent ``If-Match: *``: any version will do."""
-        if expected is not None and expected != self.version:
-            raise StaleVersion(
-                f"the company is at version {self.version}, not {expected}",
-                current_version=self.version,
-            )
-
-    def updated(self, changes: dict[str, Any]) -> tuple["Company", dict[str, Any]]:
-        """The company with the changes applied, and the changes that really differ."""
-        current = self.model_dump(mode="json")
-        effective = {name: value for name, value in changes.items() if current[name] != value}
-        return self._next(effective), effective
-
     def transitioned(self, action: Action) -> "Company":
         target = TRANSITIONS[action].get(self.status)
         if target is None:
             raise IllegalTransition(
                 f"cannot {action} a company that is {self.status}", current_status=self.status
             )
-        return self._next({"status": target})
+        return self.bumped({"status": target})
 
     def profile(self) -> CompanyProfile:
         return CompanyProfile.model_validate(self.model_dump())
-
-    def _next(self, changes: dict[str, Any]) -> "Company":
-        if not changes:
-            return self
-        data = {**self.model_dump(mode="json"), **changes}
-        data.update(version=self.version + 1, updated_at=datetime.now(UTC))
-        return Company.model_validate(data)
 
 
 class CompanyView(CompanyRecord):

@@ -10,6 +10,7 @@ from pymongo.errors import DuplicateKeyError
 from services.companies.model import Company, CompanyQuery, CorporateNumberTaken
 from shared.mongo import Document
 from shared.text import query_terms, terms
+from shared.versioning import replace_versioned
 
 CORPORATE_NUMBER_INDEX = "unique_corporate_number"
 
@@ -41,16 +42,11 @@ class CompanyRepository:
         document = await self.collection.find_one({"_id": company_id}, session=session)
         return None if document is None else _from_document(document)
 
-    async def save(
-        self, company: Company, expected_version: int, session: AsyncClientSession
-    ) -> bool:
-        """Write the new state only if nobody else wrote since ``expected_version``."""
-        result = await self.collection.replace_one(
-            {"_id": company.company_id, "version": expected_version},
-            _to_document(company),
-            session=session,
+    async def save(self, company: Company, read_version: int, session: AsyncClientSession) -> None:
+        """Write the new state, or raise StaleVersion if someone wrote since ``read_version``."""
+        await replace_versioned(
+            self.collection, _to_document(company), read_version, session, "company"
         )
-        return result.matched_count == 1
 
     async def search(self, query: CompanyQuery, after: str | None) -> list[Company]:
         """Newest first; one page plus one row, so the caller knows whether more follow."""

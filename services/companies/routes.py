@@ -13,7 +13,6 @@ from services.companies.model import (
     IllegalTransition,
     RegisterCompany,
     Registration,
-    StaleVersion,
     SuspendCompany,
     UpdateCompany,
 )
@@ -24,6 +23,7 @@ from shared.http.endpoints import ApiRoutes, Reply, principal_of, trace_of
 from shared.http.pagination import Page
 from shared.http.problems import Conflict, NotFound
 from shared.platform import PLATFORM
+from shared.versioning import StaleVersion
 
 api = ApiRoutes(
     "companies",

@@ -14,7 +14,6 @@ from services.proposals.model import (
     Proposal,
     ProposalNotFound,
     ProposalQuery,
-    StaleVersion,
     UnknownCity,
     UpdateProposal,
     Visibility,
@@ -140,7 +139,7 @@ async def update_proposal(
         proposal, changes = current.updated(update.changes())
         if not changes:
             return current  # nothing differs: no write, no event
-        await _save(proposals, proposal, current.version, uow.session)
+        await proposals.save(proposal, current.version, uow.session)
         await _record(proposals, proposal, "update", trace, uow.session, changed=sorted(changes))
         event = ProposalUpdated(proposal_id=proposal_id, version=proposal.version, changes=changes)
         await uow.publish(proposal_id, event)
@@ -161,7 +160,7 @@ async def transition_proposal(
     async with unit_of_work(platform, trace) as uow:
         current = await get_proposal(proposal_id, caller, proposals=proposals, session=uow.session)
         proposal = current.transitioned(action)
-        await _save(proposals, proposal, current.version, uow.session)
+        await proposals.save(proposal, current.version, uow.session)
         await _record(
             proposals, proposal, action, trace, uow.session, previous=current, reason=reason
         )
@@ -204,16 +203,3 @@ async def _record(
         changed=changed or [],
     )
     await proposals.record(proposal.proposal_id, entry, session)
-
-
-async def _save(
-    proposals: ProposalRepository,
-    proposal: Proposal,
-    read_version: int,
-    session: AsyncClientSession,
-) -> None:
-    if not await proposals.save(proposal, read_version, session):
-        raise StaleVersion(
-            "the proposal changed while this request ran; read it again",
-            current_version=read_version,
-        )

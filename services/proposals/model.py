@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -13,6 +13,7 @@ from shared.contracts.proposals import ProposalDetails, ProposalStatus
 from shared.contracts.vocabulary import FocusArea, SolutionTag, taxonomy_document, unique
 from shared.errors import DomainError
 from shared.http.pagination import PageQuery
+from shared.versioning import Versioned
 
 _TAXONOMY = taxonomy_document()
 Stage = Literal["master_plan", "feasibility_study", "demonstration", "implementation"]
@@ -152,10 +153,6 @@ class ProposalNotFound(DomainError):
     pass
 
 
-class StaleVersion(DomainError):
-    pass
-
-
 class NotEditable(DomainError):
     pass
 
@@ -184,10 +181,11 @@ class HistoryEntry(BaseModel):
     changed: list[str] = Field(default=[], description="The fields an update changed")
 
 
-class Proposal(BaseModel):
+class Proposal(Versioned):
     """The aggregate. Every change returns a new Proposal with the version bumped."""
 
     model_config = ConfigDict(frozen=True)
+    noun: ClassVar[str] = "proposal"
 
     proposal_id: str
     city_id: str
@@ -222,27 +220,17 @@ class Proposal(BaseModel):
             }
         )
 
-    def check_version(self, expected: int | None) -> None:
-        """None means the caller sent ``If-Match: *``: any version will do."""
-        if expected is not None and expected != self.version:
-            raise StaleVersion(
-                f"the proposal is at version {self.version}, not {expected}",
-                current_version=self.version,
-            )
-
-    def updated(self, changes: dict[str, Any]) -> tuple["Proposal", dict[str, Any]]:
+    def updated(self, changes: dict[str, Any]) -> tuple[Self, dict[str, Any]]:
         """The draft with the changes applied, and the changes that really differ."""
         if self.status != "draft":
             raise NotEditable(
                 f"only a draft can be edited; this proposal is {self.status}",
                 current_status=self.status,
             )
-        current = self.model_dump(mode="json")
-        effective = {name: value for name, value in changes.items() if current[name] != value}
-        return self._next(effective), effective
+        return super().updated(changes)
 
     def transitioned(self, action: Action) -> "Proposal":
-        return self._next({"status": next_status(self.status, action)})
+        return self.bumped({"status": next_status(self.status, action)})
 
     def details(self) -> ProposalDetails:
         return ProposalDetails.model_validate(self.model_dump())
@@ -258,13 +246,6 @@ class Proposal(BaseModel):
                 wanted=frozenset(self.financing),
             )
         )
-
-    def _next(self, changes: dict[str, Any]) -> "Proposal":
-        if not changes:
-            return self
-        data = {**self.model_dump(mode="json"), **changes}
-        data.update(version=self.version + 1, updated_at=datetime.now(UTC))
-        return Proposal.model_validate(data)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from services.proposals.model import HistoryEntry, Proposal, ProposalQuery, Visi
 from shared.contracts.proposals import City
 from shared.mongo import Document
 from shared.text import query_terms, terms
+from shared.versioning import replace_versioned
 
 
 class CityRepository:
@@ -81,15 +82,12 @@ class ProposalRepository:
         return None if document is None else _from_document(document)
 
     async def save(
-        self, proposal: Proposal, expected_version: int, session: AsyncClientSession
-    ) -> bool:
-        """Write the new state only if nobody else wrote since ``expected_version``."""
-        result = await self.collection.replace_one(
-            {"_id": proposal.proposal_id, "version": expected_version},
-            _to_document(proposal),
-            session=session,
+        self, proposal: Proposal, read_version: int, session: AsyncClientSession
+    ) -> None:
+        """Write the new state, or raise StaleVersion if someone wrote since ``read_version``."""
+        await replace_versioned(
+            self.collection, _to_document(proposal), read_version, session, "proposal"
         )
-        return result.matched_count == 1
 
     async def record(
         self, proposal_id: str, entry: HistoryEntry, session: AsyncClientSession

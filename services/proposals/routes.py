@@ -19,7 +19,6 @@ from services.proposals.model import (
     ProposalView,
     Reason,
     RequiredReason,
-    StaleVersion,
     UnknownCity,
     UpdateProposal,
 )
@@ -32,6 +31,7 @@ from shared.http.endpoints import ApiRoutes, Reply, principal_of, trace_of
 from shared.http.pagination import Page
 from shared.http.problems import Conflict, Forbidden, InvalidReference, NotFound
 from shared.platform import PLATFORM
+from shared.versioning import StaleVersion
 
 api = ApiRoutes(
     "proposals",

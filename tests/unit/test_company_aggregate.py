@@ -12,10 +12,10 @@ from services.companies.model import (
     CompanyView,
     IllegalTransition,
     RegisterCompany,
-    StaleVersion,
     UpdateCompany,
 )
 from shared.contracts.companies import CompanyStatus
+from shared.versioning import StaleVersion
 
 STATUSES: tuple[CompanyStatus, ...] = ("registered", "verified", "suspended")
 
