@@ -86,6 +86,11 @@ class Caller:
     ) -> ClientResponse:
         return await self.client.patch(path, json=body, headers=self._headers(headers))
 
+    async def put(
+        self, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> ClientResponse:
+        return await self.client.put(path, json=body, headers=self._headers(headers))
+
 
 async def granted(client: TestClient[Any, Any], grant: str) -> Caller:
     """A caller with a fresh key, recorded straight into the service's replica (arrangement

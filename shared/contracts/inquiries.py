@@ -1,1 +1,171 @@
 """Events the inquiries service publishes on ``jamp.inquiries.v1``."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.contracts.base import EventPayload, published_as
+
+InquiryStatus = Literal[
+    "submitted", "triaged", "assigned", "answered", "waiting_on_requester", "closed"
+]
+InquiryPriority = Literal["low", "normal", "high", "urgent"]
+SlaClockKind = Literal["first_response", "resolution"]
+MessageSide = Literal["desk", "requester"]
+
+
+class InquiryRequester(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    kind: Literal["company", "city", "organisation"]
+    company_id: str | None = None
+    city_id: str | None = None
+    organisation: str | None = None
+
+
+class InquiryDetails(BaseModel):
+    """An inquiry as submitted (the requester's contact person is not published)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    inquiry_id: str
+    country: str
+    city: str | None
+    requester: InquiryRequester
+    category: str
+    subject: str
+    language: str
+    priority: InquiryPriority
+    proposal_id: str | None
+    company_id: str | None
+    focus_areas: list[str]
+    submitted_by: str
+    submitted_at: datetime
+
+
+@published_as("jamp.inquiry.submitted.v1", stream="inquiries")
+class InquirySubmitted(EventPayload):
+    """A desk contact point submitted an inquiry."""
+
+    inquiry: InquiryDetails
+
+
+@published_as("jamp.inquiry.triaged.v1", stream="inquiries")
+class InquiryTriaged(EventPayload):
+    """The routing rules placed the inquiry in a queue; ``rule`` is null for the fallback."""
+
+    inquiry_id: str
+    queue: str
+    rule: str | None
+
+
+@published_as("jamp.inquiry.assigned.v1", stream="inquiries")
+class InquiryAssigned(EventPayload):
+    """Someone re-assigned the inquiry to a queue and, optionally, a named officer."""
+
+    inquiry_id: str
+    queue: str
+    officer: str | None
+    by: str
+
+
+@published_as("jamp.inquiry.replied.v1", stream="inquiries")
+class InquiryReplied(EventPayload):
+    """A reply, visible to the requester side, from the desk or from the requester."""
+
+    inquiry_id: str
+    message_id: str
+    side: MessageSide
+    author: str
+    body: str
+    at: datetime
+
+
+@published_as("jamp.inquiry.noted.v1", stream="inquiries")
+class InquiryNoted(EventPayload):
+    """An internal note was added; its text stays inside the service."""
+
+    inquiry_id: str
+    message_id: str
+    author: str
+    at: datetime
+
+
+@published_as("jamp.inquiry.status_changed.v1", stream="inquiries")
+class InquiryStatusChanged(EventPayload):
+    """A lifecycle move: answered, waiting on the requester, closed, reopened, resumed."""
+
+    inquiry_id: str
+    version: int
+    from_status: InquiryStatus
+    to_status: InquiryStatus
+    by: str
+    reason: str | None = None
+
+
+@published_as("jamp.inquiry.linked.v1", stream="inquiries")
+class InquiryLinked(EventPayload):
+    """Two inquiries were marked as related (the link is symmetric)."""
+
+    inquiry_id: str
+    related_id: str
+    by: str
+
+
+@published_as("jamp.inquiry.merged.v1", stream="inquiries")
+class InquiryMerged(EventPayload):
+    """A duplicate was merged into another inquiry and closed with a pointer to it."""
+
+    inquiry_id: str
+    into: str
+    by: str
+
+
+class _SlaEvent(EventPayload):
+    inquiry_id: str
+    clock: SlaClockKind
+    at: datetime
+
+
+@published_as("jamp.inquiry.sla_started.v1", stream="inquiries")
+class InquirySlaStarted(_SlaEvent):
+    """An SLA clock started, with its target in business minutes and its deadline."""
+
+    target_minutes: int
+    deadline: datetime
+
+
+@published_as("jamp.inquiry.sla_paused.v1", stream="inquiries")
+class InquirySlaPaused(_SlaEvent):
+    """The clock stopped counting while the desk waits on the requester."""
+
+    used_minutes: float
+
+
+@published_as("jamp.inquiry.sla_resumed.v1", stream="inquiries")
+class InquirySlaResumed(_SlaEvent):
+    """The requester answered; the clock counts again towards a new deadline."""
+
+    deadline: datetime
+
+
+@published_as("jamp.inquiry.sla_warning.v1", stream="inquiries")
+class InquirySlaWarning(_SlaEvent):
+    """Most of the target is used up (the warning ratio); the deadline is near."""
+
+    deadline: datetime
+
+
+@published_as("jamp.inquiry.sla_breached.v1", stream="inquiries")
+class InquirySlaBreached(_SlaEvent):
+    """The deadline passed before the clock's goal was reached."""
+
+    deadline: datetime
+
+
+@published_as("jamp.inquiry.sla_met.v1", stream="inquiries")
+class InquirySlaMet(_SlaEvent):
+    """The clock's goal (first reply, or closure) was reached within the target."""
+
+    used_minutes: float

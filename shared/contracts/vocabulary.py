@@ -30,6 +30,11 @@ def solution_tags() -> frozenset[str]:
     return frozenset(tag for area in _taxonomy()["focus_areas"].values() for tag in area["tags"])
 
 
+def inquiry_categories() -> frozenset[str]:
+    """The desk's inquiry categories (partner search, financing, ...)."""
+    return frozenset(_taxonomy()["inquiry_categories"])
+
+
 def taxonomy_document() -> dict[str, Any]:
     """The taxonomy as published (a copy of ../shared/data/taxonomy.json)."""
     return _taxonomy()

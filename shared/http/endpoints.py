@@ -93,6 +93,9 @@ class ApiRoutes:
     def patch(self, path: str, **spec: Any) -> Callable[[View], View]:
         return self.route("PATCH", path, **spec)
 
+    def put(self, path: str, **spec: Any) -> Callable[[View], View]:
+        return self.route("PUT", path, **spec)
+
     def install(self, app: web.Application) -> None:
         for endpoint in self.endpoints:
             app.router.add_route(endpoint.method, endpoint.path, self._adapt(endpoint))
@@ -111,6 +114,8 @@ class ApiRoutes:
                 result = await endpoint.view(request, **arguments)
             except DomainError as error:
                 raise self._problem(error) from error
+            if isinstance(result, web.StreamResponse):
+                return result  # a representation of its own, such as CSV
             reply = result if isinstance(result, Reply) else Reply(result)
             return json_response(reply.body, reply.status or endpoint.status, reply.headers)
 

@@ -1,0 +1,68 @@
+"""Use cases around the inquiries: routing rules, desk calendars, webhooks, the report."""
+
+import secrets
+
+from services.inquiries.business_hours import BusinessCalendar
+from services.inquiries.commands import Subscribe
+from services.inquiries.desk import Desk
+from services.inquiries.handlers import get_inquiry
+from services.inquiries.model import InquiryNotFound, StaleVersion
+from services.inquiries.report import Report, build_report
+from services.inquiries.routing import RoutingRules
+from services.inquiries.scope import Visibility
+from services.inquiries.views import Deliveries, HistoryEntry, NewSubscription
+from shared.auth import Principal
+from shared.mongo import new_id
+from shared.platform import Trace, unit_of_work
+
+
+async def replace_rules(read: RoutingRules, *, desk: Desk, trace: Trace) -> RoutingRules:
+    """Store the rules if nobody changed them since the caller read ``read.version``."""
+    rules = read.model_copy(update={"version": read.version + 1})
+    async with unit_of_work(desk.platform, trace) as uow:
+        if not await desk.config.save_routing(rules, uow.session):
+            current = await desk.config.routing(uow.session)
+            raise StaleVersion(
+                f"the rules are at version {current.version}, not {read.version}",
+                current_version=current.version,
+            )
+    return rules
+
+
+async def replace_calendar(country: str, calendar: BusinessCalendar, *, desk: Desk) -> None:
+    """Applies to clocks started or resumed from now on; running deadlines stay as set."""
+    await desk.config.save_calendar(country, calendar)
+
+
+async def subscribe(command: Subscribe, caller: Principal, *, desk: Desk) -> NewSubscription:
+    visibility = Visibility.of(caller)
+    subscription = NewSubscription(
+        subscription_id=new_id(),
+        owner=caller.name,
+        url=str(command.url),
+        country=visibility.country or command.country,
+        company_id=visibility.company_id,
+        city_id=visibility.city_id,
+        created_at=desk.clock(),
+        secret=secrets.token_urlsafe(32),
+    )
+    await desk.webhooks.add(subscription)
+    return subscription
+
+
+async def deliveries(subscription_id: str, caller: Principal, *, desk: Desk) -> Deliveries:
+    subscription = await desk.webhooks.get(subscription_id)
+    if subscription is None or not (caller.is_staff or subscription["owner"] == caller.name):
+        raise InquiryNotFound(f"no webhook subscription {subscription_id}")
+    return Deliveries(items=await desk.webhooks.deliveries_of(subscription_id))
+
+
+async def history(inquiry_id: str, visibility: Visibility, *, desk: Desk) -> list[HistoryEntry]:
+    await get_inquiry(inquiry_id, visibility, desk=desk)
+    entries = await desk.inquiries.list_history(inquiry_id)
+    return [HistoryEntry.model_validate(entry) for entry in entries]
+
+
+async def report(country: str | None, visibility: Visibility, *, desk: Desk) -> Report:
+    country = visibility.country_filter(country)
+    return build_report(await desk.inquiries.reported(country), desk.clock())

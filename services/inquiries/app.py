@@ -1,0 +1,80 @@
+"""Wiring of the inquiries service: the only place that assembles it."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from services.inquiries.consumers import TOPIC_HANDLERS
+from services.inquiries.conversation_routes import conversation_api
+from services.inquiries.desk import Clock, Desk, system_clock
+from services.inquiries.desk_config import DeskConfiguration
+from services.inquiries.desk_routes import desk_api
+from services.inquiries.keys import CLOCK, DESK, INQUIRY_SETTINGS
+from services.inquiries.repository import InquiryRepository
+from services.inquiries.routes import api
+from services.inquiries.settings import InquirySettings
+from services.inquiries.suggestions import SuggestionRepository
+from services.inquiries.ticker import SlaTicker
+from services.inquiries.webhook_dispatch import WebhookDispatcher
+from services.inquiries.webhooks import WebhookRepository
+from shared.http.app import create_service_app
+from shared.platform import PLATFORM, consumer_context, outbox_relay_context, platform_context
+from shared.settings import ServiceSettings
+
+SERVICE = "inquiries"
+
+
+def create_app(
+    settings: ServiceSettings | None = None,
+    *,
+    inquiry_settings: InquirySettings | None = None,
+    clock: Clock = system_clock,
+) -> web.Application:
+    """``clock`` is every SLA moment's source; tests pass a clock they move by hand."""
+    settings = settings or ServiceSettings()
+    app = create_service_app(
+        settings, SERVICE, "JAMP Desk — inquiries", [api, conversation_api, desk_api]
+    )
+    app[INQUIRY_SETTINGS] = inquiry_settings or InquirySettings()
+    app[CLOCK] = clock
+    app.cleanup_ctx.append(platform_context(SERVICE))
+    app.cleanup_ctx.append(repositories)
+    app.cleanup_ctx.append(outbox_relay_context)
+    app.cleanup_ctx.append(consumer_context(TOPIC_HANDLERS))
+    app.cleanup_ctx.append(sla_ticker_context)
+    app.cleanup_ctx.append(webhook_dispatcher_context)
+    return app
+
+
+async def repositories(app: web.Application) -> AsyncIterator[None]:
+    database = app[PLATFORM].database
+    desk = Desk(
+        platform=app[PLATFORM],
+        inquiries=InquiryRepository(database),
+        config=DeskConfiguration(database),
+        suggestions=SuggestionRepository(database),
+        webhooks=WebhookRepository(database),
+        settings=app[INQUIRY_SETTINGS],
+        clock=app[CLOCK],
+    )
+    await desk.inquiries.create_indexes()
+    await desk.suggestions.create_indexes()
+    await desk.webhooks.create_indexes()
+    app[DESK] = desk
+    yield
+
+
+async def sla_ticker_context(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(SlaTicker(app[DESK]).run(), name="inquiries-sla-ticker")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def webhook_dispatcher_context(app: web.Application) -> AsyncIterator[None]:
+    dispatcher = WebhookDispatcher(app[DESK].webhooks, app[INQUIRY_SETTINGS])
+    task = asyncio.create_task(dispatcher.run(), name="inquiries-webhooks")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)

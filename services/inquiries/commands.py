@@ -1,0 +1,158 @@
+"""What callers send: the request bodies and list queries of the inquiries service."""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
+
+from services.inquiries.routing import QueueName
+from services.inquiries.vocabulary import ASEANCountry, CitySlug, InquiryCategory, InquiryLanguage
+from shared.contracts.inquiries import InquiryPriority, InquiryStatus
+from shared.contracts.vocabulary import FocusArea, unique
+from shared.http.pagination import PageQuery
+
+Text = Annotated[str, Field(min_length=1, max_length=10_000)]
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+Officer = Annotated[str, Field(min_length=1, max_length=120)]
+Strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def strict_with_example(example: dict[str, Any]) -> ConfigDict:
+    """``Strict``, plus the example the API docs show (and a test validates)."""
+    return ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [example]}
+    )
+
+
+class Contact(BaseModel):
+    model_config = Strict
+
+    name: str = Field(min_length=1, max_length=200)
+    email: Email
+    phone: str | None = Field(default=None, max_length=40)
+
+
+class Requester(BaseModel):
+    """A registered company (by id), an ASCN city (by slug) or a named organisation."""
+
+    model_config = Strict
+
+    kind: Literal["company", "city", "organisation"]
+    company_id: str | None = Field(default=None, min_length=1, max_length=64)
+    city_id: CitySlug | None = None
+    organisation: str | None = Field(default=None, min_length=1, max_length=200)
+    contact: Contact | None = None
+
+    @model_validator(mode="after")
+    def _identified(self) -> "Requester":
+        needed = {"company": "company_id", "city": "city_id", "organisation": "organisation"}
+        if getattr(self, needed[self.kind]) is None:
+            raise ValueError(f"a {self.kind} requester needs {needed[self.kind]}")
+        if self.kind == "organisation" and self.contact is None:
+            raise ValueError("an organisation requester needs a contact")
+        return self
+
+
+EXAMPLE_INQUIRY: dict[str, Any] = {
+    "requester": {"kind": "city", "city_id": "da-nang"},
+    "category": "partner_search",
+    "country": "VN",
+    "city": "da-nang",
+    "subject": "Japanese partners for flood early warning",
+    "body": "Da Nang looks for companies with river-level sensing and alerting experience.",
+    "language": "en",
+    "priority": "high",
+    "focus_areas": ["safety_security"],
+}
+
+
+class SubmitInquiry(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [EXAMPLE_INQUIRY]}
+    )
+
+    requester: Requester
+    category: InquiryCategory
+    country: ASEANCountry
+    city: CitySlug | None = None
+    subject: str = Field(min_length=3, max_length=200)
+    body: Text
+    language: InquiryLanguage
+    priority: InquiryPriority = "normal"
+    proposal_id: str | None = Field(default=None, min_length=1, max_length=64)
+    company_id: str | None = Field(default=None, min_length=1, max_length=64)
+    focus_areas: Annotated[list[FocusArea], AfterValidator(unique)] = []
+
+
+class PostReply(BaseModel):
+    model_config = strict_with_example(
+        {"body": "JBIC's Manila office can meet you on 3 December; details follow."}
+    )
+
+    body: Text
+    from_requester: bool = Field(
+        default=False, description="A desk key relaying the requester's own answer"
+    )
+
+
+class PostNote(BaseModel):
+    model_config = strict_with_example(
+        {"body": "Checked with the JOIN liaison: equity is possible from USD 5m."}
+    )
+
+    body: Text
+
+
+class Assign(BaseModel):
+    model_config = strict_with_example({"queue": "jbic-join-liaison", "officer": "tanaka"})
+
+    queue: QueueName | None = None
+    officer: Officer | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> "Assign":
+        if self.queue is None and self.officer is None:
+            raise ValueError("name a queue, an officer, or both")
+        return self
+
+
+class Reason(BaseModel):
+    model_config = strict_with_example({"reason": "Waiting for the city's budget figures"})
+
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class LinkTo(BaseModel):
+    model_config = strict_with_example({"inquiry_id": "6b044b8467bb0a38300d67b0"})
+
+    inquiry_id: str = Field(min_length=1, max_length=64)
+
+
+class MergeInto(BaseModel):
+    model_config = strict_with_example({"into": "6b044b8467bb0a38300d67b0"})
+
+    into: str = Field(min_length=1, max_length=64)
+
+
+SlaFilter = Literal["running", "paused", "warning", "breached", "met"]
+
+
+class InquiryQuery(PageQuery):
+    status: InquiryStatus | None = None
+    queue: QueueName | None = None
+    category: InquiryCategory | None = None
+    country: ASEANCountry | None = None
+    priority: InquiryPriority | None = None
+    officer: Officer | None = None
+    sla: SlaFilter | None = None
+    q: str | None = Field(default=None, max_length=200, description="Words in subject or body")
+
+
+class Subscribe(BaseModel):
+    model_config = strict_with_example(
+        {"url": "https://desk.example.org/jamp-hooks", "country": "VN"}
+    )
+
+    url: AnyHttpUrl
+    country: ASEANCountry | None = Field(
+        default=None, description="Operators and admins: only this country's inquiries"
+    )

@@ -1,0 +1,54 @@
+"""Kafka entrypoints of the inquiries service: match suggestions, and the key replica.
+
+Matches for a proposal are attached to the open partner-search inquiries that name the
+proposal, or that ask about the proposal's country and one of its focus areas.
+"""
+
+from aiohttp import web
+
+from services.inquiries.handlers import history_entry
+from services.inquiries.keys import DESK
+from services.inquiries.views import Suggestion
+from shared.auth.projector import IDENTITY_HANDLERS
+from shared.consumer import ConsumedEvent, HandlerTable
+from shared.contracts.matching import MatchProposed, MatchUpdated, MatchWithdrawn
+
+
+async def on_match(event: ConsumedEvent, app: web.Application) -> None:
+    assert isinstance(event.payload, MatchProposed | MatchUpdated)
+    desk, match = app[DESK], event.payload.match
+    inquiries = await desk.inquiries.matching(
+        match.proposal_id, match.country, match.focus_areas, event.session
+    )
+    reasons = [f"{factor.factor}: {', '.join(factor.evidence)}" for factor in match.factors]
+    entries = []
+    for inquiry in inquiries:
+        suggestion = Suggestion(
+            inquiry_id=inquiry.inquiry_id,
+            match_id=match.match_id,
+            proposal_id=match.proposal_id,
+            company_id=match.company_id,
+            company_name=match.company_name,
+            score=match.score,
+            rank=match.rank,
+            reasons=reasons,
+            version=match.version,
+        )
+        if await desk.suggestions.upsert(suggestion, event.session):
+            data = suggestion.model_dump(include={"match_id", "company_id", "score"})
+            at, source = event.envelope.time, event.envelope.source
+            entries.append(history_entry(inquiry.inquiry_id, at, source, "suggestion_added", data))
+    await desk.inquiries.record(entries, event.session)
+
+
+async def on_match_withdrawn(event: ConsumedEvent, app: web.Application) -> None:
+    assert isinstance(event.payload, MatchWithdrawn)
+    await app[DESK].suggestions.withdraw(event.payload.match_id, event.session)
+
+
+MATCH_HANDLERS: HandlerTable = {
+    MatchProposed: on_match,
+    MatchUpdated: on_match,
+    MatchWithdrawn: on_match_withdrawn,
+}
+TOPIC_HANDLERS: dict[str, HandlerTable] = {"identity": IDENTITY_HANDLERS, "matches": MATCH_HANDLERS}

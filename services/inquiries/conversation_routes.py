@@ -1,0 +1,69 @@
+"""HTTP views of the conversation: replies, internal notes, and reading them."""
+
+from aiohttp import web
+
+from services.inquiries import conversation
+from services.inquiries.commands import PostNote, PostReply
+from services.inquiries.keys import DESK
+from services.inquiries.routes import DESK_SIDE, ERRORS, ONE, READERS, _id, _visibility
+from services.inquiries.views import Message, Messages
+from shared.auth import Role
+from shared.http.endpoints import ApiRoutes, principal_of, trace_of
+
+conversation_api = ApiRoutes("inquiry conversation", errors=ERRORS)
+
+
+@conversation_api.post(
+    f"{ONE}/replies",
+    summary="Reply (visible to the requester side); a desk reply answers the inquiry",
+    access=READERS,
+    body=PostReply,
+    response=Message,
+    status=201,
+    problems=(404, 409),
+)
+async def post_reply(request: web.Request, body: PostReply) -> Message:
+    caller = principal_of(request)
+    requester = caller.role in (Role.COMPANY, Role.CITY) or body.from_requester
+    return await conversation.post_message(
+        _id(request),
+        body.body,
+        "reply",
+        "requester" if requester else "desk",
+        _visibility(request),
+        desk=request.app[DESK],
+        trace=trace_of(request),
+    )
+
+
+@conversation_api.post(
+    f"{ONE}/notes",
+    summary="Add an internal note (desk and staff only)",
+    access=DESK_SIDE,
+    body=PostNote,
+    response=Message,
+    status=201,
+    problems=(404,),
+)
+async def post_note(request: web.Request, body: PostNote) -> Message:
+    return await conversation.post_message(
+        _id(request),
+        body.body,
+        "note",
+        "desk",
+        _visibility(request),
+        desk=request.app[DESK],
+        trace=trace_of(request),
+    )
+
+
+@conversation_api.get(
+    f"{ONE}/messages",
+    summary="The conversation; the requester side sees replies only",
+    access=READERS,
+    response=Messages,
+    problems=(404,),
+)
+async def list_messages(request: web.Request) -> Messages:
+    found = await conversation.messages(_id(request), _visibility(request), desk=request.app[DESK])
+    return Messages(items=found)

@@ -1,0 +1,30 @@
+"""The dependencies every inquiries use case needs, bundled once by ``create_app``."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from services.inquiries.desk_config import DeskConfiguration
+from services.inquiries.repository import InquiryRepository
+from services.inquiries.settings import InquirySettings
+from services.inquiries.suggestions import SuggestionRepository
+from services.inquiries.webhooks import WebhookRepository
+from shared.platform import Platform
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Desk:
+    platform: Platform
+    inquiries: InquiryRepository
+    config: DeskConfiguration
+    suggestions: SuggestionRepository
+    webhooks: WebhookRepository
+    settings: InquirySettings
+    clock: Clock
+    """Every SLA moment is read from here, so tests move business time without sleeping."""

@@ -1,0 +1,152 @@
+"""HTTP views around the inquiries: history, suggestions, rules, calendars, webhooks, report."""
+
+from aiohttp import web
+
+from services.inquiries import administration, handlers
+from services.inquiries.business_hours import BusinessCalendar
+from services.inquiries.commands import Subscribe
+from services.inquiries.keys import DESK
+from services.inquiries.model import InquiryNotFound, StaleVersion
+from services.inquiries.report import Report, ReportQuery, report_csv
+from services.inquiries.routes import DESK_SIDE, READERS, _id, _visibility
+from services.inquiries.routing import RoutingRules
+from services.inquiries.views import (
+    Deliveries,
+    History,
+    NewSubscription,
+    Subscriptions,
+    Suggestions,
+)
+from shared.auth import Role, allow
+from shared.contracts.vocabulary import ASEAN_STATES
+from shared.http.endpoints import ApiRoutes, principal_of, trace_of
+from shared.http.problems import Conflict, InvalidInput, NotFound
+
+desk_api = ApiRoutes("inquiry desk", errors={InquiryNotFound: NotFound, StaleVersion: Conflict})
+ADMIN = allow(Role.ADMIN)
+
+
+@desk_api.get(
+    "/inquiries/{inquiry_id}/history",
+    summary="The audit history: every change, who made it and when",
+    access=DESK_SIDE,
+    response=History,
+    problems=(404,),
+)
+async def inquiry_history(request: web.Request) -> History:
+    found = await administration.history(_id(request), _visibility(request), desk=request.app[DESK])
+    return History(items=found)
+
+
+@desk_api.get(
+    "/inquiries/{inquiry_id}/suggestions",
+    summary="Companies the matching service suggests for a partner-search inquiry",
+    access=READERS,
+    response=Suggestions,
+    problems=(404,),
+)
+async def inquiry_suggestions(request: web.Request) -> Suggestions:
+    desk = request.app[DESK]
+    inquiry = await handlers.get_inquiry(_id(request), _visibility(request), desk=desk)
+    return Suggestions(items=await desk.suggestions.of(inquiry.inquiry_id))
+
+
+@desk_api.get(
+    "/routing-rules", summary="The triage rules, in order", access=DESK_SIDE, response=RoutingRules
+)
+async def routing_rules(request: web.Request) -> RoutingRules:
+    return await request.app[DESK].config.routing()
+
+
+@desk_api.put(
+    "/routing-rules",
+    summary="Replace the triage rules (send the version you read)",
+    access=ADMIN,
+    body=RoutingRules,
+    response=RoutingRules,
+    problems=(409,),
+)
+async def replace_routing_rules(request: web.Request, body: RoutingRules) -> RoutingRules:
+    desk = request.app[DESK]
+    return await administration.replace_rules(body, desk=desk, trace=trace_of(request))
+
+
+def _country(request: web.Request) -> str:
+    country = request.match_info["country"]
+    if country not in ASEAN_STATES:
+        raise InvalidInput.single("path.country", f"not an ASEAN desk country: {country!r}")
+    return country
+
+
+@desk_api.get(
+    "/calendars/{country}",
+    summary="A desk's business hours and holidays",
+    access=DESK_SIDE,
+    response=BusinessCalendar,
+)
+async def get_calendar(request: web.Request) -> BusinessCalendar:
+    return await request.app[DESK].config.calendar(_country(request))
+
+
+@desk_api.put(
+    "/calendars/{country}",
+    summary="Set a desk's time zone, working days, hours and holidays",
+    access=ADMIN,
+    body=BusinessCalendar,
+    response=BusinessCalendar,
+)
+async def put_calendar(request: web.Request, body: BusinessCalendar) -> BusinessCalendar:
+    await administration.replace_calendar(_country(request), body, desk=request.app[DESK])
+    return body
+
+
+@desk_api.post(
+    "/webhooks",
+    summary="Be told of replies and status changes of the inquiries this key may see",
+    access=READERS,
+    body=Subscribe,
+    response=NewSubscription,
+    status=201,
+)
+async def subscribe(request: web.Request, body: Subscribe) -> NewSubscription:
+    caller = principal_of(request)
+    return await administration.subscribe(body, caller, desk=request.app[DESK])
+
+
+@desk_api.get(
+    "/webhooks",
+    summary="This key's webhook subscriptions (staff: all)",
+    access=READERS,
+    response=Subscriptions,
+)
+async def list_webhooks(request: web.Request) -> Subscriptions:
+    caller = principal_of(request)
+    owner = None if caller.is_staff else caller.name
+    return Subscriptions(items=await request.app[DESK].webhooks.owned_by(owner))
+
+
+@desk_api.get(
+    "/webhooks/{subscription_id}/deliveries",
+    summary="Deliveries of a subscription, newest first, with every attempt",
+    access=READERS,
+    response=Deliveries,
+    problems=(404,),
+)
+async def webhook_deliveries(request: web.Request) -> Deliveries:
+    subscription_id = request.match_info["subscription_id"]
+    caller = principal_of(request)
+    return await administration.deliveries(subscription_id, caller, desk=request.app[DESK])
+
+
+@desk_api.get(
+    "/reports/inquiries",
+    summary="Per country and category: counts, median times, SLA attainment (JSON or CSV)",
+    access=DESK_SIDE,
+    query=ReportQuery,
+    response=Report,
+)
+async def inquiry_report(request: web.Request, query: ReportQuery) -> Report | web.Response:
+    found = await administration.report(query.country, _visibility(request), desk=request.app[DESK])
+    if query.format == "csv" or "text/csv" in request.headers.get("Accept", ""):
+        return web.Response(text=report_csv(found), content_type="text/csv")
+    return found

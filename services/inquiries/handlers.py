@@ -1,0 +1,156 @@
+"""Use cases of the inquiry lifecycle: plain async functions with keyword dependencies."""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from services.inquiries.business_hours import BusinessCalendar
+from services.inquiries.commands import Assign, InquiryQuery, SubmitInquiry
+from services.inquiries.desk import Desk
+from services.inquiries.model import Inquiry, InquiryNotFound, Moved, StaleVersion
+from services.inquiries.scope import Visibility
+from services.inquiries.sla import SlaClock
+from shared.contracts import EventPayload
+from shared.contracts.inquiries import (
+    InquiryAssigned,
+    InquiryMerged,
+    InquiryPriority,
+    InquiryReplied,
+    InquiryStatus,
+    InquiryStatusChanged,
+    InquirySubmitted,
+    InquiryTriaged,
+    SlaClockKind,
+)
+from shared.http.pagination import Page, decode_cursor, page_of
+from shared.mongo import Document, new_id
+from shared.platform import Trace, UnitOfWork, unit_of_work
+
+Change = Callable[[Inquiry, BusinessCalendar, datetime], Moved]
+NOTIFIED = (InquiryReplied, InquiryStatusChanged, InquiryAssigned, InquiryMerged)
+"""What webhook subscribers hear of: replies and status changes."""
+
+
+async def submit_inquiry(command: SubmitInquiry, *, desk: Desk, trace: Trace) -> Inquiry:
+    """Store the inquiry triaged into its queue, with both SLA clocks started."""
+    now, inquiry_id, settings = desk.clock(), new_id(), desk.settings
+    async with unit_of_work(desk.platform, trace) as uow:
+        rules = await desk.config.routing(uow.session)
+        calendar = await desk.config.calendar(command.country, uow.session)
+        queue, rule = rules.route(command.category, command.country)
+        clocks: dict[SlaClockKind, SlaClock] = {}
+        events: list[EventPayload] = []
+        kinds: tuple[tuple[SlaClockKind, dict[InquiryPriority, int]], ...] = (
+            ("first_response", settings.first_response_minutes),
+            ("resolution", settings.resolution_minutes),
+        )
+        for kind, targets in kinds:
+            target = targets[command.priority]
+            clocks[kind], started = SlaClock.start(
+                inquiry_id, kind, target, settings.sla_warning_ratio, calendar, now
+            )
+            events += started
+        inquiry = Inquiry.model_validate(
+            {
+                **command.model_dump(),
+                "inquiry_id": inquiry_id,
+                "status": "triaged",
+                "queue": queue,
+                "clocks": clocks,
+                "submitted_by": trace.actor,
+                "submitted_at": now,
+                "updated_at": now,
+            }
+        )
+        await desk.inquiries.add(inquiry, uow.session)
+        submitted = InquirySubmitted(inquiry=inquiry.details())
+        triaged = InquiryTriaged(inquiry_id=inquiry_id, queue=queue, rule=rule)
+        await emit(desk, uow, inquiry, [submitted, triaged, *events])
+    return inquiry
+
+
+async def get_inquiry(inquiry_id: str, visibility: Visibility, *, desk: Desk) -> Inquiry:
+    inquiry = await desk.inquiries.get(inquiry_id)
+    if inquiry is None:
+        raise InquiryNotFound(f"no inquiry {inquiry_id}")
+    return visibility.check(inquiry)
+
+
+async def list_inquiries(
+    query: InquiryQuery, visibility: Visibility, *, desk: Desk
+) -> Page[Inquiry]:
+    query = query.model_copy(update={"country": visibility.country_filter(query.country)})
+    found = await desk.inquiries.search(query, visibility, after=decode_cursor(query.cursor))
+    return page_of(found, query.limit, lambda inquiry: inquiry.inquiry_id)
+
+
+async def assign(
+    inquiry_id: str, command: Assign, visibility: Visibility, *, desk: Desk, trace: Trace
+) -> Inquiry:
+    def assigned(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
+        current.require("assign")
+        queue, officer = command.queue or current.queue, command.officer or current.officer
+        promoted = officer and current.status in ("triaged", "submitted")
+        status: InquiryStatus = "assigned" if promoted else current.status
+        inquiry, events = current.moved(
+            status, trace.actor, now, calendar, queue=queue, officer=officer
+        )
+        event = InquiryAssigned(inquiry_id=inquiry_id, queue=queue, officer=officer, by=trace.actor)
+        return inquiry, [event, *events]
+
+    return await change(inquiry_id, visibility, assigned, desk=desk, trace=trace)
+
+
+async def change(
+    inquiry_id: str, visibility: Visibility, move: Change, *, desk: Desk, trace: Trace
+) -> Inquiry:
+    """Read, move, compare-and-set, publish: one transaction for one state change."""
+    async with unit_of_work(desk.platform, trace) as uow:
+        inquiry, _ = await moved_in(uow, inquiry_id, visibility, move, desk=desk)
+    return inquiry
+
+
+async def moved_in(
+    uow: UnitOfWork, inquiry_id: str, visibility: Visibility, move: Change, *, desk: Desk
+) -> Moved:
+    current = await desk.inquiries.get(inquiry_id, uow.session)
+    if current is None:
+        raise InquiryNotFound(f"no inquiry {inquiry_id}")
+    visibility.check(current)
+    calendar = await desk.config.calendar(current.country, uow.session)
+    inquiry, events = move(current, calendar, desk.clock())
+    if inquiry is current:
+        return inquiry, []
+    if not await desk.inquiries.save(inquiry, current.version, uow.session):
+        raise StaleVersion(
+            "the inquiry changed while this request ran; try again", current_version=current.version
+        )
+    await emit(desk, uow, inquiry, events)
+    return inquiry, events
+
+
+async def emit(desk: Desk, uow: UnitOfWork, inquiry: Inquiry, events: list[EventPayload]) -> None:
+    """Publish each event, record it in the audit history, and tell webhook subscribers."""
+    now = desk.clock()
+    entries = []
+    for event in events:
+        envelope = await uow.publish(inquiry.inquiry_id, event)
+        entries.append(
+            history_entry(inquiry.inquiry_id, now, uow.trace.actor, envelope.type, envelope.data)
+        )
+        if isinstance(event, NOTIFIED):
+            await desk.webhooks.enqueue(inquiry, envelope, now, uow.session)
+    await desk.inquiries.record(entries, uow.session)
+
+
+def history_entry(
+    inquiry_id: str, at: datetime, actor: str, kind: str, data: dict[str, Any]
+) -> Document:
+    return {
+        "_id": new_id(),
+        "inquiry_id": inquiry_id,
+        "at": at,
+        "actor": actor,
+        "type": kind,
+        "data": data,
+    }

@@ -1,0 +1,10 @@
+"""Typed app keys of the inquiries service."""
+
+from aiohttp import web
+
+from services.inquiries.desk import Clock, Desk
+from services.inquiries.settings import InquirySettings
+
+DESK = web.AppKey("desk", Desk)
+INQUIRY_SETTINGS = web.AppKey("inquiry_settings", InquirySettings)
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")

@@ -1,0 +1,188 @@
+"""The Inquiry aggregate: its lifecycle, SLA clocks and errors. Pure: no I/O.
+
+Lifecycle: submitted → triaged → assigned → answered → closed, with
+``waiting_on_requester`` (the SLA clocks pause) and reopening within a window. Every move
+returns the new inquiry, version bumped, and the events it causes.
+"""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, computed_field
+
+from services.inquiries.business_hours import BusinessCalendar
+from services.inquiries.commands import Requester
+from services.inquiries.sla import SlaClock
+from shared.contracts import EventPayload
+from shared.contracts.inquiries import (
+    InquiryDetails,
+    InquiryPriority,
+    InquiryStatus,
+    InquiryStatusChanged,
+    SlaClockKind,
+)
+from shared.errors import DomainError
+
+Moved = tuple["Inquiry", list[EventPayload]]
+ClockMove = Callable[[SlaClock], tuple[SlaClock, list[EventPayload]]]
+Action = Literal["reply", "requester_reply", "wait", "close", "reopen", "assign", "merge"]
+OPEN: frozenset[InquiryStatus] = frozenset(
+    {"submitted", "triaged", "assigned", "answered", "waiting_on_requester"}
+)
+ALLOWED: dict[Action, frozenset[InquiryStatus]] = {
+    "reply": OPEN,
+    "requester_reply": OPEN,
+    "wait": frozenset({"triaged", "assigned", "answered"}),
+    "close": OPEN,
+    "reopen": frozenset({"closed"}),
+    "assign": OPEN,
+    "merge": OPEN,
+}
+
+
+class InquiryNotFound(DomainError):
+    pass
+
+
+class IllegalTransition(DomainError):
+    pass
+
+
+class StaleVersion(DomainError):
+    pass
+
+
+class InquiryRecord(BaseModel):
+    """Everything the desk knows of an inquiry."""
+
+    model_config = ConfigDict(frozen=True)
+
+    inquiry_id: str
+    country: str
+    city: str | None
+    requester: Requester
+    category: str
+    subject: str
+    body: str
+    language: str
+    priority: InquiryPriority
+    proposal_id: str | None
+    company_id: str | None
+    focus_areas: list[str]
+    status: InquiryStatus
+    queue: str
+    officer: str | None = None
+    clocks: dict[SlaClockKind, SlaClock]
+    links: list[str] = []
+    merged_into: str | None = None
+    merged_from: list[str] = []
+    submitted_by: str
+    submitted_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None = None
+    closed_at: datetime | None = None
+    version: int = 1
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def sla_state(self) -> str:
+        """One word for filters: breached > warning > paused > running > met."""
+        clocks = self.clocks.values()
+        if any(clock.breached for clock in clocks):
+            return "breached"
+        if any(clock.warned and clock.outcome is None for clock in clocks):
+            return "warning"
+        for state in ("paused", "running"):
+            if any(clock.state == state for clock in clocks):
+                return state
+        return "met"
+
+    @property
+    def next_due(self) -> datetime | None:
+        due = [clock.next_due for clock in self.clocks.values() if clock.next_due is not None]
+        return min(due, default=None)
+
+
+class Inquiry(InquiryRecord):
+    def details(self) -> InquiryDetails:
+        return InquiryDetails.model_validate(self.model_dump())
+
+    def require(self, action: Action) -> None:
+        if self.status not in ALLOWED[action]:
+            raise IllegalTransition(
+                f"cannot {action.replace('_', ' ')} an inquiry that is {self.status}",
+                current_status=self.status,
+            )
+
+    @property
+    def open_status(self) -> InquiryStatus:
+        """Where an inquiry goes when the ball is back with the desk."""
+        return "assigned" if self.officer else "triaged"
+
+    def moved(
+        self,
+        status: InquiryStatus,
+        by: str,
+        now: datetime,
+        cal: BusinessCalendar,
+        reason: str | None = None,
+        **changes: object,
+    ) -> Moved:
+        """Change status (and fields); the clocks pause exactly while waiting on the requester."""
+        inquiry = self._next(now, status=status, **changes)
+        events: list[EventPayload] = []
+        if status != self.status:
+            events.append(
+                InquiryStatusChanged(
+                    inquiry_id=self.inquiry_id,
+                    version=inquiry.version,
+                    from_status=self.status,
+                    to_status=status,
+                    by=by,
+                    reason=reason,
+                )
+            )
+        if status == "waiting_on_requester" != self.status:
+            inquiry, paused = inquiry.with_clocks(lambda c: c.pause(cal, now))
+            events += paused
+        elif self.status == "waiting_on_requester" != status:
+            inquiry, resumed = inquiry.with_clocks(lambda c: c.resume(cal, now))
+            events += resumed
+        return inquiry, events
+
+    def stop_clock(
+        self, kind: SlaClockKind, cal: BusinessCalendar, now: datetime, achieved: bool
+    ) -> Moved:
+        clock, events = self.clocks[kind].stop(cal, now, achieved)
+        return self.model_copy(update={"clocks": {**self.clocks, kind: clock}}), events
+
+    def with_clocks(self, move: ClockMove) -> Moved:
+        clocks, events = {}, list[EventPayload]()
+        for kind, clock in self.clocks.items():
+            clocks[kind], caused = move(clock)
+            events += caused
+        return self.model_copy(update={"clocks": clocks}), events
+
+    def tick(self, now: datetime) -> Moved:
+        inquiry, events = self.with_clocks(lambda clock: clock.tick(now))
+        return (inquiry._next(now), events) if events else (self, [])
+
+    def reopenable(self, now: datetime, window: timedelta) -> None:
+        self.require("reopen")
+        if self.merged_into is not None:
+            raise IllegalTransition(
+                f"merged into {self.merged_into}; reopen that one", current_status=self.status
+            )
+        if self.closed_at is not None and now - self.closed_at > window:
+            raise IllegalTransition(
+                f"closed more than {window.days} days ago; submit a new inquiry",
+                current_status=self.status,
+            )
+
+    def touched(self, now: datetime) -> "Inquiry":
+        """The same inquiry with a new version: something was added to it."""
+        return self._next(now)
+
+    def _next(self, now: datetime, **changes: object) -> "Inquiry":
+        return self.model_copy(update={**changes, "version": self.version + 1, "updated_at": now})

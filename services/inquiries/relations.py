@@ -1,0 +1,82 @@
+"""Use cases that tie inquiries together: related links, and merging a duplicate."""
+
+from datetime import datetime
+
+from services.inquiries.business_hours import BusinessCalendar
+from services.inquiries.conversation import closed_now
+from services.inquiries.desk import Desk
+from services.inquiries.handlers import Change, get_inquiry, history_entry, moved_in
+from services.inquiries.model import IllegalTransition, Inquiry, Moved
+from services.inquiries.scope import Visibility
+from shared.contracts.inquiries import InquiryLinked, InquiryMerged
+from shared.platform import Trace, unit_of_work
+
+
+async def link(
+    inquiry_id: str, related_id: str, visibility: Visibility, *, desk: Desk, trace: Trace
+) -> Inquiry:
+    """Both inquiries point at each other; linking twice changes nothing."""
+    _refuse_self(inquiry_id, related_id, "link")
+    await get_inquiry(related_id, visibility, desk=desk)
+
+    def linked_to(other: str, publish: bool) -> Change:
+        def move(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
+            if other in current.links:
+                return current, []
+            inquiry = current.touched(now).model_copy(update={"links": [*current.links, other]})
+            event = InquiryLinked(inquiry_id=current.inquiry_id, related_id=other, by=trace.actor)
+            return inquiry, [event] if publish else []
+
+        return move
+
+    async with unit_of_work(desk.platform, trace) as uow:
+        inquiry, _ = await moved_in(
+            uow, inquiry_id, visibility, linked_to(related_id, True), desk=desk
+        )
+        await moved_in(uow, related_id, visibility, linked_to(inquiry_id, False), desk=desk)
+        entry = history_entry(
+            related_id,
+            desk.clock(),
+            trace.actor,
+            InquiryLinked.event_type,
+            {"inquiry_id": related_id, "related_id": inquiry_id},
+        )
+        await desk.inquiries.record([entry], uow.session)
+    return inquiry
+
+
+async def merge(
+    duplicate_id: str, into: str, visibility: Visibility, *, desk: Desk, trace: Trace
+) -> Inquiry:
+    """Close the duplicate with a pointer to the one kept; both keep their history."""
+    _refuse_self(duplicate_id, into, "merge")
+
+    def absorb(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
+        current.require("merge")
+        merged_from = [*current.merged_from, duplicate_id]
+        return current.touched(now).model_copy(update={"merged_from": merged_from}), []
+
+    def duplicate(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
+        current.require("merge")
+        event = InquiryMerged(inquiry_id=duplicate_id, into=into, by=trace.actor)
+        reason = f"duplicate of {into}"
+        inquiry, events = closed_now(current, calendar, now, trace.actor, reason, merged_into=into)
+        return inquiry, [event, *events]
+
+    async with unit_of_work(desk.platform, trace) as uow:
+        await moved_in(uow, into, visibility, absorb, desk=desk)
+        inquiry, _ = await moved_in(uow, duplicate_id, visibility, duplicate, desk=desk)
+        entry = history_entry(
+            into,
+            desk.clock(),
+            trace.actor,
+            InquiryMerged.event_type,
+            {"inquiry_id": duplicate_id, "into": into},
+        )
+        await desk.inquiries.record([entry], uow.session)
+    return inquiry
+
+
+def _refuse_self(inquiry_id: str, other: str, action: str) -> None:
+    if inquiry_id == other:
+        raise IllegalTransition(f"cannot {action} an inquiry with itself", current_status="any")

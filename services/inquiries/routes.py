@@ -1,0 +1,157 @@
+"""HTTP views of the inquiry lifecycle: parse, call one handler, shape the answer."""
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from services.inquiries import conversation, handlers, relations
+from services.inquiries.commands import (
+    Assign,
+    InquiryQuery,
+    LinkTo,
+    MergeInto,
+    Reason,
+    SubmitInquiry,
+)
+from services.inquiries.keys import DESK
+from services.inquiries.model import IllegalTransition, Inquiry, InquiryNotFound, StaleVersion
+from services.inquiries.scope import Visibility
+from shared.auth import Access, Role, allow
+from shared.http.endpoints import ApiRoutes, ErrorMap, Reply, principal_of, trace_of
+from shared.http.pagination import Page
+from shared.http.problems import Conflict, Forbidden, NotFound
+
+ERRORS: ErrorMap = {
+    InquiryNotFound: NotFound,
+    IllegalTransition: Conflict,
+    StaleVersion: Conflict,
+}
+api = ApiRoutes("inquiries", errors=ERRORS)
+DESK_SIDE = allow(Role.DESK, Role.OPERATOR, Role.ADMIN)
+READERS = allow(Role.DESK, Role.OPERATOR, Role.ADMIN, Role.COMPANY, Role.CITY)
+REQUESTER_SIDE = allow(Role.DESK, Role.COMPANY, Role.CITY, Role.ADMIN)
+ONE = "/inquiries/{inquiry_id}"
+Transition = Callable[..., Awaitable[Inquiry]]
+
+
+def _visibility(request: web.Request) -> Visibility:
+    return Visibility.of(principal_of(request))
+
+
+def _id(request: web.Request) -> str:
+    return request.match_info["inquiry_id"]
+
+
+@api.post(
+    "/inquiries",
+    summary="Submit an inquiry for the desk key's own country",
+    access=allow(Role.DESK),
+    body=SubmitInquiry,
+    response=Inquiry,
+    status=201,
+)
+async def submit_inquiry(request: web.Request, body: SubmitInquiry) -> Reply:
+    caller = principal_of(request)
+    if body.country != caller.scope:
+        raise Forbidden(f"a desk:{caller.scope} key submits only {caller.scope} inquiries")
+    inquiry = await handlers.submit_inquiry(body, desk=request.app[DESK], trace=trace_of(request))
+    return Reply(inquiry, headers={"Location": f"/inquiries/{inquiry.inquiry_id}"})
+
+
+@api.get(
+    "/inquiries",
+    summary="Search inquiries: filters, words, SLA state (e.g. ?sla=breached)",
+    access=READERS,
+    query=InquiryQuery,
+    response=Page[Inquiry],
+)
+async def list_inquiries(request: web.Request, query: InquiryQuery) -> Page[Inquiry]:
+    return await handlers.list_inquiries(query, _visibility(request), desk=request.app[DESK])
+
+
+@api.get(ONE, summary="Read one inquiry", access=READERS, response=Inquiry, problems=(404,))
+async def get_inquiry(request: web.Request) -> Inquiry:
+    return await handlers.get_inquiry(_id(request), _visibility(request), desk=request.app[DESK])
+
+
+@api.post(
+    f"{ONE}/assign",
+    summary="Re-assign to a queue and/or a named officer",
+    access=DESK_SIDE,
+    body=Assign,
+    response=Inquiry,
+    problems=(404, 409),
+)
+async def assign(request: web.Request, body: Assign) -> Inquiry:
+    return await handlers.assign(
+        _id(request), body, _visibility(request), desk=request.app[DESK], trace=trace_of(request)
+    )
+
+
+def _lifecycle(path: str, summary: str, access: Access, move: Transition) -> None:
+    """Register a body-with-reason transition endpoint."""
+
+    async def view(request: web.Request, body: Reason) -> Inquiry:
+        return await move(
+            _id(request),
+            body.reason,
+            _visibility(request),
+            desk=request.app[DESK],
+            trace=trace_of(request),
+        )
+
+    view.__name__ = path.rsplit("/", 1)[-1].replace("-", "_")
+    api.post(
+        path, summary=summary, access=access, body=Reason, response=Inquiry, problems=(404, 409)
+    )(view)
+
+
+_lifecycle(
+    f"{ONE}/wait",
+    "Wait on the requester: the SLA clocks pause",
+    DESK_SIDE,
+    conversation.wait_on_requester,
+)
+_lifecycle(f"{ONE}/close", "Close the inquiry", DESK_SIDE, conversation.close)
+_lifecycle(
+    f"{ONE}/reopen",
+    "Reopen within the window (requester side)",
+    REQUESTER_SIDE,
+    conversation.reopen,
+)
+
+
+@api.post(
+    f"{ONE}/links",
+    summary="Link a related inquiry (both point at each other)",
+    access=DESK_SIDE,
+    body=LinkTo,
+    response=Inquiry,
+    problems=(404, 409),
+)
+async def link(request: web.Request, body: LinkTo) -> Inquiry:
+    return await relations.link(
+        _id(request),
+        body.inquiry_id,
+        _visibility(request),
+        desk=request.app[DESK],
+        trace=trace_of(request),
+    )
+
+
+@api.post(
+    f"{ONE}/merge",
+    summary="Merge this duplicate into another inquiry; it is closed with a pointer",
+    access=DESK_SIDE,
+    body=MergeInto,
+    response=Inquiry,
+    problems=(404, 409),
+)
+async def merge(request: web.Request, body: MergeInto) -> Inquiry:
+    return await relations.merge(
+        _id(request),
+        body.into,
+        _visibility(request),
+        desk=request.app[DESK],
+        trace=trace_of(request),
+    )

@@ -1,0 +1,63 @@
+"""Triage: which queue an inquiry goes to, by category and country. Pure: no I/O.
+
+Rules are tried in order and the first whose conditions all hold wins; a rule without a
+category (or country) matches any. With no rule matching, the country's own desk queue
+takes the inquiry, so every inquiry lands somewhere.
+"""
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.inquiries.vocabulary import ASEANCountry, InquiryCategory
+
+QueueName = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=60)]
+
+
+class RoutingRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    category: InquiryCategory | None = None
+    country: ASEANCountry | None = None
+    queue: QueueName
+
+    def matches(self, category: str, country: str) -> bool:
+        return self.category in (None, category) and self.country in (None, country)
+
+
+class RoutingRules(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {"rules": [{"name": "loans", "category": "financing", "queue": "jbic-liaison"}]}
+            ]
+        },
+    )
+
+    rules: list[RoutingRule] = Field(max_length=200)
+    version: int = 0
+
+    def route(self, category: str, country: str) -> tuple[str, str | None]:
+        """The queue, and the name of the rule that chose it (None: the country desk)."""
+        for rule in self.rules:
+            if rule.matches(category, country):
+                return rule.queue, rule.name
+        return country_desk(country), None
+
+
+def country_desk(country: str) -> str:
+    return f"desk-{country.lower()}"
+
+
+DEFAULT_RULES = RoutingRules(
+    rules=[
+        RoutingRule(name="financing", category="financing", queue="jbic-join-liaison"),
+        RoutingRule(
+            name="project formation", category="project_formation", queue="mlit-smart-jamp"
+        ),
+        RoutingRule(name="partner search", category="partner_search", queue="matching"),
+    ]
+)

@@ -1,0 +1,62 @@
+"""The SLA ticker: publishes warnings and breaches when their stored moments come.
+
+It scans the inquiries whose next SLA moment (``next_due``, indexed) has passed on the
+injected clock. Each inquiry is advanced by compare-and-set on its version inside the
+transaction that publishes the events, so of two replicas ticking at once exactly one
+wins and the other's transaction changes nothing.
+"""
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+
+from pymongo.errors import PyMongoError
+
+from services.inquiries.business_hours import BusinessCalendar
+from services.inquiries.desk import Desk
+from services.inquiries.handlers import moved_in
+from services.inquiries.model import Inquiry, Moved, StaleVersion
+from services.inquiries.scope import Visibility
+from shared.logs import get_logger
+from shared.platform import Trace, unit_of_work
+
+log = get_logger(__name__)
+TICKER = Trace(correlation_id=None, traceparent=None, actor="inquiries-sla-ticker")
+
+
+@dataclass
+class SlaTicker:
+    desk: Desk
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception as error:  # MongoDB away: the stored deadlines wait for us
+                log.warning("sla.tick_failed", error=repr(error))
+            await asyncio.sleep(self.desk.settings.sla_tick_seconds)
+
+    async def tick(self) -> int:
+        """Advance every due inquiry once; the number of events this ticker published."""
+        now = self.desk.clock()
+        due = await self.desk.inquiries.due(now, self.desk.settings.sla_tick_batch)
+        advanced = 0
+        for inquiry_id in due:
+            advanced += await self._advance(inquiry_id)
+        return advanced
+
+    async def _advance(self, inquiry_id: str) -> int:
+        """The number of events this ticker published for the inquiry."""
+        try:
+            async with unit_of_work(self.desk.platform, TICKER) as uow:
+                _, events = await moved_in(uow, inquiry_id, Visibility(), _ticked, desk=self.desk)
+        except StaleVersion:
+            return 0  # another replica or a request moved it first; its result stands
+        except PyMongoError as error:  # a write conflict is the same race, seen by the server
+            log.info("sla.advance_skipped", inquiry_id=inquiry_id, error=repr(error))
+            return 0
+        return len(events)
+
+
+def _ticked(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
+    return current.tick(now)

@@ -1,0 +1,109 @@
+"""Fixtures of the inquiries tests: the service with a hand-moved clock, callers per role."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from services.inquiries.app import create_app
+from services.inquiries.settings import InquirySettings
+from shared.settings import ServiceSettings
+from tests.support import Caller, granted, serving
+
+# Monday 2 March 2026, 09:00 in Hanoi: the VN desk has just opened.
+MONDAY_OPENING = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+
+@dataclass
+class ManualClock:
+    """Business time that moves only when a test says so."""
+
+    now: datetime = MONDAY_OPENING
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def inquiry_settings() -> InquirySettings:
+    return InquirySettings(
+        sla_tick_seconds=0.05,
+        webhook_poll_seconds=0.05,
+        webhook_retry_base_seconds=0.05,
+        webhook_retry_max_seconds=0.2,
+        webhook_max_attempts=3,
+        webhook_timeout_seconds=2,
+    )
+
+
+@pytest.fixture
+async def inquiries(
+    settings: ServiceSettings, inquiry_settings: InquirySettings, clock: ManualClock
+) -> AsyncIterator[TestClient[Any, Any]]:
+    """The inquiries service on a real loopback socket, built by its own create_app."""
+    app_factory = partial(create_app, inquiry_settings=inquiry_settings, clock=clock)
+    async with serving(app_factory, settings) as client:
+        yield client
+
+
+@pytest.fixture
+async def vn_desk(inquiries: TestClient[Any, Any]) -> Caller:
+    return await granted(inquiries, "desk:VN")
+
+
+@pytest.fixture
+async def th_desk(inquiries: TestClient[Any, Any]) -> Caller:
+    return await granted(inquiries, "desk:TH")
+
+
+@pytest.fixture
+async def operator(inquiries: TestClient[Any, Any]) -> Caller:
+    return await granted(inquiries, "operator")
+
+
+@pytest.fixture
+async def admin(inquiries: TestClient[Any, Any]) -> Caller:
+    return await granted(inquiries, "admin")
+
+
+def inquiry(**overrides: Any) -> dict[str, Any]:
+    """A valid submission from the VN desk; overrides replace top-level fields."""
+    body: dict[str, Any] = {
+        "requester": {"kind": "city", "city_id": "da-nang"},
+        "category": "market_information",
+        "country": "VN",
+        "city": "da-nang",
+        "subject": "Smart parking vendors",
+        "body": "Which Japanese vendors have deployed smart parking in Southeast Asia?",
+        "language": "en",
+        "priority": "normal",
+    }
+    return {**body, **overrides}
+
+
+async def submitted(caller: Caller, **overrides: Any) -> dict[str, Any]:
+    response = await caller.post("/inquiries", inquiry(**overrides))
+    assert response.status == 201, await response.text()
+    created: dict[str, Any] = await response.json()
+    return created
+
+
+async def history_types(caller: Caller, inquiry_id: str) -> list[str]:
+    response = await caller.get(f"/inquiries/{inquiry_id}/history")
+    assert response.status == 200, await response.text()
+    return [
+        entry["type"].removeprefix("jamp.inquiry.").removesuffix(".v1")
+        for entry in (await response.json())["items"]
+    ]

@@ -1,0 +1,61 @@
+"""Linking related inquiries and merging a duplicate into the one kept."""
+
+from tests.integration.inquiries.conftest import history_types, submitted
+from tests.support import Caller
+
+
+class TestLinking:
+    async def test_a_link_points_both_ways_and_linking_twice_changes_nothing(
+        self, vn_desk: Caller
+    ) -> None:
+        first = (await submitted(vn_desk))["inquiry_id"]
+        second = (await submitted(vn_desk))["inquiry_id"]
+        for _ in range(2):
+            response = await vn_desk.post(f"/inquiries/{first}/links", {"inquiry_id": second})
+            assert response.status == 200
+        assert (await (await vn_desk.get(f"/inquiries/{first}")).json())["links"] == [second]
+        assert (await (await vn_desk.get(f"/inquiries/{second}")).json())["links"] == [first]
+        assert (await history_types(vn_desk, first)).count("linked") == 1
+        assert "linked" in await history_types(vn_desk, second)
+
+    async def test_another_desks_inquiry_cannot_be_linked(
+        self, vn_desk: Caller, th_desk: Caller
+    ) -> None:
+        mine = (await submitted(vn_desk))["inquiry_id"]
+        theirs = (await submitted(th_desk, country="TH", city=None))["inquiry_id"]
+        response = await vn_desk.post(f"/inquiries/{mine}/links", {"inquiry_id": theirs})
+        assert response.status == 404
+
+
+class TestMerging:
+    async def test_the_duplicate_is_closed_with_a_pointer_and_both_keep_history(
+        self, vn_desk: Caller
+    ) -> None:
+        kept = (await submitted(vn_desk))["inquiry_id"]
+        duplicate = (await submitted(vn_desk))["inquiry_id"]
+        await vn_desk.post(f"/inquiries/{duplicate}/notes", {"body": "Same as the other."})
+        response = await vn_desk.post(f"/inquiries/{duplicate}/merge", {"into": kept})
+        merged = await response.json()
+        assert response.status == 200
+        assert (merged["status"], merged["merged_into"]) == ("closed", kept)
+        assert merged["clocks"]["resolution"]["state"] == "cancelled"
+        target = await (await vn_desk.get(f"/inquiries/{kept}")).json()
+        assert target["merged_from"] == [duplicate]
+        assert "merged" in await history_types(vn_desk, kept)
+        assert "noted" in await history_types(vn_desk, duplicate)
+        notes = await (await vn_desk.get(f"/inquiries/{duplicate}/messages")).json()
+        assert len(notes["items"]) == 1
+
+    async def test_a_merged_inquiry_is_not_reopened_and_nothing_merges_into_itself(
+        self, vn_desk: Caller
+    ) -> None:
+        kept = (await submitted(vn_desk))["inquiry_id"]
+        duplicate = (await submitted(vn_desk))["inquiry_id"]
+        await vn_desk.post(f"/inquiries/{duplicate}/merge", {"into": kept})
+        reopened = await vn_desk.post(f"/inquiries/{duplicate}/reopen", {})
+        assert reopened.status == 409
+        assert kept in (await reopened.json())["detail"]
+        itself = await vn_desk.post(f"/inquiries/{kept}/merge", {"into": kept})
+        assert itself.status == 409
+        again = await vn_desk.post(f"/inquiries/{duplicate}/merge", {"into": kept})
+        assert (await again.json())["current_status"] == "closed"

@@ -1,0 +1,53 @@
+"""Admins edit the triage rules; new inquiries follow them at once."""
+
+from tests.integration.inquiries.conftest import submitted
+from tests.support import Caller
+
+TH_LOANS = {
+    "rules": [
+        {"name": "vn loans", "category": "financing", "country": "VN", "queue": "hanoi-finance"},
+        {"name": "loans", "category": "financing", "queue": "jbic-join-liaison"},
+    ],
+    "version": 0,
+}
+
+
+async def test_the_defaults_route_by_category_and_fall_back_to_the_country_desk(
+    vn_desk: Caller,
+) -> None:
+    rules = await (await vn_desk.get("/routing-rules")).json()
+    assert rules["version"] == 0
+    queues = {
+        category: (await submitted(vn_desk, category=category))["queue"]
+        for category in ("project_formation", "partner_search", "regulation_permits")
+    }
+    assert queues == {
+        "project_formation": "mlit-smart-jamp",
+        "partner_search": "matching",
+        "regulation_permits": "desk-vn",
+    }
+
+
+async def test_an_admin_replaces_the_rules_and_they_apply_to_new_inquiries(
+    vn_desk: Caller, admin: Caller
+) -> None:
+    response = await admin.put("/routing-rules", TH_LOANS)
+    assert response.status == 200
+    assert (await response.json())["version"] == 1
+    created = await submitted(vn_desk, category="financing")
+    assert created["queue"] == "hanoi-finance"
+    history = await (await vn_desk.get(f"/inquiries/{created['inquiry_id']}/history")).json()
+    triaged = [e for e in history["items"] if e["type"] == "jamp.inquiry.triaged.v1"]
+    assert triaged[0]["data"]["rule"] == "vn loans"
+
+
+async def test_a_stale_version_conflicts_and_only_admins_edit(
+    vn_desk: Caller, admin: Caller
+) -> None:
+    assert (await admin.put("/routing-rules", TH_LOANS)).status == 200
+    stale = await admin.put("/routing-rules", TH_LOANS)
+    assert stale.status == 409
+    assert (await stale.json())["current_version"] == 1
+    assert (await vn_desk.put("/routing-rules", TH_LOANS)).status == 403
+    bad = await admin.put("/routing-rules", {"rules": [{"name": "x", "queue": "A B"}]})
+    assert (await bad.json())["errors"][0]["field"] == "body.rules.0.queue"

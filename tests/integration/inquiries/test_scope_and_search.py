@@ -1,0 +1,108 @@
+"""Desk scope isolation, filters, text search, cursor pagination, and bad input."""
+
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from tests.integration.inquiries.conftest import inquiry, submitted
+from tests.support import Caller, granted
+
+
+async def _ids(caller: Caller, **params: Any) -> list[str]:
+    response = await caller.get("/inquiries", **params)
+    assert response.status == 200, await response.text()
+    return [item["inquiry_id"] for item in (await response.json())["items"]]
+
+
+class TestScope:
+    async def test_a_desk_sees_only_its_countrys_inquiries_and_staff_see_all(
+        self, vn_desk: Caller, th_desk: Caller, operator: Caller
+    ) -> None:
+        vietnam = (await submitted(vn_desk))["inquiry_id"]
+        thailand = (await submitted(th_desk, country="TH", city="bangkok"))["inquiry_id"]
+        assert await _ids(vn_desk) == [vietnam]
+        assert await _ids(th_desk) == [thailand]
+        assert await _ids(operator) == [thailand, vietnam]
+        assert (await vn_desk.get(f"/inquiries/{thailand}")).status == 404
+        assert (await vn_desk.post(f"/inquiries/{thailand}/replies", {"body": "x"})).status == 404
+        assert (await vn_desk.get(f"/inquiries/{thailand}/history")).status == 404
+        assert (await vn_desk.get("/inquiries", country="TH")).status == 403
+
+    async def test_a_company_sees_only_the_inquiries_it_asked(
+        self, inquiries: TestClient[Any, Any], vn_desk: Caller
+    ) -> None:
+        own = await submitted(vn_desk, requester={"kind": "company", "company_id": "c-7"})
+        await submitted(vn_desk)
+        company = await granted(inquiries, "company:c-7")
+        assert await _ids(company) == [own["inquiry_id"]]
+        assert (await company.get(f"/inquiries/{own['inquiry_id']}/history")).status == 403
+        assert (await company.post("/inquiries", inquiry())).status == 403
+
+
+class TestSearch:
+    async def test_filters_combine(self, vn_desk: Caller) -> None:
+        financing = (await submitted(vn_desk, category="financing", priority="high"))["inquiry_id"]
+        await submitted(vn_desk, category="financing")
+        await submitted(vn_desk, category="events", priority="high")
+        assert await _ids(vn_desk, category="financing", priority="high") == [financing]
+        assert await _ids(vn_desk, queue="jbic-join-liaison", status="triaged", sla="running")
+
+    async def test_words_find_subject_or_body_with_or_without_accents(
+        self, vn_desk: Caller
+    ) -> None:
+        flood = await submitted(vn_desk, subject="Cảnh báo lũ sớm", body="Flood sensors on rivers")
+        await submitted(vn_desk)
+        assert await _ids(vn_desk, q="canh bao") == [flood["inquiry_id"]]
+        assert await _ids(vn_desk, q="flood SENSORS") == [flood["inquiry_id"]]
+
+    async def test_pages_follow_the_cursor_newest_first_without_overlap(
+        self, vn_desk: Caller
+    ) -> None:
+        created = [(await submitted(vn_desk))["inquiry_id"] for _ in range(5)]
+        seen: list[str] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+            page = await (await vn_desk.get("/inquiries", **params)).json()
+            seen += [item["inquiry_id"] for item in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == list(reversed(created))
+
+
+class TestBadInput:
+    async def test_each_invalid_field_is_named_and_nothing_is_stored(
+        self, vn_desk: Caller, operator: Caller
+    ) -> None:
+        bad = inquiry(
+            category="gossip",
+            city="Da Nang!",
+            language="fr",
+            requester={"kind": "organisation", "organisation": "JETRO"},
+        )
+        response = await vn_desk.post("/inquiries", bad)
+        problem = await response.json()
+        assert response.status == 422
+        assert response.content_type == "application/problem+json"
+        fields = {error["field"] for error in problem["errors"]}
+        assert {"body.category", "body.city", "body.language", "body.requester"} <= fields
+        assert await _ids(operator) == []
+
+    async def test_unknown_fields_and_non_json_are_refused(self, vn_desk: Caller) -> None:
+        response = await vn_desk.post("/inquiries", inquiry(urgency="now"))
+        assert (await response.json())["errors"][0]["field"] == "body.urgency"
+        raw = await vn_desk.client.post(
+            "/inquiries", data="x", headers={"Authorization": f"Bearer {vn_desk.key}"}
+        )
+        assert raw.status == 415
+
+    async def test_bad_filters_and_cursors_name_the_parameter(self, vn_desk: Caller) -> None:
+        for params, field in (
+            ({"sla": "late"}, "query.sla"),
+            ({"cursor": "garbage"}, "query.cursor"),
+            ({"colour": "red"}, "query.colour"),
+        ):
+            response = await vn_desk.get("/inquiries", **params)
+            assert response.status == 422
+            assert (await response.json())["errors"][0]["field"] == field

@@ -1,0 +1,64 @@
+"""Business time: working days and hours in the desk's zone, holidays skipped."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from services.inquiries.business_hours import BusinessCalendar
+
+HANOI = BusinessCalendar.default_for("VN")
+MONDAY_0900 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 09:00 in Hanoi (UTC+7)
+
+
+class TestAdding:
+    def test_within_one_day(self) -> None:
+        assert HANOI.add(MONDAY_0900, timedelta(hours=3)) == MONDAY_0900 + timedelta(hours=3)
+
+    def test_the_rest_carries_over_to_the_next_opening(self) -> None:
+        late = MONDAY_0900 + timedelta(hours=7)  # 16:00
+        assert HANOI.add(late, timedelta(hours=2)) == datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
+
+    def test_a_start_at_night_counts_from_the_next_opening(self) -> None:
+        night = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 22:00 Monday
+        assert HANOI.add(night, timedelta(minutes=30)) == datetime(2026, 3, 3, 2, 30, tzinfo=UTC)
+
+    def test_weekends_and_holidays_are_skipped(self) -> None:
+        friday_1630 = datetime(2026, 3, 6, 9, 30, tzinfo=UTC)
+        assert HANOI.add(friday_1630, timedelta(hours=1)) == datetime(2026, 3, 9, 2, 30, tzinfo=UTC)
+        with_holiday = HANOI.model_copy(update={"holidays": [date(2026, 3, 9)]})
+        assert with_holiday.add(friday_1630, timedelta(hours=1)) == datetime(
+            2026, 3, 10, 2, 30, tzinfo=UTC
+        )
+
+    def test_each_desk_counts_in_its_own_zone(self) -> None:
+        jakarta, manila = BusinessCalendar.default_for("ID"), BusinessCalendar.default_for("PH")
+        start = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # 07:00 Jakarta, 08:00 Manila
+        assert jakarta.add(start, timedelta(0)) == datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+        assert manila.add(start, timedelta(0)) == datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+
+
+class TestBetween:
+    def test_counts_only_open_hours_across_days(self) -> None:
+        friday_1600 = datetime(2026, 3, 6, 9, 0, tzinfo=UTC)
+        monday_1000 = datetime(2026, 3, 9, 3, 0, tzinfo=UTC)
+        assert HANOI.between(friday_1600, monday_1000) == timedelta(hours=2)
+
+    def test_is_the_inverse_of_adding(self) -> None:
+        end = HANOI.add(MONDAY_0900, timedelta(hours=20))
+        assert HANOI.between(MONDAY_0900, end) == timedelta(hours=20)
+
+
+class TestValidation:
+    @pytest.mark.parametrize(
+        "fields",
+        [
+            {"time_zone": "Asia/Nowhere"},
+            {"time_zone": "UTC", "working_days": [0, 8]},
+            {"time_zone": "UTC", "working_days": []},
+            {"time_zone": "UTC", "opens": time(18), "closes": time(9)},
+        ],
+    )
+    def test_impossible_calendars_are_refused(self, fields: dict[str, object]) -> None:
+        with pytest.raises(ValidationError):
+            BusinessCalendar.model_validate(fields)
