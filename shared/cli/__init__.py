@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from shared.cli import dev, keys
+from shared.cli.bench import bench_app
+from shared.cli.matching import matching_app
 from shared.cli.outbox import replay
 from shared.kafka import ensure_topics
 from shared.settings import ServiceSettings
@@ -22,6 +24,8 @@ topics_app = typer.Typer(help="Kafka topics", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(topics_app, name="topics")
+app.add_typer(matching_app, name="matching")
+app.add_typer(bench_app, name="bench")
 console = Console(highlight=False)
 
 

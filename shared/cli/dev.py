@@ -18,7 +18,7 @@ from shared.topics import Topics
 
 console = Console(highlight=False)
 # Every service of the desk; in dev the n-th listens on base port + n.
-SERVICES = ["companies", "proposals", "inquiries"]
+SERVICES = ["companies", "proposals", "inquiries", "matching"]
 # Databases that hold an outbox: every service's and the key ledger's.
 OUTBOX_OWNERS = [*SERVICES, "identity"]
 DEV_ENV_FILE = ".jamp/dev.env"

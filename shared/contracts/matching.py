@@ -1,5 +1,6 @@
 """Events the matching service publishes on ``jamp.matches.v1``."""
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -89,3 +90,59 @@ class MatchAccepted(EventPayload):
     match_id: str
     proposal_id: str
     company_id: str
+
+
+@published_as("jamp.match.expired.v1", stream="matches")
+class MatchExpired(EventPayload):
+    """One side accepted and the other let the request go unanswered past its deadline."""
+
+    match_id: str
+    proposal_id: str
+    company_id: str
+    waiting_for: MatchSide
+
+
+class MeetingSlot(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    start: datetime
+    end: datetime
+
+
+@published_as("jamp.matching_session.created.v1", stream="matches")
+class MatchingSessionCreated(EventPayload):
+    """An admin opened a business-matching session (e.g. the annual high-level meeting)."""
+
+    session_id: str
+    name: str
+    cycle: str
+    slots: list[MeetingSlot]
+    tables: list[str]
+    by: str
+
+
+@published_as("jamp.meeting.scheduled.v1", stream="matches")
+class MeetingScheduled(EventPayload):
+    """An accepted match got a slot and a table (or online room) in a session."""
+
+    meeting_id: str
+    session_id: str
+    match_id: str
+    proposal_id: str
+    company_id: str
+    city_id: str
+    slot: MeetingSlot
+    table: str
+    score: float
+
+
+@published_as("jamp.meeting.outcome_recorded.v1", stream="matches")
+class MeetingOutcomeRecorded(EventPayload):
+    """After a meeting one side recorded how it went and what comes next."""
+
+    meeting_id: str
+    match_id: str
+    side: MatchSide
+    rating: int
+    next_step: Literal["mou", "fs_proposal", "none"]
+    by: str

@@ -9,6 +9,7 @@ from services.companies.routes import api
 from services.inquiries.conversation_routes import conversation_api
 from services.inquiries.desk_routes import desk_api
 from services.inquiries.routes import api as inquiries_api
+from services.matching.routes import api as matching_api
 from services.proposals.routes import api as proposals_api
 from shared.http.endpoints import Endpoint
 from shared.http.openapi import build_openapi
@@ -17,6 +18,7 @@ SERVICES: dict[str, list[Endpoint]] = {
     "companies": api.endpoints,
     "proposals": proposals_api.endpoints,
     "inquiries": inquiries_api.endpoints + conversation_api.endpoints + desk_api.endpoints,
+    "matching": matching_api.endpoints,
 }
 DOCUMENTS = {
     name: build_openapi(f"JAMP Desk {name}", "0.1.0", endpoints)

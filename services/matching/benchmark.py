@@ -1,0 +1,157 @@
+"""The matching benchmark on public history: would the desk have put the real implementers
+of past Smart JAMP studies near the top? Ranks every company of a pool for every project
+with the service's own scoring, next to a random order and a tags-only overlap."""
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from services.matching.features import CompanyFeatures, ProposalFeatures
+from services.matching.matrices import Space, company_matrix, proposal_matrix, score_matrix
+from services.matching.vectors import proposal_vector, vectors
+
+CUTOFFS = (1, 3, 5)
+RANDOM_DRAWS = 1000
+DATA = Path(__file__).parent / "data"
+
+
+@dataclass(frozen=True)
+class Project:
+    features: ProposalFeatures
+    implementers: list[str]
+
+
+@dataclass(frozen=True)
+class Result:
+    method: str
+    ranks: list[list[float]]
+    """Per project, the rank (1 = first) of each real implementer in the pool."""
+    mrr: float
+    recall: dict[int, float]
+
+    @classmethod
+    def of(cls, method: str, ranks: list[list[float]]) -> "Result":
+        scored = [found for found in ranks if found]
+        mrr = float(np.mean([1.0 / min(found) for found in scored]))
+        recall = {
+            k: float(np.mean([np.mean([r <= k for r in found]) for found in scored]))
+            for k in CUTOFFS
+        }
+        return cls(method, ranks, mrr, recall)
+
+    @classmethod
+    def mean(cls, method: str, draws: Sequence["Result"]) -> "Result":
+        """The expected figures of a random order: averaged over many draws."""
+        ranks = [
+            [float(np.mean([draw.ranks[p][i] for draw in draws])) for i in range(len(found))]
+            for p, found in enumerate(draws[0].ranks)
+        ]
+        recall = {k: float(np.mean([draw.recall[k] for draw in draws])) for k in CUTOFFS}
+        return cls(method, ranks, float(np.mean([draw.mrr for draw in draws])), recall)
+
+
+def _split(value: str | None) -> frozenset[str]:
+    return frozenset(part.strip() for part in (value or "").split(";") if part.strip())
+
+
+def load_companies(path: Path) -> list[CompanyFeatures]:
+    """id, name, capability_statement, focus_areas, tags (; separated); countries and
+    languages too when the file has them."""
+    with path.open(encoding="utf-8") as file:
+        return [
+            CompanyFeatures(
+                company_id=row["id"],
+                name=row["name"],
+                focus_areas=_split(row["focus_areas"]),
+                tags=_split(row["tags"]),
+                statement=row["capability_statement"],
+                countries=_split(row.get("countries")),
+                languages=_split(row.get("languages")),
+            )
+            for row in csv.DictReader(file)
+        ]
+
+
+def load_projects(path: Path) -> list[Project]:
+    """id, city, country, title, description, stage, focus_areas, tags, implementers."""
+    with path.open(encoding="utf-8") as file:
+        return [
+            Project(
+                ProposalFeatures(
+                    proposal_id=row["id"],
+                    city_id=row["city"],
+                    country=row["country"],
+                    title=row["title"],
+                    description=row["description"],
+                    focus_areas=_split(row["focus_areas"]),
+                    tags=_split(row["tags"]),
+                    stage=row["stage"],
+                    financing=_split(row.get("financing")),
+                ),
+                sorted(_split(row["implementers"])),
+            )
+            for row in csv.DictReader(file)
+        ]
+
+
+def service_scores(
+    companies: Sequence[CompanyFeatures], projects: Sequence[Project]
+) -> NDArray[np.float32]:
+    """Exactly what the service computes: pool statistics, vectors, the score matrix."""
+    stats, company_vectors = vectors(companies)
+    space = Space.of(stats)
+    proposals = [proposal_vector(project.features, stats) for project in projects]
+    return score_matrix(proposal_matrix(proposals, space), company_matrix(company_vectors, space))
+
+
+def tag_scores(
+    companies: Sequence[CompanyFeatures], projects: Sequence[Project]
+) -> NDArray[np.float32]:
+    """Baseline: how many of the project's tags the company claims, every tag alike."""
+    return np.array(
+        [[len(p.features.tags & c.tags) for c in companies] for p in projects], dtype=np.float32
+    )
+
+
+def ranks_of(
+    scores: NDArray[np.float32],
+    companies: Sequence[CompanyFeatures],
+    projects: Sequence[Project],
+    tie_break: NDArray[np.int64],
+) -> list[list[float]]:
+    """Rank of each implementer; ties broken by one fixed random order for every method."""
+    ids = [company.company_id for company in companies]
+    ranked: list[list[float]] = []
+    for row, project in zip(scores, projects, strict=True):
+        order = np.lexsort((tie_break, -row))
+        place = {ids[company]: rank for rank, company in enumerate(order, start=1)}
+        ranked.append([place[name] for name in project.implementers if name in place])
+    return ranked
+
+
+def run(
+    companies: Sequence[CompanyFeatures], projects: Sequence[Project], seed: int = 7
+) -> list[Result]:
+    """The service's scoring, tags-only overlap and random order, measured on the same pool."""
+    rng = np.random.default_rng(seed)
+    tie_break = rng.permutation(len(companies))
+
+    def ranked(
+        scores: NDArray[np.float32], ties: NDArray[np.int64] = tie_break
+    ) -> list[list[float]]:
+        return ranks_of(scores, companies, projects, ties)
+
+    shape = (len(projects), len(companies))
+    draws = [
+        Result.of("random", ranked(np.zeros(shape, np.float32), rng.permutation(len(companies))))
+        for _ in range(RANDOM_DRAWS)
+    ]
+    return [
+        Result.of("scoring", ranked(service_scores(companies, projects))),
+        Result.of("tags-only", ranked(tag_scores(companies, projects))),
+        Result.mean("random", draws),
+    ]

@@ -1,0 +1,110 @@
+"""Kafka entrypoints of the matching service: the companies and proposals streams feed its
+read models and rescoring; every write joins the event's transaction, so a redelivered
+event changes nothing."""
+
+from aiohttp import web
+
+from services.matching import handlers
+from services.matching.keys import MATCHMAKER
+from shared.auth.projector import IDENTITY_HANDLERS
+from shared.consumer import ConsumedEvent, HandlerTable
+from shared.contracts.companies import (
+    CompanyRegistered,
+    CompanySuspended,
+    CompanyUpdated,
+    CompanyVerified,
+)
+from shared.contracts.proposals import (
+    CityAdded,
+    ProposalDrafted,
+    ProposalStatusChanged,
+    ProposalSubmitted,
+    ProposalUpdated,
+)
+from shared.platform import PLATFORM, Trace, UnitOfWork
+
+
+def _uow(event: ConsumedEvent, app: web.Application) -> UnitOfWork:
+    return UnitOfWork(app[PLATFORM], event.session, Trace.caused_by(event.envelope))
+
+
+async def on_company_registered(event: ConsumedEvent, app: web.Application) -> None:
+    assert isinstance(event.payload, CompanyRegistered)
+    await handlers.company_registered(event.payload.company, _uow(event, app), app[MATCHMAKER])
+
+
+async def on_company_updated(event: ConsumedEvent, app: web.Application) -> None:
+    payload = event.payload
+    assert isinstance(payload, CompanyUpdated)
+    await handlers.company_updated(
+        payload.company_id, payload.version, payload.changes, _uow(event, app), app[MATCHMAKER]
+    )
+
+
+async def on_company_verified(event: ConsumedEvent, app: web.Application) -> None:
+    payload = event.payload
+    assert isinstance(payload, CompanyVerified)
+    await handlers.company_status(
+        payload.company_id, payload.version, "verified", _uow(event, app), app[MATCHMAKER]
+    )
+
+
+async def on_company_suspended(event: ConsumedEvent, app: web.Application) -> None:
+    payload = event.payload
+    assert isinstance(payload, CompanySuspended)
+    await handlers.company_status(
+        payload.company_id, payload.version, "suspended", _uow(event, app), app[MATCHMAKER]
+    )
+
+
+async def on_city_added(event: ConsumedEvent, app: web.Application) -> None:
+    assert isinstance(event.payload, CityAdded)
+    await app[MATCHMAKER].read_models.put_city(event.payload.city, event.session)
+
+
+async def on_proposal_drafted(event: ConsumedEvent, app: web.Application) -> None:
+    assert isinstance(event.payload, ProposalDrafted)
+    await app[MATCHMAKER].read_models.put_proposal(event.payload.proposal, event.session)
+
+
+async def on_proposal_submitted(event: ConsumedEvent, app: web.Application) -> None:
+    assert isinstance(event.payload, ProposalSubmitted)
+    await handlers.proposal_published(
+        event.payload.proposal, "proposal submitted", _uow(event, app), app[MATCHMAKER]
+    )
+
+
+async def on_proposal_updated(event: ConsumedEvent, app: web.Application) -> None:
+    payload = event.payload
+    assert isinstance(payload, ProposalUpdated)
+    await handlers.proposal_updated(
+        payload.proposal_id, payload.version, payload.changes, _uow(event, app), app[MATCHMAKER]
+    )
+
+
+async def on_proposal_status_changed(event: ConsumedEvent, app: web.Application) -> None:
+    payload = event.payload
+    assert isinstance(payload, ProposalStatusChanged)
+    await handlers.proposal_status(
+        payload.proposal_id, payload.version, payload.to_status, _uow(event, app), app[MATCHMAKER]
+    )
+
+
+COMPANY_HANDLERS: HandlerTable = {
+    CompanyRegistered: on_company_registered,
+    CompanyUpdated: on_company_updated,
+    CompanyVerified: on_company_verified,
+    CompanySuspended: on_company_suspended,
+}
+PROPOSAL_HANDLERS: HandlerTable = {
+    CityAdded: on_city_added,
+    ProposalDrafted: on_proposal_drafted,
+    ProposalSubmitted: on_proposal_submitted,
+    ProposalUpdated: on_proposal_updated,
+    ProposalStatusChanged: on_proposal_status_changed,
+}
+TOPIC_HANDLERS: dict[str, HandlerTable] = {
+    "companies": COMPANY_HANDLERS,
+    "proposals": PROPOSAL_HANDLERS,
+    "identity": IDENTITY_HANDLERS,
+}

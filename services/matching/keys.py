@@ -1,0 +1,14 @@
+"""Typed app keys of the matching service."""
+
+from aiohttp import web
+
+from services.matching.repository import MatchRepository, ReadModels
+from services.matching.rescoring import Matchmaker
+from services.matching.session_repository import SessionRepository
+from services.matching.settings import MatchingSettings
+
+MATCHING_SETTINGS = web.AppKey("matching_settings", MatchingSettings)
+READ_MODELS = web.AppKey("read_models", ReadModels)
+MATCHES = web.AppKey("matches", MatchRepository)
+SESSIONS = web.AppKey("sessions", SessionRepository)
+MATCHMAKER = web.AppKey("matchmaker", Matchmaker)

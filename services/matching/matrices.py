@@ -1,0 +1,158 @@
+"""Every pair scored at once: the vectors stacked into (sparse) matrices. Pure.
+
+A proposal x company score is a handful of matrix products, one per factor, accumulated
+in float32. Text is sparse x sparse: its cost follows the pairs that share a term, not
+proposals x companies x vocabulary.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse  # type: ignore[import-untyped]
+
+from services.matching.features import (
+    COUNTRIES,
+    FINANCING,
+    LANGUAGE_CODES,
+    STAGES,
+    WORKING_LANGUAGE,
+)
+from services.matching.scoring import WEIGHTS, WORKING_LANGUAGE_ONLY
+from services.matching.vectors import CompanyVector, CorpusStats, ProposalVector
+from shared.contracts.vocabulary import focus_areas, solution_tags
+
+Matrix = NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Space:
+    """The columns: one per tag, focus area, term, country, language, stage, financing."""
+
+    tags: dict[str, int]
+    areas: dict[str, int]
+    terms: dict[str, int]
+
+    @classmethod
+    def of(cls, stats: CorpusStats) -> "Space":
+        tags = sorted(solution_tags() | stats.tag_df.keys())
+        areas = sorted(focus_areas() | stats.area_df.keys())
+        return cls(_axis(tags), _axis(areas), _axis(sorted(stats.term_df)))
+
+
+def _axis(names: Sequence[str]) -> dict[str, int]:
+    return {name: column for column, name in enumerate(names)}
+
+
+COUNTRY_AXIS = _axis(COUNTRIES)
+LANGUAGE_AXIS = _axis(LANGUAGE_CODES)
+STAGE_AXIS = _axis(STAGES)
+FINANCING_AXIS = _axis(FINANCING)
+
+
+@dataclass(frozen=True)
+class CompanyMatrix:
+    ids: list[str]
+    tags: Matrix
+    areas: Matrix
+    terms: sparse.csr_matrix
+    declared: Matrix
+    referenced: Matrix
+    languages: Matrix
+    stages: Matrix
+    financing: Matrix
+
+
+@dataclass(frozen=True)
+class ProposalMatrix:
+    ids: list[str]
+    tags: Matrix
+    areas: Matrix
+    terms: sparse.csr_matrix
+    countries: Matrix
+    local_languages: Matrix
+    stages: Matrix
+    financing: Matrix
+
+
+def company_matrix(companies: Sequence[CompanyVector], space: Space) -> CompanyMatrix:
+    return CompanyMatrix(
+        ids=[company.company_id for company in companies],
+        tags=_dense([dict.fromkeys(c.tags, 1.0) for c in companies], space.tags),
+        areas=_dense([dict.fromkeys(c.areas, 1.0) for c in companies], space.areas),
+        terms=_sparse([c.terms for c in companies], space.terms),
+        declared=_dense(
+            [dict.fromkeys(c.declared_countries, 1.0) for c in companies], COUNTRY_AXIS
+        ),
+        referenced=_dense(
+            [dict.fromkeys(c.referenced_countries, 1.0) for c in companies], COUNTRY_AXIS
+        ),
+        languages=_dense([dict.fromkeys(c.languages, 1.0) for c in companies], LANGUAGE_AXIS),
+        stages=_dense([_strengths(c.stages) for c in companies], STAGE_AXIS),
+        financing=_dense([_strengths(c.financing) for c in companies], FINANCING_AXIS),
+    )
+
+
+def proposal_matrix(proposals: Sequence[ProposalVector], space: Space) -> ProposalMatrix:
+    return ProposalMatrix(
+        ids=[proposal.proposal_id for proposal in proposals],
+        tags=_dense([p.tags for p in proposals], space.tags),
+        areas=_dense([p.areas for p in proposals], space.areas),
+        terms=_sparse([p.terms for p in proposals], space.terms),
+        countries=_dense([{p.country: 1.0} for p in proposals], COUNTRY_AXIS),
+        local_languages=_dense(
+            [dict.fromkeys(p.local_languages, 1.0) for p in proposals], LANGUAGE_AXIS
+        ),
+        stages=_dense([p.stages for p in proposals], STAGE_AXIS),
+        financing=_dense([p.financing for p in proposals], FINANCING_AXIS),
+    )
+
+
+def _strengths(shown: Mapping[str, tuple[float, list[str]]]) -> dict[str, float]:
+    return {name: strength for name, (strength, _) in shown.items()}
+
+
+def _dense(rows: Sequence[Mapping[str, float]], axis: Mapping[str, int]) -> Matrix:
+    matrix = np.zeros((len(rows), len(axis)), dtype=np.float32)
+    for row, values in enumerate(rows):
+        for name, value in values.items():
+            if name in axis:
+                matrix[row, axis[name]] = value
+    return matrix
+
+
+def _sparse(rows: Sequence[Mapping[str, float]], axis: Mapping[str, int]) -> sparse.csr_matrix:
+    indptr, indices, data = [0], [], []
+    for values in rows:
+        for name, value in values.items():
+            if name in axis:
+                indices.append(axis[name])
+                data.append(value)
+        indptr.append(len(indices))
+    shape = (len(rows), len(axis))
+    return sparse.csr_matrix((np.array(data, np.float32), indices, indptr), shape=shape)
+
+
+def score_matrix(
+    proposals: ProposalMatrix, companies: CompanyMatrix, weights: Mapping[str, float] = WEIGHTS
+) -> Matrix:
+    """Proposals x companies: the same totals ``scoring.total(factor_values(...))`` gives."""
+    english = companies.languages[:, LANGUAGE_AXIS[WORKING_LANGUAGE]]
+    local = np.minimum(proposals.local_languages @ companies.languages.T, 1.0)
+    text = (proposals.terms @ companies.terms.T).toarray()
+    parts: list[tuple[str, Matrix]] = [
+        ("tag_overlap", proposals.tags @ companies.tags.T),
+        ("text_similarity", np.minimum(text, 1.0, dtype=np.float32)),
+        ("focus_area_overlap", proposals.areas @ companies.areas.T),
+        ("country_experience", proposals.countries @ (companies.declared + companies.referenced).T),
+        ("stage_fit", np.minimum(proposals.stages @ companies.stages.T, 1.0)),
+        ("financing_fit", proposals.financing @ companies.financing.T),
+        ("language", np.maximum(local, WORKING_LANGUAGE_ONLY * english[np.newaxis, :])),
+    ]
+    scores = np.zeros((len(proposals.ids), len(companies.ids)), dtype=np.float32)
+    for name, values in parts:
+        # Country: declared and referenced experience each count half.
+        factor = 0.5 if name == "country_experience" else 1.0
+        scores += np.float32(weights[name] * factor) * values.astype(np.float32, copy=False)
+    return scores

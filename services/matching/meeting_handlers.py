@@ -1,0 +1,202 @@
+"""Use cases of business-matching sessions: create, schedule, record outcomes, report."""
+
+from datetime import UTC, datetime
+
+from services.matching.model import AlreadyAnswered, Match, MatchClosed, NotAllowed
+from services.matching.repository import MatchRepository, ReadModels
+from services.matching.scheduler import Problem, Request, schedule
+from services.matching.session_repository import SessionRepository
+from services.matching.sessions import (
+    CreateSession,
+    MatchingSession,
+    Meeting,
+    MeetingNotFound,
+    MeetingView,
+    Outcome,
+    RecordOutcome,
+    SessionNotFound,
+    SessionReport,
+    SessionView,
+    fiscal_year,
+    report,
+)
+from shared.auth import Principal
+from shared.contracts.matching import (
+    MatchingSessionCreated,
+    MeetingOutcomeRecorded,
+    MeetingScheduled,
+)
+from shared.mongo import new_id
+from shared.platform import Platform, Trace, unit_of_work
+
+
+async def create_session(
+    command: CreateSession, *, platform: Platform, sessions: SessionRepository, trace: Trace
+) -> MatchingSession:
+    session_model = MatchingSession(
+        **command.model_dump(exclude={"cycle"}),
+        session_id=new_id(),
+        cycle=command.cycle or fiscal_year(command.slots[0].start),
+        created_by=trace.actor,
+        created_at=datetime.now(UTC),
+    )
+    async with unit_of_work(platform, trace) as uow:
+        await sessions.save_session(session_model, uow.session)
+        await uow.publish(
+            session_model.session_id,
+            MatchingSessionCreated(
+                session_id=session_model.session_id,
+                name=session_model.name,
+                cycle=session_model.cycle,
+                slots=[slot.published() for slot in session_model.slots],
+                tables=session_model.tables,
+                by=trace.actor,
+            ),
+        )
+    return session_model
+
+
+async def schedule_session(
+    session_id: str,
+    *,
+    platform: Platform,
+    sessions: SessionRepository,
+    matches: MatchRepository,
+    read_models: ReadModels,
+    trace: Trace,
+) -> SessionView:
+    """Every mutually accepted match not yet scheduled gets the best slot and table it can."""
+    async with unit_of_work(platform, trace) as uow:
+        found = await sessions.session(session_id, uow.session)
+        if found is None:
+            raise SessionNotFound(f"no session {session_id}")
+        if found.scheduled:
+            raise MatchClosed("the session is already scheduled", session_id=session_id)
+        accepted = [m for m in await matches.search_status("accepted", uow.session)]
+        placed = schedule(_problem(found, accepted))
+        by_id = {match.match_id: match for match in accepted}
+        for match_id, (slot, table) in placed.items():
+            meeting = await _meeting(found, by_id[match_id], slot, table, read_models)
+            await sessions.save_meeting(meeting, uow.session)
+            scheduled = by_id[match_id].model_copy(
+                update={
+                    "status": "scheduled",
+                    "meeting_id": meeting.meeting_id,
+                    "cycle": found.cycle,
+                    "version": by_id[match_id].version + 1,
+                    "updated_at": datetime.now(UTC),
+                }
+            )
+            await matches.save(scheduled, uow.session)
+            await uow.publish(match_id, _scheduled_event(meeting))
+        await sessions.save_session(found.model_copy(update={"scheduled": True}), uow.session)
+    return await get_session(session_id, sessions=sessions)
+
+
+def _problem(found: MatchingSession, accepted: list[Match]) -> Problem:
+    return Problem(
+        requests=[Request(m.match_id, m.company_id, m.city_id, m.score) for m in accepted],
+        slots=len(found.slots),
+        tables=len(found.tables),
+        available={who: frozenset(slots) for who, slots in found.availability.items()},
+        min_meetings=found.min_meetings,
+        max_meetings=found.max_meetings,
+    )
+
+
+async def _meeting(
+    found: MatchingSession, match: Match, slot: int, table: int, read_models: ReadModels
+) -> Meeting:
+    city = await read_models.city(match.city_id)
+    return Meeting(
+        meeting_id=new_id(),
+        session_id=found.session_id,
+        match_id=match.match_id,
+        proposal_id=match.proposal_id,
+        company_id=match.company_id,
+        city_id=match.city_id,
+        slot=found.slots[slot],
+        table=found.tables[table],
+        score=match.score,
+        city_time_zone=city.time_zone if city else "UTC",
+    )
+
+
+def _scheduled_event(meeting: Meeting) -> MeetingScheduled:
+    return MeetingScheduled(
+        meeting_id=meeting.meeting_id,
+        session_id=meeting.session_id,
+        match_id=meeting.match_id,
+        proposal_id=meeting.proposal_id,
+        company_id=meeting.company_id,
+        city_id=meeting.city_id,
+        slot=meeting.slot.published(),
+        table=meeting.table,
+        score=meeting.score,
+    )
+
+
+async def get_session(session_id: str, *, sessions: SessionRepository) -> SessionView:
+    found = await sessions.session(session_id)
+    if found is None:
+        raise SessionNotFound(f"no session {session_id}")
+    meetings = [MeetingView.of(meeting) for meeting in await sessions.meetings_of(session_id)]
+    return SessionView(**found.model_dump(), meetings=meetings)
+
+
+async def get_meeting(
+    meeting_id: str, caller: Principal, *, sessions: SessionRepository
+) -> MeetingView:
+    meeting = await sessions.meeting(meeting_id)
+    if meeting is None:
+        raise MeetingNotFound(f"no meeting {meeting_id}")
+    if not caller.is_staff:
+        _side(meeting, caller)
+    return MeetingView.of(meeting)
+
+
+def _side(meeting: Meeting, caller: Principal) -> str:
+    if caller.role == "company" and caller.scope == meeting.company_id:
+        return "company"
+    if caller.role == "city" and caller.scope == meeting.city_id:
+        return "city"
+    raise NotAllowed(f"only the company or the city of meeting {meeting.meeting_id} may do this")
+
+
+async def record_outcome(
+    meeting_id: str,
+    caller: Principal,
+    command: RecordOutcome,
+    *,
+    platform: Platform,
+    sessions: SessionRepository,
+    trace: Trace,
+) -> MeetingView:
+    async with unit_of_work(platform, trace) as uow:
+        meeting = await sessions.meeting(meeting_id, uow.session)
+        if meeting is None:
+            raise MeetingNotFound(f"no meeting {meeting_id}")
+        side = _side(meeting, caller)
+        if side in meeting.outcomes:
+            raise AlreadyAnswered(f"the {side} already recorded this meeting's outcome")
+        outcome = Outcome(**command.model_dump(), by=caller.name, at=datetime.now(UTC))
+        recorded = meeting.model_copy(update={"outcomes": {**meeting.outcomes, side: outcome}})
+        await sessions.save_meeting(recorded, uow.session)
+        await uow.publish(
+            meeting_id,
+            MeetingOutcomeRecorded(
+                meeting_id=meeting_id,
+                match_id=meeting.match_id,
+                side="company" if side == "company" else "city",
+                rating=command.rating,
+                next_step=command.next_step,
+                by=caller.name,
+            ),
+        )
+    return MeetingView.of(recorded)
+
+
+async def session_report(session_id: str, *, sessions: SessionRepository) -> SessionReport:
+    if await sessions.session(session_id) is None:
+        raise SessionNotFound(f"no session {session_id}")
+    return report(session_id, await sessions.meetings_of(session_id))

@@ -1,0 +1,136 @@
+"""``jamp matching rebuild``: fresh read models from the companies and proposals topics read
+from their beginning, then every open proposal's list chosen again (changes published
+through the outbox like any other). Matches, answers and meetings are the service's own
+state and stay; processed-event markers stay too, so the running consumer is unaffected."""
+
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from services.matching.handlers import for_everyone
+from services.matching.readmodel import proposal_with_changes, with_changes
+from services.matching.repository import MatchRepository, ReadModels
+from services.matching.rescoring import Matchmaker
+from services.matching.settings import MatchingSettings
+from shared.contracts import EventPayload
+from shared.contracts.companies import (
+    CompanyRegistered,
+    CompanySuspended,
+    CompanyUpdated,
+    CompanyVerified,
+)
+from shared.contracts.proposals import (
+    CityAdded,
+    ProposalDrafted,
+    ProposalStatusChanged,
+    ProposalSubmitted,
+    ProposalUpdated,
+)
+from shared.envelope import Envelope, UnknownEventType
+from shared.mongo import create_client
+from shared.outbox import Outbox
+from shared.platform import Platform, Trace, unit_of_work
+from shared.topics import Topics
+
+SERVICE = "matching"
+
+
+@dataclass
+class Rebuilt:
+    events: int = 0
+    proposals_rescored: int = 0
+
+
+async def rebuild(settings: MatchingSettings) -> Rebuilt:
+    mongo = create_client(settings.mongodb_uri)
+    database = mongo[settings.database_name(SERVICE)]
+    topics = Topics(settings.topic_prefix)
+    platform = Platform(SERVICE, settings, mongo, database, Outbox(database["outbox"]), topics)
+    read_models, matches = ReadModels(database), MatchRepository(database)
+    done = Rebuilt()
+    try:
+        await read_models.clear()
+        for envelope in await read_from_start(
+            settings, [topics.of("companies"), topics.of("proposals")]
+        ):
+            try:
+                payload = envelope.payload()
+            except (UnknownEventType, ValueError):
+                continue  # a type this build does not know, or a poison event: the DLQ has it
+            await project(payload, read_models)
+            done.events += 1
+        done.proposals_rescored = await rescore_all(platform, read_models, matches, settings)
+    finally:
+        await mongo.close()
+    return done
+
+
+async def read_from_start(settings: MatchingSettings, topics: list[str]) -> list[Envelope]:
+    """Every record now on the topics, outside any consumer group, in offset order."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in consumer.partitions_for_topic(topic) or []
+        ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        envelopes: list[Envelope] = []
+        for partition in partitions:
+            while await consumer.position(partition) < ends[partition]:
+                batch = await consumer.getmany(partition, timeout_ms=500)
+                envelopes += [Envelope.from_bytes(r.value) for r in batch.get(partition, [])]
+        return envelopes
+    finally:
+        await consumer.stop()
+
+
+async def project(payload: EventPayload, read_models: ReadModels) -> None:
+    """An event's effect on the read models alone (the scoring runs once, at the end)."""
+    if isinstance(payload, CompanyRegistered):
+        await read_models.put_company(payload.company, None)
+    elif isinstance(payload, CompanyUpdated | CompanyVerified | CompanySuspended):
+        changes = payload.changes if isinstance(payload, CompanyUpdated) else {}
+        if isinstance(payload, CompanyVerified | CompanySuspended):
+            changes = {
+                "status": "verified" if isinstance(payload, CompanyVerified) else "suspended"
+            }
+        current = await read_models.company(payload.company_id)
+        if current is not None:
+            await read_models.put_company(with_changes(current, payload.version, changes), None)
+    elif isinstance(payload, CityAdded):
+        await read_models.put_city(payload.city, None)
+    elif isinstance(payload, ProposalDrafted | ProposalSubmitted):
+        await read_models.put_proposal(payload.proposal, None)
+    elif isinstance(payload, ProposalUpdated | ProposalStatusChanged):
+        changes = (
+            payload.changes
+            if isinstance(payload, ProposalUpdated)
+            else {"status": payload.to_status}
+        )
+        found = await read_models.proposal(payload.proposal_id)
+        if found is not None:
+            await read_models.put_proposal(
+                proposal_with_changes(found, payload.version, changes), None
+            )
+
+
+async def rescore_all(
+    platform: Platform,
+    read_models: ReadModels,
+    matches: MatchRepository,
+    settings: MatchingSettings,
+) -> int:
+    maker = Matchmaker(read_models, matches, settings.list_rules())
+    trace = Trace(correlation_id=None, traceparent=None, actor="matching:rebuild")
+    rescored = 0
+    for proposal in await read_models.matchable_proposals():
+        async with unit_of_work(platform, trace) as uow:
+            await maker.refresh(proposal, await maker.pool(uow), for_everyone(["rebuilt"]), uow)
+        rescored += 1
+    return rescored

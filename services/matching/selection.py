@@ -1,0 +1,75 @@
+"""Which companies enter a proposal's list: best scores first, vetoes out, exposure capped. Pure.
+
+The exposure cap keeps one strong generalist from filling every list: a company appears
+in at most ``cap`` lists at once, so the next-best specialists get seen too.
+"""
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+Scores = NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class ListRules:
+    size: int = 10
+    """Matches per proposal."""
+    cap: int = 20
+    """Lists one company may appear in at once."""
+    floor: float = 0.05
+    """Below this score a pair is no match at all."""
+
+
+def refresh_list(
+    scores: Scores,
+    exposure: NDArray[np.int64],
+    rules: ListRules,
+    pinned: Sequence[int] = (),
+    vetoed: Collection[int] = (),
+) -> list[int]:
+    """One proposal's list (company positions, best first) given every company's score.
+
+    ``exposure`` counts each company's places in *other* lists; ``pinned`` companies (a
+    side already answered) keep their place whatever the scores say.
+    """
+    chosen = list(pinned)
+    for company in np.argsort(-scores, kind="stable"):
+        if len(chosen) >= rules.size or scores[company] < rules.floor:
+            break
+        if company in chosen or company in vetoed or exposure[company] >= rules.cap:
+            continue
+        chosen.append(int(company))
+    return sorted(chosen, key=lambda company: -scores[company])
+
+
+def select_all(
+    scores: Scores, rules: ListRules, vetoed: NDArray[np.bool_] | None = None
+) -> list[list[int]]:
+    """Every proposal's list at once: pairs taken best first, so the cap costs the weakest.
+
+    Only each proposal's top ``3 x size`` candidates compete; a proposal whose candidates
+    are all capped gets a shorter list rather than a search through every company.
+    """
+    if vetoed is not None:
+        scores = np.where(vetoed, np.float32(-1), scores)
+    proposals, companies = scores.shape
+    depth = min(companies, rules.size * 3)
+    if depth == 0:
+        return [[] for _ in range(proposals)]
+    candidates = np.argpartition(-scores, depth - 1, axis=1)[:, :depth]
+    candidate_scores = np.take_along_axis(scores, candidates, axis=1)
+    order = np.argsort(-candidate_scores, axis=None, kind="stable")
+    lists: list[list[int]] = [[] for _ in range(proposals)]
+    exposure = np.zeros(companies, dtype=np.int64)
+    for flat in order:
+        proposal, slot = divmod(int(flat), depth)
+        if candidate_scores[proposal, slot] < rules.floor:
+            break
+        company = int(candidates[proposal, slot])
+        if len(lists[proposal]) < rules.size and exposure[company] < rules.cap:
+            lists[proposal].append(company)
+            exposure[company] += 1
+    return lists

@@ -1,0 +1,45 @@
+"""Business-matching sessions and their meetings."""
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.matching.sessions import MatchingSession, Meeting
+from shared.mongo import Document
+
+Session = AsyncClientSession | None
+
+
+class SessionRepository:
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self.sessions = database["sessions"]
+        self.meetings = database["meetings"]
+
+    async def create_indexes(self) -> None:
+        await self.meetings.create_index([("session_id", ASCENDING), ("slot.start", ASCENDING)])
+
+    async def save_session(self, session_model: MatchingSession, session: Session) -> None:
+        document = {**session_model.model_dump(), "_id": session_model.session_id}
+        await self.sessions.replace_one(
+            {"_id": session_model.session_id}, document, upsert=True, session=session
+        )
+
+    async def session(self, session_id: str, session: Session = None) -> MatchingSession | None:
+        document = await self.sessions.find_one({"_id": session_id}, session=session)
+        return None if document is None else MatchingSession.model_validate(document)
+
+    async def save_meeting(self, meeting: Meeting, session: Session) -> None:
+        document = {**meeting.model_dump(), "_id": meeting.meeting_id}
+        await self.meetings.replace_one(
+            {"_id": meeting.meeting_id}, document, upsert=True, session=session
+        )
+
+    async def meeting(self, meeting_id: str, session: Session = None) -> Meeting | None:
+        document = await self.meetings.find_one({"_id": meeting_id}, session=session)
+        return None if document is None else Meeting.model_validate(document)
+
+    async def meetings_of(self, session_id: str) -> list[Meeting]:
+        cursor = self.meetings.find({"session_id": session_id}).sort(
+            [("slot.start", ASCENDING), ("table", ASCENDING)]
+        )
+        return [Meeting.model_validate(document) async for document in cursor]

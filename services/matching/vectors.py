@@ -1,0 +1,153 @@
+"""Companies and proposals as weighted feature vectors, under one corpus's statistics. Pure.
+
+The statistics (tag rarity, BM25 term weights, average document length) come from the
+company pool: a tag few companies claim says more about fit than one every company claims.
+"""
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from services.matching.features import (
+    LOCAL_LANGUAGES,
+    CompanyFeatures,
+    ProposalFeatures,
+    adjacent_stages,
+    financing_evidence,
+    query_term_set,
+    stage_evidence,
+    term_counts,
+)
+
+BM25_K1 = 1.2
+BM25_B = 0.75
+ADJACENT_STAGE = 0.5
+"""A company that did the neighbouring stage of the project cycle half fits."""
+
+
+@dataclass(frozen=True)
+class CorpusStats:
+    companies: int
+    tag_df: dict[str, int]
+    area_df: dict[str, int]
+    term_df: dict[str, int]
+    average_length: float
+
+    @classmethod
+    def of(cls, companies: Iterable[CompanyFeatures]) -> "CorpusStats":
+        tag_df: dict[str, int] = {}
+        area_df: dict[str, int] = {}
+        term_df: dict[str, int] = {}
+        lengths: list[int] = []
+        for company in companies:
+            _count(tag_df, company.all_tags)
+            _count(area_df, company.focus_areas)
+            counts = term_counts(company.text)
+            _count(term_df, counts)
+            lengths.append(sum(counts.values()))
+        average = sum(lengths) / len(lengths) if lengths else 1.0
+        return cls(len(lengths), tag_df, area_df, term_df, max(average, 1.0))
+
+    def rarity(self, df: dict[str, int], name: str) -> float:
+        """Smoothed IDF of a tag or focus area: always positive, higher for rarer ones."""
+        return math.log((self.companies + 1) / (df.get(name, 0) + 1)) + 1.0
+
+    def term_idf(self, term: str) -> float:
+        """BM25's IDF; a term no company uses weighs the most."""
+        df = self.term_df.get(term, 0)
+        return math.log(1 + (self.companies - df + 0.5) / (df + 0.5))
+
+
+def _count(df: dict[str, int], names: Iterable[str]) -> None:
+    for name in names:
+        df[name] = df.get(name, 0) + 1
+
+
+@dataclass(frozen=True)
+class CompanyVector:
+    company_id: str
+    name: str
+    tags: frozenset[str]
+    areas: frozenset[str]
+    terms: dict[str, float]
+    """BM25 weight of each of its terms (IDF x saturated, length-normalised frequency)."""
+    declared_countries: frozenset[str]
+    referenced_countries: dict[str, list[str]]
+    """Country → titles of references there."""
+    languages: frozenset[str]
+    stages: dict[str, tuple[float, list[str]]]
+    financing: dict[str, tuple[float, list[str]]]
+
+
+@dataclass(frozen=True)
+class ProposalVector:
+    proposal_id: str
+    country: str
+    tags: dict[str, float]
+    """Each wanted tag's share of the proposal's total tag rarity (sums to 1)."""
+    areas: dict[str, float]
+    terms: dict[str, float]
+    """Each query term's 1 / (sum of the query's IDFs): a perfect BM25 hit sums to ~1."""
+    local_languages: frozenset[str]
+    stages: dict[str, float]
+    financing: dict[str, float] = field(default_factory=dict)
+
+
+def company_vector(company: CompanyFeatures, stats: CorpusStats) -> CompanyVector:
+    counts = term_counts(company.text)
+    length = sum(counts.values())
+    norm = BM25_K1 * (1 - BM25_B + BM25_B * length / stats.average_length)
+    weights = {
+        term: stats.term_idf(term) * tf * (BM25_K1 + 1) / (tf + norm) for term, tf in counts.items()
+    }
+    referenced: dict[str, list[str]] = {}
+    for reference in company.references:
+        referenced.setdefault(reference.country, []).append(reference.title)
+    return CompanyVector(
+        company_id=company.company_id,
+        name=company.name,
+        tags=company.all_tags,
+        areas=company.focus_areas,
+        terms=weights,
+        declared_countries=company.countries,
+        referenced_countries=referenced,
+        languages=company.languages,
+        stages=stage_evidence(company),
+        financing=financing_evidence(company),
+    )
+
+
+def proposal_vector(proposal: ProposalFeatures, stats: CorpusStats) -> ProposalVector:
+    stages = {proposal.stage: 1.0} | dict.fromkeys(adjacent_stages(proposal.stage), ADJACENT_STAGE)
+    financing = sorted(proposal.financing)
+    return ProposalVector(
+        proposal_id=proposal.proposal_id,
+        country=proposal.country,
+        tags=_shares({tag: stats.rarity(stats.tag_df, tag) for tag in proposal.tags}),
+        areas=_shares({area: stats.rarity(stats.area_df, area) for area in proposal.focus_areas}),
+        terms=_query_weights(query_term_set(proposal.text), stats),
+        local_languages=frozenset(LOCAL_LANGUAGES.get(proposal.country, ())),
+        stages=stages,
+        financing=dict.fromkeys(financing, 1.0 / len(financing)) if financing else {},
+    )
+
+
+def _shares(weights: dict[str, float]) -> dict[str, float]:
+    total = sum(weights.values())
+    return {name: weight / total for name, weight in weights.items()} if total else {}
+
+
+def _query_weights(query: set[str], stats: CorpusStats) -> dict[str, float]:
+    idf = {term: stats.term_idf(term) for term in query}
+    total = sum(idf.values())
+    # Terms no company uses stay in the denominator (a need nobody describes lowers every
+    # text score alike) but need no column of their own.
+    return {term: 1.0 / total for term in query if term in stats.term_df} if total else {}
+
+
+def vectors(
+    companies: Sequence[CompanyFeatures], stats: CorpusStats | None = None
+) -> tuple[CorpusStats, list[CompanyVector]]:
+    """The pool's statistics (unless given) and every company's vector under them."""
+    stats = stats or CorpusStats.of(companies)
+    return stats, [company_vector(company, stats) for company in companies]

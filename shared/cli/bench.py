@@ -1,0 +1,63 @@
+"""``jamp bench``: the matching benchmarks (quality on public history, speed at scale)."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from services.matching import benchmark, scale
+
+bench_app = typer.Typer(help="Benchmarks of the matching service", no_args_is_help=True)
+console = Console(highlight=False, width=160)
+
+
+@bench_app.command("matching")
+def bench_matching(
+    companies: Annotated[Path, typer.Option(help="Company pool CSV")] = benchmark.DATA
+    / "companies_public.csv",
+    projects: Annotated[Path, typer.Option(help="Projects with their real implementers CSV")] = (
+        benchmark.DATA / "smartjamp_public.csv"
+    ),
+) -> None:
+    """Rank every company for every project; where did the real implementers land?"""
+    pool = benchmark.load_companies(companies)
+    studies = benchmark.load_projects(projects)
+    results = benchmark.run(pool, studies)
+    console.print(f"{len(pool)} companies, {len(studies)} projects")
+    console.print(_per_project(studies, results))
+    console.print(_summary(results))
+
+
+def _per_project(projects: list[benchmark.Project], results: list[benchmark.Result]) -> Table:
+    table = Table("project", "implementers", *(f"rank ({r.method})" for r in results))
+    for index, project in enumerate(projects):
+        ranks = [", ".join(f"{rank:.3g}" for rank in r.ranks[index]) or "-" for r in results]
+        table.add_row(project.features.proposal_id, ", ".join(project.implementers), *ranks)
+    return table
+
+
+def _summary(results: list[benchmark.Result]) -> Table:
+    cutoffs = benchmark.CUTOFFS
+    table = Table("method", "MRR", *(f"recall@{k}" for k in cutoffs))
+    for result in results:
+        table.add_row(
+            result.method, f"{result.mrr:.3f}", *(f"{result.recall[k]:.3f}" for k in cutoffs)
+        )
+    return table
+
+
+@bench_app.command("matching-scale")
+def bench_matching_scale(
+    companies: Annotated[int, typer.Option(help="Generated companies")] = 10_000,
+    proposals: Annotated[int, typer.Option(help="Generated proposals")] = 1_000,
+    naive_pairs: Annotated[int, typer.Option(help="Pairs the naive loop times")] = 100_000,
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """Full rescore and one company's update, vectorised, next to a naive pairwise loop."""
+    report = scale.run(companies, proposals, naive_pairs, seed)
+    table = Table("measure", "seconds", "note")
+    for measure in report:
+        table.add_row(measure.name, f"{measure.seconds:.4f}", measure.note)
+    console.print(table)

@@ -1,0 +1,165 @@
+"""Each side answers for itself; both accepted reveals contacts; who may read what."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from services.matching import handlers
+from services.matching.keys import MATCHES
+from shared.platform import PLATFORM, Trace
+from shared.settings import ServiceSettings
+from tests.integration.matching.conftest import Publisher, company, proposal, register, submit
+from tests.integration.matching.test_match_events import match_events, matches_of
+from tests.support import Caller, eventually, granted
+
+
+async def proposed(
+    matching: TestClient[Any, Any], admin: Caller, publish: Publisher
+) -> tuple[dict[str, Any], Caller, Caller]:
+    water, need = company(), proposal()
+    await register(publish, water)
+    await submit(publish, need)
+    [match] = await eventually(lambda: matches_of(admin, need.proposal_id))
+    own = await granted(matching, f"company:{water.company_id}")
+    city = await granted(matching, f"city:{need.city_id}")
+    return match, own, city
+
+
+class TestMutualAcceptance:
+    async def test_contacts_are_revealed_only_after_both_sides_accept(
+        self,
+        matching: TestClient[Any, Any],
+        admin: Caller,
+        publish: Publisher,
+        settings: ServiceSettings,
+    ) -> None:
+        match, own, city = await proposed(matching, admin, publish)
+        path = f"/matches/{match['match_id']}"
+
+        first = await (await own.post(f"{path}/accept")).json()
+        assert first["status"] == "accepted_by_company" and first["city_contact"] is None
+        assert (await (await city.get(path)).json())["company_contact"] is None
+        both = await (await city.post(f"{path}/accept")).json()
+
+        assert both["status"] == "accepted"
+        assert both["company_contact"]["email"] == "sato@example.co.jp"
+        seen_by_company = await (await own.get(path)).json()
+        assert seen_by_company["city_contact"]["email"] == "a@danang.gov.vn"
+        types = [e.type for e in await match_events(settings, 4)]
+        assert types[1:] == [
+            "jamp.match.responded.v1",
+            "jamp.match.responded.v1",
+            "jamp.match.accepted.v1",
+        ]
+
+    async def test_a_decline_needs_a_reason_and_closes_the_match(
+        self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher
+    ) -> None:
+        match, own, city = await proposed(matching, admin, publish)
+        path = f"/matches/{match['match_id']}"
+        assert (await city.post(f"{path}/decline", {})).status == 422
+        declined = await city.post(f"{path}/decline", {"reason": "not this year"})
+        assert (await declined.json())["status"] == "declined"
+        assert (await own.post(f"{path}/accept")).status == 409
+
+    async def test_a_side_answers_only_once(
+        self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher
+    ) -> None:
+        match, own, _ = await proposed(matching, admin, publish)
+        path = f"/matches/{match['match_id']}/accept"
+        assert (await own.post(path)).status == 200
+        assert (await own.post(path)).status == 409
+
+    async def test_an_unanswered_request_expires(
+        self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher
+    ) -> None:
+        match, own, _ = await proposed(matching, admin, publish)
+        await own.post(f"/matches/{match['match_id']}/accept")
+        app = matching.app
+        later = datetime.now(UTC) + timedelta(days=15)
+        trace = Trace(None, None, "test")
+        count = await handlers.expire_requests(
+            later, platform=app[PLATFORM], matches=app[MATCHES], trace=trace
+        )
+        assert count == 1
+        assert (await (await own.get(f"/matches/{match['match_id']}")).json())[
+            "status"
+        ] == "expired"
+
+
+class TestRoleMatrix:
+    @pytest.mark.parametrize(
+        ("grant", "status"),
+        [
+            ("admin", 200),
+            ("operator", 200),
+            ("desk:VN", 200),
+            ("desk:TH", 403),
+            ("city:da-nang", 200),
+            ("city:hanoi", 403),
+            ("company:someone", 403),
+        ],
+    )
+    async def test_who_reads_a_proposals_matches(
+        self,
+        matching: TestClient[Any, Any],
+        admin: Caller,
+        publish: Publisher,
+        grant: str,
+        status: int,
+    ) -> None:
+        match, _, _ = await proposed(matching, admin, publish)
+        caller = await granted(matching, grant)
+        response = await caller.get(f"/proposals/{match['proposal_id']}/matches")
+        assert response.status == status
+
+    @pytest.mark.parametrize(
+        ("grant", "status"),
+        [
+            ("own", 200),
+            ("company:other", 403),
+            ("admin", 200),
+            ("operator", 200),
+            ("desk:VN", 403),
+            ("city:da-nang", 403),
+        ],
+    )
+    async def test_who_reads_a_companys_matches(
+        self,
+        matching: TestClient[Any, Any],
+        admin: Caller,
+        publish: Publisher,
+        grant: str,
+        status: int,
+    ) -> None:
+        match, own, _ = await proposed(matching, admin, publish)
+        caller = own if grant == "own" else await granted(matching, grant)
+        response = await caller.get(f"/companies/{match['company_id']}/matches")
+        assert response.status == status
+
+    @pytest.mark.parametrize(
+        ("grant", "status"),
+        [
+            ("admin", 403),
+            ("operator", 403),
+            ("desk:VN", 403),
+            ("company:other", 403),
+            ("city:hanoi", 403),
+        ],
+    )
+    async def test_only_the_two_sides_answer(
+        self,
+        matching: TestClient[Any, Any],
+        admin: Caller,
+        publish: Publisher,
+        grant: str,
+        status: int,
+    ) -> None:
+        match, _, _ = await proposed(matching, admin, publish)
+        caller = await granted(matching, grant)
+        assert (await caller.post(f"/matches/{match['match_id']}/accept")).status == status
+
+    async def test_no_key_no_matches(self, matching: TestClient[Any, Any]) -> None:
+        assert (await Caller(matching, None).get("/proposals/x/matches")).status == 401

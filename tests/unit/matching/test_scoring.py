@@ -1,0 +1,141 @@
+"""Scoring: each factor in [0, 1] with its evidence; the vectorised matrix agrees with the
+per-pair formula; rarer tags weigh more; Japanese text matches too."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from services.matching.features import CompanyFeatures, ProposalFeatures, Reference, term_counts
+from services.matching.matrices import Space, company_matrix, proposal_matrix, score_matrix
+from services.matching.scale import Generator
+from services.matching.scoring import FACTORS, WEIGHTS, explain, factor_values, total
+from services.matching.vectors import proposal_vector, vectors
+
+WATER = CompanyFeatures(
+    company_id="water",
+    name="Water Co",
+    focus_areas=frozenset({"quality_environment"}),
+    tags=frozenset({"water_supply", "wastewater"}),
+    statement="Water supply networks and wastewater treatment plants.",
+    countries=frozenset({"VN"}),
+    languages=frozenset({"ja", "en"}),
+    references=(
+        Reference(
+            "Leakage feasibility study", "VN", "Da Nang", "JICA ODA study", ("water_supply",)
+        ),
+    ),
+)
+FLOOD = CompanyFeatures(
+    company_id="flood",
+    name="Flood Co",
+    focus_areas=frozenset({"safety_security"}),
+    tags=frozenset({"flood_control", "disaster_early_warning"}),
+    statement="Flood control and river basin early warning systems.",
+    languages=frozenset({"ja", "vi"}),
+)
+GENERAL = CompanyFeatures(
+    company_id="general",
+    name="Everything Co",
+    focus_areas=frozenset({"quality_environment", "built_infrastructure"}),
+    tags=frozenset({"water_supply", "urban_planning"}),
+    statement="Urban planning consultancy.",
+)
+NEED = ProposalFeatures(
+    proposal_id="p1",
+    city_id="da-nang",
+    country="VN",
+    title="Flood control for the river basin",
+    description="Early warning of river floods and drainage of the water network.",
+    focus_areas=frozenset({"safety_security"}),
+    tags=frozenset({"flood_control", "water_supply"}),
+    stage="feasibility_study",
+    financing=frozenset({"oda"}),
+)
+POOL = [WATER, FLOOD, GENERAL]
+
+
+def scored(company: CompanyFeatures, proposal: ProposalFeatures = NEED) -> dict[str, float]:
+    stats, company_vectors = vectors(POOL)
+    by_id = {vector.company_id: vector for vector in company_vectors}
+    return factor_values(by_id[company.company_id], proposal_vector(proposal, stats))
+
+
+class TestFactors:
+    def test_every_factor_lies_between_zero_and_one(self) -> None:
+        for company in POOL:
+            assert all(0.0 <= value <= 1.0 for value in scored(company).values())
+        assert set(scored(WATER)) == set(FACTORS)
+        assert sum(WEIGHTS.values()) == pytest.approx(1.0)
+
+    def test_a_rare_tag_weighs_more_than_a_common_one(self) -> None:
+        # flood_control: one company of three; water_supply: two of three.
+        assert scored(FLOOD)["tag_overlap"] > scored(WATER)["tag_overlap"]
+        assert scored(FLOOD)["tag_overlap"] + scored(WATER)["tag_overlap"] == pytest.approx(1.0)
+
+    def test_country_experience_counts_declared_and_referenced_halves(self) -> None:
+        assert scored(WATER)["country_experience"] == 1.0
+        assert scored(FLOOD)["country_experience"] == 0.0
+
+    def test_stage_and_financing_come_from_references(self) -> None:
+        assert scored(WATER)["stage_fit"] == 1.0
+        assert scored(WATER)["financing_fit"] == 1.0
+        assert scored(GENERAL)["stage_fit"] == 0.5  # "consultancy" in its statement
+
+    def test_a_local_language_beats_english_alone(self) -> None:
+        assert scored(FLOOD)["language"] == 1.0
+        assert scored(WATER)["language"] == 0.5
+        assert scored(GENERAL)["language"] == 0.0
+
+    def test_text_similarity_follows_shared_rare_terms(self) -> None:
+        assert scored(FLOOD)["text_similarity"] > scored(GENERAL)["text_similarity"]
+
+
+class TestEvidence:
+    def test_each_contributing_factor_names_what_matched(self) -> None:
+        stats, company_vectors = vectors(POOL)
+        score, factors = explain(company_vectors[0], proposal_vector(NEED, stats))
+        by_name = {factor.factor: factor for factor in factors}
+        assert by_name["tag_overlap"].evidence == ["tag water_supply"]
+        assert (
+            "reference 'Leakage feasibility study' in VN" in by_name["country_experience"].evidence
+        )
+        assert "term 'water'" in by_name["text_similarity"].evidence
+        assert by_name["financing_fit"].evidence == [
+            "financing oda: reference 'Leakage feasibility study'"
+        ]
+        assert score == pytest.approx(sum(f.contribution for f in factors), abs=1e-3)
+        assert [f.contribution for f in factors] == sorted(
+            (f.contribution for f in factors), reverse=True
+        )
+
+
+class TestJapanese:
+    def test_japanese_statements_match_japanese_needs(self) -> None:
+        japanese = replace(FLOOD, company_id="ja", statement="河川の洪水対策と防災システム")
+        need = replace(NEED, title="洪水対策", description="防災の計画")
+        stats, company_vectors = vectors([*POOL, japanese])
+        wanted = proposal_vector(need, stats)
+        assert factor_values(company_vectors[-1], wanted)["text_similarity"] > 0.2
+        assert factor_values(company_vectors[1], wanted)["text_similarity"] == 0.0
+
+    def test_english_plurals_meet_singulars(self) -> None:
+        assert "system" in term_counts("Systems for buses")
+        assert "bus" in term_counts("Systems for buses")
+
+
+class TestVectorisedScoring:
+    def test_the_matrix_equals_the_per_pair_formula(self) -> None:
+        generate = Generator(seed=3)
+        companies = [generate.company(n) for n in range(60)]
+        proposals = [generate.proposal(n) for n in range(15)]
+        stats, company_vectors = vectors(companies)
+        proposal_vectors = [proposal_vector(p, stats) for p in proposals]
+        space = Space.of(stats)
+        matrix = score_matrix(
+            proposal_matrix(proposal_vectors, space), company_matrix(company_vectors, space)
+        )
+        expected = np.array(
+            [[total(factor_values(c, p)) for c in company_vectors] for p in proposal_vectors]
+        )
+        assert np.allclose(matrix, expected, atol=1e-5)
