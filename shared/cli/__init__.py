@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from shared.cli import dev, keys
+from shared.cli import monitor as monitor_cli
 from shared.cli.bench import bench_app
 from shared.cli.matching import matching_app
 from shared.cli.outbox import replay
@@ -26,6 +27,7 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(topics_app, name="topics")
 app.add_typer(matching_app, name="matching")
 app.add_typer(bench_app, name="bench")
+app.add_typer(monitor_cli.app, name="monitor")
 console = Console(highlight=False)
 
 

@@ -1,6 +1,7 @@
 """``jamp dev``: the whole desk on one machine, on the embedded servers."""
 
 import asyncio
+import json
 import signal
 import sys
 from dataclasses import dataclass
@@ -17,8 +18,10 @@ from shared.settings import ServiceSettings
 from shared.topics import Topics
 
 console = Console(highlight=False)
-# Every service of the desk; in dev the n-th listens on base port + n.
-SERVICES = ["companies", "proposals", "inquiries", "matching"]
+# Every service of the desk; in dev the n-th listens on base port + n. The monitor comes
+# last: it is told where the others are, to show their health.
+SERVICES = ["companies", "proposals", "inquiries", "matching", "monitor"]
+MONITOR = "monitor"
 # Databases that hold an outbox: every service's and the key ledger's.
 OUTBOX_OWNERS = [*SERVICES, "identity"]
 DEV_ENV_FILE = ".jamp/dev.env"
@@ -48,9 +51,12 @@ async def run_dev(options: DevOptions) -> int:
         replayed = await replay_retained_events(settings)
         if replayed:
             console.print(f"[dim]replaying {replayed} retained events into the fresh broker[/]")
+        urls: dict[str, str] = {}
         for offset, name in enumerate(SERVICES, start=1):
             port = options.base_port + offset if options.base_port else free_port()
-            services.append(await _start_service(name, options, stack, port))
+            env = {"JAMP_MONITOR_TARGETS": json.dumps(urls)} if name == MONITOR else {}
+            services.append(await _start_service(name, options, stack, port, env))
+            urls[name] = f"http://127.0.0.1:{port}"
         console.print("[dim]Ctrl-C stops everything[/]")
         await stop.wait()
         return 0
@@ -71,7 +77,7 @@ async def replay_retained_events(settings: ServiceSettings) -> int:
 
 
 async def _start_service(
-    name: str, options: DevOptions, stack: EmbeddedStack, port: int
+    name: str, options: DevOptions, stack: EmbeddedStack, port: int, env: dict[str, str]
 ) -> ManagedProcess:
     process = ManagedProcess(
         name,
@@ -81,6 +87,7 @@ async def _start_service(
             "JAMP_MONGODB_URI": stack.mongodb_uri,
             "JAMP_KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
             "JAMP_HTTP_PORT": str(port),
+            **env,
         },
     )
     await process.start()

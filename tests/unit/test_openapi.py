@@ -10,6 +10,9 @@ from services.inquiries.conversation_routes import conversation_api
 from services.inquiries.desk_routes import desk_api
 from services.inquiries.routes import api as inquiries_api
 from services.matching.routes import api as matching_api
+from services.monitor.console import session_api
+from services.monitor.operator_routes import operator_api
+from services.monitor.routes import api as monitor_api
 from services.proposals.routes import api as proposals_api
 from shared.http.endpoints import Endpoint
 from shared.http.openapi import build_openapi
@@ -19,6 +22,7 @@ SERVICES: dict[str, list[Endpoint]] = {
     "proposals": proposals_api.endpoints,
     "inquiries": inquiries_api.endpoints + conversation_api.endpoints + desk_api.endpoints,
     "matching": matching_api.endpoints,
+    "monitor": monitor_api.endpoints + operator_api.endpoints + session_api.endpoints,
 }
 DOCUMENTS = {
     name: build_openapi(f"JAMP Desk {name}", "0.1.0", endpoints)

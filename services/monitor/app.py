@@ -1,0 +1,126 @@
+"""Wiring of the monitor: the only place that assembles it."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+import aiohttp
+from aiohttp import web
+
+from services.monitor import console, operations
+from services.monitor.consumers import TOPIC_HANDLERS, on_record
+from services.monitor.inspector import StreamInspector
+from services.monitor.keys import (
+    ALERTS,
+    AUDIT,
+    HEALTH,
+    HUB,
+    INDEX,
+    INSPECTOR,
+    LETTERS,
+    MONITOR_SETTINGS,
+    REPLAYER,
+    SESSIONS,
+    THRESHOLDS,
+)
+from services.monitor.ledgers import AlertStore, AuditLog, ThresholdStore
+from services.monitor.operator_routes import operator_api
+from services.monitor.replayer import Replayer
+from services.monitor.repository import DeadLetterStore, EventIndex
+from services.monitor.routes import api
+from services.monitor.sessions import ConsoleKeys, SessionStore, session_cookie
+from services.monitor.settings import MonitorSettings
+from services.monitor.tail import RawTail, TailHub
+from services.monitor.targets import HealthProbe
+from shared.http.app import create_service_app
+from shared.http.appkeys import KEYS
+from shared.kafka import create_producer
+from shared.logs import get_logger
+from shared.platform import PLATFORM, consumer_context, outbox_relay_context, platform_context
+from shared.settings import ServiceSettings
+
+SERVICE = "monitor"
+TAIL = "monitor-tail"
+log = get_logger(__name__)
+
+
+def create_app(settings: ServiceSettings | None = None) -> web.Application:
+    monitor = MonitorSettings.of(settings or ServiceSettings())
+    routes = [api, operator_api, console.session_api]
+    app = create_service_app(monitor, SERVICE, "JAMP Desk — monitor", routes)
+    app[MONITOR_SETTINGS] = monitor
+    app.middlewares.append(session_cookie)
+    console.install(app)
+    app.cleanup_ctx.append(platform_context(SERVICE))
+    app.cleanup_ctx.append(stores)
+    app.cleanup_ctx.append(outbox_relay_context)
+    app.cleanup_ctx.append(consumer_context(TOPIC_HANDLERS))
+    app.cleanup_ctx.append(kafka_clients)
+    app.cleanup_ctx.append(raw_tail)
+    app.cleanup_ctx.append(alert_watch)
+    app.cleanup_ctx.append(health_probe)
+    return app
+
+
+async def stores(app: web.Application) -> AsyncIterator[None]:
+    database = app[PLATFORM].database
+    settings = app[MONITOR_SETTINGS]
+    app[INDEX], app[LETTERS] = EventIndex(database), DeadLetterStore(database)
+    app[AUDIT], app[THRESHOLDS] = AuditLog(database), ThresholdStore(database)
+    app[ALERTS] = AlertStore(database)
+    lifetime = timedelta(hours=settings.monitor_session_hours)
+    app[SESSIONS] = SessionStore(database["console_sessions"], lifetime)
+    for store in (app[INDEX], app[LETTERS], app[SESSIONS]):
+        await store.create_indexes()
+    app[KEYS] = ConsoleKeys(app[KEYS], app[SESSIONS])
+    app[HUB] = TailHub()
+    yield
+
+
+async def kafka_clients(app: web.Application) -> AsyncIterator[None]:
+    settings = app[MONITOR_SETTINGS]
+    own = [settings.group_id(SERVICE), settings.group_id(TAIL)]
+    inspector = StreamInspector(settings, app[INDEX], own)
+    app[INSPECTOR] = inspector
+    app[REPLAYER] = Replayer(partial(create_producer, settings, "monitor-replay"))
+    yield
+    await app[REPLAYER].close()
+    await inspector.close()
+
+
+async def raw_tail(app: web.Application) -> AsyncIterator[None]:
+    settings = app[MONITOR_SETTINGS]
+    tail = RawTail(settings, settings.group_id(TAIL), partial(on_record, app=app))
+    task = asyncio.create_task(tail.run(), name="monitor-tail")
+    yield
+    tail.stop()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def alert_watch(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(_watch_alerts(app), name="monitor-alerts")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def _watch_alerts(app: web.Application) -> None:
+    while True:
+        await asyncio.sleep(app[MONITOR_SETTINGS].monitor_alert_seconds)
+        try:
+            overview = await app[INSPECTOR].overview(datetime.now(UTC))
+            await operations.evaluate_alerts(
+                overview, thresholds=app[THRESHOLDS], alerts=app[ALERTS], platform=app[PLATFORM]
+            )
+        except Exception as error:  # Kafka or MongoDB away: look again next round
+            log.warning("monitor.alert_check_failed", error=repr(error))
+
+
+async def health_probe(app: web.Application) -> AsyncIterator[None]:
+    settings = app[MONITOR_SETTINGS]
+    async with aiohttp.ClientSession() as session:
+        app[HEALTH] = HealthProbe(
+            settings.monitor_targets, session, settings.monitor_health_timeout_seconds
+        )
+        yield

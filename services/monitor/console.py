@@ -1,0 +1,139 @@
+"""The web console: static pages, the session login, and the live tail's WebSocket."""
+
+import asyncio
+from pathlib import Path
+
+from aiohttp import WSMsgType, web
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from services.monitor.keys import HUB, MONITOR_SETTINGS, SESSIONS
+from services.monitor.routes import STAFF
+from services.monitor.sessions import COOKIE, same_origin
+from shared.auth import PUBLIC, Principal, Role
+from shared.http.appkeys import KEYS
+from shared.http.endpoints import ApiRoutes, Reply, principal_of
+from shared.http.problems import Forbidden, Unauthorized
+
+STATIC = Path(__file__).parent / "static"
+session_api = ApiRoutes("console session")
+
+
+class Login(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"key": "jamp_<key id>_<secret>"}]}
+    )
+
+    key: SecretStr = Field(description="An operator or admin API key; sent once, in the body")
+
+
+class SessionView(BaseModel):
+    role: str
+    key_id: str
+
+
+@session_api.post(
+    "/api/session",
+    summary="Trade an operator/admin key for an HttpOnly session cookie",
+    access=PUBLIC,
+    body=Login,
+    response=SessionView,
+    status=201,
+    problems=(401, 403, 429),
+    rate_limited=True,
+)
+async def login(request: web.Request, body: Login) -> Reply:
+    principal = await request.app[KEYS].authenticate(body.key.get_secret_value())
+    if principal is None:
+        raise Unauthorized("the API key is unknown or revoked")
+    if not principal.is_staff:
+        raise Forbidden("the console is for operator and admin keys")
+    token = await request.app[SESSIONS].open(principal)
+    settings = request.app[MONITOR_SETTINGS]
+    max_age = int(settings.monitor_session_hours * 3600)
+    cookie = f"{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}"
+    if settings.monitor_cookie_secure:
+        cookie += "; Secure"
+    return Reply(_view(principal), headers={"Set-Cookie": cookie})
+
+
+@session_api.get(
+    "/api/session", summary="Who this console session is", access=STAFF, response=SessionView
+)
+async def whoami(request: web.Request) -> SessionView:
+    return _view(principal_of(request))
+
+
+@session_api.post(
+    "/api/session/logout", summary="End the console session", access=STAFF, status=204
+)
+async def logout(request: web.Request) -> Reply:
+    token = request.cookies.get(COOKIE)
+    if token:
+        await request.app[SESSIONS].close(token)
+    expired = f"{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+    return Reply(None, status=204, headers={"Set-Cookie": expired})
+
+
+def _view(principal: Principal) -> SessionView:
+    return SessionView(role=str(principal.role), key_id=principal.key_id)
+
+
+async def index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "index.html", headers=_page_headers())
+
+
+def _page_headers() -> dict[str, str]:
+    # Everything is served from here: no inline script, no third-party origin.
+    policy = "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+    return {"Content-Security-Policy": policy, "Cache-Control": "no-store"}
+
+
+async def tail_socket(request: web.Request) -> web.WebSocketResponse:
+    """Newly indexed events as JSON text frames; the session cookie (or a key) admits."""
+    if not same_origin(request):
+        raise Forbidden("the live tail is for this console's own pages")
+    principal = await _socket_principal(request)
+    socket = web.WebSocketResponse(heartbeat=20)
+    await socket.prepare(request)
+    queue = request.app[HUB].subscribe()
+    reader = asyncio.create_task(_drain(socket))
+    try:
+        while not reader.done():
+            getter = asyncio.ensure_future(queue.get())
+            await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if not getter.done():
+                getter.cancel()
+                break
+            event = getter.result()
+            shown = event if principal.role is Role.ADMIN else event.masked()
+            await socket.send_str(shown.model_dump_json())
+    finally:
+        request.app[HUB].unsubscribe(queue)
+        reader.cancel()
+        await socket.close()
+    return socket
+
+
+async def _drain(socket: web.WebSocketResponse) -> None:
+    """The browser sends nothing that matters; reading notices when it goes away."""
+    async for message in socket:
+        if message.type is WSMsgType.ERROR:
+            return
+
+
+async def _socket_principal(request: web.Request) -> Principal:
+    token = request.cookies.get(COOKIE)
+    header = request.headers.get("Authorization", "")
+    plaintext = token or header.removeprefix("Bearer ").strip()
+    principal = await request.app[KEYS].authenticate(plaintext) if plaintext else None
+    if principal is None:
+        raise Unauthorized("log in to the console first")
+    if not principal.is_staff:
+        raise Forbidden("the console is for operator and admin keys")
+    return principal
+
+
+def install(app: web.Application) -> None:
+    app.router.add_get("/", index)
+    app.router.add_get("/api/tail", tail_socket)
+    app.router.add_static("/static/", STATIC, append_version=False)

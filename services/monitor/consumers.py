@@ -1,0 +1,21 @@
+"""Kafka entrypoints of the monitor.
+
+The raw tail hands every record of every topic to ``on_record``. Like every service, the
+monitor also keeps its replica of the API-key registry from the identity stream, through
+the shared consumer runner, as its group ``monitor``; the tail is group ``monitor-tail``.
+"""
+
+from aiohttp import web
+
+from services.monitor import handlers
+from services.monitor.keys import HUB, INDEX, LETTERS
+from services.monitor.model import RawRecord
+from shared.auth.projector import IDENTITY_HANDLERS
+from shared.consumer import HandlerTable
+
+
+async def on_record(raw: RawRecord, app: web.Application) -> None:
+    await handlers.record(raw, index=app[INDEX], letters=app[LETTERS], hub=app[HUB])
+
+
+TOPIC_HANDLERS: dict[str, HandlerTable] = {"identity": IDENTITY_HANDLERS}

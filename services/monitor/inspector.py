@@ -1,0 +1,169 @@
+"""Reads the broker for the streams overview without disturbing any consumer group.
+
+Committed offsets come from ``committed()`` of a consumer configured with the group's id
+that never subscribes: it sends OffsetFetch requests only, so it never joins the group or
+triggers a rebalance. That works on Apache Kafka and on the embedded broker, whose answer
+to the admin client's list_consumer_group_offsets aiokafka cannot decode. Listing and
+describing groups use the admin client; where a broker refuses, the groups come from the
+settings and their state reads 'unknown'.
+"""
+
+import asyncio
+from datetime import datetime, timedelta
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from services.monitor.repository import EventIndex
+from services.monitor.settings import MonitorSettings
+from services.monitor.streams import (
+    GroupStats,
+    Member,
+    PartitionStats,
+    StreamsOverview,
+    group_stats,
+    partition_lag,
+)
+from shared.logs import get_logger
+
+log = get_logger(__name__)
+Offsets = dict[TopicPartition, int]
+
+
+class StreamInspector:
+    def __init__(self, settings: MonitorSettings, index: EventIndex, own_groups: list[str]) -> None:
+        self.settings, self.index, self.own_groups = settings, index, own_groups
+        servers = settings.kafka_bootstrap_servers
+        self.offsets = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
+        self.admin = AIOKafkaAdminClient(bootstrap_servers=servers, client_id="jamp-monitor")
+        self.readers: dict[str, AIOKafkaConsumer] = {}
+        self.lock = asyncio.Lock()  # one overview at a time: the clients are shared
+        self.connected = False
+
+    async def close(self) -> None:
+        for reader in self.readers.values():
+            await reader.stop()
+        await self.offsets.stop()
+        await self.admin.close()
+
+    async def _connect(self) -> None:
+        """On first use, so the monitor starts (and reports the outage) while Kafka is down."""
+        if not self.connected:
+            await self.offsets.start()
+            await self.admin.start()
+            self.connected = True
+
+    async def overview(self, now: datetime) -> StreamsOverview:
+        async with self.lock:
+            await self._connect()
+            partitions = await self._partitions()
+            start = await self.offsets.beginning_offsets(partitions)
+            end = await self.offsets.end_offsets(partitions)
+            stats = await self._partition_stats(partitions, start, end, now)
+            groups, listing = await self._groups()
+            described = await self._describe(groups)
+            lags = [
+                await self._group(group, described.get(group), partitions, start, end, now)
+                for group in groups
+            ]
+        return StreamsOverview(at=now, partitions=stats, groups=lags, group_listing=listing)
+
+    async def committed(
+        self, group: str, partitions: list[TopicPartition]
+    ) -> dict[TopicPartition, int | None]:
+        """The group's committed offsets, read without joining it."""
+        reader = await self._reader(group)
+        # What committed() does for one partition, done for all in one OffsetFetch: one
+        # round trip per group instead of one per partition keeps the overview fast.
+        fetched = await reader._coordinator.fetch_committed_offsets(partitions)
+        return {
+            partition: offset.offset
+            if (offset := fetched.get(partition)) and offset.offset >= 0
+            else None
+            for partition in partitions
+        }
+
+    async def _partitions(self) -> list[TopicPartition]:
+        prefix = f"{self.settings.topic_prefix}."
+        # A fresh metadata snapshot: topics created since the last call are included.
+        cluster = await self.offsets._client.fetch_all_metadata()
+        topics = sorted(name for name in cluster.topics() if name.startswith(prefix))
+        return [
+            TopicPartition(topic, partition)
+            for topic in topics
+            for partition in sorted(cluster.partitions_for_topic(topic) or [])
+        ]
+
+    async def _partition_stats(
+        self, partitions: list[TopicPartition], start: Offsets, end: Offsets, now: datetime
+    ) -> list[PartitionStats]:
+        minute = await self.index.counts_since(now - timedelta(minutes=1))
+        hour = await self.index.counts_since(now - timedelta(hours=1))
+        return [
+            PartitionStats(
+                topic=tp.topic,
+                partition=tp.partition,
+                start_offset=start[tp],
+                end_offset=end[tp],
+                last_minute=minute.get((tp.topic, tp.partition), 0),
+                last_hour=hour.get((tp.topic, tp.partition), 0),
+            )
+            for tp in partitions
+        ]
+
+    async def _groups(self) -> tuple[list[str], str]:
+        prefix = self.settings.group_prefix
+        try:
+            listed = await self.admin.list_consumer_groups()
+        except Exception as error:  # a broker without ListGroups: fall back to the settings
+            log.info("monitor.list_groups_unavailable", error=repr(error))
+            known = [self.settings.group_id(name) for name in self.settings.monitor_services]
+            return sorted({*known, *self.own_groups}), "settings"
+        names = {group for group, protocol in listed if protocol in ("consumer", "")}
+        return sorted(name for name in names if name.startswith(prefix)), "broker"
+
+    async def _describe(self, groups: list[str]) -> dict[str, tuple[str, list[Member]]]:
+        """Each group on its own: the embedded broker's answer for some groups fails to
+        decode, and one such group must not hide the state of all the others."""
+        described = {}
+        for group in groups:
+            try:
+                [response] = await self.admin.describe_consumer_groups([group])
+            except Exception as error:  # DescribeGroups refused: state stays 'unknown'
+                log.info("monitor.describe_group_unavailable", group=group, error=repr(error))
+                continue
+            for _error, name, state, _ptype, _protocol, members in response.groups:
+                described[name] = (state, [Member(member_id=m[0], client_id=m[1], host=m[2])
+                                           for m in members])  # fmt: skip
+        return described
+
+    async def _group(
+        self,
+        group: str,
+        described: tuple[str, list[Member]] | None,
+        partitions: list[TopicPartition],
+        start: Offsets,
+        end: Offsets,
+        now: datetime,
+    ) -> GroupStats:
+        state, members = described or ("unknown", [])
+        committed = await self.committed(group, partitions)
+        lags = []
+        for tp, offset in committed.items():
+            if offset is None:
+                continue  # a partition this group does not consume
+            oldest = await self.index.timestamp_at(tp.topic, tp.partition, offset)
+            lags.append(partition_lag(tp.topic, tp.partition, offset, start[tp], end[tp], oldest))
+        return group_stats(group, state or "unknown", members, lags, now)
+
+    async def _reader(self, group: str) -> AIOKafkaConsumer:
+        reader = self.readers.get(group)
+        if reader is None:
+            reader = AIOKafkaConsumer(
+                bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                group_id=group,
+                enable_auto_commit=False,
+            )
+            await reader.start()  # never subscribes: OffsetFetch only, no JoinGroup
+            self.readers[group] = reader
+        return reader

@@ -1,0 +1,186 @@
+"""HTTP views of the monitor's operator actions: dead letters and lag thresholds."""
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.monitor import handlers, operations
+from services.monitor.alerts import GroupThreshold, Threshold
+from services.monitor.keys import AUDIT, INSPECTOR, LETTERS, REPLAYER, THRESHOLDS
+from services.monitor.letters import DeadLetter, DryRun, LetterStatus, Replay
+from services.monitor.routes import STAFF, api
+from shared.auth import Role
+from shared.http.endpoints import ApiRoutes, Reply, principal_of, trace_of
+from shared.http.pagination import Page, PageQuery
+from shared.platform import PLATFORM, Trace
+
+operator_api = ApiRoutes("dead letters and alerts", errors=api.errors)
+
+
+class DeadLetterQuery(PageQuery):
+    status: LetterStatus | None = None
+
+
+class ReplayMany(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"ids": ["6b0450c2f1e4a8d2b3c41a07"]}]},
+    )
+
+    ids: list[str] = Field(min_length=1, max_length=500)
+
+
+class ReplayOutcome(BaseModel):
+    id: str
+    replay: Replay | None
+    error: str | None
+
+
+class ReplayReport(BaseModel):
+    outcomes: list[ReplayOutcome]
+
+
+class Discard(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "test data, never valid"}]}
+    )
+
+    reason: str = Field(min_length=3, max_length=500)
+
+
+def _trace(request: web.Request) -> Trace:
+    """Whose action: the role and the key id, so the audit log names the key."""
+    principal = principal_of(request)
+    trace = trace_of(request)
+    return Trace(trace.correlation_id, trace.traceparent, f"{principal.name}/{principal.key_id}")
+
+
+def _shown(request: web.Request, letter: DeadLetter) -> DeadLetter:
+    return letter if principal_of(request).role is Role.ADMIN else letter.masked()
+
+
+@operator_api.get(
+    "/api/dead-letters",
+    summary="Dead letters, newest first",
+    access=STAFF,
+    query=DeadLetterQuery,
+    response=Page[DeadLetter],
+)
+async def list_dead_letters(request: web.Request, query: DeadLetterQuery) -> Page[DeadLetter]:
+    page = await handlers.list_dead_letters(
+        query.status,
+        query.cursor,
+        query.limit,
+        letters=request.app[LETTERS],
+        inspector=request.app[INSPECTOR],
+    )
+    return Page(items=[_shown(request, x) for x in page.items], next_cursor=page.next_cursor)
+
+
+@operator_api.get(
+    "/api/dead-letters/{letter_id}",
+    summary="One dead letter: error, origin, headers, payload, replays",
+    access=STAFF,
+    response=DeadLetter,
+    problems=(404,),
+)
+async def get_dead_letter(request: web.Request) -> DeadLetter:
+    letter = await handlers.get_dead_letter(
+        request.match_info["letter_id"],
+        letters=request.app[LETTERS],
+        inspector=request.app[INSPECTOR],
+    )
+    return _shown(request, letter)
+
+
+@operator_api.post(
+    "/api/dead-letters/{letter_id}/dry-run",
+    summary="Validate a dead letter against the current event schema; changes nothing",
+    access=STAFF,
+    response=DryRun,
+    problems=(404,),
+)
+async def dry_run(request: web.Request) -> DryRun:
+    letter_id = request.match_info["letter_id"]
+    return await handlers.dry_run_dead_letter(letter_id, letters=request.app[LETTERS])
+
+
+async def _replay(request: web.Request, letter_id: str) -> Replay:
+    return await operations.replay_dead_letter(
+        letter_id,
+        letters=request.app[LETTERS],
+        replayer=request.app[REPLAYER],
+        platform=request.app[PLATFORM],
+        audit=request.app[AUDIT],
+        trace=_trace(request),
+    )
+
+
+@operator_api.post(
+    "/api/dead-letters/{letter_id}/replay",
+    summary="Send a dead letter back to its original topic (recorded and audited)",
+    access=STAFF,
+    response=Replay,
+    problems=(404, 409),
+)
+async def replay_one(request: web.Request) -> Replay:
+    return await _replay(request, request.match_info["letter_id"])
+
+
+@operator_api.post(
+    "/api/dead-letters/replay",
+    summary="Replay many dead letters; each outcome reported on its own",
+    access=STAFF,
+    body=ReplayMany,
+    response=ReplayReport,
+)
+async def replay_many(request: web.Request, body: ReplayMany) -> ReplayReport:
+    outcomes = []
+    for letter_id in body.ids:
+        try:
+            outcomes.append(
+                ReplayOutcome(id=letter_id, replay=await _replay(request, letter_id), error=None)
+            )
+        except Exception as error:  # one failure must not stop the others
+            outcomes.append(ReplayOutcome(id=letter_id, replay=None, error=str(error)))
+    return ReplayReport(outcomes=outcomes)
+
+
+@operator_api.post(
+    "/api/dead-letters/{letter_id}/discard",
+    summary="Give up on a pending dead letter, with a reason (audited)",
+    access=STAFF,
+    body=Discard,
+    status=204,
+    problems=(404, 409),
+)
+async def discard(request: web.Request, body: Discard) -> Reply:
+    await operations.discard_dead_letter(
+        request.match_info["letter_id"],
+        body.reason,
+        letters=request.app[LETTERS],
+        platform=request.app[PLATFORM],
+        audit=request.app[AUDIT],
+        trace=_trace(request),
+    )
+    return Reply(None, status=204)
+
+
+@operator_api.route(
+    "PUT",
+    "/api/thresholds/{group}",
+    summary="Set a consumer group's lag thresholds (audited)",
+    access=STAFF,
+    body=Threshold,
+    response=GroupThreshold,
+)
+async def set_threshold(request: web.Request, body: Threshold) -> GroupThreshold:
+    group = request.match_info["group"]
+    await operations.set_threshold(
+        group,
+        body,
+        thresholds=request.app[THRESHOLDS],
+        platform=request.app[PLATFORM],
+        audit=request.app[AUDIT],
+        trace=_trace(request),
+    )
+    return GroupThreshold(group=group, **body.model_dump())

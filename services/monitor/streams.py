@@ -1,0 +1,90 @@
+"""The streams overview: offsets, rates, consumer groups and their lag. Pure models and rules."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class PartitionStats(BaseModel):
+    topic: str
+    partition: int
+    start_offset: int
+    end_offset: int
+    last_minute: int = Field(description="Records seen in the last minute")
+    last_hour: int = Field(description="Records seen in the last hour")
+
+
+class PartitionLag(BaseModel):
+    topic: str
+    partition: int
+    committed: int | None = Field(description="The group's next offset; null: never committed")
+    end_offset: int
+    lag: int
+    oldest_unconsumed_at: datetime | None = Field(
+        description="Timestamp of the first record the group has not consumed"
+    )
+
+
+class Member(BaseModel):
+    member_id: str
+    client_id: str
+    host: str
+
+
+class GroupStats(BaseModel):
+    group: str
+    state: str = Field(description="From the broker; 'unknown' where it cannot say")
+    members: list[Member]
+    partitions: list[PartitionLag]
+    lag: int
+    oldest_age_seconds: float | None = Field(
+        description="Age of the oldest record some partition still has to consume"
+    )
+
+
+class StreamsOverview(BaseModel):
+    at: datetime
+    partitions: list[PartitionStats]
+    groups: list[GroupStats]
+    group_listing: str = Field(
+        description="'broker' when the broker listed the groups, 'settings' when derived"
+    )
+
+
+def partition_lag(
+    topic: str,
+    partition: int,
+    committed: int | None,
+    start: int,
+    end: int,
+    oldest_at: datetime | None,
+) -> PartitionLag:
+    """Lag counts from the committed offset, or from the log's start if nothing was committed."""
+    position = committed if committed is not None else start
+    lag = max(0, end - max(position, start))
+    return PartitionLag(
+        topic=topic,
+        partition=partition,
+        committed=committed,
+        end_offset=end,
+        lag=lag,
+        oldest_unconsumed_at=oldest_at if lag else None,
+    )
+
+
+def group_stats(
+    group: str, state: str, members: list[Member], partitions: list[PartitionLag], now: datetime
+) -> GroupStats:
+    ages = [
+        (now - lag.oldest_unconsumed_at).total_seconds()
+        for lag in partitions
+        if lag.oldest_unconsumed_at is not None
+    ]
+    return GroupStats(
+        group=group,
+        state=state,
+        members=members,
+        partitions=partitions,
+        lag=sum(lag.lag for lag in partitions),
+        oldest_age_seconds=max(ages) if ages else None,
+    )

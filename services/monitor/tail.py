@@ -1,0 +1,127 @@
+"""The raw tail: every record of every topic of the desk, as the monitor's own group.
+
+The shared ConsumerRunner dispatches typed payloads and dead-letters what it cannot read;
+the monitor must see exactly those records too (unknown types, broken JSON, ``.dlq``
+topics), so it reads raw records. Its group is its own: other groups are never joined.
+"""
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+
+from services.monitor.model import IndexedEvent, RawRecord
+from shared.logs import get_logger
+from shared.settings import ServiceSettings
+
+log = get_logger(__name__)
+RecordSink = Callable[[RawRecord], Awaitable[None]]
+RETRY_SECONDS = 0.5
+
+
+def desk_topics_pattern(prefix: str) -> str:
+    return rf"^{re.escape(prefix)}\..+"
+
+
+@dataclass
+class RawTail:
+    settings: ServiceSettings
+    group_id: str
+    sink: RecordSink
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        consumer = await self._start()
+        if consumer is None:
+            return
+        try:
+            while not self._stopping.is_set():
+                batches = await consumer.getmany(timeout_ms=200, max_records=500)
+                for partition, records in batches.items():
+                    if not await self._deliver(records):
+                        return  # stopping mid-retry: the next start reads them again
+                    await consumer.commit({partition: records[-1].offset + 1})
+        finally:
+            await consumer.stop()
+
+    async def _start(self) -> AIOKafkaConsumer | None:
+        while not self._stopping.is_set():
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                group_id=self.group_id,
+                client_id=self.group_id,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                # Topics created later (a new service's stream) are picked up this soon.
+                metadata_max_age_ms=5_000,
+                session_timeout_ms=self.settings.kafka_session_timeout_ms,
+                heartbeat_interval_ms=self.settings.kafka_session_timeout_ms // 5,
+            )
+            consumer.subscribe(pattern=desk_topics_pattern(self.settings.topic_prefix))
+            try:
+                await consumer.start()
+                return consumer
+            except Exception as error:  # the broker is not up yet: try again
+                log.warning("monitor.kafka_unavailable", error=repr(error))
+                await consumer.stop()
+                await self._pause()
+        return None
+
+    async def _deliver(self, records: list[ConsumerRecord]) -> bool:
+        for record in records:
+            while True:
+                try:
+                    await self.sink(_raw(record))
+                    break
+                except Exception as error:  # MongoDB away: hold the partition, retry
+                    log.warning("monitor.index_failed", error=repr(error), offset=record.offset)
+                    if self._stopping.is_set():
+                        return False
+                    await self._pause()
+        return True
+
+    async def _pause(self) -> None:
+        try:
+            async with asyncio.timeout(RETRY_SECONDS):
+                await self._stopping.wait()
+        except TimeoutError:
+            pass
+
+
+def _raw(record: ConsumerRecord) -> RawRecord:
+    return RawRecord(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        timestamp_ms=record.timestamp,
+        key=record.key,
+        value=record.value,
+        headers=list(record.headers),
+    )
+
+
+class TailHub:
+    """Fans newly indexed events out to the open live-tail connections of this process."""
+
+    def __init__(self, buffer: int = 1000) -> None:
+        self.buffer = buffer
+        self.subscribers: set[asyncio.Queue[IndexedEvent]] = set()
+
+    def subscribe(self) -> asyncio.Queue[IndexedEvent]:
+        queue: asyncio.Queue[IndexedEvent] = asyncio.Queue(self.buffer)
+        self.subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[IndexedEvent]) -> None:
+        self.subscribers.discard(queue)
+
+    def publish(self, event: IndexedEvent) -> None:
+        for queue in self.subscribers:
+            if queue.full():  # a slow browser loses its oldest events, not the others'
+                queue.get_nowait()
+            queue.put_nowait(event)

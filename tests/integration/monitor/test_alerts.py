@@ -1,0 +1,66 @@
+"""Lag thresholds per group: crossing one raises an alert, coming back under clears it."""
+
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+
+from shared.envelope import Envelope
+from shared.settings import ServiceSettings
+from shared.topics import Topics
+from tests.integration.monitor.test_streams import commit, lagging_group
+from tests.support import Caller, eventually, read_topic
+
+
+async def alert_of(caller: Caller, group: str) -> dict[str, Any] | None:
+    body = await (await caller.get("/api/alerts")).json()
+    return next((alert for alert in body["alerts"] if alert["group"] == group), None)
+
+
+async def test_crossing_a_threshold_raises_an_alert_and_coming_back_clears_it(
+    operator: Caller, producer: AIOKafkaProducer, settings: ServiceSettings
+) -> None:
+    group = await lagging_group(settings, producer, behind=3)
+    response = await operator.client.put(
+        f"/api/thresholds/{group}",
+        json={"max_lag": 2},
+        headers={"Authorization": f"Bearer {operator.key}"},
+    )
+    assert response.status == 200
+
+    raised = await eventually(lambda: _active(operator, group, True))
+    assert raised["reasons"] == ["lag 3 > 2"] and raised["lag"] == 3
+    await commit(settings, group, 4)
+    cleared = await eventually(lambda: _active(operator, group, False))
+    assert cleared["cleared_at"] is not None and cleared["lag"] == 0
+
+    records = await read_topic(settings, Topics(settings.topic_prefix).of("monitor"), 3)
+    types = [Envelope.from_bytes(record.value).type for record in records]
+    assert types == [
+        "jamp.monitor.lag_threshold_changed.v1",
+        "jamp.monitor.lag_alert_raised.v1",
+        "jamp.monitor.lag_alert_cleared.v1",
+    ]
+
+
+async def _active(caller: Caller, group: str, active: bool) -> dict[str, Any] | None:
+    alert = await alert_of(caller, group)
+    return alert if alert is not None and alert["active"] is active else None
+
+
+async def test_a_threshold_change_is_listed_and_audited(operator: Caller) -> None:
+    headers = {"Authorization": f"Bearer {operator.key}"}
+    body = {"max_lag": 10, "max_age_seconds": 30}
+    await operator.client.put("/api/thresholds/some-group", json=body, headers=headers)
+
+    listed = await (await operator.get("/api/alerts")).json()
+    assert listed["thresholds"] == [{"group": "some-group", **body}]
+    [entry] = (await (await operator.get("/api/audit")).json())["items"]
+    assert (entry["action"], entry["target"], entry["details"]) == (
+        "threshold.set", "some-group", body
+    )  # fmt: skip
+
+
+async def test_a_threshold_needs_at_least_one_limit(operator: Caller) -> None:
+    headers = {"Authorization": f"Bearer {operator.key}"}
+    response = await operator.client.put("/api/thresholds/g", json={}, headers=headers)
+    assert response.status == 422

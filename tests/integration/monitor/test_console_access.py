@@ -1,0 +1,118 @@
+"""The console: operator/admin keys only, traded once for an HttpOnly session cookie."""
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import ClientSession, CookieJar, WSMsgType
+from aiohttp.test_utils import TestClient
+
+from shared.contracts.identity import ApiKeyRevoked
+from shared.http.appkeys import KEYS
+from shared.mongo import transaction
+from shared.platform import PLATFORM
+from tests.integration.monitor.test_event_index import register
+from tests.support import Caller, granted
+
+
+async def logged_in(monitor: TestClient[Any, Any], key: str) -> ClientSession:
+    """A browser-like session: cookies kept, never an Authorization header."""
+    # unsafe: the jar accepts cookies of an IP address host (the loopback test server).
+    session = ClientSession(base_url=monitor.make_url(""), cookie_jar=CookieJar(unsafe=True))
+    response = await session.post("/api/session", json={"key": key})
+    assert response.status == 201
+    return session
+
+
+async def test_login_sets_an_httponly_strict_cookie_that_authenticates(
+    monitor: TestClient[Any, Any], operator: Caller
+) -> None:
+    assert operator.key is not None
+    session = await logged_in(monitor, operator.key)
+    try:
+        [cookie] = session.cookie_jar
+        assert cookie["httponly"] and cookie["samesite"] == "Strict"
+        assert operator.key not in cookie.value
+        whoami = await (await session.get("/api/session")).json()
+        assert whoami["role"] == "operator"
+        assert (await session.get("/api/events")).status == 200
+        assert (await session.post("/api/session/logout")).status == 204
+        assert (await session.get("/api/events")).status == 401
+    finally:
+        await session.close()
+
+
+async def test_keys_other_than_operator_or_admin_are_refused(
+    monitor: TestClient[Any, Any],
+) -> None:
+    desk = await granted(monitor, "desk:VN")
+    assert (await monitor.post("/api/session", json={"key": desk.key})).status == 403
+    assert (await monitor.post("/api/session", json={"key": "jamp_nope"})).status == 401
+    assert (await desk.get("/api/events")).status == 403
+    assert (await monitor.get("/api/events")).status == 401
+
+
+async def test_a_revoked_key_ends_its_sessions(
+    monitor: TestClient[Any, Any], operator: Caller
+) -> None:
+    assert operator.key is not None
+    session = await logged_in(monitor, operator.key)
+    try:
+        key_id = operator.key.split("_")[1]
+        revoked = ApiKeyRevoked(key_id=key_id, revoked_at=datetime.now(UTC), reason="test")
+        async with transaction(monitor.app[PLATFORM].mongo) as mongo_session:
+            await monitor.app[KEYS].record_revoked(revoked, mongo_session)
+        assert (await session.get("/api/events")).status == 401
+    finally:
+        await session.close()
+
+
+async def test_cross_origin_changes_with_the_cookie_are_refused(
+    monitor: TestClient[Any, Any], operator: Caller
+) -> None:
+    assert operator.key is not None
+    session = await logged_in(monitor, operator.key)
+    try:
+        response = await session.put(
+            "/api/thresholds/g", json={"max_lag": 1}, headers={"Origin": "http://evil.example"}
+        )
+        assert response.status == 403
+    finally:
+        await session.close()
+
+
+async def test_the_live_tail_streams_new_events_to_a_logged_in_socket(
+    monitor: TestClient[Any, Any], client: TestClient[Any, Any], operator: Caller
+) -> None:
+    assert operator.key is not None
+    session = await logged_in(monitor, operator.key)
+    try:
+        async with session.ws_connect("/api/tail") as socket:
+            company_id = await register(client)
+            async with asyncio.timeout(15):
+                while True:
+                    message = await socket.receive()
+                    assert message.type is WSMsgType.TEXT
+                    event = message.json()
+                    if event["subject"] == company_id:
+                        break
+        assert event["data"]["company"]["contact"]["email"] == "***"
+    finally:
+        await session.close()
+
+
+async def test_the_live_tail_refuses_a_socket_without_a_session(
+    monitor: TestClient[Any, Any],
+) -> None:
+    async with ClientSession(base_url=monitor.make_url("")) as session:
+        response = await session.get("/api/tail")
+        assert response.status == 401
+
+
+async def test_the_console_page_is_served_with_a_strict_content_policy(
+    monitor: TestClient[Any, Any],
+) -> None:
+    response = await monitor.get("/")
+    assert response.status == 200
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert (await monitor.get("/static/console.js")).status == 200

@@ -1,0 +1,36 @@
+"""Health: each service's /readyz and /metrics summarised, with its consumer group's lag."""
+
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from services.monitor.app import create_app
+from services.monitor.settings import MonitorSettings
+from tests.integration.monitor.test_event_index import register
+from tests.support import eventually, granted, serving
+
+
+async def test_every_target_is_summarised_and_an_unreachable_one_is_down(
+    client: TestClient[Any, Any], monitor_settings: MonitorSettings
+) -> None:
+    await register(client)
+    targets = {"companies": str(client.make_url("")), "ghost": "http://127.0.0.1:9"}
+    settings = monitor_settings.model_copy(update={"monitor_targets": targets})
+    async with serving(create_app, settings) as monitor:
+        operator = await granted(monitor, "operator")
+        await operator.get("/api/health")  # the first look has no rate yet
+
+        async def with_lag() -> dict[str, Any] | None:
+            body = await (await operator.get("/api/health")).json()
+            found = {target["name"]: target for target in body["targets"]}
+            companies = found["companies"]
+            caught_up = companies["consumer_lag"] == 0 and companies["consumed_total"] >= 1
+            return found if caught_up else None
+
+        found = await eventually(with_lag)
+    companies, ghost = found["companies"], found["ghost"]
+    assert companies["up"] and companies["status"] in ("ok", "degraded")
+    assert companies["checks"]["mongodb"] == "ok"
+    assert companies["requests_total"] >= 1 and companies["request_rate"] is not None
+    assert companies["errors_total"] == 0 and companies["consumed_total"] >= 1
+    assert not ghost["up"] and ghost["status"] == "unreachable" and ghost["error"]

@@ -1,0 +1,130 @@
+"""The streams overview: offsets, rates, groups and lag; read without joining any group."""
+
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from shared.settings import ServiceSettings
+from shared.topics import Topics
+from tests.integration.monitor.test_event_index import register
+from tests.support import Caller, eventually
+
+
+async def overview(caller: Caller) -> dict[str, Any]:
+    response = await caller.get("/api/streams")
+    assert response.status == 200
+    body: dict[str, Any] = await response.json()
+    return body
+
+
+def group_of(body: dict[str, Any], group: str) -> dict[str, Any] | None:
+    return next((g for g in body["groups"] if g["group"] == group), None)
+
+
+async def test_partitions_show_end_offsets_and_recent_counts(
+    client: TestClient[Any, Any], operator: Caller, settings: ServiceSettings
+) -> None:
+    await register(client)
+    topic = Topics(settings.topic_prefix).of("companies")
+
+    async def counted() -> list[dict[str, Any]] | None:
+        rows = [p for p in (await overview(operator))["partitions"] if p["topic"] == topic]
+        return rows if sum(row["last_minute"] for row in rows) == 1 else None
+
+    rows = await eventually(counted)
+    assert sum(row["end_offset"] for row in rows) == 1
+    assert sum(row["last_hour"] for row in rows) == 1
+
+
+async def test_a_service_group_shows_committed_offsets_members_and_state(
+    client: TestClient[Any, Any], operator: Caller, settings: ServiceSettings
+) -> None:
+    await register(client)  # its key event goes to identity, which companies consumes
+    group = settings.group_id("companies")
+
+    async def caught_up() -> dict[str, Any] | None:
+        found = group_of(await overview(operator), group)
+        if found is None or not found["partitions"] or found["lag"]:
+            return None
+        return found if found["state"] == "Stable" else None
+
+    stats = await eventually(caught_up)
+    assert len(stats["members"]) == 1
+    assert {p["topic"] for p in stats["partitions"]} == {
+        Topics(settings.topic_prefix).of("identity")
+    }
+    assert sum(p["committed"] for p in stats["partitions"]) == 1
+
+
+async def test_reading_a_groups_offsets_never_joins_it(
+    client: TestClient[Any, Any], operator: Caller, settings: ServiceSettings
+) -> None:
+    group = settings.group_id("companies")
+    await register(client)
+    await eventually(lambda: listed(operator, group))
+    for _ in range(3):
+        await overview(operator)
+    members = await eventually(lambda: described_members(settings, group))
+    assert members == 1
+
+
+async def described_members(settings: ServiceSettings, group: str) -> int | None:
+    """Members of a stable group by the broker's own account; None while it cannot say
+    (the embedded broker's DescribeGroups answer now and then fails to decode)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        [response] = await admin.describe_consumer_groups([group])
+    except Exception:
+        return None
+    finally:
+        await admin.close()
+    [(_, _, state, _, _, members)] = response.groups
+    return len(members) if state == "Stable" else None
+
+
+async def listed(caller: Caller, group: str) -> bool:
+    found = group_of(await overview(caller), group)
+    return bool(found and found["members"])
+
+
+async def test_a_lagging_group_shows_lag_and_the_age_of_its_oldest_unconsumed_record(
+    operator: Caller, producer: AIOKafkaProducer, settings: ServiceSettings
+) -> None:
+    group = await lagging_group(settings, producer, behind=3)
+
+    async def lagging() -> dict[str, Any] | None:
+        found = group_of(await overview(operator), group)
+        ready = found and found["lag"] == 3 and found["oldest_age_seconds"] is not None
+        return found if ready else None
+
+    stats = await eventually(lagging)
+    [partition] = [p for p in stats["partitions"] if p["lag"]]
+    assert partition["committed"] == 1 and partition["end_offset"] == 4
+    assert partition["oldest_unconsumed_at"] is not None
+
+
+async def lagging_group(settings: ServiceSettings, producer: AIOKafkaProducer, behind: int) -> str:
+    """A group that consumed one record of four on partition 0 and then went away."""
+    topic = Topics(settings.topic_prefix).of("proposals")
+    for n in range(behind + 1):
+        await producer.send_and_wait(topic, value=b'{"n": %d}' % n, partition=0)
+    group = settings.group_id("laggard")
+    await commit(settings, group, 1)
+    return group
+
+
+async def commit(settings: ServiceSettings, group: str, offset: int) -> None:
+    """Commit for the group by manual assignment (no membership, as a tool would)."""
+    partition = TopicPartition(Topics(settings.topic_prefix).of("proposals"), 0)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign([partition])
+        await consumer.commit({partition: offset})
+    finally:
+        await consumer.stop()
