@@ -7,10 +7,10 @@ and where it came from, so the monitor can show it and replay it to the source t
 import asyncio
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka import ConsumerRecord
 
+from shared.kafka import LazyProducer, ProducerFactory
 from shared.logs import get_logger
-from shared.relay import ProducerFactory
 from shared.topics import dead_letter_topic
 
 log = get_logger(__name__)
@@ -35,8 +35,7 @@ def dead_letter_headers(
 
 class DeadLetterPublisher:
     def __init__(self, producer_factory: ProducerFactory) -> None:
-        self.producer_factory = producer_factory
-        self.producer: AIOKafkaProducer | None = None
+        self.producer = LazyProducer(producer_factory)
 
     async def publish(self, record: ConsumerRecord, group_id: str, error: BaseException) -> None:
         """Publish and wait for the broker's ack; retried until it lands (or we are cancelled),
@@ -45,7 +44,7 @@ class DeadLetterPublisher:
         headers = dead_letter_headers(record, group_id, error)
         while True:
             try:
-                producer = await self._producer()
+                producer = await self.producer.get()
                 await producer.send_and_wait(
                     dead_letter_topic(record.topic),
                     value=record.value,
@@ -58,18 +57,5 @@ class DeadLetterPublisher:
                 await self.close()
                 await asyncio.sleep(RETRY_SECONDS)
 
-    async def _producer(self) -> AIOKafkaProducer:
-        if self.producer is None:
-            producer = self.producer_factory()
-            try:
-                await producer.start()
-            except BaseException:
-                await producer.stop()
-                raise
-            self.producer = producer
-        return self.producer
-
     async def close(self) -> None:
-        if self.producer is not None:
-            producer, self.producer = self.producer, None
-            await producer.stop()
+        await self.producer.close()

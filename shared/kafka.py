@@ -1,6 +1,7 @@
 """Kafka plumbing: producers, topic creation, reachability. Nothing broker-specific."""
 
 import asyncio
+from collections.abc import Callable
 
 from aiokafka import AIOKafkaClient, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -18,6 +19,36 @@ def create_producer(settings: ServiceSettings, client_id: str) -> AIOKafkaProduc
         request_timeout_ms=10_000,
         linger_ms=5,
     )
+
+
+ProducerFactory = Callable[[], AIOKafkaProducer]
+
+
+class LazyProducer:
+    """A producer started on first use and dropped after a failure, so that its owner
+    starts (and reports the outage) while Kafka is down and reconnects afresh later."""
+
+    def __init__(self, factory: ProducerFactory) -> None:
+        self.factory = factory
+        self.producer: AIOKafkaProducer | None = None
+
+    async def get(self) -> AIOKafkaProducer:
+        """The started producer; raises what ``start()`` raises when Kafka is unreachable."""
+        if self.producer is None:
+            producer = self.factory()
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()
+                raise
+            self.producer = producer
+        return self.producer
+
+    async def close(self) -> None:
+        """Stop it; the next ``get()`` starts a fresh one."""
+        if self.producer is not None:
+            producer, self.producer = self.producer, None
+            await producer.stop()
 
 
 async def ensure_topics(

@@ -2,20 +2,19 @@
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
 from pymongo import ASCENDING
 from pymongo.errors import PyMongoError
 
+from shared.kafka import LazyProducer, ProducerFactory
 from shared.logs import get_logger
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document
 from shared.outbox import Lease, Outbox
 
 log = get_logger(__name__)
-ProducerFactory = Callable[[], AIOKafkaProducer]
 
 
 class OutboxRelay:
@@ -34,12 +33,11 @@ class OutboxRelay:
     ) -> None:
         self.metrics = metrics
         self.outbox = outbox
-        self.producer_factory = producer_factory
+        self.producer = LazyProducer(producer_factory)
         self.lease = lease
         self.poll_seconds = poll_seconds
         self.retention = retention
         self.batch_size = batch_size
-        self.producer: AIOKafkaProducer | None = None
         self.kafka_down_since: datetime | None = None
         self._last_purge = datetime.min.replace(tzinfo=UTC)
 
@@ -115,17 +113,11 @@ class OutboxRelay:
         return sent
 
     async def _producer(self) -> AIOKafkaProducer | None:
-        if self.producer is not None:
-            return self.producer
-        producer = self.producer_factory()
         try:
-            await producer.start()
+            return await self.producer.get()
         except Exception as error:  # Kafka unreachable: rows stay pending
             self._mark_kafka_down(error)
-            await producer.stop()
             return None
-        self.producer = producer
-        return producer
 
     def _mark_kafka_down(self, error: BaseException) -> None:
         self.metrics.outbox_failures.inc()
@@ -162,8 +154,6 @@ class OutboxRelay:
 
     async def close(self) -> None:
         """Stop the producer and hand the lease on."""
-        if self.producer is not None:
-            producer, self.producer = self.producer, None
-            await producer.stop()
+        await self.producer.close()
         with contextlib.suppress(PyMongoError):  # else the lease expires by itself
             await self.lease.release()

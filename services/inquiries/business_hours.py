@@ -9,19 +9,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-# The capital's zone of each ASEAN state; desks sit in embassies there.
-DESK_TIME_ZONES = {
-    "BN": "Asia/Brunei",
-    "KH": "Asia/Phnom_Penh",
-    "ID": "Asia/Jakarta",
-    "LA": "Asia/Vientiane",
-    "MY": "Asia/Kuala_Lumpur",
-    "MM": "Asia/Yangon",
-    "PH": "Asia/Manila",
-    "SG": "Asia/Singapore",
-    "TH": "Asia/Bangkok",
-    "VN": "Asia/Ho_Chi_Minh",
-}
+from shared.contracts.vocabulary import CAPITAL_TIME_ZONES
+
 _SEARCH_DAYS = 3 * 366  # no target is longer than this; guards a calendar with no open day
 
 
@@ -74,7 +63,7 @@ class BusinessCalendar(BaseModel):
 
     @classmethod
     def default_for(cls, country: str) -> "BusinessCalendar":
-        return cls(time_zone=DESK_TIME_ZONES.get(country, "UTC"))
+        return cls(time_zone=CAPITAL_TIME_ZONES.get(country, "UTC"))
 
     def _window(self, day: date) -> tuple[datetime, datetime] | None:
         """The day's open hours as aware datetimes, or None on a day off."""

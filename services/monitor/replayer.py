@@ -1,21 +1,18 @@
 """Sends dead letters back to their topics with a producer started on first use, so the
 monitor starts (and shows the outage) while Kafka is down."""
 
-from collections.abc import Callable
-
-from aiokafka import AIOKafkaProducer
+from shared.kafka import LazyProducer, ProducerFactory
 
 
 class Replayer:
-    def __init__(self, producer_factory: Callable[[], AIOKafkaProducer]) -> None:
-        self.producer_factory = producer_factory
-        self.producer: AIOKafkaProducer | None = None
+    def __init__(self, producer_factory: ProducerFactory) -> None:
+        self.producer = LazyProducer(producer_factory)
 
     async def send(
         self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
     ) -> tuple[int, int]:
         """Publish and wait for the ack; the record's (partition, offset)."""
-        producer = await self._producer()
+        producer = await self.producer.get()
         try:
             metadata = await producer.send_and_wait(topic, value=value, key=key, headers=headers)
         except Exception:
@@ -23,18 +20,5 @@ class Replayer:
             raise
         return metadata.partition, metadata.offset
 
-    async def _producer(self) -> AIOKafkaProducer:
-        if self.producer is None:
-            producer = self.producer_factory()
-            try:
-                await producer.start()
-            except BaseException:
-                await producer.stop()
-                raise
-            self.producer = producer
-        return self.producer
-
     async def close(self) -> None:
-        if self.producer is not None:
-            producer, self.producer = self.producer, None
-            await producer.stop()
+        await self.producer.close()

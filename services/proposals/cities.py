@@ -11,23 +11,11 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from shared.contracts.proposals import City
-from shared.contracts.vocabulary import ASEAN_STATES
+from shared.contracts.vocabulary import ASEAN_STATES, CAPITAL_TIME_ZONES
 from shared.errors import DomainError
 from shared.http.pagination import PageQuery
 
-# Where a country spans several zones, the zone of its capital; cities elsewhere override it.
-COUNTRY_TIME_ZONES = {
-    "BN": "Asia/Brunei",
-    "KH": "Asia/Phnom_Penh",
-    "ID": "Asia/Jakarta",
-    "LA": "Asia/Vientiane",
-    "MY": "Asia/Kuala_Lumpur",
-    "MM": "Asia/Yangon",
-    "PH": "Asia/Manila",
-    "SG": "Asia/Singapore",
-    "TH": "Asia/Bangkok",
-    "VN": "Asia/Ho_Chi_Minh",
-}
+# Cities outside their country's capital zone.
 CITY_TIME_ZONES = {
     "makassar": "Asia/Makassar",
     "kota-kinabalu": "Asia/Kuching",
@@ -52,7 +40,7 @@ def parse_cities(text: str) -> list[City]:
     cities = []
     for row in csv.DictReader(io.StringIO(text)):
         city_id = city_id_of(row["name"])
-        zone = CITY_TIME_ZONES.get(city_id, COUNTRY_TIME_ZONES[row["country"]])
+        zone = CITY_TIME_ZONES.get(city_id, CAPITAL_TIME_ZONES[row["country"]])
         name = _PARENTHESES.sub("", row["name"]).strip()
         cities.append(
             City(
@@ -106,7 +94,7 @@ class AddCity(BaseModel):
 
     def city(self) -> City:
         city_id = self.city_id or city_id_of(self.name)
-        zone = self.time_zone or COUNTRY_TIME_ZONES[self.country]
+        zone = self.time_zone or CAPITAL_TIME_ZONES[self.country]
         return City(
             city_id=city_id,
             name=self.name,

@@ -9,6 +9,20 @@ from pydantic import AfterValidator
 
 ASEAN_STATES = frozenset({"BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN"})
 COUNTRIES_OF_EXPERIENCE = ASEAN_STATES | {"JP"}
+# The time zone of each member state's capital, where its embassy desk sits; the default
+# zone of its cities (a city in another zone says so).
+CAPITAL_TIME_ZONES = {
+    "BN": "Asia/Brunei",
+    "KH": "Asia/Phnom_Penh",
+    "ID": "Asia/Jakarta",
+    "LA": "Asia/Vientiane",
+    "MY": "Asia/Kuala_Lumpur",
+    "MM": "Asia/Yangon",
+    "PH": "Asia/Manila",
+    "SG": "Asia/Singapore",
+    "TH": "Asia/Bangkok",
+    "VN": "Asia/Ho_Chi_Minh",
+}
 # ISO 639-1 codes of the languages the desk works in: English, Japanese, the member states'.
 LANGUAGES = frozenset({"en", "ja", "id", "km", "lo", "ms", "my", "fil", "tl", "th", "vi", "zh"})
 
