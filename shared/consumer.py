@@ -24,6 +24,7 @@ from pymongo.errors import DuplicateKeyError
 from shared.contracts import EventPayload
 from shared.dead_letters import DeadLetterPublisher
 from shared.envelope import Envelope, UnknownEventType
+from shared.errors import describe
 from shared.logs import bound_context, get_logger
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document, MongoClient, is_transient, transaction
@@ -199,7 +200,7 @@ class ConsumerRunner:
                 if not is_transient(error) and attempt >= self.retry.max_attempts:
                     await self.dead_letters.publish(record, self.group_id, error)
                     return "dead_lettered"
-                log.warning("consumer.retrying", attempt=attempt, error=repr(error))
+                log.warning("consumer.retrying", attempt=attempt, error=describe(error))
                 if self._stopping.is_set():
                     return None
                 await self._sleep(self.retry.delay(attempt))

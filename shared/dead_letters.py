@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from aiokafka import ConsumerRecord
 
+from shared.errors import describe
 from shared.kafka import LazyProducer, ProducerFactory
 from shared.logs import get_logger
 from shared.topics import dead_letter_topic
@@ -20,9 +21,9 @@ RETRY_SECONDS = 1.0
 def dead_letter_headers(
     record: ConsumerRecord, group_id: str, error: BaseException
 ) -> list[tuple[str, bytes]]:
-    """The original headers plus the failure and the record's origin."""
+    """The original headers plus the failure (never the input that failed) and the origin."""
     failure = {
-        "dlq.error": f"{type(error).__name__}: {error}"[:4000],
+        "dlq.error": describe(error)[:4000],
         "dlq.error_type": type(error).__name__,
         "dlq.original_topic": record.topic,
         "dlq.original_partition": str(record.partition),
@@ -40,7 +41,7 @@ class DeadLetterPublisher:
     async def publish(self, record: ConsumerRecord, group_id: str, error: BaseException) -> None:
         """Publish and wait for the broker's ack; retried until it lands (or we are cancelled),
         because committing past a record that is in no DLQ would lose it."""
-        log.error("consumer.dead_lettered", error=repr(error), offset=record.offset)
+        log.error("consumer.dead_lettered", error=describe(error), offset=record.offset)
         headers = dead_letter_headers(record, group_id, error)
         while True:
             try:

@@ -16,6 +16,7 @@ from services.monitor.repository import DeadLetterStore, EventIndex
 from services.monitor.tail import TailHub
 from shared.errors import DomainError
 from shared.http.pagination import Page, decode_cursor, page_of
+from shared.topics import Topics
 
 
 class EventNotFound(DomainError):
@@ -82,11 +83,13 @@ async def get_dead_letter(
     return await with_processing(found[0], inspector)
 
 
-async def dry_run_dead_letter(letter_id: str, *, letters: DeadLetterStore) -> DryRun:
+async def dry_run_dead_letter(
+    letter_id: str, *, letters: DeadLetterStore, topics: Topics
+) -> DryRun:
     found = await letters.get(letter_id)
     if found is None:
         raise DeadLetterNotFound(f"no dead letter {letter_id}")
-    return dry_run(found[1])
+    return dry_run(*found, topics)
 
 
 async def with_processing(letter: DeadLetter, inspector: StreamInspector) -> DeadLetter:

@@ -5,8 +5,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.monitor.model import IndexedEvent, mask_personal_data
+from services.monitor.masking import mask_text
+from services.monitor.model import IndexedEvent, masked_fields
+from shared.contracts import EVENT_TYPES
 from shared.envelope import Envelope, UnknownEventType
+from shared.topics import DLQ_SUFFIX, Topics
 
 LetterStatus = Literal["pending", "replayed", "discarded"]
 DLQ_HEADER_PREFIX = "dlq."
@@ -25,14 +28,20 @@ class Replay(BaseModel):
 class DeadLetter(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    id: str = Field(description="dlq topic:partition:offset")
+    id: str = Field(description="The id of the dead-letter record in the event index")
     seq: str = ""
     dlq_topic: str
     failed_at: str | None
     error: str | None
     error_type: str | None
     consumer_group: str | None
-    original_topic: str
+    original_topic: str = Field(
+        description="Where a replay goes: the dead-letter topic's own name without '.dlq'"
+    )
+    reported_topic: str | None = Field(
+        default=None,
+        description="The dlq.original_topic header: shown, never used to route a replay",
+    )
     original_partition: int | None
     original_offset: int | None
     key: str | None
@@ -49,7 +58,9 @@ class DeadLetter(BaseModel):
     discarded_by: str | None = None
 
     def masked(self) -> "DeadLetter":
-        return self.model_copy(update={"data": mask_personal_data(self.data)})
+        """The letter as an operator who is not an admin sees it: no contact details."""
+        error = None if self.error is None else mask_text(self.error)
+        return self.model_copy(update={**masked_fields(self), "error": error})
 
 
 def dead_letter_of(event: IndexedEvent) -> DeadLetter:
@@ -71,7 +82,8 @@ def dead_letter_of(event: IndexedEvent) -> DeadLetter:
         error=failure.get("error"),
         error_type=failure.get("error_type"),
         consumer_group=failure.get("consumer_group"),
-        original_topic=failure.get("original_topic") or event.topic.removesuffix(".dlq"),
+        original_topic=event.topic.removesuffix(DLQ_SUFFIX),
+        reported_topic=failure.get("original_topic"),
         original_partition=_int(failure.get("original_partition")),
         original_offset=_int(failure.get("original_offset")),
         key=event.key,
@@ -88,25 +100,63 @@ def dead_letter_of(event: IndexedEvent) -> DeadLetter:
 class DryRun(BaseModel):
     valid: bool
     event_type: str | None
-    problems: list[str] = Field(description="Why the current schema would reject it")
+    target_topic: str = Field(description="Where a replay would go")
+    problems: list[str] = Field(
+        description="Why the current schema would reject it, or why it may not be replayed"
+    )
+
+    def masked(self) -> "DryRun":
+        """For operators: a custom validator's message may quote a contact detail."""
+        return self.model_copy(update={"problems": [mask_text(p) for p in self.problems]})
 
 
-def dry_run(value: bytes | None) -> DryRun:
-    """Validate the record against the envelope and the current contract of its type."""
+def dry_run(letter: DeadLetter, value: bytes | None, topics: Topics) -> DryRun:
+    """Validate the record against the envelope and the current contract of its type, and
+    check that its type is one the target topic carries."""
+    event_type, problems = schema_problems(value)
+    refusal = replay_refusal(letter, topics)
+    problems += [] if refusal is None else [refusal]
+    return DryRun(
+        valid=not problems,
+        event_type=event_type,
+        target_topic=letter.original_topic,
+        problems=problems,
+    )
+
+
+def schema_problems(value: bytes | None) -> tuple[str | None, list[str]]:
+    """The record's event type, and what the current schema finds wrong with it."""
     try:
         envelope = Envelope.from_bytes(value)
     except ValidationError as error:
-        return DryRun(valid=False, event_type=None, problems=_problems("envelope", error))
+        return None, _problems("envelope", error)
     except ValueError as error:
-        return DryRun(valid=False, event_type=None, problems=[f"not JSON: {error}"])
+        return None, [f"not JSON: {error}"]
     try:
         envelope.payload()
     except UnknownEventType:
-        problem = f"no contract for type {envelope.type!r}"
-        return DryRun(valid=False, event_type=envelope.type, problems=[problem])
+        return envelope.type, [f"no contract for type {envelope.type!r}"]
     except ValidationError as error:
-        return DryRun(valid=False, event_type=envelope.type, problems=_problems("data", error))
-    return DryRun(valid=True, event_type=envelope.type, problems=[])
+        return envelope.type, _problems("data", error)
+    return envelope.type, []
+
+
+def replay_refusal(letter: DeadLetter, topics: Topics) -> str | None:
+    """Why the letter may not go back to its target topic, or None when it may.
+
+    The target is the dead-letter topic's own source (``X.dlq`` → ``X``); a header naming
+    another topic changes nothing. Only a type that the contracts publish on that very
+    topic may go there: a letter written to one topic's DLQ cannot mint another stream's
+    events (an API key on the identity stream, say).
+    """
+    target = letter.original_topic
+    model = EVENT_TYPES.get(letter.event_type or "")
+    if model is None:
+        return f"type {letter.event_type!r} has no contract: nothing may replay it to {target}"
+    home = topics.of(model.stream)
+    if home != target:
+        return f"type {letter.event_type} is published on {home}, not on {target}"
+    return None
 
 
 def _problems(where: str, error: ValidationError) -> list[str]:
@@ -116,10 +166,14 @@ def _problems(where: str, error: ValidationError) -> list[str]:
     ]
 
 
-def replay_headers(headers: dict[str, str], dead_letter_id: str) -> list[tuple[str, bytes]]:
-    """The original headers, and one naming the dead letter it was replayed from."""
+def replay_headers(
+    headers: dict[str, str], dead_letter_id: str, at: datetime
+) -> list[tuple[str, bytes]]:
+    """The original headers, and ones naming the dead letter it was replayed from and when
+    (so each replay is a record of its own in the monitor's index)."""
     kept = [(name, value.encode()) for name, value in headers.items()]
-    return [*kept, ("monitor.replayed_from", dead_letter_id.encode())]
+    replayed = [("monitor.replayed_from", dead_letter_id), ("monitor.replayed_at", at.isoformat())]
+    return [*kept, *((name, value.encode()) for name, value in replayed)]
 
 
 def _int(value: str | None) -> int | None:

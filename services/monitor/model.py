@@ -1,19 +1,27 @@
 """What the monitor knows of one Kafka record, and the rules for showing it. Pure: no I/O."""
 
+import hashlib
+import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from services.monitor.masking import (
+    mask_personal_data,
+    mask_text,
+    text_without_secrets,
+    without_secrets,
+)
 from shared.envelope import Envelope
 from shared.http.pagination import PageQuery
+from shared.text import terms
 from shared.topics import DLQ_SUFFIX
 
-MASK = "***"
-# Personal data in payloads: a contact person's fields, and any e-mail or phone number.
-CONTACT_FIELDS = frozenset({"contact", "contact_person"})
-PERSONAL_FIELDS = frozenset({"email", "phone"})
+# Event ids that can be part of a key as they are; any other record is keyed as raw.
+_KEYABLE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class RawRecord(BaseModel):
@@ -33,7 +41,10 @@ class IndexedEvent(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    id: str = Field(description="topic:partition:offset")
+    id: str = Field(
+        description="topic:event id:digest, or topic:partition:offset:digest for a record "
+        "without an event id (see record_id)"
+    )
     seq: str = Field(default="", description="Order in which the monitor saw it")
     topic: str
     partition: int
@@ -55,21 +66,80 @@ class IndexedEvent(BaseModel):
 
     def masked(self) -> "IndexedEvent":
         """The event as an operator who is not an admin sees it: no contact details."""
-        return self.model_copy(update={"data": mask_personal_data(self.data)})
+        return self.model_copy(update=masked_fields(self))
 
-    def searchable_text(self) -> str:
-        # Built from the masked form: free text must not find people by their contact details.
-        return orjson.dumps(self.masked().model_dump(mode="json", exclude={"seq"})).decode().lower()
+    def search_terms(self) -> list[str]:
+        """The words free text finds it by. Taken from the masked form: a search must not
+        find people by their contact details."""
+        shown = self.masked().model_dump(mode="json", exclude=_NOT_SEARCHED)
+        return sorted(terms(" ".join(_strings(shown))))
 
 
-def coordinates(topic: str, partition: int, offset: int) -> str:
-    return f"{topic}:{partition}:{offset}"
+# Positions, times and the headers (which repeat the envelope) would only bloat the terms.
+_NOT_SEARCHED = {"id", "seq", "partition", "offset", "timestamp", "time", "headers", "dead_letter"}
+
+
+class PersonalFields(Protocol):
+    """What an event and a dead letter have in common that can carry contact details."""
+
+    @property
+    def key(self) -> str | None: ...
+    @property
+    def headers(self) -> dict[str, str]: ...
+    @property
+    def data(self) -> Any: ...
+    @property
+    def raw(self) -> str | None: ...
+
+
+def masked_fields(record: PersonalFields) -> dict[str, Any]:
+    """The fields of an event or dead letter that can carry contact details, masked."""
+    return {
+        "key": None if record.key is None else mask_text(record.key),
+        "headers": mask_personal_data(record.headers),
+        "data": mask_personal_data(record.data),
+        "raw": None if record.raw is None else mask_text(record.raw),
+    }
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for inner in value.values():
+            yield from _strings(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _strings(inner)
+    elif value is not None:
+        yield str(value)
+
+
+def record_id(record: RawRecord, event_id: str | None) -> str:
+    """The index key of a record. Offsets start again from 0 when a broker comes back empty,
+    so they cannot name a record alone. An event is named by its topic and id; the digest
+    of its key, value and headers tells its records apart (dead letters of several
+    failures, replays) but not the same record read twice. A record without a usable id
+    is named by its place and a digest that includes its timestamp: the same offset in a
+    new broker's log holds another record, written at another time."""
+    content = [record.topic, _hex(record.key), _hex(record.value)]
+    content += [f"{name}={value.hex()}" for name, value in record.headers]
+    if event_id is not None and _KEYABLE_ID.fullmatch(event_id):
+        return f"{record.topic}:{event_id}:{_digest(content)}"
+    content += [str(record.partition), str(record.offset), str(record.timestamp_ms)]
+    return f"{record.topic}:{record.partition}:{record.offset}:{_digest(content)}"
+
+
+def _digest(parts: list[str]) -> str:
+    return hashlib.blake2b(orjson.dumps(parts), digest_size=8).hexdigest()
+
+
+def _hex(raw: bytes | None) -> str:
+    return "-" if raw is None else raw.hex()
 
 
 def index_entry(record: RawRecord) -> IndexedEvent:
-    """Index any record: an unreadable one is kept with the reason, never dropped."""
+    """Index any record: an unreadable one is kept with the reason, never dropped. An API
+    key's hash is masked here, before anything is stored: nobody is shown it."""
     base: dict[str, Any] = {
-        "id": coordinates(record.topic, record.partition, record.offset),
         "topic": record.topic,
         "partition": record.partition,
         "offset": record.offset,
@@ -81,8 +151,10 @@ def index_entry(record: RawRecord) -> IndexedEvent:
     try:
         document = orjson.loads(record.value or b"null")
     except orjson.JSONDecodeError:
-        return IndexedEvent(**base, raw=_text(record.value), envelope_error="not JSON")
-    return IndexedEvent(**base, **_envelope_fields(document))
+        raw = text_without_secrets(_text(record.value) or "")
+        return IndexedEvent(**base, id=record_id(record, None), raw=raw, envelope_error="not JSON")
+    fields = _envelope_fields(without_secrets(document))
+    return IndexedEvent(**base, id=record_id(record, fields.get("event_id")), **fields)
 
 
 def _envelope_fields(document: Any) -> dict[str, Any]:
@@ -116,22 +188,6 @@ def referenced_ids(value: Any) -> set[str]:
         for item in value:
             found |= referenced_ids(item)
     return found
-
-
-def mask_personal_data(value: Any, inside_contact: bool = False) -> Any:
-    if isinstance(value, dict):
-        return {name: _mask_field(name, inner, inside_contact) for name, inner in value.items()}
-    if isinstance(value, list):
-        return [mask_personal_data(item, inside_contact) for item in value]
-    if inside_contact and isinstance(value, str):
-        return MASK
-    return value
-
-
-def _mask_field(name: str, value: Any, inside_contact: bool) -> Any:
-    if name in PERSONAL_FIELDS and isinstance(value, str):
-        return MASK
-    return mask_personal_data(value, inside_contact or name in CONTACT_FIELDS)
 
 
 def _first_error(error: ValidationError) -> str:

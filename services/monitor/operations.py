@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from services.monitor.alerts import Alert, Threshold, breaches, verdict
 from services.monitor.handlers import DeadLetterNotFound
 from services.monitor.ledgers import AlertStore, AuditLog, ThresholdStore
-from services.monitor.letters import Replay, replay_headers
+from services.monitor.letters import Replay, replay_headers, replay_refusal
 from services.monitor.replayer import Replayer
 from services.monitor.repository import DeadLetterStore
 from services.monitor.streams import StreamsOverview
@@ -26,6 +26,10 @@ class LetterNotPending(DomainError):
     pass
 
 
+class ReplayRefused(DomainError):
+    pass
+
+
 async def replay_dead_letter(
     letter_id: str,
     *,
@@ -35,20 +39,27 @@ async def replay_dead_letter(
     audit: AuditLog,
     trace: Trace,
 ) -> Replay:
-    """Send the record, untouched, back to its original topic, then record that it was.
-    A crash between the two replays it again later: consumers are idempotent."""
+    """Send the record, untouched, back to the topic its DLQ belongs to, then record that
+    it was. A crash between the two replays it again later: consumers are idempotent."""
     found = await letters.get(letter_id)
     if found is None:
         raise DeadLetterNotFound(f"no dead letter {letter_id}")
     letter, value = found
     if letter.status == "discarded":
         raise LetterNotPending(f"dead letter {letter_id} was discarded")
+    refusal = replay_refusal(letter, platform.topics)
+    if refusal is not None:
+        raise ReplayRefused(f"dead letter {letter_id} may not be replayed: {refusal}")
+    target = letter.original_topic
     key = None if letter.key is None else letter.key.encode()
-    headers = replay_headers(letter.headers, letter.id)
-    partition, offset = await replayer.send(letter.original_topic, key, value, headers)
-    replay = Replay(at=datetime.now(UTC), by=trace.actor, partition=partition, offset=offset)
+    at = datetime.now(UTC)
+    partition, offset = await replayer.send(
+        target, key, value, replay_headers(letter.headers, letter.id, at)
+    )
+    replay = Replay(at=at, by=trace.actor, partition=partition, offset=offset)
     event = DeadLetterReplayed(
         dead_letter_id=letter.id,
+        target_topic=target,
         original_topic=letter.original_topic,
         original_partition=letter.original_partition
         if letter.original_partition is not None
@@ -61,7 +72,7 @@ async def replay_dead_letter(
     )
     async with unit_of_work(platform, _own(trace, letter.correlation_id)) as uow:
         await letters.record_replay(letter.id, replay, uow.session)
-        details = {"topic": letter.original_topic, "partition": partition, "offset": offset}
+        details = {"target_topic": target, "partition": partition, "offset": offset}
         await audit.record(trace.actor, "dead_letter.replay", letter.id, details, uow.session)
         await uow.publish(letter.id, event)
     return replay

@@ -101,7 +101,11 @@ async def get_dead_letter(request: web.Request) -> DeadLetter:
 )
 async def dry_run(request: web.Request) -> DryRun:
     letter_id = request.match_info["letter_id"]
-    return await handlers.dry_run_dead_letter(letter_id, letters=request.app[LETTERS])
+    topics = request.app[PLATFORM].topics
+    found = await handlers.dry_run_dead_letter(
+        letter_id, letters=request.app[LETTERS], topics=topics
+    )
+    return found if principal_of(request).role is Role.ADMIN else found.masked()
 
 
 async def _replay(request: web.Request, letter_id: str) -> Replay:
@@ -117,7 +121,8 @@ async def _replay(request: web.Request, letter_id: str) -> Replay:
 
 @operator_api.post(
     "/api/dead-letters/{letter_id}/replay",
-    summary="Send a dead letter back to its original topic (recorded and audited)",
+    summary="Send a dead letter back to the topic its DLQ belongs to (recorded and audited); "
+    "refused when its event type is not one that topic carries",
     access=STAFF,
     response=Replay,
     problems=(404, 409),

@@ -1,6 +1,5 @@
 """The monitor's own collections of records: the event index and the dead letters."""
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -10,29 +9,40 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.monitor.letters import DeadLetter, LetterStatus, Replay
+from services.monitor.masking import without_secrets
 from services.monitor.model import EventQuery, IndexedEvent
 from shared.mongo import Document, new_id
+from shared.text import query_terms
+
+# Where a record sits in its partition: updated each time the record is read again (a
+# broker that came back empty and had it re-published holds it at a new offset).
+PLACE = ("partition", "offset", "timestamp")
 
 
 class EventIndex:
-    """Every record of every topic the monitor has read, findable by subject, correlation
-    and the ids its payload mentions."""
+    """Every record of every topic the monitor has read, keyed by event id (see
+    ``record_id``), findable by subject, correlation, the ids its payload mentions and the
+    words of its (masked) content."""
 
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self.collection = database["events"]
 
     async def create_indexes(self) -> None:
         await self.collection.create_index([("seq", DESCENDING)])
-        for field in ("subject", "correlation_id", "refs", "topic", "type"):
+        for field in ("subject", "correlation_id", "refs", "topic", "type", "terms"):
             await self.collection.create_index([(field, ASCENDING), ("seq", DESCENDING)])
         await self.collection.create_index([("timestamp", ASCENDING)])
+        place = [("topic", ASCENDING), ("partition", ASCENDING), ("offset", ASCENDING)]
+        await self.collection.create_index([*place, ("timestamp", DESCENDING)])
 
     async def add(self, event: IndexedEvent) -> IndexedEvent | None:
         """Index a record once; None when a redelivery finds it already there."""
         stored = event.model_copy(update={"seq": new_id()})
-        document = {**stored.model_dump(exclude={"id"}), "text": stored.searchable_text()}
+        document = {**stored.model_dump(exclude={"id", *PLACE}), "terms": stored.search_terms()}
         result = await self.collection.update_one(
-            {"_id": event.id}, {"$setOnInsert": document}, upsert=True
+            {"_id": event.id},
+            {"$setOnInsert": document, "$set": {name: getattr(event, name) for name in PLACE}},
+            upsert=True,
         )
         return stored if result.upserted_id is not None else None
 
@@ -42,16 +52,8 @@ class EventIndex:
 
     async def search(self, query: EventQuery, after: str | None) -> list[IndexedEvent]:
         """Newest first; one page plus one row, so the caller knows whether more follow."""
-        criteria: dict[str, Any] = {
-            field: value
-            for field in ("topic", "type", "subject", "correlation_id")
-            if (value := getattr(query, field))
-        }
-        if query.q:
-            criteria["text"] = {"$regex": re.escape(query.q.lower())}
-        if after is not None:
-            criteria["seq"] = {"$lt": after}
-        cursor = self.collection.find(criteria).sort("seq", DESCENDING).limit(query.limit + 1)
+        cursor = self.collection.find(search_criteria(query, after))
+        cursor = cursor.sort("seq", DESCENDING).limit(query.limit + 1)
         return [_event(document) async for document in cursor]
 
     async def related(self, ident: str, limit: int = 1000) -> list[IndexedEvent]:
@@ -75,14 +77,35 @@ class EventIndex:
         return {(row["_id"]["topic"], row["_id"]["partition"]): row["n"] async for row in cursor}
 
     async def timestamp_at(self, topic: str, partition: int, offset: int) -> datetime | None:
+        """When the record now at that place was written. After a broker came back empty,
+        an older record may have held the same place: the newest one is today's."""
         document = await self.collection.find_one(
-            {"_id": f"{topic}:{partition}:{offset}"}, {"timestamp": True}
+            {"topic": topic, "partition": partition, "offset": offset},
+            {"timestamp": True},
+            sort=[("timestamp", DESCENDING)],
         )
         return None if document is None else document["timestamp"]
 
 
+def search_criteria(query: EventQuery, after: str | None) -> Document:
+    """The filter of an event search. Free text is a lookup of its terms in the indexed
+    ``terms`` array (as every service searches), never a scan of every stored event."""
+    criteria: dict[str, Any] = {
+        field: value
+        for field in ("topic", "type", "subject", "correlation_id")
+        if (value := getattr(query, field))
+    }
+    if query.q and (wanted := query_terms(query.q)):
+        criteria["terms"] = {"$all": sorted(wanted)}
+    if after is not None:
+        criteria["seq"] = {"$lt": after}
+    return criteria
+
+
 def _event(document: Document) -> IndexedEvent:
-    return IndexedEvent.model_validate({**document, "id": document["_id"]})
+    # Records are stored without secrets; entries stored before that rule get it here.
+    data = without_secrets(document.get("data"))
+    return IndexedEvent.model_validate({**document, "id": document["_id"], "data": data})
 
 
 class DeadLetterStore:
@@ -138,7 +161,8 @@ class DeadLetterStore:
 
 def _letter(document: Document) -> DeadLetter:
     document = {name: value for name, value in document.items() if name != "value"}
-    return DeadLetter.model_validate({**document, "id": document.pop("_id")})
+    data = without_secrets(document.get("data"))
+    return DeadLetter.model_validate({**document, "id": document.pop("_id"), "data": data})
 
 
 def _binary(value: bytes | None) -> Binary | None:

@@ -11,7 +11,7 @@ from services.monitor.handlers import DeadLetterNotFound, EventNotFound
 from services.monitor.keys import ALERTS, AUDIT, HEALTH, INDEX, INSPECTOR, THRESHOLDS
 from services.monitor.ledgers import AuditEntry
 from services.monitor.model import EventQuery, IndexedEvent
-from services.monitor.operations import LetterNotPending
+from services.monitor.operations import LetterNotPending, ReplayRefused
 from services.monitor.streams import StreamsOverview
 from services.monitor.targets import TargetHealth
 from shared.auth import Role, allow
@@ -21,7 +21,12 @@ from shared.http.problems import Conflict, NotFound
 
 api = ApiRoutes(
     "monitor",
-    errors={EventNotFound: NotFound, DeadLetterNotFound: NotFound, LetterNotPending: Conflict},
+    errors={
+        EventNotFound: NotFound,
+        DeadLetterNotFound: NotFound,
+        LetterNotPending: Conflict,
+        ReplayRefused: Conflict,
+    },
 )
 STAFF = allow(Role.OPERATOR, Role.ADMIN)
 

@@ -8,6 +8,8 @@ class DeadLetterReplayed(EventPayload):
     """An operator sent a dead-lettered record back to its original topic."""
 
     dead_letter_id: str
+    target_topic: str
+    """Where it was sent: the dead-letter topic's own source, never a header's claim."""
     original_topic: str
     original_partition: int
     original_offset: int

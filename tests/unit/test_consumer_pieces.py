@@ -4,9 +4,12 @@ from datetime import datetime
 
 import pytest
 from aiokafka import ConsumerRecord
+from pydantic import ValidationError
 
 from shared.consumer import PoisonEvent, RetryPolicy
+from shared.contracts.companies import CompanyVerified
 from shared.dead_letters import dead_letter_headers
+from shared.errors import describe
 
 ORIGINAL_HEADERS = [("ce_id", b"e-1"), ("ce_type", b"jamp.company.verified.v1"), ("x", b"")]
 
@@ -69,3 +72,31 @@ class TestDeadLetterHeaders:
     def test_a_huge_error_message_is_truncated(self) -> None:
         headers = dict(dead_letter_headers(record([]), "g", ValueError("x" * 10_000)))
         assert len(headers["dlq.error"]) == 4000
+
+
+class TestErrorTexts:
+    """Stored failures and log lines never repeat the input: it may be someone's contact."""
+
+    def failure(self) -> ValidationError:
+        contact = {"company_id": ["sato@example.co.jp", "+84 236 3822 123"], "version": "x"}
+        with pytest.raises(ValidationError) as caught:
+            CompanyVerified.model_validate(contact)
+        assert "sato@example.co.jp" in str(caught.value)  # what pydantic itself would show
+        return caught.value
+
+    def test_a_validation_error_is_described_by_where_what_and_why(self) -> None:
+        assert describe(self.failure()) == (
+            "ValidationError: 3 error(s) in CompanyVerified: "
+            "company_id: Input should be a valid string [string_type]; "
+            "version: Input should be a valid integer, unable to parse string as an integer "
+            "[int_parsing]; by: Field required [missing]"
+        )
+
+    def test_the_dead_letter_header_carries_no_input(self) -> None:
+        headers = dict(dead_letter_headers(record([]), "g", self.failure()))
+        error = headers["dlq.error"].decode()
+        assert error.startswith("ValidationError: 3 error(s) in CompanyVerified: company_id:")
+        assert "sato@" not in error and "3822" not in error
+
+    def test_other_errors_keep_type_and_message(self) -> None:
+        assert describe(PoisonEvent("no such city")) == "PoisonEvent: no such city"

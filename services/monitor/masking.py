@@ -1,0 +1,70 @@
+"""What an operator may not read in a record, and what nobody may. Pure: no I/O.
+
+Operators see contact details masked wherever they may hide: a contact person's fields,
+fields named ``email`` or ``phone``, and e-mail addresses and phone numbers inside any
+text (payload strings, a body that is no JSON, header values, record keys, error texts).
+A phone number is recognised in its international form (``+84 236 3822 123``) or a
+national form starting with 0 (``090-1234-5678``, ``(03) 1234-5678``), 8 to 15 digits;
+dates, offsets, ids and decimals do not look like that. Admins see everything, except
+an API key's hash, which nobody sees: it is removed before a record is stored.
+"""
+
+import re
+from typing import Any
+
+MASK = "***"
+CONTACT_FIELDS = frozenset({"contact", "contact_person"})
+PERSONAL_FIELDS = frozenset({"email", "phone"})
+SECRET_FIELDS = frozenset({"key_hash"})
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Digit groups joined by single separators; never glued to a word, a sign or a hyphenated
+# word (so no piece of a UUID or a version string), and never starting "0." (a decimal).
+_PHONE = re.compile(r"(?<![\w+.-])(?:\+|\(0|0)\d+(?:[ .()-]{1,2}\d+)*(?![\w]|[.-]\w)")
+_SECRET_NAMES = "|".join(sorted(SECRET_FIELDS))
+_SECRET_IN_TEXT = re.compile(rf"""(["']?(?:{_SECRET_NAMES})["']?\s*[:=]\s*)["']?[^"',}}\s]*["']?""")
+PHONE_DIGITS = range(8, 16)
+
+
+def mask_text(text: str) -> str:
+    """The text with every e-mail address and phone number replaced by the mask."""
+    return _PHONE.sub(_phone_mask, _EMAIL.sub(MASK, text))
+
+
+def _phone_mask(found: re.Match[str]) -> str:
+    digits = sum(char.isdigit() for char in found.group())
+    return MASK if digits in PHONE_DIGITS else found.group()
+
+
+def mask_personal_data(value: Any, inside_contact: bool = False) -> Any:
+    """Any JSON-like value with contact details masked (see the module's docstring)."""
+    if isinstance(value, dict):
+        return {name: _mask_field(name, inner, inside_contact) for name, inner in value.items()}
+    if isinstance(value, list):
+        return [mask_personal_data(item, inside_contact) for item in value]
+    if isinstance(value, str):
+        return MASK if inside_contact else mask_text(value)
+    return value
+
+
+def _mask_field(name: str, value: Any, inside_contact: bool) -> Any:
+    if name in PERSONAL_FIELDS and isinstance(value, str):
+        return MASK
+    return mask_personal_data(value, inside_contact or name in CONTACT_FIELDS)
+
+
+def without_secrets(value: Any) -> Any:
+    """A JSON-like value with every secret field (an API key's hash) masked, at any depth."""
+    if isinstance(value, dict):
+        return {
+            name: MASK if name in SECRET_FIELDS else without_secrets(inner)
+            for name, inner in value.items()
+        }
+    if isinstance(value, list):
+        return [without_secrets(item) for item in value]
+    return value
+
+
+def text_without_secrets(text: str) -> str:
+    """A body that is no JSON, with any ``"key_hash": "…"`` it spells out masked."""
+    return _SECRET_IN_TEXT.sub(lambda found: f"{found.group(1)}{MASK}", text)

@@ -1,0 +1,117 @@
+"""What operators may not read in a record (contact details), and what nobody may (a key's
+hash): masked in payloads, bodies that are no JSON, headers, keys and error texts."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from services.monitor.letters import dead_letter_of
+from services.monitor.masking import MASK, mask_text
+from services.monitor.model import RawRecord, index_entry
+from shared.contracts.identity import ApiKeyIssued
+from shared.envelope import Envelope
+
+CONTACT = "sato@example.co.jp"
+PHONE = "+84 236 3822 123"
+
+
+def record(value: bytes, topic: str = "jamp.inquiries.v1", **headers: str) -> RawRecord:
+    encoded = [(name, text.encode()) for name, text in headers.items()]
+    return RawRecord(topic=topic, partition=0, offset=3, timestamp_ms=0, key=CONTACT.encode(),
+                     value=value, headers=encoded)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("before", "contact", "after"),
+    [
+        ("write to ", CONTACT, " today"),
+        ("call ", PHONE, " now"),
+        ("tel. ", "090-1234-5678", "."),
+        ("", "(03) 1234-5678", ""),
+        ("", "0236.3822.123", ""),
+        ("SG ", "+65 6123 4567", ""),
+    ],
+)
+def test_e_mail_addresses_and_phone_numbers_in_text_are_masked(
+    before: str, contact: str, after: str
+) -> None:
+    assert mask_text(f"{before}{contact}{after}") == f"{before}{MASK}{after}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-28T23:41:54.123+00:00",
+        "id 01234567-89ab-cdef-0123-456789abcdef",
+        "offset 12345678, corporate number 7000012050002",
+        "score 0.12345678",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "ext 0123",
+    ],
+)
+def test_dates_ids_offsets_and_decimals_are_not_taken_for_phone_numbers(text: str) -> None:
+    assert mask_text(text) == text
+
+
+def test_a_body_that_is_no_json_headers_and_key_are_masked_for_operators() -> None:
+    raw = f"name=Sato;email={CONTACT};phone={PHONE}".encode()
+    event = index_entry(record(raw, reply_to=CONTACT, ce_type="x"))
+
+    masked = event.masked()
+    assert masked.raw == f"name=Sato;email={MASK};phone={MASK}"
+    assert masked.headers == {"reply_to": MASK, "ce_type": "x"} and masked.key == MASK
+    assert event.raw is not None and CONTACT in event.raw  # admins see it in full
+
+
+def test_strings_anywhere_in_a_payload_are_masked() -> None:
+    data = {"body": f"Please call {PHONE} or mail {CONTACT}", "count": 12345678}
+    envelope = Envelope.model_validate(
+        {"source": "s", "type": "t", "subject": "x", "correlationid": "c", "traceparent": "t",
+         "data": data}
+    )  # fmt: skip
+    shown = index_entry(record(envelope.to_bytes())).masked().data
+    assert shown == {"body": f"Please call {MASK} or mail {MASK}", "count": 12345678}
+
+
+def test_a_dead_letter_error_text_is_masked_for_operators() -> None:
+    error = f"ValueError: no such requester {CONTACT}"
+    headers = {"dlq.error": error, "dlq.consumer_group": "g", "x-contact": PHONE}
+    letter = dead_letter_of(index_entry(record(b"not json", "jamp.inquiries.v1.dlq", **headers)))
+
+    masked = letter.masked()
+    assert masked.error == f"ValueError: no such requester {MASK}"
+    assert masked.headers == {"x-contact": MASK} and masked.key == MASK
+    assert letter.error == error
+
+
+def test_searching_never_finds_contact_details() -> None:
+    raw = f"Kaiyo water {CONTACT} {PHONE}".encode()
+    found_by = index_entry(record(raw)).search_terms()
+    assert {"kaiyo", "water"} <= set(found_by)
+    assert not {"sato", "example", "3822"} & set(found_by)
+
+
+class TestKeyHash:
+    """An API key's hash is shown to nobody, admins included: it is gone before storing."""
+
+    def issued(self) -> Envelope:
+        event = ApiKeyIssued(key_id="k1", key_hash="f00d" * 16, role="admin", scope=None,
+                             label="l", issued_at=datetime.now(UTC))  # fmt: skip
+        return Envelope.wrap(event, source="identity", subject="k1")
+
+    def test_an_issue_event_is_indexed_without_its_hash(self) -> None:
+        event = index_entry(record(self.issued().to_bytes(), "jamp.identity.v1"))
+        assert event.data["key_hash"] == MASK and event.data["key_id"] == "k1"
+        assert "f00d" not in event.model_dump_json()
+        assert not any("f00d" in term for term in event.search_terms())
+
+    def test_a_dead_letter_of_it_carries_no_hash(self) -> None:
+        value = self.issued().to_bytes()
+        letter = dead_letter_of(index_entry(record(value, "jamp.identity.v1.dlq")))
+        assert "f00d" not in letter.model_dump_json()
+
+    def test_a_broken_body_spelling_it_out_is_masked(self) -> None:
+        raw = b'{"key_id": "k1", "key_hash": "' + b"f00d" * 16 + b'", "role": "ad'
+        event = index_entry(record(raw, "jamp.identity.v1"))
+        assert event.envelope_error == "not JSON" and event.raw is not None
+        assert "f00d" not in event.raw and '"key_id": "k1"' in event.raw
