@@ -6,6 +6,7 @@ from typing import Any
 from bson import Binary
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.monitor.letters import DeadLetter, LetterStatus, Replay
@@ -17,6 +18,7 @@ from shared.text import query_terms
 # Where a record sits in its partition: updated each time the record is read again (a
 # broker that came back empty and had it re-published holds it at a new offset).
 PLACE = ("partition", "offset", "timestamp")
+TERMS_INDEX = "terms_seq"
 
 
 class EventIndex:
@@ -29,8 +31,10 @@ class EventIndex:
 
     async def create_indexes(self) -> None:
         await self.collection.create_index([("seq", DESCENDING)])
-        for field in ("subject", "correlation_id", "refs", "topic", "type", "terms"):
+        for field in ("subject", "correlation_id", "refs", "topic", "type"):
             await self.collection.create_index([(field, ASCENDING), ("seq", DESCENDING)])
+        terms_then_seq = [("terms", ASCENDING), ("seq", DESCENDING)]
+        await self.collection.create_index(terms_then_seq, name=TERMS_INDEX)
         await self.collection.create_index([("timestamp", ASCENDING)])
         place = [("topic", ASCENDING), ("partition", ASCENDING), ("offset", ASCENDING)]
         await self.collection.create_index([*place, ("timestamp", DESCENDING)])
@@ -52,9 +56,15 @@ class EventIndex:
 
     async def search(self, query: EventQuery, after: str | None) -> list[IndexedEvent]:
         """Newest first; one page plus one row, so the caller knows whether more follow."""
-        cursor = self.collection.find(search_criteria(query, after))
-        cursor = cursor.sort("seq", DESCENDING).limit(query.limit + 1)
-        return [_event(document) async for document in cursor]
+        return [_event(document) async for document in self.searching(query, after)]
+
+    def searching(self, query: EventQuery, after: str | None) -> AsyncCursor[Document]:
+        """The cursor of a search. Words are looked up in the terms index, named as a hint:
+        MongoDB bounds it by the first term of ``$all``, and some MongoDB-wire engines
+        (SecantusDB) would otherwise scan the collection for an ``$all``."""
+        criteria = search_criteria(query, after)
+        cursor = self.collection.find(criteria).sort("seq", DESCENDING).limit(query.limit + 1)
+        return cursor.hint(TERMS_INDEX) if "terms" in criteria else cursor
 
     async def related(self, ident: str, limit: int = 1000) -> list[IndexedEvent]:
         """Events naming the id as subject, correlation or a payload reference."""

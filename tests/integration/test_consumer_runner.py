@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any
 
 import pytest
+import structlog
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
 from pymongo.errors import AutoReconnect
@@ -196,3 +197,25 @@ async def test_poison_events_go_to_the_dlq_and_later_events_still_flow(
 
 async def _equals(value: Awaitable[int], expected: int) -> bool:
     return await value == expected
+
+
+async def test_a_dead_letter_and_its_log_line_never_repeat_the_input_that_failed(
+    harness: Harness, settings: ServiceSettings
+) -> None:
+    # pydantic would quote the failing input, here a person's e-mail and phone number.
+    contact = {"company_id": {"email": "sato@example.co.jp", "phone": "+84 236 3822 123"}}
+    await harness.send(verified("p").model_copy(update={"data": contact}))
+    await harness.send(verified("after"))
+    runner = harness.runner("private")
+    with structlog.testing.capture_logs() as logs:
+        task = await running(runner)
+        await eventually(lambda: _equals(harness.count("after"), 1))
+        await stopped(runner, task)
+
+    [dead] = await read_topic(settings, dead_letter_topic(harness.topic), 1)
+    error = dict(dead.headers)["dlq.error"].decode()
+    assert error.startswith("ValidationError: 3 error(s) in CompanyVerified: company_id:")
+    [logged] = [line for line in logs if line["event"] == "consumer.dead_lettered"]
+    assert logged["error"] == error
+    for text in (error, repr(logs)):
+        assert "sato@" not in text and "3822" not in text

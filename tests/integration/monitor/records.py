@@ -39,8 +39,10 @@ async def dead_letter(
     group: str,
     error: BaseException,
     offset: int = 7,
+    to: str | None = None,
 ) -> None:
-    """As if ``group`` had failed the record at ``topic``:0:``offset``."""
+    """As if ``group`` had failed the record at ``topic``:0:``offset``; written to the
+    topic's DLQ, or to the topic ``to`` (as a forger with write access to it would)."""
     failed = ConsumerRecord(
         topic=topic, partition=0, offset=offset, timestamp=int(time.time() * 1000),
         timestamp_type=0, key=envelope.subject.encode(), value=envelope.to_bytes(),
@@ -48,7 +50,7 @@ async def dead_letter(
         headers=envelope.kafka_headers(),
     )  # fmt: skip
     await producer.send_and_wait(
-        dead_letter_topic(topic),
+        to or dead_letter_topic(topic),
         value=failed.value,
         key=failed.key,
         headers=dead_letter_headers(failed, group, error),

@@ -5,6 +5,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from aiokafka import AIOKafkaProducer
 
+from shared.auth import Role
 from shared.envelope import Envelope
 from shared.settings import ServiceSettings
 from shared.topics import Topics, dead_letter_topic
@@ -65,7 +66,8 @@ async def test_replay_sends_the_record_back_and_records_it_as_event_and_audit(
 
     dry = await (await operator.post(f"/api/dead-letters/{letter['id']}/dry-run")).json()
     response = await operator.post(f"/api/dead-letters/{letter['id']}/replay")
-    assert dry["valid"] is True and response.status == 200
+    assert dry["valid"] is True and dry["target_topic"] == topics.of("identity")
+    assert response.status == 200
 
     [replayed] = await read_topic(settings, topics.of("identity"), 1)
     assert Envelope.from_bytes(replayed.value).id == envelope.id
@@ -74,11 +76,42 @@ async def test_replay_sends_the_record_back_and_records_it_as_event_and_audit(
     recorded = Envelope.from_bytes(event.value)
     assert recorded.type == "jamp.monitor.dead_letter_replayed.v1"
     assert recorded.correlationid == envelope.correlationid
+    assert recorded.data["target_topic"] == topics.of("identity")
     [entry] = (await (await operator.get("/api/audit")).json())["items"]
     assert entry["action"] == "dead_letter.replay" and entry["target"] == letter["id"]
+    assert entry["details"]["target_topic"] == topics.of("identity")
     assert entry["actor"].startswith("operator/")
     after = await (await operator.get(f"/api/dead-letters/{letter['id']}")).json()
     assert after["status"] == "replayed" and len(after["replays"]) == 1
+
+
+async def test_a_letter_goes_back_only_to_its_own_topic_and_only_with_that_topics_types(
+    producer: AIOKafkaProducer, operator: Caller, settings: ServiceSettings
+) -> None:
+    # A forger who can write to the companies DLQ claims the letter came from the identity
+    # stream and that it issues an admin key.
+    topics = Topics(settings.topic_prefix)
+    identity, companies = topics.of("identity"), topics.of("companies")
+    _, envelope = key_issued(settings, Role.ADMIN)
+    forged_to = dead_letter_topic(companies)
+    await dead_letter(producer, identity, envelope, "g", ValueError("x"), to=forged_to)
+    letter = await one_letter(operator)
+    assert letter["original_topic"] == companies and letter["reported_topic"] == identity
+
+    path = f"/api/dead-letters/{letter['id']}"
+    refusal = f"type jamp.apikey.issued.v1 is published on {identity}, not on {companies}"
+    dry = await (await operator.post(f"{path}/dry-run")).json()
+    assert dry == {"valid": False, "event_type": "jamp.apikey.issued.v1",
+                   "target_topic": companies, "problems": [refusal]}  # fmt: skip
+    response = await operator.post(f"{path}/replay")
+    assert response.status == 409 and refusal in (await response.json())["detail"]
+    many = await (await operator.post("/api/dead-letters/replay", {"ids": [letter["id"]]})).json()
+    assert refusal in many["outcomes"][0]["error"]
+
+    assert (await (await operator.get(path)).json())["status"] == "pending"
+    assert (await (await operator.get("/api/audit")).json())["items"] == []
+    await producer.send_and_wait(identity, value=b"marker")
+    assert [record.value for record in await read_topic(settings, identity, 1)] == [b"marker"]
 
 
 async def test_many_are_replayed_at_once_each_with_its_outcome(

@@ -5,8 +5,14 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from aiokafka import AIOKafkaProducer
 
+from services.monitor import handlers
+from services.monitor.keys import HUB, INDEX, LETTERS
+from services.monitor.model import EventQuery, RawRecord
+from services.monitor.repository import TERMS_INDEX
+from shared.contracts.companies import CompanyVerified
+from shared.envelope import Envelope
 from shared.settings import ServiceSettings
-from shared.topics import Topics
+from shared.topics import Topics, dead_letter_topic
 from tests.integration.test_companies_api import registration
 from tests.support import Caller, eventually
 
@@ -62,6 +68,19 @@ async def test_free_text_finds_events_but_never_by_contact_details(
 
     assert await events_of(operator, q="KAIYO water", type="jamp.company.registered.v1")
     assert not await events_of(operator, q="sato@example")
+
+
+async def test_free_text_is_a_lookup_of_whole_words_in_the_terms_index(
+    client: TestClient[Any, Any], monitor: TestClient[Any, Any], operator: Caller
+) -> None:
+    company_id = await register(client)
+    await eventually(lambda: events_of(operator, subject=company_id))
+
+    [found] = await events_of(operator, q="water supply KAIYO")
+    assert found["subject"] == company_id and not await events_of(operator, q="kaiy")
+    plan = await monitor.app[INDEX].searching(EventQuery(q="water supply"), None).explain()
+    assert TERMS_INDEX in str(plan["queryPlanner"]["winningPlan"])
+    assert "COLLSCAN" not in str(plan["queryPlanner"]["winningPlan"])
 
 
 async def test_filters_combine_by_topic_and_type(
@@ -125,3 +144,60 @@ async def test_a_trace_follows_one_company_across_topics_in_order(
 async def test_unknown_events_are_404(operator: Caller) -> None:
     response = await operator.get("/api/events/nope:0:0")
     assert response.status == 404
+
+
+async def test_records_at_a_place_that_a_restarted_broker_reuses_are_all_kept(
+    monitor: TestClient[Any, Any], operator: Caller, settings: ServiceSettings
+) -> None:
+    # A broker that came back empty starts every partition at offset 0 again: the records
+    # written there before and after are different records at the same topic:0:0.
+    topic = Topics(settings.topic_prefix).of("companies")
+    before, after = (verified(company) for company in ("c-before", "c-after"))
+    await index(monitor, topic, before.to_bytes(), 1_000, before.kafka_headers())
+    await index(monitor, topic, b"junk", 1_500)
+    await index(monitor, topic, after.to_bytes(), 2_000, after.kafka_headers())
+    await index(monitor, topic, b"junk", 2_500)
+    dlq = dead_letter_topic(topic)
+    for group in ("matching-before", "matching-after"):
+        await index(
+            monitor, dlq, before.to_bytes(), 3_000, [("dlq.consumer_group", group.encode())]
+        )
+
+    found = await events_of(operator, topic=topic)
+    assert len(found) == 4 and {event["offset"] for event in found} == {0}
+    assert {event["subject"] for event in found} == {"c-before", "c-after", None}
+    letters = (await (await operator.get("/api/dead-letters")).json())["items"]
+    assert sorted(letter["consumer_group"] for letter in letters) == [
+        "matching-after", "matching-before"
+    ]  # fmt: skip
+    newest = await monitor.app[INDEX].timestamp_at(topic, 0, 0)
+    assert newest is not None and newest.timestamp() == 2.5
+
+
+async def test_the_same_record_read_twice_is_indexed_once(
+    monitor: TestClient[Any, Any], operator: Caller, settings: ServiceSettings
+) -> None:
+    topic = Topics(settings.topic_prefix).of("companies")
+    event = verified("c-1")
+    for _ in range(2):
+        await index(monitor, topic, event.to_bytes(), 1_000, event.kafka_headers())
+    assert len(await events_of(operator, topic=topic)) == 1
+
+
+def verified(company_id: str) -> Envelope:
+    payload = CompanyVerified(company_id=company_id, version=2, by="admin")
+    return Envelope.wrap(payload, source="companies", subject=company_id)
+
+
+async def index(
+    monitor: TestClient[Any, Any],
+    topic: str,
+    value: bytes,
+    timestamp_ms: int,
+    headers: list[tuple[str, bytes]] | None = None,
+) -> None:
+    """Hand a record at topic:0:0 to the monitor exactly as its tail does."""
+    raw = RawRecord(topic=topic, partition=0, offset=0, timestamp_ms=timestamp_ms, key=b"k",
+                    value=value, headers=headers or [])  # fmt: skip
+    app = monitor.app
+    await handlers.record(raw, index=app[INDEX], letters=app[LETTERS], hub=app[HUB])

@@ -1,0 +1,66 @@
+"""Operators never read contact details in the monitor, wherever a record hides them;
+nobody reads an API key's hash."""
+
+from typing import Any
+
+import orjson
+from aiohttp.test_utils import TestClient
+from aiokafka import AIOKafkaProducer
+
+from shared.settings import ServiceSettings
+from shared.topics import Topics
+from tests.integration.monitor.records import dead_letter, key_issued
+from tests.integration.monitor.test_event_index import events_of, register
+from tests.support import Caller, eventually, read_topic
+
+EMAIL, PHONE = "sato@example.co.jp", "+84 236 3822 123"
+
+
+async def test_a_body_that_is_no_json_and_its_headers_are_masked_for_operators(
+    producer: AIOKafkaProducer, operator: Caller, admin: Caller, settings: ServiceSettings
+) -> None:
+    topic = Topics(settings.topic_prefix).of("inquiries")
+    body = f"requester Sato <{EMAIL}>, {PHONE}".encode()
+    await producer.send_and_wait(topic, value=body, key=b"i-1", headers=[("reply-to", b"s@x.jp")])
+    [listed] = await eventually(lambda: events_of(operator, topic=topic))
+
+    by_operator = await (await operator.get(f"/api/events/{listed['id']}")).json()
+    by_admin = await (await admin.get(f"/api/events/{listed['id']}")).json()
+    assert by_operator["raw"] == "requester Sato <***>, ***"
+    assert by_operator["headers"] == {"reply-to": "***"} and listed["raw"] == by_operator["raw"]
+    assert by_admin["raw"] == body.decode() and by_admin["headers"] == {"reply-to": "s@x.jp"}
+
+
+async def test_a_dead_letters_error_text_headers_and_body_are_masked_for_operators(
+    producer: AIOKafkaProducer, operator: Caller, admin: Caller, settings: ServiceSettings
+) -> None:
+    identity = Topics(settings.topic_prefix).of("identity")
+    _, envelope = key_issued(settings)
+    failure = ValueError(f"no person {EMAIL} at {PHONE}")
+    await dead_letter(producer, identity, envelope, "g", failure)
+
+    async def letter_of(caller: Caller) -> dict[str, Any] | None:
+        items = (await (await caller.get("/api/dead-letters")).json())["items"]
+        return items[0] if items else None
+
+    by_operator, by_admin = await eventually(lambda: letter_of(operator)), await letter_of(admin)
+    assert by_operator["error"] == "ValueError: no person *** at ***"
+    assert by_admin is not None and by_admin["error"] == f"ValueError: no person {EMAIL} at {PHONE}"
+    one = await (await operator.get(f"/api/dead-letters/{by_operator['id']}")).json()
+    assert one["error"] == by_operator["error"]
+
+
+async def test_nobody_is_shown_an_api_keys_hash(
+    client: TestClient[Any, Any], admin: Caller, settings: ServiceSettings
+) -> None:
+    await register(client)
+    identity = Topics(settings.topic_prefix).of("identity")
+    [record] = await read_topic(settings, identity, 1)
+    key_hash = orjson.loads(record.value)["data"]["key_hash"]
+
+    [event] = await eventually(lambda: events_of(admin, topic=identity))
+    assert event["data"]["key_hash"] == "***"
+    shown = await (await admin.get(f"/api/events/{event['id']}")).text()
+    trace = await (await admin.get(f"/api/trace/{event['subject']}")).text()
+    assert key_hash not in shown and key_hash not in trace
+    assert not await events_of(admin, q=key_hash)
