@@ -77,7 +77,7 @@ $("#logout").addEventListener("click", async () => {
 
 // --- views ---
 const refreshers = {
-  tail: loadTail, trace: () => {}, streams: loadStreams, dlq: loadDeadLetters,
+  tail: loadTail, trace: loadTrace, streams: loadStreams, dlq: loadDeadLetters,
   alerts: loadAlerts, audit: loadAudit, health: loadHealth,
 };
 const polling = { streams: 2000, dlq: 2000, alerts: 2000, audit: 5000, health: 5000 };
@@ -88,9 +88,12 @@ function show(name) {
     button.classList.toggle("active", button.dataset.view === name);
   });
   clearInterval(state.timer);
-  refreshers[name]().catch(() => {});
-  if (polling[name]) state.timer = setInterval(() => refreshers[name]().catch(() => {}), polling[name]);
+  refresh(name);
+  if (polling[name]) state.timer = setInterval(() => refresh(name), polling[name]);
 }
+
+// Every refresher is awaited the same way, whether it returns a promise or not.
+const refresh = (name) => Promise.resolve().then(refreshers[name]).catch(() => {});
 document.querySelectorAll("nav [data-view]").forEach((button) => {
   button.addEventListener("click", () => show(button.dataset.view));
 });
@@ -111,7 +114,7 @@ function tailRow(event) {
   if (event.dead_letter) row.classList.add("dead");
   [when(event.timestamp), event.topic, event.type || "(unreadable)", event.subject, event.source]
     .forEach((text) => cell(row, text));
-  row.addEventListener("click", () => showEvent(event.id));
+  row.addEventListener("click", () => showEvent(event.id).catch(() => {}));
   return row;
 }
 
@@ -169,16 +172,21 @@ async function showEvent(id) {
 }
 
 // --- trace ---
-$("#trace-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
+async function loadTrace() {
   const id = $("#trace-input").value.trim();
   if (!id) return;
   const trace = await api(`/api/trace/${encodeURIComponent(id)}`);
   fill($("#trace-rows"), trace.events, (row, e) => {
     [when(e.time || e.timestamp), e.source, e.type, e.topic, e.subject, e.correlation_id]
       .forEach((text) => cell(row, text));
-    row.addEventListener("click", () => { show("tail"); showEvent(e.id); });
+    row.addEventListener("click", () => { show("tail"); showEvent(e.id).catch(() => {}); });
   });
+  $("#trace-message").textContent = "";
+}
+
+$("#trace-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  loadTrace().catch((error) => { $("#trace-message").textContent = error.message; });
 });
 
 // --- streams ---

@@ -34,6 +34,8 @@ async def test_an_operator_follows_a_registration_and_replays_a_dead_letter(
     settings: ServiceSettings,
     screenshots: Screenshots,
 ) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     key = await log_in(page, monitor)
     await screenshots.take("01-logged-in")
     assert key not in page.url
@@ -55,6 +57,9 @@ async def test_an_operator_follows_a_registration_and_replays_a_dead_letter(
     await expect(page.locator("#trace-rows tr")).to_have_count(2, timeout=TIMEOUT)
     await expect(page.locator("#trace-rows")).to_contain_text("jamp.apikey.issued.v1")
     await screenshots.take("03-trace")
+    await page.locator("#trace-rows tr", has_text="jamp.apikey.issued.v1").click()
+    await expect(page.locator("#event-detail")).to_contain_text('"key_hash": "***"')
+    assert errors == []  # opening the Trace tab once threw "reading 'catch'"
 
     plaintext = await dead_letter_a_key(settings)
     await page.click("nav [data-view=dlq]")
@@ -75,6 +80,7 @@ async def test_an_operator_follows_a_registration_and_replays_a_dead_letter(
     await page.click("nav [data-view=health]")
     await expect(page.locator("#health-rows")).to_contain_text("companies", timeout=TIMEOUT)
     await screenshots.take("06-health")
+    assert errors == []
 
 
 async def dead_letter_a_key(settings: ServiceSettings) -> str:
