@@ -7,12 +7,14 @@ from shared.contracts.companies import CompanyVerified
 from shared.envelope import Envelope
 
 
-def record(
-    value: bytes | None, topic: str = "jamp.companies.v1", timestamp_ms: int = 0, **headers: str
-) -> RawRecord:
+def record(value: bytes | None, topic: str = "jamp.companies.v1", **headers: str) -> RawRecord:
     encoded = [(name, text.encode()) for name, text in headers.items()]
-    return RawRecord(topic=topic, partition=1, offset=5, timestamp_ms=timestamp_ms, key=b"k",
-                     value=value, headers=encoded)  # fmt: skip
+    return RawRecord(topic=topic, partition=1, offset=5, timestamp_ms=0, key=b"k", value=value,
+                     headers=encoded)  # fmt: skip
+
+
+def written_at(timestamp_ms: int, value: bytes) -> RawRecord:
+    return record(value).model_copy(update={"timestamp_ms": timestamp_ms})
 
 
 def verified(company_id: str = "c1") -> Envelope:
@@ -38,17 +40,14 @@ class TestKeys:
         assert first.id != second.id
 
     def test_two_raw_records_at_the_same_place_are_two_entries(self) -> None:
-        before = index_entry(record(b"junk", timestamp_ms=1_000))
-        after_restart = index_entry(record(b"junk", timestamp_ms=2_000))
+        before = index_entry(written_at(1_000, b"junk"))
+        after_restart = index_entry(written_at(2_000, b"junk"))
         assert before.id.startswith("jamp.companies.v1:1:5:") and before.id != after_restart.id
 
     def test_the_same_record_read_again_is_the_same_entry(self) -> None:
         value = verified().to_bytes()
         assert index_entry(record(value)).id == index_entry(record(value)).id
-        assert (
-            index_entry(record(b"x", timestamp_ms=9)).id
-            == index_entry(record(b"x", timestamp_ms=9)).id
-        )
+        assert index_entry(written_at(9, b"x")).id == index_entry(written_at(9, b"x")).id
 
     def test_each_failure_of_one_event_is_a_dead_letter_of_its_own(self) -> None:
         value = verified().to_bytes()
