@@ -5,8 +5,10 @@ import uuid
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, PyMongoError
 
+from shared.errors import describe
 from shared.http.appkeys import CORRELATION_ID, METRICS, REQUEST_ID, TRACEPARENT
 from shared.http.problems import Problem, problem_response
 from shared.logs import bound_context, get_logger
@@ -91,7 +93,11 @@ def _unexpected(request: web.Request, error: Exception) -> web.Response:
         return problem_response(
             request, 409, "Conflict", "a concurrent change won; read the resource and retry"
         )
-    log.exception("http.unhandled_error", path=request.path)
+    if isinstance(error, ValidationError):
+        # Its traceback's message would quote the input, maybe someone's contact details.
+        log.error("http.unhandled_error", path=request.path, error=describe(error))
+    else:
+        log.exception("http.unhandled_error", path=request.path)
     return problem_response(request, 500, "Internal server error", "an unexpected error occurred")
 
 
