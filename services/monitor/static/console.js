@@ -216,7 +216,11 @@ async function loadDeadLetters() {
     cell(row, "").appendChild(pick);
     const processed = letter.replays.length && letter.replays[letter.replays.length - 1].processed;
     const status = letter.status === "replayed" ? `replayed${processed ? ", processed" : ""}` : letter.status;
-    [when(letter.failed_at), `${letter.original_topic}[${letter.original_partition}]@${letter.original_offset}`,
+    // The replay target is the DLQ's own source; a header claiming another is only shown.
+    const claimed = letter.reported_topic && letter.reported_topic !== letter.original_topic
+      ? ` (header claims ${letter.reported_topic})` : "";
+    [when(letter.failed_at),
+      `${letter.original_topic}[${letter.original_partition}]@${letter.original_offset}${claimed}`,
       letter.event_type, letter.error, letter.consumer_group].forEach((text) => cell(row, text));
     cell(row, status).className = "dlq-status";
     const actions = cell(row, "");
