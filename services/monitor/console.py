@@ -7,9 +7,10 @@ from aiohttp import WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from services.monitor.keys import HUB, MONITOR_SETTINGS, SESSIONS
+from services.monitor.masking import shown_to
 from services.monitor.routes import STAFF
 from services.monitor.sessions import COOKIE, same_origin
-from shared.auth import PUBLIC, Principal, Role
+from shared.auth import PUBLIC, Principal
 from shared.http.appkeys import KEYS
 from shared.http.endpoints import ApiRoutes, Reply, principal_of
 from shared.http.problems import Forbidden, Unauthorized
@@ -105,8 +106,7 @@ async def tail_socket(request: web.Request) -> web.WebSocketResponse:
                 getter.cancel()
                 break
             event = getter.result()
-            shown = event if principal.role is Role.ADMIN else event.masked()
-            await socket.send_str(shown.model_dump_json())
+            await socket.send_str(shown_to(principal, event).model_dump_json())
     finally:
         request.app[HUB].unsubscribe(queue)
         reader.cancel()

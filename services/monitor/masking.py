@@ -10,7 +10,9 @@ an API key's hash, which nobody sees: it is removed before a record is stored.
 """
 
 import re
-from typing import Any
+from typing import Any, Protocol, Self, TypeVar
+
+from shared.auth import Principal, Role
 
 MASK = "***"
 CONTACT_FIELDS = frozenset({"contact", "contact_person"})
@@ -24,6 +26,18 @@ _PHONE = re.compile(r"(?<![\w+.-])(?:\+|\(0|0)\d+(?:[ .()-]{1,2}\d+)*(?![\w]|[.-
 _SECRET_NAMES = "|".join(sorted(SECRET_FIELDS))
 _SECRET_IN_TEXT = re.compile(rf"""(["']?(?:{_SECRET_NAMES})["']?\s*[:=]\s*)["']?[^"',}}\s]*["']?""")
 PHONE_DIGITS = range(8, 16)
+
+
+class Maskable(Protocol):
+    def masked(self) -> Self: ...
+
+
+M = TypeVar("M", bound=Maskable)
+
+
+def shown_to(principal: Principal, item: M) -> M:
+    """What the caller may read: everything for admins, contact details masked otherwise."""
+    return item if principal.role is Role.ADMIN else item.masked()
 
 
 def mask_text(text: str) -> str:

@@ -7,8 +7,7 @@ from services.monitor import handlers, operations
 from services.monitor.alerts import GroupThreshold, Threshold
 from services.monitor.keys import AUDIT, INSPECTOR, LETTERS, REPLAYER, THRESHOLDS
 from services.monitor.letters import DeadLetter, DryRun, LetterStatus, Replay
-from services.monitor.routes import STAFF, api
-from shared.auth import Role
+from services.monitor.routes import STAFF, api, shown
 from shared.http.endpoints import ApiRoutes, Reply, principal_of, trace_of
 from shared.http.pagination import Page, PageQuery
 from shared.platform import PLATFORM, Trace
@@ -54,10 +53,6 @@ def _trace(request: web.Request) -> Trace:
     return Trace(trace.correlation_id, trace.traceparent, f"{principal.name}/{principal.key_id}")
 
 
-def _shown(request: web.Request, letter: DeadLetter) -> DeadLetter:
-    return letter if principal_of(request).role is Role.ADMIN else letter.masked()
-
-
 @operator_api.get(
     "/api/dead-letters",
     summary="Dead letters, newest first",
@@ -73,7 +68,7 @@ async def list_dead_letters(request: web.Request, query: DeadLetterQuery) -> Pag
         letters=request.app[LETTERS],
         inspector=request.app[INSPECTOR],
     )
-    return Page(items=[_shown(request, x) for x in page.items], next_cursor=page.next_cursor)
+    return Page(items=[shown(request, x) for x in page.items], next_cursor=page.next_cursor)
 
 
 @operator_api.get(
@@ -89,7 +84,7 @@ async def get_dead_letter(request: web.Request) -> DeadLetter:
         letters=request.app[LETTERS],
         inspector=request.app[INSPECTOR],
     )
-    return _shown(request, letter)
+    return shown(request, letter)
 
 
 @operator_api.post(
@@ -102,10 +97,10 @@ async def get_dead_letter(request: web.Request) -> DeadLetter:
 async def dry_run(request: web.Request) -> DryRun:
     letter_id = request.match_info["letter_id"]
     topics = request.app[PLATFORM].topics
-    found = await handlers.dry_run_dead_letter(
+    checked = await handlers.dry_run_dead_letter(
         letter_id, letters=request.app[LETTERS], topics=topics
     )
-    return found if principal_of(request).role is Role.ADMIN else found.masked()
+    return shown(request, checked)
 
 
 async def _replay(request: web.Request, letter_id: str) -> Replay:

@@ -10,6 +10,7 @@ from services.monitor.alerts import Alert, GroupThreshold
 from services.monitor.handlers import DeadLetterNotFound, EventNotFound
 from services.monitor.keys import ALERTS, AUDIT, HEALTH, INDEX, INSPECTOR, THRESHOLDS
 from services.monitor.ledgers import AuditEntry
+from services.monitor.masking import M, shown_to
 from services.monitor.model import EventQuery, IndexedEvent
 from services.monitor.operations import LetterNotPending, ReplayRefused
 from services.monitor.streams import StreamsOverview
@@ -31,9 +32,9 @@ api = ApiRoutes(
 STAFF = allow(Role.OPERATOR, Role.ADMIN)
 
 
-def shown(request: web.Request, event: IndexedEvent) -> IndexedEvent:
+def shown(request: web.Request, item: M) -> M:
     """Contact details only for admins."""
-    return event if principal_of(request).role is Role.ADMIN else event.masked()
+    return shown_to(principal_of(request), item)
 
 
 class Trace(BaseModel):
