@@ -72,9 +72,11 @@ class IndexedEvent(BaseModel):
         """The words free text finds it by. Taken from the masked form: a search must not
         find people by their contact details."""
         shown = self.masked().model_dump(mode="json", exclude=_NOT_SEARCHED)
-        return sorted(terms(" ".join(_strings(shown))))
+        return sorted(terms(" ".join(_strings(shown))[:SEARCHED_CHARS]))
 
 
+# A huge record (a body that is no event, say) must not make a huge index entry.
+SEARCHED_CHARS = 32_000
 # Positions, times and the headers (which repeat the envelope) would only bloat the terms.
 _NOT_SEARCHED = {"id", "seq", "partition", "offset", "timestamp", "time", "headers", "dead_letter"}
 
