@@ -104,7 +104,7 @@ def platform_context(service: str) -> CleanupContext:
         )
         await create_outbox_indexes(platform.outbox.collection)
         app[PLATFORM] = platform
-        app[KEYS] = KeyReplica(database["api_keys"], settings.key_pepper.get_secret_value())
+        app[KEYS] = KeyReplica(database["api_keys"], settings.pepper())
         app[READINESS_CHECKS].extend(
             [
                 ReadinessCheck("mongodb", partial(_mongo_ok, mongo), critical=True),

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from shared.logs import configure_logging, get_logger
-from shared.settings import ServiceSettings
+from shared.settings import MissingSecret, ServiceSettings
 
 AppFactory = Callable[[ServiceSettings], web.Application]
 
@@ -16,7 +16,11 @@ def serve(service: str, create_app: AppFactory) -> None:
     settings = ServiceSettings()
     configure_logging(settings.log_level, settings.log_json)
     log = get_logger(service)
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except MissingSecret as missing:
+        log.error("service.refused_to_start", service=service, reason=str(missing))
+        raise SystemExit(f"{service} refused to start: {missing}") from None
 
     async def announce(app: web.Application) -> None:
         log.info(

@@ -1,7 +1,20 @@
 """Settings every service shares, read once from the environment (prefix ``JAMP_``)."""
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import json
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from shared.outbound import OutboundPolicy, allow_entry
+
+# The pepper this project once fell back to: public, so never accepted.
+_PUBLIC_PEPPER = "jamp-dev-pepper-change-me"
+MIN_PEPPER_LENGTH = 16
+
+
+class MissingSecret(RuntimeError):
+    """A secret the process needs is not configured; it must not start without it."""
 
 
 class ServiceSettings(BaseSettings):
@@ -24,7 +37,8 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 0
     # Server-side secret mixed into API-key hashes; every service needs the same one.
-    key_pepper: SecretStr = SecretStr("jamp-dev-pepper-change-me")
+    # No default: a service refuses to start without it (`jamp dev` and the tests set one).
+    key_pepper: SecretStr | None = None
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # Public (keyless) endpoints such as self-registration, per client address.
     public_rate_per_minute: float = Field(default=30, gt=0)
@@ -36,6 +50,47 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = Field(default=5, ge=1)
     log_level: str = "INFO"
     log_json: bool = True
+    # Outbound calls to URLs callers chose (webhooks) go to public addresses over https
+    # only; networks (CIDR), addresses or host names listed here are reachable even when
+    # private or loopback. Comma-separated or a JSON list.
+    outbound_allow: Annotated[tuple[str, ...], NoDecode] = ()
+    outbound_allow_http: bool = False
+
+    @field_validator("key_pepper")
+    @classmethod
+    def _strong_pepper(cls, pepper: SecretStr | None) -> SecretStr | None:
+        if pepper is None:
+            return None
+        value = pepper.get_secret_value()
+        if len(value) < MIN_PEPPER_LENGTH or value == _PUBLIC_PEPPER:
+            raise ValueError(
+                f"JAMP_KEY_PEPPER must be a private random secret of at least "
+                f"{MIN_PEPPER_LENGTH} characters"
+            )
+        return pepper
+
+    @field_validator("outbound_allow", mode="before")
+    @classmethod
+    def _allow_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        entries = tuple(str(entry).strip() for entry in value if str(entry).strip())
+        for entry in entries:
+            allow_entry(entry)  # a typo refuses to start rather than allowing nothing
+        return entries
+
+    def pepper(self) -> str:
+        """The API-key pepper; MissingSecret when none is configured."""
+        if self.key_pepper is None:
+            raise MissingSecret(
+                "JAMP_KEY_PEPPER is not set: give every service the same long random secret "
+                "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return self.key_pepper.get_secret_value()
+
+    def outbound_policy(self) -> OutboundPolicy:
+        return OutboundPolicy.of(self.outbound_allow, self.outbound_allow_http)
 
     def database_name(self, service: str) -> str:
         return f"{self.database_prefix}{service}"

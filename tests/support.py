@@ -44,6 +44,7 @@ def isolated_settings(mongodb_uri: str, kafka_bootstrap: str, **overrides: Any) 
         "consumer_retry_max_seconds": 0.5,
         "log_json": False,
         "kafka_session_timeout_ms": 1_500,
+        "key_pepper": f"tests-only-pepper-{run}",
         **overrides,
     }
     return ServiceSettings(**values)

@@ -6,13 +6,14 @@ from services.inquiries.business_hours import BusinessCalendar
 from services.inquiries.commands import Subscribe
 from services.inquiries.desk import Desk
 from services.inquiries.handlers import get_inquiry
-from services.inquiries.model import InquiryNotFound, StaleVersion
+from services.inquiries.model import InquiryNotFound, StaleVersion, WebhookRefused
 from services.inquiries.report import Report, build_report
 from services.inquiries.routing import RoutingRules
 from services.inquiries.scope import Visibility
 from services.inquiries.views import Deliveries, HistoryEntry, NewSubscription
 from shared.auth import Principal
 from shared.mongo import new_id
+from shared.outbound import OutboundRefused
 from shared.platform import Trace, unit_of_work
 
 
@@ -35,11 +36,18 @@ async def replace_calendar(country: str, calendar: BusinessCalendar, *, desk: De
 
 
 async def subscribe(command: Subscribe, caller: Principal, *, desk: Desk) -> NewSubscription:
+    """Refuse at once a URL the policy would refuse at delivery (a private address, say);
+    each delivery checks again, since what a name resolves to can change."""
+    url = str(command.url)
+    try:
+        await desk.outbound.check_target(url)
+    except OutboundRefused as refused:
+        raise WebhookRefused(refused.detail, field="body.url") from None
     visibility = Visibility.of(caller)
     subscription = NewSubscription(
         subscription_id=new_id(),
         owner=caller.name,
-        url=str(command.url),
+        url=url,
         country=visibility.country or command.country,
         company_id=visibility.company_id,
         city_id=visibility.city_id,

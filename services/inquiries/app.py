@@ -57,6 +57,7 @@ async def repositories(app: web.Application) -> AsyncIterator[None]:
         webhooks=WebhookRepository(database),
         settings=app[INQUIRY_SETTINGS],
         clock=app[CLOCK],
+        outbound=app[PLATFORM].settings.outbound_policy(),
     )
     await desk.inquiries.create_indexes()
     await desk.suggestions.create_indexes()
@@ -73,7 +74,8 @@ async def sla_ticker_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def webhook_dispatcher_context(app: web.Application) -> AsyncIterator[None]:
-    dispatcher = WebhookDispatcher(app[DESK].webhooks, app[INQUIRY_SETTINGS])
+    desk = app[DESK]
+    dispatcher = WebhookDispatcher(desk.webhooks, desk.settings, desk.outbound)
     task = asyncio.create_task(dispatcher.run(), name="inquiries-webhooks")
     yield
     task.cancel()

@@ -9,6 +9,7 @@ from services.inquiries.repository import InquiryRepository
 from services.inquiries.settings import InquirySettings
 from services.inquiries.suggestions import SuggestionRepository
 from services.inquiries.webhooks import WebhookRepository
+from shared.outbound import OutboundPolicy
 from shared.platform import Platform
 
 Clock = Callable[[], datetime]
@@ -28,3 +29,5 @@ class Desk:
     settings: InquirySettings
     clock: Clock
     """Every SLA moment is read from here, so tests move business time without sleeping."""
+    outbound: OutboundPolicy
+    """Where webhooks may go: checked at registration and again at every delivery."""

@@ -6,7 +6,7 @@ from services.inquiries import administration, handlers
 from services.inquiries.business_hours import BusinessCalendar
 from services.inquiries.commands import Subscribe
 from services.inquiries.keys import DESK
-from services.inquiries.model import InquiryNotFound, StaleVersion
+from services.inquiries.model import InquiryNotFound, StaleVersion, WebhookRefused
 from services.inquiries.report import Report, ReportQuery, report_csv
 from services.inquiries.routes import DESK_SIDE, READERS, _id, _visibility
 from services.inquiries.routing import RoutingRules
@@ -20,9 +20,12 @@ from services.inquiries.views import (
 from shared.auth import Role, allow
 from shared.contracts.vocabulary import ASEAN_STATES
 from shared.http.endpoints import ApiRoutes, principal_of, trace_of
-from shared.http.problems import Conflict, InvalidInput, NotFound
+from shared.http.problems import Conflict, InvalidInput, NotFound, RefusedByPolicy
 
-desk_api = ApiRoutes("inquiry desk", errors={InquiryNotFound: NotFound, StaleVersion: Conflict})
+desk_api = ApiRoutes(
+    "inquiry desk",
+    errors={InquiryNotFound: NotFound, StaleVersion: Conflict, WebhookRefused: RefusedByPolicy},
+)
 ADMIN = allow(Role.ADMIN)
 
 

@@ -53,6 +53,10 @@ class StaleVersion(DomainError):
     pass
 
 
+class WebhookRefused(DomainError):
+    """The webhook's URL breaks the outbound policy."""
+
+
 class InquiryRecord(BaseModel):
     """Everything the desk knows of an inquiry."""
 

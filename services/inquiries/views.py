@@ -3,9 +3,10 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from shared.contracts.inquiries import MessageSide
+from shared.outbound import Outcome, Sent
 
 
 class Message(BaseModel):
@@ -67,10 +68,33 @@ class NewSubscription(Subscription):
 
 
 class Attempt(BaseModel):
+    """What the subscriber may learn of one attempt: the outcome, never a low-level error."""
+
     at: datetime
-    status: int | None = Field(description="The receiver's HTTP status; null if unreachable")
-    error: str | None
+    outcome: Outcome
+    status: int | None = Field(description="The receiver's HTTP status; null if none answered")
+    detail: str = Field(
+        description="delivered, refused by policy, failed with HTTP status N, could not connect"
+    )
     ms: float
+
+    @classmethod
+    def of(cls, sent: Sent, at: datetime, ms: float) -> "Attempt":
+        return cls(at=at, outcome=sent.outcome, status=sent.status, detail=sent.describe(), ms=ms)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_stored_error(cls, data: Any) -> Any:
+        """Attempts stored before outcomes existed kept the raw error text: derive the
+        outcome from the status instead, and drop the text."""
+        if not isinstance(data, dict) or "outcome" in data:
+            return data
+        status = data.get("status")
+        if status is None:
+            sent = Sent("could_not_connect")
+        else:
+            sent = Sent("delivered" if 200 <= status < 300 else "http_error", status)
+        return {**data, "outcome": sent.outcome, "detail": sent.describe()}
 
 
 class Delivery(BaseModel):

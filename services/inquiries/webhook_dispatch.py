@@ -11,13 +11,12 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import aiohttp
-
 from services.inquiries.settings import InquirySettings
 from services.inquiries.views import Attempt
 from services.inquiries.webhooks import WebhookRepository
 from shared.logs import get_logger
 from shared.mongo import Document
+from shared.outbound import OutboundClient, OutboundPolicy
 
 log = get_logger(__name__)
 
@@ -31,41 +30,48 @@ def signature(secret: str, timestamp: str, body: str) -> str:
 class WebhookDispatcher:
     webhooks: WebhookRepository
     settings: InquirySettings
+    outbound: OutboundPolicy
 
     async def run(self) -> None:
-        timeout = aiohttp.ClientTimeout(total=self.settings.webhook_timeout_seconds)
-        async with aiohttp.ClientSession(timeout=timeout) as http:
+        client = OutboundClient(self.outbound, self.settings.webhook_timeout_seconds)
+        try:
             while True:
                 try:
-                    while await self.dispatch_one(http):
+                    while await self.dispatch_one(client):
                         pass
                 except Exception as error:  # MongoDB away: keep the loop, try next poll
                     log.warning("webhooks.dispatch_failed", error=repr(error))
                 await asyncio.sleep(self.settings.webhook_poll_seconds)
+        finally:
+            await client.close()
 
-    async def dispatch_one(self, http: aiohttp.ClientSession) -> bool:
+    async def dispatch_one(self, client: OutboundClient) -> bool:
         """Send one due delivery; False when none is due."""
         lease = timedelta(seconds=self.settings.webhook_timeout_seconds + 5)
         delivery = await self.webhooks.claim_due(datetime.now(UTC), lease)
         if delivery is None:
             return False
         subscription = await self.webhooks.get(delivery["subscription_id"])
-        attempt = await self._post(http, delivery, subscription)
-        delivered = attempt.status is not None and 200 <= attempt.status < 300
+        if subscription is None:  # nobody left to tell
+            await self.webhooks.record_attempt(delivery["_id"], None, "failed", None)
+            return True
+        attempt = await self._post(client, delivery, subscription)
         tries = len(delivery["attempts"]) + 1
-        if delivered or tries >= self.settings.webhook_max_attempts or subscription is None:
-            status, next_at = ("delivered" if delivered else "failed"), None
+        # A refusal is the policy's answer, not a transient failure: retrying cannot help.
+        final = attempt.outcome in ("delivered", "refused_by_policy")
+        if final or tries >= self.settings.webhook_max_attempts:
+            status, next_at = ("delivered" if attempt.outcome == "delivered" else "failed"), None
         else:
             status, next_at = "pending", datetime.now(UTC) + self._backoff(tries)
         await self.webhooks.record_attempt(delivery["_id"], attempt, status, next_at)
+        if attempt.outcome != "delivered":
+            log.info("webhooks.not_delivered", delivery=delivery["_id"], outcome=attempt.detail)
         return True
 
     async def _post(
-        self, http: aiohttp.ClientSession, delivery: Document, subscription: Document | None
+        self, client: OutboundClient, delivery: Document, subscription: Document
     ) -> Attempt:
         started, at = time.perf_counter(), datetime.now(UTC)
-        if subscription is None:
-            return Attempt(at=at, status=None, error="subscription deleted", ms=0)
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/cloudevents+json",
@@ -74,13 +80,8 @@ class WebhookDispatcher:
             "X-Jamp-Timestamp": timestamp,
             "X-Jamp-Signature": signature(subscription["secret"], timestamp, delivery["body"]),
         }
-        try:
-            async with http.post(subscription["url"], data=delivery["body"], headers=headers) as r:
-                status, error = r.status, None if r.status < 300 else f"HTTP {r.status}"
-        except (aiohttp.ClientError, TimeoutError) as failure:
-            status, error = None, repr(failure)
-        elapsed = (time.perf_counter() - started) * 1000
-        return Attempt(at=at, status=status, error=error, ms=round(elapsed, 1))
+        sent = await client.post(subscription["url"], delivery["body"], headers)
+        return Attempt.of(sent, at, round((time.perf_counter() - started) * 1000, 1))
 
     def _backoff(self, tries: int) -> timedelta:
         base = self.settings.webhook_retry_base_seconds

@@ -76,15 +76,13 @@ class WebhookRepository:
         )
 
     async def record_attempt(
-        self, delivery_id: str, attempt: Attempt, status: str, next_at: datetime | None
+        self, delivery_id: str, attempt: Attempt | None, status: str, next_at: datetime | None
     ) -> None:
-        await self.deliveries.update_one(
-            {"_id": delivery_id},
-            {
-                "$push": {"attempts": attempt.model_dump()},
-                "$set": {"status": status, "next_attempt_at": next_at},
-            },
-        )
+        """Store the attempt (None: none was made) and the delivery's new status."""
+        change: Document = {"$set": {"status": status, "next_attempt_at": next_at}}
+        if attempt is not None:
+            change["$push"] = {"attempts": attempt.model_dump()}
+        await self.deliveries.update_one({"_id": delivery_id}, change)
 
     async def deliveries_of(self, subscription_id: str, limit: int = 100) -> list[Delivery]:
         cursor = self.deliveries.find({"subscription_id": subscription_id}).sort("_id", -1)

@@ -15,7 +15,7 @@ from shared.cli.bench import bench_app
 from shared.cli.matching import matching_app
 from shared.cli.outbox import replay
 from shared.kafka import ensure_topics
-from shared.settings import ServiceSettings
+from shared.settings import MissingSecret, ServiceSettings
 from shared.topics import Topics
 
 app = typer.Typer(help="JAMP Desk", no_args_is_help=True, add_completion=False)
@@ -61,6 +61,9 @@ def create_key(
         issued, published = asyncio.run(keys.create_key(_settings(), grant, label or grant))
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="GRANT") from None
+    except MissingSecret as missing:
+        console.print(f"[red]{missing}[/]")
+        raise typer.Exit(2) from None
     console.print(f"key id  {issued.event.key_id}")
     console.print(f"api key {issued.plaintext}")
     console.print("[dim]shown once; services accept it as soon as they read the identity stream[/]")

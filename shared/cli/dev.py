@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import secrets
 import signal
 import sys
 from dataclasses import dataclass
@@ -44,7 +45,9 @@ async def run_dev(options: DevOptions) -> int:
         console.print(f"mongodb {stack.mongodb_uri}")
         console.print(f"kafka {stack.kafka_bootstrap}")
         settings = ServiceSettings(
-            mongodb_uri=stack.mongodb_uri, kafka_bootstrap_servers=stack.kafka_bootstrap
+            mongodb_uri=stack.mongodb_uri,
+            kafka_bootstrap_servers=stack.kafka_bootstrap,
+            key_pepper=dev_pepper(options.state_dir),
         )
         _write_env_file(settings)
         await ensure_topics(stack.kafka_bootstrap, Topics(settings.topic_prefix).all())
@@ -54,7 +57,9 @@ async def run_dev(options: DevOptions) -> int:
         urls: dict[str, str] = {}
         for offset, name in enumerate(SERVICES, start=1):
             port = options.base_port + offset if options.base_port else free_port()
-            env = {"JAMP_MONITOR_TARGETS": json.dumps(urls)} if name == MONITOR else {}
+            env = {"JAMP_KEY_PEPPER": settings.pepper()}
+            if name == MONITOR:
+                env["JAMP_MONITOR_TARGETS"] = json.dumps(urls)
             services.append(await _start_service(name, options, stack, port, env))
             urls[name] = f"http://127.0.0.1:{port}"
         console.print("[dim]Ctrl-C stops everything[/]")
@@ -122,11 +127,33 @@ def _stop_event() -> asyncio.Event:
     return stop
 
 
+def dev_pepper(state_dir: Path) -> str:
+    """The desk's key pepper: ``JAMP_KEY_PEPPER`` if set, else one generated on the first
+    start and kept in the state folder, so keys stay valid across restarts."""
+    configured = ServiceSettings().key_pepper
+    if configured is not None:
+        return configured.get_secret_value()
+    path = state_dir / "key_pepper"
+    if not path.exists():
+        state_dir.mkdir(parents=True, exist_ok=True)
+        _write_private(path, secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
 def _write_env_file(settings: ServiceSettings) -> None:
     """So that ``jamp keys …`` in another terminal finds the running desk."""
     path = Path(DEV_ENV_FILE)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
+    _write_private(
+        path,
         f"JAMP_MONGODB_URI={settings.mongodb_uri}\n"
         f"JAMP_KAFKA_BOOTSTRAP_SERVERS={settings.kafka_bootstrap_servers}\n"
+        f"JAMP_KEY_PEPPER={settings.pepper()}\n",
     )
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Readable by the owner only: it holds a secret."""
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(text)

@@ -41,7 +41,7 @@ async def create_key(
     settings: ServiceSettings, grant: str, label: str
 ) -> tuple[IssuedKey, Published]:
     role, scope = parse_grant(grant)
-    key = issue_key(role, scope, label, settings.key_pepper.get_secret_value())
+    key = issue_key(role, scope, label, settings.pepper())
     return key, await _record(settings, key.event, KeyReplica.record_issued)
 
 
@@ -62,7 +62,8 @@ async def _record(
     platform = _platform(settings)
     try:
         await create_outbox_indexes(platform.outbox.collection)
-        ledger = KeyReplica(platform.database["api_keys"], settings.key_pepper.get_secret_value())
+        # The ledger only records here; hashing happened in issue_key.
+        ledger = KeyReplica(platform.database["api_keys"], "")
         async with unit_of_work(platform, Trace(None, None, "cli")) as uow:
             await write(ledger, event, uow.session)
             await uow.publish(event.key_id, event)

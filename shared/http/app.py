@@ -18,7 +18,10 @@ from shared.settings import ServiceSettings
 def create_service_app(
     settings: ServiceSettings, service: str, title: str, routes: list[ApiRoutes]
 ) -> web.Application:
-    """JSON API with problem+json errors, request ids, body limit, health, metrics and docs."""
+    """JSON API with problem+json errors, request ids, body limit, health, metrics and docs.
+
+    Raises MissingSecret without a key pepper: a service never runs with a public one."""
+    settings.pepper()
     app = web.Application(
         client_max_size=settings.max_body_bytes,
         middlewares=[request_context, problem_details],

@@ -96,6 +96,13 @@ class InvalidReference(InvalidInput):
         super().__init__([{"field": field, "message": detail, "type": "unknown_reference"}])
 
 
+class RefusedByPolicy(InvalidInput):
+    """422 for a well-formed value a security policy refuses (a private webhook target)."""
+
+    def __init__(self, detail: str, field: str) -> None:
+        super().__init__([{"field": field, "message": detail, "type": "refused_by_policy"}])
+
+
 def problem_response(
     request: web.Request,
     status: int,

@@ -18,6 +18,7 @@ def environment(settings: ServiceSettings) -> dict[str, str]:
         "JAMP_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
         "JAMP_TOPIC_PREFIX": settings.topic_prefix,
         "JAMP_DATABASE_PREFIX": settings.database_prefix,
+        "JAMP_KEY_PEPPER": settings.pepper(),
     }
 
 

@@ -50,7 +50,7 @@ async def test_a_consumed_event_logs_with_its_event_and_correlation_id(
     settings: ServiceSettings,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    key = issue_key(Role.OPERATOR, None, "log test", settings.key_pepper.get_secret_value())
+    key = issue_key(Role.OPERATOR, None, "log test", settings.pepper())
     envelope = Envelope.wrap(
         key.event, source="test", subject=key.event.key_id, correlation_id="c-7"
     )

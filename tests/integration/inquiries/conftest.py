@@ -1,13 +1,14 @@
 """Fixtures of the inquiries tests: the service with a hand-moved clock, callers per role."""
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 from services.inquiries.app import create_app
 from services.inquiries.settings import InquirySettings
@@ -107,3 +108,49 @@ async def history_types(caller: Caller, inquiry_id: str) -> list[str]:
         entry["type"].removeprefix("jamp.inquiry.").removesuffix(".v1")
         for entry in (await response.json())["items"]
     ]
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver on loopback: ``/hook`` answers 500 to the first ``failures``
+    calls, then 204; ``/moved`` redirects to ``/hook``. Keeps what ``/hook`` was sent."""
+
+    failures: int = 1
+    received: list[tuple[dict[str, str], str]] = field(default_factory=list)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.received.append((dict(request.headers), await request.text()))
+        if self.failures > 0:
+            self.failures -= 1
+            return web.Response(status=500)
+        return web.Response(status=204)
+
+    async def moved(self, request: web.Request) -> web.Response:
+        raise web.HTTPFound("/hook")
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
+    """The receiver and its ``/hook`` URL (http://127.0.0.1:<port>/hook)."""
+    state = Receiver()
+    app = web.Application()
+    app.router.add_post("/hook", state.handle)
+    app.router.add_post("/moved", state.moved)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    yield state, str(server.make_url("/hook"))
+    await server.close()
+
+
+async def deliveries(caller: Caller, subscription_id: str) -> list[dict[str, Any]]:
+    response = await caller.get(f"/webhooks/{subscription_id}/deliveries")
+    assert response.status == 200, await response.text()
+    items: list[dict[str, Any]] = (await response.json())["items"]
+    return items
+
+
+async def settled(caller: Caller, subscription_id: str, count: int) -> list[dict[str, Any]] | None:
+    """The subscription's deliveries once there are ``count`` and none is pending."""
+    found = await deliveries(caller, subscription_id)
+    done = len(found) == count and all(d["status"] != "pending" for d in found)
+    return found if done else None

@@ -1,49 +1,22 @@
 """Webhooks: signed deliveries to a real receiver on loopback, retried, attempts visible."""
 
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from services.inquiries.webhook_dispatch import signature
-from tests.integration.inquiries.conftest import submitted
+from shared.embedded import free_port
+from shared.settings import ServiceSettings
+from tests.integration.inquiries.conftest import Receiver, deliveries, settled, submitted
 from tests.support import Caller, eventually
 
 
-@dataclass
-class Receiver:
-    """Answers 500 to the first ``failures`` calls, then 204; keeps what it was sent."""
-
-    failures: int = 1
-    received: list[tuple[dict[str, str], str]] = field(default_factory=list)
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.received.append((dict(request.headers), await request.text()))
-        if self.failures > 0:
-            self.failures -= 1
-            return web.Response(status=500)
-        return web.Response(status=204)
-
-
 @pytest.fixture
-async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
-    state = Receiver()
-    app = web.Application()
-    app.router.add_post("/hook", state.handle)
-    server = TestServer(app)
-    await server.start_server()
-    yield state, str(server.make_url("/hook"))
-    await server.close()
-
-
-async def _deliveries(caller: Caller, subscription_id: str) -> list[dict[str, Any]]:
-    body = await (await caller.get(f"/webhooks/{subscription_id}/deliveries")).json()
-    items: list[dict[str, Any]] = body["items"]
-    return items
+def settings(settings: ServiceSettings) -> ServiceSettings:
+    """The receiver listens on loopback, which only an explicit allow-list opens."""
+    allowed = {"outbound_allow_http": True, "outbound_allow": ("127.0.0.1/32",)}
+    return settings.model_copy(update=allowed)
 
 
 async def test_replies_and_status_changes_are_delivered_signed_with_retries(
@@ -57,17 +30,18 @@ async def test_replies_and_status_changes_are_delivered_signed_with_retries(
     inquiry_id = (await submitted(vn_desk))["inquiry_id"]
     await operator.post(f"/inquiries/{inquiry_id}/replies", {"body": "Here is the answer."})
 
-    async def settled() -> list[dict[str, Any]] | None:
-        found = await _deliveries(vn_desk, subscription["subscription_id"])
-        return found if found and all(d["status"] == "delivered" for d in found) else None
-
-    deliveries = await eventually(settled)
-    assert sorted(d["event_type"] for d in deliveries) == [
+    found = await eventually(lambda: settled(vn_desk, subscription["subscription_id"], 2))
+    assert all(delivery["status"] == "delivered" for delivery in found)
+    assert sorted(d["event_type"] for d in found) == [
         "jamp.inquiry.replied.v1",
         "jamp.inquiry.status_changed.v1",
     ]
-    attempts = sorted((a["at"], a["status"]) for d in deliveries for a in d["attempts"])
-    assert [status for _, status in attempts] == [500, 204, 204]
+    attempts = sorted((a["at"], a["status"], a["detail"]) for d in found for a in d["attempts"])
+    assert [(status, detail) for _, status, detail in attempts] == [
+        (500, "failed with HTTP status 500"),
+        (204, "delivered"),
+        (204, "delivered"),
+    ]
     for headers, body in state.received:
         expected = signature(subscription["secret"], headers["X-Jamp-Timestamp"], body)
         assert headers["X-Jamp-Signature"] == expected
@@ -86,3 +60,38 @@ async def test_the_secret_is_shown_once_and_deliveries_only_to_their_owner(
     assert (await th_desk.get(path)).status == 404
     bad = await vn_desk.post("/webhooks", {"url": "not a url"})
     assert (await bad.json())["errors"][0]["field"] == "body.url"
+
+
+async def test_a_redirect_is_not_followed(
+    receiver: tuple[Receiver, str], vn_desk: Caller, operator: Caller
+) -> None:
+    state, url = receiver
+    state.failures = 0
+    moved = url.replace("/hook", "/moved")
+    subscription = await (await vn_desk.post("/webhooks", {"url": moved})).json()
+    inquiry_id = (await submitted(vn_desk))["inquiry_id"]
+    await operator.post(f"/inquiries/{inquiry_id}/replies", {"body": "Here is the answer."})
+
+    found = await eventually(lambda: settled(vn_desk, subscription["subscription_id"], 2))
+    assert {delivery["status"] for delivery in found} == {"failed"}
+    details = {attempt["detail"] for d in found for attempt in d["attempts"]}
+    assert details == {"failed with HTTP status 302"}
+    assert state.received == []  # the redirect's target was never called
+
+
+async def test_an_unreachable_receiver_shows_only_that_it_could_not_connect(
+    vn_desk: Caller, operator: Caller
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/hook"
+    subscription = await (await vn_desk.post("/webhooks", {"url": closed})).json()
+    inquiry_id = (await submitted(vn_desk))["inquiry_id"]
+    await operator.post(f"/inquiries/{inquiry_id}/replies", {"body": "Here is the answer."})
+
+    found = await eventually(lambda: settled(vn_desk, subscription["subscription_id"], 2))
+    attempts = [attempt for delivery in found for attempt in delivery["attempts"]]
+    assert attempts and all(
+        set(attempt) == {"at", "outcome", "status", "detail", "ms"}
+        and (attempt["outcome"], attempt["status"], attempt["detail"])
+        == ("could_not_connect", None, "could not connect")
+        for attempt in attempts
+    )

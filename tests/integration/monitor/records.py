@@ -16,7 +16,7 @@ from shared.topics import dead_letter_topic
 
 def key_issued(settings: ServiceSettings, role: Role = Role.OPERATOR) -> tuple[str, Envelope]:
     """A real key's issue event; the plaintext key authenticates once a replica applies it."""
-    issued = issue_key(role, None, "replayed key", settings.key_pepper.get_secret_value())
+    issued = issue_key(role, None, "replayed key", settings.pepper())
     envelope = Envelope.wrap(issued.event, source="identity", subject=issued.event.key_id)
     return issued.plaintext, envelope
 
