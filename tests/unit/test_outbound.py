@@ -23,7 +23,7 @@ LOOPBACK = ipaddress.ip_address("127.0.0.1")
 class TestLiteralAddresses:
     @pytest.mark.parametrize(
         "host",
-        ["127.0.0.1", "0x7f000001", "2130706433", "0177.0.0.1", "127.1", "0x7f.0.0.1", "127.0.0.1."],
+        ["127.0.0.1", "0x7f000001", "2130706433", "0177.0.0.1", "127.1", "0x7f.0.0.1", "127.1."],
     )
     def test_every_numeric_form_of_loopback_is_read_as_the_address(self, host: str) -> None:
         assert literal_address(host) == LOOPBACK

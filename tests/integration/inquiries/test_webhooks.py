@@ -1,14 +1,13 @@
 """Webhooks: signed deliveries to a real receiver on loopback, retried, attempts visible."""
 
 import json
-from typing import Any
 
 import pytest
 
 from services.inquiries.webhook_dispatch import signature
 from shared.embedded import free_port
 from shared.settings import ServiceSettings
-from tests.integration.inquiries.conftest import Receiver, deliveries, settled, submitted
+from tests.integration.inquiries.conftest import Receiver, settled, submitted
 from tests.support import Caller, eventually
 
 
