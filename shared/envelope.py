@@ -13,7 +13,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts import EVENT_TYPES, EventPayload
-from shared.tracing import child_traceparent
+from shared.tracing import accepted_id, child_traceparent
 
 Headers = list[tuple[str, bytes]]
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
@@ -47,14 +47,14 @@ class Envelope(BaseModel):
         correlation_id: str | None = None,
         traceparent: str | None = None,
     ) -> "Envelope":
-        """Envelope a payload; a missing correlation id starts a new correlation."""
+        """Envelope a payload; a missing (or unsafe) correlation id starts a new one."""
         event_id = str(uuid.uuid4())
         return cls(
             id=event_id,
             source=source,
             type=payload.event_type,
             subject=subject,
-            correlationid=correlation_id or event_id,
+            correlationid=accepted_id(correlation_id) or event_id,
             traceparent=child_traceparent(traceparent),
             data=payload.model_dump(mode="json"),
         )

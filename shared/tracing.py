@@ -1,9 +1,18 @@
-"""W3C trace context: the ``traceparent`` carried by requests and events."""
+"""Trace context: the W3C ``traceparent`` and the request and correlation ids carried by
+requests and events."""
 
 import re
 import secrets
 
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+# Ids a client may choose: short, and nothing a log line, header or query could trip on.
+_CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def accepted_id(candidate: str | None) -> str | None:
+    """A client-chosen request or correlation id if it is short and safe, else None (the
+    caller then makes its own)."""
+    return candidate if candidate is not None and _CLIENT_ID.fullmatch(candidate) else None
 
 
 def new_traceparent() -> str:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+from pydantic import SecretStr
 from rich.console import Console
 
 from shared.cli.outbox import replay
@@ -45,10 +46,11 @@ async def run_dev(options: DevOptions) -> int:
         console.print(f"mongodb {stack.mongodb_uri}")
         console.print(f"kafka {stack.kafka_bootstrap}")
         settings = ServiceSettings(
-            mongodb_uri=stack.mongodb_uri,
-            kafka_bootstrap_servers=stack.kafka_bootstrap,
-            key_pepper=dev_pepper(options.state_dir),
+            mongodb_uri=stack.mongodb_uri, kafka_bootstrap_servers=stack.kafka_bootstrap
         )
+        if settings.key_pepper is None:  # not given: the desk's own, kept with its data
+            pepper = SecretStr(dev_pepper(options.state_dir))
+            settings = settings.model_copy(update={"key_pepper": pepper})
         _write_env_file(settings)
         await ensure_topics(stack.kafka_bootstrap, Topics(settings.topic_prefix).all())
         replayed = await replay_retained_events(settings)
@@ -128,11 +130,8 @@ def _stop_event() -> asyncio.Event:
 
 
 def dev_pepper(state_dir: Path) -> str:
-    """The desk's key pepper: ``JAMP_KEY_PEPPER`` if set, else one generated on the first
-    start and kept in the state folder, so keys stay valid across restarts."""
-    configured = ServiceSettings().key_pepper
-    if configured is not None:
-        return configured.get_secret_value()
+    """The dev desk's key pepper: generated on the first start and kept in the state
+    folder, so that keys stay valid across restarts."""
     path = state_dir / "key_pepper"
     if not path.exists():
         state_dir.mkdir(parents=True, exist_ok=True)

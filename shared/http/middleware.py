@@ -12,7 +12,7 @@ from shared.errors import describe
 from shared.http.appkeys import CORRELATION_ID, METRICS, REQUEST_ID, TRACEPARENT
 from shared.http.problems import Problem, problem_response
 from shared.logs import bound_context, get_logger
-from shared.tracing import child_traceparent
+from shared.tracing import accepted_id, child_traceparent
 
 log = get_logger("http")
 
@@ -20,8 +20,8 @@ log = get_logger("http")
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Bind request and correlation ids to every log line; log and measure the request."""
-    request_id = request.headers.get("X-Request-ID") or str(uuid.uuid4())
-    correlation_id = request.headers.get("X-Correlation-ID") or request_id
+    request_id = accepted_id(request.headers.get("X-Request-ID")) or str(uuid.uuid4())
+    correlation_id = accepted_id(request.headers.get("X-Correlation-ID")) or request_id
     request[REQUEST_ID] = request_id
     request[CORRELATION_ID] = correlation_id
     request[TRACEPARENT] = child_traceparent(request.headers.get("traceparent"))

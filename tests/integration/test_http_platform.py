@@ -3,11 +3,17 @@
 import re
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 from openapi_spec_validator import validate
 
+from shared.envelope import Envelope
+from shared.settings import ServiceSettings
+from shared.topics import Topics
 from tests.integration.test_companies_api import registration
-from tests.support import Caller, eventually, granted
+from tests.support import Caller, eventually, granted, read_topic
+
+UNSAFE_IDS = ["x" * 8000, "x" * 65, "a b", "id;drop", "<script>", "line\tbreak", "ü-id", ""]
 
 
 async def test_healthz_answers_without_a_key(anonymous: Caller) -> None:
@@ -37,6 +43,32 @@ async def test_request_and_correlation_ids_are_echoed_or_made(anonymous: Caller)
     assert response.headers["X-Correlation-ID"] == "req-7"
     fresh = await anonymous.get("/healthz")
     assert len(fresh.headers["X-Request-ID"]) == 36
+    both = {"X-Request-ID": "req:7.a_b-" + "9" * 53, "X-Correlation-ID": "conv-1"}
+    response = await anonymous.client.get("/healthz", headers=both)
+    assert response.headers["X-Request-ID"] == both["X-Request-ID"]  # 64: the longest kept
+    assert response.headers["X-Correlation-ID"] == "conv-1"
+
+
+@pytest.mark.parametrize("unsafe", UNSAFE_IDS, ids=lambda value: f"{value[:10]!r}…{len(value)}")
+async def test_long_or_unsafe_ids_are_replaced_by_fresh_ones(
+    anonymous: Caller, unsafe: str
+) -> None:
+    headers = {"X-Request-ID": unsafe, "X-Correlation-ID": unsafe}
+    response = await anonymous.client.get("/healthz", headers=headers)
+    request_id = response.headers["X-Request-ID"]
+    assert len(request_id) == 36 and request_id != unsafe
+    assert response.headers["X-Correlation-ID"] == request_id
+
+
+async def test_an_unsafe_correlation_id_never_reaches_an_event(
+    anonymous: Caller, settings: ServiceSettings
+) -> None:
+    headers = {"X-Correlation-ID": "c" * 8000}
+    response = await anonymous.post("/companies", registration(), headers=headers)
+    assert response.status == 201
+    [record] = await read_topic(settings, Topics(settings.topic_prefix).of("companies"), 1)
+    assert Envelope.from_bytes(record.value).correlationid == response.headers["X-Correlation-ID"]
+    assert dict(record.headers)["correlationid"] == response.headers["X-Correlation-ID"].encode()
 
 
 async def test_the_openapi_document_is_valid_31(anonymous: Caller) -> None:

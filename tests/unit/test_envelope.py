@@ -43,6 +43,11 @@ class TestWrapping:
     def test_a_given_correlation_id_is_kept(self) -> None:
         assert wrapped(correlation_id="req-42").correlationid == "req-42"
 
+    @pytest.mark.parametrize("unsafe", ["c" * 8000, "c" * 65, "two words", "a\nb", "<x>"])
+    def test_a_long_or_unsafe_correlation_id_starts_a_new_correlation(self, unsafe: str) -> None:
+        envelope = wrapped(correlation_id=unsafe)
+        assert envelope.correlationid == envelope.id
+
     def test_the_traceparent_is_w3c_and_starts_a_trace_when_there_is_no_parent(self) -> None:
         assert TRACEPARENT.match(wrapped().traceparent)
 
