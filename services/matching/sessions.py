@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from shared.contracts.matching import MatchSide, MeetingSlot
 from shared.errors import DomainError
+from shared.http.input_rules import FIELD_NAMES
 
 COMPANY_TIME_ZONE = "Asia/Tokyo"
 """Companies are Japanese: their meetings are shown in Japan time."""
@@ -67,10 +68,12 @@ class CreateSession(BaseModel):
     slots: list[Slot] = Field(min_length=1, max_length=200)
     tables: list[str] = Field(min_length=1, max_length=100, description="Tables or online rooms")
     availability: dict[str, list[int]] = Field(
-        default={}, description="'company:<id>' or 'city:<id>' -> slot indexes; absent: all"
+        default={},
+        description="'company:<id>' or 'city:<id>' -> slot indexes; absent: all",
+        json_schema_extra=FIELD_NAMES,
     )
-    min_meetings: dict[str, int] = {}
-    max_meetings: dict[str, int] = {}
+    min_meetings: dict[str, int] = Field(default={}, json_schema_extra=FIELD_NAMES)
+    max_meetings: dict[str, int] = Field(default={}, json_schema_extra=FIELD_NAMES)
 
     @model_validator(mode="after")
     def _slot_indexes_exist(self) -> "CreateSession":

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from shared.auth import Access, Principal
 from shared.errors import DomainError
 from shared.http.appkeys import CORRELATION_ID, KEYS, PRINCIPAL, RATE_LIMITER, TRACEPARENT
+from shared.http.input_rules import check_json, check_texts
 from shared.http.problems import (
     BadRequest,
     Forbidden,
@@ -105,6 +106,7 @@ class ApiRoutes:
             if endpoint.rate_limited:
                 request.app[RATE_LIMITER].check(request)
             await _authorize(request, endpoint.access)
+            check_texts(request.match_info.items(), "path")
             arguments: dict[str, Any] = {}
             if endpoint.query is not None:
                 arguments["query"] = parse_query(request, endpoint.query)
@@ -171,6 +173,7 @@ def trace_of(request: web.Request) -> Trace:
 
 def parse_query(request: web.Request, model: type[M]) -> M:
     """Validate the query string; list-typed fields take repeated parameters (?tag=a&tag=b)."""
+    check_texts(request.query.items(), "query")
     raw: dict[str, Any] = {}
     for name in request.query:
         values = request.query.getall(name)
@@ -198,6 +201,7 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         raise BadRequest(f"the body is not valid JSON: {error}") from None
+    check_json(data, "body")
     try:
         return model.model_validate(data)
     except ValidationError as error:

@@ -131,8 +131,8 @@ def _responses(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
         statuses |= {401, 403}
     if endpoint.body is not None:
         statuses |= {400, 413, 415, 422}
-    if endpoint.query is not None:
-        statuses.add(422)
+    if endpoint.query is not None or endpoint.path_params:
+        statuses.add(422)  # path parameters: a NUL character is refused
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for status in sorted(statuses):
         responses[str(status)] = {"description": _REASONS.get(status, "Error"), "content": problem}

@@ -117,3 +117,28 @@ class TestOutcomes:
         operator = await granted(matching, "operator")
         body = {"name": "Not mine", "slots": SLOTS, "tables": ["A"]}
         assert (await operator.post("/sessions", body)).status == 403
+
+
+class TestCallerMaps:
+    async def test_field_names_of_operators_or_paths_are_refused_by_name(
+        self, admin: Caller
+    ) -> None:
+        body = {
+            "name": "Refused maps",
+            "slots": SLOTS,
+            "tables": ["A"],
+            "availability": {"$where": [0], "company:ok": [0]},
+            "min_meetings": {"company:a.b": 1},
+            "max_meetings": {"city:x": 2},
+        }
+        response = await admin.post("/sessions", body)
+        assert response.status == 422
+        fields = {error["field"] for error in (await response.json())["errors"]}
+        assert fields == {"body.availability.$where", "body.min_meetings.company:a.b"}
+
+    async def test_the_documents_say_which_field_names_a_map_takes(self, admin: Caller) -> None:
+        document = await (await admin.get("/openapi.json")).json()
+        availability = document["components"]["schemas"]["CreateSession"]["properties"][
+            "availability"
+        ]
+        assert availability["propertyNames"]["pattern"] == r"^[^$.\x00][^.\x00]*$"

@@ -1,0 +1,66 @@
+"""Rules every caller-supplied value obeys before a model sees it, checked once for every
+endpoint: no NUL character in any text, and no map key MongoDB would read as an operator
+(``$…``) or a path (``a.b``) if it ever became a field name."""
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from shared.http.problems import InvalidInput
+
+NUL = "\x00"
+FIELD_NAME_PATTERN = r"^[^$.\x00][^.\x00]*$"
+FIELD_NAMES: dict[str, Any] = {"propertyNames": {"pattern": FIELD_NAME_PATTERN}}
+"""JSON Schema of a caller's map (``Field(json_schema_extra=FIELD_NAMES)``): says in the
+documents what the check below enforces."""
+
+
+def check_json(value: Any, location: str) -> None:
+    """Raise InvalidInput naming every NUL-carrying text and unsafe field name in a JSON value."""
+    errors = list(_json_errors(value, location))
+    if errors:
+        raise InvalidInput(errors)
+
+
+def check_texts(pairs: Iterable[tuple[str, str]], location: str) -> None:
+    """Raise InvalidInput naming each (name, value) pair, such as query or path parameters,
+    whose name or value carries a NUL character."""
+    errors = [
+        _error(f"{location}.{name}", "NUL characters are not allowed", "nul_character")
+        for name, value in pairs
+        if NUL in name or NUL in value
+    ]
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _json_errors(value: Any, location: str) -> Iterator[dict[str, str]]:
+    # Iterative: a deeply nested body must not exhaust the interpreter's recursion limit.
+    pending = deque([(location, value)])
+    while pending:
+        path, item = pending.popleft()
+        if isinstance(item, str) and NUL in item:
+            yield _error(path, "NUL characters are not allowed in text", "nul_character")
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                refusal = _field_name_refusal(key)
+                if refusal is None:
+                    pending.append((f"{path}.{key}", child))
+                else:
+                    yield _error(f"{path}.{key}", refusal, "unsafe_field_name")
+        elif isinstance(item, list):
+            pending.extend((f"{path}.{index}", child) for index, child in enumerate(item))
+
+
+def _field_name_refusal(name: str) -> str | None:
+    if NUL in name:
+        return "NUL characters are not allowed in a field name"
+    if name.startswith("$"):
+        return "a field name may not begin with '$'"
+    if "." in name:
+        return "a field name may not contain '.'"
+    return None
+
+
+def _error(field: str, message: str, kind: str) -> dict[str, str]:
+    return {"field": field, "message": message, "type": kind}
