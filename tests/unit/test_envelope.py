@@ -43,7 +43,9 @@ class TestWrapping:
     def test_a_given_correlation_id_is_kept(self) -> None:
         assert wrapped(correlation_id="req-42").correlationid == "req-42"
 
-    @pytest.mark.parametrize("unsafe", ["c" * 8000, "c" * 65, "two words", "a\nb", "<x>"])
+    @pytest.mark.parametrize(
+        "unsafe", ["c" * 8000, "c" * 65, "two words", "a\nb", "<x>"], ids=lambda v: v[:12]
+    )
     def test_a_long_or_unsafe_correlation_id_starts_a_new_correlation(self, unsafe: str) -> None:
         envelope = wrapped(correlation_id=unsafe)
         assert envelope.correlationid == envelope.id
