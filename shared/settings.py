@@ -8,8 +8,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.outbound import OutboundPolicy, allow_entry
 
-# The pepper this project once fell back to: public, so never accepted.
-_PUBLIC_PEPPER = "jamp-dev-pepper-change-me"
+# Peppers that are public (the old fallback, the Secret template's placeholder): refused.
+_PUBLIC_PEPPERS = frozenset({"jamp-dev-pepper-change-me", "REPLACE-FROM-SECRET-STORE"})
 MIN_PEPPER_LENGTH = 16
 
 
@@ -62,7 +62,7 @@ class ServiceSettings(BaseSettings):
         if pepper is None:
             return None
         value = pepper.get_secret_value()
-        if len(value) < MIN_PEPPER_LENGTH or value == _PUBLIC_PEPPER:
+        if len(value) < MIN_PEPPER_LENGTH or value in _PUBLIC_PEPPERS:
             raise ValueError(
                 f"JAMP_KEY_PEPPER must be a private random secret of at least "
                 f"{MIN_PEPPER_LENGTH} characters"

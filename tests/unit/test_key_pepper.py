@@ -27,7 +27,9 @@ def test_settings_without_a_pepper_name_the_missing_variable() -> None:
         ServiceSettings(key_pepper=None).pepper()
 
 
-@pytest.mark.parametrize("pepper", ["short", "jamp-dev-pepper-change-me"])
+@pytest.mark.parametrize(
+    "pepper", ["short", "jamp-dev-pepper-change-me", "REPLACE-FROM-SECRET-STORE"]
+)
 def test_a_short_or_public_pepper_is_refused(pepper: str) -> None:
     with pytest.raises(ValidationError, match="JAMP_KEY_PEPPER"):
         ServiceSettings(key_pepper=pepper)
