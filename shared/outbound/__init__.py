@@ -8,27 +8,8 @@ resolver is the policy's, so a second lookup cannot answer differently). Redirec
 never followed. A caller learns only the outcome, never a low-level error text.
 """
 
-from shared.outbound.addresses import (
-    IPAddress,
-    IPNetwork,
-    OutboundRefused,
-    allow_entry,
-    is_public,
-    literal_address,
-)
+from shared.outbound.addresses import OutboundRefused, allow_entry
 from shared.outbound.client import OutboundClient, Outcome, Sent
-from shared.outbound.policy import OutboundPolicy, PolicyResolver
+from shared.outbound.policy import OutboundPolicy
 
-__all__ = [
-    "IPAddress",
-    "IPNetwork",
-    "OutboundClient",
-    "OutboundPolicy",
-    "OutboundRefused",
-    "Outcome",
-    "PolicyResolver",
-    "Sent",
-    "allow_entry",
-    "is_public",
-    "literal_address",
-]
+__all__ = ["OutboundClient", "OutboundPolicy", "OutboundRefused", "Outcome", "Sent", "allow_entry"]

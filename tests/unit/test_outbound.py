@@ -6,15 +6,9 @@ import socket
 import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from shared.outbound import (
-    OutboundPolicy,
-    OutboundRefused,
-    PolicyResolver,
-    Sent,
-    allow_entry,
-    is_public,
-    literal_address,
-)
+from shared.outbound import OutboundPolicy, OutboundRefused, Sent
+from shared.outbound.addresses import allow_entry, is_public, literal_address
+from shared.outbound.policy import PolicyResolver
 from shared.settings import ServiceSettings
 
 LOOPBACK = ipaddress.ip_address("127.0.0.1")
