@@ -6,6 +6,7 @@ from aiohttp import web
 
 from services.matching import handlers
 from services.matching.keys import MATCHMAKER
+from services.matching.readmodel import as_submitted
 from shared.auth.projector import IDENTITY_HANDLERS
 from shared.consumer import ConsumedEvent, HandlerTable
 from shared.contracts.companies import (
@@ -69,8 +70,9 @@ async def on_proposal_drafted(event: ConsumedEvent, app: web.Application) -> Non
 
 async def on_proposal_submitted(event: ConsumedEvent, app: web.Application) -> None:
     assert isinstance(event.payload, ProposalSubmitted)
+    proposal = as_submitted(event.payload.proposal, event.envelope.time)
     await handlers.proposal_published(
-        event.payload.proposal, "proposal submitted", _uow(event, app), app[MATCHMAKER]
+        proposal, "proposal submitted", _uow(event, app), app[MATCHMAKER]
     )
 
 

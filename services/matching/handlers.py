@@ -15,6 +15,7 @@ from services.matching.readmodel import (
     MATCHABLE,
     describe_changes,
     proposal_with_changes,
+    was_submitted,
     with_changes,
 )
 from services.matching.repository import MatchRepository, ReadModels
@@ -107,7 +108,7 @@ async def matches_of_proposal(
     matches: MatchRepository,
 ) -> Page[MatchView]:
     proposal = await read_models.proposal(proposal_id)
-    if proposal is None or proposal.status == "draft":
+    if proposal is None or not was_submitted(proposal):
         raise MatchNotFound(f"no proposal {proposal_id} with matches")
     allowed = caller.is_staff or caller.acts_for(Role.CITY, proposal.city_id)
     if not (allowed or caller.acts_for(Role.DESK, proposal.country)):

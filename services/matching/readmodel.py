@@ -1,6 +1,7 @@
 """The read models' rules: published profiles become scoring features, and a change is
 put in words ("company added tag flood_control"). Pure: no I/O."""
 
+from datetime import datetime
 from typing import Any
 
 from services.matching.features import CompanyFeatures, ProposalFeatures, Reference
@@ -12,6 +13,7 @@ MATCHABLE: frozenset[ProposalStatus] = frozenset(
     {"submitted", "under_review", "accepted", "matched"}
 )
 """From submission on, so reviewers see candidates; drafts stay private to their city."""
+NEVER_SUBMITTED: frozenset[ProposalStatus] = frozenset({"draft", "withdrawn"})
 LISTED_FIELDS = ("tags", "focus_areas", "countries", "languages", "financing")
 SINGULAR = {
     "tags": "tag",
@@ -21,6 +23,21 @@ SINGULAR = {
     "financing": "financing",
 }
 MATERIAL_CHANGE = 0.0005
+
+
+def was_submitted(proposal: ProposalDetails) -> bool:
+    """Whether anyone beyond its city may see it: ever submitted, whatever its status now.
+    Read models stored before ``submitted_at`` existed lack it; a status past draft (other
+    than withdrawn, which a draft may reach directly) still proves the submission."""
+    return proposal.submitted_at is not None or proposal.status not in NEVER_SUBMITTED
+
+
+def as_submitted(proposal: ProposalDetails, at: datetime) -> ProposalDetails:
+    """The proposal with its submission time; producers before ``submitted_at`` existed
+    left it out, and the submission event's own time is then the best witness."""
+    if proposal.submitted_at is not None:
+        return proposal
+    return proposal.model_copy(update={"submitted_at": at})
 
 
 def company_features(company: CompanyProfile) -> CompanyFeatures:

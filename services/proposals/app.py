@@ -40,6 +40,8 @@ async def repositories(app: web.Application) -> AsyncIterator[None]:
     app[CITIES], app[PROPOSALS] = CityRepository(database), ProposalRepository(database)
     await app[CITIES].create_indexes()
     await app[PROPOSALS].create_indexes()
+    if filled := await app[PROPOSALS].backfill_submitted_at():
+        log.info("proposals.submitted_at_backfilled", proposals=filled)
     yield
 
 

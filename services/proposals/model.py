@@ -204,6 +204,9 @@ class Proposal(Versioned):
     version: int
     created_at: datetime
     updated_at: datetime
+    submitted_at: datetime | None = Field(
+        default=None, description="When it was first submitted; null while never submitted"
+    )
 
     @classmethod
     def draft(cls, proposal_id: str, country: str, command: DraftProposal) -> "Proposal":
@@ -230,7 +233,16 @@ class Proposal(Versioned):
         return super().updated(changes)
 
     def transitioned(self, action: Action) -> "Proposal":
-        return self.bumped({"status": next_status(self.status, action)})
+        changes: dict[str, Any] = {"status": next_status(self.status, action)}
+        if action == "submit":
+            changes["submitted_at"] = datetime.now(UTC).isoformat()
+        return self.bumped(changes)
+
+    @property
+    def was_submitted(self) -> bool:
+        """Visibility beyond the city follows this stored fact, never the current status:
+        a draft withdrawn before submission must not become readable by being withdrawn."""
+        return self.submitted_at is not None
 
     def details(self) -> ProposalDetails:
         return ProposalDetails.model_validate(self.model_dump())
@@ -252,11 +264,13 @@ class Proposal(Versioned):
 class Visibility:
     """Which proposals a caller may see: cities their own (drafts too), desks their
     country's submitted ones, operators every submitted one, admins everything (they may
-    draft on a city's behalf)."""
+    draft on a city's behalf). "Submitted" means ever submitted (``submitted_at``), so a
+    withdrawn draft stays as private as it was."""
 
     city_id: str | None = None
     country: str | None = None
     drafts: bool = False
+    """Whether never-submitted proposals are visible (drafts and drafts withdrawn as such)."""
 
     @classmethod
     def of(cls, caller: Principal) -> "Visibility":
@@ -270,7 +284,7 @@ class Visibility:
         return (
             (self.city_id is None or self.city_id == proposal.city_id)
             and (self.country is None or self.country == proposal.country)
-            and (self.drafts or proposal.status != "draft")
+            and (self.drafts or proposal.was_submitted)
         )
 
 

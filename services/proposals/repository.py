@@ -65,12 +65,30 @@ class ProposalRepository:
             "stage",
             "financing",
             "status",
+            "submitted_at",
             "search_terms",
         ):
             await self.collection.create_index([(field, ASCENDING), ("_id", DESCENDING)])
         await self.history.create_index(
             [("proposal_id", ASCENDING), ("version", ASCENDING)], unique=True
         )
+
+    async def backfill_submitted_at(self) -> int:
+        """Give proposals stored before ``submitted_at`` existed the time of their submit
+        step from their history; visibility reads that field. Idempotent, run at start."""
+        filled = 0
+        legacy = {"submitted_at": {"$exists": False}, "status": {"$ne": "draft"}}
+        async for document in self.collection.find(legacy, {"_id": 1}):
+            entry = await self.history.find_one(
+                {"proposal_id": document["_id"], "action": "submit"}, sort=[("version", 1)]
+            )
+            at = None if entry is None else entry["at"]
+            await self.collection.update_one(
+                {"_id": document["_id"], "submitted_at": {"$exists": False}},
+                {"$set": {"submitted_at": at}},
+            )
+            filled += 1
+        return filled
 
     async def add(self, proposal: Proposal, session: AsyncClientSession) -> None:
         await self.collection.insert_one(_to_document(proposal), session=session)
@@ -133,7 +151,7 @@ def _visible(visibility: Visibility) -> dict[str, Any]:
     if visibility.country is not None:
         criteria["country"] = visibility.country
     if not visibility.drafts:
-        criteria["status"] = {"$ne": "draft"}
+        criteria["submitted_at"] = {"$ne": None}
     return criteria
 
 

@@ -76,6 +76,9 @@ class ProposalDetails(BaseModel):
     status: ProposalStatus
     version: int
     created_at: datetime
+    submitted_at: datetime | None = None
+    """When the city first submitted it; None for a draft (and for one withdrawn as a draft).
+    Consumers decide visibility beyond the city by this, never by ``status``."""
 
 
 @published_as("jamp.city.added.v1", stream="proposals")
