@@ -11,6 +11,7 @@ from services.inquiries.desk import Clock, Desk, system_clock
 from services.inquiries.desk_config import DeskConfiguration
 from services.inquiries.desk_routes import desk_api
 from services.inquiries.keys import CLOCK, DESK, INQUIRY_SETTINGS
+from services.inquiries.references.repository import ReferenceRepository
 from services.inquiries.repository import InquiryRepository
 from services.inquiries.routes import api
 from services.inquiries.settings import InquirySettings
@@ -55,6 +56,7 @@ async def repositories(app: web.Application) -> AsyncIterator[None]:
         config=DeskConfiguration(database),
         suggestions=SuggestionRepository(database),
         webhooks=WebhookRepository(database),
+        references=ReferenceRepository(database),
         settings=app[INQUIRY_SETTINGS],
         clock=app[CLOCK],
         outbound=app[PLATFORM].settings.outbound_policy(),

@@ -1,4 +1,5 @@
-"""Kafka entrypoints of the inquiries service: match suggestions, and the key replica.
+"""Kafka entrypoints of the inquiries service: match suggestions, the reference read models
+(``references/consumers.py``) and the key replica.
 
 Matches for a proposal are attached to the open partner-search inquiries that name the
 proposal, or that ask about the proposal's country and one of its focus areas.
@@ -8,6 +9,7 @@ from aiohttp import web
 
 from services.inquiries.handlers import history_entry
 from services.inquiries.keys import DESK
+from services.inquiries.references.consumers import COMPANY_HANDLERS, PROPOSAL_HANDLERS
 from services.inquiries.views import Suggestion
 from shared.auth.projector import IDENTITY_HANDLERS
 from shared.consumer import ConsumedEvent, HandlerTable
@@ -51,4 +53,9 @@ MATCH_HANDLERS: HandlerTable = {
     MatchUpdated: on_match,
     MatchWithdrawn: on_match_withdrawn,
 }
-TOPIC_HANDLERS: dict[str, HandlerTable] = {"identity": IDENTITY_HANDLERS, "matches": MATCH_HANDLERS}
+TOPIC_HANDLERS: dict[str, HandlerTable] = {
+    "identity": IDENTITY_HANDLERS,
+    "matches": MATCH_HANDLERS,
+    "proposals": PROPOSAL_HANDLERS,
+    "companies": COMPANY_HANDLERS,
+}

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from services.inquiries.desk_config import DeskConfiguration
+from services.inquiries.references.repository import ReferenceRepository
 from services.inquiries.repository import InquiryRepository
 from services.inquiries.settings import InquirySettings
 from services.inquiries.suggestions import SuggestionRepository
@@ -26,6 +27,8 @@ class Desk:
     config: DeskConfiguration
     suggestions: SuggestionRepository
     webhooks: WebhookRepository
+    references: ReferenceRepository
+    """What submissions may name: cities, companies, submitted proposals (from their streams)."""
     settings: InquirySettings
     clock: Clock
     """Every SLA moment is read from here, so tests move business time without sleeping."""

@@ -15,16 +15,18 @@ from services.inquiries.commands import (
 )
 from services.inquiries.keys import DESK
 from services.inquiries.model import IllegalTransition, Inquiry, InquiryNotFound, StaleVersion
+from services.inquiries.references.model import UnresolvedReference
 from services.inquiries.scope import Visibility
 from shared.auth import Access, Role, allow
 from shared.http.endpoints import ApiRoutes, ErrorMap, Reply, principal_of, trace_of
 from shared.http.pagination import Page
-from shared.http.problems import Conflict, Forbidden, NotFound
+from shared.http.problems import Conflict, Forbidden, InvalidReference, NotFound
 
 ERRORS: ErrorMap = {
     InquiryNotFound: NotFound,
     IllegalTransition: Conflict,
     StaleVersion: Conflict,
+    UnresolvedReference: InvalidReference,
 }
 api = ApiRoutes("inquiries", errors=ERRORS)
 DESK_SIDE = allow(Role.DESK, Role.OPERATOR, Role.ADMIN)

@@ -2,7 +2,8 @@
 
 Keys the CLI issues or revokes are written to the ledger with their event in one
 transaction, then published on the identity stream, from which every service keeps its
-replica. Company keys are issued by the companies service the same way.
+replica. Company keys are issued by the companies service the same way. City and company
+keys are issued only for ids their owning services know (``grantees.py``).
 """
 
 from collections.abc import Awaitable, Callable
@@ -13,6 +14,7 @@ from typing import TypeVar
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from shared.auth import IssuedKey, KeyReplica, issue_key, parse_grant
+from shared.cli.grantees import check_grantee
 from shared.contracts.identity import ApiKeyIssued, ApiKeyRevoked
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document, create_client
@@ -41,6 +43,7 @@ async def create_key(
     settings: ServiceSettings, grant: str, label: str
 ) -> tuple[IssuedKey, Published]:
     role, scope = parse_grant(grant)
+    await check_grantee(settings, role, scope)
     key = issue_key(role, scope, label, settings.pepper())
     return key, await _record(settings, key.event, KeyReplica.record_issued)
 

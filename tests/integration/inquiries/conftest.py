@@ -1,9 +1,11 @@
-"""Fixtures of the inquiries tests: the service with a hand-moved clock, callers per role."""
+"""Fixtures of the inquiries tests: the service with a hand-moved clock, callers per role,
+and reference read models that know the ASCN cities (and what each test adds)."""
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -11,9 +13,25 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from services.inquiries.app import create_app
+from services.inquiries.consumers import TOPIC_HANDLERS
 from services.inquiries.settings import InquirySettings
+from services.proposals.cities import parse_cities
+from shared.consumer import ConsumedEvent
+from shared.contracts import EventPayload
+from shared.contracts.companies import CompanyRegistered
+from shared.contracts.proposals import CityAdded, ProposalSubmitted
+from shared.envelope import Envelope
+from shared.mongo import transaction
+from shared.platform import PLATFORM
 from shared.settings import ServiceSettings
+from tests.integration.streams import company, proposal
 from tests.support import Caller, granted, serving
+
+ASCN_CITIES = parse_cities(
+    resources.files("services.proposals").joinpath("data/ascn_cities.csv").read_text()
+)
+THAI = {"country": "TH", "city": "bangkok", "requester": {"kind": "city", "city_id": "bangkok"}}
+"""Overrides that make ``inquiry()`` a Thai desk's submission for Bangkok."""
 
 # Monday 2 March 2026, 09:00 in Hanoi: the VN desk has just opened.
 MONDAY_OPENING = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -56,7 +74,38 @@ async def inquiries(
     """The inquiries service on a real loopback socket, built by its own create_app."""
     app_factory = partial(create_app, inquiry_settings=inquiry_settings, clock=clock)
     async with serving(app_factory, settings) as client:
+        await knows_the_ascn_cities(client)
         yield client
+
+
+async def knows_the_ascn_cities(client: TestClient[Any, Any]) -> None:
+    """As when the proposals service has announced every ASCN city at its start."""
+    await known(client, *(CityAdded(city=city) for city in ASCN_CITIES))
+
+
+async def known(client: TestClient[Any, Any], *payloads: EventPayload) -> None:
+    """Teach the reference read models these stream events through the service's own
+    consumer entrypoints (arrangement only, like ``granted``: test_references.py shows
+    the real streams feeding them)."""
+    app = client.app
+    handlers = {
+        model: handler for table in TOPIC_HANDLERS.values() for model, handler in table.items()
+    }
+    async with transaction(app[PLATFORM].mongo) as session:
+        for payload in payloads:
+            envelope = Envelope.wrap(payload, source=payload.stream, subject="arranged")
+            await handlers[type(payload)](ConsumedEvent(envelope, payload, session), app)
+
+
+async def known_company(client: TestClient[Any, Any], company_id: str) -> None:
+    await known(client, CompanyRegistered(company=company(company_id=company_id)))
+
+
+async def known_proposal(
+    client: TestClient[Any, Any], proposal_id: str, country: str = "VN"
+) -> None:
+    details = proposal(proposal_id=proposal_id, country=country)
+    await known(client, ProposalSubmitted(proposal=details, by=f"city:{details.city_id}"))
 
 
 @pytest.fixture

@@ -7,7 +7,12 @@ from aiohttp.test_utils import TestClient
 from shared.envelope import Envelope
 from shared.settings import ServiceSettings
 from shared.topics import Topics
-from tests.integration.inquiries.conftest import ManualClock, history_types, submitted
+from tests.integration.inquiries.conftest import (
+    ManualClock,
+    history_types,
+    known_company,
+    submitted,
+)
 from tests.support import Caller, granted, read_topic
 
 
@@ -93,6 +98,7 @@ class TestConversation:
     async def test_internal_notes_are_hidden_from_the_requester_side(
         self, inquiries: TestClient[Any, Any], vn_desk: Caller
     ) -> None:
+        await known_company(inquiries, "c-1")
         created = await submitted(vn_desk, requester={"kind": "company", "company_id": "c-1"})
         inquiry_id = created["inquiry_id"]
         await vn_desk.post(f"/inquiries/{inquiry_id}/notes", {"body": "Check JBIC first."})

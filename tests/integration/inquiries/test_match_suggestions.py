@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from aiohttp.test_utils import TestClient
 from aiokafka import AIOKafkaProducer
 
 from shared.contracts import EventPayload
@@ -15,7 +16,7 @@ from shared.contracts.matching import (
 from shared.envelope import Envelope
 from shared.settings import ServiceSettings
 from shared.topics import Topics
-from tests.integration.inquiries.conftest import history_types, submitted
+from tests.integration.inquiries.conftest import history_types, known_proposal, submitted
 from tests.support import Caller, eventually
 
 
@@ -67,8 +68,9 @@ async def _suggestions(caller: Caller, inquiry_id: str) -> list[dict[str, Any]]:
 
 class TestSuggestions:
     async def test_a_match_for_the_linked_proposal_is_attached_once_under_redelivery(
-        self, vn_desk: Caller, settings: ServiceSettings
+        self, inquiries: TestClient[Any, Any], vn_desk: Caller, settings: ServiceSettings
     ) -> None:
+        await known_proposal(inquiries, "p-1")
         asked = await submitted(vn_desk, category="partner_search", proposal_id="p-1")
         other = await submitted(vn_desk, category="financing", proposal_id="p-1")
         [envelope] = await _send(settings, MatchProposed(match=_match()))

@@ -1,6 +1,6 @@
 """Linking related inquiries and merging a duplicate into the one kept."""
 
-from tests.integration.inquiries.conftest import history_types, submitted
+from tests.integration.inquiries.conftest import THAI, history_types, submitted
 from tests.support import Caller
 
 
@@ -22,7 +22,7 @@ class TestLinking:
         self, vn_desk: Caller, th_desk: Caller
     ) -> None:
         mine = (await submitted(vn_desk))["inquiry_id"]
-        theirs = (await submitted(th_desk, country="TH", city=None))["inquiry_id"]
+        theirs = (await submitted(th_desk, **THAI))["inquiry_id"]
         response = await vn_desk.post(f"/inquiries/{mine}/links", {"inquiry_id": theirs})
         assert response.status == 404
 

@@ -3,7 +3,7 @@
 import csv
 import io
 
-from tests.integration.inquiries.conftest import ManualClock, submitted
+from tests.integration.inquiries.conftest import THAI, ManualClock, submitted
 from tests.support import Caller
 
 
@@ -12,7 +12,7 @@ async def test_counts_medians_and_attainment_per_country_and_category(
 ) -> None:
     fast = (await submitted(vn_desk, category="financing"))["inquiry_id"]
     slow = (await submitted(vn_desk, category="financing"))["inquiry_id"]
-    await submitted(th_desk, country="TH", city=None, category="events")
+    await submitted(th_desk, **THAI, category="events")
     clock.advance(minutes=30)
     await operator.post(f"/inquiries/{fast}/replies", {"body": "Answer."})
     clock.advance(minutes=60)
@@ -34,7 +34,7 @@ async def test_the_report_as_csv_and_a_desk_sees_only_its_country(
     vn_desk: Caller, th_desk: Caller
 ) -> None:
     await submitted(vn_desk)
-    await submitted(th_desk, country="TH", city=None)
+    await submitted(th_desk, **THAI)
     response = await vn_desk.get("/reports/inquiries", format="csv")
     assert response.status == 200
     assert response.content_type == "text/csv"

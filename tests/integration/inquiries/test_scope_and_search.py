@@ -4,7 +4,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from tests.integration.inquiries.conftest import inquiry, submitted
+from tests.integration.inquiries.conftest import THAI, inquiry, known_company, submitted
 from tests.support import Caller, granted
 
 
@@ -19,7 +19,7 @@ class TestScope:
         self, vn_desk: Caller, th_desk: Caller, operator: Caller
     ) -> None:
         vietnam = (await submitted(vn_desk))["inquiry_id"]
-        thailand = (await submitted(th_desk, country="TH", city="bangkok"))["inquiry_id"]
+        thailand = (await submitted(th_desk, **THAI))["inquiry_id"]
         assert await _ids(vn_desk) == [vietnam]
         assert await _ids(th_desk) == [thailand]
         assert await _ids(operator) == [thailand, vietnam]
@@ -31,6 +31,7 @@ class TestScope:
     async def test_a_company_sees_only_the_inquiries_it_asked(
         self, inquiries: TestClient[Any, Any], vn_desk: Caller
     ) -> None:
+        await known_company(inquiries, "c-7")
         own = await submitted(vn_desk, requester={"kind": "company", "company_id": "c-7"})
         await submitted(vn_desk)
         company = await granted(inquiries, "company:c-7")

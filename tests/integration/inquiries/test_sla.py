@@ -13,7 +13,12 @@ from services.inquiries.keys import DESK
 from services.inquiries.settings import InquirySettings
 from services.inquiries.ticker import SlaTicker
 from shared.settings import ServiceSettings
-from tests.integration.inquiries.conftest import ManualClock, history_types, submitted
+from tests.integration.inquiries.conftest import (
+    ManualClock,
+    history_types,
+    knows_the_ascn_cities,
+    submitted,
+)
 from tests.support import Caller, eventually, granted, serving
 
 FRIDAY_1630_HANOI = datetime(2026, 3, 6, 9, 30, tzinfo=UTC)
@@ -133,6 +138,7 @@ class TestReplicasAndRestarts:
     ) -> None:
         factory = partial(create_app, inquiry_settings=inquiry_settings, clock=clock)
         async with serving(factory, settings) as first:
+            await knows_the_ascn_cities(first)
             desk = await granted(first, "desk:VN")
             inquiry_id = (await submitted(desk, priority="urgent"))["inquiry_id"]
         clock.advance(hours=2)

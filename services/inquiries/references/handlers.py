@@ -1,0 +1,37 @@
+"""Use cases of the reference read models: learning from the streams, checking a submission."""
+
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from services.inquiries.commands import SubmitInquiry
+from services.inquiries.references.model import Referent, check, references_of
+from services.inquiries.references.repository import ReferenceRepository
+from shared.contracts.companies import CompanyProfile
+from shared.contracts.proposals import City, ProposalDetails
+
+
+async def check_references(
+    command: SubmitInquiry, references: ReferenceRepository, session: AsyncClientSession
+) -> None:
+    """Raise UnresolvedReference for the first named id that is unknown or foreign."""
+    for reference in references_of(command):
+        check(reference, await references.find(reference, session), command.country)
+
+
+async def city_added(
+    city: City, references: ReferenceRepository, session: AsyncClientSession
+) -> None:
+    await references.put(Referent("city", city.city_id, city.country), session)
+
+
+async def company_registered(
+    company: CompanyProfile, references: ReferenceRepository, session: AsyncClientSession
+) -> None:
+    await references.put(Referent("company", company.company_id, None), session)
+
+
+async def proposal_submitted(
+    proposal: ProposalDetails, references: ReferenceRepository, session: AsyncClientSession
+) -> None:
+    """Only submitted proposals are learnt: a draft is private to its city, so naming one
+    must answer as if it did not exist."""
+    await references.put(Referent("proposal", proposal.proposal_id, proposal.country), session)

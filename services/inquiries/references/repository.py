@@ -1,0 +1,41 @@
+"""The reference read models: the only place that speaks MongoDB for them.
+
+Each is written only by consumers of the proposals and companies streams, inside the
+event's transaction (with the runner's processed-event marker). Every write is an upsert
+of facts that never change (a city's country, a proposal's country and city), so a
+redelivered or replayed event leaves the same document.
+"""
+
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.inquiries.references.model import Kind, Reference, Referent
+from shared.mongo import Document
+
+Session = AsyncClientSession | None
+
+
+class ReferenceRepository:
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self.collections: dict[Kind, AsyncCollection[Document]] = {
+            "city": database["known_cities"],
+            "company": database["known_companies"],
+            "proposal": database["known_proposals"],
+        }
+
+    async def put(self, referent: Referent, session: Session) -> None:
+        await self.collections[referent.kind].update_one(
+            {"_id": referent.id},
+            {"$set": {"country": referent.country}},
+            upsert=True,
+            session=session,
+        )
+
+    async def find(self, reference: Reference, session: Session = None) -> Referent | None:
+        document = await self.collections[reference.kind].find_one(
+            {"_id": reference.id}, session=session
+        )
+        if document is None:
+            return None
+        return Referent(reference.kind, reference.id, document.get("country"))
