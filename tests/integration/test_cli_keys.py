@@ -7,9 +7,11 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from typer.testing import CliRunner
 
+from services.proposals.app import create_app as create_proposals
 from shared.cli import app as jamp
 from shared.settings import ServiceSettings
-from tests.support import Caller, eventually
+from tests.integration.test_companies_api import register
+from tests.support import Caller, eventually, serving
 
 
 def environment(settings: ServiceSettings) -> dict[str, str]:
@@ -55,6 +57,34 @@ async def test_a_malformed_grant_is_refused_with_the_reason(settings: ServiceSet
     )
     assert result.exit_code != 0
     assert "ASEAN country code" in result.output
+
+
+async def refused(settings: ServiceSettings, grant: str) -> str:
+    result = await asyncio.to_thread(
+        CliRunner().invoke, jamp, ["keys", "create", grant], env=environment(settings)
+    )
+    assert result.exit_code != 0, result.output
+    return str(result.output)
+
+
+class TestCityAndCompanyKeysNameWhatExists:
+    async def test_a_key_for_an_unknown_city_or_company_is_refused(
+        self, settings: ServiceSettings
+    ) -> None:
+        assert "no city 'atlantis' is known" in await refused(settings, "city:atlantis")
+        assert "no company 'c-nobody' is known" in await refused(settings, "company:c-nobody")
+
+    async def test_a_key_for_an_ascn_city_is_issued(self, settings: ServiceSettings) -> None:
+        async with serving(create_proposals, settings):  # it loads the ASCN cities at start
+            output = await jamp_cli(settings, "keys", "create", "city:da-nang")
+        assert "api key" in output
+
+    async def test_a_key_for_a_registered_company_is_issued_at_once(
+        self, anonymous: Caller, settings: ServiceSettings
+    ) -> None:
+        company_id = (await register(anonymous))["company"]["company_id"]
+        output = await jamp_cli(settings, "keys", "create", f"company:{company_id}")
+        assert "api key" in output
 
 
 async def _is(value: Any, expected: int) -> bool:
