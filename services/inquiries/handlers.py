@@ -8,7 +8,7 @@ from services.inquiries.business_hours import BusinessCalendar
 from services.inquiries.commands import Assign, InquiryQuery, SubmitInquiry
 from services.inquiries.desk import Desk
 from services.inquiries.model import Inquiry, InquiryNotFound, Moved, StaleVersion
-from services.inquiries.references.handlers import check_references
+from services.inquiries.references.handlers import check_submission
 from services.inquiries.scope import Visibility
 from services.inquiries.sla import SlaClock
 from shared.contracts import EventPayload
@@ -36,7 +36,7 @@ async def submit_inquiry(command: SubmitInquiry, *, desk: Desk, trace: Trace) ->
     """Store the inquiry triaged into its queue, with both SLA clocks started."""
     now, inquiry_id, settings = desk.clock(), new_id(), desk.settings
     async with unit_of_work(desk.platform, trace) as uow:
-        await check_references(command, desk.references, uow.session)
+        await check_submission(command, desk.references, uow.session)
         rules = await desk.config.routing(uow.session)
         calendar = await desk.config.calendar(command.country, uow.session)
         queue, rule = rules.route(command.category, command.country)

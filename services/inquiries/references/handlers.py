@@ -1,20 +1,32 @@
 """Use cases of the reference read models: learning from the streams, checking a submission."""
 
+from collections.abc import Iterable
+
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.inquiries.commands import SubmitInquiry
-from services.inquiries.references.model import Referent, check, references_of
+from services.inquiries.references.model import Reference, Referent, check, references_of
 from services.inquiries.references.repository import ReferenceRepository
 from shared.contracts.companies import CompanyProfile
 from shared.contracts.proposals import City, ProposalDetails
 
 
 async def check_references(
+    named: Iterable[Reference],
+    country: str,
+    references: ReferenceRepository,
+    session: AsyncClientSession,
+) -> None:
+    """Raise UnresolvedReference for the first named id that is unknown or foreign to
+    ``country``. Any change that names a requester or link passes through here."""
+    for reference in named:
+        check(reference, await references.find(reference, session), country)
+
+
+async def check_submission(
     command: SubmitInquiry, references: ReferenceRepository, session: AsyncClientSession
 ) -> None:
-    """Raise UnresolvedReference for the first named id that is unknown or foreign."""
-    for reference in references_of(command):
-        check(reference, await references.find(reference, session), command.country)
+    await check_references(references_of(command), command.country, references, session)
 
 
 async def city_added(
