@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from services.inquiries.commands import SubmitInquiry
+from services.inquiries.commands import EXAMPLE_INQUIRY, SubmitInquiry
 from services.inquiries.references.model import (
     Reference,
     Referent,
@@ -15,16 +15,10 @@ from services.inquiries.references.model import (
 
 
 def submission(**overrides: Any) -> SubmitInquiry:
-    body: dict[str, Any] = {
-        "requester": {"kind": "company", "company_id": "c-1"},
-        "category": "financing",
-        "country": "TH",
-        "subject": "Loans",
-        "body": "Which loans fit?",
-        "language": "en",
-        **overrides,
-    }
-    return SubmitInquiry.model_validate(body)
+    """The API docs' example, asked by company c-1 of the Thai desk (no city unless given)."""
+    requester = {"kind": "company", "company_id": "c-1"}
+    changes = {"requester": requester, "country": "TH", "city": None, **overrides}
+    return SubmitInquiry.model_validate({**EXAMPLE_INQUIRY, **changes})
 
 
 def test_every_named_id_is_listed_with_its_field() -> None:
