@@ -2,7 +2,7 @@
 
 Each is written only by consumers of the proposals and companies streams, inside the
 event's transaction (with the runner's processed-event marker). Every write is an upsert
-of facts that never change (a city's country, a proposal's country and city), so a
+of facts that never change (a city's or a proposal's country), so a
 redelivered or replayed event leaves the same document.
 """
 
