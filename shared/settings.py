@@ -55,6 +55,12 @@ class ServiceSettings(BaseSettings):
     # private or loopback. Comma-separated or a JSON list.
     outbound_allow: Annotated[tuple[str, ...], NoDecode] = ()
     outbound_allow_http: bool = False
+    # Attachments (GridFS in the service's own database): per file and per parent (an
+    # inquiry, a proposal), and how long an upload may wait for a change to refer to it.
+    attachment_max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    attachment_max_parent_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    attachment_grace_seconds: float = Field(default=24 * 3600, gt=0)
+    attachment_sweep_seconds: float = Field(default=600, gt=0)
 
     @field_validator("key_pepper")
     @classmethod

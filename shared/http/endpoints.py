@@ -16,6 +16,7 @@ from shared.auth import Access, Principal
 from shared.errors import DomainError
 from shared.http.appkeys import CORRELATION_ID, KEYS, PRINCIPAL, RATE_LIMITER, TRACEPARENT
 from shared.http.input_rules import check_json, check_texts
+from shared.http.uploads import file_part
 from shared.http.problems import (
     BadRequest,
     Forbidden,
@@ -59,6 +60,9 @@ class Endpoint:
     """Open to the public: a token bucket per client address guards it (429)."""
     tag: str = ""
     """The group it is listed under in the docs."""
+    upload: str | None = None
+    """The multipart/form-data part that carries a file: the view gets it as ``upload``,
+    a stream it reads piece by piece (the body limit does not apply; the view sets its own)."""
 
     @property
     def path_params(self) -> list[str]:
@@ -112,6 +116,8 @@ class ApiRoutes:
                 arguments["query"] = parse_query(request, endpoint.query)
             if endpoint.body is not None:
                 arguments["body"] = await _body_of(request, endpoint)
+            if endpoint.upload is not None:
+                arguments["upload"] = await file_part(request, endpoint.upload)
             try:
                 result = await endpoint.view(request, **arguments)
             except DomainError as error:

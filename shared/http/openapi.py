@@ -39,7 +39,8 @@ _REASONS = {
     404: "Not found",
     409: "Conflict with the current state",
     413: "Body too large",
-    415: "Body is not JSON",
+    415: "Body is not JSON (or, for an upload, not multipart/form-data or a refused file type)",
+    416: "Range not satisfiable",
     422: "Invalid input; `errors` names each field",
     428: "If-Match required",
     429: "Rate limited",
@@ -102,7 +103,20 @@ def _operation(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
             "required": not endpoint.body_optional,
             "content": {"application/json": content},
         }
+    if endpoint.upload is not None:
+        operation["requestBody"] = _upload_body(endpoint.upload)
     return operation
+
+
+def _upload_body(field: str) -> dict[str, Any]:
+    binary = {
+        "type": "string",
+        "format": "binary",  # what Swagger UI looks for to offer a file picker
+        "contentMediaType": "application/octet-stream",
+        "description": "The file; its type is judged from its bytes, not from this part's",
+    }
+    schema = {"type": "object", "properties": {field: binary}, "required": [field]}
+    return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
 
 
 def _parameters(endpoint: Endpoint, schemas: dict[str, Any]) -> list[dict[str, Any]]:
@@ -129,7 +143,7 @@ def _responses(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
     statuses = set(endpoint.problems)
     if not endpoint.access.public:
         statuses |= {401, 403}
-    if endpoint.body is not None:
+    if endpoint.body is not None or endpoint.upload is not None:
         statuses |= {400, 413, 415, 422}
     if endpoint.query is not None or endpoint.path_params:
         statuses.add(422)  # path parameters: a NUL character is refused

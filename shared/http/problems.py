@@ -46,8 +46,20 @@ class Conflict(Problem):
     status, title = 409, "Conflict"
 
 
+class PayloadTooLarge(Problem):
+    status, title = 413, "Payload too large"
+
+
 class UnsupportedMediaType(Problem):
     status, title = 415, "Unsupported media type"
+
+
+class RangeNotSatisfiable(Problem):
+    status, title = 416, "Range not satisfiable"
+
+    def __init__(self, detail: str, size: int) -> None:
+        super().__init__(detail)
+        self.headers = {"Content-Range": f"bytes */{size}"}
 
 
 class PreconditionRequired(Problem):
@@ -94,6 +106,13 @@ class InvalidReference(InvalidInput):
 
     def __init__(self, detail: str, field: str) -> None:
         super().__init__([{"field": field, "message": detail, "type": "unknown_reference"}])
+
+
+class InvalidValue(InvalidInput):
+    """422 for one field whose value breaks a rule the schema cannot state (an empty file)."""
+
+    def __init__(self, detail: str, field: str) -> None:
+        super().__init__([{"field": field, "message": detail, "type": "value_error"}])
 
 
 class RefusedByPolicy(InvalidInput):

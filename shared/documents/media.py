@@ -1,0 +1,88 @@
+"""What a file is, judged from its bytes, and what it may be called. Pure."""
+
+import re
+import unicodedata
+from pathlib import PurePosixPath
+
+import filetype
+
+SNIFF_BYTES = 8192
+"""Enough for every signature we allow, including the entries at the start of an Office ZIP."""
+
+ALLOWED_MEDIA_TYPES = frozenset(
+    {
+        "application/pdf",
+        "application/msword",
+        "application/vnd.ms-excel",
+        "application/vnd.ms-powerpoint",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.oasis.opendocument.spreadsheet",
+        "application/vnd.oasis.opendocument.presentation",
+        "application/rtf",
+        "application/zip",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "image/tiff",
+        "text/csv",
+        "text/plain",
+    }
+)
+MAX_NAME_LENGTH = 120
+_UNSAFE = re.compile(r"[^\w.\- ()\[\]+,&@'=]")
+_SPACES = re.compile(r"\s+")
+
+
+def sniff(head: bytes, name: str) -> str | None:
+    """The media type the first bytes show, or None when it is not one we allow.
+
+    Text has no signature: UTF-8 without control characters is plain text, or CSV when the
+    name says so (a CSV is plain text whatever it is called, so trusting the name there
+    exposes nothing)."""
+    kind = filetype.guess_mime(head)
+    if kind is not None:
+        return kind if kind in ALLOWED_MEDIA_TYPES else None
+    if not _is_text(head):
+        return None
+    return "text/csv" if name.lower().endswith(".csv") else "text/plain"
+
+
+def _is_text(head: bytes) -> bool:
+    if not head:
+        return False
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # The sniffed window may end inside a multi-byte character.
+        if error.start < len(head) - 3:
+            return False
+        text = head[: error.start].decode("utf-8")
+    return not any(ord(c) < 32 and c not in "\t\n\r\f" or ord(c) == 127 for c in text)
+
+
+def safe_name(declared: str | None, media_type: str) -> str:
+    """A name safe in a header and on any disk: no path, no control or shell characters."""
+    base = PurePosixPath((declared or "").replace("\\", "/")).name
+    base = unicodedata.normalize("NFC", base)
+    base = _SPACES.sub(" ", _UNSAFE.sub("_", base)).strip(" .")
+    if not base:
+        base = "attachment" + _EXTENSIONS.get(media_type, "")
+    if len(base) > MAX_NAME_LENGTH:
+        stem, dot, suffix = base.rpartition(".")
+        keep = f"{dot}{suffix}" if dot and len(suffix) <= 10 else ""
+        base = base[: MAX_NAME_LENGTH - len(keep)] + keep
+    return base
+
+
+_EXTENSIONS = {
+    "application/pdf": ".pdf",
+    "application/zip": ".zip",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "text/csv": ".csv",
+    "text/plain": ".txt",
+}

@@ -1,0 +1,45 @@
+"""multipart/form-data uploads, streamed: a view reads the file part piece by piece."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiohttp import BodyPartReader, web
+
+from shared.http.problems import BadRequest, InvalidValue, UnsupportedMediaType
+
+PIECE_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class FileUpload:
+    """One file part: the name the client gave (untrusted) and its bytes as a stream."""
+
+    field: str
+    filename: str | None
+    pieces: AsyncIterator[bytes]
+
+
+async def file_part(request: web.Request, field: str) -> FileUpload:
+    """The first part named ``field``; other form fields before it are skipped."""
+    if request.content_type != "multipart/form-data":
+        raise UnsupportedMediaType(
+            f"send the file as multipart/form-data in a part named {field!r}, "
+            f"not {request.content_type!r}"
+        )
+    try:
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if isinstance(part, BodyPartReader) and part.name == field:
+                return FileUpload(field, part.filename, _pieces(part))
+            await part.release()
+    except ValueError as error:  # a malformed boundary or part header
+        raise BadRequest(f"the multipart body is malformed: {error}") from None
+    raise InvalidValue(f"a file part named {field!r} is required", field=f"body.{field}")
+
+
+async def _pieces(part: BodyPartReader) -> AsyncIterator[bytes]:
+    try:
+        while piece := await part.read_chunk(PIECE_BYTES):
+            yield piece
+    except ValueError as error:
+        raise BadRequest(f"the multipart body is malformed: {error}") from None
