@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from aiohttp import ClientResponse, web
+from aiohttp import ClientResponse, FormData, web
 from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
@@ -91,6 +91,21 @@ class Caller:
         self, path: str, body: Any = None, headers: dict[str, str] | None = None
     ) -> ClientResponse:
         return await self.client.put(path, json=body, headers=self._headers(headers))
+
+    async def upload(
+        self,
+        path: str,
+        data: bytes,
+        filename: str = "file.bin",
+        content_type: str = "application/octet-stream",
+    ) -> ClientResponse:
+        """POST one file as multipart/form-data in the part named ``file``."""
+        form = FormData()
+        form.add_field("file", data, filename=filename, content_type=content_type)
+        return await self.client.post(path, data=form, headers=self._headers(None))
+
+    async def fetch(self, path: str, headers: dict[str, str] | None = None) -> ClientResponse:
+        return await self.client.get(path, headers=self._headers(headers))
 
 
 async def granted(client: TestClient[Any, Any], grant: str) -> Caller:

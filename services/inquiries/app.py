@@ -5,12 +5,13 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from services.inquiries.attachments.routes import attachments_api
 from services.inquiries.consumers import TOPIC_HANDLERS
 from services.inquiries.conversation_routes import conversation_api
 from services.inquiries.desk import Clock, Desk, system_clock
 from services.inquiries.desk_config import DeskConfiguration
 from services.inquiries.desk_routes import desk_api
-from services.inquiries.keys import CLOCK, DESK, INQUIRY_SETTINGS
+from services.inquiries.keys import ATTACHMENTS, CLOCK, DESK, INQUIRY_SETTINGS
 from services.inquiries.references.repository import ReferenceRepository
 from services.inquiries.repository import InquiryRepository
 from services.inquiries.routes import api
@@ -19,6 +20,7 @@ from services.inquiries.suggestions import SuggestionRepository
 from services.inquiries.ticker import SlaTicker
 from services.inquiries.webhook_dispatch import WebhookDispatcher
 from services.inquiries.webhooks import WebhookRepository
+from shared.documents import documents_context
 from shared.http.app import create_service_app
 from shared.platform import PLATFORM, consumer_context, outbox_relay_context, platform_context
 from shared.settings import ServiceSettings
@@ -35,11 +37,15 @@ def create_app(
     """``clock`` is every SLA moment's source; tests pass a clock they move by hand."""
     settings = settings or ServiceSettings()
     app = create_service_app(
-        settings, SERVICE, "JAMP Desk — inquiries", [api, conversation_api, desk_api]
+        settings,
+        SERVICE,
+        "JAMP Desk — inquiries",
+        [api, conversation_api, attachments_api, desk_api],
     )
     app[INQUIRY_SETTINGS] = inquiry_settings or InquirySettings()
     app[CLOCK] = clock
     app.cleanup_ctx.append(platform_context(SERVICE))
+    app.cleanup_ctx.append(documents_context(ATTACHMENTS))
     app.cleanup_ctx.append(repositories)
     app.cleanup_ctx.append(outbox_relay_context)
     app.cleanup_ctx.append(consumer_context(TOPIC_HANDLERS))
@@ -60,6 +66,7 @@ async def repositories(app: web.Application) -> AsyncIterator[None]:
         settings=app[INQUIRY_SETTINGS],
         clock=app[CLOCK],
         outbound=app[PLATFORM].settings.outbound_policy(),
+        attachments=app[ATTACHMENTS],
     )
     await desk.inquiries.create_indexes()
     await desk.suggestions.create_indexes()

@@ -14,6 +14,11 @@ Text = Annotated[str, Field(min_length=1, max_length=10_000)]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 Officer = Annotated[str, Field(min_length=1, max_length=120)]
 Strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
+AttachmentIds = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=64)]],
+    Field(max_length=20, description="Ids of files uploaded to this inquiry"),
+    AfterValidator(unique),
+]
 
 
 def strict_with_example(example: dict[str, Any]) -> ConfigDict:
@@ -92,6 +97,7 @@ class PostReply(BaseModel):
     from_requester: bool = Field(
         default=False, description="A desk key relaying the requester's own answer"
     )
+    attachments: AttachmentIds = []
 
 
 class PostNote(BaseModel):
@@ -100,6 +106,7 @@ class PostNote(BaseModel):
     )
 
     body: Text
+    attachments: AttachmentIds = []
 
 
 class Assign(BaseModel):

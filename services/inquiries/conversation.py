@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 from typing import Literal
 
+from services.inquiries.attachments.handlers import Attach
 from services.inquiries.business_hours import BusinessCalendar
 from services.inquiries.desk import Desk
 from services.inquiries.handlers import change, get_inquiry, moved_in
@@ -23,8 +24,10 @@ async def post_message(
     *,
     desk: Desk,
     trace: Trace,
+    attach: Attach | None = None,
 ) -> Message:
-    """Store the message and move the inquiry (a desk reply answers it) in one transaction."""
+    """Store the message and move the inquiry (a desk reply answers it) in one transaction;
+    ``attach`` refers the message to files uploaded before, in that same transaction."""
     message = Message(
         message_id=new_id(),
         inquiry_id=inquiry_id,
@@ -38,7 +41,11 @@ async def post_message(
     def with_message(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
         if kind == "note":
             noted = InquiryNoted(
-                inquiry_id=inquiry_id, message_id=message.message_id, author=trace.actor, at=now
+                inquiry_id=inquiry_id,
+                message_id=message.message_id,
+                author=trace.actor,
+                at=now,
+                attachments=message.attachments,
             )
             return current.touched(now), [noted]
         current.require("requester_reply" if side == "requester" else "reply")
@@ -54,6 +61,9 @@ async def post_message(
         return inquiry, [replied, *events, *met]
 
     async with unit_of_work(desk.platform, trace) as uow:
+        if attach is not None:
+            files = await attach(uow.session, kind, message.message_id)
+            message = message.model_copy(update={"attachments": files})
         await moved_in(uow, inquiry_id, visibility, with_message, desk=desk)
         await desk.inquiries.add_message(
             {"_id": message.message_id, **message.model_dump(exclude={"message_id"})}, uow.session

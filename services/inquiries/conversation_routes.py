@@ -3,6 +3,8 @@
 from aiohttp import web
 
 from services.inquiries import conversation
+from services.inquiries.attachments.handlers import Attach, attacher
+from services.inquiries.attachments.rules import Reader
 from services.inquiries.commands import PostNote, PostReply
 from services.inquiries.keys import DESK
 from services.inquiries.routes import DESK_SIDE, ERRORS, ONE, READERS, _id, _visibility
@@ -33,6 +35,7 @@ async def post_reply(request: web.Request, body: PostReply) -> Message:
         _visibility(request),
         desk=request.app[DESK],
         trace=trace_of(request),
+        attach=_attach(request, body.attachments),
     )
 
 
@@ -54,7 +57,15 @@ async def post_note(request: web.Request, body: PostNote) -> Message:
         _visibility(request),
         desk=request.app[DESK],
         trace=trace_of(request),
+        attach=_attach(request, body.attachments),
     )
+
+
+def _attach(request: web.Request, ids: list[str]) -> Attach | None:
+    if not ids:
+        return None
+    reader = Reader.of(principal_of(request))
+    return attacher(_id(request), ids, _visibility(request), reader, desk=request.app[DESK])
 
 
 @conversation_api.get(

@@ -10,6 +10,7 @@ from services.inquiries.repository import InquiryRepository
 from services.inquiries.settings import InquirySettings
 from services.inquiries.suggestions import SuggestionRepository
 from services.inquiries.webhooks import WebhookRepository
+from shared.documents import DocumentStore
 from shared.outbound import OutboundPolicy
 from shared.platform import Platform
 
@@ -34,3 +35,4 @@ class Desk:
     """Every SLA moment is read from here, so tests move business time without sleeping."""
     outbound: OutboundPolicy
     """Where webhooks may go: checked at registration and again at every delivery."""
+    attachments: DocumentStore

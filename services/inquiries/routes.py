@@ -18,6 +18,7 @@ from services.inquiries.model import IllegalTransition, Inquiry, InquiryNotFound
 from services.inquiries.references.model import UnresolvedReference
 from services.inquiries.scope import Visibility
 from shared.auth import Access, Role, allow
+from shared.documents import DOCUMENT_ERRORS
 from shared.http.endpoints import ApiRoutes, ErrorMap, Reply, principal_of, trace_of
 from shared.http.pagination import Page
 from shared.http.problems import Conflict, Forbidden, InvalidReference, NotFound
@@ -27,6 +28,7 @@ ERRORS: ErrorMap = {
     IllegalTransition: Conflict,
     StaleVersion: Conflict,
     UnresolvedReference: InvalidReference,
+    **DOCUMENT_ERRORS,
 }
 api = ApiRoutes("inquiries", errors=ERRORS)
 DESK_SIDE = allow(Role.DESK, Role.OPERATOR, Role.ADMIN)

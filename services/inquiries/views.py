@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from shared.contracts.attachments import AttachmentInfo
 from shared.contracts.inquiries import MessageSide
 from shared.outbound import Outcome, Sent
 
@@ -17,6 +18,7 @@ class Message(BaseModel):
     author: str
     body: str
     at: datetime
+    attachments: list[AttachmentInfo] = []
 
 
 class Messages(BaseModel):

@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.contracts.attachments import AttachmentInfo
 from shared.contracts.base import EventPayload, published_as
 
 InquiryStatus = Literal[
@@ -80,6 +81,8 @@ class InquiryReplied(EventPayload):
     author: str
     body: str
     at: datetime
+    attachments: list[AttachmentInfo] = []
+    """Metadata of the files the reply refers to; download them from the inquiries API."""
 
 
 @published_as("jamp.inquiry.noted.v1", stream="inquiries")
@@ -90,6 +93,8 @@ class InquiryNoted(EventPayload):
     message_id: str
     author: str
     at: datetime
+    attachments: list[AttachmentInfo] = []
+    """Metadata of the note's files (as internal as the note)."""
 
 
 @published_as("jamp.inquiry.status_changed.v1", stream="inquiries")

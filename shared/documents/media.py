@@ -33,7 +33,7 @@ ALLOWED_MEDIA_TYPES = frozenset(
     }
 )
 MAX_NAME_LENGTH = 120
-_UNSAFE = re.compile(r"[^\w.\- ()\[\]+,&@'=]")
+_UNSAFE_MARKS = frozenset('/\\:*?"<>|;$`%')
 _SPACES = re.compile(r"\s+")
 
 
@@ -64,11 +64,18 @@ def _is_text(head: bytes) -> bool:
     return not any(ord(c) < 32 and c not in "\t\n\r\f" or ord(c) == 127 for c in text)
 
 
+def _unsafe(character: str) -> bool:
+    # Control and format characters (a right-to-left override can disguise "exe.pdf" as
+    # "fdp.exe"), and marks that paths, shells or headers give a meaning.
+    return unicodedata.category(character).startswith("C") or character in _UNSAFE_MARKS
+
+
 def safe_name(declared: str | None, media_type: str) -> str:
     """A name safe in a header and on any disk: no path, no control or shell characters."""
     base = PurePosixPath((declared or "").replace("\\", "/")).name
     base = unicodedata.normalize("NFC", base)
-    base = _SPACES.sub(" ", _UNSAFE.sub("_", base)).strip(" .")
+    base = "".join("_" if _unsafe(c) else c for c in base)
+    base = _SPACES.sub(" ", base).strip(" .")
     if not base:
         base = "attachment" + _EXTENSIONS.get(media_type, "")
     if len(base) > MAX_NAME_LENGTH:

@@ -63,6 +63,14 @@ class StoredDocument:
         return bool(self.references)
 
 
+Admits = Callable[[StoredDocument], bool]
+"""A service's read rule for one caller."""
+
+
+def _anyone(stored: StoredDocument) -> bool:
+    return True
+
+
 class DocumentStore:
     def __init__(
         self,
@@ -86,9 +94,17 @@ class DocumentStore:
         )
 
     async def upload(
-        self, parent: str, name: str | None, pieces: AsyncIterator[bytes], uploader: Uploader
+        self,
+        parent: str,
+        name: str | None,
+        pieces: AsyncIterator[bytes],
+        uploader: Uploader,
+        *,
+        admits: Admits = _anyone,
     ) -> AttachmentInfo:
-        """Stream the file in; the same bytes already on this parent are returned instead.
+        """Stream the file in; the same bytes already on this parent are returned instead,
+        when ``admits`` says the uploader may see that file (else it is stored again, so
+        dedupe never reveals a file the uploader may not read).
 
         On any failure, an interrupted request included, the chunks written so far are
         removed before the error goes on: nothing is left half stored."""
@@ -96,7 +112,7 @@ class DocumentStore:
         file_id = ObjectId()
         try:
             written = await _ChunkWriter(self, file_id, room, name or "").consume(pieces)
-            return await self._finish(parent, file_id, name, written, uploader)
+            return await self._finish(parent, file_id, name, written, uploader, admits)
         except BaseException:
             await asyncio.shield(self.chunks.delete_many({"files_id": file_id}))
             raise
@@ -108,15 +124,15 @@ class DocumentStore:
         name: str | None,
         written: "_Written",
         uploader: Uploader,
+        admits: "Admits",
     ) -> AttachmentInfo:
-        same = await self.files.find_one(
-            {"metadata.parent": parent, "metadata.sha256": written.sha256}, sort=[("_id", 1)]
-        )
-        if same is not None:
-            await self.chunks.delete_many({"files_id": file_id})
-            return _stored(same).info
+        same = self.files.find({"metadata.parent": parent, "metadata.sha256": written.sha256})
+        async for document in same.sort("_id", 1):
+            if admits(_stored(document)):
+                await self.chunks.delete_many({"files_id": file_id})
+                return _stored(document).info
         filename = safe_name(name, written.media_type)
-        now = datetime.now(UTC)
+        now = _to_milliseconds(datetime.now(UTC))
         metadata = {
             "parent": parent,
             "media_type": written.media_type,
@@ -138,7 +154,12 @@ class DocumentStore:
         await self.files.insert_one(document)
         # Two identical uploads at once: the older file wins, the younger removes itself.
         older = await self.files.find_one(
-            {"metadata.parent": parent, "metadata.sha256": written.sha256, "_id": {"$lt": file_id}}
+            {
+                "metadata.parent": parent,
+                "metadata.sha256": written.sha256,
+                "metadata.uploader_key": uploader.key_id,
+                "_id": {"$lt": file_id},
+            }
         )
         if older is not None:
             await self.bucket.delete(file_id)
@@ -176,7 +197,7 @@ class DocumentStore:
         session: AsyncClientSession,
         *,
         field: str,
-        admits: Callable[[StoredDocument], bool] = lambda stored: True,
+        admits: "Admits" = _anyone,
     ) -> list[AttachmentInfo]:
         """Record that ``reference`` (a reply, a draft) uses these files, inside the caller's
         transaction. An id of another parent, or one ``admits`` refuses, is refused by name."""
@@ -244,9 +265,10 @@ class DocumentStore:
         # A file id is an ObjectId made when the upload began: its time says how old it is.
         old = {"files_id": {"$lt": ObjectId.from_datetime(cutoff)}}
         file_ids = await self.chunks.distinct("files_id", old)
-        known = {document["_id"] async for document in self.files.find(
-            {"_id": {"$in": file_ids}}, {"_id": 1}
-        )}
+        known = {
+            document["_id"]
+            async for document in self.files.find({"_id": {"$in": file_ids}}, {"_id": 1})
+        }
         orphans = [file_id for file_id in file_ids if file_id not in known]
         if orphans:
             await self.chunks.delete_many({"files_id": {"$in": orphans}})
@@ -315,6 +337,11 @@ class _ChunkWriter:
         chunk = {"files_id": self.file_id, "n": self.chunk_number, "data": data}
         await self.store.chunks.insert_one(chunk)
         self.chunk_number += 1
+
+
+def _to_milliseconds(moment: datetime) -> datetime:
+    """BSON dates hold milliseconds: the answer to an upload matches what is read later."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def _stored(document: Document) -> StoredDocument:

@@ -63,6 +63,8 @@ class Endpoint:
     upload: str | None = None
     """The multipart/form-data part that carries a file: the view gets it as ``upload``,
     a stream it reads piece by piece (the body limit does not apply; the view sets its own)."""
+    file_response: bool = False
+    """It answers with a file's bytes (and honours Range), not with JSON."""
 
     @property
     def path_params(self) -> list[str]:

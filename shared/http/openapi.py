@@ -108,13 +108,15 @@ def _operation(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
     return operation
 
 
+_BINARY: dict[str, Any] = {
+    "type": "string",
+    "format": "binary",  # what Swagger UI looks for to offer a file picker
+    "contentMediaType": "application/octet-stream",
+}
+
+
 def _upload_body(field: str) -> dict[str, Any]:
-    binary = {
-        "type": "string",
-        "format": "binary",  # what Swagger UI looks for to offer a file picker
-        "contentMediaType": "application/octet-stream",
-        "description": "The file; its type is judged from its bytes, not from this part's",
-    }
+    binary = {**_BINARY, "description": "The file; its type is judged from its bytes"}
     schema = {"type": "object", "properties": {field: binary}, "required": [field]}
     return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
 
@@ -139,7 +141,16 @@ def _responses(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
     if endpoint.response is not None:
         schema = schemas["refs"][(endpoint.response, "serialization")]
         success["content"] = {"application/json": {"schema": schema}}
+    if endpoint.file_response:
+        success["content"] = {"application/octet-stream": {"schema": _BINARY}}
+        success["headers"] = {
+            "Content-Disposition": {"schema": {"type": "string"}},
+            "X-Content-Type-Options": {"schema": {"type": "string", "const": "nosniff"}},
+        }
     responses: dict[str, Any] = {str(endpoint.status): success}
+    if endpoint.file_response:
+        partial = {"application/octet-stream": {"schema": _BINARY}}
+        responses["206"] = {"description": "The byte range asked for", "content": partial}
     statuses = set(endpoint.problems)
     if not endpoint.access.public:
         statuses |= {401, 403}

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 
@@ -30,11 +31,17 @@ async def file_part(request: web.Request, field: str) -> FileUpload:
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
             if isinstance(part, BodyPartReader) and part.name == field:
-                return FileUpload(field, part.filename, _pieces(part))
+                return FileUpload(field, _name(part.filename), _pieces(part))
             await part.release()
     except ValueError as error:  # a malformed boundary or part header
         raise BadRequest(f"the multipart body is malformed: {error}") from None
     raise InvalidValue(f"a file part named {field!r} is required", field=f"body.{field}")
+
+
+def _name(sent: str | None) -> str | None:
+    # Clients percent-encode what a quoted header value cannot hold (aiohttp encodes more);
+    # the store sanitises what decoding reveals.
+    return None if sent is None else unquote(sent)
 
 
 async def _pieces(part: BodyPartReader) -> AsyncIterator[bytes]:
