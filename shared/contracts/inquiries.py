@@ -81,7 +81,7 @@ class InquiryReplied(EventPayload):
     author: str
     body: str
     at: datetime
-    attachments: list[AttachmentInfo] = []
+    attachments: tuple[AttachmentInfo, ...] = ()
     """Metadata of the files the reply refers to; download them from the inquiries API."""
 
 
@@ -93,7 +93,7 @@ class InquiryNoted(EventPayload):
     message_id: str
     author: str
     at: datetime
-    attachments: list[AttachmentInfo] = []
+    attachments: tuple[AttachmentInfo, ...] = ()
     """Metadata of the note's files (as internal as the note)."""
 
 

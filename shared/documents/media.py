@@ -61,7 +61,7 @@ def _is_text(head: bytes) -> bool:
         if error.start < len(head) - 3:
             return False
         text = head[: error.start].decode("utf-8")
-    return not any(ord(c) < 32 and c not in "\t\n\r\f" or ord(c) == 127 for c in text)
+    return not any((ord(c) < 32 and c not in "\t\n\r\f") or ord(c) == 127 for c in text)
 
 
 def _unsafe(character: str) -> bool:
@@ -79,7 +79,7 @@ def safe_name(declared: str | None, media_type: str) -> str:
     if not base:
         base = "attachment" + _EXTENSIONS.get(media_type, "")
     if len(base) > MAX_NAME_LENGTH:
-        stem, dot, suffix = base.rpartition(".")
+        _, dot, suffix = base.rpartition(".")
         keep = f"{dot}{suffix}" if dot and len(suffix) <= 10 else ""
         base = base[: MAX_NAME_LENGTH - len(keep)] + keep
     return base

@@ -16,7 +16,6 @@ from shared.auth import Access, Principal
 from shared.errors import DomainError
 from shared.http.appkeys import CORRELATION_ID, KEYS, PRINCIPAL, RATE_LIMITER, TRACEPARENT
 from shared.http.input_rules import check_json, check_texts
-from shared.http.uploads import file_part
 from shared.http.problems import (
     BadRequest,
     Forbidden,
@@ -25,6 +24,7 @@ from shared.http.problems import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from shared.http.uploads import file_part
 from shared.platform import Trace
 
 View = Callable[..., Awaitable[Any]]

@@ -12,7 +12,7 @@ from shared.kafka import ensure_topics
 from shared.platform import PLATFORM
 from shared.settings import ServiceSettings
 from shared.topics import Topics
-from tests.documents import exe, pdf, png, sha256
+from tests.documents import exe, pdf, sha256
 from tests.integration.inquiries.conftest import submitted
 from tests.support import Caller, eventually, granted, isolated_settings, read_topic
 
@@ -69,7 +69,7 @@ class TestUpload:
 
     async def test_plain_text_declared_as_pdf_is_stored_as_text(self, vn_desk: Caller) -> None:
         inquiry_id = (await submitted(vn_desk))["inquiry_id"]
-        text = "city,budget\nda-nang,800000\n".encode()
+        text = b"city,budget\nda-nang,800000\n"
         csv = await uploaded(vn_desk, inquiry_id, text, "budget.csv")
         assert csv["media_type"] == "text/csv"
         plain = await uploaded(vn_desk, inquiry_id, "見積もり 2026".encode(), "notes.pdf")
@@ -142,7 +142,7 @@ class TestUpload:
             f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
             f"Content-Length: {declared}\r\n\r\n"
         ).encode()
-        reader, writer = await asyncio.open_connection(inquiries.host, inquiries.port)
+        _, writer = await asyncio.open_connection(inquiries.host, inquiries.port)
         writer.write(request + head + pdf(270_000))  # more than one GridFS chunk
         await writer.drain()
         await eventually(lambda: chunks.count_documents({}))  # a chunk was written
@@ -150,7 +150,8 @@ class TestUpload:
         await writer.wait_closed()
 
         async def nothing_left() -> bool:
-            return await chunks.count_documents({}) == 0
+            left: int = await chunks.count_documents({})
+            return left == 0
 
         await eventually(nothing_left)
         assert await _stored(inquiries, "files").count_documents({}) == 0
