@@ -6,9 +6,11 @@ from aiohttp import web
 
 from services.proposals import handlers
 from services.proposals.consumers import TOPIC_HANDLERS
-from services.proposals.keys import CITIES, PROPOSALS
+from services.proposals.attachment_routes import attachments_api
+from services.proposals.keys import ATTACHMENTS, CITIES, PROPOSALS
 from services.proposals.repository import CityRepository, ProposalRepository
 from services.proposals.routes import api
+from shared.documents import documents_context
 from shared.http.app import create_service_app
 from shared.logs import get_logger
 from shared.platform import (
@@ -26,8 +28,9 @@ log = get_logger(SERVICE)
 
 def create_app(settings: ServiceSettings | None = None) -> web.Application:
     settings = settings or ServiceSettings()
-    app = create_service_app(settings, SERVICE, "JAMP Desk — proposals", [api])
+    app = create_service_app(settings, SERVICE, "JAMP Desk — proposals", [api, attachments_api])
     app.cleanup_ctx.append(platform_context(SERVICE))
+    app.cleanup_ctx.append(documents_context(ATTACHMENTS))
     app.cleanup_ctx.append(repositories)
     app.cleanup_ctx.append(reference_data)
     app.cleanup_ctx.append(outbox_relay_context)

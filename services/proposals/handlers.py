@@ -29,6 +29,7 @@ from shared.contracts.proposals import (
     ProposalSubmitted,
     ProposalUpdated,
 )
+from shared.documents import DocumentStore
 from shared.http.pagination import Page, decode_cursor, page_of
 from shared.mongo import new_id
 from shared.platform import Platform, Trace, unit_of_work
@@ -131,14 +132,23 @@ async def update_proposal(
     *,
     platform: Platform,
     proposals: ProposalRepository,
+    attachments: DocumentStore,
     trace: Trace,
 ) -> Proposal:
     async with unit_of_work(platform, trace) as uow:
         current = await get_proposal(proposal_id, caller, proposals=proposals, session=uow.session)
         current.check_version(expected_version)
-        proposal, changes = current.updated(update.changes())
+        wanted = update.changes()
+        if update.attachments is not None:
+            current.updated({})  # only a draft is edited, before any file is referred to
+            infos = await attachments.refer(
+                proposal_id, update.attachments, "proposal", uow.session, field="body.attachments"
+            )
+            wanted["attachments"] = [info.model_dump(mode="json") for info in infos]
+        proposal, changes = current.updated(wanted)
         if not changes:
             return current  # nothing differs: no write, no event
+        await _release_dropped(current, proposal, attachments, uow.session)
         await proposals.save(proposal, current.version, uow.session)
         await _record(proposals, proposal, "update", trace, uow.session, changed=sorted(changes))
         event = ProposalUpdated(proposal_id=proposal_id, version=proposal.version, changes=changes)
@@ -179,6 +189,15 @@ async def transition_proposal(
             )
             await uow.publish(proposal_id, changed)
     return proposal
+
+
+async def _release_dropped(
+    before: Proposal, after: Proposal, attachments: DocumentStore, session: AsyncClientSession
+) -> None:
+    """Files the draft no longer lists are no longer referred to; the sweeper takes them."""
+    kept = {info.attachment_id for info in after.attachments}
+    dropped = [info.attachment_id for info in before.attachments if info.attachment_id not in kept]
+    await attachments.release(before.proposal_id, dropped, "proposal", session)
 
 
 async def _record(

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from services.proposals.financing import Currency, FinancingHint, ProjectFacts, financing_hint
 from services.proposals.workflow import Action, next_status
 from shared.auth import Principal, Role
+from shared.contracts.attachments import AttachmentInfo
 from shared.contracts.proposals import ProposalDetails, ProposalStatus
 from shared.contracts.vocabulary import FocusArea, SolutionTag, taxonomy_document, unique
 from shared.errors import DomainError
@@ -27,6 +28,11 @@ FocusAreas = Annotated[list[FocusArea], Field(min_length=1), AfterValidator(uniq
 SolutionTags = Annotated[list[SolutionTag], AfterValidator(unique)]
 Financing = Annotated[list[FinancingRoute], Field(min_length=1), AfterValidator(unique)]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+AttachmentIds = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=64)]],
+    Field(max_length=20, description="All the draft's files: ids of files uploaded to it"),
+    AfterValidator(unique),
+]
 
 
 class Budget(BaseModel):
@@ -121,6 +127,7 @@ class UpdateProposal(BaseModel):
     description: Description | None = None
     private_operator: bool | None = None
     contact: Contact | None = None
+    attachments: AttachmentIds | None = None
     version: int | None = Field(default=None, description="Alternative to the If-Match header")
 
     @field_validator("*")
@@ -207,6 +214,7 @@ class Proposal(Versioned):
     submitted_at: datetime | None = Field(
         default=None, description="When it was first submitted; null while never submitted"
     )
+    attachments: tuple[AttachmentInfo, ...] = ()
 
     @classmethod
     def draft(cls, proposal_id: str, country: str, command: DraftProposal) -> "Proposal":

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from services.proposals import handlers
 from services.proposals.cities import AddCity, CityExists, CityNotFound, CityQuery
-from services.proposals.keys import CITIES, PROPOSALS
+from services.proposals.keys import ATTACHMENTS, CITIES, PROPOSALS
 from services.proposals.model import (
     DraftProposal,
     History,
@@ -27,25 +27,25 @@ from shared.auth import PUBLIC, Access, Role, allow
 from shared.contracts.proposals import City
 from shared.contracts.vocabulary import taxonomy_document
 from shared.http.conditional import etag, expected_version
-from shared.http.endpoints import ApiRoutes, Reply, principal_of, trace_of
+from shared.documents import DOCUMENT_ERRORS
+from shared.http.endpoints import ApiRoutes, ErrorMap, Reply, principal_of, trace_of
 from shared.http.pagination import Page
 from shared.http.problems import Conflict, Forbidden, InvalidReference, NotFound
 from shared.platform import PLATFORM
 from shared.versioning import StaleVersion
 
-api = ApiRoutes(
-    "proposals",
-    errors={
-        ProposalNotFound: NotFound,
-        CityNotFound: NotFound,
-        StaleVersion: Conflict,
-        IllegalTransition: Conflict,
-        NotEditable: Conflict,
-        CityExists: Conflict,
-        NotYourCity: Forbidden,
-        UnknownCity: InvalidReference,
-    },
-)
+ERRORS: ErrorMap = {
+    ProposalNotFound: NotFound,
+    CityNotFound: NotFound,
+    StaleVersion: Conflict,
+    IllegalTransition: Conflict,
+    NotEditable: Conflict,
+    CityExists: Conflict,
+    NotYourCity: Forbidden,
+    UnknownCity: InvalidReference,
+    **DOCUMENT_ERRORS,
+}
+api = ApiRoutes("proposals", errors=ERRORS)
 READERS = allow(Role.CITY, Role.DESK, Role.OPERATOR, Role.ADMIN)
 # Who may take each step of the review workflow (cities only on their own proposals: one
 # they cannot see is a 404 for them).
@@ -197,6 +197,7 @@ async def update_proposal(request: web.Request, body: UpdateProposal) -> Reply:
         principal_of(request),
         platform=request.app[PLATFORM],
         proposals=request.app[PROPOSALS],
+        attachments=request.app[ATTACHMENTS],
         trace=trace_of(request),
     )
     return _reply(proposal)

@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.contracts.attachments import AttachmentInfo
 from shared.contracts.base import EventPayload, published_as
 
 ProposalStatus = Literal[
@@ -79,6 +80,8 @@ class ProposalDetails(BaseModel):
     submitted_at: datetime | None = None
     """When the city first submitted it; None for a draft (and for one withdrawn as a draft).
     Consumers decide visibility beyond the city by this, never by ``status``."""
+    attachments: tuple[AttachmentInfo, ...] = ()
+    """Metadata of the files the proposal refers to; download them from the proposals API."""
 
 
 @published_as("jamp.city.added.v1", stream="proposals")
