@@ -5,8 +5,8 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from services.proposals import handlers
-from services.proposals.consumers import TOPIC_HANDLERS
 from services.proposals.attachment_routes import attachments_api
+from services.proposals.consumers import TOPIC_HANDLERS
 from services.proposals.keys import ATTACHMENTS, CITIES, PROPOSALS
 from services.proposals.repository import CityRepository, ProposalRepository
 from services.proposals.routes import api

@@ -26,8 +26,8 @@ from services.proposals.workflow import WORKFLOW, Action, IllegalTransition
 from shared.auth import PUBLIC, Access, Role, allow
 from shared.contracts.proposals import City
 from shared.contracts.vocabulary import taxonomy_document
-from shared.http.conditional import etag, expected_version
 from shared.documents import DOCUMENT_ERRORS
+from shared.http.conditional import etag, expected_version
 from shared.http.endpoints import ApiRoutes, ErrorMap, Reply, principal_of, trace_of
 from shared.http.pagination import Page
 from shared.http.problems import Conflict, Forbidden, InvalidReference, NotFound

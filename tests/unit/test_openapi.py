@@ -6,6 +6,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from services.companies.routes import api
+from services.inquiries.attachments.routes import attachments_api
 from services.inquiries.conversation_routes import conversation_api
 from services.inquiries.desk_routes import desk_api
 from services.inquiries.routes import api as inquiries_api
@@ -13,14 +14,18 @@ from services.matching.routes import api as matching_api
 from services.monitor.console import session_api
 from services.monitor.operator_routes import operator_api
 from services.monitor.routes import api as monitor_api
+from services.proposals.attachment_routes import attachments_api as proposal_files_api
 from services.proposals.routes import api as proposals_api
 from shared.http.endpoints import Endpoint
 from shared.http.openapi import build_openapi
 
 SERVICES: dict[str, list[Endpoint]] = {
     "companies": api.endpoints,
-    "proposals": proposals_api.endpoints,
-    "inquiries": inquiries_api.endpoints + conversation_api.endpoints + desk_api.endpoints,
+    "proposals": proposals_api.endpoints + proposal_files_api.endpoints,
+    "inquiries": inquiries_api.endpoints
+    + conversation_api.endpoints
+    + attachments_api.endpoints
+    + desk_api.endpoints,
     "matching": matching_api.endpoints,
     "monitor": monitor_api.endpoints + operator_api.endpoints + session_api.endpoints,
 }
@@ -123,3 +128,31 @@ def test_errors_are_problem_details(service: str) -> None:
             for status, response in documented["responses"].items():
                 if int(status) >= 400:
                     assert list(response["content"]) == ["application/problem+json"]
+
+
+@pytest.mark.parametrize(("service", "endpoint"), every(lambda e: e.upload is not None))
+def test_an_upload_is_multipart_form_data_with_a_binary_file_part(
+    service: str, endpoint: Endpoint
+) -> None:
+    documented = operation(service, endpoint)
+    schema = documented["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert schema["required"] == [endpoint.upload]
+    part = schema["properties"][endpoint.upload]
+    assert (part["type"], part["format"]) == ("string", "binary")
+    assert {"413", "415", "422"} <= set(documented["responses"])
+
+
+@pytest.mark.parametrize(("service", "endpoint"), every(lambda e: e.file_response))
+def test_a_download_answers_bytes_whole_or_in_part(service: str, endpoint: Endpoint) -> None:
+    responses = operation(service, endpoint)["responses"]
+    for status in ("200", "206"):
+        assert list(responses[status]["content"]) == ["application/octet-stream"]
+    assert "416" in responses
+
+
+def test_both_services_declare_their_uploads() -> None:
+    uploads = {(name, e.path) for name, found in SERVICES.items() for e in found if e.upload}
+    assert uploads == {
+        ("inquiries", "/inquiries/{inquiry_id}/attachments"),
+        ("proposals", "/proposals/{proposal_id}/attachments"),
+    }

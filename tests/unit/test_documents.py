@@ -1,0 +1,87 @@
+"""The pure parts of attachments: what the bytes are, what the file may be called, ranges."""
+
+import pytest
+
+from shared.documents.download import disposition
+from shared.documents.media import MAX_NAME_LENGTH, safe_name, sniff
+from shared.documents.ranges import ByteRange, RangeNotSatisfiable, requested_range
+from tests.documents import exe, pdf, png
+
+
+class TestSniffing:
+    @pytest.mark.parametrize(
+        ("head", "name", "expected"),
+        [
+            (pdf(), "x.png", "application/pdf"),
+            (png(), "x.pdf", "image/png"),
+            (b"PK\x03\x04" + b"\x00" * 60, "x.txt", "application/zip"),
+            (b"a,b\n1,2\n", "table.CSV", "text/csv"),
+            (b"a,b\n1,2\n", "table.pdf", "text/plain"),
+            ("こんにちは".encode()[:-1], "cut.txt", "text/plain"),  # cut mid-character
+        ],
+    )
+    def test_the_type_comes_from_the_bytes(self, head: bytes, name: str, expected: str) -> None:
+        assert sniff(head, name) == expected
+
+    @pytest.mark.parametrize(
+        "head",
+        [exe(), b"\x1f\x8b\x08\x00" + b"\x00" * 40, bytes(range(256)), b"text\x00with nul", b""],
+    )
+    def test_anything_off_the_allow_list_is_refused(self, head: bytes) -> None:
+        assert sniff(head, "innocent.pdf") is None
+
+
+class TestNames:
+    @pytest.mark.parametrize(
+        ("declared", "expected"),
+        [
+            ("../../etc/passwd", "passwd"),
+            ("C:\\Users\\me\\Budget.xlsx", "Budget.xlsx"),
+            ('a"b<c>|d?.pdf', "a_b_c__d_.pdf"),
+            ("invoice\u202efdp.exe", "invoice_fdp.exe"),  # a right-to-left override
+            ("  ..hidden  ", "hidden"),
+            ("Permit — 許可.pdf", "Permit — 許可.pdf"),
+            ("", "attachment.pdf"),
+            (None, "attachment.pdf"),
+        ],
+    )
+    def test_names_are_sanitised(self, declared: str | None, expected: str) -> None:
+        assert safe_name(declared, "application/pdf") == expected
+
+    def test_a_long_name_keeps_its_extension(self) -> None:
+        name = safe_name("x" * 500 + ".pdf", "application/pdf")
+        assert len(name) == MAX_NAME_LENGTH and name.endswith(".pdf")
+
+    def test_the_disposition_is_an_attachment_with_an_exact_utf8_name(self) -> None:
+        assert disposition("Plan 許可.pdf") == (
+            "attachment; filename=\"Plan __.pdf\"; filename*=UTF-8''Plan%20%E8%A8%B1%E5%8F%AF.pdf"
+        )
+
+
+class TestRanges:
+    @pytest.mark.parametrize(
+        ("header", "expected"),
+        [
+            (None, None),
+            ("bytes=0-9", ByteRange(0, 9)),
+            ("bytes=90-", ByteRange(90, 99)),
+            ("bytes=-10", ByteRange(90, 99)),
+            ("bytes=-500", ByteRange(0, 99)),
+            ("bytes=50-5000", ByteRange(50, 99)),
+            ("bytes=0-1,5-6", None),  # several ranges: the whole file
+            ("items=0-1", None),
+            ("bytes=9-2", None),
+        ],
+    )
+    def test_one_range_is_served_else_the_whole_file(
+        self, header: str | None, expected: ByteRange | None
+    ) -> None:
+        assert requested_range(header, 100) == expected
+
+    @pytest.mark.parametrize("header", ["bytes=100-", "bytes=-0", "bytes=500-600"])
+    def test_a_range_outside_the_file_is_not_satisfiable(self, header: str) -> None:
+        with pytest.raises(RangeNotSatisfiable):
+            requested_range(header, 100)
+
+    def test_content_range_names_the_span_and_the_size(self) -> None:
+        assert ByteRange(10, 19).content_range(100) == "bytes 10-19/100"
