@@ -23,6 +23,7 @@ async def test_the_served_openapi_document_is_valid_and_lists_the_workflow(
         "close",
         "withdraw",
         "history",
+        "attachments",
     }
     submit = document["paths"]["/proposals/{proposal_id}/submit"]["post"]
     assert submit["requestBody"]["required"] is False
