@@ -1,11 +1,14 @@
 """Attachments of inquiries: upload, refer from replies and notes, read rules, download."""
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from bson import ObjectId
 
+from services.inquiries.keys import ATTACHMENTS
 from shared.embedded import EmbeddedStack
 from shared.envelope import Envelope
 from shared.kafka import ensure_topics
@@ -155,6 +158,18 @@ class TestUpload:
 
         await eventually(nothing_left)
         assert await _stored(inquiries, "files").count_documents({}) == 0
+
+    async def test_chunks_of_an_upload_that_never_finished_are_swept_after_the_grace(
+        self, inquiries: Client
+    ) -> None:
+        chunks, now = _stored(inquiries, "chunks"), datetime.now(UTC)
+        killed = ObjectId.from_datetime(now - timedelta(days=2))  # a process died mid-file
+        running = ObjectId()  # an upload still in progress
+        await chunks.insert_many(
+            [{"files_id": file_id, "n": 0, "data": b"%PDF"} for file_id in (killed, running)]
+        )
+        assert await inquiries.app[ATTACHMENTS].sweep(now) == 1
+        assert await chunks.distinct("files_id") == [running]
 
 
 class TestReferences:
