@@ -16,7 +16,7 @@ from shared.platform import PLATFORM
 from shared.settings import ServiceSettings
 from shared.topics import Topics
 from tests.documents import exe, pdf, sha256
-from tests.integration.inquiries.conftest import submitted
+from tests.integration.inquiries.conftest import known_company, submitted
 from tests.support import Caller, eventually, granted, isolated_settings, read_topic
 
 MAX_FILE, MAX_PARENT = 300_000, 700_000
@@ -42,7 +42,8 @@ async def uploaded(caller: Caller, inquiry_id: str, data: bytes, name: str = "a.
     return await response.json()
 
 
-async def company_inquiry(vn_desk: Caller) -> str:
+async def company_inquiry(inquiries: Client, vn_desk: Caller) -> str:
+    await known_company(inquiries, "c-9")
     created = await submitted(vn_desk, requester={"kind": "company", "company_id": "c-9"})
     return str(created["inquiry_id"])
 
@@ -245,7 +246,7 @@ class TestReadRules:
     async def test_a_requester_never_gets_a_notes_file_but_gets_a_replys(
         self, vn_desk: Caller, inquiries: Client
     ) -> None:
-        inquiry_id = await company_inquiry(vn_desk)
+        inquiry_id = await company_inquiry(inquiries, vn_desk)
         internal = await uploaded(vn_desk, inquiry_id, pdf(seed=1), "internal.pdf")
         shared = await uploaded(vn_desk, inquiry_id, pdf(seed=2), "shared.pdf")
         note = {"body": "budget check", "attachments": [internal["attachment_id"]]}
