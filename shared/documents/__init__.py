@@ -11,7 +11,8 @@ from shared.documents.errors import (
     UnknownAttachment,
     UnsupportedDocument,
 )
-from shared.documents.store import DocumentLimits, DocumentStore, StoredDocument, Uploader
+from shared.documents.records import DocumentLimits, StoredDocument, Uploader
+from shared.documents.store import DocumentStore
 from shared.documents.sweeper import documents_context
 from shared.errors import DomainError
 from shared.http.problems import (

@@ -8,7 +8,8 @@ from gridfs.asynchronous.grid_file import AsyncGridOut
 
 from shared.contracts.attachments import AttachmentInfo
 from shared.documents import ranges
-from shared.documents.store import DocumentStore, StoredDocument
+from shared.documents.records import StoredDocument
+from shared.documents.store import DocumentStore
 from shared.http.problems import RangeNotSatisfiable
 
 PIECE_BYTES = 64 * 1024

@@ -10,13 +10,10 @@ a transaction allows), and the sweeper removes files nobody referred to in time.
 """
 
 import asyncio
-import hashlib
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
-from bson import Binary, Int64, ObjectId
+from bson import Int64, ObjectId
 from gridfs import AsyncGridFSBucket
 from gridfs.asynchronous.grid_file import AsyncGridOut
 from pymongo import ASCENDING
@@ -24,45 +21,19 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.contracts.attachments import AttachmentInfo
-from shared.documents.errors import (
-    EmptyDocument,
-    TooLarge,
-    UnknownAttachment,
-    UnsupportedDocument,
+from shared.documents.errors import UnknownAttachment
+from shared.documents.media import safe_name
+from shared.documents.records import (
+    DocumentLimits,
+    StoredDocument,
+    Uploader,
+    stored_of,
+    to_milliseconds,
 )
-from shared.documents.media import SNIFF_BYTES, safe_name, sniff
+from shared.documents.writer import ChunkWriter, Written
 from shared.mongo import Document
 
 CHUNK_BYTES = 255 * 1024  # GridFS' default chunk size
-
-
-@dataclass(frozen=True)
-class DocumentLimits:
-    max_file_bytes: int
-    max_parent_bytes: int
-    grace: timedelta
-
-
-@dataclass(frozen=True)
-class Uploader:
-    """Who uploaded: the name shown everywhere, and the key that did it (for the audit)."""
-
-    name: str
-    key_id: str
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    info: AttachmentInfo
-    parent: str
-    references: tuple[str, ...]
-    uploader_key: str
-
-    @property
-    def referenced(self) -> bool:
-        return bool(self.references)
-
-
 Admits = Callable[[StoredDocument], bool]
 """A service's read rule for one caller."""
 
@@ -111,7 +82,9 @@ class DocumentStore:
         room = self.limits.max_parent_bytes - await self._used(parent)
         file_id = ObjectId()
         try:
-            written = await _ChunkWriter(self, file_id, room, name or "").consume(pieces)
+            written = await ChunkWriter(
+                self.chunks, self.chunk_bytes, self.limits, file_id, room, name or ""
+            ).consume(pieces)
             return await self._finish(parent, file_id, name, written, uploader, admits)
         except BaseException:
             await asyncio.shield(self.chunks.delete_many({"files_id": file_id}))
@@ -122,17 +95,17 @@ class DocumentStore:
         parent: str,
         file_id: ObjectId,
         name: str | None,
-        written: "_Written",
+        written: Written,
         uploader: Uploader,
-        admits: "Admits",
+        admits: Admits,
     ) -> AttachmentInfo:
         same = self.files.find({"metadata.parent": parent, "metadata.sha256": written.sha256})
         async for document in same.sort("_id", 1):
-            if admits(_stored(document)):
+            if admits(stored_of(document)):
                 await self.chunks.delete_many({"files_id": file_id})
-                return _stored(document).info
+                return stored_of(document).info
         filename = safe_name(name, written.media_type)
-        now = _to_milliseconds(datetime.now(UTC))
+        now = to_milliseconds(datetime.now(UTC))
         metadata = {
             "parent": parent,
             "media_type": written.media_type,
@@ -163,8 +136,8 @@ class DocumentStore:
         )
         if older is not None:
             await self.bucket.delete(file_id)
-            return _stored(older).info
-        return _stored(document).info
+            return stored_of(older).info
+        return stored_of(document).info
 
     async def _used(self, parent: str) -> int:
         totals = await self.files.aggregate(
@@ -183,11 +156,11 @@ class DocumentStore:
             return None
         criteria = {"_id": ObjectId(attachment_id), "metadata.parent": {"$in": list(parents)}}
         document = await self.files.find_one(criteria)
-        return None if document is None else _stored(document)
+        return None if document is None else stored_of(document)
 
     async def of(self, parents: Sequence[str]) -> list[StoredDocument]:
         cursor = self.files.find({"metadata.parent": {"$in": list(parents)}}).sort("_id", 1)
-        return [_stored(document) async for document in cursor]
+        return [stored_of(document) async for document in cursor]
 
     async def refer(
         self,
@@ -197,7 +170,7 @@ class DocumentStore:
         session: AsyncClientSession,
         *,
         field: str,
-        admits: "Admits" = _anyone,
+        admits: Admits = _anyone,
     ) -> list[AttachmentInfo]:
         """Record that ``reference`` (a reply, a draft) uses these files, inside the caller's
         transaction. An id of another parent, or one ``admits`` refuses, is refused by name."""
@@ -239,7 +212,7 @@ class DocumentStore:
             return None
         criteria = {"_id": ObjectId(attachment_id), "metadata.parent": parent}
         document = await self.files.find_one(criteria, session=session)
-        return None if document is None else _stored(document)
+        return None if document is None else stored_of(document)
 
     async def open(self, stored: StoredDocument) -> AsyncGridOut:
         return await self.bucket.open_download_stream(ObjectId(stored.info.attachment_id))
@@ -277,87 +250,3 @@ class DocumentStore:
 
 _REFERENCED = {"metadata.referenced": True}
 _UNREFERENCED = {"metadata.referenced": False}
-
-
-@dataclass(frozen=True)
-class _Written:
-    size: int
-    sha256: str
-    media_type: str
-
-
-class _ChunkWriter:
-    """Writes one GridFS chunk at a time; sniffs the type before the first byte is stored."""
-
-    def __init__(self, store: DocumentStore, file_id: ObjectId, room: int, name: str) -> None:
-        self.store, self.file_id, self.room, self.name = store, file_id, room, name
-        self.buffer = bytearray()
-        self.digest = hashlib.sha256()
-        self.size = self.chunk_number = 0
-        self.media_type: str | None = None
-
-    async def consume(self, pieces: AsyncIterator[bytes]) -> _Written:
-        async for piece in pieces:
-            self._count(len(piece))
-            self.digest.update(piece)
-            self.buffer += piece
-            if self.media_type is None and len(self.buffer) >= SNIFF_BYTES:
-                self.media_type = self._sniff()
-            while len(self.buffer) >= self.store.chunk_bytes:
-                await self._write(self.store.chunk_bytes)
-        if self.size == 0:
-            raise EmptyDocument("the file is empty", field="body.file")
-        media_type = self.media_type or self._sniff()
-        if self.buffer:
-            await self._write(len(self.buffer))
-        return _Written(self.size, self.digest.hexdigest(), media_type)
-
-    def _count(self, more: int) -> None:
-        self.size += more
-        limits = self.store.limits
-        if self.size > limits.max_file_bytes:
-            raise TooLarge(f"a file may hold at most {limits.max_file_bytes} bytes", limit="file")
-        if self.size > self.room:
-            raise TooLarge(
-                f"the attachments of one parent may hold at most {limits.max_parent_bytes} bytes",
-                limit="parent",
-            )
-
-    def _sniff(self) -> str:
-        media_type = sniff(bytes(self.buffer[:SNIFF_BYTES]), self.name)
-        if media_type is None:
-            raise UnsupportedDocument(
-                "the file is not a PDF, Office document, image, CSV, plain text or ZIP"
-            )
-        return media_type
-
-    async def _write(self, length: int) -> None:
-        data = Binary(bytes(self.buffer[:length]))
-        del self.buffer[:length]
-        chunk = {"files_id": self.file_id, "n": self.chunk_number, "data": data}
-        await self.store.chunks.insert_one(chunk)
-        self.chunk_number += 1
-
-
-def _to_milliseconds(moment: datetime) -> datetime:
-    """BSON dates hold milliseconds: the answer to an upload matches what is read later."""
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
-def _stored(document: Document) -> StoredDocument:
-    metadata: dict[str, Any] = document["metadata"]
-    info = AttachmentInfo(
-        attachment_id=str(document["_id"]),
-        name=document["filename"],
-        media_type=metadata["media_type"],
-        size=int(document["length"]),
-        sha256=metadata["sha256"],
-        uploaded_by=metadata["uploaded_by"],
-        uploaded_at=document["uploadDate"],
-    )
-    return StoredDocument(
-        info=info,
-        parent=metadata["parent"],
-        references=tuple(metadata.get("references", [])),
-        uploader_key=metadata.get("uploader_key", ""),
-    )

@@ -1,18 +1,18 @@
 """The store and its sweeper as one cleanup context: a service appends it after the platform."""
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
-from shared.documents.store import DocumentLimits, DocumentStore
+from shared.documents.records import DocumentLimits
+from shared.documents.store import DocumentStore
 from shared.logs import get_logger
 from shared.platform import PLATFORM, CleanupContext
 from shared.settings import ServiceSettings
 
 log = get_logger("documents")
-Clock = Callable[[], datetime]
 
 
 def limits_of(settings: ServiceSettings) -> DocumentLimits:
