@@ -1,10 +1,14 @@
 """The pure parts of attachments: what the bytes are, what the file may be called, ranges."""
 
+from datetime import timedelta
+
 import pytest
 
 from shared.documents.download import disposition
 from shared.documents.media import MAX_NAME_LENGTH, safe_name, sniff
 from shared.documents.ranges import ByteRange, RangeNotSatisfiable, requested_range
+from shared.documents.sweeper import limits_of
+from shared.settings import ServiceSettings
 from tests.documents import exe, pdf, png
 
 
@@ -85,3 +89,9 @@ class TestRanges:
 
     def test_content_range_names_the_span_and_the_size(self) -> None:
         assert ByteRange(10, 19).content_range(100) == "bytes 10-19/100"
+
+
+def test_the_default_limits_are_20_mib_per_file_100_mib_per_parent_and_a_days_grace() -> None:
+    limits = limits_of(ServiceSettings())
+    assert (limits.max_file_bytes, limits.max_parent_bytes) == (20 * 2**20, 100 * 2**20)
+    assert limits.grace == timedelta(hours=24)
