@@ -1,6 +1,14 @@
 """The published event contracts: every payload model, registered by its CloudEvents type."""
 
-from shared.contracts import companies, identity, inquiries, matching, monitor, proposals
+from shared.contracts import (
+    companies,
+    identity,
+    inquiries,
+    matching,
+    monitor,
+    notifications,
+    proposals,
+)
 from shared.contracts.base import EVENT_TYPES, EventPayload, published_as
 
 __all__ = [
@@ -11,6 +19,7 @@ __all__ = [
     "inquiries",
     "matching",
     "monitor",
+    "notifications",
     "proposals",
     "published_as",
 ]

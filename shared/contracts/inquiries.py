@@ -16,6 +16,15 @@ SlaClockKind = Literal["first_response", "resolution"]
 MessageSide = Literal["desk", "requester"]
 
 
+class RequesterContact(BaseModel):
+    """Where the requester is told of replies (the notifications service mails it)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str
+    email: str
+
+
 class InquiryRequester(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -23,10 +32,13 @@ class InquiryRequester(BaseModel):
     company_id: str | None = None
     city_id: str | None = None
     organisation: str | None = None
+    contact: RequesterContact | None = None
+    """The contact the desk was given (an organisation always has one); no phone number."""
 
 
 class InquiryDetails(BaseModel):
-    """An inquiry as submitted (the requester's contact person is not published)."""
+    """An inquiry as submitted; of the requester's contact only the name and e-mail address
+    are published, for the mail that tells the requester of replies."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 

@@ -136,6 +136,20 @@ class MeetingScheduled(EventPayload):
     score: float
 
 
+@published_as("jamp.meeting.cancelled.v1", stream="matches")
+class MeetingCancelled(EventPayload):
+    """A meeting that had not started was cancelled: its match was withdrawn (the proposal
+    was rejected, withdrawn or closed, or the company suspended)."""
+
+    meeting_id: str
+    session_id: str
+    match_id: str
+    proposal_id: str
+    company_id: str
+    city_id: str
+    reason: str
+
+
 @published_as("jamp.meeting.outcome_recorded.v1", stream="matches")
 class MeetingOutcomeRecorded(EventPayload):
     """After a meeting one side recorded how it went and what comes next."""

@@ -1,0 +1,303 @@
+"""Who hears what: each consumed event → the mails it asks for (template, recipient,
+context). Reads the directory; writes only its own bookkeeping of matches and meetings."""
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from services.notifications.model import Invite, PlannedMail, Recipient, language_of
+from services.notifications.repository import Directory
+from services.notifications.settings import NotificationSettings
+from shared.consumer import ConsumedEvent
+from shared.contracts.inquiries import (
+    InquiryAssigned,
+    InquiryReplied,
+    InquirySlaBreached,
+    InquirySlaWarning,
+    InquiryTriaged,
+)
+from shared.contracts.matching import (
+    MatchAccepted,
+    MatchProposed,
+    MatchResponded,
+    MeetingCancelled,
+    MeetingScheduled,
+)
+from shared.contracts.proposals import ProposalStatusChanged
+from shared.mongo import Document
+
+JAPAN = "Asia/Tokyo"
+DECISIONS = {"accepted": "採択", "rejected": "不採択"}
+
+
+class Audience:
+    def __init__(self, directory: Directory, settings: NotificationSettings) -> None:
+        self.directory, self.settings = directory, settings
+
+    async def plan(self, event: ConsumedEvent) -> list[PlannedMail]:
+        match event.payload:
+            case InquiryReplied(side="desk") as replied:
+                return await self._inquiry_replied(replied, event)
+            case InquiryTriaged() | InquiryAssigned() | InquirySlaWarning() | InquirySlaBreached():
+                return await self._inquiry_staff(event)
+            case ProposalStatusChanged(to_status="accepted" | "rejected") as changed:
+                return await self._proposal_decision(changed, event)
+            case MatchProposed() | MatchAccepted() | MatchResponded():
+                return await self._match(event)
+            case MeetingScheduled() | MeetingCancelled():
+                return await self._meeting(event)
+        return []
+
+    async def _get(self, key: str, event: ConsumedEvent) -> Document:
+        return await self.directory.get(key, event.session) or {}
+
+    # inquiries -----------------------------------------------------------------------------
+
+    async def _inquiry_replied(
+        self, replied: InquiryReplied, event: ConsumedEvent
+    ) -> list[PlannedMail]:
+        inquiry = await self._get(f"inquiry:{replied.inquiry_id}", event)
+        recipient = await self._requester(inquiry, event)
+        if recipient is None:
+            return []
+        context = {**_inquiry_context(replied.inquiry_id, inquiry), "body": replied.body}
+        return [_mail("inquiry_replied", "inquiries", recipient, context, replied.inquiry_id,
+                      reply_to_inquiry=replied.inquiry_id)]  # fmt: skip
+
+    async def _requester(self, inquiry: Document, event: ConsumedEvent) -> Recipient | None:
+        requester = inquiry.get("requester") or {}
+        contact = requester.get("contact")
+        if contact is None and requester.get("company_id"):
+            contact = (await self._get(f"company:{requester['company_id']}", event)).get("contact")
+        if contact is None and requester.get("city_id"):
+            contact = (await self._get(f"city:{requester['city_id']}", event)).get("contact")
+        if not contact or not contact.get("email"):
+            return None
+        language = language_of(inquiry.get("language"))
+        return Recipient(address=contact["email"], name=contact.get("name", ""), language=language)
+
+    async def _inquiry_staff(self, event: ConsumedEvent) -> list[PlannedMail]:
+        payload = event.payload
+        inquiry_id: str = getattr(payload, "inquiry_id")  # noqa: B009 - all four carry it
+        inquiry = await self._get(f"inquiry:{inquiry_id}", event)
+        context: dict[str, Any] = _inquiry_context(inquiry_id, inquiry)
+        if isinstance(payload, InquiryTriaged):
+            addresses = self.settings.notifications_queue_addresses.get(payload.queue, [])
+            recipients = [Recipient(address=address) for address in addresses]
+            template = "inquiry_submitted"
+        elif isinstance(payload, InquiryAssigned):
+            recipients = await self._officers([payload.officer], event)
+            template = "inquiry_assigned"
+        else:
+            assert isinstance(payload, InquirySlaWarning | InquirySlaBreached)
+            context |= {"clock": payload.clock, "deadline": _utc(payload.deadline)}
+            recipients = await self._officers([inquiry.get("officer")], event)
+            template = "inquiry_sla_warning"
+            if isinstance(payload, InquirySlaBreached):
+                template = "inquiry_sla_breached"
+                escalation = self.settings.notifications_escalation_addresses
+                recipients += [Recipient(address=address) for address in escalation]
+        return [_mail(template, "inquiries", each, context, inquiry_id) for each in recipients]
+
+    async def _officers(self, officers: list[str | None], event: ConsumedEvent) -> list[Recipient]:
+        """An officer is a person id (people on the identity stream) or an e-mail address."""
+        found = []
+        for officer in filter(None, officers):
+            person = await self._get(f"person:{officer}", event)
+            if person.get("email"):
+                found.append(Recipient(
+                    address=person["email"], name=person.get("name", ""),
+                    language=language_of(person.get("language")),
+                    time_zone=person.get("time_zone", "UTC"),
+                ))  # fmt: skip
+            elif "@" in officer:
+                found.append(Recipient(address=officer))
+        return found
+
+    # proposals -----------------------------------------------------------------------------
+
+    async def _proposal_decision(
+        self, changed: ProposalStatusChanged, event: ConsumedEvent
+    ) -> list[PlannedMail]:
+        recipient = await self._proposal_contact(changed.proposal_id, event)
+        if recipient is None:
+            return []
+        proposal = await self._get(f"proposal:{changed.proposal_id}", event)
+        context = {
+            "ref": _ref(changed.proposal_id), "title": proposal.get("title", ""),
+            "decision": changed.to_status, "decision_ja": DECISIONS[changed.to_status],
+            "reason": changed.reason,
+        }  # fmt: skip
+        return [_mail("proposal_decision", "proposals", recipient, context, changed.proposal_id)]
+
+    async def _proposal_contact(self, proposal_id: str, event: ConsumedEvent) -> Recipient | None:
+        proposal = await self._get(f"proposal:{proposal_id}", event)
+        contact = proposal.get("contact")
+        if not contact:
+            return None
+        city = await self._get(f"city:{proposal.get('city_id')}", event)
+        zone = city.get("time_zone", "UTC")
+        return Recipient(address=contact["email"], name=contact.get("name", ""), time_zone=zone)
+
+    async def _company_contact(self, company_id: str, event: ConsumedEvent) -> Recipient | None:
+        company = await self._get(f"company:{company_id}", event)
+        contact = company.get("contact")
+        if not contact:
+            return None
+        language = "ja" if "ja" in company.get("languages", []) else "en"
+        return Recipient(address=contact["email"], name=contact.get("name", ""),
+                         language=language, time_zone=JAPAN)  # fmt: skip
+
+    async def _sides(
+        self, company_id: str, proposal_id: str, event: ConsumedEvent
+    ) -> dict[str, Recipient]:
+        sides = {
+            "company": await self._company_contact(company_id, event),
+            "city": await self._proposal_contact(proposal_id, event),
+        }
+        return {side: recipient for side, recipient in sides.items() if recipient is not None}
+
+    async def _pair_context(
+        self, company_id: str, proposal_id: str, event: ConsumedEvent
+    ) -> dict[str, Any]:
+        company = await self._get(f"company:{company_id}", event)
+        proposal = await self._get(f"proposal:{proposal_id}", event)
+        return {"company_name": company.get("name", company_id), "title": proposal.get("title", "")}
+
+    # matches -------------------------------------------------------------------------------
+
+    async def _match(self, event: ConsumedEvent) -> list[PlannedMail]:
+        payload = event.payload
+        assert isinstance(payload, MatchProposed | MatchAccepted | MatchResponded)
+        ids = payload.match if isinstance(payload, MatchProposed) else payload
+        match_id, company_id, proposal_id = ids.match_id, ids.company_id, ids.proposal_id
+        sides = await self._sides(company_id, proposal_id, event)
+        context = {
+            "ref": _ref(match_id),
+            **await self._pair_context(company_id, proposal_id, event),
+        }
+        if isinstance(payload, MatchProposed):
+            context["score"] = f"{payload.match.score:.2f}"
+            return [
+                _mail("match_proposed", "matches", each, context, match_id)
+                for each in sides.values()
+            ]
+        if isinstance(payload, MatchAccepted):
+            return [
+                _mail("match_accepted", "matches", recipient, {
+                    **context, "other_name": other.name, "other_email": other.address,
+                }, match_id)
+                for side, recipient in sides.items()
+                for other_side, other in sides.items() if other_side != side
+            ]  # fmt: skip
+        other = "city" if payload.side == "company" else "company"
+        if not payload.accepted or other not in sides:
+            return []
+        expires = event.envelope.time + timedelta(days=self.settings.matching_response_days)
+        notice = expires - timedelta(hours=self.settings.notifications_expiry_notice_hours)
+        context["expires_at"] = _utc(expires)
+        due = max(notice, event.envelope.time)
+        group = f"match-expiry:{match_id}"
+        return [_mail("match_expiring", "matches", sides[other], context, match_id,
+                      due_at=due, group=group)]  # fmt: skip
+
+    # meetings ------------------------------------------------------------------------------
+
+    async def _meeting(self, event: ConsumedEvent) -> list[PlannedMail]:
+        payload = event.payload
+        assert isinstance(payload, MeetingScheduled | MeetingCancelled)
+        key = f"meeting:{payload.meeting_id}"
+        known = await self._get(key, event)
+        if isinstance(payload, MeetingCancelled):
+            if not known:
+                return []
+            start, end, table = known["start"], known["end"], known["table"]
+        else:
+            start, end, table = payload.slot.start, payload.slot.end, payload.table
+            if known and (known["start"], known["end"], known["table"]) == (start, end, table):
+                return []  # the same meeting again: nothing moved
+        sequence = int(known.get("sequence", -1)) + 1
+        await self.directory.put(key, {"start": start, "end": end, "table": table,
+                                       "sequence": sequence}, event.session)  # fmt: skip
+        sides = await self._sides(payload.company_id, payload.proposal_id, event)
+        base = await self._pair_context(payload.company_id, payload.proposal_id, event)
+        online = table.startswith(("https://", "http://"))
+        base |= {"ref": _ref(payload.meeting_id), "location": "Online" if online else table,
+                 "url": table if online else None, "updated": bool(known)}  # fmt: skip
+        cancel = isinstance(payload, MeetingCancelled)
+        if isinstance(payload, MeetingCancelled):
+            base["reason"] = payload.reason
+        invite = Invite(
+            method="CANCEL" if cancel else "REQUEST",
+            uid=f"meeting-{payload.meeting_id}@{self.settings.mail_domain}",
+            sequence=sequence, start=start, end=end,
+            summary=f"{base['company_name']} \u00d7 {base['title']}",
+            location=base["location"], url=base["url"],
+            description=_times_description(start, end, list(sides.values())),
+            attendees=list(sides.values()),
+        )  # fmt: skip
+        mails = []
+        for recipient in sides.values():
+            context = {**base, **_local_times(start, end, recipient, list(sides.values()))}
+            template = "meeting_cancelled" if cancel else "meeting_invitation"
+            mails.append(_mail(template, "meetings", recipient, context, payload.meeting_id,
+                               invite=invite))  # fmt: skip
+            reminder_at = start - timedelta(hours=self.settings.notifications_reminder_hours)
+            if not cancel and reminder_at > event.envelope.time:
+                mails.append(_mail("meeting_reminder", "meetings", recipient, context,
+                                   payload.meeting_id, due_at=reminder_at,
+                                   group=f"meeting-reminder:{payload.meeting_id}"))  # fmt: skip
+        return mails
+
+
+def _mail(template: str, category: Any, recipient: Recipient, context: dict[str, Any],
+          thread: str, **extra: Any) -> PlannedMail:  # fmt: skip
+    return PlannedMail(template=template, category=category, recipient=recipient,
+                       context={**context, "recipient_name": recipient.name}, thread=thread,
+                       **extra)  # fmt: skip
+
+
+def _inquiry_context(inquiry_id: str, inquiry: Document) -> dict[str, Any]:
+    fields = ("subject", "country", "category", "priority", "queue")
+    return {"ref": _ref(inquiry_id), **{name: inquiry.get(name, "") for name in fields}}
+
+
+def _ref(aggregate_id: str) -> str:
+    """A short reference for subject lines: sortable and quotable on the phone."""
+    return f"#{aggregate_id[-6:]}"
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(_zone("UTC")).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _local_times(start: datetime, end: datetime, recipient: Recipient,
+                 everyone: list[Recipient]) -> dict[str, Any]:  # fmt: skip
+    zone = _zone(recipient.time_zone)
+    others = sorted({each.time_zone for each in everyone} - {recipient.time_zone} | {"UTC"})
+    return {
+        "start_local": start.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        "end_local": end.astimezone(zone).strftime("%H:%M"),
+        "time_zone": recipient.time_zone,
+        "other_times": [
+            f"{start.astimezone(_zone(other)).strftime('%Y-%m-%d %H:%M')} ({other})"
+            for other in others if other != recipient.time_zone
+        ],
+    }  # fmt: skip
+
+
+def _times_description(start: datetime, end: datetime, everyone: list[Recipient]) -> str:
+    zones = sorted({each.time_zone for each in everyone} | {"UTC"})
+    lines = [
+        f"{zone}: {start.astimezone(_zone(zone)).strftime('%Y-%m-%d %H:%M')}"
+        f"-{end.astimezone(_zone(zone)).strftime('%H:%M')}"
+        for zone in zones
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,51 @@
+"""Kafka entrypoints of the notifications service: every stream whose events someone hears
+of, plus the key replica. Each event's mail is claimed in the consumer's transaction."""
+
+from aiohttp import web
+
+from services.notifications.handlers import take_in
+from services.notifications.keys import MAILROOM
+from shared.auth.projector import IDENTITY_HANDLERS
+from shared.consumer import ConsumedEvent, HandlerTable
+from shared.contracts import companies, inquiries, matching, proposals
+
+
+async def on_event(event: ConsumedEvent, app: web.Application) -> None:
+    mailroom = app[MAILROOM]
+    if await take_in(event, mailroom):
+        # The dispatcher polls anyway; waking it makes the mail go out right after the commit.
+        mailroom.wakeup.set()
+
+
+def _all(*models: type) -> HandlerTable:
+    return {model: on_event for model in models}
+
+
+TOPIC_HANDLERS: dict[str, HandlerTable] = {
+    "identity": IDENTITY_HANDLERS,
+    "companies": _all(companies.CompanyRegistered, companies.CompanyUpdated),
+    "proposals": _all(
+        proposals.CityAdded,
+        proposals.ProposalDrafted,
+        proposals.ProposalSubmitted,
+        proposals.ProposalUpdated,
+        proposals.ProposalStatusChanged,
+    ),
+    "inquiries": _all(
+        inquiries.InquirySubmitted,
+        inquiries.InquiryTriaged,
+        inquiries.InquiryAssigned,
+        inquiries.InquiryReplied,
+        inquiries.InquirySlaWarning,
+        inquiries.InquirySlaBreached,
+    ),
+    "matches": _all(
+        matching.MatchProposed,
+        matching.MatchResponded,
+        matching.MatchAccepted,
+        matching.MatchExpired,
+        matching.MatchWithdrawn,
+        matching.MeetingScheduled,
+        matching.MeetingCancelled,
+    ),
+}

@@ -1,0 +1,13 @@
+"""Typed app keys of the notifications service."""
+
+import asyncio
+
+from aiohttp import web
+
+from services.notifications.mailroom import Clock, Mailroom
+from services.notifications.settings import NotificationSettings
+
+MAILROOM = web.AppKey("mailroom", Mailroom)
+NOTIFICATION_SETTINGS = web.AppKey("notification_settings", NotificationSettings)
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
+INBOUND = web.AppKey("inbound_listener", asyncio.Server)

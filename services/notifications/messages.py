@@ -1,0 +1,44 @@
+"""A ledger row as an RFC 5322 message: text and HTML alternatives, the invitation as a
+``text/calendar`` part, ``Reply-To`` for inquiry mail and ``List-Unsubscribe`` (RFC 2369,
+one-click per RFC 8058). Pure."""
+
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from services.notifications.model import Mail
+
+
+def compose(mail: Mail, sender: str, domain: str, unsubscribe_url: str | None) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.recipient
+    message["Subject"] = mail.subject
+    message["Date"] = format_datetime(mail.created_at)
+    # Stable across retries, so a relay or client can drop a resent duplicate.
+    message["Message-ID"] = f"<{mail.mail_id}@{domain}>"
+    message["References"] = f"<{mail.thread}@{domain}>"
+    message["Auto-Submitted"] = "auto-generated"
+    if mail.reply_to:
+        message["Reply-To"] = mail.reply_to
+    if unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(mail.text)
+    message.add_alternative(mail.html, subtype="html")
+    if mail.ics is not None:
+        message.add_alternative(
+            mail.ics, subtype="calendar", params={"method": mail.ics_method or "REQUEST"}
+        )
+        message.add_attachment(
+            mail.ics.encode(), maintype="application", subtype="ics", filename="invite.ics"
+        )
+    return message
+
+
+def reply_address(token: str, domain: str) -> str:
+    return str(Address(addr_spec=f"reply+{token}@{domain}"))
+
+
+def new_message_id(domain: str) -> str:
+    return make_msgid(domain=domain)

@@ -1,0 +1,51 @@
+"""What a person wrote in a reply: the new text, without quoted history or signature.
+
+A small stripper instead of ``email-reply-parser``: that package was last released in 2020,
+has no type hints and only knows English quote headers, while our requesters write in
+Japanese too ("2026年11月28日(土) 10:00 Desk <…>:" or "…のメッセージ:"). Pure.
+"""
+
+import re
+from email.message import EmailMessage
+
+QUOTE_HEADERS = [
+    re.compile(r"^\s*On\b.{0,300}\bwrote:\s*$", re.IGNORECASE | re.DOTALL),
+    re.compile(r"^.{0,300}(書きました|のメッセージ|wrote)\s*[:\uff1a]\s*$", re.DOTALL),
+    re.compile(
+        r"^\s*-{2,}\s*(Original Message|元のメッセージ|転送されたメッセージ)\s*-{2,}\s*$", re.I
+    ),
+    re.compile(r"^\s*(From|差出人|送信者)\s*[:\uff1a].+$"),
+    re.compile(r"^\s*_{10,}\s*$"),
+]
+SIGNATURE = re.compile(r"^(--\s*|__+\s*|Sent from my .+|iPhoneから送信|Android.*から送信)$")
+
+
+def strip_reply(text: str) -> str:
+    """The reply above the first quote header, quoted block or signature delimiter."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    kept: list[str] = []
+    for index, line in enumerate(lines):
+        if line.startswith(">") or SIGNATURE.match(line.rstrip()):
+            break
+        # Gmail wraps "On …, X <x@y> wrote:" over two lines: look at the pair too.
+        pair = f"{line} {lines[index + 1]}" if index + 1 < len(lines) else line
+        if any(header.match(line) or header.match(pair) for header in QUOTE_HEADERS[:2]):
+            break
+        if any(header.match(line) for header in QUOTE_HEADERS[2:]):
+            break
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def text_of(message: EmailMessage) -> str:
+    """The plain-text body, or the HTML one with its tags dropped when there is no text."""
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    content = part.get_content()
+    if not isinstance(content, str):
+        return ""
+    if part.get_content_type() == "text/html":
+        content = re.sub(r"<(br|/p|/div)[^>]*>", "\n", content, flags=re.IGNORECASE)
+        content = re.sub(r"<[^>]+>", "", content)
+    return content

@@ -1,0 +1,176 @@
+"""HTTP views of the notifications service: parse, call one handler, shape the answer.
+
+Operators read the ledger, inbound mail and template previews; a recipient opens their own
+preferences with the signed token of the link in every mail (no key needed, rate limited).
+"""
+
+from typing import TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.notifications import handlers
+from services.notifications.keys import MAILROOM
+from services.notifications.model import (
+    Category,
+    InboundRecord,
+    InvalidToken,
+    Language,
+    Mail,
+    MailNotFound,
+    MailStatus,
+    MailSummary,
+    Preferences,
+    PreferencesView,
+    TemplateNotFound,
+)
+from shared.auth import PUBLIC, Role, allow
+from shared.http.endpoints import ApiRoutes
+from shared.http.pagination import Page, PageQuery, decode_cursor, encode_cursor
+from shared.http.problems import Forbidden, NotFound
+
+api = ApiRoutes(
+    "notifications",
+    errors={MailNotFound: NotFound, TemplateNotFound: NotFound, InvalidToken: Forbidden},
+)
+T = TypeVar("T")
+STAFF = allow(Role.OPERATOR, Role.ADMIN)
+Token = Field(min_length=3, max_length=600)
+
+
+class TemplatePreview(BaseModel):
+    name: str
+    language: Language
+    subject: str
+    text: str
+    html: str
+
+
+class TemplateList(BaseModel):
+    templates: list[str]
+
+
+class PreviewQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lang: Language = "en"
+
+
+class MailQuery(PageQuery):
+    status: MailStatus | None = None
+    recipient: str | None = Field(default=None, max_length=254)
+
+
+class TokenQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Token
+
+
+class UnsubscribeQuery(TokenQuery):
+    category: Category
+
+
+@api.get("/templates", summary="The mail templates", access=STAFF, response=TemplateList)
+async def list_templates(request: web.Request) -> TemplateList:
+    return TemplateList(templates=request.app[MAILROOM].renderer.names())
+
+
+@api.get(
+    "/templates/{name}/preview",
+    summary="A template rendered with sample values, in a language",
+    access=STAFF,
+    query=PreviewQuery,
+    response=TemplatePreview,
+    problems=(404,),
+)
+async def preview_template(request: web.Request, query: PreviewQuery) -> TemplatePreview:
+    name = request.match_info["name"]
+    rendered = handlers.preview(name, query.lang, request.app[MAILROOM])
+    return TemplatePreview(name=name, language=query.lang, **rendered.__dict__)
+
+
+@api.get(
+    "/mail",
+    summary="The sent-mail ledger, newest first",
+    access=STAFF,
+    query=MailQuery,
+    response=Page[MailSummary],
+)
+async def list_mail(request: web.Request, query: MailQuery) -> Page[MailSummary]:
+    ledger = request.app[MAILROOM].ledger
+    rows = await ledger.page(
+        decode_cursor(query.cursor), query.limit, query.status, query.recipient
+    )
+    return _page(rows, query.limit)
+
+
+@api.get(
+    "/mail/{mail_id}",
+    summary="One mail as sent: bodies, invitation, attempts",
+    access=STAFF,
+    response=Mail,
+    problems=(404,),
+)
+async def get_mail(request: web.Request) -> Mail:
+    return await request.app[MAILROOM].ledger.get(request.match_info["mail_id"])
+
+
+@api.get(
+    "/inbound",
+    summary="Mail received: replies taken and refusals with their reasons",
+    access=STAFF,
+    query=PageQuery,
+    response=Page[InboundRecord],
+)
+async def list_inbound(request: web.Request, query: PageQuery) -> Page[InboundRecord]:
+    rows = await request.app[MAILROOM].inbound.page(decode_cursor(query.cursor), query.limit)
+    return _page(rows, query.limit)
+
+
+@api.get(
+    "/preferences",
+    summary="A recipient's mail preferences (the token comes with every mail)",
+    access=PUBLIC,
+    query=TokenQuery,
+    response=PreferencesView,
+    problems=(403, 429),
+    rate_limited=True,
+)
+async def get_preferences(request: web.Request, query: TokenQuery) -> PreferencesView:
+    return await handlers.preferences_of(query.token, request.app[MAILROOM])
+
+
+@api.put(
+    "/preferences",
+    summary="Turn categories of mail on or off (account and security mail stay on)",
+    access=PUBLIC,
+    query=TokenQuery,
+    body=Preferences,
+    response=PreferencesView,
+    problems=(403, 429),
+    rate_limited=True,
+)
+async def put_preferences(
+    request: web.Request, query: TokenQuery, body: Preferences
+) -> PreferencesView:
+    return await handlers.set_preferences(query.token, body, request.app[MAILROOM])
+
+
+@api.post(
+    "/unsubscribe",
+    summary="One-click unsubscribe from a category (RFC 8058 List-Unsubscribe-Post)",
+    access=PUBLIC,
+    query=UnsubscribeQuery,
+    response=PreferencesView,
+    problems=(403, 429),
+    rate_limited=True,
+)
+async def one_click_unsubscribe(request: web.Request, query: UnsubscribeQuery) -> PreferencesView:
+    return await handlers.unsubscribe(query.token, query.category, request.app[MAILROOM])
+
+
+def _page(rows: list[tuple[str, T]], limit: int) -> Page[T]:
+    items = [item for _, item in rows[:limit]]
+    more = len(rows) > limit
+    return Page(items=items, next_cursor=encode_cursor(rows[limit - 1][0]) if more else None)

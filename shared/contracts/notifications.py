@@ -1,0 +1,63 @@
+"""Events the notifications service publishes on ``jamp.notifications.v1``.
+
+Mail sent or given up on (keyed by the mail's id), refused inbound mail, and a requester's
+reply received by e-mail (keyed by the inquiry, which the inquiries service consumes as the
+requester's reply).
+"""
+
+from datetime import datetime
+
+from shared.contracts.base import EventPayload, published_as
+
+
+@published_as("jamp.mail.sent.v1", stream="notifications")
+class MailSent(EventPayload):
+    """The relay accepted a mail; ``possible_duplicate`` when an earlier attempt may have
+    been delivered too (the process stopped between sending and recording it)."""
+
+    mail_id: str
+    event_id: str
+    template: str
+    category: str
+    recipient: str
+    attempts: int
+    possible_duplicate: bool
+    sent_at: datetime
+
+
+@published_as("jamp.mail.failed.v1", stream="notifications")
+class MailFailed(EventPayload):
+    """A mail will not be sent: the relay refused it for good (5xx) or retries ran out."""
+
+    mail_id: str
+    event_id: str
+    template: str
+    category: str
+    recipient: str
+    attempts: int
+    code: int | None
+    reason: str
+    failed_at: datetime
+
+
+@published_as("jamp.mail.reply_received.v1", stream="notifications")
+class InquiryReplyReceived(EventPayload):
+    """A requester answered an inquiry's mail; ``body`` is the reply without quoted history
+    or signature. The inquiries service adds it to the conversation as the requester's."""
+
+    inquiry_id: str
+    inbound_id: str
+    sender: str
+    body: str
+    received_at: datetime
+
+
+@published_as("jamp.mail.inbound_refused.v1", stream="notifications")
+class InboundMailRefused(EventPayload):
+    """Inbound mail was refused with an SMTP error (forged, expired or unmatched token,
+    sender not the requester, too large)."""
+
+    inbound_id: str
+    reason: str
+    code: int
+    received_at: datetime
