@@ -7,13 +7,18 @@ proposal, or that ask about the proposal's country and one of its focus areas.
 
 from aiohttp import web
 
+from services.inquiries import conversation
 from services.inquiries.handlers import history_entry
 from services.inquiries.keys import DESK
 from services.inquiries.references.consumers import COMPANY_HANDLERS, PROPOSAL_HANDLERS
+from services.inquiries.scope import Visibility
 from services.inquiries.views import Suggestion
 from shared.auth.projector import IDENTITY_HANDLERS
-from shared.consumer import ConsumedEvent, HandlerTable
+from shared.consumer import ConsumedEvent, HandlerTable, PoisonEvent
 from shared.contracts.matching import MatchProposed, MatchUpdated, MatchWithdrawn
+from shared.contracts.notifications import InquiryReplyReceived
+from shared.errors import DomainError
+from shared.platform import Trace
 
 
 async def on_match(event: ConsumedEvent, app: web.Application) -> None:
@@ -48,6 +53,20 @@ async def on_match_withdrawn(event: ConsumedEvent, app: web.Application) -> None
     await app[DESK].suggestions.withdraw(event.payload.match_id, event.session)
 
 
+async def on_reply_by_mail(event: ConsumedEvent, app: web.Application) -> None:
+    """A requester answered by e-mail: the notifications service checked who it is."""
+    assert isinstance(event.payload, InquiryReplyReceived)
+    envelope, reply = event.envelope, event.payload
+    trace = Trace(envelope.correlationid, envelope.traceparent, actor="requester (e-mail)")
+    try:
+        await conversation.post_message(
+            reply.inquiry_id, reply.body, "reply", "requester", Visibility(), desk=app[DESK],
+            trace=trace,
+        )  # fmt: skip
+    except DomainError as refused:  # e.g. the inquiry closed meanwhile: no retry helps
+        raise PoisonEvent(refused.detail) from refused
+
+
 MATCH_HANDLERS: HandlerTable = {
     MatchProposed: on_match,
     MatchUpdated: on_match,
@@ -58,4 +77,5 @@ TOPIC_HANDLERS: dict[str, HandlerTable] = {
     "matches": MATCH_HANDLERS,
     "proposals": PROPOSAL_HANDLERS,
     "companies": COMPANY_HANDLERS,
+    "notifications": {InquiryReplyReceived: on_reply_by_mail},
 }
