@@ -108,8 +108,9 @@ async def test_the_reminder_goes_out_the_day_before_and_a_cancellation_withdraws
     await publish(notification_settings, (company_registered(company_id), company_id),
                   (proposal_submitted(proposal_id), proposal_id))  # fmt: skip
     await known(notifications, f"company:{company_id}", f"proposal:{proposal_id}")
-    near, far = meeting(new_id(), company_id, proposal_id, soon), meeting(
-        new_id(), company_id, proposal_id, later
+    near, far = (
+        meeting(new_id(), company_id, proposal_id, soon),
+        meeting(new_id(), company_id, proposal_id, later),
     )
     await publish(notification_settings, (near, near.meeting_id), (far, far.meeting_id))
     await mail_to(relay, COMPANY_EMAIL, 2)

@@ -1,0 +1,131 @@
+"""Replies by e-mail become replies: the desk's answer reaches the requester with a signed
+Reply-To; what the requester writes back lands in the inquiry's conversation, quoted
+history and signature stripped. A forged token or a stranger's mail does not."""
+
+from email.message import EmailMessage
+from functools import partial
+from typing import Any
+
+import aiosmtplib
+import pytest
+from aiohttp.test_utils import TestClient
+
+from services.inquiries.app import create_app as create_inquiries
+from services.inquiries.settings import InquirySettings
+from services.notifications.settings import NotificationSettings
+from tests.integration.inquiries.conftest import inquiry
+from tests.integration.notifications.conftest import (
+    MAIL_DOMAIN,
+    Relay,
+    inbound_port,
+    known,
+    mail_to,
+)
+from tests.support import Caller, eventually, granted, serving
+
+REQUESTER = "lan@riverfund.example"
+
+
+@pytest.fixture
+async def desk(notification_settings: NotificationSettings) -> Any:
+    factory = partial(create_inquiries, inquiry_settings=InquirySettings(sla_tick_seconds=0.2))
+    async with serving(factory, notification_settings) as client:
+        yield client
+
+
+async def _answered(
+    desk: TestClient[Any, Any], notifications: TestClient[Any, Any], relay: Relay
+) -> tuple[Caller, str, EmailMessage]:
+    """An organisation's inquiry, answered by the VN desk; the answer's mail."""
+    vn = await granted(desk, "desk:VN")
+    submission = inquiry(requester={
+        "kind": "organisation", "organisation": "River Fund",
+        "contact": {"name": "Tran Thi Lan", "email": REQUESTER},
+    })  # fmt: skip
+    response = await vn.post("/inquiries", submission)
+    assert response.status == 201, await response.text()
+    inquiry_id: str = (await response.json())["inquiry_id"]
+    await known(notifications, f"inquiry:{inquiry_id}")
+    answer = {"body": "Three vendors fit: A, B and C."}
+    assert (await vn.post(f"/inquiries/{inquiry_id}/replies", answer)).status == 201
+    [mail] = await mail_to(relay, REQUESTER)
+    return vn, inquiry_id, mail
+
+
+def _reply(mail: EmailMessage, sender: str, text: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = str(mail["Reply-To"])
+    message["Subject"] = f"Re: {mail['Subject']}"
+    message.set_content(text)
+    return message
+
+
+async def _messages(vn: Caller, inquiry_id: str) -> list[dict[str, Any]]:
+    response = await vn.get(f"/inquiries/{inquiry_id}/messages")
+    items: list[dict[str, Any]] = (await response.json())["items"]
+    return items
+
+
+async def test_an_emailed_reply_lands_in_the_inquiry_conversation_as_the_requesters(
+    desk: TestClient[Any, Any], notifications: TestClient[Any, Any], relay: Relay
+) -> None:
+    vn, inquiry_id, mail = await _answered(desk, notifications, relay)
+    reply_to = str(mail["Reply-To"])
+    assert reply_to.startswith("reply+") and reply_to.endswith(f"@{MAIL_DOMAIN}")
+    assert len(reply_to.split("@")[0]) <= 64  # RFC 5321 local-part limit
+    text = (
+        "Thank you, please introduce B.\n\n"
+        "On Mon, 2 Mar 2026 at 10:00, JAMP Desk <desk@jamp.localhost> wrote:\n"
+        "> Three vendors fit: A, B and C.\n"
+        "-- \nTran Thi Lan\nRiver Fund\n"
+    )
+    await aiosmtplib.send(
+        _reply(mail, f"Tran Thi Lan <{REQUESTER}>", text),
+        hostname="127.0.0.1", port=inbound_port(notifications), sender=REQUESTER,
+    )  # fmt: skip
+
+    async def requester_said() -> list[dict[str, Any]] | None:
+        said = [m for m in await _messages(vn, inquiry_id) if m["side"] == "requester"]
+        return said or None
+
+    [reply] = await eventually(requester_said, timeout=30)
+    assert reply["body"] == "Thank you, please introduce B."
+
+
+async def test_a_forged_token_is_refused_with_an_smtp_error_and_recorded(
+    desk: TestClient[Any, Any], notifications: TestClient[Any, Any], relay: Relay
+) -> None:
+    vn, inquiry_id, mail = await _answered(desk, notifications, relay)
+    local = str(mail["Reply-To"]).split("@")[0]
+    forged = local[:-4] + ("aaaa" if not local.endswith("aaaa") else "bbbb")
+    message = _reply(mail, REQUESTER, "Please send the contracts.")
+    message.replace_header("To", f"{forged}@{MAIL_DOMAIN}")
+
+    with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as refused:
+        await aiosmtplib.send(
+            message, hostname="127.0.0.1", port=inbound_port(notifications), sender=REQUESTER
+        )
+    assert refused.value.recipients[0].code == 550
+    operator = await granted(notifications, "operator")
+    records = (await (await operator.get("/inbound")).json())["items"]
+    assert [(r["accepted"], r["reason"]) for r in records] == [(False, "forged token")]
+    assert [m["side"] for m in await _messages(vn, inquiry_id)] == ["desk"]
+
+
+async def test_mail_from_someone_other_than_the_requester_is_refused(
+    desk: TestClient[Any, Any], notifications: TestClient[Any, Any], relay: Relay
+) -> None:
+    vn, inquiry_id, mail = await _answered(desk, notifications, relay)
+    stranger = "mallory@elsewhere.example"
+
+    with pytest.raises(aiosmtplib.SMTPDataError) as refused:
+        await aiosmtplib.send(
+            _reply(mail, stranger, "Cancel everything."),
+            hostname="127.0.0.1", port=inbound_port(notifications), sender=stranger,
+        )  # fmt: skip
+    assert refused.value.code == 550
+    operator = await granted(notifications, "operator")
+    records = (await (await operator.get("/inbound")).json())["items"]
+    assert [r["reason"] for r in records] == ["sender is not the requester"]
+    assert [m["side"] for m in await _messages(vn, inquiry_id)] == ["desk"]
