@@ -20,12 +20,25 @@ from shared.settings import ServiceSettings
 from shared.topics import Topics
 
 console = Console(highlight=False)
-# Every service of the desk; in dev the n-th listens on base port + n. The monitor comes
+# Every service of the desk and its dev port offset (base port + n). The monitor starts
 # last: it is told where the others are, to show their health.
-SERVICES = ["companies", "proposals", "inquiries", "matching", "monitor"]
+PORTS = {
+    "companies": 1,
+    "proposals": 2,
+    "inquiries": 3,
+    "matching": 4,
+    "notifications": 6,
+    "monitor": 5,
+}
+SERVICES = list(PORTS)
 MONITOR = "monitor"
+NOTIFICATIONS = "notifications"
+# The dev SMTP relay (a catcher keeping mail under the state folder) and the
+# notifications service's inbound listener for replies.
+SMTP_CATCHER_OFFSET, INBOUND_OFFSET = 25, 26
+MAIL_FOLDER = "mail"
 # Databases that hold an outbox: every service's and the key ledger's.
-OUTBOX_OWNERS = [*SERVICES, "identity"]
+OUTBOX_OWNERS = [*PORTS, "identity"]
 DEV_ENV_FILE = ".jamp/dev.env"
 
 
@@ -56,12 +69,16 @@ async def run_dev(options: DevOptions) -> int:
         replayed = await replay_retained_events(settings)
         if replayed:
             console.print(f"[dim]replaying {replayed} retained events into the fresh broker[/]")
+        catcher, mail_env = await _start_mail_catcher(options)
+        services.append(catcher)
         urls: dict[str, str] = {}
-        for offset, name in enumerate(SERVICES, start=1):
-            port = options.base_port + offset if options.base_port else free_port()
+        for name, offset in PORTS.items():
+            port = _port(options, offset)
             env = {"JAMP_KEY_PEPPER": settings.pepper()}
             if name == MONITOR:
                 env["JAMP_MONITOR_TARGETS"] = json.dumps(urls)
+            if name == NOTIFICATIONS:
+                env |= {**mail_env, "JAMP_NOTIFICATIONS_PUBLIC_URL": f"http://127.0.0.1:{port}"}
             services.append(await _start_service(name, options, stack, port, env))
             urls[name] = f"http://127.0.0.1:{port}"
         console.print("[dim]Ctrl-C stops everything[/]")
@@ -75,6 +92,46 @@ async def run_dev(options: DevOptions) -> int:
             await process.stop()
         await stack.stop()
         console.print("[dim]stopped[/]")
+
+
+def _port(options: DevOptions, offset: int) -> int:
+    return options.base_port + offset if options.base_port else free_port()
+
+
+async def _start_mail_catcher(options: DevOptions) -> tuple[ManagedProcess, dict[str, str]]:
+    """The dev relay in its own process; the variables that point notifications at it."""
+    port, inbound = _port(options, SMTP_CATCHER_OFFSET), _port(options, INBOUND_OFFSET)
+    folder = options.state_dir / MAIL_FOLDER
+    process = ManagedProcess(
+        "mailcatcher",
+        [sys.executable, "-m", "shared.mailcatcher", "--port", str(port), "--folder", str(folder)],
+        options.state_dir / "logs" / "mailcatcher.log",
+    )
+    await process.start()
+    await _wait_listening(process, port)
+    console.print(f"smtp smtp://127.0.0.1:{port} (mail kept in {folder})")
+    console.print(f"inbound mail smtp://127.0.0.1:{inbound}")
+    env = {
+        "JAMP_SMTP_URL": f"smtp://127.0.0.1:{port}",
+        "JAMP_NOTIFICATIONS_INBOUND_PORT": str(inbound),
+    }
+    return process, env
+
+
+async def _wait_listening(process: ManagedProcess, port: int, timeout: float = 15.0) -> None:
+    try:
+        async with asyncio.timeout(timeout):
+            while process.running:
+                try:
+                    _, writer = await asyncio.open_connection("127.0.0.1", port)
+                except OSError:
+                    await asyncio.sleep(0.1)
+                    continue
+                writer.close()
+                return
+    except TimeoutError:
+        pass
+    raise StackError(f"{process.name} did not start; see {process.log_path}")
 
 
 async def replay_retained_events(settings: ServiceSettings) -> int:

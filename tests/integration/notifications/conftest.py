@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from aiokafka import AIOKafkaProducer
-from aiosmtpd.smtp import SMTP, Envelope as SmtpEnvelope, Session
+from aiosmtpd.smtp import SMTP, Session
+from aiosmtpd.smtp import Envelope as SmtpEnvelope
 
 from services.notifications.app import create_app
 from services.notifications.keys import INBOUND, MAILROOM

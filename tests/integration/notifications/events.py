@@ -7,8 +7,8 @@ from shared.contracts.companies import CompanyProfile, CompanyRegistered, Contac
 from shared.contracts.matching import MeetingCancelled, MeetingScheduled, MeetingSlot
 from shared.contracts.proposals import (
     BudgetRange,
-    CityAdded,
     City,
+    CityAdded,
     ProposalContact,
     ProposalDetails,
     ProposalSubmitted,

@@ -29,6 +29,13 @@ def calendar_of(message: EmailMessage) -> Calendar:
     return Calendar.from_ical(parts[0].get_content())
 
 
+def text_of(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    content: str = body.get_content()
+    return content
+
+
 def event_of(calendar: Calendar) -> Any:
     [event] = calendar.walk("VEVENT")
     return event
@@ -61,8 +68,8 @@ async def test_a_scheduled_meeting_invites_both_sides_with_a_valid_icalendar_req
         attendees = {str(attendee).lower() for attendee in event.get("ATTENDEE")}
         assert attendees == {f"mailto:{COMPANY_EMAIL}", f"mailto:{CITY_EMAIL}"}
     # Each side reads its own time: Japan for the company (JST 11:00), Vietnam for the city.
-    assert "2027-03-03 11:00" in to_company.get_body(("plain",)).get_content()
-    assert "2027-03-03 09:00" in to_city.get_body(("plain",)).get_content()
+    assert "2027-03-03 11:00" in text_of(to_company)
+    assert "2027-03-03 09:00" in text_of(to_city)
     assert "Asia/Ho_Chi_Minh" in str(event_of(calendar_of(to_company))["DESCRIPTION"])
     assert to_company["Subject"].startswith("[JAMP Desk] ")
 

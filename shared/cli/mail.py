@@ -1,0 +1,77 @@
+"""``jamp mail list|show ID``: what the dev desk sent (the mail catcher's folder) and the
+replies it received (the notifications service's inbound record)."""
+
+import asyncio
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shared.cli.dev import DEV_ENV_FILE, MAIL_FOLDER
+from shared.mailcatcher import caught, raw_mail
+from shared.mongo import create_client
+from shared.settings import ServiceSettings
+
+mail_app = typer.Typer(help="Mail the dev desk sent and received", no_args_is_help=True)
+console = Console(highlight=False)
+StateDir = Annotated[Path, typer.Option(help="The folder `jamp dev` keeps its state in")]
+
+
+@mail_app.command("list")
+def list_mail(state_dir: StateDir = Path(".jamp/dev")) -> None:
+    """Caught outgoing mail, newest last, then the replies received by mail."""
+    sent = Table("id", "to", "subject", title="sent (caught by the dev relay)")
+    for mail in caught(state_dir / MAIL_FOLDER):
+        sent.add_row(mail.mail_id, ", ".join(mail.to), mail.subject)
+    console.print(sent)
+    received = Table("id", "from", "inquiry", "accepted", "reason", title="received")
+    for record in _inbound():
+        received.add_row(
+            str(record["_id"]), str(record.get("sender", "")), str(record.get("inquiry_id") or ""),
+            "yes" if record.get("accepted") else "no", str(record.get("reason") or ""),
+        )  # fmt: skip
+    console.print(received)
+
+
+@mail_app.command("show")
+def show_mail(mail_id: str, state_dir: StateDir = Path(".jamp/dev")) -> None:
+    """One caught mail (headers and its plain-text part), or one received reply."""
+    raw = raw_mail(state_dir / MAIL_FOLDER, mail_id)
+    if raw is not None:
+        message = message_from_bytes(raw, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        for header in ("From", "To", "Reply-To", "Subject", "Date", "List-Unsubscribe"):
+            if message[header]:
+                console.print(f"[bold]{header}:[/] {message[header]}")
+        parts = [part.get_content_type() for part in message.walk()]
+        console.print(f"[dim]parts: {', '.join(parts)}[/]\n")
+        body = message.get_body(("plain",))
+        console.print(body.get_content() if body is not None else "")
+        return
+    record = next((r for r in _inbound() if str(r["_id"]) == mail_id), None)
+    if record is None:
+        console.print(f"[red]no mail {mail_id}[/]")
+        raise typer.Exit(1)
+    for name in ("sender", "recipient", "inquiry_id", "accepted", "code", "reason", "body"):
+        console.print(f"[bold]{name}:[/] {record.get(name)}")
+
+
+def _inbound() -> list[dict[str, Any]]:
+    env_file = Path(DEV_ENV_FILE)
+    settings = ServiceSettings(_env_file=env_file if env_file.exists() else None)
+    return asyncio.run(_read_inbound(settings))
+
+
+async def _read_inbound(settings: ServiceSettings) -> list[dict[str, Any]]:
+    client = create_client(settings.mongodb_uri, timeout_ms=2000)
+    try:
+        found = client[settings.database_name("notifications")]["inbound"].find()
+        return [record async for record in found.sort("order", 1).limit(200)]
+    except Exception:  # no desk running: there is nothing received to show
+        return []
+    finally:
+        await client.close()

@@ -1,0 +1,137 @@
+"""Pure pieces of the notifications service: tokens, reply stripping, templates, relay URLs,
+backoff and the message a ledger row becomes."""
+
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+
+import pytest
+from icalendar import Calendar
+
+from services.notifications.invitations import to_ics
+from services.notifications.messages import compose
+from services.notifications.model import Backoff, InvalidToken, Invite, Mail, Preferences, Recipient
+from services.notifications.rendering import Renderer, sample_context
+from services.notifications.replies import strip_reply
+from services.notifications.smtp import Relay
+from services.notifications.tokens import (
+    preferences_token,
+    read_preferences_token,
+    read_reply_token,
+    reply_token,
+)
+
+NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+INQUIRY = "65f1c2a9e4b0a1b2c3d4e5f6"
+
+
+class TestReplyTokens:
+    def test_a_token_names_its_inquiry_and_fits_an_address(self) -> None:
+        token = reply_token("s3cret", INQUIRY, NOW + timedelta(days=60))
+        assert read_reply_token("s3cret", token, NOW) == INQUIRY
+        assert len(f"reply+{token}") <= 64
+        assert token == token.lower()  # survives relays that fold local parts
+
+    def test_relays_that_upper_case_the_address_do_not_break_it(self) -> None:
+        token = reply_token("s3cret", INQUIRY, NOW + timedelta(days=1))
+        assert read_reply_token("s3cret", token.upper(), NOW) == INQUIRY
+
+    @pytest.mark.parametrize(
+        ("secret", "shift", "reason"),
+        [("other", timedelta(), "forged token"), ("s3cret", timedelta(days=2), "expired token")],
+    )
+    def test_a_wrong_signature_or_an_old_token_is_refused(
+        self, secret: str, shift: timedelta, reason: str
+    ) -> None:
+        token = reply_token("s3cret", INQUIRY, NOW + timedelta(days=1))
+        with pytest.raises(InvalidToken, match=reason):
+            read_reply_token(secret, token, NOW + shift)
+
+    def test_garbage_is_malformed(self) -> None:
+        with pytest.raises(InvalidToken, match="malformed"):
+            read_reply_token("s3cret", "not-base32!", NOW)
+
+    def test_preference_tokens_are_bound_to_the_address(self) -> None:
+        token = preferences_token("s3cret", "An@Example.org")
+        assert read_preferences_token("s3cret", token) == "an@example.org"
+        forged = preferences_token("other", "an@example.org")
+        with pytest.raises(InvalidToken):
+            read_preferences_token("s3cret", forged)
+
+
+class TestReplyStripping:
+    def test_gmail_style_quote_header_and_signature_go(self) -> None:
+        text = "Yes, Tuesday works.\n\nOn Mon, 2 Mar 2026, Desk <d@x.jp>\nwrote:\n> When?\n"
+        assert strip_reply(text) == "Yes, Tuesday works."
+
+    def test_japanese_quote_header_goes(self) -> None:
+        text = "承知しました。\n\n2026年3月2日(月) 10:00 Desk <d@x.jp>:\n> いつですか?\n"
+        assert strip_reply(text.replace(">:", "> のメッセージ:")) == "承知しました。"
+
+    def test_outlook_original_message_and_sent_from_go(self) -> None:
+        assert strip_reply("Fine.\n-----Original Message-----\nFrom: d@x.jp") == "Fine."
+        assert strip_reply("Fine.\n\nSent from my iPhone") == "Fine."
+
+    def test_a_plain_reply_is_kept_whole(self) -> None:
+        assert strip_reply("Line one.\n\nLine two.") == "Line one.\n\nLine two."
+
+
+class TestTemplates:
+    @pytest.mark.parametrize("language", ["en", "ja"])
+    def test_every_template_renders_a_one_line_subject_text_and_html(self, language: str) -> None:
+        renderer = Renderer()
+        for name in renderer.names():
+            rendered = renderer.render(name, language, sample_context(name))  # type: ignore[arg-type]
+            assert rendered.subject.startswith("[JAMP Desk] ") and "\n" not in rendered.subject
+            assert "preferences" in rendered.text or "配信設定" in rendered.text
+            assert rendered.html.startswith("<!DOCTYPE html>")
+
+    def test_what_a_requester_wrote_cannot_become_markup(self) -> None:
+        context = {**sample_context("inquiry_replied"), "body": "<script>x()</script>"}
+        html = Renderer().render("inquiry_replied", "en", context).html
+        assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+class TestSending:
+    def test_relay_urls(self) -> None:
+        relay = Relay.from_url("smtps://user%40x:p%3Ass@mail.example:2465", 5)
+        assert (relay.hostname, relay.port, relay.use_tls) == ("mail.example", 2465, True)
+        assert (relay.username, relay.password) == ("user@x", "p:ss")
+        assert Relay.from_url("smtp://h?starttls=required", 5).start_tls is True
+        assert Relay.from_url("smtp://h", 5).port == 25
+        with pytest.raises(ValueError, match="JAMP_SMTP_URL"):
+            Relay.from_url("http://h", 5)
+
+    def test_backoff_grows_to_its_ceiling_and_gives_up_late(self) -> None:
+        backoff = Backoff(base_seconds=5, max_seconds=60, give_up_after=timedelta(hours=1))
+        assert [backoff.delay(n).total_seconds() for n in (1, 2, 3, 5, 500)] == [5, 10, 20, 60, 60]
+        assert not backoff.gives_up(NOW, NOW + timedelta(minutes=59))
+        assert backoff.gives_up(NOW, NOW + timedelta(hours=1))
+
+    def test_account_mail_cannot_be_turned_off(self) -> None:
+        off = Preferences(inquiries=False, proposals=False, matches=False, meetings=False)
+        assert not off.allows("matches") and off.allows("account")
+
+    def test_a_meeting_mail_carries_the_invitation_as_calendar_and_attachment(self) -> None:
+        person = Recipient(address="a@x.example", name="A")
+        invite = Invite(
+            method="REQUEST", uid="meeting-1@d", sequence=2, start=NOW,
+            end=NOW + timedelta(hours=1), summary="A and B", location="Table 4",
+            description="UTC: 09:00", attendees=[person],
+        )  # fmt: skip
+        ics = to_ics(invite, "desk@d", NOW)
+        mail = Mail(
+            mail_id="m1", event_id="e1", template="meeting_invitation", category="meetings",
+            recipient="a@x.example", language="en", subject="S", text="T", html="<p>T</p>",
+            ics=ics, ics_method="REQUEST", thread="meeting-1", status="pending", due_at=NOW,
+            created_at=NOW,
+        )  # fmt: skip
+        message = compose(mail, "JAMP Desk <desk@d>", "d", "https://d/unsubscribe?token=t")
+        parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
+        types = [part.get_content_type() for part in parsed.walk()]
+        assert types[:5] == ["multipart/mixed", "multipart/alternative", "text/plain",
+                             "text/html", "text/calendar"]  # fmt: skip
+        assert "application/ics" in types
+        assert parsed["Message-ID"] == "<m1@d>"
+        assert parsed["List-Unsubscribe"] == "<https://d/unsubscribe?token=t>"
+        event = Calendar.from_ical(ics).walk("VEVENT")[0]
+        assert int(event["SEQUENCE"]) == 2 and event.decoded("DTSTART") == NOW
