@@ -58,13 +58,15 @@ writes companies companies identity
 writes proposals proposals
 writes inquiries inquiries
 writes matching matches
+writes notifications notifications
 writes monitor monitor
 writes cli identity                      # jamp keys: the identity ledger
 
 consumes companies identity
 consumes proposals identity
-consumes inquiries identity matches
+consumes inquiries identity matches notifications
 consumes matching companies proposals identity
+consumes notifications inquiries proposals matches companies identity
 consumes monitor identity
 
 # The monitor tails every topic as its own group, reads other groups' offsets without
@@ -79,7 +81,7 @@ else
   acl --allow-principal "$monitor" --operation Describe --group '*'
 fi
 acl --allow-principal "$monitor" --operation Describe --cluster
-writes monitor companies proposals inquiries matches identity
+writes monitor companies proposals inquiries matches notifications identity
 
 # The topics job (jamp topics ensure) creates every stream and its .dlq twin.
 acl --allow-principal "${PRINCIPAL_PREFIX}cli" --operation Create --operation Describe \

@@ -7,7 +7,7 @@ from pydantic import Field
 from shared.settings import ServiceSettings
 
 # The services whose consumer groups are watched where the broker cannot list groups.
-DESK_SERVICES = ["companies", "proposals", "inquiries", "matching", "monitor"]
+DESK_SERVICES = ["companies", "proposals", "inquiries", "matching", "notifications", "monitor"]
 
 
 class MonitorSettings(ServiceSettings):
