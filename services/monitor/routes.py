@@ -8,7 +8,15 @@ from pydantic import BaseModel
 from services.monitor import handlers
 from services.monitor.alerts import Alert, GroupThreshold
 from services.monitor.handlers import DeadLetterNotFound, EventNotFound
-from services.monitor.keys import ALERTS, AUDIT, HEALTH, INDEX, INSPECTOR, THRESHOLDS
+from services.monitor.keys import (
+    ALERTS,
+    AUDIT,
+    HEALTH,
+    INDEX,
+    INSPECTOR,
+    MONITOR_SETTINGS,
+    THRESHOLDS,
+)
 from services.monitor.ledgers import AuditEntry
 from services.monitor.masking import M, shown_to
 from services.monitor.model import EventQuery, IndexedEvent
@@ -19,6 +27,7 @@ from shared.auth import Role, allow
 from shared.http.endpoints import ApiRoutes, principal_of
 from shared.http.pagination import Page, PageQuery, decode_cursor, page_of
 from shared.http.problems import Conflict, NotFound
+from shared.topics import Topics
 
 api = ApiRoutes(
     "monitor",
@@ -61,6 +70,20 @@ class Health(BaseModel):
 )
 async def list_events(request: web.Request, query: EventQuery) -> Page[IndexedEvent]:
     page = await handlers.list_events(query, index=request.app[INDEX])
+    return Page(items=[shown(request, e) for e in page.items], next_cursor=page.next_cursor)
+
+
+@api.get(
+    "/api/mail",
+    summary="Mail sent, failed and received (the notifications stream), newest first",
+    access=STAFF,
+    query=PageQuery,
+    response=Page[IndexedEvent],
+)
+async def list_mail(request: web.Request, query: PageQuery) -> Page[IndexedEvent]:
+    topic = Topics(request.app[MONITOR_SETTINGS].topic_prefix).of("notifications")
+    events = EventQuery(topic=topic, limit=query.limit, cursor=query.cursor)
+    page = await handlers.list_events(events, index=request.app[INDEX])
     return Page(items=[shown(request, e) for e in page.items], next_cursor=page.next_cursor)
 
 

@@ -78,9 +78,9 @@ $("#logout").addEventListener("click", async () => {
 // --- views ---
 const refreshers = {
   tail: loadTail, trace: loadTrace, streams: loadStreams, dlq: loadDeadLetters,
-  alerts: loadAlerts, audit: loadAudit, health: loadHealth,
+  alerts: loadAlerts, audit: loadAudit, mail: loadMail, health: loadHealth,
 };
-const polling = { streams: 2000, dlq: 2000, alerts: 2000, audit: 5000, health: 5000 };
+const polling = { streams: 2000, dlq: 2000, alerts: 2000, audit: 5000, mail: 5000, health: 5000 };
 
 function show(name) {
   document.querySelectorAll(".view").forEach((view) => { view.hidden = view.id !== `view-${name}`; });
@@ -303,6 +303,24 @@ async function loadAudit() {
   fill($("#audit-rows"), page.items, (row, entry) => {
     [new Date(entry.at).toLocaleString(), entry.actor, entry.action, entry.target,
       JSON.stringify(entry.details)].forEach((text) => cell(row, text));
+  });
+}
+
+// --- mail: what the notifications service sent, gave up on and received ---
+const MAIL_KINDS = {
+  "jamp.mail.sent.v1": "sent", "jamp.mail.failed.v1": "failed",
+  "jamp.mail.reply_received.v1": "reply received", "jamp.mail.inbound_refused.v1": "refused",
+};
+
+async function loadMail() {
+  const page = await api("/api/mail?limit=100");
+  fill($("#mail-rows"), page.items, (row, event) => {
+    const data = event.data || {};
+    const detail = data.possible_duplicate ? "possibly sent twice"
+      : data.reason || (data.code ? `code ${data.code}` : data.inquiry_id || "");
+    [new Date(event.time || event.timestamp).toLocaleString(), MAIL_KINDS[event.type] || event.type,
+      data.template || "", data.recipient || data.sender || "", data.attempts || "", detail,
+    ].forEach((text) => cell(row, text));
   });
 }
 
