@@ -2,6 +2,7 @@
 and nothing of any other stream; recipients masked for operators like any e-mail address."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
@@ -37,7 +38,7 @@ async def test_the_mail_view_lists_the_notifications_stream_only_with_addresses_
     for payload in (sent, other, refused):
         await _publish(producer, settings, payload)
 
-    async def listed() -> list[dict[str, object]] | None:
+    async def listed() -> list[dict[str, Any]] | None:
         items = (await (await operator.get("/api/mail")).json())["items"]
         return items if len(items) >= 2 else None
 
