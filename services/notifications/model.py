@@ -156,7 +156,11 @@ class Backoff(BaseModel):
 class Preferences(BaseModel):
     """Per category on (default) or off; account mail cannot be turned off."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"inquiries": True, "proposals": True,
+                                         "matches": False, "meetings": True}]},
+    )  # fmt: skip
 
     inquiries: bool = True
     proposals: bool = True

@@ -14,6 +14,7 @@ from services.matching.routes import api as matching_api
 from services.monitor.console import session_api
 from services.monitor.operator_routes import operator_api
 from services.monitor.routes import api as monitor_api
+from services.notifications.routes import api as notifications_api
 from services.proposals.attachment_routes import attachments_api as proposal_files_api
 from services.proposals.routes import api as proposals_api
 from shared.http.endpoints import Endpoint
@@ -28,6 +29,7 @@ SERVICES: dict[str, list[Endpoint]] = {
     + desk_api.endpoints,
     "matching": matching_api.endpoints,
     "monitor": monitor_api.endpoints + operator_api.endpoints + session_api.endpoints,
+    "notifications": notifications_api.endpoints,
 }
 DOCUMENTS = {
     name: build_openapi(f"JAMP Desk {name}", "0.1.0", endpoints)

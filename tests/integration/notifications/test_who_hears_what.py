@@ -1,0 +1,102 @@
+"""Who hears what: the queue's people of a new inquiry, the officer of an assignment, the
+assignee and the escalation address of a breach; both sides of a match, each with the
+other's contact once both accept; and the side that has not answered, before expiry."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from services.notifications.settings import NotificationSettings
+from shared.contracts.inquiries import (
+    InquiryAssigned,
+    InquiryDetails,
+    InquiryRequester,
+    InquirySlaBreached,
+    InquirySubmitted,
+    InquiryTriaged,
+)
+from shared.contracts.matching import MatchAccepted, MatchResponded
+from tests.integration.notifications.conftest import Relay, known, mail_to, publish
+from tests.integration.notifications.events import (
+    CITY_EMAIL,
+    COMPANY_EMAIL,
+    company_registered,
+    new_id,
+    proposal_submitted,
+)
+from tests.support import Caller, eventually
+
+OFFICER = "officer@desk.test"
+QUEUE_PERSON = "matching-team@desk.test"
+
+
+def submitted(inquiry_id: str) -> InquirySubmitted:
+    return InquirySubmitted(
+        inquiry=InquiryDetails(
+            inquiry_id=inquiry_id, country="VN", city=None,
+            requester=InquiryRequester(kind="city", city_id="da-nang"),
+            category="partner_search", subject="Partners for flood warning", language="ja",
+            priority="high", proposal_id=None, company_id=None, focus_areas=[],
+            submitted_by="desk:VN", submitted_at=datetime.now(UTC),
+        )
+    )  # fmt: skip
+
+
+async def test_desk_staff_hear_of_new_inquiries_assignments_and_breaches(
+    notifications: TestClient[Any, Any],
+    notification_settings: NotificationSettings,
+    relay: Relay,
+) -> None:
+    inquiry_id = new_id()
+    deadline = datetime.now(UTC)
+    await publish(
+        notification_settings,
+        (submitted(inquiry_id), inquiry_id),
+        (InquiryTriaged(inquiry_id=inquiry_id, queue="matching", rule=None), inquiry_id),
+        (InquiryAssigned(inquiry_id=inquiry_id, queue="matching", officer=OFFICER, by="admin"),
+         inquiry_id),
+        (InquirySlaBreached(inquiry_id=inquiry_id, clock="first_response", at=deadline,
+                            deadline=deadline), inquiry_id),
+    )  # fmt: skip
+
+    [new] = await mail_to(relay, QUEUE_PERSON)
+    assigned, breached = await mail_to(relay, OFFICER, 2)
+    assert "Partners for flood warning" in str(new["Subject"]) and "matching" in str(new["Subject"])
+    assert "assigned to you" in str(assigned["Subject"])
+    assert "SLA breached (first_response)" in str(breached["Subject"])
+    assert new["Reply-To"] is None  # staff mail is not a conversation with the requester
+
+
+async def test_both_sides_of_a_match_and_the_one_that_has_not_answered_yet(
+    notifications: TestClient[Any, Any],
+    notification_settings: NotificationSettings,
+    relay: Relay,
+    operator: Caller,
+) -> None:
+    company_id, proposal_id, match_id = new_id(), new_id(), new_id()
+    await publish(notification_settings, (company_registered(company_id), company_id),
+                  (proposal_submitted(proposal_id), proposal_id))  # fmt: skip
+    await known(notifications, f"company:{company_id}", f"proposal:{proposal_id}")
+    ids = {"match_id": match_id, "proposal_id": proposal_id, "company_id": company_id}
+    await publish(notification_settings, (MatchResponded(**ids, side="company", accepted=True,
+                                                         by="company"), match_id))  # fmt: skip
+
+    async def notice() -> dict[str, Any] | None:
+        rows = (await (await operator.get("/mail", recipient=CITY_EMAIL)).json())["items"]
+        return next((row for row in rows if row["template"] == "match_expiring"), None)
+
+    waiting = await eventually(notice)
+    days = notification_settings.matching_response_days
+    hours = notification_settings.notifications_expiry_notice_hours
+    due = datetime.fromisoformat(waiting["due_at"])
+    expected = datetime.now(UTC) + timedelta(days=days) - timedelta(hours=hours)
+    assert waiting["status"] == "pending" and abs(due - expected) < timedelta(minutes=5)
+
+    await publish(notification_settings, (MatchAccepted(**ids), match_id))
+    [to_company] = await mail_to(relay, COMPANY_EMAIL)
+    [to_city] = await mail_to(relay, CITY_EMAIL)
+    assert CITY_EMAIL in to_company.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert COMPANY_EMAIL in to_city.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    # The request was answered: its expiry notice will never go out.
+    assert (await eventually(notice))["status"] == "superseded"
