@@ -86,35 +86,6 @@ class PlannedMail(BaseModel):
     """Pending mail of one group is superseded together (a moved meeting's old reminder)."""
 
 
-class Mail(BaseModel):
-    """A ledger row: one (event, template, recipient), rendered, and where its sending is."""
-
-    mail_id: str
-    event_id: str
-    template: str
-    category: Category
-    recipient: str
-    language: Language
-    subject: str
-    text: str
-    html: str
-    ics: str | None = None
-    ics_method: str | None = None
-    reply_to: str | None = None
-    thread: str
-    group: str | None = None
-    status: MailStatus
-    due_at: datetime
-    created_at: datetime
-    attempts: int = 0
-    possible_duplicate: bool = False
-    claimed_until: datetime | None = None
-    sent_at: datetime | None = None
-    failed_at: datetime | None = None
-    code: int | None = None
-    last_error: str | None = None
-
-
 class MailSummary(BaseModel):
     """A ledger row as operators list it (no bodies)."""
 
@@ -124,12 +95,29 @@ class MailSummary(BaseModel):
     recipient: str
     subject: str
     status: MailStatus
-    attempts: int
-    possible_duplicate: bool
+    attempts: int = 0
+    possible_duplicate: bool = False
     due_at: datetime
     sent_at: datetime | None = None
     code: int | None = None
     last_error: str | None = None
+
+
+class Mail(MailSummary):
+    """A ledger row: one (event, template, recipient), rendered, and where its sending is."""
+
+    event_id: str
+    language: Language
+    text: str
+    html: str
+    ics: str | None = None
+    ics_method: str | None = None
+    reply_to: str | None = None
+    thread: str
+    group: str | None = None
+    created_at: datetime
+    claimed_until: datetime | None = None
+    failed_at: datetime | None = None
 
 
 def mail_id_of(event_id: str, template: str, address: str) -> str:

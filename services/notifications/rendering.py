@@ -1,6 +1,7 @@
 """Mail from Jinja2 templates: ``templates/<lang>/<name>.txt`` holds a subject and a body
-block; the language's ``layout.txt`` and ``layout.html`` wrap the body into the plain-text
-and the HTML part (the HTML one autoescaped, so nothing a requester wrote becomes markup).
+block; the language's ``layout.txt`` and the one ``layout.html`` (its few words per
+language below) wrap the body into the plain-text and the HTML part, the HTML one
+autoescaped so that nothing a requester wrote becomes markup.
 """
 
 import re
@@ -15,6 +16,13 @@ from services.notifications.model import TemplateNotFound as UnknownTemplate
 
 TEMPLATES = Path(__file__).with_name("templates")
 LAYOUTS = ("layout",)
+LABELS: dict[Language, dict[str, str]] = {
+    "en": {
+        "preferences": "Your mail preferences",
+        "unsubscribe": "Unsubscribe from this kind of mail",
+    },
+    "ja": {"preferences": "配信設定", "unsubscribe": "この種類のメールを停止"},
+}
 
 
 @dataclass(frozen=True)
@@ -49,8 +57,8 @@ class Renderer:
         page = {**context, "subject": subject, "body": body}
         text = self.text.get_template(f"{language}/layout.txt").render(page)
         paragraphs = [part for part in re.split(r"\n\s*\n", body) if part.strip()]
-        html = self.html.get_template(f"{language}/layout.html").render(
-            {**page, "paragraphs": paragraphs}
+        html = self.html.get_template("layout.html").render(
+            {**page, "paragraphs": paragraphs, "language": language, "labels": LABELS[language]}
         )
         return Rendered(subject=subject, text=text, html=html)
 

@@ -10,31 +10,29 @@ from datetime import datetime
 from shared.contracts.base import EventPayload, published_as
 
 
-@published_as("jamp.mail.sent.v1", stream="notifications")
-class MailSent(EventPayload):
-    """The relay accepted a mail; ``possible_duplicate`` when an earlier attempt may have
-    been delivered too (the process stopped between sending and recording it)."""
-
+class _MailOutcome(EventPayload):
     mail_id: str
     event_id: str
+    """The event that asked for the mail."""
     template: str
     category: str
     recipient: str
     attempts: int
+
+
+@published_as("jamp.mail.sent.v1", stream="notifications")
+class MailSent(_MailOutcome):
+    """The relay accepted a mail; ``possible_duplicate`` when an earlier attempt may have
+    been delivered too (the process stopped between sending and recording it)."""
+
     possible_duplicate: bool
     sent_at: datetime
 
 
 @published_as("jamp.mail.failed.v1", stream="notifications")
-class MailFailed(EventPayload):
+class MailFailed(_MailOutcome):
     """A mail will not be sent: the relay refused it for good (5xx) or retries ran out."""
 
-    mail_id: str
-    event_id: str
-    template: str
-    category: str
-    recipient: str
-    attempts: int
     code: int | None
     reason: str
     failed_at: datetime

@@ -157,3 +157,11 @@ async def known(client: TestClient[Any, Any], *keys: str) -> None:
         return all([await directory.get(key) is not None for key in keys])
 
     await eventually(present, timeout=30)
+
+
+async def ledger_rows(operator: Caller, address: str) -> list[dict[str, Any]]:
+    """The sent-mail ledger's rows for one recipient, as operators see them."""
+    response = await operator.get("/mail", recipient=address, limit=50)
+    assert response.status == 200, await response.text()
+    rows: list[dict[str, Any]] = (await response.json())["items"]
+    return rows

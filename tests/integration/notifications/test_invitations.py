@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient
 from icalendar import Calendar
 
 from services.notifications.settings import NotificationSettings
-from tests.integration.notifications.conftest import Relay, known, mail_to, publish
+from tests.integration.notifications.conftest import Relay, known, ledger_rows, mail_to, publish
 from tests.integration.notifications.events import (
     CITY_EMAIL,
     COMPANY_EMAIL,
@@ -125,8 +125,7 @@ async def test_the_reminder_goes_out_the_day_before_and_a_cancellation_withdraws
     await mail_to(relay, COMPANY_EMAIL, 3)
 
     async def ledger() -> list[dict[str, Any]] | None:
-        response = await operator.get("/mail", recipient=COMPANY_EMAIL, limit=20)
-        items: list[dict[str, Any]] = (await response.json())["items"]
+        items = await ledger_rows(operator, COMPANY_EMAIL)
         return items if {item["template"] for item in items} >= {"meeting_cancelled"} else None
 
     rows = await eventually(ledger)

@@ -17,7 +17,7 @@ from shared.contracts.inquiries import (
     InquiryTriaged,
 )
 from shared.contracts.matching import MatchAccepted, MatchResponded
-from tests.integration.notifications.conftest import Relay, known, mail_to, publish
+from tests.integration.notifications.conftest import Relay, known, ledger_rows, mail_to, publish
 from tests.integration.notifications.events import (
     CITY_EMAIL,
     COMPANY_EMAIL,
@@ -83,7 +83,7 @@ async def test_both_sides_of_a_match_and_the_one_that_has_not_answered_yet(
                                                          by="company"), match_id))  # fmt: skip
 
     async def notice() -> dict[str, Any] | None:
-        rows = (await (await operator.get("/mail", recipient=CITY_EMAIL)).json())["items"]
+        rows = await ledger_rows(operator, CITY_EMAIL)
         return next((row for row in rows if row["template"] == "match_expiring"), None)
 
     waiting = await eventually(notice)
