@@ -52,7 +52,9 @@ async def receive(
     inquiry = await mailroom.directory.get(f"inquiry:{inquiry_id}")
     if inquiry is None:
         raise Refused(550, "5.1.1", "unknown inquiry")
-    if sender not in await requester_addresses(inquiry, mailroom) or mail_from.lower() != sender:
+    # The From address, not the envelope's MAIL FROM: relays and forwarders rewrite the latter
+    # (bounce addresses, SRS), and neither is proof of identity on its own; the token is.
+    if sender not in await requester_addresses(inquiry, mailroom):
         raise Refused(550, "5.7.1", "sender is not the requester")
     body = strip_reply(text_of(message))
     if not body:

@@ -35,7 +35,7 @@ class Mailroom:
 
     @property
     def secret(self) -> str:
-        return self.settings.notifications_secret.get_secret_value()
+        return self.settings.mail_secret()
 
     @property
     def backoff(self) -> Backoff:

@@ -1,5 +1,7 @@
 """The notifications service's own knobs, on top of the settings every service shares."""
 
+import hashlib
+import hmac
 import json
 
 from pydantic import Field, SecretStr, field_validator
@@ -23,8 +25,10 @@ class NotificationSettings(ServiceSettings):
     mail_domain: str = "reply.jamp.localhost"
     # The desk's public address, for unsubscribe and preference links in every mail.
     notifications_public_url: str = "http://127.0.0.1:8106"
-    # Signs reply-to and unsubscribe tokens; the same for every replica.
-    notifications_secret: SecretStr = SecretStr("jamp-dev-mail-secret-change-me")
+    # Signs reply-to and unsubscribe tokens; the same for every replica. Unset: derived from
+    # the key pepper (so a deployment needs no second secret; changing either invalidates
+    # the reply addresses and links of mail already sent).
+    notifications_secret: SecretStr | None = None
     notifications_reply_token_days: float = Field(default=60, gt=0)
     # The inbound SMTP listener for mail_domain; unset turns it off, 0 takes a free port.
     notifications_inbound_host: str = "127.0.0.1"
@@ -50,6 +54,11 @@ class NotificationSettings(ServiceSettings):
     @classmethod
     def _json_map(cls, value: object) -> object:
         return json.loads(value) if isinstance(value, str) else value
+
+    def mail_secret(self) -> str:
+        if self.notifications_secret is not None:
+            return self.notifications_secret.get_secret_value()
+        return hmac.new(self.pepper().encode(), b"jamp-notifications", hashlib.sha256).hexdigest()
 
     @classmethod
     def of(cls, settings: ServiceSettings) -> "NotificationSettings":

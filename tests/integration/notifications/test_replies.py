@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from services.inquiries.app import create_app as create_inquiries
 from services.inquiries.settings import InquirySettings
 from services.notifications.settings import NotificationSettings
-from tests.integration.inquiries.conftest import inquiry
+from tests.integration.inquiries.conftest import inquiry, knows_the_ascn_cities
 from tests.integration.notifications.conftest import (
     MAIL_DOMAIN,
     Relay,
@@ -30,6 +30,7 @@ REQUESTER = "lan@riverfund.example"
 async def desk(notification_settings: NotificationSettings) -> Any:
     factory = partial(create_inquiries, inquiry_settings=InquirySettings(sla_tick_seconds=0.2))
     async with serving(factory, notification_settings) as client:
+        await knows_the_ascn_cities(client)
         yield client
 
 

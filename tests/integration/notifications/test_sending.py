@@ -1,23 +1,35 @@
 """Sending that survives: redelivery sends nothing twice, an outage delays mail and loses
 none, a refusal for good is recorded and published, and a recipient's choice holds."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from aiohttp.test_utils import TestClient
 
+from services.notifications.app import create_app
+from services.notifications.keys import MAILROOM
+from services.notifications.mailroom import Mailroom
+from services.notifications.model import Mail
 from services.notifications.settings import NotificationSettings
 from shared.contracts.notifications import MailFailed, MailSent
 from shared.contracts.proposals import ProposalStatusChanged
 from shared.envelope import Envelope
 from shared.topics import Topics
-from tests.integration.notifications.conftest import Relay, known, ledger_rows, mail_to, publish
+from tests.integration.notifications.conftest import (
+    MAIL_DOMAIN,
+    Relay,
+    known,
+    ledger_rows,
+    mail_to,
+    publish,
+)
 from tests.integration.notifications.events import (
     CITY_EMAIL,
     new_id,
     proposal_submitted,
 )
-from tests.support import Caller, eventually, read_topic
+from tests.support import Caller, eventually, granted, read_topic, serving
 
 
 def decision(
@@ -86,6 +98,7 @@ async def test_an_smtp_outage_delays_mail_and_loses_none(
     [delivered] = await mail_to(relay, CITY_EMAIL)
 
     assert "accepted" in str(delivered["Subject"])
+
     async def marked() -> dict[str, Any] | None:
         row: dict[str, Any] = await (await operator.get(f"/mail/{waiting['mail_id']}")).json()
         return row if row["status"] != "sending" else None  # marked right after the relay's OK
@@ -166,3 +179,55 @@ async def test_operators_preview_every_template_in_japanese(
     assert bad_language.status == 422
     assert "lang" in await bad_language.text()
     assert (await notifications.get("/templates")).status == 401
+
+
+async def test_a_sender_that_vanished_after_sending_is_taken_over_and_the_resend_is_flagged(
+    notifications: TestClient[Any, Any],
+    notification_settings: NotificationSettings,
+    relay: Relay,
+    operator: Caller,
+) -> None:
+    mailroom: Mailroom = notifications.app[MAILROOM]
+    proposal_id = await _proposal(notifications, notification_settings)
+    await relay.stop()
+    await publish(notification_settings, (decision(proposal_id), proposal_id))
+
+    async def crashed_claim() -> Mail | None:
+        # A dispatcher claims the mail and dies before it marks it: its claim has expired.
+        for row in await ledger_rows(operator, CITY_EMAIL):
+            if row["status"] == "pending":
+                mail = await mailroom.ledger.get(row["mail_id"])
+                return await mailroom.ledger.take(mail, datetime.now(UTC), timedelta(seconds=-1))
+        return None
+
+    claimed = await eventually(crashed_claim)
+    await relay.start()
+    [delivered] = await mail_to(relay, CITY_EMAIL)
+
+    [sent] = await _events_of(notification_settings, 1)
+    assert sent.data["mail_id"] == claimed.mail_id and sent.data["possible_duplicate"] is True
+    row = await (await operator.get(f"/mail/{claimed.mail_id}")).json()
+    assert row["possible_duplicate"] is True and row["status"] == "sent"
+    assert delivered["Message-ID"] == f"<{claimed.mail_id}@{MAIL_DOMAIN}>"  # one id per mail
+
+
+async def test_the_hourly_cap_holds_further_mail_for_later(
+    notification_settings: NotificationSettings, relay: Relay
+) -> None:
+    capped = notification_settings.model_copy(update={"notifications_hourly_cap": 1})
+    async with serving(create_app, capped) as client:
+        operator = await granted(client, "operator")
+        proposal_id = await _proposal(client, capped)
+        await publish(capped, (decision(proposal_id), proposal_id),
+                      (decision(proposal_id, "rejected", 4), proposal_id))  # fmt: skip
+        await mail_to(relay, CITY_EMAIL)
+
+        async def held() -> dict[str, Any] | None:
+            rows = await ledger_rows(operator, CITY_EMAIL)
+            return next((r for r in rows if r["last_error"] == "hourly cap"), None)
+
+        waiting = await eventually(held)
+    assert waiting["status"] == "pending" and waiting["attempts"] == 0
+    due = datetime.fromisoformat(waiting["due_at"])
+    assert timedelta(minutes=59) < due - datetime.now(UTC) <= timedelta(hours=1)
+    assert len(relay.to(CITY_EMAIL)) == 1
