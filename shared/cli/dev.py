@@ -109,8 +109,9 @@ async def _start_mail_catcher(options: DevOptions) -> tuple[ManagedProcess, dict
     )
     await process.start()
     await _wait_listening(process, port)
-    console.print(f"smtp smtp://127.0.0.1:{port} (mail kept in {folder})")
-    console.print(f"inbound mail smtp://127.0.0.1:{inbound}")
+    console.print(f"smtp smtp://127.0.0.1:{port}")
+    console.print(f"[dim]caught mail is kept in {folder}; `jamp mail list` shows it[/]")
+    console.print(f"inbound smtp://127.0.0.1:{inbound}")
     env = {
         "JAMP_SMTP_URL": f"smtp://127.0.0.1:{port}",
         "JAMP_NOTIFICATIONS_INBOUND_PORT": str(inbound),

@@ -29,7 +29,7 @@ class DevDesk:
         )  # fmt: skip
         assert self.process.stdout is not None
         async with asyncio.timeout(90):
-            while not set(SERVICES) <= set(self.urls):
+            while not {*SERVICES, "smtp", "inbound"} <= set(self.urls):
                 line = (await self.process.stdout.readline()).decode().strip()
                 assert line or self.process.returncode is None, "jamp dev exited early"
                 if match := LINE.match(line):
