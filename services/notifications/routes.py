@@ -25,7 +25,7 @@ from services.notifications.model import (
     TemplateNotFound,
 )
 from shared.auth import PUBLIC, Role, allow
-from shared.http.endpoints import ApiRoutes
+from shared.http.endpoints import ApiRoutes, principal_of
 from shared.http.pagination import Page, PageQuery, decode_cursor, encode_cursor
 from shared.http.problems import Forbidden, NotFound
 
@@ -35,6 +35,7 @@ api = ApiRoutes(
 )
 T = TypeVar("T")
 STAFF = allow(Role.OPERATOR, Role.ADMIN)
+HIDDEN = "***"
 Token = Field(min_length=3, max_length=600)
 
 
@@ -102,13 +103,15 @@ async def list_mail(request: web.Request, query: MailQuery) -> Page[MailSummary]
     rows = await ledger.page(
         decode_cursor(query.cursor), query.limit, query.status, query.recipient
     )
+    if not _is_admin(request):  # contact details are for admins, as in the console
+        rows = [(order, row.model_copy(update={"recipient": HIDDEN})) for order, row in rows]
     return _page(rows, query.limit)
 
 
 @api.get(
     "/mail/{mail_id}",
-    summary="One mail as sent: bodies, invitation, attempts",
-    access=STAFF,
+    summary="One mail as sent: bodies, invitation, attempts (admins: it holds contact details)",
+    access=allow(Role.ADMIN),
     response=Mail,
     problems=(404,),
 )
@@ -125,6 +128,9 @@ async def get_mail(request: web.Request) -> Mail:
 )
 async def list_inbound(request: web.Request, query: PageQuery) -> Page[InboundRecord]:
     rows = await request.app[MAILROOM].inbound.page(decode_cursor(query.cursor), query.limit)
+    if not _is_admin(request):
+        hidden = {"sender": HIDDEN, "recipient": HIDDEN, "body": None}
+        rows = [(order, record.model_copy(update=hidden)) for order, record in rows]
     return _page(rows, query.limit)
 
 
@@ -168,6 +174,10 @@ async def put_preferences(
 )
 async def one_click_unsubscribe(request: web.Request, query: UnsubscribeQuery) -> PreferencesView:
     return await handlers.unsubscribe(query.token, query.category, request.app[MAILROOM])
+
+
+def _is_admin(request: web.Request) -> bool:
+    return principal_of(request).role is Role.ADMIN
 
 
 def _page(rows: list[tuple[str, T]], limit: int) -> Page[T]:

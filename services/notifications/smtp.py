@@ -55,11 +55,18 @@ async def send(relay: Relay, message: EmailMessage) -> None:
             start_tls=relay.start_tls,
             timeout=relay.timeout,
         )
+    except (aiosmtplib.SMTPAuthenticationError, aiosmtplib.SMTPSenderRefused) as relay_setup:
+        # Our credentials or our sender address, not this mail: every mail would fail the
+        # same way until the operator fixes the relay settings, so keep it and retry.
+        said = f"{relay_setup.code} {relay_setup.message}"
+        raise SendFailed(_reason(said), relay_setup.code, False) from relay_setup
     except aiosmtplib.SMTPRecipientsRefused as refused:
         codes = [error.code for error in refused.recipients]
-        raise SendFailed(_reason(refused), min(codes, default=None), _permanent(codes)) from refused
+        said = "; ".join(f"{error.code} {error.message}" for error in refused.recipients)
+        raise SendFailed(_reason(said), min(codes, default=None), _permanent(codes)) from refused
     except aiosmtplib.SMTPResponseException as response:
-        raise SendFailed(_reason(response), response.code, response.code >= 500) from response
+        said = f"{response.code} {response.message}"
+        raise SendFailed(_reason(said), response.code, response.code >= 500) from response
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
         raise SendFailed(f"relay unreachable: {type(error).__name__}", None, False) from error
 
@@ -68,6 +75,6 @@ def _permanent(codes: list[int]) -> bool:
     return bool(codes) and all(code >= 500 for code in codes)
 
 
-def _reason(error: Exception) -> str:
+def _reason(said: str) -> str:
     # The relay's words, bounded: they may echo an address, never a whole message.
-    return " ".join(str(error).split())[:300]
+    return " ".join(said.split())[:300]

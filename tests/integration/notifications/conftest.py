@@ -107,6 +107,11 @@ async def operator(notifications: TestClient[Any, Any]) -> Caller:
     return await granted(notifications, "operator")
 
 
+@pytest.fixture
+async def admin(notifications: TestClient[Any, Any]) -> Caller:
+    return await granted(notifications, "admin")
+
+
 def inbound_port(client: TestClient[Any, Any]) -> int:
     port: int = client.app[INBOUND].sockets[0].getsockname()[1]
     return port

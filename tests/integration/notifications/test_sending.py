@@ -82,6 +82,7 @@ async def test_an_smtp_outage_delays_mail_and_loses_none(
     notification_settings: NotificationSettings,
     relay: Relay,
     operator: Caller,
+    admin: Caller,
 ) -> None:
     proposal_id = await _proposal(notifications, notification_settings)
     await relay.stop()
@@ -100,7 +101,7 @@ async def test_an_smtp_outage_delays_mail_and_loses_none(
     assert "accepted" in str(delivered["Subject"])
 
     async def marked() -> dict[str, Any] | None:
-        row: dict[str, Any] = await (await operator.get(f"/mail/{waiting['mail_id']}")).json()
+        row: dict[str, Any] = await (await admin.get(f"/mail/{waiting['mail_id']}")).json()
         return row if row["status"] != "sending" else None  # marked right after the relay's OK
 
     row = await eventually(marked)
@@ -113,6 +114,7 @@ async def test_a_permanent_refusal_is_recorded_published_and_never_retried(
     notification_settings: NotificationSettings,
     relay: Relay,
     operator: Caller,
+    admin: Caller,
 ) -> None:
     relay.refuse.add(CITY_EMAIL)
     proposal_id = await _proposal(notifications, notification_settings)
@@ -121,8 +123,13 @@ async def test_a_permanent_refusal_is_recorded_published_and_never_retried(
     [failed] = await _events_of(notification_settings, 1)
     assert failed.type == MailFailed.event_type
     assert failed.data["code"] == 550 and failed.data["attempts"] == 1
-    row = await (await operator.get(f"/mail/{failed.data['mail_id']}")).json()
+    row = await (await admin.get(f"/mail/{failed.data['mail_id']}")).json()
     assert row["status"] == "failed" and row["attempts"] == 1
+    assert row["recipient"] == CITY_EMAIL and row["last_error"].startswith("550")
+    # Operators see the row, not whom it was for; the mail itself is for admins.
+    [listed] = await ledger_rows(operator, CITY_EMAIL)
+    assert listed["recipient"] == "***" and listed["status"] == "failed"
+    assert (await operator.get(f"/mail/{failed.data['mail_id']}")).status == 403
     assert relay.to(CITY_EMAIL) == []
 
 
@@ -186,6 +193,7 @@ async def test_a_sender_that_vanished_after_sending_is_taken_over_and_the_resend
     notification_settings: NotificationSettings,
     relay: Relay,
     operator: Caller,
+    admin: Caller,
 ) -> None:
     mailroom: Mailroom = notifications.app[MAILROOM]
     proposal_id = await _proposal(notifications, notification_settings)
@@ -206,7 +214,7 @@ async def test_a_sender_that_vanished_after_sending_is_taken_over_and_the_resend
 
     [sent] = await _events_of(notification_settings, 1)
     assert sent.data["mail_id"] == claimed.mail_id and sent.data["possible_duplicate"] is True
-    row = await (await operator.get(f"/mail/{claimed.mail_id}")).json()
+    row = await (await admin.get(f"/mail/{claimed.mail_id}")).json()
     assert row["possible_duplicate"] is True and row["status"] == "sent"
     assert delivered["Message-ID"] == f"<{claimed.mail_id}@{MAIL_DOMAIN}>"  # one id per mail
 
