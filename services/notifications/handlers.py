@@ -77,6 +77,7 @@ async def claim(planned: PlannedMail, event: ConsumedEvent, mailroom: Mailroom) 
     mail = Mail(
         mail_id=mail_id_of(event.envelope.id, planned.template, address),
         event_id=event.envelope.id,
+        correlation_id=event.envelope.correlationid,
         template=planned.template,
         category=planned.category,
         recipient=address,
@@ -157,7 +158,7 @@ async def _finish(mail: Mail, mailroom: Mailroom, failure: SendFailed | None) ->
     fields = mail.model_dump(
         include={"mail_id", "event_id", "template", "category", "recipient", "attempts"}
     )
-    trace = Trace(None, None, actor="notifications")
+    trace = Trace(mail.correlation_id, None, actor="notifications")
     async with unit_of_work(mailroom.platform, trace) as uow:
         if failure is None:
             await mailroom.ledger.finish(mail, "sent", now, uow.session)

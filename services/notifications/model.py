@@ -107,6 +107,8 @@ class Mail(MailSummary):
     """A ledger row: one (event, template, recipient), rendered, and where its sending is."""
 
     event_id: str
+    correlation_id: str | None = None
+    """The asking event's conversation: the mail's own events join it."""
     language: Language
     text: str
     html: str

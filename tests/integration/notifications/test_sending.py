@@ -74,6 +74,8 @@ async def test_a_redelivered_event_sends_nothing_twice(
     assert "accepted" in str(mails[0]["Subject"]) and "rejected" in str(mails[1]["Subject"])
     sent = [envelope for envelope in await _events_of(notification_settings, 2)]
     assert {envelope.type for envelope in sent} == {MailSent.event_type}
+    # Each mail's event joins the conversation of the event that asked for it.
+    assert accepted.correlationid in {envelope.correlationid for envelope in sent}
     assert not any(envelope.data["possible_duplicate"] for envelope in sent)
 
 
