@@ -6,16 +6,16 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from services.notifications.composing.rendering import Renderer
 from services.notifications.consumers import TOPIC_HANDLERS
-from services.notifications.dispatcher import run_dispatcher
 from services.notifications.keys import CLOCK, INBOUND, MAILROOM, NOTIFICATION_SETTINGS
-from services.notifications.listener import start_listener
 from services.notifications.mailroom import Clock, Mailroom, system_clock
-from services.notifications.rendering import Renderer
+from services.notifications.replies.listener import start_listener
 from services.notifications.repository import Directory, InboundLog, Ledger, PreferenceStore
 from services.notifications.routes import api
+from services.notifications.sending.dispatcher import run_dispatcher
+from services.notifications.sending.smtp import Relay
 from services.notifications.settings import NotificationSettings
-from services.notifications.smtp import Relay
 from shared.http.app import create_service_app
 from shared.platform import PLATFORM, consumer_context, outbox_relay_context, platform_context
 from shared.settings import ServiceSettings

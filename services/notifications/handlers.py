@@ -1,14 +1,15 @@
-"""Use cases of the notifications service: take in an event's mail, send what is due,
-preferences, previews, and replies that arrive by mail."""
+"""Use cases of the notifications service: take in an event's mail, preferences, previews.
+Sending is ``sending/dispatcher.py``; replies by mail are ``replies/inbound.py``."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from urllib.parse import quote
 
-from services.notifications.audience import Audience
-from services.notifications.contacts import project
-from services.notifications.invitations import to_ics
+from services.notifications.composing.audience import Audience
+from services.notifications.composing.contacts import project
+from services.notifications.composing.invitations import to_ics
+from services.notifications.composing.messages import reply_address
+from services.notifications.composing.rendering import Rendered, sample_context
 from services.notifications.mailroom import Mailroom
-from services.notifications.messages import compose, reply_address
 from services.notifications.model import (
     Category,
     Language,
@@ -18,8 +19,6 @@ from services.notifications.model import (
     PreferencesView,
     mail_id_of,
 )
-from services.notifications.rendering import Rendered, sample_context
-from services.notifications.smtp import SendFailed, send
 from services.notifications.tokens import preferences_token, read_preferences_token, reply_token
 from shared.consumer import ConsumedEvent
 from shared.contracts import EventPayload
@@ -31,11 +30,6 @@ from shared.contracts.matching import (
     MeetingCancelled,
     MeetingScheduled,
 )
-from shared.contracts.notifications import MailFailed, MailSent
-from shared.logs import get_logger
-from shared.platform import Trace, unit_of_work
-
-log = get_logger(__name__)
 
 
 async def take_in(event: ConsumedEvent, mailroom: Mailroom) -> int:
@@ -110,67 +104,6 @@ def links(mailroom: Mailroom, address: str, category: Category) -> dict[str, str
 def _sender_address(mailroom: Mailroom) -> str:
     sender = mailroom.settings.mail_from
     return sender[sender.find("<") + 1 : sender.rfind(">")] if "<" in sender else sender
-
-
-async def dispatch_due(mailroom: Mailroom, limit: int = 50) -> int:
-    """Send what is due, one mail at a time; returns how many were handed to the relay."""
-    now, sent = mailroom.clock(), 0
-    hold = timedelta(seconds=mailroom.settings.notifications_claim_seconds)
-    for mail in await mailroom.ledger.due(now, limit):
-        capped_until = await _cap(mailroom, mail.recipient, now)
-        if capped_until is not None:
-            await mailroom.ledger.postpone(mail, capped_until, "hourly cap", None)
-            continue
-        taken = await mailroom.ledger.take(mail, now, hold)
-        if taken is not None:
-            sent += await _send(taken, mailroom)
-    return sent
-
-
-async def _cap(mailroom: Mailroom, address: str, now: datetime) -> datetime | None:
-    """When the recipient may have more mail, if the last hour already holds the cap."""
-    window = timedelta(hours=1)
-    recent = await mailroom.ledger.sent_since(address, now - window)
-    cap = mailroom.settings.notifications_hourly_cap
-    return recent[-cap] + window if len(recent) >= cap else None
-
-
-async def _send(mail: Mail, mailroom: Mailroom) -> int:
-    unsubscribe = links(mailroom, mail.recipient, mail.category)["unsubscribe_url"]
-    message = compose(mail, mailroom.settings.mail_from, mailroom.settings.mail_domain, unsubscribe)
-    try:
-        await send(mailroom.relay, message)
-    except SendFailed as failure:
-        now = mailroom.clock()
-        if failure.permanent or mailroom.backoff.gives_up(mail.created_at, now):
-            await _finish(mail, mailroom, failure)
-        else:
-            due = now + mailroom.backoff.delay(mail.attempts)
-            await mailroom.ledger.postpone(mail, due, failure.reason, failure.code)
-            log.warning("mail.retry_later", mail_id=mail.mail_id, code=failure.code, due=str(due))
-        return 0
-    await _finish(mail, mailroom, None)
-    return 1
-
-
-async def _finish(mail: Mail, mailroom: Mailroom, failure: SendFailed | None) -> None:
-    now = mailroom.clock()
-    fields = mail.model_dump(
-        include={"mail_id", "event_id", "template", "category", "recipient", "attempts"}
-    )
-    trace = Trace(mail.correlation_id, None, actor="notifications")
-    async with unit_of_work(mailroom.platform, trace) as uow:
-        if failure is None:
-            await mailroom.ledger.finish(mail, "sent", now, uow.session)
-            event: EventPayload = MailSent(
-                **fields, possible_duplicate=mail.possible_duplicate, sent_at=now
-            )
-        else:
-            await mailroom.ledger.finish(
-                mail, "failed", now, uow.session, failure.reason, failure.code
-            )
-            event = MailFailed(**fields, code=failure.code, reason=failure.reason, failed_at=now)
-        await uow.publish(mail.mail_id, event)
 
 
 async def preferences_of(token: str, mailroom: Mailroom) -> PreferencesView:

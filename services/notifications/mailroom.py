@@ -5,11 +5,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from services.notifications.composing.rendering import Renderer
 from services.notifications.model import Backoff
-from services.notifications.rendering import Renderer
 from services.notifications.repository import Directory, InboundLog, Ledger, PreferenceStore
+from services.notifications.sending.smtp import Relay
 from services.notifications.settings import NotificationSettings
-from services.notifications.smtp import Relay
 from shared.platform import Platform
 
 Clock = Callable[[], datetime]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from services.notifications.smtp import Relay, SendFailed, send
+from services.notifications.sending.smtp import Relay, SendFailed, send
 from shared.embedded import free_port
 
 # A login without TLS, on loopback only: aiosmtpd rightly warns about it elsewhere.

@@ -7,12 +7,12 @@ from email import message_from_bytes, policy
 import pytest
 from icalendar import Calendar
 
-from services.notifications.invitations import to_ics
-from services.notifications.messages import compose
+from services.notifications.composing.invitations import to_ics
+from services.notifications.composing.messages import compose
+from services.notifications.composing.rendering import Renderer, sample_context
 from services.notifications.model import Backoff, InvalidToken, Invite, Mail, Preferences, Recipient
-from services.notifications.rendering import Renderer, sample_context
-from services.notifications.replies import strip_reply
-from services.notifications.smtp import Relay
+from services.notifications.replies.text import strip_reply
+from services.notifications.sending.smtp import Relay
 from services.notifications.tokens import (
     preferences_token,
     read_preferences_token,

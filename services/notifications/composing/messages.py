@@ -4,7 +4,7 @@ one-click per RFC 8058). Pure."""
 
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 from services.notifications.model import Mail
 
@@ -38,7 +38,3 @@ def compose(mail: Mail, sender: str, domain: str, unsubscribe_url: str | None) -
 
 def reply_address(token: str, domain: str) -> str:
     return str(Address(addr_spec=f"reply+{token}@{domain}"))
-
-
-def new_message_id(domain: str) -> str:
-    return make_msgid(domain=domain)

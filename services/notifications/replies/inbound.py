@@ -8,7 +8,7 @@ from email.utils import parseaddr
 
 from services.notifications.mailroom import Mailroom
 from services.notifications.model import InboundRecord, InvalidToken
-from services.notifications.replies import strip_reply, text_of
+from services.notifications.replies.text import strip_reply, text_of
 from services.notifications.tokens import read_reply_token
 from shared.contracts.notifications import InboundMailRefused, InquiryReplyReceived
 from shared.mongo import new_id

@@ -10,8 +10,8 @@ from functools import partial
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from services.notifications import inbound
 from services.notifications.mailroom import Mailroom
+from services.notifications.replies import inbound
 from shared.logs import get_logger
 
 log = get_logger(__name__)

@@ -1,0 +1,1 @@
+"""How mail reads: who hears what, the templates, invitations and the message itself."""

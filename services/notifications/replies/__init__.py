@@ -1,0 +1,1 @@
+"""Mail that comes back: the SMTP listener, its checks and what a reply says."""

@@ -1,0 +1,1 @@
+"""How mail leaves: the relay, and the dispatcher that sends what the ledger holds."""
