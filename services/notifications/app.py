@@ -50,7 +50,11 @@ async def mailroom_context(app: web.Application) -> AsyncIterator[None]:
         preferences=PreferenceStore(database),
         inbound=InboundLog(database),
         renderer=Renderer(),
-        relay=Relay.from_url(settings.smtp_url.get_secret_value(), settings.smtp_timeout_seconds),
+        relay=Relay.from_url(
+            settings.smtp_url.get_secret_value(),
+            settings.smtp_timeout_seconds,
+            settings.smtp_ca_file,
+        ),
         clock=app[CLOCK],
     )
     await mailroom.ledger.create_indexes()

@@ -20,6 +20,8 @@ class NotificationSettings(ServiceSettings):
     # ?starttls=required), smtps://… for TLS from the first byte.
     smtp_url: SecretStr = SecretStr("smtp://127.0.0.1:1025")
     smtp_timeout_seconds: float = Field(default=30, gt=0)
+    # PEM bundle to verify the relay's certificate by (an internal CA); unset: the system's.
+    smtp_ca_file: str | None = None
     mail_from: str = "JAMP Desk <desk@jamp.localhost>"
     # Replies come back to reply+<token>@<domain>, which the inbound listener accepts.
     mail_domain: str = "reply.jamp.localhost"
@@ -34,6 +36,9 @@ class NotificationSettings(ServiceSettings):
     notifications_inbound_host: str = "127.0.0.1"
     notifications_inbound_port: int | None = Field(default=None, ge=0, le=65535)
     notifications_inbound_max_bytes: int = Field(default=256 * 1024, ge=1024)
+    # PEM certificate chain and key: the listener then offers STARTTLS (MX hosts should).
+    notifications_inbound_tls_cert: str | None = None
+    notifications_inbound_tls_key: str | None = None
     notifications_hourly_cap: int = Field(default=30, ge=1)
     notifications_retry_base_seconds: float = Field(default=5, gt=0)
     notifications_retry_max_seconds: float = Field(default=1800, gt=0)

@@ -6,6 +6,7 @@ at DATA; each refusal is recorded.
 """
 
 import asyncio
+import ssl
 from functools import partial
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -58,8 +59,20 @@ async def start_listener(mailroom: Mailroom) -> asyncio.Server:
         # aiosmtpd stops reading, so a huge message never fills the memory.
         data_size_limit=2 * settings.notifications_inbound_max_bytes,
         decode_data=False,
+        tls_context=_tls(
+            settings.notifications_inbound_tls_cert, settings.notifications_inbound_tls_key
+        ),
     )
     loop = asyncio.get_running_loop()
     return await loop.create_server(
         factory, host=settings.notifications_inbound_host, port=settings.notifications_inbound_port
     )
+
+
+def _tls(cert: str | None, key: str | None) -> ssl.SSLContext | None:
+    """STARTTLS for senders that want it (most MX-to-MX mail does), when a certificate is set."""
+    if cert is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context

@@ -18,9 +18,11 @@ class Relay:
     start_tls: bool | None
     """None: STARTTLS when the server offers it; True: required."""
     timeout: float
+    ca_file: str | None = None
+    """Verify the relay's certificate by this PEM bundle instead of the system's."""
 
     @classmethod
-    def from_url(cls, url: str, timeout: float) -> "Relay":
+    def from_url(cls, url: str, timeout: float, ca_file: str | None = None) -> "Relay":
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ValueError("JAMP_SMTP_URL must be smtp://host:port or smtps://host:port")
@@ -33,6 +35,7 @@ class Relay:
             use_tls=parts.scheme == "smtps",
             start_tls=True if required else None,
             timeout=timeout,
+            ca_file=ca_file,
         )
 
 
@@ -54,6 +57,7 @@ async def send(relay: Relay, message: EmailMessage) -> None:
             use_tls=relay.use_tls,
             start_tls=relay.start_tls,
             timeout=relay.timeout,
+            cert_bundle=relay.ca_file,
         )
     except (aiosmtplib.SMTPAuthenticationError, aiosmtplib.SMTPSenderRefused) as relay_setup:
         # Our credentials or our sender address, not this mail: every mail would fail the
