@@ -36,6 +36,9 @@ async def take_in(event: ConsumedEvent, mailroom: Mailroom) -> int:
     """Keep the event's contacts, drop mail it makes moot, claim the mail it asks for (in
     the consumer's transaction: a redelivered event claims nothing new). Returns claims."""
     await project(event, mailroom.directory)
+    since = mailroom.settings.notifications_since
+    if since is not None and event.envelope.time < since:
+        return 0  # history from before the service existed: nobody is told of it now
     for group in moot_groups(event.payload):
         await mailroom.ledger.supersede(group, event.session)
     claimed = 0

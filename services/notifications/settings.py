@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import json
+from datetime import datetime
 
 from pydantic import Field, SecretStr, field_validator
 
@@ -49,6 +50,9 @@ class NotificationSettings(ServiceSettings):
     notifications_claim_seconds: float = Field(default=120, gt=0)
     notifications_expiry_notice_hours: float = Field(default=48, gt=0)
     notifications_reminder_hours: float = Field(default=24, gt=0)
+    # Events older than this only teach contacts and send no mail: set it to the moment of
+    # the first deployment, so that a history read from the streams' start mails nobody.
+    notifications_since: datetime | None = None
     # The same variable the matching service reads: when an unanswered request expires.
     matching_response_days: float = Field(default=14, gt=0)
     # Who hears of new inquiries per queue, and who is told of SLA breaches (JSON).

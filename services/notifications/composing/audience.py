@@ -214,7 +214,8 @@ class Audience:
             start, end, table = known["start"], known["end"], known["table"]
         else:
             start, end, table = payload.slot.start, payload.slot.end, payload.table
-            if known and (known["start"], known["end"], known["table"]) == (start, end, table):
+            stored = (known.get("start"), known.get("end"), known.get("table"))
+            if known and stored == (_ms(start), _ms(end), table):
                 return []  # the same meeting again: nothing moved
         sequence = int(known.get("sequence", -1)) + 1
         await self.directory.put(key, {"start": start, "end": end, "table": table,
@@ -265,6 +266,11 @@ def _inquiry_context(inquiry_id: str, inquiry: Document) -> dict[str, Any]:
 def _ref(aggregate_id: str) -> str:
     """A short reference for subject lines: sortable and quotable on the phone."""
     return f"#{aggregate_id[-6:]}"
+
+
+def _ms(moment: datetime) -> datetime:
+    """As MongoDB keeps it: milliseconds."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from services.notifications.app import create_app
 from services.notifications.settings import NotificationSettings
 from shared.contracts.inquiries import (
     InquiryAssigned,
@@ -17,6 +18,8 @@ from shared.contracts.inquiries import (
     InquiryTriaged,
 )
 from shared.contracts.matching import MatchAccepted, MatchResponded
+from shared.contracts.proposals import ProposalStatusChanged
+from shared.envelope import Envelope
 from tests.integration.notifications.conftest import Relay, known, ledger_rows, mail_to, publish
 from tests.integration.notifications.events import (
     CITY_EMAIL,
@@ -25,10 +28,17 @@ from tests.integration.notifications.events import (
     new_id,
     proposal_submitted,
 )
-from tests.support import Caller, eventually
+from tests.support import Caller, eventually, serving
 
 OFFICER = "officer@desk.test"
 QUEUE_PERSON = "matching-team@desk.test"
+
+
+def decision_of(proposal_id: str, to_status: str = "accepted") -> ProposalStatusChanged:
+    return ProposalStatusChanged(
+        proposal_id=proposal_id, version=3, from_status="under_review", to_status=to_status,
+        by="admin", reason=None,
+    )  # fmt: skip
 
 
 def submitted(inquiry_id: str) -> InquirySubmitted:
@@ -100,3 +110,21 @@ async def test_both_sides_of_a_match_and_the_one_that_has_not_answered_yet(
     assert COMPANY_EMAIL in to_city.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     # The request was answered: its expiry notice will never go out.
     assert (await eventually(notice))["status"] == "superseded"
+
+
+async def test_history_from_before_the_first_deployment_teaches_contacts_and_mails_nobody(
+    notification_settings: NotificationSettings, relay: Relay
+) -> None:
+    since = datetime.now(UTC)
+    fresh = notification_settings.model_copy(update={"notifications_since": since})
+    company_id, proposal_id = new_id(), new_id()
+    old = Envelope.wrap(proposal_submitted(proposal_id), source="proposals", subject=proposal_id)
+    old = old.model_copy(update={"time": since - timedelta(days=30)})
+    decided = Envelope.wrap(decision_of(proposal_id), source="proposals", subject=proposal_id)
+    decided = decided.model_copy(update={"time": since - timedelta(days=29)})
+    async with serving(create_app, fresh) as client:
+        await publish(fresh, old, decided, (company_registered(company_id), company_id))
+        await known(client, f"proposal:{proposal_id}", f"company:{company_id}")
+        await publish(fresh, (decision_of(proposal_id, "rejected"), proposal_id))
+        [mail] = await mail_to(relay, CITY_EMAIL)
+    assert "rejected" in str(mail["Subject"])  # the old decision was not mailed
