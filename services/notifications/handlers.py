@@ -36,15 +36,14 @@ async def take_in(event: ConsumedEvent, mailroom: Mailroom) -> int:
     """Keep the event's contacts, drop mail it makes moot, claim the mail it asks for (in
     the consumer's transaction: a redelivered event claims nothing new). Returns claims."""
     await project(event, mailroom.directory)
+    # Planning also counts a meeting's revisions (its SEQUENCE), history or not.
+    planned = await Audience(mailroom.directory, mailroom.settings).plan(event)
     since = mailroom.settings.notifications_since
     if since is not None and event.envelope.time < since:
         return 0  # history from before the service existed: nobody is told of it now
     for group in moot_groups(event.payload):
         await mailroom.ledger.supersede(group, event.session)
-    claimed = 0
-    for planned in await Audience(mailroom.directory, mailroom.settings).plan(event):
-        claimed += await claim(planned, event, mailroom)
-    return claimed
+    return sum([await claim(mail, event, mailroom) for mail in planned])
 
 
 def moot_groups(payload: EventPayload) -> list[str]:

@@ -191,8 +191,11 @@ class Audience:
                 for other_side, other in sides.items() if other_side != side
             ]  # fmt: skip
         other = "city" if payload.side == "company" else "company"
-        if not payload.accepted or other not in sides:
-            return []
+        key = f"match:{match_id}"
+        answered = set((await self._get(key, event)).get("answered", [])) | {payload.side}
+        await self.directory.put(key, {"answered": sorted(answered)}, event.session)
+        if not payload.accepted or other not in sides or other in answered:
+            return []  # declined, or both have answered: nobody is waited for
         expires = event.envelope.time + timedelta(days=self.settings.matching_response_days)
         notice = expires - timedelta(hours=self.settings.notifications_expiry_notice_hours)
         context["expires_at"] = _utc(expires)

@@ -103,13 +103,17 @@ async def test_both_sides_of_a_match_and_the_one_that_has_not_answered_yet(
     expected = datetime.now(UTC) + timedelta(days=days) - timedelta(hours=hours)
     assert waiting["status"] == "pending" and abs(due - expected) < timedelta(minutes=5)
 
-    await publish(notification_settings, (MatchAccepted(**ids), match_id))
+    city_yes = MatchResponded(**ids, side="city", accepted=True, by="city")
+    await publish(notification_settings, (city_yes, match_id), (MatchAccepted(**ids), match_id))
     [to_company] = await mail_to(relay, COMPANY_EMAIL)
     [to_city] = await mail_to(relay, CITY_EMAIL)
     assert CITY_EMAIL in to_company.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert COMPANY_EMAIL in to_city.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    # The request was answered: its expiry notice will never go out.
+    # The request was answered: its expiry notice will never go out, and the side that
+    # answered first is not asked to answer again.
     assert (await eventually(notice))["status"] == "superseded"
+    company_rows = await ledger_rows(operator, COMPANY_EMAIL)
+    assert [row["template"] for row in company_rows] == ["match_accepted"]
 
 
 async def test_history_from_before_the_first_deployment_teaches_contacts_and_mails_nobody(
