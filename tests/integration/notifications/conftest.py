@@ -170,3 +170,27 @@ async def ledger_rows(operator: Caller, address: str) -> list[dict[str, Any]]:
     assert response.status == 200, await response.text()
     rows: list[dict[str, Any]] = (await response.json())["items"]
     return rows
+
+
+class Accepting:
+    """An aiosmtpd handler that takes every message and notes whether it came over TLS."""
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+        self.tls: list[bool] = []
+
+    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
+        self, server: SMTP, session: Session, envelope: SmtpEnvelope
+    ) -> str:
+        assert server.transport is not None
+        self.received.append(envelope.original_content or b"")
+        self.tls.append(server.transport.get_extra_info("ssl_object") is not None)
+        return "250 OK"
+
+
+def hello() -> EmailMessage:
+    """The smallest message a relay accepts."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "desk@d.test", "a@x.test", "Hello"
+    message.set_content("Hello")
+    return message

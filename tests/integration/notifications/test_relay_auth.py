@@ -3,7 +3,6 @@ and a refused login is the relay settings' fault, kept for a retry rather than f
 
 import asyncio
 from collections.abc import AsyncIterator
-from email.message import EmailMessage
 from functools import partial
 from typing import Any
 
@@ -12,20 +11,10 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from services.notifications.sending.smtp import Relay, SendFailed, send
 from shared.embedded import free_port
+from tests.integration.notifications.conftest import Accepting, hello
 
 # A login without TLS, on loopback only: aiosmtpd rightly warns about it elsewhere.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
-
-
-class Accepting:
-    def __init__(self) -> None:
-        self.received: list[bytes] = []
-
-    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
-        self.received.append(envelope.original_content or b"")
-        return "250 OK"
 
 
 def _only_desk(
@@ -46,22 +35,15 @@ async def guarded() -> AsyncIterator[tuple[Accepting, int]]:
     await server.wait_closed()
 
 
-def _message() -> EmailMessage:
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = "desk@d.test", "a@x.test", "Hello"
-    message.set_content("Hello")
-    return message
-
-
 async def test_the_credentials_of_the_relay_url_log_in(guarded: tuple[Accepting, int]) -> None:
     handler, port = guarded
-    await send(Relay.from_url(f"smtp://desk:s3cret@127.0.0.1:{port}", 5), _message())
+    await send(Relay.from_url(f"smtp://desk:s3cret@127.0.0.1:{port}", 5), hello())
     assert len(handler.received) == 1
 
 
 async def test_a_refused_login_is_retried_not_failed(guarded: tuple[Accepting, int]) -> None:
     handler, port = guarded
     with pytest.raises(SendFailed) as failed:
-        await send(Relay.from_url(f"smtp://desk:wrong@127.0.0.1:{port}", 5), _message())
+        await send(Relay.from_url(f"smtp://desk:wrong@127.0.0.1:{port}", 5), hello())
     assert failed.value.code == 535 and failed.value.permanent is False
     assert handler.received == []

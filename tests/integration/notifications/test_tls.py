@@ -5,7 +5,6 @@ certificate."""
 import asyncio
 import ssl
 from collections.abc import AsyncIterator
-from email.message import EmailMessage
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -14,26 +13,14 @@ import aiosmtplib
 import pytest
 import trustme
 from aiohttp.test_utils import TestClient
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP
 
 from services.notifications.app import create_app
 from services.notifications.sending.smtp import Relay, SendFailed, send
 from services.notifications.settings import NotificationSettings
 from shared.embedded import free_port
-from tests.integration.notifications.conftest import inbound_port
+from tests.integration.notifications.conftest import Accepting, hello, inbound_port
 from tests.support import serving
-
-
-class Accepting:
-    def __init__(self) -> None:
-        self.tls: list[bool] = []
-
-    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
-        assert server.transport is not None
-        self.tls.append(server.transport.get_extra_info("ssl_object") is not None)
-        return "250 OK"
 
 
 @pytest.fixture(scope="module")
@@ -72,13 +59,6 @@ async def tls_relay(
     await server.wait_closed()
 
 
-def _message() -> EmailMessage:
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = "desk@d.test", "a@x.test", "Hello"
-    message.set_content("Hello")
-    return message
-
-
 @pytest.mark.parametrize(
     ("tls_relay", "scheme"), [("starttls", "smtp://127.0.0.1:{}?starttls=required"),
                           ("implicit", "smtps://127.0.0.1:{}")], indirect=["tls_relay"],
@@ -87,7 +67,7 @@ async def test_mail_goes_encrypted_to_a_relay_verified_by_the_configured_ca(
     tls_relay: tuple[Accepting, int], scheme: str, ca_file: str
 ) -> None:
     handler, port = tls_relay
-    await send(Relay.from_url(scheme.format(port), 5, ca_file), _message())
+    await send(Relay.from_url(scheme.format(port), 5, ca_file), hello())
     assert handler.tls == [True]
 
 
@@ -97,7 +77,7 @@ async def test_a_relay_whose_certificate_does_not_verify_gets_nothing(
 ) -> None:
     handler, port = tls_relay
     with pytest.raises(SendFailed) as failed:
-        await send(Relay.from_url(f"smtp://127.0.0.1:{port}?starttls=required", 5), _message())
+        await send(Relay.from_url(f"smtp://127.0.0.1:{port}?starttls=required", 5), hello())
     assert failed.value.permanent is False  # fixed by the operator, then retried
     assert handler.tls == []
 
