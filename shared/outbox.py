@@ -9,6 +9,7 @@ marks them sent, keeps sent rows for a retention window and can mark them pendin
 import asyncio
 import os
 import socket
+import time
 from datetime import UTC, datetime, timedelta
 
 from bson import Binary
@@ -25,6 +26,21 @@ log = get_logger(__name__)
 OutboxCollection = AsyncCollection[Document]
 
 
+def outbox_row(topic: str, envelope: Envelope) -> Document:
+    """The row the relay publishes: the record as Kafka will carry it, and its state."""
+    return {
+        "topic": topic,
+        "key": envelope.subject,
+        "value": Binary(envelope.to_bytes()),
+        "headers": [[name, Binary(value)] for name, value in envelope.kafka_headers()],
+        "event_id": envelope.id,
+        "event_type": envelope.type,
+        "created_at": envelope.time,
+        "sent_at": None,
+        "replays": 0,
+    }
+
+
 class Outbox:
     """Appends events to the outbox inside the caller's transaction."""
 
@@ -33,20 +49,15 @@ class Outbox:
         self.wakeup = asyncio.Event()
 
     async def add(self, session: AsyncClientSession, topic: str, envelope: Envelope) -> None:
-        await self.collection.insert_one(
-            {
-                "topic": topic,
-                "key": envelope.subject,
-                "value": Binary(envelope.to_bytes()),
-                "headers": [[name, Binary(value)] for name, value in envelope.kafka_headers()],
-                "event_id": envelope.id,
-                "event_type": envelope.type,
-                "created_at": envelope.time,
-                "sent_at": None,
-                "replays": 0,
-            },
-            session=session,
-        )
+        await self.collection.insert_one(outbox_row(topic, envelope), session=session)
+
+    async def add_all(
+        self, session: AsyncClientSession, events: list[tuple[str, Envelope]]
+    ) -> None:
+        """Append several events in one round trip (their order is kept)."""
+        if events:
+            rows = [outbox_row(topic, envelope) for topic, envelope in events]
+            await self.collection.insert_many(rows, session=session)
 
     def nudge(self) -> None:
         """Wake the relay now instead of at its next poll (call after the commit)."""
@@ -73,14 +84,31 @@ async def replay_since(
 
 
 class Lease:
-    """A MongoDB lease so that one relay per service publishes at a time (ordering)."""
+    """A MongoDB lease so that one relay per service publishes at a time (ordering).
+
+    Short (seconds), so a replacement takes over soon after a holder dies without letting
+    go; renewed only when a third of it has passed, and only by a relay that has work, so
+    an idle desk writes nothing (every write costs the database, and some engines keep a
+    record of each retryable one for half an hour).
+    """
 
     def __init__(self, collection: OutboxCollection, name: str, ttl: timedelta) -> None:
         self.collection, self.name, self.ttl = collection, name, ttl
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._held_until = 0.0  # monotonic; conservative: measured from before the write
+
+    @property
+    def fresh(self) -> bool:
+        """True while at least two thirds of the lease this relay holds remain."""
+        return self._held_until - time.monotonic() > self.ttl.total_seconds() * 2 / 3
+
+    async def hold(self) -> bool:
+        """Holds the lease, writing only when it is not held yet or is due for renewal."""
+        return self.fresh or await self.acquire()
 
     async def acquire(self) -> bool:
-        now = datetime.now(UTC)
+        """Take or renew the lease (one write); False while another holder's is unexpired."""
+        started, now = time.monotonic(), datetime.now(UTC)
         try:
             lease = await self.collection.find_one_and_update(
                 {"_id": self.name, "$or": [{"holder": self.holder}, {"expires_at": {"$lt": now}}]},
@@ -89,8 +117,11 @@ class Lease:
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError:  # someone else holds an unexpired lease
-            return False
-        return lease is not None and lease["holder"] == self.holder
+            lease = None
+        held = lease is not None and lease["holder"] == self.holder
+        self._held_until = started + self.ttl.total_seconds() if held else 0.0
+        return held
 
     async def release(self) -> None:
+        self._held_until = 0.0
         await self.collection.delete_one({"_id": self.name, "holder": self.holder})

@@ -130,7 +130,11 @@ def outbox_relay(platform: Platform, client_id: str, metrics: ServiceMetrics) ->
     return OutboxRelay(
         platform.outbox,
         partial(create_producer, settings, client_id),
-        Lease(platform.database["leases"], "outbox-relay", ttl=timedelta(seconds=30)),
+        Lease(
+            platform.database["leases"],
+            "outbox-relay",
+            ttl=timedelta(seconds=settings.outbox_lease_seconds),
+        ),
         poll_seconds=settings.outbox_poll_seconds,
         retention=timedelta(hours=settings.outbox_retention_hours),
         metrics=metrics,

@@ -44,6 +44,9 @@ class ServiceSettings(BaseSettings):
     public_rate_per_minute: float = Field(default=30, gt=0)
     public_rate_burst: int = Field(default=10, ge=1)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    # One relay per service publishes at a time; a replacement takes over this long after
+    # the holder died without letting go. Renewed every third of it while there is work.
+    outbox_lease_seconds: float = Field(default=5.0, ge=1)
     outbox_retention_hours: float = Field(default=7 * 24, gt=0)
     consumer_retry_base_seconds: float = Field(default=0.2, gt=0)
     consumer_retry_max_seconds: float = Field(default=10.0, gt=0)

@@ -1,0 +1,68 @@
+"""Relay benchmark: outbox rows to the broker, next to a raw producer sending the same records."""
+
+import asyncio
+import time
+from datetime import timedelta
+from functools import partial
+
+from shared.cli.perf.pairs import Figure, alternate
+from shared.cli.perf.servers import Servers
+from shared.cli.perf.workload import events, fresh_topic, run_settings
+from shared.kafka import create_producer
+from shared.metrics import ServiceMetrics
+from shared.mongo import create_client
+from shared.outbox import Lease, Outbox, outbox_row
+from shared.relay import OutboxRelay
+
+
+async def run(servers: Servers, count: int, pairs: int) -> list[Figure]:
+    figure = Figure("outbox relay", "events/s", note=f"{count} events, raw aiokafka producer")
+    trial = partial(_relay_rate, servers, count)
+    baseline = partial(_producer_rate, servers, count)
+    return [await alternate(figure, trial, baseline, pairs)]
+
+
+async def _relay_rate(servers: Servers, count: int) -> float:
+    settings = run_settings(servers.mongodb_uri, servers.kafka_bootstrap)
+    topic = await fresh_topic(settings)
+    mongo = create_client(settings.mongodb_uri)
+    database = mongo[settings.database_name("bench")]
+    outbox = Outbox(database["outbox"])
+    relay = OutboxRelay(
+        outbox,
+        partial(create_producer, settings, "bench-relay"),
+        Lease(database["leases"], "outbox-relay", timedelta(seconds=5)),
+        poll_seconds=0.5,
+        retention=timedelta(days=1),
+        metrics=ServiceMetrics(),
+    )
+    try:
+        await outbox.collection.insert_many([outbox_row(topic, e) for e in events(count)])
+        await relay.producer.get()  # connecting is not relaying
+        started = time.perf_counter()
+        published = 0
+        while published < count:
+            published += await relay.relay_once()
+        return count / (time.perf_counter() - started)
+    finally:
+        await relay.close()
+        await mongo.drop_database(database.name)
+        await mongo.close()
+
+
+async def _producer_rate(servers: Servers, count: int) -> float:
+    settings = run_settings(servers.mongodb_uri, servers.kafka_bootstrap)
+    topic = await fresh_topic(settings)
+    records = [(e.to_bytes(), e.subject.encode(), e.kafka_headers()) for e in events(count)]
+    producer = create_producer(settings, "bench-raw")
+    await producer.start()
+    try:
+        started = time.perf_counter()
+        deliveries = [
+            await producer.send(topic, value=value, key=key, headers=headers)
+            for value, key, headers in records
+        ]
+        await asyncio.gather(*deliveries)
+        return count / (time.perf_counter() - started)
+    finally:
+        await producer.stop()
