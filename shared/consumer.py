@@ -1,10 +1,12 @@
 """The consumer runner: at-least-once delivery made effectively-once by idempotent handlers.
 
 Per record: the handler's writes and a processed-event marker (unique ``_id`` = event id)
-commit in one MongoDB transaction, so a redelivered event changes nothing. Offsets are
-committed only after that. Transient failures are retried with backoff; an event that can
-never be handled goes to ``<topic>.dlq`` with the error and its original headers, and the
-partition keeps flowing.
+commit in one MongoDB transaction, so a redelivered event changes nothing. Consecutive
+records of one partition whose handlers are ``Batchable`` share one transaction (their
+markers written at once); if it fails, each record is handled alone, so a poison record
+splits the batch. Offsets are committed per partition batch, only after that. Transient
+failures are retried with backoff; an event that can never be handled goes to
+``<topic>.dlq`` with the error and its original headers, and the partition keeps flowing.
 """
 
 import asyncio
@@ -53,6 +55,24 @@ Outcome = Literal["handled", "redelivery", "ignored", "dead_lettered"]
 EventHandler = Callable[[ConsumedEvent, web.Application], Awaitable[None]]
 """A consumer entrypoint: the event, and the app whose resources it may use."""
 HandlerTable = Mapping[type[EventPayload], EventHandler]
+
+
+@dataclass(frozen=True)
+class Batchable:
+    """A handler whose writes may share one transaction with the events around it: it
+    only writes through ``event.session`` and fails only for its own event's reasons."""
+
+    handler: EventHandler
+
+    async def __call__(self, event: ConsumedEvent, app: web.Application) -> None:
+        await self.handler(event, app)
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    record: ConsumerRecord
+    envelope: Envelope
+    handler: EventHandler
 
 
 @dataclass
@@ -142,10 +162,10 @@ class ConsumerRunner:
         self, consumer: AIOKafkaConsumer, partition: TopicPartition, records: list[ConsumerRecord]
     ) -> None:
         next_offset = None
-        for record in records:
-            if not await self._process(record):
+        for run in self._runs(records):
+            if not await self._process_run(run):
                 break  # shutting down mid-retry: leave the rest for the next owner
-            next_offset = record.offset + 1
+            next_offset = run[-1].offset + 1
         if next_offset is None:
             return
         try:
@@ -154,6 +174,74 @@ class ConsumerRunner:
             # The partition moved to another member mid-batch; it will see these records
             # again and the processed-event markers make that harmless.
             log.warning("consumer.commit_failed", partition=str(partition), error=repr(error))
+
+    def _runs(self, records: list[ConsumerRecord]) -> list[list[ConsumerRecord]]:
+        """Consecutive records whose handlers are batchable form one run; others stand alone."""
+        runs: list[list[ConsumerRecord]] = []
+        joinable = False
+        for record in records:
+            batchable = isinstance(self._handler_of(record), Batchable)
+            if batchable and joinable:
+                runs[-1].append(record)
+            else:
+                runs.append([record])
+            joinable = batchable
+        return runs
+
+    def _handler_of(self, record: ConsumerRecord) -> EventHandler | None:
+        """The handler the record's ``ce_type`` header names (None if unreadable)."""
+        for name, value in record.headers:
+            if name == "ce_type":
+                return self._by_type.get(value.decode(errors="replace"))
+        return None
+
+    async def _process_run(self, run: list[ConsumerRecord]) -> bool:
+        """The run in one transaction; if that fails, each half alone, down to single records
+        (which retry and dead-letter as usual), so a poison record only splits its run."""
+        if len(run) == 1:
+            return await self._process(run[0])
+        if await self._handle_together(run):
+            return True
+        middle = len(run) // 2
+        return await self._process_run(run[:middle]) and await self._process_run(run[middle:])
+
+    async def _handle_together(self, run: list[ConsumerRecord]) -> bool:
+        """One transaction for the whole run; False (nothing written) if any part failed."""
+        try:
+            decoded = [self._decoded(record) for record in run]
+            seen = await self._already_processed([d.envelope.id for d in decoded])
+            fresh: dict[str, _Decoded] = {}
+            for item in decoded:  # an event repeated within the run: its first delivery
+                if item.envelope.id not in seen:
+                    fresh.setdefault(item.envelope.id, item)
+            if fresh:
+                await self._handle_in_one_transaction(list(fresh.values()))
+        except Exception as error:  # any failure: the halves are tried alone
+            log.info("consumer.batch_split", records=len(run), error=repr(error))
+            return False
+        for item in decoded:
+            outcome = "handled" if fresh.get(item.envelope.id) is item else "redelivery"
+            self.metrics.consumed.labels(item.record.topic, outcome).inc()
+        return True
+
+    async def _handle_in_one_transaction(self, items: list[_Decoded]) -> None:
+        async with transaction(self.mongo) as session:
+            markers = [_marker(item.envelope) for item in items]
+            await self.processed.insert_many(markers, session=session)
+            for item in items:
+                event = ConsumedEvent(item.envelope, item.envelope.payload(), session)
+                await item.handler(event, self.app)
+
+    def _decoded(self, record: ConsumerRecord) -> _Decoded:
+        envelope = Envelope.from_bytes(record.value)
+        handler = self._by_type.get(envelope.type)
+        if handler is None:
+            raise UnknownEventType(envelope.type)
+        return _Decoded(record, envelope, handler)
+
+    async def _already_processed(self, event_ids: list[str]) -> set[str]:
+        found = self.processed.find({"_id": {"$in": event_ids}}, {"_id": True})
+        return {document["_id"] async for document in found}
 
     async def _process(self, record: ConsumerRecord) -> bool:
         """Handle or dead-letter one record; False only when shutdown interrupted it."""
@@ -209,10 +297,7 @@ class ConsumerRunner:
         payload = envelope.payload()
         async with transaction(self.mongo) as session:
             try:
-                await self.processed.insert_one(
-                    {"_id": envelope.id, "type": envelope.type, "at": datetime.now(UTC)},
-                    session=session,
-                )
+                await self.processed.insert_one(_marker(envelope), session=session)
             except DuplicateKeyError as duplicate:
                 raise _AlreadyProcessed from duplicate
             await handler(ConsumedEvent(envelope, payload, session), self.app)
@@ -223,3 +308,8 @@ class ConsumerRunner:
                 await self._stopping.wait()
         except TimeoutError:
             pass
+
+
+def _marker(envelope: Envelope) -> Document:
+    """The processed-event marker: its unique ``_id`` makes a redelivery a no-op."""
+    return {"_id": envelope.id, "type": envelope.type, "at": datetime.now(UTC)}

@@ -2,7 +2,7 @@
 
 from aiohttp import web
 
-from shared.consumer import ConsumedEvent, HandlerTable
+from shared.consumer import Batchable, ConsumedEvent, HandlerTable
 from shared.contracts.identity import ApiKeyIssued, ApiKeyRevoked
 from shared.http.appkeys import KEYS
 
@@ -17,4 +17,8 @@ async def on_key_revoked(event: ConsumedEvent, app: web.Application) -> None:
     await app[KEYS].record_revoked(event.payload, event.session)
 
 
-IDENTITY_HANDLERS: HandlerTable = {ApiKeyIssued: on_key_issued, ApiKeyRevoked: on_key_revoked}
+# Both only upsert the key's own record through the session: a batch may share a transaction.
+IDENTITY_HANDLERS: HandlerTable = {
+    ApiKeyIssued: Batchable(on_key_issued),
+    ApiKeyRevoked: Batchable(on_key_revoked),
+}

@@ -1,0 +1,157 @@
+"""Batchable handlers: one transaction per run of records, split by a poison record."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from shared.consumer import Batchable, ConsumedEvent, ConsumerRunner, PoisonEvent, RetryPolicy
+from shared.contracts.companies import CompanySuspended, CompanyVerified
+from shared.dead_letters import DeadLetterPublisher
+from shared.envelope import Envelope
+from shared.kafka import create_producer
+from shared.metrics import ServiceMetrics
+from shared.mongo import MongoClient, create_client
+from shared.settings import ServiceSettings
+from shared.topics import Topics, dead_letter_topic
+from tests.support import eventually, read_topic
+
+
+@dataclass
+class Batches:
+    settings: ServiceSettings
+    mongo: MongoClient
+    topic: str
+    sessions: list[AsyncClientSession] = field(default_factory=list)
+    """The session (one per transaction; held, so no two share an id) of each event."""
+    metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
+
+    def consumed(self, outcome: str) -> float:
+        labels = {"topic": self.topic, "outcome": outcome}
+        return self.metrics.registry.get_sample_value("consumer_events_total", labels) or 0.0
+
+    async def on_verified(self, event: ConsumedEvent, app: web.Application) -> None:
+        assert isinstance(event.payload, CompanyVerified)
+        await self.counters.update_one(
+            {"_id": event.payload.company_id},
+            {"$inc": {"n": 1}},
+            upsert=True,
+            session=event.session,
+        )
+        self.sessions.append(event.session)
+
+    async def on_suspended(self, event: ConsumedEvent, app: web.Application) -> None:
+        raise PoisonEvent("suspensions are not accepted here")
+
+    @property
+    def counters(self) -> Any:
+        return self.mongo[self.settings.database_name("batches")]["counters"]
+
+    async def count(self, company_id: str) -> int:
+        document = await self.counters.find_one({"_id": company_id})
+        return 0 if document is None else int(document["n"])
+
+    def runner(self, group: str) -> ConsumerRunner:
+        return ConsumerRunner(
+            group_id=group,
+            topics=[self.topic],
+            handlers={
+                CompanyVerified: Batchable(self.on_verified),
+                CompanySuspended: Batchable(self.on_suspended),
+            },
+            mongo=self.mongo,
+            processed=self.mongo[self.settings.database_name("batches")]["processed_events"],
+            dead_letters=DeadLetterPublisher(partial(create_producer, self.settings, "dlq")),
+            settings=self.settings,
+            retry=RetryPolicy(0.05, 0.2, max_attempts=2),
+            app=web.Application(),
+            metrics=self.metrics,
+        )
+
+
+@pytest.fixture
+async def batches(settings: ServiceSettings) -> AsyncIterator[Batches]:
+    mongo = create_client(settings.mongodb_uri)
+    yield Batches(settings, mongo, Topics(settings.topic_prefix).of("companies"))
+    await mongo.close()
+
+
+async def produce(settings: ServiceSettings, topic: str, envelopes: list[Envelope]) -> None:
+    """All on one key, hence one partition, in this order."""
+    producer = create_producer(settings, "batch-test")
+    await producer.start()
+    try:
+        for envelope in envelopes:
+            await producer.send(
+                topic, envelope.to_bytes(), key=b"one", headers=envelope.kafka_headers()
+            )
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+def verified(company_id: str) -> Envelope:
+    payload = CompanyVerified(company_id=company_id, version=2, by="admin")
+    return Envelope.wrap(payload, source="test", subject=company_id)
+
+
+async def consume_until(batches: Batches, group: str, done: Any) -> None:
+    runner = batches.runner(group)
+    task = asyncio.create_task(runner.run())
+    try:
+        await eventually(done, timeout=20)
+    finally:
+        runner.stop()
+        await asyncio.wait_for(task, 15)
+
+
+async def committed(settings: ServiceSettings, group: str, topic: str) -> list[int | None]:
+    reader = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=group)
+    await reader.start()
+    try:
+        return [await reader.committed(TopicPartition(topic, p)) for p in range(3)]
+    finally:
+        await reader.stop()
+
+
+async def test_a_run_of_batchable_events_shares_one_transaction(batches: Batches) -> None:
+    events = [verified(f"c{index}") for index in range(20)]
+    await produce(batches.settings, batches.topic, [*events, events[3]])  # one repeated
+
+    async def all_handled() -> bool:
+        return batches.consumed("handled") + batches.consumed("redelivery") == 21
+
+    await consume_until(batches, "together", all_handled)
+    assert [await batches.count(f"c{index}") for index in range(20)] == [1] * 20
+    assert len({id(session) for session in batches.sessions}) < 20  # fewer transactions
+    assert batches.consumed("redelivery") == 1
+    offsets = await committed(batches.settings, "together", batches.topic)
+    assert sorted(offset or 0 for offset in offsets)[-1] == 21  # committed past the batch
+
+
+async def test_a_poison_record_splits_the_batch_and_the_rest_is_handled_once(
+    batches: Batches,
+) -> None:
+    poison = Envelope.wrap(
+        CompanySuspended(company_id="p", version=3, by="admin", reason="x"),
+        source="test",
+        subject="p",
+    )
+    events = [verified(f"before{index}") for index in range(6)]
+    events += [poison] + [verified(f"after{index}") for index in range(6)]
+    await produce(batches.settings, batches.topic, events)
+
+    async def all_seen() -> bool:
+        return batches.consumed("handled") == 12 and batches.consumed("dead_lettered") == 1
+
+    await consume_until(batches, "split", all_seen)
+    counts = [await batches.count(event.subject) for event in events if event is not poison]
+    assert counts == [1] * 12  # the failed shared transactions left nothing behind
+    dead = await read_topic(batches.settings, dead_letter_topic(batches.topic), 1)
+    assert dead[0].key == b"one" and dict(dead[0].headers)["dlq.error_type"] == b"PoisonEvent"
