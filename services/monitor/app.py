@@ -9,7 +9,7 @@ import aiohttp
 from aiohttp import web
 
 from services.monitor import console, operations
-from services.monitor.consumers import TOPIC_HANDLERS, on_record
+from services.monitor.consumers import TOPIC_HANDLERS, on_records
 from services.monitor.inspector import StreamInspector
 from services.monitor.keys import (
     ALERTS,
@@ -91,7 +91,7 @@ async def kafka_clients(app: web.Application) -> AsyncIterator[None]:
 
 async def raw_tail(app: web.Application) -> AsyncIterator[None]:
     settings = app[MONITOR_SETTINGS]
-    tail = RawTail(settings, settings.group_id(TAIL), partial(on_record, app=app))
+    tail = RawTail(settings, settings.group_id(TAIL), partial(on_records, app=app))
     task = asyncio.create_task(tail.run(), name="monitor-tail")
     yield
     tail.stop()

@@ -1,6 +1,7 @@
 """Kafka entrypoints of the monitor.
 
-The raw tail hands every record of every topic to ``on_record``. Like every service, the
+The raw tail hands the records of every topic to ``on_records``, a partition's batch at a
+time. Like every service, the
 monitor also keeps its replica of the API-key registry from the identity stream, through
 the shared consumer runner, as its group ``monitor``; the tail is group ``monitor-tail``.
 """
@@ -14,8 +15,8 @@ from shared.auth.projector import IDENTITY_HANDLERS
 from shared.consumer import HandlerTable
 
 
-async def on_record(raw: RawRecord, app: web.Application) -> None:
-    await handlers.record(raw, index=app[INDEX], letters=app[LETTERS], hub=app[HUB])
+async def on_records(raws: list[RawRecord], app: web.Application) -> None:
+    await handlers.record(raws, index=app[INDEX], letters=app[LETTERS], hub=app[HUB])
 
 
 TOPIC_HANDLERS: dict[str, HandlerTable] = {"identity": IDENTITY_HANDLERS}

@@ -28,15 +28,16 @@ class DeadLetterNotFound(DomainError):
 
 
 async def record(
-    raw: RawRecord, *, index: EventIndex, letters: DeadLetterStore, hub: TailHub
+    raws: list[RawRecord], *, index: EventIndex, letters: DeadLetterStore, hub: TailHub
 ) -> None:
-    """Index a record (idempotent), show it live, and file it if it is a dead letter."""
-    event = index_entry(raw)
-    stored = await index.add(event)
-    if event.dead_letter:
-        await letters.add(dead_letter_of(event), raw.value)
-    if stored is not None:
-        hub.publish(stored)
+    """Index records in one write (idempotent), file dead letters, show new ones live."""
+    events = [index_entry(raw) for raw in raws]
+    stored = await index.add_all(events)
+    for event, raw in zip(events, raws, strict=True):
+        if event.dead_letter:
+            await letters.add(dead_letter_of(event), raw.value)
+    for new in stored:
+        hub.publish(new)
 
 
 async def list_events(query: EventQuery, *, index: EventIndex) -> Page[IndexedEvent]:

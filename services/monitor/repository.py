@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from bson import Binary
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.asynchronous.database import AsyncDatabase
@@ -39,16 +39,28 @@ class EventIndex:
         place = [("topic", ASCENDING), ("partition", ASCENDING), ("offset", ASCENDING)]
         await self.collection.create_index([*place, ("timestamp", DESCENDING)])
 
-    async def add(self, event: IndexedEvent) -> IndexedEvent | None:
-        """Index a record once; None when a redelivery finds it already there."""
-        stored = event.model_copy(update={"seq": new_id()})
-        document = {**stored.model_dump(exclude={"id", *PLACE}), "terms": stored.search_terms()}
-        result = await self.collection.update_one(
-            {"_id": event.id},
-            {"$setOnInsert": document, "$set": {name: getattr(event, name) for name in PLACE}},
-            upsert=True,
-        )
-        return stored if result.upserted_id is not None else None
+    async def add_all(self, events: list[IndexedEvent]) -> list[IndexedEvent]:
+        """Index records in one write, each once (a record read again only moves to its
+        new place); returns those not indexed before."""
+        stored = [event.model_copy(update={"seq": new_id()}) for event in events]
+        writes = [
+            UpdateOne(
+                {"_id": event.id},
+                {
+                    "$setOnInsert": {
+                        **event.model_dump(exclude={"id", *PLACE}),
+                        "terms": event.search_terms(),
+                    },
+                    "$set": {name: getattr(event, name) for name in PLACE},
+                },
+                upsert=True,
+            )
+            for event in stored
+        ]
+        if not writes:
+            return []
+        result = await self.collection.bulk_write(writes, ordered=True)
+        return [stored[index] for index in sorted(result.upserted_ids or {})]
 
     async def get(self, event_id: str) -> IndexedEvent | None:
         document = await self.collection.find_one({"_id": event_id})

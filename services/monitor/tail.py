@@ -17,7 +17,8 @@ from shared.logs import get_logger
 from shared.settings import ServiceSettings
 
 log = get_logger(__name__)
-RecordSink = Callable[[RawRecord], Awaitable[None]]
+RecordSink = Callable[[list[RawRecord]], Awaitable[None]]
+"""Takes a partition's batch at once: the index is written in one round trip per batch."""
 RETRY_SECONDS = 0.5
 
 
@@ -73,17 +74,16 @@ class RawTail:
         return None
 
     async def _deliver(self, records: list[ConsumerRecord]) -> bool:
-        for record in records:
-            while True:
-                try:
-                    await self.sink(_raw(record))
-                    break
-                except Exception as error:  # MongoDB away: hold the partition, retry
-                    log.warning("monitor.index_failed", error=repr(error), offset=record.offset)
-                    if self._stopping.is_set():
-                        return False
-                    await self._pause()
-        return True
+        raws = [_raw(record) for record in records]
+        while True:
+            try:
+                await self.sink(raws)
+                return True
+            except Exception as error:  # MongoDB away: hold the partition, retry
+                log.warning("monitor.index_failed", error=repr(error), offset=records[0].offset)
+                if self._stopping.is_set():
+                    return False
+                await self._pause()
 
     async def _pause(self) -> None:
         try:
