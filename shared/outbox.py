@@ -48,9 +48,6 @@ class Outbox:
         self.collection = collection
         self.wakeup = asyncio.Event()
 
-    async def add(self, session: AsyncClientSession, topic: str, envelope: Envelope) -> None:
-        await self.collection.insert_one(outbox_row(topic, envelope), session=session)
-
     async def add_all(
         self, session: AsyncClientSession, events: list[tuple[str, Envelope]]
     ) -> None:

@@ -62,9 +62,11 @@ class UnitOfWork:
 
     def __init__(self, platform: Platform, session: AsyncClientSession, trace: Trace) -> None:
         self.platform, self.session, self.trace = platform, session, trace
+        self.events: list[tuple[str, Envelope]] = []
 
     async def publish(self, subject: str, payload: EventPayload) -> Envelope:
-        """Add the event to the outbox, bound for its stream's topic, keyed by ``subject``."""
+        """Add the event to the outbox, bound for its stream's topic, keyed by ``subject``;
+        the unit's events are written together (one round trip) before it commits."""
         envelope = Envelope.wrap(
             payload,
             source=self.platform.service,
@@ -72,15 +74,16 @@ class UnitOfWork:
             correlation_id=self.trace.correlation_id,
             traceparent=self.trace.traceparent,
         )
-        topic = self.platform.topics.of(payload.stream)
-        await self.platform.outbox.add(self.session, topic, envelope)
+        self.events.append((self.platform.topics.of(payload.stream), envelope))
         return envelope
 
 
 @asynccontextmanager
 async def unit_of_work(platform: Platform, trace: Trace) -> AsyncIterator[UnitOfWork]:
     async with transaction(platform.mongo) as session:
-        yield UnitOfWork(platform, session, trace)
+        uow = UnitOfWork(platform, session, trace)
+        yield uow
+        await platform.outbox.add_all(session, uow.events)
     platform.outbox.nudge()
 
 
