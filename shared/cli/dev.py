@@ -157,12 +157,12 @@ async def _start_service(
     )
     await process.start()
     url = f"http://127.0.0.1:{port}"
-    await _wait_healthy(process, url)
+    await wait_healthy(process, url)
     console.print(f"{name} {url}")
     return process
 
 
-async def _wait_healthy(process: ManagedProcess, url: str, timeout: float = 30.0) -> None:
+async def wait_healthy(process: ManagedProcess, url: str, timeout: float = 30.0) -> None:
     async with aiohttp.ClientSession() as session:
         try:
             async with asyncio.timeout(timeout):
