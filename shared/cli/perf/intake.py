@@ -99,8 +99,7 @@ async def targets(
         )
         pids = {"service": pid_of(bare), **database}
         baseline = {
-            kind: Load(f"{bare_url}/{kind}", orjson.dumps(BODIES[kind]), {}, pids)
-            for kind in kinds
+            kind: Load(f"{bare_url}/{kind}", orjson.dumps(BODIES[kind]), {}, pids) for kind in kinds
         }
         yield Targets(product, baseline)
 
