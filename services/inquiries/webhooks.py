@@ -68,8 +68,12 @@ class WebhookRepository:
     async def claim_due(self, now: datetime, lease: timedelta) -> Document | None:
         """Take one due delivery; pushing its next attempt past the lease claims it, so
         two dispatchers never send the same attempt."""
+        due = {"status": "pending", "next_attempt_at": {"$lte": now}}
+        # A read first: the poll runs every second, and an idle desk must not write.
+        if await self.deliveries.find_one(due, {"_id": True}) is None:
+            return None
         return await self.deliveries.find_one_and_update(
-            {"status": "pending", "next_attempt_at": {"$lte": now}},
+            due,
             {"$set": {"next_attempt_at": now + lease}},
             sort=[("next_attempt_at", ASCENDING)],
             return_document=ReturnDocument.AFTER,
