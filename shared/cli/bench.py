@@ -1,4 +1,5 @@
-"""``jamp bench``: the matching benchmarks (quality on public history, speed at scale)."""
+"""``jamp bench``: the matching benchmarks (quality on public history, speed at scale) and
+the delivery path's (intake, relay, consume, latency, the desk; see ``shared.cli.perf``)."""
 
 from pathlib import Path
 from typing import Annotated
@@ -8,9 +9,13 @@ from rich.console import Console
 from rich.table import Table
 
 from services.matching import benchmark, scale
+from shared.cli import perf
 
-bench_app = typer.Typer(help="Benchmarks of the matching service", no_args_is_help=True)
+bench_app = typer.Typer(
+    help="Benchmarks: ratios against a baseline run alongside", no_args_is_help=True
+)
 console = Console(highlight=False, width=160)
+perf.register(bench_app)
 
 
 @bench_app.command("matching")

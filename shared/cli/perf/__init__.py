@@ -5,3 +5,7 @@ Each benchmark starts what it needs on the embedded servers (or uses the ones it
 runs product and baseline in alternating pairs, and reports medians and their ratio; the
 figures and the machine (cores, git commit) are written as JSON under ``bench/results/``.
 """
+
+from shared.cli.perf.commands import register
+
+__all__ = ["register"]

@@ -66,7 +66,7 @@ async def run(
                  note="baseline: the bare handler's transaction (handler + database)")  # fmt: skip
     async with running_desk(servers, logs) as desk:
         await asyncio.sleep(settle)  # consumers join their groups, startup work ends
-        idle = await idle_writes_per_second(desk.settings, 10.0)
+        idle = await idle_writes_per_second(desk.settings, max(settle, 2.0))
         rss = {name: rss_megabytes(desk.pids[name]) for name in SERVICES}
         per_process: dict[str, list[float]] = {}
         for _ in range(pairs):

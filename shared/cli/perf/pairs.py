@@ -9,7 +9,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-RESULTS = Path("bench/results")
 Trial = Callable[[], Awaitable[float]]
 
 
@@ -77,11 +76,11 @@ def git_commit() -> str:
     return found.stdout.strip()
 
 
-def write_results(name: str, figures: list[Figure], extra: dict[str, object]) -> Path:
-    """bench/results/<name>-<UTC time>.json with the machine's cores and the git commit."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
+def write_results(folder: Path, name: str, figures: list[Figure], extra: dict[str, object]) -> Path:
+    """<folder>/<name>-<UTC time>.json with the machine's cores and the git commit."""
+    folder.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
-    path = RESULTS / f"{name}-{now:%Y%m%dT%H%M%SZ}.json"
+    path = folder / f"{name}-{now:%Y%m%dT%H%M%SZ}.json"
     document = {
         "benchmark": name,
         "at": now.isoformat(),

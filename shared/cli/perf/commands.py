@@ -1,0 +1,156 @@
+"""The ``jamp bench`` commands of the delivery path: each runs on given servers or on an
+embedded stack of its own, prints its table and writes its JSON under ``bench/results/``."""
+
+import asyncio
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shared.cli.perf import consume, desk, intake, latency, relay
+from shared.cli.perf.pairs import Figure, write_results
+from shared.cli.perf.servers import Servers, servers
+from shared.logs import configure_logging
+
+console = Console(highlight=False, width=160)
+MongoOption = Annotated[str | None, typer.Option(help="Use this MongoDB, not an embedded one")]
+KafkaOption = Annotated[str | None, typer.Option(help="Use this Kafka, not an embedded one")]
+PairsOption = Annotated[int, typer.Option(min=1, help="Product/baseline pairs, alternating")]
+ResultsOption = Annotated[Path, typer.Option(help="Folder of the JSON results")]
+Quick = Annotated[bool, typer.Option(help="A few seconds in all: a smoke run, not a figure")]
+
+
+@dataclass
+class Outcome:
+    name: str
+    figures: list[Figure]
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+Bench = Callable[[Servers, bool, int, Path], Awaitable[Outcome]]
+
+
+async def _intake(on: Servers, quick: bool, pairs: int, logs: Path) -> Outcome:
+    kinds, concurrencies = (["companies"], [1]) if quick else (list(intake.KINDS), [1, 8, 32])
+    seconds = 0.5 if quick else 3.0
+    figures = await intake.run(on, kinds, concurrencies, seconds, pairs, logs)
+    return Outcome("intake", figures, {"seconds_per_trial": seconds})
+
+
+async def _relay(on: Servers, quick: bool, pairs: int, logs: Path) -> Outcome:
+    return Outcome("relay", await relay.run(on, 200 if quick else 5000, pairs))
+
+
+async def _consume(on: Servers, quick: bool, pairs: int, logs: Path) -> Outcome:
+    return Outcome("consume", await consume.run(on, 100 if quick else 3000, pairs))
+
+
+async def _latency(on: Servers, quick: bool, pairs: int, logs: Path) -> Outcome:
+    count, rate = (10, 20.0) if quick else (200, 20.0)
+    figures = await latency.run(on, count, pairs, rate, logs)
+    return Outcome("latency", figures, {"events_per_round": count, "rate_per_second": rate})
+
+
+async def _desk(on: Servers, quick: bool, pairs: int, logs: Path) -> Outcome:
+    registrations, settle = (20, 3.0) if quick else (300, 15.0)
+    figures, extra = await desk.run(on, registrations, pairs, settle, logs)
+    return Outcome("desk", figures, {"registrations_per_round": registrations, **extra})
+
+
+BENCHES: dict[str, Bench] = {
+    "intake": _intake,
+    "relay": _relay,
+    "consume": _consume,
+    "latency": _latency,
+    "desk": _desk,
+}
+
+
+def run_benches(
+    names: list[str], mongodb: str | None, kafka: str | None, pairs: int, quick: bool,
+    results: Path,
+) -> list[Outcome]:  # fmt: skip
+    configure_logging("WARNING", json=False)
+    return asyncio.run(_run(names, mongodb, kafka, pairs, quick, results))
+
+
+async def _run(
+    names: list[str], mongodb: str | None, kafka: str | None, pairs: int, quick: bool,
+    results: Path,
+) -> list[Outcome]:  # fmt: skip
+    outcomes = []
+    with tempfile.TemporaryDirectory(prefix="jamp-bench-logs-") as logs:
+        for name in names:
+            async with servers(mongodb, kafka) as on:  # fresh servers for each benchmark
+                outcome = await BENCHES[name](on, quick, pairs, Path(logs))
+            path = write_results(results, outcome.name, outcome.figures,
+                                 {"quick": quick, "pairs": pairs, **outcome.extra})  # fmt: skip
+            console.print(figure_table(outcome.name, outcome.figures))
+            console.print(f"[dim]{path}[/]")
+            outcomes.append(outcome)
+    return outcomes
+
+
+def figure_table(title: str, figures: list[Figure]) -> Table:
+    table = Table("figure", "unit", "product", "baseline", "ratio", "pairs", title=title)
+    for figure in figures:
+        table.add_row(figure.name, figure.unit, f"{figure.product_median:,.1f}",
+                      f"{figure.baseline_median:,.1f}", f"{figure.ratio:.2f}",
+                      str(len(figure.product)))  # fmt: skip
+    return table
+
+
+def register(bench_app: typer.Typer) -> None:
+    """Add one command per benchmark, and ``all``, to ``jamp bench``."""
+    for name in BENCHES:
+        bench_app.command(name, help=_HELP[name])(_command([name]))
+    bench_app.command("all", help="Every benchmark above, then one summary table")(
+        _command(list(BENCHES), summary=True)
+    )
+
+
+_HELP = {
+    "intake": "POST company/proposal/inquiry at c = 1, 8, 32 vs a bare aiohttp transaction",
+    "relay": "Outbox relay events/s vs a raw aiokafka producer of the same records",
+    "consume": "Consumer runner events/s (1 and 2 instances) vs a bare aiokafka consumer",
+    "latency": "Accepted → read model p50/p99 vs bare produce → consume → insert",
+    "desk": "Whole desk: idle writes/s, idle RSS per service, CPU ms per registration",
+}
+
+
+def _command(names: list[str], summary: bool = False) -> Callable[..., None]:
+    def command(
+        mongodb_uri: MongoOption = None,
+        kafka: KafkaOption = None,
+        pairs: PairsOption = 3,
+        quick: Quick = False,
+        results: ResultsOption = Path("bench/results"),
+    ) -> None:
+        outcomes = run_benches(names, mongodb_uri, kafka, pairs, quick, results)
+        if summary:
+            figures = [figure for outcome in outcomes for figure in outcome.figures]
+            console.print(figure_table("jamp bench all", figures))
+            console.print(_desk_table(outcomes))
+
+    return command
+
+
+def _desk_table(outcomes: list[Outcome]) -> Table:
+    table = Table("service", "idle RSS MB", "CPU ms per registration", title="the desk")
+    for outcome in outcomes:
+        if outcome.name != "desk":
+            continue
+        rss = outcome.extra.get("idle_rss_mb", {})
+        cpu = outcome.extra.get("cpu_ms_per_registration", {})
+        assert isinstance(rss, dict) and isinstance(cpu, dict)
+        for name in sorted(set(rss) | set(cpu)):
+            spent = cpu.get(name, [])
+            ms = sorted(spent)[len(spent) // 2] if spent else float("nan")
+            table.add_row(name, f"{rss.get(name, float('nan')):.0f}", f"{ms:.1f}")
+        table.add_row("idle writes/s", f"{outcome.extra.get('idle_writes_per_second')}", "")
+    return table

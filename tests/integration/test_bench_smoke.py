@@ -1,0 +1,27 @@
+"""A short smoke run of every ``jamp bench`` command of the delivery path (never a timed
+test: it checks that each runs and writes its results, not how fast anything is)."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from shared.cli import app as jamp
+from shared.embedded import EmbeddedStack
+
+
+@pytest.mark.parametrize("bench", ["intake", "relay", "consume", "latency", "desk"])
+def test_each_benchmark_runs_and_writes_its_results(
+    bench: str, stack: EmbeddedStack, tmp_path: Path
+) -> None:
+    arguments = ["bench", bench, "--quick", "--pairs", "1", "--results", str(tmp_path),
+                 "--mongodb-uri", stack.mongodb_uri, "--kafka", stack.kafka_bootstrap]  # fmt: skip
+    result = CliRunner().invoke(jamp, arguments)  # runs its own event loop
+    assert result.exit_code == 0, result.output
+    [written] = tmp_path.glob(f"{bench}-*.json")
+    document = json.loads(written.read_text())
+    assert document["cores"] >= 1 and document["commit"]
+    for figure in document["figures"]:
+        assert len(figure["product"]) == len(figure["baseline"]) == 1
+        assert figure["product_median"] > 0 and figure["baseline_median"] > 0
