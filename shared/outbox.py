@@ -62,8 +62,10 @@ class Outbox:
 
 
 async def create_outbox_indexes(collection: OutboxCollection) -> None:
+    # The relay's reads and the purge use this one. Replays (rare, by an operator or at
+    # a start of ``jamp dev``) scan instead: an index on created_at would be one more
+    # write per event on every request.
     await collection.create_index([("sent_at", ASCENDING), ("_id", ASCENDING)])
-    await collection.create_index([("created_at", ASCENDING)])
 
 
 async def replay_since(
