@@ -99,6 +99,10 @@ class ConsumerRunner:
     retry: RetryPolicy
     app: web.Application
     metrics: ServiceMetrics
+    own_source: str | None = None
+    """Events this service published itself are ignored: the transaction that published
+    them already wrote their effect (a company's key into the registering service's
+    replica), so handling them again would only cost a transaction each."""
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _by_type: dict[str, EventHandler] = field(init=False)
 
@@ -189,11 +193,12 @@ class ConsumerRunner:
         return runs
 
     def _handler_of(self, record: ConsumerRecord) -> EventHandler | None:
-        """The handler the record's ``ce_type`` header names (None if unreadable)."""
-        for name, value in record.headers:
-            if name == "ce_type":
-                return self._by_type.get(value.decode(errors="replace"))
-        return None
+        """The handler the record's ``ce_type`` header names (None if unreadable or own)."""
+        headers = dict(record.headers)
+        source = headers.get("ce_source", b"").decode(errors="replace")
+        if self.own_source is not None and source == self.own_source:
+            return None
+        return self._by_type.get(headers.get("ce_type", b"").decode(errors="replace"))
 
     async def _process_run(self, run: list[ConsumerRecord]) -> bool:
         """The run in one transaction; if that fails, each half alone, down to single records
@@ -270,8 +275,8 @@ class ConsumerRunner:
         self, record: ConsumerRecord, envelope: Envelope
     ) -> Outcome | None:
         handler = self._by_type.get(envelope.type)
-        if handler is None:
-            return "ignored"  # a type this service does not care about (or a newer one)
+        if handler is None or envelope.source == self.own_source:
+            return "ignored"  # a type this service does not care about (or its own event)
         attempt = 0
         while True:
             attempt += 1

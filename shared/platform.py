@@ -181,6 +181,7 @@ def consumer_context(
             ),
             app=app,
             metrics=app[METRICS],
+            own_source=platform.service,
         )
         task = asyncio.create_task(runner.run(), name=f"{platform.service}-consumer")
         yield

@@ -57,7 +57,7 @@ class Batches:
         document = await self.counters.find_one({"_id": company_id})
         return 0 if document is None else int(document["n"])
 
-    def runner(self, group: str) -> ConsumerRunner:
+    def runner(self, group: str, own_source: str | None = None) -> ConsumerRunner:
         return ConsumerRunner(
             group_id=group,
             topics=[self.topic],
@@ -72,6 +72,7 @@ class Batches:
             retry=RetryPolicy(0.05, 0.2, max_attempts=2),
             app=web.Application(),
             metrics=self.metrics,
+            own_source=own_source,
         )
 
 
@@ -101,8 +102,10 @@ def verified(company_id: str) -> Envelope:
     return Envelope.wrap(payload, source="test", subject=company_id)
 
 
-async def consume_until(batches: Batches, group: str, done: Any) -> None:
-    runner = batches.runner(group)
+async def consume_until(
+    batches: Batches, group: str, done: Any, own_source: str | None = None
+) -> None:
+    runner = batches.runner(group, own_source)
     task = asyncio.create_task(runner.run())
     try:
         await eventually(done, timeout=20)
@@ -155,3 +158,17 @@ async def test_a_poison_record_splits_the_batch_and_the_rest_is_handled_once(
     assert counts == [1] * 12  # the failed shared transactions left nothing behind
     dead = await read_topic(batches.settings, dead_letter_topic(batches.topic), 1)
     assert dead[0].key == b"one" and dict(dead[0].headers)["dlq.error_type"] == b"PoisonEvent"
+
+
+async def test_events_the_service_published_itself_are_ignored(batches: Batches) -> None:
+    own = [verified("mine1"), verified("mine2")]  # source "test", as the runner's own
+    theirs = Envelope.wrap(
+        CompanyVerified(company_id="theirs", version=2, by="admin"), source="other", subject="x"
+    )
+    await produce(batches.settings, batches.topic, [*own, theirs])
+
+    async def theirs_handled() -> bool:
+        return batches.consumed("handled") == 1 and batches.consumed("ignored") == 2
+
+    await consume_until(batches, "own", theirs_handled, own_source="test")
+    assert [await batches.count(c) for c in ("mine1", "mine2", "theirs")] == [0, 0, 1]
