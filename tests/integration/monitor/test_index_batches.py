@@ -7,7 +7,6 @@ from services.monitor.repository import EventIndex
 from shared.mongo import create_client
 from shared.settings import ServiceSettings
 
-
 WRITTEN_AT = int(datetime(2026, 11, 28, tzinfo=UTC).timestamp() * 1000)
 
 
