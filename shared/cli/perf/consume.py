@@ -4,6 +4,7 @@ runner as one and as two instances of one group (scale-out, both in this process
 
 import asyncio
 import time
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -79,10 +80,13 @@ async def _runner_rate(servers: Servers, count: int, instances: int) -> float:
     table: HandlerTable = {CompanyVerified: Batchable(handle)}
     runners = [runner_for(settings, mongo, topic, table) for _ in range(instances)]
     try:
-        return await _timed(countdown, count, [runner.run() for runner in runners])
+
+        def stop() -> None:
+            for runner in runners:
+                runner.stop()
+
+        return await _timed(countdown, count, [runner.run() for runner in runners], stop)
     finally:
-        for runner in runners:
-            runner.stop()
         await mongo.drop_database(database.name)
         await mongo.close()
 
@@ -119,7 +123,7 @@ async def _bare_rate(servers: Servers, count: int) -> float:
 
     async def consume() -> None:
         await consumer.start()
-        while not countdown.done.is_set():
+        while not countdown.done.is_set():  # stops by itself after the last event
             batches = await consumer.getmany(timeout_ms=200, max_records=200)
             for partition, records in batches.items():
                 for record in records:
@@ -128,15 +132,18 @@ async def _bare_rate(servers: Servers, count: int) -> float:
                 await consumer.commit({partition: records[-1].offset + 1})
 
     try:
-        return await _timed(countdown, count, [consume()])
+        return await _timed(countdown, count, [consume()], lambda: None)
     finally:
         await consumer.stop()
         await mongo.drop_database(collection.database.name)
         await mongo.close()
 
 
-async def _timed(countdown: Countdown, count: int, work: list[Any]) -> float:
-    """Events per second from the first start until the last event is in."""
+async def _timed(
+    countdown: Countdown, count: int, work: list[Any], stop: Callable[[], None]
+) -> float:
+    """Events per second from the first start until the last event is in; then the
+    consumers stop as a service's would (commits finished), not cancelled mid-commit."""
     started = time.perf_counter()
     tasks = [asyncio.create_task(job) for job in work]
     try:
@@ -144,6 +151,8 @@ async def _timed(countdown: Countdown, count: int, work: list[Any]) -> float:
             await countdown.done.wait()
         return count / (time.perf_counter() - started)
     finally:
+        stop()
+        await asyncio.wait(tasks, timeout=15)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

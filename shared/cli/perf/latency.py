@@ -5,6 +5,8 @@ one-insert handler, not the matching service, so the figure is the delivery path
 
 import asyncio
 import time
+import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -17,7 +19,7 @@ from shared.cli.perf.intake import BODIES
 from shared.cli.perf.pairs import Figure, percentile
 from shared.cli.perf.processes import service
 from shared.cli.perf.servers import Servers
-from shared.cli.perf.workload import events, fresh_topic, run_settings
+from shared.cli.perf.workload import fresh_topic, run_settings
 from shared.consumer import Batchable, ConsumedEvent
 from shared.contracts.companies import CompanyRegistered
 from shared.kafka import create_producer, ensure_topics
@@ -38,6 +40,19 @@ class Arrivals:
     def arrived(self, key: str) -> None:
         self.at[key] = time.time()
         self._changed.set()
+
+    async def measure(
+        self, send: Callable[[], Awaitable[tuple[str, float]]], count: int, rate: float
+    ) -> list[float]:
+        """The first send waits for the consumer's group to form; then ``count`` sends,
+        ``rate`` a second, are timed until each has arrived."""
+        await self.latencies(dict([await send()]))
+        sent: Sent = {}
+        for _ in range(count):
+            key, at = await send()
+            sent[key] = at
+            await asyncio.sleep(1 / rate)
+        return await self.latencies(sent)
 
     async def latencies(self, sent: Sent, timeout: float = 60) -> list[float]:
         """Seconds from sending to arrival of each key, once all have arrived."""
@@ -88,14 +103,7 @@ async def _product(settings: ServiceSettings, url: str, count: int, rate: float)
                     document = await response.json()
                 return document["company"]["company_id"], time.time()
 
-            # The first one waits for the group to form; the others are measured.
-            await arrivals.latencies(dict([await register()]))
-            accepted: Sent = {}
-            for _ in range(count):
-                company_id, at = await register()
-                accepted[company_id] = at
-                await asyncio.sleep(1 / rate)
-        return await arrivals.latencies(accepted)
+            return await arrivals.measure(register, count, rate)
     finally:
         runner.stop()
         await asyncio.gather(task, return_exceptions=True)
@@ -121,20 +129,14 @@ async def _baseline(settings: ServiceSettings, topic: str, count: int, rate: flo
                     arrivals.arrived(record.key.decode())
                 await consumer.commit({partition: records[-1].offset + 1})
 
-    async def produce(key: str) -> tuple[str, float]:
-        sent = time.time()
+    async def produce() -> tuple[str, float]:
+        key, sent = uuid.uuid4().hex, time.time()
         await producer.send_and_wait(topic, b"{}", key=key.encode())
         return key, sent
 
     task = asyncio.create_task(consume())
     try:
-        await arrivals.latencies(dict([await produce(f"warm-up-{time.time_ns()}")]))
-        accepted: Sent = {}
-        for envelope in events(count, keys=count):
-            key, at = await produce(envelope.id)
-            accepted[key] = at
-            await asyncio.sleep(1 / rate)
-        return await arrivals.latencies(accepted)
+        return await arrivals.measure(produce, count, rate)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
