@@ -23,6 +23,9 @@ KafkaOption = Annotated[str | None, typer.Option(help="Use this Kafka, not an em
 PairsOption = Annotated[int, typer.Option(min=1, help="Product/baseline pairs, alternating")]
 ResultsOption = Annotated[Path, typer.Option(help="Folder of the JSON results")]
 Quick = Annotated[bool, typer.Option(help="A few seconds in all: a smoke run, not a figure")]
+AgedOption = Annotated[
+    int, typer.Option(help="Retryable writes made first, as a desk that ran for a while left")
+]
 
 
 @dataclass
@@ -71,25 +74,31 @@ BENCHES: dict[str, Bench] = {
 }
 
 
-def run_benches(
-    names: list[str], mongodb: str | None, kafka: str | None, pairs: int, quick: bool,
-    results: Path,
-) -> list[Outcome]:  # fmt: skip
+@dataclass(frozen=True)
+class Run:
+    mongodb: str | None
+    kafka: str | None
+    pairs: int
+    quick: bool
+    aged_writes: int
+    results: Path
+
+
+def run_benches(names: list[str], run: Run) -> list[Outcome]:
     configure_logging("WARNING", json=False)
-    return asyncio.run(_run(names, mongodb, kafka, pairs, quick, results))
+    return asyncio.run(_run(names, run))
 
 
-async def _run(
-    names: list[str], mongodb: str | None, kafka: str | None, pairs: int, quick: bool,
-    results: Path,
-) -> list[Outcome]:  # fmt: skip
+async def _run(names: list[str], run: Run) -> list[Outcome]:
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="jamp-bench-logs-") as logs:
         for name in names:
-            async with servers(mongodb, kafka) as on:  # fresh servers for each benchmark
-                outcome = await BENCHES[name](on, quick, pairs, Path(logs))
-            path = write_results(results, outcome.name, outcome.figures,
-                                 {"quick": quick, "pairs": pairs, **outcome.extra})  # fmt: skip
+            # Fresh servers for each benchmark (aged first when asked).
+            async with servers(run.mongodb, run.kafka, run.aged_writes) as on:
+                outcome = await BENCHES[name](on, run.quick, run.pairs, Path(logs))
+            label = outcome.name + (f"-aged{run.aged_writes}" if run.aged_writes else "")
+            about = {"quick": run.quick, "pairs": run.pairs, "aged_writes": run.aged_writes}
+            path = write_results(run.results, label, outcome.figures, {**about, **outcome.extra})
             console.print(figure_table(outcome.name, outcome.figures))
             console.print(f"[dim]{path}[/]")
             outcomes.append(outcome)
@@ -129,9 +138,11 @@ def _command(names: list[str], summary: bool = False) -> Callable[..., None]:
         kafka: KafkaOption = None,
         pairs: PairsOption = 3,
         quick: Quick = False,
+        aged_writes: AgedOption = 0,
         results: ResultsOption = Path("bench/results"),
     ) -> None:
-        outcomes = run_benches(names, mongodb_uri, kafka, pairs, quick, results)
+        run = Run(mongodb_uri, kafka, pairs, quick, aged_writes, results)
+        outcomes = run_benches(names, run)
         if summary:
             figures = [figure for outcome in outcomes for figure in outcome.figures]
             console.print(figure_table("jamp bench all", figures))

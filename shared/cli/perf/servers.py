@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.embedded import EmbeddedStack
+from shared.mongo import create_client
 
 
 @dataclass(frozen=True)
@@ -18,14 +19,35 @@ class Servers:
 
 
 @asynccontextmanager
-async def servers(mongodb_uri: str | None, kafka_bootstrap: str | None) -> AsyncIterator[Servers]:
+async def servers(
+    mongodb_uri: str | None, kafka_bootstrap: str | None, aged_writes: int = 0
+) -> AsyncIterator[Servers]:
+    """Given servers, or a fresh embedded stack; ``aged_writes`` first makes that many
+    retryable writes, as a desk that has run for a while leaves behind in the server."""
     if mongodb_uri and kafka_bootstrap:
+        await age(mongodb_uri, aged_writes)
         yield Servers(mongodb_uri, kafka_bootstrap, None)
         return
     with tempfile.TemporaryDirectory(prefix="jamp-bench-") as folder:
         stack = EmbeddedStack(Path(folder))
         await stack.start()
         try:
+            await age(stack.mongodb_uri, aged_writes)
             yield Servers(stack.mongodb_uri, stack.kafka_bootstrap, stack)
         finally:
             await stack.stop()
+
+
+async def age(mongodb_uri: str, writes: int) -> None:
+    """Single retryable inserts (the driver's default), as the desk made before it stopped
+    writing when idle: ten lease renewals a second for half an hour are ~18,000."""
+    if writes <= 0:
+        return
+    uri = mongodb_uri.replace("retryWrites=false", "retryWrites=true")
+    client = create_client(uri)
+    try:
+        aging = client["bench_aging"]["writes"]
+        for number in range(writes):
+            await aging.insert_one({"n": number})
+    finally:
+        await client.close()
