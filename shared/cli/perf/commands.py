@@ -60,7 +60,7 @@ async def _latency(on: Servers, quick: bool, pairs: int, logs: Path) -> Outcome:
 
 
 async def _desk(on: Servers, quick: bool, pairs: int, logs: Path) -> Outcome:
-    registrations, settle = (20, 3.0) if quick else (300, 15.0)
+    registrations, settle = (20, 3.0) if quick else (100, 15.0)
     figures, extra = await desk.run(on, registrations, pairs, settle, logs)
     return Outcome("desk", figures, {"registrations_per_round": registrations, **extra})
 
