@@ -1,5 +1,6 @@
 """Service processes for the benchmarks, and what the kernel says each one costs."""
 
+import json
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -15,9 +16,12 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 def settings_env(settings: ServiceSettings) -> dict[str, str]:
     """The environment that gives a service process these settings."""
-    values = settings.model_dump(mode="json")
-    env = {f"JAMP_{name.upper()}": str(value) for name, value in values.items()}
-    env["JAMP_KEY_PEPPER"] = settings.key_pepper.get_secret_value()
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump(mode="json", exclude={"key_pepper"}).items():
+        if value is not None:
+            text = json.dumps(value) if isinstance(value, list | dict) else str(value)
+            env[f"JAMP_{name.upper()}"] = text
+    env["JAMP_KEY_PEPPER"] = settings.pepper()
     return env
 
 

@@ -1,5 +1,6 @@
 """What the benchmarks feed the desk: events, outbox rows, isolated settings."""
 
+import secrets
 import uuid
 from typing import Any
 
@@ -22,6 +23,7 @@ def run_settings(mongodb_uri: str, kafka_bootstrap: str, **overrides: Any) -> Se
         "kafka_session_timeout_ms": 3_000,
         "public_rate_per_minute": 10_000_000,
         "public_rate_burst": 1_000_000,
+        "key_pepper": secrets.token_urlsafe(32),  # every process of the run shares it
         **overrides,
     }
     return ServiceSettings(**values)

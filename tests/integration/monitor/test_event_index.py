@@ -200,4 +200,4 @@ async def index(
     raw = RawRecord(topic=topic, partition=0, offset=0, timestamp_ms=timestamp_ms, key=b"k",
                     value=value, headers=headers or [])  # fmt: skip
     app = monitor.app
-    await handlers.record(raw, index=app[INDEX], letters=app[LETTERS], hub=app[HUB])
+    await handlers.record([raw], index=app[INDEX], letters=app[LETTERS], hub=app[HUB])
