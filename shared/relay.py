@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
@@ -20,7 +21,7 @@ log = get_logger(__name__)
 
 
 def acknowledged_in_order(
-    rows: list[Document], outcomes: list[BaseException | None]
+    rows: Sequence[Document], outcomes: Sequence[BaseException | None]
 ) -> list[object]:
     """Ids of the rows that may be marked sent: acknowledged, and after no unacknowledged
     row of the same key. So only the unacknowledged tail of each key is sent again, and a
