@@ -58,15 +58,26 @@ class Trace:
 
 
 class UnitOfWork:
-    """One transaction: the state change and the events it publishes commit together."""
+    """One transaction: the state change and the events it publishes commit together.
 
-    def __init__(self, platform: Platform, session: AsyncClientSession, trace: Trace) -> None:
+    Built by ``unit_of_work``, it holds its events and writes them in one insert before the
+    commit; built around a transaction someone else commits (a consumer's), it writes each
+    event as it is published (``buffered=False``), since nothing would flush it."""
+
+    def __init__(
+        self,
+        platform: Platform,
+        session: AsyncClientSession,
+        trace: Trace,
+        *,
+        buffered: bool = False,
+    ) -> None:
         self.platform, self.session, self.trace = platform, session, trace
+        self.buffered = buffered
         self.events: list[tuple[str, Envelope]] = []
 
     async def publish(self, subject: str, payload: EventPayload) -> Envelope:
-        """Add the event to the outbox, bound for its stream's topic, keyed by ``subject``;
-        the unit's events are written together (one round trip) before it commits."""
+        """Add the event to the outbox, bound for its stream's topic, keyed by ``subject``."""
         envelope = Envelope.wrap(
             payload,
             source=self.platform.service,
@@ -75,15 +86,22 @@ class UnitOfWork:
             traceparent=self.trace.traceparent,
         )
         self.events.append((self.platform.topics.of(payload.stream), envelope))
+        if not self.buffered:
+            await self.flush()
         return envelope
+
+    async def flush(self) -> None:
+        """Write the events held so far to the outbox, in one round trip."""
+        events, self.events = self.events, []
+        await self.platform.outbox.add_all(self.session, events)
 
 
 @asynccontextmanager
 async def unit_of_work(platform: Platform, trace: Trace) -> AsyncIterator[UnitOfWork]:
     async with transaction(platform.mongo) as session:
-        uow = UnitOfWork(platform, session, trace)
+        uow = UnitOfWork(platform, session, trace, buffered=True)
         yield uow
-        await platform.outbox.add_all(session, uow.events)
+        await uow.flush()
     platform.outbox.nudge()
 
 
