@@ -106,3 +106,9 @@ class ServiceSettings(BaseSettings):
 
     def group_id(self, service: str) -> str:
         return f"{self.group_prefix}{service}"
+
+
+def isolated_names(tag: str) -> dict[str, str]:
+    """Topic, database and group prefixes of a run of its own (a test, a benchmark round),
+    so that runs sharing servers never meet."""
+    return {"topic_prefix": tag, "database_prefix": f"{tag}_", "group_prefix": f"{tag}-"}

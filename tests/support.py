@@ -15,7 +15,7 @@ from shared.auth import issue_key, parse_grant
 from shared.http.appkeys import KEYS
 from shared.mongo import transaction
 from shared.platform import PLATFORM
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, isolated_names
 
 T = TypeVar("T")
 
@@ -36,9 +36,7 @@ def isolated_settings(mongodb_uri: str, kafka_bootstrap: str, **overrides: Any) 
     values: dict[str, Any] = {
         "mongodb_uri": mongodb_uri,
         "kafka_bootstrap_servers": kafka_bootstrap,
-        "topic_prefix": f"t{run}",
-        "database_prefix": f"t{run}_",
-        "group_prefix": f"t{run}-",
+        **isolated_names(f"t{run}"),
         "outbox_poll_seconds": 0.05,
         "consumer_retry_base_seconds": 0.05,
         "consumer_retry_max_seconds": 0.5,

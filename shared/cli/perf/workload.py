@@ -7,18 +7,15 @@ from typing import Any
 from shared.contracts.companies import CompanyVerified
 from shared.envelope import Envelope
 from shared.kafka import ensure_topics
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, isolated_names
 
 
 def run_settings(mongodb_uri: str, kafka_bootstrap: str, **overrides: Any) -> ServiceSettings:
     """Settings with databases, topics and groups of their own, so rounds never meet."""
-    run = uuid.uuid4().hex[:10]
     values: dict[str, Any] = {
         "mongodb_uri": mongodb_uri,
         "kafka_bootstrap_servers": kafka_bootstrap,
-        "topic_prefix": f"b{run}",
-        "database_prefix": f"b{run}_",
-        "group_prefix": f"b{run}-",
+        **isolated_names(f"b{uuid.uuid4().hex[:10]}"),
         "log_level": "WARNING",
         "kafka_session_timeout_ms": 3_000,
         "public_rate_per_minute": 10_000_000,
