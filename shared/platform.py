@@ -75,6 +75,7 @@ class UnitOfWork:
         self.platform, self.session, self.trace = platform, session, trace
         self.buffered = buffered
         self.events: list[tuple[str, Envelope]] = []
+        self.published: Envelope | None = None
 
     async def publish(self, subject: str, payload: EventPayload) -> Envelope:
         """Add the event to the outbox, bound for its stream's topic, keyed by ``subject``."""
@@ -85,6 +86,9 @@ class UnitOfWork:
             correlation_id=self.trace.correlation_id,
             traceparent=self.trace.traceparent,
         )
+        if self.published is not None:
+            envelope = after_in_time(envelope, self.published)
+        self.published = envelope
         self.events.append((self.platform.topics.of(payload.stream), envelope))
         if not self.buffered:
             await self.flush()
@@ -94,6 +98,15 @@ class UnitOfWork:
         """Write the events held so far to the outbox, in one round trip."""
         events, self.events = self.events, []
         await self.platform.outbox.add_all(self.session, events)
+
+
+def after_in_time(envelope: Envelope, previous: Envelope) -> Envelope:
+    """The envelope, timed at least a millisecond after the unit's previous event: stores
+    that keep milliseconds only (BSON dates) then still see a unit's events in order."""
+    floor = previous.time.replace(microsecond=previous.time.microsecond // 1000 * 1000)
+    if envelope.time >= floor + timedelta(milliseconds=1):
+        return envelope
+    return envelope.model_copy(update={"time": floor + timedelta(milliseconds=1)})
 
 
 @asynccontextmanager
