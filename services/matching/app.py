@@ -8,11 +8,11 @@ from aiohttp import web
 
 from services.matching import handlers
 from services.matching.consumers import TOPIC_HANDLERS
+from services.matching.index.rescoring import Matchmaker
 from services.matching.keys import MATCHES, MATCHING_SETTINGS, MATCHMAKER, READ_MODELS, SESSIONS
 from services.matching.repository import MatchRepository, ReadModels
-from services.matching.rescoring import Matchmaker
 from services.matching.routes import api
-from services.matching.session_repository import SessionRepository
+from services.matching.sessions.repository import SessionRepository
 from services.matching.settings import MatchingSettings
 from shared.http.app import create_service_app
 from shared.logs import get_logger

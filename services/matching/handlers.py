@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+from services.matching.index.rescoring import Matchmaker, Reasons
 from services.matching.model import (
     MUTUAL,
     Match,
@@ -19,7 +20,6 @@ from services.matching.readmodel import (
     with_changes,
 )
 from services.matching.repository import MatchRepository, ReadModels
-from services.matching.rescoring import Matchmaker, Reasons
 from shared.auth import Principal, Role
 from shared.contracts.companies import CompanyProfile, CompanyStatus
 from shared.contracts.matching import MatchAccepted, MatchExpired, MatchResponded, MatchSide

@@ -2,9 +2,9 @@
 
 from aiohttp import web
 
+from services.matching.index.rescoring import Matchmaker
 from services.matching.repository import MatchRepository, ReadModels
-from services.matching.rescoring import Matchmaker
-from services.matching.session_repository import SessionRepository
+from services.matching.sessions.repository import SessionRepository
 from services.matching.settings import MatchingSettings
 
 MATCHING_SETTINGS = web.AppKey("matching_settings", MatchingSettings)

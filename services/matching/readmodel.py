@@ -4,7 +4,7 @@ put in words ("company added tag flood_control"). Pure: no I/O."""
 from datetime import datetime
 from typing import Any
 
-from services.matching.features import CompanyFeatures, ProposalFeatures, Reference
+from services.matching.scoring.features import CompanyFeatures, ProposalFeatures, Reference
 from shared.contracts.companies import CompanyProfile
 from shared.contracts.matching import MatchFactor
 from shared.contracts.proposals import ProposalDetails, ProposalStatus

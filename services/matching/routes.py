@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from services.matching import handlers, meeting_handlers
+from services.matching import handlers
 from services.matching.keys import MATCHES, MATCHING_SETTINGS, READ_MODELS, SESSIONS
 from services.matching.model import (
     AlreadyAnswered,
@@ -15,8 +15,8 @@ from services.matching.model import (
     MatchView,
     NotAllowed,
 )
-from services.matching.scheduler import Unschedulable
-from services.matching.sessions import (
+from services.matching.sessions import handlers as meeting_handlers
+from services.matching.sessions.model import (
     CreateSession,
     MatchingSession,
     MeetingNotFound,
@@ -26,6 +26,7 @@ from services.matching.sessions import (
     SessionReport,
     SessionView,
 )
+from services.matching.sessions.scheduler import Unschedulable
 from shared.auth import Role, allow
 from shared.http.endpoints import ApiRoutes, Reply, principal_of, trace_of
 from shared.http.pagination import Page

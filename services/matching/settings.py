@@ -2,7 +2,7 @@
 
 from pydantic import Field
 
-from services.matching.selection import ListRules
+from services.matching.scoring.selection import ListRules
 from shared.settings import ServiceSettings
 
 

@@ -8,7 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.matching import benchmark, scale
+from services.matching.bench import quality as benchmark
+from services.matching.bench import scale
 from shared.cli import perf
 
 bench_app = typer.Typer(

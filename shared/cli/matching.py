@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from services.matching.rebuild import rebuild
+from services.matching.index.rebuild import rebuild
 from services.matching.settings import MatchingSettings
 from shared.cli.dev import DEV_ENV_FILE
 

@@ -4,8 +4,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from services.matching.index.rebuild import rebuild
 from services.matching.keys import MATCHES, READ_MODELS
-from services.matching.rebuild import rebuild
 from services.matching.settings import MatchingSettings
 from shared.contracts.companies import CompanyUpdated
 from shared.settings import ServiceSettings

@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.matching import benchmark
+from services.matching.bench import quality as benchmark
 
 
 def test_the_public_files_load_and_every_method_is_measured() -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from services.matching.model import AlreadyAnswered, Match, MatchClosed, NotAllowed, Response
 from services.matching.readmodel import describe_changes, factor_changes
-from services.matching.sessions import Meeting, Outcome, Slot, fiscal_year, local_slot, report
+from services.matching.sessions.model import Meeting, Outcome, Slot, fiscal_year, local_slot, report
 from shared.contracts.matching import MatchFactor
 
 NOW = datetime(2025, 10, 1, tzinfo=UTC)

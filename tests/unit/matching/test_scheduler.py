@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from services.matching.scheduler import (
+from services.matching.sessions.scheduler import (
     Problem,
     Request,
     Schedule,

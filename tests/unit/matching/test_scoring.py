@@ -6,11 +6,16 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from services.matching.features import CompanyFeatures, ProposalFeatures, Reference, term_counts
-from services.matching.matrices import Space, company_matrix, proposal_matrix, score_matrix
-from services.matching.scale import Generator
-from services.matching.scoring import FACTORS, WEIGHTS, explain, factor_values, total
-from services.matching.vectors import proposal_vector, vectors
+from services.matching.bench.scale import Generator
+from services.matching.scoring.factors import FACTORS, WEIGHTS, explain, factor_values, total
+from services.matching.scoring.features import (
+    CompanyFeatures,
+    ProposalFeatures,
+    Reference,
+    term_counts,
+)
+from services.matching.scoring.matrices import Space, company_matrix, proposal_matrix, score_matrix
+from services.matching.scoring.vectors import proposal_vector, vectors
 
 WATER = CompanyFeatures(
     company_id="water",

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from services.matching.selection import ListRules, refresh_list, select_all
+from services.matching.scoring.selection import ListRules, refresh_list, select_all
 
 
 def scores(*rows: list[float]) -> np.ndarray:

@@ -8,7 +8,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from services.matching.features import (
+from services.matching.scoring.features import (
     LOCAL_LANGUAGES,
     CompanyFeatures,
     ProposalFeatures,

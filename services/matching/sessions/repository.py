@@ -4,7 +4,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.matching.sessions import MatchingSession, Meeting
+from services.matching.sessions.model import MatchingSession, Meeting
 from shared.mongo import Document
 
 Session = AsyncClientSession | None

@@ -4,9 +4,7 @@ from datetime import UTC, datetime
 
 from services.matching.model import AlreadyAnswered, Match, MatchClosed, NotAllowed
 from services.matching.repository import MatchRepository, ReadModels
-from services.matching.scheduler import Problem, Request, schedule
-from services.matching.session_repository import SessionRepository
-from services.matching.sessions import (
+from services.matching.sessions.model import (
     CreateSession,
     MatchingSession,
     Meeting,
@@ -20,6 +18,8 @@ from services.matching.sessions import (
     fiscal_year,
     report,
 )
+from services.matching.sessions.repository import SessionRepository
+from services.matching.sessions.scheduler import Problem, Request, schedule
 from shared.auth import Principal
 from shared.contracts.matching import (
     MatchingSessionCreated,

@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from services.matching.features import CompanyFeatures, ProposalFeatures
-from services.matching.matrices import Space, company_matrix, proposal_matrix, score_matrix
-from services.matching.vectors import proposal_vector, vectors
+from services.matching.scoring.features import CompanyFeatures, ProposalFeatures
+from services.matching.scoring.matrices import Space, company_matrix, proposal_matrix, score_matrix
+from services.matching.scoring.vectors import proposal_vector, vectors
 
 CUTOFFS = (1, 3, 5)
 RANDOM_DRAWS = 1000
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from services.matching.features import (
+from services.matching.scoring.factors import factor_values, total
+from services.matching.scoring.features import (
     COUNTRIES,
     FINANCING,
     LOCAL_LANGUAGES,
@@ -17,16 +18,20 @@ from services.matching.features import (
     ProposalFeatures,
     Reference,
 )
-from services.matching.matrices import (
+from services.matching.scoring.matrices import (
     ProposalMatrix,
     Space,
     company_matrix,
     proposal_matrix,
     score_matrix,
 )
-from services.matching.scoring import factor_values, total
-from services.matching.selection import ListRules, Scores, refresh_list, select_all
-from services.matching.vectors import CompanyVector, company_vector, proposal_vector, vectors
+from services.matching.scoring.selection import ListRules, Scores, refresh_list, select_all
+from services.matching.scoring.vectors import (
+    CompanyVector,
+    company_vector,
+    proposal_vector,
+    vectors,
+)
 from shared.contracts.vocabulary import taxonomy_document
 
 UPDATES = 20

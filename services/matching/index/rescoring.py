@@ -7,26 +7,26 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from services.matching.matrices import (
+from services.matching.model import CLOSED, MUTUAL, OPEN, WAITING, Match, match_id_of
+from services.matching.readmodel import company_features, factor_changes, proposal_features
+from services.matching.repository import MatchRepository, ReadModels
+from services.matching.scoring.factors import explain
+from services.matching.scoring.matrices import (
     CompanyMatrix,
     Space,
     company_matrix,
     proposal_matrix,
     score_matrix,
 )
-from services.matching.model import CLOSED, MUTUAL, OPEN, WAITING, Match, match_id_of
-from services.matching.readmodel import company_features, factor_changes, proposal_features
-from services.matching.repository import MatchRepository, ReadModels
-from services.matching.scoring import explain
-from services.matching.selection import ListRules, Scores, refresh_list
-from services.matching.sessions import fiscal_year
-from services.matching.vectors import (
+from services.matching.scoring.selection import ListRules, Scores, refresh_list
+from services.matching.scoring.vectors import (
     CompanyVector,
     CorpusStats,
     ProposalVector,
     proposal_vector,
     vectors,
 )
+from services.matching.sessions.model import fiscal_year
 from shared.contracts.companies import CompanyProfile
 from shared.contracts.matching import MatchFactor, MatchProposed, MatchUpdated, MatchWithdrawn
 from shared.contracts.proposals import ProposalDetails

@@ -1,14 +1,14 @@
 """The match score: seven factors, each in [0, 1], weighted and summed. Pure.
 
 ``factor_values`` scores one pair in plain Python and ``explain`` adds the evidence a
-person can check; ``score_matrix`` (services.matching.matrices) computes the same numbers
+person can check; ``score_matrix`` (services.matching.scoring.matrices) computes the same numbers
 for every pair at once. A unit test holds the two to each other.
 """
 
 from collections.abc import Mapping
 
-from services.matching.features import WORKING_LANGUAGE
-from services.matching.vectors import CompanyVector, ProposalVector
+from services.matching.scoring.features import WORKING_LANGUAGE
+from services.matching.scoring.vectors import CompanyVector, ProposalVector
 from shared.contracts.matching import MatchFactor
 
 WEIGHTS: Mapping[str, float] = {

@@ -12,15 +12,15 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse  # type: ignore[import-untyped]
 
-from services.matching.features import (
+from services.matching.scoring.factors import WEIGHTS, WORKING_LANGUAGE_ONLY
+from services.matching.scoring.features import (
     COUNTRIES,
     FINANCING,
     LANGUAGE_CODES,
     STAGES,
     WORKING_LANGUAGE,
 )
-from services.matching.scoring import WEIGHTS, WORKING_LANGUAGE_ONLY
-from services.matching.vectors import CompanyVector, CorpusStats, ProposalVector
+from services.matching.scoring.vectors import CompanyVector, CorpusStats, ProposalVector
 from shared.contracts.vocabulary import focus_areas, solution_tags
 
 Matrix = NDArray[np.float32]

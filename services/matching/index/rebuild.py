@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.matching.handlers import for_everyone
+from services.matching.index.rescoring import Matchmaker
 from services.matching.readmodel import proposal_with_changes, with_changes
 from services.matching.repository import MatchRepository, ReadModels
-from services.matching.rescoring import Matchmaker
 from services.matching.settings import MatchingSettings
 from shared.contracts import EventPayload
 from shared.contracts.companies import (

@@ -1,0 +1,1 @@
+"""Benchmarks of the matching service (quality, scale, live)."""

@@ -1,0 +1,1 @@
+"""The long-lived matching index: the pool in memory, updated in place by each event."""

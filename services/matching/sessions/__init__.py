@@ -1,0 +1,1 @@
+"""Business-matching sessions: meetings, scheduling, outcomes."""
