@@ -94,6 +94,17 @@ class UnitOfWork:
             await self.flush()
         return envelope
 
+    async def publish_all(self, events: list[tuple[str, EventPayload]]) -> list[Envelope]:
+        """Several events (subject, payload) in their order, in one outbox write."""
+        buffered, self.buffered = self.buffered, True
+        try:
+            envelopes = [await self.publish(subject, payload) for subject, payload in events]
+        finally:
+            self.buffered = buffered
+        if not buffered and self.events:
+            await self.flush()
+        return envelopes
+
     async def flush(self) -> None:
         """Write the events held so far to the outbox, in one round trip."""
         events, self.events = self.events, []

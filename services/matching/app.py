@@ -1,20 +1,30 @@
 """Wiring of the matching service: the only place that assembles it."""
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from aiohttp import web
+from prometheus_client import Gauge
 
 from services.matching import handlers
 from services.matching.consumers import TOPIC_HANDLERS
-from services.matching.index.rescoring import Matchmaker
-from services.matching.keys import MATCHES, MATCHING_SETTINGS, MATCHMAKER, READ_MODELS, SESSIONS
-from services.matching.repository import MatchRepository, ReadModels
+from services.matching.index.matchmaker import Matchmaker
+from services.matching.keys import (
+    CLOCK,
+    MATCHES,
+    MATCHING_SETTINGS,
+    MATCHMAKER,
+    READ_MODELS,
+    SESSIONS,
+)
+from services.matching.repository import IndexClock, MatchRepository, ReadModels
 from services.matching.routes import api
 from services.matching.sessions.repository import SessionRepository
 from services.matching.settings import MatchingSettings
 from shared.http.app import create_service_app
+from shared.http.appkeys import METRICS
 from shared.logs import get_logger
 from shared.platform import (
     PLATFORM,
@@ -35,6 +45,7 @@ def create_app(settings: ServiceSettings | None = None) -> web.Application:
     app[MATCHING_SETTINGS] = matching
     app.cleanup_ctx.append(platform_context(SERVICE))
     app.cleanup_ctx.append(repositories)
+    app.cleanup_ctx.append(index)
     app.cleanup_ctx.append(outbox_relay_context)
     app.cleanup_ctx.append(consumer_context(TOPIC_HANDLERS))
     app.cleanup_ctx.append(expiry_sweeper)
@@ -43,15 +54,39 @@ def create_app(settings: ServiceSettings | None = None) -> web.Application:
 
 async def repositories(app: web.Application) -> AsyncIterator[None]:
     database = app[PLATFORM].database
-    read_models, matches, sessions = (
+    read_models, matches, sessions, clock = (
         ReadModels(database),
         MatchRepository(database),
         SessionRepository(database),
+        IndexClock(database),
     )
-    for repository in (read_models, matches, sessions):
+    for repository in (read_models, matches, sessions, clock):
         await repository.create_indexes()
     app[READ_MODELS], app[MATCHES], app[SESSIONS] = read_models, matches, sessions
-    app[MATCHMAKER] = Matchmaker(read_models, matches, app[MATCHING_SETTINGS].list_rules())
+    app[CLOCK] = clock
+    yield
+
+
+async def index(app: web.Application) -> AsyncIterator[None]:
+    """The long-lived index, built from the read models before the consumer starts."""
+    settings = app[MATCHING_SETTINGS]
+    maker = Matchmaker(
+        app[READ_MODELS],
+        app[MATCHES],
+        app[SESSIONS],
+        app[CLOCK],
+        settings.list_rules(),
+        settings.stats_schedule(),
+    )
+    started = time.perf_counter()
+    await maker.start()
+    built = Gauge(
+        "matching_index_build_seconds",
+        "Time the last start took to build the in-memory index from the read models",
+        registry=app[METRICS].registry,
+    )
+    built.set(time.perf_counter() - started)
+    app[MATCHMAKER] = maker
     yield
 
 
@@ -69,7 +104,11 @@ async def _sweep(app: web.Application) -> None:
         await asyncio.sleep(app[MATCHING_SETTINGS].matching_expiry_poll_seconds)
         try:
             await handlers.expire_requests(
-                datetime.now(UTC), platform=app[PLATFORM], matches=app[MATCHES], trace=trace
+                datetime.now(UTC),
+                platform=app[PLATFORM],
+                matches=app[MATCHES],
+                clock=app[CLOCK],
+                trace=trace,
             )
         except Exception as error:  # MongoDB away: the next sweep catches up
             log.warning("matching.expiry_failed", error=repr(error))

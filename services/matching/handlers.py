@@ -2,24 +2,25 @@
 
 from datetime import UTC, datetime, timedelta
 
-from services.matching.index.rescoring import Matchmaker, Reasons
+from services.matching.index.matchmaker import Matchmaker, Reasons
 from services.matching.model import (
+    ANSWERABLE,
     MUTUAL,
     Match,
     MatchNotFound,
     MatchQuery,
     MatchView,
     NotAllowed,
+    NotYetOpen,
     Response,
 )
 from services.matching.readmodel import (
-    MATCHABLE,
     describe_changes,
     proposal_with_changes,
     was_submitted,
     with_changes,
 )
-from services.matching.repository import MatchRepository, ReadModels
+from services.matching.repository import IndexClock, MatchRepository, ReadModels
 from shared.auth import Principal, Role
 from shared.contracts.companies import CompanyProfile, CompanyStatus
 from shared.contracts.matching import MatchAccepted, MatchExpired, MatchResponded, MatchSide
@@ -36,15 +37,8 @@ def because(company_id: str, reasons: list[str]) -> Reasons:
     return lambda other: reasons if other == company_id else ["rescored with the company pool"]
 
 
-def for_everyone(reasons: list[str]) -> Reasons:
-    return lambda _company_id: reasons
-
-
 async def company_registered(company: CompanyProfile, uow: UnitOfWork, maker: Matchmaker) -> None:
-    await maker.read_models.put_company(company, uow.session)
-    await maker.rescore_company(
-        company.company_id, because(company.company_id, ["company registered"]), uow
-    )
+    await maker.company_changed(company, because(company.company_id, ["company registered"]), uow)
 
 
 async def company_updated(
@@ -55,8 +49,8 @@ async def company_updated(
         log.info("matching.stale_company_event", company_id=company_id, version=version)
         return
     reasons = describe_changes("company", current.model_dump(mode="json"), dict(changes))
-    await maker.read_models.put_company(with_changes(current, version, dict(changes)), uow.session)
-    await maker.rescore_company(company_id, because(company_id, reasons), uow)
+    updated = with_changes(current, version, dict(changes))
+    await maker.company_changed(updated, because(company_id, reasons), uow)
 
 
 async def company_status(
@@ -68,8 +62,7 @@ async def company_status(
 async def proposal_published(
     proposal: ProposalDetails, reason: str, uow: UnitOfWork, maker: Matchmaker
 ) -> None:
-    await maker.read_models.put_proposal(proposal, uow.session)
-    await _follow_status(proposal, [reason], uow, maker)
+    await maker.proposal_changed(proposal, [reason], uow)
 
 
 async def proposal_updated(
@@ -81,23 +74,13 @@ async def proposal_updated(
         return
     reasons = describe_changes("proposal", current.model_dump(mode="json"), dict(changes))
     proposal = proposal_with_changes(current, version, dict(changes))
-    await maker.read_models.put_proposal(proposal, uow.session)
-    await _follow_status(proposal, reasons, uow, maker)
+    await maker.proposal_changed(proposal, reasons, uow)
 
 
 async def proposal_status(
     proposal_id: str, version: int, status: ProposalStatus, uow: UnitOfWork, maker: Matchmaker
 ) -> None:
     await proposal_updated(proposal_id, version, {"status": status}, uow, maker)
-
-
-async def _follow_status(
-    proposal: ProposalDetails, reasons: list[str], uow: UnitOfWork, maker: Matchmaker
-) -> None:
-    if proposal.status in MATCHABLE:
-        await maker.rescore_proposal(proposal, for_everyone(reasons), uow)
-    else:
-        await maker.close_proposal(proposal.proposal_id, f"proposal {proposal.status}", uow)
 
 
 async def matches_of_proposal(
@@ -124,6 +107,8 @@ async def matches_of_company(
     read_models: ReadModels,
     matches: MatchRepository,
 ) -> Page[MatchView]:
+    if await read_models.company(company_id) is None:
+        raise MatchNotFound(f"no company {company_id} with matches")
     found = await matches.search({"company_id": company_id}, query)
     return await _page(found, query, caller, read_models)
 
@@ -143,11 +128,20 @@ async def get_match(
     match_id: str, caller: Principal, read_models: ReadModels, matches: MatchRepository
 ) -> MatchView:
     match = await matches.get(match_id)
-    if match is None:
+    if match is None or not may_see(match, caller):
+        # The same answer whether or not it exists: a status must not reveal a pair.
         raise MatchNotFound(f"no match {match_id}")
-    if not (caller.is_staff or caller.acts_for(Role.DESK, match.country)):
-        match.side_of(caller.role, caller.scope)  # raises NotAllowed for strangers
     return await view_of(match, caller, read_models)
+
+
+def may_see(match: Match, caller: Principal) -> bool:
+    """Its two sides, staff, and the desk of its country."""
+    return (
+        caller.is_staff
+        or caller.acts_for(Role.DESK, match.country)
+        or caller.acts_for(Role.COMPANY, match.company_id)
+        or caller.acts_for(Role.CITY, match.city_id)
+    )
 
 
 async def view_of(match: Match, caller: Principal, read_models: ReadModels) -> MatchView:
@@ -180,18 +174,28 @@ async def respond(
     platform: Platform,
     matches: MatchRepository,
     read_models: ReadModels,
+    clock: IndexClock,
     response_window: timedelta,
     trace: Trace,
 ) -> MatchView:
-    """One side answers for itself; the second acceptance makes the match mutual."""
+    """One side answers for itself; the second acceptance makes the match mutual. Only
+    while the proposal is accepted: before that the list is a preview for staff and city."""
     async with unit_of_work(platform, trace) as uow:
+        tick = await clock.tick(uow.session)
         match = await matches.get(match_id, uow.session)
-        if match is None:
+        if match is None or not may_see(match, caller):
             raise MatchNotFound(f"no match {match_id}")
         side: MatchSide = match.side_of(caller.role, caller.scope)
+        proposal = await read_models.proposal(match.proposal_id, uow.session)
+        proposal_status = proposal.status if proposal else "unknown"
+        if proposal_status not in ANSWERABLE:
+            raise NotYetOpen(
+                f"matches can be answered once the proposal is accepted; it is {proposal_status}",
+                proposal_status=proposal_status,
+            )
         answer = Response(accepted=accepted, reason=reason, by=caller.name, at=datetime.now(UTC))
         answered = match.respond(side, answer, response_window)
-        await matches.save(answered, uow.session)
+        await matches.save(answered, uow.session, tick.seq)
         ids = {
             "match_id": match_id,
             "proposal_id": match.proposal_id,
@@ -207,19 +211,30 @@ async def respond(
 
 
 async def expire_requests(
-    now: datetime, *, platform: Platform, matches: MatchRepository, trace: Trace
+    now: datetime,
+    *,
+    platform: Platform,
+    matches: MatchRepository,
+    clock: IndexClock,
+    trace: Trace,
 ) -> int:
     """Requests one side accepted and the other left unanswered past their deadline."""
     expired = 0
     for candidate in await matches.waiting_until(now):
         async with unit_of_work(platform, trace) as uow:
+            tick = await clock.tick(uow.session)
             match = await matches.get(candidate.match_id, uow.session)
             if match is None or not match.expired(now):
                 continue  # answered meanwhile
             lapsed = match.model_copy(
-                update={"status": "expired", "version": match.version + 1, "updated_at": now}
+                update={
+                    "status": "expired",
+                    "rank": 0,
+                    "version": match.version + 1,
+                    "updated_at": now,
+                }
             )
-            await matches.save(lapsed, uow.session)
+            await matches.save(lapsed, uow.session, tick.seq)
             await uow.publish(
                 match.match_id,
                 MatchExpired(

@@ -2,8 +2,8 @@
 
 from aiohttp import web
 
-from services.matching.index.rescoring import Matchmaker
-from services.matching.repository import MatchRepository, ReadModels
+from services.matching.index.matchmaker import Matchmaker
+from services.matching.repository import IndexClock, MatchRepository, ReadModels
 from services.matching.sessions.repository import SessionRepository
 from services.matching.settings import MatchingSettings
 
@@ -12,3 +12,4 @@ READ_MODELS = web.AppKey("read_models", ReadModels)
 MATCHES = web.AppKey("matches", MatchRepository)
 SESSIONS = web.AppKey("sessions", SessionRepository)
 MATCHMAKER = web.AppKey("matchmaker", Matchmaker)
+CLOCK = web.AppKey("index_clock", IndexClock)

@@ -1,5 +1,6 @@
 """Matching: the Match aggregate, its response rules, and what the API reads. Pure: no I/O."""
 
+import secrets
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -27,6 +28,8 @@ MUTUAL: frozenset[MatchStatus] = frozenset({"accepted", "scheduled"})
 OPEN: frozenset[MatchStatus] = UNANSWERED | WAITING
 """In a list and still open to rescoring, withdrawal and answers."""
 CLOSED: frozenset[MatchStatus] = frozenset({"declined", "withdrawn", "expired"})
+ANSWERABLE: frozenset[str] = frozenset({"accepted", "matched"})
+"""Proposal statuses in which its matches may be answered (accepted, and once matched)."""
 
 
 class MatchNotFound(DomainError):
@@ -39,6 +42,10 @@ class NotAllowed(DomainError):
 
 class MatchClosed(DomainError):
     pass
+
+
+class NotYetOpen(DomainError):
+    """The proposal is not (or no longer) accepted: its list is a preview, not answerable."""
 
 
 class AlreadyAnswered(DomainError):
@@ -68,10 +75,11 @@ class Match(BaseModel):
     focus_areas: list[str]
     tags: list[str]
     score: float
-    rank: int
+    rank: int = Field(description="Place in the proposal's list (1 = best); 0 once closed")
     factors: list[MatchFactor]
     version: int
     status: MatchStatus
+    withdrawn_reason: str | None = None
     responses: dict[MatchSide, Response] = {}
     expires_at: datetime | None = None
     meeting_id: str | None = None
@@ -119,9 +127,10 @@ class Match(BaseModel):
         return self.model_copy(update={**changes, "version": self.version + 1, "updated_at": at})
 
 
-def match_id_of(proposal_id: str, company_id: str) -> str:
-    """One match per pair, ever: a withdrawn pair that returns keeps its id and history."""
-    return f"{proposal_id}.{company_id}"
+def match_id_of() -> str:
+    """A new pair's id: random, so an id says nothing and cannot be guessed from the pair.
+    One match per pair, ever: a withdrawn pair that returns keeps its id and history."""
+    return secrets.token_urlsafe(18)
 
 
 class MatchView(Match):

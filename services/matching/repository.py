@@ -2,17 +2,23 @@
 
 Read models are written only by consumers of the companies and proposals topics, and only
 forward: an event older than the stored version changes nothing.
+
+Every write that the in-memory index follows (a company, a proposal, a match) carries the
+``seq`` of its transaction's tick of the index clock, so a replica catches up on what
+others committed by reading ``seq`` greater than the last one it has seen.
 """
 
-from collections import Counter
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, ReplaceOne, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.matching.model import OPEN, Match, MatchQuery
+from services.matching.model import MUTUAL, OPEN, Match, MatchQuery
 from services.matching.readmodel import MATCHABLE
 from shared.contracts.companies import CompanyProfile
 from shared.contracts.proposals import City, ProposalDetails
@@ -20,6 +26,72 @@ from shared.mongo import Document
 
 Session = AsyncClientSession | None
 READ_MODELS = ("companies", "proposals", "cities")
+CLOCK_ID = "index"
+
+
+@dataclass(frozen=True)
+class Tick:
+    """One transaction's turn of the index clock, and what the clock said before it."""
+
+    seq: int
+    writer: str
+    before_writer: str | None
+    stats_epoch: int
+
+    @property
+    def before(self) -> int:
+        return self.seq - 1
+
+
+class IndexClock:
+    """A single document every index-changing transaction increments first.
+
+    Two transactions that both tick conflict (MongoDB aborts one with a transient
+    WriteConflict, and it is retried), so index changes are serialised across replicas
+    and each one sees every change committed before it.
+    """
+
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self.collection = database["index_clock"]
+
+    async def create_indexes(self) -> None:
+        await self.collection.update_one(
+            {"_id": CLOCK_ID},
+            {"$setOnInsert": {"seq": 0, "writer": None, "stats_epoch": 0}},
+            upsert=True,
+        )
+
+    async def tick(self, session: AsyncClientSession) -> Tick:
+        writer = uuid.uuid4().hex
+        before = await self.collection.find_one_and_update(
+            {"_id": CLOCK_ID},
+            {"$inc": {"seq": 1}, "$set": {"writer": writer}},
+            upsert=True,
+            return_document=ReturnDocument.BEFORE,
+            session=session,
+        )
+        before = before or {}
+        return Tick(
+            seq=before.get("seq", 0) + 1,
+            writer=writer,
+            before_writer=before.get("writer"),
+            stats_epoch=before.get("stats_epoch", 0),
+        )
+
+    async def new_stats_epoch(self, session: AsyncClientSession) -> None:
+        await self.collection.update_one(
+            {"_id": CLOCK_ID}, {"$inc": {"stats_epoch": 1}}, session=session
+        )
+
+    async def now(self, session: Session = None) -> tuple[int, int]:
+        """The clock's seq and statistics epoch."""
+        found = await self.collection.find_one({"_id": CLOCK_ID}, session=session) or {}
+        return found.get("seq", 0), found.get("stats_epoch", 0)
+
+
+def _since(seq: int, ids: Collection[str]) -> Document:
+    """Documents stamped after ``seq``, and the named ones whatever their stamp."""
+    return {"$or": [{"seq": {"$gt": seq}}, {"_id": {"$in": sorted(ids)}}]}
 
 
 class ReadModels:
@@ -30,9 +102,21 @@ class ReadModels:
 
     async def create_indexes(self) -> None:
         await self.proposals.create_index([("status", ASCENDING)])
+        for collection in (self.companies, self.proposals):
+            await collection.create_index([("seq", ASCENDING)])
 
-    async def put_company(self, company: CompanyProfile, session: Session) -> None:
-        await _put_newer(self.companies, company.company_id, company.model_dump(), session)
+    async def put_company(self, company: CompanyProfile, session: Session, seq: int = 0) -> bool:
+        """False when the stored profile is newer (a stale event)."""
+        document = {**company.model_dump(), "seq": seq}
+        return await _put_newer(self.companies, company.company_id, document, session)
+
+    async def companies_since(
+        self, seq: int, ids: Collection[str], session: Session
+    ) -> tuple[list[CompanyProfile], set[str]]:
+        """Profiles stamped after ``seq`` or named, and which named ones do not exist."""
+        cursor = self.companies.find(_since(seq, ids), session=session)
+        found = [CompanyProfile.model_validate(document) async for document in cursor]
+        return found, set(ids) - {company.company_id for company in found}
 
     async def company(self, company_id: str, session: Session = None) -> CompanyProfile | None:
         document = await self.companies.find_one({"_id": company_id}, session=session)
@@ -51,10 +135,17 @@ class ReadModels:
         document = await self.cities.find_one({"_id": city_id}, session=session)
         return None if document is None else City.model_validate(document)
 
-    async def put_proposal(self, proposal: ProposalDetails, session: Session) -> None:
-        document = proposal.model_dump(mode="json")
+    async def put_proposal(self, proposal: ProposalDetails, session: Session, seq: int = 0) -> bool:
+        document = {**proposal.model_dump(mode="json"), "seq": seq}
         document["created_at"] = proposal.created_at
-        await _put_newer(self.proposals, proposal.proposal_id, document, session)
+        return await _put_newer(self.proposals, proposal.proposal_id, document, session)
+
+    async def proposals_since(
+        self, seq: int, ids: Collection[str], session: Session
+    ) -> tuple[list[ProposalDetails], set[str]]:
+        cursor = self.proposals.find(_since(seq, ids), session=session)
+        found = [ProposalDetails.model_validate(document) async for document in cursor]
+        return found, set(ids) - {proposal.proposal_id for proposal in found}
 
     async def proposal(self, proposal_id: str, session: Session = None) -> ProposalDetails | None:
         document = await self.proposals.find_one({"_id": proposal_id}, session=session)
@@ -65,6 +156,11 @@ class ReadModels:
         cursor = self.proposals.find(criteria, session=session).sort("_id", ASCENDING)
         return [ProposalDetails.model_validate(document) async for document in cursor]
 
+    async def stamp_all(self, seq: int, session: Session) -> None:
+        """Every profile and proposal as changed at ``seq`` (after a rebuild)."""
+        for collection in (self.companies, self.proposals):
+            await collection.update_many({}, {"$set": {"seq": seq}}, session=session)
+
     async def clear(self) -> None:
         """For a rebuild: the topics are the source of truth for every read model."""
         for collection in (self.companies, self.proposals, self.cities):
@@ -73,10 +169,12 @@ class ReadModels:
 
 async def _put_newer(
     collection: AsyncCollection[Document], key: str, document: Document, session: Session
-) -> None:
+) -> bool:
     stored = await collection.find_one({"_id": key}, {"version": 1}, session=session)
-    if stored is None or stored.get("version", 0) <= document["version"]:
-        await collection.replace_one({"_id": key}, document, upsert=True, session=session)
+    if stored is not None and stored.get("version", 0) > document["version"]:
+        return False
+    await collection.replace_one({"_id": key}, document, upsert=True, session=session)
+    return True
 
 
 class MatchRepository:
@@ -87,36 +185,58 @@ class MatchRepository:
         for field in ("proposal_id", "company_id", "city_id"):
             await self.collection.create_index([(field, ASCENDING), ("score", DESCENDING)])
         await self.collection.create_index([("status", ASCENDING), ("expires_at", ASCENDING)])
+        await self.collection.create_index([("seq", ASCENDING)])
+        pair = [("proposal_id", ASCENDING), ("company_id", ASCENDING)]
+        await self.collection.create_index(pair, unique=True)
 
     async def get(self, match_id: str, session: Session = None) -> Match | None:
         document = await self.collection.find_one({"_id": match_id}, session=session)
         return None if document is None else _match(document)
 
-    async def save(self, match: Match, session: Session) -> None:
-        document = match.model_dump()
-        document["_id"] = match.match_id
-        await self.collection.replace_one(
-            {"_id": match.match_id}, document, upsert=True, session=session
-        )
+    async def save(self, match: Match, session: Session, seq: int) -> None:
+        await self.save_all([match], session, seq)
+
+    async def save_all(self, matches: list[Match], session: Session, seq: int) -> None:
+        """One round trip for every match an event changed."""
+        if matches:
+            writes = [
+                ReplaceOne(
+                    {"_id": m.match_id}, {**m.model_dump(), "_id": m.match_id, "seq": seq}, True
+                )
+                for m in matches
+            ]
+            await self.collection.bulk_write(writes, ordered=True, session=session)
 
     async def of_proposal(self, proposal_id: str, session: Session = None) -> list[Match]:
         return await self._find({"proposal_id": proposal_id}, session)
 
+    async def of_proposals(
+        self, proposal_ids: Collection[str], session: Session
+    ) -> dict[str, dict[str, Match]]:
+        """Every pair of the given proposals, in one query: proposal -> company -> match."""
+        found: dict[str, dict[str, Match]] = {proposal_id: {} for proposal_id in proposal_ids}
+        if proposal_ids:
+            criteria = {"proposal_id": {"$in": sorted(proposal_ids)}}
+            async for document in self.collection.find(criteria, session=session):
+                match = _match(document)
+                found[match.proposal_id][match.company_id] = match
+        return found
+
     async def of_company(self, company_id: str, session: Session = None) -> list[Match]:
         return await self._find({"company_id": company_id}, session)
 
-    async def exposure(self, session: Session = None) -> Counter[str]:
-        """How many open lists each company is in."""
-        cursor = self.collection.find(
-            {"status": {"$in": sorted(OPEN)}}, {"company_id": 1}, session=session
-        )
-        return Counter([document["company_id"] async for document in cursor])
+    async def all_states(self, session: Session = None) -> list[Document]:
+        """Where every pair stands (status and cycle only): what the index starts from."""
+        fields = {"proposal_id": 1, "company_id": 1, "status": 1, "cycle": 1}
+        return [document async for document in self.collection.find({}, fields, session=session)]
 
-    async def met_this_cycle(self, city_id: str, cycle: str, session: Session) -> set[str]:
-        """Companies the city has a meeting with in this fiscal year."""
-        criteria = {"city_id": city_id, "cycle": cycle, "status": "scheduled"}
-        cursor = self.collection.find(criteria, {"company_id": 1}, session=session)
-        return {document["company_id"] async for document in cursor}
+    async def states_since(
+        self, seq: int, ids: Collection[str], session: Session
+    ) -> tuple[list[Document], set[str]]:
+        fields = {"proposal_id": 1, "company_id": 1, "status": 1, "cycle": 1}
+        cursor = self.collection.find(_since(seq, ids), fields, session=session)
+        found = [document async for document in cursor]
+        return found, set(ids) - {document["_id"] for document in found}
 
     async def waiting_until(self, now: datetime) -> list[Match]:
         criteria = {
@@ -129,9 +249,12 @@ class MatchRepository:
         return await self._find({"status": status}, session)
 
     async def search(self, criteria: Document, query: MatchQuery) -> list[Match]:
-        if query.status:
-            criteria = {**criteria, "status": query.status}
-        cursor = self.collection.find(criteria).sort([("score", DESCENDING), ("_id", ASCENDING)])
+        """The list's entries (open or mutual) by rank; closed ones only when asked for by
+        status, so they never share a rank with the list."""
+        statuses = [query.status] if query.status else sorted(OPEN | MUTUAL)
+        criteria = {**criteria, "status": {"$in": statuses}}
+        order = [("rank", ASCENDING), ("score", DESCENDING), ("_id", ASCENDING)]
+        cursor = self.collection.find(criteria).sort(order)
         return [_match(document) async for document in cursor]
 
     async def _find(self, criteria: Document, session: Session) -> list[Match]:
@@ -142,4 +265,5 @@ class MatchRepository:
 def _match(document: Document) -> Match:
     document = dict(document)
     document.pop("_id")
+    document.pop("seq", None)
     return Match.model_validate(document)

@@ -5,7 +5,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from services.matching import handlers
-from services.matching.keys import MATCHES, MATCHING_SETTINGS, READ_MODELS, SESSIONS
+from services.matching.keys import CLOCK, MATCHES, MATCHING_SETTINGS, READ_MODELS, SESSIONS
 from services.matching.model import (
     AlreadyAnswered,
     Decline,
@@ -14,6 +14,7 @@ from services.matching.model import (
     MatchQuery,
     MatchView,
     NotAllowed,
+    NotYetOpen,
 )
 from services.matching.sessions import handlers as meeting_handlers
 from services.matching.sessions.model import (
@@ -40,6 +41,7 @@ api = ApiRoutes(
         SessionNotFound: NotFound,
         MeetingNotFound: NotFound,
         NotAllowed: Forbidden,
+        NotYetOpen: Conflict,
         MatchClosed: Conflict,
         AlreadyAnswered: Conflict,
         Unschedulable: Conflict,
@@ -73,6 +75,7 @@ async def proposal_matches(request: web.Request, query: MatchQuery) -> Page[Matc
     access=allow(Role.COMPANY, Role.OPERATOR, Role.ADMIN, owner=(Role.COMPANY, "company_id")),
     query=MatchQuery,
     response=Page[MatchView],
+    problems=(404,),
 )
 async def company_matches(request: web.Request, query: MatchQuery) -> Page[MatchView]:
     return await handlers.matches_of_company(
@@ -86,10 +89,10 @@ async def company_matches(request: web.Request, query: MatchQuery) -> Page[Match
 
 @api.get(
     "/matches/{match_id}",
-    summary="One match: its sides, staff, and the desk of its country",
+    summary="One match: its sides, staff, and the desk of its country (404 to anyone else)",
     access=allow(Role.COMPANY, Role.CITY, Role.DESK, Role.OPERATOR, Role.ADMIN),
     response=MatchView,
-    problems=(403, 404),
+    problems=(404,),
 )
 async def get_match(request: web.Request) -> MatchView:
     return await handlers.get_match(
@@ -110,6 +113,7 @@ async def _respond(request: web.Request, accepted: bool, reason: str | None) -> 
         platform=request.app[PLATFORM],
         matches=request.app[MATCHES],
         read_models=request.app[READ_MODELS],
+        clock=request.app[CLOCK],
         response_window=timedelta(days=days),
         trace=trace_of(request),
     )
@@ -182,6 +186,7 @@ async def schedule_session(request: web.Request) -> SessionView:
         sessions=request.app[SESSIONS],
         matches=request.app[MATCHES],
         read_models=request.app[READ_MODELS],
+        clock=request.app[CLOCK],
         trace=trace_of(request),
     )
 

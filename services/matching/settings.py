@@ -2,6 +2,7 @@
 
 from pydantic import Field
 
+from services.matching.index.matchmaker import StatsSchedule
 from services.matching.scoring.selection import ListRules
 from shared.settings import ServiceSettings
 
@@ -15,6 +16,10 @@ class MatchingSettings(ServiceSettings):
     # One side accepted: the other has this long to answer before the request expires.
     matching_response_days: float = Field(default=14, gt=0)
     matching_expiry_poll_seconds: float = Field(default=60, gt=0)
+    # Corpus statistics are refreshed (with a full rescore) once this share of the pool
+    # changed, or this long after the last refresh if anything changed.
+    matching_stats_refresh_share: float = Field(default=0.1, gt=0, le=1)
+    matching_stats_refresh_seconds: float = Field(default=900, gt=0)
 
     @classmethod
     def of(cls, settings: ServiceSettings) -> "MatchingSettings":
@@ -22,6 +27,11 @@ class MatchingSettings(ServiceSettings):
         if isinstance(settings, cls):
             return settings
         return cls(**settings.model_dump())
+
+    def stats_schedule(self) -> StatsSchedule:
+        return StatsSchedule(
+            share=self.matching_stats_refresh_share, seconds=self.matching_stats_refresh_seconds
+        )
 
     def list_rules(self) -> ListRules:
         return ListRules(

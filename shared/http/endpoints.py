@@ -200,16 +200,23 @@ async def _body_of(request: web.Request, endpoint: Endpoint) -> BaseModel:
 
 
 async def parse_body(request: web.Request, model: type[M]) -> M:
+    raw = await request.read()  # over client_max_size: 413, rendered by the middleware
+    if not raw.strip():
+        # No body at all: name the fields it needs ("reason is required"), not the JSON.
+        return _validated(model, {})
     if request.content_type != "application/json":
         raise UnsupportedMediaType(
             f"send the body as application/json, not {request.content_type!r}"
         )
-    raw = await request.read()  # over client_max_size: 413, rendered by the middleware
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         raise BadRequest(f"the body is not valid JSON: {error}") from None
     check_json(data, "body")
+    return _validated(model, data)
+
+
+def _validated(model: type[M], data: object) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as error:

@@ -81,7 +81,9 @@ class InvalidInput(Problem):
 
     def __init__(self, errors: list[dict[str, str]]) -> None:
         fields = ", ".join(error["field"] for error in errors)
-        super().__init__(f"invalid value for {fields}", errors=errors)
+        missing = [error["message"] for error in errors if error["type"] == "missing"]
+        detail = "; ".join(missing) if missing else f"invalid value for {fields}"
+        super().__init__(detail, errors=errors)
 
     @classmethod
     def from_validation(cls, error: ValidationError, location: str) -> "InvalidInput":
@@ -89,7 +91,9 @@ class InvalidInput(Problem):
             [
                 {
                     "field": ".".join([location, *(str(part) for part in item["loc"])]),
-                    "message": item["msg"],
+                    "message": f"{item['loc'][-1]} is required"
+                    if item["type"] == "missing" and item["loc"]
+                    else item["msg"],
                     "type": item["type"],
                 }
                 for item in error.errors(include_url=False)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from services.matching.handlers import for_everyone
-from services.matching.index.rescoring import Matchmaker
+from services.matching.index.matchmaker import Matchmaker
 from services.matching.readmodel import proposal_with_changes, with_changes
-from services.matching.repository import MatchRepository, ReadModels
+from services.matching.repository import IndexClock, MatchRepository, ReadModels
+from services.matching.sessions.repository import SessionRepository
 from services.matching.settings import MatchingSettings
 from shared.contracts import EventPayload
 from shared.contracts.companies import (
@@ -126,11 +126,23 @@ async def rescore_all(
     matches: MatchRepository,
     settings: MatchingSettings,
 ) -> int:
-    maker = Matchmaker(read_models, matches, settings.list_rules())
+    """The index built afresh from the new read models and every open list chosen again,
+    in one transaction that also stamps the read models, so every running replica reads
+    them again before its next event."""
+    database = platform.database
+    maker = Matchmaker(
+        read_models,
+        matches,
+        SessionRepository(database),
+        IndexClock(database),
+        settings.list_rules(),
+        settings.stats_schedule(),
+    )
+    await maker.start()
     trace = Trace(correlation_id=None, traceparent=None, actor="matching:rebuild")
-    rescored = 0
-    for proposal in await read_models.matchable_proposals():
-        async with unit_of_work(platform, trace) as uow:
-            await maker.refresh(proposal, await maker.pool(uow), for_everyone(["rebuilt"]), uow)
-        rescored += 1
-    return rescored
+    async with unit_of_work(platform, trace) as uow:
+        tick = await maker.sync(uow)
+        await read_models.stamp_all(tick.seq, uow.session)
+        proposals = list(maker.pool.proposals)
+        await maker.refresh_lists(proposals, lambda _: ["rebuilt"], uow, tick)
+    return len(proposals)

@@ -24,6 +24,10 @@ from services.matching.scoring.vectors import CompanyVector, CorpusStats, Propos
 from shared.contracts.vocabulary import focus_areas, solution_tags
 
 Matrix = NDArray[np.float32]
+NOT_LISTABLE = np.float32(-1.0)
+"""The score of a pair without topical evidence: below every floor."""
+TEXT_EVIDENCE = 0.1
+"""Text similarity from which shared words alone count as topical evidence."""
 
 
 @dataclass(frozen=True)
@@ -138,20 +142,44 @@ def score_matrix(
     proposals: ProposalMatrix, companies: CompanyMatrix, weights: Mapping[str, float] = WEIGHTS
 ) -> Matrix:
     """Proposals x companies: the same totals ``scoring.total(factor_values(...))`` gives."""
+    return _weighted(_factor_matrices(proposals, companies), weights)
+
+
+def listable_matrix(
+    proposals: ProposalMatrix, companies: CompanyMatrix, weights: Mapping[str, float] = WEIGHTS
+) -> Matrix:
+    """The scores, with ``NOT_LISTABLE`` where a pair shows no topical evidence: country and
+    language alone never put a company on a list."""
+    parts = _factor_matrices(proposals, companies)
+    scores = _weighted(parts, weights)
+    topical = (
+        (parts["tag_overlap"] > 0)
+        | (parts["focus_area_overlap"] > 0)
+        | (parts["text_similarity"] >= TEXT_EVIDENCE)
+    )
+    scores[~topical] = NOT_LISTABLE
+    return scores
+
+
+def _factor_matrices(proposals: ProposalMatrix, companies: CompanyMatrix) -> dict[str, Matrix]:
     english = companies.languages[:, LANGUAGE_AXIS[WORKING_LANGUAGE]]
     local = np.minimum(proposals.local_languages @ companies.languages.T, 1.0)
     text = (proposals.terms @ companies.terms.T).toarray()
-    parts: list[tuple[str, Matrix]] = [
-        ("tag_overlap", proposals.tags @ companies.tags.T),
-        ("text_similarity", np.minimum(text, 1.0, dtype=np.float32)),
-        ("focus_area_overlap", proposals.areas @ companies.areas.T),
-        ("country_experience", proposals.countries @ (companies.declared + companies.referenced).T),
-        ("stage_fit", np.minimum(proposals.stages @ companies.stages.T, 1.0)),
-        ("financing_fit", proposals.financing @ companies.financing.T),
-        ("language", np.maximum(local, WORKING_LANGUAGE_ONLY * english[np.newaxis, :])),
-    ]
-    scores = np.zeros((len(proposals.ids), len(companies.ids)), dtype=np.float32)
-    for name, values in parts:
+    return {
+        "tag_overlap": proposals.tags @ companies.tags.T,
+        "text_similarity": np.minimum(text, 1.0, dtype=np.float32),
+        "focus_area_overlap": proposals.areas @ companies.areas.T,
+        "country_experience": proposals.countries @ (companies.declared + companies.referenced).T,
+        "stage_fit": np.minimum(proposals.stages @ companies.stages.T, 1.0),
+        "financing_fit": proposals.financing @ companies.financing.T,
+        "language": np.maximum(local, WORKING_LANGUAGE_ONLY * english[np.newaxis, :]),
+    }
+
+
+def _weighted(parts: Mapping[str, Matrix], weights: Mapping[str, float]) -> Matrix:
+    shape = next(iter(parts.values())).shape
+    scores = np.zeros(shape, dtype=np.float32)
+    for name, values in parts.items():
         # Country: declared and referenced experience each count half.
         factor = 0.5 if name == "country_experience" else 1.0
         scores += np.float32(weights[name] * factor) * values.astype(np.float32, copy=False)

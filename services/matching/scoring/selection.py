@@ -35,13 +35,28 @@ def refresh_list(
     ``exposure`` counts each company's places in *other* lists; ``pinned`` companies (a
     side already answered) keep their place whatever the scores say.
     """
+    blocked = exposure >= rules.cap
+    blocked[list(vetoed)] = True
+    return choose(scores, blocked, rules, pinned)
+
+
+def choose(
+    scores: Scores, blocked: NDArray[np.bool_], rules: ListRules, pinned: Sequence[int] = ()
+) -> list[int]:
+    """The list: the pinned, then the best unblocked companies at or above the floor.
+
+    Only the top few candidates are sorted (``argpartition``), so one list over ten
+    thousand companies costs a fraction of a millisecond.
+    """
+    open_places = rules.size - len(pinned)
     chosen = list(pinned)
-    for company in np.argsort(-scores, kind="stable"):
-        if len(chosen) >= rules.size or scores[company] < rules.floor:
-            break
-        if company in chosen or company in vetoed or exposure[company] >= rules.cap:
-            continue
-        chosen.append(int(company))
+    if open_places > 0:
+        candidates = np.where(blocked, np.float32(-np.inf), scores)
+        candidates[list(pinned)] = -np.inf
+        depth = min(open_places, len(candidates))
+        top = np.argpartition(-candidates, depth - 1)[:depth] if depth else np.array([], int)
+        top = top[np.argsort(-candidates[top], kind="stable")]
+        chosen += [int(c) for c in top if candidates[c] >= rules.floor]
     return sorted(chosen, key=lambda company: -scores[company])
 
 

@@ -5,7 +5,7 @@ company pool: a tag few companies claim says more about fit than one every compa
 """
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from services.matching.scoring.features import (
@@ -35,14 +35,20 @@ class CorpusStats:
 
     @classmethod
     def of(cls, companies: Iterable[CompanyFeatures]) -> "CorpusStats":
+        return cls.of_counted((company, term_counts(company.text)) for company in companies)
+
+    @classmethod
+    def of_counted(
+        cls, counted: Iterable[tuple[CompanyFeatures, Mapping[str, int]]]
+    ) -> "CorpusStats":
+        """From companies whose text is already counted: each text is tokenised once."""
         tag_df: dict[str, int] = {}
         area_df: dict[str, int] = {}
         term_df: dict[str, int] = {}
         lengths: list[int] = []
-        for company in companies:
+        for company, counts in counted:
             _count(tag_df, company.all_tags)
             _count(area_df, company.focus_areas)
-            counts = term_counts(company.text)
             _count(term_df, counts)
             lengths.append(sum(counts.values()))
         average = sum(lengths) / len(lengths) if lengths else 1.0
@@ -93,13 +99,11 @@ class ProposalVector:
     financing: dict[str, float] = field(default_factory=dict)
 
 
-def company_vector(company: CompanyFeatures, stats: CorpusStats) -> CompanyVector:
-    counts = term_counts(company.text)
-    length = sum(counts.values())
-    norm = BM25_K1 * (1 - BM25_B + BM25_B * length / stats.average_length)
-    weights = {
-        term: stats.term_idf(term) * tf * (BM25_K1 + 1) / (tf + norm) for term, tf in counts.items()
-    }
+def company_vector(
+    company: CompanyFeatures, stats: CorpusStats, counts: Mapping[str, int] | None = None
+) -> CompanyVector:
+    """``counts`` are the company's term counts when the caller already has them."""
+    counts = term_counts(company.text) if counts is None else counts
     referenced: dict[str, list[str]] = {}
     for reference in company.references:
         referenced.setdefault(reference.country, []).append(reference.title)
@@ -108,13 +112,22 @@ def company_vector(company: CompanyFeatures, stats: CorpusStats) -> CompanyVecto
         name=company.name,
         tags=company.all_tags,
         areas=company.focus_areas,
-        terms=weights,
+        terms=term_weights(counts, stats),
         declared_countries=company.countries,
         referenced_countries=referenced,
         languages=company.languages,
         stages=stage_evidence(company),
         financing=financing_evidence(company),
     )
+
+
+def term_weights(counts: Mapping[str, int], stats: CorpusStats) -> dict[str, float]:
+    """BM25 weight of each term of one document under the pool's statistics."""
+    length = sum(counts.values())
+    norm = BM25_K1 * (1 - BM25_B + BM25_B * length / stats.average_length)
+    return {
+        term: stats.term_idf(term) * tf * (BM25_K1 + 1) / (tf + norm) for term, tf in counts.items()
+    }
 
 
 def proposal_vector(proposal: ProposalFeatures, stats: CorpusStats) -> ProposalVector:
@@ -149,5 +162,6 @@ def vectors(
     companies: Sequence[CompanyFeatures], stats: CorpusStats | None = None
 ) -> tuple[CorpusStats, list[CompanyVector]]:
     """The pool's statistics (unless given) and every company's vector under them."""
-    stats = stats or CorpusStats.of(companies)
-    return stats, [company_vector(company, stats) for company in companies]
+    counted = [(company, term_counts(company.text)) for company in companies]
+    stats = stats or CorpusStats.of_counted(counted)
+    return stats, [company_vector(company, stats, counts) for company, counts in counted]

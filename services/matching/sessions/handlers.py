@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from services.matching.model import AlreadyAnswered, Match, MatchClosed, NotAllowed
-from services.matching.repository import MatchRepository, ReadModels
+from services.matching.repository import IndexClock, MatchRepository, ReadModels
 from services.matching.sessions.model import (
     CreateSession,
     MatchingSession,
@@ -63,10 +63,12 @@ async def schedule_session(
     sessions: SessionRepository,
     matches: MatchRepository,
     read_models: ReadModels,
+    clock: IndexClock,
     trace: Trace,
 ) -> SessionView:
     """Every mutually accepted match not yet scheduled gets the best slot and table it can."""
     async with unit_of_work(platform, trace) as uow:
+        tick = await clock.tick(uow.session)
         found = await sessions.session(session_id, uow.session)
         if found is None:
             raise SessionNotFound(f"no session {session_id}")
@@ -87,7 +89,7 @@ async def schedule_session(
                     "updated_at": datetime.now(UTC),
                 }
             )
-            await matches.save(scheduled, uow.session)
+            await matches.save(scheduled, uow.session, tick.seq)
             await uow.publish(match_id, _scheduled_event(meeting))
         await sessions.save_session(found.model_copy(update={"scheduled": True}), uow.session)
     return await get_session(session_id, sessions=sessions)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from shared.contracts.matching import MatchSide, MeetingSlot
+from shared.contracts.matching import MatchSide, MeetingCancelled, MeetingSlot
 from shared.errors import DomainError
 from shared.http.input_rules import FIELD_NAMES
 
@@ -134,6 +134,22 @@ class Meeting(BaseModel):
     company_time_zone: str = COMPANY_TIME_ZONE
     city_time_zone: str = "UTC"
     outcomes: dict[MatchSide, Outcome] = {}
+    status: Literal["scheduled", "cancelled"] = "scheduled"
+    cancelled_reason: str | None = None
+
+    def cancel(self, reason: str) -> "Meeting":
+        return self.model_copy(update={"status": "cancelled", "cancelled_reason": reason})
+
+    def cancellation(self) -> MeetingCancelled:
+        return MeetingCancelled(
+            meeting_id=self.meeting_id,
+            session_id=self.session_id,
+            match_id=self.match_id,
+            proposal_id=self.proposal_id,
+            company_id=self.company_id,
+            city_id=self.city_id,
+            reason=self.cancelled_reason or "",
+        )
 
 
 class MeetingView(Meeting):

@@ -1,5 +1,7 @@
 """Business-matching sessions and their meetings."""
 
+from datetime import datetime
+
 from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -37,6 +39,24 @@ class SessionRepository:
     async def meeting(self, meeting_id: str, session: Session = None) -> Meeting | None:
         document = await self.meetings.find_one({"_id": meeting_id}, session=session)
         return None if document is None else Meeting.model_validate(document)
+
+    async def cancel_meetings(
+        self, reasons: dict[str, str], now: datetime, session: Session
+    ) -> list[Meeting]:
+        """The named meetings that have not started, cancelled with their reason."""
+        if not reasons:
+            return []
+        criteria = {
+            "_id": {"$in": sorted(reasons)},
+            "status": {"$ne": "cancelled"},
+            "slot.start": {"$gt": now},
+        }
+        cursor = self.meetings.find(criteria, session=session)
+        found = [Meeting.model_validate(document) async for document in cursor]
+        cancelled = [meeting.cancel(reasons[meeting.meeting_id]) for meeting in found]
+        for meeting in cancelled:
+            await self.save_meeting(meeting, session)
+        return cancelled
 
     async def meetings_of(self, session_id: str) -> list[Meeting]:
         cursor = self.meetings.find({"session_id": session_id}).sort(

@@ -7,7 +7,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from services.matching import handlers
-from services.matching.keys import MATCHES
+from services.matching.keys import CLOCK, MATCHES
 from shared.platform import PLATFORM, Trace
 from shared.settings import ServiceSettings
 from tests.integration.matching.conftest import Publisher, company, proposal, register, submit
@@ -18,7 +18,7 @@ from tests.support import Caller, eventually, granted
 async def proposed(
     matching: TestClient[Any, Any], admin: Caller, publish: Publisher
 ) -> tuple[dict[str, Any], Caller, Caller]:
-    water, need = company(), proposal()
+    water, need = company(), proposal(status="accepted")
     await register(publish, water)
     await submit(publish, need)
     [match] = await eventually(lambda: matches_of(admin, need.proposal_id))
@@ -81,7 +81,7 @@ class TestMutualAcceptance:
         later = datetime.now(UTC) + timedelta(days=15)
         trace = Trace(None, None, "test")
         count = await handlers.expire_requests(
-            later, platform=app[PLATFORM], matches=app[MATCHES], trace=trace
+            later, platform=app[PLATFORM], matches=app[MATCHES], clock=app[CLOCK], trace=trace
         )
         assert count == 1
         assert (await (await own.get(f"/matches/{match['match_id']}")).json())[
@@ -145,8 +145,9 @@ class TestRoleMatrix:
             ("admin", 403),
             ("operator", 403),
             ("desk:VN", 403),
-            ("company:other", 403),
-            ("city:hanoi", 403),
+            # Those who may not even see the match are told it does not exist.
+            ("company:other", 404),
+            ("city:hanoi", 404),
         ],
     )
     async def test_only_the_two_sides_answer(
@@ -160,6 +161,44 @@ class TestRoleMatrix:
         match, _, _ = await proposed(matching, admin, publish)
         caller = await granted(matching, grant)
         assert (await caller.post(f"/matches/{match['match_id']}/accept")).status == status
+
+    @pytest.mark.parametrize(
+        ("grant", "status"),
+        [
+            ("company:other", 404),
+            ("city:hanoi", 404),
+            ("desk:TH", 404),
+            ("desk:VN", 200),
+            ("operator", 200),
+        ],
+    )
+    async def test_a_match_the_caller_may_not_see_is_a_404_like_a_missing_one(
+        self,
+        matching: TestClient[Any, Any],
+        admin: Caller,
+        publish: Publisher,
+        grant: str,
+        status: int,
+    ) -> None:
+        match, _, _ = await proposed(matching, admin, publish)
+        caller = await granted(matching, grant)
+        seen = await caller.get(f"/matches/{match['match_id']}")
+        missing = await caller.get("/matches/no-such-match")
+        assert seen.status == status and missing.status == 404
+        if status == 404:
+            assert (await seen.json())["title"] == (await missing.json())["title"]
+
+    async def test_match_ids_say_nothing_about_the_pair(
+        self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher
+    ) -> None:
+        match, _, _ = await proposed(matching, admin, publish)
+        assert match["proposal_id"] not in match["match_id"]
+        assert match["company_id"] not in match["match_id"]
+        assert len(match["match_id"]) >= 24
+
+    async def test_an_unknown_companys_matches_are_a_404(self, admin: Caller) -> None:
+        response = await admin.get("/companies/no-such-company/matches")
+        assert response.status == 404
 
     async def test_no_key_no_matches(self, matching: TestClient[Any, Any]) -> None:
         assert (await Caller(matching, None).get("/proposals/x/matches")).status == 401

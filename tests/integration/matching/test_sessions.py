@@ -28,7 +28,7 @@ async def accepted_pair(
     """Two companies matched to one proposal, each match accepted by both sides."""
     await add_city(publish)
     first = company(tags=["water_supply", "flood_control"])
-    second, need = company(name_en="Second Water"), proposal()
+    second, need = company(name_en="Second Water"), proposal(status="accepted")
     await register(publish, first)
     await register(publish, second)
     await submit(publish, need)

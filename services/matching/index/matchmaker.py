@@ -1,0 +1,285 @@
+"""The matchmaker: the long-lived index of the service, and what an event does to the lists.
+
+Built once at start from the read models and the matches, then updated in place: a company
+event replaces the company's column and refreshes only the lists it is in or would now
+enter; a proposal event replaces its row and refreshes its own list. The open lists an
+event touches are read in one query. Every change leaves as match.proposed / updated /
+withdrawn (and meeting.cancelled) through the outbox, in the event's transaction.
+
+Replicas: every transaction that changes what the index follows first ticks the index
+clock (``IndexClock``). Ticks serialise, so when a replica's tick succeeds its snapshot
+holds every change committed before; if the clock's last writer is not this replica's last
+transaction, it reads what changed since (``seq`` stamps) before scoring. No replica ever
+scores against a pool older than the last committed change.
+"""
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+from numpy.typing import NDArray
+
+from services.matching.index.board import Board, Entry
+from services.matching.index.changes import Changes
+from services.matching.index.pool import Pool
+from services.matching.model import MUTUAL, OPEN, WAITING, Match
+from services.matching.readmodel import MATCHABLE
+from services.matching.repository import IndexClock, MatchRepository, ReadModels, Tick
+from services.matching.scoring.selection import ListRules, choose
+from services.matching.sessions.model import fiscal_year
+from services.matching.sessions.repository import SessionRepository
+from shared.contracts.companies import CompanyProfile
+from shared.contracts.proposals import ProposalDetails
+from shared.logs import get_logger
+from shared.platform import UnitOfWork
+
+log = get_logger(__name__)
+Reasons = Callable[[str], list[str]]
+"""Company id -> why its match changed."""
+VETOED_AGAIN = frozenset({"declined", "expired"})
+
+
+@dataclass(frozen=True)
+class StatsSchedule:
+    share: float = 0.1
+    """Refresh the corpus statistics once this share of the pool changed..."""
+    seconds: float = 900.0
+    """...or this long after the last refresh, if anything changed at all."""
+
+
+@dataclass
+class Pending:
+    """What this replica's transaction in flight changed in memory: if it never commits,
+    these are read again from the database before the next event."""
+
+    tick: Tick
+    companies: set[str] = field(default_factory=set)
+    proposals: set[str] = field(default_factory=set)
+    matches: set[str] = field(default_factory=set)
+
+
+class Matchmaker:
+    def __init__(
+        self,
+        read_models: ReadModels,
+        matches: MatchRepository,
+        sessions: SessionRepository,
+        clock: IndexClock,
+        rules: ListRules,
+        schedule: StatsSchedule = StatsSchedule(),
+    ) -> None:
+        self.read_models, self.matches, self.sessions = read_models, matches, sessions
+        self.clock, self.rules, self.schedule = clock, rules, schedule
+        self.pool, self.board = Pool(), Board(rules.cap)
+        self.seq, self.stats_epoch = 0, 0
+        self.pending: Pending | None = None
+        self.cuts: dict[str, float] = {}
+        """Per open proposal: the score a company must beat to enter its list."""
+
+    async def start(self) -> None:
+        """The whole index from the read models: once per process start."""
+        self.seq, self.stats_epoch = await self.clock.now()
+        self.pool = Pool.of(
+            await self.read_models.all_companies(), await self.read_models.matchable_proposals()
+        )
+        self.board = Board(self.rules.cap)
+        for state in await self.matches.all_states():
+            self.board.put(state["_id"], _entry(state))
+        self._recut(self.pool.proposals)
+        log.info("matching.index_built", companies=self.pool.size, seq=self.seq)
+
+    # Events.
+    async def company_changed(self, profile: CompanyProfile, why: Reasons, uow: UnitOfWork) -> None:
+        tick = await self.sync(uow)
+        if not await self.read_models.put_company(profile, uow.session, tick.seq):
+            return
+        self._pending.companies.add(profile.company_id)
+        position = self.pool.put_company(profile)
+        if await self._refresh_stats_when_due(uow):
+            touched: Collection[str] = list(self.pool.proposals)
+        else:
+            touched = self._touched_by(profile.company_id, position)
+        await self.refresh_lists(touched, why, uow, tick)
+
+    async def proposal_changed(
+        self, proposal: ProposalDetails, reasons: list[str], uow: UnitOfWork
+    ) -> None:
+        tick = await self.sync(uow)
+        if not await self.read_models.put_proposal(proposal, uow.session, tick.seq):
+            return
+        self._pending.proposals.add(proposal.proposal_id)
+        if proposal.status in MATCHABLE:
+            self.pool.put_proposal(proposal)
+            await self.refresh_lists({proposal.proposal_id}, lambda _: reasons, uow, tick)
+        else:
+            self.pool.drop_proposal(proposal.proposal_id)
+            self.cuts.pop(proposal.proposal_id, None)
+            await self._close_list(proposal.proposal_id, f"proposal {proposal.status}", uow, tick)
+
+    # Keeping up with the other replicas.
+    async def sync(self, uow: UnitOfWork) -> Tick:
+        """Tick the clock; catch up with whatever this replica has not seen or not committed."""
+        tick = await self.clock.tick(uow.session)
+        pending, self.pending = self.pending, None
+        if pending is not None and tick.before_writer == pending.tick.writer:
+            pass  # our last transaction committed, and nobody wrote since
+        elif pending is not None or tick.before != self.seq:
+            known = pending.tick.before if pending is not None else self.seq
+            await self._catch_up(known, pending or Pending(tick), uow)
+        self.seq = tick.before
+        self.pending = Pending(tick)
+        if tick.stats_epoch != self.stats_epoch:
+            self.stats_epoch = tick.stats_epoch  # another replica refreshed the statistics
+            self.pool.refresh()
+            self._recut(self.pool.proposals)
+        return tick
+
+    @property
+    def _pending(self) -> Pending:
+        assert self.pending is not None, "sync() first"
+        return self.pending
+
+    async def _catch_up(self, known: int, pending: Pending, uow: UnitOfWork) -> None:
+        session = uow.session
+        companies, gone = await self.read_models.companies_since(known, pending.companies, session)
+        for profile in companies:
+            self.pool.put_company(profile)
+        for company_id in gone:
+            self.pool.forget_company(company_id)
+        proposals, gone = await self.read_models.proposals_since(known, pending.proposals, session)
+        for proposal in proposals:
+            if proposal.status in MATCHABLE:
+                self.pool.put_proposal(proposal)
+            else:
+                self.pool.drop_proposal(proposal.proposal_id)
+        for proposal_id in gone:
+            self.pool.drop_proposal(proposal_id)
+        states, gone = await self.matches.states_since(known, pending.matches, session)
+        for state in states:
+            self.board.put(state["_id"], _entry(state))
+        for match_id in gone:
+            self.board.forget(match_id)
+        self.cuts = {}
+        self._recut(self.pool.proposals)
+        log.info("matching.index_caught_up", since=known, companies=len(companies))
+
+    # Which lists an event touches.
+    def _touched_by(self, company_id: str, position: int) -> set[str]:
+        """The lists the company is in, and those its new score would enter."""
+        touched = self.board.lists_of(company_id) & self.pool.proposals.keys()
+        capped = self.board.exposure[company_id] >= self.rules.cap
+        if self.pool.companies[position].blocked or capped or not self.pool.rows:
+            return touched
+        rows = len(self.pool.rows)
+        column = self.pool.scores[:rows, position]
+        cuts = self._cut_array(rows)
+        return touched | {self.pool.rows[r] or "" for r in np.nonzero(column > cuts)[0]}
+
+    def _cut_array(self, rows: int) -> NDArray[np.float32]:
+        cuts = np.full(rows, np.inf, np.float32)
+        for proposal_id, cut in self.cuts.items():
+            cuts[self.pool.proposals[proposal_id].row] = cut
+        return cuts
+
+    def _recut(self, proposal_ids: Collection[str]) -> None:
+        for proposal_id in proposal_ids:
+            if proposal_id not in self.pool.proposals:
+                continue
+            scores = self.pool.row_scores(proposal_id)
+            listed = [
+                self.pool.position[c]
+                for c in self.board.listed(proposal_id)
+                if c in self.pool.position
+            ]
+            full = len(listed) >= self.rules.size
+            # Not full: anyone at the floor may enter (the cut is just below it).
+            floor = np.nextafter(np.float32(self.rules.floor), np.float32(-1))
+            self.cuts[proposal_id] = float(scores[listed].min()) if full else float(floor)
+
+    # Refreshing lists.
+    async def refresh_lists(
+        self, proposal_ids: Collection[str], why: Reasons, uow: UnitOfWork, tick: Tick
+    ) -> None:
+        """Choose each list again from the scores in memory and write every difference."""
+        ids = {proposal_id for proposal_id in proposal_ids if proposal_id in self.pool.proposals}
+        existing = await self.matches.of_proposals(ids, uow.session)
+        changes = Changes(datetime.now(UTC))
+        for proposal_id in sorted(ids):
+            self._refresh(proposal_id, existing[proposal_id], why, changes)
+        await self._write(changes, uow, tick)
+        self._recut(ids)
+
+    def _refresh(
+        self, proposal_id: str, existing: dict[str, Match], why: Reasons, changes: Changes
+    ) -> None:
+        pool = self.pool
+        proposal = pool.proposals[proposal_id]
+        blocked = pool.blocked().copy()
+        cycle = fiscal_year(changes.now)
+        own_open = {c for c, m in existing.items() if m.status in OPEN}
+        for company_id in self.board.capped:
+            exposure = self.board.exposure[company_id] - (company_id in own_open)
+            if exposure >= self.rules.cap and company_id in pool.position:
+                blocked[pool.position[company_id]] = True
+        pinned = []
+        for company_id, match in existing.items():
+            position = pool.position.get(company_id)
+            if position is None:
+                continue
+            if match.status in WAITING | MUTUAL and not pool.companies[position].blocked:
+                pinned.append(position)
+            # Declined or expired pairs stay out; so does a pair met this cycle (per proposal).
+            elif match.status in VETOED_AGAIN or match.cycle == cycle:
+                blocked[position] = True
+        scores = pool.row_scores(proposal_id)
+        chosen = choose(scores, blocked, self.rules, pinned)
+        for rank, position in enumerate(chosen, start=1):
+            company = pool.companies[position]
+            changes.place(proposal, company, rank, float(scores[position]), existing, why)
+        kept = {pool.company_id(position) for position in chosen}
+        for company_id, match in existing.items():
+            if company_id in kept:
+                continue
+            suspended = (
+                company_id in pool.position and pool.companies[pool.position[company_id]].blocked
+            )
+            if match.status in OPEN or (match.status in MUTUAL and suspended):
+                reason = "company suspended" if suspended else "fell below the cut"
+                changes.withdraw(match, reason)
+            elif match.rank:
+                changes.unrank(match)
+
+    async def _close_list(self, proposal_id: str, reason: str, uow: UnitOfWork, tick: Tick) -> None:
+        """The proposal left matching: every open or mutual match is withdrawn, its future
+        meetings cancelled, and its contacts no longer revealed."""
+        existing = (await self.matches.of_proposals({proposal_id}, uow.session))[proposal_id]
+        changes = Changes(datetime.now(UTC))
+        for match in existing.values():
+            if match.status in OPEN | MUTUAL:
+                changes.withdraw(match, reason)
+        await self._write(changes, uow, tick)
+
+    async def _write(self, changes: Changes, uow: UnitOfWork, tick: Tick) -> None:
+        for match in changes.saves:
+            self._pending.matches.add(match.match_id)
+            self.board.put_match(match)
+        await self.matches.save_all(changes.saves, uow.session, tick.seq)
+        cancelled = await self.sessions.cancel_meetings(changes.meetings, changes.now, uow.session)
+        events = changes.events + [(m.meeting_id, m.cancellation()) for m in cancelled]
+        await uow.publish_all(events)
+
+    async def _refresh_stats_when_due(self, uow: UnitOfWork) -> bool:
+        """Statistics drift as the pool grows: on schedule, new ones, after which every list
+        is chosen again and only the pairs whose score or place really moved are published."""
+        if not self.pool.stale(self.schedule.share, self.schedule.seconds):
+            return False
+        await self.clock.new_stats_epoch(uow.session)
+        self.stats_epoch += 1
+        self.pool.refresh()
+        self._recut(self.pool.proposals)
+        log.info("matching.statistics_refreshed", companies=self.pool.size)
+        return True
+
+def _entry(state: dict[str, object]) -> Entry:
+    return Entry(state["proposal_id"], state["company_id"], state["status"], state.get("cycle"))  # type: ignore[arg-type]

@@ -1,0 +1,226 @@
+"""The company pool and the open proposals in memory, with every pair's score. Pure: no I/O.
+
+A company event replaces one column of the score matrix (the company against every open
+proposal), a proposal event one row. The corpus statistics (tag rarity, BM25 weights) are
+a snapshot taken at the last ``refresh``: between refreshes a company's vector is computed
+under that snapshot, so one event never moves every other score.
+"""
+
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from services.matching.index.columns import CompanyColumns
+from services.matching.readmodel import company_features, proposal_features
+from services.matching.scoring.features import CompanyFeatures, term_counts
+from services.matching.scoring.matrices import (
+    NOT_LISTABLE,
+    CompanyMatrix,
+    ProposalMatrix,
+    Space,
+    listable_matrix,
+    proposal_matrix,
+)
+from services.matching.scoring.vectors import (
+    CompanyVector,
+    CorpusStats,
+    ProposalVector,
+    company_vector,
+    proposal_vector,
+    term_weights,
+)
+from shared.contracts.companies import CompanyProfile
+from shared.contracts.proposals import ProposalDetails
+
+EMPTY_PROPOSAL = ProposalVector("", "", {}, {}, {}, frozenset(), {})
+"""What a free row of the proposal matrix holds: it scores zero with everyone."""
+
+
+@dataclass
+class Company:
+    profile_version: int
+    features: CompanyFeatures
+    counts: Counter[str]
+    vector: CompanyVector
+    blocked: bool
+    """Suspended, or gone from the read model: never listed."""
+
+
+@dataclass
+class Proposal:
+    details: ProposalDetails
+    vector: ProposalVector
+    row: int
+
+
+@dataclass
+class Pool:
+    stats: CorpusStats = field(default_factory=lambda: CorpusStats.of([]))
+    companies: list[Company] = field(default_factory=list)
+    position: dict[str, int] = field(default_factory=dict)
+    proposals: dict[str, Proposal] = field(default_factory=dict)
+    changed: int = 0
+    """Companies put since the statistics were last refreshed."""
+    refreshed_at: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.space = Space.of(self.stats)
+        self.columns = CompanyColumns(self.space)
+        self.rows: list[str | None] = []
+        self.scores: NDArray[np.float32] = np.full((64, 1024), NOT_LISTABLE, np.float32)
+        self._proposal_matrix: ProposalMatrix | None = None
+
+    # Companies: one column each.
+    def put_company(self, profile: CompanyProfile) -> int:
+        features = company_features(profile)
+        counts = term_counts(features.text)
+        vector = company_vector(features, self.stats, counts)
+        blocked = profile.status == "suspended"
+        entry = Company(profile.version, features, counts, vector, blocked)
+        position = self.position.get(profile.company_id)
+        if position is None:
+            position = len(self.companies)
+            self.position[profile.company_id] = position
+            self.companies.append(entry)
+        else:
+            self.companies[position] = entry
+        self.changed += 1
+        self.columns.put(position, vector)
+        self._grow(len(self.rows), position + 1)
+        column = listable_matrix(self.proposal_matrix(), self.columns.one(vector))[:, 0]
+        self.scores[: len(self.rows), position] = column
+        return position
+
+    def forget_company(self, company_id: str) -> None:
+        """A company the read model no longer holds (an aborted registration, a cleared
+        read model): its column stays but it is never listed."""
+        position = self.position.get(company_id)
+        if position is not None:
+            self.companies[position].blocked = True
+
+    def blocked(self) -> NDArray[np.bool_]:
+        mask = np.zeros(self.size, dtype=np.bool_)
+        mask[[n for n, company in enumerate(self.companies) if company.blocked]] = True
+        return mask
+
+    @property
+    def size(self) -> int:
+        return len(self.companies)
+
+    def company_id(self, position: int) -> str:
+        return self.companies[position].features.company_id
+
+    # Proposals: one row each.
+    def put_proposal(self, details: ProposalDetails) -> Proposal:
+        current = self.proposals.get(details.proposal_id)
+        row = current.row if current else self._free_row(details.proposal_id)
+        vector = proposal_vector(proposal_features(details), self.stats)
+        proposal = Proposal(details, vector, row)
+        self.proposals[details.proposal_id] = proposal
+        self._proposal_matrix = None
+        one = proposal_matrix([vector], self.space)
+        self.scores[row, : self.size] = listable_matrix(one, self.company_matrix())[0]
+        return proposal
+
+    def drop_proposal(self, proposal_id: str) -> None:
+        dropped = self.proposals.pop(proposal_id, None)
+        if dropped is not None:
+            self.rows[dropped.row] = None
+            self.scores[dropped.row, :] = NOT_LISTABLE
+            self._proposal_matrix = None
+
+    def row_scores(self, proposal_id: str) -> NDArray[np.float32]:
+        return self.scores[self.proposals[proposal_id].row, : self.size]
+
+    def column(self, position: int) -> dict[str, float]:
+        """The company's score in every open proposal."""
+        return {
+            proposal_id: float(self.scores[proposal.row, position])
+            for proposal_id, proposal in self.proposals.items()
+        }
+
+    def _free_row(self, proposal_id: str) -> int:
+        row = next((n for n, taken in enumerate(self.rows) if taken is None), len(self.rows))
+        if row == len(self.rows):
+            self.rows.append(proposal_id)
+            self._grow(len(self.rows), self.size)
+        self.rows[row] = proposal_id
+        return row
+
+    def _grow(self, rows: int, columns: int) -> None:
+        have_rows, have_columns = self.scores.shape
+        if rows <= have_rows and columns <= have_columns:
+            return
+        grown = np.full(
+            (
+                max(rows, have_rows * (2 if rows > have_rows else 1)),
+                max(columns, have_columns * (2 if columns > have_columns else 1)),
+            ),
+            NOT_LISTABLE,
+            np.float32,
+        )
+        grown[:have_rows, :have_columns] = self.scores
+        self.scores = grown
+
+    # Matrices of the whole pool.
+    def proposal_matrix(self) -> ProposalMatrix:
+        if self._proposal_matrix is None:
+            vectors = [
+                self.proposals[pid].vector if pid is not None else EMPTY_PROPOSAL
+                for pid in self.rows
+            ]
+            self._proposal_matrix = proposal_matrix(vectors, self.space)
+        return self._proposal_matrix
+
+    def company_matrix(self) -> CompanyMatrix:
+        return self.columns.matrix(self.size)
+
+    # Statistics.
+    def stale(self, share: float, seconds: float) -> bool:
+        """Enough of the pool changed, or long enough passed, to refresh the statistics."""
+        if not self.changed:
+            return False
+        aged = time.monotonic() - self.refreshed_at >= seconds
+        return aged or self.changed >= max(1, share * self.size)
+
+    def refresh(self) -> None:
+        """New statistics from the pool as it is, every vector under them, every score."""
+        self.stats = CorpusStats.of_counted(
+            (c.features, c.counts) for c in self.companies if not c.blocked
+        )
+        self.space = Space.of(self.stats)
+        self.columns = CompanyColumns(self.space)
+        for position, company in enumerate(self.companies):
+            company.vector = replace(company.vector, terms=term_weights(company.counts, self.stats))
+            self.columns.put(position, company.vector)
+        for proposal in self.proposals.values():
+            proposal.vector = proposal_vector(proposal_features(proposal.details), self.stats)
+        self._proposal_matrix = None
+        self._grow(len(self.rows), self.size)
+        self.scores[: len(self.rows), : self.size] = listable_matrix(
+            self.proposal_matrix(), self.company_matrix()
+        )
+        self.changed = 0
+        self.refreshed_at = time.monotonic()
+
+    @classmethod
+    def of(cls, profiles: Iterable[CompanyProfile], proposals: Iterable[ProposalDetails]) -> "Pool":
+        """Built once from the read models: every text tokenised once, every score at once."""
+        pool = cls()
+        for profile in profiles:
+            features = company_features(profile)
+            counts = term_counts(features.text)
+            vector = company_vector(features, pool.stats, counts)
+            pool.position[profile.company_id] = len(pool.companies)
+            blocked = profile.status == "suspended"
+            pool.companies.append(Company(profile.version, features, counts, vector, blocked))
+        for details in proposals:
+            pool.proposals[details.proposal_id] = Proposal(details, EMPTY_PROPOSAL, len(pool.rows))
+            pool.rows.append(details.proposal_id)
+        pool.changed = len(pool.companies)
+        pool.refresh()
+        return pool
