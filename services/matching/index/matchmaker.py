@@ -281,5 +281,6 @@ class Matchmaker:
         log.info("matching.statistics_refreshed", companies=self.pool.size)
         return True
 
+
 def _entry(state: dict[str, object]) -> Entry:
     return Entry(state["proposal_id"], state["company_id"], state["status"], state.get("cycle"))  # type: ignore[arg-type]
