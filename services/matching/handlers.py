@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from services.matching.index.matchmaker import Matchmaker, Reasons
+from services.matching.index.matchmaker import Matchmaker, because
 from services.matching.model import (
     ANSWERABLE,
     MUTUAL,
@@ -18,7 +18,6 @@ from services.matching.readmodel import (
     describe_changes,
     proposal_with_changes,
     was_submitted,
-    with_changes,
 )
 from services.matching.repository import IndexClock, MatchRepository, ReadModels
 from shared.auth import Principal, Role
@@ -32,11 +31,6 @@ from shared.platform import Platform, Trace, UnitOfWork, unit_of_work
 log = get_logger(__name__)
 
 
-def because(company_id: str, reasons: list[str]) -> Reasons:
-    """The event's reasons for the company it is about; others moved with the pool."""
-    return lambda other: reasons if other == company_id else ["rescored with the company pool"]
-
-
 async def company_registered(company: CompanyProfile, uow: UnitOfWork, maker: Matchmaker) -> None:
     await maker.company_changed(company, because(company.company_id, ["company registered"]), uow)
 
@@ -44,13 +38,7 @@ async def company_registered(company: CompanyProfile, uow: UnitOfWork, maker: Ma
 async def company_updated(
     company_id: str, version: int, changes: dict[str, object], uow: UnitOfWork, maker: Matchmaker
 ) -> None:
-    current = await maker.read_models.company(company_id, uow.session)
-    if current is None or current.version >= version:
-        log.info("matching.stale_company_event", company_id=company_id, version=version)
-        return
-    reasons = describe_changes("company", current.model_dump(mode="json"), dict(changes))
-    updated = with_changes(current, version, dict(changes))
-    await maker.company_changed(updated, because(company_id, reasons), uow)
+    await maker.company_updated(company_id, version, changes, uow)
 
 
 async def company_status(

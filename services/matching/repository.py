@@ -9,11 +9,11 @@ others committed by reading ``seq`` greater than the last one it has seen.
 """
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from pymongo import ASCENDING, DESCENDING, ReplaceOne, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -27,6 +27,14 @@ from shared.mongo import Document
 Session = AsyncClientSession | None
 READ_MODELS = ("companies", "proposals", "cities")
 CLOCK_ID = "index"
+STATE_FIELDS = {
+    "proposal_id": 1,
+    "company_id": 1,
+    "status": 1,
+    "rank": 1,
+    "cycle": 1,
+    "version": 1,
+}
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,15 @@ class IndexClock:
         return found.get("seq", 0), found.get("stats_epoch", 0)
 
 
+@dataclass(frozen=True)
+class Patch:
+    """Fields of one match to set, without reading it first."""
+
+    match_id: str
+    fields: Document
+    new_version: bool = False
+
+
 def _since(seq: int, ids: Collection[str]) -> Document:
     """Documents stamped after ``seq``, and the named ones whatever their stamp."""
     return {"$or": [{"seq": {"$gt": seq}}, {"_id": {"$in": sorted(ids)}}]}
@@ -109,6 +126,25 @@ class ReadModels:
         """False when the stored profile is newer (a stale event)."""
         document = {**company.model_dump(), "seq": seq}
         return await _put_newer(self.companies, company.company_id, document, session)
+
+    async def update_company(
+        self, company_id: str, version: int, changes: Document, session: Session, seq: int
+    ) -> CompanyProfile | None:
+        """Apply a profile update to a stored profile older than it: the profile as it was
+        before, or None when there is none older (a stale event).
+
+        Looked up by ``_id`` alone: a filter on the version too made the embedded server
+        scan the collection (40 ms at 1,000 companies)."""
+        before = await self.companies.find_one({"_id": company_id}, session=session)
+        if before is None or before.get("version", 0) >= version:
+            return None
+        fields = {k: v for k, v in changes.items() if k in CompanyProfile.model_fields}
+        await self.companies.update_one(
+            {"_id": company_id},
+            {"$set": {**fields, "version": version, "seq": seq}},
+            session=session,
+        )
+        return CompanyProfile.model_validate(before)
 
     async def companies_since(
         self, seq: int, ids: Collection[str], session: Session
@@ -196,27 +232,36 @@ class MatchRepository:
     async def save(self, match: Match, session: Session, seq: int) -> None:
         await self.save_all([match], session, seq)
 
-    async def save_all(self, matches: list[Match], session: Session, seq: int) -> None:
-        """One round trip for every match an event changed."""
-        if matches:
-            writes = [
-                ReplaceOne(
-                    {"_id": m.match_id}, {**m.model_dump(), "_id": m.match_id, "seq": seq}, True
-                )
-                for m in matches
-            ]
+    async def save_all(
+        self, matches: list[Match], session: Session, seq: int, patches: Sequence[Patch] = ()
+    ) -> None:
+        """One round trip for every match an event changed: whole ones, and patches of a
+        few fields (a new rank, a withdrawal) of matches it did not need to read."""
+        writes: list[ReplaceOne[Document] | UpdateOne] = [
+            ReplaceOne({"_id": m.match_id}, {**m.model_dump(), "_id": m.match_id, "seq": seq}, True)
+            for m in matches
+        ]
+        for patch in patches:
+            update: Document = {"$set": {**patch.fields, "seq": seq}}
+            if patch.new_version:
+                update["$inc"] = {"version": 1}
+            writes.append(UpdateOne({"_id": patch.match_id}, update))
+        if writes:
             await self.collection.bulk_write(writes, ordered=True, session=session)
 
     async def of_proposal(self, proposal_id: str, session: Session = None) -> list[Match]:
         return await self._find({"proposal_id": proposal_id}, session)
 
     async def of_proposals(
-        self, proposal_ids: Collection[str], session: Session
+        self, proposal_ids: Collection[str], session: Session, company_id: str | None = None
     ) -> dict[str, dict[str, Match]]:
-        """Every pair of the given proposals, in one query: proposal -> company -> match."""
+        """The pairs of the given proposals in one query (proposal -> company -> match): all
+        of them, or only ``company_id``'s."""
         found: dict[str, dict[str, Match]] = {proposal_id: {} for proposal_id in proposal_ids}
         if proposal_ids:
-            criteria = {"proposal_id": {"$in": sorted(proposal_ids)}}
+            criteria: Document = {"proposal_id": {"$in": sorted(proposal_ids)}}
+            if company_id is not None:
+                criteria["company_id"] = company_id
             async for document in self.collection.find(criteria, session=session):
                 match = _match(document)
                 found[match.proposal_id][match.company_id] = match
@@ -227,14 +272,13 @@ class MatchRepository:
 
     async def all_states(self, session: Session = None) -> list[Document]:
         """Where every pair stands (status and cycle only): what the index starts from."""
-        fields = {"proposal_id": 1, "company_id": 1, "status": 1, "cycle": 1}
-        return [document async for document in self.collection.find({}, fields, session=session)]
+        cursor = self.collection.find({}, STATE_FIELDS, session=session)
+        return [document async for document in cursor]
 
     async def states_since(
         self, seq: int, ids: Collection[str], session: Session
     ) -> tuple[list[Document], set[str]]:
-        fields = {"proposal_id": 1, "company_id": 1, "status": 1, "cycle": 1}
-        cursor = self.collection.find(_since(seq, ids), fields, session=session)
+        cursor = self.collection.find(_since(seq, ids), STATE_FIELDS, session=session)
         found = [document async for document in cursor]
         return found, set(ids) - {document["_id"] for document in found}
 

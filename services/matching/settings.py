@@ -18,7 +18,7 @@ class MatchingSettings(ServiceSettings):
     matching_expiry_poll_seconds: float = Field(default=60, gt=0)
     # Corpus statistics are refreshed (with a full rescore) once this share of the pool
     # changed, or this long after the last refresh if anything changed.
-    matching_stats_refresh_share: float = Field(default=0.1, gt=0, le=1)
+    matching_stats_refresh_share: float = Field(default=0.25, gt=0, le=1)
     matching_stats_refresh_seconds: float = Field(default=900, gt=0)
 
     @classmethod

@@ -1,6 +1,7 @@
 """``jamp bench``: the matching benchmarks (quality on public history, speed at scale) and
 the delivery path's (intake, relay, consume, latency, the desk; see ``shared.cli.perf``)."""
 
+import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -8,8 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from services.matching.bench import live, scale
 from services.matching.bench import quality as benchmark
-from services.matching.bench import scale
 from shared.cli import perf
 
 bench_app = typer.Typer(
@@ -67,3 +68,48 @@ def bench_matching_scale(
     for measure in report:
         table.add_row(measure.name, f"{measure.seconds:.4f}", measure.note)
     console.print(table)
+
+
+@bench_app.command("matching-live")
+def bench_matching_live(
+    companies: Annotated[int, typer.Option(help="Companies registered as events")] = 10_000,
+    proposals: Annotated[int, typer.Option(help="Proposals submitted as events")] = 1_000,
+    burst: Annotated[int, typer.Option(help="Updates published at once (events/s)")] = 2_000,
+    paced: Annotated[int, typer.Option(help="Updates published one by one (latency)")] = 300,
+    seed: Annotated[int, typer.Option()] = 7,
+    workdir: Annotated[Path, typer.Option(help="Servers' state and the service log")] = Path(
+        ".jamp/bench"
+    ),
+) -> None:
+    """The running matching service driven through Kafka, next to the in-process figures."""
+    options = live.LiveOptions(companies, proposals, burst, paced, seed, workdir)
+    report = asyncio.run(
+        live.LiveBench(options, lambda line: console.print(f"[dim]{line}[/]")).run()
+    )
+    table = Table("measure", "live service", "target")
+    table.add_row("company events/s sustained", f"{report.update_events_per_second:.0f}", ">= 200")
+    table.add_row("registration + submission events/s", f"{report.load_events_per_second:.0f}", "")
+    for name, p50, p99 in (
+        ("to committed offset", report.latency_commit_p50, report.latency_commit_p99),
+        ("to first match event", report.latency_event_p50, report.latency_event_p99),
+    ):
+        table.add_row(
+            f"update latency {name} p50 / p99",
+            f"{p50 * 1000:.1f} / {p99 * 1000:.1f} ms",
+            "p99 <= 50 ms" if "commit" in name else "",
+        )
+    table.add_row("index build at start", f"{report.index_build_seconds:.2f} s", "")
+    table.add_row(
+        "full rebuild (index + every list)", f"{report.full_rebuild_seconds:.2f} s", "<= 15 s"
+    )
+    table.add_row("matching RSS (max)", f"{report.rss_mb_max:.0f} MB", "<= 600 MB")
+    console.print(table)
+    in_process = Table("in-process (matching-scale, same data)", "seconds")
+    for name, seconds in report.in_process.items():
+        in_process.add_row(name, f"{seconds:.4f}")
+    console.print(in_process)
+    ratios = Table("ratio", "x")
+    for name, ratio in report.ratios.items():
+        ratios.add_row(name, f"{ratio:.1f}")
+    console.print(ratios)
+    console.print(f"written to {live.save(report)}")

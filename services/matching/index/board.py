@@ -9,14 +9,27 @@ from services.matching.model import MUTUAL, OPEN, Match, MatchStatus
 
 @dataclass(frozen=True)
 class Entry:
+    """A pair as the board keeps it: enough to re-rank or withdraw it without reading it."""
+
+    match_id: str
     proposal_id: str
     company_id: str
     status: MatchStatus
+    rank: int = 0
     cycle: str | None = None
+    version: int = 1
 
     @classmethod
     def of(cls, match: Match) -> "Entry":
-        return cls(match.proposal_id, match.company_id, match.status, match.cycle)
+        return cls(
+            match.match_id,
+            match.proposal_id,
+            match.company_id,
+            match.status,
+            match.rank,
+            match.cycle,
+            match.version,
+        )
 
 
 class Board:
@@ -30,16 +43,20 @@ class Board:
         self.capped: set[str] = set()
         """Companies at the exposure cap."""
 
-    def put(self, match_id: str, entry: Entry) -> None:
-        self.forget(match_id)
-        self.by_id[match_id] = entry
+    def put(self, entry: Entry) -> None:
+        self.forget(entry.match_id)
+        self.by_id[entry.match_id] = entry
         self.lists.setdefault(entry.proposal_id, {})[entry.company_id] = entry
         self.of_company.setdefault(entry.company_id, set()).add(entry.proposal_id)
         if entry.status in OPEN:
             self._expose(entry.company_id, 1)
 
     def put_match(self, match: Match) -> None:
-        self.put(match.match_id, Entry.of(match))
+        self.put(Entry.of(match))
+
+    def pairs(self, proposal_id: str) -> dict[str, Entry]:
+        """Every pair of the proposal, by company."""
+        return dict(self.lists.get(proposal_id, {}))
 
     def forget(self, match_id: str) -> None:
         old = self.by_id.pop(match_id, None)

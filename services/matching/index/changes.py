@@ -5,12 +5,14 @@ matches in one round trip and its events in another.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from services.matching.index.board import Entry
 from services.matching.index.pool import Company, Proposal
 from services.matching.model import CLOSED, Match, match_id_of
 from services.matching.readmodel import factor_changes
+from services.matching.repository import Patch
 from services.matching.scoring.factors import explain
 from shared.contracts import EventPayload
 from shared.contracts.matching import MatchProposed, MatchUpdated, MatchWithdrawn
@@ -26,6 +28,9 @@ class Changes:
     now: datetime
     saves: list[Match] = field(default_factory=list)
     events: list[tuple[str, EventPayload]] = field(default_factory=list)
+    patches: list[Patch] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    """The board's view of the patched matches."""
     meetings: dict[str, str] = field(default_factory=dict)
     """Meetings of withdrawn matches, with the reason: cancelled if they have not started."""
 
@@ -35,36 +40,63 @@ class Changes:
         company: Company,
         rank: int,
         scored: float,
-        existing: dict[str, Match],
+        existing: dict[str, Match | Entry],
         why: Reasons,
     ) -> None:
         """The company at ``rank`` of the proposal's list (``scored`` as the matrix has it):
-        new, rescored, or just moved."""
-        company_id = company.features.company_id
-        current = existing.get(company_id)
-        details = proposal.details
+        new, rescored, or just moved. An entry not read (another company's, whose score this
+        event did not change) can only move: its rank is patched."""
+        current = existing.get(company.features.company_id)
         if current is None or current.status in CLOSED:
-            score, factors = explain(company.vector, proposal.vector)
-            match = Match(
-                match_id=current.match_id if current else match_id_of(),
-                proposal_id=details.proposal_id,
-                company_id=company_id,
-                company_name=company.features.name,
-                city_id=details.city_id,
-                country=details.country,
-                focus_areas=details.focus_areas,
-                tags=details.tags,
-                score=score,
-                rank=rank,
-                factors=factors,
-                version=current.version + 1 if current else 1,
-                status="proposed",
-                cycle=current.cycle if current else None,
-                created_at=current.created_at if current else self.now,
-                updated_at=self.now,
-            )
+            self._enter(proposal, company, rank, current)
+        elif isinstance(current, Entry):
+            if current.rank != rank:
+                self._patch(current, {"rank": rank}, rank=rank)
+        else:
+            self._rescore(proposal, company, rank, scored, current, why)
+
+    def _enter(
+        self, proposal: Proposal, company: Company, rank: int, current: Match | Entry | None
+    ) -> None:
+        """A new pair, or one back in the list after it left."""
+        details, company_id = proposal.details, company.features.company_id
+        score, factors = explain(company.vector, proposal.vector)
+        match = Match(
+            match_id=current.match_id if current else match_id_of(),
+            proposal_id=details.proposal_id,
+            company_id=company_id,
+            company_name=company.features.name,
+            city_id=details.city_id,
+            country=details.country,
+            focus_areas=details.focus_areas,
+            tags=details.tags,
+            score=score,
+            rank=rank,
+            factors=factors,
+            version=current.version + 1 if current else 1,
+            status="proposed",
+            cycle=current.cycle if current else None,
+            created_at=self.now if not isinstance(current, Match) else current.created_at,
+            updated_at=self.now,
+        )
+        if isinstance(current, Entry):
+            # Back in the list, not read: everything but its creation time is set.
+            fields = match.model_dump(exclude={"created_at", "version"})
+            self._patch(current, fields, new_version=True, rank=rank)
+            self.events.append((match.match_id, MatchProposed(match=match.summary())))
+        else:
             self._save(match, MatchProposed(match=match.summary()))
-            return
+
+    def _rescore(
+        self,
+        proposal: Proposal,
+        company: Company,
+        rank: int,
+        scored: float,
+        current: Match,
+        why: Reasons,
+    ) -> None:
+        details = proposal.details
         same_pair = (
             current.focus_areas == details.focus_areas
             and current.tags == details.tags
@@ -92,13 +124,24 @@ class Changes:
             if match != current:
                 self.saves.append(match)
             return
-        changes = why(company_id) + factor_changes(current.factors, factors)
+        changes = why(current.company_id) + factor_changes(current.factors, factors)
         self._save(
             match,
             MatchUpdated(match=match.summary(), previous_score=current.score, changes=changes),
         )
 
-    def withdraw(self, match: Match, reason: str) -> None:
+    def withdraw(self, match: Match | Entry, reason: str) -> None:
+        event = MatchWithdrawn(
+            match_id=match.match_id,
+            proposal_id=match.proposal_id,
+            company_id=match.company_id,
+            reason=reason,
+        )
+        if isinstance(match, Entry):
+            fields = {"status": "withdrawn", "rank": 0, "withdrawn_reason": reason}
+            self._patch(match, {**fields, "updated_at": self.now}, new_version=True)
+            self.events.append((match.match_id, event))
+            return
         withdrawn = match.model_copy(
             update={
                 "status": "withdrawn",
@@ -108,19 +151,24 @@ class Changes:
                 "withdrawn_reason": reason,
             }
         )
-        event = MatchWithdrawn(
-            match_id=match.match_id,
-            proposal_id=match.proposal_id,
-            company_id=match.company_id,
-            reason=reason,
-        )
         self._save(withdrawn, event)
         if match.meeting_id:
             self.meetings[match.meeting_id] = reason
 
-    def unrank(self, match: Match) -> None:
+    def unrank(self, match: Match | Entry) -> None:
         """A closed entry keeps no place: ranks are dense over the list's open entries."""
-        self.saves.append(match.model_copy(update={"rank": 0}))
+        if isinstance(match, Entry):
+            self._patch(match, {"rank": 0}, rank=0)
+        else:
+            self.saves.append(match.model_copy(update={"rank": 0}))
+
+    def _patch(
+        self, entry: Entry, fields: dict[str, object], new_version: bool = False, rank: int = 0
+    ) -> None:
+        self.patches.append(Patch(entry.match_id, fields, new_version))
+        status = fields.get("status", entry.status)
+        version = entry.version + new_version
+        self.entries.append(replace(entry, status=status, rank=rank, version=version))  # type: ignore[arg-type]
 
     def _save(self, match: Match, event: EventPayload) -> None:
         self.saves.append(match)

@@ -25,6 +25,21 @@ class CompanyColumns:
         self.term_rows: list[tuple[NDArray[np.int32], NDArray[np.float32]]] = []
         self._terms: sparse.csr_matrix | None = None
 
+    @classmethod
+    def of(cls, space: Space, vectors: list[CompanyVector]) -> "CompanyColumns":
+        """Every company's rows at once (a rebuild), with room to grow."""
+        columns = cls(space, capacity=max(1024, 2 * len(vectors)))
+        stacked = company_matrix(vectors, space)
+        for name in DENSE:
+            columns.dense[name][: len(vectors)] = getattr(stacked, name)
+        terms = stacked.terms
+        columns.term_rows = [
+            (terms.indices[start:end].astype(np.int32), terms.data[start:end])
+            for start, end in zip(terms.indptr[:-1], terms.indptr[1:], strict=True)
+        ]
+        columns._terms = terms
+        return columns
+
     def one(self, vector: CompanyVector) -> CompanyMatrix:
         return company_matrix([vector], self.space)
 

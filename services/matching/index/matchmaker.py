@@ -16,6 +16,7 @@ scores against a pool older than the last committed change.
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,7 +25,7 @@ from services.matching.index.board import Board, Entry
 from services.matching.index.changes import Changes
 from services.matching.index.pool import Pool
 from services.matching.model import MUTUAL, OPEN, WAITING, Match
-from services.matching.readmodel import MATCHABLE
+from services.matching.readmodel import MATCHABLE, describe_changes, with_changes
 from services.matching.repository import IndexClock, MatchRepository, ReadModels, Tick
 from services.matching.scoring.selection import ListRules, choose
 from services.matching.sessions.model import fiscal_year
@@ -37,12 +38,19 @@ from shared.platform import UnitOfWork
 log = get_logger(__name__)
 Reasons = Callable[[str], list[str]]
 """Company id -> why its match changed."""
+
+
+def because(company_id: str, reasons: list[str]) -> Reasons:
+    """The event's reasons for the company it is about; others moved with the pool."""
+    return lambda other: reasons if other == company_id else ["rescored with the company pool"]
+
+
 VETOED_AGAIN = frozenset({"declined", "expired"})
 
 
 @dataclass(frozen=True)
 class StatsSchedule:
-    share: float = 0.1
+    share: float = 0.25
     """Refresh the corpus statistics once this share of the pool changed..."""
     seconds: float = 900.0
     """...or this long after the last refresh, if anything changed at all."""
@@ -85,22 +93,41 @@ class Matchmaker:
         )
         self.board = Board(self.rules.cap)
         for state in await self.matches.all_states():
-            self.board.put(state["_id"], _entry(state))
+            self.board.put(_entry(state))
         self._recut(self.pool.proposals)
         log.info("matching.index_built", companies=self.pool.size, seq=self.seq)
 
     # Events.
     async def company_changed(self, profile: CompanyProfile, why: Reasons, uow: UnitOfWork) -> None:
         tick = await self.sync(uow)
-        if not await self.read_models.put_company(profile, uow.session, tick.seq):
+        if await self.read_models.put_company(profile, uow.session, tick.seq):
+            await self._company_stored(profile, why, uow, tick)
+
+    async def company_updated(
+        self, company_id: str, version: int, changes: dict[str, Any], uow: UnitOfWork
+    ) -> None:
+        """A profile update: written and read back in one round trip."""
+        tick = await self.sync(uow)
+        before = await self.read_models.update_company(
+            company_id, version, changes, uow.session, tick.seq
+        )
+        if before is None:
+            log.info("matching.stale_company_event", company_id=company_id, version=version)
             return
+        reasons = describe_changes("company", before.model_dump(mode="json"), changes)
+        after = with_changes(before, version, changes)
+        await self._company_stored(after, because(company_id, reasons), uow, tick)
+
+    async def _company_stored(
+        self, profile: CompanyProfile, why: Reasons, uow: UnitOfWork, tick: Tick
+    ) -> None:
         self._pending.companies.add(profile.company_id)
         position = self.pool.put_company(profile)
         if await self._refresh_stats_when_due(uow):
             touched: Collection[str] = list(self.pool.proposals)
         else:
             touched = self._touched_by(profile.company_id, position)
-        await self.refresh_lists(touched, why, uow, tick)
+        await self.refresh_lists(touched, why, uow, tick, only=profile.company_id)
 
     async def proposal_changed(
         self, proposal: ProposalDetails, reasons: list[str], uow: UnitOfWork
@@ -157,7 +184,7 @@ class Matchmaker:
             self.pool.drop_proposal(proposal_id)
         states, gone = await self.matches.states_since(known, pending.matches, session)
         for state in states:
-            self.board.put(state["_id"], _entry(state))
+            self.board.put(_entry(state))
         for match_id in gone:
             self.board.forget(match_id)
         self.cuts = {}
@@ -199,19 +226,33 @@ class Matchmaker:
 
     # Refreshing lists.
     async def refresh_lists(
-        self, proposal_ids: Collection[str], why: Reasons, uow: UnitOfWork, tick: Tick
+        self,
+        proposal_ids: Collection[str],
+        why: Reasons,
+        uow: UnitOfWork,
+        tick: Tick,
+        only: str | None = None,
     ) -> None:
-        """Choose each list again from the scores in memory and write every difference."""
+        """Choose each list again from the scores in memory and write every difference.
+
+        ``only``: the one company whose scores changed. Then only its pairs are read; the
+        others' scores did not move, so the board knows enough to re-rank, withdraw or
+        bring them back.
+        """
         ids = {proposal_id for proposal_id in proposal_ids if proposal_id in self.pool.proposals}
-        existing = await self.matches.of_proposals(ids, uow.session)
+        read = await self.matches.of_proposals(ids, uow.session, only)
         changes = Changes(datetime.now(UTC))
         for proposal_id in sorted(ids):
-            self._refresh(proposal_id, existing[proposal_id], why, changes)
+            existing: dict[str, Match | Entry] = {}
+            if only is not None:
+                existing.update(self.board.pairs(proposal_id))
+            existing.update(read[proposal_id])
+            self._refresh(proposal_id, existing, why, changes)
         await self._write(changes, uow, tick)
         self._recut(ids)
 
     def _refresh(
-        self, proposal_id: str, existing: dict[str, Match], why: Reasons, changes: Changes
+        self, proposal_id: str, existing: dict[str, Match | Entry], why: Reasons, changes: Changes
     ) -> None:
         pool = self.pool
         proposal = pool.proposals[proposal_id]
@@ -264,7 +305,10 @@ class Matchmaker:
         for match in changes.saves:
             self._pending.matches.add(match.match_id)
             self.board.put_match(match)
-        await self.matches.save_all(changes.saves, uow.session, tick.seq)
+        for entry in changes.entries:
+            self._pending.matches.add(entry.match_id)
+            self.board.put(entry)
+        await self.matches.save_all(changes.saves, uow.session, tick.seq, changes.patches)
         cancelled = await self.sessions.cancel_meetings(changes.meetings, changes.now, uow.session)
         events = changes.events + [(m.meeting_id, m.cancellation()) for m in cancelled]
         await uow.publish_all(events)
@@ -282,5 +326,12 @@ class Matchmaker:
         return True
 
 
-def _entry(state: dict[str, object]) -> Entry:
-    return Entry(state["proposal_id"], state["company_id"], state["status"], state.get("cycle"))  # type: ignore[arg-type]
+def _entry(state: dict[str, Any]) -> Entry:
+    return Entry(
+        state["_id"],
+        state["proposal_id"],
+        state["company_id"],
+        state["status"],
+        state.get("rank", 0),
+        state.get("cycle"),
+    )

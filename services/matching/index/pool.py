@@ -37,6 +37,8 @@ from shared.contracts.companies import CompanyProfile
 from shared.contracts.proposals import ProposalDetails
 
 EMPTY_PROPOSAL = ProposalVector("", "", {}, {}, {}, frozenset(), {})
+SCORE_SLICE = 128
+"""Proposals scored at once in a full rescore."""
 """What a free row of the proposal matrix holds: it scores zero with everyone."""
 
 
@@ -73,6 +75,7 @@ class Pool:
         self.rows: list[str | None] = []
         self.scores: NDArray[np.float32] = np.full((64, 1024), NOT_LISTABLE, np.float32)
         self._proposal_matrix: ProposalMatrix | None = None
+        self._blocked: NDArray[np.bool_] | None = None
 
     # Companies: one column each.
     def put_company(self, profile: CompanyProfile) -> int:
@@ -89,6 +92,7 @@ class Pool:
         else:
             self.companies[position] = entry
         self.changed += 1
+        self._blocked = None
         self.columns.put(position, vector)
         self._grow(len(self.rows), position + 1)
         column = listable_matrix(self.proposal_matrix(), self.columns.one(vector))[:, 0]
@@ -101,11 +105,13 @@ class Pool:
         position = self.position.get(company_id)
         if position is not None:
             self.companies[position].blocked = True
+            self._blocked = None
 
     def blocked(self) -> NDArray[np.bool_]:
-        mask = np.zeros(self.size, dtype=np.bool_)
-        mask[[n for n, company in enumerate(self.companies) if company.blocked]] = True
-        return mask
+        """Suspended or gone companies, by position (a fresh copy the caller may change)."""
+        if self._blocked is None or len(self._blocked) != self.size:
+            self._blocked = np.fromiter((c.blocked for c in self.companies), np.bool_, self.size)
+        return self._blocked.copy()
 
     @property
     def size(self) -> int:
@@ -193,19 +199,25 @@ class Pool:
             (c.features, c.counts) for c in self.companies if not c.blocked
         )
         self.space = Space.of(self.stats)
-        self.columns = CompanyColumns(self.space)
-        for position, company in enumerate(self.companies):
+        for company in self.companies:
             company.vector = replace(company.vector, terms=term_weights(company.counts, self.stats))
-            self.columns.put(position, company.vector)
+        self.columns = CompanyColumns.of(self.space, [c.vector for c in self.companies])
         for proposal in self.proposals.values():
             proposal.vector = proposal_vector(proposal_features(proposal.details), self.stats)
         self._proposal_matrix = None
+        self._blocked = None
         self._grow(len(self.rows), self.size)
-        self.scores[: len(self.rows), : self.size] = listable_matrix(
-            self.proposal_matrix(), self.company_matrix()
-        )
+        self._score_all()
         self.changed = 0
         self.refreshed_at = time.monotonic()
+
+    def _score_all(self) -> None:
+        """Every pair, a slice of proposals at a time: the factor matrices of all pairs at
+        once would need several times the memory of the scores themselves."""
+        proposals, companies = self.proposal_matrix(), self.company_matrix()
+        for start in range(0, len(self.rows), SCORE_SLICE):
+            rows = slice(start, min(start + SCORE_SLICE, len(self.rows)))
+            self.scores[rows, : self.size] = listable_matrix(_rows(proposals, rows), companies)
 
     @classmethod
     def of(cls, profiles: Iterable[CompanyProfile], proposals: Iterable[ProposalDetails]) -> "Pool":
@@ -214,7 +226,9 @@ class Pool:
         for profile in profiles:
             features = company_features(profile)
             counts = term_counts(features.text)
-            vector = company_vector(features, pool.stats, counts)
+            # Terms are weighted by refresh(), under statistics of the whole pool.
+            vector = company_vector(features, pool.stats, {})
+            vector = replace(vector, terms={})
             pool.position[profile.company_id] = len(pool.companies)
             blocked = profile.status == "suspended"
             pool.companies.append(Company(profile.version, features, counts, vector, blocked))
@@ -224,3 +238,16 @@ class Pool:
         pool.changed = len(pool.companies)
         pool.refresh()
         return pool
+
+
+def _rows(matrix: ProposalMatrix, rows: slice) -> ProposalMatrix:
+    return ProposalMatrix(
+        ids=matrix.ids[rows],
+        tags=matrix.tags[rows],
+        areas=matrix.areas[rows],
+        terms=matrix.terms[rows],
+        countries=matrix.countries[rows],
+        local_languages=matrix.local_languages[rows],
+        stages=matrix.stages[rows],
+        financing=matrix.financing[rows],
+    )

@@ -8,6 +8,7 @@ general domain vocabulary in English and Japanese, not names of particular proje
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from shared.contracts.vocabulary import COUNTRIES_OF_EXPERIENCE, LANGUAGES, taxonomy_document
 from shared.text import query_terms, terms
@@ -41,6 +42,23 @@ STAGE_SIGNS: dict[str, re.Pattern[str]] = {
         re.I,
     ),
 }
+SIGN_ANCHORS: dict[str, tuple[str, ...]] = {
+    "master_plan": ("master", "マスタープラン", "基本計画", "基本構想"),
+    "feasibility_study": ("feasibility", "f/s", "consult", "survey", "stud", "調査", "実現可能性"),
+    "demonstration": ("demonstrat", "pilot", "proof of concept", "poc", "実証"),
+    "implementation": (
+        *("implement", "construct", "install", "deploy", "operat", "manufactur", "plant"),
+        *("施工", "導入", "建設", "運営"),
+    ),
+    "smart_jamp_study": ("smart", "スマートジャンプ"),
+    "jbic_loan": ("jbic", "国際協力銀行"),
+    "join_investment": ("join", "海外交通・都市開発事業支援機構"),
+    "oda": ("oda", "jica", "grant aid", "yen loan", "円借款", "無償資金"),
+    "own_budget": ("budget", "自治体予算"),
+    "private_investment": ("ppp", "private", "concession"),
+}
+"""Lower-case words each sign's pattern needs one of: a cheap test that rules out most
+signs for a company before any pattern runs (a unit test holds them to the patterns)."""
 FINANCING_SIGNS: dict[str, re.Pattern[str]] = {
     "smart_jamp_study": re.compile(r"smart ?jamp|スマートジャンプ", re.I),
     "jbic_loan": re.compile(r"\bjbic\b|国際協力銀行", re.I),
@@ -106,8 +124,14 @@ def term_counts(text: str) -> Counter[str]:
     """Document terms with their frequency (shared.text splits, folds and bigrams CJK)."""
     counts: Counter[str] = Counter()
     for chunk in text.split():
-        counts.update(_singular(term) for term in terms(chunk))
+        counts.update(_chunk_terms(chunk))
     return counts
+
+
+@lru_cache(maxsize=1 << 16)
+def _chunk_terms(chunk: str) -> tuple[str, ...]:
+    # A pool's texts share most of their words: each distinct word is folded once.
+    return tuple(_singular(term) for term in terms(chunk))
 
 
 def query_term_set(text: str) -> set[str]:
@@ -139,7 +163,11 @@ def _evidence(
     company: CompanyFeatures, signs: dict[str, re.Pattern[str]]
 ) -> dict[str, tuple[float, list[str]]]:
     found: dict[str, tuple[float, list[str]]] = {}
+    everything = "\n".join([company.statement, *(ref.text for ref in company.references)])
+    lowered = everything.lower()
     for name, pattern in signs.items():
+        if not any(anchor in lowered for anchor in SIGN_ANCHORS[name]):
+            continue  # no word the pattern needs: no need to run it on every text
         titles = [
             f"reference '{ref.title}'" for ref in company.references if pattern.search(ref.text)
         ]
