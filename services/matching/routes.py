@@ -19,9 +19,11 @@ from services.matching.model import (
 from services.matching.sessions import handlers as meeting_handlers
 from services.matching.sessions.model import (
     CreateSession,
+    InvalidSession,
     MatchingSession,
     MeetingNotFound,
     MeetingView,
+    NotStarted,
     RecordOutcome,
     SessionNotFound,
     SessionReport,
@@ -31,7 +33,7 @@ from services.matching.sessions.scheduler import Unschedulable
 from shared.auth import Role, allow
 from shared.http.endpoints import ApiRoutes, Reply, principal_of, trace_of
 from shared.http.pagination import Page
-from shared.http.problems import Conflict, Forbidden, NotFound
+from shared.http.problems import Conflict, Forbidden, InvalidReference, NotFound
 from shared.platform import PLATFORM
 
 api = ApiRoutes(
@@ -45,6 +47,8 @@ api = ApiRoutes(
         MatchClosed: Conflict,
         AlreadyAnswered: Conflict,
         Unschedulable: Conflict,
+        InvalidSession: InvalidReference,
+        NotStarted: Conflict,
     },
 )
 SIDES = allow(Role.COMPANY, Role.CITY)
@@ -155,6 +159,7 @@ async def create_session(request: web.Request, body: CreateSession) -> Reply:
         body,
         platform=request.app[PLATFORM],
         sessions=request.app[SESSIONS],
+        read_models=request.app[READ_MODELS],
         trace=trace_of(request),
     )
     return Reply(created, headers={"Location": f"/sessions/{created.session_id}"})

@@ -6,10 +6,12 @@ from services.matching.model import AlreadyAnswered, Match, MatchClosed, NotAllo
 from services.matching.repository import IndexClock, MatchRepository, ReadModels
 from services.matching.sessions.model import (
     CreateSession,
+    InvalidSession,
     MatchingSession,
     Meeting,
     MeetingNotFound,
     MeetingView,
+    NotStarted,
     Outcome,
     RecordOutcome,
     SessionNotFound,
@@ -18,7 +20,7 @@ from services.matching.sessions.model import (
     fiscal_year,
     report,
 )
-from services.matching.sessions.repository import SessionRepository
+from services.matching.sessions.repository import Busy, SessionRepository
 from services.matching.sessions.scheduler import Problem, Request, schedule
 from shared.auth import Principal
 from shared.contracts.matching import (
@@ -31,8 +33,14 @@ from shared.platform import Platform, Trace, unit_of_work
 
 
 async def create_session(
-    command: CreateSession, *, platform: Platform, sessions: SessionRepository, trace: Trace
+    command: CreateSession,
+    *,
+    platform: Platform,
+    sessions: SessionRepository,
+    read_models: ReadModels,
+    trace: Trace,
 ) -> MatchingSession:
+    await _check(command, datetime.now(UTC), read_models)
     session_model = MatchingSession(
         **command.model_dump(exclude={"cycle"}),
         session_id=new_id(),
@@ -56,6 +64,29 @@ async def create_session(
     return session_model
 
 
+async def _check(command: CreateSession, now: datetime, read_models: ReadModels) -> None:
+    """What the model alone cannot know: slots still to come, participants that exist."""
+    for n, slot in enumerate(command.slots):
+        if slot.start <= now:
+            raise InvalidSession("a slot must start in the future", field=f"body.slots.{n}.start")
+    for participant in sorted(command.participants()):
+        kind, _, participant_id = participant.partition(":")
+        known = (
+            await read_models.company(participant_id)
+            if kind == "company"
+            else await read_models.city(participant_id)
+        )
+        if known is None:
+            where = next(
+                name
+                for name in ("availability", "min_meetings", "max_meetings")
+                if participant in getattr(command, name)
+            )
+            raise InvalidSession(
+                f"no {kind} {participant_id} is known", field=f"body.{where}.{participant}"
+            )
+
+
 async def schedule_session(
     session_id: str,
     *,
@@ -75,7 +106,8 @@ async def schedule_session(
         if found.scheduled:
             raise MatchClosed("the session is already scheduled", session_id=session_id)
         accepted = [m for m in await matches.search_status("accepted", uow.session)]
-        placed = schedule(_problem(found, accepted))
+        busy = await sessions.busy(_participants(accepted), uow.session)
+        placed = schedule(_problem(found, accepted, busy))
         by_id = {match.match_id: match for match in accepted}
         for match_id, (slot, table) in placed.items():
             meeting = await _meeting(found, by_id[match_id], slot, table, read_models)
@@ -95,12 +127,27 @@ async def schedule_session(
     return await get_session(session_id, sessions=sessions)
 
 
-def _problem(found: MatchingSession, accepted: list[Match]) -> Problem:
+def _participants(accepted: list[Match]) -> set[str]:
+    return {p for m in accepted for p in (f"company:{m.company_id}", f"city:{m.city_id}")}
+
+
+def _problem(found: MatchingSession, accepted: list[Match], busy: Busy) -> Problem:
+    """Slots in which a participant already meets someone (in any session) are not open
+    to it: nobody is placed at overlapping times."""
+    available = {who: frozenset(slots) for who, slots in found.availability.items()}
+    every = frozenset(range(len(found.slots)))
+    for who, intervals in busy.items():
+        clashing = {
+            n
+            for n, slot in enumerate(found.slots)
+            if any(start < slot.end and slot.start < end for start, end in intervals)
+        }
+        available[who] = available.get(who, every) - clashing
     return Problem(
         requests=[Request(m.match_id, m.company_id, m.city_id, m.score) for m in accepted],
         slots=len(found.slots),
         tables=len(found.tables),
-        available={who: frozenset(slots) for who, slots in found.availability.items()},
+        available=available,
         min_meetings=found.min_meetings,
         max_meetings=found.max_meetings,
     )
@@ -179,6 +226,13 @@ async def record_outcome(
         if meeting is None:
             raise MeetingNotFound(f"no meeting {meeting_id}")
         side = _side(meeting, caller)
+        if meeting.status == "cancelled":
+            raise NotStarted("the meeting was cancelled", meeting_status=meeting.status)
+        if datetime.now(UTC) < meeting.slot.start:
+            raise NotStarted(
+                "an outcome can be recorded once the meeting has started",
+                starts_at=meeting.slot.start.isoformat(),
+            )
         if side in meeting.outcomes:
             raise AlreadyAnswered(f"the {side} already recorded this meeting's outcome")
         outcome = Outcome(**command.model_dump(), by=caller.name, at=datetime.now(UTC))

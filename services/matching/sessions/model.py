@@ -1,11 +1,20 @@
 """Business-matching sessions, meetings and their outcomes. Pure: no I/O."""
 
+import itertools
 from collections import Counter
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from shared.contracts.matching import MatchSide, MeetingCancelled, MeetingSlot
 from shared.errors import DomainError
@@ -23,6 +32,14 @@ def fiscal_year(moment: datetime) -> str:
 
 class SessionNotFound(DomainError):
     pass
+
+
+class InvalidSession(DomainError):
+    """A session that names a slot in the past or a participant nobody knows."""
+
+
+class NotStarted(DomainError):
+    """An outcome for a meeting that has not started (or was cancelled)."""
 
 
 class MeetingNotFound(DomainError):
@@ -58,6 +75,11 @@ EXAMPLE_SESSION: dict[str, Any] = {
 }
 
 
+PARTICIPANT = r"^(company|city):[A-Za-z0-9_-]{1,64}$"
+"""'company:<id>' or 'city:<id>': no '$' or '.', so a key is never read as an operator."""
+Participant = Annotated[str, StringConstraints(pattern=PARTICIPANT)]
+
+
 class CreateSession(BaseModel):
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [EXAMPLE_SESSION]}
@@ -65,22 +87,52 @@ class CreateSession(BaseModel):
 
     name: str = Field(min_length=3, max_length=200)
     cycle: str | None = Field(default=None, description="Defaults to the first slot's fiscal year")
-    slots: list[Slot] = Field(min_length=1, max_length=200)
-    tables: list[str] = Field(min_length=1, max_length=100, description="Tables or online rooms")
-    availability: dict[str, list[int]] = Field(
+    slots: list[Slot] = Field(
+        min_length=1, max_length=200, description="In the future, none overlapping another"
+    )
+    tables: list[str] = Field(
+        min_length=1, max_length=100, description="Tables or online rooms, each named once"
+    )
+    availability: dict[Participant, list[int]] = Field(
         default={},
         description="'company:<id>' or 'city:<id>' -> slot indexes; absent: all",
         json_schema_extra=FIELD_NAMES,
     )
-    min_meetings: dict[str, int] = Field(default={}, json_schema_extra=FIELD_NAMES)
-    max_meetings: dict[str, int] = Field(default={}, json_schema_extra=FIELD_NAMES)
+    min_meetings: dict[Participant, Annotated[int, Field(ge=0)]] = Field(
+        default={}, json_schema_extra=FIELD_NAMES
+    )
+    max_meetings: dict[Participant, Annotated[int, Field(ge=0)]] = Field(
+        default={}, json_schema_extra=FIELD_NAMES
+    )
+
+    @field_validator("tables")
+    @classmethod
+    def _tables_once(cls, tables: list[str]) -> list[str]:
+        if len(set(tables)) != len(tables):
+            raise ValueError("each table is named once")
+        return tables
+
+    @field_validator("slots")
+    @classmethod
+    def _slots_apart(cls, slots: list[Slot]) -> list[Slot]:
+        ordered = sorted(slots, key=lambda slot: slot.start)
+        for earlier, later in itertools.pairwise(ordered):
+            if later.start < earlier.end:
+                raise ValueError("slots overlap, and every table holds a meeting in every slot")
+        return slots
 
     @model_validator(mode="after")
-    def _slot_indexes_exist(self) -> "CreateSession":
+    def _consistent(self) -> "CreateSession":
         for participant, slots in self.availability.items():
             if any(not 0 <= slot < len(self.slots) for slot in slots):
                 raise ValueError(f"availability of {participant} names a slot that does not exist")
+        for participant, least in self.min_meetings.items():
+            if least > self.max_meetings.get(participant, least):
+                raise ValueError(f"min_meetings of {participant} is above its max_meetings")
         return self
+
+    def participants(self) -> set[str]:
+        return {*self.availability, *self.min_meetings, *self.max_meetings}
 
 
 class MatchingSession(CreateSession):
@@ -180,30 +232,42 @@ class SessionView(MatchingSession):
     meetings: list[MeetingView]
 
 
+class MeetingAnswers(BaseModel):
+    meeting_id: str
+    match_id: str
+    company: Outcome | None
+    city: Outcome | None
+
+
 class SessionReport(BaseModel):
-    """What the session led to: the figures a desk reports upward."""
+    """What the session led to: the figures a desk reports upward. Each meeting counts
+    once (a step agreed by both sides is one meeting, not two); cancelled ones not at all."""
 
     session_id: str
     meetings: int
+    meetings_with_outcome: int
     outcomes_recorded: int
     average_rating: float | None
     next_steps: dict[str, int]
+    """Meetings for which either side named each next step."""
     meetings_with_mou: list[str]
     meetings_with_fs_proposal: list[str]
+    answers: list[MeetingAnswers]
+    """Each meeting with each side's answer."""
 
 
 def report(session_id: str, meetings: list[Meeting]) -> SessionReport:
-    outcomes = [outcome for meeting in meetings for outcome in meeting.outcomes.values()]
-    steps = Counter(outcome.next_step for outcome in outcomes)
+    held = [meeting for meeting in meetings if meeting.status != "cancelled"]
+    outcomes = [outcome for meeting in held for outcome in meeting.outcomes.values()]
+    steps = Counter(step for m in held for step in {o.next_step for o in m.outcomes.values()})
 
     def agreed(step: str) -> list[str]:
-        return [
-            m.meeting_id for m in meetings if any(o.next_step == step for o in m.outcomes.values())
-        ]
+        return [m.meeting_id for m in held if any(o.next_step == step for o in m.outcomes.values())]
 
     return SessionReport(
         session_id=session_id,
-        meetings=len(meetings),
+        meetings=len(held),
+        meetings_with_outcome=sum(1 for meeting in held if meeting.outcomes),
         outcomes_recorded=len(outcomes),
         average_rating=round(sum(o.rating for o in outcomes) / len(outcomes), 2)
         if outcomes
@@ -211,4 +275,13 @@ def report(session_id: str, meetings: list[Meeting]) -> SessionReport:
         next_steps=dict(steps),
         meetings_with_mou=agreed("mou"),
         meetings_with_fs_proposal=agreed("fs_proposal"),
+        answers=[
+            MeetingAnswers(
+                meeting_id=m.meeting_id,
+                match_id=m.match_id,
+                company=m.outcomes.get("company"),
+                city=m.outcomes.get("city"),
+            )
+            for m in held
+        ],
     )

@@ -10,6 +10,8 @@ from services.matching.sessions.model import MatchingSession, Meeting
 from shared.mongo import Document
 
 Session = AsyncClientSession | None
+Busy = dict[str, list[tuple[datetime, datetime]]]
+"""Participant -> the times of its meetings already scheduled."""
 
 
 class SessionRepository:
@@ -57,6 +59,24 @@ class SessionRepository:
         for meeting in cancelled:
             await self.save_meeting(meeting, session)
         return cancelled
+
+    async def busy(self, participants: set[str], session: Session) -> Busy:
+        """When each participant already meets someone, in every session."""
+        ids = {
+            kind: [p.partition(":")[2] for p in participants if p.startswith(kind + ":")]
+            for kind in ("company", "city")
+        }
+        criteria = {
+            "status": {"$ne": "cancelled"},
+            "$or": [{"company_id": {"$in": ids["company"]}}, {"city_id": {"$in": ids["city"]}}],
+        }
+        found: Busy = {}
+        async for document in self.meetings.find(criteria, session=session):
+            meeting = Meeting.model_validate(document)
+            for who in (f"company:{meeting.company_id}", f"city:{meeting.city_id}"):
+                if who in participants:
+                    found.setdefault(who, []).append((meeting.slot.start, meeting.slot.end))
+        return found
 
     async def meetings_of(self, session_id: str) -> list[Meeting]:
         cursor = self.meetings.find({"session_id": session_id}).sort(

@@ -1,10 +1,12 @@
 """Business-matching sessions: accepted matches scheduled without double booking, shown in
 local time, outcomes recorded by each side, and the report they feed."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from services.matching.sessions.model import fiscal_year
 from tests.integration.matching.conftest import (
     Publisher,
     add_city,
@@ -16,10 +18,17 @@ from tests.integration.matching.conftest import (
 from tests.integration.matching.test_match_events import exactly
 from tests.support import Caller, eventually, granted
 
+DAY = (datetime.now(UTC) + timedelta(days=30)).date()
 SLOTS = [
-    {"start": "2025-10-08T01:00:00Z", "end": "2025-10-08T01:30:00Z"},
-    {"start": "2025-10-08T01:30:00Z", "end": "2025-10-08T02:00:00Z"},
+    {"start": f"{DAY}T01:00:00Z", "end": f"{DAY}T01:30:00Z"},
+    {"start": f"{DAY}T01:30:00Z", "end": f"{DAY}T02:00:00Z"},
 ]
+
+
+def soon(seconds: float, minutes: int = 30) -> dict[str, str]:
+    """A slot that starts a few seconds from now: created in the future, started soon."""
+    start = datetime.now(UTC) + timedelta(seconds=seconds)
+    return {"start": start.isoformat(), "end": (start + timedelta(minutes=minutes)).isoformat()}
 
 
 async def accepted_pair(
@@ -59,9 +68,9 @@ class TestScheduling:
         assert {m["match_id"] for m in meetings} == {m["match_id"] for m in found}
         assert len({m["slot"]["start"] for m in meetings}) == 2  # the city is never double-booked
         first = meetings[0]
-        assert first["company_local"]["start"] == "2025-10-08T10:00:00+09:00"
-        assert first["city_local"]["start"] == "2025-10-08T08:00:00+07:00"
-        assert scheduled["cycle"] == "FY2025"
+        assert first["company_local"]["start"] == f"{DAY}T10:00:00+09:00"
+        assert first["city_local"]["start"] == f"{DAY}T08:00:00+07:00"
+        assert scheduled["cycle"] == fiscal_year(datetime.fromisoformat(SLOTS[0]["start"]))
 
     async def test_with_one_slot_the_better_match_gets_it(
         self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher
@@ -92,14 +101,21 @@ class TestOutcomes:
         self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher
     ) -> None:
         _, sides = await accepted_pair(matching, admin, publish)
-        body = {"name": "High-level meeting", "slots": SLOTS, "tables": ["A"]}
+        slots = [soon(2, minutes=30), soon(1900, minutes=30)]
+        body = {"name": "High-level meeting", "slots": slots, "tables": ["A"]}
         session_id = (await (await admin.post("/sessions", body)).json())["session_id"]
         meetings = (await (await admin.post(f"/sessions/{session_id}/schedule")).json())["meetings"]
         meeting = meetings[0]
         path = f"/meetings/{meeting['meeting_id']}/outcome"
         own = sides[meeting["company_id"]]
+        later = f"/meetings/{meetings[1]['meeting_id']}/outcome"
+        not_started = await sides["city"].post(later, {"rating": 3, "next_step": "none"})
+        assert not_started.status == 409
 
-        assert (await own.post(path, {"rating": 5, "next_step": "mou"})).status == 200
+        async def recorded() -> bool:
+            return (await own.post(path, {"rating": 5, "next_step": "mou"})).status == 200
+
+        await eventually(recorded)  # once the first meeting has started
         assert (
             await sides["city"].post(path, {"rating": 4, "next_step": "fs_proposal"})
         ).status == 200
@@ -109,9 +125,13 @@ class TestOutcomes:
 
         report = await (await admin.get(f"/sessions/{session_id}/report")).json()
         assert report["meetings"] == 2 and report["outcomes_recorded"] == 2
+        assert report["meetings_with_outcome"] == 1  # one meeting, both sides answered
         assert report["average_rating"] == 4.5
         assert report["next_steps"] == {"mou": 1, "fs_proposal": 1}
         assert report["meetings_with_mou"] == [meeting["meeting_id"]]
+        [answered] = [a for a in report["answers"] if a["meeting_id"] == meeting["meeting_id"]]
+        assert answered["company"]["next_step"] == "mou"
+        assert answered["city"]["next_step"] == "fs_proposal"
 
     async def test_only_admins_open_sessions(self, matching: TestClient[Any, Any]) -> None:
         operator = await granted(matching, "operator")
@@ -142,3 +162,45 @@ class TestCallerMaps:
             "availability"
         ]
         assert availability["propertyNames"]["pattern"] == r"^[^$.\x00][^.\x00]*$"
+
+
+class TestSessionsCannotDoubleBook:
+    async def test_a_city_is_never_placed_at_overlapping_times_across_sessions(
+        self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher
+    ) -> None:
+        found, _ = await accepted_pair(matching, admin, publish)
+        first = {"name": "Morning", "slots": SLOTS[:1], "tables": ["A"]}
+        overlapping = {
+            "name": "Parallel",
+            "slots": [{"start": f"{DAY}T01:15:00Z", "end": f"{DAY}T01:45:00Z"}],
+            "tables": ["Z"],
+        }
+        one = (await (await admin.post("/sessions", first)).json())["session_id"]
+        two = (await (await admin.post("/sessions", overlapping)).json())["session_id"]
+        placed = (await (await admin.post(f"/sessions/{one}/schedule")).json())["meetings"]
+        again = (await (await admin.post(f"/sessions/{two}/schedule")).json())["meetings"]
+        assert len(placed) == 1 and again == []  # the city meets at 01:00-01:30 already
+        assert len(found) == 2
+
+    async def test_an_invalid_session_is_refused_naming_the_field(
+        self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher
+    ) -> None:
+        await add_city(publish)
+        known = company()
+        await register(publish, known)
+        past = {"start": "2020-01-01T01:00:00Z", "end": "2020-01-01T01:30:00Z"}
+        overlapping = [SLOTS[0], {"start": f"{DAY}T01:10:00Z", "end": f"{DAY}T01:40:00Z"}]
+        cases = [
+            ({"slots": overlapping}, "body.slots"),
+            ({"slots": [past]}, "body.slots.0.start"),
+            ({"tables": ["A", "A"]}, "body.tables"),
+            ({"availability": {"company:nobody": [0]}}, "body.availability.company:nobody"),
+            ({"availability": {"$where": [0]}}, "body.availability.$where.[key]"),
+            ({"min_meetings": {f"company:{known.company_id}": -1}}, "body.min_meetings"),
+        ]
+        for change, field in cases:
+            body = {"name": "Checked", "slots": SLOTS, "tables": ["A"], **change}
+            answer = await admin.post("/sessions", body)
+            assert answer.status == 422, change
+            fields = [error["field"] for error in (await answer.json())["errors"]]
+            assert any(f.startswith(field) for f in fields), (change, fields)
