@@ -190,7 +190,7 @@ class TestSessionsCannotDoubleBook:
         await register(publish, known)
         past = {"start": "2020-01-01T01:00:00Z", "end": "2020-01-01T01:30:00Z"}
         overlapping = [SLOTS[0], {"start": f"{DAY}T01:10:00Z", "end": f"{DAY}T01:40:00Z"}]
-        cases = [
+        cases: list[tuple[dict[str, Any], str]] = [
             ({"slots": overlapping}, "body.slots"),
             ({"slots": [past]}, "body.slots.0.start"),
             ({"tables": ["A", "A"]}, "body.tables"),
