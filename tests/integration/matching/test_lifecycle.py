@@ -1,0 +1,144 @@
+"""Lists follow the proposal's life: a rejected, withdrawn or closed proposal, or a
+suspended company, withdraws every open or mutual match with a reason, hides the contacts
+again and cancels future meetings, each change an event; answers only while accepted."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from shared.contracts.companies import CompanySuspended
+from shared.contracts.proposals import ProposalStatus, ProposalStatusChanged
+from shared.envelope import Envelope
+from shared.settings import ServiceSettings
+from tests.integration.matching.conftest import (
+    Publisher,
+    add_city,
+    company,
+    proposal,
+    register,
+    submit,
+)
+from tests.integration.matching.test_match_events import match_events, matches_of
+from tests.support import Caller, eventually, granted
+
+
+async def mutual_with_meeting(
+    matching: TestClient[Any, Any], admin: Caller, publish: Publisher
+) -> tuple[dict[str, Any], dict[str, Any], Caller, Caller]:
+    """A match both sides accepted, scheduled into a session next month."""
+    await add_city(publish)
+    water, need = company(), proposal(status="accepted")
+    await register(publish, water)
+    await submit(publish, need)
+    [match] = await eventually(lambda: matches_of(admin, need.proposal_id))
+    own = await granted(matching, f"company:{water.company_id}")
+    city = await granted(matching, f"city:{need.city_id}")
+    for side in (own, city):
+        assert (await side.post(f"/matches/{match['match_id']}/accept")).status == 200
+    day = (datetime.now(UTC) + timedelta(days=30)).date()
+    slot = {"start": f"{day}T01:00:00Z", "end": f"{day}T01:30:00Z"}
+    body = {"name": "Next month", "slots": [slot], "tables": ["A"]}
+    session_id = (await (await admin.post("/sessions", body)).json())["session_id"]
+    [meeting] = (await (await admin.post(f"/sessions/{session_id}/schedule")).json())["meetings"]
+    return match, meeting, own, city
+
+
+async def events_of(settings: ServiceSettings, types: set[str], count: int) -> list[Envelope]:
+    async def enough() -> list[Envelope] | None:
+        found = [e for e in await match_events(settings, 1) if e.type in types]
+        return found if len(found) >= count else None
+
+    return await eventually(enough)
+
+
+class TestCascades:
+    @pytest.mark.parametrize("status", ["rejected", "withdrawn", "closed"])
+    async def test_a_proposal_that_leaves_matching_withdraws_mutual_matches_and_meetings(
+        self,
+        matching: TestClient[Any, Any],
+        admin: Caller,
+        publish: Publisher,
+        settings: ServiceSettings,
+        status: ProposalStatus,
+    ) -> None:
+        match, meeting, own, city = await mutual_with_meeting(matching, admin, publish)
+        path = f"/matches/{match['match_id']}"
+        assert (await (await own.get(path)).json())["city_contact"] is not None
+        change = ProposalStatusChanged(
+            proposal_id=match["proposal_id"],
+            version=5,
+            from_status="accepted",
+            to_status=status,
+            by="admin",
+            reason="changed course",
+        )
+        await publish.send(match["proposal_id"], change)
+
+        async def withdrawn() -> Any:
+            seen = await (await own.get(path)).json()
+            return seen if seen["status"] == "withdrawn" else None
+
+        seen = await eventually(withdrawn)
+        assert seen["withdrawn_reason"] == f"proposal {status}" and seen["rank"] == 0
+        assert seen["city_contact"] is None
+        assert (await (await city.get(path)).json())["company_contact"] is None
+        cancelled = await (await admin.get(f"/meetings/{meeting['meeting_id']}")).json()
+        assert cancelled["status"] == "cancelled"
+        types = {"jamp.match.withdrawn.v1", "jamp.meeting.cancelled.v1"}
+        events = await events_of(settings, types, 2)
+        assert {e.type for e in events} == types
+        assert all(e.data["reason"] == f"proposal {status}" for e in events)
+
+    async def test_a_suspended_company_loses_its_mutual_match_and_meeting(
+        self,
+        matching: TestClient[Any, Any],
+        admin: Caller,
+        publish: Publisher,
+        settings: ServiceSettings,
+    ) -> None:
+        match, meeting, own, _ = await mutual_with_meeting(matching, admin, publish)
+        suspended = CompanySuspended(
+            company_id=match["company_id"], version=2, by="admin", reason="sanctions"
+        )
+        await publish.send(match["company_id"], suspended)
+
+        async def withdrawn() -> Any:
+            seen = await (await own.get(f"/matches/{match['match_id']}")).json()
+            return seen if seen["status"] == "withdrawn" else None
+
+        seen = await eventually(withdrawn)
+        assert seen["withdrawn_reason"] == "company suspended"
+        cancelled = await (await admin.get(f"/meetings/{meeting['meeting_id']}")).json()
+        assert cancelled["status"] == "cancelled"
+        await events_of(settings, {"jamp.meeting.cancelled.v1"}, 1)
+
+
+class TestAnswersWaitForAcceptance:
+    async def test_a_submitted_proposals_list_is_a_preview_nobody_answers(
+        self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher
+    ) -> None:
+        water, need = company(), proposal(status="submitted")
+        await register(publish, water)
+        await submit(publish, need)
+        [match] = await eventually(lambda: matches_of(admin, need.proposal_id))
+        own = await granted(matching, f"company:{water.company_id}")
+        answer = await own.post(f"/matches/{match['match_id']}/accept")
+        assert answer.status == 409
+        assert (await answer.json())["proposal_status"] == "submitted"
+
+
+class TestErrorsSayWhatToDo:
+    async def test_a_decline_without_a_body_says_the_reason_is_required(
+        self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher
+    ) -> None:
+        water, need = company(), proposal(status="accepted")
+        await register(publish, water)
+        await submit(publish, need)
+        [match] = await eventually(lambda: matches_of(admin, need.proposal_id))
+        own = await granted(matching, f"company:{water.company_id}")
+        answer = await own.post(f"/matches/{match['match_id']}/decline")
+        body = await answer.json()
+        assert answer.status == 422 and body["detail"] == "reason is required"
+        assert body["errors"][0]["field"] == "body.reason"
