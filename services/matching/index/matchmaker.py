@@ -27,7 +27,7 @@ from services.matching.index.pool import Pool
 from services.matching.model import MUTUAL, OPEN, WAITING, Match
 from services.matching.readmodel import MATCHABLE, describe_changes, with_changes
 from services.matching.repository import IndexClock, MatchRepository, ReadModels, Tick
-from services.matching.scoring.selection import ListRules, choose
+from services.matching.scoring.selection import ListRules, choose, favour
 from services.matching.sessions.model import fiscal_year
 from services.matching.sessions.repository import SessionRepository
 from shared.contracts.companies import CompanyProfile
@@ -274,7 +274,9 @@ class Matchmaker:
             elif match.status in VETOED_AGAIN or match.cycle == cycle:
                 blocked[position] = True
         scores = pool.row_scores(proposal_id)
-        chosen = choose(scores, blocked, self.rules, pinned)
+        incumbents = [pool.position[c] for c in own_open if c in pool.position]
+        chosen = choose(favour(scores, incumbents), blocked, self.rules, pinned)
+        chosen.sort(key=lambda position: -scores[position])
         for rank, position in enumerate(chosen, start=1):
             company = pool.companies[position]
             changes.place(proposal, company, rank, float(scores[position]), existing, why)

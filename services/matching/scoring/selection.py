@@ -40,6 +40,22 @@ def refresh_list(
     return choose(scores, blocked, rules, pinned)
 
 
+INCUMBENCY = np.float32(0.005)
+"""How much better a newcomer must score to take an open entry's place."""
+
+
+def favour(scores: Scores, incumbents: Sequence[int]) -> Scores:
+    """The scores a list is chosen by: its open entries keep their place against a newcomer
+    that is only marginally better, so the order in which registrations arrive (or a tie
+    moving by a rounding error) never makes an entry flap proposed -> withdrawn -> proposed."""
+    if not len(incumbents):
+        return scores
+    favoured = scores.copy()
+    listable = favoured[list(incumbents)] >= 0
+    favoured[np.asarray(incumbents)[listable]] += INCUMBENCY
+    return favoured
+
+
 def choose(
     scores: Scores, blocked: NDArray[np.bool_], rules: ListRules, pinned: Sequence[int] = ()
 ) -> list[int]:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from services.matching.scoring.selection import ListRules, refresh_list, select_all
+from services.matching.scoring.selection import ListRules, choose, favour, refresh_list, select_all
 
 
 def scores(*rows: list[float]) -> np.ndarray:
@@ -40,3 +40,22 @@ class TestAllLists:
         board = scores([0.9, 0.5])
         lists = select_all(board, ListRules(size=2), vetoed=np.array([[True, False]]))
         assert lists == [[1]]
+
+
+class TestStability:
+    def test_an_open_entry_keeps_its_place_against_a_marginally_better_newcomer(self) -> None:
+        row = scores([0.500, 0.503])[0]
+        kept = choose(favour(row, [0]), np.zeros(2, np.bool_), ListRules(size=1))
+        assert kept == [0]
+
+    def test_a_clearly_better_newcomer_takes_the_place(self) -> None:
+        row = scores([0.50, 0.60])[0]
+        taken = choose(favour(row, [0]), np.zeros(2, np.bool_), ListRules(size=1))
+        assert taken == [1]
+
+    def test_the_order_of_arrival_does_not_change_a_near_tie(self) -> None:
+        # Whichever of two near-equal companies came first stays: no flapping either way.
+        row = scores([0.500, 0.503])[0]
+        blocked = np.zeros(2, np.bool_)
+        assert choose(favour(row, [1]), blocked, ListRules(size=1)) == [1]
+        assert choose(favour(row, [0]), blocked, ListRules(size=1)) == [0]
