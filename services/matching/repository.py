@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from pymongo import ASCENDING, DESCENDING, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -106,6 +107,21 @@ class Patch:
     new_version: bool = False
 
 
+Profile = TypeVar("Profile", CompanyProfile, ProposalDetails)
+
+
+async def _changed(
+    collection: AsyncCollection[Document],
+    model: type[Profile],
+    seq: int,
+    ids: Collection[str],
+    session: Session,
+) -> tuple[list[Profile], set[str]]:
+    documents = [document async for document in collection.find(_since(seq, ids), session=session)]
+    found = [model.model_validate(document) for document in documents]
+    return found, set(ids) - {document["_id"] for document in documents}
+
+
 def _since(seq: int, ids: Collection[str]) -> Document:
     """Documents stamped after ``seq``, and the named ones whatever their stamp."""
     return {"$or": [{"seq": {"$gt": seq}}, {"_id": {"$in": sorted(ids)}}]}
@@ -150,9 +166,7 @@ class ReadModels:
         self, seq: int, ids: Collection[str], session: Session
     ) -> tuple[list[CompanyProfile], set[str]]:
         """Profiles stamped after ``seq`` or named, and which named ones do not exist."""
-        cursor = self.companies.find(_since(seq, ids), session=session)
-        found = [CompanyProfile.model_validate(document) async for document in cursor]
-        return found, set(ids) - {company.company_id for company in found}
+        return await _changed(self.companies, CompanyProfile, seq, ids, session)
 
     async def company(self, company_id: str, session: Session = None) -> CompanyProfile | None:
         document = await self.companies.find_one({"_id": company_id}, session=session)
@@ -179,9 +193,7 @@ class ReadModels:
     async def proposals_since(
         self, seq: int, ids: Collection[str], session: Session
     ) -> tuple[list[ProposalDetails], set[str]]:
-        cursor = self.proposals.find(_since(seq, ids), session=session)
-        found = [ProposalDetails.model_validate(document) async for document in cursor]
-        return found, set(ids) - {proposal.proposal_id for proposal in found}
+        return await _changed(self.proposals, ProposalDetails, seq, ids, session)
 
     async def proposal(self, proposal_id: str, session: Session = None) -> ProposalDetails | None:
         document = await self.proposals.find_one({"_id": proposal_id}, session=session)

@@ -173,12 +173,7 @@ async def _meeting(
 
 def _scheduled_event(meeting: Meeting) -> MeetingScheduled:
     return MeetingScheduled(
-        meeting_id=meeting.meeting_id,
-        session_id=meeting.session_id,
-        match_id=meeting.match_id,
-        proposal_id=meeting.proposal_id,
-        company_id=meeting.company_id,
-        city_id=meeting.city_id,
+        **meeting.who(),
         slot=meeting.slot.published(),
         table=meeting.table,
         score=meeting.score,

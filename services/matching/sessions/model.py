@@ -192,16 +192,14 @@ class Meeting(BaseModel):
     def cancel(self, reason: str) -> "Meeting":
         return self.model_copy(update={"status": "cancelled", "cancelled_reason": reason})
 
-    def cancellation(self) -> MeetingCancelled:
-        return MeetingCancelled(
-            meeting_id=self.meeting_id,
-            session_id=self.session_id,
-            match_id=self.match_id,
-            proposal_id=self.proposal_id,
-            company_id=self.company_id,
-            city_id=self.city_id,
-            reason=self.cancelled_reason or "",
+    def who(self) -> dict[str, str]:
+        """The ids its events carry: the meeting, its session, match and both sides."""
+        return self.model_dump(
+            include={"meeting_id", "session_id", "match_id", "proposal_id", "company_id", "city_id"}
         )
+
+    def cancellation(self) -> MeetingCancelled:
+        return MeetingCancelled(**self.who(), reason=self.cancelled_reason or "")
 
 
 class MeetingView(Meeting):

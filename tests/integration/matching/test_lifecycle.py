@@ -53,6 +53,14 @@ async def events_of(settings: ServiceSettings, types: set[str], count: int) -> l
     return await eventually(enough)
 
 
+async def withdrawn_as_seen_by(caller: Caller, match: dict[str, Any]) -> Any:
+    async def withdrawn() -> Any:
+        seen = await (await caller.get(f"/matches/{match['match_id']}")).json()
+        return seen if seen["status"] == "withdrawn" else None
+
+    return await eventually(withdrawn)
+
+
 class TestCascades:
     @pytest.mark.parametrize("status", ["rejected", "withdrawn", "closed"])
     async def test_a_proposal_that_leaves_matching_withdraws_mutual_matches_and_meetings(
@@ -76,11 +84,7 @@ class TestCascades:
         )
         await publish.send(match["proposal_id"], change)
 
-        async def withdrawn() -> Any:
-            seen = await (await own.get(path)).json()
-            return seen if seen["status"] == "withdrawn" else None
-
-        seen = await eventually(withdrawn)
+        seen = await withdrawn_as_seen_by(own, match)
         assert seen["withdrawn_reason"] == f"proposal {status}" and seen["rank"] == 0
         assert seen["city_contact"] is None
         assert (await (await city.get(path)).json())["company_contact"] is None
@@ -104,11 +108,7 @@ class TestCascades:
         )
         await publish.send(match["company_id"], suspended)
 
-        async def withdrawn() -> Any:
-            seen = await (await own.get(f"/matches/{match['match_id']}")).json()
-            return seen if seen["status"] == "withdrawn" else None
-
-        seen = await eventually(withdrawn)
+        seen = await withdrawn_as_seen_by(own, match)
         assert seen["withdrawn_reason"] == "company suspended"
         cancelled = await (await admin.get(f"/meetings/{meeting['meeting_id']}")).json()
         assert cancelled["status"] == "cancelled"
