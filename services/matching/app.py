@@ -6,13 +6,14 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from aiohttp import web
-from prometheus_client import Gauge
+from prometheus_client import Gauge, Histogram
 
 from services.matching import handlers
 from services.matching.consumers import TOPIC_HANDLERS
 from services.matching.index.matchmaker import Matchmaker
 from services.matching.keys import (
     CLOCK,
+    EVENT_SECONDS,
     MATCHES,
     MATCHING_SETTINGS,
     MATCHMAKER,
@@ -36,6 +37,7 @@ from shared.platform import (
 from shared.settings import ServiceSettings
 
 SERVICE = "matching"
+EVENT_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2, 5)
 log = get_logger(SERVICE)
 
 
@@ -86,6 +88,13 @@ async def index(app: web.Application) -> AsyncIterator[None]:
         registry=app[METRICS].registry,
     )
     built.set(time.perf_counter() - started)
+    app[EVENT_SECONDS] = Histogram(
+        "matching_event_seconds",
+        "Time an event spends in its handler, inside its transaction, by event type",
+        ["type"],
+        buckets=EVENT_BUCKETS,
+        registry=app[METRICS].registry,
+    )
     app[MATCHMAKER] = maker
     yield
 

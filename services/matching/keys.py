@@ -1,6 +1,7 @@
 """Typed app keys of the matching service."""
 
 from aiohttp import web
+from prometheus_client import Histogram
 
 from services.matching.index.matchmaker import Matchmaker
 from services.matching.repository import IndexClock, MatchRepository, ReadModels
@@ -13,3 +14,4 @@ MATCHES = web.AppKey("matches", MatchRepository)
 SESSIONS = web.AppKey("sessions", SessionRepository)
 MATCHMAKER = web.AppKey("matchmaker", Matchmaker)
 CLOCK = web.AppKey("index_clock", IndexClock)
+EVENT_SECONDS = web.AppKey("event_seconds", Histogram)

@@ -69,6 +69,10 @@ class LiveReport:
     latency_commit_p99: float = 0.0
     latency_event_p50: float = 0.0
     latency_event_p99: float = 0.0
+    handled_p50: float = 0.0
+    """In the service: an update's time in its handler, inside its transaction (the
+    histogram bucket's upper bound)."""
+    handled_p99: float = 0.0
     index_build_seconds: float = 0.0
     full_rebuild_seconds: float = 0.0
     rss_mb_max: float = 0.0
@@ -148,6 +152,11 @@ class LiveBench:
         commit, event = await self._paced(list(paced))
         report.latency_commit_p50, report.latency_commit_p99 = _percentiles(commit)
         report.latency_event_p50, report.latency_event_p99 = _percentiles(event)
+        buckets = await self._buckets("matching_event_seconds", "jamp.company.updated.v1")
+        report.handled_p50, report.handled_p99 = (
+            _bucket_quantile(buckets, 0.5),
+            _bucket_quantile(buckets, 0.99),
+        )
         self.say("restarting the service: the index is built from the read models")
         await service.stop()
         await service.start()
@@ -257,6 +266,19 @@ class LiveBench:
                     return float(line.split()[1])
         return float("nan")
 
+    async def _buckets(self, name: str, event_type: str) -> list[tuple[float, float]]:
+        """A histogram's cumulative buckets (upper bound, count) for one event type."""
+        found = []
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{self.port}/metrics") as answer,
+        ):
+            for line in (await answer.text()).splitlines():
+                if line.startswith(f"{name}_bucket{{") and f'type="{event_type}"' in line:
+                    bound = line.split('le="')[1].split('"')[0]
+                    found.append((float(bound), float(line.split()[-1])))
+        return found
+
     async def _watch_rss(self, service: ManagedProcess) -> None:
         while True:
             process = service.process
@@ -316,6 +338,15 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
     if not samples:
         return float("nan"), float("nan")
     return float(np.percentile(samples, 50)), float(np.percentile(samples, 99))
+
+
+def _bucket_quantile(buckets: list[tuple[float, float]], share: float) -> float:
+    """The upper bound of the bucket holding the ``share`` quantile."""
+    total = buckets[-1][1] if buckets else 0.0
+    for bound, count in buckets:
+        if total and count >= share * total:
+            return bound
+    return float("nan")
 
 
 def _rss_mb(pid: int) -> float:
