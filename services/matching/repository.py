@@ -46,6 +46,7 @@ class Tick:
     writer: str
     before_writer: str | None
     stats_epoch: int
+    rebuilds: int
 
     @property
     def before(self) -> int:
@@ -66,7 +67,7 @@ class IndexClock:
     async def create_indexes(self) -> None:
         await self.collection.update_one(
             {"_id": CLOCK_ID},
-            {"$setOnInsert": {"seq": 0, "writer": None, "stats_epoch": 0}},
+            {"$setOnInsert": {"seq": 0, "writer": None, "stats_epoch": 0, "rebuilds": 0}},
             upsert=True,
         )
 
@@ -85,6 +86,7 @@ class IndexClock:
             writer=writer,
             before_writer=before.get("writer"),
             stats_epoch=before.get("stats_epoch", 0),
+            rebuilds=before.get("rebuilds", 0),
         )
 
     async def new_stats_epoch(self, session: AsyncClientSession) -> None:
@@ -92,10 +94,16 @@ class IndexClock:
             {"_id": CLOCK_ID}, {"$inc": {"stats_epoch": 1}}, session=session
         )
 
-    async def now(self, session: Session = None) -> tuple[int, int]:
-        """The clock's seq and statistics epoch."""
+    async def new_rebuild(self, session: AsyncClientSession) -> None:
+        """Read models were rebuilt from the topics: every replica builds its index again."""
+        await self.collection.update_one(
+            {"_id": CLOCK_ID}, {"$inc": {"rebuilds": 1}}, session=session
+        )
+
+    async def now(self, session: Session = None) -> tuple[int, int, int]:
+        """The clock's seq, statistics epoch and rebuild count."""
         found = await self.collection.find_one({"_id": CLOCK_ID}, session=session) or {}
-        return found.get("seq", 0), found.get("stats_epoch", 0)
+        return found.get("seq", 0), found.get("stats_epoch", 0), found.get("rebuilds", 0)
 
 
 @dataclass(frozen=True)
@@ -203,11 +211,6 @@ class ReadModels:
         criteria = {"status": {"$in": sorted(MATCHABLE)}}
         cursor = self.proposals.find(criteria, session=session).sort("_id", ASCENDING)
         return [ProposalDetails.model_validate(document) async for document in cursor]
-
-    async def stamp_all(self, seq: int, session: Session) -> None:
-        """Every profile and proposal as changed at ``seq`` (after a rebuild)."""
-        for collection in (self.companies, self.proposals):
-            await collection.update_many({}, {"$set": {"seq": seq}}, session=session)
 
     async def clear(self) -> None:
         """For a rebuild: the topics are the source of truth for every read model."""

@@ -80,14 +80,14 @@ class Matchmaker:
         self.read_models, self.matches, self.sessions = read_models, matches, sessions
         self.clock, self.rules, self.schedule = clock, rules, schedule
         self.pool, self.board = Pool(), Board(rules.cap)
-        self.seq, self.stats_epoch = 0, 0
+        self.seq, self.stats_epoch, self.rebuilds = 0, 0, 0
         self.pending: Pending | None = None
         self.cuts: dict[str, float] = {}
         """Per open proposal: the score a company must beat to enter its list."""
 
     async def start(self) -> None:
         """The whole index from the read models: once per process start."""
-        self.seq, self.stats_epoch = await self.clock.now()
+        self.seq, self.stats_epoch, self.rebuilds = await self.clock.now()
         self.pool = Pool.of(
             await self.read_models.all_companies(), await self.read_models.matchable_proposals()
         )
@@ -148,6 +148,9 @@ class Matchmaker:
     async def sync(self, uow: UnitOfWork) -> Tick:
         """Tick the clock; catch up with whatever this replica has not seen or not committed."""
         tick = await self.clock.tick(uow.session)
+        if tick.rebuilds != self.rebuilds:
+            await self.start()  # the read models were rebuilt: nothing in memory holds
+            self.pending, self.seq = None, tick.before
         pending, self.pending = self.pending, None
         if pending is not None and tick.before_writer == pending.tick.writer:
             pass  # our last transaction committed, and nobody wrote since
@@ -161,6 +164,11 @@ class Matchmaker:
             self.pool.refresh()
             self._recut(self.pool.proposals)
         return tick
+
+    async def announce_rebuild(self, uow: UnitOfWork) -> None:
+        """This process rebuilt the read models: the other replicas start afresh."""
+        await self.clock.new_rebuild(uow.session)
+        self.rebuilds += 1
 
     @property
     def _pending(self) -> Pending:

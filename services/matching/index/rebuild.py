@@ -33,6 +33,8 @@ from shared.platform import Platform, Trace, unit_of_work
 from shared.topics import Topics
 
 SERVICE = "matching"
+REBUILD_SLICE = 100
+"""Lists chosen again per transaction: a transaction stays small enough to commit fast."""
 
 
 @dataclass
@@ -127,8 +129,8 @@ async def rescore_all(
     settings: MatchingSettings,
 ) -> int:
     """The index built afresh from the new read models and every open list chosen again,
-    in one transaction that also stamps the read models, so every running replica reads
-    them again before its next event."""
+    a slice of lists per transaction. The first one starts a new rebuild epoch on the index
+    clock, so every running replica builds its index again before its next event."""
     database = platform.database
     maker = Matchmaker(
         read_models,
@@ -140,9 +142,12 @@ async def rescore_all(
     )
     await maker.start()
     trace = Trace(correlation_id=None, traceparent=None, actor="matching:rebuild")
-    async with unit_of_work(platform, trace) as uow:
-        tick = await maker.sync(uow)
-        await read_models.stamp_all(tick.seq, uow.session)
-        proposals = list(maker.pool.proposals)
-        await maker.refresh_lists(proposals, lambda _: ["rebuilt"], uow, tick)
+    proposals = list(maker.pool.proposals)
+    for start in range(0, max(len(proposals), 1), REBUILD_SLICE):
+        async with unit_of_work(platform, trace) as uow:
+            tick = await maker.sync(uow)
+            if start == 0:
+                await maker.announce_rebuild(uow)
+            chunk = proposals[start : start + REBUILD_SLICE]
+            await maker.refresh_lists(chunk, lambda _: ["rebuilt"], uow, tick)
     return len(proposals)

@@ -5,7 +5,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from services.matching.index.rebuild import rebuild
-from services.matching.keys import MATCHES, READ_MODELS
+from services.matching.keys import MATCHES, MATCHMAKER, READ_MODELS
 from services.matching.settings import MatchingSettings
 from shared.contracts.companies import CompanyUpdated
 from shared.settings import ServiceSettings
@@ -51,3 +51,11 @@ async def test_a_rebuild_rereads_the_topics_into_fresh_read_models(
     assert (await read_models.city("da-nang")) is not None
     [after] = await matching.app[MATCHES].of_proposal(need.proposal_id)
     assert after.score == before["score"] and after.version == before["version"]
+    # The running service builds its index again before its next event.
+    await submit(publish, proposal())
+    maker = matching.app[MATCHMAKER]
+    assert await eventually(lambda: _true(maker.rebuilds == 1))
+
+
+async def _true(value: bool) -> bool:
+    return value
