@@ -117,4 +117,6 @@ def bench_matching_live(
     for name, ratio in report.ratios.items():
         ratios.add_row(name, f"{ratio:.1f}")
     console.print(ratios)
+    for error in report.errors:
+        console.print(f"[red]{error}[/]")
     console.print(f"written to {live.save(report)}")

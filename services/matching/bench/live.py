@@ -79,6 +79,7 @@ class LiveReport:
     in_process: dict[str, float] = field(default_factory=dict)
     ratios: dict[str, float] = field(default_factory=dict)
     settings: dict[str, str] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
 
 
 class LiveBench:
@@ -163,7 +164,11 @@ class LiveBench:
         await self._ready()
         report.index_build_seconds = await self._metric("matching_index_build_seconds")
         self.say("full rebuild: the index afresh and every list chosen again")
-        report.full_rebuild_seconds = await self._timed(self._rebuild())
+        try:
+            report.full_rebuild_seconds = await self._timed(self._rebuild())
+        except Exception as error:  # say so and keep every other figure of the run
+            report.full_rebuild_seconds = float("nan")
+            report.errors.append(f"full rebuild: {error!r}")
         report.settings = {"outbox_poll_seconds": SERVICE_ENV["JAMP_OUTBOX_POLL_SECONDS"]}
 
     async def _drained(self, events: list[EventPayload]) -> float:

@@ -33,7 +33,7 @@ from shared.platform import Platform, Trace, unit_of_work
 from shared.topics import Topics
 
 SERVICE = "matching"
-REBUILD_SLICE = 100
+REBUILD_SLICE = 25
 """Lists chosen again per transaction: a transaction stays small enough to commit fast."""
 
 
