@@ -195,7 +195,7 @@ class TestSessionsCannotDoubleBook:
             ({"slots": [past]}, "body.slots.0.start"),
             ({"tables": ["A", "A"]}, "body.tables"),
             ({"availability": {"company:nobody": [0]}}, "body.availability.company:nobody"),
-            ({"availability": {"$where": [0]}}, "body.availability.$where.[key]"),
+            ({"availability": {"$where": [0]}}, "body.availability.$where"),
             ({"min_meetings": {f"company:{known.company_id}": -1}}, "body.min_meetings"),
         ]
         for change, field in cases:
