@@ -11,6 +11,7 @@ them: ``jamp bench matching-scale``'s in-process figures on the same data, with 
 
 import asyncio
 import json
+import secrets
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -87,6 +88,7 @@ class LiveBench:
         self.options, self.say = options, say
         self.stack = EmbeddedStack(options.workdir / "servers")
         self.port = free_port()
+        self.pepper = secrets.token_urlsafe(32)
         self.rss: list[float] = []
         self.first_event: dict[str, float] = {}
         self.arrivals: dict[str, asyncio.Event] = {}
@@ -99,6 +101,7 @@ class LiveBench:
         self.settings = MatchingSettings(
             mongodb_uri=self.stack.mongodb_uri,
             kafka_bootstrap_servers=self.stack.kafka_bootstrap,
+            key_pepper=self.pepper,
         )
         self.topics = Topics(self.settings.topic_prefix)
         await ensure_topics(self.stack.kafka_bootstrap, self.topics.all())
@@ -242,6 +245,8 @@ class LiveBench:
             "JAMP_MONGODB_URI": self.stack.mongodb_uri,
             "JAMP_KAFKA_BOOTSTRAP_SERVERS": self.stack.kafka_bootstrap,
             "JAMP_HTTP_PORT": str(self.port),
+            # The benchmark's own desk: a pepper of its own, never a default one.
+            "JAMP_KEY_PEPPER": self.pepper,
             **SERVICE_ENV,
         }
         log = self.options.workdir / "matching.log"
