@@ -52,7 +52,13 @@ async def test_two_replicas_each_score_against_the_whole_pool(
         for need in needs:  # whichever replica handled it had the company in its pool
             [match] = await eventually(partial(matches_of, admin, need.proposal_id))
             assert match["company_id"] == water.company_id
-        assert all(water.company_id in maker.pool.position for maker in makers)
+
+        async def both_caught_up() -> bool:
+            # Each replica learns of the company at its next event, whoever registered it.
+            await submit(publish, unrelated())
+            return all(water.company_id in maker.pool.position for maker in makers)
+
+        await eventually(both_caught_up, timeout=60)
         assert makers[0].seq > 0 and makers[1].seq > 0
         await _same_lists(admin, needs, two)
 
