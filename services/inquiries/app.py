@@ -5,19 +5,19 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from services.inquiries.administration.config import DeskConfiguration
+from services.inquiries.administration.routes import desk_api
 from services.inquiries.attachments.routes import attachments_api
 from services.inquiries.consumers import TOPIC_HANDLERS
-from services.inquiries.conversation_routes import conversation_api
+from services.inquiries.conversation.routes import conversation_api
 from services.inquiries.desk import Clock, Desk, system_clock
-from services.inquiries.desk_config import DeskConfiguration
-from services.inquiries.desk_routes import desk_api
 from services.inquiries.keys import ATTACHMENTS, CLOCK, DESK, INQUIRY_SETTINGS
 from services.inquiries.references.repository import ReferenceRepository
 from services.inquiries.repository import InquiryRepository
 from services.inquiries.routes import api
 from services.inquiries.settings import InquirySettings
+from services.inquiries.sla.ticker import SlaTicker
 from services.inquiries.suggestions import SuggestionRepository
-from services.inquiries.ticker import SlaTicker
 from services.inquiries.webhook_dispatch import WebhookDispatcher
 from services.inquiries.webhooks import WebhookRepository
 from shared.documents import documents_context

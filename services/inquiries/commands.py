@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 
-from services.inquiries.routing import QueueName
+from services.inquiries.administration.routing import QueueName
 from services.inquiries.vocabulary import ASEANCountry, CitySlug, InquiryCategory, InquiryLanguage
 from shared.contracts.inquiries import InquiryPriority, InquiryStatus
 from shared.contracts.vocabulary import FocusArea, unique

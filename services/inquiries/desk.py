@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from services.inquiries.desk_config import DeskConfiguration
+from services.inquiries.administration.config import DeskConfiguration
 from services.inquiries.references.repository import ReferenceRepository
 from services.inquiries.repository import InquiryRepository
 from services.inquiries.settings import InquirySettings

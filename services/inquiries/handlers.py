@@ -4,13 +4,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from services.inquiries.business_hours import BusinessCalendar
 from services.inquiries.commands import Assign, InquiryQuery, SubmitInquiry
 from services.inquiries.desk import Desk
 from services.inquiries.model import Inquiry, InquiryNotFound, Moved, StaleVersion
 from services.inquiries.references.handlers import check_submission
 from services.inquiries.scope import Visibility
-from services.inquiries.sla import SlaClock
+from services.inquiries.sla.business_hours import BusinessCalendar
+from services.inquiries.sla.clocks import SlaClock
 from shared.contracts import EventPayload
 from shared.contracts.inquiries import (
     InquiryAssigned,

@@ -11,9 +11,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from services.inquiries.business_hours import BusinessCalendar
 from services.inquiries.commands import Requester
-from services.inquiries.sla import SlaClock
+from services.inquiries.sla.business_hours import BusinessCalendar
+from services.inquiries.sla.clocks import SlaClock
 from shared.contracts import EventPayload
 from shared.contracts.inquiries import (
     InquiryDetails,

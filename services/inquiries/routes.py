@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from services.inquiries import conversation, handlers, relations
+from services.inquiries import handlers
 from services.inquiries.commands import (
     Assign,
     InquiryQuery,
@@ -13,6 +13,8 @@ from services.inquiries.commands import (
     Reason,
     SubmitInquiry,
 )
+from services.inquiries.conversation import messages as conversation
+from services.inquiries.conversation import relations
 from services.inquiries.keys import DESK
 from services.inquiries.model import IllegalTransition, Inquiry, InquiryNotFound, StaleVersion
 from services.inquiries.references.model import UnresolvedReference

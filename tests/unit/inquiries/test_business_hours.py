@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from pydantic import ValidationError
 
-from services.inquiries.business_hours import BusinessCalendar
+from services.inquiries.sla.business_hours import BusinessCalendar
 
 HANOI = BusinessCalendar.default_for("VN")
 MONDAY_0900 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 09:00 in Hanoi (UTC+7)

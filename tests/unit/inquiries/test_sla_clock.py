@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from services.inquiries.business_hours import BusinessCalendar
-from services.inquiries.sla import SlaClock
+from services.inquiries.sla.business_hours import BusinessCalendar
+from services.inquiries.sla.clocks import SlaClock
 from shared.contracts import EventPayload
 
 CAL = BusinessCalendar.default_for("VN")

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from services.inquiries.business_hours import BusinessCalendar
+from services.inquiries.sla.business_hours import BusinessCalendar
 from shared.contracts import EventPayload
 from shared.contracts.inquiries import (
     InquirySlaBreached,

@@ -4,11 +4,11 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from services.inquiries.attachments.handlers import Attach
-from services.inquiries.business_hours import BusinessCalendar
 from services.inquiries.desk import Desk
 from services.inquiries.handlers import change, get_inquiry, moved_in
 from services.inquiries.model import Inquiry, Moved
 from services.inquiries.scope import Visibility
+from services.inquiries.sla.business_hours import BusinessCalendar
 from services.inquiries.views import Message
 from shared.contracts.inquiries import InquiryNoted, InquiryReplied, MessageSide
 from shared.mongo import new_id

@@ -2,14 +2,14 @@
 
 import secrets
 
-from services.inquiries.business_hours import BusinessCalendar
+from services.inquiries.administration.report import Report, build_report
+from services.inquiries.administration.routing import RoutingRules
 from services.inquiries.commands import Subscribe
 from services.inquiries.desk import Desk
 from services.inquiries.handlers import get_inquiry
 from services.inquiries.model import InquiryNotFound, StaleVersion, WebhookRefused
-from services.inquiries.report import Report, build_report
-from services.inquiries.routing import RoutingRules
 from services.inquiries.scope import Visibility
+from services.inquiries.sla.business_hours import BusinessCalendar
 from services.inquiries.views import Deliveries, HistoryEntry, NewSubscription
 from shared.auth import Principal
 from shared.mongo import new_id

@@ -3,8 +3,8 @@
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.inquiries.business_hours import BusinessCalendar
-from services.inquiries.routing import DEFAULT_RULES, RoutingRules
+from services.inquiries.administration.routing import DEFAULT_RULES, RoutingRules
+from services.inquiries.sla.business_hours import BusinessCalendar
 from shared.mongo import Document
 
 Session = AsyncClientSession | None

@@ -2,14 +2,15 @@
 
 from aiohttp import web
 
-from services.inquiries import administration, handlers
-from services.inquiries.business_hours import BusinessCalendar
+from services.inquiries import handlers
+from services.inquiries.administration import handlers as administration
+from services.inquiries.administration.report import Report, ReportQuery, report_csv
+from services.inquiries.administration.routing import RoutingRules
 from services.inquiries.commands import Subscribe
 from services.inquiries.keys import DESK
 from services.inquiries.model import InquiryNotFound, StaleVersion, WebhookRefused
-from services.inquiries.report import Report, ReportQuery, report_csv
 from services.inquiries.routes import DESK_SIDE, READERS, _id, _visibility
-from services.inquiries.routing import RoutingRules
+from services.inquiries.sla.business_hours import BusinessCalendar
 from services.inquiries.views import (
     Deliveries,
     History,

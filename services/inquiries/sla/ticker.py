@@ -12,11 +12,11 @@ from datetime import datetime
 
 from pymongo.errors import PyMongoError
 
-from services.inquiries.business_hours import BusinessCalendar
 from services.inquiries.desk import Desk
 from services.inquiries.handlers import moved_in
 from services.inquiries.model import Inquiry, Moved, StaleVersion
 from services.inquiries.scope import Visibility
+from services.inquiries.sla.business_hours import BusinessCalendar
 from shared.logs import get_logger
 from shared.platform import Trace, unit_of_work
 

@@ -2,12 +2,12 @@
 
 from datetime import datetime
 
-from services.inquiries.business_hours import BusinessCalendar
-from services.inquiries.conversation import closed_now
+from services.inquiries.conversation.messages import closed_now
 from services.inquiries.desk import Desk
 from services.inquiries.handlers import Change, get_inquiry, history_entry, moved_in
 from services.inquiries.model import IllegalTransition, Inquiry, Moved
 from services.inquiries.scope import Visibility
+from services.inquiries.sla.business_hours import BusinessCalendar
 from shared.contracts.inquiries import InquiryLinked, InquiryMerged
 from shared.platform import Trace, unit_of_work
 
