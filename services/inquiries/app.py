@@ -22,6 +22,7 @@ from services.inquiries.webhook_dispatch import WebhookDispatcher
 from services.inquiries.webhooks import WebhookRepository
 from shared.documents import documents_context
 from shared.http.app import create_service_app
+from shared.http.appkeys import KEYS
 from shared.platform import PLATFORM, consumer_context, outbox_relay_context, platform_context
 from shared.settings import ServiceSettings
 
@@ -63,6 +64,7 @@ async def repositories(app: web.Application) -> AsyncIterator[None]:
         suggestions=SuggestionRepository(database),
         webhooks=WebhookRepository(database),
         references=ReferenceRepository(database),
+        identity=app[KEYS],
         settings=app[INQUIRY_SETTINGS],
         clock=app[CLOCK],
         outbound=app[PLATFORM].settings.outbound_policy(),
@@ -71,6 +73,7 @@ async def repositories(app: web.Application) -> AsyncIterator[None]:
     await desk.inquiries.create_indexes()
     await desk.suggestions.create_indexes()
     await desk.webhooks.create_indexes()
+    await desk.config.create_indexes()
     app[DESK] = desk
     yield
 

@@ -4,7 +4,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 
-from services.inquiries.administration.routing import QueueName
+from services.inquiries.administration.queues import QueueName
+from services.inquiries.sla.clocks import SlaState
 from services.inquiries.vocabulary import ASEANCountry, CitySlug, InquiryCategory, InquiryLanguage
 from shared.contracts.inquiries import InquiryPriority, InquiryStatus
 from shared.contracts.vocabulary import FocusArea, unique
@@ -140,9 +141,6 @@ class MergeInto(BaseModel):
     into: str = Field(min_length=1, max_length=64)
 
 
-SlaFilter = Literal["running", "paused", "warning", "breached", "met"]
-
-
 class InquiryQuery(PageQuery):
     status: InquiryStatus | None = None
     queue: QueueName | None = None
@@ -150,7 +148,7 @@ class InquiryQuery(PageQuery):
     country: ASEANCountry | None = None
     priority: InquiryPriority | None = None
     officer: Officer | None = None
-    sla: SlaFilter | None = None
+    sla: SlaState | None = None
     q: str | None = Field(default=None, max_length=200, description="Words in subject or body")
 
 

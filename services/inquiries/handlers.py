@@ -12,6 +12,7 @@ from services.inquiries.scope import Visibility
 from services.inquiries.sla.business_hours import BusinessCalendar
 from services.inquiries.sla.clocks import SlaClock
 from shared.contracts import EventPayload
+from shared.contracts.identity import Actor
 from shared.contracts.inquiries import (
     InquiryAssigned,
     InquiryMerged,
@@ -138,7 +139,7 @@ async def emit(desk: Desk, uow: UnitOfWork, inquiry: Inquiry, events: list[Event
     for event in events:
         envelope = await uow.publish(inquiry.inquiry_id, event)
         entries.append(
-            history_entry(inquiry.inquiry_id, now, uow.trace.actor, envelope.type, envelope.data)
+            history_entry(inquiry.inquiry_id, now, uow.trace.by, envelope.type, envelope.data)
         )
         if isinstance(event, NOTIFIED):
             await desk.webhooks.enqueue(inquiry, envelope, now, uow.session)
@@ -146,13 +147,15 @@ async def emit(desk: Desk, uow: UnitOfWork, inquiry: Inquiry, events: list[Event
 
 
 def history_entry(
-    inquiry_id: str, at: datetime, actor: str, kind: str, data: dict[str, Any]
+    inquiry_id: str, at: datetime, by: Actor, kind: str, data: dict[str, Any]
 ) -> Document:
+    """An audit entry: the grant that acted and, beside it, the person behind the key."""
     return {
         "_id": new_id(),
         "inquiry_id": inquiry_id,
         "at": at,
-        "actor": actor,
+        "actor": by.grant,
+        "by": by.model_dump(),
         "type": kind,
         "data": data,
     }

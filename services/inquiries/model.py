@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, computed_field
 
 from services.inquiries.commands import Requester
 from services.inquiries.sla.business_hours import BusinessCalendar
-from services.inquiries.sla.clocks import SlaClock
+from services.inquiries.sla.clocks import SlaClock, SlaState
 from shared.contracts import EventPayload
 from shared.contracts.inquiries import (
     InquiryDetails,
@@ -57,6 +57,10 @@ class WebhookRefused(DomainError):
     """The webhook's URL breaks the outbound policy."""
 
 
+class InvalidChange(DomainError):
+    """Well-formed input the desk's rules refuse; ``field`` names it (a 422)."""
+
+
 class InquiryRecord(BaseModel):
     """Everything the desk knows of an inquiry."""
 
@@ -90,17 +94,22 @@ class InquiryRecord(BaseModel):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def sla_state(self) -> str:
-        """One word for filters: breached > warning > paused > running > met."""
-        clocks = self.clocks.values()
+    def sla_state(self) -> SlaState:
+        """One word for filters, exact about clocks that stopped counting.
+
+        breached (any clock, ever) > paused (a live clock waits on the requester, even one
+        that warned) > warning > running > met (every clock met) > cancelled (a clock
+        stopped without its goal: merged, or closed without a reply).
+        """
+        clocks = list(self.clocks.values())
+        live = [clock for clock in clocks if clock.outcome is None]
         if any(clock.breached for clock in clocks):
             return "breached"
-        if any(clock.warned and clock.outcome is None for clock in clocks):
-            return "warning"
-        for state in ("paused", "running"):
-            if any(clock.state == state for clock in clocks):
-                return state
-        return "met"
+        if any(clock.state == "paused" for clock in live):
+            return "paused"
+        if live:
+            return "warning" if any(clock.warned for clock in live) else "running"
+        return "met" if all(clock.outcome == "met" for clock in clocks) else "cancelled"
 
     @property
     def next_due(self) -> datetime | None:
@@ -170,6 +179,37 @@ class Inquiry(InquiryRecord):
 
     def tick(self, now: datetime) -> Moved:
         inquiry, events = self.with_clocks(lambda clock: clock.tick(now))
+        return (inquiry._next(now), events) if events else (self, [])
+
+    def waitable(self) -> None:
+        """Waiting on the requester pauses the clocks: only once the desk has replied, or a
+        pause could hide a first response that never came."""
+        self.require("wait")
+        if self.first_response_at is None:
+            raise IllegalTransition(
+                "reply to the requester before waiting on them", current_status=self.status
+            )
+
+    def reopened(self, by: str, now: datetime, cal: BusinessCalendar, reason: str | None) -> Moved:
+        """Open again with the resolution clock restarted (and the first-response one, if
+        nobody replied yet); the closure no longer stands."""
+        inquiry, events = self.moved(self.open_status, by, now, cal, reason, closed_at=None)
+        restart: list[SlaClockKind] = ["resolution"]
+        if self.first_response_at is None:
+            restart.insert(0, "first_response")
+        clocks = dict(inquiry.clocks)
+        for kind in restart:
+            clocks[kind], started = clocks[kind].restart(cal, now, "reopened")
+            events += started
+        return inquiry.model_copy(update={"clocks": clocks}), events
+
+    def recalculated(
+        self, before: BusinessCalendar, after: BusinessCalendar, now: datetime
+    ) -> Moved:
+        """The desk's calendar changed: running deadlines follow the new one from now."""
+        inquiry, events = self.with_clocks(
+            lambda clock: clock.recalculated(before, after, now, "calendar changed")
+        )
         return (inquiry._next(now), events) if events else (self, [])
 
     def reopenable(self, now: datetime, window: timedelta) -> None:

@@ -16,7 +16,13 @@ from services.inquiries.commands import (
 from services.inquiries.conversation import messages as conversation
 from services.inquiries.conversation import relations
 from services.inquiries.keys import DESK
-from services.inquiries.model import IllegalTransition, Inquiry, InquiryNotFound, StaleVersion
+from services.inquiries.model import (
+    IllegalTransition,
+    Inquiry,
+    InquiryNotFound,
+    InvalidChange,
+    StaleVersion,
+)
 from services.inquiries.references.model import UnresolvedReference
 from services.inquiries.scope import Visibility
 from shared.auth import Access, Role, allow
@@ -26,6 +32,7 @@ from shared.http.pagination import Page
 from shared.http.problems import Conflict, Forbidden, InvalidReference, NotFound
 
 ERRORS: ErrorMap = {
+    InvalidChange: InvalidReference,
     InquiryNotFound: NotFound,
     IllegalTransition: Conflict,
     StaleVersion: Conflict,

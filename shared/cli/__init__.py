@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
+from shared.auth import register_person
 from shared.cli import dev, keys
 from shared.cli import monitor as monitor_cli
 from shared.cli.bench import bench_app
@@ -21,9 +22,11 @@ from shared.topics import Topics
 
 app = typer.Typer(help="JAMP Desk", no_args_is_help=True, add_completion=False)
 keys_app = typer.Typer(help="API keys: create, list, revoke", no_args_is_help=True)
+people_app = typer.Typer(help="People and named systems holding keys", no_args_is_help=True)
 outbox_app = typer.Typer(help="Transactional outboxes", no_args_is_help=True)
 topics_app = typer.Typer(help="Kafka topics", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(people_app, name="people")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(topics_app, name="topics")
 app.add_typer(matching_app, name="matching")
@@ -82,6 +85,7 @@ def list_keys(
         "role",
         Column("scope", no_wrap=True),
         "label",
+        "person",
         "issued",
         "revoked",
     )
@@ -91,6 +95,7 @@ def list_keys(
             record.get("role", "?"),
             record.get("scope") or "",
             record.get("label", ""),
+            record.get("person_id") or "",
             _when(record.get("issued_at")),
             _when(record.get("revoked_at")),
         )
@@ -104,6 +109,52 @@ def revoke_key(
     """Revoke a key everywhere."""
     _report(asyncio.run(keys.revoke_key(_settings(), key_id, reason)))
     console.print(f"revoked {key_id}")
+
+
+@people_app.command("add")
+def add_person(
+    name: Annotated[str, typer.Argument(help="The person's (or system's) name")],
+    grant: Annotated[list[str], typer.Option(help="desk:VN, operator, admin…; repeatable")],
+    email: Annotated[str | None, typer.Option(help="Needed for a person")] = None,
+    language: Annotated[str, typer.Option(help="Preferred language")] = "en",
+    time_zone: Annotated[str, typer.Option(help="IANA time zone")] = "Asia/Tokyo",
+    system: Annotated[bool, typer.Option(help="A named system, not a person")] = False,
+) -> None:
+    """Register a person and issue them one key per grant (each printed once)."""
+    try:
+        person = register_person(
+            name,
+            email=email,
+            language=language,
+            time_zone=time_zone,
+            kind="system" if system else "person",
+        )
+        issued, published = asyncio.run(keys.add_person(_settings(), person, grant))
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    console.print(f"person  {person.person_id}  {person.name}")
+    for key in issued:
+        grant_name = f"{key.event.role}:{key.event.scope}" if key.event.scope else key.event.role
+        console.print(f"{grant_name}: key id {key.event.key_id}  api key {key.plaintext}")
+    console.print("[dim]keys are shown once; services know the person from the identity stream[/]")
+    _report(published)
+
+
+@people_app.command("list")
+def list_people(
+    service: Annotated[str, typer.Option(help="Whose replica to read")] = "companies",
+) -> None:
+    """Every person and named system, as a service knows them."""
+    table = Table(Column("person id", no_wrap=True), "kind", "name", "e-mail", "time zone")
+    for record in asyncio.run(keys.list_people(_settings(), service)):
+        table.add_row(
+            record["_id"],
+            record.get("kind", ""),
+            record.get("name", ""),
+            record.get("email") or "",
+            record.get("time_zone", ""),
+        )
+    console.print(table)
 
 
 @outbox_app.command("replay")

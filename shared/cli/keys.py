@@ -6,20 +6,16 @@ replica. Company keys are issued by the companies service the same way. City and
 keys are issued only for ids their owning services know (``grantees.py``).
 """
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
-
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from shared.auth import IssuedKey, KeyReplica, issue_key, parse_grant
 from shared.cli.grantees import check_grantee
-from shared.contracts.identity import ApiKeyIssued, ApiKeyRevoked
+from shared.contracts.identity import ApiKeyIssued, ApiKeyRevoked, PersonRegistered
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document, create_client
 from shared.outbox import Outbox, create_outbox_indexes
-from shared.platform import Platform, Trace, outbox_relay, unit_of_work
+from shared.platform import Platform, Trace, UnitOfWork, outbox_relay, unit_of_work
 from shared.settings import ServiceSettings
 from shared.topics import Topics
 
@@ -45,31 +41,52 @@ async def create_key(
     role, scope = parse_grant(grant)
     await check_grantee(settings, role, scope)
     key = issue_key(role, scope, label, settings.pepper())
-    return key, await _record(settings, key.event, KeyReplica.record_issued)
+    return key, await _record(settings, [key.event])
+
+
+async def add_person(
+    settings: ServiceSettings, person: PersonRegistered, grants: list[str]
+) -> tuple[list[IssuedKey], Published]:
+    """Register the person and issue one key per grant, labelled with the person's name."""
+    pepper = settings.pepper()
+    parsed = [parse_grant(grant) for grant in grants]  # all valid, or nothing is written
+    for role, scope in parsed:
+        await check_grantee(settings, role, scope)
+    keys = [issue_key(role, scope, person.name, pepper, person) for role, scope in parsed]
+    return keys, await _record(settings, [person, *(key.event for key in keys)])
 
 
 async def revoke_key(settings: ServiceSettings, key_id: str, reason: str) -> Published:
     event = ApiKeyRevoked(key_id=key_id, revoked_at=datetime.now(UTC), reason=reason)
-    return await _record(settings, event, KeyReplica.record_revoked)
+    return await _record(settings, [event])
 
 
-KeyEvent = TypeVar("KeyEvent", ApiKeyIssued, ApiKeyRevoked)
+IdentityEvent = PersonRegistered | ApiKeyIssued | ApiKeyRevoked
 
 
-async def _record(
-    settings: ServiceSettings,
-    event: KeyEvent,
-    write: Callable[[KeyReplica, KeyEvent, AsyncClientSession], Awaitable[None]],
-) -> Published:
-    """Write the ledger and the event in one transaction, then try to publish at once."""
+async def record_identity(ledger: KeyReplica, uow: UnitOfWork, events: list[IdentityEvent]) -> None:
+    """Write each identity event to a ledger and publish it, in the caller's transaction."""
+    for event in events:
+        if isinstance(event, PersonRegistered):
+            await ledger.record_person(event, uow.session)
+            await uow.publish(event.person_id, event)
+        elif isinstance(event, ApiKeyIssued):
+            await ledger.record_issued(event, uow.session)
+            await uow.publish(event.key_id, event)
+        else:
+            await ledger.record_revoked(event, uow.session)
+            await uow.publish(event.key_id, event)
+
+
+async def _record(settings: ServiceSettings, events: list[IdentityEvent]) -> Published:
+    """Write the ledger and the events in one transaction, then try to publish at once."""
     platform = _platform(settings)
     try:
         await create_outbox_indexes(platform.outbox.collection)
         # The ledger only records here; hashing happened in issue_key.
         ledger = KeyReplica(platform.database["api_keys"], "")
         async with unit_of_work(platform, Trace(None, None, "cli")) as uow:
-            await write(ledger, event, uow.session)
-            await uow.publish(event.key_id, event)
+            await record_identity(ledger, uow, events)
         return await _publish(platform)
     finally:
         await platform.mongo.close()
@@ -81,6 +98,16 @@ async def list_keys(settings: ServiceSettings, service: str) -> list[Document]:
     try:
         replica = KeyReplica(mongo[settings.database_name(service)]["api_keys"], "")
         return await replica.list()
+    finally:
+        await mongo.close()
+
+
+async def list_people(settings: ServiceSettings, service: str) -> list[Document]:
+    """Every person, as the named service's replica knows them."""
+    mongo = create_client(settings.mongodb_uri)
+    try:
+        replica = KeyReplica(mongo[settings.database_name(service)]["api_keys"], "")
+        return await replica.list_people()
     finally:
         await mongo.close()
 

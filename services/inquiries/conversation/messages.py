@@ -78,7 +78,7 @@ async def wait_on_requester(
     inquiry_id: str, reason: str | None, visibility: Visibility, *, desk: Desk, trace: Trace
 ) -> Inquiry:
     def waiting(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
-        current.require("wait")
+        current.waitable()
         return current.moved("waiting_on_requester", trace.actor, now, calendar, reason)
 
     return await change(inquiry_id, visibility, waiting, desk=desk, trace=trace)
@@ -117,7 +117,7 @@ async def reopen(
 
     def reopened(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
         current.reopenable(now, window)
-        return current.moved(current.open_status, trace.actor, now, calendar, reason)
+        return current.reopened(trace.actor, now, calendar, reason)
 
     return await change(inquiry_id, visibility, reopened, desk=desk, trace=trace)
 

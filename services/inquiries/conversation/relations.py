@@ -37,7 +37,7 @@ async def link(
         entry = history_entry(
             related_id,
             desk.clock(),
-            trace.actor,
+            trace.by,
             InquiryLinked.event_type,
             {"inquiry_id": related_id, "related_id": inquiry_id},
         )
@@ -69,7 +69,7 @@ async def merge(
         entry = history_entry(
             into,
             desk.clock(),
-            trace.actor,
+            trace.by,
             InquiryMerged.event_type,
             {"inquiry_id": duplicate_id, "into": into},
         )

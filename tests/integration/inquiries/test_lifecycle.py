@@ -115,15 +115,27 @@ class TestConversation:
         self, vn_desk: Caller, operator: Caller
     ) -> None:
         inquiry_id = (await submitted(vn_desk))["inquiry_id"]
+        await operator.post(f"/inquiries/{inquiry_id}/replies", {"body": "What is the budget?"})
         waiting = await operator.post(f"/inquiries/{inquiry_id}/wait", {"reason": "need budget"})
         assert (await waiting.json())["status"] == "waiting_on_requester"
+        assert (await waiting.json())["sla_state"] == "paused"
         reply = {"body": "Budget is 2 M USD.", "from_requester": True}
         assert (await vn_desk.post(f"/inquiries/{inquiry_id}/replies", reply)).status == 201
         current = await (await operator.get(f"/inquiries/{inquiry_id}")).json()
         assert current["status"] == "triaged"
         assert current["clocks"]["resolution"]["state"] == "running"
         types = await history_types(operator, inquiry_id)
-        assert types.count("sla_paused") == 2 and types.count("sla_resumed") == 2
+        assert types.count("sla_paused") == 1 and types.count("sla_resumed") == 1
+
+    async def test_waiting_needs_a_reply_first_so_the_first_response_clock_never_pauses(
+        self, vn_desk: Caller, operator: Caller
+    ) -> None:
+        inquiry_id = (await submitted(vn_desk))["inquiry_id"]
+        waiting = await operator.post(f"/inquiries/{inquiry_id}/wait", {"reason": "need budget"})
+        assert waiting.status == 409
+        assert "reply" in (await waiting.json())["detail"]
+        current = await (await operator.get(f"/inquiries/{inquiry_id}")).json()
+        assert current["clocks"]["first_response"]["state"] == "running"
 
 
 def history_types_tail(types: list[str]) -> list[str]:

@@ -3,6 +3,14 @@
 from tests.integration.inquiries.conftest import submitted
 from tests.support import Caller
 
+
+async def with_queue(admin: Caller, name: str) -> None:
+    """Add a queue to the managed list (routing rules may name only listed queues)."""
+    current = await (await admin.get("/queues")).json()
+    current["queues"].append({"name": name})
+    assert (await admin.put("/queues", current)).status == 200
+
+
 TH_LOANS = {
     "rules": [
         {"name": "vn loans", "category": "financing", "country": "VN", "queue": "hanoi-finance"},
@@ -31,6 +39,7 @@ async def test_the_defaults_route_by_category_and_fall_back_to_the_country_desk(
 async def test_an_admin_replaces_the_rules_and_they_apply_to_new_inquiries(
     vn_desk: Caller, admin: Caller
 ) -> None:
+    await with_queue(admin, "hanoi-finance")
     response = await admin.put("/routing-rules", TH_LOANS)
     assert response.status == 200
     assert (await response.json())["version"] == 1
@@ -44,6 +53,7 @@ async def test_an_admin_replaces_the_rules_and_they_apply_to_new_inquiries(
 async def test_a_stale_version_conflicts_and_only_admins_edit(
     vn_desk: Caller, admin: Caller
 ) -> None:
+    await with_queue(admin, "hanoi-finance")
     assert (await admin.put("/routing-rules", TH_LOANS)).status == 200
     stale = await admin.put("/routing-rules", TH_LOANS)
     assert stale.status == 409
