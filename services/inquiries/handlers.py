@@ -1,13 +1,18 @@
 """Use cases of the inquiry lifecycle: plain async functions with keyword dependencies."""
 
-from collections.abc import Callable
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from pymongo.errors import PyMongoError
 
 from services.inquiries.commands import Assign, InquiryQuery, SubmitInquiry
 from services.inquiries.desk import Desk
 from services.inquiries.model import Inquiry, InquiryNotFound, Moved, StaleVersion
 from services.inquiries.references.handlers import check_submission
+from services.inquiries.repository import Session
 from services.inquiries.scope import Visibility
 from services.inquiries.sla.business_hours import BusinessCalendar
 from services.inquiries.sla.clocks import SlaClock
@@ -29,6 +34,7 @@ from shared.mongo import Document, new_id
 from shared.platform import Trace, UnitOfWork, unit_of_work
 
 Change = Callable[[Inquiry, BusinessCalendar, datetime], Moved]
+T = TypeVar("T")
 NOTIFIED = (InquiryReplied, InquiryStatusChanged, InquiryAssigned, InquiryMerged)
 """What webhook subscribers hear of: replies and status changes."""
 
@@ -72,8 +78,10 @@ async def submit_inquiry(command: SubmitInquiry, *, desk: Desk, trace: Trace) ->
     return inquiry
 
 
-async def get_inquiry(inquiry_id: str, visibility: Visibility, *, desk: Desk) -> Inquiry:
-    inquiry = await desk.inquiries.get(inquiry_id)
+async def get_inquiry(
+    inquiry_id: str, visibility: Visibility, *, desk: Desk, session: Session = None
+) -> Inquiry:
+    inquiry = await desk.inquiries.get(inquiry_id, session)
     if inquiry is None:
         raise InquiryNotFound(f"no inquiry {inquiry_id}")
     return visibility.check(inquiry)
@@ -130,6 +138,22 @@ async def moved_in(
         )
     await emit(desk, uow, inquiry, events)
     return inquiry, events
+
+
+async def retried(operation: Callable[[], Awaitable[T]], attempts: int = 12) -> T:
+    """Run an append again when it lost a race: appends commute, so re-reading the inquiry
+    and re-applying is right, and a 409 would be a false conflict."""
+    for attempt in range(attempts):
+        try:
+            return await operation()
+        except StaleVersion:
+            if attempt == attempts - 1:
+                raise
+        except PyMongoError as error:
+            if attempt == attempts - 1 or not error.has_error_label("TransientTransactionError"):
+                raise
+        await asyncio.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 5)))
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 async def emit(desk: Desk, uow: UnitOfWork, inquiry: Inquiry, events: list[EventPayload]) -> None:

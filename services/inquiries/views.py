@@ -16,7 +16,8 @@ class Message(BaseModel):
     inquiry_id: str
     kind: Literal["reply", "note"]
     side: MessageSide
-    author: str
+    author: str = Field(description="The grant that wrote it")
+    by: Actor | None = Field(default=None, description="The person behind the key")
     body: str
     at: datetime
     attachments: list[AttachmentInfo] = []

@@ -5,14 +5,14 @@ from typing import Literal
 
 from services.inquiries.attachments.handlers import Attach
 from services.inquiries.desk import Desk
-from services.inquiries.handlers import change, get_inquiry, moved_in
+from services.inquiries.handlers import change, emit, get_inquiry, moved_in, retried
 from services.inquiries.model import Inquiry, Moved
 from services.inquiries.scope import Visibility
 from services.inquiries.sla.business_hours import BusinessCalendar
 from services.inquiries.views import Message
 from shared.contracts.inquiries import InquiryNoted, InquiryReplied, MessageSide
-from shared.mongo import new_id
-from shared.platform import Trace, unit_of_work
+from shared.mongo import Document, new_id
+from shared.platform import Trace, UnitOfWork, unit_of_work
 
 
 async def post_message(
@@ -26,49 +26,79 @@ async def post_message(
     trace: Trace,
     attach: Attach | None = None,
 ) -> Message:
-    """Store the message and move the inquiry (a desk reply answers it) in one transaction;
-    ``attach`` refers the message to files uploaded before, in that same transaction."""
+    """Append a message; ``attach`` refers it to files uploaded before, in the same
+    transaction. Appends never conflict with each other: a note leaves the inquiry as it
+    is, and a reply that lost a race for the inquiry's version is applied again."""
     message = Message(
         message_id=new_id(),
         inquiry_id=inquiry_id,
         kind=kind,
         side=side,
         author=trace.actor,
+        by=trace.by,
         body=body,
         at=desk.clock(),
     )
+    if kind == "note":
+        return await _append_note(message, visibility, attach, desk=desk, trace=trace)
+    return await retried(lambda: _append_reply(message, visibility, attach, desk=desk, trace=trace))
 
-    def with_message(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
-        if kind == "note":
-            noted = InquiryNoted(
-                inquiry_id=inquiry_id,
-                message_id=message.message_id,
-                author=trace.actor,
-                at=now,
-                attachments=message.attachments,
-            )
-            return current.touched(now), [noted]
-        current.require("requester_reply" if side == "requester" else "reply")
-        replied = InquiryReplied(**message.model_dump(exclude={"kind"}))
-        if side == "requester":
-            status = current.open_status if current.status in WAITING else current.status
-            inquiry, events = current.moved(status, trace.actor, now, calendar)
-            return inquiry, [replied, *events]
-        inquiry, events = current.moved("answered", trace.actor, now, calendar)
-        inquiry, met = inquiry.stop_clock("first_response", calendar, now, achieved=True)
-        if inquiry.first_response_at is None:
-            inquiry = inquiry.model_copy(update={"first_response_at": now})
-        return inquiry, [replied, *events, *met]
 
+async def _append_note(
+    message: Message, visibility: Visibility, attach: Attach | None, *, desk: Desk, trace: Trace
+) -> Message:
     async with unit_of_work(desk.platform, trace) as uow:
-        if attach is not None:
-            files = await attach(uow.session, kind, message.message_id)
-            message = message.model_copy(update={"attachments": files})
-        await moved_in(uow, inquiry_id, visibility, with_message, desk=desk)
-        await desk.inquiries.add_message(
-            {"_id": message.message_id, **message.model_dump(exclude={"message_id"})}, uow.session
+        inquiry = await get_inquiry(message.inquiry_id, visibility, desk=desk, session=uow.session)
+        message = await _attached(uow, message, attach)
+        noted = InquiryNoted(
+            inquiry_id=inquiry.inquiry_id,
+            message_id=message.message_id,
+            author=message.author,
+            at=message.at,
+            attachments=message.attachments,
         )
+        await emit(desk, uow, inquiry, [noted])
+        await desk.inquiries.add_message(_document(message), uow.session)
     return message
+
+
+async def _append_reply(
+    message: Message, visibility: Visibility, attach: Attach | None, *, desk: Desk, trace: Trace
+) -> Message:
+    """Store the reply and move the inquiry (a desk reply answers it) in one transaction."""
+    by = trace.actor
+    async with unit_of_work(desk.platform, trace) as uow:
+        message = await _attached(uow, message, attach)
+        reply = message
+
+        def with_reply(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
+            side = reply.side
+            current.require("requester_reply" if side == "requester" else "reply")
+            replied = InquiryReplied(**reply.model_dump(exclude={"kind", "by"}))
+            if side == "requester":
+                status = current.open_status if current.status in WAITING else current.status
+                inquiry, events = current.moved(status, by, now, calendar)
+                return inquiry, [replied, *events]
+            inquiry, events = current.moved("answered", by, now, calendar)
+            inquiry, met = inquiry.stop_clock("first_response", calendar, now, achieved=True)
+            if inquiry.first_response_at is None:
+                inquiry = inquiry.model_copy(update={"first_response_at": now})
+            return inquiry, [replied, *events, *met]
+
+        await moved_in(uow, reply.inquiry_id, visibility, with_reply, desk=desk)
+        await desk.inquiries.add_message(_document(reply), uow.session)
+    return reply
+
+
+async def _attached(uow: UnitOfWork, message: Message, attach: Attach | None) -> Message:
+    if attach is None:
+        return message
+    files = await attach(uow.session, message.kind, message.message_id)
+    return message.model_copy(update={"attachments": files})
+
+
+def _document(message: Message) -> Document:
+    return {"_id": message.message_id, **message.model_dump(exclude={"message_id"})}
 
 
 WAITING = ("answered", "waiting_on_requester")
