@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 
 from pymongo.errors import PyMongoError
 
-from services.inquiries.commands import Assign, InquiryQuery, SubmitInquiry
+from services.inquiries.commands import InquiryQuery, SubmitInquiry
 from services.inquiries.desk import Desk
-from services.inquiries.model import Inquiry, InquiryNotFound, Moved, StaleVersion
+from services.inquiries.model import Inquiry, InquiryNotFound, InvalidChange, Moved, StaleVersion
 from services.inquiries.references.handlers import check_submission
 from services.inquiries.repository import Session
 from services.inquiries.scope import Visibility
@@ -23,7 +23,6 @@ from shared.contracts.inquiries import (
     InquiryMerged,
     InquiryPriority,
     InquiryReplied,
-    InquiryStatus,
     InquiryStatusChanged,
     InquirySubmitted,
     InquiryTriaged,
@@ -88,28 +87,20 @@ async def get_inquiry(
 
 
 async def list_inquiries(
-    query: InquiryQuery, visibility: Visibility, *, desk: Desk
+    query: InquiryQuery, visibility: Visibility, *, desk: Desk, me: str | None = None
 ) -> Page[Inquiry]:
-    query = query.model_copy(update={"country": visibility.country_filter(query.country)})
+    """``me`` is the caller's person id, for ``?assignee=me``."""
+    narrowed: dict[str, object] = {"country": visibility.country_filter(query.country)}
+    if query.assignee == "me":
+        if me is None:
+            raise InvalidChange(
+                "this key belongs to no person; ask for a key with jamp people add",
+                field="query.assignee",
+            )
+        narrowed["officer"] = me
+    query = query.model_copy(update=narrowed)
     found = await desk.inquiries.search(query, visibility, after=decode_cursor(query.cursor))
     return page_of(found, query.limit, lambda inquiry: inquiry.inquiry_id)
-
-
-async def assign(
-    inquiry_id: str, command: Assign, visibility: Visibility, *, desk: Desk, trace: Trace
-) -> Inquiry:
-    def assigned(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
-        current.require("assign")
-        queue, officer = command.queue or current.queue, command.officer or current.officer
-        promoted = officer and current.status in ("triaged", "submitted")
-        status: InquiryStatus = "assigned" if promoted else current.status
-        inquiry, events = current.moved(
-            status, trace.actor, now, calendar, queue=queue, officer=officer
-        )
-        event = InquiryAssigned(inquiry_id=inquiry_id, queue=queue, officer=officer, by=trace.actor)
-        return inquiry, [event, *events]
-
-    return await change(inquiry_id, visibility, assigned, desk=desk, trace=trace)
 
 
 async def change(

@@ -26,7 +26,7 @@ from shared.errors import DomainError
 
 Moved = tuple["Inquiry", list[EventPayload]]
 ClockMove = Callable[[SlaClock], tuple[SlaClock, list[EventPayload]]]
-Action = Literal["reply", "requester_reply", "wait", "close", "reopen", "assign", "merge"]
+Action = Literal["reply", "requester_reply", "wait", "close", "reopen", "assign", "merge", "update"]
 OPEN: frozenset[InquiryStatus] = frozenset(
     {"submitted", "triaged", "assigned", "answered", "waiting_on_requester"}
 )
@@ -38,6 +38,7 @@ ALLOWED: dict[Action, frozenset[InquiryStatus]] = {
     "reopen": frozenset({"closed"}),
     "assign": OPEN,
     "merge": OPEN,
+    "update": OPEN,
 }
 
 
@@ -81,6 +82,8 @@ class InquiryRecord(BaseModel):
     status: InquiryStatus
     queue: str
     officer: str | None = None
+    """The assigned person's id; ``officer_name`` is their name when assigned."""
+    officer_name: str | None = None
     clocks: dict[SlaClockKind, SlaClock]
     links: list[str] = []
     merged_into: str | None = None

@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from services.inquiries import handlers
+from services.inquiries import editing, handlers
 from services.inquiries.commands import (
     Assign,
     InquiryQuery,
@@ -12,6 +12,7 @@ from services.inquiries.commands import (
     MergeInto,
     Reason,
     SubmitInquiry,
+    UpdateInquiry,
 )
 from services.inquiries.conversation import messages as conversation
 from services.inquiries.conversation import relations
@@ -27,6 +28,7 @@ from services.inquiries.references.model import UnresolvedReference
 from services.inquiries.scope import Visibility
 from shared.auth import Access, Role, allow
 from shared.documents import DOCUMENT_ERRORS
+from shared.http.conditional import etag, expected_version
 from shared.http.endpoints import ApiRoutes, ErrorMap, Reply, principal_of, trace_of
 from shared.http.pagination import Page
 from shared.http.problems import Conflict, Forbidden, InvalidReference, NotFound
@@ -79,12 +81,36 @@ async def submit_inquiry(request: web.Request, body: SubmitInquiry) -> Reply:
     response=Page[Inquiry],
 )
 async def list_inquiries(request: web.Request, query: InquiryQuery) -> Page[Inquiry]:
-    return await handlers.list_inquiries(query, _visibility(request), desk=request.app[DESK])
+    me = principal_of(request).person_id
+    return await handlers.list_inquiries(query, _visibility(request), desk=request.app[DESK], me=me)
 
 
 @api.get(ONE, summary="Read one inquiry", access=READERS, response=Inquiry, problems=(404,))
-async def get_inquiry(request: web.Request) -> Inquiry:
-    return await handlers.get_inquiry(_id(request), _visibility(request), desk=request.app[DESK])
+async def get_inquiry(request: web.Request) -> Reply:
+    inquiry = await handlers.get_inquiry(_id(request), _visibility(request), desk=request.app[DESK])
+    return Reply(inquiry, headers={"ETag": etag(inquiry.version)})
+
+
+@api.patch(
+    ONE,
+    summary="Correct priority, category, country (staff), city or subject; send If-Match",
+    access=DESK_SIDE,
+    body=UpdateInquiry,
+    response=Inquiry,
+    problems=(404, 409, 428),
+)
+async def update_inquiry(request: web.Request, body: UpdateInquiry) -> Reply:
+    if body.country is not None and not principal_of(request).is_staff:
+        raise Forbidden("only operators and admins move an inquiry to another desk")
+    inquiry = await editing.update(
+        _id(request),
+        body,
+        expected_version(request, None),
+        _visibility(request),
+        desk=request.app[DESK],
+        trace=trace_of(request),
+    )
+    return Reply(inquiry, headers={"ETag": etag(inquiry.version)})
 
 
 @api.post(
@@ -96,7 +122,7 @@ async def get_inquiry(request: web.Request) -> Inquiry:
     problems=(404, 409),
 )
 async def assign(request: web.Request, body: Assign) -> Inquiry:
-    return await handlers.assign(
+    return await editing.assign(
         _id(request), body, _visibility(request), desk=request.app[DESK], trace=trace_of(request)
     )
 

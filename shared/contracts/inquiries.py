@@ -82,7 +82,9 @@ class InquiryAssigned(EventPayload):
     inquiry_id: str
     queue: str
     officer: str | None
+    """The person id of the assigned officer; null when nobody (or nobody any more) is."""
     by: str
+    officer_name: str | None = None
 
 
 @published_as("jamp.inquiry.replied.v1", stream="inquiries")

@@ -128,11 +128,30 @@ class SlaClock(BaseModel):
         self, before: BusinessCalendar, after: BusinessCalendar, now: datetime, reason: str
     ) -> Moved:
         """The calendar changed: time so far counts in the old one, the rest in the new one."""
+        return self._rebased(before, after, now, self.target_minutes, reason)
+
+    def retargeted(self, target: int, calendar: BusinessCalendar, now: datetime) -> Moved:
+        """The priority changed: the time used so far stays, the new target applies."""
+        if target == self.target_minutes or self.outcome is not None:
+            return self, []
+        if self.state == "paused":
+            return self.model_copy(update={"target_minutes": target}), []
+        return self._rebased(calendar, calendar, now, target, "priority changed")
+
+    def _rebased(
+        self,
+        before: BusinessCalendar,
+        after: BusinessCalendar,
+        now: datetime,
+        target: int,
+        reason: str,
+    ) -> Moved:
         clock, events = self.tick(now)
         if clock.state != "running":
             return clock, events
-        used = clock.model_copy(update={"used_seconds": clock.used(before, now)})
-        rebased = used._run_from(now, after)  # the warned and breached flags travel along
+        used = clock.used(before, now)
+        counted = clock.model_copy(update={"used_seconds": used, "target_minutes": target})
+        rebased = counted._run_from(now, after)  # the warned and breached flags travel along
         recalculated = self._event(
             InquirySlaRecalculated, now, deadline=rebased.deadline, reason=reason
         )
