@@ -88,8 +88,8 @@ class InquiryRepository:
     async def add_message(self, message: Document, session: AsyncClientSession) -> None:
         await self.messages.insert_one(message, session=session)
 
-    async def list_messages(self, inquiry_id: str, with_notes: bool) -> list[Document]:
-        criteria: dict[str, Any] = {"inquiry_id": inquiry_id}
+    async def list_messages(self, inquiry_ids: list[str], with_notes: bool) -> list[Document]:
+        criteria: dict[str, Any] = {"inquiry_id": {"$in": inquiry_ids}}
         if not with_notes:
             criteria["kind"] = "reply"
         cursor = self.messages.find(criteria).sort([("at", ASCENDING), ("_id", ASCENDING)])

@@ -21,6 +21,13 @@ class Message(BaseModel):
     body: str
     at: datetime
     attachments: list[AttachmentInfo] = []
+    merged_from: str | None = Field(
+        default=None, description="The merged duplicate this message was first posted to"
+    )
+
+    def for_requester(self) -> "Message":
+        """The requester side sees the desk, not the person behind the reply."""
+        return self.model_copy(update={"by": None})
 
 
 class Messages(BaseModel):

@@ -153,6 +153,20 @@ async def reopen(
 
 
 async def messages(inquiry_id: str, visibility: Visibility, *, desk: Desk) -> list[Message]:
-    await get_inquiry(inquiry_id, visibility, desk=desk)
-    documents = await desk.inquiries.list_messages(inquiry_id, not visibility.is_requester)
-    return [Message.model_validate({**doc, "message_id": doc["_id"]}) for doc in documents]
+    """The conversation, with the messages of merged duplicates marked by their origin."""
+    inquiry = await get_inquiry(inquiry_id, visibility, desk=desk)
+    documents = await desk.inquiries.list_messages(
+        [inquiry_id, *inquiry.merged_from], not visibility.is_requester
+    )
+    found = []
+    for document in documents:
+        origin = document["inquiry_id"]
+        message = Message.model_validate(
+            {
+                **document,
+                "message_id": document["_id"],
+                "merged_from": None if origin == inquiry_id else origin,
+            }
+        )
+        found.append(message.for_requester() if visibility.is_requester else message)
+    return found
