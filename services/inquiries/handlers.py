@@ -19,7 +19,6 @@ from services.inquiries.sla.clocks import SlaClock
 from shared.contracts import EventPayload
 from shared.contracts.identity import Actor
 from shared.contracts.inquiries import (
-    InquiryAssigned,
     InquiryMerged,
     InquiryPriority,
     InquiryReplied,
@@ -34,8 +33,9 @@ from shared.platform import Trace, UnitOfWork, unit_of_work
 
 Change = Callable[[Inquiry, BusinessCalendar, datetime], Moved]
 T = TypeVar("T")
-NOTIFIED = (InquiryReplied, InquiryStatusChanged, InquiryAssigned, InquiryMerged)
-"""What webhook subscribers hear of: replies and status changes."""
+NOTIFIED = (InquiryReplied, InquiryStatusChanged, InquiryMerged)
+"""What webhook subscribers hear of: replies and status changes. Webhooks reach the
+requester side, so nothing of the internal routing (assignments: queues, officers)."""
 
 
 async def submit_inquiry(command: SubmitInquiry, *, desk: Desk, trace: Trace) -> Inquiry:

@@ -120,6 +120,20 @@ class InquiryRecord(BaseModel):
         return min(due, default=None)
 
 
+class InquiryView(InquiryRecord):
+    """An inquiry as its caller may see it: for the requester side (a company or a city)
+    the internal routing (queue, officer, links to other inquiries) is null or empty."""
+
+    queue: str | None  # type: ignore[assignment]
+
+    @classmethod
+    def of(cls, inquiry: "Inquiry", requester: bool) -> "InquiryView":
+        data = inquiry.model_dump()
+        if requester:
+            data |= {"queue": None, "officer": None, "officer_name": None, "links": []}
+        return cls.model_validate(data)
+
+
 class Inquiry(InquiryRecord):
     def details(self) -> InquiryDetails:
         return InquiryDetails.model_validate(self.model_dump())

@@ -21,6 +21,7 @@ from services.inquiries.model import (
     IllegalTransition,
     Inquiry,
     InquiryNotFound,
+    InquiryView,
     InvalidChange,
     StaleVersion,
 )
@@ -78,17 +79,21 @@ async def submit_inquiry(request: web.Request, body: SubmitInquiry) -> Reply:
     summary="Search inquiries: filters, words, SLA state (e.g. ?sla=breached)",
     access=READERS,
     query=InquiryQuery,
-    response=Page[Inquiry],
+    response=Page[InquiryView],
 )
-async def list_inquiries(request: web.Request, query: InquiryQuery) -> Page[Inquiry]:
-    me = principal_of(request).person_id
-    return await handlers.list_inquiries(query, _visibility(request), desk=request.app[DESK], me=me)
+async def list_inquiries(request: web.Request, query: InquiryQuery) -> Page[InquiryView]:
+    me, visibility = principal_of(request).person_id, _visibility(request)
+    found = await handlers.list_inquiries(query, visibility, desk=request.app[DESK], me=me)
+    shown = [InquiryView.of(inquiry, visibility.is_requester) for inquiry in found.items]
+    return Page[InquiryView](items=shown, next_cursor=found.next_cursor)
 
 
-@api.get(ONE, summary="Read one inquiry", access=READERS, response=Inquiry, problems=(404,))
+@api.get(ONE, summary="Read one inquiry", access=READERS, response=InquiryView, problems=(404,))
 async def get_inquiry(request: web.Request) -> Reply:
-    inquiry = await handlers.get_inquiry(_id(request), _visibility(request), desk=request.app[DESK])
-    return Reply(inquiry, headers={"ETag": etag(inquiry.version)})
+    visibility = _visibility(request)
+    inquiry = await handlers.get_inquiry(_id(request), visibility, desk=request.app[DESK])
+    shown = InquiryView.of(inquiry, visibility.is_requester)
+    return Reply(shown, headers={"ETag": etag(inquiry.version)})
 
 
 @api.patch(
@@ -130,18 +135,16 @@ async def assign(request: web.Request, body: Assign) -> Inquiry:
 def _lifecycle(path: str, summary: str, access: Access, move: Transition) -> None:
     """Register a body-with-reason transition endpoint."""
 
-    async def view(request: web.Request, body: Reason) -> Inquiry:
-        return await move(
-            _id(request),
-            body.reason,
-            _visibility(request),
-            desk=request.app[DESK],
-            trace=trace_of(request),
+    async def view(request: web.Request, body: Reason) -> InquiryView:
+        visibility = _visibility(request)
+        inquiry = await move(
+            _id(request), body.reason, visibility, desk=request.app[DESK], trace=trace_of(request)
         )
+        return InquiryView.of(inquiry, visibility.is_requester)
 
     view.__name__ = path.rsplit("/", 1)[-1].replace("-", "_")
     api.post(
-        path, summary=summary, access=access, body=Reason, response=Inquiry, problems=(404, 409)
+        path, summary=summary, access=access, body=Reason, response=InquiryView, problems=(404, 409)
     )(view)
 
 

@@ -8,7 +8,7 @@ from services.inquiries.webhook_dispatch import signature
 from shared.embedded import free_port
 from shared.settings import ServiceSettings
 from tests.integration.inquiries.conftest import Receiver, settled, submitted
-from tests.support import Caller, eventually
+from tests.support import Caller, eventually, granted, person
 
 
 @pytest.fixture
@@ -94,3 +94,31 @@ async def test_an_unreachable_receiver_shows_only_that_it_could_not_connect(
         == ("could_not_connect", None, "could not connect")
         for attempt in attempts
     )
+
+
+async def test_requester_webhooks_carry_no_internal_routing(
+    receiver: tuple[Receiver, str], inquiries: Any, vn_desk: Caller
+) -> None:
+    state, url = receiver
+    state.failures = 0
+    sato = await person(inquiries, "Consul Sato", "desk:VN")
+    company = await granted(inquiries, "company:c-9")
+    subscription = await (await company.post("/webhooks", {"url": url})).json()
+    requester = {"kind": "company", "company_id": "c-9"}
+    inquiry_id = (await submitted(vn_desk, requester=requester))["inquiry_id"]
+    await vn_desk.post(f"/inquiries/{inquiry_id}/assign", {"officer": sato.person_id})
+    await sato.caller.post(f"/inquiries/{inquiry_id}/notes", {"body": "internal"})
+    await sato.caller.post(f"/inquiries/{inquiry_id}/replies", {"body": "Answer."})
+
+    async def delivered() -> list[dict[str, Any]] | None:
+        found = await _deliveries(company, subscription["subscription_id"])
+        return found if len(found) >= 2 and all(d["status"] == "delivered" for d in found) else None
+
+    deliveries = await eventually(delivered)
+    assert {d["event_type"] for d in deliveries} == {
+        "jamp.inquiry.status_changed.v1",
+        "jamp.inquiry.replied.v1",
+    }
+    for _, body in state.received:
+        assert "Sato" not in body and sato.person_id not in body and "desk-vn" not in body
+        assert "internal" not in body
