@@ -189,7 +189,13 @@ async def respond(
         if match is None:
             raise MatchNotFound(f"no match {match_id}")
         side: MatchSide = match.side_of(caller.role, caller.scope)
-        answer = Response(accepted=accepted, reason=reason, by=caller.name, at=datetime.now(UTC))
+        answer = Response(
+            accepted=accepted,
+            reason=reason,
+            by=caller.name,
+            by_person=trace.by,
+            at=datetime.now(UTC),
+        )
         answered = match.respond(side, answer, response_window)
         await matches.save(answered, uow.session)
         ids = {
@@ -199,7 +205,14 @@ async def respond(
         }
         await uow.publish(
             match_id,
-            MatchResponded(**ids, side=side, accepted=accepted, reason=reason, by=caller.name),
+            MatchResponded(
+                **ids,
+                side=side,
+                accepted=accepted,
+                reason=reason,
+                by=caller.name,
+                by_person=trace.by,
+            ),
         )
         if answered.status == "accepted":
             await uow.publish(match_id, MatchAccepted(**ids))

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from shared.contracts.identity import Actor
 from shared.contracts.matching import MatchSide, MeetingSlot
 from shared.errors import DomainError
 from shared.http.input_rules import FIELD_NAMES
@@ -100,6 +101,7 @@ class Outcome(BaseModel):
     next_step: NextStep
     notes: str | None = Field(default=None, max_length=2000)
     by: str = ""
+    by_person: Actor | None = None
     at: datetime | None = None
 
 

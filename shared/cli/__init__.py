@@ -85,7 +85,6 @@ def list_keys(
         "role",
         Column("scope", no_wrap=True),
         "label",
-        "person",
         "issued",
         "revoked",
     )
@@ -95,7 +94,6 @@ def list_keys(
             record.get("role", "?"),
             record.get("scope") or "",
             record.get("label", ""),
-            record.get("person_id") or "",
             _when(record.get("issued_at")),
             _when(record.get("revoked_at")),
         )
@@ -135,7 +133,9 @@ def add_person(
     console.print(f"person  {person.person_id}  {person.name}")
     for key in issued:
         grant_name = f"{key.event.role}:{key.event.scope}" if key.event.scope else key.event.role
-        console.print(f"{grant_name}: key id {key.event.key_id}  api key {key.plaintext}")
+        console.print(f"grant   {grant_name}")
+        console.print(f"key id  {key.event.key_id}")
+        console.print(f"api key {key.plaintext}")
     console.print("[dim]keys are shown once; services know the person from the identity stream[/]")
     _report(published)
 
