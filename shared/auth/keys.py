@@ -27,6 +27,11 @@ class IssuedKey:
     """Shown to its holder once, never stored."""
     event: ApiKeyIssued
 
+    @property
+    def grant(self) -> str:
+        scope = self.event.scope
+        return f"{self.event.role}:{scope}" if scope else self.event.role
+
 
 def hash_key(plaintext: str, pepper: str) -> str:
     return hmac.new(pepper.encode(), plaintext.encode(), hashlib.sha256).hexdigest()

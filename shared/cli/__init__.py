@@ -9,13 +9,13 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
-from shared.auth import register_person
 from shared.cli import dev, keys
 from shared.cli import monitor as monitor_cli
 from shared.cli.bench import bench_app
 from shared.cli.mail import mail_app
 from shared.cli.matching import matching_app
 from shared.cli.outbox import replay
+from shared.identity import AddPerson
 from shared.kafka import ensure_topics
 from shared.settings import MissingSecret, ServiceSettings
 from shared.topics import Topics
@@ -120,20 +120,20 @@ def add_person(
 ) -> None:
     """Register a person and issue them one key per grant (each printed once)."""
     try:
-        person = register_person(
-            name,
+        command = AddPerson(
+            name=name,
             email=email,
             language=language,
             time_zone=time_zone,
             kind="system" if system else "person",
+            grants=grant,
         )
-        issued, published = asyncio.run(keys.add_person(_settings(), person, grant))
+        person, issued, published = asyncio.run(keys.add_person(_settings(), command))
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     console.print(f"person  {person.person_id}  {person.name}")
     for key in issued:
-        grant_name = f"{key.event.role}:{key.event.scope}" if key.event.scope else key.event.role
-        console.print(f"grant   {grant_name}")
+        console.print(f"grant   {key.grant}")
         console.print(f"key id  {key.event.key_id}")
         console.print(f"api key {key.plaintext}")
     console.print("[dim]keys are shown once; services know the person from the identity stream[/]")

@@ -9,13 +9,14 @@ keys are issued only for ids their owning services know (``grantees.py``).
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from shared.auth import IssuedKey, KeyReplica, issue_key, parse_grant
+from shared.auth import IssuedKey, KeyReplica, Role, issue_key, parse_grant
 from shared.cli.grantees import check_grantee
-from shared.contracts.identity import ApiKeyIssued, ApiKeyRevoked, PersonRegistered
+from shared.contracts.identity import ApiKeyRevoked, PersonRegistered
+from shared.identity import AddPerson, IdentityEvent, person_with_keys, record_identity
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document, create_client
 from shared.outbox import Outbox, create_outbox_indexes
-from shared.platform import Platform, Trace, UnitOfWork, outbox_relay, unit_of_work
+from shared.platform import Platform, Trace, outbox_relay, unit_of_work
 from shared.settings import ServiceSettings
 from shared.topics import Topics
 
@@ -45,37 +46,18 @@ async def create_key(
 
 
 async def add_person(
-    settings: ServiceSettings, person: PersonRegistered, grants: list[str]
-) -> tuple[list[IssuedKey], Published]:
+    settings: ServiceSettings, command: AddPerson
+) -> tuple[PersonRegistered, list[IssuedKey], Published]:
     """Register the person and issue one key per grant, labelled with the person's name."""
-    pepper = settings.pepper()
-    parsed = [parse_grant(grant) for grant in grants]  # all valid, or nothing is written
-    for role, scope in parsed:
-        await check_grantee(settings, role, scope)
-    keys = [issue_key(role, scope, person.name, pepper, person) for role, scope in parsed]
-    return keys, await _record(settings, [person, *(key.event for key in keys)])
+    person, keys = person_with_keys(command, settings.pepper())
+    for key in keys:  # city and company grants only for ids their services know
+        await check_grantee(settings, Role(key.event.role), key.event.scope)
+    return person, keys, await _record(settings, [person, *(key.event for key in keys)])
 
 
 async def revoke_key(settings: ServiceSettings, key_id: str, reason: str) -> Published:
     event = ApiKeyRevoked(key_id=key_id, revoked_at=datetime.now(UTC), reason=reason)
     return await _record(settings, [event])
-
-
-IdentityEvent = PersonRegistered | ApiKeyIssued | ApiKeyRevoked
-
-
-async def record_identity(ledger: KeyReplica, uow: UnitOfWork, events: list[IdentityEvent]) -> None:
-    """Write each identity event to a ledger and publish it, in the caller's transaction."""
-    for event in events:
-        if isinstance(event, PersonRegistered):
-            await ledger.record_person(event, uow.session)
-            await uow.publish(event.person_id, event)
-        elif isinstance(event, ApiKeyIssued):
-            await ledger.record_issued(event, uow.session)
-            await uow.publish(event.key_id, event)
-        else:
-            await ledger.record_revoked(event, uow.session)
-            await uow.publish(event.key_id, event)
 
 
 async def _record(settings: ServiceSettings, events: list[IdentityEvent]) -> Published:
