@@ -6,6 +6,7 @@ replica. Company keys are issued by the companies service the same way. City and
 keys are issued only for ids their owning services know (``grantees.py``).
 """
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -76,20 +77,22 @@ async def _record(settings: ServiceSettings, events: list[IdentityEvent]) -> Pub
 
 async def list_keys(settings: ServiceSettings, service: str) -> list[Document]:
     """Every key, as the named service's replica knows it."""
-    mongo = create_client(settings.mongodb_uri)
-    try:
-        replica = KeyReplica(mongo[settings.database_name(service)]["api_keys"], "")
-        return await replica.list()
-    finally:
-        await mongo.close()
+    return await _read_replica(settings, service, KeyReplica.list)
 
 
 async def list_people(settings: ServiceSettings, service: str) -> list[Document]:
     """Every person, as the named service's replica knows them."""
+    return await _read_replica(settings, service, KeyReplica.list_people)
+
+
+async def _read_replica(
+    settings: ServiceSettings,
+    service: str,
+    read: Callable[[KeyReplica], Awaitable[list[Document]]],
+) -> list[Document]:
     mongo = create_client(settings.mongodb_uri)
     try:
-        replica = KeyReplica(mongo[settings.database_name(service)]["api_keys"], "")
-        return await replica.list_people()
+        return await read(KeyReplica(mongo[settings.database_name(service)]["api_keys"], ""))
     finally:
         await mongo.close()
 

@@ -29,6 +29,8 @@ from shared.mongo import new_id
 from shared.outbound import OutboundRefused
 from shared.platform import Trace, UnitOfWork, unit_of_work
 
+Versioned = RoutingRules | Queues
+
 
 async def replace_rules(read: RoutingRules, *, desk: Desk, trace: Trace) -> RoutingRules:
     """Store the rules if nobody changed them since the caller read ``read.version``."""
@@ -42,9 +44,8 @@ async def replace_rules(read: RoutingRules, *, desk: Desk, trace: Trace) -> Rout
                     field=f"body.rules.{index}.queue",
                 )
         before = await desk.config.routing(uow.session)
-        if not await desk.config.save_routing(rules, uow.session):
-            raise _stale("rules", before.version, read.version)
-        await _audit(desk, uow, "routing_rules", "routing", before, rules)
+        saved = await desk.config.save_routing(rules, uow.session)
+        await _versioned(desk, uow, "routing_rules", "routing", before, rules, saved)
     return rules
 
 
@@ -65,9 +66,8 @@ async def replace_queues(read: Queues, *, desk: Desk, trace: Trace) -> Queues:
                     field=f"body.queues.{index}.supervisor",
                 )
         before = await desk.config.queues(uow.session)
-        if not await desk.config.save_queues(queues, uow.session):
-            raise _stale("queues", before.version, read.version)
-        await _audit(desk, uow, "queues", "queues", before, queues)
+        saved = await desk.config.save_queues(queues, uow.session)
+        await _versioned(desk, uow, "queues", "queues", before, queues, saved)
     return queues
 
 
@@ -122,8 +122,23 @@ async def _audit(
     await uow.publish(f"{setting}:{key}", change)
 
 
-def _stale(what: str, current: int, read: int) -> StaleVersion:
-    return StaleVersion(f"the {what} are at version {current}, not {read}", current_version=current)
+async def _versioned(
+    desk: Desk,
+    uow: UnitOfWork,
+    setting: DeskSetting,
+    key: str,
+    before: Versioned,
+    after: Versioned,
+    saved: bool,
+) -> None:
+    """Audit a versioned setting that was saved, or refuse it as stale (409)."""
+    if not saved:
+        raise StaleVersion(
+            f"the {setting.replace('_', ' ')} are at version {before.version}, "
+            f"not {after.version - 1}",
+            current_version=before.version,
+        )
+    await _audit(desk, uow, setting, key, before, after)
 
 
 async def subscribe(command: Subscribe, caller: Principal, *, desk: Desk) -> NewSubscription:
