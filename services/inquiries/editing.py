@@ -7,12 +7,15 @@ gives the running clocks the new priority's targets.
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from services.inquiries.administration.queues import Queues
 from services.inquiries.commands import Assign, UpdateInquiry
 from services.inquiries.desk import Desk
-from services.inquiries.handlers import change
+from services.inquiries.handlers import change, get_inquiry, moved_in
 from services.inquiries.model import Inquiry, InvalidChange, Moved, StaleVersion
+from services.inquiries.references.handlers import check_references
+from services.inquiries.references.model import Kind, Reference
 from services.inquiries.scope import Visibility
 from services.inquiries.sla.business_hours import BusinessCalendar
 from shared.contracts.inquiries import (
@@ -21,7 +24,7 @@ from shared.contracts.inquiries import (
     InquiryTriaged,
     InquiryUpdated,
 )
-from shared.platform import Trace
+from shared.platform import Trace, unit_of_work
 
 STAFF_GRANTS = frozenset({"operator", "admin"})
 
@@ -107,7 +110,26 @@ async def update(
             events.append(InquiryTriaged(inquiry_id=inquiry_id, queue=queue, rule=rule))
         return inquiry, [edited, *events]
 
-    return await change(inquiry_id, visibility, updated, desk=desk, trace=trace)
+    async with unit_of_work(desk.platform, trace) as uow:
+        if wanted.keys() & {"city", "country"}:
+            current = await get_inquiry(inquiry_id, visibility, desk=desk, session=uow.session)
+            country = wanted.get("country", current.country)
+            named = _places(current, wanted)
+            await check_references(named, country, desk.references, uow.session)
+        inquiry, _ = await moved_in(uow, inquiry_id, visibility, updated, desk=desk)
+    return inquiry
+
+
+def _places(current: Inquiry, wanted: dict[str, Any]) -> list[Reference]:
+    """What must lie in the inquiry's (new) country: its city, a city requester, a
+    proposal; a country change that strands one of them is refused by ``body.country``."""
+    city = wanted.get("city", current.city)
+    named: list[tuple[Kind, str | None, str]] = [
+        ("city", city, "body.city" if "city" in wanted else "body.country"),
+        ("city", current.requester.city_id, "body.country"),
+        ("proposal", current.proposal_id, "body.country"),
+    ]
+    return [Reference(kind, value, field) for kind, value, field in named if value is not None]
 
 
 def _consequences(

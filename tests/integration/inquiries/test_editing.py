@@ -114,9 +114,26 @@ class TestEditing:
     async def test_only_staff_move_an_inquiry_to_another_desk(
         self, vn_desk: Caller, operator: Caller
     ) -> None:
-        inquiry_id = (await submitted(vn_desk, category="regulation_permits"))["inquiry_id"]
-        star = {"If-Match": "*"}
+        organisation = {
+            "kind": "organisation",
+            "organisation": "ASEAN Business Council",
+            "contact": {"name": "Lee", "email": "lee@example.org"},
+        }
+        created = await submitted(
+            vn_desk, category="regulation_permits", requester=organisation, city=None
+        )
+        inquiry_id, star = created["inquiry_id"], {"If-Match": "*"}
         refused = await vn_desk.patch(f"/inquiries/{inquiry_id}", {"country": "TH"}, headers=star)
         assert refused.status == 403
         moved = await operator.patch(f"/inquiries/{inquiry_id}", {"country": "TH"}, headers=star)
         assert (await moved.json())["queue"] == "desk-th"
+
+    async def test_a_city_of_another_country_is_a_422(
+        self, vn_desk: Caller, operator: Caller
+    ) -> None:
+        inquiry_id, star = (await submitted(vn_desk))["inquiry_id"], {"If-Match": "*"}
+        foreign = await vn_desk.patch(f"/inquiries/{inquiry_id}", {"city": "bangkok"}, headers=star)
+        assert (await foreign.json())["errors"][0]["field"] == "body.city"
+        stranded = await operator.patch(f"/inquiries/{inquiry_id}", {"country": "TH"}, headers=star)
+        assert stranded.status == 422
+        assert (await stranded.json())["errors"][0]["field"] == "body.country"

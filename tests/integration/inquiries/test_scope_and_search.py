@@ -112,6 +112,7 @@ class TestBadInput:
 async def test_the_requester_side_sees_no_queue_officer_or_person(
     inquiries: TestClient[Any, Any], vn_desk: Caller
 ) -> None:
+    await known_company(inquiries, "c-8")
     sato = await person(inquiries, "Consul Sato", "desk:VN")
     company = await granted(inquiries, "company:c-8")
     requester = {"kind": "company", "company_id": "c-8"}
