@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from services.inquiries.administration.config import DeskConfiguration
+from services.inquiries.administration.configuration_routes import configuration_api
 from services.inquiries.administration.routes import desk_api
 from services.inquiries.attachments.routes import attachments_api
 from services.inquiries.consumers import TOPIC_HANDLERS
@@ -41,7 +42,7 @@ def create_app(
         settings,
         SERVICE,
         "JAMP Desk — inquiries",
-        [api, conversation_api, attachments_api, desk_api],
+        [api, conversation_api, attachments_api, desk_api, configuration_api],
     )
     app[INQUIRY_SETTINGS] = inquiry_settings or InquirySettings()
     app[CLOCK] = clock

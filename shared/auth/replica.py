@@ -80,7 +80,15 @@ class KeyReplica:
         )
 
     async def person(self, person_id: str, session: Session = None) -> Document | None:
-        return await self.people.find_one({"_id": person_id}, session=session)
+        """The person; until their registration arrives (it may travel on another partition
+        than their keys), what a key issued to them says: the id and the name."""
+        found = await self.people.find_one({"_id": person_id}, session=session)
+        if found is not None:
+            return found
+        key = await self.collection.find_one({"person_id": person_id}, session=session)
+        if key is None or not key.get("person_name"):
+            return None
+        return {"_id": person_id, "name": key["person_name"]}
 
     async def grants_of(self, person_id: str, session: Session = None) -> set[str]:
         """The grants (``desk:VN``, ``admin``) of the person's keys that are not revoked."""

@@ -1,20 +1,15 @@
-"""HTTP views around the inquiries: history, suggestions, rules, calendars, webhooks, report."""
+"""HTTP views around the inquiries: history, suggestions, webhooks, report."""
 
 from aiohttp import web
 
 from services.inquiries import handlers
 from services.inquiries.administration import handlers as administration
-from services.inquiries.administration.queues import Queues
 from services.inquiries.administration.report import Report, ReportQuery, report_csv
-from services.inquiries.administration.routing import RoutingRules
 from services.inquiries.commands import Subscribe
 from services.inquiries.keys import DESK
 from services.inquiries.model import InquiryNotFound, InvalidChange, StaleVersion, WebhookRefused
 from services.inquiries.routes import DESK_SIDE, READERS, _id, _visibility
-from services.inquiries.sla.business_hours import BusinessCalendar
 from services.inquiries.views import (
-    ConfigurationChanges,
-    ConfigurationQuery,
     Deliveries,
     History,
     NewSubscription,
@@ -22,11 +17,9 @@ from services.inquiries.views import (
     Suggestions,
 )
 from shared.auth import Role, allow
-from shared.contracts.vocabulary import ASEAN_STATES
-from shared.http.endpoints import ApiRoutes, principal_of, trace_of
+from shared.http.endpoints import ApiRoutes, principal_of
 from shared.http.problems import (
     Conflict,
-    InvalidInput,
     InvalidReference,
     NotFound,
     RefusedByPolicy,
@@ -67,88 +60,6 @@ async def inquiry_suggestions(request: web.Request) -> Suggestions:
     desk = request.app[DESK]
     inquiry = await handlers.get_inquiry(_id(request), _visibility(request), desk=desk)
     return Suggestions(items=await desk.suggestions.of(inquiry.inquiry_id))
-
-
-@desk_api.get(
-    "/routing-rules", summary="The triage rules, in order", access=DESK_SIDE, response=RoutingRules
-)
-async def routing_rules(request: web.Request) -> RoutingRules:
-    return await request.app[DESK].config.routing()
-
-
-@desk_api.put(
-    "/routing-rules",
-    summary="Replace the triage rules (send the version you read)",
-    access=ADMIN,
-    body=RoutingRules,
-    response=RoutingRules,
-    problems=(409,),
-)
-async def replace_routing_rules(request: web.Request, body: RoutingRules) -> RoutingRules:
-    desk = request.app[DESK]
-    return await administration.replace_rules(body, desk=desk, trace=trace_of(request))
-
-
-def _country(request: web.Request) -> str:
-    country = request.match_info["country"]
-    if country not in ASEAN_STATES:
-        raise InvalidInput.single("path.country", f"not an ASEAN desk country: {country!r}")
-    return country
-
-
-@desk_api.get(
-    "/calendars/{country}",
-    summary="A desk's business hours and holidays",
-    access=DESK_SIDE,
-    response=BusinessCalendar,
-)
-async def get_calendar(request: web.Request) -> BusinessCalendar:
-    return await request.app[DESK].config.calendar(_country(request))
-
-
-@desk_api.put(
-    "/calendars/{country}",
-    summary="Set a desk's time zone, working days, windows (or 24/7) and holidays; "
-    "running SLA deadlines follow the new calendar from now on",
-    access=ADMIN,
-    body=BusinessCalendar,
-    response=BusinessCalendar,
-)
-async def put_calendar(request: web.Request, body: BusinessCalendar) -> BusinessCalendar:
-    desk, trace = request.app[DESK], trace_of(request)
-    return await administration.replace_calendar(_country(request), body, desk=desk, trace=trace)
-
-
-@desk_api.get("/queues", summary="The managed queues", access=DESK_SIDE, response=Queues)
-async def queues(request: web.Request) -> Queues:
-    return await request.app[DESK].config.queues()
-
-
-@desk_api.put(
-    "/queues",
-    summary="Replace the queues and their escalation settings (send the version you read)",
-    access=ADMIN,
-    body=Queues,
-    response=Queues,
-    problems=(409,),
-)
-async def replace_queues(request: web.Request, body: Queues) -> Queues:
-    desk = request.app[DESK]
-    return await administration.replace_queues(body, desk=desk, trace=trace_of(request))
-
-
-@desk_api.get(
-    "/configuration/history",
-    summary="Changes of routing rules, calendars and queues: who, when, before and after",
-    access=allow(Role.OPERATOR, Role.ADMIN),
-    query=ConfigurationQuery,
-    response=ConfigurationChanges,
-)
-async def configuration_history(
-    request: web.Request, query: ConfigurationQuery
-) -> ConfigurationChanges:
-    found = await request.app[DESK].config.history(query.setting, query.limit)
-    return ConfigurationChanges.model_validate({"items": found})
 
 
 @desk_api.post(

@@ -4,6 +4,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from shared.http.appkeys import KEYS
 from tests.integration.inquiries.conftest import history_types, submitted
 from tests.support import Caller, person
 
@@ -137,3 +138,14 @@ class TestEditing:
         stranded = await operator.patch(f"/inquiries/{inquiry_id}", {"country": "TH"}, headers=star)
         assert stranded.status == 422
         assert (await stranded.json())["errors"][0]["field"] == "body.country"
+
+
+async def test_an_officer_whose_registration_has_not_arrived_is_known_by_their_key(
+    inquiries: TestClient[Any, Any], vn_desk: Caller
+) -> None:
+    """The person and their keys travel keyed by different ids, so on different partitions."""
+    sato = await person(inquiries, "Consul Sato", "desk:VN")
+    await inquiries.app[KEYS].people.delete_one({"_id": sato.person_id})
+    inquiry_id = (await submitted(vn_desk))["inquiry_id"]
+    response = await vn_desk.post(f"/inquiries/{inquiry_id}/assign", {"officer": sato.person_id})
+    assert (await response.json())["officer_name"] == "Consul Sato"
