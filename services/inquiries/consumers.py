@@ -7,7 +7,7 @@ proposal, or that ask about the proposal's country and one of its focus areas.
 
 from aiohttp import web
 
-from services.inquiries import conversation
+from services.inquiries.conversation import messages as conversation
 from services.inquiries.handlers import history_entry
 from services.inquiries.keys import DESK
 from services.inquiries.references.consumers import COMPANY_HANDLERS, PROPOSAL_HANDLERS
