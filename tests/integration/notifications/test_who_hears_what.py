@@ -151,4 +151,4 @@ async def test_an_officer_named_by_person_id_is_mailed_at_their_address(
                          officer_name=sato.name, by="admin"), inquiry_id),
     )  # fmt: skip
     [assigned] = await mail_to(relay, "sato@desk.test")
-    assert "assigned to you" in str(assigned["Subject"])
+    assert "担当割り当て" in str(assigned["Subject"])  # in the person's language, Japanese
