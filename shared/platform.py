@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.auth import KeyReplica
 from shared.consumer import ConsumerRunner, HandlerTable, RetryPolicy
 from shared.contracts import EventPayload
+from shared.contracts.identity import Actor
 from shared.dead_letters import DeadLetterPublisher
 from shared.envelope import Envelope
 from shared.http.appkeys import KEYS, METRICS, READINESS_CHECKS, SETTINGS
@@ -50,6 +51,17 @@ class Trace:
     correlation_id: str | None
     traceparent: str | None
     actor: str
+    """The grant (``desk:VN``) or the service that acted."""
+    person_id: str | None = None
+    person_name: str | None = None
+    """The person behind the key, or the key's label when it has no person."""
+
+    @property
+    def by(self) -> Actor:
+        """The actor to record beside a change."""
+        return Actor(
+            grant=self.actor, person_id=self.person_id, name=self.person_name or self.actor
+        )
 
     @classmethod
     def caused_by(cls, envelope: Envelope) -> "Trace":

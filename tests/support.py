@@ -11,7 +11,7 @@ from aiohttp import ClientResponse, FormData, web
 from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from shared.auth import issue_key, parse_grant
+from shared.auth import issue_key, parse_grant, register_person
 from shared.http.appkeys import KEYS
 from shared.mongo import transaction
 from shared.platform import PLATFORM
@@ -115,6 +115,28 @@ async def granted(client: TestClient[Any, Any], grant: str) -> Caller:
     async with transaction(app[PLATFORM].mongo) as session:
         await app[KEYS].record_issued(key.event, session)
     return Caller(client, key.plaintext)
+
+
+@dataclass
+class Person:
+    """A registered person and a caller with one of their keys."""
+
+    person_id: str
+    name: str
+    caller: Caller
+
+
+async def person(client: TestClient[Any, Any], name: str, *grants: str) -> Person:
+    """A person holding a key per grant, recorded straight into the service's replica; the
+    caller uses the first key."""
+    app = client.app
+    registered = register_person(name, email=f"{name.split()[0].lower()}@example.org")
+    keys = [issue_key(*parse_grant(grant), name, app[KEYS].pepper, registered) for grant in grants]
+    async with transaction(app[PLATFORM].mongo) as session:
+        await app[KEYS].record_person(registered, session)
+        for key in keys:
+            await app[KEYS].record_issued(key.event, session)
+    return Person(registered.person_id, name, Caller(client, keys[0].plaintext))
 
 
 async def read_topic(

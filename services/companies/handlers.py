@@ -86,7 +86,9 @@ async def verify_company(
     company_id: str, *, platform: Platform, companies: CompanyRepository, trace: Trace
 ) -> Company:
     def verified(company: Company) -> CompanyVerified:
-        return CompanyVerified(company_id=company_id, version=company.version, by=trace.actor)
+        return CompanyVerified(
+            company_id=company_id, version=company.version, by=trace.actor, by_person=trace.by
+        )
 
     return await _transition(company_id, "verify", verified, platform, companies, trace)
 
@@ -101,7 +103,11 @@ async def suspend_company(
 ) -> Company:
     def suspended(company: Company) -> CompanySuspended:
         return CompanySuspended(
-            company_id=company_id, version=company.version, by=trace.actor, reason=reason
+            company_id=company_id,
+            version=company.version,
+            by=trace.actor,
+            by_person=trace.by,
+            reason=reason,
         )
 
     return await _transition(company_id, "suspend", suspended, platform, companies, trace)

@@ -5,23 +5,25 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from services.inquiries.administration.config import DeskConfiguration
+from services.inquiries.administration.configuration_routes import configuration_api
+from services.inquiries.administration.routes import desk_api
 from services.inquiries.attachments.routes import attachments_api
 from services.inquiries.consumers import TOPIC_HANDLERS
-from services.inquiries.conversation_routes import conversation_api
+from services.inquiries.conversation.routes import conversation_api
 from services.inquiries.desk import Clock, Desk, system_clock
-from services.inquiries.desk_config import DeskConfiguration
-from services.inquiries.desk_routes import desk_api
 from services.inquiries.keys import ATTACHMENTS, CLOCK, DESK, INQUIRY_SETTINGS
 from services.inquiries.references.repository import ReferenceRepository
 from services.inquiries.repository import InquiryRepository
 from services.inquiries.routes import api
 from services.inquiries.settings import InquirySettings
+from services.inquiries.sla.ticker import SlaTicker
 from services.inquiries.suggestions import SuggestionRepository
-from services.inquiries.ticker import SlaTicker
 from services.inquiries.webhook_dispatch import WebhookDispatcher
 from services.inquiries.webhooks import WebhookRepository
 from shared.documents import documents_context
 from shared.http.app import create_service_app
+from shared.http.appkeys import KEYS
 from shared.platform import PLATFORM, consumer_context, outbox_relay_context, platform_context
 from shared.settings import ServiceSettings
 
@@ -40,7 +42,7 @@ def create_app(
         settings,
         SERVICE,
         "JAMP Desk — inquiries",
-        [api, conversation_api, attachments_api, desk_api],
+        [api, conversation_api, attachments_api, desk_api, configuration_api],
     )
     app[INQUIRY_SETTINGS] = inquiry_settings or InquirySettings()
     app[CLOCK] = clock
@@ -63,6 +65,7 @@ async def repositories(app: web.Application) -> AsyncIterator[None]:
         suggestions=SuggestionRepository(database),
         webhooks=WebhookRepository(database),
         references=ReferenceRepository(database),
+        identity=app[KEYS],
         settings=app[INQUIRY_SETTINGS],
         clock=app[CLOCK],
         outbound=app[PLATFORM].settings.outbound_policy(),
@@ -71,6 +74,7 @@ async def repositories(app: web.Application) -> AsyncIterator[None]:
     await desk.inquiries.create_indexes()
     await desk.suggestions.create_indexes()
     await desk.webhooks.create_indexes()
+    await desk.config.create_indexes()
     app[DESK] = desk
     yield
 

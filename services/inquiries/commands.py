@@ -4,7 +4,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 
-from services.inquiries.routing import QueueName
+from services.inquiries.administration.queues import QueueName
+from services.inquiries.sla.clocks import SlaState
 from services.inquiries.vocabulary import ASEANCountry, CitySlug, InquiryCategory, InquiryLanguage
 from shared.contracts.inquiries import InquiryPriority, InquiryStatus
 from shared.contracts.vocabulary import FocusArea, unique
@@ -110,16 +111,45 @@ class PostNote(BaseModel):
 
 
 class Assign(BaseModel):
-    model_config = strict_with_example({"queue": "jbic-join-liaison", "officer": "tanaka"})
+    model_config = strict_with_example({"queue": "jbic-join-liaison", "officer": "p-3f9a1c2b7d4e"})
 
     queue: QueueName | None = None
-    officer: Officer | None = None
+    officer: Officer | None = Field(
+        default=None,
+        description="A person id (jamp people add); null unassigns the officer",
+    )
 
     @model_validator(mode="after")
     def _something(self) -> "Assign":
-        if self.queue is None and self.officer is None:
-            raise ValueError("name a queue, an officer, or both")
+        if self.queue is None and "officer" not in self.model_fields_set:
+            raise ValueError("name a queue, an officer (null to unassign), or both")
         return self
+
+    @property
+    def unassigns(self) -> bool:
+        return "officer" in self.model_fields_set and self.officer is None
+
+
+class UpdateInquiry(BaseModel):
+    """Staff corrections; send ``If-Match`` with the ETag you read."""
+
+    model_config = strict_with_example({"priority": "urgent", "category": "financing"})
+
+    priority: InquiryPriority | None = None
+    category: InquiryCategory | None = None
+    country: ASEANCountry | None = Field(default=None, description="Operators and admins only")
+    city: CitySlug | None = None
+    subject: str | None = Field(default=None, min_length=3, max_length=200)
+
+    @model_validator(mode="after")
+    def _something(self) -> "UpdateInquiry":
+        if not self.changes:
+            raise ValueError("name at least one of priority, category, country, city, subject")
+        return self
+
+    @property
+    def changes(self) -> dict[str, Any]:
+        return {field: getattr(self, field) for field in self.model_fields_set}
 
 
 class Reason(BaseModel):
@@ -140,9 +170,6 @@ class MergeInto(BaseModel):
     into: str = Field(min_length=1, max_length=64)
 
 
-SlaFilter = Literal["running", "paused", "warning", "breached", "met"]
-
-
 class InquiryQuery(PageQuery):
     status: InquiryStatus | None = None
     queue: QueueName | None = None
@@ -150,7 +177,10 @@ class InquiryQuery(PageQuery):
     country: ASEANCountry | None = None
     priority: InquiryPriority | None = None
     officer: Officer | None = None
-    sla: SlaFilter | None = None
+    assignee: Literal["me"] | None = Field(
+        default=None, description="me: the inquiries assigned to the person holding this key"
+    )
+    sla: SlaState | None = None
     q: str | None = Field(default=None, max_length=200, description="Words in subject or body")
 
 

@@ -7,7 +7,7 @@ proposal, or that ask about the proposal's country and one of its focus areas.
 
 from aiohttp import web
 
-from services.inquiries import conversation
+from services.inquiries.conversation import messages as conversation
 from services.inquiries.handlers import history_entry
 from services.inquiries.keys import DESK
 from services.inquiries.references.consumers import COMPANY_HANDLERS, PROPOSAL_HANDLERS
@@ -15,6 +15,7 @@ from services.inquiries.scope import Visibility
 from services.inquiries.views import Suggestion
 from shared.auth.projector import IDENTITY_HANDLERS
 from shared.consumer import ConsumedEvent, HandlerTable, PoisonEvent
+from shared.contracts.identity import Actor
 from shared.contracts.matching import MatchProposed, MatchUpdated, MatchWithdrawn
 from shared.contracts.notifications import InquiryReplyReceived
 from shared.errors import DomainError
@@ -44,7 +45,8 @@ async def on_match(event: ConsumedEvent, app: web.Application) -> None:
         if await desk.suggestions.upsert(suggestion, event.session):
             data = suggestion.model_dump(include={"match_id", "company_id", "score"})
             at, source = event.envelope.time, event.envelope.source
-            entries.append(history_entry(inquiry.inquiry_id, at, source, "suggestion_added", data))
+            by = Actor(grant=source, name=source)
+            entries.append(history_entry(inquiry.inquiry_id, at, by, "suggestion_added", data))
     await desk.inquiries.record(entries, event.session)
 
 

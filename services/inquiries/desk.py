@@ -4,12 +4,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from services.inquiries.desk_config import DeskConfiguration
+from services.inquiries.administration.config import DeskConfiguration
 from services.inquiries.references.repository import ReferenceRepository
 from services.inquiries.repository import InquiryRepository
 from services.inquiries.settings import InquirySettings
 from services.inquiries.suggestions import SuggestionRepository
 from services.inquiries.webhooks import WebhookRepository
+from shared.auth import KeyReplica
 from shared.documents import DocumentStore
 from shared.outbound import OutboundPolicy
 from shared.platform import Platform
@@ -30,6 +31,8 @@ class Desk:
     webhooks: WebhookRepository
     references: ReferenceRepository
     """What submissions may name: cities, companies, submitted proposals (from their streams)."""
+    identity: KeyReplica
+    """The replica of people and keys: who an officer is and which grants they hold."""
     settings: InquirySettings
     clock: Clock
     """Every SLA moment is read from here, so tests move business time without sleeping."""

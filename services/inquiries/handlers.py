@@ -1,23 +1,27 @@
 """Use cases of the inquiry lifecycle: plain async functions with keyword dependencies."""
 
-from collections.abc import Callable
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from services.inquiries.business_hours import BusinessCalendar
-from services.inquiries.commands import Assign, InquiryQuery, SubmitInquiry
+from pymongo.errors import PyMongoError
+
+from services.inquiries.commands import InquiryQuery, SubmitInquiry
 from services.inquiries.desk import Desk
-from services.inquiries.model import Inquiry, InquiryNotFound, Moved, StaleVersion
+from services.inquiries.model import Inquiry, InquiryNotFound, InvalidChange, Moved, StaleVersion
 from services.inquiries.references.handlers import check_submission
+from services.inquiries.repository import Session
 from services.inquiries.scope import Visibility
-from services.inquiries.sla import SlaClock
+from services.inquiries.sla.business_hours import BusinessCalendar
+from services.inquiries.sla.clocks import SlaClock
 from shared.contracts import EventPayload
+from shared.contracts.identity import Actor
 from shared.contracts.inquiries import (
-    InquiryAssigned,
     InquiryMerged,
     InquiryPriority,
     InquiryReplied,
-    InquiryStatus,
     InquiryStatusChanged,
     InquirySubmitted,
     InquiryTriaged,
@@ -28,8 +32,10 @@ from shared.mongo import Document, new_id
 from shared.platform import Trace, UnitOfWork, unit_of_work
 
 Change = Callable[[Inquiry, BusinessCalendar, datetime], Moved]
-NOTIFIED = (InquiryReplied, InquiryStatusChanged, InquiryAssigned, InquiryMerged)
-"""What webhook subscribers hear of: replies and status changes."""
+T = TypeVar("T")
+NOTIFIED = (InquiryReplied, InquiryStatusChanged, InquiryMerged)
+"""What webhook subscribers hear of: replies and status changes. Webhooks reach the
+requester side, so nothing of the internal routing (assignments: queues, officers)."""
 
 
 async def submit_inquiry(command: SubmitInquiry, *, desk: Desk, trace: Trace) -> Inquiry:
@@ -71,36 +77,30 @@ async def submit_inquiry(command: SubmitInquiry, *, desk: Desk, trace: Trace) ->
     return inquiry
 
 
-async def get_inquiry(inquiry_id: str, visibility: Visibility, *, desk: Desk) -> Inquiry:
-    inquiry = await desk.inquiries.get(inquiry_id)
+async def get_inquiry(
+    inquiry_id: str, visibility: Visibility, *, desk: Desk, session: Session = None
+) -> Inquiry:
+    inquiry = await desk.inquiries.get(inquiry_id, session)
     if inquiry is None:
         raise InquiryNotFound(f"no inquiry {inquiry_id}")
     return visibility.check(inquiry)
 
 
 async def list_inquiries(
-    query: InquiryQuery, visibility: Visibility, *, desk: Desk
+    query: InquiryQuery, visibility: Visibility, *, desk: Desk, me: str | None = None
 ) -> Page[Inquiry]:
-    query = query.model_copy(update={"country": visibility.country_filter(query.country)})
+    """``me`` is the caller's person id, for ``?assignee=me``."""
+    narrowed: dict[str, object] = {"country": visibility.country_filter(query.country)}
+    if query.assignee == "me":
+        if me is None:
+            raise InvalidChange(
+                "this key belongs to no person; ask for a key with jamp people add",
+                field="query.assignee",
+            )
+        narrowed["officer"] = me
+    query = query.model_copy(update=narrowed)
     found = await desk.inquiries.search(query, visibility, after=decode_cursor(query.cursor))
     return page_of(found, query.limit, lambda inquiry: inquiry.inquiry_id)
-
-
-async def assign(
-    inquiry_id: str, command: Assign, visibility: Visibility, *, desk: Desk, trace: Trace
-) -> Inquiry:
-    def assigned(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
-        current.require("assign")
-        queue, officer = command.queue or current.queue, command.officer or current.officer
-        promoted = officer and current.status in ("triaged", "submitted")
-        status: InquiryStatus = "assigned" if promoted else current.status
-        inquiry, events = current.moved(
-            status, trace.actor, now, calendar, queue=queue, officer=officer
-        )
-        event = InquiryAssigned(inquiry_id=inquiry_id, queue=queue, officer=officer, by=trace.actor)
-        return inquiry, [event, *events]
-
-    return await change(inquiry_id, visibility, assigned, desk=desk, trace=trace)
 
 
 async def change(
@@ -131,6 +131,22 @@ async def moved_in(
     return inquiry, events
 
 
+async def retried(operation: Callable[[], Awaitable[T]], attempts: int = 12) -> T:
+    """Run an append again when it lost a race: appends commute, so re-reading the inquiry
+    and re-applying is right, and a 409 would be a false conflict."""
+    for attempt in range(attempts):
+        try:
+            return await operation()
+        except StaleVersion:
+            if attempt == attempts - 1:
+                raise
+        except PyMongoError as error:
+            if attempt == attempts - 1 or not error.has_error_label("TransientTransactionError"):
+                raise
+        await asyncio.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 5)))
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
 async def emit(desk: Desk, uow: UnitOfWork, inquiry: Inquiry, events: list[EventPayload]) -> None:
     """Publish each event, record it in the audit history, and tell webhook subscribers."""
     now = desk.clock()
@@ -138,7 +154,7 @@ async def emit(desk: Desk, uow: UnitOfWork, inquiry: Inquiry, events: list[Event
     for event in events:
         envelope = await uow.publish(inquiry.inquiry_id, event)
         entries.append(
-            history_entry(inquiry.inquiry_id, now, uow.trace.actor, envelope.type, envelope.data)
+            history_entry(inquiry.inquiry_id, now, uow.trace.by, envelope.type, envelope.data)
         )
         if isinstance(event, NOTIFIED):
             await desk.webhooks.enqueue(inquiry, envelope, now, uow.session)
@@ -146,13 +162,15 @@ async def emit(desk: Desk, uow: UnitOfWork, inquiry: Inquiry, events: list[Event
 
 
 def history_entry(
-    inquiry_id: str, at: datetime, actor: str, kind: str, data: dict[str, Any]
+    inquiry_id: str, at: datetime, by: Actor, kind: str, data: dict[str, Any]
 ) -> Document:
+    """An audit entry: the grant that acted and, beside it, the person behind the key."""
     return {
         "_id": new_id(),
         "inquiry_id": inquiry_id,
         "at": at,
-        "actor": actor,
+        "actor": by.grant,
+        "by": by.model_dump(),
         "type": kind,
         "data": data,
     }

@@ -11,9 +11,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from services.inquiries.business_hours import BusinessCalendar
 from services.inquiries.commands import Requester
-from services.inquiries.sla import SlaClock
+from services.inquiries.sla.business_hours import BusinessCalendar
+from services.inquiries.sla.clocks import SlaClock, SlaState
 from shared.contracts import EventPayload
 from shared.contracts.inquiries import (
     InquiryDetails,
@@ -26,7 +26,7 @@ from shared.errors import DomainError
 
 Moved = tuple["Inquiry", list[EventPayload]]
 ClockMove = Callable[[SlaClock], tuple[SlaClock, list[EventPayload]]]
-Action = Literal["reply", "requester_reply", "wait", "close", "reopen", "assign", "merge"]
+Action = Literal["reply", "requester_reply", "wait", "close", "reopen", "assign", "merge", "update"]
 OPEN: frozenset[InquiryStatus] = frozenset(
     {"submitted", "triaged", "assigned", "answered", "waiting_on_requester"}
 )
@@ -38,6 +38,7 @@ ALLOWED: dict[Action, frozenset[InquiryStatus]] = {
     "reopen": frozenset({"closed"}),
     "assign": OPEN,
     "merge": OPEN,
+    "update": OPEN,
 }
 
 
@@ -55,6 +56,10 @@ class StaleVersion(DomainError):
 
 class WebhookRefused(DomainError):
     """The webhook's URL breaks the outbound policy."""
+
+
+class InvalidChange(DomainError):
+    """Well-formed input the desk's rules refuse; ``field`` names it (a 422)."""
 
 
 class InquiryRecord(BaseModel):
@@ -77,6 +82,8 @@ class InquiryRecord(BaseModel):
     status: InquiryStatus
     queue: str
     officer: str | None = None
+    """The assigned person's id; ``officer_name`` is their name when assigned."""
+    officer_name: str | None = None
     clocks: dict[SlaClockKind, SlaClock]
     links: list[str] = []
     merged_into: str | None = None
@@ -90,22 +97,41 @@ class InquiryRecord(BaseModel):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def sla_state(self) -> str:
-        """One word for filters: breached > warning > paused > running > met."""
-        clocks = self.clocks.values()
+    def sla_state(self) -> SlaState:
+        """One word for filters, exact about clocks that stopped counting.
+
+        breached (any clock, ever) > paused (a live clock waits on the requester, even one
+        that warned) > warning > running > met (every clock met) > cancelled (a clock
+        stopped without its goal: merged, or closed without a reply).
+        """
+        clocks = list(self.clocks.values())
+        live = [clock for clock in clocks if clock.outcome is None]
         if any(clock.breached for clock in clocks):
             return "breached"
-        if any(clock.warned and clock.outcome is None for clock in clocks):
-            return "warning"
-        for state in ("paused", "running"):
-            if any(clock.state == state for clock in clocks):
-                return state
-        return "met"
+        if any(clock.state == "paused" for clock in live):
+            return "paused"
+        if live:
+            return "warning" if any(clock.warned for clock in live) else "running"
+        return "met" if all(clock.outcome == "met" for clock in clocks) else "cancelled"
 
     @property
     def next_due(self) -> datetime | None:
         due = [clock.next_due for clock in self.clocks.values() if clock.next_due is not None]
         return min(due, default=None)
+
+
+class InquiryView(InquiryRecord):
+    """An inquiry as its caller may see it: for the requester side (a company or a city)
+    the internal routing (queue, officer, links to other inquiries) is null or empty."""
+
+    queue: str | None  # type: ignore[assignment]
+
+    @classmethod
+    def of(cls, inquiry: "Inquiry", requester: bool) -> "InquiryView":
+        data = inquiry.model_dump()
+        if requester:
+            data |= {"queue": None, "officer": None, "officer_name": None, "links": []}
+        return cls.model_validate(data)
 
 
 class Inquiry(InquiryRecord):
@@ -170,6 +196,37 @@ class Inquiry(InquiryRecord):
 
     def tick(self, now: datetime) -> Moved:
         inquiry, events = self.with_clocks(lambda clock: clock.tick(now))
+        return (inquiry._next(now), events) if events else (self, [])
+
+    def waitable(self) -> None:
+        """Waiting on the requester pauses the clocks: only once the desk has replied, or a
+        pause could hide a first response that never came."""
+        self.require("wait")
+        if self.first_response_at is None:
+            raise IllegalTransition(
+                "reply to the requester before waiting on them", current_status=self.status
+            )
+
+    def reopened(self, by: str, now: datetime, cal: BusinessCalendar, reason: str | None) -> Moved:
+        """Open again with the resolution clock restarted (and the first-response one, if
+        nobody replied yet); the closure no longer stands."""
+        inquiry, events = self.moved(self.open_status, by, now, cal, reason, closed_at=None)
+        restart: list[SlaClockKind] = ["resolution"]
+        if self.first_response_at is None:
+            restart.insert(0, "first_response")
+        clocks = dict(inquiry.clocks)
+        for kind in restart:
+            clocks[kind], started = clocks[kind].restart(cal, now, "reopened")
+            events += started
+        return inquiry.model_copy(update={"clocks": clocks}), events
+
+    def recalculated(
+        self, before: BusinessCalendar, after: BusinessCalendar, now: datetime
+    ) -> Moved:
+        """The desk's calendar changed: running deadlines follow the new one from now."""
+        inquiry, events = self.with_clocks(
+            lambda clock: clock.recalculated(before, after, now, "calendar changed")
+        )
         return (inquiry._next(now), events) if events else (self, [])
 
     def reopenable(self, now: datetime, window: timedelta) -> None:

@@ -60,6 +60,16 @@ class InquiryRepository:
         cursor = self.collection.find({"next_due": {"$lte": now}}, {"_id": True}).limit(limit)
         return [document["_id"] async for document in cursor]
 
+    async def running_in(self, country: str, session: AsyncClientSession) -> list[str]:
+        """Ids of the country's open inquiries with a clock counting right now."""
+        criteria = {"country": country, "sla_state": {"$in": ["running", "warning", "breached"]}}
+        cursor = self.collection.find(criteria, {"_id": True, "clocks": True}, session=session)
+        return [
+            document["_id"]
+            async for document in cursor
+            if any(clock.get("running_since") for clock in document["clocks"].values())
+        ]
+
     async def matching(
         self, proposal_id: str, country: str, focus_areas: list[str], session: AsyncClientSession
     ) -> list[Inquiry]:
@@ -78,8 +88,8 @@ class InquiryRepository:
     async def add_message(self, message: Document, session: AsyncClientSession) -> None:
         await self.messages.insert_one(message, session=session)
 
-    async def list_messages(self, inquiry_id: str, with_notes: bool) -> list[Document]:
-        criteria: dict[str, Any] = {"inquiry_id": inquiry_id}
+    async def list_messages(self, inquiry_ids: list[str], with_notes: bool) -> list[Document]:
+        criteria: dict[str, Any] = {"inquiry_id": {"$in": inquiry_ids}}
         if not with_notes:
             criteria["kind"] = "reply"
         cursor = self.messages.find(criteria).sort([("at", ASCENDING), ("_id", ASCENDING)])

@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from services.inquiries import conversation, handlers, relations
+from services.inquiries import editing, handlers
 from services.inquiries.commands import (
     Assign,
     InquiryQuery,
@@ -12,18 +12,30 @@ from services.inquiries.commands import (
     MergeInto,
     Reason,
     SubmitInquiry,
+    UpdateInquiry,
 )
+from services.inquiries.conversation import messages as conversation
+from services.inquiries.conversation import relations
 from services.inquiries.keys import DESK
-from services.inquiries.model import IllegalTransition, Inquiry, InquiryNotFound, StaleVersion
+from services.inquiries.model import (
+    IllegalTransition,
+    Inquiry,
+    InquiryNotFound,
+    InquiryView,
+    InvalidChange,
+    StaleVersion,
+)
 from services.inquiries.references.model import UnresolvedReference
 from services.inquiries.scope import Visibility
 from shared.auth import Access, Role, allow
 from shared.documents import DOCUMENT_ERRORS
+from shared.http.conditional import etag, expected_version
 from shared.http.endpoints import ApiRoutes, ErrorMap, Reply, principal_of, trace_of
 from shared.http.pagination import Page
 from shared.http.problems import Conflict, Forbidden, InvalidReference, NotFound
 
 ERRORS: ErrorMap = {
+    InvalidChange: InvalidReference,
     InquiryNotFound: NotFound,
     IllegalTransition: Conflict,
     StaleVersion: Conflict,
@@ -67,15 +79,43 @@ async def submit_inquiry(request: web.Request, body: SubmitInquiry) -> Reply:
     summary="Search inquiries: filters, words, SLA state (e.g. ?sla=breached)",
     access=READERS,
     query=InquiryQuery,
-    response=Page[Inquiry],
+    response=Page[InquiryView],
 )
-async def list_inquiries(request: web.Request, query: InquiryQuery) -> Page[Inquiry]:
-    return await handlers.list_inquiries(query, _visibility(request), desk=request.app[DESK])
+async def list_inquiries(request: web.Request, query: InquiryQuery) -> Page[InquiryView]:
+    me, visibility = principal_of(request).person_id, _visibility(request)
+    found = await handlers.list_inquiries(query, visibility, desk=request.app[DESK], me=me)
+    shown = [InquiryView.of(inquiry, visibility.is_requester) for inquiry in found.items]
+    return Page[InquiryView](items=shown, next_cursor=found.next_cursor)
 
 
-@api.get(ONE, summary="Read one inquiry", access=READERS, response=Inquiry, problems=(404,))
-async def get_inquiry(request: web.Request) -> Inquiry:
-    return await handlers.get_inquiry(_id(request), _visibility(request), desk=request.app[DESK])
+@api.get(ONE, summary="Read one inquiry", access=READERS, response=InquiryView, problems=(404,))
+async def get_inquiry(request: web.Request) -> Reply:
+    visibility = _visibility(request)
+    inquiry = await handlers.get_inquiry(_id(request), visibility, desk=request.app[DESK])
+    shown = InquiryView.of(inquiry, visibility.is_requester)
+    return Reply(shown, headers={"ETag": etag(inquiry.version)})
+
+
+@api.patch(
+    ONE,
+    summary="Correct priority, category, country (staff), city or subject; send If-Match",
+    access=DESK_SIDE,
+    body=UpdateInquiry,
+    response=Inquiry,
+    problems=(404, 409, 428),
+)
+async def update_inquiry(request: web.Request, body: UpdateInquiry) -> Reply:
+    if body.country is not None and not principal_of(request).is_staff:
+        raise Forbidden("only operators and admins move an inquiry to another desk")
+    inquiry = await editing.update(
+        _id(request),
+        body,
+        expected_version(request, None),
+        _visibility(request),
+        desk=request.app[DESK],
+        trace=trace_of(request),
+    )
+    return Reply(inquiry, headers={"ETag": etag(inquiry.version)})
 
 
 @api.post(
@@ -87,7 +127,7 @@ async def get_inquiry(request: web.Request) -> Inquiry:
     problems=(404, 409),
 )
 async def assign(request: web.Request, body: Assign) -> Inquiry:
-    return await handlers.assign(
+    return await editing.assign(
         _id(request), body, _visibility(request), desk=request.app[DESK], trace=trace_of(request)
     )
 
@@ -95,18 +135,16 @@ async def assign(request: web.Request, body: Assign) -> Inquiry:
 def _lifecycle(path: str, summary: str, access: Access, move: Transition) -> None:
     """Register a body-with-reason transition endpoint."""
 
-    async def view(request: web.Request, body: Reason) -> Inquiry:
-        return await move(
-            _id(request),
-            body.reason,
-            _visibility(request),
-            desk=request.app[DESK],
-            trace=trace_of(request),
+    async def view(request: web.Request, body: Reason) -> InquiryView:
+        visibility = _visibility(request)
+        inquiry = await move(
+            _id(request), body.reason, visibility, desk=request.app[DESK], trace=trace_of(request)
         )
+        return InquiryView.of(inquiry, visibility.is_requester)
 
     view.__name__ = path.rsplit("/", 1)[-1].replace("-", "_")
     api.post(
-        path, summary=summary, access=access, body=Reason, response=Inquiry, problems=(404, 409)
+        path, summary=summary, access=access, body=Reason, response=InquiryView, problems=(404, 409)
     )(view)
 
 

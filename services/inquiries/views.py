@@ -3,10 +3,11 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.contracts.attachments import AttachmentInfo
-from shared.contracts.inquiries import MessageSide
+from shared.contracts.identity import Actor
+from shared.contracts.inquiries import DeskSetting, MessageSide
 from shared.outbound import Outcome, Sent
 
 
@@ -15,10 +16,18 @@ class Message(BaseModel):
     inquiry_id: str
     kind: Literal["reply", "note"]
     side: MessageSide
-    author: str
+    author: str = Field(description="The grant that wrote it")
+    by: Actor | None = Field(default=None, description="The person behind the key")
     body: str
     at: datetime
     attachments: list[AttachmentInfo] = []
+    merged_from: str | None = Field(
+        default=None, description="The merged duplicate this message was first posted to"
+    )
+
+    def for_requester(self) -> "Message":
+        """The requester side sees the desk, not the person behind the reply."""
+        return self.model_copy(update={"by": None})
 
 
 class Messages(BaseModel):
@@ -27,13 +36,37 @@ class Messages(BaseModel):
 
 class HistoryEntry(BaseModel):
     at: datetime
-    actor: str
+    actor: str = Field(description="The grant that made the change")
+    by: Actor | None = Field(
+        default=None, description="The person (or the key's label), beside the grant"
+    )
     type: str = Field(description="The event type that recorded the change")
     data: dict[str, Any]
 
 
 class History(BaseModel):
     items: list[HistoryEntry]
+
+
+class ConfigurationQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    setting: DeskSetting | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class ConfigurationChange(BaseModel):
+    at: datetime
+    setting: str
+    key: str = Field(description="routing, queues, or the calendar's country")
+    by: str = Field(description="The grant that made the change")
+    by_person: Actor
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+
+
+class ConfigurationChanges(BaseModel):
+    items: list[ConfigurationChange]
 
 
 class Suggestion(BaseModel):

@@ -181,7 +181,13 @@ async def respond(
                 f"matches can be answered once the proposal is accepted; it is {proposal_status}",
                 proposal_status=proposal_status,
             )
-        answer = Response(accepted=accepted, reason=reason, by=caller.name, at=datetime.now(UTC))
+        answer = Response(
+            accepted=accepted,
+            reason=reason,
+            by=caller.name,
+            by_person=trace.by,
+            at=datetime.now(UTC),
+        )
         answered = match.respond(side, answer, response_window)
         await matches.save(answered, uow.session, tick.seq)
         ids = {
@@ -191,7 +197,14 @@ async def respond(
         }
         await uow.publish(
             match_id,
-            MatchResponded(**ids, side=side, accepted=accepted, reason=reason, by=caller.name),
+            MatchResponded(
+                **ids,
+                side=side,
+                accepted=accepted,
+                reason=reason,
+                by=caller.name,
+                by_person=trace.by,
+            ),
         )
         if answered.status == "accepted":
             await uow.publish(match_id, MatchAccepted(**ids))

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.companies import ContactPerson
+from shared.contracts.identity import Actor
 from shared.contracts.matching import MatchFactor, MatchSide, MatchSummary
 from shared.contracts.proposals import ProposalContact
 from shared.errors import DomainError
@@ -58,6 +59,8 @@ class Response(BaseModel):
     accepted: bool
     reason: str | None = None
     by: str
+    by_person: Actor | None = None
+    """The person behind the key that answered, beside the grant in ``by``."""
     at: datetime
 
 

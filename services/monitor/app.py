@@ -26,6 +26,7 @@ from services.monitor.keys import (
 )
 from services.monitor.ledgers import AlertStore, AuditLog, ThresholdStore
 from services.monitor.operator_routes import operator_api
+from services.monitor.people import people_api
 from services.monitor.replayer import Replayer
 from services.monitor.repository import DeadLetterStore, EventIndex
 from services.monitor.routes import api
@@ -47,7 +48,7 @@ log = get_logger(__name__)
 
 def create_app(settings: ServiceSettings | None = None) -> web.Application:
     monitor = MonitorSettings.of(settings or ServiceSettings())
-    routes = [api, operator_api, console.session_api]
+    routes = [api, operator_api, console.session_api, people_api]
     app = create_service_app(monitor, SERVICE, "JAMP Desk — monitor", routes)
     app[MONITOR_SETTINGS] = monitor
     app.middlewares.append(session_cookie)

@@ -3,19 +3,21 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.monitor.alerts import Alert, GroupThreshold, Threshold
+from shared.contracts.identity import Actor
 from shared.mongo import Document, new_id
 
 
 class AuditEntry(BaseModel):
     id: str
     at: datetime
-    actor: str
+    actor: str = Field(description="The grant and key id that acted")
+    by: Actor | None = Field(default=None, description="The person behind the key")
     action: str
     target: str
     details: dict[str, Any]
@@ -27,14 +29,15 @@ class AuditLog:
 
     async def record(
         self,
-        actor: str,
+        by: Actor,
         action: str,
         target: str,
         details: dict[str, Any],
         session: AsyncClientSession,
     ) -> None:
-        entry = {"_id": new_id(), "at": datetime.now(UTC), "actor": actor, "action": action,
-                 "target": target, "details": details}  # fmt: skip
+        entry = {"_id": new_id(), "at": datetime.now(UTC), "actor": by.grant,
+                 "by": by.model_dump(), "action": action, "target": target,
+                 "details": details}  # fmt: skip
         await self.collection.insert_one(entry, session=session)
 
     async def list(self, after: str | None, limit: int) -> list[AuditEntry]:

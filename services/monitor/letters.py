@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from services.monitor.masking import mask_text
 from services.monitor.model import IndexedEvent, masked_fields
 from shared.contracts import EVENT_TYPES
+from shared.contracts.identity import Actor
 from shared.envelope import Envelope, UnknownEventType
 from shared.topics import DLQ_SUFFIX, Topics
 
@@ -18,6 +19,7 @@ DLQ_HEADER_PREFIX = "dlq."
 class Replay(BaseModel):
     at: datetime
     by: str
+    by_person: Actor | None = None
     partition: int
     offset: int
     processed: bool | None = Field(

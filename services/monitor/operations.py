@@ -56,7 +56,7 @@ async def replay_dead_letter(
     partition, offset = await replayer.send(
         target, key, value, replay_headers(letter.headers, letter.id, at)
     )
-    replay = Replay(at=at, by=trace.actor, partition=partition, offset=offset)
+    replay = Replay(at=at, by=trace.actor, by_person=trace.by, partition=partition, offset=offset)
     event = DeadLetterReplayed(
         dead_letter_id=letter.id,
         target_topic=target,
@@ -69,11 +69,12 @@ async def replay_dead_letter(
         replayed_offset=offset,
         replayed_type=letter.event_type,
         by=trace.actor,
+        by_person=trace.by,
     )
     async with unit_of_work(platform, _own(trace, letter.correlation_id)) as uow:
         await letters.record_replay(letter.id, replay, uow.session)
         details = {"target_topic": target, "partition": partition, "offset": offset}
-        await audit.record(trace.actor, "dead_letter.replay", letter.id, details, uow.session)
+        await audit.record(trace.by, "dead_letter.replay", letter.id, details, uow.session)
         await uow.publish(letter.id, event)
     return replay
 
@@ -94,12 +95,13 @@ async def discard_dead_letter(
         if not await letters.record_discard(letter_id, reason, trace.actor, uow.session):
             raise LetterNotPending(f"dead letter {letter_id} is {found[0].status}, not pending")
         details = {"reason": reason}
-        await audit.record(trace.actor, "dead_letter.discard", letter_id, details, uow.session)
+        await audit.record(trace.by, "dead_letter.discard", letter_id, details, uow.session)
         event = DeadLetterDiscarded(
             dead_letter_id=letter_id,
             original_topic=found[0].original_topic,
             reason=reason,
             by=trace.actor,
+            by_person=trace.by,
         )
         await uow.publish(letter_id, event)
 
@@ -116,8 +118,10 @@ async def set_threshold(
     async with unit_of_work(platform, trace) as uow:
         await thresholds.set(group, threshold, uow.session)
         details = threshold.model_dump()
-        await audit.record(trace.actor, "threshold.set", group, details, uow.session)
-        await uow.publish(group, LagThresholdChanged(group=group, by=trace.actor, **details))
+        await audit.record(trace.by, "threshold.set", group, details, uow.session)
+        await uow.publish(
+            group, LagThresholdChanged(group=group, by=trace.actor, by_person=trace.by, **details)
+        )
 
 
 async def evaluate_alerts(

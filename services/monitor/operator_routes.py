@@ -1,5 +1,7 @@
 """HTTP views of the monitor's operator actions: dead letters and lag thresholds."""
 
+import dataclasses
+
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,7 +52,8 @@ def _trace(request: web.Request) -> Trace:
     """Whose action: the role and the key id, so the audit log names the key."""
     principal = principal_of(request)
     trace = trace_of(request)
-    return Trace(trace.correlation_id, trace.traceparent, f"{principal.name}/{principal.key_id}")
+    actor = f"{principal.name}/{principal.key_id}"
+    return dataclasses.replace(trace, actor=actor)
 
 
 @operator_api.get(

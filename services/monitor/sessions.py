@@ -40,6 +40,9 @@ class SessionStore:
                 "_id": _hash(token),
                 "key_id": principal.key_id,
                 "role": str(principal.role),
+                "label": principal.label,
+                "person_id": principal.person_id,
+                "person_name": principal.person_name,
                 "expires_at": datetime.now(UTC) + self.lifetime,
             }
         )
@@ -49,7 +52,14 @@ class SessionStore:
         document = await self.collection.find_one({"_id": _hash(token)})
         if document is None or document["expires_at"] <= datetime.now(UTC):
             return None
-        return Principal(key_id=document["key_id"], role=Role(document["role"]), scope=None)
+        return Principal(
+            key_id=document["key_id"],
+            role=Role(document["role"]),
+            scope=None,
+            label=document.get("label", ""),
+            person_id=document.get("person_id"),
+            person_name=document.get("person_name"),
+        )
 
     async def close(self, token: str) -> None:
         await self.collection.delete_one({"_id": _hash(token)})
@@ -60,7 +70,7 @@ class ConsoleKeys(KeyReplica):
     ends when its key is revoked: the key's record is checked on every request."""
 
     def __init__(self, replica: KeyReplica, sessions: SessionStore) -> None:
-        super().__init__(replica.collection, replica.pepper)
+        super().__init__(replica.collection, replica.pepper, replica.people)
         self.sessions = sessions
 
     async def authenticate(self, plaintext: str) -> Principal | None:

@@ -8,6 +8,7 @@ from services.notifications.keys import MAILROOM
 from shared.auth.projector import IDENTITY_HANDLERS
 from shared.consumer import ConsumedEvent, HandlerTable
 from shared.contracts import companies, inquiries, matching, proposals
+from shared.contracts.identity import PersonRegistered
 
 
 async def on_event(event: ConsumedEvent, app: web.Application) -> None:
@@ -17,12 +18,18 @@ async def on_event(event: ConsumedEvent, app: web.Application) -> None:
         mailroom.wakeup.set()
 
 
+async def on_person(event: ConsumedEvent, app: web.Application) -> None:
+    """A person is both a key holder (the replica) and someone mail may reach (officers)."""
+    await IDENTITY_HANDLERS[PersonRegistered](event, app)
+    await on_event(event, app)
+
+
 def _all(*models: type) -> HandlerTable:
     return {model: on_event for model in models}
 
 
 TOPIC_HANDLERS: dict[str, HandlerTable] = {
-    "identity": IDENTITY_HANDLERS,
+    "identity": {**IDENTITY_HANDLERS, PersonRegistered: on_person},
     "companies": _all(companies.CompanyRegistered, companies.CompanyUpdated),
     "proposals": _all(
         proposals.CityAdded,

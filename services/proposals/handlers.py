@@ -176,7 +176,8 @@ async def transition_proposal(
         )
         if action == "submit":
             await uow.publish(
-                proposal_id, ProposalSubmitted(proposal=proposal.details(), by=trace.actor)
+                proposal_id,
+                ProposalSubmitted(proposal=proposal.details(), by=trace.actor, by_person=trace.by),
             )
         else:
             changed = ProposalStatusChanged(
@@ -185,6 +186,7 @@ async def transition_proposal(
                 from_status=current.status,
                 to_status=proposal.status,
                 by=trace.actor,
+                by_person=trace.by,
                 reason=reason,
             )
             await uow.publish(proposal_id, changed)
@@ -215,6 +217,7 @@ async def _record(
         at=datetime.now(UTC),
         action=action,
         by=trace.actor,
+        by_person=trace.by,
         version=proposal.version,
         from_status=previous.status if previous else None,
         to_status=proposal.status,

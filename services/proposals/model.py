@@ -10,6 +10,7 @@ from services.proposals.financing import Currency, FinancingHint, ProjectFacts, 
 from services.proposals.workflow import Action, next_status
 from shared.auth import Principal, Role
 from shared.contracts.attachments import AttachmentInfo
+from shared.contracts.identity import Actor
 from shared.contracts.proposals import ProposalDetails, ProposalStatus
 from shared.contracts.vocabulary import FocusArea, SolutionTag, taxonomy_document, unique
 from shared.errors import DomainError
@@ -181,6 +182,7 @@ class HistoryEntry(BaseModel):
     at: datetime
     action: HistoryAction
     by: str
+    by_person: Actor | None = Field(default=None, description="The person behind the key")
     version: int
     from_status: ProposalStatus | None = None
     to_status: ProposalStatus

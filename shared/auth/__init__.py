@@ -1,7 +1,7 @@
 """API keys: roles and scopes, hashing, and each service's replica of the key registry."""
 
 from shared.auth.grants import PUBLIC, Access, Principal, Role, allow, parse_grant
-from shared.auth.keys import IssuedKey, hash_key, issue_key, key_id_of
+from shared.auth.keys import IssuedKey, hash_key, issue_key, key_id_of, register_person
 from shared.auth.replica import KeyReplica
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "issue_key",
     "key_id_of",
     "parse_grant",
+    "register_person",
 ]

@@ -51,10 +51,19 @@ class Principal:
     key_id: str
     role: Role
     scope: str | None
+    label: str = ""
+    person_id: str | None = None
+    person_name: str | None = None
 
     @property
     def name(self) -> str:
+        """The grant, e.g. ``desk:VN``."""
         return f"{self.role}:{self.scope}" if self.scope else str(self.role)
+
+    @property
+    def display_name(self) -> str:
+        """The person holding the key; a key without a person shows as its label."""
+        return self.person_name or self.label or self.name
 
     def acts_for(self, role: Role, scope: str) -> bool:
         return self.role is role and self.scope == scope

@@ -7,14 +7,18 @@ slow hash adds nothing but ~100 ms of blocked event loop per request.
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
+from zoneinfo import available_timezones
 
 from shared.auth.grants import Role
-from shared.contracts.identity import ApiKeyIssued
+from shared.contracts.identity import ApiKeyIssued, PersonRegistered
 
 PREFIX = "jamp"
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,11 @@ class IssuedKey:
     plaintext: str
     """Shown to its holder once, never stored."""
     event: ApiKeyIssued
+
+    @property
+    def grant(self) -> str:
+        scope = self.event.scope
+        return f"{self.event.role}:{scope}" if scope else self.event.role
 
 
 def hash_key(plaintext: str, pepper: str) -> str:
@@ -36,7 +45,10 @@ def key_id_of(plaintext: str) -> str | None:
     return key_id
 
 
-def issue_key(role: Role, scope: str | None, label: str, pepper: str) -> IssuedKey:
+def issue_key(
+    role: Role, scope: str | None, label: str, pepper: str, holder: PersonRegistered | None = None
+) -> IssuedKey:
+    """A new key; ``holder`` is the person it is issued to (None: a key known by its label)."""
     key_id = secrets.token_hex(8)
     plaintext = f"{PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
     event = ApiKeyIssued(
@@ -46,5 +58,36 @@ def issue_key(role: Role, scope: str | None, label: str, pepper: str) -> IssuedK
         scope=scope,
         label=label,
         issued_at=datetime.now(UTC),
+        person_id=holder.person_id if holder else None,
+        person_name=holder.name if holder else None,
     )
     return IssuedKey(plaintext=plaintext, event=event)
+
+
+def register_person(
+    name: str,
+    *,
+    email: str | None,
+    language: str = "en",
+    time_zone: str = "Asia/Tokyo",
+    kind: Literal["person", "system"] = "person",
+) -> PersonRegistered:
+    """A new person (or named system) to issue keys to; raises ValueError naming the field."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise ValueError("name: 1 to 200 characters")
+    if email is not None and not EMAIL.fullmatch(email):
+        raise ValueError(f"email: not an e-mail address: {email!r}")
+    if kind == "person" and email is None:
+        raise ValueError("email: a person needs an e-mail address")
+    if time_zone not in available_timezones():
+        raise ValueError(f"time_zone: unknown time zone {time_zone!r}")
+    return PersonRegistered(
+        person_id=f"p-{secrets.token_hex(6)}",
+        kind=kind,
+        name=name,
+        email=email,
+        language=language,
+        time_zone=time_zone,
+        registered_at=datetime.now(UTC),
+    )

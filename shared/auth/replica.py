@@ -1,4 +1,5 @@
-"""A service's own copy of the key registry, fed by ``jamp.identity.v1``."""
+"""A service's own copy of the key registry and of the people holding keys, fed by
+``jamp.identity.v1``."""
 
 import hmac
 
@@ -7,14 +8,22 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.auth.grants import Principal, Role
 from shared.auth.keys import hash_key, key_id_of
-from shared.contracts.identity import ApiKeyIssued, ApiKeyRevoked
+from shared.contracts.identity import ApiKeyIssued, ApiKeyRevoked, PersonRegistered
 from shared.mongo import Document
+
+Session = AsyncClientSession | None
 
 
 class KeyReplica:
-    def __init__(self, collection: AsyncCollection[Document], pepper: str) -> None:
+    def __init__(
+        self,
+        collection: AsyncCollection[Document],
+        pepper: str,
+        people: AsyncCollection[Document] | None = None,
+    ) -> None:
         self.collection = collection
         self.pepper = pepper
+        self.people = people if people is not None else collection.database["people"]
 
     async def authenticate(self, plaintext: str) -> Principal | None:
         """The key's principal, or None for an unknown, revoked or forged key."""
@@ -26,7 +35,14 @@ class KeyReplica:
             return None
         if not hmac.compare_digest(record["key_hash"], hash_key(plaintext, self.pepper)):
             return None
-        return Principal(key_id=key_id, role=Role(record["role"]), scope=record["scope"])
+        return Principal(
+            key_id=key_id,
+            role=Role(record["role"]),
+            scope=record["scope"],
+            label=record.get("label", ""),
+            person_id=record.get("person_id"),
+            person_name=record.get("person_name"),
+        )
 
     async def record_issued(self, issued: ApiKeyIssued, session: AsyncClientSession) -> None:
         """Idempotent: a redelivered event leaves the record as it is."""
@@ -39,6 +55,8 @@ class KeyReplica:
                     "scope": issued.scope,
                     "label": issued.label,
                     "issued_at": issued.issued_at,
+                    "person_id": issued.person_id,
+                    "person_name": issued.person_name,
                     "revoked_at": None,
                 }
             },
@@ -54,7 +72,39 @@ class KeyReplica:
             session=session,
         )
 
+    async def record_person(self, person: PersonRegistered, session: AsyncClientSession) -> None:
+        """Idempotent: the person's record is the event's data, keyed by the person id."""
+        document = person.model_dump(exclude={"person_id"})
+        await self.people.replace_one(
+            {"_id": person.person_id}, document, upsert=True, session=session
+        )
+
+    async def person(self, person_id: str, session: Session = None) -> Document | None:
+        """The person; until their registration arrives (it may travel on another partition
+        than their keys), what a key issued to them says: the id and the name."""
+        found = await self.people.find_one({"_id": person_id}, session=session)
+        if found is not None:
+            return found
+        key = await self.collection.find_one({"person_id": person_id}, session=session)
+        if key is None or not key.get("person_name"):
+            return None
+        return {"_id": person_id, "name": key["person_name"]}
+
+    async def grants_of(self, person_id: str, session: Session = None) -> set[str]:
+        """The grants (``desk:VN``, ``admin``) of the person's keys that are not revoked."""
+        cursor = self.collection.find(
+            {"person_id": person_id, "revoked_at": None}, {"role": 1, "scope": 1}, session=session
+        )
+        return {_grant(record) async for record in cursor}
+
+    async def list_people(self) -> list[Document]:
+        return await self.people.find({}).sort("registered_at", 1).to_list()
+
     async def list(self) -> list[Document]:
         """Every key record without its hash, oldest first."""
         cursor = self.collection.find({}, {"key_hash": False}).sort("issued_at", 1)
         return await cursor.to_list()
+
+
+def _grant(record: Document) -> str:
+    return f"{record['role']}:{record['scope']}" if record.get("scope") else str(record["role"])

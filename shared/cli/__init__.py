@@ -15,15 +15,18 @@ from shared.cli.bench import bench_app
 from shared.cli.mail import mail_app
 from shared.cli.matching import matching_app
 from shared.cli.outbox import replay
+from shared.identity import AddPerson
 from shared.kafka import ensure_topics
 from shared.settings import MissingSecret, ServiceSettings
 from shared.topics import Topics
 
 app = typer.Typer(help="JAMP Desk", no_args_is_help=True, add_completion=False)
 keys_app = typer.Typer(help="API keys: create, list, revoke", no_args_is_help=True)
+people_app = typer.Typer(help="People and named systems holding keys", no_args_is_help=True)
 outbox_app = typer.Typer(help="Transactional outboxes", no_args_is_help=True)
 topics_app = typer.Typer(help="Kafka topics", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(people_app, name="people")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(topics_app, name="topics")
 app.add_typer(matching_app, name="matching")
@@ -104,6 +107,54 @@ def revoke_key(
     """Revoke a key everywhere."""
     _report(asyncio.run(keys.revoke_key(_settings(), key_id, reason)))
     console.print(f"revoked {key_id}")
+
+
+@people_app.command("add")
+def add_person(
+    name: Annotated[str, typer.Argument(help="The person's (or system's) name")],
+    grant: Annotated[list[str], typer.Option(help="desk:VN, operator, admin…; repeatable")],
+    email: Annotated[str | None, typer.Option(help="Needed for a person")] = None,
+    language: Annotated[str, typer.Option(help="Preferred language")] = "en",
+    time_zone: Annotated[str, typer.Option(help="IANA time zone")] = "Asia/Tokyo",
+    system: Annotated[bool, typer.Option(help="A named system, not a person")] = False,
+) -> None:
+    """Register a person and issue them one key per grant (each printed once)."""
+    try:
+        command = AddPerson(
+            name=name,
+            email=email,
+            language=language,
+            time_zone=time_zone,
+            kind="system" if system else "person",
+            grants=grant,
+        )
+        person, issued, published = asyncio.run(keys.add_person(_settings(), command))
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    console.print(f"person  {person.person_id}  {person.name}")
+    for key in issued:
+        console.print(f"grant   {key.grant}")
+        console.print(f"key id  {key.event.key_id}")
+        console.print(f"api key {key.plaintext}")
+    console.print("[dim]keys are shown once; services know the person from the identity stream[/]")
+    _report(published)
+
+
+@people_app.command("list")
+def list_people(
+    service: Annotated[str, typer.Option(help="Whose replica to read")] = "companies",
+) -> None:
+    """Every person and named system, as a service knows them."""
+    table = Table(Column("person id", no_wrap=True), "kind", "name", "e-mail", "time zone")
+    for record in asyncio.run(keys.list_people(_settings(), service)):
+        table.add_row(
+            record["_id"],
+            record.get("kind", ""),
+            record.get("name", ""),
+            record.get("email") or "",
+            record.get("time_zone", ""),
+        )
+    console.print(table)
 
 
 @outbox_app.command("replay")

@@ -9,13 +9,11 @@ keys are issued only for ids their owning services know (``grantees.py``).
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
 
-from pymongo.asynchronous.client_session import AsyncClientSession
-
-from shared.auth import IssuedKey, KeyReplica, issue_key, parse_grant
+from shared.auth import IssuedKey, KeyReplica, Role, issue_key, parse_grant
 from shared.cli.grantees import check_grantee
-from shared.contracts.identity import ApiKeyIssued, ApiKeyRevoked
+from shared.contracts.identity import ApiKeyRevoked, PersonRegistered
+from shared.identity import AddPerson, IdentityEvent, person_with_keys, record_identity
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document, create_client
 from shared.outbox import Outbox, create_outbox_indexes
@@ -45,31 +43,33 @@ async def create_key(
     role, scope = parse_grant(grant)
     await check_grantee(settings, role, scope)
     key = issue_key(role, scope, label, settings.pepper())
-    return key, await _record(settings, key.event, KeyReplica.record_issued)
+    return key, await _record(settings, [key.event])
+
+
+async def add_person(
+    settings: ServiceSettings, command: AddPerson
+) -> tuple[PersonRegistered, list[IssuedKey], Published]:
+    """Register the person and issue one key per grant, labelled with the person's name."""
+    person, keys = person_with_keys(command, settings.pepper())
+    for key in keys:  # city and company grants only for ids their services know
+        await check_grantee(settings, Role(key.event.role), key.event.scope)
+    return person, keys, await _record(settings, [person, *(key.event for key in keys)])
 
 
 async def revoke_key(settings: ServiceSettings, key_id: str, reason: str) -> Published:
     event = ApiKeyRevoked(key_id=key_id, revoked_at=datetime.now(UTC), reason=reason)
-    return await _record(settings, event, KeyReplica.record_revoked)
+    return await _record(settings, [event])
 
 
-KeyEvent = TypeVar("KeyEvent", ApiKeyIssued, ApiKeyRevoked)
-
-
-async def _record(
-    settings: ServiceSettings,
-    event: KeyEvent,
-    write: Callable[[KeyReplica, KeyEvent, AsyncClientSession], Awaitable[None]],
-) -> Published:
-    """Write the ledger and the event in one transaction, then try to publish at once."""
+async def _record(settings: ServiceSettings, events: list[IdentityEvent]) -> Published:
+    """Write the ledger and the events in one transaction, then try to publish at once."""
     platform = _platform(settings)
     try:
         await create_outbox_indexes(platform.outbox.collection)
         # The ledger only records here; hashing happened in issue_key.
         ledger = KeyReplica(platform.database["api_keys"], "")
         async with unit_of_work(platform, Trace(None, None, "cli")) as uow:
-            await write(ledger, event, uow.session)
-            await uow.publish(event.key_id, event)
+            await record_identity(ledger, uow, events)
         return await _publish(platform)
     finally:
         await platform.mongo.close()
@@ -77,10 +77,22 @@ async def _record(
 
 async def list_keys(settings: ServiceSettings, service: str) -> list[Document]:
     """Every key, as the named service's replica knows it."""
+    return await _read_replica(settings, service, KeyReplica.list)
+
+
+async def list_people(settings: ServiceSettings, service: str) -> list[Document]:
+    """Every person, as the named service's replica knows them."""
+    return await _read_replica(settings, service, KeyReplica.list_people)
+
+
+async def _read_replica(
+    settings: ServiceSettings,
+    service: str,
+    read: Callable[[KeyReplica], Awaitable[list[Document]]],
+) -> list[Document]:
     mongo = create_client(settings.mongodb_uri)
     try:
-        replica = KeyReplica(mongo[settings.database_name(service)]["api_keys"], "")
-        return await replica.list()
+        return await read(KeyReplica(mongo[settings.database_name(service)]["api_keys"], ""))
     finally:
         await mongo.close()
 

@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from shared.contracts.base import EventPayload, published_as
+from shared.contracts.identity import Actor
 
 CompanySize = Literal["micro", "small", "medium", "large"]
 CompanyStatus = Literal["registered", "verified", "suspended"]
@@ -77,6 +78,8 @@ class CompanyVerified(EventPayload):
     company_id: str
     version: int
     by: str
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``."""
 
 
 @published_as("jamp.company.suspended.v1", stream="companies")
@@ -86,4 +89,6 @@ class CompanySuspended(EventPayload):
     company_id: str
     version: int
     by: str
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``."""
     reason: str

@@ -1,8 +1,36 @@
-"""API-key lifecycle events on ``jamp.identity.v1``: every service keeps its own replica."""
+"""People and their API keys on ``jamp.identity.v1``: every service keeps its own replica,
+so every service can name the person behind an action."""
 
 from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from shared.contracts.base import EventPayload, published_as
+
+
+class Actor(BaseModel):
+    """Who made a change: the grant it was made with, and the person behind the key (a key
+    without a person is shown by its label)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    grant: str
+    person_id: str | None = None
+    name: str
+
+
+@published_as("jamp.person.registered.v1", stream="identity")
+class PersonRegistered(EventPayload):
+    """A named person (or a named system) who holds API keys."""
+
+    person_id: str
+    kind: Literal["person", "system"]
+    name: str
+    email: str | None
+    language: str
+    time_zone: str
+    registered_at: datetime
 
 
 @published_as("jamp.apikey.issued.v1", stream="identity")
@@ -16,6 +44,9 @@ class ApiKeyIssued(EventPayload):
     scope: str | None
     label: str
     issued_at: datetime
+    person_id: str | None = None
+    """The holder (``jamp.person.registered.v1``); null for keys issued before people."""
+    person_name: str | None = None
 
 
 @published_as("jamp.apikey.revoked.v1", stream="identity")

@@ -1,12 +1,13 @@
 """Events the inquiries service publishes on ``jamp.inquiries.v1``."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from shared.contracts.attachments import AttachmentInfo
 from shared.contracts.base import EventPayload, published_as
+from shared.contracts.identity import Actor
 
 InquiryStatus = Literal[
     "submitted", "triaged", "assigned", "answered", "waiting_on_requester", "closed"
@@ -14,6 +15,7 @@ InquiryStatus = Literal[
 InquiryPriority = Literal["low", "normal", "high", "urgent"]
 SlaClockKind = Literal["first_response", "resolution"]
 MessageSide = Literal["desk", "requester"]
+DeskSetting = Literal["routing_rules", "calendar", "queues"]
 
 
 class RequesterContact(BaseModel):
@@ -80,7 +82,9 @@ class InquiryAssigned(EventPayload):
     inquiry_id: str
     queue: str
     officer: str | None
+    """The person id of the assigned officer; null when nobody (or nobody any more) is."""
     by: str
+    officer_name: str | None = None
 
 
 @published_as("jamp.inquiry.replied.v1", stream="inquiries")
@@ -151,6 +155,8 @@ class InquirySlaStarted(_SlaEvent):
 
     target_minutes: int
     deadline: datetime
+    reason: str | None = None
+    """Why a clock started again (a reopened inquiry); null for a new inquiry."""
 
 
 @published_as("jamp.inquiry.sla_paused.v1", stream="inquiries")
@@ -165,6 +171,15 @@ class InquirySlaResumed(_SlaEvent):
     """The requester answered; the clock counts again towards a new deadline."""
 
     deadline: datetime
+
+
+@published_as("jamp.inquiry.sla_recalculated.v1", stream="inquiries")
+class InquirySlaRecalculated(_SlaEvent):
+    """The desk's calendar changed while the clock ran: the time counted so far stays, the
+    rest counts in the new calendar from ``at``, towards this new deadline."""
+
+    deadline: datetime
+    reason: str
 
 
 @published_as("jamp.inquiry.sla_warning.v1", stream="inquiries")
@@ -186,3 +201,48 @@ class InquirySlaMet(_SlaEvent):
     """The clock's goal (first reply, or closure) was reached within the target."""
 
     used_minutes: float
+
+
+@published_as("jamp.inquiry.updated.v1", stream="inquiries")
+class InquiryUpdated(EventPayload):
+    """Staff corrected the inquiry; ``changes`` maps each field to its before and after."""
+
+    inquiry_id: str
+    version: int
+    changes: dict[str, dict[str, Any]]
+    by: str
+
+
+@published_as("jamp.inquiry.assignee_notified.v1", stream="inquiries")
+class InquiryAssigneeNotified(EventPayload):
+    """An SLA clock warned: the assigned officer is told (the queue's escalation setting)."""
+
+    inquiry_id: str
+    officer: str
+    officer_name: str
+    clock: SlaClockKind
+    deadline: datetime | None
+
+
+@published_as("jamp.inquiry.escalated.v1", stream="inquiries")
+class InquiryEscalated(EventPayload):
+    """An SLA clock breached: the inquiry moved to its queue's escalation queue or supervisor."""
+
+    inquiry_id: str
+    clock: SlaClockKind
+    from_queue: str
+    to_queue: str
+    officer: str | None
+
+
+@published_as("jamp.inquiry_desk.configuration_changed.v1", stream="inquiries")
+class DeskConfigurationChanged(EventPayload):
+    """An admin changed the routing rules, a desk calendar or the queues: before and after."""
+
+    setting: DeskSetting
+    key: str
+    """``routing``, ``queues`` or the calendar's country."""
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+    by: str
+    by_person: Actor

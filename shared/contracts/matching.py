@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from shared.contracts.base import EventPayload, published_as
+from shared.contracts.identity import Actor
 
 MatchSide = Literal["company", "city"]
 
@@ -81,6 +82,8 @@ class MatchResponded(EventPayload):
     accepted: bool
     reason: str | None = None
     by: str
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``."""
 
 
 @published_as("jamp.match.accepted.v1", stream="matches")
@@ -119,6 +122,8 @@ class MatchingSessionCreated(EventPayload):
     slots: list[MeetingSlot]
     tables: list[str]
     by: str
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``."""
 
 
 @published_as("jamp.meeting.scheduled.v1", stream="matches")
@@ -160,3 +165,5 @@ class MeetingOutcomeRecorded(EventPayload):
     rating: int
     next_step: Literal["mou", "fs_proposal", "none"]
     by: str
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``."""

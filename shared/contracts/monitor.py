@@ -1,6 +1,7 @@
 """Events the monitor publishes on ``jamp.monitor.v1``: operator actions and lag alerts."""
 
 from shared.contracts.base import EventPayload, published_as
+from shared.contracts.identity import Actor
 
 
 @published_as("jamp.monitor.dead_letter_replayed.v1", stream="monitor")
@@ -18,6 +19,8 @@ class DeadLetterReplayed(EventPayload):
     replayed_type: str | None = None
     """The CloudEvents type of the replayed record, when it has a readable one."""
     by: str
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``."""
 
 
 @published_as("jamp.monitor.dead_letter_discarded.v1", stream="monitor")
@@ -28,6 +31,8 @@ class DeadLetterDiscarded(EventPayload):
     original_topic: str
     reason: str
     by: str
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``."""
 
 
 @published_as("jamp.monitor.lag_threshold_changed.v1", stream="monitor")
@@ -38,6 +43,8 @@ class LagThresholdChanged(EventPayload):
     max_lag: int | None
     max_age_seconds: float | None
     by: str
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``."""
 
 
 @published_as("jamp.monitor.lag_alert_raised.v1", stream="monitor")

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.contracts.attachments import AttachmentInfo
 from shared.contracts.base import EventPayload, published_as
+from shared.contracts.identity import Actor
 
 ProposalStatus = Literal[
     "draft",
@@ -113,6 +114,8 @@ class ProposalSubmitted(EventPayload):
 
     proposal: ProposalDetails
     by: str
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``."""
 
 
 @published_as("jamp.proposal.status_changed.v1", stream="proposals")
@@ -125,4 +128,6 @@ class ProposalStatusChanged(EventPayload):
     from_status: ProposalStatus
     to_status: ProposalStatus
     by: str
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``."""
     reason: str | None = None

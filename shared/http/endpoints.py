@@ -176,6 +176,8 @@ def trace_of(request: web.Request) -> Trace:
         correlation_id=request[CORRELATION_ID],
         traceparent=request[TRACEPARENT],
         actor=principal.name if principal is not None else "anonymous",
+        person_id=principal.person_id if principal is not None else None,
+        person_name=principal.display_name if principal is not None else None,
     )
 
 

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from services.proposals.app import create_app as create_proposals
 from shared.cli import app as jamp
+from shared.http.appkeys import KEYS
 from shared.settings import ServiceSettings
 from tests.integration.test_companies_api import register
 from tests.support import Caller, eventually, serving
@@ -89,3 +90,37 @@ class TestCityAndCompanyKeysNameWhatExists:
 
 async def _is(value: Any, expected: int) -> bool:
     return bool(await value == expected)
+
+
+async def test_people_add_registers_the_person_and_their_key_travels_with_them(
+    client: TestClient[Any, Any], settings: ServiceSettings
+) -> None:
+    output = await jamp_cli(
+        settings, "people", "add", "Consul Sato", "--email", "sato@example.org",
+        "--grant", "desk:VN", "--time-zone", "Asia/Ho_Chi_Minh",
+    )  # fmt: skip
+    person_id = re.search(r"^person\s+(p-\w+)", output, re.MULTILINE)
+    key = re.search(r"^grant\s+desk:VN\nkey id\s+\w+\napi key (\S+)$", output, re.MULTILINE)
+    assert person_id and key, output
+    consul = Caller(client, key.group(1))
+
+    async def status() -> int:
+        return (await consul.get("/companies")).status
+
+    await eventually(lambda: _is(status(), 200))
+    principal = await client.app[KEYS].authenticate(key.group(1))
+    assert principal is not None
+    assert (principal.person_id, principal.display_name) == (person_id.group(1), "Consul Sato")
+    people = await jamp_cli(settings, "people", "list")
+    assert person_id.group(1) in people and "sato@example.org" in people
+
+
+async def test_a_person_needs_an_email_and_a_valid_grant(settings: ServiceSettings) -> None:
+    for arguments in (
+        ["people", "add", "Nobody", "--grant", "desk:VN"],
+        ["people", "add", "Nobody", "--email", "n@example.org", "--grant", "desk:FR"],
+    ):
+        result = await asyncio.to_thread(
+            CliRunner().invoke, jamp, arguments, env=environment(settings)
+        )
+        assert result.exit_code != 0

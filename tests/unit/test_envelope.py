@@ -31,7 +31,12 @@ class TestWrapping:
         assert (envelope.source, envelope.subject) == ("/jamp/companies", "c-1")
         assert envelope.datacontenttype == "application/json"
         assert envelope.time.tzinfo is not None
-        assert envelope.data == {"company_id": "c-1", "version": 2, "by": "admin"}
+        assert envelope.data == {
+            "company_id": "c-1",
+            "version": 2,
+            "by": "admin",
+            "by_person": None,
+        }
 
     def test_every_event_gets_its_own_id(self) -> None:
         assert wrapped().id != wrapped().id

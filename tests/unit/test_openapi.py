@@ -6,9 +6,9 @@ import pytest
 from openapi_spec_validator import validate
 
 from services.companies.routes import api
+from services.inquiries.administration.routes import desk_api
 from services.inquiries.attachments.routes import attachments_api
-from services.inquiries.conversation_routes import conversation_api
-from services.inquiries.desk_routes import desk_api
+from services.inquiries.conversation.routes import conversation_api
 from services.inquiries.routes import api as inquiries_api
 from services.matching.routes import api as matching_api
 from services.monitor.console import session_api

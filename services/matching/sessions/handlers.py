@@ -59,6 +59,7 @@ async def create_session(
                 slots=[slot.published() for slot in session_model.slots],
                 tables=session_model.tables,
                 by=trace.actor,
+                by_person=trace.by,
             ),
         )
     return session_model
@@ -230,7 +231,9 @@ async def record_outcome(
             )
         if side in meeting.outcomes:
             raise AlreadyAnswered(f"the {side} already recorded this meeting's outcome")
-        outcome = Outcome(**command.model_dump(), by=caller.name, at=datetime.now(UTC))
+        outcome = Outcome(
+            **command.model_dump(), by=caller.name, by_person=trace.by, at=datetime.now(UTC)
+        )
         recorded = meeting.model_copy(update={"outcomes": {**meeting.outcomes, side: outcome}})
         await sessions.save_meeting(recorded, uow.session)
         await uow.publish(
@@ -242,6 +245,7 @@ async def record_outcome(
                 rating=command.rating,
                 next_step=command.next_step,
                 by=caller.name,
+                by_person=trace.by,
             ),
         )
     return MeetingView.of(recorded)

@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from shared.contracts.identity import Actor
 from shared.contracts.matching import MatchSide, MeetingCancelled, MeetingSlot
 from shared.errors import DomainError
 from shared.http.input_rules import FIELD_NAMES
@@ -152,6 +153,7 @@ class Outcome(BaseModel):
     next_step: NextStep
     notes: str | None = Field(default=None, max_length=2000)
     by: str = ""
+    by_person: Actor | None = None
     at: datetime | None = None
 
 

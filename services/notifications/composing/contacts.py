@@ -2,7 +2,8 @@
 
 Keys: ``company:<id>`` (contact, languages), ``proposal:<id>`` (title, city, contact),
 ``city:<id>`` (name, time zone, the latest proposal contact), ``inquiry:<id>`` (subject,
-queue, officer, requester and the contact it gave). Runs in the consumer's transaction.
+queue, officer, requester and the contact it gave), ``person:<id>`` (an officer's name,
+e-mail, language, time zone). Runs in the consumer's transaction.
 """
 
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from services.notifications.repository import Directory
 from shared.consumer import ConsumedEvent
 from shared.contracts.companies import CompanyRegistered, CompanyUpdated
+from shared.contracts.identity import PersonRegistered
 from shared.contracts.inquiries import InquiryAssigned, InquirySubmitted, InquiryTriaged
 from shared.contracts.proposals import (
     CityAdded,
@@ -57,6 +59,9 @@ def _changes(payload: object) -> list[tuple[str, dict[str, Any]]]:
             return [(f"inquiry:{inquiry_id}", {"queue": queue})]
         case InquiryAssigned(inquiry_id=inquiry_id, queue=queue, officer=officer):
             return [(f"inquiry:{inquiry_id}", {"queue": queue, "officer": officer})]
+        case PersonRegistered(person_id=person_id):
+            fields = payload.model_dump(include={"name", "email", "language", "time_zone"})
+            return [(f"person:{person_id}", fields)]
     return []
 
 

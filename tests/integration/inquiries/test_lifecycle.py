@@ -13,7 +13,7 @@ from tests.integration.inquiries.conftest import (
     known_company,
     submitted,
 )
-from tests.support import Caller, granted, read_topic
+from tests.support import Caller, granted, person, read_topic
 
 
 class TestSubmission:
@@ -55,14 +55,15 @@ def _body() -> dict[str, Any]:
 
 class TestAssignment:
     async def test_an_officer_assignment_moves_the_inquiry_to_assigned(
-        self, vn_desk: Caller, operator: Caller
+        self, inquiries: TestClient[Any, Any], vn_desk: Caller, operator: Caller
     ) -> None:
+        nguyen = await person(inquiries, "Nguyen Van A", "desk:VN")
         created = await submitted(vn_desk)
         path = f"/inquiries/{created['inquiry_id']}/assign"
-        response = await operator.post(path, {"queue": "desk-vn", "officer": "Nguyen Van A"})
+        response = await operator.post(path, {"queue": "desk-vn", "officer": nguyen.person_id})
         body = await response.json()
         assert response.status == 200
-        assert (body["status"], body["queue"], body["officer"]) == (
+        assert (body["status"], body["queue"], body["officer_name"]) == (
             "assigned",
             "desk-vn",
             "Nguyen Van A",
@@ -115,15 +116,27 @@ class TestConversation:
         self, vn_desk: Caller, operator: Caller
     ) -> None:
         inquiry_id = (await submitted(vn_desk))["inquiry_id"]
+        await operator.post(f"/inquiries/{inquiry_id}/replies", {"body": "What is the budget?"})
         waiting = await operator.post(f"/inquiries/{inquiry_id}/wait", {"reason": "need budget"})
         assert (await waiting.json())["status"] == "waiting_on_requester"
+        assert (await waiting.json())["sla_state"] == "paused"
         reply = {"body": "Budget is 2 M USD.", "from_requester": True}
         assert (await vn_desk.post(f"/inquiries/{inquiry_id}/replies", reply)).status == 201
         current = await (await operator.get(f"/inquiries/{inquiry_id}")).json()
         assert current["status"] == "triaged"
         assert current["clocks"]["resolution"]["state"] == "running"
         types = await history_types(operator, inquiry_id)
-        assert types.count("sla_paused") == 2 and types.count("sla_resumed") == 2
+        assert types.count("sla_paused") == 1 and types.count("sla_resumed") == 1
+
+    async def test_waiting_needs_a_reply_first_so_the_first_response_clock_never_pauses(
+        self, vn_desk: Caller, operator: Caller
+    ) -> None:
+        inquiry_id = (await submitted(vn_desk))["inquiry_id"]
+        waiting = await operator.post(f"/inquiries/{inquiry_id}/wait", {"reason": "need budget"})
+        assert waiting.status == 409
+        assert "reply" in (await waiting.json())["detail"]
+        current = await (await operator.get(f"/inquiries/{inquiry_id}")).json()
+        assert current["clocks"]["first_response"]["state"] == "running"
 
 
 def history_types_tail(types: list[str]) -> list[str]:
@@ -168,10 +181,11 @@ class TestClosing:
         assert again.status == 409
 
     async def test_the_history_records_every_change_with_its_actor(
-        self, vn_desk: Caller, operator: Caller
+        self, inquiries: TestClient[Any, Any], vn_desk: Caller, operator: Caller
     ) -> None:
+        tanaka = await person(inquiries, "Tanaka", "operator")
         inquiry_id = (await submitted(vn_desk))["inquiry_id"]
-        await operator.post(f"/inquiries/{inquiry_id}/assign", {"officer": "Tanaka"})
+        await operator.post(f"/inquiries/{inquiry_id}/assign", {"officer": tanaka.person_id})
         await operator.post(f"/inquiries/{inquiry_id}/replies", {"body": "Answer."})
         await operator.post(f"/inquiries/{inquiry_id}/close", {})
         history = await (await operator.get(f"/inquiries/{inquiry_id}/history")).json()

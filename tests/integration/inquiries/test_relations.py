@@ -59,3 +59,28 @@ class TestMerging:
         assert itself.status == 409
         again = await vn_desk.post(f"/inquiries/{duplicate}/merge", {"into": kept})
         assert (await again.json())["current_status"] == "closed"
+
+    async def test_the_survivor_shows_the_duplicates_conversation_marked_with_its_origin(
+        self, vn_desk: Caller, operator: Caller
+    ) -> None:
+        kept = (await submitted(vn_desk))["inquiry_id"]
+        duplicate = (await submitted(vn_desk))["inquiry_id"]
+        await operator.post(f"/inquiries/{kept}/replies", {"body": "On the kept one."})
+        await operator.post(f"/inquiries/{duplicate}/replies", {"body": "On the duplicate."})
+        await vn_desk.post(f"/inquiries/{duplicate}/merge", {"into": kept})
+        conversation = (await (await vn_desk.get(f"/inquiries/{kept}/messages")).json())["items"]
+        assert [(m["body"], m["merged_from"]) for m in conversation] == [
+            ("On the kept one.", None),
+            ("On the duplicate.", duplicate),
+        ]
+
+    async def test_merging_into_a_closed_inquiry_names_the_closed_one(
+        self, vn_desk: Caller, operator: Caller
+    ) -> None:
+        closed = (await submitted(vn_desk))["inquiry_id"]
+        duplicate = (await submitted(vn_desk))["inquiry_id"]
+        await operator.post(f"/inquiries/{closed}/close", {})
+        response = await vn_desk.post(f"/inquiries/{duplicate}/merge", {"into": closed})
+        problem = await response.json()
+        assert response.status == 409
+        assert closed in problem["detail"] and problem["inquiry_id"] == closed

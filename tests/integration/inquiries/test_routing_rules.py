@@ -3,6 +3,14 @@
 from tests.integration.inquiries.conftest import submitted
 from tests.support import Caller
 
+
+async def with_queue(admin: Caller, name: str) -> None:
+    """Add a queue to the managed list (routing rules may name only listed queues)."""
+    current = await (await admin.get("/queues")).json()
+    current["queues"].append({"name": name})
+    assert (await admin.put("/queues", current)).status == 200
+
+
 TH_LOANS = {
     "rules": [
         {"name": "vn loans", "category": "financing", "country": "VN", "queue": "hanoi-finance"},
@@ -31,6 +39,7 @@ async def test_the_defaults_route_by_category_and_fall_back_to_the_country_desk(
 async def test_an_admin_replaces_the_rules_and_they_apply_to_new_inquiries(
     vn_desk: Caller, admin: Caller
 ) -> None:
+    await with_queue(admin, "hanoi-finance")
     response = await admin.put("/routing-rules", TH_LOANS)
     assert response.status == 200
     assert (await response.json())["version"] == 1
@@ -44,6 +53,7 @@ async def test_an_admin_replaces_the_rules_and_they_apply_to_new_inquiries(
 async def test_a_stale_version_conflicts_and_only_admins_edit(
     vn_desk: Caller, admin: Caller
 ) -> None:
+    await with_queue(admin, "hanoi-finance")
     assert (await admin.put("/routing-rules", TH_LOANS)).status == 200
     stale = await admin.put("/routing-rules", TH_LOANS)
     assert stale.status == 409
@@ -51,3 +61,36 @@ async def test_a_stale_version_conflicts_and_only_admins_edit(
     assert (await vn_desk.put("/routing-rules", TH_LOANS)).status == 403
     bad = await admin.put("/routing-rules", {"rules": [{"name": "x", "queue": "A B"}]})
     assert (await bad.json())["errors"][0]["field"] == "body.rules.0.queue"
+
+
+async def test_a_shadowed_or_duplicate_rule_is_refused_naming_the_rule_that_shadows_it(
+    admin: Caller,
+) -> None:
+    shadowed = {
+        "rules": [
+            {"name": "all loans", "category": "financing", "queue": "jbic-join-liaison"},
+            {"name": "vn loans", "category": "financing", "country": "VN", "queue": "desk-vn"},
+        ]
+    }
+    response = await admin.put("/routing-rules", shadowed)
+    assert response.status == 422
+    error = (await response.json())["errors"][0]
+    assert error["field"] == "body.rules" and "'all loans'" in error["message"]
+    twice = {"rules": [shadowed["rules"][1], {**shadowed["rules"][1], "name": "again"}]}
+    assert (await admin.put("/routing-rules", twice)).status == 422
+
+
+async def test_rule_and_calendar_changes_are_audited_with_before_and_after(
+    admin: Caller, operator: Caller
+) -> None:
+    await with_queue(admin, "hanoi-finance")
+    assert (await admin.put("/routing-rules", TH_LOANS)).status == 200
+    calendar = {"time_zone": "Asia/Ho_Chi_Minh", "holidays": ["2026-09-02"]}
+    assert (await admin.put("/calendars/VN", calendar)).status == 200
+    changes = (await (await operator.get("/configuration/history")).json())["items"]
+    assert [c["setting"] for c in changes] == ["calendar", "routing_rules", "queues"]
+    calendar_change, rules_change = changes[0], changes[1]
+    assert calendar_change["key"] == "VN" and calendar_change["before"]["holidays"] == []
+    assert calendar_change["after"]["holidays"] == ["2026-09-02"]
+    assert rules_change["before"]["version"] == 0 and rules_change["after"]["version"] == 1
+    assert rules_change["by_person"] == {"grant": "admin", "person_id": None, "name": "test admin"}

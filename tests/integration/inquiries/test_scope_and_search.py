@@ -5,7 +5,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from tests.integration.inquiries.conftest import THAI, inquiry, known_company, submitted
-from tests.support import Caller, granted
+from tests.support import Caller, granted, person
 
 
 async def _ids(caller: Caller, **params: Any) -> list[str]:
@@ -107,3 +107,23 @@ class TestBadInput:
             response = await vn_desk.get("/inquiries", **params)
             assert response.status == 422
             assert (await response.json())["errors"][0]["field"] == field
+
+
+async def test_the_requester_side_sees_no_queue_officer_or_person(
+    inquiries: TestClient[Any, Any], vn_desk: Caller
+) -> None:
+    await known_company(inquiries, "c-8")
+    sato = await person(inquiries, "Consul Sato", "desk:VN")
+    company = await granted(inquiries, "company:c-8")
+    requester = {"kind": "company", "company_id": "c-8"}
+    inquiry_id = (await submitted(vn_desk, requester=requester))["inquiry_id"]
+    await vn_desk.post(f"/inquiries/{inquiry_id}/assign", {"officer": sato.person_id})
+    await sato.caller.post(f"/inquiries/{inquiry_id}/replies", {"body": "Answer."})
+    seen = await (await company.get(f"/inquiries/{inquiry_id}")).json()
+    assert (seen["queue"], seen["officer"], seen["officer_name"]) == (None, None, None)
+    listed = (await (await company.get("/inquiries")).json())["items"]
+    assert [(item["queue"], item["officer_name"]) for item in listed] == [(None, None)]
+    messages = (await (await company.get(f"/inquiries/{inquiry_id}/messages")).json())["items"]
+    assert [(m["body"], m["by"]) for m in messages] == [("Answer.", None)]
+    staff = await (await vn_desk.get(f"/inquiries/{inquiry_id}")).json()
+    assert (staff["queue"], staff["officer_name"]) == ("desk-vn", "Consul Sato")

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from services.inquiries.app import create_app
 from services.inquiries.keys import DESK
 from services.inquiries.settings import InquirySettings
-from services.inquiries.ticker import SlaTicker
+from services.inquiries.sla.ticker import SlaTicker
 from shared.settings import ServiceSettings
 from tests.integration.inquiries.conftest import (
     ManualClock,

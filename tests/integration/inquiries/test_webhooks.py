@@ -1,14 +1,16 @@
 """Webhooks: signed deliveries to a real receiver on loopback, retried, attempts visible."""
 
 import json
+from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient
 
 from services.inquiries.webhook_dispatch import signature
 from shared.embedded import free_port
 from shared.settings import ServiceSettings
-from tests.integration.inquiries.conftest import Receiver, settled, submitted
-from tests.support import Caller, eventually
+from tests.integration.inquiries.conftest import Receiver, known_company, settled, submitted
+from tests.support import Caller, eventually, granted, person
 
 
 @pytest.fixture
@@ -94,3 +96,29 @@ async def test_an_unreachable_receiver_shows_only_that_it_could_not_connect(
         == ("could_not_connect", None, "could not connect")
         for attempt in attempts
     )
+
+
+async def test_requester_webhooks_carry_no_internal_routing(
+    receiver: tuple[Receiver, str], inquiries: TestClient[Any, Any], vn_desk: Caller
+) -> None:
+    state, url = receiver
+    state.failures = 0
+    await known_company(inquiries, "c-9")
+    sato = await person(inquiries, "Consul Sato", "desk:VN")
+    company = await granted(inquiries, "company:c-9")
+    subscription = await (await company.post("/webhooks", {"url": url})).json()
+    requester = {"kind": "company", "company_id": "c-9"}
+    inquiry_id = (await submitted(vn_desk, requester=requester))["inquiry_id"]
+    await vn_desk.post(f"/inquiries/{inquiry_id}/assign", {"officer": sato.person_id})
+    await sato.caller.post(f"/inquiries/{inquiry_id}/notes", {"body": "internal"})
+    await sato.caller.post(f"/inquiries/{inquiry_id}/replies", {"body": "Answer."})
+
+    found = await eventually(lambda: settled(company, subscription["subscription_id"], 3))
+    assert {d["event_type"] for d in found} == {
+        "jamp.inquiry.status_changed.v1",
+        "jamp.inquiry.replied.v1",
+    }
+    assert len(state.received) == 3
+    for _, body in state.received:
+        assert "Sato" not in body and sato.person_id not in body and "desk-vn" not in body
+        assert "internal" not in body

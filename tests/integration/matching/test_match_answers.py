@@ -12,7 +12,7 @@ from shared.platform import PLATFORM, Trace
 from shared.settings import ServiceSettings
 from tests.integration.matching.conftest import Publisher, company, proposal, register, submit
 from tests.integration.matching.test_match_events import match_events, matches_of
-from tests.support import Caller, eventually, granted
+from tests.support import Caller, eventually, granted, person
 
 
 async def proposed(
@@ -202,3 +202,15 @@ class TestRoleMatrix:
 
     async def test_no_key_no_matches(self, matching: TestClient[Any, Any]) -> None:
         assert (await Caller(matching, None).get("/proposals/x/matches")).status == 401
+
+
+async def test_a_match_answer_records_the_person_beside_the_grant(
+    matching: TestClient[Any, Any], admin: Caller, publish: Publisher
+) -> None:
+    match, _, _ = await proposed(matching, admin, publish)
+    tanaka = await person(matching, "Tanaka Ken", f"company:{match['company_id']}")
+    answered = await (await tanaka.caller.post(f"/matches/{match['match_id']}/accept")).json()
+    company = answered["responses"]["company"]
+    assert company["by"] == f"company:{match['company_id']}"
+    assert company["by_person"]["person_id"] == tanaka.person_id
+    assert company["by_person"]["name"] == "Tanaka Ken"

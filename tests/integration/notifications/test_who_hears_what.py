@@ -9,6 +9,7 @@ from aiohttp.test_utils import TestClient
 
 from services.notifications.app import create_app
 from services.notifications.settings import NotificationSettings
+from shared.auth import register_person
 from shared.contracts.inquiries import (
     InquiryAssigned,
     InquiryDetails,
@@ -132,3 +133,22 @@ async def test_history_from_before_the_first_deployment_teaches_contacts_and_mai
         await publish(fresh, (decision_of(proposal_id, "rejected"), proposal_id))
         [mail] = await mail_to(relay, CITY_EMAIL)
     assert "rejected" in str(mail["Subject"])  # the old decision was not mailed
+
+
+async def test_an_officer_named_by_person_id_is_mailed_at_their_address(
+    notifications: TestClient[Any, Any],
+    notification_settings: NotificationSettings,
+    relay: Relay,
+) -> None:
+    sato = register_person("Consul Sato", email="sato@desk.test", language="ja")
+    inquiry_id = new_id()
+    await publish(notification_settings, (sato, sato.person_id))
+    await known(notifications, f"person:{sato.person_id}")
+    await publish(
+        notification_settings,
+        (submitted(inquiry_id), inquiry_id),
+        (InquiryAssigned(inquiry_id=inquiry_id, queue="matching", officer=sato.person_id,
+                         officer_name=sato.name, by="admin"), inquiry_id),
+    )  # fmt: skip
+    [assigned] = await mail_to(relay, "sato@desk.test")
+    assert "担当割り当て" in str(assigned["Subject"])  # in the person's language, Japanese

@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient
 
 from services.proposals.workflow import Action
 from shared.contracts.proposals import ProposalStatus
@@ -10,7 +11,7 @@ from shared.envelope import Envelope
 from shared.settings import ServiceSettings
 from shared.topics import Topics
 from tests.integration.proposals.flows import PATH_TO, draft, step, walk_to
-from tests.support import Caller, read_topic
+from tests.support import Caller, person, read_topic
 from tests.unit.proposals.test_workflow import ALL_PAIRS, LEGAL
 
 REFERENCE_CITIES = 31
@@ -116,3 +117,23 @@ async def test_a_rejection_carries_its_reason_into_event_and_history(
         "reject",
     ]
     assert history["entries"][-1]["reason"] == "outside ASCN focus areas"
+
+
+async def test_a_review_decision_records_the_person_beside_the_grant(
+    proposals: TestClient[Any, Any], da_nang: Caller
+) -> None:
+    reviewer = await person(proposals, "Director Kato", "admin")
+    proposal_id = (await draft(da_nang))["proposal_id"]
+    await walk_to(reviewer.caller, proposal_id, "under_review")
+    accepted = await reviewer.caller.post(f"/proposals/{proposal_id}/accept", {})
+    assert accepted.status == 200
+    history = await (await da_nang.get(f"/proposals/{proposal_id}/history")).json()
+    decision = history["entries"][-1]
+    assert (decision["action"], decision["by"]) == ("accept", "admin")
+    assert decision["by_person"] == {
+        "grant": "admin",
+        "person_id": reviewer.person_id,
+        "name": "Director Kato",
+    }
+    drafted = history["entries"][0]
+    assert drafted["by_person"]["name"] == "test city:da-nang"  # a key without a person

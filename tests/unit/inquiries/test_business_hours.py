@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from pydantic import ValidationError
 
-from services.inquiries.business_hours import BusinessCalendar
+from services.inquiries.sla.business_hours import BusinessCalendar
 
 HANOI = BusinessCalendar.default_for("VN")
 MONDAY_0900 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 09:00 in Hanoi (UTC+7)
@@ -62,3 +62,46 @@ class TestValidation:
     def test_impossible_calendars_are_refused(self, fields: dict[str, object]) -> None:
         with pytest.raises(ValidationError):
             BusinessCalendar.model_validate(fields)
+
+
+class TestWindowsAndAroundTheClock:
+    LUNCH = BusinessCalendar(
+        time_zone="Asia/Ho_Chi_Minh",
+        windows=[{"opens": "13:00", "closes": "17:00"}, {"opens": "08:00", "closes": "12:00"}],
+    )
+
+    def test_the_lunch_break_does_not_count(self) -> None:
+        eleven = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)  # Monday 11:00 Hanoi
+        assert self.LUNCH.add(eleven, timedelta(hours=2)) == datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+        assert self.LUNCH.between(eleven, eleven + timedelta(hours=3)) == timedelta(hours=2)
+
+    def test_windows_are_kept_in_order_and_may_not_overlap(self) -> None:
+        assert [w.opens for w in self.LUNCH.windows] == [time(8), time(13)]
+        with pytest.raises(ValidationError, match="overlap"):
+            BusinessCalendar(
+                time_zone="UTC",
+                windows=[
+                    {"opens": "08:00", "closes": "12:00"},
+                    {"opens": "11:00", "closes": "14:00"},
+                ],
+            )
+
+    def test_the_single_window_form_still_reads(self) -> None:
+        calendar = BusinessCalendar.model_validate(
+            {"time_zone": "UTC", "opens": "08:30", "closes": "17:30"}
+        )
+        assert [(w.opens, w.closes) for w in calendar.windows] == [(time(8, 30), time(17, 30))]
+
+    def test_a_desk_open_around_the_clock_counts_every_minute(self) -> None:
+        always = BusinessCalendar(time_zone="Asia/Manila", always_open=True)
+        saturday_night = datetime(2026, 3, 7, 15, 0, tzinfo=UTC)
+        assert always.add(saturday_night, timedelta(hours=30)) == saturday_night + timedelta(
+            hours=30
+        )
+        assert always.between(saturday_night, saturday_night + timedelta(days=2)) == timedelta(
+            days=2
+        )
+
+    def test_a_folder_of_the_zone_database_is_not_a_time_zone(self) -> None:
+        with pytest.raises(ValidationError, match="unknown time zone"):
+            BusinessCalendar(time_zone="Asia")

@@ -2,11 +2,11 @@
 
 from datetime import UTC, datetime, timedelta
 
-from services.inquiries.business_hours import BusinessCalendar
+from services.inquiries.administration.report import build_report, report_csv
 from services.inquiries.commands import Requester
 from services.inquiries.model import Inquiry
-from services.inquiries.report import build_report, report_csv
-from services.inquiries.sla import SlaClock
+from services.inquiries.sla.business_hours import BusinessCalendar
+from services.inquiries.sla.clocks import SlaClock
 
 CAL = BusinessCalendar.default_for("VN")
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from services.inquiries.administration.routing import DEFAULT_RULES, RoutingRule, RoutingRules
 from services.inquiries.commands import Assign, SubmitInquiry
-from services.inquiries.routing import DEFAULT_RULES, RoutingRule, RoutingRules
 
 
 class TestRouting:

@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from services.inquiries.business_hours import BusinessCalendar
-from services.inquiries.sla import SlaClock
+from services.inquiries.sla.business_hours import BusinessCalendar
+from services.inquiries.sla.clocks import SlaClock
 from shared.contracts import EventPayload
 
 CAL = BusinessCalendar.default_for("VN")
@@ -67,3 +67,31 @@ class TestStopping:
     def test_a_goal_that_no_longer_applies_is_cancelled_silently(self) -> None:
         clock, events = _started().stop(CAL, T0 + timedelta(minutes=5), achieved=False)
         assert events == [] and clock.state == "cancelled"
+
+
+class TestRecalculating:
+    WEEKDAYS = CAL
+    EVERY_DAY = CAL.model_copy(update={"working_days": [1, 2, 3, 4, 5, 6, 7]})
+
+    def test_a_calendar_change_keeps_the_time_counted_and_counts_the_rest_anew(self) -> None:
+        saturday_noon = datetime(2026, 3, 7, 5, 0, tzinfo=UTC)
+        clock, _ = SlaClock.start("i-1", "resolution", 240, 0.75, self.EVERY_DAY, saturday_noon)
+        changed_at = saturday_noon + timedelta(hours=1)
+        clock, events = clock.recalculated(self.EVERY_DAY, self.WEEKDAYS, changed_at, "edit")
+        assert _types(events) == ["sla_recalculated"]
+        assert clock.used_seconds == 3600 and clock.running_since == changed_at
+        monday_noon = datetime(2026, 3, 9, 5, 0, tzinfo=UTC)
+        assert clock.deadline == monday_noon  # 3 h from Monday 09:00
+        assert clock.used(self.WEEKDAYS, monday_noon) == 4 * 3600
+
+    def test_a_new_target_keeps_the_time_used(self) -> None:
+        clock, events = _started(60).retargeted(240, CAL, T0 + timedelta(minutes=30))
+        assert _types(events) == ["sla_recalculated"]
+        assert clock.deadline == T0 + timedelta(minutes=240)
+        assert clock.used_seconds == 1800
+
+    def test_restarting_starts_a_fresh_clock_with_the_same_target(self) -> None:
+        stopped, _ = _started().stop(CAL, T0 + timedelta(minutes=10), achieved=True)
+        clock, events = stopped.restart(CAL, T0 + timedelta(days=1), "reopened")
+        assert _types(events) == ["sla_started"] and clock.state == "running"
+        assert clock.used_seconds == 0 and not clock.warned and clock.outcome is None

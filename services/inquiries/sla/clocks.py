@@ -11,12 +11,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from services.inquiries.business_hours import BusinessCalendar
+from services.inquiries.sla.business_hours import BusinessCalendar
 from shared.contracts import EventPayload
 from shared.contracts.inquiries import (
     InquirySlaBreached,
     InquirySlaMet,
     InquirySlaPaused,
+    InquirySlaRecalculated,
     InquirySlaResumed,
     InquirySlaStarted,
     InquirySlaWarning,
@@ -24,6 +25,8 @@ from shared.contracts.inquiries import (
 )
 
 ClockState = Literal["running", "paused", "met", "breached", "cancelled"]
+SlaState = Literal["running", "paused", "warning", "breached", "met", "cancelled"]
+"""An inquiry's SLA in one word, over both of its clocks (``Inquiry.sla_state``)."""
 Moved = tuple["SlaClock", list[EventPayload]]
 
 
@@ -66,6 +69,7 @@ class SlaClock(BaseModel):
         ratio: float,
         calendar: BusinessCalendar,
         now: datetime,
+        reason: str | None = None,
     ) -> Moved:
         clock = cls(inquiry_id=inquiry_id, kind=kind, target_minutes=target, warning_ratio=ratio)
         clock = clock._run_from(now, calendar)
@@ -76,6 +80,7 @@ class SlaClock(BaseModel):
             at=now,
             target_minutes=target,
             deadline=clock.deadline,
+            reason=reason,
         )
         return clock, [started]
 
@@ -113,6 +118,44 @@ class SlaClock(BaseModel):
             return self, []
         clock = self._run_from(now, calendar)
         return clock, [self._event(InquirySlaResumed, now, deadline=clock.deadline)]
+
+    def restart(self, calendar: BusinessCalendar, now: datetime, reason: str) -> Moved:
+        """A fresh clock with the same target: reopened work is due again."""
+        kind, target, ratio = self.kind, self.target_minutes, self.warning_ratio
+        return SlaClock.start(self.inquiry_id, kind, target, ratio, calendar, now, reason)
+
+    def recalculated(
+        self, before: BusinessCalendar, after: BusinessCalendar, now: datetime, reason: str
+    ) -> Moved:
+        """The calendar changed: time so far counts in the old one, the rest in the new one."""
+        return self._rebased(before, after, now, self.target_minutes, reason)
+
+    def retargeted(self, target: int, calendar: BusinessCalendar, now: datetime) -> Moved:
+        """The priority changed: the time used so far stays, the new target applies."""
+        if target == self.target_minutes or self.outcome is not None:
+            return self, []
+        if self.state == "paused":
+            return self.model_copy(update={"target_minutes": target}), []
+        return self._rebased(calendar, calendar, now, target, "priority changed")
+
+    def _rebased(
+        self,
+        before: BusinessCalendar,
+        after: BusinessCalendar,
+        now: datetime,
+        target: int,
+        reason: str,
+    ) -> Moved:
+        clock, events = self.tick(now)
+        if clock.state != "running":
+            return clock, events
+        used = clock.used(before, now)
+        counted = clock.model_copy(update={"used_seconds": used, "target_minutes": target})
+        rebased = counted._run_from(now, after)  # the warned and breached flags travel along
+        recalculated = self._event(
+            InquirySlaRecalculated, now, deadline=rebased.deadline, reason=reason
+        )
+        return rebased, [*events, recalculated]
 
     def stop(self, calendar: BusinessCalendar, now: datetime, achieved: bool) -> Moved:
         """The goal was reached (``achieved``), or the clock no longer applies."""

@@ -12,11 +12,12 @@ from datetime import datetime
 
 from pymongo.errors import PyMongoError
 
-from services.inquiries.business_hours import BusinessCalendar
 from services.inquiries.desk import Desk
-from services.inquiries.handlers import moved_in
+from services.inquiries.handlers import Change, moved_in
 from services.inquiries.model import Inquiry, Moved, StaleVersion
 from services.inquiries.scope import Visibility
+from services.inquiries.sla.business_hours import BusinessCalendar
+from services.inquiries.sla.escalation import escalated
 from shared.logs import get_logger
 from shared.platform import Trace, unit_of_work
 
@@ -49,7 +50,8 @@ class SlaTicker:
         """The number of events this ticker published for the inquiry."""
         try:
             async with unit_of_work(self.desk.platform, TICKER) as uow:
-                _, events = await moved_in(uow, inquiry_id, Visibility(), _ticked, desk=self.desk)
+                ticked = await self._escalating(inquiry_id)
+                _, events = await moved_in(uow, inquiry_id, Visibility(), ticked, desk=self.desk)
         except StaleVersion:
             return 0  # another replica or a request moved it first; its result stands
         except PyMongoError as error:  # a write conflict is the same race, seen by the server
@@ -57,6 +59,21 @@ class SlaTicker:
             return 0
         return len(events)
 
+    async def _escalating(self, inquiry_id: str) -> Change:
+        """The tick of one inquiry, with its queue's escalation settings read beforehand."""
+        current = await self.desk.inquiries.get(inquiry_id)
+        queues = await self.desk.config.queues()
+        queue = queues.get(current.queue) if current is not None else None
+        supervisor = None
+        if queue is not None and queue.supervisor is not None:
+            person = await self.desk.identity.person(queue.supervisor)
+            supervisor = person["name"] if person else None
 
-def _ticked(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
-    return current.tick(now)
+        def ticked(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
+            inquiry, events = current.tick(now)
+            if queue is not None and current.queue != queue.name:
+                # Moved since the settings were read: the next tick reads its new queue's.
+                raise StaleVersion("moved to another queue", current_version=current.version)
+            return escalated(inquiry, events, queue, supervisor)
+
+        return ticked

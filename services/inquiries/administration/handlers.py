@@ -1,38 +1,21 @@
-"""Use cases around the inquiries: routing rules, desk calendars, webhooks, the report."""
+"""Use cases around the inquiries: webhooks, the history, the report (the desk's
+configuration is in ``configuration.py``)."""
 
 import secrets
 
-from services.inquiries.business_hours import BusinessCalendar
+from services.inquiries.administration.report import Report, build_report
 from services.inquiries.commands import Subscribe
 from services.inquiries.desk import Desk
 from services.inquiries.handlers import get_inquiry
-from services.inquiries.model import InquiryNotFound, StaleVersion, WebhookRefused
-from services.inquiries.report import Report, build_report
-from services.inquiries.routing import RoutingRules
+from services.inquiries.model import (
+    InquiryNotFound,
+    WebhookRefused,
+)
 from services.inquiries.scope import Visibility
 from services.inquiries.views import Deliveries, HistoryEntry, NewSubscription
 from shared.auth import Principal
 from shared.mongo import new_id
 from shared.outbound import OutboundRefused
-from shared.platform import Trace, unit_of_work
-
-
-async def replace_rules(read: RoutingRules, *, desk: Desk, trace: Trace) -> RoutingRules:
-    """Store the rules if nobody changed them since the caller read ``read.version``."""
-    rules = read.model_copy(update={"version": read.version + 1})
-    async with unit_of_work(desk.platform, trace) as uow:
-        if not await desk.config.save_routing(rules, uow.session):
-            current = await desk.config.routing(uow.session)
-            raise StaleVersion(
-                f"the rules are at version {current.version}, not {read.version}",
-                current_version=current.version,
-            )
-    return rules
-
-
-async def replace_calendar(country: str, calendar: BusinessCalendar, *, desk: Desk) -> None:
-    """Applies to clocks started or resumed from now on; running deadlines stay as set."""
-    await desk.config.save_calendar(country, calendar)
 
 
 async def subscribe(command: Subscribe, caller: Principal, *, desk: Desk) -> NewSubscription:

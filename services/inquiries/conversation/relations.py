@@ -2,12 +2,12 @@
 
 from datetime import datetime
 
-from services.inquiries.business_hours import BusinessCalendar
-from services.inquiries.conversation import closed_now
+from services.inquiries.conversation.messages import closed_now
 from services.inquiries.desk import Desk
 from services.inquiries.handlers import Change, get_inquiry, history_entry, moved_in
-from services.inquiries.model import IllegalTransition, Inquiry, Moved
+from services.inquiries.model import ALLOWED, IllegalTransition, Inquiry, Moved
 from services.inquiries.scope import Visibility
+from services.inquiries.sla.business_hours import BusinessCalendar
 from shared.contracts.inquiries import InquiryLinked, InquiryMerged
 from shared.platform import Trace, unit_of_work
 
@@ -37,7 +37,7 @@ async def link(
         entry = history_entry(
             related_id,
             desk.clock(),
-            trace.actor,
+            trace.by,
             InquiryLinked.event_type,
             {"inquiry_id": related_id, "related_id": inquiry_id},
         )
@@ -50,10 +50,17 @@ async def merge(
 ) -> Inquiry:
     """Close the duplicate with a pointer to the one kept; both keep their history."""
     _refuse_self(duplicate_id, into, "merge")
+    # The duplicate's own duplicates come along, so one level of merged_from finds them all.
+    earlier = (await get_inquiry(duplicate_id, visibility, desk=desk)).merged_from
 
     def absorb(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
-        current.require("merge")
-        merged_from = [*current.merged_from, duplicate_id]
+        if current.status not in ALLOWED["merge"]:
+            raise IllegalTransition(
+                f"cannot merge into {into}: it is {current.status}",
+                current_status=current.status,
+                inquiry_id=into,
+            )
+        merged_from = [*current.merged_from, duplicate_id, *earlier]
         return current.touched(now).model_copy(update={"merged_from": merged_from}), []
 
     def duplicate(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
@@ -69,7 +76,7 @@ async def merge(
         entry = history_entry(
             into,
             desk.clock(),
-            trace.actor,
+            trace.by,
             InquiryMerged.event_type,
             {"inquiry_id": duplicate_id, "into": into},
         )

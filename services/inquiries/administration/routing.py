@@ -5,13 +5,10 @@ category (or country) matches any. With no rule matching, the country's own desk
 takes the inquiry, so every inquiry lands somewhere.
 """
 
-from typing import Annotated
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from services.inquiries.administration.queues import QueueName, country_desk
 from services.inquiries.vocabulary import ASEANCountry, InquiryCategory
-
-QueueName = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=60)]
 
 
 class RoutingRule(BaseModel):
@@ -24,6 +21,10 @@ class RoutingRule(BaseModel):
 
     def matches(self, category: str, country: str) -> bool:
         return self.category in (None, category) and self.country in (None, country)
+
+    def shadows(self, later: "RoutingRule") -> bool:
+        """Every inquiry ``later`` would match, this earlier rule takes first."""
+        return self.category in (None, later.category) and self.country in (None, later.country)
 
 
 class RoutingRules(BaseModel):
@@ -40,16 +41,27 @@ class RoutingRules(BaseModel):
     rules: list[RoutingRule] = Field(max_length=200)
     version: int = 0
 
+    @field_validator("rules")
+    @classmethod
+    def _reachable(cls, rules: list[RoutingRule]) -> list[RoutingRule]:
+        """A duplicate or a rule no inquiry can reach is a mistake: refuse it by name."""
+        for index, rule in enumerate(rules):
+            for earlier in rules[:index]:
+                if earlier.name == rule.name:
+                    raise ValueError(f"rule {index} repeats the name {rule.name!r}")
+                if earlier.shadows(rule):
+                    raise ValueError(
+                        f"rule {index} ({rule.name!r}) is never reached: "
+                        f"rule {earlier.name!r} before it matches every inquiry it would"
+                    )
+        return rules
+
     def route(self, category: str, country: str) -> tuple[str, str | None]:
         """The queue, and the name of the rule that chose it (None: the country desk)."""
         for rule in self.rules:
             if rule.matches(category, country):
                 return rule.queue, rule.name
         return country_desk(country), None
-
-
-def country_desk(country: str) -> str:
-    return f"desk-{country.lower()}"
 
 
 DEFAULT_RULES = RoutingRules(

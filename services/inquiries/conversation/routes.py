@@ -2,10 +2,10 @@
 
 from aiohttp import web
 
-from services.inquiries import conversation
 from services.inquiries.attachments.handlers import Attach, attacher
 from services.inquiries.attachments.rules import Reader
 from services.inquiries.commands import PostNote, PostReply
+from services.inquiries.conversation import messages as conversation
 from services.inquiries.keys import DESK
 from services.inquiries.routes import DESK_SIDE, ERRORS, ONE, READERS, _id, _visibility
 from services.inquiries.views import Message, Messages

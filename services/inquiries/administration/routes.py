@@ -1,15 +1,14 @@
-"""HTTP views around the inquiries: history, suggestions, rules, calendars, webhooks, report."""
+"""HTTP views around the inquiries: history, suggestions, webhooks, report."""
 
 from aiohttp import web
 
-from services.inquiries import administration, handlers
-from services.inquiries.business_hours import BusinessCalendar
+from services.inquiries import handlers
+from services.inquiries.administration import handlers as administration
+from services.inquiries.administration.report import Report, ReportQuery, report_csv
 from services.inquiries.commands import Subscribe
 from services.inquiries.keys import DESK
-from services.inquiries.model import InquiryNotFound, StaleVersion, WebhookRefused
-from services.inquiries.report import Report, ReportQuery, report_csv
+from services.inquiries.model import InquiryNotFound, InvalidChange, StaleVersion, WebhookRefused
 from services.inquiries.routes import DESK_SIDE, READERS, _id, _visibility
-from services.inquiries.routing import RoutingRules
 from services.inquiries.views import (
     Deliveries,
     History,
@@ -18,13 +17,22 @@ from services.inquiries.views import (
     Suggestions,
 )
 from shared.auth import Role, allow
-from shared.contracts.vocabulary import ASEAN_STATES
-from shared.http.endpoints import ApiRoutes, principal_of, trace_of
-from shared.http.problems import Conflict, InvalidInput, NotFound, RefusedByPolicy
+from shared.http.endpoints import ApiRoutes, principal_of
+from shared.http.problems import (
+    Conflict,
+    InvalidReference,
+    NotFound,
+    RefusedByPolicy,
+)
 
 desk_api = ApiRoutes(
     "inquiry desk",
-    errors={InquiryNotFound: NotFound, StaleVersion: Conflict, WebhookRefused: RefusedByPolicy},
+    errors={
+        InquiryNotFound: NotFound,
+        StaleVersion: Conflict,
+        WebhookRefused: RefusedByPolicy,
+        InvalidChange: InvalidReference,
+    },
 )
 ADMIN = allow(Role.ADMIN)
 
@@ -52,55 +60,6 @@ async def inquiry_suggestions(request: web.Request) -> Suggestions:
     desk = request.app[DESK]
     inquiry = await handlers.get_inquiry(_id(request), _visibility(request), desk=desk)
     return Suggestions(items=await desk.suggestions.of(inquiry.inquiry_id))
-
-
-@desk_api.get(
-    "/routing-rules", summary="The triage rules, in order", access=DESK_SIDE, response=RoutingRules
-)
-async def routing_rules(request: web.Request) -> RoutingRules:
-    return await request.app[DESK].config.routing()
-
-
-@desk_api.put(
-    "/routing-rules",
-    summary="Replace the triage rules (send the version you read)",
-    access=ADMIN,
-    body=RoutingRules,
-    response=RoutingRules,
-    problems=(409,),
-)
-async def replace_routing_rules(request: web.Request, body: RoutingRules) -> RoutingRules:
-    desk = request.app[DESK]
-    return await administration.replace_rules(body, desk=desk, trace=trace_of(request))
-
-
-def _country(request: web.Request) -> str:
-    country = request.match_info["country"]
-    if country not in ASEAN_STATES:
-        raise InvalidInput.single("path.country", f"not an ASEAN desk country: {country!r}")
-    return country
-
-
-@desk_api.get(
-    "/calendars/{country}",
-    summary="A desk's business hours and holidays",
-    access=DESK_SIDE,
-    response=BusinessCalendar,
-)
-async def get_calendar(request: web.Request) -> BusinessCalendar:
-    return await request.app[DESK].config.calendar(_country(request))
-
-
-@desk_api.put(
-    "/calendars/{country}",
-    summary="Set a desk's time zone, working days, hours and holidays",
-    access=ADMIN,
-    body=BusinessCalendar,
-    response=BusinessCalendar,
-)
-async def put_calendar(request: web.Request, body: BusinessCalendar) -> BusinessCalendar:
-    await administration.replace_calendar(_country(request), body, desk=request.app[DESK])
-    return body
 
 
 @desk_api.post(

@@ -1,0 +1,128 @@
+"""Use cases of the desk's configuration: routing rules, queues, calendars. Every change
+is audited: who, when, before and after, as a history entry and an event."""
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+
+from services.inquiries.administration.queues import Queues
+from services.inquiries.administration.routing import RoutingRules
+from services.inquiries.desk import Desk
+from services.inquiries.handlers import moved_in
+from services.inquiries.model import Inquiry, InvalidChange, Moved, StaleVersion
+from services.inquiries.scope import Visibility
+from services.inquiries.sla.business_hours import BusinessCalendar, NoBusinessTime
+from shared.contracts.inquiries import DeskConfigurationChanged, DeskSetting
+from shared.mongo import new_id
+from shared.platform import Trace, UnitOfWork, unit_of_work
+
+Versioned = RoutingRules | Queues
+
+
+async def replace_rules(read: RoutingRules, *, desk: Desk, trace: Trace) -> RoutingRules:
+    """Store the rules if nobody changed them since the caller read ``read.version``."""
+    rules = read.model_copy(update={"version": read.version + 1})
+    async with unit_of_work(desk.platform, trace) as uow:
+        known = (await desk.config.queues(uow.session)).names
+        for index, rule in enumerate(rules.rules):
+            if rule.queue not in known:
+                raise InvalidChange(
+                    f"unknown queue {rule.queue!r}; see GET /queues",
+                    field=f"body.rules.{index}.queue",
+                )
+        before = await desk.config.routing(uow.session)
+        saved = await desk.config.save_routing(rules, uow.session)
+        await _versioned(desk, uow, "routing_rules", "routing", before, rules, saved)
+    return rules
+
+
+async def replace_queues(read: Queues, *, desk: Desk, trace: Trace) -> Queues:
+    """Store the queue list; a queue still used by a routing rule cannot be dropped."""
+    queues = read.model_copy(update={"version": read.version + 1})
+    async with unit_of_work(desk.platform, trace) as uow:
+        for rule in (await desk.config.routing(uow.session)).rules:
+            if rule.queue not in queues.names:
+                raise InvalidChange(
+                    f"queue {rule.queue!r} is used by routing rule {rule.name!r}",
+                    field="body.queues",
+                )
+        for index, queue in enumerate(queues.queues):
+            if queue.supervisor and not await desk.identity.grants_of(queue.supervisor):
+                raise InvalidChange(
+                    f"no person {queue.supervisor!r} holding a key",
+                    field=f"body.queues.{index}.supervisor",
+                )
+        before = await desk.config.queues(uow.session)
+        saved = await desk.config.save_queues(queues, uow.session)
+        await _versioned(desk, uow, "queues", "queues", before, queues, saved)
+    return queues
+
+
+async def replace_calendar(
+    country: str, calendar: BusinessCalendar, *, desk: Desk, trace: Trace
+) -> BusinessCalendar:
+    """Store the calendar; running SLA deadlines of the country follow it from now on."""
+    now = desk.clock()
+    _has_business_time(calendar, now, desk)
+    async with unit_of_work(desk.platform, trace) as uow:
+        before = await desk.config.calendar(country, uow.session)
+        await desk.config.save_calendar(country, calendar, uow.session)
+        await _audit(desk, uow, "calendar", country, before, calendar)
+
+        def recalculated(current: Inquiry, after: BusinessCalendar, at: datetime) -> Moved:
+            return current.recalculated(before, after, at)
+
+        for inquiry_id in await desk.inquiries.running_in(country, uow.session):
+            await moved_in(uow, inquiry_id, Visibility(), recalculated, desk=desk)
+    return calendar
+
+
+def _has_business_time(calendar: BusinessCalendar, now: datetime, desk: Desk) -> None:
+    """Every target of the settings must fit: a calendar that runs out of business time
+    would make each later submission of its country fail."""
+    targets = [*desk.settings.first_response_minutes.values()]
+    targets += desk.settings.resolution_minutes.values()
+    try:
+        calendar.add(now, timedelta(minutes=max(targets)))
+    except NoBusinessTime:
+        field = "body.holidays" if calendar.holidays else "body.working_days"
+        raise InvalidChange(
+            f"the calendar leaves less than {max(targets)} business minutes in three years",
+            field=field,
+        ) from None
+
+
+async def _audit(
+    desk: Desk, uow: UnitOfWork, setting: DeskSetting, key: str, before: BaseModel, after: BaseModel
+) -> None:
+    by = uow.trace.by
+    change = DeskConfigurationChanged(
+        setting=setting,
+        key=key,
+        before=before.model_dump(mode="json"),
+        after=after.model_dump(mode="json"),
+        by=by.grant,
+        by_person=by,
+    )
+    entry = {"_id": new_id(), "at": desk.clock(), **change.model_dump(mode="json")}
+    await desk.config.record_change(entry, uow.session)
+    await uow.publish(f"{setting}:{key}", change)
+
+
+async def _versioned(
+    desk: Desk,
+    uow: UnitOfWork,
+    setting: DeskSetting,
+    key: str,
+    before: Versioned,
+    after: Versioned,
+    saved: bool,
+) -> None:
+    """Audit a versioned setting that was saved, or refuse it as stale (409)."""
+    if not saved:
+        raise StaleVersion(
+            f"the {setting.replace('_', ' ')} are at version {before.version}, "
+            f"not {after.version - 1}",
+            current_version=before.version,
+        )
+    await _audit(desk, uow, setting, key, before, after)

@@ -1,0 +1,91 @@
+"""The managed list of queues and their escalation settings. Pure: no I/O.
+
+An inquiry is always in one of these queues: routing rules, reassignments and
+escalations may name only queues of the list. Each country desk has its own queue.
+"""
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared.contracts.vocabulary import ASEAN_STATES
+
+QueueName = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=60)]
+PersonId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def country_desk(country: str) -> str:
+    return f"desk-{country.lower()}"
+
+
+class Queue(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: QueueName
+    description: str = Field(default="", max_length=300)
+    notify_on_warning: bool = Field(
+        default=True, description="On an SLA warning, tell the assigned officer (an event)"
+    )
+    escalate_to: QueueName | None = Field(
+        default=None, description="On an SLA breach, move the inquiry to this queue"
+    )
+    supervisor: PersonId | None = Field(
+        default=None, description="On an SLA breach, assign the inquiry to this person"
+    )
+
+
+class Queues(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "queues": [
+                        {"name": "desk-vn", "escalate_to": "desk-leads"},
+                        {"name": "desk-leads", "notify_on_warning": True},
+                    ],
+                    "version": 0,
+                }
+            ]
+        },
+    )
+
+    queues: list[Queue] = Field(min_length=1, max_length=200)
+    version: int = 0
+
+    @field_validator("queues")
+    @classmethod
+    def _distinct(cls, queues: list[Queue]) -> list[Queue]:
+        seen: set[str] = set()
+        for queue in queues:
+            if queue.name in seen:
+                raise ValueError(f"queue {queue.name!r} is listed twice")
+            seen.add(queue.name)
+        return queues
+
+    @model_validator(mode="after")
+    def _escalations_known(self) -> "Queues":
+        for queue in self.queues:
+            if queue.escalate_to == queue.name:
+                raise ValueError(f"queue {queue.name!r} cannot escalate to itself")
+            if queue.escalate_to is not None and queue.escalate_to not in self.names:
+                raise ValueError(f"queue {queue.name!r} escalates to unknown {queue.escalate_to!r}")
+        return self
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(queue.name for queue in self.queues)
+
+    def get(self, name: str) -> Queue | None:
+        return next((queue for queue in self.queues if queue.name == name), None)
+
+
+DEFAULT_QUEUES = Queues(
+    queues=[
+        *(Queue(name=country_desk(country)) for country in sorted(ASEAN_STATES)),
+        Queue(name="jbic-join-liaison", description="JBIC and JOIN financing"),
+        Queue(name="mlit-smart-jamp", description="Project formation, feasibility studies"),
+        Queue(name="matching", description="Partner search"),
+    ]
+)

@@ -1,0 +1,164 @@
+"""Use cases that correct an inquiry: (re)assigning it, and staff edits of its fields.
+
+An officer is a person who holds a grant for the inquiry's desk (``desk:<country>``) or a
+staff role; a category or country change runs the routing rules again; a priority change
+gives the running clocks the new priority's targets.
+"""
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from services.inquiries.administration.queues import Queues
+from services.inquiries.commands import Assign, UpdateInquiry
+from services.inquiries.desk import Desk
+from services.inquiries.handlers import change, get_inquiry, moved_in
+from services.inquiries.model import Inquiry, InvalidChange, Moved, StaleVersion
+from services.inquiries.references.handlers import check_references
+from services.inquiries.references.model import Kind, Reference
+from services.inquiries.scope import Visibility
+from services.inquiries.sla.business_hours import BusinessCalendar
+from shared.contracts.inquiries import (
+    InquiryAssigned,
+    InquiryStatus,
+    InquiryTriaged,
+    InquiryUpdated,
+)
+from shared.platform import Trace, unit_of_work
+
+STAFF_GRANTS = frozenset({"operator", "admin"})
+
+
+async def assign(
+    inquiry_id: str, command: Assign, visibility: Visibility, *, desk: Desk, trace: Trace
+) -> Inquiry:
+    _known_queue(command.queue, await desk.config.queues(), "body.queue")
+    officer_name, grants = None, set[str]()
+    if command.officer is not None:
+        person = await desk.identity.person(command.officer)
+        grants = await desk.identity.grants_of(command.officer)
+        if person is None or not grants:
+            raise InvalidChange(
+                f"no person {command.officer!r} holding a key", field="body.officer"
+            )
+        officer_name = person["name"]
+
+    def assigned(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
+        current.require("assign")
+        if command.officer is not None and not grants & {f"desk:{current.country}", *STAFF_GRANTS}:
+            raise InvalidChange(
+                f"{officer_name} holds no grant for desk:{current.country} or a staff role",
+                field="body.officer",
+            )
+        queue = command.queue or current.queue
+        officer, name = current.officer, current.officer_name
+        if command.officer is not None or command.unassigns:
+            officer, name = command.officer, officer_name
+        status: InquiryStatus = current.status
+        if officer and current.status in ("triaged", "submitted"):
+            status = "assigned"
+        elif officer is None and current.status == "assigned":
+            status = "triaged"
+        inquiry, events = current.moved(
+            status, trace.actor, now, calendar, queue=queue, officer=officer, officer_name=name
+        )
+        event = InquiryAssigned(
+            inquiry_id=inquiry_id, queue=queue, officer=officer, officer_name=name, by=trace.actor
+        )
+        return inquiry, [event, *events]
+
+    return await change(inquiry_id, visibility, assigned, desk=desk, trace=trace)
+
+
+async def update(
+    inquiry_id: str,
+    command: UpdateInquiry,
+    expected: int | None,
+    visibility: Visibility,
+    *,
+    desk: Desk,
+    trace: Trace,
+) -> Inquiry:
+    """Apply the staff's corrections if the inquiry is still at ``expected`` (None: any)."""
+    rules = await desk.config.routing()
+    wanted = command.changes
+    moved_to = await desk.config.calendar(wanted["country"]) if "country" in wanted else None
+
+    def updated(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
+        current.require("update")
+        if expected is not None and current.version != expected:
+            raise StaleVersion(
+                f"the inquiry is at version {current.version}, not {expected}",
+                current_version=current.version,
+            )
+        before = current.model_dump(include=set(wanted))
+        changes = {
+            field: {"before": before[field], "after": value}
+            for field, value in wanted.items()
+            if before[field] != value
+        }
+        if not changes:
+            return current, []
+        inquiry = current.touched(now).model_copy(update={f: wanted[f] for f in changes})
+        edited = InquiryUpdated(
+            inquiry_id=inquiry_id, version=inquiry.version, changes=changes, by=trace.actor
+        )
+        inquiry, events = _consequences(inquiry, changes, calendar, moved_to, now, desk)
+        if changes.keys() & {"category", "country"}:
+            queue, rule = rules.route(inquiry.category, inquiry.country)
+            inquiry = inquiry.model_copy(update={"queue": queue})
+            events.append(InquiryTriaged(inquiry_id=inquiry_id, queue=queue, rule=rule))
+        return inquiry, [edited, *events]
+
+    async with unit_of_work(desk.platform, trace) as uow:
+        if wanted.keys() & {"city", "country"}:
+            current = await get_inquiry(inquiry_id, visibility, desk=desk, session=uow.session)
+            country = wanted.get("country", current.country)
+            named = _places(current, wanted)
+            await check_references(named, country, desk.references, uow.session)
+        inquiry, _ = await moved_in(uow, inquiry_id, visibility, updated, desk=desk)
+    return inquiry
+
+
+def _places(current: Inquiry, wanted: dict[str, Any]) -> list[Reference]:
+    """What must lie in the inquiry's (new) country: its city, a city requester, a
+    proposal; a country change that strands one of them is refused by ``body.country``."""
+    city = wanted.get("city", current.city)
+    named: list[tuple[Kind, str | None, str]] = [
+        ("city", city, "body.city" if "city" in wanted else "body.country"),
+        ("city", current.requester.city_id, "body.country"),
+        ("proposal", current.proposal_id, "body.country"),
+    ]
+    return [Reference(kind, value, field) for kind, value, field in named if value is not None]
+
+
+def _consequences(
+    inquiry: Inquiry,
+    changes: Collection[str],
+    calendar: BusinessCalendar,
+    moved_to: BusinessCalendar | None,
+    now: datetime,
+    desk: Desk,
+) -> Moved:
+    """The clocks after an edit: a new priority's targets, or a new desk's calendar."""
+    events = []
+    if "priority" in changes:
+        targets = {
+            "first_response": desk.settings.first_response_minutes[inquiry.priority],
+            "resolution": desk.settings.resolution_minutes[inquiry.priority],
+        }
+        inquiry, retargeted = inquiry.with_clocks(
+            lambda clock: clock.retargeted(targets[clock.kind], calendar, now)
+        )
+        events += retargeted
+    if moved_to is not None and "country" in changes:
+        inquiry, recalculated = inquiry.with_clocks(
+            lambda clock: clock.recalculated(calendar, moved_to, now, "moved to another desk")
+        )
+        events += recalculated
+    return inquiry, events
+
+
+def _known_queue(queue: str | None, queues: Queues, field: str) -> None:
+    if queue is not None and queue not in queues.names:
+        raise InvalidChange(f"unknown queue {queue!r}; see GET /queues", field=field)

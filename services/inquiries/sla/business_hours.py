@@ -1,0 +1,166 @@
+"""A desk's business calendar and the arithmetic of business time. Pure: no I/O.
+
+SLA targets count only working time in the receiving desk's own time zone: its working
+days, its opening windows (several a day, e.g. around a lunch break), and not its
+holidays; or every minute for a desk open around the clock.
+"""
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from itertools import pairwise
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared.contracts.vocabulary import CAPITAL_TIME_ZONES
+
+SEARCH_DAYS = 3 * 366  # no target is longer than this; guards a calendar with no open day
+
+
+class NoBusinessTime(ValueError):
+    """The calendar has no business time left within the search horizon."""
+
+
+@cache
+def _known_zones() -> frozenset[str]:
+    # Membership in the IANA list, not ZoneInfo(): "Asia" names a folder and raises
+    # IsADirectoryError, and path-like names raise other OSErrors.
+    return frozenset(available_timezones())
+
+
+class Window(BaseModel):
+    """One opening of a working day, in local wall-clock time."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    opens: time
+    closes: time
+
+    @model_validator(mode="after")
+    def _opens_before_closing(self) -> "Window":
+        if self.opens >= self.closes:
+            raise ValueError("opens must be earlier than closes")
+        if self.opens.tzinfo is not None or self.closes.tzinfo is not None:
+            raise ValueError("local wall-clock times, without an offset")
+        return self
+
+
+class BusinessCalendar(BaseModel):
+    """Working days are ISO weekdays (1 = Monday); windows are local wall-clock times."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "time_zone": "Asia/Ho_Chi_Minh",
+                    "working_days": [1, 2, 3, 4, 5],
+                    "windows": [
+                        {"opens": "08:30", "closes": "12:00"},
+                        {"opens": "13:00", "closes": "17:30"},
+                    ],
+                    "holidays": ["2027-02-05", "2027-04-30", "2027-05-01"],
+                }
+            ]
+        },
+    )
+
+    time_zone: str
+    always_open: bool = Field(
+        default=False, description="A 24/7 desk: every minute counts, days and windows ignored"
+    )
+    working_days: list[int] = Field(default=[1, 2, 3, 4, 5], min_length=1)
+    windows: list[Window] = Field(
+        default=[Window(opens=time(9), closes=time(17))], min_length=1, max_length=12
+    )
+    holidays: list[date] = Field(default=[], max_length=500)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_window_form(cls, data: Any) -> Any:
+        """``opens``/``closes`` (one window a day) is the earlier form, still accepted."""
+        if isinstance(data, dict) and ("opens" in data or "closes" in data):
+            data = dict(data)
+            if "windows" in data:
+                raise ValueError("send windows, or opens and closes, not both")
+            window = {"opens": data.pop("opens", "09:00"), "closes": data.pop("closes", "17:00")}
+            data["windows"] = [window]
+        return data
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value not in _known_zones():
+            raise ValueError(f"unknown time zone {value!r}; an IANA name such as Asia/Bangkok")
+        return value
+
+    @field_validator("working_days")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        if any(day < 1 or day > 7 for day in value) or len(set(value)) != len(value):
+            raise ValueError("ISO weekdays 1 (Monday) to 7 (Sunday), each at most once")
+        return sorted(value)
+
+    @field_validator("windows")
+    @classmethod
+    def _apart(cls, value: list[Window]) -> list[Window]:
+        ordered = sorted(value, key=lambda window: window.opens)
+        for earlier, later in pairwise(ordered):
+            if later.opens < earlier.closes:
+                raise ValueError(f"windows overlap: {earlier.closes} is after {later.opens}")
+        return ordered
+
+    @field_validator("holidays")
+    @classmethod
+    def _distinct(cls, value: list[date]) -> list[date]:
+        return sorted(set(value))
+
+    @classmethod
+    def default_for(cls, country: str) -> "BusinessCalendar":
+        return cls(time_zone=CAPITAL_TIME_ZONES.get(country, "UTC"))
+
+    def open_spans(self, start: datetime, days: int) -> Iterator[tuple[datetime, datetime]]:
+        """Business spans (UTC, in order) of ``days`` local days from ``start``'s day."""
+        zone = ZoneInfo(self.time_zone)
+        first = start.astimezone(zone).date()
+        if self.always_open:
+            midnight = datetime.combine(first, time(0), zone).astimezone(UTC)
+            yield midnight, midnight + timedelta(days=days + 1)
+            return
+        for offset in range(days):
+            day = first + timedelta(days=offset)
+            if day.isoweekday() not in self.working_days or day in self.holidays:
+                continue
+            for window in self.windows:
+                opens = datetime.combine(day, window.opens, zone).astimezone(UTC)
+                closes = datetime.combine(day, window.closes, zone).astimezone(UTC)
+                if closes > opens:  # a window swallowed by a DST gap has no length
+                    yield opens, closes
+
+    def add(self, start: datetime, duration: timedelta) -> datetime:
+        """The moment ``duration`` of business time after ``start`` is used up (UTC)."""
+        remaining = duration
+        for opens, closes in self.open_spans(start, SEARCH_DAYS):
+            begin = max(opens, start)
+            available = closes - begin
+            if available <= timedelta(0):
+                continue
+            if remaining <= available:
+                return (begin + remaining).astimezone(UTC)
+            remaining -= available
+        raise NoBusinessTime("the calendar has no business time within three years")
+
+    def between(self, start: datetime, end: datetime) -> timedelta:
+        """Business time elapsed from ``start`` to ``end``."""
+        total = timedelta(0)
+        if end <= start:
+            return total
+        days = (end - start).days + 3  # local dates on both ends of the span
+        for opens, closes in self.open_spans(start - timedelta(days=1), days):
+            if opens >= end:
+                break
+            total += max(min(closes, end) - max(opens, start), timedelta(0))
+        return total

@@ -1,0 +1,100 @@
+"""The admin API of people: register a person (or named system) and issue their keys.
+
+The monitor is the console of operators and admins, so it hosts the API; the person and
+keys are written to its replica and published on ``jamp.identity.v1`` in one transaction
+(as the companies service issues company keys), so every service knows them.
+"""
+
+from datetime import datetime
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from services.monitor.routes import STAFF, api
+from shared.auth import KeyReplica, Role, allow
+from shared.http.appkeys import KEYS
+from shared.http.endpoints import ApiRoutes, trace_of
+from shared.http.problems import InvalidInput
+from shared.identity import AddPerson, person_with_keys, record_identity
+from shared.platform import PLATFORM, Platform, Trace, unit_of_work
+
+people_api = ApiRoutes("people", errors=api.errors)
+
+
+class Person(BaseModel):
+    person_id: str
+    kind: str
+    name: str
+    email: str | None
+    language: str
+    time_zone: str
+    registered_at: datetime
+    grants: list[str] = Field(description="Grants of the person's keys that are not revoked")
+
+
+class NewKey(BaseModel):
+    grant: str
+    key_id: str
+    api_key: str = Field(description="Shown only this once; stored only as a hash")
+
+
+class NewPerson(BaseModel):
+    person: Person
+    keys: list[NewKey]
+
+
+class People(BaseModel):
+    items: list[Person]
+
+
+async def add_person(
+    command: AddPerson, *, platform: Platform, registry: KeyReplica, trace: Trace
+) -> NewPerson:
+    try:
+        person, keys = person_with_keys(command, platform.settings.pepper())
+    except ValueError as error:
+        raise _invalid(error) from None
+    async with unit_of_work(platform, trace) as uow:
+        await record_identity(registry, uow, [person, *(key.event for key in keys)])
+    return NewPerson(
+        person=Person(**person.model_dump(), grants=[key.grant for key in keys]),
+        keys=[
+            NewKey(grant=key.grant, key_id=key.event.key_id, api_key=key.plaintext) for key in keys
+        ],
+    )
+
+
+def _invalid(error: ValueError) -> InvalidInput:
+    """The person's rules say "field: why"; a grant's rules name no field."""
+    field, _, message = str(error).partition(": ")
+    if field in AddPerson.model_fields:
+        return InvalidInput.single(f"body.{field}", message)
+    return InvalidInput.single("body.grants", str(error))
+
+
+async def list_people(registry: KeyReplica) -> People:
+    people = []
+    for document in await registry.list_people():
+        grants = sorted(await registry.grants_of(document["_id"]))
+        people.append(Person(**document, person_id=document["_id"], grants=grants))
+    return People(items=people)
+
+
+@people_api.post(
+    "/api/people",
+    summary="Register a person or named system and issue one key per grant",
+    access=allow(Role.ADMIN),
+    body=AddPerson,
+    response=NewPerson,
+    status=201,
+)
+async def register(request: web.Request, body: AddPerson) -> NewPerson:
+    platform, registry = request.app[PLATFORM], request.app[KEYS]
+    return await add_person(body, platform=platform, registry=registry, trace=trace_of(request))
+
+
+@people_api.get(
+    "/api/people", summary="Every person and their grants", access=STAFF, response=People
+)
+async def people(request: web.Request) -> People:
+    return await list_people(request.app[KEYS])

@@ -1,0 +1,68 @@
+"""Writing identity events (people and their keys) to a registry and publishing them on
+``jamp.identity.v1`` in the caller's transaction: the CLI's ledger and the admin API use it,
+as the companies service does for company keys."""
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.auth import IssuedKey, KeyReplica, issue_key, parse_grant, register_person
+from shared.contracts.identity import ApiKeyIssued, ApiKeyRevoked, PersonRegistered
+from shared.platform import UnitOfWork
+
+IdentityEvent = PersonRegistered | ApiKeyIssued | ApiKeyRevoked
+
+
+class AddPerson(BaseModel):
+    """A person (or named system) and the grants to issue them keys for."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Consul Sato",
+                    "email": "sato@example.go.jp",
+                    "language": "ja",
+                    "time_zone": "Asia/Ho_Chi_Minh",
+                    "grants": ["desk:VN"],
+                }
+            ]
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    language: str = Field(default="en", pattern="^[a-z]{2}$")
+    time_zone: str = Field(default="Asia/Tokyo", max_length=64)
+    kind: str = Field(default="person", pattern="^(person|system)$")
+    grants: list[str] = Field(min_length=1, max_length=10)
+
+
+def person_with_keys(command: AddPerson, pepper: str) -> tuple[PersonRegistered, list[IssuedKey]]:
+    """The person and one key per grant; raises ValueError naming what is wrong."""
+    person = register_person(
+        command.name,
+        email=command.email,
+        language=command.language,
+        time_zone=command.time_zone,
+        kind="system" if command.kind == "system" else "person",
+    )
+    parsed = [parse_grant(grant) for grant in command.grants]  # all valid, or nothing is issued
+    keys = [issue_key(role, scope, person.name, pepper, person) for role, scope in parsed]
+    return person, keys
+
+
+async def record_identity(
+    registry: KeyReplica, uow: UnitOfWork, events: list[IdentityEvent]
+) -> None:
+    """Write each identity event to a registry and publish it, in the caller's transaction."""
+    for event in events:
+        if isinstance(event, PersonRegistered):
+            await registry.record_person(event, uow.session)
+            await uow.publish(event.person_id, event)
+        elif isinstance(event, ApiKeyIssued):
+            await registry.record_issued(event, uow.session)
+            await uow.publish(event.key_id, event)
+        else:
+            await registry.record_revoked(event, uow.session)
+            await uow.publish(event.key_id, event)

@@ -1,0 +1,151 @@
+"""Staff correct and reassign inquiries: officers are people, edits are conditional."""
+
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from shared.http.appkeys import KEYS
+from tests.integration.inquiries.conftest import history_types, submitted
+from tests.support import Caller, person
+
+
+class TestAssigningPeople:
+    async def test_an_officer_is_a_person_holding_a_grant_for_the_desk(
+        self, inquiries: TestClient[Any, Any], vn_desk: Caller
+    ) -> None:
+        sato = await person(inquiries, "Consul Sato", "desk:VN")
+        inquiry_id = (await submitted(vn_desk))["inquiry_id"]
+        response = await vn_desk.post(
+            f"/inquiries/{inquiry_id}/assign", {"officer": sato.person_id}
+        )
+        assigned = await response.json()
+        assert response.status == 200, assigned
+        assert (assigned["officer"], assigned["officer_name"]) == (sato.person_id, "Consul Sato")
+        assert assigned["status"] == "assigned"
+
+    async def test_a_person_without_a_grant_for_that_desk_is_a_422(
+        self, inquiries: TestClient[Any, Any], vn_desk: Caller
+    ) -> None:
+        somchai = await person(inquiries, "Somchai Thai", "desk:TH")
+        inquiry_id = (await submitted(vn_desk))["inquiry_id"]
+        for officer in (somchai.person_id, "p-nobody"):
+            response = await vn_desk.post(f"/inquiries/{inquiry_id}/assign", {"officer": officer})
+            assert response.status == 422
+            assert (await response.json())["errors"][0]["field"] == "body.officer"
+
+    async def test_unassigning_puts_the_inquiry_back_in_its_queue(
+        self, inquiries: TestClient[Any, Any], vn_desk: Caller
+    ) -> None:
+        sato = await person(inquiries, "Consul Sato", "desk:VN")
+        inquiry_id = (await submitted(vn_desk))["inquiry_id"]
+        await vn_desk.post(f"/inquiries/{inquiry_id}/assign", {"officer": sato.person_id})
+        response = await vn_desk.post(f"/inquiries/{inquiry_id}/assign", {"officer": None})
+        unassigned = await response.json()
+        assert response.status == 200, unassigned
+        assert (unassigned["officer"], unassigned["status"]) == (None, "triaged")
+
+    async def test_an_unknown_queue_is_a_422(self, vn_desk: Caller) -> None:
+        inquiry_id = (await submitted(vn_desk))["inquiry_id"]
+        response = await vn_desk.post(f"/inquiries/{inquiry_id}/assign", {"queue": "nowhere"})
+        assert response.status == 422
+        assert (await response.json())["errors"][0]["field"] == "body.queue"
+
+    async def test_assignee_me_lists_the_inquiries_of_the_person_holding_the_key(
+        self, inquiries: TestClient[Any, Any], vn_desk: Caller
+    ) -> None:
+        sato = await person(inquiries, "Consul Sato", "desk:VN")
+        mine = (await submitted(vn_desk))["inquiry_id"]
+        await submitted(vn_desk)
+        await vn_desk.post(f"/inquiries/{mine}/assign", {"officer": sato.person_id})
+        listed = await (await sato.caller.get("/inquiries", assignee="me")).json()
+        assert [item["inquiry_id"] for item in listed["items"]] == [mine]
+        anonymous = await vn_desk.get("/inquiries", assignee="me")  # a key with no person
+        assert anonymous.status == 422
+
+    async def test_two_keys_of_one_desk_are_told_apart_by_their_people(
+        self, inquiries: TestClient[Any, Any], vn_desk: Caller
+    ) -> None:
+        sato = await person(inquiries, "Consul Sato", "desk:VN")
+        inquiry_id = (await submitted(vn_desk))["inquiry_id"]
+        await sato.caller.post(f"/inquiries/{inquiry_id}/notes", {"body": "Called the city."})
+        history = await (await vn_desk.get(f"/inquiries/{inquiry_id}/history")).json()
+        by = [entry["by"] for entry in history["items"]]
+        assert by[0] == {"grant": "desk:VN", "person_id": None, "name": "test desk:VN"}
+        assert by[-1] == {"grant": "desk:VN", "person_id": sato.person_id, "name": "Consul Sato"}
+
+
+class TestEditing:
+    async def test_a_category_change_routes_again_and_lands_in_history(
+        self, vn_desk: Caller
+    ) -> None:
+        created = await submitted(vn_desk)
+        inquiry_id = created["inquiry_id"]
+        response = await vn_desk.patch(
+            f"/inquiries/{inquiry_id}",
+            {"category": "financing", "subject": "Loans for smart parking"},
+            headers={"If-Match": f'"{created["version"]}"'},
+        )
+        edited = await response.json()
+        assert response.status == 200, edited
+        assert edited["queue"] == "jbic-join-liaison"
+        assert response.headers["ETag"] == f'"{edited["version"]}"'
+        types = await history_types(vn_desk, inquiry_id)
+        assert types[-2:] == ["updated", "triaged"]
+
+    async def test_a_priority_change_gives_running_clocks_the_new_targets(
+        self, vn_desk: Caller
+    ) -> None:
+        created = await submitted(vn_desk, priority="low")
+        response = await vn_desk.patch(
+            f"/inquiries/{created['inquiry_id']}", {"priority": "urgent"}, headers={"If-Match": "*"}
+        )
+        edited = await response.json()
+        assert edited["clocks"]["first_response"]["target_minutes"] == 60
+        assert edited["clocks"]["first_response"]["deadline"] == "2026-03-02T03:00:00Z"
+
+    async def test_a_stale_or_missing_if_match_is_refused(self, vn_desk: Caller) -> None:
+        inquiry_id = (await submitted(vn_desk))["inquiry_id"]
+        stale = await vn_desk.patch(
+            f"/inquiries/{inquiry_id}", {"priority": "high"}, headers={"If-Match": '"7"'}
+        )
+        assert stale.status == 409
+        missing = await vn_desk.patch(f"/inquiries/{inquiry_id}", {"priority": "high"})
+        assert missing.status == 428
+
+    async def test_only_staff_move_an_inquiry_to_another_desk(
+        self, vn_desk: Caller, operator: Caller
+    ) -> None:
+        organisation = {
+            "kind": "organisation",
+            "organisation": "ASEAN Business Council",
+            "contact": {"name": "Lee", "email": "lee@example.org"},
+        }
+        created = await submitted(
+            vn_desk, category="regulation_permits", requester=organisation, city=None
+        )
+        inquiry_id, star = created["inquiry_id"], {"If-Match": "*"}
+        refused = await vn_desk.patch(f"/inquiries/{inquiry_id}", {"country": "TH"}, headers=star)
+        assert refused.status == 403
+        moved = await operator.patch(f"/inquiries/{inquiry_id}", {"country": "TH"}, headers=star)
+        assert (await moved.json())["queue"] == "desk-th"
+
+    async def test_a_city_of_another_country_is_a_422(
+        self, vn_desk: Caller, operator: Caller
+    ) -> None:
+        inquiry_id, star = (await submitted(vn_desk))["inquiry_id"], {"If-Match": "*"}
+        foreign = await vn_desk.patch(f"/inquiries/{inquiry_id}", {"city": "bangkok"}, headers=star)
+        assert (await foreign.json())["errors"][0]["field"] == "body.city"
+        stranded = await operator.patch(f"/inquiries/{inquiry_id}", {"country": "TH"}, headers=star)
+        assert stranded.status == 422
+        assert (await stranded.json())["errors"][0]["field"] == "body.country"
+
+
+async def test_an_officer_whose_registration_has_not_arrived_is_known_by_their_key(
+    inquiries: TestClient[Any, Any], vn_desk: Caller
+) -> None:
+    """The person and their keys travel keyed by different ids, so on different partitions."""
+    sato = await person(inquiries, "Consul Sato", "desk:VN")
+    await inquiries.app[KEYS].people.delete_one({"_id": sato.person_id})
+    inquiry_id = (await submitted(vn_desk))["inquiry_id"]
+    response = await vn_desk.post(f"/inquiries/{inquiry_id}/assign", {"officer": sato.person_id})
+    assert (await response.json())["officer_name"] == "Consul Sato"

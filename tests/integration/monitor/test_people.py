@@ -1,0 +1,53 @@
+"""The admin API of people: a person and their keys, on the identity stream, in audits."""
+
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from shared.envelope import Envelope
+from shared.settings import ServiceSettings
+from shared.topics import Topics
+from tests.support import Caller, eventually, read_topic
+
+SATO = {"name": "Consul Sato", "email": "sato@example.go.jp", "grants": ["operator"]}
+
+
+async def test_an_admin_registers_a_person_whose_key_works_and_names_them(
+    monitor: TestClient[Any, Any], admin: Caller, settings: ServiceSettings
+) -> None:
+    response = await admin.post("/api/people", SATO)
+    created = await response.json()
+    assert response.status == 201, created
+    person_id = created["person"]["person_id"]
+    [key] = created["keys"]
+    assert key["grant"] == "operator"
+    sato = Caller(monitor, key["api_key"])
+    assert (await sato.get("/api/audit")).status == 200  # the key works at once here
+    listed = (await (await sato.get("/api/people")).json())["items"]
+    assert [(p["person_id"], p["grants"]) for p in listed] == [(person_id, ["operator"])]
+    records = await read_topic(settings, Topics(settings.topic_prefix).of("identity"), 2)
+    types = {Envelope.from_bytes(record.value).type for record in records}
+    assert types == {"jamp.person.registered.v1", "jamp.apikey.issued.v1"}
+    threshold = {"max_lag": 10, "max_age_seconds": 60}
+    assert (await sato.put("/api/thresholds/some-group", threshold)).status == 200
+    audit = await eventually(lambda: _audit(sato))
+    assert audit[0]["by"] == {
+        "grant": f"operator/{key['key_id']}",
+        "person_id": person_id,
+        "name": "Consul Sato",
+    }
+
+
+async def test_a_person_without_an_email_or_with_a_bad_grant_is_a_422(
+    admin: Caller, operator: Caller
+) -> None:
+    no_email = await admin.post("/api/people", {"name": "Sato", "grants": ["operator"]})
+    assert (await no_email.json())["errors"][0]["field"] == "body.email"
+    bad_grant = await admin.post("/api/people", {**SATO, "grants": ["desk:FR"]})
+    assert (await bad_grant.json())["errors"][0]["field"] == "body.grants"
+    assert (await operator.post("/api/people", SATO)).status == 403
+
+
+async def _audit(caller: Caller) -> list[dict[str, Any]] | None:
+    items: list[dict[str, Any]] = (await (await caller.get("/api/audit")).json())["items"]
+    return items or None
