@@ -71,6 +71,12 @@ class ManagedProcess:
     def running(self) -> bool:
         return self.process is not None and self.process.returncode is None
 
+    async def kill(self) -> None:
+        """SIGKILL, as a crash would: no chance to flush or say goodbye."""
+        if self.running and self.process is not None:
+            self.process.kill()
+            await self.process.wait()
+
     async def stop(self, grace: float = 15.0) -> None:
         if not self.running or self.process is None:
             return
@@ -127,6 +133,10 @@ class EmbeddedStack:
     async def stop_server(self, name: Literal["mongodb", "kafka"]) -> None:
         """Stop one server (outage tests); ``start_server`` brings it back on its port."""
         await self._process(name).stop()
+
+    async def kill_server(self, name: Literal["mongodb", "kafka"]) -> None:
+        """SIGKILL one server (fault tests); ``start_server`` brings it back on its port."""
+        await self._process(name).kill()
 
     async def start_server(self, name: Literal["mongodb", "kafka"]) -> None:
         """The database keeps its data; the broker comes back empty (memory only)."""

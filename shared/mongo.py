@@ -1,8 +1,11 @@
 """MongoDB plumbing every repository uses: the client, transactions, ids, error tests."""
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from bson import ObjectId
 from pymongo import AsyncMongoClient, ReadPreference, WriteConcern
@@ -12,6 +15,14 @@ from pymongo.read_concern import ReadConcern
 
 Document = dict[str, Any]
 MongoClient = AsyncMongoClient[Document]
+T = TypeVar("T")
+CommitProbe = Callable[[], Awaitable[bool]]
+"""Answers "did this transaction commit?" by looking for something only it wrote."""
+TRANSIENT = "TransientTransactionError"
+UNKNOWN_COMMIT = "UnknownTransactionCommitResult"
+# How long a request keeps retrying a transaction the server asked to retry (write
+# conflicts, a failover, a restart) before it gives up with a 503.
+RETRY_SECONDS = 10.0
 
 
 def create_client(uri: str, *, timeout_ms: int = 5000) -> MongoClient:
@@ -27,17 +38,86 @@ def new_id() -> str:
 
 
 @asynccontextmanager
-async def transaction(client: MongoClient) -> AsyncIterator[AsyncClientSession]:
-    """One multi-document transaction, majority-committed, aborted on any exception."""
-    async with (
-        client.start_session() as session,
+async def transaction(
+    client: MongoClient, committed: CommitProbe | None = None
+) -> AsyncIterator[AsyncClientSession]:
+    """One multi-document transaction, majority-committed, aborted on any exception.
+
+    ``committed`` settles a commit whose answer was lost (see ``commit``)."""
+    async with client.start_session() as session:
         await session.start_transaction(
             read_concern=ReadConcern("snapshot"),
             write_concern=WriteConcern("majority"),
             read_preference=ReadPreference.PRIMARY,
-        ),
-    ):
-        yield session
+        )
+        try:
+            yield session
+        except BaseException:
+            if session.in_transaction:
+                with contextlib.suppress(PyMongoError):  # the server aborts it anyway
+                    await session.abort_transaction()
+            raise
+        await commit(session, committed)
+
+
+async def commit(session: AsyncClientSession, committed: CommitProbe | None) -> None:
+    """Commit; when the answer is lost, find out what happened instead of guessing.
+
+    As the drivers advise, a commit with an unknown result is retried (a committed
+    transaction answers the retry with success). A server that restarted forgets the
+    transaction and answers the retry with NoSuchTransaction whether or not it committed:
+    then ``committed`` looks for what the transaction wrote, so that a write which did
+    land is not reported as failed (and then retried into a false conflict).
+    """
+    try:
+        await session.commit_transaction()
+    except PyMongoError as error:
+        if not _outcome_unknown(error) or committed is None:
+            raise
+        if await _settle(committed):
+            return
+        # It did not commit: the whole transaction may run again.
+        raise PyMongoError(str(error), error_labels=[TRANSIENT]) from error
+
+
+def _outcome_unknown(error: PyMongoError) -> bool:
+    # PyMongo retries a commit once itself; a retry that found no transaction (a
+    # restarted server) carries the transient label although the first try may have
+    # committed.
+    return error.has_error_label(UNKNOWN_COMMIT) or error.has_error_label(TRANSIENT)
+
+
+async def _settle(committed: CommitProbe) -> bool:
+    """Ask ``committed`` until the server answers (it may be restarting)."""
+    async with asyncio.timeout(RETRY_SECONDS):
+        while True:
+            try:
+                return await committed()
+            except ConnectionFailure:
+                await asyncio.sleep(0.2)
+
+
+async def retrying_transactions(
+    attempt: Callable[[], Awaitable[T]], *, seconds: float = RETRY_SECONDS
+) -> T:
+    """Run ``attempt`` again while it fails with a transient transaction error.
+
+    MongoDB's drivers advise retrying the whole transaction on that label (a write
+    conflict, a failover): nothing of the failed attempt committed. The attempt must be
+    the whole transaction, reads included, so the retry decides afresh on fresh data.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    tries = 0
+    while True:
+        try:
+            return await attempt()
+        except PyMongoError as error:
+            tries += 1
+            if not error.has_error_label(TRANSIENT) or loop.time() >= deadline:
+                raise
+            # Jittered backoff so that two writers that collided do not collide again.
+            await asyncio.sleep(random.uniform(0, min(0.5, 0.01 * 2**tries)))
 
 
 def is_duplicate_key(error: PyMongoError, index_name: str | None = None) -> bool:

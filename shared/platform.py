@@ -23,6 +23,8 @@ from shared.dead_letters import DeadLetterPublisher
 from shared.envelope import Envelope
 from shared.http.appkeys import KEYS, METRICS, READINESS_CHECKS, SETTINGS
 from shared.http.health import ReadinessCheck
+from shared.idempotency import COLLECTION as IDEMPOTENCY
+from shared.idempotency import record_claim
 from shared.kafka import create_producer, kafka_reachable
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document, MongoClient, create_client, ping, transaction
@@ -88,9 +90,21 @@ class UnitOfWork:
         self.buffered = buffered
         self.events: list[tuple[str, Envelope]] = []
         self.published: Envelope | None = None
+        self.first_event_id: str | None = None
+
+    async def committed(self) -> bool:
+        """Whether this transaction committed: its first event is in the outbox only then."""
+        if self.first_event_id is None:
+            return False
+        found = await self.platform.outbox.collection.find_one(
+            {"event_id": self.first_event_id}, {"_id": True}
+        )
+        return found is not None
 
     async def publish(self, subject: str, payload: EventPayload) -> Envelope:
         """Add the event to the outbox, bound for its stream's topic, keyed by ``subject``."""
+        if self.first_event_id is None:  # the request's idempotency key names this change
+            await record_claim(self.platform.database[IDEMPOTENCY], self.session, subject)
         envelope = Envelope.wrap(
             payload,
             source=self.platform.service,
@@ -101,6 +115,7 @@ class UnitOfWork:
         if self.published is not None:
             envelope = after_in_time(envelope, self.published)
         self.published = envelope
+        self.first_event_id = self.first_event_id or envelope.id
         self.events.append((self.platform.topics.of(payload.stream), envelope))
         if not self.buffered:
             await self.flush()
@@ -134,7 +149,12 @@ def after_in_time(envelope: Envelope, previous: Envelope) -> Envelope:
 
 @asynccontextmanager
 async def unit_of_work(platform: Platform, trace: Trace) -> AsyncIterator[UnitOfWork]:
-    async with transaction(platform.mongo) as session:
+    uow: UnitOfWork | None = None
+
+    async def committed() -> bool:
+        return uow is not None and await uow.committed()
+
+    async with transaction(platform.mongo, committed) as session:
         uow = UnitOfWork(platform, session, trace, buffered=True)
         yield uow
         await uow.flush()

@@ -1,6 +1,7 @@
 """Use cases of the companies service: plain async functions with keyword dependencies."""
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
@@ -21,6 +22,7 @@ from shared.contracts.companies import (
     CompanyUpdated,
     CompanyVerified,
 )
+from shared.contracts.identity import ApiKeyRevoked
 from shared.http.pagination import Page, decode_cursor, page_of
 from shared.mongo import new_id
 from shared.platform import Platform, Trace, unit_of_work
@@ -41,6 +43,32 @@ async def register_company(
         await companies.add(company, uow.session)
         await keys.record_issued(key.event, uow.session)
         await uow.publish(company.company_id, CompanyRegistered(company=company.profile()))
+        await uow.publish(key.event.key_id, key.event)
+    return company, key.plaintext
+
+
+async def reissue_company_key(
+    company_id: str,
+    *,
+    platform: Platform,
+    companies: CompanyRepository,
+    keys: KeyReplica,
+    trace: Trace,
+) -> tuple[Company, str]:
+    """A registration retried with its idempotency key: the company as registered and a
+    fresh key in place of the one whose answer was lost (only its hash was ever kept)."""
+    async with unit_of_work(platform, trace) as uow:
+        company = await get_company(company_id, companies=companies, session=uow.session)
+        for key_id in await keys.active_key_ids(Role.COMPANY, company_id, uow.session):
+            revoked = ApiKeyRevoked(
+                key_id=key_id,
+                revoked_at=datetime.now(UTC),
+                reason="replaced: the registration was retried with its idempotency key",
+            )
+            await keys.record_revoked(revoked, uow.session)
+            await uow.publish(key_id, revoked)
+        key = issue_key(Role.COMPANY, company_id, f"company {company.name_en}", keys.pepper)
+        await keys.record_issued(key.event, uow.session)
         await uow.publish(key.event.key_id, key.event)
     return company, key.plaintext
 

@@ -48,6 +48,23 @@ def _reply(request: web.Request, company: Company) -> Reply:
     return Reply(_view(request, company), headers={"ETag": etag(company.version)})
 
 
+def _registered(request: web.Request, company: Company, api_key: str) -> Reply:
+    registration = Registration(company=CompanyView.of(company, with_contact=True), api_key=api_key)
+    headers = {"Location": f"/companies/{company.company_id}", "ETag": etag(company.version)}
+    return Reply(registration, headers=headers)
+
+
+async def replay_registration(request: web.Request, subject: str) -> Reply:
+    company, api_key = await handlers.reissue_company_key(
+        subject,
+        platform=request.app[PLATFORM],
+        companies=request.app[COMPANIES],
+        keys=request.app[KEYS],
+        trace=trace_of(request),
+    )
+    return _registered(request, company, api_key)
+
+
 @api.post(
     "/companies",
     summary="Register a company (self-service); returns its API key once",
@@ -57,6 +74,7 @@ def _reply(request: web.Request, company: Company) -> Reply:
     status=201,
     problems=(409, 429),
     rate_limited=True,
+    replay=replay_registration,
 )
 async def register_company(request: web.Request, body: RegisterCompany) -> Reply:
     company, api_key = await handlers.register_company(
@@ -66,9 +84,7 @@ async def register_company(request: web.Request, body: RegisterCompany) -> Reply
         keys=request.app[KEYS],
         trace=trace_of(request),
     )
-    registration = Registration(company=CompanyView.of(company, with_contact=True), api_key=api_key)
-    headers = {"Location": f"/companies/{company.company_id}", "ETag": etag(company.version)}
-    return Reply(registration, headers=headers)
+    return _registered(request, company, api_key)
 
 
 @api.get(

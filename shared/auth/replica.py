@@ -100,6 +100,15 @@ class KeyReplica:
     async def list_people(self) -> list[Document]:
         return await self.people.find({}).sort("registered_at", 1).to_list()
 
+    async def active_key_ids(
+        self, role: Role, scope: str, session: AsyncClientSession
+    ) -> list[str]:
+        """Ids of the unrevoked keys held for ``role`` and ``scope``."""
+        cursor = self.collection.find(
+            {"role": role, "scope": scope, "revoked_at": None}, {"_id": True}, session=session
+        )
+        return [record["_id"] async for record in cursor]
+
     async def list(self) -> list[Document]:
         """Every key record without its hash, oldest first."""
         cursor = self.collection.find({}, {"key_hash": False}).sort("issued_at", 1)

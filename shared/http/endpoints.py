@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from shared.auth import Access, Principal
 from shared.errors import DomainError
 from shared.http.appkeys import CORRELATION_ID, KEYS, PRINCIPAL, RATE_LIMITER, TRACEPARENT
+from shared.http.idempotent import idempotent
 from shared.http.input_rules import check_json, check_texts
 from shared.http.problems import (
     BadRequest,
@@ -25,6 +26,7 @@ from shared.http.problems import (
     UnsupportedMediaType,
 )
 from shared.http.uploads import file_part
+from shared.mongo import retrying_transactions
 from shared.platform import Trace
 
 View = Callable[..., Awaitable[Any]]
@@ -65,6 +67,9 @@ class Endpoint:
     a stream it reads piece by piece (the body limit does not apply; the view sets its own)."""
     file_response: bool = False
     """It answers with a file's bytes (and honours Range), not with JSON."""
+    replay: View | None = None
+    """For a POST whose answer holds a secret that is never stored: answers a retry with the
+    same ``Idempotency-Key`` anew, given the subject of the change the first one made."""
 
     @property
     def path_params(self) -> list[str]:
@@ -119,17 +124,41 @@ class ApiRoutes:
             if endpoint.body is not None:
                 arguments["body"] = await _body_of(request, endpoint)
             if endpoint.upload is not None:
+                # A streamed upload is read once: no second run, no idempotent replay.
                 arguments["upload"] = await file_part(request, endpoint.upload)
-            try:
-                result = await endpoint.view(request, **arguments)
-            except DomainError as error:
-                raise self._problem(error) from error
-            if isinstance(result, web.StreamResponse):
-                return result  # a representation of its own, such as CSV
-            reply = result if isinstance(result, Reply) else Reply(result)
-            return json_response(reply.body, reply.status or endpoint.status, reply.headers)
+                return await self._answer(endpoint, endpoint.view, request, arguments, once=True)
+
+            async def run() -> web.StreamResponse:
+                return await self._answer(endpoint, endpoint.view, request, arguments)
+
+            async def replay(subject: str) -> web.StreamResponse:
+                assert endpoint.replay is not None
+                return await self._answer(endpoint, endpoint.replay, request, {"subject": subject})
+
+            return await idempotent(request, run, replay if endpoint.replay else None)
 
         return handle
+
+    async def _answer(
+        self,
+        endpoint: Endpoint,
+        view: View,
+        request: web.Request,
+        arguments: dict[str, Any],
+        once: bool = False,
+    ) -> web.StreamResponse:
+        """Run the view (again, while MongoDB asks for the transaction to be retried)."""
+        try:
+            if once:
+                result = await view(request, **arguments)
+            else:
+                result = await retrying_transactions(lambda: view(request, **arguments))
+        except DomainError as error:
+            raise self._problem(error) from error
+        if isinstance(result, web.StreamResponse):
+            return result  # a representation of its own, such as CSV
+        reply = result if isinstance(result, Reply) else Reply(result)
+        return json_response(reply.body, reply.status or endpoint.status, reply.headers)
 
     def _problem(self, error: DomainError) -> Problem:
         for kind in type(error).__mro__:
@@ -245,7 +274,7 @@ def json_response(
         return web.Response(status=status, headers=headers)
     return web.Response(
         status=status,
-        body=body.model_dump_json(),
+        body=body.model_dump_json().encode(),  # bytes, so an idempotent answer can keep it
         content_type="application/json",
         headers=headers,
     )

@@ -89,9 +89,15 @@ def _unexpected(request: web.Request, error: Exception) -> web.Response:
             headers={"Retry-After": "5"},
         )
     if isinstance(error, PyMongoError) and error.has_error_label("TransientTransactionError"):
-        # Two writers touched the same document at once and the other one won.
+        # The whole transaction was retried for seconds and the server kept asking for
+        # another try: busy, not a conflict the client could resolve by reading again.
+        log.warning("http.transaction_retries_exhausted", path=request.path, error=repr(error))
         return problem_response(
-            request, 409, "Conflict", "a concurrent change won; read the resource and retry"
+            request,
+            503,
+            "Service unavailable",
+            "the database kept asking to retry this change; retry shortly",
+            headers={"Retry-After": "1"},
         )
     if isinstance(error, ValidationError):
         # Its traceback's message would quote the input, maybe someone's contact details.
