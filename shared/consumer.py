@@ -10,6 +10,7 @@ failures are retried with backoff; an event that can never be handled goes to
 """
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,11 +18,11 @@ from typing import Literal
 
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from pydantic import ValidationError
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from shared.contracts import EventPayload
 from shared.dead_letters import DeadLetterPublisher
@@ -31,6 +32,7 @@ from shared.logs import bound_context, get_logger
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document, MongoClient, is_transient, transaction
 from shared.settings import ServiceSettings
+from shared.stale_transactions import SessionRegistry
 
 log = get_logger(__name__)
 
@@ -105,9 +107,18 @@ class ConsumerRunner:
     replica), so handling them again would only cost a transaction each."""
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _by_type: dict[str, EventHandler] = field(init=False)
+    _sessions: SessionRegistry = field(init=False)
+    _session: AsyncClientSession | None = None
+    _rewinding: bool = False
 
     def __post_init__(self) -> None:
         self._by_type = {model.event_type: handler for model, handler in self.handlers.items()}
+        registry = self.processed.database["consumer_sessions"]
+        self._sessions = SessionRegistry(self.mongo, registry, self.group_id)
+
+    def rewind(self) -> None:
+        """The broker lost its data: read the new logs from their start (see shared.healing)."""
+        self._rewinding = True
 
     def stop(self) -> None:
         """Stop taking new records; the batch in hand is finished and committed."""
@@ -119,12 +130,47 @@ class ConsumerRunner:
             return
         try:
             while not self._stopping.is_set():
+                if self._rewinding:
+                    await self._rewind_now(consumer)
                 batches = await consumer.getmany(timeout_ms=200, max_records=200)
                 for partition, records in batches.items():
                     await self._process_partition(consumer, partition, records)
         finally:
             await consumer.stop()
             await self.dead_letters.close()
+            await self._end_session()
+
+    async def _rewind_now(self, consumer: AIOKafkaConsumer) -> None:
+        self._rewinding = False
+        partitions = consumer.assignment()
+        if not partitions:
+            return  # nothing assigned: a later assignment starts from the group's offsets
+        await consumer.seek_to_beginning(*partitions)
+        offsets = {partition: await consumer.position(partition) for partition in partitions}
+        try:
+            await consumer.commit(offsets)
+        except KafkaError as error:  # a rebalance meanwhile: the new owner rewinds too
+            log.warning("consumer.rewind_commit_failed", error=repr(error))
+        log.warning("consumer.rewound", group=self.group_id, partitions=len(partitions))
+
+    async def _own_session(self) -> AsyncClientSession:
+        """Our transactions' session, recorded after killing what predecessors left open."""
+        if self._session is None:
+            session = self.mongo.start_session()
+            try:
+                await self._sessions.claim(session)
+            except BaseException:
+                await session.end_session()
+                raise
+            self._session = session
+        return self._session
+
+    async def _end_session(self) -> None:
+        if self._session is not None:
+            session, self._session = self._session, None
+            with contextlib.suppress(PyMongoError):  # the database is away: it expires
+                await self._sessions.release()
+            await session.end_session()
 
     async def _start_consumer(self) -> AIOKafkaConsumer | None:
         attempt = 0
@@ -300,7 +346,7 @@ class ConsumerRunner:
 
     async def _handle_once(self, handler: EventHandler, envelope: Envelope) -> None:
         payload = envelope.payload()
-        async with transaction(self.mongo) as session:
+        async with transaction(self.mongo, session=await self._own_session()) as session:
             try:
                 await self.processed.insert_one(_marker(envelope), session=session)
             except DuplicateKeyError as duplicate:

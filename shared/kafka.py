@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Callable
+from typing import Protocol
 
 from aiokafka import AIOKafkaClient, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -22,6 +23,17 @@ def create_producer(settings: ServiceSettings, client_id: str) -> AIOKafkaProduc
 
 
 ProducerFactory = Callable[[], AIOKafkaProducer]
+
+
+class PublishGuard(Protocol):
+    """What a relay asks before and after publishing (see ``shared.healing``)."""
+
+    @property
+    def epoch(self) -> int:
+        """Changes when a heal starts: rows sent across it are not counted as sent."""
+
+    async def topics_exist(self, producer: AIOKafkaProducer, topics: set[str]) -> bool:
+        """Whether the broker really has every one of ``topics``."""
 
 
 class LazyProducer:

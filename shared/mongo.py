@@ -39,25 +39,40 @@ def new_id() -> str:
 
 @asynccontextmanager
 async def transaction(
-    client: MongoClient, committed: CommitProbe | None = None
+    client: MongoClient,
+    committed: CommitProbe | None = None,
+    *,
+    session: AsyncClientSession | None = None,
 ) -> AsyncIterator[AsyncClientSession]:
     """One multi-document transaction, majority-committed, aborted on any exception.
 
-    ``committed`` settles a commit whose answer was lost (see ``commit``)."""
-    async with client.start_session() as session:
-        await session.start_transaction(
-            read_concern=ReadConcern("snapshot"),
-            write_concern=WriteConcern("majority"),
-            read_preference=ReadPreference.PRIMARY,
-        )
-        try:
+    ``committed`` settles a commit whose answer was lost (see ``commit``); ``session``
+    runs it in a session the caller keeps (else a new one)."""
+    if session is not None:
+        async with _transaction_in(session, committed):
             yield session
-        except BaseException:
-            if session.in_transaction:
-                with contextlib.suppress(PyMongoError):  # the server aborts it anyway
-                    await session.abort_transaction()
-            raise
-        await commit(session, committed)
+        return
+    async with client.start_session() as own, _transaction_in(own, committed):
+        yield own
+
+
+@asynccontextmanager
+async def _transaction_in(
+    session: AsyncClientSession, committed: CommitProbe | None
+) -> AsyncIterator[None]:
+    await session.start_transaction(
+        read_concern=ReadConcern("snapshot"),
+        write_concern=WriteConcern("majority"),
+        read_preference=ReadPreference.PRIMARY,
+    )
+    try:
+        yield
+    except BaseException:
+        if session.in_transaction:
+            with contextlib.suppress(PyMongoError):  # the server aborts it anyway
+                await session.abort_transaction()
+        raise
+    await commit(session, committed)
 
 
 async def commit(session: AsyncClientSession, committed: CommitProbe | None) -> None:

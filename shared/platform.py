@@ -7,7 +7,7 @@ A service's ``app.py`` appends ``platform_context``, then its own repositories, 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
 
@@ -21,6 +21,7 @@ from shared.contracts import EventPayload
 from shared.contracts.identity import Actor
 from shared.dead_letters import DeadLetterPublisher
 from shared.envelope import Envelope
+from shared.healing import BrokerHealer, PublishGuard
 from shared.http.appkeys import KEYS, METRICS, READINESS_CHECKS, SETTINGS
 from shared.http.health import ReadinessCheck
 from shared.idempotency import COLLECTION as IDEMPOTENCY
@@ -162,6 +163,7 @@ async def unit_of_work(platform: Platform, trace: Trace) -> AsyncIterator[UnitOf
 
 
 PLATFORM = web.AppKey("platform", Platform)
+HEALER = web.AppKey("broker_healer", BrokerHealer)
 
 
 def platform_context(service: str) -> CleanupContext:
@@ -182,15 +184,25 @@ def platform_context(service: str) -> CleanupContext:
         await create_outbox_indexes(platform.outbox.collection)
         app[PLATFORM] = platform
         app[KEYS] = KeyReplica(database["api_keys"], settings.pepper())
+        healer = BrokerHealer(
+            settings,
+            platform.topics,
+            database["broker_state"],
+            partial(create_producer, settings, f"{service}-healer"),
+            outboxes=[platform.outbox],
+            check_seconds=settings.broker_check_seconds,
+        )
+        app[HEALER] = healer
         app[READINESS_CHECKS].extend(
             [
                 ReadinessCheck("mongodb", partial(_mongo_ok, mongo), critical=True),
-                ReadinessCheck(
-                    "kafka", partial(kafka_reachable, settings.kafka_bootstrap_servers), False
-                ),
+                ReadinessCheck("kafka", partial(_kafka_ok, settings, healer), critical=False),
             ]
         )
+        healing = asyncio.create_task(healer.run(), name=f"{service}-broker-healer")
         yield
+        healing.cancel()
+        await asyncio.gather(healing, return_exceptions=True)
         await mongo.close()
 
     return context
@@ -201,7 +213,17 @@ async def _mongo_ok(mongo: MongoClient) -> bool:
     return True
 
 
-def outbox_relay(platform: Platform, client_id: str, metrics: ServiceMetrics) -> OutboxRelay:
+async def _kafka_ok(settings: ServiceSettings, healer: BrokerHealer) -> bool:
+    """Reachable, and not re-publishing what a broker that lost its data forgot."""
+    return not healer.healing and await kafka_reachable(settings.kafka_bootstrap_servers)
+
+
+def outbox_relay(
+    platform: Platform,
+    client_id: str,
+    metrics: ServiceMetrics,
+    guard: PublishGuard | None = None,
+) -> OutboxRelay:
     """The relay of a platform's outbox, with its lease and the settings' timings."""
     settings = platform.settings
     return OutboxRelay(
@@ -215,13 +237,40 @@ def outbox_relay(platform: Platform, client_id: str, metrics: ServiceMetrics) ->
         poll_seconds=settings.outbox_poll_seconds,
         retention=timedelta(hours=settings.outbox_retention_hours),
         metrics=metrics,
+        guard=guard,
     )
 
 
 async def outbox_relay_context(app: web.Application) -> AsyncIterator[None]:
-    platform = app[PLATFORM]
-    relay = outbox_relay(platform, f"{platform.service}-relay", app[METRICS])
-    task = asyncio.create_task(relay.run(), name=f"{platform.service}-outbox-relay")
+    async with _relaying(app[PLATFORM], app):
+        yield
+
+
+def ledger_relay_context(owner: str) -> CleanupContext:
+    """Also relay the outbox of a ledger no service owns (``owner``'s database, written by
+    the CLI), so that its events do not wait for the next command that writes it."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        platform = app[PLATFORM]
+        database = platform.mongo[platform.settings.database_name(owner)]
+        ledger = replace(platform, service=owner, database=database)
+        ledger = replace(ledger, outbox=Outbox(database["outbox"]))
+        await create_outbox_indexes(ledger.outbox.collection)
+        app[HEALER].outboxes.append(ledger.outbox)
+        async with _relaying(ledger, app, client_id=f"{platform.service}-{owner}-relay"):
+            yield
+
+    return context
+
+
+@asynccontextmanager
+async def _relaying(
+    platform: Platform, app: web.Application, client_id: str | None = None
+) -> AsyncIterator[None]:
+    guard = PublishGuard(app[HEALER])
+    client = client_id or f"{platform.service}-relay"
+    relay = outbox_relay(platform, client, app[METRICS], guard)
+    task = asyncio.create_task(relay.run(), name=f"{client}-outbox")
     yield
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
@@ -257,6 +306,7 @@ def consumer_context(
             metrics=app[METRICS],
             own_source=platform.service,
         )
+        app[HEALER].consumers.append(runner)
         task = asyncio.create_task(runner.run(), name=f"{platform.service}-consumer")
         yield
         runner.stop()  # graceful: finish and commit the batch in hand

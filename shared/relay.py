@@ -11,7 +11,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.errors import PyMongoError
 
-from shared.kafka import LazyProducer, ProducerFactory
+from shared.kafka import LazyProducer, ProducerFactory, PublishGuard
 from shared.logs import get_logger
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document
@@ -50,6 +50,7 @@ class OutboxRelay:
         retention: timedelta,
         metrics: ServiceMetrics,
         batch_size: int = 500,
+        guard: PublishGuard | None = None,
     ) -> None:
         self.metrics = metrics
         self.outbox = outbox
@@ -58,6 +59,7 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.retention = retention
         self.batch_size = batch_size
+        self.guard = guard
         self.kafka_down_since: datetime | None = None
         self._last_purge = datetime.min.replace(tzinfo=UTC)
 
@@ -96,9 +98,12 @@ class OutboxRelay:
         if not rows:
             return 0
         producer = await self._producer()
-        if producer is None:
+        if producer is None or not await self._guarded(producer, rows):
             return 0
+        epoch = self.guard.epoch if self.guard else 0
         sent_ids = acknowledged_in_order(rows, await self._send_all(producer, rows))
+        if self.guard and self.guard.epoch != epoch:
+            sent_ids = []  # a heal began meanwhile: its replay re-sends these rows
         if len(sent_ids) == len(rows):
             await self._mark_range_sent(sent_ids)
         elif sent_ids:  # part-way failure: the acknowledged rows one by one
@@ -158,6 +163,20 @@ class OutboxRelay:
             refused: asyncio.Future[object] = asyncio.get_running_loop().create_future()
             refused.set_exception(error)
             return refused
+
+    async def _guarded(self, producer: AIOKafkaProducer, rows: list[Document]) -> bool:
+        """Publish only to topics the broker has: one that lost a topic may still ack."""
+        if self.guard is None:
+            return True
+        topics = {row["topic"] for row in rows}
+        try:
+            if await self.guard.topics_exist(producer, topics):
+                return True
+            error: Exception = LookupError(f"topics missing on the broker: {sorted(topics)}")
+        except Exception as failure:  # metadata unavailable: treat as down
+            error = failure
+        self._mark_kafka_down(error)
+        return False
 
     async def _producer(self) -> AIOKafkaProducer | None:
         try:

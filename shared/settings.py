@@ -47,6 +47,9 @@ class ServiceSettings(BaseSettings):
     # One relay per service publishes at a time; a replacement takes over this long after
     # the holder died without letting go. Renewed every third of it while there is work.
     outbox_lease_seconds: float = Field(default=5.0, ge=1)
+    # How often each service checks that the broker still holds the desk's topics and
+    # incarnation marker (see shared/healing.py): a lost broker heals within about this.
+    broker_check_seconds: float = Field(default=2.0, gt=0)
     outbox_retention_hours: float = Field(default=7 * 24, gt=0)
     consumer_retry_base_seconds: float = Field(default=0.2, gt=0)
     consumer_retry_max_seconds: float = Field(default=10.0, gt=0)

@@ -19,6 +19,8 @@ from shared.contracts.identity import ApiKeyIssued, PersonRegistered
 
 PREFIX = "jamp"
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+LEDGER = "identity"
+"""The key ledger's database owner: the CLI writes it, the companies service relays it."""
 
 
 @dataclass(frozen=True)

@@ -189,8 +189,8 @@ def ensure_all_topics(
 def _report(published: keys.Published) -> None:
     if published.pending:
         console.print(
-            f"[yellow]{published.pending} ledger events wait for Kafka; "
-            "the next `jamp keys` command publishes them[/]"
+            f"[yellow]{published.pending} ledger events are not on Kafka yet; a running "
+            "companies service relays them (else the next `jamp keys` command)[/]"
         )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from shared.auth import IssuedKey, KeyReplica, Role, issue_key, parse_grant
+from shared.auth.keys import LEDGER
 from shared.cli.grantees import check_grantee
 from shared.contracts.identity import ApiKeyRevoked, PersonRegistered
 from shared.identity import AddPerson, IdentityEvent, person_with_keys, record_identity
@@ -20,8 +21,6 @@ from shared.outbox import Outbox, create_outbox_indexes
 from shared.platform import Platform, Trace, outbox_relay, unit_of_work
 from shared.settings import ServiceSettings
 from shared.topics import Topics
-
-LEDGER = "identity"
 
 
 @dataclass(frozen=True)
