@@ -39,6 +39,9 @@ class ServiceSettings(BaseSettings):
     # Server-side secret mixed into API-key hashes; every service needs the same one.
     # No default: a service refuses to start without it (`jamp dev` and the tests set one).
     key_pepper: SecretStr | None = None
+    # On SIGTERM the port keeps accepting this long while /readyz says "draining", so that
+    # load balancers stop sending before it closes (Kubernetes: below the grace period).
+    http_drain_seconds: float = Field(default=2.0, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # Public (keyless) endpoints such as self-registration, per client address.
     public_rate_per_minute: float = Field(default=30, gt=0)

@@ -1,11 +1,19 @@
 """The one HTTP app factory every service uses."""
 
+import asyncio
 from importlib.metadata import version
 
 from aiohttp import web
 
 from shared.contracts.asyncapi import build_asyncapi
-from shared.http.appkeys import METRICS, RATE_LIMITER, READINESS_CHECKS, SERVICE_NAME, SETTINGS
+from shared.http.appkeys import (
+    DRAINING,
+    METRICS,
+    RATE_LIMITER,
+    READINESS_CHECKS,
+    SERVICE_NAME,
+    SETTINGS,
+)
 from shared.http.endpoints import ApiRoutes
 from shared.http.health import healthz, run_checks
 from shared.http.middleware import problem_details, request_context
@@ -30,6 +38,8 @@ def create_service_app(
     app[SERVICE_NAME] = service
     app[METRICS] = ServiceMetrics()
     app[READINESS_CHECKS] = []
+    app[DRAINING] = asyncio.Event()
+    app.on_response_prepare.append(_close_when_draining)
     app[RATE_LIMITER] = RateLimiter(settings.public_rate_per_minute, settings.public_rate_burst)
     for group in routes:
         group.install(app)
@@ -49,6 +59,8 @@ def create_service_app(
         return web.Response(text=page, content_type="text/html")
 
     async def readyz(request: web.Request) -> web.Response:
+        if request.app[DRAINING].is_set():
+            return web.json_response({"status": "draining"}, status=503)
         status, report = await run_checks(request.app[READINESS_CHECKS])
         return web.json_response(report, status=status)
 
@@ -62,3 +74,13 @@ def create_service_app(
     app.router.add_get("/docs", docs)
     app.router.add_get("/asyncapi.json", asyncapi)
     return app
+
+
+async def _close_when_draining(request: web.Request, response: web.StreamResponse) -> None:
+    """While draining, no connection is kept alive: the client's next request opens a new
+    one, which the port accepts until it closes and then refuses cleanly (never a reset)."""
+    if request.app[DRAINING].is_set():
+        # The header too: force_close() alone does not send it here (aiohttp 3.14), and a
+        # client that is not told reuses the connection and is reset.
+        response.headers["Connection"] = "close"
+        response.force_close()
