@@ -24,7 +24,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from shared.contracts import EventPayload
+from shared.contracts import EVENT_TYPES, EventPayload
 from shared.dead_letters import DeadLetterPublisher
 from shared.envelope import Envelope, UnknownEventType
 from shared.errors import describe
@@ -33,6 +33,7 @@ from shared.metrics import ServiceMetrics
 from shared.mongo import Document, MongoClient, is_transient, transaction
 from shared.settings import ServiceSettings
 from shared.stale_transactions import SessionRegistry
+from shared.topics import Topics, belongs_to
 
 log = get_logger(__name__)
 
@@ -321,8 +322,10 @@ class ConsumerRunner:
         self, record: ConsumerRecord, envelope: Envelope
     ) -> Outcome | None:
         handler = self._by_type.get(envelope.type)
-        if handler is None or envelope.source == self.own_source:
-            return "ignored"  # a type this service does not care about (or its own event)
+        if envelope.source == self.own_source:
+            return "ignored"  # its own event: the effect was written when it was published
+        if handler is None:
+            return await self._without_handler(record, envelope)
         attempt = 0
         while True:
             attempt += 1
@@ -343,6 +346,23 @@ class ConsumerRunner:
                 if self._stopping.is_set():
                     return None
                 await self._sleep(self.retry.delay(attempt))
+
+    async def _without_handler(self, record: ConsumerRecord, envelope: Envelope) -> Outcome:
+        """A known type this service does not need is ignored. An unknown one of the
+        topic's own family (a producer ahead of the contracts, a typo) is dead-lettered so
+        somebody sees it; an unknown one of another family is only counted."""
+        if envelope.type in EVENT_TYPES:
+            return "ignored"
+        stream = Topics(self.settings.topic_prefix).owner_of(record.topic)
+        if stream is not None and belongs_to(envelope.type, stream):
+            reason = UnknownEventType(
+                f"{envelope.type} is of the {stream} stream's family, but no contract or "
+                "handler knows it"
+            )
+            await self.dead_letters.publish(record, self.group_id, reason)
+            return "dead_lettered"
+        self.metrics.foreign_types.labels(record.topic, envelope.type[:120]).inc()
+        return "ignored"
 
     async def _handle_once(self, handler: EventHandler, envelope: Envelope) -> None:
         payload = envelope.payload()

@@ -47,6 +47,13 @@ class ServiceMetrics:
             registry=self.registry,
         )
 
+        self.foreign_types = Counter(
+            "consumer_foreign_event_types_total",
+            "Events of a type no contract defines and of another family than their topic's",
+            ["topic", "type"],
+            registry=self.registry,
+        )
+
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)

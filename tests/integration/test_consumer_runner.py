@@ -219,3 +219,25 @@ async def test_a_dead_letter_and_its_log_line_never_repeat_the_input_that_failed
     assert logged["error"] == error
     for text in (error, repr(logs)):
         assert "sato@" not in text and "3822" not in text
+
+
+async def test_an_unknown_type_of_the_topics_family_is_dead_lettered_others_are_counted(
+    harness: Harness, settings: ServiceSettings
+) -> None:
+    renamed = verified("u1").model_copy(update={"type": "jamp.company.renamed.v1"})
+    foreign = verified("u2").model_copy(update={"type": "acme.weather.reported.v1"})
+    for envelope in (renamed, foreign, verified("after-unknown")):
+        await harness.send(envelope)
+    runner = harness.runner("unknown-types")
+    task = await running(runner)
+    await eventually(lambda: _equals(harness.count("after-unknown"), 1))
+    await stopped(runner, task)
+    dead = await read_topic(settings, dead_letter_topic(harness.topic), 1)
+    assert [record.key for record in dead] == [b"u1"]
+    error = dict(dead[0].headers)["dlq.error"].decode()
+    assert "jamp.company.renamed.v1" in error and "companies stream" in error
+    foreign_count = harness.metrics.registry.get_sample_value(
+        "consumer_foreign_event_types_total",
+        {"topic": harness.topic, "type": "acme.weather.reported.v1"},
+    )
+    assert foreign_count == 1
