@@ -16,7 +16,6 @@ processed-event markers absorb what it already handled) and stores the new incar
 """
 
 import asyncio
-import contextlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -132,10 +131,13 @@ class BrokerHealer:
             new = [NewTopic(name, 3, 1) for name in missing]
             if marker not in existing:  # kept for ever: its first record is the identity
                 new.append(NewTopic(marker, 1, 1, topic_configs={"retention.ms": "-1"}))
-            if new:
-                with contextlib.suppress(Exception):  # another service created it meanwhile
-                    await admin.create_topics(new)
-            return missing
+            if not new:
+                return []
+            response = await admin.create_topics(new)
+            # Only what this call created counts as lost: "already exists" means another
+            # service was quicker, "not authorized" that this one may not see it.
+            created = {error[0] for error in response.topic_errors if error[1] == 0}
+            return [name for name in missing if name in created]
         finally:
             await admin.close()
 

@@ -62,6 +62,17 @@ writes notifications notifications
 writes monitor monitor
 writes cli identity                      # jamp keys: the identity ledger
 
+# Every service checks that the broker still holds the desk's data (shared/healing.py):
+# it lists and, after a loss, recreates the desk's topics, and reads and writes the
+# incarnation marker topic.
+for service in companies proposals inquiries matching monitor; do
+  principal="$PRINCIPAL_PREFIX$service"
+  acl --allow-principal "$principal" --operation Describe --operation Create \
+    --resource-pattern-type prefixed --topic "$PREFIX."
+  acl --allow-principal "$principal" --operation Read --operation Write --operation Describe \
+    --operation Create --topic "$PREFIX-incarnation"
+done
+
 consumes companies identity
 consumes proposals identity
 consumes inquiries identity matches notifications
