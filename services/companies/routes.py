@@ -1,5 +1,7 @@
 """HTTP views of the companies service: parse, call one handler, shape the answer."""
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
 from services.companies import handlers
@@ -48,21 +50,24 @@ def _reply(request: web.Request, company: Company) -> Reply:
     return Reply(_view(request, company), headers={"ETag": etag(company.version)})
 
 
-def _registered(request: web.Request, company: Company, api_key: str) -> Reply:
+async def _registration(
+    request: web.Request, handler: Callable[..., Awaitable[tuple[Company, str]]], first: object
+) -> Reply:
+    """Register (or answer a registration's retry): the company, its key shown once."""
+    company, api_key = await handler(
+        first,
+        platform=request.app[PLATFORM],
+        companies=request.app[COMPANIES],
+        keys=request.app[KEYS],
+        trace=trace_of(request),
+    )
     registration = Registration(company=CompanyView.of(company, with_contact=True), api_key=api_key)
     headers = {"Location": f"/companies/{company.company_id}", "ETag": etag(company.version)}
     return Reply(registration, headers=headers)
 
 
 async def replay_registration(request: web.Request, subject: str) -> Reply:
-    company, api_key = await handlers.reissue_company_key(
-        subject,
-        platform=request.app[PLATFORM],
-        companies=request.app[COMPANIES],
-        keys=request.app[KEYS],
-        trace=trace_of(request),
-    )
-    return _registered(request, company, api_key)
+    return await _registration(request, handlers.reissue_company_key, subject)
 
 
 @api.post(
@@ -77,14 +82,7 @@ async def replay_registration(request: web.Request, subject: str) -> Reply:
     replay=replay_registration,
 )
 async def register_company(request: web.Request, body: RegisterCompany) -> Reply:
-    company, api_key = await handlers.register_company(
-        body,
-        platform=request.app[PLATFORM],
-        companies=request.app[COMPANIES],
-        keys=request.app[KEYS],
-        trace=trace_of(request),
-    )
-    return _registered(request, company, api_key)
+    return await _registration(request, handlers.register_company, body)
 
 
 @api.get(

@@ -1,7 +1,6 @@
 """A broker that comes back empty heals by itself: a real Tansu, killed and restarted on
 the same port, and no operator command."""
 
-from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -12,20 +11,11 @@ from shared.embedded import EmbeddedStack
 from shared.envelope import Envelope
 from shared.http.appkeys import METRICS
 from shared.kafka import ensure_topics
-from shared.mongo import create_client
 from shared.settings import ServiceSettings
 from shared.topics import Topics
 from tests.integration.test_companies_api import registration
+from tests.integration.test_outbox_relay import pending_rows as pending
 from tests.support import Caller, eventually, isolated_settings, read_topic, serving
-
-
-async def pending(settings: ServiceSettings) -> int:
-    mongo = create_client(settings.mongodb_uri)
-    try:
-        outbox = mongo[settings.database_name("companies")]["outbox"]
-        return await outbox.count_documents({"sent_at": None})
-    finally:
-        await mongo.close()
 
 
 async def published_companies(settings: ServiceSettings, count: int) -> set[str]:
@@ -40,62 +30,63 @@ async def register(client: TestClient[Any, Any], name: str) -> str:
     return company_id
 
 
+async def desk(stack: EmbeddedStack, check_seconds: float) -> ServiceSettings:
+    """Settings of this test on its own servers, the desk's topics created."""
+    settings = isolated_settings(
+        stack.mongodb_uri, stack.kafka_bootstrap, broker_check_seconds=check_seconds
+    )
+    await ensure_topics(settings.kafka_bootstrap_servers, Topics(settings.topic_prefix).all())
+    return settings
+
+
 async def readiness(client: TestClient[Any, Any]) -> dict[str, Any]:
     body: dict[str, Any] = await (await client.get("/readyz")).json()
     return body
 
 
-async def test_a_broker_killed_and_restarted_empty_gets_everything_back(tmp_path: Path) -> None:
-    stack = EmbeddedStack(tmp_path)
-    await stack.start()
-    settings = isolated_settings(stack.mongodb_uri, stack.kafka_bootstrap, broker_check_seconds=0.3)
-    await ensure_topics(settings.kafka_bootstrap_servers, Topics(settings.topic_prefix).all())
-    try:
-        async with serving(create_app, settings) as client:
-            before = {await register(client, f"Before {n}") for n in range(3)}
-            await eventually(lambda: _none_pending(settings))
-            assert await published_companies(settings, 3) == before
+async def test_a_broker_killed_and_restarted_empty_gets_everything_back(
+    private_stack: EmbeddedStack,
+) -> None:
+    stack = private_stack
+    settings = await desk(stack, check_seconds=0.3)
+    async with serving(create_app, settings) as client:
+        before = {await register(client, f"Before {n}") for n in range(3)}
+        await eventually(lambda: _none_pending(settings))
+        assert await published_companies(settings, 3) == before
 
-            await stack.kill_server("kafka")
-            await stack.start_server("kafka")  # memory only: topics, records, groups gone
-            after = {await register(client, f"After {n}") for n in range(3)}
+        await stack.kill_server("kafka")
+        await stack.start_server("kafka")  # memory only: topics, records, groups gone
+        after = {await register(client, f"After {n}") for n in range(3)}
 
-            async def healed() -> bool:
-                report = await readiness(client)
-                return report["status"] == "ok" and await pending(settings) == 0
+        async def healed() -> bool:
+            report = await readiness(client)
+            return report["status"] == "ok" and await pending(settings) == 0
 
-            await eventually(healed, timeout=60)
-            assert await published_companies(settings, 6) == before | after
-    finally:
-        await stack.stop()
+        await eventually(healed, timeout=60)
+        assert await published_companies(settings, 6) == before | after
 
 
 async def test_the_relay_does_not_count_a_publish_to_a_topic_the_broker_lost(
-    tmp_path: Path,
+    private_stack: EmbeddedStack,
 ) -> None:
-    stack = EmbeddedStack(tmp_path)
-    await stack.start()
     # A heal every minute only: this test watches the relay alone in between.
-    settings = isolated_settings(stack.mongodb_uri, stack.kafka_bootstrap, broker_check_seconds=60)
-    await ensure_topics(settings.kafka_bootstrap_servers, Topics(settings.topic_prefix).all())
-    try:
-        async with serving(create_app, settings) as client:
-            await register(client, "First")
-            await eventually(lambda: _none_pending(settings))
-            registry = client.app[METRICS].registry
-            failures = registry.get_sample_value("outbox_publish_failures_total") or 0
-            await stack.kill_server("kafka")
-            await stack.start_server("kafka")
-            await register(client, "Second")  # the broker would ack it to a topic it lacks
+    stack = private_stack
+    settings = await desk(stack, check_seconds=60)
+    async with serving(create_app, settings) as client:
+        await register(client, "First")
+        await eventually(lambda: _none_pending(settings))
+        registry = client.app[METRICS].registry
+        failures = registry.get_sample_value("outbox_publish_failures_total") or 0
+        await stack.kill_server("kafka")
+        await stack.start_server("kafka")
+        await register(client, "Second")  # the broker would ack it to a topic it lacks
 
-            async def relay_refused() -> bool:
-                now = registry.get_sample_value("outbox_publish_failures_total") or 0
-                return now > failures
+        async def relay_refused() -> bool:
+            now = registry.get_sample_value("outbox_publish_failures_total") or 0
+            return now > failures
 
-            await eventually(relay_refused, timeout=30)
-            assert await pending(settings) == 2  # the company's event and its key's
-    finally:
-        await stack.stop()
+        await eventually(relay_refused, timeout=30)
+        assert await pending(settings) == 2  # the company's event and its key's
 
 
 async def _none_pending(settings: ServiceSettings) -> bool:
@@ -103,25 +94,20 @@ async def _none_pending(settings: ServiceSettings) -> bool:
 
 
 async def test_a_key_issued_while_the_broker_is_down_works_once_it_is_back(
-    tmp_path: Path,
+    private_stack: EmbeddedStack,
 ) -> None:
     """The key ledger is relayed by a running service (companies), not by the next CLI
     command, and the service's identity consumer reads the healed broker's new logs."""
-    stack = EmbeddedStack(tmp_path)
-    await stack.start()
-    settings = isolated_settings(stack.mongodb_uri, stack.kafka_bootstrap, broker_check_seconds=0.3)
-    await ensure_topics(settings.kafka_bootstrap_servers, Topics(settings.topic_prefix).all())
-    try:
-        async with serving(create_app, settings) as client:
-            await stack.kill_server("kafka")
-            issued, published = await create_key(settings, "operator", "night shift")
-            assert published.pending == 1  # the CLI could not publish it
-            await stack.start_server("kafka")
-            operator = Caller(client, issued.plaintext)
+    stack = private_stack
+    settings = await desk(stack, check_seconds=0.3)
+    async with serving(create_app, settings) as client:
+        await stack.kill_server("kafka")
+        issued, published = await create_key(settings, "operator", "night shift")
+        assert published.pending == 1  # the CLI could not publish it
+        await stack.start_server("kafka")
+        operator = Caller(client, issued.plaintext)
 
-            async def works() -> bool:
-                return (await operator.get("/companies")).status == 200
+        async def works() -> bool:
+            return (await operator.get("/companies")).status == 200
 
-            await eventually(works, timeout=60)
-    finally:
-        await stack.stop()
+        await eventually(works, timeout=60)
