@@ -12,6 +12,7 @@ from rich.table import Column, Table
 from shared.cli import dev, keys
 from shared.cli import monitor as monitor_cli
 from shared.cli.bench import bench_app
+from shared.cli.chaos import chaos
 from shared.cli.mail import mail_app
 from shared.cli.matching import matching_app
 from shared.cli.outbox import replay
@@ -31,6 +32,7 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(topics_app, name="topics")
 app.add_typer(matching_app, name="matching")
 app.add_typer(bench_app, name="bench")
+app.command("chaos")(chaos)
 app.add_typer(monitor_cli.app, name="monitor")
 app.add_typer(mail_app, name="mail")
 console = Console(highlight=False)

@@ -158,6 +158,7 @@ async def _start_service(
 
 
 async def wait_healthy(process: ManagedProcess, url: str, timeout: float = 30.0) -> None:
+    """Until the process answers /healthz; StackError when it exits or takes too long."""
     async with aiohttp.ClientSession() as session:
         try:
             async with asyncio.timeout(timeout):

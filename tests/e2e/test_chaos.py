@@ -1,0 +1,27 @@
+"""``jamp chaos`` in its short form: one round of every fault, reconciled to zeros."""
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from shared.chaos.faults import FAULTS
+
+
+async def test_one_short_round_of_every_fault_loses_and_duplicates_nothing(
+    tmp_path: Path,
+) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "shared.cli", "chaos", "--rounds", "1", "--requests", "30",
+        "--concurrency", "4", "--output", str(tmp_path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = await asyncio.wait_for(process.communicate(), 900)
+    assert process.returncode == 0, output.decode()[-3000:]
+    [written] = tmp_path.glob("chaos-*.json")
+    rounds = json.loads(written.read_text())["rounds"]
+    assert sorted(row["fault"] for row in rounds) == sorted(FAULTS)
+    for row in rounds:
+        assert row["accepted"] == 30, row
+        assert (row["lost"], row["duplicated"], row["wrong_answers"]) == (0, 0, 0), row
+        assert (row["extra_dead_letters"], row["outbox_pending"]) == (0, 0), row
