@@ -18,6 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Literal
 
+import aiohttp
 from aiokafka import AIOKafkaProducer
 
 from shared.kafka import kafka_reachable
@@ -240,3 +241,21 @@ async def _produces(bootstrap: str) -> bool:
         return False
     finally:
         await producer.stop()
+
+
+async def wait_healthy(process: ManagedProcess, url: str, timeout: float = 30.0) -> None:
+    """Until the process answers /healthz; StackError when it exits or takes too long."""
+    async with aiohttp.ClientSession() as session:
+        try:
+            async with asyncio.timeout(timeout):
+                while process.running:
+                    try:
+                        async with session.get(f"{url}/healthz") as response:
+                            if response.status == 200:
+                                return
+                    except aiohttp.ClientError:
+                        pass
+                    await asyncio.sleep(0.2)
+        except TimeoutError:
+            pass
+    raise StackError(f"{process.name} did not start; see {process.log_path}")

@@ -88,7 +88,6 @@ class BrokerHealer:
 
     async def heal(self, incarnation: str, reason: str) -> None:
         """Re-publish the outboxes' retention window and rewind the consumers."""
-        self.healing = True
         self.epoch += 1
         log.warning("broker.healing", reason=reason, incarnation=incarnation)
         for index, outbox in enumerate(self.outboxes):
@@ -96,8 +95,9 @@ class BrokerHealer:
                 {}, sort=[("_id", -1)], projection={"_id": True}
             )
             replayed = await replay_since(outbox.collection, EVERYTHING)
-            if last is not None:
+            if last is not None and replayed:
                 self._draining[index] = last["_id"]
+                self.healing = True  # degraded until these are on the broker again
             outbox.nudge()
             log.info("broker.outbox_replayed", rows=replayed, outbox=outbox.collection.full_name)
         for consumer in self.consumers:

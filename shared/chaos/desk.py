@@ -5,8 +5,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.cli.dev import wait_healthy
-from shared.embedded import EmbeddedStack, ManagedProcess, free_port
+from shared.embedded import EmbeddedStack, ManagedProcess, free_port, wait_healthy
 from shared.kafka import ensure_topics
 from shared.settings import ServiceSettings
 from shared.topics import Topics

@@ -8,11 +8,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
 from pydantic import SecretStr
 from rich.console import Console
 
-from shared.embedded import EmbeddedStack, ManagedProcess, StackError, free_port
+from shared.embedded import EmbeddedStack, ManagedProcess, StackError, free_port, wait_healthy
 from shared.kafka import ensure_topics
 from shared.private_files import read_or_create, write_private
 from shared.settings import ServiceSettings
@@ -155,24 +154,6 @@ async def _start_service(
     await wait_healthy(process, url)
     console.print(f"{name} {url}")
     return process
-
-
-async def wait_healthy(process: ManagedProcess, url: str, timeout: float = 30.0) -> None:
-    """Until the process answers /healthz; StackError when it exits or takes too long."""
-    async with aiohttp.ClientSession() as session:
-        try:
-            async with asyncio.timeout(timeout):
-                while process.running:
-                    try:
-                        async with session.get(f"{url}/healthz") as response:
-                            if response.status == 200:
-                                return
-                    except aiohttp.ClientError:
-                        pass
-                    await asyncio.sleep(0.2)
-        except TimeoutError:
-            pass
-    raise StackError(f"{process.name} did not start; see {process.log_path}")
 
 
 def _stop_event() -> asyncio.Event:

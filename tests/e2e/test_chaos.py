@@ -4,8 +4,15 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from shared.chaos.faults import FAULTS
+
+
+def written_rounds(folder: Path) -> list[dict[str, Any]]:
+    [written] = folder.glob("chaos-*.json")
+    rounds: list[dict[str, Any]] = json.loads(written.read_text())["rounds"]
+    return rounds
 
 
 async def test_one_short_round_of_every_fault_loses_and_duplicates_nothing(
@@ -18,8 +25,7 @@ async def test_one_short_round_of_every_fault_loses_and_duplicates_nothing(
     )  # fmt: skip
     output, _ = await asyncio.wait_for(process.communicate(), 900)
     assert process.returncode == 0, output.decode()[-3000:]
-    [written] = tmp_path.glob("chaos-*.json")
-    rounds = json.loads(written.read_text())["rounds"]
+    rounds = written_rounds(tmp_path)
     assert sorted(row["fault"] for row in rounds) == sorted(FAULTS)
     for row in rounds:
         assert row["accepted"] == 30, row
