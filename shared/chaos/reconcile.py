@@ -2,6 +2,7 @@
 
 import asyncio
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -108,9 +109,18 @@ async def _dead_letters(desk: Desk) -> int:
             return 0
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
-        count = 0
+        # Dead-lettering is at least once (a rebalance before the commit repeats it), so
+        # letters count per original record.
+        originals: set[tuple[bytes, ...]] = set()
         while batch := await consumer.getmany(timeout_ms=2000):
-            count += sum(len(records) for records in batch.values())
-        return count
+            for records in batch.values():
+                originals.update(_origin(record.headers) for record in records)
+        return len(originals)
     finally:
         await consumer.stop()
+
+
+def _origin(headers: Sequence[tuple[str, bytes]]) -> tuple[bytes, ...]:
+    found = dict(headers)
+    names = ("dlq.original_topic", "dlq.original_partition", "dlq.original_offset")
+    return tuple(found.get(name, b"") for name in names)
