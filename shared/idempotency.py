@@ -47,6 +47,13 @@ def claim_of(scope: str, method: str, path: str, key: str, body: bytes) -> Claim
     return Claim(key_id=key_id, fingerprint=hashlib.sha256(body).hexdigest())
 
 
+def forget_uncommitted_claim() -> None:
+    """Before a transaction runs again: what the failed attempt claimed was rolled back."""
+    claim = CURRENT.get()
+    if claim is not None:
+        claim.subject = None
+
+
 async def record_claim(
     collection: IdempotencyCollection, session: AsyncClientSession, subject: str
 ) -> None:

@@ -26,6 +26,7 @@ from shared.http.problems import (
     UnsupportedMediaType,
 )
 from shared.http.uploads import file_part
+from shared.idempotency import forget_uncommitted_claim
 from shared.mongo import retrying_transactions
 from shared.platform import Trace
 
@@ -152,7 +153,12 @@ class ApiRoutes:
             if once:
                 result = await view(request, **arguments)
             else:
-                result = await retrying_transactions(lambda: view(request, **arguments))
+
+                async def attempt() -> Any:
+                    forget_uncommitted_claim()
+                    return await view(request, **arguments)
+
+                result = await retrying_transactions(attempt)
         except DomainError as error:
             raise self._problem(error) from error
         if isinstance(result, web.StreamResponse):

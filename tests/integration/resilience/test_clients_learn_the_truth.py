@@ -66,6 +66,28 @@ async def test_concurrent_independent_registrations_all_succeed(
     assert await stored(settings, "companies", {}) == len(bodies)
 
 
+async def test_keys_claimed_by_concurrent_registrations_answer_their_retries(
+    burst_client: TestClient[Any, Any],
+) -> None:
+    # Concurrent first writes conflict and are retried on the server: the retried attempt
+    # must claim the key again, since the claim of the failed one was rolled back.
+    bodies = [
+        registration(name_en=f"Co {n}", corporate_number=corporate_number()) for n in range(30)
+    ]
+
+    async def post(body: dict[str, Any]) -> tuple[int, str, str | None]:
+        headers = {"Idempotency-Key": body["corporate_number"]}
+        response = await burst_client.post("/companies", json=body, headers=headers)
+        answer = await response.json()
+        company = answer.get("company", {}).get("company_id", "")
+        return response.status, company, response.headers.get("Idempotent-Replayed")
+
+    first = await asyncio.gather(*(post(body) for body in bodies))
+    again = await asyncio.gather(*(post(body) for body in bodies))
+    assert [status for status, _, _ in first] == [201] * len(bodies)
+    assert [(s, c, "true") for s, c, _ in first] == again
+
+
 async def test_a_real_conflict_still_answers_409(burst_client: TestClient[Any, Any]) -> None:
     number = corporate_number()
     first = await burst_client.post("/companies", json=registration(corporate_number=number))
