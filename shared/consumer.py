@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from aiohttp import web
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from pydantic import ValidationError
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -111,6 +111,7 @@ class ConsumerRunner:
     _sessions: SessionRegistry = field(init=False)
     _session: AsyncClientSession | None = None
     _rewinding: bool = False
+    _claimed: bool = False
 
     def __post_init__(self) -> None:
         self._by_type = {model.event_type: handler for model, handler in self.handlers.items()}
@@ -155,7 +156,9 @@ class ConsumerRunner:
         log.warning("consumer.rewound", group=self.group_id, partitions=len(partitions))
 
     async def _own_session(self) -> AsyncClientSession:
-        """Our transactions' session, recorded after killing what predecessors left open."""
+        """Our transactions' session, claimed (the sessions other members left open killed)
+        at the first use and again after every assignment: a member that takes over a dead
+        one's partitions must not wait for the dead one's open transaction."""
         if self._session is None:
             session = self.mongo.start_session()
             try:
@@ -163,8 +166,15 @@ class ConsumerRunner:
             except BaseException:
                 await session.end_session()
                 raise
-            self._session = session
+            self._session, self._claimed = session, True
+        elif not self._claimed:
+            await self._sessions.claim(self._session)
+            self._claimed = True
         return self._session
+
+    def reclaim(self) -> None:
+        """Partitions were assigned: claim the session again before the next transaction."""
+        self._claimed = False
 
     async def _end_session(self) -> None:
         if self._session is not None:
@@ -177,7 +187,6 @@ class ConsumerRunner:
         attempt = 0
         while not self._stopping.is_set():
             consumer = AIOKafkaConsumer(
-                *self.topics,
                 bootstrap_servers=self.settings.kafka_bootstrap_servers,
                 group_id=self.group_id,
                 client_id=self.group_id,
@@ -186,6 +195,7 @@ class ConsumerRunner:
                 session_timeout_ms=self.settings.kafka_session_timeout_ms,
                 heartbeat_interval_ms=self.settings.kafka_session_timeout_ms // 5,
             )
+            consumer.subscribe(self.topics, listener=_ClaimOnAssignment(self))
             try:
                 if await self._unless_stopping(consumer.start()):
                     return consumer
@@ -384,3 +394,14 @@ class ConsumerRunner:
 def _marker(envelope: Envelope) -> Document:
     """The processed-event marker: its unique ``_id`` makes a redelivery a no-op."""
     return {"_id": envelope.id, "type": envelope.type, "at": datetime.now(UTC)}
+
+
+class _ClaimOnAssignment(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, runner: ConsumerRunner) -> None:
+        self.runner = runner
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        pass
+
+    async def on_partitions_assigned(self, assigned: object) -> None:
+        self.runner.reclaim()
