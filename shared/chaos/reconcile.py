@@ -13,7 +13,8 @@ from shared.chaos.load import Answer
 from shared.mongo import MongoClient, create_client
 from shared.topics import Topics, dead_letter_topic
 
-SETTLE_SECONDS = 120.0
+# A round is settled when everything arrived, or when nothing arrived for this long.
+STALL_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -46,14 +47,17 @@ async def reconcile(desk: Desk, answers: list[Answer], poison: int) -> Reconcili
 
 
 async def _settled(desk: Desk, mongo: MongoClient, accepted: set[str]) -> None:
-    """Until every outbox is empty and matching knows every accepted company (or time)."""
+    """Until every outbox is empty and matching knows every accepted company, or nothing
+    moved for ``STALL_SECONDS``: a slow projection is late, not lost."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + SETTLE_SECONDS
-    while loop.time() < deadline:
+    seen, moved = -1, loop.time()
+    while loop.time() - moved < STALL_SECONDS:
         try:
-            done = await _pending(desk, mongo) == 0
-            if done and await _projected(desk, mongo, accepted) == accepted:
+            projected = await _projected(desk, mongo, accepted)
+            if await _pending(desk, mongo) == 0 and projected == accepted:
                 return
+            if len(projected) > seen:
+                seen, moved = len(projected), loop.time()
         except Exception:  # the database is still coming back
             pass
         await asyncio.sleep(0.5)
