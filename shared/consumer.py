@@ -287,7 +287,7 @@ class ConsumerRunner:
         return True
 
     async def _handle_in_one_transaction(self, items: list[_Decoded]) -> None:
-        async with transaction(self.mongo) as session:
+        async with transaction(self.mongo, session=await self._own_session()) as session:
             markers = [_marker(item.envelope) for item in items]
             await self.processed.insert_many(markers, session=session)
             for item in items:

@@ -7,8 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from shared.cli.dev import wait_healthy
-from shared.embedded import ManagedProcess, free_port
+from shared.embedded import ManagedProcess, free_port, wait_healthy
 from shared.settings import ServiceSettings
 
 TICKS = os.sysconf("SC_CLK_TCK")
