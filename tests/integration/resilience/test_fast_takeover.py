@@ -14,6 +14,20 @@ from tests.integration.test_cli_keys import environment
 from tests.support import eventually
 
 
+async def doomed_consumer(settings: ServiceSettings) -> asyncio.subprocess.Process:
+    """A member of the group that dies inside its first transaction."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.integration.resilience.killed_consumer",
+        env={
+            **environment(settings),
+            "JAMP_GROUP_PREFIX": settings.group_prefix,
+            "JAMP_KAFKA_SESSION_TIMEOUT_MS": str(settings.kafka_session_timeout_ms),
+        },
+    )
+
+
 async def test_a_killed_consumers_open_transaction_is_ended_by_its_successor(
     settings: ServiceSettings,
 ) -> None:
@@ -26,16 +40,7 @@ async def test_a_killed_consumers_open_transaction_is_ended_by_its_successor(
         Topics(settings.topic_prefix).of("companies"), event.to_bytes(), key=b"c1"
     )
     await producer.stop()
-    killed = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.integration.resilience.killed_consumer",
-        env={
-            **environment(settings),
-            "JAMP_GROUP_PREFIX": settings.group_prefix,
-            "JAMP_KAFKA_SESSION_TIMEOUT_MS": str(settings.kafka_session_timeout_ms),
-        },
-    )
+    killed = await doomed_consumer(settings)
     assert await asyncio.wait_for(killed.wait(), 60) == -9  # died inside the transaction
 
     mongo = create_client(settings.mongodb_uri)
@@ -83,16 +88,7 @@ async def test_a_live_member_taking_over_a_killed_ones_partitions_is_not_stalled
     try:
         await send()
         await eventually(lambda: counted("c0"))  # the survivor has claimed its session
-        killed = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tests.integration.resilience.killed_consumer",
-            env={
-                **environment(settings),
-                "JAMP_GROUP_PREFIX": settings.group_prefix,
-                "JAMP_KAFKA_SESSION_TIMEOUT_MS": str(settings.kafka_session_timeout_ms),
-            },
-        )
+        killed = await doomed_consumer(settings)
 
         async def died() -> bool:
             if killed.returncode is None:
