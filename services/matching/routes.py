@@ -5,6 +5,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from services.matching import handlers
+from services.matching.disclosure import MatchView
 from services.matching.keys import CLOCK, MATCHES, MATCHING_SETTINGS, READ_MODELS, SESSIONS
 from services.matching.model import (
     AlreadyAnswered,
@@ -12,7 +13,6 @@ from services.matching.model import (
     MatchClosed,
     MatchNotFound,
     MatchQuery,
-    MatchView,
     NotAllowed,
     NotYetOpen,
 )
