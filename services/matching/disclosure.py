@@ -84,6 +84,14 @@ class Parties:
     proposals: dict[str, ProposalDetails] = field(default_factory=dict)
     cities: dict[str, City] = field(default_factory=dict)
 
+    def company_name(self, company_id: str) -> str:
+        company = self.companies.get(company_id)
+        return company.name_en if company else company_id
+
+    def proposal_title(self, proposal_id: str) -> str:
+        proposal = self.proposals.get(proposal_id)
+        return proposal.title if proposal else proposal_id
+
 
 def disclose(match: Match, viewer: Viewer, parties: Parties) -> MatchView:
     """Each side sees the other's card (not its own); the desk and staff see both."""

@@ -71,6 +71,9 @@ class Endpoint:
     replay: View | None = None
     """For a POST whose answer holds a secret that is never stored: answers a retry with the
     same ``Idempotency-Key`` anew, given the subject of the change the first one made."""
+    also_answers: tuple[str, ...] = ()
+    """Media types its success answer also comes in, for an ``Accept`` that asks for one
+    (the view returns the representation itself, e.g. ``text/calendar``)."""
 
     @property
     def path_params(self) -> list[str]:

@@ -141,6 +141,8 @@ def _responses(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
     if endpoint.response is not None:
         schema = schemas["refs"][(endpoint.response, "serialization")]
         success["content"] = {"application/json": {"schema": schema}}
+    for media_type in endpoint.also_answers:
+        success.setdefault("content", {})[media_type] = {"schema": {"type": "string"}}
     if endpoint.file_response:
         success["content"] = {"application/octet-stream": {"schema": _BINARY}}
         success["headers"] = {
