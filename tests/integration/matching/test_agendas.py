@@ -2,7 +2,7 @@
 RFC 5545 calendar, with the table or the online room's link."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,13 +19,9 @@ from tests.integration.matching.conftest import (
     submit,
 )
 from tests.integration.matching.test_match_events import exactly
+from tests.integration.matching.test_sessions import DAY, SLOTS
 from tests.support import Caller, eventually, granted
 
-DAY = (datetime.now(UTC) + timedelta(days=30)).date()
-SLOTS = [
-    {"start": f"{DAY}T01:00:00Z", "end": f"{DAY}T01:30:00Z"},
-    {"start": f"{DAY}T01:30:00Z", "end": f"{DAY}T02:00:00Z"},
-]
 ROOM = "https://meet.example.org/jamp-room-1"
 
 

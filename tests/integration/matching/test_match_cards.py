@@ -5,16 +5,10 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from tests.integration.matching.conftest import (
-    Publisher,
-    add_city,
-    company,
-    proposal,
-    register,
-    submit,
-)
+from tests.integration.matching.conftest import Publisher, add_city
+from tests.integration.matching.test_match_answers import proposed
 from tests.integration.matching.test_match_events import matches_of
-from tests.support import Caller, eventually, granted
+from tests.support import Caller, granted
 
 PROPOSAL_CARD = {
     "title": "Water supply network leakage reduction",
@@ -33,14 +27,9 @@ PROPOSAL_CARD = {
 async def matched(
     matching: TestClient[Any, Any], admin: Caller, publish: Publisher
 ) -> tuple[dict[str, Any], Caller, Caller]:
+    """An accepted proposal's match, with the city's reference data known."""
     await add_city(publish)
-    water, need = company(), proposal(status="accepted")
-    await register(publish, water)
-    await submit(publish, need)
-    [match] = await eventually(lambda: matches_of(admin, need.proposal_id))
-    own = await granted(matching, f"company:{water.company_id}")
-    city = await granted(matching, f"city:{need.city_id}")
-    return match, own, city
+    return await proposed(matching, admin, publish)
 
 
 class TestTheCompanySeesTheProposal:
