@@ -69,7 +69,10 @@ class BrokerHealer:
         try:
             while True:
                 try:
-                    await self.check(producer)
+                    # A broker that accepts connections but never answers must not stall
+                    # the checks (nor a shutdown waiting for this task) for ever.
+                    async with asyncio.timeout(max(10.0, 5 * self.check_seconds)):
+                        await self.check(producer)
                 except Exception as error:  # broker or database away: retried next time
                     log.warning("broker.check_failed", error=repr(error))
                     await producer.close()

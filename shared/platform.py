@@ -32,6 +32,7 @@ from shared.mongo import Document, MongoClient, create_client, ping, transaction
 from shared.outbox import Lease, Outbox, create_outbox_indexes
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
+from shared.tasks import cancel_and_wait
 from shared.topics import Topics
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
@@ -201,8 +202,7 @@ def platform_context(service: str) -> CleanupContext:
         )
         healing = asyncio.create_task(healer.run(), name=f"{service}-broker-healer")
         yield
-        healing.cancel()
-        await asyncio.gather(healing, return_exceptions=True)
+        await cancel_and_wait(healing)
         await mongo.close()
 
     return context
@@ -272,8 +272,7 @@ async def _relaying(
     relay = outbox_relay(platform, client, app[METRICS], guard)
     task = asyncio.create_task(relay.run(), name=f"{client}-outbox")
     yield
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await cancel_and_wait(task)
 
 
 def consumer_context(
@@ -313,7 +312,6 @@ def consumer_context(
         try:
             await asyncio.wait_for(asyncio.shield(task), drain_seconds)
         except TimeoutError:
-            task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+            await cancel_and_wait(task)
 
     return context
