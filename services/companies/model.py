@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from shared.contracts.companies import (
     CompanyProfile,
@@ -15,6 +15,7 @@ from shared.contracts.companies import (
 from shared.contracts.vocabulary import Country, FocusArea, Language, SolutionTag, unique
 from shared.errors import DomainError
 from shared.http.pagination import PageQuery
+from shared.http.partial import Omittable
 from shared.versioning import Versioned
 
 
@@ -69,19 +70,6 @@ class ReferenceIn(BaseModel):
     tags: SolutionTags = []
 
 
-REQUIRED_PROFILE_FIELDS = (
-    "name_en",
-    "size",
-    "focus_areas",
-    "tags",
-    "countries",
-    "languages",
-    "capability_statement",
-    "references",
-    "contact",
-)
-
-
 class CompanyFields(BaseModel):
     """The profile fields a company states about itself."""
 
@@ -134,25 +122,17 @@ class UpdateCompany(BaseModel):
         json_schema_extra={"examples": [{"tags": ["water_supply", "wastewater"], "version": 1}]},
     )
 
-    name_en: Name | None = None
+    name_en: Omittable[Name] = None
     name_ja: str | None = Field(default=None, max_length=200)
-    size: CompanySize | None = None
-    focus_areas: FocusAreas | None = None
-    tags: SolutionTags | None = None
-    countries: Countries | None = None
-    languages: Languages | None = None
-    capability_statement: Statement | None = None
-    references: References | None = None
-    contact: ContactIn | None = None
+    size: Omittable[CompanySize] = None
+    focus_areas: Omittable[FocusAreas] = None
+    tags: Omittable[SolutionTags] = None
+    countries: Omittable[Countries] = None
+    languages: Omittable[Languages] = None
+    capability_statement: Omittable[Statement] = None
+    references: Omittable[References] = None
+    contact: Omittable[ContactIn] = None
     version: int | None = Field(default=None, description="Alternative to the If-Match header")
-
-    @field_validator(*REQUIRED_PROFILE_FIELDS)
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        # Absent means "keep"; an explicit null would erase a field every company must have.
-        if value is None:
-            raise ValueError("may be left out, but not set to null")
-        return value
 
     def changes(self) -> dict[str, Any]:
         """Each field the caller sent, with its whole new value (nested defaults included)."""

@@ -24,7 +24,7 @@ from shared.auth import Principal, Role
 from shared.contracts.companies import CompanyProfile, CompanyStatus
 from shared.contracts.matching import MatchAccepted, MatchExpired, MatchResponded, MatchSide
 from shared.contracts.proposals import ProposalDetails, ProposalStatus
-from shared.http.pagination import Page, decode_cursor, encode_cursor
+from shared.http.pagination import Page, window
 from shared.logs import get_logger
 from shared.platform import Platform, Trace, UnitOfWork, unit_of_work
 
@@ -105,11 +105,9 @@ async def _page(
     found: list[Match], query: MatchQuery, caller: Principal, read_models: ReadModels
 ) -> Page[MatchView]:
     # Lists are short (a proposal's top matches), so the cursor is an offset into them.
-    start = int(decode_cursor(query.cursor) or 0)
-    items = found[start : start + query.limit]
-    more = start + query.limit < len(found)
-    views = [await view_of(match, caller, read_models) for match in items]
-    return Page(items=views, next_cursor=encode_cursor(str(start + query.limit)) if more else None)
+    page = window(found, query)
+    views = [await view_of(match, caller, read_models) for match in page.items]
+    return Page(items=views, next_cursor=page.next_cursor)
 
 
 async def get_match(

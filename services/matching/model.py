@@ -11,7 +11,7 @@ from shared.contracts.identity import Actor
 from shared.contracts.matching import MatchFactor, MatchSide, MatchSummary
 from shared.contracts.proposals import ProposalContact
 from shared.errors import DomainError
-from shared.http.pagination import PageQuery
+from shared.http.pagination import OFFSET, PageQuery
 
 MatchStatus = Literal[
     "proposed",  # in the proposal's list; nobody answered yet
@@ -148,6 +148,8 @@ class MatchView(Match):
 
 
 class MatchQuery(PageQuery):
+    position = OFFSET
+
     status: MatchStatus | None = None
 
 

@@ -55,7 +55,11 @@ class Endpoint:
     body_optional: bool = False
     """A request without a body stands for an empty object (all of the body's defaults)."""
     query: type[BaseModel] | None = None
+    path_model: type[BaseModel] | None = None
+    """Validates (and documents) the path parameters; without it they are plain strings."""
     response: type[BaseModel] | None = None
+    also_as: tuple[str, ...] = ()
+    """Media types the view may answer with instead of JSON (``text/csv``), documented too."""
     status: int = 200
     problems: tuple[int, ...] = ()
     """Problem statuses this endpoint can answer besides the ones every endpoint has."""
@@ -120,6 +124,10 @@ class ApiRoutes:
             await _authorize(request, endpoint.access)
             check_texts(request.match_info.items(), "path")
             arguments: dict[str, Any] = {}
+            if endpoint.path_model is not None:
+                arguments["path"] = _validated(
+                    endpoint.path_model, dict(request.match_info), "path"
+                )
             if endpoint.query is not None:
                 arguments["query"] = parse_query(request, endpoint.query)
             if endpoint.body is not None:
@@ -222,11 +230,19 @@ def parse_query(request: web.Request, model: type[M]) -> M:
     raw: dict[str, Any] = {}
     for name in request.query:
         values = request.query.getall(name)
+        if _is_optional(model, name):
+            values = [value for value in values if value != ""]
+            if not values:
+                continue
         raw[name] = values if _is_list_field(model, name) else values[-1]
+    return _validated(model, raw, "query")
+
+
+def _validated(model: type[M], raw: dict[str, Any], location: str) -> M:
     try:
         return model.model_validate(raw)
     except ValidationError as error:
-        raise InvalidInput.from_validation(error, "query") from None
+        raise InvalidInput.from_validation(error, location) from None
 
 
 async def _body_of(request: web.Request, endpoint: Endpoint) -> BaseModel:
@@ -255,9 +271,31 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
 
 def _validated(model: type[M], data: object) -> M:
     try:
-        return model.model_validate(data)
+        # Strict: what the documented schema refuses (0 for false, "5" for 5) is refused
+        # here too; JSON's own forms of dates, times and enum values still parse.
+        return model.model_validate_json(orjson.dumps(_integral(data)), strict=True)
     except ValidationError as error:
         raise InvalidInput.from_validation(error, "body") from None
+
+
+_EXACT_INTEGERS = 2**53
+
+
+def _integral(value: Any) -> Any:
+    """JSON numbers are values: 5.0 is the integer 5, as JSON Schema's `integer` says, so
+    strict validation gets it as 5 (a float field still takes it)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT_INTEGERS:
+        return int(value)
+    if isinstance(value, list):
+        return [_integral(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _integral(item) for key, item in value.items()}
+    return value
+
+
+def _is_optional(model: type[BaseModel], name: str) -> bool:
+    info = model.model_fields.get(name)
+    return info is not None and not info.is_required()
 
 
 def _is_list_field(model: type[BaseModel], name: str) -> bool:

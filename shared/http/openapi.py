@@ -4,11 +4,22 @@ from typing import Any
 
 from offapi import OpenAPITemplate
 from pydantic import BaseModel
-from pydantic.json_schema import JsonSchemaMode, models_json_schema
+from pydantic.json_schema import (
+    GenerateJsonSchema,
+    JsonSchemaMode,
+    JsonSchemaValue,
+    models_json_schema,
+)
+from pydantic_core import core_schema
 
 from shared.http.endpoints import Endpoint
 
 REF = "#/components/schemas/{model}"
+# The times pydantic reads and writes: "09:00", "09:00:00", "09:00:00.5", an optional offset.
+LOCAL_TIME = (
+    r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.,][0-9]+)?)?"
+    r"([Zz]|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?$"
+)
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "RFC 9457 problem details",
@@ -69,6 +80,15 @@ def docs_page(spec_url: str) -> str:
     return page
 
 
+class _DocumentedSchema(GenerateJsonSchema):
+    """JSON Schema that says what the server really accepts and answers."""
+
+    def time_schema(self, schema: core_schema.TimeSchema) -> JsonSchemaValue:
+        # JSON Schema's `format: time` is RFC 3339's full-time, whose offset is required;
+        # the API reads and writes local times of day ("09:00:00"), an offset optional.
+        return {"type": "string", "pattern": LOCAL_TIME}
+
+
 def _component_schemas(endpoints: list[Endpoint]) -> dict[str, Any]:
     wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = []
     for endpoint in endpoints:
@@ -76,9 +96,12 @@ def _component_schemas(endpoints: list[Endpoint]) -> dict[str, Any]:
             wanted.append((endpoint.body, "validation"))
         if endpoint.response is not None:
             wanted.append((endpoint.response, "serialization"))
-        if endpoint.query is not None:
-            wanted.append((endpoint.query, "validation"))
-    refs, defs = models_json_schema(list(dict.fromkeys(wanted)), ref_template=REF)
+        for inputs in (endpoint.query, endpoint.path_model):
+            if inputs is not None:
+                wanted.append((inputs, "validation"))
+    refs, defs = models_json_schema(
+        list(dict.fromkeys(wanted)), ref_template=REF, schema_generator=_DocumentedSchema
+    )
     return {"refs": refs, "defs": defs.get("$defs", {})}
 
 
@@ -122,18 +145,30 @@ def _upload_body(field: str) -> dict[str, Any]:
 
 
 def _parameters(endpoint: Endpoint, schemas: dict[str, Any]) -> list[dict[str, Any]]:
+    path = _properties(endpoint.path_model, schemas)
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": path.get(name, {"type": "string"}),
+        }
         for name in endpoint.path_params
     ]
     if endpoint.query is not None:
-        query_schema = schemas["defs"][endpoint.query.__name__]
-        required = set(query_schema.get("required", []))
-        for name, schema in query_schema["properties"].items():
+        required = set(schemas["defs"][endpoint.query.__name__].get("required", []))
+        for name, schema in _properties(endpoint.query, schemas).items():
             parameters.append(
                 {"name": name, "in": "query", "required": name in required, "schema": schema}
             )
     return parameters
+
+
+def _properties(model: type[BaseModel] | None, schemas: dict[str, Any]) -> dict[str, Any]:
+    if model is None:
+        return {}
+    properties: dict[str, Any] = schemas["defs"][model.__name__]["properties"]
+    return properties
 
 
 def _responses(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
@@ -147,6 +182,8 @@ def _responses(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
             "Content-Disposition": {"schema": {"type": "string"}},
             "X-Content-Type-Options": {"schema": {"type": "string", "const": "nosniff"}},
         }
+    for media_type in endpoint.also_as:
+        success.setdefault("content", {})[media_type] = {"schema": {"type": "string"}}
     responses: dict[str, Any] = {str(endpoint.status): success}
     if endpoint.file_response:
         partial = {"application/octet-stream": {"schema": _BINARY}}
@@ -157,7 +194,7 @@ def _responses(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
     if endpoint.body is not None or endpoint.upload is not None:
         statuses |= {400, 413, 415, 422}
     if endpoint.query is not None or endpoint.path_params:
-        statuses.add(422)  # path parameters: a NUL character is refused
+        statuses.add(422)  # path parameters: a NUL character, or a path model's refusal
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for status in sorted(statuses):
         responses[str(status)] = {"description": _REASONS.get(status, "Error"), "content": problem}
