@@ -12,7 +12,7 @@ from shared.contracts.companies import (
     ContactPerson,
     ProjectReference,
 )
-from shared.contracts.vocabulary import Country, FocusArea, Language, SolutionTag, unique
+from shared.contracts.vocabulary import Country, Email, FocusArea, Language, SolutionTag, unique
 from shared.errors import DomainError
 from shared.http.pagination import PageQuery
 from shared.http.partial import Omittable
@@ -46,7 +46,6 @@ Countries = Annotated[list[Country], AfterValidator(unique)]
 Languages = Annotated[list[Language], Field(min_length=1), AfterValidator(unique)]
 Statement = Annotated[str, Field(min_length=20, max_length=5000)]
 References = Annotated[list["ReferenceIn"], Field(max_length=50)]
-Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 
 
 class ContactIn(BaseModel):

@@ -12,7 +12,7 @@ from shared.auth import Principal, Role
 from shared.contracts.attachments import AttachmentInfo
 from shared.contracts.identity import Actor
 from shared.contracts.proposals import ProposalDetails, ProposalStatus
-from shared.contracts.vocabulary import FocusArea, SolutionTag, taxonomy_document, unique
+from shared.contracts.vocabulary import Email, FocusArea, SolutionTag, taxonomy_document, unique
 from shared.errors import DomainError
 from shared.http.pagination import PageQuery
 from shared.http.partial import Omittable
@@ -29,7 +29,6 @@ assert set(FinancingRoute.__args__) == set(_TAXONOMY["financing"])  # type: igno
 FocusAreas = Annotated[list[FocusArea], Field(min_length=1), AfterValidator(unique)]
 SolutionTags = Annotated[list[SolutionTag], AfterValidator(unique)]
 Financing = Annotated[list[FinancingRoute], Field(min_length=1), AfterValidator(unique)]
-Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 AttachmentIds = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=64)]],
     Field(max_length=20, description="All the draft's files: ids of files uploaded to it"),

@@ -6,7 +6,7 @@ from functools import cache
 from importlib import resources
 from typing import Annotated, Any
 
-from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import Field, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
@@ -92,6 +92,16 @@ def unique(values: list[str]) -> list[str]:
         raise ValueError("values must be unique")
     return values
 
+
+# An e-mail address as people type it. The excluded characters are spelled out, since `\s`
+# means more characters in Python's regular expressions than in a JSON Schema's (ECMA).
+_NOT_IN_EMAIL = r"@\x00-\x20\x7f"
+Email = Annotated[
+    str,
+    Field(
+        pattern=rf"^[^{_NOT_IN_EMAIL}]+@[^{_NOT_IN_EMAIL}]+\.[^{_NOT_IN_EMAIL}]+$", max_length=254
+    ),
+]
 
 # Request fields that must name a known value; the message names the unknown one.
 FocusArea = Annotated[str, MemberOf(focus_areas(), "focus area")]

@@ -8,15 +8,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json, to_json
 
 from shared.auth import Access, Principal
 from shared.errors import DomainError
 from shared.http.appkeys import CORRELATION_ID, KEYS, PRINCIPAL, RATE_LIMITER, TRACEPARENT
 from shared.http.idempotent import idempotent
 from shared.http.input_rules import check_json, check_texts
+from shared.http.limits import INT64_MAX, INT64_MIN
 from shared.http.problems import (
     BadRequest,
     Forbidden,
@@ -230,10 +231,6 @@ def parse_query(request: web.Request, model: type[M]) -> M:
     raw: dict[str, Any] = {}
     for name in request.query:
         values = request.query.getall(name)
-        if _is_optional(model, name):
-            values = [value for value in values if value != ""]
-            if not values:
-                continue
         raw[name] = values if _is_list_field(model, name) else values[-1]
     return _validated(model, raw, "query")
 
@@ -262,8 +259,8 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
             f"send the body as application/json, not {request.content_type!r}"
         )
     try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
+        data = from_json(raw, allow_inf_nan=False)  # big integers stay exact, unlike orjson
+    except ValueError as error:
         raise BadRequest(f"the body is not valid JSON: {error}") from None
     check_json(data, "body")
     return _validated(model, data)
@@ -273,7 +270,7 @@ def _validated(model: type[M], data: object) -> M:
     try:
         # Strict: what the documented schema refuses (0 for false, "5" for 5) is refused
         # here too; JSON's own forms of dates, times and enum values still parse.
-        return model.model_validate_json(orjson.dumps(_integral(data)), strict=True)
+        return model.model_validate_json(to_json(_integral(data, "body")), strict=True)
     except ValidationError as error:
         raise InvalidInput.from_validation(error, "body") from None
 
@@ -281,21 +278,21 @@ def _validated(model: type[M], data: object) -> M:
 _EXACT_INTEGERS = 2**53
 
 
-def _integral(value: Any) -> Any:
+def _integral(value: Any, field: str) -> Any:
     """JSON numbers are values: 5.0 is the integer 5, as JSON Schema's `integer` says, so
-    strict validation gets it as 5 (a float field still takes it)."""
+    strict validation gets it as 5 (a float field still takes it). An integer no store
+    holds (past 64 bits, as documented) is refused here, naming its field."""
     if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT_INTEGERS:
         return int(value)
+    if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        bound = "less_than_equal" if value > 0 else "greater_than_equal"
+        message = f"must be between {INT64_MIN} and {INT64_MAX}"
+        raise InvalidInput([{"field": field, "message": message, "type": bound}])
     if isinstance(value, list):
-        return [_integral(item) for item in value]
+        return [_integral(item, f"{field}.{index}") for index, item in enumerate(value)]
     if isinstance(value, dict):
-        return {key: _integral(item) for key, item in value.items()}
+        return {key: _integral(item, f"{field}.{key}") for key, item in value.items()}
     return value
-
-
-def _is_optional(model: type[BaseModel], name: str) -> bool:
-    info = model.model_fields.get(name)
-    return info is not None and not info.is_required()
 
 
 def _is_list_field(model: type[BaseModel], name: str) -> bool:

@@ -85,10 +85,13 @@ def _allowed(request: web.Request, allow: str) -> str:
     whose pattern matches, so ``/api/dead-letters/replay`` (POST) would also offer the GET
     of ``/api/dead-letters/{letter_id}``; a path spelled out as a route of its own is that
     route, and only its methods are allowed."""
-    for resource in request.app.router.resources():
-        if isinstance(resource, web.PlainResource) and resource.canonical == request.path:
-            return ",".join(sorted({route.method for route in resource}))
-    return allow
+    named = {
+        route.method
+        for resource in request.app.router.resources()
+        if isinstance(resource, web.PlainResource) and resource.canonical == request.path
+        for route in resource
+    }
+    return ",".join(sorted(named)) if named else allow
 
 
 def _unexpected(request: web.Request, error: Exception) -> web.Response:

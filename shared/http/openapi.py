@@ -13,6 +13,7 @@ from pydantic.json_schema import (
 from pydantic_core import core_schema
 
 from shared.http.endpoints import Endpoint
+from shared.http.limits import INT64_MAX, INT64_MIN
 
 REF = "#/components/schemas/{model}"
 # The times pydantic reads and writes: "09:00", "09:00:00", "09:00:00.5", an optional offset.
@@ -82,6 +83,15 @@ def docs_page(spec_url: str) -> str:
 
 class _DocumentedSchema(GenerateJsonSchema):
     """JSON Schema that says what the server really accepts and answers."""
+
+    def int_schema(self, schema: core_schema.IntSchema) -> JsonSchemaValue:
+        # Every integer is stored as a 64-bit one; a body's larger ones are refused.
+        json_schema = super().int_schema(schema)
+        if "maximum" not in json_schema and "exclusiveMaximum" not in json_schema:
+            json_schema["maximum"] = INT64_MAX
+        if "minimum" not in json_schema and "exclusiveMinimum" not in json_schema:
+            json_schema["minimum"] = INT64_MIN
+        return json_schema
 
     def time_schema(self, schema: core_schema.TimeSchema) -> JsonSchemaValue:
         # JSON Schema's `format: time` is RFC 3339's full-time, whose offset is required;
@@ -159,9 +169,26 @@ def _parameters(endpoint: Endpoint, schemas: dict[str, Any]) -> list[dict[str, A
         required = set(schemas["defs"][endpoint.query.__name__].get("required", []))
         for name, schema in _properties(endpoint.query, schemas).items():
             parameters.append(
-                {"name": name, "in": "query", "required": name in required, "schema": schema}
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in required,
+                    "schema": _without_null(schema),
+                }
             )
     return parameters
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is left out, never null: ``?status=`` is the empty string, which
+    the parameter's own schema accepts or refuses (an enum refuses it, as the server does)."""
+    branches = [branch for branch in schema.get("anyOf", []) if branch != {"type": "null"}]
+    if len(branches) != 1 or len(branches) == len(schema["anyOf"]):
+        return schema
+    rest = {key: value for key, value in schema.items() if key != "anyOf"}
+    if rest.get("default", "") is None:
+        del rest["default"]
+    return {**rest, **branches[0]}
 
 
 def _properties(model: type[BaseModel] | None, schemas: dict[str, Any]) -> dict[str, Any]:

@@ -51,7 +51,7 @@ class PageQuery(BaseModel):
     cursor: str | None = Field(
         default=None,
         max_length=CURSOR_MAX_LENGTH,
-        pattern=r"^[A-Za-z0-9_-]*$",
+        pattern=r"^[A-Za-z0-9_-]+$",
         description="The `next_cursor` of the page before; leave out for the first page",
     )
 

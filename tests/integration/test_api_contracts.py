@@ -48,7 +48,7 @@ RULE_ERRORS = frozenset({"value_error", "invalid_cursor", "unknown_reference"})
 
 @schemathesis.check
 def client_errors_are_problem_details(
-    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case[Any]
 ) -> None:
     if not 400 <= response.status_code < 500:
         return
@@ -61,7 +61,7 @@ def client_errors_are_problem_details(
 
 @schemathesis.check
 def valid_input_is_not_refused_for_its_shape(
-    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case[Any]
 ) -> None:
     if case.meta is None or not case.meta.generation.mode.is_positive:
         return
