@@ -2,11 +2,12 @@
 
 import json
 from dataclasses import dataclass
+from datetime import time
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any
 
-from pydantic import Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import AfterValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
@@ -102,6 +103,16 @@ Email = Annotated[
         pattern=rf"^[^{_NOT_IN_EMAIL}]+@[^{_NOT_IN_EMAIL}]+\.[^{_NOT_IN_EMAIL}]+$", max_length=254
     ),
 ]
+
+
+def _local(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("a local time of day, without an offset")
+    return value
+
+
+LocalTime = Annotated[time, AfterValidator(_local)]
+"""A wall-clock time of day ("09:00") in a zone given beside it, never with an offset."""
 
 # Request fields that must name a known value; the message names the unknown one.
 FocusArea = Annotated[str, MemberOf(focus_areas(), "focus area")]

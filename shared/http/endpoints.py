@@ -17,7 +17,7 @@ from shared.errors import DomainError
 from shared.http.appkeys import CORRELATION_ID, KEYS, PRINCIPAL, RATE_LIMITER, TRACEPARENT
 from shared.http.idempotent import idempotent
 from shared.http.input_rules import check_json, check_texts
-from shared.http.limits import INT64_MAX, INT64_MIN
+from shared.http.limits import MAX_INTEGER, MIN_INTEGER
 from shared.http.problems import (
     BadRequest,
     Forbidden,
@@ -275,18 +275,15 @@ def _validated(model: type[M], data: object) -> M:
         raise InvalidInput.from_validation(error, "body") from None
 
 
-_EXACT_INTEGERS = 2**53
-
-
 def _integral(value: Any, field: str) -> Any:
     """JSON numbers are values: 5.0 is the integer 5, as JSON Schema's `integer` says, so
-    strict validation gets it as 5 (a float field still takes it). An integer no store
-    holds (past 64 bits, as documented) is refused here, naming its field."""
-    if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT_INTEGERS:
+    strict validation gets it as 5 (a float field still takes it). An integer past the
+    documented I-JSON range is refused here, naming its field, before any store sees it."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_INTEGER:
         return int(value)
-    if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+    if isinstance(value, int) and not MIN_INTEGER <= value <= MAX_INTEGER:
         bound = "less_than_equal" if value > 0 else "greater_than_equal"
-        message = f"must be between {INT64_MIN} and {INT64_MAX}"
+        message = f"must be between {MIN_INTEGER} and {MAX_INTEGER}"
         raise InvalidInput([{"field": field, "message": message, "type": bound}])
     if isinstance(value, list):
         return [_integral(item, f"{field}.{index}") for index, item in enumerate(value)]

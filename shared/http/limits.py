@@ -1,4 +1,6 @@
-"""Bounds every request's values share, whatever the field: what MongoDB can store."""
+"""Bounds every request's values share, whatever the field."""
 
-INT64_MIN = -(2**63)
-INT64_MAX = 2**63 - 1
+# I-JSON (RFC 7493): integers every JSON client holds exactly. Within 64 bits with room to
+# spare, so a stored counter (a version) can still be incremented.
+MAX_INTEGER = 2**53 - 1
+MIN_INTEGER = -MAX_INTEGER

@@ -13,14 +13,11 @@ from pydantic.json_schema import (
 from pydantic_core import core_schema
 
 from shared.http.endpoints import Endpoint
-from shared.http.limits import INT64_MAX, INT64_MIN
+from shared.http.limits import MAX_INTEGER, MIN_INTEGER
 
 REF = "#/components/schemas/{model}"
-# The times pydantic reads and writes: "09:00", "09:00:00", "09:00:00.5", an optional offset.
-LOCAL_TIME = (
-    r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.,][0-9]+)?)?"
-    r"([Zz]|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?$"
-)
+# Times of day as the API reads (LocalTime) and writes them: "09:00", "09:00:00", "09:00:00.5".
+LOCAL_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.,][0-9]+)?)?$"
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "RFC 9457 problem details",
@@ -85,17 +82,17 @@ class _DocumentedSchema(GenerateJsonSchema):
     """JSON Schema that says what the server really accepts and answers."""
 
     def int_schema(self, schema: core_schema.IntSchema) -> JsonSchemaValue:
-        # Every integer is stored as a 64-bit one; a body's larger ones are refused.
+        # Integers stay within I-JSON's exact range; a body's larger ones are refused.
         json_schema = super().int_schema(schema)
         if "maximum" not in json_schema and "exclusiveMaximum" not in json_schema:
-            json_schema["maximum"] = INT64_MAX
+            json_schema["maximum"] = MAX_INTEGER
         if "minimum" not in json_schema and "exclusiveMinimum" not in json_schema:
-            json_schema["minimum"] = INT64_MIN
+            json_schema["minimum"] = MIN_INTEGER
         return json_schema
 
     def time_schema(self, schema: core_schema.TimeSchema) -> JsonSchemaValue:
         # JSON Schema's `format: time` is RFC 3339's full-time, whose offset is required;
-        # the API reads and writes local times of day ("09:00:00"), an offset optional.
+        # the API's times of day are local wall-clock times (LocalTime refuses an offset).
         return {"type": "string", "pattern": LOCAL_TIME}
 
 

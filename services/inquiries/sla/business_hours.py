@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shared.contracts.vocabulary import CAPITAL_TIME_ZONES
+from shared.contracts.vocabulary import CAPITAL_TIME_ZONES, LocalTime
 
 SEARCH_DAYS = 3 * 366  # no target is longer than this; guards a calendar with no open day
 
@@ -35,8 +35,8 @@ class Window(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    opens: time
-    closes: time
+    opens: LocalTime
+    closes: LocalTime
 
     @model_validator(mode="after")
     def _opens_before_closing(self) -> "Window":
