@@ -90,10 +90,25 @@ class _DocumentedSchema(GenerateJsonSchema):
             json_schema["minimum"] = MIN_INTEGER
         return json_schema
 
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        # A field that may be left out but never be null (Omittable) defaults to None
+        # internally; documenting `default: null` beside a schema without null is invalid.
+        json_schema = super().default_schema(schema)
+        left_out = "default" in json_schema and json_schema["default"] is None
+        if left_out and not _admits_null(json_schema):
+            del json_schema["default"]
+        return json_schema
+
     def time_schema(self, schema: core_schema.TimeSchema) -> JsonSchemaValue:
         # JSON Schema's `format: time` is RFC 3339's full-time, whose offset is required;
         # the API's times of day are local wall-clock times (LocalTime refuses an offset).
         return {"type": "string", "pattern": LOCAL_TIME}
+
+
+def _admits_null(schema: JsonSchemaValue) -> bool:
+    if schema.get("type") == "null" or "null" in (schema.get("type") or []):
+        return True
+    return any(_admits_null(branch) for branch in schema.get("anyOf", []))
 
 
 def _component_schemas(endpoints: list[Endpoint]) -> dict[str, Any]:
