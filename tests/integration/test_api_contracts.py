@@ -10,33 +10,20 @@ Generation is derandomized and seeded, so a failure reproduces.
 """
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import orjson
 import pytest
 import schemathesis
-from aiohttp import web
 from schemathesis.engine import Status, events, from_schema
 
-from services.companies.app import create_app as companies
-from services.inquiries.app import create_app as inquiries
-from services.matching.app import create_app as matching
-from services.monitor.app import create_app as monitor
-from services.proposals.app import create_app as proposals
 from shared.embedded import EmbeddedStack
 from shared.kafka import ensure_topics
 from shared.settings import ServiceSettings
 from shared.topics import Topics
+from tests.integration.test_list_cursors import SERVICES
 from tests.support import granted, isolated_settings, serving
 
-SERVICES: dict[str, Callable[[ServiceSettings], web.Application]] = {
-    "companies": companies,
-    "proposals": proposals,
-    "inquiries": inquiries,
-    "matching": matching,
-    "monitor": monitor,
-}
 EXAMPLES_PER_OPERATION = 10
 SEED = 20261128
 PROBLEM = "application/problem+json"
@@ -148,7 +135,8 @@ async def open_settings(stack: EmbeddedStack) -> ServiceSettings:
 async def test_the_service_keeps_its_documented_contract(
     service: str, with_key: bool, open_settings: ServiceSettings
 ) -> None:
-    async with serving(SERVICES[service], open_settings) as client:
+    create_app, _ = SERVICES[service]
+    async with serving(create_app, open_settings) as client:
         headers = {}
         if with_key:
             admin = await granted(client, "admin")
