@@ -285,6 +285,7 @@ def _integral(value: Any, field: str) -> Any:
         bound = "less_than_equal" if value > 0 else "greater_than_equal"
         message = f"must be between {MIN_INTEGER} and {MAX_INTEGER}"
         raise InvalidInput([{"field": field, "message": message, "type": bound}])
+    # Recursion is bounded: from_json refuses a body nested deeper than a few hundred levels.
     if isinstance(value, list):
         return [_integral(item, f"{field}.{index}") for index, item in enumerate(value)]
     if isinstance(value, dict):

@@ -16,6 +16,10 @@ from shared.http.endpoints import Endpoint
 from shared.http.limits import MAX_INTEGER, MIN_INTEGER
 
 REF = "#/components/schemas/{model}"
+NO_NUL = r"^[^\x00]*$"
+# What pydantic strips from a text (Unicode White_Space), spelled out: `\s` differs
+# between Python's regular expressions and JSON Schema's.
+WHITE_SPACE = r"\t\n\x0b\x0c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 # Times of day as the API reads (LocalTime) and writes them: "09:00", "09:00:00", "09:00:00.5".
 LOCAL_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.,][0-9]+)?)?$"
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -99,10 +103,47 @@ class _DocumentedSchema(GenerateJsonSchema):
             del json_schema["default"]
         return json_schema
 
+    def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
+        # No text may carry a NUL character (shared.http.input_rules); a field with a
+        # pattern of its own states its characters already.
+        json_schema = super().str_schema(schema)
+        if schema.get("strip_whitespace", self._config.str_strip_whitespace):
+            return _stripped(json_schema)
+        json_schema.setdefault("pattern", NO_NUL)
+        return json_schema
+
     def time_schema(self, schema: core_schema.TimeSchema) -> JsonSchemaValue:
         # JSON Schema's `format: time` is RFC 3339's full-time, whose offset is required;
         # the API's times of day are local wall-clock times (LocalTime refuses an offset).
         return {"type": "string", "pattern": LOCAL_TIME}
+
+
+def _stripped(json_schema: JsonSchemaValue) -> JsonSchemaValue:
+    """The schema of a text the server strips before checking it: its lengths count what
+    is left, so they become part of the pattern (JSON Schema's own count the raw text)."""
+    surrounding = f"[{WHITE_SPACE}]*"
+    if "pattern" in json_schema:
+        inner = json_schema["pattern"].removeprefix("^").removesuffix("$")
+        return {**json_schema, "pattern": f"^{surrounding}(?:{inner}){surrounding}$"}
+    shortest = json_schema.pop("minLength", 0)
+    longest = json_schema.pop("maxLength", None)
+    return {**json_schema, "pattern": f"^{surrounding}{_kept(shortest, longest)}{surrounding}$"}
+
+
+def _kept(shortest: int, longest: int | None) -> str:
+    """A regular expression for what stripping keeps: ``shortest``..``longest`` characters,
+    no NUL, neither first nor last one white space."""
+    edge, middle = rf"[^{WHITE_SPACE}\x00]", r"[^\x00]"
+    if longest == 0:
+        return ""
+    upper = "" if longest is None else str(longest - 2)
+    if longest == 1:
+        kept = edge
+    elif shortest <= 1:
+        kept = f"{edge}(?:{middle}{{0,{upper}}}{edge})?"
+    else:
+        kept = f"{edge}{middle}{{{shortest - 2},{upper}}}{edge}"
+    return f"(?:{kept})?" if shortest == 0 else kept
 
 
 def _admits_null(schema: JsonSchemaValue) -> bool:

@@ -17,9 +17,10 @@ from shared.contracts.vocabulary import AseanState, LocalTime
 from shared.http.app import create_service_app
 from shared.http.endpoints import ApiRoutes, Reply
 from shared.http.limits import MAX_INTEGER
+from shared.http.openapi import NO_NUL
 from shared.http.partial import Omittable
 from shared.settings import ServiceSettings
-from tests.support import serving
+from tests.support import isolated_settings, serving
 
 api = ApiRoutes("things")
 
@@ -87,7 +88,9 @@ def create_app(settings: ServiceSettings) -> web.Application:
 
 @pytest.fixture
 async def things() -> AsyncIterator[TestClient[Any, Any]]:
-    async with serving(create_app, ServiceSettings()) as client:
+    # No database or broker is touched: the app has no resources, only the shared routes.
+    settings = isolated_settings("mongodb://127.0.0.1:9", "127.0.0.1:9")
+    async with serving(create_app, settings) as client:
         yield client
 
 
@@ -189,4 +192,5 @@ class TestTheDocumentSaysTheSame:
         opens = thing["opens"]["anyOf"][0]
         assert opens["type"] == "string" and "format" not in opens
         assert opens["pattern"].endswith("?$") and "Z" not in opens["pattern"]
-        assert schemas["ThingPatch"]["properties"]["name"] == {"title": "Name", "type": "string"}
+        name = schemas["ThingPatch"]["properties"]["name"]
+        assert name == {"title": "Name", "type": "string", "pattern": NO_NUL}
