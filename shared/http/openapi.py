@@ -122,12 +122,18 @@ def _stripped(json_schema: JsonSchemaValue) -> JsonSchemaValue:
     """The schema of a text the server strips before checking it: its lengths count what
     is left, so they become part of the pattern (JSON Schema's own count the raw text)."""
     surrounding = f"[{WHITE_SPACE}]*"
-    if "pattern" in json_schema:
-        inner = json_schema["pattern"].removeprefix("^").removesuffix("$")
-        return {**json_schema, "pattern": f"^{surrounding}(?:{inner}){surrounding}$"}
+    own_pattern = json_schema.get("pattern")
     shortest = json_schema.pop("minLength", 0)
     longest = json_schema.pop("maxLength", None)
-    return {**json_schema, "pattern": f"^{surrounding}{_kept(shortest, longest)}{surrounding}$"}
+    if own_pattern is None:
+        kept = _kept(shortest, longest)
+    else:
+        # What is left must match the field's own pattern and have the lengths: counted
+        # by a lookahead over the text up to its last character that is not white space.
+        upper = "" if longest is None else str(longest)
+        counted = rf"(?=[^\x00]{{{shortest},{upper}}}(?<![{WHITE_SPACE}]){surrounding}$)"
+        kept = counted + "(?:" + own_pattern.removeprefix("^").removesuffix("$") + ")"
+    return {**json_schema, "pattern": f"^{surrounding}{kept}{surrounding}$"}
 
 
 def _kept(shortest: int, longest: int | None) -> str:

@@ -188,3 +188,24 @@ def test_a_stripped_texts_documented_pattern_accepts_exactly_what_validation_doe
         except ValidationError:
             accepted = False
         assert accepted == bool(pattern.search(text)), repr(text)
+
+
+class StrippedSlug(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    slug: str = Field(pattern=r"^[a-z]+(?:-[a-z]+)*$", min_length=2, max_length=4)
+
+
+def test_a_stripped_text_with_a_pattern_of_its_own_is_documented_as_validated() -> None:
+    documented = StrippedSlug.model_json_schema(schema_generator=_DocumentedSchema)
+    pattern = re.compile(documented["properties"]["slug"]["pattern"])
+    pieces = [" ", "\u3000", "\u0085", "a", "-", "B"]
+    draw = random.Random(20261129)
+    for _ in range(5_000):
+        text = "".join(draw.choice(pieces) for _ in range(draw.randint(0, 8)))
+        try:
+            StrippedSlug.model_validate({"slug": text})
+            accepted = True
+        except ValidationError:
+            accepted = False
+        assert accepted == bool(pattern.search(text)), repr(text)
