@@ -19,6 +19,7 @@ from shared.http.endpoints import ApiRoutes, Reply
 from shared.http.limits import MAX_INTEGER
 from shared.http.openapi import NO_NUL
 from shared.http.partial import Omittable
+from shared.http.uploads import FileUpload
 from shared.settings import ServiceSettings
 from tests.support import isolated_settings, serving
 
@@ -80,6 +81,13 @@ async def find_thing(request: web.Request, query: ThingQuery) -> Reply:
 )
 async def country_things(request: web.Request, path: CountryPath) -> web.Response:
     return web.Response(text=f"country\n{path.country}\n", content_type="text/csv")
+
+
+@api.post("/things/files", summary="Upload a file", access=PUBLIC, upload="file")
+async def upload_file(request: web.Request, upload: FileUpload) -> Reply:
+    async for _piece in upload.pieces:
+        pass
+    return Reply(None, status=204)
 
 
 def create_app(settings: ServiceSettings) -> web.Application:
@@ -160,6 +168,24 @@ class TestParametersAndResponses:
         assert response.status == 405
         assert response.headers["Allow"] == "PATCH"
         assert (await things.options("/things/other")).headers["Allow"] == "GET"
+
+
+class TestUploads:
+    @pytest.mark.parametrize(
+        "body",
+        [
+            b"\xf0\xa2\x8e\x95]\x00I--edge--\r\n",  # no starting boundary
+            b"--edge\r\n\xf1\xa6\x00 not a header\r\n\r\nx\r\n--edge--\r\n",
+        ],
+        ids=["no boundary", "a part header that is no header"],
+    )
+    async def test_a_body_that_is_not_multipart_is_a_400_problem(
+        self, things: TestClient[Any, Any], body: bytes
+    ) -> None:
+        headers = {"Content-Type": "multipart/form-data; boundary=edge"}
+        response = await things.post("/things/files", data=body, headers=headers)
+        assert response.status == 400
+        assert response.content_type == "application/problem+json"
 
 
 class TestTheDocumentSaysTheSame:
