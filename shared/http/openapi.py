@@ -12,6 +12,7 @@ from pydantic.json_schema import (
 )
 from pydantic_core import core_schema
 
+from shared.documents.media import ALLOWED_MEDIA_TYPES
 from shared.http.endpoints import Endpoint
 from shared.http.limits import MAX_INTEGER, MIN_INTEGER
 
@@ -205,6 +206,8 @@ _BINARY: dict[str, Any] = {
     "format": "binary",  # what Swagger UI looks for to offer a file picker
     "contentMediaType": "application/octet-stream",
 }
+# A download is served as the type its bytes showed at upload, one of those allowed.
+_FILE_CONTENT = {media_type: {"schema": _BINARY} for media_type in sorted(ALLOWED_MEDIA_TYPES)}
 
 
 def _upload_body(field: str) -> dict[str, Any]:
@@ -263,7 +266,7 @@ def _responses(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
         schema = schemas["refs"][(endpoint.response, "serialization")]
         success["content"] = {"application/json": {"schema": schema}}
     if endpoint.file_response:
-        success["content"] = {"application/octet-stream": {"schema": _BINARY}}
+        success["content"] = _FILE_CONTENT
         success["headers"] = {
             "Content-Disposition": {"schema": {"type": "string"}},
             "X-Content-Type-Options": {"schema": {"type": "string", "const": "nosniff"}},
@@ -272,8 +275,7 @@ def _responses(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
         success.setdefault("content", {})[media_type] = {"schema": {"type": "string"}}
     responses: dict[str, Any] = {str(endpoint.status): success}
     if endpoint.file_response:
-        partial = {"application/octet-stream": {"schema": _BINARY}}
-        responses["206"] = {"description": "The byte range asked for", "content": partial}
+        responses["206"] = {"description": "The byte range asked for", "content": _FILE_CONTENT}
     statuses = set(endpoint.problems)
     if not endpoint.access.public:
         statuses |= {401, 403}
