@@ -20,6 +20,8 @@ from services.matching.routes import api as matching_api
 from services.monitor.app import create_app as monitor
 from services.monitor.operator_routes import operator_api
 from services.monitor.routes import api as monitor_api
+from services.notifications.app import create_app as notifications
+from services.notifications.routes import api as notifications_api
 from services.proposals.app import create_app as proposals
 from services.proposals.routes import api as proposals_api
 from shared.http.endpoints import ApiRoutes, Endpoint
@@ -33,6 +35,7 @@ SERVICES: dict[str, tuple[Callable[[ServiceSettings], web.Application], list[Api
     "inquiries": (inquiries, [inquiries_api, conversation_api, desk_api]),
     "matching": (matching, [matching_api]),
     "monitor": (monitor, [monitor_api, operator_api]),
+    "notifications": (notifications, [notifications_api]),
 }
 LISTS = [
     pytest.param(name, endpoint, id=f"{name} {endpoint.path}")
