@@ -11,9 +11,11 @@ from aiohttp import web
 
 from services.companies.app import create_app as companies
 from services.companies.routes import api as companies_api
+from services.inquiries.administration.configuration_routes import configuration_api
+from services.inquiries.administration.routes import desk_api
 from services.inquiries.app import create_app as inquiries
-from services.inquiries.conversation_routes import conversation_api
-from services.inquiries.desk_routes import desk_api
+from services.inquiries.attachments.routes import attachments_api
+from services.inquiries.conversation.routes import conversation_api
 from services.inquiries.routes import api as inquiries_api
 from services.matching.app import create_app as matching
 from services.matching.routes import api as matching_api
@@ -32,7 +34,10 @@ from tests.support import granted, serving
 SERVICES: dict[str, tuple[Callable[[ServiceSettings], web.Application], list[ApiRoutes]]] = {
     "companies": (companies, [companies_api]),
     "proposals": (proposals, [proposals_api]),
-    "inquiries": (inquiries, [inquiries_api, conversation_api, desk_api]),
+    "inquiries": (
+        inquiries,
+        [inquiries_api, conversation_api, attachments_api, desk_api, configuration_api],
+    ),
     "matching": (matching, [matching_api]),
     "monitor": (monitor, [monitor_api, operator_api]),
     "notifications": (notifications, [notifications_api]),
