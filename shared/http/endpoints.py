@@ -254,7 +254,7 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
     raw = await request.read()  # over client_max_size: 413, rendered by the middleware
     if not raw.strip():
         # No body at all: name the fields it needs ("reason is required"), not the JSON.
-        return _validated(model, {})
+        return _validated_body(model, {})
     if request.content_type != "application/json":
         raise UnsupportedMediaType(
             f"send the body as application/json, not {request.content_type!r}"
@@ -264,10 +264,10 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
     except ValueError as error:
         raise BadRequest(f"the body is not valid JSON: {error}") from None
     check_json(data, "body")
-    return _validated(model, data)
+    return _validated_body(model, data)
 
 
-def _validated(model: type[M], data: object) -> M:
+def _validated_body(model: type[M], data: object) -> M:
     try:
         # Strict: what the documented schema refuses (0 for false, "5" for 5) is refused
         # here too; JSON's own forms of dates, times and enum values still parse.
