@@ -113,6 +113,14 @@ class _DocumentedSchema(GenerateJsonSchema):
         json_schema.setdefault("pattern", NO_NUL)
         return json_schema
 
+    def dict_schema(self, schema: core_schema.DictSchema) -> JsonSchemaValue:
+        # pydantic documents constrained keys as patternProperties, which alone lets any
+        # other key through; validation refuses them, so the document says so.
+        json_schema = super().dict_schema(schema)
+        if "patternProperties" in json_schema:
+            json_schema.setdefault("additionalProperties", False)
+        return json_schema
+
     def time_schema(self, schema: core_schema.TimeSchema) -> JsonSchemaValue:
         # JSON Schema's `format: time` is RFC 3339's full-time, whose offset is required;
         # the API's times of day are local wall-clock times (LocalTime refuses an offset).
