@@ -2,14 +2,13 @@
 
 from datetime import UTC, datetime, timedelta
 
+from services.matching.disclosure import MatchView, Viewer, disclose
 from services.matching.index.matchmaker import Matchmaker, because
 from services.matching.model import (
     ANSWERABLE,
-    MUTUAL,
     Match,
     MatchNotFound,
     MatchQuery,
-    MatchView,
     NotAllowed,
     NotYetOpen,
     Response,
@@ -106,7 +105,7 @@ async def _page(
 ) -> Page[MatchView]:
     # Lists are short (a proposal's top matches), so the cursor is an offset into them.
     page = window(found, query)
-    views = [await view_of(match, caller, read_models) for match in page.items]
+    views = await views_of(page.items, caller, read_models)
     return Page(items=views, next_cursor=page.next_cursor)
 
 
@@ -131,23 +130,25 @@ def may_see(match: Match, caller: Principal) -> bool:
 
 
 async def view_of(match: Match, caller: Principal, read_models: ReadModels) -> MatchView:
-    """Contacts only once both sides accepted, and only to the sides themselves and staff."""
-    view = MatchView.model_validate(match.model_dump())
-    if match.status not in MUTUAL:
-        return view
-    side_company = caller.acts_for(Role.COMPANY, match.company_id)
-    side_city = caller.acts_for(Role.CITY, match.city_id)
-    company = await read_models.company(match.company_id)
-    proposal = await read_models.proposal(match.proposal_id)
-    return view.model_copy(
-        update={
-            "company_contact": company.contact
-            if company and (side_city or caller.is_staff)
-            else None,
-            "city_contact": proposal.contact
-            if proposal and (side_company or caller.is_staff)
-            else None,
-        }
+    [view] = await views_of([match], caller, read_models)
+    return view
+
+
+async def views_of(
+    found: list[Match], caller: Principal, read_models: ReadModels
+) -> list[MatchView]:
+    """What the caller sees of each match; the parties they name are read once per page."""
+    parties = await read_models.parties(
+        {match.company_id for match in found}, {match.proposal_id for match in found}
+    )
+    return [disclose(match, _viewer(match, caller), parties) for match in found]
+
+
+def _viewer(match: Match, caller: Principal) -> Viewer:
+    return Viewer(
+        company_side=caller.acts_for(Role.COMPANY, match.company_id),
+        city_side=caller.acts_for(Role.CITY, match.city_id),
+        staff=caller.is_staff,
     )
 
 

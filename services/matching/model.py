@@ -6,10 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contracts.companies import ContactPerson
 from shared.contracts.identity import Actor
 from shared.contracts.matching import MatchFactor, MatchSide, MatchSummary
-from shared.contracts.proposals import ProposalContact
 from shared.errors import DomainError
 from shared.http.pagination import OFFSET, PageQuery
 
@@ -134,17 +132,6 @@ def match_id_of() -> str:
     """A new pair's id: random, so an id says nothing and cannot be guessed from the pair.
     One match per pair, ever: a withdrawn pair that returns keeps its id and history."""
     return secrets.token_urlsafe(18)
-
-
-class MatchView(Match):
-    """A match as a caller sees it: the other side's contact only after mutual acceptance."""
-
-    company_contact: ContactPerson | None = Field(
-        default=None, description="Shown to the city (and staff) once both sides accepted"
-    )
-    city_contact: ProposalContact | None = Field(
-        default=None, description="Shown to the company (and staff) once both sides accepted"
-    )
 
 
 class MatchQuery(PageQuery):

@@ -19,6 +19,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.matching.disclosure import Parties
 from services.matching.model import MUTUAL, OPEN, Match, MatchQuery
 from services.matching.readmodel import MATCHABLE
 from shared.contracts.companies import CompanyProfile
@@ -206,6 +207,24 @@ class ReadModels:
     async def proposal(self, proposal_id: str, session: Session = None) -> ProposalDetails | None:
         document = await self.proposals.find_one({"_id": proposal_id}, session=session)
         return None if document is None else ProposalDetails.model_validate(document)
+
+    async def parties(self, company_ids: Collection[str], proposal_ids: Collection[str]) -> Parties:
+        """The companies and proposals named, and the proposals' cities: three queries."""
+        companies = await self._by_id(self.companies, company_ids)
+        proposals = await self._by_id(self.proposals, proposal_ids)
+        cities = await self._by_id(self.cities, {doc["city_id"] for doc in proposals.values()})
+        return Parties(
+            companies={key: CompanyProfile.model_validate(d) for key, d in companies.items()},
+            proposals={key: ProposalDetails.model_validate(d) for key, d in proposals.items()},
+            cities={key: City.model_validate(d) for key, d in cities.items()},
+        )
+
+    @staticmethod
+    async def _by_id(collection: AsyncCollection[Document], ids: Collection[str]) -> Document:
+        if not ids:
+            return {}
+        cursor = collection.find({"_id": {"$in": sorted(ids)}})
+        return {document["_id"]: document async for document in cursor}
 
     async def matchable_proposals(self, session: Session = None) -> list[ProposalDetails]:
         criteria = {"status": {"$in": sorted(MATCHABLE)}}

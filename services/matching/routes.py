@@ -1,10 +1,12 @@
 """HTTP views of the matching service: parse, call one handler, shape the answer."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from aiohttp import web
 
 from services.matching import handlers
+from services.matching.disclosure import MatchView
 from services.matching.keys import CLOCK, MATCHES, MATCHING_SETTINGS, READ_MODELS, SESSIONS
 from services.matching.model import (
     AlreadyAnswered,
@@ -12,11 +14,11 @@ from services.matching.model import (
     MatchClosed,
     MatchNotFound,
     MatchQuery,
-    MatchView,
     NotAllowed,
     NotYetOpen,
 )
 from services.matching.sessions import handlers as meeting_handlers
+from services.matching.sessions.agenda import Agenda, to_ics
 from services.matching.sessions.model import (
     CreateSession,
     InvalidSession,
@@ -24,6 +26,7 @@ from services.matching.sessions.model import (
     MeetingNotFound,
     MeetingView,
     NotStarted,
+    PartyNotFound,
     RecordOutcome,
     SessionNotFound,
     SessionReport,
@@ -42,6 +45,7 @@ api = ApiRoutes(
         MatchNotFound: NotFound,
         SessionNotFound: NotFound,
         MeetingNotFound: NotFound,
+        PartyNotFound: NotFound,
         NotAllowed: Forbidden,
         NotYetOpen: Conflict,
         MatchClosed: Conflict,
@@ -51,6 +55,7 @@ api = ApiRoutes(
         NotStarted: Conflict,
     },
 )
+CALENDAR = "text/calendar"
 SIDES = allow(Role.COMPANY, Role.CITY)
 STAFF = allow(Role.OPERATOR, Role.ADMIN)
 
@@ -238,3 +243,39 @@ async def record_outcome(request: web.Request, body: RecordOutcome) -> MeetingVi
         sessions=request.app[SESSIONS],
         trace=trace_of(request),
     )
+
+
+async def _agenda(request: web.Request, side: Literal["company", "city"]) -> Agenda | web.Response:
+    found = await meeting_handlers.agenda(
+        side,
+        request.match_info[f"{side}_id"],
+        sessions=request.app[SESSIONS],
+        read_models=request.app[READ_MODELS],
+    )
+    if CALENDAR in request.headers.get("Accept", ""):
+        return web.Response(body=to_ics(found, datetime.now(UTC)), content_type=CALENDAR)
+    return found
+
+
+@api.get(
+    "/companies/{company_id}/meetings",
+    summary="A company's meetings in Japan time; Accept: text/calendar for an RFC 5545 calendar",
+    access=allow(Role.COMPANY, Role.OPERATOR, Role.ADMIN, owner=(Role.COMPANY, "company_id")),
+    response=Agenda,
+    also_as=(CALENDAR,),
+    problems=(404,),
+)
+async def company_meetings(request: web.Request) -> Agenda | web.Response:
+    return await _agenda(request, "company")
+
+
+@api.get(
+    "/cities/{city_id}/meetings",
+    summary="A city's meetings in its own zone; Accept: text/calendar for an RFC 5545 calendar",
+    access=allow(Role.CITY, Role.OPERATOR, Role.ADMIN, owner=(Role.CITY, "city_id")),
+    response=Agenda,
+    also_as=(CALENDAR,),
+    problems=(404,),
+)
+async def city_meetings(request: web.Request) -> Agenda | web.Response:
+    return await _agenda(request, "city")

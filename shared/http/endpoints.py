@@ -61,7 +61,8 @@ class Endpoint:
     """Validates (and documents) the path parameters; without it they are plain strings."""
     response: type[BaseModel] | None = None
     also_as: tuple[str, ...] = ()
-    """Media types the view may answer with instead of JSON (``text/csv``), documented too."""
+    """Media types the view may answer with instead of JSON, for an ``Accept`` that asks for
+    one (``text/csv``, ``text/calendar``): the view returns that representation itself."""
     status: int = 200
     problems: tuple[int, ...] = ()
     """Problem statuses this endpoint can answer besides the ones every endpoint has."""

@@ -1,10 +1,13 @@
 """Use cases of business-matching sessions: create, schedule, record outcomes, report."""
 
 from datetime import UTC, datetime
+from typing import Literal
 
 from services.matching.model import AlreadyAnswered, Match, MatchClosed, NotAllowed
 from services.matching.repository import IndexClock, MatchRepository, ReadModels
+from services.matching.sessions.agenda import Agenda, entry_of
 from services.matching.sessions.model import (
+    COMPANY_TIME_ZONE,
     CreateSession,
     InvalidSession,
     MatchingSession,
@@ -13,6 +16,7 @@ from services.matching.sessions.model import (
     MeetingView,
     NotStarted,
     Outcome,
+    PartyNotFound,
     RecordOutcome,
     SessionNotFound,
     SessionReport,
@@ -187,6 +191,40 @@ async def get_session(session_id: str, *, sessions: SessionRepository) -> Sessio
         raise SessionNotFound(f"no session {session_id}")
     meetings = [MeetingView.of(meeting) for meeting in await sessions.meetings_of(session_id)]
     return SessionView(**found.model_dump(), meetings=meetings)
+
+
+async def agenda(
+    side: Literal["company", "city"],
+    party_id: str,
+    *,
+    sessions: SessionRepository,
+    read_models: ReadModels,
+) -> Agenda:
+    """The party's meetings in its own zone: Japan time for a company, the city's own."""
+    if side == "company":
+        known = await read_models.company(party_id) is not None
+        zone = COMPANY_TIME_ZONE
+    else:
+        city = await read_models.city(party_id)
+        known, zone = city is not None, city.time_zone if city else "UTC"
+    if not known:
+        raise PartyNotFound(f"no {side} {party_id}")
+    meetings = await sessions.meetings_with(f"{side}_id", party_id)
+    names = await sessions.session_names({meeting.session_id for meeting in meetings})
+    parties = await read_models.parties(
+        {meeting.company_id for meeting in meetings}, {meeting.proposal_id for meeting in meetings}
+    )
+    entries = [
+        entry_of(
+            meeting,
+            zone,
+            session_name=names.get(meeting.session_id, ""),
+            company_name=parties.company_name(meeting.company_id),
+            proposal_title=parties.proposal_title(meeting.proposal_id),
+        )
+        for meeting in meetings
+    ]
+    return Agenda(party=f"{side}:{party_id}", time_zone=zone, meetings=entries)
 
 
 async def get_meeting(

@@ -47,6 +47,10 @@ class MeetingNotFound(DomainError):
     pass
 
 
+class PartyNotFound(DomainError):
+    """A company or city the read models do not know."""
+
+
 class Slot(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

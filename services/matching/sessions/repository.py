@@ -1,5 +1,6 @@
 """Business-matching sessions and their meetings."""
 
+from collections.abc import Collection
 from datetime import datetime
 
 from pymongo import ASCENDING
@@ -21,6 +22,8 @@ class SessionRepository:
 
     async def create_indexes(self) -> None:
         await self.meetings.create_index([("session_id", ASCENDING), ("slot.start", ASCENDING)])
+        for side in ("company_id", "city_id"):
+            await self.meetings.create_index([(side, ASCENDING), ("slot.start", ASCENDING)])
 
     async def save_session(self, session_model: MatchingSession, session: Session) -> None:
         document = {**session_model.model_dump(), "_id": session_model.session_id}
@@ -83,3 +86,14 @@ class SessionRepository:
             [("slot.start", ASCENDING), ("table", ASCENDING)]
         )
         return [Meeting.model_validate(document) async for document in cursor]
+
+    async def meetings_with(self, side: str, party_id: str) -> list[Meeting]:
+        """A company's (``side`` company_id) or a city's (city_id) meetings, earliest first."""
+        cursor = self.meetings.find({side: party_id}).sort(
+            [("slot.start", ASCENDING), ("_id", ASCENDING)]
+        )
+        return [Meeting.model_validate(document) async for document in cursor]
+
+    async def session_names(self, session_ids: Collection[str]) -> dict[str, str]:
+        cursor = self.sessions.find({"_id": {"$in": sorted(session_ids)}}, {"name": 1})
+        return {document["_id"]: document["name"] async for document in cursor}
