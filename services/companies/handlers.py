@@ -23,7 +23,7 @@ from shared.contracts.companies import (
     CompanyVerified,
 )
 from shared.contracts.identity import ApiKeyRevoked
-from shared.http.pagination import Page, decode_cursor, page_of
+from shared.http.pagination import Page, page_of
 from shared.mongo import new_id
 from shared.platform import Platform, Trace, unit_of_work
 
@@ -83,7 +83,7 @@ async def get_company(
 
 
 async def list_companies(query: CompanyQuery, *, companies: CompanyRepository) -> Page[Company]:
-    found = await companies.search(query, after=decode_cursor(query.cursor))
+    found = await companies.search(query, after=query.after)
     return page_of(found, query.limit, lambda company: company.company_id)
 
 

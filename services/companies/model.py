@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from shared.contracts.companies import (
     CompanyProfile,
@@ -12,9 +12,10 @@ from shared.contracts.companies import (
     ContactPerson,
     ProjectReference,
 )
-from shared.contracts.vocabulary import Country, FocusArea, Language, SolutionTag, unique
+from shared.contracts.vocabulary import Country, Email, FocusArea, Language, SolutionTag, unique
 from shared.errors import DomainError
 from shared.http.pagination import PageQuery
+from shared.http.partial import Omittable
 from shared.versioning import Versioned
 
 
@@ -45,7 +46,6 @@ Countries = Annotated[list[Country], AfterValidator(unique)]
 Languages = Annotated[list[Language], Field(min_length=1), AfterValidator(unique)]
 Statement = Annotated[str, Field(min_length=20, max_length=5000)]
 References = Annotated[list["ReferenceIn"], Field(max_length=50)]
-Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 
 
 class ContactIn(BaseModel):
@@ -67,19 +67,6 @@ class ReferenceIn(BaseModel):
     client: str | None = Field(default=None, max_length=200)
     description: str = Field(default="", max_length=2000)
     tags: SolutionTags = []
-
-
-REQUIRED_PROFILE_FIELDS = (
-    "name_en",
-    "size",
-    "focus_areas",
-    "tags",
-    "countries",
-    "languages",
-    "capability_statement",
-    "references",
-    "contact",
-)
 
 
 class CompanyFields(BaseModel):
@@ -134,25 +121,17 @@ class UpdateCompany(BaseModel):
         json_schema_extra={"examples": [{"tags": ["water_supply", "wastewater"], "version": 1}]},
     )
 
-    name_en: Name | None = None
+    name_en: Omittable[Name] = None
     name_ja: str | None = Field(default=None, max_length=200)
-    size: CompanySize | None = None
-    focus_areas: FocusAreas | None = None
-    tags: SolutionTags | None = None
-    countries: Countries | None = None
-    languages: Languages | None = None
-    capability_statement: Statement | None = None
-    references: References | None = None
-    contact: ContactIn | None = None
+    size: Omittable[CompanySize] = None
+    focus_areas: Omittable[FocusAreas] = None
+    tags: Omittable[SolutionTags] = None
+    countries: Omittable[Countries] = None
+    languages: Omittable[Languages] = None
+    capability_statement: Omittable[Statement] = None
+    references: Omittable[References] = None
+    contact: Omittable[ContactIn] = None
     version: int | None = Field(default=None, description="Alternative to the If-Match header")
-
-    @field_validator(*REQUIRED_PROFILE_FIELDS)
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        # Absent means "keep"; an explicit null would erase a field every company must have.
-        if value is None:
-            raise ValueError("may be left out, but not set to null")
-        return value
 
     def changes(self) -> dict[str, Any]:
         """Each field the caller sent, with its whole new value (nested defaults included)."""

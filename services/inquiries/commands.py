@@ -8,11 +8,10 @@ from services.inquiries.administration.queues import QueueName
 from services.inquiries.sla.clocks import SlaState
 from services.inquiries.vocabulary import ASEANCountry, CitySlug, InquiryCategory, InquiryLanguage
 from shared.contracts.inquiries import InquiryPriority, InquiryStatus
-from shared.contracts.vocabulary import FocusArea, unique
+from shared.contracts.vocabulary import Email, FocusArea, unique
 from shared.http.pagination import PageQuery
 
 Text = Annotated[str, Field(min_length=1, max_length=10_000)]
-Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 Officer = Annotated[str, Field(min_length=1, max_length=120)]
 Strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
 AttachmentIds = Annotated[

@@ -27,7 +27,7 @@ from shared.contracts.inquiries import (
     InquiryTriaged,
     SlaClockKind,
 )
-from shared.http.pagination import Page, decode_cursor, page_of
+from shared.http.pagination import Page, page_of
 from shared.mongo import Document, new_id
 from shared.platform import Trace, UnitOfWork, unit_of_work
 
@@ -99,7 +99,7 @@ async def list_inquiries(
             )
         narrowed["officer"] = me
     query = query.model_copy(update=narrowed)
-    found = await desk.inquiries.search(query, visibility, after=decode_cursor(query.cursor))
+    found = await desk.inquiries.search(query, visibility, after=query.after)
     return page_of(found, query.limit, lambda inquiry: inquiry.inquiry_id)
 
 

@@ -23,7 +23,7 @@ from shared.auth import Principal, Role
 from shared.contracts.companies import CompanyProfile, CompanyStatus
 from shared.contracts.matching import MatchAccepted, MatchExpired, MatchResponded, MatchSide
 from shared.contracts.proposals import ProposalDetails, ProposalStatus
-from shared.http.pagination import Page, decode_cursor, encode_cursor
+from shared.http.pagination import Page, window
 from shared.logs import get_logger
 from shared.platform import Platform, Trace, UnitOfWork, unit_of_work
 
@@ -104,11 +104,9 @@ async def _page(
     found: list[Match], query: MatchQuery, caller: Principal, read_models: ReadModels
 ) -> Page[MatchView]:
     # Lists are short (a proposal's top matches), so the cursor is an offset into them.
-    start = int(decode_cursor(query.cursor) or 0)
-    items = found[start : start + query.limit]
-    more = start + query.limit < len(found)
-    views = await views_of(items, caller, read_models)
-    return Page(items=views, next_cursor=encode_cursor(str(start + query.limit)) if more else None)
+    page = window(found, query)
+    views = await views_of(page.items, caller, read_models)
+    return Page(items=views, next_cursor=page.next_cursor)
 
 
 async def get_match(

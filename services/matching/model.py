@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.contracts.identity import Actor
 from shared.contracts.matching import MatchFactor, MatchSide, MatchSummary
 from shared.errors import DomainError
-from shared.http.pagination import PageQuery
+from shared.http.pagination import OFFSET, PageQuery
 
 MatchStatus = Literal[
     "proposed",  # in the proposal's list; nobody answered yet
@@ -135,6 +135,8 @@ def match_id_of() -> str:
 
 
 class MatchQuery(PageQuery):
+    position = OFFSET
+
     status: MatchStatus | None = None
 
 

@@ -262,7 +262,7 @@ async def _agenda(request: web.Request, side: Literal["company", "city"]) -> Age
     summary="A company's meetings in Japan time; Accept: text/calendar for an RFC 5545 calendar",
     access=allow(Role.COMPANY, Role.OPERATOR, Role.ADMIN, owner=(Role.COMPANY, "company_id")),
     response=Agenda,
-    also_answers=(CALENDAR,),
+    also_as=(CALENDAR,),
     problems=(404,),
 )
 async def company_meetings(request: web.Request) -> Agenda | web.Response:
@@ -274,7 +274,7 @@ async def company_meetings(request: web.Request) -> Agenda | web.Response:
     summary="A city's meetings in its own zone; Accept: text/calendar for an RFC 5545 calendar",
     access=allow(Role.CITY, Role.OPERATOR, Role.ADMIN, owner=(Role.CITY, "city_id")),
     response=Agenda,
-    also_answers=(CALENDAR,),
+    also_as=(CALENDAR,),
     problems=(404,),
 )
 async def city_meetings(request: web.Request) -> Agenda | web.Response:

@@ -15,7 +15,7 @@ from services.monitor.model import EventQuery, IndexedEvent, RawRecord, index_en
 from services.monitor.repository import DeadLetterStore, EventIndex
 from services.monitor.tail import TailHub
 from shared.errors import DomainError
-from shared.http.pagination import Page, decode_cursor, page_of
+from shared.http.pagination import Page, page_of
 from shared.topics import Topics
 
 
@@ -41,7 +41,7 @@ async def record(
 
 
 async def list_events(query: EventQuery, *, index: EventIndex) -> Page[IndexedEvent]:
-    found = await index.search(query, after=decode_cursor(query.cursor))
+    found = await index.search(query, after=query.after)
     return page_of(found, query.limit, lambda event: event.seq)
 
 
@@ -63,13 +63,13 @@ async def trace(ident: str, *, index: EventIndex) -> list[IndexedEvent]:
 
 async def list_dead_letters(
     status: LetterStatus | None,
-    cursor: str | None,
+    after: str | None,
     limit: int,
     *,
     letters: DeadLetterStore,
     inspector: StreamInspector,
 ) -> Page[DeadLetter]:
-    found = await letters.list(status, decode_cursor(cursor), limit)
+    found = await letters.list(status, after, limit)
     page = page_of(found, limit, lambda letter: letter.seq)
     items = [await with_processing(letter, inspector) for letter in page.items]
     return Page(items=items, next_cursor=page.next_cursor)

@@ -66,7 +66,7 @@ def _trace(request: web.Request) -> Trace:
 async def list_dead_letters(request: web.Request, query: DeadLetterQuery) -> Page[DeadLetter]:
     page = await handlers.list_dead_letters(
         query.status,
-        query.cursor,
+        query.after,
         query.limit,
         letters=request.app[LETTERS],
         inspector=request.app[INSPECTOR],

@@ -25,7 +25,7 @@ from services.monitor.streams import StreamsOverview
 from services.monitor.targets import TargetHealth
 from shared.auth import Role, allow
 from shared.http.endpoints import ApiRoutes, principal_of
-from shared.http.pagination import Page, PageQuery, decode_cursor, page_of
+from shared.http.pagination import Page, PageQuery, page_of
 from shared.http.problems import Conflict, NotFound
 from shared.topics import Topics
 
@@ -136,7 +136,7 @@ async def alerts(request: web.Request) -> Alerts:
     response=Page[AuditEntry],
 )
 async def audit(request: web.Request, query: PageQuery) -> Page[AuditEntry]:
-    found = await request.app[AUDIT].list(decode_cursor(query.cursor), query.limit)
+    found = await request.app[AUDIT].list(query.after, query.limit)
     return page_of(found, query.limit, lambda entry: entry.id)
 
 

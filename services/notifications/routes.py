@@ -26,7 +26,7 @@ from services.notifications.model import (
 )
 from shared.auth import PUBLIC, Role, allow
 from shared.http.endpoints import ApiRoutes, principal_of
-from shared.http.pagination import Page, PageQuery, decode_cursor, encode_cursor
+from shared.http.pagination import Page, PageQuery, encode_cursor
 from shared.http.problems import Forbidden, NotFound
 
 api = ApiRoutes(
@@ -100,9 +100,7 @@ async def preview_template(request: web.Request, query: PreviewQuery) -> Templat
 )
 async def list_mail(request: web.Request, query: MailQuery) -> Page[MailSummary]:
     ledger = request.app[MAILROOM].ledger
-    rows = await ledger.page(
-        decode_cursor(query.cursor), query.limit, query.status, query.recipient
-    )
+    rows = await ledger.page(query.after, query.limit, query.status, query.recipient)
     if not _is_admin(request):  # contact details are for admins, as in the console
         rows = [(order, row.model_copy(update={"recipient": HIDDEN})) for order, row in rows]
     return _page(rows, query.limit)
@@ -127,7 +125,7 @@ async def get_mail(request: web.Request) -> Mail:
     response=Page[InboundRecord],
 )
 async def list_inbound(request: web.Request, query: PageQuery) -> Page[InboundRecord]:
-    rows = await request.app[MAILROOM].inbound.page(decode_cursor(query.cursor), query.limit)
+    rows = await request.app[MAILROOM].inbound.page(query.after, query.limit)
     if not _is_admin(request):
         hidden = {"sender": HIDDEN, "recipient": HIDDEN, "body": None}
         rows = [(order, record.model_copy(update=hidden)) for order, record in rows]

@@ -11,9 +11,9 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from shared.contracts.proposals import City
-from shared.contracts.vocabulary import ASEAN_STATES, CAPITAL_TIME_ZONES
+from shared.contracts.vocabulary import CAPITAL_TIME_ZONES, AseanState
 from shared.errors import DomainError
-from shared.http.pagination import PageQuery
+from shared.http.pagination import SLUG, PageQuery
 
 # Cities outside their country's capital zone.
 CITY_TIME_ZONES = {
@@ -54,19 +54,12 @@ def parse_cities(text: str) -> list[City]:
     return cities
 
 
-def _asean_state(value: str) -> str:
-    if value not in ASEAN_STATES:
-        raise ValueError(f"not an ASEAN member state: {value!r}")
-    return value
-
-
 def _time_zone(value: str) -> str:
     if value not in available_timezones():
         raise ValueError(f"not an IANA time zone: {value!r}")
     return value
 
 
-AseanState = Annotated[str, AfterValidator(_asean_state)]
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
 
 
@@ -105,6 +98,8 @@ class AddCity(BaseModel):
 
 
 class CityQuery(PageQuery):
+    position = SLUG
+
     country: AseanState | None = None
 
 

@@ -30,7 +30,7 @@ from shared.contracts.proposals import (
     ProposalUpdated,
 )
 from shared.documents import DocumentStore
-from shared.http.pagination import Page, decode_cursor, page_of
+from shared.http.pagination import Page, page_of
 from shared.mongo import new_id
 from shared.platform import Platform, Trace, unit_of_work
 
@@ -70,7 +70,7 @@ async def get_city(city_id: str, *, cities: CityRepository) -> City:
 
 
 async def list_cities(query: CityQuery, *, cities: CityRepository) -> Page[City]:
-    found = await cities.search(query, after=decode_cursor(query.cursor))
+    found = await cities.search(query, after=query.after)
     return page_of(found, query.limit, lambda city: city.city_id)
 
 
@@ -113,7 +113,7 @@ async def get_proposal(
 async def list_proposals(
     query: ProposalQuery, caller: Principal, *, proposals: ProposalRepository
 ) -> Page[Proposal]:
-    found = await proposals.search(query, Visibility.of(caller), after=decode_cursor(query.cursor))
+    found = await proposals.search(query, Visibility.of(caller), after=query.after)
     return page_of(found, query.limit, lambda proposal: proposal.proposal_id)
 
 

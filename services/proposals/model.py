@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from services.proposals.financing import Currency, FinancingHint, ProjectFacts, financing_hint
 from services.proposals.workflow import Action, next_status
@@ -12,9 +12,10 @@ from shared.auth import Principal, Role
 from shared.contracts.attachments import AttachmentInfo
 from shared.contracts.identity import Actor
 from shared.contracts.proposals import ProposalDetails, ProposalStatus
-from shared.contracts.vocabulary import FocusArea, SolutionTag, taxonomy_document, unique
+from shared.contracts.vocabulary import Email, FocusArea, SolutionTag, taxonomy_document, unique
 from shared.errors import DomainError
 from shared.http.pagination import PageQuery
+from shared.http.partial import Omittable
 from shared.versioning import Versioned
 
 _TAXONOMY = taxonomy_document()
@@ -28,7 +29,6 @@ assert set(FinancingRoute.__args__) == set(_TAXONOMY["financing"])  # type: igno
 FocusAreas = Annotated[list[FocusArea], Field(min_length=1), AfterValidator(unique)]
 SolutionTags = Annotated[list[SolutionTag], AfterValidator(unique)]
 Financing = Annotated[list[FinancingRoute], Field(min_length=1), AfterValidator(unique)]
-Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 AttachmentIds = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=64)]],
     Field(max_length=20, description="All the draft's files: ids of files uploaded to it"),
@@ -118,26 +118,18 @@ class UpdateProposal(BaseModel):
         json_schema_extra={"examples": [{"stage": "demonstration", "version": 1}]},
     )
 
-    title: Title | None = None
-    focus_areas: FocusAreas | None = None
-    tags: SolutionTags | None = None
-    stage: Stage | None = None
-    financing: Financing | None = None
-    budget: Budget | None = None
-    timeline: Timeline | None = None
-    description: Description | None = None
-    private_operator: bool | None = None
-    contact: Contact | None = None
-    attachments: AttachmentIds | None = None
+    title: Omittable[Title] = None
+    focus_areas: Omittable[FocusAreas] = None
+    tags: Omittable[SolutionTags] = None
+    stage: Omittable[Stage] = None
+    financing: Omittable[Financing] = None
+    budget: Omittable[Budget] = None
+    timeline: Omittable[Timeline] = None
+    description: Omittable[Description] = None
+    private_operator: Omittable[bool] = None
+    contact: Omittable[Contact] = None
+    attachments: Omittable[AttachmentIds] = None
     version: int | None = Field(default=None, description="Alternative to the If-Match header")
-
-    @field_validator("*")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        # Absent means "keep"; every field of a proposal is required, so null is refused.
-        if value is None:
-            raise ValueError("may be left out, but not set to null")
-        return value
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(mode="json", include=self.model_fields_set - {"version"})

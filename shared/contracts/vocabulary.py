@@ -1,11 +1,15 @@
 """Shared vocabularies of the published contracts: the ASCN taxonomy, countries, languages."""
 
 import json
+from dataclasses import dataclass
+from datetime import time
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 ASEAN_STATES = frozenset({"BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN"})
 COUNTRIES_OF_EXPERIENCE = ASEAN_STATES | {"JP"}
@@ -54,13 +58,33 @@ def taxonomy_document() -> dict[str, Any]:
     return _taxonomy()
 
 
-def _member_of(vocabulary: frozenset[str], what: str) -> AfterValidator:
-    def check(value: str) -> str:
-        if value not in vocabulary:
-            raise ValueError(f"unknown {what} {value!r}")
-        return value
+@dataclass(frozen=True)
+class MemberOf:
+    """``Annotated[str, MemberOf(values, "what")]``: one of a vocabulary, listed as the
+    JSON schema's ``enum`` so that the documented schema and the validation agree."""
 
-    return AfterValidator(check)
+    values: frozenset[str]
+    what: str
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["enum"] = sorted(self.values)
+        return json_schema
+
+    def _check(self, value: str) -> str:
+        if value not in self.values:
+            # pydantic's own type for a value outside an enum; the message names the vocabulary.
+            raise PydanticCustomError(
+                "enum", "unknown {what} {value}", {"what": self.what, "value": repr(value)}
+            )
+        return value
 
 
 def unique(values: list[str]) -> list[str]:
@@ -70,8 +94,29 @@ def unique(values: list[str]) -> list[str]:
     return values
 
 
+# An e-mail address as people type it. The excluded characters are spelled out, since `\s`
+# means more characters in Python's regular expressions than in a JSON Schema's (ECMA).
+_NOT_IN_EMAIL = r"@\x00-\x20\x7f"
+Email = Annotated[
+    str,
+    Field(
+        pattern=rf"^[^{_NOT_IN_EMAIL}]+@[^{_NOT_IN_EMAIL}]+\.[^{_NOT_IN_EMAIL}]+$", max_length=254
+    ),
+]
+
+
+def _local(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("a local time of day, without an offset")
+    return value
+
+
+LocalTime = Annotated[time, AfterValidator(_local)]
+"""A wall-clock time of day ("09:00") in a zone given beside it, never with an offset."""
+
 # Request fields that must name a known value; the message names the unknown one.
-FocusArea = Annotated[str, _member_of(focus_areas(), "focus area")]
-SolutionTag = Annotated[str, _member_of(solution_tags(), "solution tag")]
-Country = Annotated[str, _member_of(COUNTRIES_OF_EXPERIENCE, "country (ASEAN member or JP)")]
-Language = Annotated[str, _member_of(LANGUAGES, "language code")]
+FocusArea = Annotated[str, MemberOf(focus_areas(), "focus area")]
+SolutionTag = Annotated[str, MemberOf(solution_tags(), "solution tag")]
+Country = Annotated[str, MemberOf(COUNTRIES_OF_EXPERIENCE, "country (ASEAN member or JP)")]
+Language = Annotated[str, MemberOf(LANGUAGES, "language code")]
+AseanState = Annotated[str, MemberOf(ASEAN_STATES, "ASEAN member state")]

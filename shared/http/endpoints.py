@@ -1,6 +1,7 @@
 """A small route registry: each endpoint declares its models and roles once, and that one
 declaration drives request parsing, authorization, the response and the OpenAPI document."""
 
+import functools
 import re
 import types
 import typing
@@ -8,15 +9,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json, to_json
 
 from shared.auth import Access, Principal
 from shared.errors import DomainError
 from shared.http.appkeys import CORRELATION_ID, KEYS, PRINCIPAL, RATE_LIMITER, TRACEPARENT
 from shared.http.idempotent import idempotent
 from shared.http.input_rules import check_json, check_texts
+from shared.http.limits import MAX_INTEGER, MIN_INTEGER
 from shared.http.problems import (
     BadRequest,
     Forbidden,
@@ -55,7 +57,12 @@ class Endpoint:
     body_optional: bool = False
     """A request without a body stands for an empty object (all of the body's defaults)."""
     query: type[BaseModel] | None = None
+    path_model: type[BaseModel] | None = None
+    """Validates (and documents) the path parameters; without it they are plain strings."""
     response: type[BaseModel] | None = None
+    also_as: tuple[str, ...] = ()
+    """Media types the view may answer with instead of JSON, for an ``Accept`` that asks for
+    one (``text/csv``, ``text/calendar``): the view returns that representation itself."""
     status: int = 200
     problems: tuple[int, ...] = ()
     """Problem statuses this endpoint can answer besides the ones every endpoint has."""
@@ -71,9 +78,6 @@ class Endpoint:
     replay: View | None = None
     """For a POST whose answer holds a secret that is never stored: answers a retry with the
     same ``Idempotency-Key`` anew, given the subject of the change the first one made."""
-    also_answers: tuple[str, ...] = ()
-    """Media types its success answer also comes in, for an ``Accept`` that asks for one
-    (the view returns the representation itself, e.g. ``text/calendar``)."""
 
     @property
     def path_params(self) -> list[str]:
@@ -123,6 +127,10 @@ class ApiRoutes:
             await _authorize(request, endpoint.access)
             check_texts(request.match_info.items(), "path")
             arguments: dict[str, Any] = {}
+            if endpoint.path_model is not None:
+                arguments["path"] = _validated(
+                    endpoint.path_model, dict(request.match_info), "path"
+                )
             if endpoint.query is not None:
                 arguments["query"] = parse_query(request, endpoint.query)
             if endpoint.body is not None:
@@ -226,10 +234,14 @@ def parse_query(request: web.Request, model: type[M]) -> M:
     for name in request.query:
         values = request.query.getall(name)
         raw[name] = values if _is_list_field(model, name) else values[-1]
+    return _validated(model, raw, "query")
+
+
+def _validated(model: type[M], raw: dict[str, Any], location: str) -> M:
     try:
         return model.model_validate(raw)
     except ValidationError as error:
-        raise InvalidInput.from_validation(error, "query") from None
+        raise InvalidInput.from_validation(error, location) from None
 
 
 async def _body_of(request: web.Request, endpoint: Endpoint) -> BaseModel:
@@ -243,24 +255,56 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
     raw = await request.read()  # over client_max_size: 413, rendered by the middleware
     if not raw.strip():
         # No body at all: name the fields it needs ("reason is required"), not the JSON.
-        return _validated(model, {})
+        return _validated_body(model, {})
     if request.content_type != "application/json":
         raise UnsupportedMediaType(
             f"send the body as application/json, not {request.content_type!r}"
         )
     try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
+        data = from_json(raw, allow_inf_nan=False)  # big integers stay exact, unlike orjson
+    except ValueError as error:
         raise BadRequest(f"the body is not valid JSON: {error}") from None
     check_json(data, "body")
-    return _validated(model, data)
+    return _validated_body(model, data)
 
 
-def _validated(model: type[M], data: object) -> M:
+def _validated_body(model: type[M], data: object) -> M:
     try:
-        return model.model_validate(data)
+        # Strict: what the documented schema refuses (0 for false, "5" for 5) is refused
+        # here too; JSON's own forms of dates, times and enum values still parse.
+        body = to_json(_integral(data, "body"))
+        return model.model_validate_json(body, strict=_strict_json(model))
     except ValidationError as error:
         raise InvalidInput.from_validation(error, "body") from None
+
+
+@functools.cache
+def _strict_json(model: type[BaseModel]) -> bool:
+    """Strict, unless a validator runs before the model's fields: pydantic then hands them
+    Python values, and strict mode would refuse "2027-04-01" for a date. Such a model is
+    validated as pydantic's lax mode does (the contract suite holds it to its schema)."""
+    return not _BEFORE_FIELDS.search(repr(model.__pydantic_core_schema__))
+
+
+_BEFORE_FIELDS = re.compile(r"'type': 'function-(before|wrap)'")
+
+
+def _integral(value: Any, field: str) -> Any:
+    """JSON numbers are values: 5.0 is the integer 5, as JSON Schema's `integer` says, so
+    strict validation gets it as 5 (a float field still takes it). An integer past the
+    documented I-JSON range is refused here, naming its field, before any store sees it."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_INTEGER:
+        return int(value)
+    if isinstance(value, int) and not MIN_INTEGER <= value <= MAX_INTEGER:
+        bound = "less_than_equal" if value > 0 else "greater_than_equal"
+        message = f"must be between {MIN_INTEGER} and {MAX_INTEGER}"
+        raise InvalidInput([{"field": field, "message": message, "type": bound}])
+    # Recursion is bounded: from_json refuses a body nested deeper than a few hundred levels.
+    if isinstance(value, list):
+        return [_integral(item, f"{field}.{index}") for index, item in enumerate(value)]
+    if isinstance(value, dict):
+        return {key: _integral(item, f"{field}.{key}") for key, item in value.items()}
+    return value
 
 
 def _is_list_field(model: type[BaseModel], name: str) -> bool:

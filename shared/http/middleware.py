@@ -68,7 +68,9 @@ async def problem_details(request: web.Request, handler: Handler) -> web.StreamR
 def _http_error(request: web.Request, error: web.HTTPException) -> web.Response:
     if isinstance(error, web.HTTPRequestEntityTooLarge):
         return problem_response(request, 413, "Payload too large", error.text or "too large")
-    headers = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else None
+    headers = (
+        {"Allow": _allowed(request, error.headers["Allow"])} if "Allow" in error.headers else None
+    )
     return problem_response(
         request,
         error.status,
@@ -76,6 +78,20 @@ def _http_error(request: web.Request, error: web.HTTPException) -> web.Response:
         f"{request.method} {request.path}: {error.reason}",
         headers=headers,
     )
+
+
+def _allowed(request: web.Request, allow: str) -> str:
+    """The methods of the resource a path names. aiohttp unites the methods of every route
+    whose pattern matches, so ``/api/dead-letters/replay`` (POST) would also offer the GET
+    of ``/api/dead-letters/{letter_id}``; a path spelled out as a route of its own is that
+    route, and only its methods are allowed."""
+    named = {
+        route.method
+        for resource in request.app.router.resources()
+        if isinstance(resource, web.PlainResource) and resource.canonical == request.path
+        for route in resource
+    }
+    return ",".join(sorted(named)) if named else allow
 
 
 def _unexpected(request: web.Request, error: Exception) -> web.Response:

@@ -4,11 +4,25 @@ from typing import Any
 
 from offapi import OpenAPITemplate
 from pydantic import BaseModel
-from pydantic.json_schema import JsonSchemaMode, models_json_schema
+from pydantic.json_schema import (
+    GenerateJsonSchema,
+    JsonSchemaMode,
+    JsonSchemaValue,
+    models_json_schema,
+)
+from pydantic_core import core_schema
 
+from shared.documents.media import ALLOWED_MEDIA_TYPES
 from shared.http.endpoints import Endpoint
+from shared.http.limits import MAX_INTEGER, MIN_INTEGER
 
 REF = "#/components/schemas/{model}"
+NO_NUL = r"^[^\x00]*$"
+# What pydantic strips from a text (Unicode White_Space), spelled out: `\s` differs
+# between Python's regular expressions and JSON Schema's.
+WHITE_SPACE = r"\t\n\x0b\x0c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# Times of day as the API reads (LocalTime) and writes them: "09:00", "09:00:00", "09:00:00.5".
+LOCAL_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.,][0-9]+)?)?$"
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "RFC 9457 problem details",
@@ -69,6 +83,90 @@ def docs_page(spec_url: str) -> str:
     return page
 
 
+class _DocumentedSchema(GenerateJsonSchema):
+    """JSON Schema that says what the server really accepts and answers."""
+
+    def int_schema(self, schema: core_schema.IntSchema) -> JsonSchemaValue:
+        # Integers stay within I-JSON's exact range; a body's larger ones are refused.
+        json_schema = super().int_schema(schema)
+        if "maximum" not in json_schema and "exclusiveMaximum" not in json_schema:
+            json_schema["maximum"] = MAX_INTEGER
+        if "minimum" not in json_schema and "exclusiveMinimum" not in json_schema:
+            json_schema["minimum"] = MIN_INTEGER
+        return json_schema
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        # A field that may be left out but never be null (Omittable) defaults to None
+        # internally; documenting `default: null` beside a schema without null is invalid.
+        json_schema = super().default_schema(schema)
+        left_out = "default" in json_schema and json_schema["default"] is None
+        if left_out and not _admits_null(json_schema):
+            del json_schema["default"]
+        return json_schema
+
+    def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
+        # No text may carry a NUL character (shared.http.input_rules); a field with a
+        # pattern of its own states its characters already.
+        json_schema = super().str_schema(schema)
+        if schema.get("strip_whitespace", self._config.str_strip_whitespace):
+            return _stripped(json_schema)
+        json_schema.setdefault("pattern", NO_NUL)
+        return json_schema
+
+    def dict_schema(self, schema: core_schema.DictSchema) -> JsonSchemaValue:
+        # pydantic documents constrained keys as patternProperties, which alone lets any
+        # other key through; validation refuses them, so the document says so.
+        json_schema = super().dict_schema(schema)
+        if "patternProperties" in json_schema:
+            json_schema.setdefault("additionalProperties", False)
+        return json_schema
+
+    def time_schema(self, schema: core_schema.TimeSchema) -> JsonSchemaValue:
+        # JSON Schema's `format: time` is RFC 3339's full-time, whose offset is required;
+        # the API's times of day are local wall-clock times (LocalTime refuses an offset).
+        return {"type": "string", "pattern": LOCAL_TIME}
+
+
+def _stripped(json_schema: JsonSchemaValue) -> JsonSchemaValue:
+    """The schema of a text the server strips before checking it: its lengths count what
+    is left, so they become part of the pattern (JSON Schema's own count the raw text)."""
+    surrounding = f"[{WHITE_SPACE}]*"
+    own_pattern = json_schema.get("pattern")
+    shortest = json_schema.pop("minLength", 0)
+    longest = json_schema.pop("maxLength", None)
+    if own_pattern is None:
+        kept = _kept(shortest, longest)
+    else:
+        # What is left must match the field's own pattern and have the lengths: counted
+        # by a lookahead over the text up to its last character that is not white space.
+        upper = "" if longest is None else str(longest)
+        counted = rf"(?=[^\x00]{{{shortest},{upper}}}(?<![{WHITE_SPACE}]){surrounding}$)"
+        kept = counted + "(?:" + own_pattern.removeprefix("^").removesuffix("$") + ")"
+    return {**json_schema, "pattern": f"^{surrounding}{kept}{surrounding}$"}
+
+
+def _kept(shortest: int, longest: int | None) -> str:
+    """A regular expression for what stripping keeps: ``shortest``..``longest`` characters,
+    no NUL, neither first nor last one white space."""
+    edge, middle = rf"[^{WHITE_SPACE}\x00]", r"[^\x00]"
+    if longest == 0:
+        return ""
+    upper = "" if longest is None else str(longest - 2)
+    if longest == 1:
+        kept = edge
+    elif shortest <= 1:
+        kept = f"{edge}(?:{middle}{{0,{upper}}}{edge})?"
+    else:
+        kept = f"{edge}{middle}{{{shortest - 2},{upper}}}{edge}"
+    return f"(?:{kept})?" if shortest == 0 else kept
+
+
+def _admits_null(schema: JsonSchemaValue) -> bool:
+    if schema.get("type") == "null" or "null" in (schema.get("type") or []):
+        return True
+    return any(_admits_null(branch) for branch in schema.get("anyOf", []))
+
+
 def _component_schemas(endpoints: list[Endpoint]) -> dict[str, Any]:
     wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = []
     for endpoint in endpoints:
@@ -76,9 +174,12 @@ def _component_schemas(endpoints: list[Endpoint]) -> dict[str, Any]:
             wanted.append((endpoint.body, "validation"))
         if endpoint.response is not None:
             wanted.append((endpoint.response, "serialization"))
-        if endpoint.query is not None:
-            wanted.append((endpoint.query, "validation"))
-    refs, defs = models_json_schema(list(dict.fromkeys(wanted)), ref_template=REF)
+        for inputs in (endpoint.query, endpoint.path_model):
+            if inputs is not None:
+                wanted.append((inputs, "validation"))
+    refs, defs = models_json_schema(
+        list(dict.fromkeys(wanted)), ref_template=REF, schema_generator=_DocumentedSchema
+    )
     return {"refs": refs, "defs": defs.get("$defs", {})}
 
 
@@ -113,6 +214,8 @@ _BINARY: dict[str, Any] = {
     "format": "binary",  # what Swagger UI looks for to offer a file picker
     "contentMediaType": "application/octet-stream",
 }
+# A download is served as the type its bytes showed at upload, one of those allowed.
+_FILE_CONTENT = {media_type: {"schema": _BINARY} for media_type in sorted(ALLOWED_MEDIA_TYPES)}
 
 
 def _upload_body(field: str) -> dict[str, Any]:
@@ -122,18 +225,47 @@ def _upload_body(field: str) -> dict[str, Any]:
 
 
 def _parameters(endpoint: Endpoint, schemas: dict[str, Any]) -> list[dict[str, Any]]:
+    path = _properties(endpoint.path_model, schemas)
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": path.get(name, {"type": "string"}),
+        }
         for name in endpoint.path_params
     ]
     if endpoint.query is not None:
-        query_schema = schemas["defs"][endpoint.query.__name__]
-        required = set(query_schema.get("required", []))
-        for name, schema in query_schema["properties"].items():
+        required = set(schemas["defs"][endpoint.query.__name__].get("required", []))
+        for name, schema in _properties(endpoint.query, schemas).items():
             parameters.append(
-                {"name": name, "in": "query", "required": name in required, "schema": schema}
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in required,
+                    "schema": _without_null(schema),
+                }
             )
     return parameters
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is left out, never null: ``?status=`` is the empty string, which
+    the parameter's own schema accepts or refuses (an enum refuses it, as the server does)."""
+    branches = [branch for branch in schema.get("anyOf", []) if branch != {"type": "null"}]
+    if len(branches) != 1 or len(branches) == len(schema["anyOf"]):
+        return schema
+    rest = {key: value for key, value in schema.items() if key != "anyOf"}
+    if rest.get("default", "") is None:
+        del rest["default"]
+    return {**rest, **branches[0]}
+
+
+def _properties(model: type[BaseModel] | None, schemas: dict[str, Any]) -> dict[str, Any]:
+    if model is None:
+        return {}
+    properties: dict[str, Any] = schemas["defs"][model.__name__]["properties"]
+    return properties
 
 
 def _responses(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
@@ -141,25 +273,24 @@ def _responses(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
     if endpoint.response is not None:
         schema = schemas["refs"][(endpoint.response, "serialization")]
         success["content"] = {"application/json": {"schema": schema}}
-    for media_type in endpoint.also_answers:
-        success.setdefault("content", {})[media_type] = {"schema": {"type": "string"}}
     if endpoint.file_response:
-        success["content"] = {"application/octet-stream": {"schema": _BINARY}}
+        success["content"] = _FILE_CONTENT
         success["headers"] = {
             "Content-Disposition": {"schema": {"type": "string"}},
             "X-Content-Type-Options": {"schema": {"type": "string", "const": "nosniff"}},
         }
+    for media_type in endpoint.also_as:
+        success.setdefault("content", {})[media_type] = {"schema": {"type": "string"}}
     responses: dict[str, Any] = {str(endpoint.status): success}
     if endpoint.file_response:
-        partial = {"application/octet-stream": {"schema": _BINARY}}
-        responses["206"] = {"description": "The byte range asked for", "content": partial}
+        responses["206"] = {"description": "The byte range asked for", "content": _FILE_CONTENT}
     statuses = set(endpoint.problems)
     if not endpoint.access.public:
         statuses |= {401, 403}
     if endpoint.body is not None or endpoint.upload is not None:
         statuses |= {400, 413, 415, 422}
     if endpoint.query is not None or endpoint.path_params:
-        statuses.add(422)  # path parameters: a NUL character is refused
+        statuses.add(422)  # path parameters: a NUL character, or a path model's refusal
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for status in sorted(statuses):
         responses[str(status)] = {"description": _REASONS.get(status, "Error"), "content": problem}

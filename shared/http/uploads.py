@@ -5,10 +5,14 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from shared.http.problems import BadRequest, InvalidValue, UnsupportedMediaType
 
 PIECE_BYTES = 64 * 1024
+# What aiohttp's multipart reader raises for a body that is not multipart: ValueError for
+# boundaries, its own HTTP errors (InvalidHeader) for a part's header lines.
+MALFORMED = (ValueError, HttpProcessingError)
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,7 @@ async def file_part(request: web.Request, field: str) -> FileUpload:
             if isinstance(part, BodyPartReader) and part.name == field:
                 return FileUpload(field, _name(part.filename), _pieces(part))
             await part.release()
-    except ValueError as error:  # a malformed boundary or part header
+    except MALFORMED as error:  # a malformed boundary or part header
         raise BadRequest(f"the multipart body is malformed: {error}") from None
     raise InvalidValue(f"a file part named {field!r} is required", field=f"body.{field}")
 
@@ -48,5 +52,5 @@ async def _pieces(part: BodyPartReader) -> AsyncIterator[bytes]:
     try:
         while piece := await part.read_chunk(PIECE_BYTES):
             yield piece
-    except ValueError as error:
+    except MALFORMED as error:
         raise BadRequest(f"the multipart body is malformed: {error}") from None

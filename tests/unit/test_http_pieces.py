@@ -1,14 +1,18 @@
-"""HTTP building blocks: opaque cursors, ETags and If-Match, the public rate limit."""
+"""HTTP building blocks: opaque cursors checked in one place, ETags and If-Match, the public
+rate limit."""
 
 import base64
+from typing import Any
 
 import orjson
 import pytest
 from aiohttp.test_utils import make_mocked_request
 from aiohttp.web import Request
+from pydantic import ValidationError
 
 from shared.http.conditional import etag, expected_version
-from shared.http.pagination import decode_cursor, encode_cursor
+from shared.http.endpoints import parse_query
+from shared.http.pagination import OFFSET, SLUG, PageQuery, encode_cursor, window
 from shared.http.problems import InvalidInput, PreconditionRequired
 
 
@@ -24,37 +28,88 @@ def invalid_fields(problem: InvalidInput) -> list[str]:
     return [error["field"] for error in problem.extensions["errors"]]
 
 
+class OffsetQuery(PageQuery):
+    position = OFFSET
+
+
+class SlugQuery(PageQuery):
+    position = SLUG
+
+
+ID = "6b0b676d6dcfcad014fd26c2"
+TAMPERED = [
+    "!!!",
+    "not a cursor",
+    "é",
+    encode_cursor(ID)[:-3],
+    cursor_of(["after", ID]),
+    cursor_of({"before": ID}),
+    cursor_of({"after": ID, "and": "more"}),
+    cursor_of({"after": 5}),
+    cursor_of({"after": None}),
+    cursor_of("after"),
+    base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+    "A" * 201,
+]
+
+
+def refusal(model: type[PageQuery], cursor: str) -> list[tuple[Any, ...]]:
+    with pytest.raises(ValidationError) as refused:
+        model.model_validate({"cursor": cursor})
+    return [(error["loc"], error["type"]) for error in refused.value.errors()]
+
+
 class TestCursors:
-    @pytest.mark.parametrize("last_id", ["01J9ZK3QX", "", "ü-ß/+=", "a" * 200])
-    def test_a_cursor_decodes_to_the_id_it_was_made_from(self, last_id: str) -> None:
-        assert decode_cursor(encode_cursor(last_id)) == last_id
+    @pytest.mark.parametrize("position", [ID, "000000000000000000000000"])
+    def test_a_cursor_decodes_to_the_position_it_was_made_from(self, position: str) -> None:
+        assert PageQuery(cursor=encode_cursor(position)).after == position
 
     def test_a_cursor_is_url_safe_and_unpadded(self) -> None:
         cursor = encode_cursor("ü-ß/+=?")
         assert cursor.replace("-", "").replace("_", "").isalnum()
 
     def test_no_cursor_means_the_first_page(self) -> None:
-        assert decode_cursor(None) is None
+        assert PageQuery().after is None
+        assert window(["a", "b", "c"], OffsetQuery(limit=2)).items == ["a", "b"]
+
+    @pytest.mark.parametrize("cursor", TAMPERED)
+    @pytest.mark.parametrize("model", [PageQuery, OffsetQuery, SlugQuery])
+    def test_a_tampered_cursor_is_refused_as_the_cursor_by_every_list(
+        self, model: type[PageQuery], cursor: str
+    ) -> None:
+        [(location, _kind)] = refusal(model, cursor)
+        assert location == ("cursor",)
 
     @pytest.mark.parametrize(
-        "cursor",
-        [
-            "",
-            "!!!",
-            "not a cursor",
-            "é",
-            encode_cursor("01J9ZK3QX")[:-3],
-            cursor_of(["after", "x"]),
-            cursor_of({"before": "x"}),
-            cursor_of({"after": 5}),
-            cursor_of({"after": None}),
-            cursor_of("after"),
-            base64.urlsafe_b64encode(b"\xff\xfe").decode(),
-        ],
+        "position", ["abc", "-1", "-20", "1.5", "99999999999999999999", "1e3", " 1", "01", ""]
     )
-    def test_a_tampered_cursor_is_invalid_input_naming_the_query_cursor(self, cursor: str) -> None:
+    def test_an_offset_that_is_not_a_small_whole_number_is_refused(self, position: str) -> None:
+        assert refusal(OffsetQuery, encode_cursor(position)) == [(("cursor",), "invalid_cursor")]
+
+    @pytest.mark.parametrize("position", ["da-nang", "x" * 24, "6B0B676D6DCFCAD014FD26C2"])
+    def test_an_id_list_refuses_a_position_that_is_no_id_of_ours(self, position: str) -> None:
+        assert refusal(PageQuery, encode_cursor(position)) == [(("cursor",), "invalid_cursor")]
+
+    @pytest.mark.parametrize("position", ["Da Nang", "da--nang", "-da", "../x"])
+    def test_a_slug_list_refuses_a_position_that_is_no_slug(self, position: str) -> None:
+        assert refusal(SlugQuery, encode_cursor(position)) == [(("cursor",), "invalid_cursor")]
+
+    def test_an_offset_cursor_pages_through_a_ranked_list_without_gaps(self) -> None:
+        ranked = list(range(7))
+        seen: list[int] = []
+        query = OffsetQuery(limit=3)
+        while True:
+            page = window(ranked, query)
+            seen += page.items
+            if page.next_cursor is None:
+                break
+            query = OffsetQuery(limit=3, cursor=page.next_cursor)
+        assert seen == ranked
+
+    def test_the_query_string_names_a_refused_cursor(self) -> None:
+        request = make_mocked_request("GET", f"/x?cursor={encode_cursor('-1')}")
         with pytest.raises(InvalidInput) as refused:
-            decode_cursor(cursor)
+            parse_query(request, OffsetQuery)
         assert invalid_fields(refused.value) == ["query.cursor"]
         assert refused.value.status == 422
 

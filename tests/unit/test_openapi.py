@@ -1,9 +1,12 @@
 """Each service's OpenAPI document, generated from its endpoint declarations."""
 
+import random
+import re
 from typing import Any
 
 import pytest
 from openapi_spec_validator import validate
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.companies.routes import api
 from services.inquiries.administration.routes import desk_api
@@ -17,8 +20,9 @@ from services.monitor.routes import api as monitor_api
 from services.notifications.routes import api as notifications_api
 from services.proposals.attachment_routes import attachments_api as proposal_files_api
 from services.proposals.routes import api as proposals_api
+from shared.documents.media import ALLOWED_MEDIA_TYPES
 from shared.http.endpoints import Endpoint
-from shared.http.openapi import build_openapi
+from shared.http.openapi import _DocumentedSchema, build_openapi
 
 SERVICES: dict[str, list[Endpoint]] = {
     "companies": api.endpoints,
@@ -148,7 +152,8 @@ def test_an_upload_is_multipart_form_data_with_a_binary_file_part(
 def test_a_download_answers_bytes_whole_or_in_part(service: str, endpoint: Endpoint) -> None:
     responses = operation(service, endpoint)["responses"]
     for status in ("200", "206"):
-        assert list(responses[status]["content"]) == ["application/octet-stream"]
+        # Served as the type its bytes showed at upload (Content-Type), one of those allowed.
+        assert set(responses[status]["content"]) == ALLOWED_MEDIA_TYPES
     assert "416" in responses
 
 
@@ -158,3 +163,51 @@ def test_both_services_declare_their_uploads() -> None:
         ("inquiries", "/inquiries/{inquiry_id}/attachments"),
         ("proposals", "/proposals/{proposal_id}/attachments"),
     }
+
+
+class StrippedText(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    name: str = Field(min_length=3, max_length=6)
+    note: str = Field(default="", max_length=4)
+
+
+@pytest.mark.parametrize("field", ["name", "note"])
+def test_a_stripped_texts_documented_pattern_accepts_exactly_what_validation_does(
+    field: str,
+) -> None:
+    schema = StrippedText.model_json_schema(schema_generator=_DocumentedSchema)
+    documented = schema["properties"][field]
+    assert "minLength" not in documented and "maxLength" not in documented
+    pattern = re.compile(documented["pattern"])
+    pieces = [" ", "\t", "\u3000", "\u00a0", "\x1c", "\ufeff", "a", "é", "\x00"]
+    draw = random.Random(20261128)
+    for _ in range(5_000):
+        text = "".join(draw.choice(pieces) for _ in range(draw.randint(0, 9)))
+        try:
+            StrippedText.model_validate({"name": "abc", field: text})
+            accepted = "\x00" not in text  # the shared input rules refuse NUL before
+        except ValidationError:
+            accepted = False
+        assert accepted == bool(pattern.search(text)), repr(text)
+
+
+class StrippedSlug(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    slug: str = Field(pattern=r"^[a-z]+(?:-[a-z]+)*$", min_length=2, max_length=4)
+
+
+def test_a_stripped_text_with_a_pattern_of_its_own_is_documented_as_validated() -> None:
+    documented = StrippedSlug.model_json_schema(schema_generator=_DocumentedSchema)
+    pattern = re.compile(documented["properties"]["slug"]["pattern"])
+    pieces = [" ", "\u3000", "\u0085", "a", "-", "B"]
+    draw = random.Random(20261129)
+    for _ in range(5_000):
+        text = "".join(draw.choice(pieces) for _ in range(draw.randint(0, 8)))
+        try:
+            StrippedSlug.model_validate({"slug": text})
+            accepted = True
+        except ValidationError:
+            accepted = False
+        assert accepted == bool(pattern.search(text)), repr(text)

@@ -1,6 +1,7 @@
 """HTTP views of the desk's configuration: routing rules, calendars, queues, their audit."""
 
 from aiohttp import web
+from pydantic import BaseModel
 
 from services.inquiries.administration import configuration
 from services.inquiries.administration.queues import Queues
@@ -10,10 +11,9 @@ from services.inquiries.keys import DESK
 from services.inquiries.routes import DESK_SIDE
 from services.inquiries.sla.business_hours import BusinessCalendar
 from services.inquiries.views import ConfigurationChanges, ConfigurationQuery
+from services.inquiries.vocabulary import ASEANCountry
 from shared.auth import Role, allow
-from shared.contracts.vocabulary import ASEAN_STATES
 from shared.http.endpoints import ApiRoutes, trace_of
-from shared.http.problems import InvalidInput
 
 configuration_api = ApiRoutes("desk configuration", errors=desk_api.errors)
 
@@ -38,21 +38,19 @@ async def replace_routing_rules(request: web.Request, body: RoutingRules) -> Rou
     return await configuration.replace_rules(body, desk=desk, trace=trace_of(request))
 
 
-def _country(request: web.Request) -> str:
-    country = request.match_info["country"]
-    if country not in ASEAN_STATES:
-        raise InvalidInput.single("path.country", f"not an ASEAN desk country: {country!r}")
-    return country
+class DeskPath(BaseModel):
+    country: ASEANCountry
 
 
 @configuration_api.get(
     "/calendars/{country}",
     summary="A desk's business hours and holidays",
     access=DESK_SIDE,
+    path_model=DeskPath,
     response=BusinessCalendar,
 )
-async def get_calendar(request: web.Request) -> BusinessCalendar:
-    return await request.app[DESK].config.calendar(_country(request))
+async def get_calendar(request: web.Request, path: DeskPath) -> BusinessCalendar:
+    return await request.app[DESK].config.calendar(path.country)
 
 
 @configuration_api.put(
@@ -60,12 +58,15 @@ async def get_calendar(request: web.Request) -> BusinessCalendar:
     summary="Set a desk's time zone, working days, windows (or 24/7) and holidays; "
     "running SLA deadlines follow the new calendar from now on",
     access=ADMIN,
+    path_model=DeskPath,
     body=BusinessCalendar,
     response=BusinessCalendar,
 )
-async def put_calendar(request: web.Request, body: BusinessCalendar) -> BusinessCalendar:
+async def put_calendar(
+    request: web.Request, path: DeskPath, body: BusinessCalendar
+) -> BusinessCalendar:
     desk, trace = request.app[DESK], trace_of(request)
-    return await configuration.replace_calendar(_country(request), body, desk=desk, trace=trace)
+    return await configuration.replace_calendar(path.country, body, desk=desk, trace=trace)
 
 
 @configuration_api.get("/queues", summary="The managed queues", access=DESK_SIDE, response=Queues)

@@ -106,6 +106,7 @@ async def webhook_deliveries(request: web.Request) -> Deliveries:
     access=DESK_SIDE,
     query=ReportQuery,
     response=Report,
+    also_as=("text/csv",),
 )
 async def inquiry_report(request: web.Request, query: ReportQuery) -> Report | web.Response:
     found = await administration.report(query.country, _visibility(request), desk=request.app[DESK])

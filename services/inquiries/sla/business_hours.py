@@ -9,12 +9,11 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from itertools import pairwise
-from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shared.contracts.vocabulary import CAPITAL_TIME_ZONES
+from shared.contracts.vocabulary import CAPITAL_TIME_ZONES, LocalTime
 
 SEARCH_DAYS = 3 * 366  # no target is longer than this; guards a calendar with no open day
 
@@ -35,8 +34,8 @@ class Window(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    opens: time
-    closes: time
+    opens: LocalTime
+    closes: LocalTime
 
     @model_validator(mode="after")
     def _opens_before_closing(self) -> "Window":
@@ -77,18 +76,26 @@ class BusinessCalendar(BaseModel):
         default=[Window(opens=time(9), closes=time(17))], min_length=1, max_length=12
     )
     holidays: list[date] = Field(default=[], max_length=500)
+    # The earlier form, still accepted and documented; folded into `windows` (an after-
+    # validator: a before-validator would hand the fields Python values, which strict JSON
+    # validation refuses for dates and times).
+    opens: LocalTime | None = Field(
+        default=None, exclude=True, description="Earlier form: one window a day (09:00)"
+    )
+    closes: LocalTime | None = Field(
+        default=None, exclude=True, description="Earlier form: one window a day (17:00)"
+    )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _single_window_form(cls, data: Any) -> Any:
+    @model_validator(mode="after")
+    def _single_window_form(self) -> "BusinessCalendar":
         """``opens``/``closes`` (one window a day) is the earlier form, still accepted."""
-        if isinstance(data, dict) and ("opens" in data or "closes" in data):
-            data = dict(data)
-            if "windows" in data:
-                raise ValueError("send windows, or opens and closes, not both")
-            window = {"opens": data.pop("opens", "09:00"), "closes": data.pop("closes", "17:00")}
-            data["windows"] = [window]
-        return data
+        if self.opens is None and self.closes is None:
+            return self
+        if "windows" in self.model_fields_set:
+            raise ValueError("send windows, or opens and closes, not both")
+        window = Window(opens=self.opens or time(9), closes=self.closes or time(17))
+        object.__setattr__(self, "windows", [window])  # frozen: set once, while validating
+        return self
 
     @field_validator("time_zone")
     @classmethod
