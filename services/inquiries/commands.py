@@ -170,18 +170,29 @@ class MergeInto(BaseModel):
     into: str = Field(min_length=1, max_length=64)
 
 
+InquirySort = Literal["deadline", "priority", "updated"]
+
+
 class InquiryQuery(PageQuery):
-    status: InquiryStatus | None = None
-    queue: QueueName | None = None
-    category: InquiryCategory | None = None
-    country: ASEANCountry | None = None
-    priority: InquiryPriority | None = None
-    officer: Officer | None = None
+    """Each filter takes several values (``?status=triaged&status=assigned``): any of them
+    matches; different filters must all match."""
+
+    status: Annotated[list[InquiryStatus], AfterValidator(unique)] = Field(default_factory=list)
+    queue: Annotated[list[QueueName], AfterValidator(unique)] = Field(default_factory=list)
+    category: Annotated[list[InquiryCategory], AfterValidator(unique)] = Field(default_factory=list)
+    country: Annotated[list[ASEANCountry], AfterValidator(unique)] = Field(default_factory=list)
+    priority: Annotated[list[InquiryPriority], AfterValidator(unique)] = Field(default_factory=list)
+    officer: Annotated[list[Officer], AfterValidator(unique)] = Field(default_factory=list)
     assignee: Literal["me"] | None = Field(
         default=None, description="me: the inquiries assigned to the person holding this key"
     )
-    sla: SlaState | None = None
+    sla: Annotated[list[SlaState], AfterValidator(unique)] = Field(default_factory=list)
     q: str | None = Field(default=None, max_length=200, description="Words in subject or body")
+    sort: InquirySort | None = Field(
+        default=None,
+        description="deadline: the soonest SLA deadline first (none last); priority: urgent "
+        "first; updated: the latest change first. Without it, the newest inquiry first",
+    )
 
 
 class Subscribe(BaseModel):

@@ -115,6 +115,12 @@ class InquiryRecord(BaseModel):
         return "met" if all(clock.outcome == "met" for clock in clocks) else "cancelled"
 
     @property
+    def deadline(self) -> datetime | None:
+        """The soonest deadline of a clock still counting; None when none is ahead."""
+        live = [clock.deadline for clock in self.clocks.values() if clock.outcome is None]
+        return min((deadline for deadline in live if deadline is not None), default=None)
+
+    @property
     def next_due(self) -> datetime | None:
         due = [clock.next_due for clock in self.clocks.values() if clock.next_due is not None]
         return min(due, default=None)
