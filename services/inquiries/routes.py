@@ -163,22 +163,29 @@ _lifecycle(
 )
 
 
-@api.post(
-    f"{ONE}/links",
-    summary="Link a related inquiry (both point at each other)",
-    access=DESK_SIDE,
-    body=LinkTo,
-    response=Inquiry,
-    problems=(404, 409),
-)
-async def link(request: web.Request, body: LinkTo) -> Inquiry:
-    return await relations.link(
-        _id(request),
-        body.inquiry_id,
-        _visibility(request),
-        desk=request.app[DESK],
-        trace=trace_of(request),
-    )
+def _relation(path: str, summary: str, relate: Transition) -> None:
+    """Register an endpoint that ties this inquiry to (or from) the one in the body; the
+    operation is named after the use case."""
+
+    """Register an endpoint that ties this inquiry to (or from) the one in the body."""
+
+    async def view(request: web.Request, body: LinkTo) -> Inquiry:
+        return await relate(
+            _id(request),
+            body.inquiry_id,
+            _visibility(request),
+            desk=request.app[DESK],
+            trace=trace_of(request),
+        )
+
+    view.__name__ = relate.__name__
+    api.post(
+        path, summary=summary, access=DESK_SIDE, body=LinkTo, response=Inquiry, problems=(404, 409)
+    )(view)
+
+
+_relation(f"{ONE}/links", "Link a related inquiry (both point at each other)", relations.link)
+_relation(f"{ONE}/unlink", "Remove the link to a related inquiry (on both sides)", relations.unlink)
 
 
 @api.post(

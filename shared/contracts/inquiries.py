@@ -134,6 +134,15 @@ class InquiryLinked(EventPayload):
     by: str
 
 
+@published_as("jamp.inquiry.unlinked.v1", stream="inquiries")
+class InquiryUnlinked(EventPayload):
+    """Two related inquiries were unlinked (on both sides)."""
+
+    inquiry_id: str
+    related_id: str
+    by: str
+
+
 @published_as("jamp.inquiry.merged.v1", stream="inquiries")
 class InquiryMerged(EventPayload):
     """A duplicate was merged into another inquiry and closed with a pointer to it."""
