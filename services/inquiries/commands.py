@@ -158,6 +158,13 @@ class Reason(BaseModel):
     reason: str | None = Field(default=None, max_length=1000)
 
 
+class Rate(BaseModel):
+    model_config = strict_with_example({"rating": 5, "comment": "Clear answer, fast."})
+
+    rating: int = Field(ge=1, le=5, description="1 (poor) to 5 (excellent)")
+    comment: str | None = Field(default=None, min_length=1, max_length=2000)
+
+
 class LinkTo(BaseModel):
     model_config = strict_with_example({"inquiry_id": "6b044b8467bb0a38300d67b0"})
 
