@@ -105,6 +105,9 @@ class InquiryRecord(BaseModel):
     updated_at: datetime
     first_response_at: datetime | None = None
     closed_at: datetime | None = None
+    auto_close_at: datetime | None = Field(
+        default=None, description="While waiting on the requester: when it closes itself"
+    )
     satisfaction: Satisfaction | None = Field(
         default=None, description="The requester's rating of this closure; reopening drops it"
     )
@@ -137,7 +140,10 @@ class InquiryRecord(BaseModel):
 
     @property
     def next_due(self) -> datetime | None:
+        """When the ticker must look next: an SLA moment, or the auto-close."""
         due = [clock.next_due for clock in self.clocks.values() if clock.next_due is not None]
+        if self.auto_close_at is not None:
+            due.append(self.auto_close_at)
         return min(due, default=None)
 
 
@@ -180,7 +186,10 @@ class Inquiry(InquiryRecord):
         reason: str | None = None,
         **changes: object,
     ) -> Moved:
-        """Change status (and fields); the clocks pause exactly while waiting on the requester."""
+        """Change status (and fields); the clocks pause exactly while waiting on the requester,
+        and the auto-close stands only while waiting."""
+        if status != "waiting_on_requester":
+            changes = {"auto_close_at": None, **changes}
         inquiry = self._next(now, status=status, **changes)
         events: list[EventPayload] = []
         if status != self.status:
@@ -214,6 +223,11 @@ class Inquiry(InquiryRecord):
             clocks[kind], caused = move(clock)
             events += caused
         return self.model_copy(update={"clocks": clocks}), events
+
+    def auto_closes(self, now: datetime) -> bool:
+        return self.status == "waiting_on_requester" and (
+            self.auto_close_at is not None and self.auto_close_at <= now
+        )
 
     def tick(self, now: datetime) -> Moved:
         inquiry, events = self.with_clocks(lambda clock: clock.tick(now))

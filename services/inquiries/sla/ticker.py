@@ -1,4 +1,5 @@
-"""The SLA ticker: publishes warnings and breaches when their stored moments come.
+"""The SLA ticker: publishes warnings and breaches when their stored moments come, and
+closes an inquiry that waited on its requester too long.
 
 It scans the inquiries whose next SLA moment (``next_due``, indexed) has passed on the
 injected clock. Each inquiry is advanced by compare-and-set on its version inside the
@@ -12,6 +13,7 @@ from datetime import datetime
 
 from pymongo.errors import PyMongoError
 
+from services.inquiries.conversation.messages import closed_now
 from services.inquiries.desk import Desk
 from services.inquiries.handlers import Change, moved_in
 from services.inquiries.model import Inquiry, Moved, StaleVersion
@@ -64,6 +66,10 @@ class SlaTicker:
         current = await self.desk.inquiries.get(inquiry_id)
         queues = await self.desk.config.queues()
         queue = queues.get(current.queue) if current is not None else None
+        notice = (
+            f"closed automatically: no answer from the requester in "
+            f"{self.desk.settings.auto_close_business_days} business days"
+        )
         supervisor = None
         if queue is not None and queue.supervisor is not None:
             person = await self.desk.identity.person(queue.supervisor)
@@ -74,6 +80,10 @@ class SlaTicker:
             if queue is not None and current.queue != queue.name:
                 # Moved since the settings were read: the next tick reads its new queue's.
                 raise StaleVersion("moved to another queue", current_version=current.version)
-            return escalated(inquiry, events, queue, supervisor)
+            inquiry, events = escalated(inquiry, events, queue, supervisor)
+            if inquiry.auto_closes(now):
+                inquiry, closing = closed_now(inquiry, calendar, now, TICKER.actor, notice)
+                events = [*events, *closing]
+            return inquiry, events
 
         return ticked
