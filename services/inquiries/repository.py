@@ -11,7 +11,7 @@ from services.inquiries.commands import InquiryQuery, InquirySort
 from services.inquiries.model import Inquiry, InvalidChange
 from services.inquiries.scope import Visibility
 from shared.mongo import Document
-from shared.text import query_terms, terms
+from shared.text import query_alternatives, stemmed_terms
 
 Session = AsyncClientSession | None
 
@@ -145,8 +145,9 @@ def _filters(query: InquiryQuery) -> dict[str, Any]:
     for field, stored in _STORED_AS.items():
         if values := getattr(query, field):
             criteria[stored] = {"$in": values}
-    if query.q and (wanted := query_terms(query.q)):
-        criteria["search_terms"] = {"$all": sorted(wanted)}
+    if query.q and (wanted := query_alternatives(query.q)):
+        # Each query word matches itself or its English stem (see shared.text).
+        criteria["$and"] = [{"search_terms": {"$in": sorted(either)}} for either in wanted]
     return criteria
 
 
@@ -168,7 +169,7 @@ def _to_document(inquiry: Inquiry) -> Document:
     document["next_due"] = inquiry.next_due
     document["deadline"] = inquiry.deadline or _NO_DEADLINE
     document["priority_rank"] = _PRIORITY_RANK[inquiry.priority]
-    document["search_terms"] = sorted(terms(f"{inquiry.subject} {inquiry.body}"))
+    document["search_terms"] = sorted(stemmed_terms(f"{inquiry.subject} {inquiry.body}"))
     return document
 
 

@@ -56,6 +56,18 @@ class TestSearch:
         assert await _ids(vn_desk, q="canh bao") == [flood["inquiry_id"]]
         assert await _ids(vn_desk, q="flood SENSORS") == [flood["inquiry_id"]]
 
+    async def test_english_words_find_their_inflections_and_japanese_stays_as_it_was(
+        self, vn_desk: Caller
+    ) -> None:
+        floods = await submitted(vn_desk, subject="Floods in the delta", body="River sensing")
+        japanese = await submitted(vn_desk, subject="防災システムの導入", body="洪水の警報")
+        await submitted(vn_desk)
+        assert await _ids(vn_desk, q="flood") == [floods["inquiry_id"]]
+        assert await _ids(vn_desk, q="flooding rivers sensed") == [floods["inquiry_id"]]
+        assert await _ids(vn_desk, q="防災") == [japanese["inquiry_id"]]
+        assert await _ids(vn_desk, q="洪水 警報") == [japanese["inquiry_id"]]
+        assert await _ids(vn_desk, q="floods parking") == []
+
     async def test_pages_follow_the_cursor_newest_first_without_overlap(
         self, vn_desk: Caller
     ) -> None:
