@@ -165,6 +165,33 @@ class Rate(BaseModel):
     comment: str | None = Field(default=None, min_length=1, max_length=2000)
 
 
+class BulkChange(BaseModel):
+    """One change for many inquiries: name exactly one of assign, priority or close."""
+
+    model_config = strict_with_example(
+        {
+            "inquiry_ids": ["6b044b8467bb0a38300d67b0", "6b044b8467bb0a38300d67b1"],
+            "assign": {"queue": "jbic-join-liaison"},
+        }
+    )
+
+    inquiry_ids: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=64)]],
+        Field(min_length=1, max_length=100),
+        AfterValidator(unique),
+    ]
+    assign: Assign | None = None
+    priority: InquiryPriority | None = None
+    close: Reason | None = None
+
+    @model_validator(mode="after")
+    def _one_change(self) -> "BulkChange":
+        named = [f for f in ("assign", "priority", "close") if getattr(self, f) is not None]
+        if len(named) != 1:
+            raise ValueError("name exactly one of assign, priority or close")
+        return self
+
+
 class LinkTo(BaseModel):
     model_config = strict_with_example({"inquiry_id": "6b044b8467bb0a38300d67b0"})
 

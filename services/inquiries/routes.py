@@ -4,9 +4,10 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from services.inquiries import editing, handlers
+from services.inquiries import bulk, editing, handlers
 from services.inquiries.commands import (
     Assign,
+    BulkChange,
     InquiryQuery,
     LinkTo,
     MergeInto,
@@ -27,6 +28,7 @@ from services.inquiries.model import (
 )
 from services.inquiries.references.model import UnresolvedReference
 from services.inquiries.scope import Visibility
+from services.inquiries.views import BulkResult, BulkResults
 from shared.auth import Access, Role, allow
 from shared.documents import DOCUMENT_ERRORS
 from shared.http.conditional import etag, expected_version
@@ -86,6 +88,40 @@ async def list_inquiries(request: web.Request, query: InquiryQuery) -> Page[Inqu
     found = await handlers.list_inquiries(query, visibility, desk=request.app[DESK], me=me)
     shown = [InquiryView.of(inquiry, visibility.is_requester) for inquiry in found.items]
     return Page[InquiryView](items=shown, next_cursor=found.next_cursor)
+
+
+@api.post(
+    "/inquiries/bulk",
+    summary="Assign, re-prioritise or close many inquiries; each succeeds or fails alone",
+    access=DESK_SIDE,
+    body=BulkChange,
+    response=BulkResults,
+)
+async def bulk_change(request: web.Request, body: BulkChange) -> BulkResults:
+    outcomes = await bulk.apply(
+        body, _visibility(request), desk=request.app[DESK], trace=trace_of(request)
+    )
+    items = [
+        BulkResult(inquiry_id=o.inquiry_id, ok=True, version=o.inquiry.version)
+        if o.inquiry is not None
+        else BulkResult(
+            inquiry_id=o.inquiry_id,
+            ok=False,
+            problem=_status_of(o.refused),
+            detail=o.refused.detail if o.refused else None,
+        )
+        for o in outcomes
+    ]
+    succeeded = sum(item.ok for item in items)
+    return BulkResults(succeeded=succeeded, failed=len(items) - succeeded, items=items)
+
+
+def _status_of(refused: Exception | None) -> int:
+    """The status the error map gives this refusal on a single-inquiry request."""
+    for kind in type(refused).__mro__:
+        if kind in ERRORS:
+            return ERRORS[kind].status
+    return 422
 
 
 @api.get(ONE, summary="Read one inquiry", access=READERS, response=InquiryView, problems=(404,))
