@@ -9,7 +9,7 @@ from services.inquiries.model import ALLOWED, IllegalTransition, Inquiry, Moved
 from services.inquiries.scope import Visibility
 from services.inquiries.sla.business_hours import BusinessCalendar
 from shared.contracts.inquiries import InquiryLinked, InquiryMerged, InquiryUnlinked
-from shared.platform import Trace, unit_of_work
+from shared.platform import Trace, UnitOfWork, unit_of_work
 
 
 async def link(
@@ -59,14 +59,8 @@ async def _relink(
         )
         await moved_in(uow, related_id, visibility, relinked(inquiry_id, False), desk=desk)
         if events:
-            entry = history_entry(
-                related_id,
-                desk.clock(),
-                trace.by,
-                kind.event_type,
-                {"inquiry_id": related_id, "related_id": inquiry_id},
-            )
-            await desk.inquiries.record([entry], uow.session)
+            data = {"inquiry_id": related_id, "related_id": inquiry_id}
+            await _recorded_on(uow, related_id, kind.event_type, data, desk=desk)
     return inquiry
 
 
@@ -98,15 +92,17 @@ async def merge(
     async with unit_of_work(desk.platform, trace) as uow:
         await moved_in(uow, into, visibility, absorb, desk=desk)
         inquiry, _ = await moved_in(uow, duplicate_id, visibility, duplicate, desk=desk)
-        entry = history_entry(
-            into,
-            desk.clock(),
-            trace.by,
-            InquiryMerged.event_type,
-            {"inquiry_id": duplicate_id, "into": into},
-        )
-        await desk.inquiries.record([entry], uow.session)
+        data = {"inquiry_id": duplicate_id, "into": into}
+        await _recorded_on(uow, into, InquiryMerged.event_type, data, desk=desk)
     return inquiry
+
+
+async def _recorded_on(
+    uow: UnitOfWork, inquiry_id: str, kind: str, data: dict[str, str], *, desk: Desk
+) -> None:
+    """The other side's history learns of the change; the event was published once."""
+    entry = history_entry(inquiry_id, desk.clock(), uow.trace.by, kind, data)
+    await desk.inquiries.record([entry], uow.session)
 
 
 def _refuse_self(inquiry_id: str, other: str, action: str) -> None:
