@@ -10,6 +10,7 @@ from services.inquiries.model import Inquiry, Moved
 from services.inquiries.scope import Visibility
 from services.inquiries.sla.business_hours import BusinessCalendar
 from services.inquiries.views import Message
+from shared.contracts import EventPayload
 from shared.contracts.inquiries import InquiryNoted, InquiryReplied, MessageSide
 from shared.mongo import Document, new_id
 from shared.platform import Trace, UnitOfWork, unit_of_work
@@ -90,6 +91,27 @@ async def _append_reply(
         await moved_in(uow, reply.inquiry_id, visibility, with_reply, desk=desk)
         await desk.inquiries.add_message(_document(reply), uow.session)
     return reply
+
+
+async def notify_requester(
+    uow: UnitOfWork, inquiry: Inquiry, body: str, *, desk: Desk
+) -> list[EventPayload]:
+    """A desk reply the service writes itself (an automatic closure's notice), in the
+    caller's transaction: stored, published and mailed like any reply."""
+    message = Message(
+        message_id=new_id(),
+        inquiry_id=inquiry.inquiry_id,
+        kind="reply",
+        side="desk",
+        author=uow.trace.actor,
+        by=uow.trace.by,
+        body=body,
+        at=desk.clock(),
+    )
+    replied = InquiryReplied(**message.model_dump(exclude={"kind", "by"}))
+    await emit(desk, uow, inquiry, [replied])
+    await desk.inquiries.add_message(_document(message), uow.session)
+    return [replied]
 
 
 def _reopened_by_reply(

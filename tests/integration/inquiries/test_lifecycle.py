@@ -187,9 +187,12 @@ class TestClosing:
         history = await (await operator.get(f"/inquiries/{inquiry_id}/history")).json()
         last_move = [e for e in history["items"] if e["type"].endswith("status_changed.v1")][-1]
         assert last_move["actor"] == "inquiries-sla-ticker"
-        assert last_move["data"]["reason"] == (
-            "closed automatically: no answer from the requester in 10 business days"
-        )
+        notice = "closed automatically: no answer from the requester in 10 business days"
+        assert last_move["data"]["reason"] == notice
+        messages = await (await vn_desk.get(f"/inquiries/{inquiry_id}/messages")).json()
+        last = messages["items"][-1]
+        assert (last["kind"], last["side"], last["body"]) == ("reply", "desk", notice)
+        assert (await history_types(operator, inquiry_id))[-1] == "replied"
 
     async def test_a_requester_reply_in_the_window_reopens_a_closed_inquiry(
         self, vn_desk: Caller, operator: Caller, clock: ManualClock
