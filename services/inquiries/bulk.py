@@ -4,6 +4,8 @@ not undo the others."""
 
 from dataclasses import dataclass
 
+from pymongo.errors import PyMongoError
+
 from services.inquiries import editing
 from services.inquiries.commands import BulkChange, UpdateInquiry
 from services.inquiries.conversation import messages as conversation
@@ -11,7 +13,11 @@ from services.inquiries.desk import Desk
 from services.inquiries.model import Inquiry
 from services.inquiries.scope import Visibility
 from shared.errors import DomainError
+from shared.logs import get_logger
+from shared.mongo import retrying_transactions
 from shared.platform import Trace
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -19,6 +25,8 @@ class Outcome:
     inquiry_id: str
     inquiry: Inquiry | None = None
     refused: DomainError | None = None
+    unavailable: bool = False
+    """The database would not take the change (after retries); nothing of it was written."""
 
 
 async def apply(
@@ -28,9 +36,16 @@ async def apply(
     outcomes = []
     for inquiry_id in command.inquiry_ids:
         try:
-            inquiry = await _one(inquiry_id, command, visibility, desk=desk, trace=trace)
+            # Retried here, one inquiry at a time: if a transient error left this function,
+            # the request would run again and change the inquiries done before once more.
+            inquiry = await retrying_transactions(
+                lambda: _one(inquiry_id, command, visibility, desk=desk, trace=trace)  # noqa: B023
+            )
         except DomainError as refused:
             outcomes.append(Outcome(inquiry_id, refused=refused))
+        except PyMongoError:
+            log.warning("bulk.change_failed", inquiry_id=inquiry_id)
+            outcomes.append(Outcome(inquiry_id, unavailable=True))
         else:
             outcomes.append(Outcome(inquiry_id, inquiry=inquiry))
     return outcomes

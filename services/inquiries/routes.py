@@ -101,27 +101,23 @@ async def bulk_change(request: web.Request, body: BulkChange) -> BulkResults:
     outcomes = await bulk.apply(
         body, _visibility(request), desk=request.app[DESK], trace=trace_of(request)
     )
-    items = [
-        BulkResult(inquiry_id=o.inquiry_id, ok=True, version=o.inquiry.version)
-        if o.inquiry is not None
-        else BulkResult(
-            inquiry_id=o.inquiry_id,
-            ok=False,
-            problem=_status_of(o.refused),
-            detail=o.refused.detail if o.refused else None,
-        )
-        for o in outcomes
-    ]
+    items = [_result(outcome) for outcome in outcomes]
     succeeded = sum(item.ok for item in items)
     return BulkResults(succeeded=succeeded, failed=len(items) - succeeded, items=items)
 
 
-def _status_of(refused: Exception | None) -> int:
-    """The status the error map gives this refusal on a single-inquiry request."""
-    for kind in type(refused).__mro__:
-        if kind in ERRORS:
-            return ERRORS[kind].status
-    return 422
+def _result(outcome: bulk.Outcome) -> BulkResult:
+    """One inquiry's line: its new version, or the status and reason it would have got
+    alone (the error map of the single-inquiry endpoints)."""
+    if outcome.inquiry is not None:
+        return BulkResult(inquiry_id=outcome.inquiry_id, ok=True, version=outcome.inquiry.version)
+    if outcome.refused is None:
+        detail = "the database did not take the change; try this inquiry again"
+        return BulkResult(inquiry_id=outcome.inquiry_id, ok=False, problem=503, detail=detail)
+    status = next((ERRORS[k].status for k in type(outcome.refused).__mro__ if k in ERRORS), 422)
+    return BulkResult(
+        inquiry_id=outcome.inquiry_id, ok=False, problem=status, detail=outcome.refused.detail
+    )
 
 
 @api.get(ONE, summary="Read one inquiry", access=READERS, response=InquiryView, problems=(404,))
