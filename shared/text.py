@@ -4,11 +4,19 @@ Words of any alphabet are lower-cased and folded to plain letters ("Đà Nẵng"
 "nang"), so a search with or without accents finds the same. Japanese and other CJK runs,
 which have no spaces, are indexed as single characters and overlapping bigrams; a query
 uses bigrams (or the single character it is), so "防災" finds "防災システム".
+
+Stemming is a separate, opt-in pair (``stemmed_terms`` and ``query_alternatives``): a
+document is found by its words and their English stems, and each query word matches
+either, so "floods" finds "flood" and the reverse, while terms stored before stemming
+(the words themselves) still match. CJK runs are never stemmed.
 """
 
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
+
+import snowballstemmer
 
 _CJK_CHARS = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{_CJK_CHARS}]+|[^\W_{_CJK_CHARS}]+")
@@ -25,6 +33,29 @@ def terms(text: str) -> set[str]:
 def query_terms(text: str) -> set[str]:
     """The terms a query must all match."""
     return _collect(text, lambda run: _bigrams(run) if len(run) > 1 else {run})
+
+
+def stemmed_terms(text: str) -> set[str]:
+    """``terms``, plus the English stem of each word."""
+    found = terms(text)
+    return found | {_stem(term) for term in found if not _CJK.match(term)}
+
+
+def query_alternatives(text: str) -> list[set[str]]:
+    """For each query term, the terms that satisfy it: a word or its English stem (to
+    search what ``stemmed_terms`` stored); a CJK bigram stands for itself."""
+    return [
+        {term} if _CJK.match(term) else {term, _stem(term)} for term in sorted(query_terms(text))
+    ]
+
+
+_ENGLISH = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65_536)
+def _stem(word: str) -> str:
+    stem: str = _ENGLISH.stemWord(word)
+    return stem
 
 
 def _collect(text: str, cjk_terms: Callable[[str], set[str]]) -> set[str]:

@@ -157,6 +157,40 @@ class Reason(BaseModel):
     reason: str | None = Field(default=None, max_length=1000)
 
 
+class Rate(BaseModel):
+    model_config = strict_with_example({"rating": 5, "comment": "Clear answer, fast."})
+
+    rating: int = Field(ge=1, le=5, description="1 (poor) to 5 (excellent)")
+    comment: str | None = Field(default=None, min_length=1, max_length=2000)
+
+
+class BulkChange(BaseModel):
+    """One change for many inquiries: name exactly one of assign, priority or close."""
+
+    model_config = strict_with_example(
+        {
+            "inquiry_ids": ["6b044b8467bb0a38300d67b0", "6b044b8467bb0a38300d67b1"],
+            "assign": {"queue": "jbic-join-liaison"},
+        }
+    )
+
+    inquiry_ids: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=64)]],
+        Field(min_length=1, max_length=100),
+        AfterValidator(unique),
+    ]
+    assign: Assign | None = None
+    priority: InquiryPriority | None = None
+    close: Reason | None = None
+
+    @model_validator(mode="after")
+    def _one_change(self) -> "BulkChange":
+        named = [f for f in ("assign", "priority", "close") if getattr(self, f) is not None]
+        if len(named) != 1:
+            raise ValueError("name exactly one of assign, priority or close")
+        return self
+
+
 class LinkTo(BaseModel):
     model_config = strict_with_example({"inquiry_id": "6b044b8467bb0a38300d67b0"})
 
@@ -169,18 +203,29 @@ class MergeInto(BaseModel):
     into: str = Field(min_length=1, max_length=64)
 
 
+InquirySort = Literal["deadline", "priority", "updated"]
+
+
 class InquiryQuery(PageQuery):
-    status: InquiryStatus | None = None
-    queue: QueueName | None = None
-    category: InquiryCategory | None = None
-    country: ASEANCountry | None = None
-    priority: InquiryPriority | None = None
-    officer: Officer | None = None
+    """Each filter takes several values (``?status=triaged&status=assigned``): any of them
+    matches; different filters must all match."""
+
+    status: Annotated[list[InquiryStatus], AfterValidator(unique)] = Field(default_factory=list)
+    queue: Annotated[list[QueueName], AfterValidator(unique)] = Field(default_factory=list)
+    category: Annotated[list[InquiryCategory], AfterValidator(unique)] = Field(default_factory=list)
+    country: Annotated[list[ASEANCountry], AfterValidator(unique)] = Field(default_factory=list)
+    priority: Annotated[list[InquiryPriority], AfterValidator(unique)] = Field(default_factory=list)
+    officer: Annotated[list[Officer], AfterValidator(unique)] = Field(default_factory=list)
     assignee: Literal["me"] | None = Field(
         default=None, description="me: the inquiries assigned to the person holding this key"
     )
-    sla: SlaState | None = None
+    sla: Annotated[list[SlaState], AfterValidator(unique)] = Field(default_factory=list)
     q: str | None = Field(default=None, max_length=200, description="Words in subject or body")
+    sort: InquirySort | None = Field(
+        default=None,
+        description="deadline: the soonest SLA deadline first (none last); priority: urgent "
+        "first; updated: the latest change first. Without it, the newest inquiry first",
+    )
 
 
 class Subscribe(BaseModel):

@@ -90,14 +90,14 @@ async def list_inquiries(
     query: InquiryQuery, visibility: Visibility, *, desk: Desk, me: str | None = None
 ) -> Page[Inquiry]:
     """``me`` is the caller's person id, for ``?assignee=me``."""
-    narrowed: dict[str, object] = {"country": visibility.country_filter(query.country)}
+    narrowed: dict[str, object] = {"country": visibility.countries_filter(query.country)}
     if query.assignee == "me":
         if me is None:
             raise InvalidChange(
                 "this key belongs to no person; ask for a key with jamp people add",
                 field="query.assignee",
             )
-        narrowed["officer"] = me
+        narrowed["officer"] = [me]
     query = query.model_copy(update=narrowed)
     found = await desk.inquiries.search(query, visibility, after=query.after)
     return page_of(found, query.limit, lambda inquiry: inquiry.inquiry_id)

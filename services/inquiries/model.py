@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from services.inquiries.commands import Requester
 from services.inquiries.sla.business_hours import BusinessCalendar
@@ -18,6 +18,7 @@ from shared.contracts import EventPayload
 from shared.contracts.inquiries import (
     InquiryDetails,
     InquiryPriority,
+    InquiryRated,
     InquiryStatus,
     InquiryStatusChanged,
     SlaClockKind,
@@ -62,6 +63,17 @@ class InvalidChange(DomainError):
     """Well-formed input the desk's rules refuse; ``field`` names it (a 422)."""
 
 
+class Satisfaction(BaseModel):
+    """The requester's rating of one closure of the inquiry."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = None
+    closed_at: datetime = Field(description="The closure rated")
+    at: datetime
+
+
 class InquiryRecord(BaseModel):
     """Everything the desk knows of an inquiry."""
 
@@ -93,6 +105,12 @@ class InquiryRecord(BaseModel):
     updated_at: datetime
     first_response_at: datetime | None = None
     closed_at: datetime | None = None
+    auto_close_at: datetime | None = Field(
+        default=None, description="While waiting on the requester: when it closes itself"
+    )
+    satisfaction: Satisfaction | None = Field(
+        default=None, description="The requester's rating of this closure; reopening drops it"
+    )
     version: int = 1
 
     @computed_field  # type: ignore[prop-decorator]
@@ -115,8 +133,17 @@ class InquiryRecord(BaseModel):
         return "met" if all(clock.outcome == "met" for clock in clocks) else "cancelled"
 
     @property
+    def deadline(self) -> datetime | None:
+        """The soonest deadline of a clock still counting; None when none is ahead."""
+        live = [clock.deadline for clock in self.clocks.values() if clock.outcome is None]
+        return min((deadline for deadline in live if deadline is not None), default=None)
+
+    @property
     def next_due(self) -> datetime | None:
+        """When the ticker must look next: an SLA moment, or the auto-close."""
         due = [clock.next_due for clock in self.clocks.values() if clock.next_due is not None]
+        if self.auto_close_at is not None:
+            due.append(self.auto_close_at)
         return min(due, default=None)
 
 
@@ -159,7 +186,10 @@ class Inquiry(InquiryRecord):
         reason: str | None = None,
         **changes: object,
     ) -> Moved:
-        """Change status (and fields); the clocks pause exactly while waiting on the requester."""
+        """Change status (and fields); the clocks pause exactly while waiting on the requester,
+        and the auto-close stands only while waiting."""
+        if status != "waiting_on_requester":
+            changes = {"auto_close_at": None, **changes}
         inquiry = self._next(now, status=status, **changes)
         events: list[EventPayload] = []
         if status != self.status:
@@ -194,6 +224,11 @@ class Inquiry(InquiryRecord):
             events += caused
         return self.model_copy(update={"clocks": clocks}), events
 
+    def auto_closes(self, now: datetime) -> bool:
+        return self.status == "waiting_on_requester" and (
+            self.auto_close_at is not None and self.auto_close_at <= now
+        )
+
     def tick(self, now: datetime) -> Moved:
         inquiry, events = self.with_clocks(lambda clock: clock.tick(now))
         return (inquiry._next(now), events) if events else (self, [])
@@ -209,8 +244,10 @@ class Inquiry(InquiryRecord):
 
     def reopened(self, by: str, now: datetime, cal: BusinessCalendar, reason: str | None) -> Moved:
         """Open again with the resolution clock restarted (and the first-response one, if
-        nobody replied yet); the closure no longer stands."""
-        inquiry, events = self.moved(self.open_status, by, now, cal, reason, closed_at=None)
+        nobody replied yet); the closure no longer stands, nor its rating."""
+        inquiry, events = self.moved(
+            self.open_status, by, now, cal, reason, closed_at=None, satisfaction=None
+        )
         restart: list[SlaClockKind] = ["resolution"]
         if self.first_response_at is None:
             restart.insert(0, "first_response")
@@ -240,6 +277,26 @@ class Inquiry(InquiryRecord):
                 f"closed more than {window.days} days ago; submit a new inquiry",
                 current_status=self.status,
             )
+
+    def rated(self, rating: int, comment: str | None, by: str, now: datetime) -> Moved:
+        """Once per closure: reopening drops the rating, so the next closure is rated anew."""
+        if self.status != "closed" or self.closed_at is None:
+            raise IllegalTransition(
+                f"only a closed inquiry is rated; this one is {self.status}",
+                current_status=self.status,
+            )
+        if self.merged_into is not None:
+            raise IllegalTransition(
+                f"merged into {self.merged_into}; rate that one", current_status=self.status
+            )
+        if self.satisfaction is not None:
+            raise IllegalTransition("this closure is rated already", current_status=self.status)
+        closure = self.closed_at
+        given = Satisfaction(rating=rating, comment=comment, closed_at=closure, at=now)
+        event = InquiryRated(
+            inquiry_id=self.inquiry_id, rating=rating, comment=comment, closed_at=closure, by=by
+        )
+        return self._next(now, satisfaction=given), [event]
 
     def touched(self, now: datetime) -> "Inquiry":
         """The same inquiry with a new version: something was added to it."""

@@ -1,17 +1,17 @@
 """The inquiries, their messages and audit history: the only MongoDB code for them."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.inquiries.commands import InquiryQuery
-from services.inquiries.model import Inquiry
+from services.inquiries.commands import InquiryQuery, InquirySort
+from services.inquiries.model import Inquiry, InvalidChange
 from services.inquiries.scope import Visibility
 from shared.mongo import Document
-from shared.text import query_terms, terms
+from shared.text import query_alternatives, stemmed_terms
 
 Session = AsyncClientSession | None
 
@@ -25,6 +25,8 @@ class InquiryRepository:
     async def create_indexes(self) -> None:
         for field in ("country", "status", "queue", "category", "sla_state", "search_terms"):
             await self.collection.create_index([(field, ASCENDING), ("_id", DESCENDING)])
+        for key, direction in list(_ORDER.values())[1:]:
+            await self.collection.create_index([(key, direction), ("_id", DESCENDING)])
         await self.collection.create_index("next_due", sparse=True)
         await self.collection.create_index([("proposal_id", ASCENDING)], sparse=True)
         await self.messages.create_index([("inquiry_id", ASCENDING), ("at", ASCENDING)])
@@ -49,11 +51,30 @@ class InquiryRepository:
     async def search(
         self, query: InquiryQuery, visibility: Visibility, after: str | None
     ) -> list[Inquiry]:
-        criteria = {**_filters(query), **_scope(visibility)}
+        criteria: dict[str, Any] = {**_filters(query), **_scope(visibility)}
+        key, direction = _ORDER[query.sort]
+        order = [(key, direction)] if key != "_id" else []
         if after is not None:
-            criteria["_id"] = {"$lt": after}
-        cursor = self.collection.find(criteria).sort("_id", DESCENDING).limit(query.limit + 1)
+            criteria = {"$and": [criteria, await self._beyond(after, key, direction)]}
+        cursor = (
+            self.collection.find(criteria)
+            .sort([*order, ("_id", DESCENDING)])
+            .limit(query.limit + 1)
+        )
         return [_from_document(document) async for document in cursor]
+
+    async def _beyond(self, after: str, key: str, direction: int) -> dict[str, Any]:
+        """The rows after ``after`` in this order: a sorted page resumes from the sort key
+        of the cursor's row, so the cursor itself stays an opaque id."""
+        before_id = {"_id": {"$lt": after}}
+        if key == "_id":
+            return before_id
+        last = await self.collection.find_one({"_id": after}, {key: True})
+        if last is None:
+            raise InvalidChange("not a cursor this API returned", field="query.cursor")
+        value = last.get(key)
+        further = "$gt" if direction == ASCENDING else "$lt"
+        return {"$or": [{key: {further: value}}, {key: value, **before_id}]}
 
     async def due(self, now: datetime, limit: int) -> list[str]:
         """Ids of inquiries with an SLA moment at or before ``now``."""
@@ -103,15 +124,30 @@ class InquiryRepository:
         return await self.history.find({"inquiry_id": inquiry_id}).sort("_id", 1).to_list()
 
 
+# Sort keys stored beside the inquiry (see ``_to_document``), newest id breaking ties.
+_ORDER: dict[InquirySort | None, tuple[str, int]] = {
+    None: ("_id", DESCENDING),
+    "deadline": ("deadline", ASCENDING),
+    "priority": ("priority_rank", DESCENDING),
+    "updated": ("updated_at", DESCENDING),
+}
+_STORED_AS = {
+    **{field: field for field in ("status", "queue", "category", "country", "priority")},
+    **{"officer": "officer", "sla": "sla_state"},
+}
+_PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+# Stored for an inquiry with no deadline ahead, so that it sorts after every real one.
+_NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
 def _filters(query: InquiryQuery) -> dict[str, Any]:
     criteria: dict[str, Any] = {}
-    for field in ("status", "queue", "category", "country", "priority", "officer"):
-        if (value := getattr(query, field)) is not None:
-            criteria[field] = value
-    if query.sla is not None:
-        criteria["sla_state"] = query.sla
-    if query.q and (wanted := query_terms(query.q)):
-        criteria["search_terms"] = {"$all": sorted(wanted)}
+    for field, stored in _STORED_AS.items():
+        if values := getattr(query, field):
+            criteria[stored] = {"$in": values}
+    if query.q and (wanted := query_alternatives(query.q)):
+        # Each query word matches itself or its English stem (see shared.text).
+        criteria["$and"] = [{"search_terms": {"$in": sorted(either)}} for either in wanted]
     return criteria
 
 
@@ -131,13 +167,15 @@ def _to_document(inquiry: Inquiry) -> Document:
     document["_id"] = document.pop("inquiry_id")
     document["sla_state"] = inquiry.sla_state
     document["next_due"] = inquiry.next_due
-    document["search_terms"] = sorted(terms(f"{inquiry.subject} {inquiry.body}"))
+    document["deadline"] = inquiry.deadline or _NO_DEADLINE
+    document["priority_rank"] = _PRIORITY_RANK[inquiry.priority]
+    document["search_terms"] = sorted(stemmed_terms(f"{inquiry.subject} {inquiry.body}"))
     return document
 
 
 def _from_document(document: Document) -> Inquiry:
     document = dict(document)
     document["inquiry_id"] = document.pop("_id")
-    for derived in ("sla_state", "next_due", "search_terms"):
+    for derived in ("sla_state", "next_due", "search_terms", "deadline", "priority_rank"):
         document.pop(derived, None)
     return Inquiry.model_validate(document)

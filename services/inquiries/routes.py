@@ -4,9 +4,10 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from services.inquiries import editing, handlers
+from services.inquiries import bulk, editing, handlers
 from services.inquiries.commands import (
     Assign,
+    BulkChange,
     InquiryQuery,
     LinkTo,
     MergeInto,
@@ -27,6 +28,7 @@ from services.inquiries.model import (
 )
 from services.inquiries.references.model import UnresolvedReference
 from services.inquiries.scope import Visibility
+from services.inquiries.views import BulkResult, BulkResults
 from shared.auth import Access, Role, allow
 from shared.documents import DOCUMENT_ERRORS
 from shared.http.conditional import etag, expected_version
@@ -86,6 +88,36 @@ async def list_inquiries(request: web.Request, query: InquiryQuery) -> Page[Inqu
     found = await handlers.list_inquiries(query, visibility, desk=request.app[DESK], me=me)
     shown = [InquiryView.of(inquiry, visibility.is_requester) for inquiry in found.items]
     return Page[InquiryView](items=shown, next_cursor=found.next_cursor)
+
+
+@api.post(
+    "/inquiries/bulk",
+    summary="Assign, re-prioritise or close many inquiries; each succeeds or fails alone",
+    access=DESK_SIDE,
+    body=BulkChange,
+    response=BulkResults,
+)
+async def bulk_change(request: web.Request, body: BulkChange) -> BulkResults:
+    outcomes = await bulk.apply(
+        body, _visibility(request), desk=request.app[DESK], trace=trace_of(request)
+    )
+    items = [_result(outcome) for outcome in outcomes]
+    succeeded = sum(item.ok for item in items)
+    return BulkResults(succeeded=succeeded, failed=len(items) - succeeded, items=items)
+
+
+def _result(outcome: bulk.Outcome) -> BulkResult:
+    """One inquiry's line: its new version, or the status and reason it would have got
+    alone (the error map of the single-inquiry endpoints)."""
+    if outcome.inquiry is not None:
+        return BulkResult(inquiry_id=outcome.inquiry_id, ok=True, version=outcome.inquiry.version)
+    if outcome.refused is None:
+        detail = "the database did not take the change; try this inquiry again"
+        return BulkResult(inquiry_id=outcome.inquiry_id, ok=False, problem=503, detail=detail)
+    status = next((ERRORS[k].status for k in type(outcome.refused).__mro__ if k in ERRORS), 422)
+    return BulkResult(
+        inquiry_id=outcome.inquiry_id, ok=False, problem=status, detail=outcome.refused.detail
+    )
 
 
 @api.get(ONE, summary="Read one inquiry", access=READERS, response=InquiryView, problems=(404,))
@@ -163,22 +195,29 @@ _lifecycle(
 )
 
 
-@api.post(
-    f"{ONE}/links",
-    summary="Link a related inquiry (both point at each other)",
-    access=DESK_SIDE,
-    body=LinkTo,
-    response=Inquiry,
-    problems=(404, 409),
-)
-async def link(request: web.Request, body: LinkTo) -> Inquiry:
-    return await relations.link(
-        _id(request),
-        body.inquiry_id,
-        _visibility(request),
-        desk=request.app[DESK],
-        trace=trace_of(request),
-    )
+def _relation(path: str, summary: str, relate: Transition) -> None:
+    """Register an endpoint that ties this inquiry to (or from) the one in the body; the
+    operation is named after the use case."""
+
+    """Register an endpoint that ties this inquiry to (or from) the one in the body."""
+
+    async def view(request: web.Request, body: LinkTo) -> Inquiry:
+        return await relate(
+            _id(request),
+            body.inquiry_id,
+            _visibility(request),
+            desk=request.app[DESK],
+            trace=trace_of(request),
+        )
+
+    view.__name__ = relate.__name__
+    api.post(
+        path, summary=summary, access=DESK_SIDE, body=LinkTo, response=Inquiry, problems=(404, 409)
+    )(view)
+
+
+_relation(f"{ONE}/links", "Link a related inquiry (both point at each other)", relations.link)
+_relation(f"{ONE}/unlink", "Remove the link to a related inquiry (on both sides)", relations.unlink)
 
 
 @api.post(

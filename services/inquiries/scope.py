@@ -47,6 +47,13 @@ class Visibility:
 
     def country_filter(self, wanted: str | None) -> str | None:
         """A desk lists its own country; asking for another one is refused by name."""
-        if self.country is not None and wanted not in (None, self.country):
+        narrowed = self.countries_filter([] if wanted is None else [wanted])
+        return narrowed[0] if narrowed else None
+
+    def countries_filter(self, wanted: list[str]) -> list[str]:
+        """``country_filter`` for several countries: any other than a desk's own is refused."""
+        if self.country is None:
+            return wanted
+        if any(country != self.country for country in wanted):
             raise Forbidden(f"a desk:{self.country} key sees only {self.country} inquiries")
-        return self.country or wanted
+        return [self.country]

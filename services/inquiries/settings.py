@@ -27,6 +27,8 @@ class InquirySettings(BaseSettings):
     sla_tick_batch: int = Field(default=100, ge=1)
     # The requester side may reopen a closed inquiry this long after its closure.
     reopen_window_days: float = Field(default=14, gt=0)
+    # An inquiry waiting on the requester this many business days closes itself.
+    auto_close_business_days: int = Field(default=10, ge=1, le=250)
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
     webhook_retry_base_seconds: float = Field(default=10.0, gt=0)
     webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)

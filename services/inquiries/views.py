@@ -149,3 +149,19 @@ class Deliveries(BaseModel):
 
 class Subscriptions(BaseModel):
     items: list[Subscription]
+
+
+class BulkResult(BaseModel):
+    inquiry_id: str
+    ok: bool
+    version: int | None = Field(default=None, description="The inquiry's version after it")
+    problem: int | None = Field(
+        default=None, description="The HTTP status this change alone would have answered"
+    )
+    detail: str | None = Field(default=None, description="Why it was refused")
+
+
+class BulkResults(BaseModel):
+    succeeded: int
+    failed: int
+    items: list[BulkResult]

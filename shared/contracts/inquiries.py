@@ -134,6 +134,27 @@ class InquiryLinked(EventPayload):
     by: str
 
 
+@published_as("jamp.inquiry.unlinked.v1", stream="inquiries")
+class InquiryUnlinked(EventPayload):
+    """Two related inquiries were unlinked (on both sides)."""
+
+    inquiry_id: str
+    related_id: str
+    by: str
+
+
+@published_as("jamp.inquiry.rated.v1", stream="inquiries")
+class InquiryRated(EventPayload):
+    """The requester rated how a closed inquiry was answered (once per closure)."""
+
+    inquiry_id: str
+    rating: int
+    comment: str | None = None
+    closed_at: datetime
+    """The closure rated: after a reopening and a new closure, a new rating may follow."""
+    by: str
+
+
 @published_as("jamp.inquiry.merged.v1", stream="inquiries")
 class InquiryMerged(EventPayload):
     """A duplicate was merged into another inquiry and closed with a pointer to it."""

@@ -1,6 +1,6 @@
 """Search terms: folded words, and characters plus bigrams for Japanese runs."""
 
-from shared.text import query_terms, terms
+from shared.text import query_alternatives, query_terms, stemmed_terms, terms
 
 
 def full_width(ascii_text: str) -> str:
@@ -66,3 +66,31 @@ class TestJapaneseText:
 
     def test_runs_split_at_spaces_and_punctuation_do_not_pair_across(self) -> None:
         assert query_terms("水道、下水") == {"水道", "下水"}
+
+
+def found_by(document: str, query: str) -> bool:
+    """As a MongoDB-wire engine matches: every query term by one of its alternatives."""
+    stored = stemmed_terms(document)
+    return all(either & stored for either in query_alternatives(query))
+
+
+class TestEnglishStemming:
+    def test_a_word_finds_its_inflections_both_ways(self) -> None:
+        assert found_by("River flood sensors", "floods")
+        assert found_by("Floods every monsoon", "flood")
+        assert found_by("Flooding of the delta sensors", "flooded sensor")
+        assert not found_by("Smart parking", "floods")
+
+    def test_the_words_themselves_stay_so_terms_stored_before_stemming_still_match(
+        self,
+    ) -> None:
+        assert terms("Cities flooding") <= stemmed_terms("Cities flooding")
+        assert all(either & terms("cities") for either in query_alternatives("cities"))
+
+    def test_japanese_is_not_stemmed(self) -> None:
+        assert stemmed_terms("防災システム") == terms("防災システム")
+        assert query_alternatives("防災") == [{"防災"}]
+
+    def test_plain_terms_stay_unstemmed_for_their_other_users(self) -> None:
+        assert terms("floods") == {"floods"}
+        assert query_terms("floods") == {"floods"}

@@ -1,10 +1,11 @@
-"""The desk report: per country and category, counts, medians and SLA attainment. Pure."""
+"""The desk report: per country and category, counts, medians, SLA attainment and the
+requesters' satisfaction. Pure."""
 
 import csv
 import io
 from collections import defaultdict
 from datetime import datetime
-from statistics import median
+from statistics import mean, median
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,6 +34,10 @@ class ReportRow(BaseModel):
     sla_met: int
     sla_breached: int
     sla_attainment: float | None = Field(description="met / (met + breached), both clocks")
+    satisfaction_ratings: int = Field(description="Inquiries whose requester rated them")
+    satisfaction_average: float | None = Field(
+        description="Mean rating of the standing closures, 1-5"
+    )
 
 
 class Report(BaseModel):
@@ -53,6 +58,7 @@ def _row(country: str, category: str, group: list[Inquiry]) -> ReportRow:
     met = sum(clock.outcome == "met" for clock in clocks)
     breached = sum(clock.breached for clock in clocks)
     closed = sum(inquiry.status == "closed" for inquiry in group)
+    ratings = [inquiry.satisfaction.rating for inquiry in group if inquiry.satisfaction]
     return ReportRow(
         country=country,
         category=category,
@@ -64,6 +70,8 @@ def _row(country: str, category: str, group: list[Inquiry]) -> ReportRow:
         sla_met=met,
         sla_breached=breached,
         sla_attainment=round(met / (met + breached), 4) if met + breached else None,
+        satisfaction_ratings=len(ratings),
+        satisfaction_average=round(mean(ratings), 2) if ratings else None,
     )
 
 

@@ -10,6 +10,7 @@ from services.inquiries.model import Inquiry, Moved
 from services.inquiries.scope import Visibility
 from services.inquiries.sla.business_hours import BusinessCalendar
 from services.inquiries.views import Message
+from shared.contracts import EventPayload
 from shared.contracts.inquiries import InquiryNoted, InquiryReplied, MessageSide
 from shared.mongo import Document, new_id
 from shared.platform import Trace, UnitOfWork, unit_of_work
@@ -73,12 +74,14 @@ async def _append_reply(
 
         def with_reply(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
             side = reply.side
-            current.require("requester_reply" if side == "requester" else "reply")
             replied = InquiryReplied(**reply.model_dump(exclude={"kind", "by"}))
             if side == "requester":
+                current, reopened = _reopened_by_reply(current, calendar, now, by, desk=desk)
+                current.require("requester_reply")
                 status = current.open_status if current.status in WAITING else current.status
                 inquiry, events = current.moved(status, by, now, calendar)
-                return inquiry, [replied, *events]
+                return inquiry, [*reopened, replied, *events]
+            current.require("reply")
             inquiry, events = current.moved("answered", by, now, calendar)
             inquiry, met = inquiry.stop_clock("first_response", calendar, now, achieved=True)
             if inquiry.first_response_at is None:
@@ -88,6 +91,37 @@ async def _append_reply(
         await moved_in(uow, reply.inquiry_id, visibility, with_reply, desk=desk)
         await desk.inquiries.add_message(_document(reply), uow.session)
     return reply
+
+
+async def notify_requester(
+    uow: UnitOfWork, inquiry: Inquiry, body: str, *, desk: Desk
+) -> list[EventPayload]:
+    """A desk reply the service writes itself (an automatic closure's notice), in the
+    caller's transaction: stored, published and mailed like any reply."""
+    message = Message(
+        message_id=new_id(),
+        inquiry_id=inquiry.inquiry_id,
+        kind="reply",
+        side="desk",
+        author=uow.trace.actor,
+        by=uow.trace.by,
+        body=body,
+        at=desk.clock(),
+    )
+    replied = InquiryReplied(**message.model_dump(exclude={"kind", "by"}))
+    await emit(desk, uow, inquiry, [replied])
+    await desk.inquiries.add_message(_document(message), uow.session)
+    return [replied]
+
+
+def _reopened_by_reply(
+    current: Inquiry, calendar: BusinessCalendar, now: datetime, by: str, *, desk: Desk
+) -> Moved:
+    """A requester answering a closed inquiry within the reopen window reopens it."""
+    if current.status != "closed":
+        return current, []
+    current.reopenable(now, timedelta(days=desk.settings.reopen_window_days))
+    return current.reopened(by, now, calendar, "the requester replied")
 
 
 async def _attached(uow: UnitOfWork, message: Message, attach: Attach | None) -> Message:
@@ -107,9 +141,14 @@ WAITING = ("answered", "waiting_on_requester")
 async def wait_on_requester(
     inquiry_id: str, reason: str | None, visibility: Visibility, *, desk: Desk, trace: Trace
 ) -> Inquiry:
+    days = desk.settings.auto_close_business_days
+
     def waiting(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
         current.waitable()
-        return current.moved("waiting_on_requester", trace.actor, now, calendar, reason)
+        closes = calendar.business_days_after(now, days)
+        return current.moved(
+            "waiting_on_requester", trace.actor, now, calendar, reason, auto_close_at=closes
+        )
 
     return await change(inquiry_id, visibility, waiting, desk=desk, trace=trace)
 

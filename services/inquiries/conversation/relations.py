@@ -8,8 +8,8 @@ from services.inquiries.handlers import Change, get_inquiry, history_entry, move
 from services.inquiries.model import ALLOWED, IllegalTransition, Inquiry, Moved
 from services.inquiries.scope import Visibility
 from services.inquiries.sla.business_hours import BusinessCalendar
-from shared.contracts.inquiries import InquiryLinked, InquiryMerged
-from shared.platform import Trace, unit_of_work
+from shared.contracts.inquiries import InquiryLinked, InquiryMerged, InquiryUnlinked
+from shared.platform import Trace, UnitOfWork, unit_of_work
 
 
 async def link(
@@ -17,31 +17,50 @@ async def link(
 ) -> Inquiry:
     """Both inquiries point at each other; linking twice changes nothing."""
     _refuse_self(inquiry_id, related_id, "link")
-    await get_inquiry(related_id, visibility, desk=desk)
+    return await _relink(inquiry_id, related_id, visibility, linked=True, desk=desk, trace=trace)
 
-    def linked_to(other: str, publish: bool) -> Change:
+
+async def unlink(
+    inquiry_id: str, related_id: str, visibility: Visibility, *, desk: Desk, trace: Trace
+) -> Inquiry:
+    """Neither inquiry points at the other any more; unlinking twice changes nothing."""
+    _refuse_self(inquiry_id, related_id, "unlink")
+    return await _relink(inquiry_id, related_id, visibility, linked=False, desk=desk, trace=trace)
+
+
+async def _relink(
+    inquiry_id: str,
+    related_id: str,
+    visibility: Visibility,
+    *,
+    linked: bool,
+    desk: Desk,
+    trace: Trace,
+) -> Inquiry:
+    """Add or remove the symmetric link: one event, from the inquiry asked about, and a
+    history entry on each side, all in one transaction."""
+    await get_inquiry(related_id, visibility, desk=desk)
+    kind = InquiryLinked if linked else InquiryUnlinked
+
+    def relinked(other: str, publish: bool) -> Change:
         def move(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
-            if other in current.links:
+            if (other in current.links) == linked:
                 return current, []
-            inquiry = current.touched(now).model_copy(update={"links": [*current.links, other]})
-            event = InquiryLinked(inquiry_id=current.inquiry_id, related_id=other, by=trace.actor)
+            links = [*current.links, other] if linked else [x for x in current.links if x != other]
+            inquiry = current.touched(now).model_copy(update={"links": links})
+            event = kind(inquiry_id=current.inquiry_id, related_id=other, by=trace.actor)
             return inquiry, [event] if publish else []
 
         return move
 
     async with unit_of_work(desk.platform, trace) as uow:
-        inquiry, _ = await moved_in(
-            uow, inquiry_id, visibility, linked_to(related_id, True), desk=desk
+        inquiry, events = await moved_in(
+            uow, inquiry_id, visibility, relinked(related_id, True), desk=desk
         )
-        await moved_in(uow, related_id, visibility, linked_to(inquiry_id, False), desk=desk)
-        entry = history_entry(
-            related_id,
-            desk.clock(),
-            trace.by,
-            InquiryLinked.event_type,
-            {"inquiry_id": related_id, "related_id": inquiry_id},
-        )
-        await desk.inquiries.record([entry], uow.session)
+        await moved_in(uow, related_id, visibility, relinked(inquiry_id, False), desk=desk)
+        if events:
+            data = {"inquiry_id": related_id, "related_id": inquiry_id}
+            await _recorded_on(uow, related_id, kind.event_type, data, desk=desk)
     return inquiry
 
 
@@ -73,15 +92,17 @@ async def merge(
     async with unit_of_work(desk.platform, trace) as uow:
         await moved_in(uow, into, visibility, absorb, desk=desk)
         inquiry, _ = await moved_in(uow, duplicate_id, visibility, duplicate, desk=desk)
-        entry = history_entry(
-            into,
-            desk.clock(),
-            trace.by,
-            InquiryMerged.event_type,
-            {"inquiry_id": duplicate_id, "into": into},
-        )
-        await desk.inquiries.record([entry], uow.session)
+        data = {"inquiry_id": duplicate_id, "into": into}
+        await _recorded_on(uow, into, InquiryMerged.event_type, data, desk=desk)
     return inquiry
+
+
+async def _recorded_on(
+    uow: UnitOfWork, inquiry_id: str, kind: str, data: dict[str, str], *, desk: Desk
+) -> None:
+    """The other side's history learns of the change; the event was published once."""
+    entry = history_entry(inquiry_id, desk.clock(), uow.trace.by, kind, data)
+    await desk.inquiries.record([entry], uow.session)
 
 
 def _refuse_self(inquiry_id: str, other: str, action: str) -> None:

@@ -4,10 +4,20 @@ from aiohttp import web
 
 from services.inquiries.attachments.handlers import Attach, attacher
 from services.inquiries.attachments.rules import Reader
-from services.inquiries.commands import PostNote, PostReply
+from services.inquiries.commands import PostNote, PostReply, Rate
 from services.inquiries.conversation import messages as conversation
+from services.inquiries.conversation import satisfaction
 from services.inquiries.keys import DESK
-from services.inquiries.routes import DESK_SIDE, ERRORS, ONE, READERS, _id, _visibility
+from services.inquiries.model import InquiryView
+from services.inquiries.routes import (
+    DESK_SIDE,
+    ERRORS,
+    ONE,
+    READERS,
+    REQUESTER_SIDE,
+    _id,
+    _visibility,
+)
 from services.inquiries.views import Message, Messages
 from shared.auth import Role
 from shared.http.endpoints import ApiRoutes, principal_of, trace_of
@@ -78,3 +88,20 @@ def _attach(request: web.Request, ids: list[str]) -> Attach | None:
 async def list_messages(request: web.Request) -> Messages:
     found = await conversation.messages(_id(request), _visibility(request), desk=request.app[DESK])
     return Messages(items=found)
+
+
+@conversation_api.post(
+    f"{ONE}/rating",
+    summary="The requester rates a closed inquiry (1-5, a comment), once per closure",
+    access=REQUESTER_SIDE,
+    body=Rate,
+    response=InquiryView,
+    status=201,
+    problems=(404, 409),
+)
+async def rate(request: web.Request, body: Rate) -> InquiryView:
+    visibility = _visibility(request)
+    inquiry = await satisfaction.rate(
+        _id(request), body, visibility, desk=request.app[DESK], trace=trace_of(request)
+    )
+    return InquiryView.of(inquiry, visibility.is_requester)

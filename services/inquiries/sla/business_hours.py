@@ -18,6 +18,9 @@ from shared.contracts.vocabulary import CAPITAL_TIME_ZONES, LocalTime
 SEARCH_DAYS = 3 * 366  # no target is longer than this; guards a calendar with no open day
 
 
+NOON = time(12)
+
+
 class NoBusinessTime(ValueError):
     """The calendar has no business time left within the search horizon."""
 
@@ -158,6 +161,24 @@ class BusinessCalendar(BaseModel):
             if remaining <= available:
                 return (begin + remaining).astimezone(UTC)
             remaining -= available
+        raise NoBusinessTime("the calendar has no business time within three years")
+
+    def business_days_after(self, start: datetime, days: int) -> datetime:
+        """The close of the ``days``-th business day after ``start``'s own local day (UTC):
+        waiting "N business days" gives the requester whole days, whatever the hour."""
+        if self.always_open:
+            return (start + timedelta(days=days)).astimezone(UTC)
+        zone = ZoneInfo(self.time_zone)
+        today = start.astimezone(zone).date()
+        counted = 0
+        for offset in range(1, SEARCH_DAYS):
+            # Noon is inside the local day whatever a DST change does to its midnight.
+            spans = list(
+                self.open_spans(datetime.combine(today + timedelta(offset), NOON, zone), 1)
+            )
+            counted += bool(spans)
+            if counted == days:
+                return spans[-1][1]
         raise NoBusinessTime("the calendar has no business time within three years")
 
     def between(self, start: datetime, end: datetime) -> timedelta:

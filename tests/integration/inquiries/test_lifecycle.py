@@ -13,7 +13,7 @@ from tests.integration.inquiries.conftest import (
     known_company,
     submitted,
 )
-from tests.support import Caller, granted, person, read_topic
+from tests.support import Caller, eventually, granted, person, read_topic
 
 
 class TestSubmission:
@@ -166,6 +166,54 @@ class TestClosing:
         assert response.status == 409
         assert response.content_type == "application/problem+json"
         assert problem["current_status"] == "closed"
+
+    async def test_waiting_too_long_on_the_requester_closes_with_a_notice(
+        self, vn_desk: Caller, operator: Caller, clock: ManualClock
+    ) -> None:
+        inquiry_id = (await submitted(vn_desk))["inquiry_id"]
+        await operator.post(f"/inquiries/{inquiry_id}/replies", {"body": "What is the budget?"})
+        waiting = await (await operator.post(f"/inquiries/{inquiry_id}/wait", {})).json()
+        # Monday 2 March: ten business days later is Monday 16 March, 17:00 in Hanoi.
+        assert waiting["auto_close_at"] == "2026-03-16T10:00:00Z"
+        clock.advance(days=14, hours=7, minutes=59)
+        clock.advance(minutes=2)
+
+        async def closed() -> dict[str, Any] | None:
+            current = await (await operator.get(f"/inquiries/{inquiry_id}")).json()
+            return current if current["status"] == "closed" else None
+
+        current = await eventually(closed)
+        assert current["auto_close_at"] is None
+        history = await (await operator.get(f"/inquiries/{inquiry_id}/history")).json()
+        last_move = [e for e in history["items"] if e["type"].endswith("status_changed.v1")][-1]
+        assert last_move["actor"] == "inquiries-sla-ticker"
+        notice = "closed automatically: no answer from the requester in 10 business days"
+        assert last_move["data"]["reason"] == notice
+        messages = await (await vn_desk.get(f"/inquiries/{inquiry_id}/messages")).json()
+        last = messages["items"][-1]
+        assert (last["kind"], last["side"], last["body"]) == ("reply", "desk", notice)
+        assert (await history_types(operator, inquiry_id))[-1] == "replied"
+
+    async def test_a_requester_reply_in_the_window_reopens_a_closed_inquiry(
+        self, vn_desk: Caller, operator: Caller, clock: ManualClock
+    ) -> None:
+        inquiry_id = (await submitted(vn_desk))["inquiry_id"]
+        await operator.post(f"/inquiries/{inquiry_id}/close", {})
+        clock.advance(days=3)
+        reply = {"body": "One more question.", "from_requester": True}
+        response = await vn_desk.post(f"/inquiries/{inquiry_id}/replies", reply)
+        assert response.status == 201, await response.text()
+        current = await (await operator.get(f"/inquiries/{inquiry_id}")).json()
+        assert (current["status"], current["closed_at"]) == ("triaged", None)
+        assert current["clocks"]["resolution"]["state"] == "running"
+        types = await history_types(operator, inquiry_id)
+        assert types[-1] == "replied"
+        assert types.count("sla_started") == 4  # both clocks again: nobody had replied
+        await operator.post(f"/inquiries/{inquiry_id}/close", {})
+        clock.advance(days=15)
+        late = await vn_desk.post(f"/inquiries/{inquiry_id}/replies", reply)
+        assert late.status == 409
+        assert "submit a new inquiry" in (await late.json())["detail"]
 
     async def test_an_illegal_move_is_a_conflict_naming_the_current_state(
         self, vn_desk: Caller, operator: Caller

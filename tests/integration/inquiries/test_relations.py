@@ -1,7 +1,10 @@
 """Linking related inquiries and merging a duplicate into the one kept."""
 
+from shared.envelope import Envelope
+from shared.settings import ServiceSettings
+from shared.topics import Topics
 from tests.integration.inquiries.conftest import THAI, history_types, submitted
-from tests.support import Caller
+from tests.support import Caller, read_topic
 
 
 class TestLinking:
@@ -16,7 +19,7 @@ class TestLinking:
         assert (await (await vn_desk.get(f"/inquiries/{first}")).json())["links"] == [second]
         assert (await (await vn_desk.get(f"/inquiries/{second}")).json())["links"] == [first]
         assert (await history_types(vn_desk, first)).count("linked") == 1
-        assert "linked" in await history_types(vn_desk, second)
+        assert (await history_types(vn_desk, second)).count("linked") == 1
 
     async def test_another_desks_inquiry_cannot_be_linked(
         self, vn_desk: Caller, th_desk: Caller
@@ -25,6 +28,41 @@ class TestLinking:
         theirs = (await submitted(th_desk, **THAI))["inquiry_id"]
         response = await vn_desk.post(f"/inquiries/{mine}/links", {"inquiry_id": theirs})
         assert response.status == 404
+
+
+class TestUnlinking:
+    async def test_unlinking_removes_both_sides_once_with_history_and_an_event(
+        self, vn_desk: Caller, settings: ServiceSettings
+    ) -> None:
+        first = (await submitted(vn_desk))["inquiry_id"]
+        second = (await submitted(vn_desk))["inquiry_id"]
+        third = (await submitted(vn_desk))["inquiry_id"]
+        for other in (second, third):
+            response = await vn_desk.post(f"/inquiries/{first}/links", {"inquiry_id": other})
+            assert response.status == 200
+        for _ in range(2):
+            response = await vn_desk.post(f"/inquiries/{first}/unlink", {"inquiry_id": second})
+            assert response.status == 200, await response.text()
+            assert (await response.json())["links"] == [third]
+        assert (await (await vn_desk.get(f"/inquiries/{second}")).json())["links"] == []
+        assert (await history_types(vn_desk, first)).count("unlinked") == 1
+        assert (await history_types(vn_desk, second)).count("unlinked") == 1
+        # 3 submissions of 4 events each, 2 links, 1 unlink: one event for each change.
+        topic = Topics(settings.topic_prefix).of("inquiries")
+        envelopes = [Envelope.from_bytes(r.value) for r in await read_topic(settings, topic, 15)]
+        unlinked = [e for e in envelopes if e.type == "jamp.inquiry.unlinked.v1"]
+        assert [(e.subject, e.data["related_id"]) for e in unlinked] == [(first, second)]
+        assert unlinked[0].data["by"]
+
+    async def test_unlinking_oneself_or_an_unseen_inquiry_is_refused(
+        self, vn_desk: Caller, th_desk: Caller
+    ) -> None:
+        mine = (await submitted(vn_desk))["inquiry_id"]
+        theirs = (await submitted(th_desk, **THAI))["inquiry_id"]
+        response = await vn_desk.post(f"/inquiries/{mine}/unlink", {"inquiry_id": theirs})
+        assert response.status == 404
+        response = await vn_desk.post(f"/inquiries/{mine}/unlink", {"inquiry_id": mine})
+        assert response.status == 409
 
 
 class TestMerging:

@@ -38,6 +38,25 @@ class TestAdding:
         assert manila.add(start, timedelta(0)) == datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
+class TestBusinessDaysAfter:
+    def test_whole_days_after_the_start_day_skipping_weekends_and_holidays(self) -> None:
+        friday_1630 = datetime(2026, 3, 6, 9, 30, tzinfo=UTC)
+        tuesday_1700 = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)
+        assert HANOI.business_days_after(friday_1630, 2) == tuesday_1700
+        with_holiday = HANOI.model_copy(update={"holidays": [date(2026, 3, 9)]})
+        assert with_holiday.business_days_after(friday_1630, 2) == tuesday_1700 + timedelta(days=1)
+
+    def test_a_start_on_a_weekend_counts_from_monday(self) -> None:
+        saturday_night = datetime(2026, 3, 7, 15, 0, tzinfo=UTC)
+        assert HANOI.business_days_after(saturday_night, 1) == datetime(
+            2026, 3, 9, 10, 0, tzinfo=UTC
+        )
+
+    def test_a_desk_open_around_the_clock_counts_calendar_days(self) -> None:
+        always = HANOI.model_copy(update={"always_open": True})
+        assert always.business_days_after(MONDAY_0900, 3) == MONDAY_0900 + timedelta(days=3)
+
+
 class TestBetween:
     def test_counts_only_open_hours_across_days(self) -> None:
         friday_1600 = datetime(2026, 3, 6, 9, 0, tzinfo=UTC)
