@@ -149,8 +149,14 @@ class TestVetoes:
 
         [left] = await eventually(lambda: exactly(admin, need.proposal_id, 1, "proposed"))
         assert left["company_id"] == weaker.company_id
-        events = await match_events(settings, 3)
-        withdrawn = [e for e in events if e.type == "jamp.match.withdrawn.v1"]
+
+        async def withdrawals() -> list[Envelope]:
+            # The list changes in the consumer's transaction; its events reach the topic a
+            # moment later, through the relay, so poll the topic rather than read it once.
+            events = await match_events(settings, 3)
+            return [e for e in events if e.type == "jamp.match.withdrawn.v1"]
+
+        withdrawn = await eventually(withdrawals)
         assert withdrawn[0].data["company_id"] == strong.company_id
         assert withdrawn[0].data["reason"] == "company suspended"
 
