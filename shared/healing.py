@@ -85,8 +85,12 @@ class BrokerHealer:
         created = await self._recreate_missing_topics()
         incarnation = await self._incarnation(producer)
         stored = await self.state.find_one({"_id": STATE_ID})
-        if created or stored is None or stored["incarnation"] != incarnation:
+        if created or (stored is not None and stored["incarnation"] != incarnation):
             await self.heal(incarnation, reason="topics missing" if created else "new broker")
+        elif stored is None:
+            # The first look of a new database: nothing it published can have been lost
+            # yet, so re-publishing its outbox would only repeat events already delivered.
+            await self._remember(incarnation)
         self.healing = not await self._drained()
 
     async def heal(self, incarnation: str, reason: str) -> None:
@@ -105,6 +109,9 @@ class BrokerHealer:
             log.info("broker.outbox_replayed", rows=replayed, outbox=outbox.collection.full_name)
         for consumer in self.consumers:
             consumer.rewind()
+        await self._remember(incarnation)
+
+    async def _remember(self, incarnation: str) -> None:
         await self.state.update_one(
             {"_id": STATE_ID},
             {"$set": {"incarnation": incarnation, "healed_at": datetime.now(UTC)}},
