@@ -6,50 +6,41 @@ from services.proposals import attachments
 from services.proposals.keys import ATTACHMENTS, PROPOSALS
 from services.proposals.routes import ERRORS, READERS
 from shared.auth import Role, allow
-from shared.contracts.attachments import AttachmentInfo
-from shared.documents import download
-from shared.http.endpoints import ApiRoutes, principal_of, trace_of
-from shared.http.uploads import FileUpload
+from shared.documents.views import Parent, attachment_views
+from shared.http.endpoints import ApiRoutes, principal_of
 
 attachments_api = ApiRoutes("proposal attachments", errors=ERRORS)
-ONE = "/proposals/{proposal_id}/attachments"
 
 
-@attachments_api.post(
-    ONE,
-    summary="Upload a file to a draft (multipart/form-data, part 'file'); list it in the "
-    "draft's attachments to keep it",
-    access=allow(Role.CITY, Role.ADMIN),
-    upload="file",
-    response=AttachmentInfo,
-    status=201,
-    problems=(404, 409),
-)
-async def upload_proposal_attachment(request: web.Request, upload: FileUpload) -> AttachmentInfo:
-    return await attachments.upload(
-        request.match_info["proposal_id"],
-        upload,
-        principal_of(request),
-        proposals=request.app[PROPOSALS],
-        attachments=request.app[ATTACHMENTS],
-        trace=trace_of(request),
+async def _draft(request: web.Request, proposal_id: str) -> Parent:
+    return await attachments.draft(
+        proposal_id, principal_of(request), proposals=request.app[PROPOSALS]
     )
 
 
-@attachments_api.get(
-    f"{ONE}/{{attachment_id}}",
-    summary="Download a file of a proposal the caller may read (Range supported)",
-    access=READERS,
-    file_response=True,
-    problems=(404, 416),
-)
-async def download_proposal_attachment(request: web.Request) -> web.StreamResponse:
-    store = request.app[ATTACHMENTS]
-    stored = await attachments.attachment(
-        request.match_info["proposal_id"],
-        request.match_info["attachment_id"],
-        principal_of(request),
-        proposals=request.app[PROPOSALS],
-        attachments=store,
+async def _readable(request: web.Request, proposal_id: str) -> Parent:
+    return await attachments.readable(
+        proposal_id, principal_of(request), proposals=request.app[PROPOSALS]
     )
-    return await download(request, store, stored)
+
+
+attachment_views(
+    attachments_api,
+    "/proposals/{proposal_id}/attachments",
+    name="proposal_attachment",
+    noun="proposal",
+    store=lambda request: request.app[ATTACHMENTS],
+    writable=_draft,
+    readable=_readable,
+    upload_spec={
+        "summary": "Upload a file to a draft (multipart/form-data, part 'file'); list it in the "
+        "draft's attachments to keep it",
+        "access": allow(Role.CITY, Role.ADMIN),
+        "problems": (404, 409),
+    },
+    download_spec={
+        "summary": "Download a file of a proposal the caller may read (Range supported)",
+        "access": READERS,
+        "problems": (404, 416),
+    },
+)

@@ -38,7 +38,8 @@ Admits = Callable[[StoredDocument], bool]
 """A service's read rule for one caller."""
 
 
-def _anyone(stored: StoredDocument) -> bool:
+def anyone(stored: StoredDocument) -> bool:
+    """The read rule of a parent whose every file each caller that sees it may read."""
     return True
 
 
@@ -71,7 +72,7 @@ class DocumentStore:
         pieces: AsyncIterator[bytes],
         uploader: Uploader,
         *,
-        admits: Admits = _anyone,
+        admits: Admits = anyone,
     ) -> AttachmentInfo:
         """Stream the file in; the same bytes already on this parent are returned instead,
         when ``admits`` says the uploader may see that file (else it is stored again, so
@@ -170,7 +171,7 @@ class DocumentStore:
         session: AsyncClientSession,
         *,
         field: str,
-        admits: Admits = _anyone,
+        admits: Admits = anyone,
     ) -> list[AttachmentInfo]:
         """Record that ``reference`` (a reply, a draft) uses these files, inside the caller's
         transaction. An id of another parent, or one ``admits`` refuses, is refused by name."""

@@ -1,4 +1,4 @@
-"""Use cases of inquiry attachments: upload, list, fetch, and referring from a message."""
+"""Use cases of inquiry attachments: which files a caller sees, and referring from a message."""
 
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -7,52 +7,27 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from services.inquiries.attachments.rules import MessageKind, Reader, reference
 from services.inquiries.desk import Desk
 from services.inquiries.handlers import get_inquiry
-from services.inquiries.model import Inquiry, InquiryNotFound
+from services.inquiries.model import InquiryNotFound
 from services.inquiries.scope import Visibility
 from shared.contracts.attachments import AttachmentInfo
-from shared.documents import AttachmentNotFound, StoredDocument, Uploader
-from shared.http.uploads import FileUpload
-from shared.platform import Trace
+from shared.documents.views import Parent
 
 Attach = Callable[[AsyncClientSession, MessageKind, str], Awaitable[list[AttachmentInfo]]]
 """Refers a message to files inside the message's transaction: (session, kind, message id)."""
 
 
-async def upload(
-    inquiry_id: str,
-    file: FileUpload,
-    visibility: Visibility,
-    reader: Reader,
-    *,
-    desk: Desk,
-    trace: Trace,
-) -> AttachmentInfo:
-    await get_inquiry(inquiry_id, visibility, desk=desk)
-    return await desk.attachments.upload(
-        inquiry_id,
-        file.filename,
-        file.pieces,
-        Uploader(name=trace.actor, key_id=reader.key_id),
-        admits=reader.may_read,
-    )
+async def parent(inquiry_id: str, visibility: Visibility, reader: Reader, *, desk: Desk) -> Parent:
+    """The inquiry's files the caller sees: a merged duplicate's follow its conversation."""
+    inquiry = await get_inquiry(inquiry_id, visibility, desk=desk)
+    return Parent(shows=[inquiry.inquiry_id, *inquiry.merged_from], admits=reader.may_read)
 
 
 async def attachments_of(
     inquiry_id: str, visibility: Visibility, reader: Reader, *, desk: Desk
 ) -> list[AttachmentInfo]:
-    inquiry = await get_inquiry(inquiry_id, visibility, desk=desk)
-    stored = await desk.attachments.of(_conversation(inquiry))
-    return [found.info for found in stored if reader.may_read(found)]
-
-
-async def attachment(
-    inquiry_id: str, attachment_id: str, visibility: Visibility, reader: Reader, *, desk: Desk
-) -> StoredDocument:
-    inquiry = await get_inquiry(inquiry_id, visibility, desk=desk)
-    found = await desk.attachments.get(_conversation(inquiry), attachment_id)
-    if found is None or not reader.may_read(found):
-        raise AttachmentNotFound(f"no attachment {attachment_id} on inquiry {inquiry_id}")
-    return found
+    found = await parent(inquiry_id, visibility, reader, desk=desk)
+    stored = await desk.attachments.of(found.shows)
+    return [one.info for one in stored if found.admits(one)]
 
 
 def attacher(
@@ -78,8 +53,3 @@ def attacher(
         )
 
     return attach
-
-
-def _conversation(inquiry: Inquiry) -> list[str]:
-    """A merged duplicate's files follow its conversation into the inquiry kept."""
-    return [inquiry.inquiry_id, *inquiry.merged_from]
