@@ -1,9 +1,13 @@
 """HTTP views of the desk's configuration: routing rules, calendars, queues, their audit."""
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from aiohttp import web
 from pydantic import BaseModel
 
 from services.inquiries.administration import configuration
+from services.inquiries.administration.config import DeskConfiguration
 from services.inquiries.administration.queues import Queues
 from services.inquiries.administration.routes import ADMIN, desk_api
 from services.inquiries.administration.routing import RoutingRules
@@ -18,24 +22,52 @@ from shared.http.endpoints import ApiRoutes, trace_of
 configuration_api = ApiRoutes("desk configuration", errors=desk_api.errors)
 
 
-@configuration_api.get(
-    "/routing-rules", summary="The triage rules, in order", access=DESK_SIDE, response=RoutingRules
-)
-async def routing_rules(request: web.Request) -> RoutingRules:
-    return await request.app[DESK].config.routing()
+Setting = TypeVar("Setting", RoutingRules, Queues)
+Replace = Callable[..., Awaitable[Setting]]
 
 
-@configuration_api.put(
+def versioned_setting(
+    path: str,
+    model: type[Setting],
+    *,
+    name: str,
+    read: Callable[[DeskConfiguration], Awaitable[Setting]],
+    replace: Replace[Setting],
+    summaries: tuple[str, str],
+) -> None:
+    """The read view (``<name>``) and the audited replace view (``replace_<name>``, 409 when
+    the version sent is stale) of a setting changed as a whole."""
+
+    async def read_view(request: web.Request) -> Setting:
+        return await read(request.app[DESK].config)
+
+    async def replace_view(request: web.Request, body: Setting) -> Setting:
+        return await replace(body, desk=request.app[DESK], trace=trace_of(request))
+
+    read_view.__name__, replace_view.__name__ = name, f"replace_{name}"  # OpenAPI operationIds
+    read_summary, replace_summary = summaries
+    configuration_api.get(path, summary=read_summary, access=DESK_SIDE, response=model)(read_view)
+    configuration_api.put(
+        path,
+        summary=replace_summary,
+        access=ADMIN,
+        body=model,
+        response=model,
+        problems=(409,),
+    )(replace_view)
+
+
+versioned_setting(
     "/routing-rules",
-    summary="Replace the triage rules (send the version you read)",
-    access=ADMIN,
-    body=RoutingRules,
-    response=RoutingRules,
-    problems=(409,),
+    RoutingRules,
+    name="routing_rules",
+    read=lambda config: config.routing(),
+    replace=configuration.replace_rules,
+    summaries=(
+        "The triage rules, in order",
+        "Replace the triage rules (send the version you read)",
+    ),
 )
-async def replace_routing_rules(request: web.Request, body: RoutingRules) -> RoutingRules:
-    desk = request.app[DESK]
-    return await configuration.replace_rules(body, desk=desk, trace=trace_of(request))
 
 
 class DeskPath(BaseModel):
@@ -69,22 +101,17 @@ async def put_calendar(
     return await configuration.replace_calendar(path.country, body, desk=desk, trace=trace)
 
 
-@configuration_api.get("/queues", summary="The managed queues", access=DESK_SIDE, response=Queues)
-async def queues(request: web.Request) -> Queues:
-    return await request.app[DESK].config.queues()
-
-
-@configuration_api.put(
+versioned_setting(
     "/queues",
-    summary="Replace the queues and their escalation settings (send the version you read)",
-    access=ADMIN,
-    body=Queues,
-    response=Queues,
-    problems=(409,),
+    Queues,
+    name="queues",
+    read=lambda config: config.queues(),
+    replace=configuration.replace_queues,
+    summaries=(
+        "The managed queues",
+        "Replace the queues and their escalation settings (send the version you read)",
+    ),
 )
-async def replace_queues(request: web.Request, body: Queues) -> Queues:
-    desk = request.app[DESK]
-    return await configuration.replace_queues(body, desk=desk, trace=trace_of(request))
 
 
 @configuration_api.get(
