@@ -10,15 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from icalendar import Calendar
 
-from tests.integration.matching.conftest import (
-    Publisher,
-    add_city,
-    company,
-    proposal,
-    register,
-    submit,
-)
-from tests.integration.matching.test_match_events import exactly
+from tests.integration.matching.conftest import Publisher, accepted_pair, company, register
 from tests.integration.matching.test_sessions import DAY, SLOTS
 from tests.support import Caller, eventually, granted
 
@@ -31,24 +23,13 @@ async def scheduled(
     """A city of its own meeting two companies: the better match at a table, then the
     other in an online room."""
     city_id = f"city-{uuid.uuid4().hex[:8]}"
-    await add_city(publish, city_id)
-    need = proposal(status="accepted", city_id=city_id)
-    pair = [company(tags=["water_supply", "flood_control"]), company(name_en="Second Water")]
-    for profile in pair:
-        await register(publish, profile)
-    await submit(publish, need)
-    found = await eventually(lambda: exactly(admin, need.proposal_id, 2))
-    city = await granted(matching, f"city:{city_id}")
-    for match in found:
-        own = await granted(matching, f"company:{match['company_id']}")
-        await own.post(f"/matches/{match['match_id']}/accept")
-        await city.post(f"/matches/{match['match_id']}/accept")
+    found, _ = await accepted_pair(matching, admin, publish, city_id)
     # The better match gets the one table of the first session, the other the online room.
     for name, slot, table in (("High-level meeting", 0, "Table A"), ("Follow-up", 1, ROOM)):
         body = {"name": name, "slots": SLOTS[slot : slot + 1], "tables": [table]}
         session_id = (await (await admin.post("/sessions", body)).json())["session_id"]
         assert (await admin.post(f"/sessions/{session_id}/schedule")).status == 200
-    return city_id, [profile.company_id for profile in pair]
+    return city_id, [match["company_id"] for match in found]
 
 
 async def calendar_of(caller: Caller, path: str) -> Calendar:

@@ -12,16 +12,9 @@ from shared.contracts.companies import CompanySuspended
 from shared.contracts.proposals import ProposalStatus, ProposalStatusChanged
 from shared.envelope import Envelope
 from shared.settings import ServiceSettings
-from tests.integration.matching.conftest import (
-    Publisher,
-    add_city,
-    company,
-    proposal,
-    register,
-    submit,
-)
-from tests.integration.matching.test_match_events import match_events, matches_of
-from tests.support import Caller, eventually, granted
+from tests.integration.matching.conftest import Publisher, add_city, proposed
+from tests.integration.matching.test_match_events import match_events
+from tests.support import Caller, eventually
 
 
 async def mutual_with_meeting(
@@ -29,12 +22,7 @@ async def mutual_with_meeting(
 ) -> tuple[dict[str, Any], dict[str, Any], Caller, Caller]:
     """A match both sides accepted, scheduled into a session next month."""
     await add_city(publish)
-    water, need = company(), proposal(status="accepted")
-    await register(publish, water)
-    await submit(publish, need)
-    [match] = await eventually(lambda: matches_of(admin, need.proposal_id))
-    own = await granted(matching, f"company:{water.company_id}")
-    city = await granted(matching, f"city:{need.city_id}")
+    match, own, city = await proposed(matching, admin, publish)
     for side in (own, city):
         assert (await side.post(f"/matches/{match['match_id']}/accept")).status == 200
     day = (datetime.now(UTC) + timedelta(days=30)).date()
@@ -119,11 +107,7 @@ class TestAnswersWaitForAcceptance:
     async def test_a_submitted_proposals_list_is_a_preview_nobody_answers(
         self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher
     ) -> None:
-        water, need = company(), proposal(status="submitted")
-        await register(publish, water)
-        await submit(publish, need)
-        [match] = await eventually(lambda: matches_of(admin, need.proposal_id))
-        own = await granted(matching, f"company:{water.company_id}")
+        match, own, _ = await proposed(matching, admin, publish, status="submitted")
         answer = await own.post(f"/matches/{match['match_id']}/accept")
         assert answer.status == 409
         assert (await answer.json())["proposal_status"] == "submitted"
@@ -133,11 +117,7 @@ class TestErrorsSayWhatToDo:
     async def test_a_decline_without_a_body_says_the_reason_is_required(
         self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher
     ) -> None:
-        water, need = company(), proposal(status="accepted")
-        await register(publish, water)
-        await submit(publish, need)
-        [match] = await eventually(lambda: matches_of(admin, need.proposal_id))
-        own = await granted(matching, f"company:{water.company_id}")
+        match, own, _ = await proposed(matching, admin, publish)
         answer = await own.post(f"/matches/{match['match_id']}/decline")
         body = await answer.json()
         assert answer.status == 422 and body["detail"] == "reason is required"

@@ -10,21 +10,9 @@ from services.matching import handlers
 from services.matching.keys import CLOCK, MATCHES
 from shared.platform import PLATFORM, Trace
 from shared.settings import ServiceSettings
-from tests.integration.matching.conftest import Publisher, company, proposal, register, submit
-from tests.integration.matching.test_match_events import match_events, matches_of
-from tests.support import Caller, eventually, granted, person
-
-
-async def proposed(
-    matching: TestClient[Any, Any], admin: Caller, publish: Publisher
-) -> tuple[dict[str, Any], Caller, Caller]:
-    water, need = company(), proposal(status="accepted")
-    await register(publish, water)
-    await submit(publish, need)
-    [match] = await eventually(lambda: matches_of(admin, need.proposal_id))
-    own = await granted(matching, f"company:{water.company_id}")
-    city = await granted(matching, f"city:{need.city_id}")
-    return match, own, city
+from tests.integration.matching.conftest import Publisher, proposed
+from tests.integration.matching.test_match_events import match_events
+from tests.support import Caller, granted, person
 
 
 class TestMutualAcceptance:

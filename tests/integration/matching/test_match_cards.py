@@ -5,9 +5,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from tests.integration.matching.conftest import Publisher, add_city
-from tests.integration.matching.test_match_answers import proposed
-from tests.integration.matching.test_match_events import matches_of
+from tests.integration.matching.conftest import Publisher, add_city, matches_of, proposed
 from tests.support import Caller, granted
 
 PROPOSAL_CARD = {

@@ -15,27 +15,13 @@ from tests.integration.matching.conftest import (
     Publisher,
     add_city,
     company,
+    exactly,
+    matches_of,
     proposal,
     register,
     submit,
 )
 from tests.support import Caller, eventually, read_topic
-
-
-async def matches_of(caller: Caller, proposal_id: str, status: str | None = None) -> list[Any]:
-    params = {"status": status} if status else {}
-    response = await caller.get(f"/proposals/{proposal_id}/matches", **params)
-    if response.status != 200:
-        return []
-    items: list[Any] = (await response.json())["items"]
-    return items
-
-
-async def exactly(
-    caller: Caller, proposal_id: str, count: int, status: str | None = None
-) -> list[Any] | None:
-    found = await matches_of(caller, proposal_id, status)
-    return found if len(found) == count else None
 
 
 async def match_events(settings: ServiceSettings, count: int) -> list[Envelope]:

@@ -6,9 +6,16 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from shared.contracts.companies import CompanySuspended
-from tests.integration.matching.conftest import Publisher, company, proposal, register, submit
+from tests.integration.matching.conftest import (
+    Publisher,
+    company,
+    exactly,
+    matches_of,
+    proposal,
+    register,
+    submit,
+)
 from tests.integration.matching.test_lifecycle import mutual_with_meeting
-from tests.integration.matching.test_match_events import exactly, matches_of
 from tests.support import Caller, eventually
 
 

@@ -13,11 +13,11 @@ from tests.integration.matching.conftest import (
     Publisher,
     add_city,
     company,
+    matches_of,
     proposal,
     register,
     submit,
 )
-from tests.integration.matching.test_match_events import matches_of
 from tests.support import Caller, eventually
 
 

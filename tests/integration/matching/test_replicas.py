@@ -12,8 +12,14 @@ from services.matching.app import create_app
 from services.matching.index.matchmaker import Matchmaker
 from services.matching.keys import MATCHMAKER
 from shared.settings import ServiceSettings
-from tests.integration.matching.conftest import Publisher, company, proposal, register, submit
-from tests.integration.matching.test_match_events import matches_of
+from tests.integration.matching.conftest import (
+    Publisher,
+    company,
+    matches_of,
+    proposal,
+    register,
+    submit,
+)
 from tests.support import Caller, eventually, granted, serving
 
 

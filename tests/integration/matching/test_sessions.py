@@ -9,13 +9,11 @@ from aiohttp.test_utils import TestClient
 from services.matching.sessions.model import fiscal_year
 from tests.integration.matching.conftest import (
     Publisher,
+    accepted_pair,
     add_city,
     company,
-    proposal,
     register,
-    submit,
 )
-from tests.integration.matching.test_match_events import exactly
 from tests.support import Caller, eventually, granted
 
 DAY = (datetime.now(UTC) + timedelta(days=30)).date()
@@ -29,27 +27,6 @@ def soon(seconds: float, minutes: int = 30) -> dict[str, str]:
     """A slot that starts a few seconds from now: created in the future, started soon."""
     start = datetime.now(UTC) + timedelta(seconds=seconds)
     return {"start": start.isoformat(), "end": (start + timedelta(minutes=minutes)).isoformat()}
-
-
-async def accepted_pair(
-    matching: TestClient[Any, Any], admin: Caller, publish: Publisher
-) -> tuple[list[Any], dict[str, Caller]]:
-    """Two companies matched to one proposal, each match accepted by both sides."""
-    await add_city(publish)
-    first = company(tags=["water_supply", "flood_control"])
-    second, need = company(name_en="Second Water"), proposal(status="accepted")
-    await register(publish, first)
-    await register(publish, second)
-    await submit(publish, need)
-    found = await eventually(lambda: exactly(admin, need.proposal_id, 2))
-    city = await granted(matching, f"city:{need.city_id}")
-    sides = {"city": city}
-    for match in found:
-        own = await granted(matching, f"company:{match['company_id']}")
-        sides[match["company_id"]] = own
-        await own.post(f"/matches/{match['match_id']}/accept")
-        await city.post(f"/matches/{match['match_id']}/accept")
-    return found, sides
 
 
 class TestScheduling:
