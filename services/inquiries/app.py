@@ -26,6 +26,7 @@ from shared.http.app import create_service_app
 from shared.http.appkeys import KEYS
 from shared.platform import PLATFORM, consumer_context, outbox_relay_context, platform_context
 from shared.settings import ServiceSettings
+from shared.tasks import cancel_and_wait
 
 SERVICE = "inquiries"
 
@@ -82,8 +83,7 @@ async def repositories(app: web.Application) -> AsyncIterator[None]:
 async def sla_ticker_context(app: web.Application) -> AsyncIterator[None]:
     task = asyncio.create_task(SlaTicker(app[DESK]).run(), name="inquiries-sla-ticker")
     yield
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await cancel_and_wait(task)
 
 
 async def webhook_dispatcher_context(app: web.Application) -> AsyncIterator[None]:
@@ -91,5 +91,4 @@ async def webhook_dispatcher_context(app: web.Application) -> AsyncIterator[None
     dispatcher = WebhookDispatcher(desk.webhooks, desk.settings, desk.outbound)
     task = asyncio.create_task(dispatcher.run(), name="inquiries-webhooks")
     yield
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await cancel_and_wait(task)

@@ -35,6 +35,7 @@ from shared.platform import (
     platform_context,
 )
 from shared.settings import ServiceSettings
+from shared.tasks import cancel_and_wait
 
 SERVICE = "matching"
 EVENT_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2, 5)
@@ -103,8 +104,7 @@ async def expiry_sweeper(app: web.Application) -> AsyncIterator[None]:
     """Requests one side accepted and the other left unanswered expire on their deadline."""
     task = asyncio.create_task(_sweep(app), name="matching-expiry")
     yield
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await cancel_and_wait(task)
 
 
 async def _sweep(app: web.Application) -> None:

@@ -40,6 +40,7 @@ from shared.kafka import create_producer
 from shared.logs import get_logger
 from shared.platform import PLATFORM, consumer_context, outbox_relay_context, platform_context
 from shared.settings import ServiceSettings
+from shared.tasks import cancel_and_wait
 
 SERVICE = "monitor"
 TAIL = "monitor-tail"
@@ -102,8 +103,7 @@ async def raw_tail(app: web.Application) -> AsyncIterator[None]:
 async def alert_watch(app: web.Application) -> AsyncIterator[None]:
     task = asyncio.create_task(_watch_alerts(app), name="monitor-alerts")
     yield
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await cancel_and_wait(task)
 
 
 async def _watch_alerts(app: web.Application) -> None:

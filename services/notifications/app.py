@@ -19,6 +19,7 @@ from services.notifications.settings import NotificationSettings
 from shared.http.app import create_service_app
 from shared.platform import PLATFORM, consumer_context, outbox_relay_context, platform_context
 from shared.settings import ServiceSettings
+from shared.tasks import cancel_and_wait
 
 SERVICE = "notifications"
 
@@ -66,8 +67,7 @@ async def mailroom_context(app: web.Application) -> AsyncIterator[None]:
 async def dispatcher_context(app: web.Application) -> AsyncIterator[None]:
     task = asyncio.create_task(run_dispatcher(app[MAILROOM]), name="notifications-dispatcher")
     yield
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await cancel_and_wait(task)
 
 
 async def inbound_context(app: web.Application) -> AsyncIterator[None]:

@@ -11,6 +11,7 @@ from shared.documents.store import DocumentStore
 from shared.logs import get_logger
 from shared.platform import PLATFORM, CleanupContext
 from shared.settings import ServiceSettings
+from shared.tasks import cancel_and_wait
 
 log = get_logger("documents")
 
@@ -34,8 +35,7 @@ def documents_context(key: web.AppKey[DocumentStore]) -> CleanupContext:
         every = platform.settings.attachment_sweep_seconds
         task = asyncio.create_task(sweep_forever(store, every), name="documents-sweeper")
         yield
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await cancel_and_wait(task)
 
     return context
 
