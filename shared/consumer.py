@@ -28,6 +28,7 @@ from shared.contracts import EVENT_TYPES, EventPayload
 from shared.dead_letters import DeadLetterPublisher
 from shared.envelope import Envelope, UnknownEventType
 from shared.errors import describe
+from shared.kafka import create_group_consumer
 from shared.logs import bound_context, get_logger
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document, MongoClient, is_transient, transaction
@@ -186,15 +187,7 @@ class ConsumerRunner:
     async def _start_consumer(self) -> AIOKafkaConsumer | None:
         attempt = 0
         while not self._stopping.is_set():
-            consumer = AIOKafkaConsumer(
-                bootstrap_servers=self.settings.kafka_bootstrap_servers,
-                group_id=self.group_id,
-                client_id=self.group_id,
-                enable_auto_commit=False,
-                auto_offset_reset="earliest",
-                session_timeout_ms=self.settings.kafka_session_timeout_ms,
-                heartbeat_interval_ms=self.settings.kafka_session_timeout_ms // 5,
-            )
+            consumer = create_group_consumer(self.settings, self.group_id)
             consumer.subscribe(self.topics, listener=_ClaimOnAssignment(self))
             try:
                 if await self._unless_stopping(consumer.start()):

@@ -1,10 +1,11 @@
-"""Kafka plumbing: producers, topic creation, reachability. Nothing broker-specific."""
+"""Kafka plumbing: producers, group consumers, topic creation, reachability. Nothing
+broker-specific."""
 
 import asyncio
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
-from aiokafka import AIOKafkaClient, AIOKafkaProducer
+from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from shared.settings import ServiceSettings
@@ -19,6 +20,23 @@ def create_producer(settings: ServiceSettings, client_id: str) -> AIOKafkaProduc
         enable_idempotence=settings.kafka_idempotence,
         request_timeout_ms=10_000,
         linger_ms=5,
+    )
+
+
+def create_group_consumer(
+    settings: ServiceSettings, group_id: str, **options: Any
+) -> AIOKafkaConsumer:
+    """A member of ``group_id`` that commits by hand, starts from the earliest record of a
+    new group and heartbeats five times per session timeout; ``options`` add to that."""
+    return AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=group_id,
+        client_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=settings.kafka_session_timeout_ms // 5,
+        **options,
     )
 
 

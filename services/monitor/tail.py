@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from services.monitor.model import IndexedEvent, RawRecord
+from shared.kafka import create_group_consumer
 from shared.logs import get_logger
 from shared.settings import ServiceSettings
 
@@ -52,16 +53,9 @@ class RawTail:
 
     async def _start(self) -> AIOKafkaConsumer | None:
         while not self._stopping.is_set():
-            consumer = AIOKafkaConsumer(
-                bootstrap_servers=self.settings.kafka_bootstrap_servers,
-                group_id=self.group_id,
-                client_id=self.group_id,
-                enable_auto_commit=False,
-                auto_offset_reset="earliest",
-                # Topics created later (a new service's stream) are picked up this soon.
-                metadata_max_age_ms=5_000,
-                session_timeout_ms=self.settings.kafka_session_timeout_ms,
-                heartbeat_interval_ms=self.settings.kafka_session_timeout_ms // 5,
+            # Topics created later (a new service's stream) are picked up this soon.
+            consumer = create_group_consumer(
+                self.settings, self.group_id, metadata_max_age_ms=5_000
             )
             consumer.subscribe(pattern=desk_topics_pattern(self.settings.topic_prefix))
             try:
