@@ -1,0 +1,42 @@
+"""Stopping a background task: cancelled and awaited, never waited on past the grace."""
+
+import asyncio
+
+from shared.tasks import cancel_and_wait
+
+
+async def test_a_task_that_stops_on_cancel_is_cancelled_and_awaited() -> None:
+    task = asyncio.create_task(asyncio.sleep(3600))
+    await cancel_and_wait(task, grace=5)
+    assert task.cancelled()
+
+
+async def test_a_task_that_ignores_the_cancel_is_left_behind_after_the_grace() -> None:
+    release = asyncio.Event()
+
+    async def stubborn() -> None:
+        while not release.is_set():
+            try:
+                await release.wait()
+            except asyncio.CancelledError:
+                continue  # like a client stuck in its own shutdown
+
+    task = asyncio.create_task(stubborn())
+    await asyncio.sleep(0)
+    await cancel_and_wait(task, grace=0.05)
+    assert not task.done()
+    release.set()
+    await task
+
+
+async def test_a_task_that_failed_while_stopping_does_not_fail_the_caller() -> None:
+    async def failing() -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            raise RuntimeError("broken on the way out") from None
+
+    task = asyncio.create_task(failing())
+    await asyncio.sleep(0)
+    await cancel_and_wait(task, grace=5)
+    assert isinstance(task.exception(), RuntimeError)
