@@ -32,7 +32,7 @@ from shared.mongo import Document, MongoClient, create_client, ping, transaction
 from shared.outbox import Lease, Outbox, create_outbox_indexes
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
-from shared.tasks import cancel_and_wait
+from shared.tasks import cancel_and_wait, drain_or_cancel
 from shared.topics import Topics
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
@@ -309,9 +309,6 @@ def consumer_context(
         task = asyncio.create_task(runner.run(), name=f"{platform.service}-consumer")
         yield
         runner.stop()  # graceful: finish and commit the batch in hand
-        try:
-            await asyncio.wait_for(asyncio.shield(task), drain_seconds)
-        except TimeoutError:
-            await cancel_and_wait(task)
+        await drain_or_cancel(task, drain_seconds)
 
     return context

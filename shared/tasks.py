@@ -21,3 +21,14 @@ async def cancel_and_wait(task: asyncio.Task[None], grace: float = CANCEL_GRACE_
         return
     if not task.cancelled() and task.exception() is not None:
         log.warning("task.failed_on_stop", task=task.get_name(), error=repr(task.exception()))
+
+
+async def drain_or_cancel(task: asyncio.Task[None], drain_seconds: float) -> None:
+    """Wait up to ``drain_seconds`` for a task already told to stop (it finishes the work
+    in hand), then cancel it: a graceful stop that cannot hang a shutdown."""
+    try:
+        await asyncio.wait_for(asyncio.shield(task), drain_seconds)
+    except TimeoutError:
+        await cancel_and_wait(task)
+    except Exception as error:  # it ended on its own, badly: nothing left to stop
+        log.warning("task.failed_on_stop", task=task.get_name(), error=repr(error))

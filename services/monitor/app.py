@@ -40,10 +40,11 @@ from shared.kafka import create_producer
 from shared.logs import get_logger
 from shared.platform import PLATFORM, consumer_context, outbox_relay_context, platform_context
 from shared.settings import ServiceSettings
-from shared.tasks import cancel_and_wait
+from shared.tasks import cancel_and_wait, drain_or_cancel
 
 SERVICE = "monitor"
 TAIL = "monitor-tail"
+TAIL_DRAIN_SECONDS = 10.0  # the batch in hand is indexed and committed, as consumers do
 log = get_logger(__name__)
 
 
@@ -97,7 +98,7 @@ async def raw_tail(app: web.Application) -> AsyncIterator[None]:
     task = asyncio.create_task(tail.run(), name="monitor-tail")
     yield
     tail.stop()
-    await asyncio.gather(task, return_exceptions=True)
+    await drain_or_cancel(task, TAIL_DRAIN_SECONDS)
 
 
 async def alert_watch(app: web.Application) -> AsyncIterator[None]:

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from shared.tasks import cancel_and_wait
+from shared.tasks import cancel_and_wait, drain_or_cancel
 
 
 async def test_a_task_that_stops_on_cancel_is_cancelled_and_awaited() -> None:
@@ -40,3 +40,23 @@ async def test_a_task_that_failed_while_stopping_does_not_fail_the_caller() -> N
     await asyncio.sleep(0)
     await cancel_and_wait(task, grace=5)
     assert isinstance(task.exception(), RuntimeError)
+
+
+async def test_a_task_told_to_stop_finishes_its_work_in_hand_within_the_drain() -> None:
+    stopping, finished = asyncio.Event(), []
+
+    async def worker() -> None:
+        await stopping.wait()
+        await asyncio.sleep(0.01)  # the batch in hand
+        finished.append(True)
+
+    task = asyncio.create_task(worker())
+    stopping.set()
+    await drain_or_cancel(task, drain_seconds=5)
+    assert finished and not task.cancelled()
+
+
+async def test_a_task_that_does_not_stop_within_the_drain_is_cancelled() -> None:
+    task = asyncio.create_task(asyncio.sleep(3600))  # never looks at a stop request
+    await drain_or_cancel(task, drain_seconds=0.05)
+    assert task.cancelled()
