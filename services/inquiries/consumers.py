@@ -56,14 +56,16 @@ async def on_match_withdrawn(event: ConsumedEvent, app: web.Application) -> None
 
 
 async def on_reply_by_mail(event: ConsumedEvent, app: web.Application) -> None:
-    """A requester answered by e-mail: the notifications service checked who it is."""
+    """A requester answered by e-mail: the notifications service checked who it is. The
+    reply is added under its inbound mail's id, at most once: the append commits in its own
+    transaction, so a crash before this event's offset is committed delivers it again."""
     assert isinstance(event.payload, InquiryReplyReceived)
     envelope, reply = event.envelope, event.payload
     trace = Trace(envelope.correlationid, envelope.traceparent, actor="requester (e-mail)")
     try:
         await conversation.post_message(
             reply.inquiry_id, reply.body, "reply", "requester", Visibility(), desk=app[DESK],
-            trace=trace,
+            trace=trace, message_id=reply.inbound_id,
         )  # fmt: skip
     except DomainError as refused:  # e.g. the inquiry closed meanwhile: no retry helps
         raise PoisonEvent(refused.detail) from refused

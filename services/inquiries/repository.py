@@ -109,6 +109,9 @@ class InquiryRepository:
     async def add_message(self, message: Document, session: AsyncClientSession) -> None:
         await self.messages.insert_one(message, session=session)
 
+    async def get_message(self, message_id: str, session: AsyncClientSession) -> Document | None:
+        return await self.messages.find_one({"_id": message_id}, session=session)
+
     async def list_messages(self, inquiry_ids: list[str], with_notes: bool) -> list[Document]:
         criteria: dict[str, Any] = {"inquiry_id": {"$in": inquiry_ids}}
         if not with_notes:

@@ -19,7 +19,8 @@ async def on_event(event: ConsumedEvent, app: web.Application) -> None:
 
 
 async def on_person(event: ConsumedEvent, app: web.Application) -> None:
-    """A person is both a key holder (the replica) and someone mail may reach (officers)."""
+    """A person is both a key holder (the replica) and someone mail may reach (officers,
+    queue members, supervisors)."""
     await IDENTITY_HANDLERS[PersonRegistered](event, app)
     await on_event(event, app)
 
@@ -45,6 +46,8 @@ TOPIC_HANDLERS: dict[str, HandlerTable] = {
         inquiries.InquiryReplied,
         inquiries.InquirySlaWarning,
         inquiries.InquirySlaBreached,
+        inquiries.InquiryEscalated,
+        inquiries.QueuesChanged,
     ),
     "matches": _all(
         matching.MatchProposed,

@@ -1,7 +1,8 @@
 """The notifications service's MongoDB collections: the only module that touches them.
 
 ``directory``: who can be mailed, projected from the streams (company and proposal
-contacts, inquiries' requesters, queues and officers, cities' time zones). ``mail``: the
+contacts, inquiries' requesters, queues and officers, the queues' people and escalation
+targets, people, cities' time zones). ``mail``: the
 sent-mail ledger, one row per (event, template, recipient), its ``_id`` that key's digest so
 a second claim of the same mail is a no-op. ``preferences`` per address, ``inbound`` mail.
 """
@@ -37,6 +38,18 @@ class Directory:
 
     async def get(self, key: str, session: Session = None) -> Document | None:
         return await self.collection.find_one({"_id": key}, session=session)
+
+    async def put_newer(
+        self, key: str, fields: dict[str, Any], version: int, session: Session
+    ) -> bool:
+        """Replace the entry unless it holds this version or a later one already (a
+        redelivered or overtaken event changes nothing); True if replaced."""
+        known = await self.get(key, session)
+        if known is not None and int(known.get("version", -1)) >= version:
+            return False
+        document = {**fields, "version": version}
+        await self.collection.replace_one({"_id": key}, document, upsert=True, session=session)
+        return True
 
 
 class Ledger:

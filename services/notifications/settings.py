@@ -2,10 +2,9 @@
 
 import hashlib
 import hmac
-import json
 from datetime import datetime
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 
 from shared.settings import ServiceSettings
 
@@ -55,14 +54,6 @@ class NotificationSettings(ServiceSettings):
     notifications_since: datetime | None = None
     # The same variable the matching service reads: when an unanswered request expires.
     matching_response_days: float = Field(default=14, gt=0)
-    # Who hears of new inquiries per queue, and who is told of SLA breaches (JSON).
-    notifications_queue_addresses: dict[str, list[str]] = Field(default_factory=dict)
-    notifications_escalation_addresses: list[str] = Field(default_factory=list)
-
-    @field_validator("notifications_queue_addresses", mode="before")
-    @classmethod
-    def _json_map(cls, value: object) -> object:
-        return json.loads(value) if isinstance(value, str) else value
 
     def mail_secret(self) -> str:
         if self.notifications_secret is not None:

@@ -267,3 +267,31 @@ class DeskConfigurationChanged(EventPayload):
     after: dict[str, Any]
     by: str
     by_person: Actor
+
+
+class QueueStaffing(BaseModel):
+    """Who works one queue and where its SLA breaches go, as the notifications service and
+    any other reader of the stream need it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str
+    members: list[str] = []
+    """Person ids (``jamp.person.registered.v1``) told of the queue's new inquiries."""
+    supervisor: str | None = None
+    """The person a breach is assigned to, if any."""
+    escalate_to: str | None = None
+    """The queue a breach moves the inquiry to, if any."""
+    notify_on_warning: bool = True
+    """Whether an SLA warning is told to the assigned officer."""
+
+
+@published_as("jamp.inquiry_desk.queues_changed.v1", stream="inquiries")
+class QueuesChanged(EventPayload):
+    """The managed queue list as it now is, after an admin changed it (keyed ``queues``, so
+    every change of the list is in one partition and in order; ``version`` counts them)."""
+
+    queues: list[QueueStaffing]
+    version: int
+    by: str
+    by_person: Actor

@@ -12,7 +12,12 @@ from services.inquiries.handlers import moved_in
 from services.inquiries.model import Inquiry, InvalidChange, Moved, StaleVersion
 from services.inquiries.scope import Visibility
 from services.inquiries.sla.business_hours import BusinessCalendar, NoBusinessTime
-from shared.contracts.inquiries import DeskConfigurationChanged, DeskSetting
+from shared.contracts.inquiries import (
+    DeskConfigurationChanged,
+    DeskSetting,
+    QueuesChanged,
+    QueueStaffing,
+)
 from shared.mongo import new_id
 from shared.platform import Trace, UnitOfWork, unit_of_work
 
@@ -46,16 +51,29 @@ async def replace_queues(read: Queues, *, desk: Desk, trace: Trace) -> Queues:
                     f"queue {rule.queue!r} is used by routing rule {rule.name!r}",
                     field="body.queues",
                 )
-        for index, queue in enumerate(queues.queues):
-            if queue.supervisor and not await desk.identity.grants_of(queue.supervisor):
-                raise InvalidChange(
-                    f"no person {queue.supervisor!r} holding a key",
-                    field=f"body.queues.{index}.supervisor",
-                )
+        await _people_hold_keys(queues, desk)
         before = await desk.config.queues(uow.session)
         saved = await desk.config.save_queues(queues, uow.session)
         await _versioned(desk, uow, "queues", "queues", before, queues, saved)
+        # The list as it now is, typed, for the services that mail or route by it.
+        staffing = [QueueStaffing(**queue.model_dump()) for queue in queues.queues]
+        by = uow.trace.by
+        changed = QueuesChanged(queues=staffing, version=queues.version, by=by.grant, by_person=by)
+        await uow.publish("queues:queues", changed)
     return queues
+
+
+async def _people_hold_keys(queues: Queues, desk: Desk) -> None:
+    """A supervisor or member is a person holding a key (422 naming the field otherwise)."""
+    for index, queue in enumerate(queues.queues):
+        named = [("supervisor", queue.supervisor)] if queue.supervisor else []
+        named += [(f"members.{at}", member) for at, member in enumerate(queue.members)]
+        for field, person_id in named:
+            if not await desk.identity.grants_of(person_id):
+                raise InvalidChange(
+                    f"no person {person_id!r} holding a key",
+                    field=f"body.queues.{index}.{field}",
+                )
 
 
 async def replace_calendar(

@@ -32,6 +32,18 @@ class Queue(BaseModel):
     supervisor: PersonId | None = Field(
         default=None, description="On an SLA breach, assign the inquiry to this person"
     )
+    members: list[PersonId] = Field(
+        default=[],
+        max_length=100,
+        description="The people who work the queue (each holding a key): told of its new inquiries",
+    )
+
+    @field_validator("members")
+    @classmethod
+    def _members_once(cls, members: list[str]) -> list[str]:
+        if len(set(members)) != len(members):
+            raise ValueError("a person is listed twice")
+        return members
 
 
 class Queues(BaseModel):

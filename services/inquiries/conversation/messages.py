@@ -26,12 +26,16 @@ async def post_message(
     desk: Desk,
     trace: Trace,
     attach: Attach | None = None,
+    message_id: str | None = None,
 ) -> Message:
     """Append a message; ``attach`` refers it to files uploaded before, in the same
     transaction. Appends never conflict with each other: a note leaves the inquiry as it
-    is, and a reply that lost a race for the inquiry's version is applied again."""
+    is, and a reply that lost a race for the inquiry's version is applied again.
+
+    ``message_id`` names a message that comes from elsewhere (a reply by mail, by its
+    inbound id): it is added at most once, and a second call answers the stored one."""
     message = Message(
-        message_id=new_id(),
+        message_id=message_id or new_id(),
         inquiry_id=inquiry_id,
         kind=kind,
         side=side,
@@ -49,6 +53,8 @@ async def _append_note(
     message: Message, visibility: Visibility, attach: Attach | None, *, desk: Desk, trace: Trace
 ) -> Message:
     async with unit_of_work(desk.platform, trace) as uow:
+        if (stored := await _stored(uow, message, desk=desk)) is not None:
+            return stored
         inquiry = await get_inquiry(message.inquiry_id, visibility, desk=desk, session=uow.session)
         message = await _attached(uow, message, attach)
         noted = InquiryNoted(
@@ -69,6 +75,8 @@ async def _append_reply(
     """Store the reply and move the inquiry (a desk reply answers it) in one transaction."""
     by = trace.actor
     async with unit_of_work(desk.platform, trace) as uow:
+        if (stored := await _stored(uow, message, desk=desk)) is not None:
+            return stored  # already added (a redelivered reply by mail): nothing moves
         message = await _attached(uow, message, attach)
         reply = message
 
@@ -124,6 +132,14 @@ def _reopened_by_reply(
     return current.reopened(by, now, calendar, "the requester replied")
 
 
+async def _stored(uow: UnitOfWork, message: Message, *, desk: Desk) -> Message | None:
+    """The message as stored, if one with its id was added before (read in the same
+    transaction as the append, so two deliveries racing each other conflict and the
+    retried one finds the first)."""
+    document = await desk.inquiries.get_message(message.message_id, uow.session)
+    return None if document is None else _message(document)
+
+
 async def _attached(uow: UnitOfWork, message: Message, attach: Attach | None) -> Message:
     if attach is None:
         return message
@@ -133,6 +149,12 @@ async def _attached(uow: UnitOfWork, message: Message, attach: Attach | None) ->
 
 def _document(message: Message) -> Document:
     return {"_id": message.message_id, **message.model_dump(exclude={"message_id"})}
+
+
+def _message(document: Document, merged_from: str | None = None) -> Message:
+    return Message.model_validate(
+        {**document, "message_id": document["_id"], "merged_from": merged_from}
+    )
 
 
 WAITING = ("answered", "waiting_on_requester")
@@ -200,12 +222,6 @@ async def messages(inquiry_id: str, visibility: Visibility, *, desk: Desk) -> li
     found = []
     for document in documents:
         origin = document["inquiry_id"]
-        message = Message.model_validate(
-            {
-                **document,
-                "message_id": document["_id"],
-                "merged_from": None if origin == inquiry_id else origin,
-            }
-        )
+        message = _message(document, None if origin == inquiry_id else origin)
         found.append(message.for_requester() if visibility.is_requester else message)
     return found

@@ -1,10 +1,13 @@
 """Who hears what: each consumed event → the mails it asks for (template, recipient,
-context). Reads the directory; writes only its own bookkeeping of matches and meetings."""
+context). Reads the directory; writes only its own bookkeeping of matches and meetings.
+Desk staff are people from the identity stream, and a queue's people and escalation
+targets are the inquiries service's queue list (``jamp.inquiry_desk.queues_changed.v1``)."""
 
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from services.notifications.composing.contacts import QUEUES
 from services.notifications.model import Invite, PlannedMail, Recipient, language_of
 from services.notifications.repository import Directory
 from services.notifications.settings import NotificationSettings
@@ -81,38 +84,40 @@ class Audience:
         inquiry_id: str = getattr(payload, "inquiry_id")  # noqa: B009 - all four carry it
         inquiry = await self._get(f"inquiry:{inquiry_id}", event)
         context: dict[str, Any] = _inquiry_context(inquiry_id, inquiry)
+        queues: dict[str, Document] = (await self._get(QUEUES, event)).get("queues", {})
+        queue = queues.get(inquiry.get("queue") or "", {})
         if isinstance(payload, InquiryTriaged):
-            addresses = self.settings.notifications_queue_addresses.get(payload.queue, [])
-            recipients = [Recipient(address=address) for address in addresses]
+            people = queues.get(payload.queue, {}).get("members", [])
             template = "inquiry_submitted"
         elif isinstance(payload, InquiryAssigned):
-            recipients = await self._officers([payload.officer], event)
-            template = "inquiry_assigned"
+            people, template = [payload.officer], "inquiry_assigned"
         else:
             assert isinstance(payload, InquirySlaWarning | InquirySlaBreached)
             context |= {"clock": payload.clock, "deadline": _utc(payload.deadline)}
-            recipients = await self._officers([inquiry.get("officer")], event)
-            template = "inquiry_sla_warning"
+            people, template = [inquiry.get("officer")], "inquiry_sla_warning"
+            if isinstance(payload, InquirySlaWarning) and not queue.get("notify_on_warning", True):
+                people = []  # the queue's escalation settings keep warnings quiet
             if isinstance(payload, InquirySlaBreached):
                 template = "inquiry_sla_breached"
-                escalation = self.settings.notifications_escalation_addresses
-                recipients += [Recipient(address=address) for address in escalation]
+                people += _escalation_targets(queue, queues)
+        recipients = await self._people(people, event)
         return [_mail(template, "inquiries", each, context, inquiry_id) for each in recipients]
 
-    async def _officers(self, officers: list[str | None], event: ConsumedEvent) -> list[Recipient]:
-        """An officer is a person id (people on the identity stream) or an e-mail address."""
-        found = []
-        for officer in filter(None, officers):
-            person = await self._get(f"person:{officer}", event)
+    async def _people(self, people: list[str | None], event: ConsumedEvent) -> list[Recipient]:
+        """Each person (an id on the identity stream) once, in their own language; an
+        officer named by an e-mail address (before people existed) is mailed in English."""
+        found: dict[str, Recipient] = {}
+        for each in filter(None, people):
+            person = await self._get(f"person:{each}", event)
             if person.get("email"):
-                found.append(Recipient(
+                found.setdefault(person["email"].lower(), Recipient(
                     address=person["email"], name=person.get("name", ""),
                     language=language_of(person.get("language")),
                     time_zone=person.get("time_zone", "UTC"),
                 ))  # fmt: skip
-            elif "@" in officer:
-                found.append(Recipient(address=officer))
-        return found
+            elif "@" in each:
+                found.setdefault(each.lower(), Recipient(address=each))
+        return list(found.values())
 
     # proposals -----------------------------------------------------------------------------
 
@@ -259,6 +264,14 @@ def _mail(template: str, category: Any, recipient: Recipient, context: dict[str,
     return PlannedMail(template=template, category=category, recipient=recipient,
                        context={**context, "recipient_name": recipient.name}, thread=thread,
                        **extra)  # fmt: skip
+
+
+def _escalation_targets(queue: Document, queues: dict[str, Document]) -> list[str]:
+    """Whom a breach escalates to: the queue's supervisor and the escalation queue's people."""
+    targets = [queue["supervisor"]] if queue.get("supervisor") else []
+    if queue.get("escalate_to"):
+        targets += queues.get(queue["escalate_to"], {}).get("members", [])
+    return targets
 
 
 def _inquiry_context(inquiry_id: str, inquiry: Document) -> dict[str, Any]:

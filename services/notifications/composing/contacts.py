@@ -2,8 +2,10 @@
 
 Keys: ``company:<id>`` (contact, languages), ``proposal:<id>`` (title, city, contact),
 ``city:<id>`` (name, time zone, the latest proposal contact), ``inquiry:<id>`` (subject,
-queue, officer, requester and the contact it gave), ``person:<id>`` (an officer's name,
-e-mail, language, time zone). Runs in the consumer's transaction.
+queue, officer, requester and the contact it gave), ``person:<id>`` (a person's name,
+e-mail, language, time zone, from the identity stream), ``queues`` (each queue's members,
+supervisor and escalation queue, as the inquiries service last published them, with its
+version). Runs in the consumer's transaction.
 """
 
 from typing import Any
@@ -12,7 +14,13 @@ from services.notifications.repository import Directory
 from shared.consumer import ConsumedEvent
 from shared.contracts.companies import CompanyRegistered, CompanyUpdated
 from shared.contracts.identity import PersonRegistered
-from shared.contracts.inquiries import InquiryAssigned, InquirySubmitted, InquiryTriaged
+from shared.contracts.inquiries import (
+    InquiryAssigned,
+    InquiryEscalated,
+    InquirySubmitted,
+    InquiryTriaged,
+    QueuesChanged,
+)
 from shared.contracts.proposals import (
     CityAdded,
     ProposalDetails,
@@ -21,9 +29,14 @@ from shared.contracts.proposals import (
     ProposalUpdated,
 )
 
+QUEUES = "queues"
+
 
 async def project(event: ConsumedEvent, directory: Directory) -> None:
     payload, session = event.payload, event.session
+    if isinstance(payload, QueuesChanged):
+        queues = {queue.name: queue.model_dump(exclude={"name"}) for queue in payload.queues}
+        await directory.put_newer(QUEUES, {"queues": queues}, payload.version, session)
     for key, fields in _changes(payload):
         await directory.put(key, fields, session)
 
@@ -58,6 +71,8 @@ def _changes(payload: object) -> list[tuple[str, dict[str, Any]]]:
         case InquiryTriaged(inquiry_id=inquiry_id, queue=queue):
             return [(f"inquiry:{inquiry_id}", {"queue": queue})]
         case InquiryAssigned(inquiry_id=inquiry_id, queue=queue, officer=officer):
+            return [(f"inquiry:{inquiry_id}", {"queue": queue, "officer": officer})]
+        case InquiryEscalated(inquiry_id=inquiry_id, to_queue=queue, officer=officer):
             return [(f"inquiry:{inquiry_id}", {"queue": queue, "officer": officer})]
         case PersonRegistered(person_id=person_id):
             fields = payload.model_dump(include={"name", "email", "language", "time_zone"})

@@ -90,7 +90,6 @@ def notification_settings(settings: ServiceSettings, relay: Relay) -> Notificati
         notifications_retry_base_seconds=0.1,
         notifications_retry_max_seconds=0.3,
         notifications_claim_seconds=2,
-        notifications_queue_addresses={"matching": ["matching-team@desk.test"]},
     )
 
 

@@ -1,0 +1,168 @@
+"""Desk staff as the inquiries service and the identity stream know them: a queue's people
+hear of its new inquiries, a breach reaches the assignee and the queue's escalation target,
+each in their own language, and a change of the queue list is followed."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from services.notifications.keys import MAILROOM
+from services.notifications.settings import NotificationSettings
+from shared.auth import register_person
+from shared.contracts.identity import Actor, PersonRegistered
+from shared.contracts.inquiries import (
+    InquiryAssigned,
+    InquiryEscalated,
+    InquirySlaBreached,
+    InquirySlaWarning,
+    InquiryTriaged,
+    QueuesChanged,
+    QueueStaffing,
+)
+from tests.integration.notifications.conftest import Relay, known, mail_to, publish
+from tests.integration.notifications.events import new_id
+from tests.integration.notifications.test_who_hears_what import submitted
+from tests.support import Caller, eventually
+
+LEAD = Actor(grant="admin", person_id="p-lead", name="Desk lead")
+
+
+def someone(name: str, language: str = "en") -> PersonRegistered:
+    return register_person(name, email=f"{name.split()[0].lower()}@desk.test", language=language)
+
+
+async def staffed(
+    client: TestClient[Any, Any],
+    settings: NotificationSettings,
+    people: list[PersonRegistered],
+    version: int,
+    *queues: QueueStaffing,
+) -> None:
+    """The people on the identity stream and the queue list as the inquiries service
+    publishes them, known to the service before the test's inquiry comes."""
+    changed = QueuesChanged(queues=list(queues), version=version, by="admin", by_person=LEAD)
+    await publish(settings, *[(each, each.person_id) for each in people],
+                  (changed, "queues:queues"))  # fmt: skip
+    await known(client, *[f"person:{each.person_id}" for each in people])
+    directory = client.app[MAILROOM].directory
+
+    async def at_version() -> bool:
+        return ((await directory.get("queues")) or {}).get("version") == version
+
+    await eventually(at_version, timeout=30)
+
+
+async def recipients_of(admin: Caller, template: str) -> list[str]:
+    response = await admin.get("/mail", limit=100)
+    assert response.status == 200, await response.text()
+    rows = (await response.json())["items"]
+    return sorted(row["recipient"] for row in rows if row["template"] == template)
+
+
+def triaged(inquiry_id: str, queue: str) -> tuple[InquiryTriaged, str]:
+    return InquiryTriaged(inquiry_id=inquiry_id, queue=queue, rule=None), inquiry_id
+
+
+async def test_a_new_inquiry_in_a_queue_mails_exactly_that_queues_people_in_their_language(
+    notifications: TestClient[Any, Any],
+    notification_settings: NotificationSettings,
+    relay: Relay,
+    admin: Caller,
+) -> None:
+    ito, lee, kim = someone("Ito Ken", "ja"), someone("Lee Min"), someone("Kim Ha")
+    await staffed(notifications, notification_settings, [ito, lee, kim], 1,
+                  QueueStaffing(name="matching", members=[ito.person_id, lee.person_id]),
+                  QueueStaffing(name="desk-vn", members=[kim.person_id]))  # fmt: skip
+    inquiry_id = new_id()
+    await publish(notification_settings, (submitted(inquiry_id), inquiry_id),
+                  triaged(inquiry_id, "matching"))  # fmt: skip
+
+    [to_ito] = await mail_to(relay, "ito@desk.test")
+    [to_lee] = await mail_to(relay, "lee@desk.test")
+    assert "に新着" in str(to_ito["Subject"])  # Ito reads Japanese
+    assert "new in matching" in str(to_lee["Subject"])
+    # One event's mail is claimed in one transaction: what is there now is all there is.
+    assert await recipients_of(admin, "inquiry_submitted") == ["ito@desk.test", "lee@desk.test"]
+
+
+async def test_a_breach_mails_the_assignee_and_the_queues_escalation_targets(
+    notifications: TestClient[Any, Any],
+    notification_settings: NotificationSettings,
+    relay: Relay,
+    admin: Caller,
+) -> None:
+    sato, lead = someone("Sato Officer"), someone("Mori Lead", "ja")
+    standby, colleague = someone("Tan Standby"), someone("Vu Colleague")
+    await staffed(notifications, notification_settings, [sato, lead, standby, colleague], 3,
+                  QueueStaffing(name="desk-vn", members=[colleague.person_id],
+                                supervisor=lead.person_id, escalate_to="desk-leads"),
+                  QueueStaffing(name="desk-leads", members=[standby.person_id]))  # fmt: skip
+    inquiry_id, now = new_id(), datetime.now(UTC)
+    breach = InquirySlaBreached(inquiry_id=inquiry_id, clock="first_response", at=now,
+                                deadline=now)  # fmt: skip
+    # As the inquiries service publishes a breach: the escalation right after it.
+    escalation = InquiryEscalated(inquiry_id=inquiry_id, clock="first_response",
+                                  from_queue="desk-vn", to_queue="desk-leads",
+                                  officer=lead.person_id)  # fmt: skip
+    await publish(
+        notification_settings, (submitted(inquiry_id), inquiry_id), triaged(inquiry_id, "desk-vn"),
+        (InquiryAssigned(inquiry_id=inquiry_id, queue="desk-vn", officer=sato.person_id,
+                         by="admin"), inquiry_id),
+        (breach, inquiry_id), (escalation, inquiry_id),
+    )  # fmt: skip
+
+    [to_lead] = await mail_to(relay, "mori@desk.test")
+    assert "SLA" in str(to_lead["Subject"]) and "超過" in str(to_lead["Subject"])
+    breached = ["mori@desk.test", "sato@desk.test", "tan@desk.test"]
+    assert await recipients_of(admin, "inquiry_sla_breached") == breached
+    await mail_to(relay, "sato@desk.test", 2)  # assigned, then breached
+    await mail_to(relay, "tan@desk.test")
+
+
+async def test_a_warning_is_not_mailed_when_the_queue_keeps_warnings_quiet(
+    notifications: TestClient[Any, Any],
+    notification_settings: NotificationSettings,
+    relay: Relay,
+    admin: Caller,
+) -> None:
+    sato = someone("Sato Officer")
+    await staffed(notifications, notification_settings, [sato], 1,
+                  QueueStaffing(name="desk-vn", notify_on_warning=False))  # fmt: skip
+    inquiry_id, now = new_id(), datetime.now(UTC)
+    await publish(
+        notification_settings, (submitted(inquiry_id), inquiry_id),
+        (InquiryAssigned(inquiry_id=inquiry_id, queue="desk-vn", officer=sato.person_id,
+                         by="admin"), inquiry_id),
+        (InquirySlaWarning(inquiry_id=inquiry_id, clock="resolution", at=now, deadline=now),
+         inquiry_id),
+        (InquirySlaBreached(inquiry_id=inquiry_id, clock="resolution", at=now, deadline=now),
+         inquiry_id),
+    )  # fmt: skip
+
+    _, breached = await mail_to(relay, "sato@desk.test", 2)
+    assert "SLA breached" in str(breached["Subject"])
+    # The breach came after the warning on the same partition: the warning was handled.
+    assert await recipients_of(admin, "inquiry_sla_warning") == []
+
+
+async def test_a_queue_membership_change_is_followed(
+    notifications: TestClient[Any, Any],
+    notification_settings: NotificationSettings,
+    relay: Relay,
+    admin: Caller,
+) -> None:
+    before, after = someone("Abe Before"), someone("Baba After")
+    await staffed(notifications, notification_settings, [before, after], 1,
+                  QueueStaffing(name="matching", members=[before.person_id]))  # fmt: skip
+    first = new_id()
+    await publish(notification_settings, (submitted(first), first), triaged(first, "matching"))
+    await mail_to(relay, "abe@desk.test")
+
+    await staffed(notifications, notification_settings, [], 2,
+                  QueueStaffing(name="matching", members=[after.person_id]))  # fmt: skip
+    second = new_id()
+    await publish(notification_settings, (submitted(second), second), triaged(second, "matching"))
+    [to_after] = await mail_to(relay, "baba@desk.test")
+    assert second[-6:] in str(to_after["Subject"])
+    assert await recipients_of(admin, "inquiry_submitted") == ["abe@desk.test", "baba@desk.test"]
