@@ -195,9 +195,13 @@ class InboundLog:
     async def create_indexes(self) -> None:
         await self.collection.create_index([("order", DESCENDING)])
 
-    async def add(self, record: InboundRecord, session: AsyncClientSession) -> None:
-        document = {"_id": record.inbound_id, **record.model_dump(exclude={"inbound_id"})}
-        await self.collection.insert_one({**document, "order": new_id()}, session=session)
+    async def add(self, record: InboundRecord, session: AsyncClientSession) -> bool:
+        """Record the mail unless one with its id is recorded already; True if new."""
+        document = {**record.model_dump(exclude={"inbound_id"}), "order": new_id()}
+        result = await self.collection.update_one(
+            {"_id": record.inbound_id}, {"$setOnInsert": document}, upsert=True, session=session
+        )
+        return result.upserted_id is not None
 
     async def page(self, after: str | None, limit: int) -> list[tuple[str, InboundRecord]]:
         criteria: Document = {} if after is None else {"order": {"$lt": after}}

@@ -1,6 +1,7 @@
 """Use cases of inbound mail: a requester's reply becomes the requester's reply on the
 inquiry; anything else is refused with an SMTP error and recorded (and published)."""
 
+import hashlib
 from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -60,17 +61,28 @@ async def receive(
     if not body:
         raise Refused(550, "5.6.0", "no reply text above the quoted message")
     record = InboundRecord(
-        inbound_id=new_id(), received_at=now, sender=sender, recipient=recipients[0],
-        inquiry_id=inquiry_id, accepted=True, code=250, body=body,
+        inbound_id=inbound_id_of(message, sender, recipients[0]), received_at=now,
+        sender=sender, recipient=recipients[0], inquiry_id=inquiry_id, accepted=True,
+        code=250, body=body,
     )  # fmt: skip
     reply = InquiryReplyReceived(
         inquiry_id=inquiry_id, inbound_id=record.inbound_id, sender=sender, body=body,
         received_at=now,
     )  # fmt: skip
     async with unit_of_work(mailroom.platform, TRACE) as uow:
-        await mailroom.inbound.add(record, uow.session)
-        await uow.publish(inquiry_id, reply)
+        if await mailroom.inbound.add(record, uow.session):
+            await uow.publish(inquiry_id, reply)
     return record
+
+
+def inbound_id_of(message: EmailMessage, sender: str, recipient: str) -> str:
+    """The same message accepted twice is one reply: a sending server that missed our 250
+    (a dropped connection) sends it again, with the same Message-ID."""
+    message_id = str(message.get("Message-ID", "")).strip()
+    if not message_id:
+        return new_id()
+    named = f"{message_id}\n{sender}\n{recipient.lower()}".encode()
+    return hashlib.sha256(named).hexdigest()[:24]
 
 
 async def requester_addresses(inquiry: dict[str, object], mailroom: Mailroom) -> set[str]:

@@ -4,8 +4,11 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from shared.envelope import Envelope
+from shared.settings import ServiceSettings
+from shared.topics import Topics
 from tests.integration.inquiries.conftest import ManualClock, history_types, submitted
-from tests.support import Caller, eventually, person
+from tests.support import Caller, eventually, person, read_topic
 
 
 async def test_a_warning_notifies_the_assignee_and_a_breach_escalates(
@@ -55,6 +58,36 @@ async def test_queues_name_known_escalation_targets_and_changes_are_audited(
     [change] = changes["items"]
     assert change["by"] == "admin" and change["by_person"]["name"] == "test admin"
     assert len(change["after"]["queues"]) == len(change["before"]["queues"]) + 1
+
+
+async def test_a_queues_people_are_published_with_the_person_who_changed_them(
+    inquiries: TestClient[Any, Any], admin: Caller, settings: ServiceSettings
+) -> None:
+    ito = await person(inquiries, "Ito Ken", "desk:VN")
+    queues = await (await admin.get("/queues")).json()
+    at = next(index for index, queue in enumerate(queues["queues"]) if queue["name"] == "desk-vn")
+
+    def staffed(*members: str) -> dict[str, Any]:
+        edited = [dict(queue) for queue in queues["queues"]]
+        edited[at] |= {"members": list(members), "supervisor": ito.person_id}
+        return {**queues, "queues": edited}
+
+    nobody = await admin.put("/queues", staffed(ito.person_id, "nobody"))
+    assert nobody.status == 422
+    assert (await nobody.json())["errors"][0]["field"] == f"body.queues.{at}.members.1"
+    twice = await admin.put("/queues", staffed(ito.person_id, ito.person_id))
+    assert twice.status == 422
+    saved = await admin.put("/queues", staffed(ito.person_id))
+    assert saved.status == 200, await saved.text()
+
+    # One change: the audit event and the queue list as it now is, from one transaction.
+    topic = Topics(settings.topic_prefix).of("inquiries")
+    envelopes = [Envelope.from_bytes(r.value) for r in await read_topic(settings, topic, 2)]
+    [changed] = [e for e in envelopes if e.type == "jamp.inquiry_desk.queues_changed.v1"]
+    desk_vn = next(queue for queue in changed.data["queues"] if queue["name"] == "desk-vn")
+    assert desk_vn["members"] == [ito.person_id] and desk_vn["supervisor"] == ito.person_id
+    assert changed.data["version"] == 1 and changed.data["by"] == "admin"
+    assert changed.data["by_person"]["name"] == "test admin"
 
 
 async def _has(caller: Caller, inquiry_id: str, kind: str) -> bool:

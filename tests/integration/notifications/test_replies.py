@@ -3,6 +3,7 @@ Reply-To; what the requester writes back lands in the inquiry's conversation, qu
 history and signature stripped. A forged token or a stranger's mail does not."""
 
 from email.message import EmailMessage
+from email.utils import make_msgid
 from functools import partial
 from typing import Any
 
@@ -92,6 +93,29 @@ async def test_an_emailed_reply_lands_in_the_inquiry_conversation_as_the_request
 
     [reply] = await eventually(requester_said, timeout=30)
     assert reply["body"] == "Thank you, please introduce B."
+
+
+async def test_the_same_mail_accepted_twice_is_one_reply(
+    desk: TestClient[Any, Any], notifications: TestClient[Any, Any], relay: Relay
+) -> None:
+    vn, inquiry_id, mail = await _answered(desk, notifications, relay)
+    message = _reply(mail, REQUESTER, "Yes, B please.")
+    message["Message-ID"] = make_msgid(domain="riverfund.example")
+    # The sending server missed our first 250 (its connection dropped) and sends it again.
+    for _ in range(2):
+        await aiosmtplib.send(
+            message, hostname="127.0.0.1", port=inbound_port(notifications), sender=REQUESTER
+        )
+
+    async def requester_said() -> list[dict[str, Any]] | None:
+        said = [m for m in await _messages(vn, inquiry_id) if m["side"] == "requester"]
+        return said or None
+
+    [reply] = await eventually(requester_said, timeout=30)
+    assert reply["body"] == "Yes, B please."
+    operator = await granted(notifications, "operator")
+    records = (await (await operator.get("/inbound")).json())["items"]
+    assert [record["accepted"] for record in records] == [True]
 
 
 async def test_a_forged_token_is_refused_with_an_smtp_error_and_recorded(
