@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from aiohttp import web
@@ -34,6 +34,7 @@ from shared.metrics import ServiceMetrics
 from shared.mongo import Document, MongoClient, is_transient, transaction
 from shared.settings import ServiceSettings
 from shared.stale_transactions import SessionRegistry
+from shared.tasks import cancel_and_wait
 from shared.topics import Topics, belongs_to
 
 log = get_logger(__name__)
@@ -117,7 +118,13 @@ class ConsumerRunner:
     def __post_init__(self) -> None:
         self._by_type = {model.event_type: handler for model, handler in self.handlers.items()}
         registry = self.processed.database["consumer_sessions"]
-        self._sessions = SessionRegistry(self.mongo, registry, self.group_id)
+        self._sessions = SessionRegistry(
+            self.mongo,
+            registry,
+            self.group_id,
+            # Silent this long, a member is out of the Kafka group as well: it is gone.
+            stale_after=timedelta(milliseconds=self.settings.kafka_session_timeout_ms),
+        )
 
     def rewind(self) -> None:
         """The broker lost its data: read the new logs from their start (see shared.healing)."""
@@ -131,6 +138,7 @@ class ConsumerRunner:
         consumer = await self._start_consumer()
         if consumer is None:
             return
+        heartbeat = asyncio.create_task(self._keep_alive(), name=f"{self.group_id}-heartbeat")
         try:
             while not self._stopping.is_set():
                 if self._rewinding:
@@ -139,6 +147,7 @@ class ConsumerRunner:
                 for partition, records in batches.items():
                     await self._process_partition(consumer, partition, records)
         finally:
+            await cancel_and_wait(heartbeat)
             await consumer.stop()
             await self.dead_letters.close()
             await self._end_session()
@@ -172,6 +181,17 @@ class ConsumerRunner:
             await self._sessions.claim(self._session)
             self._claimed = True
         return self._session
+
+    async def _keep_alive(self) -> None:
+        """Our session's heartbeat, which also ends the sessions of members gone since the
+        last claim: a successor stalled on a dead member's transaction waits at most this
+        long beyond the member's expiry, assignment or not."""
+        while True:
+            await asyncio.sleep(self._sessions.beat_seconds)
+            try:
+                await self._sessions.beat()
+            except PyMongoError as error:  # the database is away: beat again next time
+                log.warning("consumer.heartbeat_failed", group=self.group_id, error=repr(error))
 
     def reclaim(self) -> None:
         """Partitions were assigned: claim the session again before the next transaction."""
