@@ -19,7 +19,9 @@ must agree to well within ``stale_after``.
 import os
 import socket
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
@@ -45,7 +47,7 @@ class SessionRegistry:
         self.mongo, self.collection, self.group = mongo, collection, group
         self.stale_after = stale_after
         self.member = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._lsid: Document | None = None
+        self._lsid: Mapping[str, Any] | None = None
 
     @property
     def beat_seconds(self) -> float:
