@@ -34,7 +34,7 @@ from shared.metrics import ServiceMetrics
 from shared.mongo import Document, MongoClient, is_transient, transaction
 from shared.settings import ServiceSettings
 from shared.stale_transactions import SessionRegistry
-from shared.tasks import cancel_and_wait
+from shared.tasks import at_most, cancel_and_wait
 from shared.topics import Topics, belongs_to
 
 log = get_logger(__name__)
@@ -201,7 +201,7 @@ class ConsumerRunner:
         if self._session is not None:
             session, self._session = self._session, None
             with contextlib.suppress(PyMongoError):  # the database is away: it expires
-                await self._sessions.release()
+                await at_most(self._sessions.release(), "consumer_sessions.release")
             await session.end_session()
 
     async def _start_consumer(self) -> AIOKafkaConsumer | None:

@@ -32,7 +32,7 @@ from shared.mongo import Document, MongoClient, create_client, ping, transaction
 from shared.outbox import Lease, Outbox, create_outbox_indexes
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
-from shared.tasks import cancel_and_wait, drain_or_cancel
+from shared.tasks import at_most, cancel_and_wait, drain_or_cancel
 from shared.topics import Topics
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
@@ -203,7 +203,7 @@ def platform_context(service: str) -> CleanupContext:
         healing = asyncio.create_task(healer.run(), name=f"{service}-broker-healer")
         yield
         await cancel_and_wait(healing)
-        await mongo.close()
+        await at_most(mongo.close(), "mongodb.close")
 
     return context
 

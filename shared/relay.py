@@ -16,6 +16,7 @@ from shared.logs import get_logger
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document
 from shared.outbox import Lease, Outbox
+from shared.tasks import at_most
 
 log = get_logger(__name__)
 
@@ -225,4 +226,4 @@ class OutboxRelay:
         """Stop the producer and hand the lease on."""
         await self.producer.close()
         with contextlib.suppress(PyMongoError):  # else the lease expires by itself
-            await self.lease.release()
+            await at_most(self.lease.release(), "lease.release")

@@ -1,6 +1,7 @@
 """Stopping background tasks without hanging a shutdown on a client that ignores cancel."""
 
 import asyncio
+from collections.abc import Awaitable
 
 from shared.logs import get_logger
 
@@ -32,3 +33,19 @@ async def drain_or_cancel(task: asyncio.Task[None], drain_seconds: float) -> Non
         await cancel_and_wait(task)
     except Exception as error:  # it ended on its own, badly: nothing left to stop
         log.warning("task.failed_on_stop", task=task.get_name(), error=repr(error))
+
+
+# While a process stops, one call to a server that is away (a lease's release, a client's
+# close) would otherwise wait out its own timeouts (server selection: 5 s each), and a
+# service has a dozen of them: a stop takes its deadline (Kubernetes' grace) and is killed.
+STOP_CALL_SECONDS = 2.0
+
+
+async def at_most(call: Awaitable[object], what: str, seconds: float = STOP_CALL_SECONDS) -> None:
+    """Await a call made while stopping, giving up after ``seconds``: what it would have
+    done (hand a lease on, say goodbye to a server) is a courtesy that expires anyway."""
+    try:
+        async with asyncio.timeout(seconds):
+            await call
+    except TimeoutError:
+        log.warning("stop.call_abandoned", call=what, seconds=seconds)
