@@ -34,7 +34,7 @@ from shared.metrics import ServiceMetrics
 from shared.mongo import Document, MongoClient, is_transient, transaction
 from shared.settings import ServiceSettings
 from shared.stale_transactions import SessionRegistry
-from shared.tasks import at_most, cancel_and_wait
+from shared.tasks import at_most, cancel_and_wait, until_set
 from shared.topics import Topics, belongs_to
 
 log = get_logger(__name__)
@@ -397,11 +397,7 @@ class ConsumerRunner:
             await handler(ConsumedEvent(envelope, payload, session), self.app)
 
     async def _sleep(self, seconds: float) -> None:
-        try:
-            async with asyncio.timeout(seconds):
-                await self._stopping.wait()
-        except TimeoutError:
-            pass
+        await until_set(self._stopping, seconds)
 
 
 def _marker(envelope: Envelope) -> Document:

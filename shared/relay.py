@@ -16,7 +16,7 @@ from shared.logs import get_logger
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document
 from shared.outbox import Lease, Outbox
-from shared.tasks import at_most
+from shared.tasks import at_most, until_set
 
 log = get_logger(__name__)
 
@@ -200,11 +200,7 @@ class OutboxRelay:
     async def _wait_for_work(self) -> None:
         # Woken at once by a commit in this process (Outbox.nudge); rows written elsewhere
         # (another replica, the CLI, a replay) are found by the poll, which only reads.
-        try:
-            async with asyncio.timeout(self.poll_seconds):
-                await self.outbox.wakeup.wait()
-        except TimeoutError:
-            pass
+        await until_set(self.outbox.wakeup, self.poll_seconds)
 
     async def _purge_now_and_then(self) -> None:
         now = datetime.now(UTC)

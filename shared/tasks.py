@@ -49,3 +49,19 @@ async def at_most(call: Awaitable[object], what: str, seconds: float = STOP_CALL
             await call
     except TimeoutError:
         log.warning("stop.call_abandoned", call=what, seconds=seconds)
+
+
+async def until_set(event: asyncio.Event, seconds: float) -> bool:
+    """Wait for ``event`` at most ``seconds``; True if it was set.
+
+    Not ``asyncio.wait_for(event.wait(), seconds)``: on Python 3.11 that swallows a
+    cancellation arriving in the same loop iteration as the event (it returns the event's
+    result instead of raising), and a background loop built on it then never stops: its
+    owner's ``task.cancel()`` and wait hang for ever (the test suite stalled on this in a
+    fixture's teardown). ``asyncio.timeout`` delivers every cancellation."""
+    try:
+        async with asyncio.timeout(seconds):
+            await event.wait()
+    except TimeoutError:
+        return False
+    return True

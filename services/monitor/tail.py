@@ -16,6 +16,7 @@ from services.monitor.model import IndexedEvent, RawRecord
 from shared.kafka import create_group_consumer
 from shared.logs import get_logger
 from shared.settings import ServiceSettings
+from shared.tasks import until_set
 
 log = get_logger(__name__)
 RecordSink = Callable[[list[RawRecord]], Awaitable[None]]
@@ -80,11 +81,7 @@ class RawTail:
                 await self._pause()
 
     async def _pause(self) -> None:
-        try:
-            async with asyncio.timeout(RETRY_SECONDS):
-                await self._stopping.wait()
-        except TimeoutError:
-            pass
+        await until_set(self._stopping, RETRY_SECONDS)
 
 
 def _raw(record: ConsumerRecord) -> RawRecord:

@@ -5,8 +5,6 @@ sent (or failed for good) with its event in one transaction. A transient failure
 back with a later due time; a vanished sender's claim expires and is taken over.
 """
 
-import asyncio
-import contextlib
 from datetime import datetime, timedelta
 
 from services.notifications.composing.messages import compose
@@ -19,6 +17,7 @@ from shared.contracts.notifications import MailFailed, MailSent
 from shared.errors import describe
 from shared.logs import get_logger
 from shared.platform import Trace, unit_of_work
+from shared.tasks import until_set
 
 log = get_logger(__name__)
 
@@ -31,8 +30,7 @@ async def run_dispatcher(mailroom: Mailroom) -> None:
             await dispatch_due(mailroom)
         except Exception as error:  # MongoDB away: the mail waits in the ledger
             log.warning("mail.dispatch_failed", error=describe(error))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(mailroom.wakeup.wait(), poll)
+        await until_set(mailroom.wakeup, poll)
 
 
 async def dispatch_due(mailroom: Mailroom, limit: int = 50) -> int:
