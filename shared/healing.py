@@ -19,7 +19,7 @@ import asyncio
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -62,6 +62,11 @@ class BrokerHealer:
     healing: bool = False
     """Between noticing a loss and having re-published the window (readiness: degraded)."""
     _draining: dict[int, object] = field(default_factory=dict)
+    # One admin client and one marker reader for all checks, not new ones every few
+    # seconds: fewer connections for the broker, and no client is ever left half-started
+    # by a cancel (see ``_started``). Dropped after a failed check, started again on use.
+    _admin: AIOKafkaAdminClient | None = None
+    _reader: AIOKafkaConsumer | None = None
 
     async def run(self) -> None:
         """Check until cancelled; a failed check (broker away) is retried at the next one."""
@@ -75,10 +80,19 @@ class BrokerHealer:
                         await self.check(producer)
                 except Exception as error:  # broker or database away: retried next time
                     log.warning("broker.check_failed", error=repr(error))
-                    await producer.close()
+                    await self._close_clients(producer)
                 await asyncio.sleep(self.check_seconds)
         finally:
-            await asyncio.shield(producer.close())
+            await asyncio.shield(self._close_clients(producer))
+
+    async def _close_clients(self, producer: LazyProducer) -> None:
+        admin, self._admin = self._admin, None
+        reader, self._reader = self._reader, None
+        if admin is not None:
+            await admin.close()
+        if reader is not None:
+            await reader.stop()
+        await producer.close()
 
     async def check(self, producer: LazyProducer) -> None:
         """One look at the broker; heals when it lost data, else settles readiness."""
@@ -130,26 +144,27 @@ class BrokerHealer:
         return True
 
     async def _recreate_missing_topics(self) -> list[str]:
-        admin = AIOKafkaAdminClient(
-            bootstrap_servers=self.settings.kafka_bootstrap_servers, client_id="jamp-healer"
-        )
-        await admin.start()
-        try:
-            existing = set(await admin.list_topics())
-            marker = incarnation_topic(self.topics)
-            missing = [name for name in self.topics.all() if name not in existing]
-            new = [NewTopic(name, 3, 1) for name in missing]
-            if marker not in existing:  # kept for ever: its first record is the identity
-                new.append(NewTopic(marker, 1, 1, topic_configs={"retention.ms": "-1"}))
-            if not new:
-                return []
-            response = await admin.create_topics(new)
-            # Only what this call created counts as lost: "already exists" means another
-            # service was quicker, "not authorized" that this one may not see it.
-            created = {error[0] for error in response.topic_errors if error[1] == 0}
-            return [name for name in missing if name in created]
-        finally:
-            await admin.close()
+        if self._admin is None:
+            self._admin = await _started(
+                AIOKafkaAdminClient(
+                    bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                    client_id="jamp-healer",
+                )
+            )
+        admin = self._admin
+        existing = set(await admin.list_topics())
+        marker = incarnation_topic(self.topics)
+        missing = [name for name in self.topics.all() if name not in existing]
+        new = [NewTopic(name, 3, 1) for name in missing]
+        if marker not in existing:  # kept for ever: its first record is the identity
+            new.append(NewTopic(marker, 1, 1, topic_configs={"retention.ms": "-1"}))
+        if not new:
+            return []
+        response = await admin.create_topics(new)
+        # Only what this call created counts as lost: "already exists" means another
+        # service was quicker, "not authorized" that this one may not see it.
+        created = {error[0] for error in response.topic_errors if error[1] == 0}
+        return [name for name in missing if name in created]
 
     async def _incarnation(self, producer: LazyProducer) -> str:
         """The broker's incarnation: the marker's first record, written if there is none."""
@@ -164,18 +179,32 @@ class BrokerHealer:
 
     async def _first_marker(self) -> str | None:
         partition = TopicPartition(incarnation_topic(self.topics), 0)
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap_servers, enable_auto_commit=False
-        )
-        await consumer.start()
-        try:
-            consumer.assign([partition])
-            await consumer.seek_to_beginning(partition)
-            batch = await consumer.getmany(partition, timeout_ms=1000, max_records=1)
-            records = batch.get(partition, [])
-            return records[0].value.decode() if records and records[0].value else None
-        finally:
-            await consumer.stop()
+        if self._reader is None:
+            reader = AIOKafkaConsumer(
+                bootstrap_servers=self.settings.kafka_bootstrap_servers, enable_auto_commit=False
+            )
+            self._reader = await _started(reader)
+            self._reader.assign([partition])
+        consumer = self._reader
+        await consumer.seek_to_beginning(partition)
+        batch = await consumer.getmany(partition, timeout_ms=1000, max_records=1)
+        records = batch.get(partition, [])
+        return records[0].value.decode() if records and records[0].value else None
+
+
+Client = TypeVar("Client", AIOKafkaAdminClient, AIOKafkaConsumer)
+
+
+async def _started(client: Client) -> Client:
+    """The client, started; one whose start failed or was cancelled is closed, not left
+    with its connections and background tasks behind."""
+    try:
+        await client.start()
+    except BaseException:
+        closing = client.close() if isinstance(client, AIOKafkaAdminClient) else client.stop()
+        await asyncio.shield(closing)
+        raise
+    return client
 
 
 async def _write_marker(producer: AIOKafkaProducer, topic: str) -> None:
