@@ -14,6 +14,7 @@ from services.monitor.inspector import StreamInspector
 from services.monitor.keys import (
     ALERTS,
     AUDIT,
+    CONSUMED,
     HEALTH,
     HUB,
     INDEX,
@@ -32,13 +33,19 @@ from services.monitor.repository import DeadLetterStore, EventIndex
 from services.monitor.routes import api
 from services.monitor.sessions import ConsoleKeys, SessionStore, session_cookie
 from services.monitor.settings import MonitorSettings
-from services.monitor.tail import RawTail, TailHub
+from services.monitor.tail import ConsumedEnds, RawTail, TailHub
 from services.monitor.targets import HealthProbe
 from shared.http.app import create_service_app
 from shared.http.appkeys import KEYS
 from shared.kafka import create_producer
 from shared.logs import get_logger
-from shared.platform import PLATFORM, consumer_context, outbox_relay_context, platform_context
+from shared.platform import (
+    HEALER,
+    PLATFORM,
+    consumer_context,
+    outbox_relay_context,
+    platform_context,
+)
 from shared.settings import ServiceSettings
 from shared.tasks import cancel_and_wait, drain_or_cancel
 
@@ -84,7 +91,12 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
 async def kafka_clients(app: web.Application) -> AsyncIterator[None]:
     settings = app[MONITOR_SETTINGS]
     own = [settings.group_id(SERVICE), settings.group_id(TAIL)]
-    inspector = StreamInspector(settings, app[INDEX], own)
+    # What the tail reads proves how far each log reaches (see streams.log_ends); after a
+    # broker came back empty that proof is void, so the healer rewinds it.
+    consumed = ConsumedEnds()
+    app[HEALER].consumers.append(consumed)
+    app[CONSUMED] = consumed
+    inspector = StreamInspector(settings, app[INDEX], own, consumed)
     app[INSPECTOR] = inspector
     app[REPLAYER] = Replayer(partial(create_producer, settings, "monitor-replay"))
     yield
@@ -94,7 +106,7 @@ async def kafka_clients(app: web.Application) -> AsyncIterator[None]:
 
 async def raw_tail(app: web.Application) -> AsyncIterator[None]:
     settings = app[MONITOR_SETTINGS]
-    tail = RawTail(settings, settings.group_id(TAIL), partial(on_records, app=app))
+    tail = RawTail(settings, settings.group_id(TAIL), partial(on_records, app=app), app[CONSUMED])
     task = asyncio.create_task(tail.run(), name="monitor-tail")
     yield
     tail.stop()

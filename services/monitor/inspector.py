@@ -22,8 +22,10 @@ from services.monitor.streams import (
     PartitionStats,
     StreamsOverview,
     group_stats,
+    log_ends,
     partition_lag,
 )
+from services.monitor.tail import ConsumedEnds
 from shared.logs import get_logger
 
 log = get_logger(__name__)
@@ -31,8 +33,15 @@ Offsets = dict[TopicPartition, int]
 
 
 class StreamInspector:
-    def __init__(self, settings: MonitorSettings, index: EventIndex, own_groups: list[str]) -> None:
+    def __init__(
+        self,
+        settings: MonitorSettings,
+        index: EventIndex,
+        own_groups: list[str],
+        consumed: ConsumedEnds | None = None,
+    ) -> None:
         self.settings, self.index, self.own_groups = settings, index, own_groups
+        self.consumed = consumed or ConsumedEnds()
         servers = settings.kafka_bootstrap_servers
         self.offsets = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
         self.admin = AIOKafkaAdminClient(bootstrap_servers=servers, client_id="jamp-monitor")
@@ -58,12 +67,14 @@ class StreamInspector:
             await self._connect()
             partitions = await self._partitions()
             start = await self.offsets.beginning_offsets(partitions)
-            end = await self.offsets.end_offsets(partitions)
-            stats = await self._partition_stats(partitions, start, end, now)
+            reported = await self.offsets.end_offsets(partitions)
             groups, listing = await self._groups()
             described = await self._describe(groups)
+            committed = {group: await self.committed(group, partitions) for group in groups}
+            end = log_ends(reported, [self.consumed.ends, *committed.values()])
+            stats = await self._partition_stats(partitions, start, end, now)
             lags = [
-                await self._group(group, described.get(group), partitions, start, end, now)
+                await self._group(group, described.get(group), committed[group], start, end, now)
                 for group in groups
             ]
         return StreamsOverview(at=now, partitions=stats, groups=lags, group_listing=listing)
@@ -141,13 +152,12 @@ class StreamInspector:
         self,
         group: str,
         described: tuple[str, list[Member]] | None,
-        partitions: list[TopicPartition],
+        committed: dict[TopicPartition, int | None],
         start: Offsets,
         end: Offsets,
         now: datetime,
     ) -> GroupStats:
         state, members = described or ("unknown", [])
-        committed = await self.committed(group, partitions)
         lags = []
         for tp, offset in committed.items():
             if offset is None:

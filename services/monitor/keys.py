@@ -8,7 +8,7 @@ from services.monitor.replayer import Replayer
 from services.monitor.repository import DeadLetterStore, EventIndex
 from services.monitor.sessions import SessionStore
 from services.monitor.settings import MonitorSettings
-from services.monitor.tail import TailHub
+from services.monitor.tail import ConsumedEnds, TailHub
 from services.monitor.targets import HealthProbe
 
 MONITOR_SETTINGS = web.AppKey("monitor_settings", MonitorSettings)
@@ -19,6 +19,7 @@ THRESHOLDS = web.AppKey("thresholds", ThresholdStore)
 ALERTS = web.AppKey("alerts", AlertStore)
 SESSIONS = web.AppKey("sessions", SessionStore)
 HUB = web.AppKey("tail_hub", TailHub)
+CONSUMED = web.AppKey("consumed_ends", ConsumedEnds)
 INSPECTOR = web.AppKey("stream_inspector", StreamInspector)
 REPLAYER = web.AppKey("replayer", Replayer)
 HEALTH = web.AppKey("health_probe", HealthProbe)

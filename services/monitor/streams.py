@@ -1,8 +1,12 @@
 """The streams overview: offsets, rates, consumer groups and their lag. Pure models and rules."""
 
+from collections.abc import Hashable, Iterable, Mapping
 from datetime import datetime
+from typing import TypeVar
 
 from pydantic import BaseModel, Field
+
+Partition = TypeVar("Partition", bound=Hashable)
 
 
 class PartitionStats(BaseModel):
@@ -49,6 +53,22 @@ class StreamsOverview(BaseModel):
     group_listing: str = Field(
         description="'broker' when the broker listed the groups, 'settings' when derived"
     )
+
+
+def log_ends(
+    reported: Mapping[Partition, int], known: Iterable[Mapping[Partition, int | None]]
+) -> dict[Partition, int]:
+    """Each partition's log end: what the broker reports, or more where something proves
+    more. Every offset somebody consumed up to (a group's committed offset, the next
+    offset after the last record the monitor read) is at most the log end, so the highest
+    of them is a true lower bound even where a broker's "latest" answer is wrong (the
+    embedded one reports the start of the last written batch + 1)."""
+    ends = dict(reported)
+    for offsets in known:
+        for partition, offset in offsets.items():
+            if partition in ends and offset is not None:
+                ends[partition] = max(ends[partition], offset)
+    return ends
 
 
 def partition_lag(

@@ -10,7 +10,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from services.monitor.model import IndexedEvent, RawRecord
 from shared.kafka import create_group_consumer
@@ -29,10 +29,26 @@ def desk_topics_pattern(prefix: str) -> str:
 
 
 @dataclass
+class ConsumedEnds:
+    """Per partition, the offset after the last record the tail read in this process: a
+    lower bound of the log end the broker cannot get wrong (see ``streams.log_ends``)."""
+
+    ends: dict[TopicPartition, int] = field(default_factory=dict)
+
+    def note(self, partition: TopicPartition, next_offset: int) -> None:
+        self.ends[partition] = max(self.ends.get(partition, 0), next_offset)
+
+    def rewind(self) -> None:
+        """The broker came back empty (shared.healing): its offsets start again at 0."""
+        self.ends.clear()
+
+
+@dataclass
 class RawTail:
     settings: ServiceSettings
     group_id: str
     sink: RecordSink
+    consumed: ConsumedEnds = field(default_factory=ConsumedEnds)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def stop(self) -> None:
@@ -48,6 +64,7 @@ class RawTail:
                 for partition, records in batches.items():
                     if not await self._deliver(records):
                         return  # stopping mid-retry: the next start reads them again
+                    self.consumed.note(partition, records[-1].offset + 1)
                     await consumer.commit({partition: records[-1].offset + 1})
         finally:
             await consumer.stop()

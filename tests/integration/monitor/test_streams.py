@@ -1,5 +1,6 @@
 """The streams overview: offsets, rates, groups and lag; read without joining any group."""
 
+import asyncio
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -128,3 +129,28 @@ async def commit(settings: ServiceSettings, group: str, offset: int) -> None:
         await consumer.commit({partition: offset})
     finally:
         await consumer.stop()
+
+
+async def test_lag_counts_records_written_in_one_batch_which_a_broker_may_under_report(
+    operator: Caller, settings: ServiceSettings
+) -> None:
+    # Four records in one produce batch: the embedded broker then reports the partition's
+    # end as 1 (the batch's start + 1), and a lag computed from that alone says 0.
+    topic = Topics(settings.topic_prefix).of("proposals")
+    batching = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, linger_ms=500)
+    await batching.start()
+    try:
+        sent = [await batching.send(topic, b'{"n": %d}' % n, partition=0) for n in range(4)]
+        await asyncio.gather(*sent)
+    finally:
+        await batching.stop()
+    group = settings.group_id("batch-laggard")
+    await commit(settings, group, 1)
+
+    async def lagging() -> dict[str, Any] | None:
+        found = group_of(await overview(operator), group)
+        return found if found and found["lag"] == 3 else None
+
+    stats = await eventually(lagging)
+    [partition] = [p for p in stats["partitions"] if p["lag"]]
+    assert partition["committed"] == 1 and partition["end_offset"] == 4

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from services.monitor.alerts import Threshold, breaches, verdict
-from services.monitor.streams import group_stats, partition_lag
+from services.monitor.streams import group_stats, log_ends, partition_lag
 from services.monitor.targets import counters_of
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -47,3 +47,10 @@ def test_the_health_summary_sums_requests_errors_and_consumed_events() -> None:
     )
     assert (counters.requests, counters.errors) == (7, 2)
     assert (counters.consumed, counters.dead_lettered) == (4, 1)
+
+
+def test_a_log_end_is_the_highest_of_the_reported_end_and_what_was_consumed_up_to() -> None:
+    reported = {"p0": 1, "p1": 7, "p2": 0}
+    tail = {"p0": 4}
+    group = {"p0": 2, "p1": 5, "p2": None, "elsewhere": 9}
+    assert log_ends(reported, [tail, group]) == {"p0": 4, "p1": 7, "p2": 0}
