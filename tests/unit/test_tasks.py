@@ -2,7 +2,7 @@
 
 import asyncio
 
-from shared.tasks import cancel_and_wait, drain_or_cancel
+from shared.tasks import at_most, cancel_and_wait, drain_or_cancel, until_set
 
 
 async def test_a_task_that_stops_on_cancel_is_cancelled_and_awaited() -> None:
@@ -60,3 +60,44 @@ async def test_a_task_that_does_not_stop_within_the_drain_is_cancelled() -> None
     task = asyncio.create_task(asyncio.sleep(3600))  # never looks at a stop request
     await drain_or_cancel(task, drain_seconds=0.05)
     assert task.cancelled()
+
+
+async def test_a_cancel_that_meets_the_event_still_stops_a_loop_waiting_with_until_set() -> None:
+    wakeup = asyncio.Event()
+    rounds = 0
+
+    async def loop() -> None:
+        nonlocal rounds
+        while True:
+            wakeup.clear()
+            rounds += 1
+            await until_set(wakeup, 0.01)
+
+    task = asyncio.create_task(loop())
+    await asyncio.sleep(0)  # the loop waits
+    wakeup.set()  # work arrives in the very instant the owner stops it
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=5)
+    assert task in done and task.cancelled()
+
+
+async def test_until_set_says_whether_the_event_came() -> None:
+    event = asyncio.Event()
+    assert not await until_set(event, 0.01)
+    event.set()
+    assert await until_set(event, 0.01)
+
+
+async def test_a_call_made_while_stopping_is_abandoned_after_its_bound() -> None:
+    abandoned = False
+
+    async def stuck() -> None:  # a server that never answers
+        nonlocal abandoned
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            abandoned = True
+            raise
+
+    await at_most(stuck(), "stuck", seconds=0.01)  # returns: the stop goes on
+    assert abandoned
