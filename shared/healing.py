@@ -62,11 +62,10 @@ class BrokerHealer:
     healing: bool = False
     """Between noticing a loss and having re-published the window (readiness: degraded)."""
     _draining: dict[int, object] = field(default_factory=dict)
-    # One admin client and one marker reader for all checks, not new ones every few
-    # seconds: fewer connections for the broker, and no client is ever left half-started
-    # by a cancel (see ``_started``). Dropped after a failed check, started again on use.
+    # One admin client for all checks, not a new one every few seconds: fewer connections
+    # for the broker. Dropped after a failed check, started again on use; no client is
+    # ever left half-started by a cancel (see ``_started``).
     _admin: AIOKafkaAdminClient | None = None
-    _reader: AIOKafkaConsumer | None = None
 
     async def run(self) -> None:
         """Check until cancelled; a failed check (broker away) is retried at the next one."""
@@ -87,11 +86,8 @@ class BrokerHealer:
 
     async def _close_clients(self, producer: LazyProducer) -> None:
         admin, self._admin = self._admin, None
-        reader, self._reader = self._reader, None
         if admin is not None:
             await admin.close()
-        if reader is not None:
-            await reader.stop()
         await producer.close()
 
     async def check(self, producer: LazyProducer) -> None:
@@ -178,18 +174,21 @@ class BrokerHealer:
         return found
 
     async def _first_marker(self) -> str | None:
+        # A reader of its own each time: one kept between checks answers late after a
+        # seek back to the start (its fetch in flight at the old position comes first).
         partition = TopicPartition(incarnation_topic(self.topics), 0)
-        if self._reader is None:
-            reader = AIOKafkaConsumer(
-                bootstrap_servers=self.settings.kafka_bootstrap_servers, enable_auto_commit=False
-            )
-            self._reader = await _started(reader)
-            self._reader.assign([partition])
-        consumer = self._reader
-        await consumer.seek_to_beginning(partition)
-        batch = await consumer.getmany(partition, timeout_ms=1000, max_records=1)
-        records = batch.get(partition, [])
-        return records[0].value.decode() if records and records[0].value else None
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap_servers, enable_auto_commit=False
+        )
+        try:
+            await _started(consumer)
+            consumer.assign([partition])
+            await consumer.seek_to_beginning(partition)
+            batch = await consumer.getmany(partition, timeout_ms=1000, max_records=1)
+            records = batch.get(partition, [])
+            return records[0].value.decode() if records and records[0].value else None
+        finally:
+            await asyncio.shield(consumer.stop())
 
 
 Client = TypeVar("Client", AIOKafkaAdminClient, AIOKafkaConsumer)
