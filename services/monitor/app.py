@@ -8,9 +8,16 @@ from functools import partial
 import aiohttp
 from aiohttp import web
 
-from services.monitor import console, operations
+from services.monitor.alerts import handlers as alerting
+from services.monitor.alerts.repository import AlertStore, ThresholdStore
+from services.monitor.alerts.routes import alerts_api, thresholds_api
+from services.monitor.console import routes as console
+from services.monitor.console.sessions import ConsoleKeys, SessionStore, session_cookie
 from services.monitor.consumers import TOPIC_HANDLERS, on_records
-from services.monitor.inspector import StreamInspector
+from services.monitor.events.repository import EventIndex
+from services.monitor.events.routes import events_api
+from services.monitor.health.routes import health_api
+from services.monitor.health.targets import HealthProbe
 from services.monitor.keys import (
     ALERTS,
     AUDIT,
@@ -25,16 +32,16 @@ from services.monitor.keys import (
     SESSIONS,
     THRESHOLDS,
 )
-from services.monitor.ledgers import AlertStore, AuditLog, ThresholdStore
-from services.monitor.operator_routes import operator_api
-from services.monitor.people import people_api
-from services.monitor.replayer import Replayer
-from services.monitor.repository import DeadLetterStore, EventIndex
-from services.monitor.routes import api
-from services.monitor.sessions import ConsoleKeys, SessionStore, session_cookie
+from services.monitor.letters.replayer import Replayer
+from services.monitor.letters.repository import DeadLetterStore
+from services.monitor.letters.routes import letters_api
+from services.monitor.operators.people import people_api
+from services.monitor.operators.repository import AuditLog
+from services.monitor.operators.routes import audit_api
 from services.monitor.settings import MonitorSettings
-from services.monitor.tail import ConsumedEnds, RawTail, TailHub
-from services.monitor.targets import HealthProbe
+from services.monitor.streams.inspector import StreamInspector
+from services.monitor.streams.routes import streams_api
+from services.monitor.streams.tail import ConsumedEnds, RawTail, TailHub
 from shared.http.app import create_service_app
 from shared.http.appkeys import KEYS
 from shared.kafka import create_producer
@@ -53,12 +60,23 @@ SERVICE = "monitor"
 TAIL = "monitor-tail"
 TAIL_DRAIN_SECONDS = 10.0  # the batch in hand is indexed and committed, as consumers do
 log = get_logger(__name__)
+# Each capability's views; in this order they make the OpenAPI document.
+ROUTES = [
+    events_api,
+    streams_api,
+    alerts_api,
+    audit_api,
+    health_api,
+    letters_api,
+    thresholds_api,
+    console.session_api,
+    people_api,
+]
 
 
 def create_app(settings: ServiceSettings | None = None) -> web.Application:
     monitor = MonitorSettings.of(settings or ServiceSettings())
-    routes = [api, operator_api, console.session_api, people_api]
-    app = create_service_app(monitor, SERVICE, "JAMP Desk — monitor", routes)
+    app = create_service_app(monitor, SERVICE, "JAMP Desk — monitor", ROUTES)
     app[MONITOR_SETTINGS] = monitor
     app.middlewares.append(session_cookie)
     console.install(app)
@@ -91,7 +109,7 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
 async def kafka_clients(app: web.Application) -> AsyncIterator[None]:
     settings = app[MONITOR_SETTINGS]
     own = [settings.group_id(SERVICE), settings.group_id(TAIL)]
-    # What the tail reads proves how far each log reaches (see streams.log_ends); after a
+    # What the tail reads proves how far each log reaches (see streams.model.log_ends); after a
     # broker came back empty that proof is void, so the healer rewinds it.
     consumed = ConsumedEnds()
     app[HEALER].consumers.append(consumed)
@@ -124,7 +142,7 @@ async def _watch_alerts(app: web.Application) -> None:
         await asyncio.sleep(app[MONITOR_SETTINGS].monitor_alert_seconds)
         try:
             overview = await app[INSPECTOR].overview(datetime.now(UTC))
-            await operations.evaluate_alerts(
+            await alerting.evaluate_alerts(
                 overview, thresholds=app[THRESHOLDS], alerts=app[ALERTS], platform=app[PLATFORM]
             )
         except Exception as error:  # Kafka or MongoDB away: look again next round

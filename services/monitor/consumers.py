@@ -8,9 +8,9 @@ the shared consumer runner, as its group ``monitor``; the tail is group ``monito
 
 from aiohttp import web
 
-from services.monitor import handlers
+from services.monitor.events import handlers
+from services.monitor.events.model import RawRecord
 from services.monitor.keys import HUB, INDEX, LETTERS
-from services.monitor.model import RawRecord
 from shared.auth.projector import IDENTITY_HANDLERS
 from shared.consumer import HandlerTable
 

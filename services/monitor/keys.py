@@ -2,14 +2,16 @@
 
 from aiohttp import web
 
-from services.monitor.inspector import StreamInspector
-from services.monitor.ledgers import AlertStore, AuditLog, ThresholdStore
-from services.monitor.replayer import Replayer
-from services.monitor.repository import DeadLetterStore, EventIndex
-from services.monitor.sessions import SessionStore
+from services.monitor.alerts.repository import AlertStore, ThresholdStore
+from services.monitor.console.sessions import SessionStore
+from services.monitor.events.repository import EventIndex
+from services.monitor.health.targets import HealthProbe
+from services.monitor.letters.replayer import Replayer
+from services.monitor.letters.repository import DeadLetterStore
+from services.monitor.operators.repository import AuditLog
 from services.monitor.settings import MonitorSettings
-from services.monitor.tail import ConsumedEnds, TailHub
-from services.monitor.targets import HealthProbe
+from services.monitor.streams.inspector import StreamInspector
+from services.monitor.streams.tail import ConsumedEnds, TailHub
 
 MONITOR_SETTINGS = web.AppKey("monitor_settings", MonitorSettings)
 INDEX = web.AppKey("event_index", EventIndex)

@@ -1,25 +1,35 @@
-"""Operator actions and alerting: each change is recorded, audited and published together
-(one transaction with the outbox), so the audit log and the monitor stream always agree."""
+"""Use cases of the dead letters: reading them (with whether each replay was processed),
+and the operator's replay and discard. Each change is recorded, audited and published
+together (one transaction with the outbox), so the audit log and the monitor stream
+always agree."""
 
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from services.monitor.alerts import Alert, Threshold, breaches, verdict
-from services.monitor.handlers import DeadLetterNotFound
-from services.monitor.ledgers import AlertStore, AuditLog, ThresholdStore
-from services.monitor.letters import Replay, replay_headers, replay_refusal
-from services.monitor.replayer import Replayer
-from services.monitor.repository import DeadLetterStore
-from services.monitor.streams import StreamsOverview
-from shared.contracts.monitor import (
-    DeadLetterDiscarded,
-    DeadLetterReplayed,
-    LagAlertCleared,
-    LagAlertRaised,
-    LagThresholdChanged,
+from aiokafka import TopicPartition
+
+from services.monitor.letters.model import (
+    DeadLetter,
+    DryRun,
+    LetterStatus,
+    Replay,
+    dry_run,
+    replay_headers,
+    replay_refusal,
 )
+from services.monitor.letters.replayer import Replayer
+from services.monitor.letters.repository import DeadLetterStore
+from services.monitor.operators.repository import AuditLog
+from services.monitor.streams.inspector import StreamInspector
+from shared.contracts.monitor import DeadLetterDiscarded, DeadLetterReplayed
 from shared.errors import DomainError
+from shared.http.pagination import Page, page_of
 from shared.platform import Platform, Trace, unit_of_work
+from shared.topics import Topics
+
+
+class DeadLetterNotFound(DomainError):
+    pass
 
 
 class LetterNotPending(DomainError):
@@ -28,6 +38,56 @@ class LetterNotPending(DomainError):
 
 class ReplayRefused(DomainError):
     pass
+
+
+async def list_dead_letters(
+    status: LetterStatus | None,
+    after: str | None,
+    limit: int,
+    *,
+    letters: DeadLetterStore,
+    inspector: StreamInspector,
+) -> Page[DeadLetter]:
+    found = await letters.list(status, after, limit)
+    page = page_of(found, limit, lambda letter: letter.seq)
+    items = [await with_processing(letter, inspector) for letter in page.items]
+    return Page(items=items, next_cursor=page.next_cursor)
+
+
+async def get_dead_letter(
+    letter_id: str, *, letters: DeadLetterStore, inspector: StreamInspector
+) -> DeadLetter:
+    found = await letters.get(letter_id)
+    if found is None:
+        raise DeadLetterNotFound(f"no dead letter {letter_id}")
+    return await with_processing(found[0], inspector)
+
+
+async def dry_run_dead_letter(
+    letter_id: str, *, letters: DeadLetterStore, topics: Topics
+) -> DryRun:
+    found = await letters.get(letter_id)
+    if found is None:
+        raise DeadLetterNotFound(f"no dead letter {letter_id}")
+    return dry_run(*found, topics)
+
+
+async def with_processing(letter: DeadLetter, inspector: StreamInspector) -> DeadLetter:
+    """Each replay marked processed once the group that failed it committed past it."""
+    if not letter.replays or letter.consumer_group is None:
+        return letter
+    partitions = {TopicPartition(letter.original_topic, r.partition) for r in letter.replays}
+    try:
+        committed = await inspector.committed(letter.consumer_group, sorted(partitions))
+    except Exception:  # Kafka away: the letter is still worth showing, status unknown
+        return letter
+
+    def processed(replay: Replay) -> bool:
+        offset = committed[TopicPartition(letter.original_topic, replay.partition)]
+        return offset is not None and offset > replay.offset
+
+    replays = [r.model_copy(update={"processed": processed(r)}) for r in letter.replays]
+    return letter.model_copy(update={"replays": replays})
 
 
 async def replay_dead_letter(
@@ -104,74 +164,6 @@ async def discard_dead_letter(
             by_person=trace.by,
         )
         await uow.publish(letter_id, event)
-
-
-async def set_threshold(
-    group: str,
-    threshold: Threshold,
-    *,
-    thresholds: ThresholdStore,
-    platform: Platform,
-    audit: AuditLog,
-    trace: Trace,
-) -> None:
-    async with unit_of_work(platform, trace) as uow:
-        await thresholds.set(group, threshold, uow.session)
-        details = threshold.model_dump()
-        await audit.record(trace.by, "threshold.set", group, details, uow.session)
-        await uow.publish(
-            group, LagThresholdChanged(group=group, by=trace.actor, by_person=trace.by, **details)
-        )
-
-
-async def evaluate_alerts(
-    overview: StreamsOverview,
-    *,
-    thresholds: ThresholdStore,
-    alerts: AlertStore,
-    platform: Platform,
-) -> list[Alert]:
-    """Raise or clear each group's alert; returns the alerts that changed."""
-    groups = {stats.group: stats for stats in overview.groups}
-    changed = []
-    for threshold in await thresholds.all():
-        stats = groups.get(threshold.group)
-        if stats is None:
-            continue  # the group is gone or not yet seen: nothing to measure
-        current = await alerts.get(threshold.group)
-        active = current is not None and current.active
-        reasons = breaches(threshold, stats)
-        decision = verdict(reasons, active)
-        if decision == "keep":
-            continue
-        alert = Alert(
-            group=stats.group,
-            active=decision == "raise",
-            raised_at=overview.at if decision == "raise" or current is None else current.raised_at,
-            cleared_at=overview.at if decision == "clear" else None,
-            lag=stats.lag,
-            oldest_age_seconds=stats.oldest_age_seconds,
-            reasons=reasons,
-        )
-        await _publish_alert(alert, alerts, platform)
-        changed.append(alert)
-    return changed
-
-
-async def _publish_alert(alert: Alert, alerts: AlertStore, platform: Platform) -> None:
-    measured = {
-        "group": alert.group,
-        "lag": alert.lag,
-        "oldest_age_seconds": alert.oldest_age_seconds,
-    }
-    event = (
-        LagAlertRaised(**measured, reasons=alert.reasons)
-        if alert.active
-        else LagAlertCleared(**measured)
-    )
-    async with unit_of_work(platform, Trace(None, None, actor="monitor")) as uow:
-        await alerts.save(alert, uow.session)
-        await uow.publish(alert.group, event)
 
 
 def _own(trace: Trace, correlation_id: str | None) -> Trace:

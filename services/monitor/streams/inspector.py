@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from services.monitor.repository import EventIndex
+from services.monitor.events.repository import EventIndex
 from services.monitor.settings import MonitorSettings
-from services.monitor.streams import (
+from services.monitor.streams.model import (
     GroupStats,
     Member,
     PartitionStats,
@@ -25,7 +25,7 @@ from services.monitor.streams import (
     log_ends,
     partition_lag,
 )
-from services.monitor.tail import ConsumedEnds
+from services.monitor.streams.tail import ConsumedEnds
 from shared.logs import get_logger
 
 log = get_logger(__name__)

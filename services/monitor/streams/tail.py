@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from services.monitor.model import IndexedEvent, RawRecord
+from services.monitor.events.model import IndexedEvent, RawRecord
 from shared.kafka import create_group_consumer
 from shared.logs import get_logger
 from shared.settings import ServiceSettings
@@ -31,7 +31,7 @@ def desk_topics_pattern(prefix: str) -> str:
 @dataclass
 class ConsumedEnds:
     """Per partition, the offset after the last record the tail read in this process: a
-    lower bound of the log end the broker cannot get wrong (see ``streams.log_ends``)."""
+    lower bound of the log end the broker cannot get wrong (see ``streams.model.log_ends``)."""
 
     ends: dict[TopicPartition, int] = field(default_factory=dict)
 

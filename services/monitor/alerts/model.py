@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.monitor.streams import GroupStats
+from services.monitor.streams.model import GroupStats
 
 
 class Threshold(BaseModel):

@@ -10,7 +10,7 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from services.monitor.routes import STAFF, api
+from services.monitor.routes import ERRORS, STAFF
 from shared.auth import KeyReplica, Role, allow
 from shared.http.appkeys import KEYS
 from shared.http.endpoints import ApiRoutes, trace_of
@@ -18,7 +18,7 @@ from shared.http.problems import InvalidInput
 from shared.identity import AddPerson, person_with_keys, record_identity
 from shared.platform import PLATFORM, Platform, Trace, unit_of_work
 
-people_api = ApiRoutes("people", errors=api.errors)
+people_api = ApiRoutes("people", errors=ERRORS)
 
 
 class Person(BaseModel):

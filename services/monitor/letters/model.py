@@ -5,8 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from services.monitor.events.model import IndexedEvent, masked_fields
 from services.monitor.masking import mask_text
-from services.monitor.model import IndexedEvent, masked_fields
 from shared.contracts import EVENT_TYPES
 from shared.contracts.identity import Actor
 from shared.envelope import Envelope, UnknownEventType

@@ -6,10 +6,10 @@ from pathlib import Path
 from aiohttp import WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from services.monitor.console.sessions import COOKIE, same_origin
 from services.monitor.keys import HUB, MONITOR_SETTINGS, SESSIONS
 from services.monitor.masking import shown_to
 from services.monitor.routes import STAFF
-from services.monitor.sessions import COOKIE, same_origin
 from shared.auth import PUBLIC, Principal
 from shared.http.appkeys import KEYS
 from shared.http.endpoints import ApiRoutes, Reply, principal_of

@@ -1,20 +1,17 @@
-"""HTTP views of the monitor's operator actions: dead letters and lag thresholds."""
-
-import dataclasses
+"""HTTP views of the dead letters: reading, dry-running, replaying and discarding them."""
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.monitor import handlers, operations
-from services.monitor.alerts import GroupThreshold, Threshold
-from services.monitor.keys import AUDIT, INSPECTOR, LETTERS, REPLAYER, THRESHOLDS
-from services.monitor.letters import DeadLetter, DryRun, LetterStatus, Replay
-from services.monitor.routes import STAFF, api, shown
-from shared.http.endpoints import ApiRoutes, Reply, principal_of, trace_of
+from services.monitor.keys import AUDIT, INSPECTOR, LETTERS, REPLAYER
+from services.monitor.letters import handlers
+from services.monitor.letters.model import DeadLetter, DryRun, LetterStatus, Replay
+from services.monitor.routes import ERRORS, OPERATOR_TAG, STAFF, operator_trace, shown
+from shared.http.endpoints import ApiRoutes, Reply
 from shared.http.pagination import Page, PageQuery
-from shared.platform import PLATFORM, Trace
+from shared.platform import PLATFORM
 
-operator_api = ApiRoutes("dead letters and alerts", errors=api.errors)
+letters_api = ApiRoutes(OPERATOR_TAG, errors=ERRORS)
 
 
 class DeadLetterQuery(PageQuery):
@@ -48,15 +45,7 @@ class Discard(BaseModel):
     reason: str = Field(min_length=3, max_length=500)
 
 
-def _trace(request: web.Request) -> Trace:
-    """Whose action: the role and the key id, so the audit log names the key."""
-    principal = principal_of(request)
-    trace = trace_of(request)
-    actor = f"{principal.name}/{principal.key_id}"
-    return dataclasses.replace(trace, actor=actor)
-
-
-@operator_api.get(
+@letters_api.get(
     "/api/dead-letters",
     summary="Dead letters, newest first",
     access=STAFF,
@@ -74,7 +63,7 @@ async def list_dead_letters(request: web.Request, query: DeadLetterQuery) -> Pag
     return Page(items=[shown(request, x) for x in page.items], next_cursor=page.next_cursor)
 
 
-@operator_api.get(
+@letters_api.get(
     "/api/dead-letters/{letter_id}",
     summary="One dead letter: error, origin, headers, payload, replays",
     access=STAFF,
@@ -90,7 +79,7 @@ async def get_dead_letter(request: web.Request) -> DeadLetter:
     return shown(request, letter)
 
 
-@operator_api.post(
+@letters_api.post(
     "/api/dead-letters/{letter_id}/dry-run",
     summary="Validate a dead letter against the current event schema; changes nothing",
     access=STAFF,
@@ -107,17 +96,17 @@ async def dry_run(request: web.Request) -> DryRun:
 
 
 async def _replay(request: web.Request, letter_id: str) -> Replay:
-    return await operations.replay_dead_letter(
+    return await handlers.replay_dead_letter(
         letter_id,
         letters=request.app[LETTERS],
         replayer=request.app[REPLAYER],
         platform=request.app[PLATFORM],
         audit=request.app[AUDIT],
-        trace=_trace(request),
+        trace=operator_trace(request),
     )
 
 
-@operator_api.post(
+@letters_api.post(
     "/api/dead-letters/{letter_id}/replay",
     summary="Send a dead letter back to the topic its DLQ belongs to (recorded and audited); "
     "refused when its event type is not one that topic carries",
@@ -129,7 +118,7 @@ async def replay_one(request: web.Request) -> Replay:
     return await _replay(request, request.match_info["letter_id"])
 
 
-@operator_api.post(
+@letters_api.post(
     "/api/dead-letters/replay",
     summary="Replay many dead letters; each outcome reported on its own",
     access=STAFF,
@@ -148,7 +137,7 @@ async def replay_many(request: web.Request, body: ReplayMany) -> ReplayReport:
     return ReplayReport(outcomes=outcomes)
 
 
-@operator_api.post(
+@letters_api.post(
     "/api/dead-letters/{letter_id}/discard",
     summary="Give up on a pending dead letter, with a reason (audited)",
     access=STAFF,
@@ -157,33 +146,12 @@ async def replay_many(request: web.Request, body: ReplayMany) -> ReplayReport:
     problems=(404, 409),
 )
 async def discard(request: web.Request, body: Discard) -> Reply:
-    await operations.discard_dead_letter(
+    await handlers.discard_dead_letter(
         request.match_info["letter_id"],
         body.reason,
         letters=request.app[LETTERS],
         platform=request.app[PLATFORM],
         audit=request.app[AUDIT],
-        trace=_trace(request),
+        trace=operator_trace(request),
     )
     return Reply(None, status=204)
-
-
-@operator_api.route(
-    "PUT",
-    "/api/thresholds/{group}",
-    summary="Set a consumer group's lag thresholds (audited)",
-    access=STAFF,
-    body=Threshold,
-    response=GroupThreshold,
-)
-async def set_threshold(request: web.Request, body: Threshold) -> GroupThreshold:
-    group = request.match_info["group"]
-    await operations.set_threshold(
-        group,
-        body,
-        thresholds=request.app[THRESHOLDS],
-        platform=request.app[PLATFORM],
-        audit=request.app[AUDIT],
-        trace=_trace(request),
-    )
-    return GroupThreshold(group=group, **body.model_dump())

@@ -1,0 +1,77 @@
+"""Use cases of lag alerting: thresholds an operator sets (audited and published), and
+each group's alert raised or cleared as its lag crosses them."""
+
+from services.monitor.alerts.model import Alert, Threshold, breaches, verdict
+from services.monitor.alerts.repository import AlertStore, ThresholdStore
+from services.monitor.operators.repository import AuditLog
+from services.monitor.streams.model import StreamsOverview
+from shared.contracts.monitor import LagAlertCleared, LagAlertRaised, LagThresholdChanged
+from shared.platform import Platform, Trace, unit_of_work
+
+
+async def set_threshold(
+    group: str,
+    threshold: Threshold,
+    *,
+    thresholds: ThresholdStore,
+    platform: Platform,
+    audit: AuditLog,
+    trace: Trace,
+) -> None:
+    async with unit_of_work(platform, trace) as uow:
+        await thresholds.set(group, threshold, uow.session)
+        details = threshold.model_dump()
+        await audit.record(trace.by, "threshold.set", group, details, uow.session)
+        await uow.publish(
+            group, LagThresholdChanged(group=group, by=trace.actor, by_person=trace.by, **details)
+        )
+
+
+async def evaluate_alerts(
+    overview: StreamsOverview,
+    *,
+    thresholds: ThresholdStore,
+    alerts: AlertStore,
+    platform: Platform,
+) -> list[Alert]:
+    """Raise or clear each group's alert; returns the alerts that changed."""
+    groups = {stats.group: stats for stats in overview.groups}
+    changed = []
+    for threshold in await thresholds.all():
+        stats = groups.get(threshold.group)
+        if stats is None:
+            continue  # the group is gone or not yet seen: nothing to measure
+        current = await alerts.get(threshold.group)
+        active = current is not None and current.active
+        reasons = breaches(threshold, stats)
+        decision = verdict(reasons, active)
+        if decision == "keep":
+            continue
+        alert = Alert(
+            group=stats.group,
+            active=decision == "raise",
+            raised_at=overview.at if decision == "raise" or current is None else current.raised_at,
+            cleared_at=overview.at if decision == "clear" else None,
+            lag=stats.lag,
+            oldest_age_seconds=stats.oldest_age_seconds,
+            reasons=reasons,
+        )
+        await _publish_alert(alert, alerts, platform)
+        changed.append(alert)
+    return changed
+
+
+async def _publish_alert(alert: Alert, alerts: AlertStore, platform: Platform) -> None:
+    measured = {
+        "group": alert.group,
+        "lag": alert.lag,
+        "oldest_age_seconds": alert.oldest_age_seconds,
+    }
+    event = (
+        LagAlertRaised(**measured, reasons=alert.reasons)
+        if alert.active
+        else LagAlertCleared(**measured)
+    )
+    async with unit_of_work(platform, Trace(None, None, actor="monitor")) as uow:
+        await alerts.save(alert, uow.session)
+        await uow.publish(alert.group, event)

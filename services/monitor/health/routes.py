@@ -1,0 +1,37 @@
+"""HTTP view of the desk's health: each service's readiness and rates, with its lag."""
+
+from datetime import UTC, datetime
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from services.monitor.health.targets import TargetHealth
+from services.monitor.keys import HEALTH, INSPECTOR
+from services.monitor.routes import ERRORS, READ_TAG, STAFF
+from shared.http.endpoints import ApiRoutes
+
+health_api = ApiRoutes(READ_TAG, errors=ERRORS)
+
+
+class Health(BaseModel):
+    targets: list[TargetHealth]
+    lag_by_group: dict[str, int]
+
+
+@health_api.get(
+    "/api/health",
+    summary="Each service's readiness, request and error rates, consumer lag",
+    access=STAFF,
+    response=Health,
+)
+async def health(request: web.Request) -> Health:
+    targets = await request.app[HEALTH].check_all()
+    try:
+        overview = await request.app[INSPECTOR].overview(datetime.now(UTC))
+        lags = {group.group: group.lag for group in overview.groups}
+    except Exception:  # Kafka away: the services' own health still shows
+        lags = {}
+    settings = request.app[INSPECTOR].settings
+    for target in targets:
+        target.consumer_lag = lags.get(settings.group_id(target.name))
+    return Health(targets=targets, lag_by_group=lags)

@@ -1,0 +1,22 @@
+"""HTTP view of the streams: offsets and rates per partition, lag per consumer group."""
+
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from services.monitor.keys import INSPECTOR
+from services.monitor.routes import ERRORS, READ_TAG, STAFF
+from services.monitor.streams.model import StreamsOverview
+from shared.http.endpoints import ApiRoutes
+
+streams_api = ApiRoutes(READ_TAG, errors=ERRORS)
+
+
+@streams_api.get(
+    "/api/streams",
+    summary="End offsets and rates per partition; offsets, lag and members per group",
+    access=STAFF,
+    response=StreamsOverview,
+)
+async def streams(request: web.Request) -> StreamsOverview:
+    return await request.app[INSPECTOR].overview(datetime.now(UTC))
