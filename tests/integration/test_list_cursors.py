@@ -19,9 +19,8 @@ from services.inquiries.conversation.routes import conversation_api
 from services.inquiries.routes import api as inquiries_api
 from services.matching.app import create_app as matching
 from services.matching.routes import api as matching_api
+from services.monitor.app import ROUTES as MONITOR_ROUTES
 from services.monitor.app import create_app as monitor
-from services.monitor.operator_routes import operator_api
-from services.monitor.routes import api as monitor_api
 from services.notifications.app import create_app as notifications
 from services.notifications.routes import api as notifications_api
 from services.proposals.app import create_app as proposals
@@ -39,7 +38,7 @@ SERVICES: dict[str, tuple[Callable[[ServiceSettings], web.Application], list[Api
         [inquiries_api, conversation_api, attachments_api, desk_api, configuration_api],
     ),
     "matching": (matching, [matching_api]),
-    "monitor": (monitor, [monitor_api, operator_api]),
+    "monitor": (monitor, MONITOR_ROUTES),
     "notifications": (notifications, [notifications_api]),
 }
 LISTS = [

@@ -14,9 +14,7 @@ from services.inquiries.attachments.routes import attachments_api
 from services.inquiries.conversation.routes import conversation_api
 from services.inquiries.routes import api as inquiries_api
 from services.matching.routes import api as matching_api
-from services.monitor.console import session_api
-from services.monitor.operator_routes import operator_api
-from services.monitor.routes import api as monitor_api
+from services.monitor.app import ROUTES as MONITOR_ROUTES
 from services.notifications.routes import api as notifications_api
 from services.proposals.attachment_routes import attachments_api as proposal_files_api
 from services.proposals.routes import api as proposals_api
@@ -32,7 +30,7 @@ SERVICES: dict[str, list[Endpoint]] = {
     + attachments_api.endpoints
     + desk_api.endpoints,
     "matching": matching_api.endpoints,
-    "monitor": monitor_api.endpoints + operator_api.endpoints + session_api.endpoints,
+    "monitor": [endpoint for group in MONITOR_ROUTES for endpoint in group.endpoints],
     "notifications": notifications_api.endpoints,
 }
 DOCUMENTS = {

@@ -5,10 +5,10 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from aiokafka import AIOKafkaProducer
 
-from services.monitor import handlers
+from services.monitor.events import handlers
+from services.monitor.events.model import EventQuery, RawRecord
+from services.monitor.events.repository import search_criteria
 from services.monitor.keys import HUB, INDEX, LETTERS
-from services.monitor.model import EventQuery, RawRecord
-from services.monitor.repository import search_criteria
 from shared.contracts.companies import CompanyVerified
 from shared.envelope import Envelope
 from shared.settings import ServiceSettings

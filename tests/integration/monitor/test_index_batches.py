@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime
 
-from services.monitor.model import RawRecord, index_entry
-from services.monitor.repository import EventIndex
+from services.monitor.events.model import RawRecord, index_entry
+from services.monitor.events.repository import EventIndex
 from shared.mongo import create_client
 from shared.settings import ServiceSettings
 

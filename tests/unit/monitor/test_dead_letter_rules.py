@@ -1,7 +1,7 @@
 """Where a dead letter may be replayed to, and what a dry run says. Pure rules."""
 
-from services.monitor.letters import DeadLetter, dead_letter_of, dry_run, replay_refusal
-from services.monitor.model import RawRecord, index_entry
+from services.monitor.events.model import RawRecord, index_entry
+from services.monitor.letters.model import DeadLetter, dead_letter_of, dry_run, replay_refusal
 from shared.contracts.companies import CompanyVerified
 from shared.contracts.identity import ApiKeyIssued
 from shared.envelope import Envelope

@@ -1,7 +1,7 @@
 """The event search's filter: free text is a lookup of indexed terms, never a scan."""
 
-from services.monitor.model import EventQuery
-from services.monitor.repository import search_criteria
+from services.monitor.events.model import EventQuery
+from services.monitor.events.repository import search_criteria
 
 
 def test_free_text_looks_up_every_word_in_the_terms_array() -> None:

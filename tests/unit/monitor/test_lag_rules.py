@@ -2,9 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
-from services.monitor.alerts import Threshold, breaches, verdict
-from services.monitor.streams import group_stats, log_ends, partition_lag
-from services.monitor.targets import counters_of
+from services.monitor.alerts.model import Threshold, breaches, verdict
+from services.monitor.health.targets import counters_of
+from services.monitor.streams.model import group_stats, log_ends, partition_lag
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.monitor.letters import dead_letter_of
+from services.monitor.events.model import RawRecord, index_entry
+from services.monitor.letters.model import dead_letter_of
 from services.monitor.masking import MASK, mask_text
-from services.monitor.model import RawRecord, index_entry
 from shared.contracts.identity import ApiKeyIssued
 from shared.envelope import Envelope
 

@@ -1,8 +1,8 @@
 """How the monitor reads any record: envelope attributes, keys, references, masking."""
 
-from services.monitor.letters import dead_letter_of
+from services.monitor.events.model import RawRecord, index_entry, referenced_ids
+from services.monitor.letters.model import dead_letter_of
 from services.monitor.masking import mask_personal_data
-from services.monitor.model import RawRecord, index_entry, referenced_ids
 from shared.contracts.companies import CompanyVerified
 from shared.envelope import Envelope
 
