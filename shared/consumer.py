@@ -7,11 +7,18 @@ markers written at once); if it fails, each record is handled alone, so a poison
 splits the batch. Offsets are committed per partition batch, only after that. Transient
 failures are retried with backoff; an event that can never be handled goes to
 ``<topic>.dlq`` with the error and its original headers, and the partition keeps flowing.
+
+A ``Batchable`` handler may name a ``scope``: entered once per transaction, after its start
+and before its handlers, and left before the commit. A service that defers its writes to
+the end of a transaction (several events' writes in one round trip) writes them as the
+scope is left; if anything in the transaction failed, the scope is left with the error and
+drops them.
 """
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -60,6 +67,10 @@ Outcome = Literal["handled", "redelivery", "ignored", "dead_lettered"]
 EventHandler = Callable[[ConsumedEvent, web.Application], Awaitable[None]]
 """A consumer entrypoint: the event, and the app whose resources it may use."""
 HandlerTable = Mapping[type[EventPayload], EventHandler]
+TransactionScope = Callable[
+    [AsyncClientSession, web.Application], AbstractAsyncContextManager[None]
+]
+"""Entered after a transaction starts and left before it commits (see ``Batchable``)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,8 @@ class Batchable:
     only writes through ``event.session`` and fails only for its own event's reasons."""
 
     handler: EventHandler
+    scope: TransactionScope | None = None
+    """Around every transaction that handles one of its events (once, however many)."""
 
     async def __call__(self, event: ConsumedEvent, app: web.Application) -> None:
         await self.handler(event, app)
@@ -300,12 +313,26 @@ class ConsumerRunner:
         return True
 
     async def _handle_in_one_transaction(self, items: list[_Decoded]) -> None:
-        async with transaction(self.mongo, session=await self._own_session()) as session:
+        async with (
+            transaction(self.mongo, session=await self._own_session()) as session,
+            self._scopes([item.handler for item in items], session),
+        ):
             markers = [_marker(item.envelope) for item in items]
             await self.processed.insert_many(markers, session=session)
             for item in items:
                 event = ConsumedEvent(item.envelope, item.envelope.payload(), session)
                 await item.handler(event, self.app)
+
+    @contextlib.asynccontextmanager
+    async def _scopes(
+        self, handlers: Iterable[EventHandler], session: AsyncClientSession
+    ) -> AsyncIterator[None]:
+        """The transaction scopes the handlers name, each entered once, in first-use order."""
+        named = (h.scope for h in handlers if isinstance(h, Batchable))
+        async with AsyncExitStack() as stack:
+            for scope in dict.fromkeys(scope for scope in named if scope is not None):
+                await stack.enter_async_context(scope(session, self.app))
+            yield
 
     def _decoded(self, record: ConsumerRecord) -> _Decoded:
         envelope = Envelope.from_bytes(record.value)
@@ -389,7 +416,10 @@ class ConsumerRunner:
 
     async def _handle_once(self, handler: EventHandler, envelope: Envelope) -> None:
         payload = envelope.payload()
-        async with transaction(self.mongo, session=await self._own_session()) as session:
+        async with (
+            transaction(self.mongo, session=await self._own_session()) as session,
+            self._scopes([handler], session),
+        ):
             try:
                 await self.processed.insert_one(_marker(envelope), session=session)
             except DuplicateKeyError as duplicate:

@@ -3,14 +3,16 @@ read models and rescoring; every write joins the event's transaction, so a redel
 event changes nothing."""
 
 import time
+from contextlib import AbstractAsyncContextManager
 
 from aiohttp import web
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.matching import handlers
 from services.matching.keys import EVENT_SECONDS, MATCHMAKER
 from services.matching.readmodel import as_submitted
 from shared.auth.projector import IDENTITY_HANDLERS
-from shared.consumer import ConsumedEvent, EventHandler, HandlerTable
+from shared.consumer import Batchable, ConsumedEvent, EventHandler, HandlerTable
 from shared.contracts.companies import (
     CompanyRegistered,
     CompanySuspended,
@@ -29,6 +31,15 @@ from shared.platform import PLATFORM, Trace, UnitOfWork
 
 def _uow(event: ConsumedEvent, app: web.Application) -> UnitOfWork:
     return UnitOfWork(app[PLATFORM], event.session, Trace.caused_by(event.envelope))
+
+
+def _batch(session: AsyncClientSession, app: web.Application) -> AbstractAsyncContextManager[None]:
+    """The events of one consumer transaction tick the index clock once and write together."""
+    return app[MATCHMAKER].batch(session)
+
+
+def batched(handler: EventHandler) -> Batchable:
+    return Batchable(timed(handler), _batch)
 
 
 async def on_company_registered(event: ConsumedEvent, app: web.Application) -> None:
@@ -107,17 +118,17 @@ def timed(handler: EventHandler) -> EventHandler:
 
 
 COMPANY_HANDLERS: HandlerTable = {
-    CompanyRegistered: timed(on_company_registered),
-    CompanyUpdated: timed(on_company_updated),
-    CompanyVerified: timed(on_company_verified),
-    CompanySuspended: timed(on_company_suspended),
+    CompanyRegistered: batched(on_company_registered),
+    CompanyUpdated: batched(on_company_updated),
+    CompanyVerified: batched(on_company_verified),
+    CompanySuspended: batched(on_company_suspended),
 }
 PROPOSAL_HANDLERS: HandlerTable = {
-    CityAdded: on_city_added,
-    ProposalDrafted: on_proposal_drafted,
-    ProposalSubmitted: timed(on_proposal_submitted),
-    ProposalUpdated: timed(on_proposal_updated),
-    ProposalStatusChanged: timed(on_proposal_status_changed),
+    CityAdded: Batchable(on_city_added),
+    ProposalDrafted: Batchable(on_proposal_drafted),
+    ProposalSubmitted: batched(on_proposal_submitted),
+    ProposalUpdated: batched(on_proposal_updated),
+    ProposalStatusChanged: batched(on_proposal_status_changed),
 }
 TOPIC_HANDLERS: dict[str, HandlerTable] = {
     "companies": COMPANY_HANDLERS,

@@ -27,6 +27,8 @@ from shared.contracts.proposals import City, ProposalDetails
 from shared.mongo import Document
 
 Session = AsyncClientSession | None
+MatchWrite = ReplaceOne[Document] | UpdateOne
+CompanyWrite = ReplaceOne[Document] | UpdateOne
 READ_MODELS = ("companies", "proposals", "cities")
 CLOCK_ID = "index"
 STATE_FIELDS = {
@@ -171,6 +173,23 @@ class ReadModels:
         )
         return CompanyProfile.model_validate(before)
 
+    @staticmethod
+    def company_put(company: CompanyProfile, seq: int) -> CompanyWrite:
+        """The whole profile, for a caller that checked it is not older than the stored one."""
+        document = {**company.model_dump(), "seq": seq}
+        return ReplaceOne({"_id": company.company_id}, document, upsert=True)
+
+    @staticmethod
+    def company_update(company_id: str, version: int, changes: Document, seq: int) -> CompanyWrite:
+        """A profile update's fields, for a caller that checked the stored one is older."""
+        fields = {k: v for k, v in changes.items() if k in CompanyProfile.model_fields}
+        return UpdateOne({"_id": company_id}, {"$set": {**fields, "version": version, "seq": seq}})
+
+    async def write_companies(self, writes: list[CompanyWrite], session: Session) -> None:
+        """Several events' profile writes in one round trip, in their order."""
+        if writes:
+            await self.companies.bulk_write(writes, ordered=True, session=session)
+
     async def companies_since(
         self, seq: int, ids: Collection[str], session: Session
     ) -> tuple[list[CompanyProfile], set[str]]:
@@ -271,7 +290,11 @@ class MatchRepository:
     ) -> None:
         """One round trip for every match an event changed: whole ones, and patches of a
         few fields (a new rank, a withdrawal) of matches it did not need to read."""
-        writes: list[ReplaceOne[Document] | UpdateOne] = [
+        await self.write(self.writes(matches, seq, patches), session)
+
+    @staticmethod
+    def writes(matches: list[Match], seq: int, patches: Sequence[Patch] = ()) -> list[MatchWrite]:
+        writes: list[MatchWrite] = [
             ReplaceOne({"_id": m.match_id}, {**m.model_dump(), "_id": m.match_id, "seq": seq}, True)
             for m in matches
         ]
@@ -280,6 +303,10 @@ class MatchRepository:
             if patch.new_version:
                 update["$inc"] = {"version": 1}
             writes.append(UpdateOne({"_id": patch.match_id}, update))
+        return writes
+
+    async def write(self, writes: list[MatchWrite], session: Session) -> None:
+        """Matches' writes (of one event or several) in one round trip, in their order."""
         if writes:
             await self.collection.bulk_write(writes, ordered=True, session=session)
 

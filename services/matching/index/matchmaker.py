@@ -6,6 +6,11 @@ enter; a proposal event replaces its row and refreshes its own list. The open li
 event touches are read in one query. Every change leaves as match.proposed / updated /
 withdrawn (and meeting.cancelled) through the outbox, in the event's transaction.
 
+Several events may share one transaction (a consumer batch, ``batch``): they take one tick
+of the clock, and their profile, match and outbox writes are held in a ``Unit`` and leave in
+one round trip each before the commit. A profile is checked and updated against the pool's
+copy, which the clock makes as fresh as the database's (below).
+
 Replicas: every transaction that changes what the index follows first ticks the index
 clock (``IndexClock``). Ticks serialise, so when a replica's tick succeeds its snapshot
 holds every change committed before; if the clock's last writer is not this replica's last
@@ -13,17 +18,20 @@ transaction, it reads what changed since (``seq`` stamps) before scoring. No rep
 scores against a pool older than the last committed change.
 """
 
-from collections.abc import Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.matching.index.board import Board, Entry
 from services.matching.index.changes import Changes
 from services.matching.index.pool import Pool
+from services.matching.index.unit import Unit
 from services.matching.model import MUTUAL, OPEN, WAITING, Match
 from services.matching.readmodel import MATCHABLE, describe_changes, with_changes
 from services.matching.repository import IndexClock, MatchRepository, ReadModels, Tick
@@ -82,6 +90,8 @@ class Matchmaker:
         self.pool, self.board = Pool(), Board(rules.cap)
         self.seq, self.stats_epoch, self.rebuilds = 0, 0, 0
         self.pending: Pending | None = None
+        self.unit: Unit | None = None
+        """The transaction in flight's writes, held until it ends (see ``batch``)."""
         self.cuts: dict[str, float] = {}
         """Per open proposal: the score a company must beat to enter its list."""
 
@@ -97,57 +107,109 @@ class Matchmaker:
         self._recut(self.pool.proposals)
         log.info("matching.index_built", companies=self.pool.size, seq=self.seq)
 
+    # Transactions.
+    @asynccontextmanager
+    async def batch(self, session: AsyncClientSession) -> AsyncIterator[None]:
+        """Every event handled inside shares the transaction's one tick; their writes leave
+        as it ends. If it fails they are dropped, and what they changed in memory is read
+        again before the next event (``Pending``)."""
+        previous, unit = self.unit, Unit(session)
+        self.unit = unit
+        try:
+            yield
+            await self._flush(unit)
+        finally:
+            self.unit = previous
+
+    @asynccontextmanager
+    async def _within(self, uow: UnitOfWork) -> AsyncIterator[Unit]:
+        """The transaction's unit: the batch's, or one of the event's own, written as it ends."""
+        if self.unit is not None and self.unit.session is uow.session:
+            yield await self._joined(self.unit, uow)
+            return
+        async with self.batch(uow.session):
+            assert self.unit is not None
+            yield await self._joined(self.unit, uow)
+
+    async def _joined(self, unit: Unit, uow: UnitOfWork) -> Unit:
+        unit.publisher(uow)
+        if unit.tick is None:
+            unit.tick = await self._tick(uow.session)
+        return unit
+
+    async def _flush(self, unit: Unit) -> None:
+        await self.read_models.write_companies(unit.companies, unit.session)
+        await self.matches.write(unit.matches, unit.session)
+        publishers = list(unit.publishers.values())
+        events = [event for uow in publishers for event in uow.events]
+        for uow in publishers:
+            uow.events = []
+        if events:
+            await publishers[0].platform.outbox.add_all(unit.session, events)
+
     # Events.
     async def company_changed(self, profile: CompanyProfile, why: Reasons, uow: UnitOfWork) -> None:
-        tick = await self.sync(uow)
-        if await self.read_models.put_company(profile, uow.session, tick.seq):
-            await self._company_stored(profile, why, uow, tick)
+        async with self._within(uow) as unit:
+            stored = self.pool.stored(profile.company_id)
+            if stored is not None and stored.version > profile.version:
+                return  # a stale event: the read model holds a newer profile
+            unit.companies.append(self.read_models.company_put(profile, self._seq(unit)))
+            await self._company_stored(profile, why, unit)
 
     async def company_updated(
         self, company_id: str, version: int, changes: dict[str, Any], uow: UnitOfWork
     ) -> None:
-        """A profile update: written and read back in one round trip."""
-        tick = await self.sync(uow)
-        before = await self.read_models.update_company(
-            company_id, version, changes, uow.session, tick.seq
-        )
-        if before is None:
-            log.info("matching.stale_company_event", company_id=company_id, version=version)
-            return
-        reasons = describe_changes("company", before.model_dump(mode="json"), changes)
-        after = with_changes(before, version, changes)
-        await self._company_stored(after, because(company_id, reasons), uow, tick)
+        """A profile update, checked against the pool's copy and written at the end."""
+        async with self._within(uow) as unit:
+            before = self.pool.stored(company_id)
+            if before is None or before.version >= version:
+                log.info("matching.stale_company_event", company_id=company_id, version=version)
+                return
+            write = self.read_models.company_update(company_id, version, changes, self._seq(unit))
+            unit.companies.append(write)
+            reasons = describe_changes("company", before.model_dump(mode="json"), changes)
+            after = with_changes(before, version, changes)
+            await self._company_stored(after, because(company_id, reasons), unit)
 
-    async def _company_stored(
-        self, profile: CompanyProfile, why: Reasons, uow: UnitOfWork, tick: Tick
-    ) -> None:
+    async def _company_stored(self, profile: CompanyProfile, why: Reasons, unit: Unit) -> None:
         self._pending.companies.add(profile.company_id)
         position = self.pool.put_company(profile)
-        if await self._refresh_stats_when_due(uow):
+        if await self._refresh_stats_when_due(unit.session):
             touched: Collection[str] = list(self.pool.proposals)
         else:
             touched = self._touched_by(profile.company_id, position)
-        await self.refresh_lists(touched, why, uow, tick, only=profile.company_id)
+        await self._refresh_lists(touched, why, unit, only=profile.company_id)
 
     async def proposal_changed(
         self, proposal: ProposalDetails, reasons: list[str], uow: UnitOfWork
     ) -> None:
-        tick = await self.sync(uow)
-        if not await self.read_models.put_proposal(proposal, uow.session, tick.seq):
-            return
-        self._pending.proposals.add(proposal.proposal_id)
-        if proposal.status in MATCHABLE:
-            self.pool.put_proposal(proposal)
-            await self.refresh_lists({proposal.proposal_id}, lambda _: reasons, uow, tick)
-        else:
-            self.pool.drop_proposal(proposal.proposal_id)
-            self.cuts.pop(proposal.proposal_id, None)
-            await self._close_list(proposal.proposal_id, f"proposal {proposal.status}", uow, tick)
+        async with self._within(uow) as unit:
+            if not await self.read_models.put_proposal(proposal, uow.session, self._seq(unit)):
+                return
+            self._pending.proposals.add(proposal.proposal_id)
+            if proposal.status in MATCHABLE:
+                self.pool.put_proposal(proposal)
+                await self._refresh_lists({proposal.proposal_id}, lambda _: reasons, unit)
+            else:
+                self.pool.drop_proposal(proposal.proposal_id)
+                self.cuts.pop(proposal.proposal_id, None)
+                await self._close_list(proposal.proposal_id, f"proposal {proposal.status}", unit)
+
+    @staticmethod
+    def _seq(unit: Unit) -> int:
+        assert unit.tick is not None, "joined first"
+        return unit.tick.seq
 
     # Keeping up with the other replicas.
     async def sync(self, uow: UnitOfWork) -> Tick:
+        """The transaction's tick (taken now if it has none): caught up with the others."""
+        async with self._within(uow) as unit:
+            assert unit.tick is not None
+            return unit.tick
+
+    async def _tick(self, session: AsyncClientSession) -> Tick:
         """Tick the clock; catch up with whatever this replica has not seen or not committed."""
-        tick = await self.clock.tick(uow.session)
+        tick = await self.clock.tick(session)
         if tick.rebuilds != self.rebuilds:
             await self.start()  # the read models were rebuilt: nothing in memory holds
             self.pending, self.seq = None, tick.before
@@ -156,7 +218,7 @@ class Matchmaker:
             pass  # our last transaction committed, and nobody wrote since
         elif pending is not None or tick.before != self.seq:
             known = pending.tick.before if pending is not None else self.seq
-            await self._catch_up(known, pending or Pending(tick), uow)
+            await self._catch_up(known, pending or Pending(tick), session)
         self.seq = tick.before
         self.pending = Pending(tick)
         if tick.stats_epoch != self.stats_epoch:
@@ -175,8 +237,7 @@ class Matchmaker:
         assert self.pending is not None, "sync() first"
         return self.pending
 
-    async def _catch_up(self, known: int, pending: Pending, uow: UnitOfWork) -> None:
-        session = uow.session
+    async def _catch_up(self, known: int, pending: Pending, session: AsyncClientSession) -> None:
         companies, gone = await self.read_models.companies_since(known, pending.companies, session)
         for profile in companies:
             self.pool.put_company(profile)
@@ -234,21 +295,20 @@ class Matchmaker:
 
     # Refreshing lists.
     async def refresh_lists(
-        self,
-        proposal_ids: Collection[str],
-        why: Reasons,
-        uow: UnitOfWork,
-        tick: Tick,
-        only: str | None = None,
+        self, proposal_ids: Collection[str], why: Reasons, uow: UnitOfWork
     ) -> None:
-        """Choose each list again from the scores in memory and write every difference.
+        """Choose each list again from the scores in memory and write every difference."""
+        async with self._within(uow) as unit:
+            await self._refresh_lists(proposal_ids, why, unit)
 
-        ``only``: the one company whose scores changed. Then only its pairs are read; the
+    async def _refresh_lists(
+        self, proposal_ids: Collection[str], why: Reasons, unit: Unit, only: str | None = None
+    ) -> None:
+        """``only``: the one company whose scores changed. Then only its pairs are read; the
         others' scores did not move, so the board knows enough to re-rank, withdraw or
-        bring them back.
-        """
+        bring them back."""
         ids = {proposal_id for proposal_id in proposal_ids if proposal_id in self.pool.proposals}
-        read = await self.matches.of_proposals(ids, uow.session, only)
+        read = await self._pairs(ids, unit, only)
         changes = Changes(datetime.now(UTC))
         for proposal_id in sorted(ids):
             existing: dict[str, Match | Entry] = {}
@@ -256,8 +316,21 @@ class Matchmaker:
                 existing.update(self.board.pairs(proposal_id))
             existing.update(read[proposal_id])
             self._refresh(proposal_id, existing, why, changes)
-        await self._write(changes, uow, tick)
+        await self._write(changes, unit)
         self._recut(ids)
+
+    async def _pairs(
+        self, proposal_ids: set[str], unit: Unit, company_id: str | None = None
+    ) -> dict[str, dict[str, Match]]:
+        """The proposals' pairs (or ``company_id``'s only) as this transaction sees them.
+        None stored, by the board, and none written here: nothing to read."""
+        if company_id is not None and not any(
+            company_id in self.board.lists.get(proposal_id, ()) for proposal_id in proposal_ids
+        ):
+            found: dict[str, dict[str, Match]] = {proposal_id: {} for proposal_id in proposal_ids}
+        else:
+            found = await self.matches.of_proposals(proposal_ids, unit.session, company_id)
+        return unit.over(found, company_id)
 
     def _refresh(
         self, proposal_id: str, existing: dict[str, Match | Entry], why: Reasons, changes: Changes
@@ -301,34 +374,42 @@ class Matchmaker:
             elif match.rank:
                 changes.unrank(match)
 
-    async def _close_list(self, proposal_id: str, reason: str, uow: UnitOfWork, tick: Tick) -> None:
+    async def _close_list(self, proposal_id: str, reason: str, unit: Unit) -> None:
         """The proposal left matching: every open or mutual match is withdrawn, its future
         meetings cancelled, and its contacts no longer revealed."""
-        existing = (await self.matches.of_proposals({proposal_id}, uow.session))[proposal_id]
+        existing = (await self._pairs({proposal_id}, unit))[proposal_id]
         changes = Changes(datetime.now(UTC))
         for match in existing.values():
             if match.status in OPEN | MUTUAL:
                 changes.withdraw(match, reason)
-        await self._write(changes, uow, tick)
+        await self._write(changes, unit)
 
-    async def _write(self, changes: Changes, uow: UnitOfWork, tick: Tick) -> None:
+    async def _write(self, changes: Changes, unit: Unit) -> None:
+        """Into memory now; into the database as the transaction ends (``_flush``)."""
         for match in changes.saves:
             self._pending.matches.add(match.match_id)
             self.board.put_match(match)
         for entry in changes.entries:
             self._pending.matches.add(entry.match_id)
             self.board.put(entry)
-        await self.matches.save_all(changes.saves, uow.session, tick.seq, changes.patches)
-        cancelled = await self.sessions.cancel_meetings(changes.meetings, changes.now, uow.session)
+        unit.record(changes.saves, changes.patches, self._seq(unit))
+        cancelled = await self.sessions.cancel_meetings(changes.meetings, changes.now, unit.session)
         events = changes.events + [(m.meeting_id, m.cancellation()) for m in cancelled]
-        await uow.publish_all(events)
+        uow = unit.current
+        assert uow is not None, "joined first"
+        # Its events wait in it for the flush, with the others' of the transaction.
+        buffered, uow.buffered = uow.buffered, True
+        try:
+            await uow.publish_all(events)
+        finally:
+            uow.buffered = buffered
 
-    async def _refresh_stats_when_due(self, uow: UnitOfWork) -> bool:
+    async def _refresh_stats_when_due(self, session: AsyncClientSession) -> bool:
         """Statistics drift as the pool grows: on schedule, new ones, after which every list
         is chosen again and only the pairs whose score or place really moved are published."""
         if not self.pool.stale(self.schedule.share, self.schedule.seconds):
             return False
-        await self.clock.new_stats_epoch(uow.session)
+        await self.clock.new_stats_epoch(session)
         self.stats_epoch += 1
         self.pool.refresh()
         self._recut(self.pool.proposals)

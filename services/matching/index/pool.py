@@ -44,12 +44,15 @@ SCORE_SLICE = 128
 
 @dataclass
 class Company:
-    profile_version: int
+    profile: CompanyProfile
+    """As the read model holds it: an update is checked and applied here without reading it."""
     features: CompanyFeatures
     counts: Counter[str]
     vector: CompanyVector
     blocked: bool
     """Suspended, or gone from the read model: never listed."""
+    stored: bool = True
+    """False once the read model no longer holds it."""
 
 
 @dataclass
@@ -83,7 +86,7 @@ class Pool:
         counts = term_counts(features.text)
         vector = company_vector(features, self.stats, counts)
         blocked = profile.status == "suspended"
-        entry = Company(profile.version, features, counts, vector, blocked)
+        entry = Company(profile, features, counts, vector, blocked)
         position = self.position.get(profile.company_id)
         if position is None:
             position = len(self.companies)
@@ -105,7 +108,14 @@ class Pool:
         position = self.position.get(company_id)
         if position is not None:
             self.companies[position].blocked = True
+            self.companies[position].stored = False
             self._blocked = None
+
+    def stored(self, company_id: str) -> CompanyProfile | None:
+        """The company's profile as the read model holds it (None if it holds none)."""
+        position = self.position.get(company_id)
+        company = None if position is None else self.companies[position]
+        return company.profile if company is not None and company.stored else None
 
     def blocked(self) -> NDArray[np.bool_]:
         """Suspended or gone companies, by position (a fresh copy the caller may change)."""
@@ -231,7 +241,7 @@ class Pool:
             vector = replace(vector, terms={})
             pool.position[profile.company_id] = len(pool.companies)
             blocked = profile.status == "suspended"
-            pool.companies.append(Company(profile.version, features, counts, vector, blocked))
+            pool.companies.append(Company(profile, features, counts, vector, blocked))
         for details in proposals:
             pool.proposals[details.proposal_id] = Proposal(details, EMPTY_PROPOSAL, len(pool.rows))
             pool.rows.append(details.proposal_id)

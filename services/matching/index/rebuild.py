@@ -144,10 +144,10 @@ async def rescore_all(
     trace = Trace(correlation_id=None, traceparent=None, actor="matching:rebuild")
     proposals = list(maker.pool.proposals)
     for start in range(0, max(len(proposals), 1), REBUILD_SLICE):
-        async with unit_of_work(platform, trace) as uow:
-            tick = await maker.sync(uow)
+        async with unit_of_work(platform, trace) as uow, maker.batch(uow.session):
+            await maker.sync(uow)
             if start == 0:
                 await maker.announce_rebuild(uow)
             chunk = proposals[start : start + REBUILD_SLICE]
-            await maker.refresh_lists(chunk, lambda _: ["rebuilt"], uow, tick)
+            await maker.refresh_lists(chunk, lambda _: ["rebuilt"], uow)
     return len(proposals)
