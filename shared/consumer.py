@@ -9,15 +9,16 @@ failures are retried with backoff; an event that can never be handled goes to
 ``<topic>.dlq`` with the error and its original headers, and the partition keeps flowing.
 
 A ``Batchable`` handler may name a ``scope``: entered once per transaction, after its start
-and before its handlers, and left before the commit. A service that defers its writes to
-the end of a transaction (several events' writes in one round trip) writes them as the
-scope is left; if anything in the transaction failed, the scope is left with the error and
-drops them.
+and before its handlers (it is shown their events), and left before the commit. A service
+that defers its writes to the end of a transaction (several events' writes in one round
+trip) writes them as the scope is left; if anything in the transaction failed, the scope
+is left with the error and drops them.
 """
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -68,9 +69,10 @@ EventHandler = Callable[[ConsumedEvent, web.Application], Awaitable[None]]
 """A consumer entrypoint: the event, and the app whose resources it may use."""
 HandlerTable = Mapping[type[EventPayload], EventHandler]
 TransactionScope = Callable[
-    [AsyncClientSession, web.Application], AbstractAsyncContextManager[None]
+    [Sequence[ConsumedEvent], web.Application], AbstractAsyncContextManager[None]
 ]
-"""Entered after a transaction starts and left before it commits (see ``Batchable``)."""
+"""Entered after a transaction starts, with the events of it that its handlers will see (all
+in the one session), and left before it commits (see ``Batchable``)."""
 
 
 @dataclass(frozen=True)
@@ -313,25 +315,36 @@ class ConsumerRunner:
         return True
 
     async def _handle_in_one_transaction(self, items: list[_Decoded]) -> None:
-        async with (
-            transaction(self.mongo, session=await self._own_session()) as session,
-            self._scopes([item.handler for item in items], session),
-        ):
-            markers = [_marker(item.envelope) for item in items]
-            await self.processed.insert_many(markers, session=session)
-            for item in items:
-                event = ConsumedEvent(item.envelope, item.envelope.payload(), session)
-                await item.handler(event, self.app)
+        started = time.perf_counter()
+        async with transaction(self.mongo, session=await self._own_session()) as session:
+            events = [
+                (item.handler, ConsumedEvent(item.envelope, item.envelope.payload(), session))
+                for item in items
+            ]
+            async with self._scopes(events):
+                markers = [_marker(item.envelope) for item in items]
+                await self.processed.insert_many(markers, session=session)
+                for handler, event in events:
+                    await handler(event, self.app)
+        self._committed(items[0].record.topic, len(items), started)
+
+    def _committed(self, topic: str, events: int, started: float) -> None:
+        self.metrics.transactions.labels(topic).observe(time.perf_counter() - started)
+        self.metrics.transaction_events.labels(topic).observe(events)
 
     @contextlib.asynccontextmanager
     async def _scopes(
-        self, handlers: Iterable[EventHandler], session: AsyncClientSession
+        self, events: list[tuple[EventHandler, ConsumedEvent]]
     ) -> AsyncIterator[None]:
-        """The transaction scopes the handlers name, each entered once, in first-use order."""
-        named = (h.scope for h in handlers if isinstance(h, Batchable))
+        """The transaction scopes the handlers name, each entered once (in first-use order)
+        with the events it will see."""
+        scoped: dict[TransactionScope, list[ConsumedEvent]] = {}
+        for handler, event in events:
+            if isinstance(handler, Batchable) and handler.scope is not None:
+                scoped.setdefault(handler.scope, []).append(event)
         async with AsyncExitStack() as stack:
-            for scope in dict.fromkeys(scope for scope in named if scope is not None):
-                await stack.enter_async_context(scope(session, self.app))
+            for scope, seen in scoped.items():
+                await stack.enter_async_context(scope(seen, self.app))
             yield
 
     def _decoded(self, record: ConsumerRecord) -> _Decoded:
@@ -380,7 +393,7 @@ class ConsumerRunner:
         while True:
             attempt += 1
             try:
-                await self._handle_once(handler, envelope)
+                await self._handle_once(handler, envelope, record.topic)
                 return "handled"
             except _AlreadyProcessed:
                 log.info("consumer.redelivery_skipped")
@@ -414,17 +427,18 @@ class ConsumerRunner:
         self.metrics.foreign_types.labels(record.topic, envelope.type[:120]).inc()
         return "ignored"
 
-    async def _handle_once(self, handler: EventHandler, envelope: Envelope) -> None:
+    async def _handle_once(self, handler: EventHandler, envelope: Envelope, topic: str) -> None:
         payload = envelope.payload()
-        async with (
-            transaction(self.mongo, session=await self._own_session()) as session,
-            self._scopes([handler], session),
-        ):
-            try:
-                await self.processed.insert_one(_marker(envelope), session=session)
-            except DuplicateKeyError as duplicate:
-                raise _AlreadyProcessed from duplicate
-            await handler(ConsumedEvent(envelope, payload, session), self.app)
+        started = time.perf_counter()
+        async with transaction(self.mongo, session=await self._own_session()) as session:
+            event = ConsumedEvent(envelope, payload, session)
+            async with self._scopes([(handler, event)]):
+                try:
+                    await self.processed.insert_one(_marker(envelope), session=session)
+                except DuplicateKeyError as duplicate:
+                    raise _AlreadyProcessed from duplicate
+                await handler(event, self.app)
+        self._committed(topic, 1, started)
 
     async def _sleep(self, seconds: float) -> None:
         await until_set(self._stopping, seconds)

@@ -14,6 +14,8 @@ from prometheus_client import (
     generate_latest,
 )
 
+TRANSACTION_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2, 5)
+
 
 @dataclass
 class ServiceMetrics:
@@ -46,7 +48,20 @@ class ServiceMetrics:
             ["topic", "outcome"],
             registry=self.registry,
         )
-
+        self.transactions = Histogram(
+            "consumer_transaction_seconds",
+            "A consumer transaction that committed, from its start to its commit, by topic",
+            ["topic"],
+            buckets=TRANSACTION_BUCKETS,
+            registry=self.registry,
+        )
+        self.transaction_events = Histogram(
+            "consumer_transaction_events",
+            "Events a committed consumer transaction held (a batch shares one), by topic",
+            ["topic"],
+            buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+            registry=self.registry,
+        )
         self.foreign_types = Counter(
             "consumer_foreign_event_types_total",
             "Events of a type no contract defines and of another family than their topic's",

@@ -3,10 +3,10 @@ read models and rescoring; every write joins the event's transaction, so a redel
 event changes nothing."""
 
 import time
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 
 from aiohttp import web
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.matching import handlers
 from services.matching.keys import EVENT_SECONDS, MATCHMAKER
@@ -33,9 +33,22 @@ def _uow(event: ConsumedEvent, app: web.Application) -> UnitOfWork:
     return UnitOfWork(app[PLATFORM], event.session, Trace.caused_by(event.envelope))
 
 
-def _batch(session: AsyncClientSession, app: web.Application) -> AbstractAsyncContextManager[None]:
-    """The events of one consumer transaction tick the index clock once and write together."""
-    return app[MATCHMAKER].batch(session)
+def _batch(
+    events: Sequence[ConsumedEvent], app: web.Application
+) -> AbstractAsyncContextManager[None]:
+    """The events of one consumer transaction tick the index clock once and write together;
+    the pairs of the companies they name are read at once."""
+    named = (_company_of(event.payload) for event in events)
+    companies = {company_id for company_id in named if company_id is not None}
+    return app[MATCHMAKER].batch(events[0].session, companies)
+
+
+def _company_of(payload: object) -> str | None:
+    if isinstance(payload, CompanyRegistered):
+        return payload.company.company_id
+    if isinstance(payload, CompanyUpdated | CompanyVerified | CompanySuspended):
+        return payload.company_id
+    return None
 
 
 def batched(handler: EventHandler) -> Batchable:

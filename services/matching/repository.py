@@ -266,6 +266,18 @@ async def _put_newer(
     return True
 
 
+@dataclass(frozen=True)
+class StoredPairs:
+    """Stored pairs of some companies, as read: each becomes a ``Match`` only when asked for."""
+
+    documents: dict[str, dict[str, Document]]
+    """Company -> proposal -> document."""
+
+    def of(self, company_id: str, proposal_ids: Collection[str]) -> dict[str, Match]:
+        pairs = self.documents.get(company_id, {})
+        return {p: _match(pairs[p]) for p in proposal_ids if p in pairs}
+
+
 class MatchRepository:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self.collection = database["matches"]
@@ -327,6 +339,14 @@ class MatchRepository:
                 match = _match(document)
                 found[match.proposal_id][match.company_id] = match
         return found
+
+    async def of_companies(self, company_ids: Collection[str], session: Session) -> StoredPairs:
+        """Every pair of the given companies, in one query."""
+        documents: dict[str, dict[str, Document]] = {}
+        criteria = {"company_id": {"$in": sorted(company_ids)}}
+        async for document in self.collection.find(criteria, session=session):
+            documents.setdefault(document["company_id"], {})[document["proposal_id"]] = document
+        return StoredPairs(documents)
 
     async def of_company(self, company_id: str, session: Session = None) -> list[Match]:
         return await self._find({"company_id": company_id}, session)

@@ -109,11 +109,14 @@ class Matchmaker:
 
     # Transactions.
     @asynccontextmanager
-    async def batch(self, session: AsyncClientSession) -> AsyncIterator[None]:
+    async def batch(
+        self, session: AsyncClientSession, companies: Collection[str] = ()
+    ) -> AsyncIterator[None]:
         """Every event handled inside shares the transaction's one tick; their writes leave
         as it ends. If it fails they are dropped, and what they changed in memory is read
-        again before the next event (``Pending``)."""
-        previous, unit = self.unit, Unit(session)
+        again before the next event (``Pending``). The pairs of ``companies`` (those the
+        events name) are read in one query when the first is needed."""
+        previous, unit = self.unit, Unit(session, expected=frozenset(companies))
         self.unit = unit
         try:
             yield
@@ -324,11 +327,15 @@ class Matchmaker:
     ) -> dict[str, dict[str, Match]]:
         """The proposals' pairs (or ``company_id``'s only) as this transaction sees them.
         None stored, by the board, and none written here: nothing to read."""
-        if company_id is not None and not any(
-            company_id in self.board.lists.get(proposal_id, ()) for proposal_id in proposal_ids
-        ):
-            found: dict[str, dict[str, Match]] = {proposal_id: {} for proposal_id in proposal_ids}
-        else:
+        found: dict[str, dict[str, Match]] = {proposal_id: {} for proposal_id in proposal_ids}
+        if company_id is None:
+            found = await self.matches.of_proposals(proposal_ids, unit.session)
+        elif company_id in unit.expected:
+            if unit.stored is None:
+                unit.stored = await self.matches.of_companies(unit.expected, unit.session)
+            for proposal_id, match in unit.stored.of(company_id, proposal_ids).items():
+                found[proposal_id][company_id] = match
+        elif any(company_id in self.board.lists.get(p, ()) for p in proposal_ids):
             found = await self.matches.of_proposals(proposal_ids, unit.session, company_id)
         return unit.over(found, company_id)
 

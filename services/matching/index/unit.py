@@ -10,7 +10,14 @@ from dataclasses import dataclass, field
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.matching.model import Match
-from services.matching.repository import CompanyWrite, MatchRepository, MatchWrite, Patch, Tick
+from services.matching.repository import (
+    CompanyWrite,
+    MatchRepository,
+    MatchWrite,
+    Patch,
+    StoredPairs,
+    Tick,
+)
 from shared.platform import UnitOfWork
 
 Pairs = dict[str, dict[str, Match]]
@@ -20,6 +27,10 @@ Pairs = dict[str, dict[str, Match]]
 @dataclass
 class Unit:
     session: AsyncClientSession
+    expected: frozenset[str] = frozenset()
+    """Companies the transaction's events name."""
+    stored: StoredPairs | None = None
+    """Their pairs as stored when the transaction began (read once, at the first need)."""
     tick: Tick | None = None
     """The transaction's one turn of the index clock (its first event takes it)."""
     companies: list[CompanyWrite] = field(default_factory=list)
