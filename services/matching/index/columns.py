@@ -43,7 +43,8 @@ class CompanyColumns:
     def one(self, vector: CompanyVector) -> CompanyMatrix:
         return company_matrix([vector], self.space)
 
-    def put(self, position: int, vector: CompanyVector) -> None:
+    def put(self, position: int, vector: CompanyVector) -> CompanyMatrix:
+        """The company's rows replaced; returned, to score it without building them again."""
         row = self.one(vector)
         capacity = len(self.dense["tags"])
         if position >= capacity:
@@ -58,6 +59,7 @@ class CompanyColumns:
             self.term_rows.append((np.zeros(0, np.int32), np.zeros(0, np.float32)))
         self.term_rows[position] = (row.terms.indices.astype(np.int32), row.terms.data)
         self._terms = None
+        return row
 
     def matrix(self, size: int) -> CompanyMatrix:
         """The first ``size`` companies as one matrix (views of the dense arrays)."""

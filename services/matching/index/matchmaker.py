@@ -94,6 +94,8 @@ class Matchmaker:
         """The transaction in flight's writes, held until it ends (see ``batch``)."""
         self.cuts: dict[str, float] = {}
         """Per open proposal: the score a company must beat to enter its list."""
+        self._cut_rows: NDArray[np.float32] | None = None
+        """The same by row of the score matrix (infinite for a free row), kept with them."""
 
     async def start(self) -> None:
         """The whole index from the read models: once per process start."""
@@ -104,6 +106,7 @@ class Matchmaker:
         self.board = Board(self.rules.cap)
         for state in await self.matches.all_states():
             self.board.put(_entry(state))
+        self._uncut()  # rows are numbered afresh
         self._recut(self.pool.proposals)
         log.info("matching.index_built", companies=self.pool.size, seq=self.seq)
 
@@ -195,7 +198,7 @@ class Matchmaker:
                 await self._refresh_lists({proposal.proposal_id}, lambda _: reasons, unit)
             else:
                 self.pool.drop_proposal(proposal.proposal_id)
-                self.cuts.pop(proposal.proposal_id, None)
+                self._uncut(proposal.proposal_id)
                 await self._close_list(proposal.proposal_id, f"proposal {proposal.status}", unit)
 
     @staticmethod
@@ -259,7 +262,7 @@ class Matchmaker:
             self.board.put(_entry(state))
         for match_id in gone:
             self.board.forget(match_id)
-        self.cuts = {}
+        self._uncut()
         self._recut(self.pool.proposals)
         log.info("matching.index_caught_up", since=known, companies=len(companies))
 
@@ -276,10 +279,20 @@ class Matchmaker:
         return touched | {self.pool.rows[r] or "" for r in np.nonzero(column > cuts)[0]}
 
     def _cut_array(self, rows: int) -> NDArray[np.float32]:
-        cuts = np.full(rows, np.inf, np.float32)
-        for proposal_id, cut in self.cuts.items():
-            cuts[self.pool.proposals[proposal_id].row] = cut
-        return cuts
+        if self._cut_rows is None or len(self._cut_rows) != rows:
+            cuts = np.full(rows, np.inf, np.float32)
+            for proposal_id, cut in self.cuts.items():
+                cuts[self.pool.proposals[proposal_id].row] = cut
+            self._cut_rows = cuts
+        return self._cut_rows
+
+    def _uncut(self, proposal_id: str | None = None) -> None:
+        """The proposal's cut gone (every cut, if none is named)."""
+        if proposal_id is None:
+            self.cuts = {}
+        else:
+            self.cuts.pop(proposal_id, None)
+        self._cut_rows = None
 
     def _recut(self, proposal_ids: Collection[str]) -> None:
         for proposal_id in proposal_ids:
@@ -294,7 +307,10 @@ class Matchmaker:
             full = len(listed) >= self.rules.size
             # Not full: anyone at the floor may enter (the cut is just below it).
             floor = np.nextafter(np.float32(self.rules.floor), np.float32(-1))
-            self.cuts[proposal_id] = float(scores[listed].min()) if full else float(floor)
+            cut = self.cuts[proposal_id] = float(scores[listed].min()) if full else float(floor)
+            row = self.pool.proposals[proposal_id].row
+            if self._cut_rows is not None and row < len(self._cut_rows):
+                self._cut_rows[row] = cut
 
     # Refreshing lists.
     async def refresh_lists(

@@ -96,9 +96,9 @@ class Pool:
             self.companies[position] = entry
         self.changed += 1
         self._blocked = None
-        self.columns.put(position, vector)
+        row = self.columns.put(position, vector)
         self._grow(len(self.rows), position + 1)
-        column = listable_matrix(self.proposal_matrix(), self.columns.one(vector))[:, 0]
+        column = listable_matrix(self.proposal_matrix(), row)[:, 0]
         self.scores[: len(self.rows), position] = column
         return position
 
