@@ -105,7 +105,7 @@ class Changes:
         # Within rounding of the stored score: nothing about the pair changed.
         if same_pair and abs(current.score - scored) < SAME_SCORE:
             if current.rank != rank:
-                self.saves.append(current.model_copy(update={"rank": rank}))
+                self._patch(Entry.of(current), {"rank": rank}, rank=rank)
             return
         score, factors = explain(company.vector, proposal.vector)
         update: dict[str, object] = {
@@ -157,10 +157,8 @@ class Changes:
 
     def unrank(self, match: Match | Entry) -> None:
         """A closed entry keeps no place: ranks are dense over the list's open entries."""
-        if isinstance(match, Entry):
-            self._patch(match, {"rank": 0}, rank=0)
-        else:
-            self.saves.append(match.model_copy(update={"rank": 0}))
+        entry = match if isinstance(match, Entry) else Entry.of(match)
+        self._patch(entry, {"rank": 0}, rank=0)
 
     def _patch(
         self, entry: Entry, fields: dict[str, object], new_version: bool = False, rank: int = 0

@@ -95,7 +95,7 @@ class Pool:
         else:
             self.companies[position] = entry
         self.changed += 1
-        self._blocked = None
+        self._block(position, blocked)
         row = self.columns.put(position, vector)
         self._grow(len(self.rows), position + 1)
         column = listable_matrix(self.proposal_matrix(), row)[:, 0]
@@ -109,6 +109,17 @@ class Pool:
         if position is not None:
             self.companies[position].blocked = True
             self.companies[position].stored = False
+            self._block(position, True)
+
+    def _block(self, position: int, blocked: bool) -> None:
+        """Kept in step with the companies: rebuilding it per event cost a pass over them."""
+        if self._blocked is None:
+            return
+        if position < len(self._blocked):
+            self._blocked[position] = blocked
+        elif position == len(self._blocked):
+            self._blocked = np.append(self._blocked, blocked)
+        else:
             self._blocked = None
 
     def stored(self, company_id: str) -> CompanyProfile | None:
