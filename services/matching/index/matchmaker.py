@@ -18,6 +18,7 @@ transaction, it reads what changed since (``seq`` stamps) before scoring. No rep
 scores against a pool older than the last committed change.
 """
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -100,11 +101,14 @@ class Matchmaker:
     async def start(self) -> None:
         """The whole index from the read models: once per process start."""
         self.seq, self.stats_epoch, self.rebuilds = await self.clock.now()
-        self.pool = Pool.of(
-            await self.read_models.all_companies(), await self.read_models.matchable_proposals()
+        companies, proposals, states = await asyncio.gather(  # the database works meanwhile
+            self.read_models.all_companies(),
+            self.read_models.matchable_proposals(),
+            self.matches.all_states(),
         )
+        self.pool = Pool.of(companies, proposals)
         self.board = Board(self.rules.cap)
-        for state in await self.matches.all_states():
+        for state in states:
             self.board.put(_entry(state))
         self._uncut()  # rows are numbered afresh
         self._recut(self.pool.proposals)
