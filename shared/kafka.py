@@ -27,7 +27,8 @@ def create_group_consumer(
     settings: ServiceSettings, group_id: str, **options: Any
 ) -> AIOKafkaConsumer:
     """A member of ``group_id`` that commits by hand, starts from the earliest record of a
-    new group and heartbeats five times per session timeout; ``options`` add to that."""
+    new group, heartbeats five times per session timeout and waits at most
+    ``kafka_fetch_max_wait_ms`` per fetch; ``options`` add to that."""
     return AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         group_id=group_id,
@@ -36,6 +37,7 @@ def create_group_consumer(
         auto_offset_reset="earliest",
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_session_timeout_ms // 5,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         **options,
     )
 

@@ -30,6 +30,10 @@ class ServiceSettings(BaseSettings):
     # member's first assignment by a part of it. Kafka refuses values under its
     # group.min.session.timeout.ms (6 s by default); tests use less on the embedded broker.
     kafka_session_timeout_ms: int = Field(default=10_000, ge=1_000)
+    # How long a consumer's fetch may wait at the broker for records. Kafka answers as soon
+    # as any arrive; the embedded broker holds the fetch longer, so a shorter wait is what
+    # makes one event's latency its handling time there (at the price of idle fetches).
+    kafka_fetch_max_wait_ms: int = Field(default=500, ge=1, le=60_000)
     topic_prefix: str = "jamp"
     # Consumer group = the service's name; a prefix keeps parallel deployments apart.
     group_prefix: str = ""

@@ -185,7 +185,10 @@ class LiveBench:
         except Exception as error:  # say so and keep every other figure of the run
             report.full_rebuild_seconds = float("nan")
             report.errors.append(f"full rebuild: {error!r}")
-        report.settings = {"outbox_poll_seconds": SERVICE_ENV["JAMP_OUTBOX_POLL_SECONDS"]}
+        report.settings = {
+            "outbox_poll_seconds": SERVICE_ENV["JAMP_OUTBOX_POLL_SECONDS"],
+            "kafka_fetch_max_wait_ms": SERVICE_ENV["JAMP_KAFKA_FETCH_MAX_WAIT_MS"],
+        }
 
     async def _drained(self, events: list[EventPayload]) -> float:
         """Seconds from the first publish until the group committed past the last event."""
@@ -355,6 +358,8 @@ SERVICE_ENV = {
     # The relay wakes on its own poll for events a consumer writes: a short poll keeps
     # publish-to-match-event latency close to the handling time.
     "JAMP_OUTBOX_POLL_SECONDS": "0.02",
+    # Likewise the consumer's fetch: the embedded broker holds it up to this long.
+    "JAMP_KAFKA_FETCH_MAX_WAIT_MS": "20",
     "JAMP_LOG_LEVEL": "WARNING",
 }
 
