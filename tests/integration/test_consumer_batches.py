@@ -1,7 +1,8 @@
 """Batchable handlers: one transaction per run of records, split by a poison record."""
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -57,13 +58,28 @@ class Batches:
         document = await self.counters.find_one({"_id": company_id})
         return 0 if document is None else int(document["n"])
 
-    def runner(self, group: str, own_source: str | None = None) -> ConsumerRunner:
+    @contextlib.asynccontextmanager
+    async def deferred(
+        self, events: Sequence[ConsumedEvent], app: web.Application
+    ) -> AsyncIterator[None]:
+        """A scope that writes, as its transaction ends, how many events it was shown."""
+        yield
+        await self.scoped.insert_one({"events": len(events)}, session=events[0].session)
+
+    @property
+    def scoped(self) -> Any:
+        return self.mongo[self.settings.database_name("batches")]["scoped"]
+
+    def runner(
+        self, group: str, own_source: str | None = None, scoped: bool = False
+    ) -> ConsumerRunner:
+        scope = self.deferred if scoped else None
         return ConsumerRunner(
             group_id=group,
             topics=[self.topic],
             handlers={
-                CompanyVerified: Batchable(self.on_verified),
-                CompanySuspended: Batchable(self.on_suspended),
+                CompanyVerified: Batchable(self.on_verified, scope),
+                CompanySuspended: Batchable(self.on_suspended, scope),
             },
             mongo=self.mongo,
             processed=self.mongo[self.settings.database_name("batches")]["processed_events"],
@@ -103,9 +119,9 @@ def verified(company_id: str) -> Envelope:
 
 
 async def consume_until(
-    batches: Batches, group: str, done: Any, own_source: str | None = None
+    batches: Batches, group: str, done: Any, own_source: str | None = None, scoped: bool = False
 ) -> None:
-    runner = batches.runner(group, own_source)
+    runner = batches.runner(group, own_source, scoped)
     task = asyncio.create_task(runner.run())
     try:
         await eventually(done, timeout=20)
@@ -172,3 +188,24 @@ async def test_events_the_service_published_itself_are_ignored(batches: Batches)
 
     await consume_until(batches, "own", theirs_handled, own_source="test")
     assert [await batches.count(c) for c in ("mine1", "mine2", "theirs")] == [0, 0, 1]
+
+
+async def test_a_scope_writes_once_per_transaction_and_only_if_it_commits(
+    batches: Batches,
+) -> None:
+    poison = Envelope.wrap(
+        CompanySuspended(company_id="q", version=3, by="admin", reason="x"),
+        source="test",
+        subject="q",
+    )
+    events = [verified(f"s{index}") for index in range(8)]
+    await produce(batches.settings, batches.topic, [*events[:4], poison, *events[4:]])
+
+    async def all_seen() -> bool:
+        return batches.consumed("handled") == 8 and batches.consumed("dead_lettered") == 1
+
+    await consume_until(batches, "scoped", all_seen, scoped=True)
+    shown = [document["events"] async for document in batches.scoped.find({})]
+    # Every handled event was shown to the scope of the transaction that committed it, and
+    # the transactions the poison record failed wrote nothing.
+    assert sum(shown) == 8 and len(shown) < 8
