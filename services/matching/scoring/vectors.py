@@ -7,6 +7,7 @@ company pool: a tag few companies claim says more about fit than one every compa
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from services.matching.scoring.features import (
     LOCAL_LANGUAGES,
@@ -60,8 +61,19 @@ class CorpusStats:
 
     def term_idf(self, term: str) -> float:
         """BM25's IDF; a term no company uses weighs the most."""
-        df = self.term_df.get(term, 0)
-        return math.log(1 + (self.companies - df + 0.5) / (df + 0.5))
+        return self.idfs.get(term, self.unseen_idf)
+
+    @cached_property
+    def idfs(self) -> dict[str, float]:
+        """Every known term's IDF, computed once per snapshot (not once per use)."""
+        n = self.companies
+        return {
+            term: math.log(1 + (n - df + 0.5) / (df + 0.5)) for term, df in self.term_df.items()
+        }
+
+    @cached_property
+    def unseen_idf(self) -> float:
+        return math.log(1 + (self.companies + 0.5) / 0.5)
 
 
 def _count(df: dict[str, int], names: Iterable[str]) -> None:
@@ -125,8 +137,10 @@ def term_weights(counts: Mapping[str, int], stats: CorpusStats) -> dict[str, flo
     """BM25 weight of each term of one document under the pool's statistics."""
     length = sum(counts.values())
     norm = BM25_K1 * (1 - BM25_B + BM25_B * length / stats.average_length)
+    idfs, unseen = stats.idfs, stats.unseen_idf
     return {
-        term: stats.term_idf(term) * tf * (BM25_K1 + 1) / (tf + norm) for term, tf in counts.items()
+        term: idfs.get(term, unseen) * tf * (BM25_K1 + 1) / (tf + norm)
+        for term, tf in counts.items()
     }
 
 
