@@ -2,7 +2,7 @@
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -118,6 +118,20 @@ def verified(company_id: str) -> Envelope:
     return Envelope.wrap(payload, source="test", subject=company_id)
 
 
+def suspended(company_id: str) -> Envelope:
+    """Refused by the handler: a poison record."""
+    payload = CompanySuspended(company_id=company_id, version=3, by="admin", reason="x")
+    return Envelope.wrap(payload, source="test", subject=company_id)
+
+
+def handled_and_one_dead(batches: Batches, handled: int) -> Callable[[], Awaitable[bool]]:
+    async def seen() -> bool:
+        dead = batches.consumed("dead_lettered")
+        return batches.consumed("handled") == handled and dead == 1
+
+    return seen
+
+
 async def consume_until(
     batches: Batches, group: str, done: Any, own_source: str | None = None, scoped: bool = False
 ) -> None:
@@ -157,19 +171,11 @@ async def test_a_run_of_batchable_events_shares_one_transaction(batches: Batches
 async def test_a_poison_record_splits_the_batch_and_the_rest_is_handled_once(
     batches: Batches,
 ) -> None:
-    poison = Envelope.wrap(
-        CompanySuspended(company_id="p", version=3, by="admin", reason="x"),
-        source="test",
-        subject="p",
-    )
+    poison = suspended("p")
     events = [verified(f"before{index}") for index in range(6)]
     events += [poison] + [verified(f"after{index}") for index in range(6)]
     await produce(batches.settings, batches.topic, events)
-
-    async def all_seen() -> bool:
-        return batches.consumed("handled") == 12 and batches.consumed("dead_lettered") == 1
-
-    await consume_until(batches, "split", all_seen)
+    await consume_until(batches, "split", handled_and_one_dead(batches, 12))
     counts = [await batches.count(event.subject) for event in events if event is not poison]
     assert counts == [1] * 12  # the failed shared transactions left nothing behind
     dead = await read_topic(batches.settings, dead_letter_topic(batches.topic), 1)
@@ -193,18 +199,9 @@ async def test_events_the_service_published_itself_are_ignored(batches: Batches)
 async def test_a_scope_writes_once_per_transaction_and_only_if_it_commits(
     batches: Batches,
 ) -> None:
-    poison = Envelope.wrap(
-        CompanySuspended(company_id="q", version=3, by="admin", reason="x"),
-        source="test",
-        subject="q",
-    )
     events = [verified(f"s{index}") for index in range(8)]
-    await produce(batches.settings, batches.topic, [*events[:4], poison, *events[4:]])
-
-    async def all_seen() -> bool:
-        return batches.consumed("handled") == 8 and batches.consumed("dead_lettered") == 1
-
-    await consume_until(batches, "scoped", all_seen, scoped=True)
+    await produce(batches.settings, batches.topic, [*events[:4], suspended("q"), *events[4:]])
+    await consume_until(batches, "scoped", handled_and_one_dead(batches, 8), scoped=True)
     shown = [document["events"] async for document in batches.scoped.find({})]
     # Every handled event was shown to the scope of the transaction that committed it, and
     # the transactions the poison record failed wrote nothing.

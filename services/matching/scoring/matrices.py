@@ -161,10 +161,19 @@ def listable_matrix(
     return scores
 
 
+def _text_products(proposals: sparse.csr_matrix, companies: sparse.csr_matrix) -> Matrix:
+    """Proposals' terms · companies' terms. The side with fewer rows (one company of an
+    update, a slice of proposals) is made dense and the other multiplies it: no sparse
+    product is built, which cost twice as much."""
+    if companies.shape[0] <= proposals.shape[0]:
+        return np.asarray(proposals @ companies.T.toarray(), dtype=np.float32)
+    return np.asarray(companies @ proposals.T.toarray(), dtype=np.float32).T
+
+
 def _factor_matrices(proposals: ProposalMatrix, companies: CompanyMatrix) -> dict[str, Matrix]:
     english = companies.languages[:, LANGUAGE_AXIS[WORKING_LANGUAGE]]
     local = np.minimum(proposals.local_languages @ companies.languages.T, 1.0)
-    text = (proposals.terms @ companies.terms.T).toarray()
+    text = _text_products(proposals.terms, companies.terms)
     return {
         "tag_overlap": proposals.tags @ companies.tags.T,
         "text_similarity": np.minimum(text, 1.0, dtype=np.float32),
