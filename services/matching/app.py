@@ -91,7 +91,8 @@ async def index(app: web.Application) -> AsyncIterator[None]:
     built.set(time.perf_counter() - started)
     app[EVENT_SECONDS] = Histogram(
         "matching_event_seconds",
-        "Time an event spends in its handler, inside its transaction, by event type",
+        "Time an event spends in its handler, by event type (writes a batch holds to its end "
+        "are not in it: consumer_transaction_seconds has the whole transaction)",
         ["type"],
         buckets=EVENT_BUCKETS,
         registry=app[METRICS].registry,

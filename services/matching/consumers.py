@@ -119,8 +119,9 @@ async def on_proposal_status_changed(event: ConsumedEvent, app: web.Application)
 
 
 def timed(handler: EventHandler) -> EventHandler:
-    """The time an event spends in its handler, inside its transaction (the commit that
-    follows is one more round trip): what ``jamp bench matching-live`` reports."""
+    """The time an event spends in its handler. The writes its batch holds until the end,
+    and the commit, are not in it: ``consumer_transaction_seconds`` times the whole
+    transaction (what ``jamp bench matching-live`` reports)."""
 
     async def run(event: ConsumedEvent, app: web.Application) -> None:
         started = time.perf_counter()
