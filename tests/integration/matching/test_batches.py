@@ -19,11 +19,12 @@ from shared.settings import ServiceSettings
 from tests.integration.matching.conftest import (
     Publisher,
     company,
+    exactly,
+    matches_of,
     proposal,
     register,
     submit,
 )
-from tests.integration.matching.test_match_events import exactly, matches_of
 from tests.support import Caller, eventually, granted, serving
 
 
