@@ -1,6 +1,7 @@
 """Wiring of the matching service: the only place that assembles it."""
 
 import asyncio
+import gc
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -83,6 +84,10 @@ async def index(app: web.Application) -> AsyncIterator[None]:
     )
     started = time.perf_counter()
     await maker.start()
+    # The index is hundreds of thousands of long-lived objects: left to the collector,
+    # every full collection walks them all (0.3 s at 10,000 companies), a pause in the
+    # middle of some event. Frozen, they are skipped; what they drop is freed by refcount.
+    gc.freeze()
     built = Gauge(
         "matching_index_build_seconds",
         "Time the last start took to build the in-memory index from the read models",
