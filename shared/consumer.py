@@ -169,16 +169,7 @@ class ConsumerRunner:
 
     async def _rewind_now(self, consumer: AIOKafkaConsumer) -> None:
         self._rewinding = False
-        partitions = consumer.assignment()
-        if not partitions:
-            return  # nothing assigned: a later assignment starts from the group's offsets
-        await consumer.seek_to_beginning(*partitions)
-        offsets = {partition: await consumer.position(partition) for partition in partitions}
-        try:
-            await consumer.commit(offsets)
-        except KafkaError as error:  # a rebalance meanwhile: the new owner rewinds too
-            log.warning("consumer.rewind_commit_failed", error=repr(error))
-        log.warning("consumer.rewound", group=self.group_id, partitions=len(partitions))
+        await rewind_to_start(consumer, self.group_id)
 
     async def _own_session(self) -> AsyncClientSession:
         """Our transactions' session, claimed (the sessions other members left open killed)
@@ -442,6 +433,22 @@ class ConsumerRunner:
 
     async def _sleep(self, seconds: float) -> None:
         await until_set(self._stopping, seconds)
+
+
+async def rewind_to_start(consumer: AIOKafkaConsumer, group_id: str) -> None:
+    """Seek every assigned partition to the start of its log and commit that (see
+    shared.healing); with nothing assigned, a later assignment starts from the group's
+    offsets, which a broker that lost its data no longer has."""
+    partitions = consumer.assignment()
+    if not partitions:
+        return
+    await consumer.seek_to_beginning(*partitions)
+    offsets = {partition: await consumer.position(partition) for partition in partitions}
+    try:
+        await consumer.commit(offsets)
+    except KafkaError as error:  # a rebalance meanwhile: the new owner rewinds too
+        log.warning("consumer.rewind_commit_failed", error=repr(error))
+    log.warning("consumer.rewound", group=group_id, partitions=len(partitions))
 
 
 def _marker(envelope: Envelope) -> Document:

@@ -125,6 +125,7 @@ async def kafka_clients(app: web.Application) -> AsyncIterator[None]:
 async def raw_tail(app: web.Application) -> AsyncIterator[None]:
     settings = app[MONITOR_SETTINGS]
     tail = RawTail(settings, settings.group_id(TAIL), partial(on_records, app=app), app[CONSUMED])
+    app[HEALER].consumers.append(tail)  # a broker that lost its data: read the new logs
     task = asyncio.create_task(tail.run(), name="monitor-tail")
     yield
     tail.stop()

@@ -11,8 +11,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from services.monitor.events.model import IndexedEvent, RawRecord
+from shared.consumer import rewind_to_start
 from shared.kafka import create_group_consumer
 from shared.logs import get_logger
 from shared.settings import ServiceSettings
@@ -50,9 +52,15 @@ class RawTail:
     sink: RecordSink
     consumed: ConsumedEnds = field(default_factory=ConsumedEnds)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    _rewinding: bool = False
 
     def stop(self) -> None:
         self._stopping.set()
+
+    def rewind(self) -> None:
+        """The broker lost its data: read the new logs from their start (see shared.healing);
+        the index keeps each record once."""
+        self._rewinding = True
 
     async def run(self) -> None:
         consumer = await self._start()
@@ -60,14 +68,25 @@ class RawTail:
             return
         try:
             while not self._stopping.is_set():
+                if self._rewinding:
+                    self._rewinding = False
+                    await rewind_to_start(consumer, self.group_id)
                 batches = await consumer.getmany(timeout_ms=200, max_records=500)
                 for partition, records in batches.items():
                     if not await self._deliver(records):
                         return  # stopping mid-retry: the next start reads them again
                     self.consumed.note(partition, records[-1].offset + 1)
-                    await consumer.commit({partition: records[-1].offset + 1})
+                    await self._commit(consumer, partition, records[-1].offset + 1)
         finally:
             await consumer.stop()
+
+    async def _commit(self, consumer: AIOKafkaConsumer, partition: TopicPartition, at: int) -> None:
+        try:
+            await consumer.commit({partition: at})
+        except (CommitFailedError, IllegalStateError) as error:
+            # A rebalance, or a broker that restarted without the group: whoever owns the
+            # partition next reads these records again, and the index keeps them once.
+            log.warning("monitor.commit_failed", partition=str(partition), error=repr(error))
 
     async def _start(self) -> AIOKafkaConsumer | None:
         while not self._stopping.is_set():
