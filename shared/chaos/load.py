@@ -2,6 +2,7 @@
 with its Idempotency-Key until it gets an answer that is not a server or network error."""
 
 import asyncio
+import contextlib
 import itertools
 import secrets
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ class Answer:
     status: int
     company_id: str | None
     api_key: str | None
+    retried_on: list[int] = field(default_factory=list)
+    """The 5xx statuses answered before the final answer (the client asked again)."""
 
 
 @dataclass
@@ -59,16 +62,25 @@ class Load:
     ) -> Answer:
         body = {**EXAMPLE_REGISTRATION, "corporate_number": number, "name_en": f"Chaos {number}"}
         headers = {"Idempotency-Key": key or f"chaos-{number}"}
-        async with asyncio.timeout(PATIENCE_SECONDS):
-            while True:
-                try:
-                    async with http.post(f"{self.url}/companies", json=body, headers=headers) as r:
-                        if r.status < 500:
-                            answer = await r.json()
-                            if r.status != 201:
-                                return Answer(number, r.status, None, None)
-                            company = answer["company"]["company_id"]
-                            return Answer(number, r.status, company, answer["api_key"])
-                except (aiohttp.ClientError, TimeoutError):
-                    pass  # the service or its database is restarting: ask again
-                await asyncio.sleep(0.2)
+        retried_on: list[int] = []
+        try:
+            async with asyncio.timeout(PATIENCE_SECONDS):
+                while True:
+                    with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                        # A network error: the service or its database is restarting.
+                        url = f"{self.url}/companies"
+                        async with http.post(url, json=body, headers=headers) as response:
+                            if response.status < 500:
+                                return await _answer(number, response, retried_on)
+                            retried_on.append(response.status)
+                    await asyncio.sleep(0.2)
+        except TimeoutError:  # never answered: status 0, a wrong answer
+            return Answer(number, 0, None, None, retried_on)
+
+
+async def _answer(number: str, response: aiohttp.ClientResponse, retried_on: list[int]) -> Answer:
+    if response.status != 201:
+        return Answer(number, response.status, None, None, retried_on)
+    answer = await response.json()
+    company_id, api_key = answer["company"]["company_id"], answer["api_key"]
+    return Answer(number, response.status, company_id, api_key, retried_on)

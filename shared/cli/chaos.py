@@ -3,6 +3,8 @@
 import asyncio
 import json
 import logging
+import signal
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -12,10 +14,11 @@ from rich.console import Console
 from rich.table import Table
 
 from shared.chaos.faults import FAULTS
-from shared.chaos.rounds import RoundResult, run_round
+from shared.chaos.rounds import RoundResult, RunningDesk, fresh_desk, run_round
 
 console = Console(highlight=False, width=160)
 RESULTS = Path("bench/results")
+STATE = Path(".jamp/chaos")
 COLUMNS = ("accepted", "lost", "duplicated", "wrong_answers", "extra_dead_letters",
            "outbox_pending")  # fmt: skip
 
@@ -26,6 +29,10 @@ def chaos(
     concurrency: Annotated[int, typer.Option(help="Clients at once")] = 8,
     fault: Annotated[list[str] | None, typer.Option(help="Only these faults")] = None,
     output: Annotated[Path, typer.Option(help="Folder of the JSON results")] = RESULTS,
+    state_dir: Annotated[Path, typer.Option(help="Each desk's logs")] = STATE,
+    one_desk: Annotated[
+        bool, typer.Option(help="Every round on one desk, one after another (short CI form)")
+    ] = False,
 ) -> None:
     """Each fault halfway through a load of registrations, on fresh embedded servers;
     then what clients were told is reconciled with every store. Exit 1 unless nothing
@@ -36,25 +43,49 @@ def chaos(
         raise typer.BadParameter(f"unknown faults {unknown}; known: {sorted(FAULTS)}")
     # The faults make the clients' own connections fail on purpose; the table says the rest.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
-    results = asyncio.run(_run(chosen, rounds, requests, concurrency))
+    plan = Plan(chosen, rounds, requests, concurrency, one_desk, state_dir)
+    results = asyncio.run(_run(plan))
     console.print(_table(results))
-    path = _write(results, output, requests, concurrency)
+    path = _write(results, output, plan)
     console.print(f"[dim]written to {path}[/]")
     bad = [r for r in results if r.reconciliation.lost or r.reconciliation.duplicated
-           or r.reconciliation.wrong_answers or r.reconciliation.extra_dead_letters]  # fmt: skip
+           or r.reconciliation.wrong_answers or r.reconciliation.extra_dead_letters
+           or r.reconciliation.outbox_pending]  # fmt: skip
     raise typer.Exit(1 if bad else 0)
 
 
-async def _run(
-    faults: list[str], rounds: int, requests: int, concurrency: int
-) -> list[RoundResult]:
-    results = []
-    for name in faults:
-        for number in range(1, rounds + 1):
-            result = await run_round(name, FAULTS[name], number, requests, concurrency)
-            console.print(f"[dim]{name} round {number}: {result.row()}[/]")
-            results.append(result)
+@dataclass(frozen=True)
+class Plan:
+    faults: list[str]
+    rounds: int
+    requests: int
+    concurrency: int
+    one_desk: bool
+    state_dir: Path
+
+
+async def _run(plan: Plan) -> list[RoundResult]:
+    # SIGTERM cancels like Ctrl-C does, so that the running desk's servers are stopped.
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    results: list[RoundResult] = []
+    rounds = [(name, n) for name in plan.faults for n in range(1, plan.rounds + 1)]
+    if plan.one_desk:
+        async with fresh_desk(plan.state_dir) as running:
+            for name, number in rounds:
+                results.append(await _round(running, plan, name, number))
+        return results
+    for name, number in rounds:
+        async with fresh_desk(plan.state_dir) as running:
+            results.append(await _round(running, plan, name, number))
     return results
+
+
+async def _round(running: RunningDesk, plan: Plan, name: str, number: int) -> RoundResult:
+    result = await run_round(running, name, FAULTS[name], number, plan.requests, plan.concurrency)
+    console.print(f"[dim]{name} round {number}: {result.row()}[/]")
+    return result
 
 
 def _table(results: list[RoundResult]) -> Table:
@@ -64,16 +95,18 @@ def _table(results: list[RoundResult]) -> Table:
         by_fault.setdefault(result.fault, []).append(result)
     for name, rows in by_fault.items():
         sums = [sum(getattr(r.reconciliation, column) for r in rows) for column in COLUMNS]
-        recovery = max(r.recovery_seconds for r in rows)
-        table.add_row(name, str(len(rows)), *map(str, sums), f"{recovery:.1f}")
+        times = [r.recovery_seconds for r in rows]
+        slowest = "never" if None in times else f"{max(t for t in times if t is not None):.1f}"
+        table.add_row(name, str(len(rows)), *map(str, sums), slowest)
     return table
 
 
-def _write(results: list[RoundResult], folder: Path, requests: int, concurrency: int) -> Path:
+def _write(results: list[RoundResult], folder: Path, plan: Plan) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = folder / f"chaos-{stamp}.json"
-    document = {"requests": requests, "concurrency": concurrency,
+    document = {"requests": plan.requests, "concurrency": plan.concurrency,
+                "one_desk": plan.one_desk, "state_dir": str(plan.state_dir),
                 "rounds": [result.row() for result in results]}  # fmt: skip
     path.write_text(json.dumps(document, indent=2))
     return path

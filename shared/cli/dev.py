@@ -5,6 +5,7 @@ import json
 import secrets
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,7 +70,7 @@ async def run_dev(options: DevOptions) -> int:
         # A broker without the desk's data (the memory engine at every start) is noticed
         # by each service, which re-publishes its outbox window (shared/healing.py).
         await ensure_topics(stack.kafka_bootstrap, Topics(settings.topic_prefix).all())
-        catcher, mail_env = await _start_mail_catcher(options)
+        catcher, mail_env = await start_mail_catcher(options)
         services.append(catcher)
         urls: dict[str, str] = {}
         for name, offset in PORTS.items():
@@ -98,8 +99,11 @@ def _port(options: DevOptions, offset: int) -> int:
     return options.base_port + offset if options.base_port else free_port()
 
 
-async def _start_mail_catcher(options: DevOptions) -> tuple[ManagedProcess, dict[str, str]]:
-    """The dev relay in its own process; the variables that point notifications at it."""
+async def start_mail_catcher(
+    options: DevOptions, say: Callable[[str], None] = console.print
+) -> tuple[ManagedProcess, dict[str, str]]:
+    """The dev relay in its own process; the variables that point notifications at it.
+    ``say`` hears where it listens (``jamp chaos`` starts one per round and keeps quiet)."""
     port, inbound = _port(options, SMTP_CATCHER_OFFSET), _port(options, INBOUND_OFFSET)
     folder = options.state_dir / MAIL_FOLDER
     process = ManagedProcess(
@@ -109,9 +113,9 @@ async def _start_mail_catcher(options: DevOptions) -> tuple[ManagedProcess, dict
     )
     await process.start()
     await _wait_listening(process, port)
-    console.print(f"smtp smtp://127.0.0.1:{port}")
-    console.print(f"[dim]caught mail is kept in {folder}; `jamp mail list` shows it[/]")
-    console.print(f"inbound smtp://127.0.0.1:{inbound}")
+    say(f"smtp smtp://127.0.0.1:{port}")
+    say(f"[dim]caught mail is kept in {folder}; `jamp mail list` shows it[/]")
+    say(f"inbound smtp://127.0.0.1:{inbound}")
     env = {
         "JAMP_SMTP_URL": f"smtp://127.0.0.1:{port}",
         "JAMP_NOTIFICATIONS_INBOUND_PORT": str(inbound),

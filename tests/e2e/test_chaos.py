@@ -1,4 +1,5 @@
-"""``jamp chaos`` in its short form: one round of every fault, reconciled to zeros."""
+"""``jamp chaos`` in its short form: one round of every fault, one after another on one
+desk (every service, the broker and the database), reconciled to zeros."""
 
 import asyncio
 import json
@@ -7,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from shared.chaos.faults import FAULTS
+
+REQUESTS = 20
 
 
 def written_rounds(folder: Path) -> list[dict[str, Any]]:
@@ -19,15 +22,17 @@ async def test_one_short_round_of_every_fault_loses_and_duplicates_nothing(
     tmp_path: Path,
 ) -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "shared.cli", "chaos", "--rounds", "1", "--requests", "30",
-        "--concurrency", "4", "--output", str(tmp_path),
+        sys.executable, "-m", "shared.cli", "chaos", "--rounds", "1", "--one-desk",
+        "--requests", str(REQUESTS), "--concurrency", "4", "--output", str(tmp_path),
+        "--state-dir", str(tmp_path / "desks"),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
-    output, _ = await asyncio.wait_for(process.communicate(), 900)
-    assert process.returncode == 0, output.decode()[-3000:]
-    rounds = written_rounds(tmp_path)
-    assert sorted(row["fault"] for row in rounds) == sorted(FAULTS)
+    output, _ = await asyncio.wait_for(process.communicate(), 1200)
+    assert process.returncode == 0, output.decode()[-4000:]
+    rounds = await asyncio.to_thread(written_rounds, tmp_path)
+    assert [row["fault"] for row in rounds] == list(FAULTS)
     for row in rounds:
-        assert row["accepted"] == 30, row
+        assert row["accepted"] == REQUESTS, row
         assert (row["lost"], row["duplicated"], row["wrong_answers"]) == (0, 0, 0), row
-        assert (row["extra_dead_letters"], row["outbox_pending"]) == (0, 0), row
+        assert (row["extra_dead_letters"], row["outbox_pending"], row["missing"]) == (0, 0, {})
+        assert row["recovery_seconds"] is not None, row
