@@ -128,6 +128,7 @@ class ConsumerRunner:
     _sessions: SessionRegistry = field(init=False)
     _session: AsyncClientSession | None = None
     _rewinding: bool = False
+    _rewind_when_assigned: bool = False
     _claimed: bool = False
 
     def __post_init__(self) -> None:
@@ -155,21 +156,33 @@ class ConsumerRunner:
             return
         heartbeat = asyncio.create_task(self._keep_alive(), name=f"{self.group_id}-heartbeat")
         try:
-            while not self._stopping.is_set():
+            while consumer is not None and not self._stopping.is_set():
                 if self._rewinding:
-                    await self._rewind_now(consumer)
+                    consumer = await self._rejoined(consumer)
+                    continue
+                if self._rewind_when_assigned and consumer.assignment():
+                    self._rewind_when_assigned = False
+                    await rewind_to_start(consumer, self.group_id)
                 batches = await consumer.getmany(timeout_ms=200, max_records=200)
                 for partition, records in batches.items():
                     await self._process_partition(consumer, partition, records)
         finally:
             await cancel_and_wait(heartbeat)
-            await consumer.stop()
+            if consumer is not None:
+                await consumer.stop()
             await self.dead_letters.close()
             await self._end_session()
 
-    async def _rewind_now(self, consumer: AIOKafkaConsumer) -> None:
+    async def _rejoined(self, consumer: AIOKafkaConsumer) -> AIOKafkaConsumer | None:
+        """The broker lost its data: join again as a new member and read the new logs from
+        their start. A new member, because a lost topic may have come back with other
+        partitions (a broker creates a topic a client asks metadata for, with its own
+        count): an assignment made from the old metadata would leave those unread, and a
+        broker may hand a member that joins again its old assignment."""
         self._rewinding = False
-        await rewind_to_start(consumer, self.group_id)
+        self._rewind_when_assigned = True
+        await consumer.stop()
+        return await self._start_consumer()
 
     async def _own_session(self) -> AsyncClientSession:
         """Our transactions' session, claimed (the sessions other members left open killed)

@@ -6,6 +6,7 @@ import logging
 import signal
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,15 @@ COLUMNS = ("accepted", "lost", "duplicated", "wrong_answers", "extra_dead_letter
            "outbox_pending")  # fmt: skip
 
 
+class Fresh(StrEnum):
+    """Which rounds get new servers: each round, each fault (its rounds follow one another
+    on one desk), or none (every round on one desk: the short CI form)."""
+
+    ROUND = "round"
+    FAULT = "fault"
+    ONE = "one"
+
+
 def chaos(
     rounds: Annotated[int, typer.Option(help="Rounds of each fault")] = 3,
     requests: Annotated[int, typer.Option(help="Registrations per round")] = 500,
@@ -30,9 +40,9 @@ def chaos(
     fault: Annotated[list[str] | None, typer.Option(help="Only these faults")] = None,
     output: Annotated[Path, typer.Option(help="Folder of the JSON results")] = RESULTS,
     state_dir: Annotated[Path, typer.Option(help="Each desk's logs")] = STATE,
-    one_desk: Annotated[
-        bool, typer.Option(help="Every round on one desk, one after another (short CI form)")
-    ] = False,
+    desk: Annotated[
+        Fresh, typer.Option(help="Fresh servers for every round, every fault, or one desk")
+    ] = Fresh.ROUND,
 ) -> None:
     """Each fault halfway through a load of registrations, on fresh embedded servers;
     then what clients were told is reconciled with every store. Exit 1 unless nothing
@@ -43,7 +53,7 @@ def chaos(
         raise typer.BadParameter(f"unknown faults {unknown}; known: {sorted(FAULTS)}")
     # The faults make the clients' own connections fail on purpose; the table says the rest.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
-    plan = Plan(chosen, rounds, requests, concurrency, one_desk, state_dir)
+    plan = Plan(chosen, rounds, requests, concurrency, desk, state_dir)
     results = asyncio.run(_run(plan))
     console.print(_table(results))
     path = _write(results, output, plan)
@@ -60,7 +70,7 @@ class Plan:
     rounds: int
     requests: int
     concurrency: int
-    one_desk: bool
+    desk: Fresh
     state_dir: Path
 
 
@@ -70,15 +80,16 @@ async def _run(plan: Plan) -> list[RoundResult]:
     assert task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     results: list[RoundResult] = []
-    rounds = [(name, n) for name in plan.faults for n in range(1, plan.rounds + 1)]
-    if plan.one_desk:
+    numbers = range(1, plan.rounds + 1)
+    groups = {
+        Fresh.ROUND: [[(name, n)] for name in plan.faults for n in numbers],
+        Fresh.FAULT: [[(name, n) for n in numbers] for name in plan.faults],
+        Fresh.ONE: [[(name, n) for name in plan.faults for n in numbers]],
+    }[plan.desk]
+    for group in groups:  # each group on fresh servers, its rounds one after another
         async with fresh_desk(plan.state_dir) as running:
-            for name, number in rounds:
+            for name, number in group:
                 results.append(await _round(running, plan, name, number))
-        return results
-    for name, number in rounds:
-        async with fresh_desk(plan.state_dir) as running:
-            results.append(await _round(running, plan, name, number))
     return results
 
 
@@ -106,7 +117,7 @@ def _write(results: list[RoundResult], folder: Path, plan: Plan) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = folder / f"chaos-{stamp}.json"
     document = {"requests": plan.requests, "concurrency": plan.concurrency,
-                "one_desk": plan.one_desk, "state_dir": str(plan.state_dir),
+                "desk": plan.desk.value, "state_dir": str(plan.state_dir),
                 "rounds": [result.row() for result in results]}  # fmt: skip
     path.write_text(json.dumps(document, indent=2))
     return path

@@ -4,15 +4,18 @@ the same port, and no operator command."""
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+from aiokafka.admin import AIOKafkaAdminClient
 
 from services.companies.app import create_app
 from shared.cli.keys import create_key
 from shared.embedded import EmbeddedStack
 from shared.envelope import Envelope
+from shared.healing import incarnation_topic
 from shared.http.appkeys import METRICS
-from shared.kafka import ensure_topics
+from shared.kafka import create_producer, ensure_topics
 from shared.settings import ServiceSettings
 from shared.topics import Topics
+from tests.integration.monitor.records import key_issued
 from tests.integration.test_companies_api import registration
 from tests.integration.test_outbox_relay import pending_rows as pending
 from tests.support import Caller, eventually, isolated_settings, read_topic, serving
@@ -111,3 +114,39 @@ async def test_a_key_issued_while_the_broker_is_down_works_once_it_is_back(
             return (await operator.get("/companies")).status == 200
 
         await eventually(works, timeout=60)
+
+
+async def test_a_stream_the_broker_created_anew_with_more_partitions_is_read_in_full(
+    private_stack: EmbeddedStack,
+) -> None:
+    """Found by ``jamp chaos`` (broker killed): a client's metadata request can make a
+    broker create a lost topic by itself, with its own partition count (Tansu: 4, Kafka:
+    ``num.partitions``), before any healer creates it with the desk's 3. After the heal a
+    consumer group reads every partition, the extra one too."""
+    settings = await desk(private_stack, check_seconds=1)
+    topics = Topics(settings.topic_prefix)
+    async with serving(create_app, settings) as client:  # companies: reads identity
+        first, _ = await create_key(settings, "operator", "before")
+
+        async def works(plaintext: str) -> bool:
+            return (await Caller(client, plaintext).get("/companies")).status == 200
+
+        await eventually(lambda: works(first.plaintext), timeout=30)  # the group is reading
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+        await admin.start()
+        try:  # as a broker that lost the stream and the desk's incarnation marker
+            await admin.delete_topics([topics.of("identity"), incarnation_topic(topics)])
+        finally:
+            await admin.close()
+        producer = create_producer(settings, "test-producer")
+        await producer.start()
+        try:
+            partitions = await producer.partitions_for(topics.of("identity"))  # created so
+            assert len(partitions) > 3
+            plaintext, envelope = key_issued(settings)
+            await producer.send_and_wait(
+                topics.of("identity"), envelope.to_bytes(), partition=max(partitions)
+            )
+        finally:
+            await producer.stop()
+        await eventually(lambda: works(plaintext), timeout=60)
