@@ -73,8 +73,8 @@ async def run_round(
     running: RunningDesk, name: str, fault: Fault, number: int, requests: int, concurrency: int
 ) -> RoundResult:
     desk = running.desk
-    if fault.replicas and SECOND_MATCHING not in desk.services:
-        await desk.add(SECOND_MATCHING, "matching")
+    if fault.replicas:
+        await _two_matching_replicas(desk)
     load = Load(desk.urls["companies"], requests, concurrency)
     loading = asyncio.create_task(load.run())
     await load.halfway.wait()
@@ -85,6 +85,16 @@ async def run_round(
     result = await reconcile(desk, load.answers, running.poison)
     recovery = None if recovered is None else recovered - started
     return RoundResult(name, number, recovery, result)
+
+
+async def _two_matching_replicas(desk: Desk) -> None:
+    """Both replicas running before the fault kills one: the one an earlier round on this
+    desk killed for good comes back first."""
+    if SECOND_MATCHING not in desk.services:
+        await desk.add(SECOND_MATCHING, "matching")
+    for replica in ("matching", SECOND_MATCHING):
+        if not desk.services[replica].running:
+            await desk.restart(replica)
 
 
 async def _recovered(desk: Desk) -> float | None:
