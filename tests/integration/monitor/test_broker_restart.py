@@ -7,9 +7,9 @@ from typing import Any
 from aiokafka.errors import KafkaError
 
 from services.monitor.app import create_app
-from services.monitor.model import RawRecord
+from services.monitor.events.model import RawRecord
 from services.monitor.settings import MonitorSettings
-from services.monitor.tail import RawTail
+from services.monitor.streams.tail import RawTail
 from shared.embedded import EmbeddedStack
 from shared.kafka import create_producer, ensure_topics
 from shared.mongo import create_client
