@@ -19,6 +19,8 @@ from shared.outbox import Lease, Outbox
 from shared.tasks import at_most, until_set
 
 log = get_logger(__name__)
+PLAN_BATCHES = 40
+"""How many batches of a backlog one read of pending ids plans (see ``_next_rows``)."""
 
 
 def acknowledged_in_order(
@@ -62,6 +64,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.guard = guard
         self.kafka_down_since: datetime | None = None
+        self._bounds: list[object] = []  # see _next_rows
         self._last_purge = datetime.min.replace(tzinfo=UTC)
 
     async def run(self) -> None:
@@ -83,19 +86,28 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """One pass if there is work: the lease is taken (or renewed) only then, so an idle
         relay only reads; returns how many rows the broker acknowledged."""
-        if not self.lease.fresh and await self._pending().limit(1).to_list() == []:
+        # While draining a backlog (windows planned) there is work by definition: the
+        # check would cost as much as a batch on engines that read every pending row.
+        idle_check = not self.lease.fresh and not self._bounds
+        if idle_check and await self._pending().limit(1).to_list() == []:
             return 0
         if not await self.lease.hold():
+            self._bounds.clear()  # another relay publishes: what we planned may be sent
             return 0
         return await self.publish_pending()
 
     def _pending(self) -> AsyncCursor[Document]:
-        return self.outbox.collection.find({"sent_at": None}).sort("_id", ASCENDING)
+        return self._in_order(self.outbox.collection.find({"sent_at": None}))
+
+    def _in_order(self, cursor: AsyncCursor[Document]) -> AsyncCursor[Document]:
+        # A whole batch in the first reply: the default first batch (101 rows) cost a
+        # getMore round trip per batch.
+        return cursor.sort("_id", ASCENDING).batch_size(self.batch_size + 1)
 
     async def publish_pending(self) -> int:
         """Publish up to a batch of pending rows in order, awaiting the broker's
         acknowledgements together, and mark the acknowledged ones sent in one write."""
-        rows = await self._pending().limit(self.batch_size).to_list()
+        rows = await self._next_rows()
         if not rows:
             return 0
         producer = await self._producer()
@@ -113,6 +125,43 @@ class OutboxRelay:
             )
         self.metrics.outbox_published.inc(len(sent_ids))
         return len(sent_ids)
+
+    async def _next_rows(self) -> list[Document]:
+        """The next batch of pending rows in order.
+
+        A backlog is read by planned windows: when a read fills a whole batch, the ids of
+        the pending rows after it are read once (ids only, up to ``PLAN_BATCHES``
+        batches) and every ``batch_size``-th one becomes the upper bound of a later read,
+        "every pending row up to this id". Some engines (SecantusDB) apply a sort's
+        limit only after reading every row that matches, so reading "the first 500
+        pending rows" of a backlog of N costs N, and draining it cost N²/500; a read
+        bounded above costs its window. With no lower bound, a row that committed late
+        with a smaller id is still read first, so per-key order holds.
+        """
+        while self._bounds:
+            upper = self._bounds.pop(0)
+            window = {"sent_at": None, "_id": {"$lte": upper}}
+            rows = await self._in_order(self.outbox.collection.find(window)).to_list()
+            if rows:
+                return rows
+        rows = await self._pending().limit(self.batch_size).to_list()
+        if len(rows) == self.batch_size:
+            self._bounds = await self._plan_after(rows[-1]["_id"])
+        return rows
+
+    async def _plan_after(self, last: object) -> list[object]:
+        later = {"sent_at": None, "_id": {"$gt": last}}
+        ids = [
+            document["_id"]
+            for document in await self.outbox.collection.find(later, {"_id": True})
+            .sort("_id", ASCENDING)
+            .limit(self.batch_size * PLAN_BATCHES)
+            .to_list()
+        ]
+        bounds = ids[self.batch_size - 1 :: self.batch_size]
+        if ids and (not bounds or bounds[-1] != ids[-1]):
+            bounds.append(ids[-1])
+        return bounds
 
     async def _mark_range_sent(self, ids: list[object]) -> None:
         """Mark a whole batch sent by its id range: one cheap write instead of matching

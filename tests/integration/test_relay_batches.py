@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from bson import Binary
+from pymongo import AsyncMongoClient, monitoring
 
 from shared.kafka import create_producer
 from shared.metrics import ServiceMetrics
@@ -143,3 +144,61 @@ async def test_a_successor_publishes_soon_after_a_holder_dies_without_letting_go
     # the machine, so the successor waits out one lease and no more.
     await asyncio.sleep(max(0.0, expires - asyncio.get_running_loop().time()) + 0.1)
     assert await successor.relay_once() == 1
+
+
+class Finds(monitoring.CommandListener):
+    """The filters of the finds a client sent, in order."""
+
+    def __init__(self) -> None:
+        self.filters: list[dict[str, Any]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "find":
+            self.filters.append(dict(event.command.get("filter", {})))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_a_backlog_is_read_in_windows_bounded_above_after_its_first_batch(
+    box: Box,
+) -> None:
+    # Engines that apply a sort's limit only after reading every match (SecantusDB) made
+    # each batch of a backlog cost the whole backlog: after the first read of a backlog,
+    # one read of its ids plans the next batches and every row read is bounded above.
+    finds = Finds()
+    watched = AsyncMongoClient[dict[str, Any]](box.settings.mongodb_uri, event_listeners=[finds])
+    try:
+        outbox = Outbox(watched[box.outbox.collection.database.name]["outbox"])
+        await outbox.collection.insert_many(
+            [row(box.topic, f"k{i % 3}", f"v{i}".encode()) for i in range(170)]
+        )
+        relay = box.relays.append(relay_for(outbox, box.settings, 5)) or box.relays[-1]
+        assert [await relay.relay_once() for _ in range(5)] == [50, 50, 50, 20, 0]
+        bounded = [set(f["_id"]) for f in finds.filters if "_id" in f]
+        # The ids after the first batch, read once; then each batch up to a bound; the
+        # last pass (nothing left) reads the whole pending set again, which is empty.
+        assert bounded == [{"$gt"}, {"$lte"}, {"$lte"}, {"$lte"}]
+        assert await box.pending() == []
+    finally:
+        await watched.close()
+
+
+async def test_a_row_committed_late_below_a_planned_window_is_published_before_it(
+    box: Box,
+) -> None:
+    rows = [row(box.topic, "k", f"v{i}".encode()) for i in range(120)]
+    ids = list((await box.outbox.collection.insert_many(rows)).inserted_ids)
+    relay = box.relay()
+    assert await relay.relay_once() == 50  # windows planned for rows 50..119
+    # Row 10's transaction "commits" only now (its id was taken before the batch's read).
+    late = {**row(box.topic, "k", b"late"), "_id": ids[10]}
+    await box.outbox.collection.delete_one({"_id": ids[10]})
+    await box.outbox.collection.insert_one(late)
+    while await relay.relay_once():
+        pass
+    records = sorted(await read_topic(box.settings, box.topic, 121), key=lambda r: r.offset)
+    assert records[50].value == b"late"
