@@ -30,7 +30,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from pydantic import ValidationError
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from shared.contracts import EVENT_TYPES, EventPayload
 from shared.dead_letters import DeadLetterPublisher
@@ -45,6 +45,7 @@ from shared.stale_transactions import SessionRegistry
 from shared.tasks import at_most, cancel_and_wait, until_set
 from shared.topics import Topics, belongs_to
 
+DUPLICATE_KEY = 11000
 log = get_logger(__name__)
 
 
@@ -303,13 +304,14 @@ class ConsumerRunner:
         """One transaction for the whole run; False (nothing written) if any part failed."""
         try:
             decoded = [self._decoded(record) for record in run]
-            seen = await self._already_processed([d.envelope.id for d in decoded])
-            fresh: dict[str, _Decoded] = {}
-            for item in decoded:  # an event repeated within the run: its first delivery
-                if item.envelope.id not in seen:
-                    fresh.setdefault(item.envelope.id, item)
-            if fresh:
+            fresh = _first_deliveries(decoded, seen=set())
+            try:  # redeliveries are rare: the markers' unique ids find them, no read first
                 await self._handle_in_one_transaction(list(fresh.values()))
+            except _AlreadyProcessed:
+                seen = await self._already_processed(list(fresh))
+                fresh = _first_deliveries(decoded, seen)
+                if fresh:
+                    await self._handle_in_one_transaction(list(fresh.values()))
         except Exception as error:  # any failure: the halves are tried alone
             log.info("consumer.batch_split", records=len(run), error=repr(error))
             return False
@@ -327,7 +329,13 @@ class ConsumerRunner:
             ]
             async with self._scopes(events):
                 markers = [_marker(item.envelope) for item in items]
-                await self.processed.insert_many(markers, session=session)
+                try:
+                    await self.processed.insert_many(markers, session=session)
+                except BulkWriteError as error:
+                    errors = error.details.get("writeErrors", [])
+                    if errors and all(e.get("code") == DUPLICATE_KEY for e in errors):
+                        raise _AlreadyProcessed from error
+                    raise
                 for handler, event in events:
                     await handler(event, self.app)
         self._committed(items[0].record.topic, len(items), started)
@@ -462,6 +470,16 @@ async def rewind_to_start(consumer: AIOKafkaConsumer, group_id: str) -> None:
     except KafkaError as error:  # a rebalance meanwhile: the new owner rewinds too
         log.warning("consumer.rewind_commit_failed", error=repr(error))
     log.warning("consumer.rewound", group=group_id, partitions=len(partitions))
+
+
+def _first_deliveries(decoded: list[_Decoded], seen: set[str]) -> dict[str, _Decoded]:
+    """The records not processed before, each event once (a repeat within a run is its
+    redelivery), by event id in the run's order."""
+    fresh: dict[str, _Decoded] = {}
+    for item in decoded:
+        if item.envelope.id not in seen:
+            fresh.setdefault(item.envelope.id, item)
+    return fresh
 
 
 def _marker(envelope: Envelope) -> Document:

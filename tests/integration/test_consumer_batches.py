@@ -206,3 +206,25 @@ async def test_a_scope_writes_once_per_transaction_and_only_if_it_commits(
     # Every handled event was shown to the scope of the transaction that committed it, and
     # the transactions the poison record failed wrote nothing.
     assert sum(shown) == 8 and len(shown) < 8
+
+
+async def test_a_run_partly_processed_before_handles_only_its_new_events(
+    batches: Batches,
+) -> None:
+    # The shared transaction no longer reads the markers first: a marker that exists fails
+    # it, and only then are the run's processed events looked up and left out.
+    old = [verified(f"old{index}") for index in range(5)]
+    await produce(batches.settings, batches.topic, old)
+
+    async def old_handled() -> bool:
+        return batches.consumed("handled") == 5
+
+    await consume_until(batches, "earlier", old_handled)
+    new = [verified(f"new{index}") for index in range(5)]
+    await produce(batches.settings, batches.topic, new)
+
+    async def all_seen() -> bool:  # the second group reads the old events again
+        return batches.consumed("handled") == 10 and batches.consumed("redelivery") == 5
+
+    await consume_until(batches, "later", all_seen)
+    assert [await batches.count(e.subject) for e in [*old, *new]] == [1] * 10
