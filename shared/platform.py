@@ -235,6 +235,7 @@ def outbox_relay(
             ttl=timedelta(seconds=settings.outbox_lease_seconds),
         ),
         poll_seconds=settings.outbox_poll_seconds,
+        linger_seconds=settings.outbox_linger_seconds,
         retention=timedelta(hours=settings.outbox_retention_hours),
         metrics=metrics,
         guard=guard,

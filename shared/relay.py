@@ -50,6 +50,7 @@ class OutboxRelay:
         lease: Lease,
         *,
         poll_seconds: float,
+        linger_seconds: float = 0.0,
         retention: timedelta,
         metrics: ServiceMetrics,
         batch_size: int = 500,
@@ -60,6 +61,7 @@ class OutboxRelay:
         self.producer = LazyProducer(producer_factory)
         self.lease = lease
         self.poll_seconds = poll_seconds
+        self.linger_seconds = linger_seconds
         self.retention = retention
         self.batch_size = batch_size
         self.guard = guard
@@ -249,7 +251,9 @@ class OutboxRelay:
     async def _wait_for_work(self) -> None:
         # Woken at once by a commit in this process (Outbox.nudge); rows written elsewhere
         # (another replica, the CLI, a replay) are found by the poll, which only reads.
-        await until_set(self.outbox.wakeup, self.poll_seconds)
+        woken = await until_set(self.outbox.wakeup, self.poll_seconds)
+        if woken and self.linger_seconds:  # commits close behind share the pass (settings)
+            await asyncio.sleep(self.linger_seconds)
 
     async def _purge_now_and_then(self) -> None:
         now = datetime.now(UTC)

@@ -51,6 +51,10 @@ class ServiceSettings(BaseSettings):
     public_rate_per_minute: float = Field(default=30, gt=0)
     public_rate_burst: int = Field(default=10, ge=1)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    # A relay woken by a commit waits this long first, so that the commits close behind it
+    # share its read and its marking write (each costs the database a few ms however few
+    # rows it carries); it bounds the delay an event gains on its way to the broker.
+    outbox_linger_seconds: float = Field(default=0.05, ge=0, le=1)
     # One relay per service publishes at a time; a replacement takes over this long after
     # the holder died without letting go. Renewed every third of it while there is work.
     outbox_lease_seconds: float = Field(default=5.0, ge=1)

@@ -29,7 +29,9 @@ def row(topic: str, key: str, value: bytes) -> dict[str, Any]:
             "created_at": datetime.now(UTC), "sent_at": None, "replays": 0}  # fmt: skip
 
 
-def relay_for(outbox: Outbox, settings: ServiceSettings, lease_seconds: float) -> OutboxRelay:
+def relay_for(
+    outbox: Outbox, settings: ServiceSettings, lease_seconds: float, linger_seconds: float = 0.0
+) -> OutboxRelay:
     return OutboxRelay(
         outbox,
         partial(create_producer, settings, "batch-relay"),
@@ -37,6 +39,7 @@ def relay_for(outbox: Outbox, settings: ServiceSettings, lease_seconds: float) -
             outbox.collection.database["leases"], "outbox-relay", timedelta(seconds=lease_seconds)
         ),
         poll_seconds=0.05,
+        linger_seconds=linger_seconds,
         retention=timedelta(days=1),
         metrics=ServiceMetrics(),
         batch_size=50,
@@ -176,7 +179,8 @@ async def test_a_backlog_is_read_in_windows_bounded_above_after_its_first_batch(
         await outbox.collection.insert_many(
             [row(box.topic, f"k{i % 3}", f"v{i}".encode()) for i in range(170)]
         )
-        relay = box.relays.append(relay_for(outbox, box.settings, 5)) or box.relays[-1]
+        relay = relay_for(outbox, box.settings, 5)
+        box.relays.append(relay)
         assert [await relay.relay_once() for _ in range(5)] == [50, 50, 50, 20, 0]
         bounded = [set(f["_id"]) for f in finds.filters if "_id" in f]
         # The ids after the first batch, read once; then each batch up to a bound; the
@@ -202,3 +206,29 @@ async def test_a_row_committed_late_below_a_planned_window_is_published_before_i
         pass
     records = sorted(await read_topic(box.settings, box.topic, 121), key=lambda r: r.offset)
     assert records[50].value == b"late"
+
+
+async def test_commits_close_behind_the_one_that_woke_the_relay_share_its_pass(
+    box: Box,
+) -> None:
+    # Each pass costs a read and a marking write however few rows it carries: a woken
+    # relay lingers (here up to 1 s) so the commits right behind join the same pass.
+    relay = relay_for(box.outbox, box.settings, 5, linger_seconds=1.0)
+    box.relays.append(relay)
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.1)  # the relay is waiting for work
+        for index in range(3):
+            await box.outbox.collection.insert_one(row(box.topic, "k", f"v{index}".encode()))
+            box.outbox.nudge()
+            await asyncio.sleep(0.15)  # spaced as separate requests' commits are
+
+        async def all_sent() -> bool:
+            return await box.outbox.collection.count_documents({"sent_at": None}) == 0
+
+        await eventually(all_sent)
+        batches = await box.outbox.collection.distinct("sent_batch")
+        assert len(batches) == 1
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
