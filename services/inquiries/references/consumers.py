@@ -6,7 +6,7 @@ from aiohttp import web
 
 from services.inquiries.keys import DESK
 from services.inquiries.references import handlers
-from shared.consumer import ConsumedEvent, HandlerTable
+from shared.consumer import Batchable, ConsumedEvent, HandlerTable
 from shared.contracts.companies import CompanyRegistered
 from shared.contracts.proposals import CityAdded, ProposalSubmitted
 
@@ -26,8 +26,10 @@ async def on_proposal_submitted(event: ConsumedEvent, app: web.Application) -> N
     await handlers.proposal_submitted(event.payload.proposal, app[DESK].references, event.session)
 
 
+# Each only upserts its referent through the event's session: a run of them may share one
+# transaction (a registration burst is one commit per partition, not one per company).
 PROPOSAL_HANDLERS: HandlerTable = {
-    CityAdded: on_city_added,
-    ProposalSubmitted: on_proposal_submitted,
+    CityAdded: Batchable(on_city_added),
+    ProposalSubmitted: Batchable(on_proposal_submitted),
 }
-COMPANY_HANDLERS: HandlerTable = {CompanyRegistered: on_company_registered}
+COMPANY_HANDLERS: HandlerTable = {CompanyRegistered: Batchable(on_company_registered)}

@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 from services.inquiries.commands import EXAMPLE_INQUIRY, SubmitInquiry
+from services.inquiries.references.consumers import COMPANY_HANDLERS, PROPOSAL_HANDLERS
 from services.inquiries.references.model import (
     Reference,
     Referent,
@@ -12,6 +13,8 @@ from services.inquiries.references.model import (
     check,
     references_of,
 )
+from shared.consumer import Batchable
+from shared.contracts.companies import CompanyRegistered
 
 
 def submission(**overrides: Any) -> SubmitInquiry:
@@ -56,3 +59,9 @@ def test_a_known_city_of_the_country_and_any_known_company_pass() -> None:
     check(CITY, Referent("city", "da-nang", "VN"), "VN")
     company = Reference("company", "c-1", "body.company_id")
     check(company, Referent("company", "c-1", None), "TH")
+
+
+def test_the_reference_projections_may_share_a_transaction_per_run_of_events() -> None:
+    # A burst of registrations is one commit per partition run, not one per company.
+    tables = [COMPANY_HANDLERS[CompanyRegistered], *PROPOSAL_HANDLERS.values()]
+    assert all(isinstance(handler, Batchable) for handler in tables)
