@@ -142,9 +142,13 @@ async def _watch_alerts(app: web.Application) -> None:
     while True:
         await asyncio.sleep(app[MONITOR_SETTINGS].monitor_alert_seconds)
         try:
-            overview = await app[INSPECTOR].overview(datetime.now(UTC))
+            now = datetime.now(UTC)
             await alerting.evaluate_alerts(
-                overview, thresholds=app[THRESHOLDS], alerts=app[ALERTS], platform=app[PLATFORM]
+                partial(app[INSPECTOR].group_lags, now),
+                now,
+                thresholds=app[THRESHOLDS],
+                alerts=app[ALERTS],
+                platform=app[PLATFORM],
             )
         except Exception as error:  # Kafka or MongoDB away: look again next round
             log.warning("monitor.alert_check_failed", error=repr(error))

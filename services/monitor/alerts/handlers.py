@@ -1,10 +1,13 @@
 """Use cases of lag alerting: thresholds an operator sets (audited and published), and
 each group's alert raised or cleared as its lag crosses them."""
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
 from services.monitor.alerts.model import Alert, Threshold, breaches, verdict
 from services.monitor.alerts.repository import AlertStore, ThresholdStore
 from services.monitor.operators.repository import AuditLog
-from services.monitor.streams.model import StreamsOverview
+from services.monitor.streams.model import GroupStats
 from shared.contracts.monitor import LagAlertCleared, LagAlertRaised, LagThresholdChanged
 from shared.platform import Platform, Trace, unit_of_work
 
@@ -28,16 +31,21 @@ async def set_threshold(
 
 
 async def evaluate_alerts(
-    overview: StreamsOverview,
+    lags: Callable[[], Awaitable[list[GroupStats]]],
+    at: datetime,
     *,
     thresholds: ThresholdStore,
     alerts: AlertStore,
     platform: Platform,
 ) -> list[Alert]:
-    """Raise or clear each group's alert; returns the alerts that changed."""
-    groups = {stats.group: stats for stats in overview.groups}
+    """Raise or clear each group's alert; returns the alerts that changed. The groups' lag
+    (broker round trips, reads of the index) is read only when some threshold is set."""
+    limits = await thresholds.all()
+    if not limits:
+        return []
+    groups = {stats.group: stats for stats in await lags()}
     changed = []
-    for threshold in await thresholds.all():
+    for threshold in limits:
         stats = groups.get(threshold.group)
         if stats is None:
             continue  # the group is gone or not yet seen: nothing to measure
@@ -50,8 +58,8 @@ async def evaluate_alerts(
         alert = Alert(
             group=stats.group,
             active=decision == "raise",
-            raised_at=overview.at if decision == "raise" or current is None else current.raised_at,
-            cleared_at=overview.at if decision == "clear" else None,
+            raised_at=at if decision == "raise" or current is None else current.raised_at,
+            cleared_at=at if decision == "clear" else None,
             lag=stats.lag,
             oldest_age_seconds=stats.oldest_age_seconds,
             reasons=reasons,

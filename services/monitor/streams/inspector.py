@@ -9,6 +9,7 @@ settings and their state reads 'unknown'.
 """
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -64,20 +65,33 @@ class StreamInspector:
 
     async def overview(self, now: datetime) -> StreamsOverview:
         async with self.lock:
-            await self._connect()
-            partitions = await self._partitions()
-            start = await self.offsets.beginning_offsets(partitions)
-            reported = await self.offsets.end_offsets(partitions)
-            groups, listing = await self._groups()
-            described = await self._describe(groups)
-            committed = {group: await self.committed(group, partitions) for group in groups}
-            end = log_ends(reported, [self.consumed.ends, *committed.values()])
-            stats = await self._partition_stats(partitions, start, end, now)
-            lags = [
-                await self._group(group, described.get(group), committed[group], start, end, now)
-                for group in groups
-            ]
-        return StreamsOverview(at=now, partitions=stats, groups=lags, group_listing=listing)
+            logs = await self._logs()
+            stats = await self._partition_stats(logs.partitions, logs.start, logs.end, now)
+            lags = await self._group_lags(logs, now)
+        return StreamsOverview(at=now, partitions=stats, groups=lags, group_listing=logs.listing)
+
+    async def group_lags(self, now: datetime) -> list[GroupStats]:
+        """The groups' lag only (alerts, health), without the per-partition counts of the
+        last minute and hour, which aggregate that much of the index each time."""
+        async with self.lock:
+            return await self._group_lags(await self._logs(), now)
+
+    async def _logs(self) -> "_Logs":
+        await self._connect()
+        partitions = await self._partitions()
+        start = await self.offsets.beginning_offsets(partitions)
+        reported = await self.offsets.end_offsets(partitions)
+        groups, listing = await self._groups()
+        described = await self._describe(groups)
+        committed = {group: await self.committed(group, partitions) for group in groups}
+        end = log_ends(reported, [self.consumed.ends, *committed.values()])
+        return _Logs(partitions, start, end, listing, described, committed)
+
+    async def _group_lags(self, logs: "_Logs", now: datetime) -> list[GroupStats]:
+        return [
+            await self._group(group, logs.described.get(group), committed, logs, now)
+            for group, committed in logs.committed.items()
+        ]
 
     async def committed(
         self, group: str, partitions: list[TopicPartition]
@@ -153,8 +167,7 @@ class StreamInspector:
         group: str,
         described: tuple[str, list[Member]] | None,
         committed: dict[TopicPartition, int | None],
-        start: Offsets,
-        end: Offsets,
+        logs: "_Logs",
         now: datetime,
     ) -> GroupStats:
         state, members = described or ("unknown", [])
@@ -162,8 +175,12 @@ class StreamInspector:
         for tp, offset in committed.items():
             if offset is None:
                 continue  # a partition this group does not consume
-            oldest = await self.index.timestamp_at(tp.topic, tp.partition, offset)
-            lags.append(partition_lag(tp.topic, tp.partition, offset, start[tp], end[tp], oldest))
+            start, end = logs.start[tp], logs.end[tp]
+            lag = partition_lag(tp.topic, tp.partition, offset, start, end, None)
+            if lag.lag:  # the oldest unconsumed record's time matters only behind the end
+                oldest = await self.index.timestamp_at(tp.topic, tp.partition, offset)
+                lag = partition_lag(tp.topic, tp.partition, offset, start, end, oldest)
+            lags.append(lag)
         return group_stats(group, state or "unknown", members, lags, now)
 
     async def _reader(self, group: str) -> AIOKafkaConsumer:
@@ -177,3 +194,16 @@ class StreamInspector:
             await reader.start()  # never subscribes: OffsetFetch only, no JoinGroup
             self.readers[group] = reader
         return reader
+
+
+@dataclass(frozen=True)
+class _Logs:
+    """One look at the broker: the partitions, their log starts and ends, the groups and
+    what each committed."""
+
+    partitions: list[TopicPartition]
+    start: Offsets
+    end: Offsets
+    listing: str
+    described: dict[str, tuple[str, list[Member]]]
+    committed: dict[str, dict[TopicPartition, int | None]]

@@ -1,10 +1,16 @@
 """Lag thresholds per group: crossing one raises an alert, coming back under clears it."""
 
+from datetime import UTC, datetime
 from typing import Any
 
+from aiohttp.test_utils import TestClient
 from aiokafka import AIOKafkaProducer
 
+from services.monitor.alerts import handlers as alerting
+from services.monitor.keys import ALERTS, THRESHOLDS
+from services.monitor.streams.model import GroupStats
 from shared.envelope import Envelope
+from shared.platform import PLATFORM
 from shared.settings import ServiceSettings
 from shared.topics import Topics
 from tests.integration.monitor.test_streams import commit, lagging_group
@@ -64,3 +70,22 @@ async def test_a_threshold_needs_at_least_one_limit(operator: Caller) -> None:
     headers = {"Authorization": f"Bearer {operator.key}"}
     response = await operator.client.put("/api/thresholds/g", json={}, headers=headers)
     assert response.status == 422
+
+
+async def test_with_no_threshold_set_the_alert_check_reads_no_lag(
+    monitor: TestClient[Any, Any],
+) -> None:
+    # Reading the lag costs broker round trips and reads of the index every few seconds;
+    # an idle desk without thresholds has nothing to compare it with.
+    asked: list[bool] = []
+
+    async def lags() -> list[GroupStats]:
+        asked.append(True)
+        return []
+
+    app = monitor.app
+    changed = await alerting.evaluate_alerts(
+        lags, datetime.now(UTC), thresholds=app[THRESHOLDS], alerts=app[ALERTS],
+        platform=app[PLATFORM],
+    )  # fmt: skip
+    assert changed == [] and asked == []
