@@ -46,7 +46,6 @@ def create_service_app(
     spec = build_openapi(
         title, version("jamp-desk"), [endpoint for group in routes for endpoint in group.endpoints]
     )
-    page = docs_page("/openapi.json")
     events = build_asyncapi(settings.topic_prefix, version("jamp-desk"))
 
     async def openapi(request: web.Request) -> web.Response:
@@ -56,7 +55,7 @@ def create_service_app(
         return web.json_response(events)
 
     async def docs(request: web.Request) -> web.Response:
-        return web.Response(text=page, content_type="text/html")
+        return web.Response(text=docs_page("/openapi.json"), content_type="text/html")
 
     async def readyz(request: web.Request) -> web.Response:
         if request.app[DRAINING].is_set():

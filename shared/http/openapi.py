@@ -1,8 +1,8 @@
 """OpenAPI 3.1, generated from the same pydantic models and declarations the views use."""
 
+import functools
 from typing import Any
 
-from offapi import OpenAPITemplate
 from pydantic import BaseModel
 from pydantic.json_schema import (
     GenerateJsonSchema,
@@ -77,8 +77,13 @@ def build_openapi(title: str, version: str, endpoints: list[Endpoint]) -> dict[s
     }
 
 
+@functools.cache
 def docs_page(spec_url: str) -> str:
     """Swagger UI 5 with its scripts inlined: the page works with no network."""
+    # Imported at the first view of the docs: offapi reads all three UIs it ships (~9 MB of
+    # script) into memory when imported, ~40 MB of every service's idle memory.
+    from offapi import OpenAPITemplate
+
     page: str = OpenAPITemplate.SWAGGER.value.format(spec_url=spec_url)
     return page
 
