@@ -18,11 +18,12 @@ from services.proposals.model import DraftProposal
 from shared.mongo import create_client, transaction
 
 # Each kind: its command model and how many companion documents the service writes with
-# the main one (companies: key + 2 events; proposals: history + event; inquiries: 4 events).
+# the main one (companies: key + 2 events; proposals: history + event; inquiries: 4 events
+# and their 4 history entries: submitted, triaged and each SLA clock started).
 KINDS: dict[str, tuple[type[BaseModel], int]] = {
     "companies": (RegisterCompany, 3),
     "proposals": (DraftProposal, 2),
-    "inquiries": (SubmitInquiry, 4),
+    "inquiries": (SubmitInquiry, 8),
 }
 CLIENT = web.AppKey("client", AsyncMongoClient[dict[str, Any]])
 
