@@ -80,7 +80,9 @@ class OutboxRelay:
                     await self._purge_now_and_then()
                 except PyMongoError as error:
                     log.warning("outbox.mongo_unavailable", error=str(error))
-                if published < self.batch_size:  # a full batch means more is waiting
+                # A full batch, or any progress through planned windows, means more is
+                # waiting; nothing published (Kafka away) waits whatever was planned.
+                if published < self.batch_size and not (published and self._bounds):
                     await self._wait_for_work()
         finally:
             await asyncio.shield(self.close())
