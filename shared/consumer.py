@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Generic, Literal
 
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from typing_extensions import TypeVar
 
 from shared.contracts import EVENT_TYPES, EventPayload
 from shared.dead_letters import DeadLetterPublisher
@@ -57,16 +58,23 @@ class _AlreadyProcessed(Exception):
     """The processed-event marker exists: this delivery is a redelivery."""
 
 
+# Covariant (the event is frozen): a ConsumedEvent[CompanyRegistered] is a ConsumedEvent.
+# The default keeps an unparametrised ConsumedEvent meaning "any published event".
+Payload = TypeVar("Payload", bound=EventPayload, covariant=True, default=EventPayload)
+
+
 @dataclass(frozen=True)
-class ConsumedEvent:
+class ConsumedEvent(Generic[Payload]):
     envelope: Envelope
-    payload: EventPayload
+    payload: Payload
     session: AsyncClientSession
     """The transaction every write of the handler must join."""
 
 
 Outcome = Literal["handled", "redelivery", "ignored", "dead_lettered"]
-EventHandler = Callable[[ConsumedEvent, web.Application], Awaitable[None]]
+# Any, not EventPayload: a handler of ConsumedEvent[CompanyRegistered] is only ever called
+# with that payload, which its table's key guarantees (see shared.handler_table).
+EventHandler = Callable[[ConsumedEvent[Any], web.Application], Awaitable[None]]
 """A consumer entrypoint: the event, and the app whose resources it may use."""
 HandlerTable = Mapping[type[EventPayload], EventHandler]
 TransactionScope = Callable[
@@ -85,7 +93,7 @@ class Batchable:
     scope: TransactionScope | None = None
     """Around every transaction that handles one of its events (once, however many)."""
 
-    async def __call__(self, event: ConsumedEvent, app: web.Application) -> None:
+    async def __call__(self, event: ConsumedEvent[Any], app: web.Application) -> None:
         await self.handler(event, app)
 
 

@@ -19,11 +19,13 @@ from shared.contracts.identity import Actor
 from shared.contracts.matching import MatchProposed, MatchUpdated, MatchWithdrawn
 from shared.contracts.notifications import InquiryReplyReceived
 from shared.errors import DomainError
+from shared.handler_table import handler_table
 from shared.platform import Trace
 
 
-async def on_match(event: ConsumedEvent, app: web.Application) -> None:
-    assert isinstance(event.payload, MatchProposed | MatchUpdated)
+async def on_match(
+    event: ConsumedEvent[MatchProposed | MatchUpdated], app: web.Application
+) -> None:
     desk, match = app[DESK], event.payload.match
     inquiries = await desk.inquiries.matching(
         match.proposal_id, match.country, match.focus_areas, event.session
@@ -50,16 +52,16 @@ async def on_match(event: ConsumedEvent, app: web.Application) -> None:
     await desk.inquiries.record(entries, event.session)
 
 
-async def on_match_withdrawn(event: ConsumedEvent, app: web.Application) -> None:
-    assert isinstance(event.payload, MatchWithdrawn)
+async def on_match_withdrawn(event: ConsumedEvent[MatchWithdrawn], app: web.Application) -> None:
     await app[DESK].suggestions.withdraw(event.payload.match_id, event.session)
 
 
-async def on_reply_by_mail(event: ConsumedEvent, app: web.Application) -> None:
+async def on_reply_by_mail(
+    event: ConsumedEvent[InquiryReplyReceived], app: web.Application
+) -> None:
     """A requester answered by e-mail: the notifications service checked who it is. The
     reply is added under its inbound mail's id, at most once: the append commits in its own
     transaction, so a crash before this event's offset is committed delivers it again."""
-    assert isinstance(event.payload, InquiryReplyReceived)
     envelope, reply = event.envelope, event.payload
     trace = Trace(envelope.correlationid, envelope.traceparent, actor="requester (e-mail)")
     try:
@@ -71,15 +73,11 @@ async def on_reply_by_mail(event: ConsumedEvent, app: web.Application) -> None:
         raise PoisonEvent(refused.detail) from refused
 
 
-MATCH_HANDLERS: HandlerTable = {
-    MatchProposed: on_match,
-    MatchUpdated: on_match,
-    MatchWithdrawn: on_match_withdrawn,
-}
+MATCH_HANDLERS = handler_table(on_match, on_match_withdrawn)
 TOPIC_HANDLERS: dict[str, HandlerTable] = {
     "identity": IDENTITY_HANDLERS,
     "matches": MATCH_HANDLERS,
     "proposals": PROPOSAL_HANDLERS,
     "companies": COMPANY_HANDLERS,
-    "notifications": {InquiryReplyReceived: on_reply_by_mail},
+    "notifications": handler_table(on_reply_by_mail),
 }

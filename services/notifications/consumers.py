@@ -5,10 +5,11 @@ from aiohttp import web
 
 from services.notifications.handlers import take_in
 from services.notifications.keys import MAILROOM
-from shared.auth.projector import IDENTITY_HANDLERS
+from shared.auth.projector import IDENTITY_HANDLERS, on_person_registered
 from shared.consumer import ConsumedEvent, HandlerTable
-from shared.contracts import companies, inquiries, matching, proposals
+from shared.contracts import EventPayload, companies, inquiries, matching, proposals
 from shared.contracts.identity import PersonRegistered
+from shared.handler_table import handler_table
 
 
 async def on_event(event: ConsumedEvent, app: web.Application) -> None:
@@ -18,19 +19,20 @@ async def on_event(event: ConsumedEvent, app: web.Application) -> None:
         mailroom.wakeup.set()
 
 
-async def on_person(event: ConsumedEvent, app: web.Application) -> None:
+async def on_person(event: ConsumedEvent[PersonRegistered], app: web.Application) -> None:
     """A person is both a key holder (the replica) and someone mail may reach (officers,
     queue members, supervisors)."""
-    await IDENTITY_HANDLERS[PersonRegistered](event, app)
+    await on_person_registered(event, app)
     await on_event(event, app)
 
 
-def _all(*models: type) -> HandlerTable:
+def _all(*models: type[EventPayload]) -> HandlerTable:
+    """One entrypoint for many types: on_event takes any event, so the table names them."""
     return {model: on_event for model in models}
 
 
 TOPIC_HANDLERS: dict[str, HandlerTable] = {
-    "identity": {**IDENTITY_HANDLERS, PersonRegistered: on_person},
+    "identity": {**IDENTITY_HANDLERS, **handler_table(on_person)},
     "companies": _all(companies.CompanyRegistered, companies.CompanyUpdated),
     "proposals": _all(
         proposals.CityAdded,

@@ -2,29 +2,27 @@
 
 from aiohttp import web
 
-from shared.consumer import Batchable, ConsumedEvent, HandlerTable
+from shared.consumer import Batchable, ConsumedEvent
 from shared.contracts.identity import ApiKeyIssued, ApiKeyRevoked, PersonRegistered
+from shared.handler_table import handler_table
 from shared.http.appkeys import KEYS
 
 
-async def on_key_issued(event: ConsumedEvent, app: web.Application) -> None:
-    assert isinstance(event.payload, ApiKeyIssued)
+async def on_key_issued(event: ConsumedEvent[ApiKeyIssued], app: web.Application) -> None:
     await app[KEYS].record_issued(event.payload, event.session)
 
 
-async def on_key_revoked(event: ConsumedEvent, app: web.Application) -> None:
-    assert isinstance(event.payload, ApiKeyRevoked)
+async def on_key_revoked(event: ConsumedEvent[ApiKeyRevoked], app: web.Application) -> None:
     await app[KEYS].record_revoked(event.payload, event.session)
 
 
-async def on_person_registered(event: ConsumedEvent, app: web.Application) -> None:
-    assert isinstance(event.payload, PersonRegistered)
+async def on_person_registered(
+    event: ConsumedEvent[PersonRegistered], app: web.Application
+) -> None:
     await app[KEYS].record_person(event.payload, event.session)
 
 
 # Each only upserts its own record through the session: a batch may share a transaction.
-IDENTITY_HANDLERS: HandlerTable = {
-    PersonRegistered: Batchable(on_person_registered),
-    ApiKeyIssued: Batchable(on_key_issued),
-    ApiKeyRevoked: Batchable(on_key_revoked),
-}
+IDENTITY_HANDLERS = handler_table(
+    Batchable(on_person_registered), Batchable(on_key_issued), Batchable(on_key_revoked)
+)

@@ -18,11 +18,13 @@ from tests.integration.inquiries.conftest import history_types, submitted
 from tests.support import Caller
 
 
-async def deliver(inquiries: TestClient[Any, Any], envelope: Envelope) -> None:
+async def deliver(
+    inquiries: TestClient[Any, Any], envelope: Envelope, received: InquiryReplyReceived
+) -> None:
     """One delivery of the event to the consumer's entrypoint, in a consumer transaction."""
     app = inquiries.app
     async with transaction(app[PLATFORM].mongo) as session:
-        await on_reply_by_mail(ConsumedEvent(envelope, envelope.payload(), session), app)
+        await on_reply_by_mail(ConsumedEvent(envelope, received, session), app)
 
 
 async def test_the_same_reply_by_mail_delivered_twice_is_one_reply(
@@ -37,9 +39,9 @@ async def test_the_same_reply_by_mail_delivered_twice_is_one_reply(
     )  # fmt: skip
     envelope = Envelope.wrap(received, source="notifications", subject=inquiry_id)
 
-    await deliver(inquiries, envelope)
+    await deliver(inquiries, envelope, received)
     # The consumer stopped before its processed marker committed: the same event again.
-    await deliver(inquiries, envelope)
+    await deliver(inquiries, envelope, received)
 
     messages = (await (await vn_desk.get(f"/inquiries/{inquiry_id}/messages")).json())["items"]
     from_requester = [m for m in messages if m["side"] == "requester"]
