@@ -3,7 +3,6 @@ replies it received (the notifications service's inbound record)."""
 
 import asyncio
 from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -43,7 +42,6 @@ def show_mail(mail_id: str, state_dir: StateDir = Path(".jamp/dev")) -> None:
     raw = raw_mail(state_dir / MAIL_FOLDER, mail_id)
     if raw is not None:
         message = message_from_bytes(raw, policy=policy.default)
-        assert isinstance(message, EmailMessage)
         for header in ("From", "To", "Reply-To", "Subject", "Date", "List-Unsubscribe"):
             if message[header]:
                 console.print(f"[bold]{header}:[/] {message[header]}")

@@ -29,6 +29,8 @@ from shared.contracts.matching import (
 from shared.contracts.proposals import ProposalStatusChanged
 from shared.mongo import Document
 
+StaffEvent = InquiryTriaged | InquiryAssigned | InquirySlaWarning | InquirySlaBreached
+"""What desk staff hear of: each names its inquiry."""
 JAPAN = "Asia/Tokyo"
 DECISIONS = {"accepted": "採択", "rejected": "不採択"}
 
@@ -41,14 +43,16 @@ class Audience:
         match event.payload:
             case InquiryReplied(side="desk") as replied:
                 return await self._inquiry_replied(replied, event)
-            case InquiryTriaged() | InquiryAssigned() | InquirySlaWarning() | InquirySlaBreached():
-                return await self._inquiry_staff(event)
+            case (
+                InquiryTriaged() | InquiryAssigned() | InquirySlaWarning() | InquirySlaBreached()
+            ) as staffed:
+                return await self._inquiry_staff(staffed, event)
             case ProposalStatusChanged(to_status="accepted" | "rejected") as changed:
                 return await self._proposal_decision(changed, event)
-            case MatchProposed() | MatchAccepted() | MatchResponded():
-                return await self._match(event)
-            case MeetingScheduled() | MeetingCancelled():
-                return await self._meeting(event)
+            case MatchProposed() | MatchAccepted() | MatchResponded() as matched:
+                return await self._match(matched, event)
+            case MeetingScheduled() | MeetingCancelled() as meeting:
+                return await self._meeting(meeting, event)
         return []
 
     async def _get(self, key: str, event: ConsumedEvent) -> Document:
@@ -79,9 +83,8 @@ class Audience:
         language = language_of(inquiry.get("language"))
         return Recipient(address=contact["email"], name=contact.get("name", ""), language=language)
 
-    async def _inquiry_staff(self, event: ConsumedEvent) -> list[PlannedMail]:
-        payload = event.payload
-        inquiry_id: str = getattr(payload, "inquiry_id")  # noqa: B009 - all four carry it
+    async def _inquiry_staff(self, payload: StaffEvent, event: ConsumedEvent) -> list[PlannedMail]:
+        inquiry_id = payload.inquiry_id
         inquiry = await self._get(f"inquiry:{inquiry_id}", event)
         context: dict[str, Any] = _inquiry_context(inquiry_id, inquiry)
         queues: dict[str, Document] = (await self._get(QUEUES, event)).get("queues", {})
@@ -92,7 +95,6 @@ class Audience:
         elif isinstance(payload, InquiryAssigned):
             people, template = [payload.officer], "inquiry_assigned"
         else:
-            assert isinstance(payload, InquirySlaWarning | InquirySlaBreached)
             context |= {"clock": payload.clock, "deadline": _utc(payload.deadline)}
             people, template = [inquiry.get("officer")], "inquiry_sla_warning"
             if isinstance(payload, InquirySlaWarning) and not queue.get("notify_on_warning", True):
@@ -171,9 +173,9 @@ class Audience:
 
     # matches -------------------------------------------------------------------------------
 
-    async def _match(self, event: ConsumedEvent) -> list[PlannedMail]:
-        payload = event.payload
-        assert isinstance(payload, MatchProposed | MatchAccepted | MatchResponded)
+    async def _match(
+        self, payload: MatchProposed | MatchAccepted | MatchResponded, event: ConsumedEvent
+    ) -> list[PlannedMail]:
         ids = payload.match if isinstance(payload, MatchProposed) else payload
         match_id, company_id, proposal_id = ids.match_id, ids.company_id, ids.proposal_id
         sides = await self._sides(company_id, proposal_id, event)
@@ -211,9 +213,9 @@ class Audience:
 
     # meetings ------------------------------------------------------------------------------
 
-    async def _meeting(self, event: ConsumedEvent) -> list[PlannedMail]:
-        payload = event.payload
-        assert isinstance(payload, MeetingScheduled | MeetingCancelled)
+    async def _meeting(
+        self, payload: MeetingScheduled | MeetingCancelled, event: ConsumedEvent
+    ) -> list[PlannedMail]:
         key = f"meeting:{payload.meeting_id}"
         known = await self._get(key, event)
         if isinstance(payload, MeetingCancelled):

@@ -47,7 +47,6 @@ async def receive(
     if len(content) > mailroom.settings.notifications_inbound_max_bytes:
         raise Refused(552, "5.3.4", "message too large")
     message = message_from_bytes(content, policy=policy.default)
-    assert isinstance(message, EmailMessage)
     inquiry_id = inquiry_of(recipients[0], mailroom, now)
     sender = parseaddr(str(message.get("From", "")))[1].lower()
     inquiry = await mailroom.directory.get(f"inquiry:{inquiry_id}")

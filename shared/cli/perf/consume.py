@@ -23,6 +23,7 @@ from shared.consumer import (
 )
 from shared.contracts.companies import CompanyVerified
 from shared.dead_letters import DeadLetterPublisher
+from shared.handler_table import handler_table
 from shared.kafka import create_producer
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document, MongoClient, create_client
@@ -72,12 +73,11 @@ async def _runner_rate(servers: Servers, count: int, instances: int) -> float:
     database = mongo[settings.database_name("bench")]
     countdown = Countdown(count)
 
-    async def handle(event: ConsumedEvent, app: web.Application) -> None:
-        assert isinstance(event.payload, CompanyVerified)
+    async def handle(event: ConsumedEvent[CompanyVerified], app: web.Application) -> None:
         await database["read_model"].insert_one(_row(event.envelope.id), session=event.session)
         countdown.tick()
 
-    table: HandlerTable = {CompanyVerified: Batchable(handle)}
+    table = handler_table(Batchable(handle))
     runners = [runner_for(settings, mongo, topic, table) for _ in range(instances)]
     try:
 

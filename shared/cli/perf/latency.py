@@ -22,6 +22,7 @@ from shared.cli.perf.servers import Servers
 from shared.cli.perf.workload import fresh_topic, run_settings
 from shared.consumer import Batchable, ConsumedEvent
 from shared.contracts.companies import CompanyRegistered
+from shared.handler_table import handler_table
 from shared.kafka import create_producer, ensure_topics
 from shared.mongo import create_client
 from shared.settings import ServiceSettings
@@ -85,14 +86,13 @@ async def _product(settings: ServiceSettings, url: str, count: int, rate: float)
     mongo = create_client(settings.mongodb_uri)
     read_model = mongo[settings.database_name("bench")]["companies"]
 
-    async def on_registered(event: ConsumedEvent, app: web.Application) -> None:
-        assert isinstance(event.payload, CompanyRegistered)
+    async def on_registered(event: ConsumedEvent[CompanyRegistered], app: web.Application) -> None:
         company = event.payload.company
         await read_model.insert_one({"_id": company.company_id}, session=event.session)
         arrivals.arrived(company.company_id)
 
     topic = Topics(settings.topic_prefix).of("companies")
-    runner = runner_for(settings, mongo, topic, {CompanyRegistered: Batchable(on_registered)})
+    runner = runner_for(settings, mongo, topic, handler_table(Batchable(on_registered)))
     task = asyncio.create_task(runner.run())
     body = orjson.dumps(BODIES["companies"])
     try:
