@@ -8,6 +8,7 @@ view, which answers anew from the change's subject.
 """
 
 from collections.abc import Awaitable, Callable
+from typing import TypeGuard
 
 from aiohttp import web
 from pymongo.errors import PyMongoError
@@ -61,7 +62,6 @@ async def idempotent(request: web.Request, run: Run, replay: Replay | None) -> w
     finally:
         CURRENT.reset(token)
     if claim.subject is not None and replay is None and _keepable(response):
-        assert isinstance(response, web.Response)
         try:
             await store_outcome(collection, claim, _outcome(response))
         except PyMongoError as error:  # the change stands; a retry is answered by 409
@@ -90,7 +90,8 @@ async def _answer_again(
     return response
 
 
-def _keepable(response: web.StreamResponse) -> bool:
+def _keepable(response: web.StreamResponse) -> TypeGuard[web.Response]:
+    """A whole response in memory (not a stream): one that can be stored and replayed."""
     return isinstance(response, web.Response) and isinstance(response.body, bytes)
 
 
