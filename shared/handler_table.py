@@ -3,7 +3,9 @@
 ``async def on_registered(event: ConsumedEvent[CompanyRegistered], app) -> None`` handles
 ``CompanyRegistered``; ``ConsumedEvent[MatchProposed | MatchUpdated]`` handles both. The
 table is checked when the module defining it is imported, so a handler that names no
-payload, or a payload two handlers claim, never reaches a running consumer.
+payload, or a payload two handlers claim, never reaches a running consumer. A wrapper
+(``Batchable``, or any ``functools.wraps`` decorator) is registered under the payload of
+the handler it wraps.
 """
 
 import inspect
@@ -34,7 +36,7 @@ def handler_table(*handlers: EventHandler) -> dict[type[EventPayload], EventHand
 
 def payload_types(handler: EventHandler) -> tuple[type[EventPayload], ...]:
     """The published payload types of a handler's ``ConsumedEvent[...]`` first parameter."""
-    target = handler.handler if isinstance(handler, Batchable) else handler
+    target = _target(handler)
     first = next(iter(inspect.signature(target).parameters), None)
     annotation = get_type_hints(target).get(first) if first is not None else None
     if get_origin(annotation) is not ConsumedEvent:
@@ -49,6 +51,14 @@ def payload_types(handler: EventHandler) -> tuple[type[EventPayload], ...]:
     return members
 
 
+def _target(handler: EventHandler) -> EventHandler:
+    """The annotated function: inside a Batchable, behind ``functools.wraps`` wrappers."""
+    inner: EventHandler = inspect.unwrap(
+        handler.handler if isinstance(handler, Batchable) else handler
+    )
+    return inner
+
+
 def _name(handler: EventHandler) -> str:
-    target = handler.handler if isinstance(handler, Batchable) else handler
+    target = _target(handler)
     return getattr(target, "__qualname__", repr(target))

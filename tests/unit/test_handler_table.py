@@ -1,10 +1,12 @@
 """Handler tables are built from the handlers' own ``ConsumedEvent[...]`` annotations and
 refuse, when built, a handler that names no published payload or a payload claimed twice."""
 
+import functools
+
 import pytest
 from aiohttp import web
 
-from shared.consumer import Batchable, ConsumedEvent
+from shared.consumer import Batchable, ConsumedEvent, EventHandler
 from shared.contracts import EventPayload
 from shared.contracts.companies import CompanyRegistered, CompanyUpdated, CompanyVerified
 from shared.handler_table import HandlerTableError, handler_table, payload_types
@@ -54,6 +56,18 @@ def test_a_batchable_handler_is_registered_by_the_payload_of_the_handler_it_wrap
     table = handler_table(batchable)
     assert table == {CompanyUpdated: batchable, CompanyVerified: batchable}
     assert all(isinstance(handler, Batchable) for handler in table.values())
+
+
+def test_a_wrapper_made_with_functools_wraps_is_registered_by_the_wrapped_payload() -> None:
+    def timed(handler: EventHandler) -> EventHandler:
+        @functools.wraps(handler)
+        async def run(event: ConsumedEvent, app: web.Application) -> None:
+            await handler(event, app)
+
+        return run
+
+    wrapped = timed(on_registered)
+    assert handler_table(wrapped) == {CompanyRegistered: wrapped}
 
 
 def test_a_payload_claimed_by_two_handlers_is_refused() -> None:
