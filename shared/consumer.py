@@ -139,6 +139,8 @@ class ConsumerRunner:
     _rewinding: bool = False
     _rewind_when_assigned: bool = False
     _claimed: bool = False
+    _in_transaction: bool = False
+    _used_since_beat: bool = False
 
     def __post_init__(self) -> None:
         self._by_type = {model.event_type: handler for model, handler in self.handlers.items()}
@@ -211,15 +213,35 @@ class ConsumerRunner:
         return self._session
 
     async def _keep_alive(self) -> None:
-        """Our session's heartbeat, which also ends the sessions of members gone since the
-        last claim: a successor stalled on a dead member's transaction waits at most this
-        long beyond the member's expiry, assignment or not."""
+        """Our session's heartbeat while we use it, which also ends the sessions of members
+        gone since the last claim: a successor stalled on a dead member's transaction waits
+        at most this long beyond the member's expiry, assignment or not. An idle member
+        withdraws its record instead of beating (it holds no transaction anyone could wait
+        on), so an idle desk writes nothing; its next transaction claims again first."""
         while True:
             await asyncio.sleep(self._sessions.beat_seconds)
             try:
-                await self._sessions.beat()
+                if self._in_transaction or self._used_since_beat:
+                    self._used_since_beat = False
+                    await self._sessions.beat()
+                elif self._claimed:
+                    self._claimed = False
+                    await self._sessions.release()
+                else:
+                    await self._sessions.end_dead()
             except PyMongoError as error:  # the database is away: beat again next time
                 log.warning("consumer.heartbeat_failed", group=self.group_id, error=repr(error))
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncClientSession]:
+        """A transaction on our claimed session, marked as in hand for the heartbeat."""
+        session = await self._own_session()
+        self._in_transaction = self._used_since_beat = True
+        try:
+            async with transaction(self.mongo, session=session) as in_transaction:
+                yield in_transaction
+        finally:
+            self._in_transaction = False
 
     def reclaim(self) -> None:
         """Partitions were assigned: claim the session again before the next transaction."""
@@ -330,7 +352,7 @@ class ConsumerRunner:
 
     async def _handle_in_one_transaction(self, items: list[_Decoded]) -> None:
         started = time.perf_counter()
-        async with transaction(self.mongo, session=await self._own_session()) as session:
+        async with self._transaction() as session:
             events = [
                 (item.handler, ConsumedEvent(item.envelope, item.envelope.payload(), session))
                 for item in items
@@ -450,7 +472,7 @@ class ConsumerRunner:
     async def _handle_once(self, handler: EventHandler, envelope: Envelope, topic: str) -> None:
         payload = envelope.payload()
         started = time.perf_counter()
-        async with transaction(self.mongo, session=await self._own_session()) as session:
+        async with self._transaction() as session:
             event = ConsumedEvent(envelope, payload, session)
             async with self._scopes([(handler, event)]):
                 try:

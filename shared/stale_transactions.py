@@ -4,7 +4,9 @@ A process killed mid-transaction leaves the transaction open on the server until
 lifetime runs out (60 s on MongoDB and SecantusDB): meanwhile every write of the successor
 to the same documents (the event's processed marker first of all) fails with a write
 conflict. Each consumer therefore runs its transactions in one session whose id it
-records, with a heartbeat it refreshes every ``stale_after / 5``. A member silent for
+records, with a heartbeat it refreshes every ``stale_after / 5`` while it uses the
+session (an idle member withdraws its record: it holds no transaction, and an idle desk
+writes nothing; its next transaction claims again). A member silent for
 ``stale_after`` (the Kafka session timeout: by then the broker has expelled it from the
 group too) is dead: the others kill its recorded session when they claim theirs (at
 start and after every assignment) and at each of their own heartbeats. A live member's
@@ -69,6 +71,10 @@ class SessionRegistry:
                 upsert=True,
             )
         await self._kill_dead(now)
+
+    async def end_dead(self) -> None:
+        """Kill the sessions of members gone silent, without beating (a read unless some)."""
+        await self._kill_dead(datetime.now(UTC))
 
     async def _kill_dead(self, now: datetime) -> None:
         # Records without a heartbeat were written before heartbeats existed: gone too.

@@ -195,6 +195,36 @@ async def test_poison_events_go_to_the_dlq_and_later_events_still_flow(
     assert all("dlq.original_offset" in headers for headers in by_subject.values())
 
 
+async def test_a_member_beats_while_a_transaction_is_in_hand_and_writes_nothing_when_idle(
+    harness: Harness,
+) -> None:
+    sessions = harness.mongo[harness.settings.database_name("runner")]["consumer_sessions"]
+    runner = harness.runner("beating")
+    beat = runner.settings.kafka_session_timeout_ms / 5000
+    await harness.send(verified("slow"))
+    task = await running(runner)
+    await asyncio.wait_for(harness.entered.wait(), 15)
+    first = await eventually(lambda: sessions.find_one({"group": "beating"}))
+
+    async def beaten_since() -> bool:
+        now = await sessions.find_one({"group": "beating"})
+        return now is not None and now["alive_at"] > first["alive_at"]
+
+    await eventually(beaten_since, timeout=5 * beat)  # the transaction is still in hand
+    harness.gate.set()
+    await eventually(lambda: _equals(harness.count("slow"), 1))
+
+    async def withdrawn() -> bool:
+        return await sessions.count_documents({"group": "beating"}) == 0
+
+    await eventually(withdrawn, timeout=5 * beat)  # idle: no open transaction to end
+    await asyncio.sleep(2.5 * beat)
+    assert await withdrawn()  # and no beat wrote it back while nothing happened
+    await harness.send(verified("next"))
+    await eventually(lambda: _equals(harness.count("next"), 1))
+    await stopped(runner, task)
+
+
 async def _equals(value: Awaitable[int], expected: int) -> bool:
     return await value == expected
 
