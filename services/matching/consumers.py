@@ -2,6 +2,7 @@
 read models and rescoring; every write joins the event's transaction, so a redelivered
 event changes nothing."""
 
+import functools
 import time
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
@@ -26,6 +27,7 @@ from shared.contracts.proposals import (
     ProposalSubmitted,
     ProposalUpdated,
 )
+from shared.handler_table import handler_table
 from shared.platform import PLATFORM, Trace, UnitOfWork
 
 
@@ -44,10 +46,11 @@ def _batch(
 
 
 def _company_of(payload: object) -> str | None:
-    if isinstance(payload, CompanyRegistered):
-        return payload.company.company_id
-    if isinstance(payload, CompanyUpdated | CompanyVerified | CompanySuspended):
-        return payload.company_id
+    match payload:
+        case CompanyRegistered(company=company):
+            return company.company_id
+        case CompanyUpdated() | CompanyVerified() | CompanySuspended():
+            return payload.company_id
     return None
 
 
@@ -55,64 +58,63 @@ def batched(handler: EventHandler) -> Batchable:
     return Batchable(timed(handler), _batch)
 
 
-async def on_company_registered(event: ConsumedEvent, app: web.Application) -> None:
-    assert isinstance(event.payload, CompanyRegistered)
+async def on_company_registered(
+    event: ConsumedEvent[CompanyRegistered], app: web.Application
+) -> None:
     await handlers.company_registered(event.payload.company, _uow(event, app), app[MATCHMAKER])
 
 
-async def on_company_updated(event: ConsumedEvent, app: web.Application) -> None:
+async def on_company_updated(event: ConsumedEvent[CompanyUpdated], app: web.Application) -> None:
     payload = event.payload
-    assert isinstance(payload, CompanyUpdated)
     await handlers.company_updated(
         payload.company_id, payload.version, payload.changes, _uow(event, app), app[MATCHMAKER]
     )
 
 
-async def on_company_verified(event: ConsumedEvent, app: web.Application) -> None:
+async def on_company_verified(event: ConsumedEvent[CompanyVerified], app: web.Application) -> None:
     payload = event.payload
-    assert isinstance(payload, CompanyVerified)
     await handlers.company_status(
         payload.company_id, payload.version, "verified", _uow(event, app), app[MATCHMAKER]
     )
 
 
-async def on_company_suspended(event: ConsumedEvent, app: web.Application) -> None:
+async def on_company_suspended(
+    event: ConsumedEvent[CompanySuspended], app: web.Application
+) -> None:
     payload = event.payload
-    assert isinstance(payload, CompanySuspended)
     await handlers.company_status(
         payload.company_id, payload.version, "suspended", _uow(event, app), app[MATCHMAKER]
     )
 
 
-async def on_city_added(event: ConsumedEvent, app: web.Application) -> None:
-    assert isinstance(event.payload, CityAdded)
+async def on_city_added(event: ConsumedEvent[CityAdded], app: web.Application) -> None:
     await app[MATCHMAKER].read_models.put_city(event.payload.city, event.session)
 
 
-async def on_proposal_drafted(event: ConsumedEvent, app: web.Application) -> None:
-    assert isinstance(event.payload, ProposalDrafted)
+async def on_proposal_drafted(event: ConsumedEvent[ProposalDrafted], app: web.Application) -> None:
     await app[MATCHMAKER].read_models.put_proposal(event.payload.proposal, event.session)
 
 
-async def on_proposal_submitted(event: ConsumedEvent, app: web.Application) -> None:
-    assert isinstance(event.payload, ProposalSubmitted)
+async def on_proposal_submitted(
+    event: ConsumedEvent[ProposalSubmitted], app: web.Application
+) -> None:
     proposal = as_submitted(event.payload.proposal, event.envelope.time)
     await handlers.proposal_published(
         proposal, "proposal submitted", _uow(event, app), app[MATCHMAKER]
     )
 
 
-async def on_proposal_updated(event: ConsumedEvent, app: web.Application) -> None:
+async def on_proposal_updated(event: ConsumedEvent[ProposalUpdated], app: web.Application) -> None:
     payload = event.payload
-    assert isinstance(payload, ProposalUpdated)
     await handlers.proposal_updated(
         payload.proposal_id, payload.version, payload.changes, _uow(event, app), app[MATCHMAKER]
     )
 
 
-async def on_proposal_status_changed(event: ConsumedEvent, app: web.Application) -> None:
+async def on_proposal_status_changed(
+    event: ConsumedEvent[ProposalStatusChanged], app: web.Application
+) -> None:
     payload = event.payload
-    assert isinstance(payload, ProposalStatusChanged)
     await handlers.proposal_status(
         payload.proposal_id, payload.version, payload.to_status, _uow(event, app), app[MATCHMAKER]
     )
@@ -123,6 +125,7 @@ def timed(handler: EventHandler) -> EventHandler:
     and the commit, are not in it: ``consumer_transaction_seconds`` times the whole
     transaction (what ``jamp bench matching-live`` reports)."""
 
+    @functools.wraps(handler)  # the table reads the payload type off the handler's signature
     async def run(event: ConsumedEvent, app: web.Application) -> None:
         started = time.perf_counter()
         await handler(event, app)
@@ -131,19 +134,19 @@ def timed(handler: EventHandler) -> EventHandler:
     return run
 
 
-COMPANY_HANDLERS: HandlerTable = {
-    CompanyRegistered: batched(on_company_registered),
-    CompanyUpdated: batched(on_company_updated),
-    CompanyVerified: batched(on_company_verified),
-    CompanySuspended: batched(on_company_suspended),
-}
-PROPOSAL_HANDLERS: HandlerTable = {
-    CityAdded: Batchable(on_city_added),
-    ProposalDrafted: Batchable(on_proposal_drafted),
-    ProposalSubmitted: batched(on_proposal_submitted),
-    ProposalUpdated: batched(on_proposal_updated),
-    ProposalStatusChanged: batched(on_proposal_status_changed),
-}
+COMPANY_HANDLERS = handler_table(
+    batched(on_company_registered),
+    batched(on_company_updated),
+    batched(on_company_verified),
+    batched(on_company_suspended),
+)
+PROPOSAL_HANDLERS = handler_table(
+    Batchable(on_city_added),
+    Batchable(on_proposal_drafted),
+    batched(on_proposal_submitted),
+    batched(on_proposal_updated),
+    batched(on_proposal_status_changed),
+)
 TOPIC_HANDLERS: dict[str, HandlerTable] = {
     "companies": COMPANY_HANDLERS,
     "proposals": PROPOSAL_HANDLERS,

@@ -365,10 +365,12 @@ SERVICE_ENV = {
 
 
 def _subject(payload: EventPayload) -> str:
-    if isinstance(payload, CompanyRegistered):
-        return payload.company.company_id
-    assert isinstance(payload, ProposalSubmitted)
-    return payload.proposal.proposal_id
+    match payload:
+        case CompanyRegistered(company=company):
+            return company.company_id
+        case ProposalSubmitted(proposal=proposal):
+            return proposal.proposal_id
+    raise TypeError(f"the benchmark publishes no {type(payload).__name__} without a company id")
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
