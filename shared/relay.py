@@ -111,9 +111,10 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publish up to a batch of pending rows in order, awaiting the broker's
         acknowledgements together, and mark the acknowledged ones sent in one write."""
-        rows = await self._next_rows()
-        if not rows:
+        claimed = await self._claimed(await self._next_rows())
+        if claimed is None:
             return 0
+        claim, within, rows = claimed
         producer = await self._producer()
         if producer is None or not await self._guarded(producer, rows):
             return 0
@@ -121,14 +122,45 @@ class OutboxRelay:
         sent_ids = acknowledged_in_order(rows, await self._send_all(producer, rows))
         if self.guard and self.guard.epoch != epoch:
             sent_ids = []  # a heal began meanwhile: its replay re-sends these rows
-        if len(sent_ids) == len(rows):
-            await self._mark_range_sent(sent_ids)
+        if len(sent_ids) == len(rows):  # the claimed range: one cheap write
+            await self.outbox.collection.update_many(
+                {"_id": within, "sent_batch": claim, "sent_at": None},
+                {"$set": {"sent_at": datetime.now(UTC)}},
+            )
         elif sent_ids:  # part-way failure: the acknowledged rows one by one
             await self.outbox.collection.update_many(
                 {"_id": {"$in": sent_ids}}, {"$set": {"sent_at": datetime.now(UTC)}}
             )
         self.metrics.outbox_published.inc(len(sent_ids))
         return len(sent_ids)
+
+    async def _claimed(
+        self, rows: list[Document]
+    ) -> tuple[ObjectId, Document, list[Document]] | None:
+        """The batch's id range tagged with a claim of this pass, and the rows it tagged.
+
+        Rows are marked sent by id range and claim (an ``$in`` of hundreds of ids is slow
+        on some engines). An id is taken before its transaction commits, so a row can
+        commit late inside a range already read: it carries no claim, so the marking
+        write leaves it pending, and a relay killed anywhere in the pass has marked
+        nothing it did not publish. (An earlier form marked the range, then put late rows
+        back in a second write: a SIGKILL between the two lost the row, found by
+        ``jamp chaos``.) The claimed rows are read again, whatever the count of the
+        claim said, since publishing exactly what will be marked is the point. A claim
+        left behind is harmless: the row stays pending and the next claim overwrites it.
+        """
+        if not rows:
+            return None
+        claim = ObjectId()
+        within: Document = {"$gte": rows[0]["_id"], "$lte": rows[-1]["_id"]}
+        tagged = await self.outbox.collection.update_many(
+            {"_id": within, "sent_at": None}, {"$set": {"sent_batch": claim}}
+        )
+        if tagged.modified_count == 0:
+            return None
+        window = {"_id": within, "sent_batch": claim, "sent_at": None}
+        claimed = await self._in_order(self.outbox.collection.find(window)).to_list()
+        return (claim, within, claimed) if claimed else None
 
     async def _next_rows(self) -> list[Document]:
         """The next batch of pending rows in order.
@@ -166,27 +198,6 @@ class OutboxRelay:
         if ids and (not bounds or bounds[-1] != ids[-1]):
             bounds.append(ids[-1])
         return bounds
-
-    async def _mark_range_sent(self, ids: list[object]) -> None:
-        """Mark a whole batch sent by its id range: one cheap write instead of matching
-        each id (an ``$in`` of hundreds of ids is slow on some engines).
-
-        A transaction that committed after the batch was read may have a row inside the
-        range (its id was taken before its commit); such a row would be marked too. This
-        relay holds the lease, so every row of the batch was pending and is modified: more
-        modified rows than the batch means late rows were swept, and they are put back.
-        """
-        batch = ObjectId()
-        within = {"$gte": ids[0], "$lte": ids[-1]}
-        result = await self.outbox.collection.update_many(
-            {"_id": within, "sent_at": None},
-            {"$set": {"sent_at": datetime.now(UTC), "sent_batch": batch}},
-        )
-        if result.modified_count > len(ids):
-            await self.outbox.collection.update_many(
-                {"_id": {**within, "$nin": ids}, "sent_batch": batch},
-                {"$set": {"sent_at": None}, "$unset": {"sent_batch": True}},
-            )
 
     async def _send_all(
         self, producer: AIOKafkaProducer, rows: list[Document]
