@@ -17,6 +17,7 @@ from services.matching.model import (
     NotAllowed,
     NotYetOpen,
 )
+from services.matching.sessions import changes as meeting_changes
 from services.matching.sessions import handlers as meeting_handlers
 from services.matching.sessions.agenda import Agenda, to_ics
 from services.matching.sessions.model import (
@@ -32,11 +33,18 @@ from services.matching.sessions.model import (
     SessionReport,
     SessionView,
 )
+from services.matching.sessions.moves import (
+    CancelMeeting,
+    MeetingClash,
+    MeetingClosed,
+    OutsideSession,
+    RescheduleMeeting,
+)
 from services.matching.sessions.scheduler import Unschedulable
 from shared.auth import Role, allow
 from shared.http.endpoints import ApiRoutes, Reply, principal_of, trace_of
 from shared.http.pagination import Page
-from shared.http.problems import Conflict, Forbidden, InvalidReference, NotFound
+from shared.http.problems import Conflict, Forbidden, InvalidReference, InvalidValue, NotFound
 from shared.platform import PLATFORM
 
 api = ApiRoutes(
@@ -53,6 +61,9 @@ api = ApiRoutes(
         Unschedulable: Conflict,
         InvalidSession: InvalidReference,
         NotStarted: Conflict,
+        MeetingClosed: Conflict,
+        MeetingClash: Conflict,
+        OutsideSession: InvalidValue,
     },
 )
 CALENDAR = "text/calendar"
@@ -201,6 +212,26 @@ async def schedule_session(request: web.Request) -> SessionView:
     )
 
 
+@api.post(
+    "/sessions/{session_id}/place-late",
+    summary="Place mutual acceptances that came after scheduling; placed meetings stay put",
+    access=allow(Role.ADMIN),
+    response=SessionView,
+    problems=(404, 409),
+)
+async def place_late_matches(request: web.Request) -> SessionView:
+    return await meeting_handlers.schedule_session(
+        request.match_info["session_id"],
+        late=True,
+        platform=request.app[PLATFORM],
+        sessions=request.app[SESSIONS],
+        matches=request.app[MATCHES],
+        read_models=request.app[READ_MODELS],
+        clock=request.app[CLOCK],
+        trace=trace_of(request),
+    )
+
+
 @api.get(
     "/sessions/{session_id}/report",
     summary="What the session's meetings led to: ratings and next steps",
@@ -241,6 +272,45 @@ async def record_outcome(request: web.Request, body: RecordOutcome) -> MeetingVi
         body,
         platform=request.app[PLATFORM],
         sessions=request.app[SESSIONS],
+        trace=trace_of(request),
+    )
+
+
+@api.post(
+    "/meetings/{meeting_id}/reschedule",
+    summary="Move one meeting to another time, table or video link (admins)",
+    access=allow(Role.ADMIN),
+    body=RescheduleMeeting,
+    response=MeetingView,
+    problems=(403, 404, 409, 422),
+)
+async def reschedule_meeting(request: web.Request, body: RescheduleMeeting) -> MeetingView:
+    return await meeting_changes.reschedule_meeting(
+        request.match_info["meeting_id"],
+        body,
+        platform=request.app[PLATFORM],
+        sessions=request.app[SESSIONS],
+        clock=request.app[CLOCK],
+        trace=trace_of(request),
+    )
+
+
+@api.post(
+    "/meetings/{meeting_id}/cancel",
+    summary="Cancel one meeting with a reason (admins)",
+    access=allow(Role.ADMIN),
+    body=CancelMeeting,
+    response=MeetingView,
+    problems=(403, 404, 409),
+)
+async def cancel_meeting(request: web.Request, body: CancelMeeting) -> MeetingView:
+    return await meeting_changes.cancel_meeting(
+        request.match_info["meeting_id"],
+        body,
+        platform=request.app[PLATFORM],
+        sessions=request.app[SESSIONS],
+        matches=request.app[MATCHES],
+        clock=request.app[CLOCK],
         trace=trace_of(request),
     )
 

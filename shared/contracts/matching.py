@@ -112,6 +112,13 @@ class MeetingSlot(BaseModel):
     end: datetime
 
 
+def meeting_uid(meeting_id: str) -> str:
+    """The meeting's iCalendar UID, the same in the agenda and in every invitation, so a
+    calendar that imports both holds one event. Fixed, not built from a setting: a UID that
+    changed with a domain setting would duplicate every meeting in people's calendars."""
+    return f"meeting-{meeting_id}@jamp-desk"
+
+
 @published_as("jamp.matching_session.created.v1", stream="matches")
 class MatchingSessionCreated(EventPayload):
     """An admin opened a business-matching session (e.g. the annual high-level meeting)."""
@@ -139,12 +146,39 @@ class MeetingScheduled(EventPayload):
     slot: MeetingSlot
     table: str
     score: float
+    sequence: int | None = None
+    """The meeting's revision (iCalendar SEQUENCE): 0 when scheduled. Absent from events
+    published before revisions were counted; consumers then count for themselves."""
+
+
+@published_as("jamp.meeting.rescheduled.v1", stream="matches")
+class MeetingRescheduled(EventPayload):
+    """An admin moved a meeting that had not started to another time, table or online room;
+    ``sequence`` is its new revision (the invitation's update carries it)."""
+
+    meeting_id: str
+    session_id: str
+    match_id: str
+    proposal_id: str
+    company_id: str
+    city_id: str
+    slot: MeetingSlot
+    table: str
+    """The table or room, or the online room's link."""
+    previous_slot: MeetingSlot
+    previous_table: str
+    sequence: int
+    reason: str | None = None
+    by: str
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``."""
 
 
 @published_as("jamp.meeting.cancelled.v1", stream="matches")
 class MeetingCancelled(EventPayload):
-    """A meeting that had not started was cancelled: its match was withdrawn (the proposal
-    was rejected, withdrawn or closed, or the company suspended)."""
+    """A meeting that had not started was cancelled: by an admin (``by`` names the grant,
+    ``by_person`` the person), or because its match was withdrawn (the proposal was
+    rejected, withdrawn or closed, or the company suspended; ``by`` is then the service)."""
 
     meeting_id: str
     session_id: str
@@ -153,6 +187,10 @@ class MeetingCancelled(EventPayload):
     company_id: str
     city_id: str
     reason: str
+    sequence: int | None = None
+    """The cancelled meeting's revision; absent from events of before revisions were counted."""
+    by: str | None = None
+    by_person: Actor | None = None
 
 
 @published_as("jamp.meeting.outcome_recorded.v1", stream="matches")

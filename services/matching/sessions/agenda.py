@@ -31,6 +31,8 @@ class AgendaEntry(BaseModel):
     video_link: str | None = Field(default=None, description="The online room's link")
     status: str
     cancelled_reason: str | None = None
+    uid: str = Field(description="Its iCalendar UID, the same as in its invitations")
+    sequence: int = Field(description="Its revision, the SEQUENCE of its latest invitation")
 
 
 class Agenda(BaseModel):
@@ -58,6 +60,8 @@ def entry_of(
         video_link=meeting.table if online else None,
         status=meeting.status,
         cancelled_reason=meeting.cancelled_reason,
+        uid=meeting.uid,
+        sequence=meeting.sequence,
     )
 
 
@@ -69,7 +73,8 @@ def to_ics(agenda: Agenda, now: datetime) -> bytes:
     calendar.add("x-wr-timezone", agenda.time_zone)
     for entry in agenda.meetings:
         event = Event()
-        event.add("uid", f"meeting-{entry.meeting_id}@jamp-desk")
+        event.add("uid", entry.uid)
+        event.add("sequence", entry.sequence)
         event.add("dtstamp", now)
         event.add("dtstart", entry.start)
         event.add("dtend", entry.end)

@@ -17,15 +17,18 @@ from services.matching.sessions.model import (
     NotStarted,
     Outcome,
     PartyNotFound,
+    PlacementRun,
     RecordOutcome,
     SessionNotFound,
     SessionReport,
     SessionView,
+    booked,
     fiscal_year,
     report,
 )
-from services.matching.sessions.repository import Busy, SessionRepository
-from services.matching.sessions.scheduler import Problem, Request, schedule
+from services.matching.sessions.placement import placement, unplaced
+from services.matching.sessions.repository import SessionRepository
+from services.matching.sessions.scheduler import schedule
 from shared.auth import Principal
 from shared.contracts.matching import (
     MatchingSessionCreated,
@@ -95,6 +98,7 @@ async def _check(command: CreateSession, now: datetime, read_models: ReadModels)
 async def schedule_session(
     session_id: str,
     *,
+    late: bool = False,
     platform: Platform,
     sessions: SessionRepository,
     matches: MatchRepository,
@@ -102,33 +106,47 @@ async def schedule_session(
     clock: IndexClock,
     trace: Trace,
 ) -> SessionView:
-    """Every mutually accepted match not yet scheduled gets the best slot and table it can."""
+    """Every mutually accepted match not yet scheduled gets the best slot and table it can:
+    the first time (``late`` False) in an empty session, later around the meetings already
+    placed, which keep their slot and table. What stays out is listed with its reason."""
+    now = datetime.now(UTC)
     async with unit_of_work(platform, trace) as uow:
         tick = await clock.tick(uow.session)
         found = await sessions.session(session_id, uow.session)
         if found is None:
             raise SessionNotFound(f"no session {session_id}")
-        if found.scheduled:
-            raise MatchClosed("the session is already scheduled", session_id=session_id)
-        accepted = [m for m in await matches.search_status("accepted", uow.session)]
-        busy = await sessions.busy(_participants(accepted), uow.session)
-        placed = schedule(_problem(found, accepted, busy))
-        by_id = {match.match_id: match for match in accepted}
-        for match_id, (slot, table) in placed.items():
-            meeting = await _meeting(found, by_id[match_id], slot, table, read_models)
-            await sessions.save_meeting(meeting, uow.session)
-            scheduled = by_id[match_id].model_copy(
-                update={
-                    "status": "scheduled",
-                    "meeting_id": meeting.meeting_id,
-                    "cycle": found.cycle,
-                    "version": by_id[match_id].version + 1,
-                    "updated_at": datetime.now(UTC),
-                }
+        if found.scheduled != late:
+            raise MatchClosed(
+                "the session is already scheduled: place late matches instead"
+                if found.scheduled
+                else "the session is not scheduled yet: schedule it first",
+                session_id=session_id,
             )
+        existing = await sessions.meetings_of(session_id, uow.session)
+        cancelled_here = {m.match_id for m in existing if m.status == "cancelled"}
+        accepted = await matches.search_status("accepted", uow.session)
+        candidates = [m for m in accepted if m.match_id not in cancelled_here]
+        busy = await sessions.busy(_participants(candidates), uow.session)
+        kept = [m for m in existing if m.status != "cancelled"]
+        plan = placement(found, candidates, busy, kept, now, late=late)
+        placed = schedule(plan.problem)
+        by_id = {match.match_id: match for match in candidates}
+        meeting_ids = []
+        for match_id, (slot, table) in placed.items():
+            meeting = await _meeting(
+                found, by_id[match_id], slot, plan.free[slot][table], read_models
+            )
+            await sessions.save_meeting(meeting, uow.session)
+            scheduled = booked(by_id[match_id], meeting.meeting_id, found.cycle, now)
             await matches.save(scheduled, uow.session, tick.seq)
             await uow.publish(match_id, _scheduled_event(meeting))
-        await sessions.save_session(found.model_copy(update={"scheduled": True}), uow.session)
+            meeting_ids.append(meeting.meeting_id)
+        left = unplaced(plan, placed, [m for m in accepted if m.match_id in cancelled_here])
+        run = PlacementRun(
+            late=late, at=now, by=trace.actor, by_person=trace.by, placed=meeting_ids
+        )
+        done = {"scheduled": True, "unplaced": left, "runs": [*found.runs, run]}
+        await sessions.save_session(found.model_copy(update=done), uow.session)
     return await get_session(session_id, sessions=sessions)
 
 
@@ -136,30 +154,8 @@ def _participants(accepted: list[Match]) -> set[str]:
     return {p for m in accepted for p in (f"company:{m.company_id}", f"city:{m.city_id}")}
 
 
-def _problem(found: MatchingSession, accepted: list[Match], busy: Busy) -> Problem:
-    """Slots in which a participant already meets someone (in any session) are not open
-    to it: nobody is placed at overlapping times."""
-    available = {who: frozenset(slots) for who, slots in found.availability.items()}
-    every = frozenset(range(len(found.slots)))
-    for who, intervals in busy.items():
-        clashing = {
-            n
-            for n, slot in enumerate(found.slots)
-            if any(start < slot.end and slot.start < end for start, end in intervals)
-        }
-        available[who] = available.get(who, every) - clashing
-    return Problem(
-        requests=[Request(m.match_id, m.company_id, m.city_id, m.score) for m in accepted],
-        slots=len(found.slots),
-        tables=len(found.tables),
-        available=available,
-        min_meetings=found.min_meetings,
-        max_meetings=found.max_meetings,
-    )
-
-
 async def _meeting(
-    found: MatchingSession, match: Match, slot: int, table: int, read_models: ReadModels
+    found: MatchingSession, match: Match, slot: int, table: str, read_models: ReadModels
 ) -> Meeting:
     city = await read_models.city(match.city_id)
     return Meeting(
@@ -170,7 +166,7 @@ async def _meeting(
         company_id=match.company_id,
         city_id=match.city_id,
         slot=found.slots[slot],
-        table=found.tables[table],
+        table=table,
         score=match.score,
         city_time_zone=city.time_zone if city else "UTC",
     )
@@ -182,6 +178,7 @@ def _scheduled_event(meeting: Meeting) -> MeetingScheduled:
         slot=meeting.slot.published(),
         table=meeting.table,
         score=meeting.score,
+        sequence=meeting.sequence,
     )
 
 

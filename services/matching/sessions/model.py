@@ -16,8 +16,9 @@ from pydantic import (
     model_validator,
 )
 
+from services.matching.model import Match, MatchStatus
 from shared.contracts.identity import Actor
-from shared.contracts.matching import MatchSide, MeetingCancelled, MeetingSlot
+from shared.contracts.matching import MatchSide, MeetingCancelled, MeetingSlot, meeting_uid
 from shared.errors import DomainError
 from shared.http.input_rules import FIELD_NAMES
 
@@ -140,6 +141,41 @@ class CreateSession(BaseModel):
         return {*self.availability, *self.min_meetings, *self.max_meetings}
 
 
+UnplacedReason = Literal[
+    "no_slot_left",  # every slot of the session has started
+    "outside_availability",  # the two sides' available slots have none in common
+    "no_free_slot_for_both",  # in each common slot one side already meets someone
+    "no_free_table",  # a slot suits both, but its tables are all taken
+    "max_meetings_reached",  # one side has as many meetings as it allowed
+    "cancelled_in_session",  # an admin cancelled its meeting in this session
+    "not_chosen",  # possible, but better-scored meetings filled what it needed
+]
+
+
+class Unplaced(BaseModel):
+    """A mutually accepted match the last placement left out, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    match_id: str
+    company_id: str
+    city_id: str
+    reason: UnplacedReason
+    detail: str
+
+
+class PlacementRun(BaseModel):
+    """One scheduling of the session (the first, or a late placement): who, when, what."""
+
+    model_config = ConfigDict(frozen=True)
+
+    late: bool
+    at: datetime
+    by: str
+    by_person: Actor | None = None
+    placed: list[str] = Field(description="The meetings it placed")
+
+
 class MatchingSession(CreateSession):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -148,6 +184,14 @@ class MatchingSession(CreateSession):
     created_by: str
     created_at: datetime
     scheduled: bool = False
+    unplaced: list[Unplaced] = Field(
+        default=[], description="Accepted matches the last placement could not place, and why"
+    )
+    runs: list[PlacementRun] = []
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """From its first slot's start to its last slot's end."""
+        return min(slot.start for slot in self.slots), max(slot.end for slot in self.slots)
 
 
 class Outcome(BaseModel):
@@ -177,6 +221,20 @@ class LocalSlot(BaseModel):
     end: str
 
 
+class MeetingChange(BaseModel):
+    """An entry of a meeting's audit: who moved or cancelled it, when, why, from where."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["rescheduled", "cancelled"]
+    at: datetime
+    by: str
+    by_person: Actor | None = None
+    reason: str | None = None
+    from_slot: Slot | None = None
+    from_table: str | None = None
+
+
 class Meeting(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -194,9 +252,22 @@ class Meeting(BaseModel):
     outcomes: dict[MatchSide, Outcome] = {}
     status: Literal["scheduled", "cancelled"] = "scheduled"
     cancelled_reason: str | None = None
+    sequence: int = Field(default=0, description="Its revision: the iCalendar SEQUENCE")
+    changes: list[MeetingChange] = Field(default=[], description="Who moved or cancelled it")
 
-    def cancel(self, reason: str) -> "Meeting":
-        return self.model_copy(update={"status": "cancelled", "cancelled_reason": reason})
+    @property
+    def uid(self) -> str:
+        return meeting_uid(self.meeting_id)
+
+    def cancel(self, reason: str, change: MeetingChange) -> "Meeting":
+        return self._revised(change, status="cancelled", cancelled_reason=reason)
+
+    def moved(self, slot: Slot, table: str, change: MeetingChange) -> "Meeting":
+        return self._revised(change, slot=slot, table=table)
+
+    def _revised(self, change: MeetingChange, **update: object) -> "Meeting":
+        revision = {"sequence": self.sequence + 1, "changes": [*self.changes, change]}
+        return self.model_copy(update={**update, **revision})
 
     def who(self) -> dict[str, str]:
         """The ids its events carry: the meeting, its session, match and both sides."""
@@ -205,7 +276,22 @@ class Meeting(BaseModel):
         )
 
     def cancellation(self) -> MeetingCancelled:
-        return MeetingCancelled(**self.who(), reason=self.cancelled_reason or "")
+        last = self.changes[-1] if self.changes else None
+        return MeetingCancelled(
+            **self.who(),
+            reason=self.cancelled_reason or "",
+            sequence=self.sequence,
+            by=last.by if last else None,
+            by_person=last.by_person if last else None,
+        )
+
+
+def booked(match: Match, meeting_id: str | None, cycle: str | None, at: datetime) -> Match:
+    """The match with its meeting, or (``None``) mutually accepted again, its meeting
+    cancelled: a pair that did not meet is not barred from this cycle."""
+    status: MatchStatus = "scheduled" if meeting_id else "accepted"
+    update = {"status": status, "meeting_id": meeting_id, "cycle": cycle}
+    return match.model_copy(update={**update, "version": match.version + 1, "updated_at": at})
 
 
 class MeetingView(Meeting):

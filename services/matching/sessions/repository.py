@@ -7,7 +7,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.matching.sessions.model import MatchingSession, Meeting
+from services.matching.sessions.model import MatchingSession, Meeting, MeetingChange
 from shared.mongo import Document
 
 Session = AsyncClientSession | None
@@ -58,7 +58,11 @@ class SessionRepository:
         }
         cursor = self.meetings.find(criteria, session=session)
         found = [Meeting.model_validate(document) async for document in cursor]
-        cancelled = [meeting.cancel(reasons[meeting.meeting_id]) for meeting in found]
+        cancelled = []
+        for meeting in found:
+            reason = reasons[meeting.meeting_id]
+            change = MeetingChange(kind="cancelled", at=now, by="matching", reason=reason)
+            cancelled.append(meeting.cancel(reason, change))
         for meeting in cancelled:
             await self.save_meeting(meeting, session)
         return cancelled
@@ -81,8 +85,23 @@ class SessionRepository:
                     found.setdefault(who, []).append((meeting.slot.start, meeting.slot.end))
         return found
 
-    async def meetings_of(self, session_id: str) -> list[Meeting]:
-        cursor = self.meetings.find({"session_id": session_id}).sort(
+    async def near(self, meeting: Meeting, session: Session) -> list[Meeting]:
+        """The other meetings, not cancelled, that a move of this one could clash with: of
+        either party, or at a table of its session."""
+        criteria = {
+            "_id": {"$ne": meeting.meeting_id},
+            "status": {"$ne": "cancelled"},
+            "$or": [
+                {"company_id": meeting.company_id},
+                {"city_id": meeting.city_id},
+                {"session_id": meeting.session_id},
+            ],
+        }
+        cursor = self.meetings.find(criteria, session=session)
+        return [Meeting.model_validate(document) async for document in cursor]
+
+    async def meetings_of(self, session_id: str, session: Session = None) -> list[Meeting]:
+        cursor = self.meetings.find({"session_id": session_id}, session=session).sort(
             [("slot.start", ASCENDING), ("table", ASCENDING)]
         )
         return [Meeting.model_validate(document) async for document in cursor]

@@ -41,6 +41,11 @@ class Problem:
     """Participant -> slots it can attend; a participant not named can attend every slot."""
     min_meetings: Mapping[str, int] = field(default_factory=dict)
     max_meetings: Mapping[str, int] = field(default_factory=dict)
+    capacity: Mapping[int, int] = field(default_factory=dict)
+    """Slot -> tables still free in it (meetings already placed keep theirs); absent: all."""
+
+    def free_tables(self, slot: int) -> int:
+        return self.capacity.get(slot, self.tables)
 
     def open_slots(self, request: Request) -> list[int]:
         every = frozenset(range(self.slots))
@@ -52,7 +57,7 @@ class Problem:
 
 
 Schedule = dict[str, tuple[int, int]]
-"""Request key -> (slot, table)."""
+"""Request key -> (slot, table), the table counted among the slot's free ones."""
 
 
 def schedule(problem: Problem) -> Schedule:
@@ -112,7 +117,7 @@ def _constraints(
 def _limits(problem: Problem, key: tuple[str, ...]) -> tuple[float, float]:
     kind = key[0]
     if kind == "slot":
-        return 0, problem.tables
+        return 0, problem.free_tables(int(key[1]))
     if kind == "count":
         participant = key[1]
         return problem.min_meetings.get(participant, 0), problem.max_meetings.get(

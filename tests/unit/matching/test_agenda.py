@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 from icalendar import Calendar
 
 from services.matching.sessions.agenda import Agenda, entry_of, to_ics
-from services.matching.sessions.model import Meeting, Slot
+from services.matching.sessions.model import Meeting, MeetingChange, Slot
+from shared.contracts.matching import meeting_uid
 
 SLOT = Slot(
     start=datetime(2026, 10, 8, 1, tzinfo=UTC), end=datetime(2026, 10, 8, 1, 30, tzinfo=UTC)
@@ -27,7 +28,8 @@ def meeting(table: str) -> Meeting:
 
 
 def entry(table: str, zone: str = "Asia/Tokyo", cancelled: bool = False) -> Agenda:
-    found = meeting(table).cancel("proposal withdrawn") if cancelled else meeting(table)
+    withdrawn = MeetingChange(kind="cancelled", at=SLOT.start, by="matching")
+    found = meeting(table).cancel("proposal withdrawn", withdrawn) if cancelled else meeting(table)
     names = {"session_name": "Tokyo", "company_name": "Kaiyo", "proposal_title": "Water"}
     return Agenda(party="company:c1", time_zone=zone, meetings=[entry_of(found, zone, **names)])
 
@@ -48,6 +50,7 @@ def test_a_cancelled_meeting_stays_in_the_calendar_as_cancelled() -> None:
     calendar = Calendar.from_ical(to_ics(entry("Table A", cancelled=True), datetime.now(UTC)))
     [event] = calendar.walk("VEVENT")
     assert str(event["status"]) == "CANCELLED"
-    assert str(event["uid"]) == "meeting-m1@jamp-desk"
+    assert str(event["uid"]) == meeting_uid("m1")
+    assert int(event["sequence"]) == 1  # the cancellation is the meeting's first revision
     assert event.decoded("dtstart") == SLOT.start
     assert str(event["summary"]) == "Kaiyo \u00d7 Water"
