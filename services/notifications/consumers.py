@@ -58,6 +58,7 @@ TOPIC_HANDLERS: dict[str, HandlerTable] = {
         matching.MatchExpired,
         matching.MatchWithdrawn,
         matching.MeetingScheduled,
+        matching.MeetingRescheduled,
         matching.MeetingCancelled,
     ),
 }

@@ -28,6 +28,7 @@ from shared.contracts.matching import (
     MatchResponded,
     MatchWithdrawn,
     MeetingCancelled,
+    MeetingRescheduled,
     MeetingScheduled,
 )
 
@@ -41,16 +42,19 @@ async def take_in(event: ConsumedEvent, mailroom: Mailroom) -> int:
     since = mailroom.settings.notifications_since
     if since is not None and event.envelope.time < since:
         return 0  # history from before the service existed: nobody is told of it now
-    for group in moot_groups(event.payload):
+    for group in moot_groups(event.payload, planned):
         await mailroom.ledger.supersede(group, event.session)
     return sum([await claim(mail, event, mailroom) for mail in planned])
 
 
-def moot_groups(payload: EventPayload) -> list[str]:
+def moot_groups(payload: EventPayload, planned: list[PlannedMail]) -> list[str]:
     match payload:
         case MatchResponded() | MatchAccepted() | MatchExpired() | MatchWithdrawn():
             return [f"match-expiry:{payload.match_id}"]
-        case MeetingScheduled() | MeetingCancelled():
+        case MeetingScheduled() | MeetingRescheduled() | MeetingCancelled() if planned:
+            # A moved or cancelled meeting's pending reminder is not sent, due or not (a
+            # moved one gets a new reminder). Only news does this: a replayed or overtaken
+            # revision plans nothing and must not withdraw the current reminder.
             return [f"meeting-reminder:{payload.meeting_id}"]
     return []
 

@@ -24,13 +24,16 @@ from shared.contracts.matching import (
     MatchProposed,
     MatchResponded,
     MeetingCancelled,
+    MeetingRescheduled,
     MeetingScheduled,
+    meeting_uid,
 )
 from shared.contracts.proposals import ProposalStatusChanged
 from shared.mongo import Document
 
 StaffEvent = InquiryTriaged | InquiryAssigned | InquirySlaWarning | InquirySlaBreached
 """What desk staff hear of: each names its inquiry."""
+MeetingEvent = MeetingScheduled | MeetingRescheduled | MeetingCancelled
 JAPAN = "Asia/Tokyo"
 DECISIONS = {"accepted": "採択", "rejected": "不採択"}
 
@@ -51,7 +54,7 @@ class Audience:
                 return await self._proposal_decision(changed, event)
             case MatchProposed() | MatchAccepted() | MatchResponded() as matched:
                 return await self._match(matched, event)
-            case MeetingScheduled() | MeetingCancelled() as meeting:
+            case MeetingScheduled() | MeetingRescheduled() | MeetingCancelled() as meeting:
                 return await self._meeting(meeting, event)
         return []
 
@@ -213,34 +216,29 @@ class Audience:
 
     # meetings ------------------------------------------------------------------------------
 
-    async def _meeting(
-        self, payload: MeetingScheduled | MeetingCancelled, event: ConsumedEvent
-    ) -> list[PlannedMail]:
+    async def _meeting(self, payload: MeetingEvent, event: ConsumedEvent) -> list[PlannedMail]:
         key = f"meeting:{payload.meeting_id}"
         known = await self._get(key, event)
-        if isinstance(payload, MeetingCancelled):
-            if not known:
-                return []
-            start, end, table = known["start"], known["end"], known["table"]
-        else:
-            start, end, table = payload.slot.start, payload.slot.end, payload.table
-            stored = (known.get("start"), known.get("end"), known.get("table"))
-            if known and stored == (_ms(start), _ms(end), table):
-                return []  # the same meeting again: nothing moved
-        sequence = int(known.get("sequence", -1)) + 1
-        await self.directory.put(key, {"start": start, "end": end, "table": table,
-                                       "sequence": sequence}, event.session)  # fmt: skip
+        revision = _revision(payload, known)
+        if revision is None:
+            return []
+        await self.directory.put(key, revision, event.session)
+        current = {**known, **revision}
+        if "start" not in current:
+            return []  # a cancellation overtook its invitation: nobody was invited yet
+        start, end, table = current["start"], current["end"], current["table"]
+        sequence = current["sequence"]
         sides = await self._sides(payload.company_id, payload.proposal_id, event)
         base = await self._pair_context(payload.company_id, payload.proposal_id, event)
         online = table.startswith(("https://", "http://"))
         base |= {"ref": _ref(payload.meeting_id), "location": "Online" if online else table,
                  "url": table if online else None, "updated": bool(known)}  # fmt: skip
         cancel = isinstance(payload, MeetingCancelled)
-        if isinstance(payload, MeetingCancelled):
+        if isinstance(payload, MeetingCancelled | MeetingRescheduled):
             base["reason"] = payload.reason
         invite = Invite(
             method="CANCEL" if cancel else "REQUEST",
-            uid=f"meeting-{payload.meeting_id}@{self.settings.mail_domain}",
+            uid=meeting_uid(payload.meeting_id),
             sequence=sequence, start=start, end=end,
             summary=f"{base['company_name']} \u00d7 {base['title']}",
             location=base["location"], url=base["url"],
@@ -266,6 +264,25 @@ def _mail(template: str, category: Any, recipient: Recipient, context: dict[str,
     return PlannedMail(template=template, category=category, recipient=recipient,
                        context={**context, "recipient_name": recipient.name}, thread=thread,
                        **extra)  # fmt: skip
+
+
+def _revision(payload: MeetingEvent, known: Document) -> Document | None:
+    """What the directory keeps of the meeting after this event, or None when the event
+    tells nothing new. The matching service numbers its revisions (``sequence``): one at or
+    below the last seen is a replay or was overtaken (a cancellation is published under the
+    meeting's key, the scheduling under the match's). Events from before revisions were
+    numbered are counted here, and a scheduling that moves nothing is not news."""
+    last = known.get("sequence")
+    if payload.sequence is not None and last is not None and payload.sequence <= last:
+        return None
+    sequence = payload.sequence if payload.sequence is not None else (last or -1) + 1
+    if isinstance(payload, MeetingCancelled):
+        return {"sequence": sequence, "cancelled": True}
+    start, end, table = payload.slot.start, payload.slot.end, payload.table
+    stored = (known.get("start"), known.get("end"), known.get("table"))
+    if payload.sequence is None and stored == (_ms(start), _ms(end), table):
+        return None  # the same meeting again: nothing moved
+    return {"start": start, "end": end, "table": table, "sequence": sequence}
 
 
 def _escalation_targets(queue: Document, queues: dict[str, Document]) -> list[str]:
