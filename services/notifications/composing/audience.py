@@ -219,7 +219,7 @@ class Audience:
     async def _meeting(self, payload: MeetingEvent, event: ConsumedEvent) -> list[PlannedMail]:
         key = f"meeting:{payload.meeting_id}"
         known = await self._get(key, event)
-        revision = _revision(payload, known)
+        revision = meeting_revision(payload, known)
         if revision is None:
             return []
         await self.directory.put(key, revision, event.session)
@@ -234,8 +234,7 @@ class Audience:
         base |= {"ref": _ref(payload.meeting_id), "location": "Online" if online else table,
                  "url": table if online else None, "updated": bool(known)}  # fmt: skip
         cancel = isinstance(payload, MeetingCancelled)
-        if isinstance(payload, MeetingCancelled | MeetingRescheduled):
-            base["reason"] = payload.reason
+        base["reason"] = None if isinstance(payload, MeetingScheduled) else payload.reason
         invite = Invite(
             method="CANCEL" if cancel else "REQUEST",
             uid=meeting_uid(payload.meeting_id),
@@ -266,7 +265,7 @@ def _mail(template: str, category: Any, recipient: Recipient, context: dict[str,
                        **extra)  # fmt: skip
 
 
-def _revision(payload: MeetingEvent, known: Document) -> Document | None:
+def meeting_revision(payload: MeetingEvent, known: Document) -> Document | None:
     """What the directory keeps of the meeting after this event, or None when the event
     tells nothing new. The matching service numbers its revisions (``sequence``): one at or
     below the last seen is a replay or was overtaken (a cancellation is published under the
@@ -275,7 +274,9 @@ def _revision(payload: MeetingEvent, known: Document) -> Document | None:
     last = known.get("sequence")
     if payload.sequence is not None and last is not None and payload.sequence <= last:
         return None
-    sequence = payload.sequence if payload.sequence is not None else (last or -1) + 1
+    sequence = (
+        payload.sequence if payload.sequence is not None else int(-1 if last is None else last) + 1
+    )
     if isinstance(payload, MeetingCancelled):
         return {"sequence": sequence, "cancelled": True}
     start, end, table = payload.slot.start, payload.slot.end, payload.table

@@ -4,7 +4,13 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from shared.contracts.companies import CompanyProfile, CompanyRegistered, ContactPerson
-from shared.contracts.matching import MeetingCancelled, MeetingScheduled, MeetingSlot
+from shared.contracts.identity import Actor
+from shared.contracts.matching import (
+    MeetingCancelled,
+    MeetingRescheduled,
+    MeetingScheduled,
+    MeetingSlot,
+)
 from shared.contracts.proposals import (
     BudgetRange,
     City,
@@ -74,4 +80,18 @@ def meeting_cancelled(scheduled: MeetingScheduled) -> MeetingCancelled:
         **scheduled.model_dump(include={"meeting_id", "session_id", "match_id", "proposal_id",
                                         "company_id", "city_id"}),
         reason="the proposal was withdrawn",
+    )  # fmt: skip
+
+
+def meeting_rescheduled(
+    scheduled: MeetingScheduled, start: datetime, sequence: int = 1
+) -> MeetingRescheduled:
+    """The matching service's move of a meeting, as an admin asked for it."""
+    return MeetingRescheduled(
+        **scheduled.model_dump(include={"meeting_id", "session_id", "match_id", "proposal_id",
+                                        "company_id", "city_id"}),
+        slot=MeetingSlot(start=start, end=start + timedelta(minutes=30)), table="Table 5",
+        previous_slot=scheduled.slot, previous_table=scheduled.table, sequence=sequence,
+        reason="the delegation arrives late", by="admin",
+        by_person=Actor(grant="admin", person_id=None, name="Desk admin"),
     )  # fmt: skip

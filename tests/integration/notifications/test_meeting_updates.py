@@ -1,0 +1,111 @@
+"""An admin's move or cancellation of a meeting, as the matching service publishes it, reaches
+both sides as an update of the same calendar event (same UID, the next SEQUENCE) or its
+cancellation; the reminder follows the meeting; a redelivered move sends nothing twice."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from services.notifications.settings import NotificationSettings
+from shared.contracts.matching import MeetingScheduled, meeting_uid
+from tests.integration.notifications.conftest import Relay, known, ledger_rows, mail_to, publish
+from tests.integration.notifications.events import (
+    CITY_EMAIL,
+    COMPANY_EMAIL,
+    city_added,
+    company_registered,
+    meeting,
+    meeting_cancelled,
+    meeting_rescheduled,
+    new_id,
+    proposal_submitted,
+)
+from tests.integration.notifications.test_invitations import calendar_of, event_of, text_of
+from tests.support import Caller, eventually
+
+
+async def scheduled_meeting(settings: NotificationSettings, client: TestClient[Any, Any],
+                            start: datetime) -> MeetingScheduled:  # fmt: skip
+    """Both sides known, then a meeting as the matching service now publishes it (revision 0)."""
+    company_id, proposal_id = new_id(), new_id()
+    await publish(settings, (city_added(), "da-nang"), (company_registered(company_id), company_id),
+                  (proposal_submitted(proposal_id), proposal_id))  # fmt: skip
+    await known(client, "city:da-nang", f"company:{company_id}", f"proposal:{proposal_id}")
+    first = meeting(new_id(), company_id, proposal_id, start).model_copy(update={"sequence": 0})
+    await publish(settings, (first, first.meeting_id))
+    return first
+
+
+async def test_a_rescheduled_meeting_updates_the_same_event_and_its_cancellation_withdraws_it(
+    notifications: TestClient[Any, Any],
+    notification_settings: NotificationSettings,
+    relay: Relay,
+) -> None:
+    start = datetime(2027, 3, 3, 2, 0, tzinfo=UTC)
+    first = await scheduled_meeting(notification_settings, notifications, start)
+    moved = meeting_rescheduled(first, start + timedelta(hours=3), sequence=1)
+    await publish(notification_settings, (moved, first.meeting_id))
+
+    for address in (COMPANY_EMAIL, CITY_EMAIL):
+        invitation, update = await mail_to(relay, address, 2)
+        original, changed = event_of(calendar_of(invitation)), event_of(calendar_of(update))
+        assert calendar_of(update)["METHOD"] == "REQUEST"
+        assert str(original["UID"]) == str(changed["UID"]) == meeting_uid(first.meeting_id)
+        assert int(changed["SEQUENCE"]) == int(original["SEQUENCE"]) + 1
+        assert changed.decoded("DTSTART") == start + timedelta(hours=3)
+        assert str(changed["LOCATION"]) == "Table 5"
+        assert "the delegation arrives late" in text_of(update)
+
+    cancelled = meeting_cancelled(first).model_copy(update={"sequence": 2})
+    await publish(notification_settings, (cancelled, first.meeting_id))
+    cancellation = (await mail_to(relay, COMPANY_EMAIL, 3))[2]
+    withdrawn = calendar_of(cancellation)
+    assert withdrawn["METHOD"] == "CANCEL"
+    assert str(event_of(withdrawn)["UID"]) == meeting_uid(first.meeting_id)
+    assert int(event_of(withdrawn)["SEQUENCE"]) == 2
+
+
+async def test_a_redelivered_reschedule_sends_nothing_twice(
+    notifications: TestClient[Any, Any],
+    notification_settings: NotificationSettings,
+    relay: Relay,
+) -> None:
+    start = datetime(2027, 3, 3, 2, 0, tzinfo=UTC)
+    first = await scheduled_meeting(notification_settings, notifications, start)
+    moved = meeting_rescheduled(first, start + timedelta(hours=3), sequence=1)
+    [envelope] = await publish(notification_settings, (moved, first.meeting_id))
+    # The same record again, then the cancellation under the same key: once the
+    # cancellation's mail is out, the redelivered move has been consumed before it.
+    cancelled = meeting_cancelled(first).model_copy(update={"sequence": 2})
+    await publish(notification_settings, envelope, (cancelled, first.meeting_id))
+    await mail_to(relay, COMPANY_EMAIL, 3)
+    await mail_to(relay, CITY_EMAIL, 3)
+
+    for address in (COMPANY_EMAIL, CITY_EMAIL):
+        methods = [calendar_of(message)["METHOD"] for message in relay.to(address)]
+        assert methods == ["REQUEST", "REQUEST", "CANCEL"]
+
+
+async def test_the_reminder_follows_the_moved_meeting(
+    notifications: TestClient[Any, Any],
+    notification_settings: NotificationSettings,
+    relay: Relay,
+    operator: Caller,
+) -> None:
+    start = (datetime.now(UTC) + timedelta(days=5)).replace(microsecond=0)
+    first = await scheduled_meeting(notification_settings, notifications, start)
+    later = start + timedelta(days=1)
+    await publish(notification_settings, (meeting_rescheduled(first, later), first.meeting_id))
+    await mail_to(relay, COMPANY_EMAIL, 2)
+
+    async def reminders() -> list[dict[str, Any]] | None:
+        rows = await ledger_rows(operator, COMPANY_EMAIL)
+        found = [row for row in rows if row["template"] == "meeting_reminder"]
+        return found if len(found) == 2 else None
+
+    rows = await eventually(reminders)
+    assert sorted(row["status"] for row in rows) == ["pending", "superseded"]
+    [pending] = [row for row in rows if row["status"] == "pending"]
+    hours = notification_settings.notifications_reminder_hours
+    assert datetime.fromisoformat(pending["due_at"]) == later - timedelta(hours=hours)
