@@ -78,7 +78,7 @@ class TestOutcomes:
         self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher
     ) -> None:
         _, sides = await accepted_pair(matching, admin, publish)
-        slots = [soon(2, minutes=30), soon(1900, minutes=30)]
+        slots = [soon(5, minutes=30), soon(1900, minutes=30)]
         body = {"name": "High-level meeting", "slots": slots, "tables": ["A"]}
         session_id = (await (await admin.post("/sessions", body)).json())["session_id"]
         meetings = (await (await admin.post(f"/sessions/{session_id}/schedule")).json())["meetings"]
