@@ -201,8 +201,13 @@ async def get_session(request: web.Request) -> SessionView:
     problems=(404, 409),
 )
 async def schedule_session(request: web.Request) -> SessionView:
+    return await _schedule(request, late=False)
+
+
+async def _schedule(request: web.Request, late: bool) -> SessionView:
     return await meeting_handlers.schedule_session(
         request.match_info["session_id"],
+        late=late,
         platform=request.app[PLATFORM],
         sessions=request.app[SESSIONS],
         matches=request.app[MATCHES],
@@ -220,16 +225,7 @@ async def schedule_session(request: web.Request) -> SessionView:
     problems=(404, 409),
 )
 async def place_late_matches(request: web.Request) -> SessionView:
-    return await meeting_handlers.schedule_session(
-        request.match_info["session_id"],
-        late=True,
-        platform=request.app[PLATFORM],
-        sessions=request.app[SESSIONS],
-        matches=request.app[MATCHES],
-        read_models=request.app[READ_MODELS],
-        clock=request.app[CLOCK],
-        trace=trace_of(request),
-    )
+    return await _schedule(request, late=True)
 
 
 @api.get(

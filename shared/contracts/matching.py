@@ -133,9 +133,8 @@ class MatchingSessionCreated(EventPayload):
     """The person behind the key (or its label), beside the grant in ``by``."""
 
 
-@published_as("jamp.meeting.scheduled.v1", stream="matches")
-class MeetingScheduled(EventPayload):
-    """An accepted match got a slot and a table (or online room) in a session."""
+class MeetingEvent(EventPayload):
+    """What every event of one meeting names: the meeting, its session, match and sides."""
 
     meeting_id: str
     session_id: str
@@ -143,6 +142,12 @@ class MeetingScheduled(EventPayload):
     proposal_id: str
     company_id: str
     city_id: str
+
+
+@published_as("jamp.meeting.scheduled.v1", stream="matches")
+class MeetingScheduled(MeetingEvent):
+    """An accepted match got a slot and a table (or online room) in a session."""
+
     slot: MeetingSlot
     table: str
     score: float
@@ -152,16 +157,10 @@ class MeetingScheduled(EventPayload):
 
 
 @published_as("jamp.meeting.rescheduled.v1", stream="matches")
-class MeetingRescheduled(EventPayload):
+class MeetingRescheduled(MeetingEvent):
     """An admin moved a meeting that had not started to another time, table or online room;
     ``sequence`` is its new revision (the invitation's update carries it)."""
 
-    meeting_id: str
-    session_id: str
-    match_id: str
-    proposal_id: str
-    company_id: str
-    city_id: str
     slot: MeetingSlot
     table: str
     """The table or room, or the online room's link."""
@@ -175,17 +174,11 @@ class MeetingRescheduled(EventPayload):
 
 
 @published_as("jamp.meeting.cancelled.v1", stream="matches")
-class MeetingCancelled(EventPayload):
+class MeetingCancelled(MeetingEvent):
     """A meeting that had not started was cancelled: by an admin (``by`` names the grant,
     ``by_person`` the person), or because its match was withdrawn (the proposal was
     rejected, withdrawn or closed, or the company suspended; ``by`` is then the service)."""
 
-    meeting_id: str
-    session_id: str
-    match_id: str
-    proposal_id: str
-    company_id: str
-    city_id: str
     reason: str
     sequence: int | None = None
     """The cancelled meeting's revision; absent from events of before revisions were counted."""

@@ -18,7 +18,13 @@ from pydantic import (
 
 from services.matching.model import Match, MatchStatus
 from shared.contracts.identity import Actor
-from shared.contracts.matching import MatchSide, MeetingCancelled, MeetingSlot, meeting_uid
+from shared.contracts.matching import (
+    MatchSide,
+    MeetingCancelled,
+    MeetingEvent,
+    MeetingSlot,
+    meeting_uid,
+)
 from shared.errors import DomainError
 from shared.http.input_rules import FIELD_NAMES
 
@@ -271,9 +277,7 @@ class Meeting(BaseModel):
 
     def who(self) -> dict[str, str]:
         """The ids its events carry: the meeting, its session, match and both sides."""
-        return self.model_dump(
-            include={"meeting_id", "session_id", "match_id", "proposal_id", "company_id", "city_id"}
-        )
+        return self.model_dump(include=set(MeetingEvent.model_fields))
 
     def cancellation(self) -> MeetingCancelled:
         last = self.changes[-1] if self.changes else None

@@ -33,7 +33,7 @@ from shared.mongo import Document
 
 StaffEvent = InquiryTriaged | InquiryAssigned | InquirySlaWarning | InquirySlaBreached
 """What desk staff hear of: each names its inquiry."""
-MeetingEvent = MeetingScheduled | MeetingRescheduled | MeetingCancelled
+MeetingNews = MeetingScheduled | MeetingRescheduled | MeetingCancelled
 JAPAN = "Asia/Tokyo"
 DECISIONS = {"accepted": "採択", "rejected": "不採択"}
 
@@ -216,7 +216,7 @@ class Audience:
 
     # meetings ------------------------------------------------------------------------------
 
-    async def _meeting(self, payload: MeetingEvent, event: ConsumedEvent) -> list[PlannedMail]:
+    async def _meeting(self, payload: MeetingNews, event: ConsumedEvent) -> list[PlannedMail]:
         key = f"meeting:{payload.meeting_id}"
         known = await self._get(key, event)
         revision = meeting_revision(payload, known)
@@ -265,7 +265,7 @@ def _mail(template: str, category: Any, recipient: Recipient, context: dict[str,
                        **extra)  # fmt: skip
 
 
-def meeting_revision(payload: MeetingEvent, known: Document) -> Document | None:
+def meeting_revision(payload: MeetingNews, known: Document) -> Document | None:
     """What the directory keeps of the meeting after this event, or None when the event
     tells nothing new. The matching service numbers its revisions (``sequence``): one at or
     below the last seen is a replay or was overtaken (a cancellation is published under the

@@ -7,6 +7,7 @@ from shared.contracts.companies import CompanyProfile, CompanyRegistered, Contac
 from shared.contracts.identity import Actor
 from shared.contracts.matching import (
     MeetingCancelled,
+    MeetingEvent,
     MeetingRescheduled,
     MeetingScheduled,
     MeetingSlot,
@@ -77,8 +78,7 @@ def meeting(
 
 def meeting_cancelled(scheduled: MeetingScheduled) -> MeetingCancelled:
     return MeetingCancelled(
-        **scheduled.model_dump(include={"meeting_id", "session_id", "match_id", "proposal_id",
-                                        "company_id", "city_id"}),
+        **scheduled.model_dump(include=set(MeetingEvent.model_fields)),
         reason="the proposal was withdrawn",
     )  # fmt: skip
 
@@ -88,8 +88,7 @@ def meeting_rescheduled(
 ) -> MeetingRescheduled:
     """The matching service's move of a meeting, as an admin asked for it."""
     return MeetingRescheduled(
-        **scheduled.model_dump(include={"meeting_id", "session_id", "match_id", "proposal_id",
-                                        "company_id", "city_id"}),
+        **scheduled.model_dump(include=set(MeetingEvent.model_fields)),
         slot=MeetingSlot(start=start, end=start + timedelta(minutes=30)), table="Table 5",
         previous_slot=scheduled.slot, previous_table=scheduled.table, sequence=sequence,
         reason="the delegation arrives late", by="admin",

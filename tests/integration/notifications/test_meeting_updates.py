@@ -9,6 +9,7 @@ from aiohttp.test_utils import TestClient
 
 from services.notifications.settings import NotificationSettings
 from shared.contracts.matching import MeetingScheduled, meeting_uid
+from shared.envelope import Envelope
 from tests.integration.notifications.conftest import Relay, known, ledger_rows, mail_to, publish
 from tests.integration.notifications.events import (
     CITY_EMAIL,
@@ -24,6 +25,9 @@ from tests.integration.notifications.events import (
 from tests.integration.notifications.test_invitations import calendar_of, event_of, text_of
 from tests.support import Caller, eventually
 
+START = datetime(2027, 3, 3, 2, 0, tzinfo=UTC)
+MOVED_TO = START + timedelta(hours=3)
+
 
 async def scheduled_meeting(settings: NotificationSettings, client: TestClient[Any, Any],
                             start: datetime) -> MeetingScheduled:  # fmt: skip
@@ -37,15 +41,21 @@ async def scheduled_meeting(settings: NotificationSettings, client: TestClient[A
     return first
 
 
+async def moved_meeting(
+    settings: NotificationSettings, client: TestClient[Any, Any], start: datetime, to: datetime
+) -> tuple[MeetingScheduled, Envelope]:
+    """A meeting scheduled at ``start``, then moved by an admin to ``to`` (revision 1)."""
+    first = await scheduled_meeting(settings, client, start)
+    [moved] = await publish(settings, (meeting_rescheduled(first, to), first.meeting_id))
+    return first, moved
+
+
 async def test_a_rescheduled_meeting_updates_the_same_event_and_its_cancellation_withdraws_it(
     notifications: TestClient[Any, Any],
     notification_settings: NotificationSettings,
     relay: Relay,
 ) -> None:
-    start = datetime(2027, 3, 3, 2, 0, tzinfo=UTC)
-    first = await scheduled_meeting(notification_settings, notifications, start)
-    moved = meeting_rescheduled(first, start + timedelta(hours=3), sequence=1)
-    await publish(notification_settings, (moved, first.meeting_id))
+    first, _ = await moved_meeting(notification_settings, notifications, START, MOVED_TO)
 
     for address in (COMPANY_EMAIL, CITY_EMAIL):
         invitation, update = await mail_to(relay, address, 2)
@@ -53,7 +63,7 @@ async def test_a_rescheduled_meeting_updates_the_same_event_and_its_cancellation
         assert calendar_of(update)["METHOD"] == "REQUEST"
         assert str(original["UID"]) == str(changed["UID"]) == meeting_uid(first.meeting_id)
         assert int(changed["SEQUENCE"]) == int(original["SEQUENCE"]) + 1
-        assert changed.decoded("DTSTART") == start + timedelta(hours=3)
+        assert changed.decoded("DTSTART") == MOVED_TO
         assert str(changed["LOCATION"]) == "Table 5"
         assert "the delegation arrives late" in text_of(update)
 
@@ -71,10 +81,7 @@ async def test_a_redelivered_reschedule_sends_nothing_twice(
     notification_settings: NotificationSettings,
     relay: Relay,
 ) -> None:
-    start = datetime(2027, 3, 3, 2, 0, tzinfo=UTC)
-    first = await scheduled_meeting(notification_settings, notifications, start)
-    moved = meeting_rescheduled(first, start + timedelta(hours=3), sequence=1)
-    [envelope] = await publish(notification_settings, (moved, first.meeting_id))
+    first, envelope = await moved_meeting(notification_settings, notifications, START, MOVED_TO)
     # The same record again, then the cancellation under the same key: once the
     # cancellation's mail is out, the redelivered move has been consumed before it.
     cancelled = meeting_cancelled(first).model_copy(update={"sequence": 2})
@@ -94,9 +101,8 @@ async def test_the_reminder_follows_the_moved_meeting(
     operator: Caller,
 ) -> None:
     start = (datetime.now(UTC) + timedelta(days=5)).replace(microsecond=0)
-    first = await scheduled_meeting(notification_settings, notifications, start)
     later = start + timedelta(days=1)
-    await publish(notification_settings, (meeting_rescheduled(first, later), first.meeting_id))
+    await moved_meeting(notification_settings, notifications, start, later)
     await mail_to(relay, COMPANY_EMAIL, 2)
 
     async def reminders() -> list[dict[str, Any]] | None:
