@@ -40,7 +40,8 @@ async def reschedule_meeting(
         meeting = await _meeting(meeting_id, sessions, uow.session)
         found = await sessions.session(meeting.session_id, uow.session)
         assert found is not None, "a meeting's session is never deleted"
-        target = (command.slot or meeting.slot, command.table or meeting.table)
+        slot = command.slot.in_utc() if command.slot else meeting.slot
+        target = (slot, command.table or meeting.table)
         check_move(meeting, target, found, await sessions.near(meeting, uow.session), now)
         if target == (meeting.slot, meeting.table):
             return MeetingView.of(meeting)  # already there: a retried request changes nothing

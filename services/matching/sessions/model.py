@@ -2,7 +2,7 @@
 
 import itertools
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -72,6 +72,10 @@ class Slot(BaseModel):
 
     def published(self) -> MeetingSlot:
         return MeetingSlot(start=self.start, end=self.end)
+
+    def in_utc(self) -> "Slot":
+        """As it is stored and shown back: UTC, whatever zone a caller wrote it in."""
+        return Slot(start=self.start.astimezone(UTC), end=self.end.astimezone(UTC))
 
 
 EXAMPLE_SESSION: dict[str, Any] = {

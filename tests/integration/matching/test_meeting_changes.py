@@ -4,7 +4,9 @@ session was scheduled without moving the meetings already placed; what stays out
 with its reason."""
 
 import uuid
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp.test_utils import TestClient
 from icalendar import Calendar
@@ -78,7 +80,12 @@ class TestReschedule:
         meeting, target = meetings[0], free_slot(meetings)
         path = f"/meetings/{meeting['meeting_id']}/reschedule"
 
-        answer = await mori.caller.post(path, {"slot": target, "table": ROOM, "reason": "late"})
+        in_tokyo = {
+            edge: datetime.fromisoformat(at).astimezone(ZoneInfo("Asia/Tokyo")).isoformat()
+            for edge, at in target.items()
+        }  # written in Japan time, kept and shown back in UTC like every meeting
+
+        answer = await mori.caller.post(path, {"slot": in_tokyo, "table": ROOM, "reason": "late"})
 
         assert answer.status == 200, await answer.text()
         moved = await answer.json()
