@@ -12,7 +12,9 @@ from scipy import sparse  # type: ignore[import-untyped]
 from services.matching.scoring.matrices import CompanyMatrix, Space, company_matrix
 from services.matching.scoring.vectors import CompanyVector
 
-DENSE = ("tags", "areas", "declared", "referenced", "languages", "stages", "financing")
+DENSE = (
+    *("tags", "areas", "declared", "referenced", "languages", "stages", "financing", "history"),
+)
 
 
 class CompanyColumns:

@@ -1,4 +1,4 @@
-"""The match score: seven factors, each in [0, 1], weighted and summed. Pure.
+"""The match score: eight factors, each in [0, 1], weighted and summed. Pure.
 
 ``factor_values`` scores one pair in plain Python and ``explain`` adds the evidence a
 person can check; ``score_matrix`` (services.matching.scoring.matrices) computes the same numbers
@@ -12,14 +12,17 @@ from services.matching.scoring.vectors import CompanyVector, ProposalVector
 from shared.contracts.matching import MatchFactor
 
 WEIGHTS: Mapping[str, float] = {
-    "tag_overlap": 0.35,
-    "text_similarity": 0.30,
-    "focus_area_overlap": 0.10,
-    "country_experience": 0.08,
+    "tag_overlap": 0.30,
+    "text_similarity": 0.27,
+    "focus_area_overlap": 0.08,
+    "country_experience": 0.10,
     "stage_fit": 0.07,
-    "financing_fit": 0.05,
-    "language": 0.05,
+    "financing_fit": 0.04,
+    "language": 0.04,
+    "sector_history": 0.10,
 }
+"""The hand-set weights: what scores until weights fitted on the track record are loaded
+(services.matching.scoring.weights)."""
 FACTORS = tuple(WEIGHTS)
 WORKING_LANGUAGE_ONLY = 0.5
 """English alone half fits: ASCN works in it, but a local language opens more doors."""
@@ -37,6 +40,7 @@ def factor_values(company: CompanyVector, proposal: ProposalVector) -> dict[str,
         "stage_fit": min(1.0, _fit(proposal.stages, company.stages)),
         "financing_fit": _fit(proposal.financing, company.financing),
         "language": _language(company, proposal),
+        "sector_history": sum(w for tag, w in proposal.tags.items() if tag in company.history),
     }
 
 
@@ -94,12 +98,14 @@ def _evidence(company: CompanyVector, proposal: ProposalVector) -> dict[str, lis
             [f"declares experience in {country}"] if country in company.declared_countries else []
         )
         + [
-            f"reference '{title}' in {country}"
-            for title in company.referenced_countries.get(country, [])
+            f"{reference} in {country}" for reference in company.referenced_countries.get(country, [])
         ],
         "stage_fit": _shown(proposal.stages, company.stages, "stage"),
         "financing_fit": _shown(proposal.financing, company.financing, "financing"),
         "language": sorted(company.languages & (proposal.local_languages | {WORKING_LANGUAGE})),
+        "sector_history": sorted(
+            {f"{study} (tag {tag})" for tag in proposal.tags for study in company.history.get(tag, [])}
+        ),
     }
 
 

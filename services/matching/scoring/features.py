@@ -69,6 +69,14 @@ FINANCING_SIGNS: dict[str, re.Pattern[str]] = {
 }
 
 
+STAGE_NAMES = {
+    "master_plan": "master plan",
+    "feasibility_study": "F/S",
+    "demonstration": "demonstration",
+    "implementation": "implementation",
+}
+
+
 @dataclass(frozen=True)
 class Reference:
     title: str
@@ -76,10 +84,28 @@ class Reference:
     city: str | None = None
     description: str = ""
     tags: tuple[str, ...] = ()
+    stage: str | None = None
+    fiscal_year: str | None = None
+    """Set on the track record (a past study or a match that led to an MOU or F/S
+    proposal): what the company carried out, not what it says of itself."""
+    source: str | None = None
 
     @property
     def text(self) -> str:
         return f"{self.title} {self.description}"
+
+    @property
+    def carried_out(self) -> bool:
+        return self.fiscal_year is not None
+
+    @property
+    def evidence(self) -> str:
+        """How the reference is named in a match's evidence."""
+        if not self.carried_out:
+            return f"reference '{self.title}'"
+        where = f" {self.city}" if self.city else ""
+        stage = f" {STAGE_NAMES.get(self.stage or '', self.stage)}" if self.stage else ""
+        return f"carried out the {self.fiscal_year}{where}{stage} '{self.title}'"
 
 
 @dataclass(frozen=True)
@@ -101,6 +127,10 @@ class CompanyFeatures:
     @property
     def text(self) -> str:
         return " ".join([self.statement, *(reference.text for reference in self.references)])
+
+    @property
+    def track_record(self) -> tuple[Reference, ...]:
+        return tuple(reference for reference in self.references if reference.carried_out)
 
 
 @dataclass(frozen=True)
@@ -151,8 +181,15 @@ def _singular(word: str) -> str:
 
 
 def stage_evidence(company: CompanyFeatures) -> dict[str, tuple[float, list[str]]]:
-    """Per stage: strength (1 from a reference, 0.5 from the statement) and the evidence."""
-    return _evidence(company, STAGE_SIGNS)
+    """Per stage: strength (1 from a reference, 0.5 from the statement) and the evidence.
+    A stage the track record names counts before any pattern read from text."""
+    found = _evidence(company, STAGE_SIGNS)
+    for reference in company.track_record:
+        if reference.stage in STAGE_SIGNS:
+            strength, shown = found.get(reference.stage, (0.0, []))
+            shown = shown if strength == 1.0 else []
+            found[reference.stage] = (1.0, [*shown, reference.evidence])
+    return found
 
 
 def financing_evidence(company: CompanyFeatures) -> dict[str, tuple[float, list[str]]]:
@@ -168,9 +205,7 @@ def _evidence(
     for name, pattern in signs.items():
         if not any(anchor in lowered for anchor in SIGN_ANCHORS[name]):
             continue  # no word the pattern needs: no need to run it on every text
-        titles = [
-            f"reference '{ref.title}'" for ref in company.references if pattern.search(ref.text)
-        ]
+        titles = [ref.evidence for ref in company.references if pattern.search(ref.text)]
         if titles:
             found[name] = (1.0, titles)
         elif match := pattern.search(company.statement):

@@ -66,6 +66,8 @@ class CompanyMatrix:
     languages: Matrix
     stages: Matrix
     financing: Matrix
+    history: Matrix
+    """Tags of the studies each company carried out (its sector history)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ def company_matrix(companies: Sequence[CompanyVector], space: Space) -> CompanyM
         languages=_dense([dict.fromkeys(c.languages, 1.0) for c in companies], LANGUAGE_AXIS),
         stages=_dense([_strengths(c.stages) for c in companies], STAGE_AXIS),
         financing=_dense([_strengths(c.financing) for c in companies], FINANCING_AXIS),
+        history=_dense([dict.fromkeys(c.history, 1.0) for c in companies], space.tags),
     )
 
 
@@ -142,7 +145,7 @@ def score_matrix(
     proposals: ProposalMatrix, companies: CompanyMatrix, weights: Mapping[str, float] = WEIGHTS
 ) -> Matrix:
     """Proposals x companies: the same totals ``scoring.total(factor_values(...))`` gives."""
-    return _weighted(_factor_matrices(proposals, companies), weights)
+    return _weighted(factor_matrices(proposals, companies), weights)
 
 
 def listable_matrix(
@@ -150,7 +153,7 @@ def listable_matrix(
 ) -> Matrix:
     """The scores, with ``NOT_LISTABLE`` where a pair shows no topical evidence: country and
     language alone never put a company on a list."""
-    parts = _factor_matrices(proposals, companies)
+    parts = factor_matrices(proposals, companies)
     scores = _weighted(parts, weights)
     topical = (
         (parts["tag_overlap"] > 0)
@@ -170,7 +173,9 @@ def _text_products(proposals: sparse.csr_matrix, companies: sparse.csr_matrix) -
     return np.asarray(companies @ proposals.T.toarray(), dtype=np.float32).T
 
 
-def _factor_matrices(proposals: ProposalMatrix, companies: CompanyMatrix) -> dict[str, Matrix]:
+def factor_matrices(proposals: ProposalMatrix, companies: CompanyMatrix) -> dict[str, Matrix]:
+    """Each factor's proposals x companies values (country counts declared and referenced
+    experience as 0 to 2: ``_weighted`` halves it)."""
     english = companies.languages[:, LANGUAGE_AXIS[WORKING_LANGUAGE]]
     local = np.minimum(proposals.local_languages @ companies.languages.T, 1.0)
     text = _text_products(proposals.terms, companies.terms)
@@ -182,6 +187,7 @@ def _factor_matrices(proposals: ProposalMatrix, companies: CompanyMatrix) -> dic
         "stage_fit": np.minimum(proposals.stages @ companies.stages.T, 1.0),
         "financing_fit": proposals.financing @ companies.financing.T,
         "language": np.maximum(local, WORKING_LANGUAGE_ONLY * english[np.newaxis, :]),
+        "sector_history": proposals.tags @ companies.history.T,
     }
 
 

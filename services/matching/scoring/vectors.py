@@ -91,10 +91,12 @@ class CompanyVector:
     """BM25 weight of each of its terms (IDF x saturated, length-normalised frequency)."""
     declared_countries: frozenset[str]
     referenced_countries: dict[str, list[str]]
-    """Country → titles of references there."""
+    """Country → the references there, as the evidence names them."""
     languages: frozenset[str]
     stages: dict[str, tuple[float, list[str]]]
     financing: dict[str, tuple[float, list[str]]]
+    history: dict[str, list[str]] = field(default_factory=dict)
+    """Tag → the track record (studies carried out) that had it: its sector history."""
 
 
 @dataclass(frozen=True)
@@ -117,8 +119,12 @@ def company_vector(
     """``counts`` are the company's term counts when the caller already has them."""
     counts = term_counts(company.text) if counts is None else counts
     referenced: dict[str, list[str]] = {}
+    history: dict[str, list[str]] = {}
     for reference in company.references:
-        referenced.setdefault(reference.country, []).append(reference.title)
+        referenced.setdefault(reference.country, []).append(reference.evidence)
+    for reference in company.track_record:
+        for tag in reference.tags:
+            history.setdefault(tag, []).append(reference.evidence)
     return CompanyVector(
         company_id=company.company_id,
         name=company.name,
@@ -130,6 +136,7 @@ def company_vector(
         languages=company.languages,
         stages=stage_evidence(company),
         financing=financing_evidence(company),
+        history=history,
     )
 
 
