@@ -11,7 +11,9 @@ from prometheus_client import Gauge, Histogram
 
 from services.matching import handlers
 from services.matching.consumers import TOPIC_HANDLERS
+from services.matching.history.repository import TrackRecord
 from services.matching.index.matchmaker import Matchmaker
+from services.matching.index.rebuild import rescore_lists
 from services.matching.keys import (
     CLOCK,
     EVENT_SECONDS,
@@ -81,9 +83,16 @@ async def index(app: web.Application) -> AsyncIterator[None]:
         app[CLOCK],
         settings.list_rules(),
         settings.stats_schedule(),
+        settings.weights(),
+        TrackRecord(app[PLATFORM].database),
     )
     started = time.perf_counter()
     await maker.start()
+    version = maker.weights.version
+    if await app[MATCHES].scored_by_other_weights(version):
+        # New weights: every open list is chosen again by them before any event is handled.
+        why = f"rescored with weights {version}"
+        await rescore_lists(app[PLATFORM], maker, why, "matching:weights")
     # The index is hundreds of thousands of long-lived objects: left to the collector,
     # every full collection walks them all (0.3 s at 10,000 companies), a pause in the
     # middle of some event. Frozen, they are skipped; what they drop is freed by refcount.

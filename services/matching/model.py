@@ -86,6 +86,8 @@ class Match(BaseModel):
     meeting_id: str | None = None
     cycle: str | None = None
     """The fiscal year of its meeting: a pair that met is not proposed again that year."""
+    weights_version: str | None = None
+    """The factor weights that scored it (None: scored before weights had versions)."""
     created_at: datetime
     updated_at: datetime
 

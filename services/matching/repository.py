@@ -297,6 +297,11 @@ class MatchRepository:
         document = await self.collection.find_one({"_id": match_id}, session=session)
         return None if document is None else _match(document)
 
+    async def scored_by_other_weights(self, version: str) -> bool:
+        """Whether an open match was scored by weights other than ``version``."""
+        query = {"status": {"$in": sorted(OPEN)}, "weights_version": {"$ne": version}}
+        return await self.collection.find_one(query, {"_id": 1}) is not None
+
     async def save(self, match: Match, session: Session, seq: int) -> None:
         await self.save_all([match], session, seq)
 

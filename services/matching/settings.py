@@ -1,9 +1,12 @@
 """The matching service's own knobs, on top of the settings every service shares."""
 
+from pathlib import Path
+
 from pydantic import Field
 
 from services.matching.index.matchmaker import StatsSchedule
 from services.matching.scoring.selection import ListRules
+from services.matching.scoring.weights import Weights, load_weights
 from shared.settings import ServiceSettings
 
 
@@ -20,6 +23,8 @@ class MatchingSettings(ServiceSettings):
     # changed, or this long after the last refresh if anything changed.
     matching_stats_refresh_share: float = Field(default=0.25, gt=0, le=1)
     matching_stats_refresh_seconds: float = Field(default=900, gt=0)
+    # Factor weights written by `jamp matching fit`; unset, the hand-set ones score.
+    matching_weights_file: Path | None = None
 
     @classmethod
     def of(cls, settings: ServiceSettings) -> "MatchingSettings":
@@ -32,6 +37,9 @@ class MatchingSettings(ServiceSettings):
         return StatsSchedule(
             share=self.matching_stats_refresh_share, seconds=self.matching_stats_refresh_seconds
         )
+
+    def weights(self) -> Weights:
+        return load_weights(self.matching_weights_file)
 
     def list_rules(self) -> ListRules:
         return ListRules(

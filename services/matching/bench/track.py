@@ -56,9 +56,7 @@ def with_record(
 ) -> list[CompanyFeatures]:
     """The pool with these studies added to their implementers' references."""
     record = track_record(studies)
-    return [
-        replace(c, references=c.references + record.get(c.company_id, ())) for c in companies
-    ]
+    return [replace(c, references=c.references + record.get(c.company_id, ())) for c in companies]
 
 
 def factor_values(
@@ -76,9 +74,7 @@ def factor_values(
     return np.stack([parts[name] for name in FACTORS], axis=-1).astype(np.float64)
 
 
-def example(
-    companies: Sequence[CompanyFeatures], study: Study, record: Sequence[Study]
-) -> Example:
+def example(companies: Sequence[CompanyFeatures], study: Study, record: Sequence[Study]) -> Example:
     values = factor_values(with_record(companies, record), [project_of(study)])[0]
     ids = [company.company_id for company in companies]
     return Example(values, np.array([i in study.implementers for i in ids]))
@@ -114,7 +110,11 @@ class Measured:
     """Factor -> MRR of the scoring without it (the rest of the weights kept)."""
 
 
-Scorer = Callable[[Example], NDArray[np.float64]]
+def _without(
+    factor: str,
+) -> Callable[[Example, Mapping[str, float]], NDArray[np.float64]]:
+    """Scores with one factor's weight set to zero (the others as they were)."""
+    return lambda example, weights: scores(example, {**weights, factor: 0.0})
 
 
 def _measure(
@@ -138,7 +138,9 @@ def _measure(
     draws = [
         Result.of(
             "random",
-            ranks_of(np.zeros(shape, np.float32), companies, projects, rng.permutation(len(companies))),
+            ranks_of(
+                np.zeros(shape, np.float32), companies, projects, rng.permutation(len(companies))
+            ),
         )
         for _ in range(RANDOM_DRAWS)
     ]
@@ -148,12 +150,7 @@ def _measure(
         Result.of("tags-only", ranks_of(tags, companies, projects, tie_break)),
         Result.mean("random", draws),
     ]
-    ablation = {
-        name: Result.of(
-            f"without {name}", ranked(lambda ex, w, gone=name: scores(ex, {**w, gone: 0.0}))
-        ).mrr
-        for name in FACTORS
-    }
+    ablation = {name: Result.of(f"without {name}", ranked(_without(name))).mrr for name in FACTORS}
     return Measured(results, list(projects), ablation)
 
 

@@ -14,6 +14,7 @@ from services.matching.model import CLOSED, Match, match_id_of
 from services.matching.readmodel import factor_changes
 from services.matching.repository import Patch
 from services.matching.scoring.factors import explain
+from services.matching.scoring.weights import HAND_SET, Weights
 from shared.contracts import EventPayload
 from shared.contracts.matching import MatchProposed, MatchUpdated, MatchWithdrawn
 
@@ -26,6 +27,7 @@ Reasons = Callable[[str], list[str]]
 @dataclass
 class Changes:
     now: datetime
+    weights: Weights = HAND_SET
     saves: list[Match] = field(default_factory=list)
     events: list[tuple[str, EventPayload]] = field(default_factory=list)
     patches: list[Patch] = field(default_factory=list)
@@ -60,7 +62,7 @@ class Changes:
     ) -> None:
         """A new pair, or one back in the list after it left."""
         details, company_id = proposal.details, company.features.company_id
-        score, factors = explain(company.vector, proposal.vector)
+        score, factors = explain(company.vector, proposal.vector, self.weights.values)
         match = Match(
             match_id=current.match_id if current else match_id_of(),
             proposal_id=details.proposal_id,
@@ -76,6 +78,7 @@ class Changes:
             version=current.version + 1 if current else 1,
             status="proposed",
             cycle=current.cycle if current else None,
+            weights_version=self.weights.version,
             created_at=self.now if not isinstance(current, Match) else current.created_at,
             updated_at=self.now,
         )
@@ -102,13 +105,15 @@ class Changes:
             and current.tags == details.tags
             and current.company_name == company.features.name
         )
-        # Within rounding of the stored score: nothing about the pair changed.
-        if same_pair and abs(current.score - scored) < SAME_SCORE:
+        # Within rounding of the stored score, by the same weights: nothing changed.
+        same_weights = current.weights_version == self.weights.version
+        if same_pair and same_weights and abs(current.score - scored) < SAME_SCORE:
             if current.rank != rank:
                 self._patch(Entry.of(current), {"rank": rank}, rank=rank)
             return
-        score, factors = explain(company.vector, proposal.vector)
+        score, factors = explain(company.vector, proposal.vector, self.weights.values)
         update: dict[str, object] = {
+            "weights_version": self.weights.version,
             "score": score,
             "rank": rank,
             "factors": factors,

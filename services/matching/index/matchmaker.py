@@ -29,14 +29,17 @@ import numpy as np
 from numpy.typing import NDArray
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from services.matching.history.repository import TrackRecord
 from services.matching.index.board import Board, Entry
 from services.matching.index.changes import Changes
-from services.matching.index.pool import Pool
+from services.matching.index.pool import Pool, Scoring
 from services.matching.index.unit import Unit
 from services.matching.model import MUTUAL, OPEN, WAITING, Match
 from services.matching.readmodel import MATCHABLE, describe_changes, with_changes
 from services.matching.repository import IndexClock, MatchRepository, ReadModels, Tick
+from services.matching.scoring.features import Reference
 from services.matching.scoring.selection import ListRules, choose, favour
+from services.matching.scoring.weights import HAND_SET, Weights
 from services.matching.sessions.model import fiscal_year
 from services.matching.sessions.repository import SessionRepository
 from shared.contracts.companies import CompanyProfile
@@ -85,9 +88,12 @@ class Matchmaker:
         clock: IndexClock,
         rules: ListRules,
         schedule: StatsSchedule = StatsSchedule(),
+        weights: Weights = HAND_SET,
+        record: TrackRecord | None = None,
     ) -> None:
         self.read_models, self.matches, self.sessions = read_models, matches, sessions
         self.clock, self.rules, self.schedule = clock, rules, schedule
+        self.weights, self.record = weights, record
         self.pool, self.board = Pool(), Board(rules.cap)
         self.seq, self.stats_epoch, self.rebuilds = 0, 0, 0
         self.pending: Pending | None = None
@@ -101,12 +107,13 @@ class Matchmaker:
     async def start(self) -> None:
         """The whole index from the read models: once per process start."""
         self.seq, self.stats_epoch, self.rebuilds = await self.clock.now()
-        companies, proposals, states = await asyncio.gather(  # the database works meanwhile
+        companies, proposals, states, record = await asyncio.gather(  # the database works meanwhile
             self.read_models.all_companies(),
             self.read_models.matchable_proposals(),
             self.matches.all_states(),
+            self.record.references() if self.record else _nothing(),
         )
-        self.pool = Pool.of(companies, proposals)
+        self.pool = Pool.of(companies, proposals, Scoring(self.weights, record))
         self.board = Board(self.rules.cap)
         for state in states:
             self.board.put(_entry(state))
@@ -332,7 +339,7 @@ class Matchmaker:
         bring them back."""
         ids = {proposal_id for proposal_id in proposal_ids if proposal_id in self.pool.proposals}
         read = await self._pairs(ids, unit, only)
-        changes = Changes(datetime.now(UTC))
+        changes = Changes(datetime.now(UTC), self.weights)
         for proposal_id in sorted(ids):
             existing: dict[str, Match | Entry] = {}
             if only is not None:
@@ -405,7 +412,7 @@ class Matchmaker:
         """The proposal left matching: every open or mutual match is withdrawn, its future
         meetings cancelled, and its contacts no longer revealed."""
         existing = (await self._pairs({proposal_id}, unit))[proposal_id]
-        changes = Changes(datetime.now(UTC))
+        changes = Changes(datetime.now(UTC), self.weights)
         for match in existing.values():
             if match.status in OPEN | MUTUAL:
                 changes.withdraw(match, reason)
@@ -442,6 +449,10 @@ class Matchmaker:
         self._recut(self.pool.proposals)
         log.info("matching.statistics_refreshed", companies=self.pool.size)
         return True
+
+
+async def _nothing() -> dict[str, tuple[Reference, ...]]:
+    return {}
 
 
 def _entry(state: dict[str, Any]) -> Entry:

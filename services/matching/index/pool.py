@@ -8,7 +8,7 @@ under that snapshot, so one event never moves every other score.
 
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from services.matching.index.columns import CompanyColumns
 from services.matching.readmodel import company_features, proposal_features
-from services.matching.scoring.features import CompanyFeatures, term_counts
+from services.matching.scoring.features import CompanyFeatures, Reference, term_counts
 from services.matching.scoring.matrices import (
     NOT_LISTABLE,
     CompanyMatrix,
@@ -33,6 +33,7 @@ from services.matching.scoring.vectors import (
     proposal_vector,
     term_weights,
 )
+from services.matching.scoring.weights import HAND_SET, Weights
 from shared.contracts.companies import CompanyProfile
 from shared.contracts.proposals import ProposalDetails
 
@@ -40,6 +41,20 @@ EMPTY_PROPOSAL = ProposalVector("", "", {}, {}, {}, frozenset(), {})
 SCORE_SLICE = 128
 """Proposals scored at once in a full rescore."""
 """What a free row of the proposal matrix holds: it scores zero with everyone."""
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """What scores the pool besides its companies and proposals: the weights, and the
+    track record each company's own profile does not hold."""
+
+    weights: Weights = HAND_SET
+    record: Mapping[str, tuple[Reference, ...]] = field(default_factory=dict)
+
+    def features(self, profile: CompanyProfile) -> CompanyFeatures:
+        features = company_features(profile)
+        carried_out = self.record.get(profile.company_id, ())
+        return replace(features, references=features.references + carried_out)
 
 
 @dataclass
@@ -71,6 +86,7 @@ class Pool:
     changed: int = 0
     """Companies put since the statistics were last refreshed."""
     refreshed_at: float = field(default_factory=time.monotonic)
+    scoring: Scoring = field(default_factory=Scoring)
 
     def __post_init__(self) -> None:
         self.space = Space.of(self.stats)
@@ -82,7 +98,7 @@ class Pool:
 
     # Companies: one column each.
     def put_company(self, profile: CompanyProfile) -> int:
-        features = company_features(profile)
+        features = self.scoring.features(profile)
         counts = term_counts(features.text)
         vector = company_vector(features, self.stats, counts)
         blocked = profile.status == "suspended"
@@ -98,7 +114,7 @@ class Pool:
         self._block(position, blocked)
         row = self.columns.put(position, vector)
         self._grow(len(self.rows), position + 1)
-        column = listable_matrix(self.proposal_matrix(), row)[:, 0]
+        column = listable_matrix(self.proposal_matrix(), row, self.weights)[:, 0]
         self.scores[: len(self.rows), position] = column
         return position
 
@@ -150,7 +166,7 @@ class Pool:
         self.proposals[details.proposal_id] = proposal
         self._proposal_matrix = None
         one = proposal_matrix([vector], self.space)
-        self.scores[row, : self.size] = listable_matrix(one, self.company_matrix())[0]
+        self.scores[row, : self.size] = listable_matrix(one, self.company_matrix(), self.weights)[0]
         return proposal
 
     def drop_proposal(self, proposal_id: str) -> None:
@@ -238,14 +254,25 @@ class Pool:
         proposals, companies = self.proposal_matrix(), self.company_matrix()
         for start in range(0, len(self.rows), SCORE_SLICE):
             rows = slice(start, min(start + SCORE_SLICE, len(self.rows)))
-            self.scores[rows, : self.size] = listable_matrix(_rows(proposals, rows), companies)
+            self.scores[rows, : self.size] = listable_matrix(
+                _rows(proposals, rows), companies, self.weights
+            )
+
+    @property
+    def weights(self) -> Mapping[str, float]:
+        return self.scoring.weights.values
 
     @classmethod
-    def of(cls, profiles: Iterable[CompanyProfile], proposals: Iterable[ProposalDetails]) -> "Pool":
+    def of(
+        cls,
+        profiles: Iterable[CompanyProfile],
+        proposals: Iterable[ProposalDetails],
+        scoring: Scoring | None = None,
+    ) -> "Pool":
         """Built once from the read models: every text tokenised once, every score at once."""
-        pool = cls()
+        pool = cls(scoring=scoring or Scoring())
         for profile in profiles:
-            features = company_features(profile)
+            features = pool.scoring.features(profile)
             counts = term_counts(features.text)
             # Terms are weighted by refresh(), under statistics of the whole pool.
             vector = company_vector(features, pool.stats, {})

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from services.matching.history.repository import TrackRecord
 from services.matching.index.matchmaker import Matchmaker
 from services.matching.readmodel import proposal_with_changes, with_changes
 from services.matching.repository import IndexClock, MatchRepository, ReadModels
@@ -127,10 +128,10 @@ async def rescore_all(
     read_models: ReadModels,
     matches: MatchRepository,
     settings: MatchingSettings,
+    reason: str = "rebuilt",
+    actor: str = "matching:rebuild",
 ) -> int:
-    """The index built afresh from the new read models and every open list chosen again,
-    a slice of lists per transaction. The first one starts a new rebuild epoch on the index
-    clock, so every running replica builds its index again before its next event."""
+    """The index built afresh from the new read models and every open list chosen again."""
     database = platform.database
     maker = Matchmaker(
         read_models,
@@ -139,9 +140,18 @@ async def rescore_all(
         IndexClock(database),
         settings.list_rules(),
         settings.stats_schedule(),
+        settings.weights(),
+        TrackRecord(database),
     )
     await maker.start()
-    trace = Trace(correlation_id=None, traceparent=None, actor="matching:rebuild")
+    return await rescore_lists(platform, maker, reason, actor)
+
+
+async def rescore_lists(platform: Platform, maker: Matchmaker, reason: str, actor: str) -> int:
+    """Every open list of a started index chosen again, a slice of lists per transaction.
+    The first one starts a new rebuild epoch on the index clock, so every running replica
+    builds its index again (new track record, new read models) before its next event."""
+    trace = Trace(correlation_id=None, traceparent=None, actor=actor)
     proposals = list(maker.pool.proposals)
     for start in range(0, max(len(proposals), 1), REBUILD_SLICE):
         async with unit_of_work(platform, trace) as uow, maker.batch(uow.session):
@@ -149,5 +159,5 @@ async def rescore_all(
             if start == 0:
                 await maker.announce_rebuild(uow)
             chunk = proposals[start : start + REBUILD_SLICE]
-            await maker.refresh_lists(chunk, lambda _: ["rebuilt"], uow)
+            await maker.refresh_lists(chunk, lambda _: [reason], uow)
     return len(proposals)

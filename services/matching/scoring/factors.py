@@ -98,13 +98,18 @@ def _evidence(company: CompanyVector, proposal: ProposalVector) -> dict[str, lis
             [f"declares experience in {country}"] if country in company.declared_countries else []
         )
         + [
-            f"{reference} in {country}" for reference in company.referenced_countries.get(country, [])
+            f"{reference} in {country}"
+            for reference in company.referenced_countries.get(country, [])
         ],
         "stage_fit": _shown(proposal.stages, company.stages, "stage"),
         "financing_fit": _shown(proposal.financing, company.financing, "financing"),
         "language": sorted(company.languages & (proposal.local_languages | {WORKING_LANGUAGE})),
         "sector_history": sorted(
-            {f"{study} (tag {tag})" for tag in proposal.tags for study in company.history.get(tag, [])}
+            {
+                f"{study} (tag {tag})"
+                for tag in proposal.tags
+                for study in company.history.get(tag, [])
+            }
         ),
     }
 

@@ -89,6 +89,8 @@ class Reference:
     """Set on the track record (a past study or a match that led to an MOU or F/S
     proposal): what the company carried out, not what it says of itself."""
     source: str | None = None
+    outcome: str | None = None
+    """For a match's meeting: what it led to ("an MOU", "an F/S proposal")."""
 
     @property
     def text(self) -> str:
@@ -105,6 +107,8 @@ class Reference:
             return f"reference '{self.title}'"
         where = f" {self.city}" if self.city else ""
         stage = f" {STAGE_NAMES.get(self.stage or '', self.stage)}" if self.stage else ""
+        if self.outcome:
+            return f"reached {self.outcome} on the {self.fiscal_year}{where}{stage} '{self.title}'"
         return f"carried out the {self.fiscal_year}{where}{stage} '{self.title}'"
 
 

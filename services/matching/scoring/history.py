@@ -145,6 +145,10 @@ def _study(row: Mapping[str, str | None]) -> Study:
     )
 
 
+OUTCOMES = {"mou": "an MOU", "fs_proposal": "an F/S proposal"}
+"""Meeting outcomes that make a match part of the company's track record."""
+
+
 def track_record(studies: Sequence[Study]) -> dict[str, tuple[Reference, ...]]:
     """Company id -> the studies it carried out, as references, oldest first."""
     record: dict[str, list[Reference]] = defaultdict(list)

@@ -60,7 +60,9 @@ class Weights:
         version = document.get("version")
         if not isinstance(version, str) or not version:
             raise WeightsFileError(f"{path}: no version")
-        return cls(version, {name: float(values[name]) for name in FACTORS}, document.get("about") or {})
+        return cls(
+            version, {name: float(values[name]) for name in FACTORS}, document.get("about") or {}
+        )
 
 
 HAND_SET = Weights(HAND_SET_VERSION, WEIGHTS)
