@@ -2,6 +2,9 @@
 the delivery path's (intake, relay, consume, latency, the desk; see ``shared.cli.perf``)."""
 
 import asyncio
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -9,14 +12,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.matching.bench import live, scale
+from services.matching.bench import live, scale, track
 from services.matching.bench import quality as benchmark
+from services.matching.scoring.features import CompanyFeatures
+from services.matching.scoring.weights import Weights
 from shared.cli import perf
+from shared.cli.matching import figures, read_studies, summary, weights_table
 
 bench_app = typer.Typer(
     help="Benchmarks: ratios against a baseline run alongside", no_args_is_help=True
 )
 console = Console(highlight=False, width=160)
+RESULTS = Path("bench/results")
 perf.register(bench_app)
 
 
@@ -27,17 +34,85 @@ def bench_matching(
     projects: Annotated[Path, typer.Option(help="Projects with their real implementers CSV")] = (
         benchmark.DATA / "smartjamp_public.csv"
     ),
+    history: Annotated[
+        Path | None, typer.Option(help="Earlier studies: the track record the weights learn from")
+    ] = None,
+    weights: Annotated[
+        Path | None, typer.Option(help="A weights file to use instead of fitting on --history")
+    ] = None,
+    results: Annotated[Path, typer.Option(help="Folder of the JSON results")] = RESULTS,
 ) -> None:
     """Rank every company for every project; where did the real implementers land?"""
     pool = benchmark.load_companies(companies)
+    if history is not None:
+        _bench_history(pool, history, projects, weights, results)
+        return
     studies = benchmark.load_projects(projects)
-    results = benchmark.run(pool, studies)
+    outcome = benchmark.run(pool, studies)
     console.print(f"{len(pool)} companies, {len(studies)} projects")
-    console.print(_per_project(studies, results))
-    console.print(_summary(results))
+    console.print(_per_project(studies, outcome))
+    console.print(_summary(outcome))
 
 
-def _per_project(projects: list[benchmark.Project], results: list[benchmark.Result]) -> Table:
+def _bench_history(
+    pool: list[CompanyFeatures],
+    history: Path,
+    projects: Path,
+    weights_file: Path | None,
+    results: Path,
+) -> None:
+    """History as track record, weights fitted on it (or loaded), the projects ranked."""
+    past, future = read_studies(history), read_studies(projects)
+    try:
+        if weights_file is not None:
+            weights = Weights.read(weights_file)
+        else:
+            about = {"history": history.name, "studies": len(past)}
+            weights = track.fit_weights(pool, past, about)
+        measured = track.benchmark(pool, past, future, weights)
+    except ValueError as error:  # a bad weights file, or projects that are also history
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    console.print(f"{len(pool)} companies, {len(past)} past studies, {len(future)} projects")
+    console.print(_per_project(measured.projects, measured.results))
+    console.print(summary(measured))
+    ablation = Table("without", "MRR", "change")
+    scored = measured.results[0].mrr
+    for name, mrr in measured.ablation.items():
+        ablation.add_row(name, f"{mrr:.3f}", f"{mrr - scored:+.3f}")
+    console.print(ablation)
+    console.print(weights_table(weights.values))
+    written = _write_quality(results, history, projects, weights, measured)
+    console.print(f"results written to {written}")
+
+
+def _write_quality(
+    results: Path, history: Path, projects: Path, weights: Weights, measured: track.Measured
+) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = results / f"matching-quality-{stamp}.json"
+    document = {
+        "history": history.name,
+        "projects": projects.name,
+        "weights": {"version": weights.version, "values": dict(weights.values)},
+        "figures": figures(measured),
+        "ablation_mrr": measured.ablation,
+        "ranks": {
+            project.features.proposal_id: {
+                "implementers": project.implementers,
+                **{r.method: r.ranks[index] for r in measured.results},
+            }
+            for index, project in enumerate(measured.projects)
+        },
+    }
+    results.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def _per_project(
+    projects: Sequence[benchmark.Project], results: Sequence[benchmark.Result]
+) -> Table:
     table = Table("project", "implementers", *(f"rank ({r.method})" for r in results))
     for index, project in enumerate(projects):
         ranks = [", ".join(f"{rank:.3g}" for rank in r.ranks[index]) or "-" for r in results]

@@ -3,6 +3,8 @@ from their beginning, then every open proposal's list chosen again (changes publ
 through the outbox like any other). Matches, answers and meetings are the service's own
 state and stay; processed-event markers stay too, so the running consumer is unaffected."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -44,27 +46,36 @@ class Rebuilt:
     proposals_rescored: int = 0
 
 
-async def rebuild(settings: MatchingSettings) -> Rebuilt:
+@asynccontextmanager
+async def offline_platform(settings: MatchingSettings) -> AsyncIterator[Platform]:
+    """The matching database and outbox for a command run beside the service."""
     mongo = create_client(settings.mongodb_uri)
     database = mongo[settings.database_name(SERVICE)]
     topics = Topics(settings.topic_prefix)
-    platform = Platform(SERVICE, settings, mongo, database, Outbox(database["outbox"]), topics)
-    read_models, matches = ReadModels(database), MatchRepository(database)
-    done = Rebuilt()
     try:
-        await read_models.clear()
-        for envelope in await read_from_start(
-            settings, [topics.of("companies"), topics.of("proposals")]
-        ):
-            try:
-                payload = envelope.payload()
-            except (UnknownEventType, ValueError):
-                continue  # a type this build does not know, or a poison event: the DLQ has it
-            await project(payload, read_models)
-            done.events += 1
-        done.proposals_rescored = await rescore_all(platform, read_models, matches, settings)
+        yield Platform(SERVICE, settings, mongo, database, Outbox(database["outbox"]), topics)
     finally:
         await mongo.close()
+
+
+async def rebuild(settings: MatchingSettings) -> Rebuilt:
+    async with offline_platform(settings) as platform:
+        return await _rebuild(platform, settings)
+
+
+async def _rebuild(platform: Platform, settings: MatchingSettings) -> Rebuilt:
+    read_models, matches = ReadModels(platform.database), MatchRepository(platform.database)
+    done = Rebuilt()
+    await read_models.clear()
+    topics = [platform.topics.of("companies"), platform.topics.of("proposals")]
+    for envelope in await read_from_start(settings, topics):
+        try:
+            payload = envelope.payload()
+        except (UnknownEventType, ValueError):
+            continue  # a type this build does not know, or a poison event: the DLQ has it
+        await project(payload, read_models)
+        done.events += 1
+    done.proposals_rescored = await rescore_all(platform, read_models, matches, settings)
     return done
 
 
