@@ -1,0 +1,88 @@
+"""Smoke runs of ``jamp matching fit`` and ``jamp bench matching --history`` on small files
+(no servers: both work on files alone), and an import refused before any database."""
+
+import csv
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from services.matching.bench.quality import DATA
+from services.matching.scoring.factors import FACTORS
+from services.matching.scoring.weights import load_weights
+from shared.cli import app as jamp
+
+
+def small_files(folder: Path) -> dict[str, Path]:
+    """Four past studies, one project and the companies that did them plus a few others."""
+    with (DATA / "smartjamp_history.csv").open(encoding="utf-8") as file:
+        history = list(csv.DictReader(file))[:4]
+    with (DATA / "smartjamp_projects.csv").open(encoding="utf-8") as file:
+        projects = list(csv.DictReader(file))
+    wanted = {n for row in history + projects for n in row["implementers"].split(";")}
+    with (DATA / "companies_public.csv").open(encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    companies = [r for r in rows if r["id"] in wanted] + [r for r in rows if r["id"] not in wanted][
+        :4
+    ]
+    paths = {}
+    for name, items in (("history", history), ("projects", projects), ("companies", companies)):
+        paths[name] = folder / f"{name}.csv"
+        with paths[name].open("w", encoding="utf-8", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=list(items[0]))
+            writer.writeheader()
+            writer.writerows(items)
+    return paths
+
+
+def test_fit_prints_its_cross_validated_figures_and_writes_a_versioned_weights_file(
+    tmp_path: Path,
+) -> None:
+    files = small_files(tmp_path)
+    arguments = ["matching", "fit", "--history", str(files["history"]),
+                 "--companies", str(files["companies"]), "--out", str(tmp_path / "w")]  # fmt: skip
+    result = CliRunner().invoke(jamp, arguments)
+    assert result.exit_code == 0, result.output
+    for method in ("fitted (LOPO)", "hand-set", "tags-only", "random"):
+        assert method in result.output
+    [written] = (tmp_path / "w").glob("fit-*.json")
+    weights = load_weights(written)
+    assert written.stem == weights.version and set(weights.values) == set(FACTORS)
+    assert weights.about["cross_validated"]["hand-set"]["mrr"] > 0
+
+
+def test_the_history_benchmark_ranks_the_projects_and_writes_its_results(tmp_path: Path) -> None:
+    files = small_files(tmp_path)
+    arguments = ["bench", "matching", "--history", str(files["history"]),
+                 "--projects", str(files["projects"]), "--companies", str(files["companies"]),
+                 "--results", str(tmp_path / "results")]  # fmt: skip
+    result = CliRunner().invoke(jamp, arguments)
+    assert result.exit_code == 0, result.output
+    assert "sj-brunei-bus" in result.output and "recall@5" in result.output
+    [written] = (tmp_path / "results").glob("matching-quality-*.json")
+    document = json.loads(written.read_text())
+    assert set(document["ablation_mrr"]) == set(FACTORS)
+    assert {"hand-set", "tags-only", "random"} <= set(document["figures"])
+    assert document["ranks"]["sj-brunei-bus"]["implementers"] == ["zenmov"]
+
+
+def test_the_benchmark_refuses_projects_that_are_also_history(tmp_path: Path) -> None:
+    files = small_files(tmp_path)
+    arguments = ["bench", "matching", "--history", str(files["history"]),
+                 "--projects", str(files["history"]), "--companies", str(files["companies"]),
+                 "--results", str(tmp_path / "results")]  # fmt: skip
+    result = CliRunner().invoke(jamp, arguments)
+    assert result.exit_code == 1 and "also in the history" in result.output
+    assert not (tmp_path / "results").exists()
+
+
+def test_an_import_with_a_bad_row_names_it_and_stops_before_any_database(tmp_path: Path) -> None:
+    text = (DATA / "smartjamp_history.csv").read_text("utf-8").replace(",KH,", ",KX,", 1)
+    (tmp_path / "bad.csv").write_text(text, encoding="utf-8")
+    # No server runs here: the command must fail on the file, not on a connection.
+    env = {"JAMP_MONGODB_URI": "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=100"}
+    result = CliRunner().invoke(
+        jamp, ["matching", "history", "import", str(tmp_path / "bad.csv")], env=env
+    )
+    assert result.exit_code == 1
+    assert "line 3, country: 'KX' is not a country code we know" in result.output
