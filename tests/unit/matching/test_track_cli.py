@@ -5,6 +5,7 @@ import csv
 import json
 from pathlib import Path
 
+from click.testing import Result
 from typer.testing import CliRunner
 
 from services.matching.bench.quality import DATA
@@ -51,12 +52,17 @@ def test_fit_prints_its_cross_validated_figures_and_writes_a_versioned_weights_f
     assert weights.about["cross_validated"]["hand-set"]["mrr"] > 0
 
 
-def test_the_history_benchmark_ranks_the_projects_and_writes_its_results(tmp_path: Path) -> None:
+def bench(tmp_path: Path, projects: str) -> Result:
+    """``jamp bench matching`` on the small files, ``projects`` naming which one to rank."""
     files = small_files(tmp_path)
     arguments = ["bench", "matching", "--history", str(files["history"]),
-                 "--projects", str(files["projects"]), "--companies", str(files["companies"]),
+                 "--projects", str(files[projects]), "--companies", str(files["companies"]),
                  "--results", str(tmp_path / "results")]  # fmt: skip
-    result = CliRunner().invoke(jamp, arguments)
+    return CliRunner().invoke(jamp, arguments)
+
+
+def test_the_history_benchmark_ranks_the_projects_and_writes_its_results(tmp_path: Path) -> None:
+    result = bench(tmp_path, "projects")
     assert result.exit_code == 0, result.output
     assert "sj-brunei-bus" in result.output and "recall@5" in result.output
     [written] = (tmp_path / "results").glob("matching-quality-*.json")
@@ -67,11 +73,7 @@ def test_the_history_benchmark_ranks_the_projects_and_writes_its_results(tmp_pat
 
 
 def test_the_benchmark_refuses_projects_that_are_also_history(tmp_path: Path) -> None:
-    files = small_files(tmp_path)
-    arguments = ["bench", "matching", "--history", str(files["history"]),
-                 "--projects", str(files["history"]), "--companies", str(files["companies"]),
-                 "--results", str(tmp_path / "results")]  # fmt: skip
-    result = CliRunner().invoke(jamp, arguments)
+    result = bench(tmp_path, "history")
     assert result.exit_code == 1 and "also in the history" in result.output
     assert not (tmp_path / "results").exists()
 
