@@ -5,8 +5,7 @@ import csv
 import json
 from pathlib import Path
 
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from services.matching.bench.quality import DATA
 from services.matching.scoring.factors import FACTORS
