@@ -7,7 +7,14 @@ from aiohttp import web
 
 from services.matching import handlers
 from services.matching.disclosure import MatchView
-from services.matching.keys import CLOCK, MATCHES, MATCHING_SETTINGS, READ_MODELS, SESSIONS
+from services.matching.keys import (
+    CLOCK,
+    MATCHES,
+    MATCHING_SETTINGS,
+    MATCHMAKER,
+    READ_MODELS,
+    SESSIONS,
+)
 from services.matching.model import (
     AlreadyAnswered,
     Decline,
@@ -269,6 +276,7 @@ async def record_outcome(request: web.Request, body: RecordOutcome) -> MeetingVi
         platform=request.app[PLATFORM],
         sessions=request.app[SESSIONS],
         trace=trace_of(request),
+        maker=request.app[MATCHMAKER],
     )
 
 

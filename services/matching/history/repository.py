@@ -15,6 +15,7 @@ from services.matching.sessions.model import fiscal_year
 from shared.mongo import Document
 
 Record = dict[str, tuple[Reference, ...]]
+Session = AsyncClientSession | None
 
 
 class TrackRecord:
@@ -37,30 +38,33 @@ class TrackRecord:
         ]
         await self.studies.bulk_write(writes, ordered=False, session=session)
 
-    async def all_studies(self) -> list[Study]:
-        return [_study(document) async for document in self.studies.find({})]
+    async def all_studies(self, session: Session = None, **only: str) -> list[Study]:
+        cursor = self.studies.find(_of(only, "implementers"), session=session)
+        return [_study(document) async for document in cursor]
 
-    async def references(self) -> Record:
-        """Company id -> its studies and its matches whose meeting led to an MOU or F/S."""
+    async def references(self, session: Session = None, **only: str) -> Record:
+        """Company id -> its studies and its matches whose meeting led to an MOU or F/S
+        (``company_id=`` for one company's alone)."""
         record: dict[str, list[Reference]] = defaultdict(list)
-        for company_id, references in track_record(await self.all_studies()).items():
+        for company_id, references in track_record(await self.all_studies(session, **only)).items():
             record[company_id] += references
-        for company_id, reference in await self._outcomes():
+        for company_id, reference in await self._outcomes(session, only):
             record[company_id].append(reference)
         return {company_id: tuple(references) for company_id, references in record.items()}
 
-    async def _outcomes(self) -> list[tuple[str, Reference]]:
+    async def _outcomes(
+        self, session: Session, only: dict[str, str]
+    ) -> list[tuple[str, Reference]]:
         steps = list(OUTCOMES)
         query = {
+            **_of(only, "company_id"),
             "status": "scheduled",
             "$or": [{f"outcomes.{side}.next_step": {"$in": steps}} for side in ("company", "city")],
         }
-        meetings = [document async for document in self.meetings.find(query)]
+        meetings = [document async for document in self.meetings.find(query, session=session)]
         ids = list({meeting["proposal_id"] for meeting in meetings})
-        proposals = {
-            document["_id"]: document
-            async for document in self.proposals.find({"_id": {"$in": ids}})
-        }
+        cursor = self.proposals.find({"_id": {"$in": ids}}, session=session)
+        proposals = {document["_id"]: document async for document in cursor}
         found: list[tuple[str, Reference]] = []
         for meeting in meetings:
             proposal = proposals.get(meeting["proposal_id"])
@@ -68,6 +72,11 @@ class TrackRecord:
                 continue  # the proposal left the read model: nothing to describe it by
             found.append((meeting["company_id"], _outcome_reference(meeting, proposal)))
         return found
+
+
+def _of(only: dict[str, str], field: str) -> Document:
+    """One company's documents (``field`` names it) when ``only`` has a company id."""
+    return {field: only["company_id"]} if "company_id" in only else {}
 
 
 def _outcome_reference(meeting: Document, proposal: Document) -> Reference:

@@ -21,7 +21,7 @@ scores against a pool older than the last committed change.
 import asyncio
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -196,6 +196,21 @@ class Matchmaker:
         else:
             touched = self._touched_by(profile.company_id, position)
         await self._refresh_lists(touched, why, unit, only=profile.company_id)
+
+    async def record_changed(self, company_id: str, reason: str, uow: UnitOfWork) -> None:
+        """The company's track record grew (a meeting led to an MOU or F/S proposal): its
+        column scored again with it here, and every other replica rebuilds its index (the
+        record is read with the index; such outcomes are few)."""
+        if self.record is None:
+            return
+        async with self._within(uow) as unit:
+            found = await self.record.references(uow.session, company_id=company_id)
+            record = {**self.pool.scoring.record, company_id: found.get(company_id, ())}
+            self.pool.scoring = replace(self.pool.scoring, record=record)
+            await self.announce_rebuild(uow)
+            profile = self.pool.stored(company_id)
+            if profile is not None:
+                await self._company_stored(profile, because(company_id, [reason]), unit)
 
     async def proposal_changed(
         self, proposal: ProposalDetails, reasons: list[str], uow: UnitOfWork

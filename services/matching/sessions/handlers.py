@@ -3,8 +3,10 @@
 from datetime import UTC, datetime
 from typing import Literal
 
+from services.matching.index.matchmaker import Matchmaker
 from services.matching.model import AlreadyAnswered, Match, MatchClosed, NotAllowed
 from services.matching.repository import IndexClock, MatchRepository, ReadModels
+from services.matching.scoring.history import OUTCOMES
 from services.matching.sessions.agenda import Agenda, entry_of
 from services.matching.sessions.model import (
     COMPANY_TIME_ZONE,
@@ -251,6 +253,7 @@ async def record_outcome(
     platform: Platform,
     sessions: SessionRepository,
     trace: Trace,
+    maker: Matchmaker | None = None,
 ) -> MeetingView:
     async with unit_of_work(platform, trace) as uow:
         meeting = await sessions.meeting(meeting_id, uow.session)
@@ -283,6 +286,9 @@ async def record_outcome(
                 by_person=trace.by,
             ),
         )
+        if maker is not None and command.next_step in OUTCOMES:
+            led_to = f"meeting {meeting_id} led to {OUTCOMES[command.next_step]}"
+            await maker.record_changed(meeting.company_id, led_to, uow)
     return MeetingView.of(recorded)
 
 

@@ -17,7 +17,7 @@ from services.matching.repository import ReadModels
 from services.matching.scoring.factors import FACTORS
 from services.matching.scoring.history import HistoryInvalid
 from services.matching.scoring.weights import HAND_SET, Weights
-from services.matching.sessions.model import Meeting, Outcome, Slot
+from services.matching.sessions.model import Meeting, Outcome, Slot, fiscal_year
 from services.matching.sessions.repository import SessionRepository
 from services.matching.settings import MatchingSettings
 from shared.cli import app as jamp
@@ -25,6 +25,7 @@ from shared.mongo import create_client
 from shared.settings import ServiceSettings
 from tests.integration.matching.conftest import (
     Publisher,
+    accepted_pair,
     add_city,
     company,
     exactly,
@@ -178,3 +179,34 @@ async def stored_studies(settings: ServiceSettings) -> dict[str, str]:
         return {document["_id"]: document["imported_by"] async for document in collection.find()}
     finally:
         await mongo.close()
+
+
+async def test_a_meeting_that_led_to_an_mou_rescores_the_company_at_once(
+    matching: TestClient[Any, Any], admin: Caller, publish: Publisher
+) -> None:
+    _, sides = await accepted_pair(matching, admin, publish)
+    start = datetime.now(UTC) + timedelta(seconds=3)
+    slot = {"start": start.isoformat(), "end": (start + timedelta(minutes=30)).isoformat()}
+    body = {"name": "Matching session", "slots": [slot], "tables": ["A"]}
+    session_id = (await (await admin.post("/sessions", body)).json())["session_id"]
+    [meeting] = (await (await admin.post(f"/sessions/{session_id}/schedule")).json())["meetings"]
+    later = proposal(title="Flood control of the river basin")
+    await submit(publish, later)
+    found = await eventually(lambda: exactly(admin, later.proposal_id, 2))
+    [before] = [m for m in found if m["company_id"] == meeting["company_id"]]
+    path = f"/meetings/{meeting['meeting_id']}/outcome"
+
+    async def recorded() -> bool:  # once the meeting has started
+        answer = await sides[meeting["company_id"]].post(path, {"rating": 5, "next_step": "mou"})
+        return answer.status == 200
+
+    await eventually(recorded)
+    named = f"reached an MOU on the {fiscal_year(start)} da-nang F/S"
+
+    async def rescored() -> Any:
+        now = await matches_of(admin, later.proposal_id)
+        [mine] = [m for m in now if m["company_id"] == meeting["company_id"]]
+        return named in str(mine["factors"]) and mine
+
+    after = await eventually(rescored)
+    assert after["score"] > before["score"] and after["version"] > before["version"]
