@@ -11,18 +11,24 @@ from prometheus_client import Gauge, Histogram
 
 from services.matching import handlers
 from services.matching.consumers import TOPIC_HANDLERS
+from services.matching.conversation.repository import MessageRepository
+from services.matching.conversation.routes import thread_api
 from services.matching.history.repository import TrackRecord
 from services.matching.index.matchmaker import Matchmaker
 from services.matching.index.rebuild import rescore_lists
 from services.matching.keys import (
     CLOCK,
     EVENT_SECONDS,
+    FUNNEL,
     MATCHES,
     MATCHING_SETTINGS,
     MATCHMAKER,
+    MESSAGES,
     READ_MODELS,
     SESSIONS,
 )
+from services.matching.reporting.repository import FunnelSource
+from services.matching.reporting.routes import report_api
 from services.matching.repository import IndexClock, MatchRepository, ReadModels
 from services.matching.routes import api
 from services.matching.sessions.repository import SessionRepository
@@ -47,7 +53,9 @@ log = get_logger(SERVICE)
 
 def create_app(settings: ServiceSettings | None = None) -> web.Application:
     matching = MatchingSettings.of(settings or MatchingSettings())
-    app = create_service_app(matching, SERVICE, "JAMP Desk — matching", [api])
+    app = create_service_app(
+        matching, SERVICE, "JAMP Desk — matching", [api, thread_api, report_api]
+    )
     app[MATCHING_SETTINGS] = matching
     app.cleanup_ctx.append(platform_context(SERVICE))
     app.cleanup_ctx.append(repositories)
@@ -66,10 +74,11 @@ async def repositories(app: web.Application) -> AsyncIterator[None]:
         SessionRepository(database),
         IndexClock(database),
     )
-    for repository in (read_models, matches, sessions, clock):
+    messages = MessageRepository(database)
+    for repository in (read_models, matches, sessions, clock, messages):
         await repository.create_indexes()
     app[READ_MODELS], app[MATCHES], app[SESSIONS] = read_models, matches, sessions
-    app[CLOCK] = clock
+    app[CLOCK], app[MESSAGES], app[FUNNEL] = clock, messages, FunnelSource(database)
     yield
 
 

@@ -6,6 +6,8 @@ from services.matching.disclosure import MatchView, Viewer, disclose
 from services.matching.index.matchmaker import Matchmaker, because
 from services.matching.model import (
     ANSWERABLE,
+    Accept,
+    Decline,
     Match,
     MatchNotFound,
     MatchQuery,
@@ -156,7 +158,7 @@ async def respond(
     match_id: str,
     caller: Principal,
     accepted: bool,
-    reason: str | None,
+    body: Accept,
     *,
     platform: Platform,
     matches: MatchRepository,
@@ -180,9 +182,11 @@ async def respond(
                 f"matches can be answered once the proposal is accepted; it is {proposal_status}",
                 proposal_status=proposal_status,
             )
+        reason = body.reason if isinstance(body, Decline) else None
         answer = Response(
             accepted=accepted,
             reason=reason,
+            message=body.message,
             by=caller.name,
             by_person=trace.by,
             at=datetime.now(UTC),
@@ -201,6 +205,7 @@ async def respond(
                 side=side,
                 accepted=accepted,
                 reason=reason,
+                message=body.message,
                 by=caller.name,
                 by_person=trace.by,
             ),

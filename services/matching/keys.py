@@ -3,7 +3,9 @@
 from aiohttp import web
 from prometheus_client import Histogram
 
+from services.matching.conversation.repository import MessageRepository
 from services.matching.index.matchmaker import Matchmaker
+from services.matching.reporting.repository import FunnelSource
 from services.matching.repository import IndexClock, MatchRepository, ReadModels
 from services.matching.sessions.repository import SessionRepository
 from services.matching.settings import MatchingSettings
@@ -14,4 +16,6 @@ MATCHES = web.AppKey("matches", MatchRepository)
 SESSIONS = web.AppKey("sessions", SessionRepository)
 MATCHMAKER = web.AppKey("matchmaker", Matchmaker)
 CLOCK = web.AppKey("index_clock", IndexClock)
+MESSAGES = web.AppKey("messages", MessageRepository)
+FUNNEL = web.AppKey("funnel", FunnelSource)
 EVENT_SECONDS = web.AppKey("event_seconds", Histogram)

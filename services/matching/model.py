@@ -56,6 +56,8 @@ class Response(BaseModel):
 
     accepted: bool
     reason: str | None = None
+    message: str | None = None
+    """A word to the other side with the answer, shown on the match to both sides."""
     by: str
     by_person: Actor | None = None
     """The person behind the key that answered, beside the grant in ``by``."""
@@ -142,9 +144,29 @@ class MatchQuery(PageQuery):
     status: MatchStatus | None = None
 
 
-class Decline(BaseModel):
+ANSWER_MESSAGE_MAX = 1000
+
+
+class Accept(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"reason": "Outside our scope this year"}]}
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"message": "We would be glad to meet in Tokyo."}]},
+    )
+
+    message: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=ANSWER_MESSAGE_MAX,
+        description="Optional word to the other side; shown on its match and in the event",
+    )
+
+
+class Decline(Accept):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"reason": "Outside our scope this year"}]},
     )
 
     reason: str = Field(min_length=3, max_length=500)

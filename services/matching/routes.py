@@ -16,6 +16,7 @@ from services.matching.keys import (
     SESSIONS,
 )
 from services.matching.model import (
+    Accept,
     AlreadyAnswered,
     Decline,
     MatchClosed,
@@ -130,13 +131,13 @@ async def get_match(request: web.Request) -> MatchView:
     )
 
 
-async def _respond(request: web.Request, accepted: bool, reason: str | None) -> MatchView:
+async def _respond(request: web.Request, accepted: bool, body: Accept) -> MatchView:
     days = request.app[MATCHING_SETTINGS].matching_response_days
     return await handlers.respond(
         request.match_info["match_id"],
         principal_of(request),
         accepted,
-        reason,
+        body,
         platform=request.app[PLATFORM],
         matches=request.app[MATCHES],
         read_models=request.app[READ_MODELS],
@@ -148,25 +149,28 @@ async def _respond(request: web.Request, accepted: bool, reason: str | None) -> 
 
 @api.post(
     "/matches/{match_id}/accept",
-    summary="Accept a match for your own side; both sides accepted reveals the contacts",
+    summary="Accept a match for your own side, with an optional message; both sides accepted "
+    "reveals the contacts",
     access=SIDES,
+    body=Accept,
+    body_optional=True,
     response=MatchView,
     problems=(403, 404, 409),
 )
-async def accept_match(request: web.Request) -> MatchView:
-    return await _respond(request, True, None)
+async def accept_match(request: web.Request, body: Accept) -> MatchView:
+    return await _respond(request, True, body)
 
 
 @api.post(
     "/matches/{match_id}/decline",
-    summary="Decline a match for your own side, with a reason",
+    summary="Decline a match for your own side, with a reason and an optional message",
     access=SIDES,
     body=Decline,
     response=MatchView,
     problems=(403, 404, 409),
 )
 async def decline_match(request: web.Request, body: Decline) -> MatchView:
-    return await _respond(request, False, body.reason)
+    return await _respond(request, False, body)
 
 
 @api.post(

@@ -84,6 +84,9 @@ class MatchResponded(EventPayload):
     by: str
     by_person: Actor | None = None
     """The person behind the key (or its label), beside the grant in ``by``."""
+    message: str | None = None
+    """A word to the other side with the answer. Added within v1: optional with a default,
+    so events published before it still parse and older consumers ignore it."""
 
 
 @published_as("jamp.match.accepted.v1", stream="matches")
@@ -103,6 +106,26 @@ class MatchExpired(EventPayload):
     proposal_id: str
     company_id: str
     waiting_for: MatchSide
+
+
+MessageAuthor = Literal["company", "city", "staff"]
+
+
+@published_as("jamp.match.message_posted.v1", stream="matches")
+class MatchMessagePosted(EventPayload):
+    """A message on a mutually accepted match's thread, from one side or from staff."""
+
+    message_id: str
+    match_id: str
+    proposal_id: str
+    company_id: str
+    city_id: str
+    side: MessageAuthor
+    body: str
+    at: datetime
+    by: str
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``."""
 
 
 class MeetingSlot(BaseModel):

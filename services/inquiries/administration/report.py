@@ -1,8 +1,6 @@
 """The desk report: per country and category, counts, medians, SLA attainment and the
 requesters' satisfaction. Pure."""
 
-import csv
-import io
 from collections import defaultdict
 from datetime import datetime
 from statistics import mean, median
@@ -83,13 +81,3 @@ def _median_minutes(group: list[Inquiry], kind: SlaClockKind) -> float | None:
         if inquiry.clocks[kind].outcome in ("met", "breached")
     ]
     return round(median(used), 1) if used else None
-
-
-def report_csv(report: Report) -> str:
-    out = io.StringIO()
-    fields = list(ReportRow.model_fields)
-    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\r\n")
-    writer.writeheader()
-    for row in report.rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.model_dump().items()})
-    return out.getvalue()

@@ -4,7 +4,7 @@ from aiohttp import web
 
 from services.inquiries import handlers
 from services.inquiries.administration import handlers as administration
-from services.inquiries.administration.report import Report, ReportQuery, report_csv
+from services.inquiries.administration.report import Report, ReportQuery, ReportRow
 from services.inquiries.commands import Subscribe
 from services.inquiries.keys import DESK
 from services.inquiries.model import InquiryNotFound, InvalidChange, StaleVersion, WebhookRefused
@@ -24,6 +24,7 @@ from shared.http.problems import (
     NotFound,
     RefusedByPolicy,
 )
+from shared.http.tabular import csv_response, wants_csv
 
 desk_api = ApiRoutes(
     "inquiry desk",
@@ -110,6 +111,6 @@ async def webhook_deliveries(request: web.Request) -> Deliveries:
 )
 async def inquiry_report(request: web.Request, query: ReportQuery) -> Report | web.Response:
     found = await administration.report(query.country, _visibility(request), desk=request.app[DESK])
-    if query.format == "csv" or "text/csv" in request.headers.get("Accept", ""):
-        return web.Response(text=report_csv(found), content_type="text/csv")
+    if wants_csv(request, query.format):
+        return csv_response(found.rows, ReportRow)
     return found

@@ -2,11 +2,12 @@
 
 from datetime import UTC, datetime, timedelta
 
-from services.inquiries.administration.report import build_report, report_csv
+from services.inquiries.administration.report import ReportRow, build_report
 from services.inquiries.commands import Requester
 from services.inquiries.model import Inquiry
 from services.inquiries.sla.business_hours import BusinessCalendar
 from services.inquiries.sla.clocks import SlaClock
+from shared.http.tabular import csv_of
 
 CAL = BusinessCalendar.default_for("VN")
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -50,7 +51,7 @@ def test_medians_and_attainment_over_the_decided_clocks() -> None:
 
 
 def test_csv_has_a_header_and_one_line_per_country_and_category() -> None:
-    text = report_csv(build_report([_inquiry(10), _inquiry(None, "financing")], T0))
+    text = csv_of(build_report([_inquiry(10), _inquiry(None, "financing")], T0).rows, ReportRow)
     lines = text.splitlines()
     assert lines[0].startswith("country,category,total,open,closed")
     assert [line.split(",")[:3] for line in lines[1:]] == [

@@ -1,0 +1,1 @@
+"""The short message thread two sides have on a mutually accepted match."""

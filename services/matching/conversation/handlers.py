@@ -1,0 +1,74 @@
+"""Use cases of a match's thread: post a message, read the thread."""
+
+from datetime import UTC, datetime
+
+from services.matching.conversation.model import (
+    MatchMessage,
+    MessageQuery,
+    PostMessage,
+    member_of,
+    readable,
+    writable,
+)
+from services.matching.conversation.repository import MessageRepository
+from services.matching.handlers import may_see
+from services.matching.model import Match, MatchNotFound
+from services.matching.repository import MatchRepository, Session
+from shared.auth import Principal
+from shared.http.pagination import Page, page_of
+from shared.mongo import new_id
+from shared.platform import Platform, Trace, unit_of_work
+
+
+async def post_message(
+    match_id: str,
+    caller: Principal,
+    body: PostMessage,
+    *,
+    platform: Platform,
+    matches: MatchRepository,
+    messages: MessageRepository,
+    trace: Trace,
+) -> MatchMessage:
+    """Stored with the grant and the person behind it, and published in one transaction."""
+    async with unit_of_work(platform, trace) as uow:
+        match = await _visible(match_id, caller, matches, uow.session)
+        side = member_of(match, caller)
+        writable(match)
+        message = MatchMessage(
+            message_id=new_id(),
+            match_id=match_id,
+            side=side,
+            body=body.body,
+            at=datetime.now(UTC),
+            by=caller.name,
+            by_person=trace.by,
+        )
+        await messages.add(message, uow.session)
+        await uow.publish(match_id, message.posted(match))
+    return message
+
+
+async def thread(
+    match_id: str,
+    caller: Principal,
+    query: MessageQuery,
+    *,
+    matches: MatchRepository,
+    messages: MessageRepository,
+) -> Page[MatchMessage]:
+    match = await _visible(match_id, caller, matches, None)
+    member_of(match, caller)
+    readable(match)
+    found = await messages.of_match(match_id, query.after, query.limit + 1)
+    return page_of(found, query.limit, lambda message: message.message_id)
+
+
+async def _visible(
+    match_id: str, caller: Principal, matches: MatchRepository, session: Session
+) -> Match:
+    match = await matches.get(match_id, session)
+    if match is None or not may_see(match, caller):
+        # The same answer as for a match that does not exist: a status must not reveal a pair.
+        raise MatchNotFound(f"no match {match_id}")
+    return match

@@ -1,0 +1,1 @@
+"""The organisers' matching funnel: proposed → answered → mutual → met → MOU / F/S proposal."""
