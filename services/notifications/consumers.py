@@ -55,6 +55,7 @@ TOPIC_HANDLERS: dict[str, HandlerTable] = {
         matching.MatchProposed,
         matching.MatchResponded,
         matching.MatchAccepted,
+        matching.MatchMessagePosted,
         matching.MatchExpired,
         matching.MatchWithdrawn,
         matching.MeetingScheduled,

@@ -21,6 +21,7 @@ from shared.contracts.inquiries import (
 )
 from shared.contracts.matching import (
     MatchAccepted,
+    MatchMessagePosted,
     MatchProposed,
     MatchResponded,
     MeetingCancelled,
@@ -54,6 +55,8 @@ class Audience:
                 return await self._proposal_decision(changed, event)
             case MatchProposed() | MatchAccepted() | MatchResponded() as matched:
                 return await self._match(matched, event)
+            case MatchMessagePosted() as posted:
+                return await self._match_message(posted, event)
             case MeetingScheduled() | MeetingRescheduled() | MeetingCancelled() as meeting:
                 return await self._meeting(meeting, event)
         return []
@@ -213,6 +216,23 @@ class Audience:
         group = f"match-expiry:{match_id}"
         return [_mail("match_expiring", "matches", sides[other], context, match_id,
                       due_at=due, group=group)]  # fmt: skip
+
+    async def _match_message(
+        self, posted: MatchMessagePosted, event: ConsumedEvent
+    ) -> list[PlannedMail]:
+        """The other side hears of a message on the thread; both sides of one from staff."""
+        sides = await self._sides(posted.company_id, posted.proposal_id, event)
+        context = {
+            "ref": _ref(posted.match_id),
+            **await self._pair_context(posted.company_id, posted.proposal_id, event),
+            "author": posted.side,
+            "body": posted.body,
+        }
+        return [
+            _mail("match_message", "matches", recipient, context, posted.match_id)
+            for side, recipient in sides.items()
+            if side != posted.side
+        ]
 
     # meetings ------------------------------------------------------------------------------
 

@@ -100,6 +100,8 @@ MATCH = {
     "other_name": "Nguyen Van An",
     "other_email": "an@danang.example",
     "expires_at": "2026-12-10 09:00 UTC",
+    "author": "city",
+    "body": "Could we meet on site in Da Nang before the session?\n\nNguyen Van An",
 }
 PROPOSAL = {
     "ref": "#c0ffee",
@@ -112,7 +114,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     **{name: INQUIRY for name in ("inquiry_replied", "inquiry_submitted", "inquiry_assigned")},
     **{name: INQUIRY for name in ("inquiry_sla_warning", "inquiry_sla_breached")},
     "proposal_decision": PROPOSAL,
-    **{name: MATCH for name in ("match_proposed", "match_accepted", "match_expiring")},
+    **{name: MATCH for name in ("match_proposed", "match_accepted", "match_expiring", "match_message")},
     **{name: MEETING for name in ("meeting_invitation", "meeting_cancelled", "meeting_reminder")},
 }
 
