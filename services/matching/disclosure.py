@@ -1,5 +1,5 @@
-"""What a caller sees of a match: the other side's card from the first answer on, and its
-contact only once both sides accepted. Pure: no I/O."""
+"""What a caller sees of a match: the other side's card (what it answers), and its contact
+only once both sides accepted. Pure: no I/O."""
 
 from dataclasses import dataclass, field
 

@@ -114,7 +114,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
     **{name: INQUIRY for name in ("inquiry_replied", "inquiry_submitted", "inquiry_assigned")},
     **{name: INQUIRY for name in ("inquiry_sla_warning", "inquiry_sla_breached")},
     "proposal_decision": PROPOSAL,
-    **{name: MATCH for name in ("match_proposed", "match_accepted", "match_expiring", "match_message")},
+    **{
+        name: MATCH
+        for name in ("match_proposed", "match_accepted", "match_expiring", "match_message")
+    },
     **{name: MEETING for name in ("meeting_invitation", "meeting_cancelled", "meeting_reminder")},
 }
 
