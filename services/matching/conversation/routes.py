@@ -1,5 +1,7 @@
 """HTTP views of a match's thread."""
 
+from typing import Any
+
 from aiohttp import web
 
 from services.matching.conversation import handlers
@@ -40,9 +42,8 @@ async def post_message(request: web.Request, body: PostMessage) -> MatchMessage:
         principal_of(request),
         body,
         platform=request.app[PLATFORM],
-        matches=request.app[MATCHES],
-        messages=request.app[MESSAGES],
         trace=trace_of(request),
+        **_stores(request),
     )
 
 
@@ -59,6 +60,9 @@ async def read_thread(request: web.Request, query: MessageQuery) -> Page[MatchMe
         request.match_info["match_id"],
         principal_of(request),
         query,
-        matches=request.app[MATCHES],
-        messages=request.app[MESSAGES],
+        **_stores(request),
     )
+
+
+def _stores(request: web.Request) -> dict[str, Any]:
+    return {"matches": request.app[MATCHES], "messages": request.app[MESSAGES]}

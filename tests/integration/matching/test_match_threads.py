@@ -13,13 +13,13 @@ from tests.support import Caller, granted, person
 
 async def mutual(
     matching: TestClient[Any, Any], admin: Caller, publish: Publisher
-) -> tuple[str, Caller, Caller]:
-    """A match both sides accepted: its messages path, the company and the city."""
+) -> tuple[dict[str, Any], str, Caller, Caller]:
+    """A match both sides accepted: the match, its messages path, the company and the city."""
     match, own, city = await proposed(matching, admin, publish)
     path = f"/matches/{match['match_id']}"
     assert (await own.post(f"{path}/accept")).status == 200
     assert (await city.post(f"{path}/accept")).status == 200
-    return f"{path}/messages", own, city
+    return match, f"{path}/messages", own, city
 
 
 class TestAWordWithTheAnswer:
@@ -72,7 +72,7 @@ class TestTheThread:
     async def test_both_sides_write_and_read_oldest_first_a_page_at_a_time(
         self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher
     ) -> None:
-        path, own, city = await mutual(matching, admin, publish)
+        _, path, own, city = await mutual(matching, admin, publish)
 
         for caller, body in ((own, "Hello from Kaiyo"), (city, "Welcome"), (admin, "Desk here")):
             answer = await caller.post(path, {"body": body})
@@ -91,13 +91,10 @@ class TestTheThread:
         publish: Publisher,
         settings: ServiceSettings,
     ) -> None:
-        match, own, city = await proposed(matching, admin, publish)
-        path = f"/matches/{match['match_id']}"
-        await own.post(f"{path}/accept")
-        await city.post(f"{path}/accept")
+        match, path, _, _ = await mutual(matching, admin, publish)
         sato = await person(matching, "Sato Hanako", f"company:{match['company_id']}")
 
-        posted = await (await sato.caller.post(f"{path}/messages", {"body": "Shall we?"})).json()
+        posted = await (await sato.caller.post(path, {"body": "Shall we?"})).json()
 
         assert posted["by"] == f"company:{match['company_id']}"
         assert posted["by_person"]["person_id"] == sato.person_id
@@ -125,7 +122,7 @@ class TestTheThread:
     async def test_a_third_party_gets_404_and_the_desk_403(
         self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher
     ) -> None:
-        path, _, _ = await mutual(matching, admin, publish)
+        _, path, _, _ = await mutual(matching, admin, publish)
         other = company(name_en="Other Water")
         await register(publish, other)
         stranger = await granted(matching, f"company:{other.company_id}")
@@ -142,7 +139,7 @@ class TestTheThread:
     async def test_an_empty_or_oversized_message_is_a_422_naming_the_body(
         self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher
     ) -> None:
-        path, own, _ = await mutual(matching, admin, publish)
+        _, path, own, _ = await mutual(matching, admin, publish)
         for body in ("  ", "x" * 2001):
             answer = await own.post(path, {"body": body})
             assert answer.status == 422
