@@ -4,18 +4,30 @@ Pure: the repository hands over each match's way through the funnel.
 A cohort report: the matches proposed in the period, and how far each has come by now (a
 match proposed in March and met in May counts as met in a March-to-April report)."""
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from statistics import median
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 GroupBy = Literal["country", "city", "focus_area"]
 NEXT_STEPS = ("mou", "fs_proposal")
 ALL = "all"
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso(value: object) -> object:
+    # Pydantic reads a number ("0.5") as seconds since 1970: a period is written as a date.
+    if isinstance(value, str) and not ISO_DAY.match(value):
+        raise ValueError("a date (2026-04-01) or a time with its zone (2026-04-01T00:00:00Z)")
+    return value
+
+
+Moment = Annotated[AwareDatetime | date, BeforeValidator(_iso)]
 
 
 class ReportQuery(BaseModel):
@@ -24,12 +36,12 @@ class ReportQuery(BaseModel):
     group_by: GroupBy = Field(
         default="country", description="A match with several focus areas counts in each"
     )
-    since: AwareDatetime | date | None = Field(
+    since: Moment | None = Field(
         default=None,
         alias="from",
         description="Matches proposed at or after (a date: its start, UTC)",
     )
-    until: AwareDatetime | date | None = Field(
+    until: Moment | None = Field(
         default=None, alias="to", description="Matches proposed before (a date: its start, UTC)"
     )
     format: str | None = Field(
