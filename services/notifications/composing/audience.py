@@ -211,7 +211,7 @@ class Audience:
             return []  # declined, or both have answered: nobody is waited for
         expires = event.envelope.time + timedelta(days=self.settings.matching_response_days)
         notice = expires - timedelta(hours=self.settings.notifications_expiry_notice_hours)
-        context["expires_at"] = _utc(expires)
+        context |= {"expires_at": _utc(expires), "message": payload.message}
         due = max(notice, event.envelope.time)
         group = f"match-expiry:{match_id}"
         return [_mail("match_expiring", "matches", sides[other], context, match_id,

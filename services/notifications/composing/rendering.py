@@ -101,6 +101,7 @@ MATCH = {
     "other_email": "an@danang.example",
     "expires_at": "2026-12-10 09:00 UTC",
     "author": "city",
+    "message": "We would be glad to meet in Tokyo.",
     "body": "Could we meet on site in Da Nang before the session?\n\nNguyen Van An",
 }
 PROPOSAL = {

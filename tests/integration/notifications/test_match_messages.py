@@ -1,5 +1,6 @@
 """A message on a match's thread: the other side hears of it once, in its language, unless
-it turned match mail off; a message from staff reaches both sides."""
+it turned match mail off; a message from staff reaches both sides. The message that came
+with an acceptance goes with the notice to the side that has to answer."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -8,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from aiohttp.test_utils import TestClient
 
 from services.notifications.settings import NotificationSettings
-from shared.contracts.matching import MatchMessagePosted, MessageAuthor
+from shared.contracts.matching import MatchMessagePosted, MatchResponded, MessageAuthor
 from tests.integration.notifications.conftest import Relay, known, ledger_rows, mail_to, publish
 from tests.integration.notifications.events import (
     CITY_EMAIL,
@@ -91,3 +92,23 @@ async def test_a_side_that_turned_match_mail_off_is_not_mailed(
 
     await eventually(suppressed, timeout=30)
     assert len(relay.to(CITY_EMAIL)) == 1
+
+
+async def test_the_answers_message_goes_with_the_notice_to_the_side_that_has_to_answer(
+    notifications: TestClient[Any, Any],
+    notification_settings: NotificationSettings,
+    operator: Caller,
+    admin: Caller,
+) -> None:
+    ids = await pair(notifications, notification_settings)
+    word = "We would be glad to meet in Tokyo."
+    accepted = MatchResponded(**ids, side="company", accepted=True, by="company", message=word)
+    await publish(notification_settings, (accepted, ids["match_id"]))
+
+    async def notice() -> dict[str, Any] | None:
+        rows = await ledger_rows(operator, CITY_EMAIL)
+        return next((row for row in rows if row["template"] == "match_expiring"), None)
+
+    row = await eventually(notice, timeout=30)
+    mail = await (await admin.get(f"/mail/{row['mail_id']}")).json()
+    assert word in mail["text"] and "Their message:" in mail["text"]
