@@ -4,6 +4,7 @@ names them; weights files carry their version."""
 
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -25,6 +26,9 @@ CEBU = (
     "sj-cebu,FY2021,Cebu City,PH,Mobility data,Mobility data use.,feasibility_study,"
     "built_infrastructure,its_traffic,mover,https://example.org/cebu"
 )
+# Every studies file that ships: the two the benchmark splits by fiscal year, the older
+# public file, and the rows held back until a source says what they were about.
+SHIPPED = ("smartjamp_public", "smartjamp_history", "smartjamp_projects", "smartjamp_unverified")
 
 
 def studies_file(*rows: str) -> str:
@@ -39,8 +43,15 @@ class TestImportValidation:
         assert studies[0].implementers == ("mapper",)
 
     def test_the_shipped_files_are_valid(self) -> None:
-        for name in ("smartjamp_public", "smartjamp_history", "smartjamp_projects"):
+        for name in SHIPPED:
             assert parse_studies((DATA / f"{name}.csv").read_text("utf-8"))
+
+    def test_every_shipped_study_cites_a_page_not_a_note_or_a_home_page(self) -> None:
+        for name in SHIPPED:
+            for study in parse_studies((DATA / f"{name}.csv").read_text("utf-8")):
+                address = urlparse(study.source)
+                assert address.scheme in ("http", "https"), study.study_id
+                assert address.path.strip("/"), study.study_id
 
     def test_a_bad_row_is_named_by_its_line_and_field_and_nothing_is_returned(self) -> None:
         # Da Nang's description spans two lines: the bad row after it is on line 4.
@@ -153,6 +164,6 @@ class TestWeightsFile:
 
 def test_the_company_pool_holds_every_implementer_of_the_shipped_history() -> None:
     ids = {c.company_id for c in load_companies(DATA / "companies_public.csv")}
-    for name in ("smartjamp_history", "smartjamp_projects"):
+    for name in ("smartjamp_history", "smartjamp_projects", "smartjamp_unverified"):
         for study in parse_studies((DATA / f"{name}.csv").read_text("utf-8")):
             assert set(study.implementers) <= ids, study.study_id
