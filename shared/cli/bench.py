@@ -4,6 +4,7 @@ the delivery path's (intake, relay, consume, latency, the desk; see ``shared.cli
 import asyncio
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +16,7 @@ from rich.table import Table
 from services.matching.bench import live, scale, track
 from services.matching.bench import quality as benchmark
 from services.matching.scoring.features import CompanyFeatures
+from services.matching.scoring.history import FISCAL_YEAR, Study
 from services.matching.scoring.weights import Weights
 from shared.cli import perf
 from shared.cli.matching import figures, read_studies, summary, weights_table
@@ -40,12 +42,19 @@ def bench_matching(
     weights: Annotated[
         Path | None, typer.Option(help="A weights file to use instead of fitting on --history")
     ] = None,
+    unseen_from: Annotated[
+        str | None,
+        typer.Option(
+            help="Cut both files at this fiscal year (e.g. FY2021): earlier studies are the "
+            "history, the rest the projects"
+        ),
+    ] = None,
     results: Annotated[Path, typer.Option(help="Folder of the JSON results")] = RESULTS,
 ) -> None:
     """Rank every company for every project; where did the real implementers land?"""
     pool = benchmark.load_companies(companies)
     if history is not None:
-        _bench_history(pool, history, projects, weights, results)
+        _bench_history(pool, Files(history, projects, unseen_from), weights, results)
         return
     studies = benchmark.load_projects(projects)
     outcome = benchmark.run(pool, studies)
@@ -54,20 +63,38 @@ def bench_matching(
     console.print(_summary(outcome))
 
 
+@dataclass(frozen=True)
+class Files:
+    """The studies the history benchmark reads, and where (if anywhere) it cuts them."""
+
+    history: Path
+    projects: Path
+    unseen_from: str | None
+
+    def studies(self) -> tuple[list[Study], list[Study]]:
+        past, future = read_studies(self.history), read_studies(self.projects)
+        if self.unseen_from is None:
+            return past, future
+        if not FISCAL_YEAR.fullmatch(self.unseen_from):
+            console.print(f"[red]--unseen-from: '{self.unseen_from}' is not like FY2021[/red]")
+            raise typer.Exit(1)
+        return track.split_by_year(past, future, self.unseen_from)
+
+    def about(self) -> dict[str, str | None]:
+        names = {"history": self.history.name, "projects": self.projects.name}
+        return {**names, "unseen_from": self.unseen_from}
+
+
 def _bench_history(
-    pool: list[CompanyFeatures],
-    history: Path,
-    projects: Path,
-    weights_file: Path | None,
-    results: Path,
+    pool: list[CompanyFeatures], files: Files, weights_file: Path | None, results: Path
 ) -> None:
     """History as track record, weights fitted on it (or loaded), the projects ranked."""
-    past, future = read_studies(history), read_studies(projects)
     try:
+        past, future = files.studies()
         if weights_file is not None:
             weights = Weights.read(weights_file)
         else:
-            about = {"history": history.name, "studies": len(past)}
+            about = {**files.about(), "studies": len(past)}
             weights = track.fit_weights(pool, past, about)
         measured = track.benchmark(pool, past, future, weights)
     except ValueError as error:  # a bad weights file, or projects that are also history
@@ -82,18 +109,15 @@ def _bench_history(
         ablation.add_row(name, f"{mrr:.3f}", f"{mrr - scored:+.3f}")
     console.print(ablation)
     console.print(weights_table(weights.values))
-    written = _write_quality(results, history, projects, weights, measured)
+    written = _write_quality(results, files, weights, measured)
     console.print(f"results written to {written}")
 
 
-def _write_quality(
-    results: Path, history: Path, projects: Path, weights: Weights, measured: track.Measured
-) -> Path:
+def _write_quality(results: Path, files: Files, weights: Weights, measured: track.Measured) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = results / f"matching-quality-{stamp}.json"
     document = {
-        "history": history.name,
-        "projects": projects.name,
+        **files.about(),
         "weights": {"version": weights.version, "values": dict(weights.values)},
         "figures": figures(measured),
         "ablation_mrr": measured.ablation,

@@ -166,6 +166,27 @@ def cross_validate(companies: Sequence[CompanyFeatures], studies: Sequence[Study
     return _measure(companies, projects, held_out, "fitted (LOPO)")
 
 
+def _refuse_overlap(history: Sequence[Study], projects: Sequence[Study]) -> None:
+    overlap = {s.study_id for s in history} & {s.study_id for s in projects}
+    if overlap:
+        raise ValueError(f"projects also in the history: {', '.join(sorted(overlap))}")
+
+
+def split_by_year(
+    history: Sequence[Study], projects: Sequence[Study], year: str
+) -> tuple[list[Study], list[Study]]:
+    """Both files' studies cut at a fiscal year: the earlier ones are the history (fitted
+    on, the track record), the rest the projects (scored unseen). Fiscal years are all
+    ``FY20dd``, so they sort as text."""
+    _refuse_overlap(history, projects)
+    studies = [*history, *projects]
+    earlier = [s for s in studies if s.fiscal_year < year]
+    later = [s for s in studies if s.fiscal_year >= year]
+    if not earlier or not later:
+        raise ValueError(f"no study {'before' if not earlier else 'from'} {year}: nothing to cut")
+    return earlier, later
+
+
 def benchmark(
     companies: Sequence[CompanyFeatures],
     history: Sequence[Study],
@@ -173,8 +194,6 @@ def benchmark(
     weights: Weights,
 ) -> Measured:
     """The projects ranked with the whole history as track record and the given weights."""
-    overlap = {s.study_id for s in history} & {s.study_id for s in projects}
-    if overlap:
-        raise ValueError(f"projects also in the history: {', '.join(sorted(overlap))}")
+    _refuse_overlap(history, projects)
     held_out = [(example(companies, study, history), weights.values) for study in projects]
     return _measure(companies, [project_of(s) for s in projects], held_out, weights.version)

@@ -51,13 +51,16 @@ def test_fit_prints_its_cross_validated_figures_and_writes_a_versioned_weights_f
     assert weights.about["cross_validated"]["hand-set"]["mrr"] > 0
 
 
-def bench(tmp_path: Path, projects: str) -> Result:
+def bench_arguments(tmp_path: Path, projects: str) -> list[str]:
     """``jamp bench matching`` on the small files, ``projects`` naming which one to rank."""
     files = small_files(tmp_path)
-    arguments = ["bench", "matching", "--history", str(files["history"]),
-                 "--projects", str(files[projects]), "--companies", str(files["companies"]),
-                 "--results", str(tmp_path / "results")]  # fmt: skip
-    return CliRunner().invoke(jamp, arguments)
+    return ["bench", "matching", "--history", str(files["history"]),
+            "--projects", str(files[projects]), "--companies", str(files["companies"]),
+            "--results", str(tmp_path / "results")]  # fmt: skip
+
+
+def bench(tmp_path: Path, projects: str) -> Result:
+    return CliRunner().invoke(jamp, bench_arguments(tmp_path, projects))
 
 
 def test_the_history_benchmark_ranks_the_projects_and_writes_its_results(tmp_path: Path) -> None:
@@ -87,3 +90,27 @@ def test_an_import_with_a_bad_row_names_it_and_stops_before_any_database(tmp_pat
     )
     assert result.exit_code == 1
     assert "line 3, country: 'KX' is not a country code we know" in result.output
+
+
+def test_a_fiscal_year_cut_scores_the_later_studies_unseen_and_records_the_cut(
+    tmp_path: Path,
+) -> None:
+    # The four history studies run FY2020-FY2021 and the project is FY2022: cut at FY2021,
+    # only the FY2020 study is learned from and everything later is ranked.
+    result = CliRunner().invoke(jamp, [*bench_arguments(tmp_path, "projects"),
+                                       "--unseen-from", "FY2021"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "1 past studies, 4 projects" in result.output
+    [written] = (tmp_path / "results").glob("matching-quality-*.json")
+    document = json.loads(written.read_text())
+    assert document["unseen_from"] == "FY2021"
+    assert set(document["ranks"]) == {"sj-phnom-penh", "sj-davao", "sj-da-nang", "sj-brunei-bus"}
+
+
+def test_a_cut_before_every_study_or_not_like_a_fiscal_year_is_refused(tmp_path: Path) -> None:
+    for cut, message in (("FY2019", "no study before FY2019"), ("2021", "is not like FY2021")):
+        result = CliRunner().invoke(
+            jamp, [*bench_arguments(tmp_path, "projects"), "--unseen-from", cut]
+        )
+        assert result.exit_code == 1 and message in result.output, result.output
+        assert not (tmp_path / "results").exists()
