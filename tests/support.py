@@ -90,6 +90,9 @@ class Caller:
     ) -> ClientResponse:
         return await self.client.put(path, json=body, headers=self._headers(headers))
 
+    async def delete(self, path: str) -> ClientResponse:
+        return await self.client.delete(path, headers=self._headers(None))
+
     async def upload(
         self,
         path: str,

@@ -35,7 +35,7 @@ class DeskConfiguration:
     async def save_routing(self, rules: RoutingRules, session: AsyncClientSession) -> bool:
         """Replace the rules if still at ``rules.version - 1`` (0: never saved)."""
         document = rules.model_dump(mode="json")
-        return await _replace_versioned(self.rules, RULES_ID, document, rules.version, session)
+        return await replace_versioned(self.rules, RULES_ID, document, rules.version, session)
 
     async def queues(self, session: Session = None) -> Queues:
         """The managed queue list; the defaults until an admin first saves one."""
@@ -44,7 +44,7 @@ class DeskConfiguration:
 
     async def save_queues(self, queues: Queues, session: AsyncClientSession) -> bool:
         document = queues.model_dump(mode="json")
-        return await _replace_versioned(self.rules, QUEUES_ID, document, queues.version, session)
+        return await replace_versioned(self.rules, QUEUES_ID, document, queues.version, session)
 
     async def calendar(self, country: str, session: Session = None) -> BusinessCalendar:
         document = await _stored(self.calendars, country, session)
@@ -74,7 +74,7 @@ async def _stored(collection: AsyncCollection[Document], key: str, session: Sess
     return document
 
 
-async def _replace_versioned(
+async def replace_versioned(
     collection: AsyncCollection[Document],
     key: str,
     document: Document,

@@ -2,13 +2,15 @@
 
 from aiohttp import web
 
+from services.inquiries.answers import handlers as answers
+from services.inquiries.answers.model import DraftReply
 from services.inquiries.attachments.handlers import Attach, attacher
 from services.inquiries.attachments.rules import Reader
 from services.inquiries.commands import PostNote, PostReply, Rate
 from services.inquiries.conversation import messages as conversation
 from services.inquiries.conversation import satisfaction
 from services.inquiries.keys import DESK
-from services.inquiries.model import InquiryView
+from services.inquiries.model import InquiryView, InvalidChange
 from services.inquiries.routes import (
     DESK_SIDE,
     ERRORS,
@@ -37,16 +39,37 @@ conversation_api = ApiRoutes("inquiry conversation", errors=ERRORS)
 async def post_reply(request: web.Request, body: PostReply) -> Message:
     caller = principal_of(request)
     requester = caller.role in (Role.COMPANY, Role.CITY) or body.from_requester
+    text = body.body
+    if body.template_id is not None:
+        text = await _from_template(request, body, requester)
+    assert text is not None  # PostReply has a body or a template_id
     return await conversation.post_message(
         _id(request),
-        body.body,
+        text,
         "reply",
         "requester" if requester else "desk",
         _visibility(request),
         desk=request.app[DESK],
         trace=trace_of(request),
         attach=_attach(request, body.attachments),
+        template_id=body.template_id,
     )
+
+
+async def _from_template(request: web.Request, body: PostReply, requester: bool) -> str:
+    """The body sent (the edited draft), or else the template's text filled in; the
+    template is checked either way, so the reply names only one that applies."""
+    if requester:
+        raise InvalidChange(
+            "templates are the desk's; the requester writes", field="body.template_id"
+        )
+    assert body.template_id is not None
+    wanted = DraftReply(template_id=body.template_id, language=body.language)
+    writer = principal_of(request).display_name
+    drafted = await answers.draft(
+        _id(request), wanted, _visibility(request), desk=request.app[DESK], writer=writer
+    )
+    return body.body or drafted.text
 
 
 @conversation_api.post(
