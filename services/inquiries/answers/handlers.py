@@ -84,9 +84,12 @@ async def delete_template(
 
 
 def _kept_by(spec: AnswerTemplateSpec, visibility: Visibility) -> AnswerTemplateSpec:
-    """A desk keeps only its own desk's templates: one sent without a desk is its own."""
+    """A desk keeps only its own desk's templates: one sent without a desk is its own.
+    Staff name the desk, the queue, or both."""
     own = visibility.country
     if own is None:
+        if spec.country is None and spec.queue is None:
+            raise InvalidChange("name the desk (country), the queue, or both", field="body.country")
         return spec
     if spec.country is None:
         return spec.model_copy(update={"country": own})

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from services.inquiries.administration.queues import QueueName
 from services.inquiries.answers.placeholders import filled, known_placeholders
@@ -52,12 +52,6 @@ class AnswerTemplateSpec(BaseModel):
     texts: dict[InquiryLanguage, TemplateText] = Field(
         min_length=1, description="en, ja and local (the desk's language): at least one"
     )
-
-    @model_validator(mode="after")
-    def _somewhere(self) -> "AnswerTemplateSpec":
-        if self.country is None and self.queue is None:
-            raise ValueError("name the desk (country), the queue, or both")
-        return self
 
 
 class AnswerTemplate(AnswerTemplateSpec):

@@ -49,4 +49,5 @@ class AnswerTemplateRepository:
 
 
 def _template(document: Document) -> AnswerTemplate:
-    return AnswerTemplate.model_validate({**document, "template_id": document["_id"]})
+    fields = {key: value for key, value in document.items() if key != "_id"}
+    return AnswerTemplate.model_validate({**fields, "template_id": document["_id"]})

@@ -50,4 +50,5 @@ class SavedViewRepository:
 
 
 def _view(document: Document) -> SavedView:
-    return SavedView.model_validate({**document, "view_id": document["_id"]})
+    fields = {key: value for key, value in document.items() if key != "_id"}
+    return SavedView.model_validate({**fields, "view_id": document["_id"]})
