@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
+from services.inquiries.administration.config import K, KeptDocuments
 from services.inquiries.administration.queues import Queues
 from services.inquiries.administration.routing import RoutingRules
 from services.inquiries.desk import Desk
@@ -152,3 +153,22 @@ async def audit_versioned(
             current_version=before.version,
         )
     await audit(desk, uow, setting, key, before, after)
+
+
+async def keep(
+    desk: Desk,
+    uow: UnitOfWork,
+    setting: DeskSetting,
+    documents: KeptDocuments[K],
+    before: K | None,
+    after: K | None,
+) -> None:
+    """Write ``after`` over ``before`` (None before: a new one; None after: delete it) and
+    audit it; 409 when someone else wrote it since ``before`` was read."""
+    kept = after or before
+    assert kept is not None  # a change writes or deletes one
+    if after is None:
+        await documents.delete(documents.key_of(kept), uow.session)
+    elif not await documents.put(after, uow.session):
+        raise StaleVersion(f"the {setting.replace('_', ' ')} changed meanwhile; try again")
+    await audit(desk, uow, setting, documents.key_of(kept), before, after)

@@ -4,7 +4,7 @@ A desk key keeps and sees its own desk's templates and reads the queue templates
 belong to no desk; another desk's templates do not exist for it (404). Admins keep all.
 """
 
-from services.inquiries.administration.configuration import audit
+from services.inquiries.administration.configuration import keep
 from services.inquiries.answers.model import (
     AnswerTemplate,
     AnswerTemplateSpec,
@@ -16,7 +16,7 @@ from services.inquiries.answers.model import (
 )
 from services.inquiries.desk import Desk
 from services.inquiries.handlers import get_inquiry
-from services.inquiries.model import InvalidChange, StaleVersion
+from services.inquiries.model import InvalidChange
 from services.inquiries.repository import Session
 from services.inquiries.scope import Visibility
 from shared.http.problems import Forbidden
@@ -67,9 +67,7 @@ async def save_template(
             updated_at=desk.clock(),
             updated_by=trace.actor,
         )
-        if not await desk.templates.put(template, uow.session):
-            raise StaleVersion("the template changed while this request ran; try again")
-        await audit(desk, uow, "answer_template", template.template_id, before, template)
+        await keep(desk, uow, "answer_template", desk.templates, before, template)
     return template
 
 
@@ -79,8 +77,7 @@ async def delete_template(
     async with unit_of_work(desk.platform, trace) as uow:
         before = await get_template(template_id, visibility, desk=desk, session=uow.session)
         _changeable(before, visibility)
-        await desk.templates.delete(template_id, uow.session)
-        await audit(desk, uow, "answer_template", template_id, before, None)
+        await keep(desk, uow, "answer_template", desk.templates, before, None)
 
 
 def _kept_by(spec: AnswerTemplateSpec, visibility: Visibility) -> AnswerTemplateSpec:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from services.inquiries.administration.config import KeptDocument
 from services.inquiries.administration.queues import QueueName
 from services.inquiries.answers.placeholders import filled, known_placeholders
 from services.inquiries.model import Inquiry, InvalidChange
@@ -54,9 +55,8 @@ class AnswerTemplateSpec(BaseModel):
     )
 
 
-class AnswerTemplate(AnswerTemplateSpec):
+class AnswerTemplate(AnswerTemplateSpec, KeptDocument):
     template_id: str
-    version: int
     updated_at: datetime
     updated_by: str = Field(description="The grant that last changed it")
 

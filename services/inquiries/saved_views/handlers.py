@@ -8,12 +8,12 @@ admins and the supervisor of the desk's queue (``desk-<country>``) keep it.
 
 from zoneinfo import ZoneInfo
 
-from services.inquiries.administration.configuration import audit
+from services.inquiries.administration.configuration import keep
 from services.inquiries.administration.queues import country_desk
 from services.inquiries.commands import InquiryQuery
 from services.inquiries.desk import Desk
 from services.inquiries.handlers import list_inquiries
-from services.inquiries.model import Inquiry, InvalidChange, StaleVersion
+from services.inquiries.model import Inquiry, InvalidChange
 from services.inquiries.repository import Session
 from services.inquiries.saved_views.model import (
     BUILT_IN,
@@ -88,9 +88,7 @@ async def save_view(
             updated_at=desk.clock(),
             updated_by=trace.actor,
         )
-        if not await desk.views.put(view, uow.session):
-            raise StaleVersion("the view changed while this request ran; try again")
-        await audit(desk, uow, "view", view.view_id, before, view)
+        await keep(desk, uow, "view", desk.views, before, view)
     return view
 
 
@@ -100,8 +98,7 @@ async def delete_view(view_id: str, caller: Principal, *, desk: Desk, trace: Tra
     async with unit_of_work(desk.platform, trace) as uow:
         before = await get_view(view_id, caller, desk=desk, session=uow.session)
         await _kept_by(before, caller, desk=desk)
-        await desk.views.delete(view_id, uow.session)
-        await audit(desk, uow, "view", view_id, before, None)
+        await keep(desk, uow, "view", desk.views, before, None)
 
 
 async def _kept_by(spec: ViewSpec, caller: Principal, *, desk: Desk) -> ViewSpec:

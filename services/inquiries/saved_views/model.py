@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.inquiries.administration.config import KeptDocument
 from services.inquiries.commands import InquiryFilters
 from services.inquiries.model import OPEN
 from services.inquiries.vocabulary import ASEANCountry
@@ -52,11 +53,10 @@ class ViewSpec(BaseModel):
     )
 
 
-class SavedView(ViewSpec):
+class SavedView(ViewSpec, KeptDocument):
     view_id: str
     owner: str | None = Field(description="The person whose own view it is; null if shared")
     built_in: bool = False
-    version: int = 0
     updated_at: datetime | None = None
     updated_by: str | None = Field(default=None, description="The grant that last changed it")
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from services.inquiries.administration.queues import QueueName
+from services.inquiries.administration.queues import QueueName, named_once
 from services.inquiries.model import Inquiry, InvalidChange, Moved
 from services.inquiries.tags.names import TagChange, TagName
 from shared.contracts import EventPayload
@@ -51,12 +51,7 @@ class DeskTags(BaseModel):
     @field_validator("tags")
     @classmethod
     def _distinct(cls, tags: list[Tag]) -> list[Tag]:
-        seen: set[str] = set()
-        for tag in tags:
-            if tag.name in seen:
-                raise ValueError(f"tag {tag.name!r} is listed twice (names are normalised)")
-            seen.add(tag.name)
-        return tags
+        return named_once(tags, "tag (once normalised)")
 
     @property
     def names(self) -> list[str]:
