@@ -1,5 +1,6 @@
 """What callers send: the request bodies and list queries of the inquiries service."""
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -7,6 +8,7 @@ from pydantic import (
     AnyHttpUrl,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     model_validator,
@@ -236,6 +238,15 @@ class MergeInto(BaseModel):
 InquirySort = Literal["deadline", "priority", "updated"]
 
 
+def _rfc3339(value: Any) -> Any:
+    """A moment given as text must be an RFC 3339 date-time: a bare number is refused (pydantic
+    would read it as seconds since 1970)."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+
+
 class InquiryFilters(BaseModel):
     """Each filter takes several values (``?status=triaged&status=assigned``): any of them
     matches; different filters must all match. A saved view keeps a set of them."""
@@ -256,7 +267,7 @@ class InquiryFilters(BaseModel):
     tag: Annotated[list[TagName], AfterValidator(unique)] = Field(
         default_factory=list, description="Desk side only: inquiries carrying any of these tags"
     )
-    due_before: AwareDatetime | None = Field(
+    due_before: Moment | None = Field(
         default=None, description="Only inquiries with an SLA deadline before this moment"
     )
     q: str | None = Field(default=None, max_length=200, description="Words in subject or body")

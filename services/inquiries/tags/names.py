@@ -6,28 +6,38 @@ A name is normalised before it is checked, so "Flood Control", "flood_control" a
 
 import re
 import unicodedata
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from shared.contracts.vocabulary import unique
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
 
 
-def normalised(name: Any) -> Any:
+def normalised(name: str) -> str:
     """NFKC (full-width letters become ASCII), case-folded, separators as one hyphen."""
-    if not isinstance(name, str):
-        return name
     folded = unicodedata.normalize("NFKC", name).casefold()
     return _SEPARATORS.sub("-", folded).strip("-")
 
 
-TagName = Annotated[
-    str,
-    BeforeValidator(normalised),
-    Field(min_length=1, max_length=40, pattern=r"^\w+(?:-\w+)*$"),
-]
+_TAG = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+
+
+def tag_name(name: str) -> str:
+    """The normalised name; refused (by name) if nothing but letters, digits and hyphens
+    between words is left."""
+    normal = normalised(name)
+    if len(normal) > 40 or _TAG.fullmatch(normal) is None:
+        raise ValueError(
+            f"{name!r} is no tag name: up to 40 letters and digits, words joined by hyphens"
+        )
+    return normal
+
+
+# The schema states only the length: what a name may hold is checked once normalised, so
+# "Flood Control" is as valid as "flood-control".
+TagName = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(tag_name)]
 TagNames = Annotated[list[TagName], Field(max_length=20), AfterValidator(unique)]
 
 
