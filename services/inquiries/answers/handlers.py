@@ -129,3 +129,23 @@ async def draft(
         template_id=template.template_id,
         text=rendered(text, inquiry, writer, calendar.time_zone),
     )
+
+
+async def reply_text(
+    inquiry_id: str,
+    wanted: DraftReply,
+    edited: str | None,
+    visibility: Visibility,
+    *,
+    desk: Desk,
+    writer: str | None,
+) -> str:
+    """A reply written from a template: the edited text sent, or else the draft as it is.
+    The template is checked either way, so a reply names only one that applies to it.
+    ``writer`` None: the requester side, which writes its own replies."""
+    if writer is None:
+        raise InvalidChange(
+            "templates are the desk's; the requester writes", field="body.template_id"
+        )
+    drafted = await draft(inquiry_id, wanted, visibility, desk=desk, writer=writer)
+    return edited or drafted.text

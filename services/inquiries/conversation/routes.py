@@ -10,7 +10,7 @@ from services.inquiries.commands import PostNote, PostReply, Rate
 from services.inquiries.conversation import messages as conversation
 from services.inquiries.conversation import satisfaction
 from services.inquiries.keys import DESK
-from services.inquiries.model import InquiryView, InvalidChange
+from services.inquiries.model import InquiryView
 from services.inquiries.routes import (
     DESK_SIDE,
     ERRORS,
@@ -41,7 +41,15 @@ async def post_reply(request: web.Request, body: PostReply) -> Message:
     requester = caller.role in (Role.COMPANY, Role.CITY) or body.from_requester
     text = body.body
     if body.template_id is not None:
-        text = await _from_template(request, body, requester)
+        wanted = DraftReply(template_id=body.template_id, language=body.language)
+        text = await answers.reply_text(
+            _id(request),
+            wanted,
+            body.body,
+            _visibility(request),
+            desk=request.app[DESK],
+            writer=None if requester else caller.display_name,
+        )
     assert text is not None  # PostReply has a body or a template_id
     return await conversation.post_message(
         _id(request),
@@ -54,22 +62,6 @@ async def post_reply(request: web.Request, body: PostReply) -> Message:
         attach=_attach(request, body.attachments),
         template_id=body.template_id,
     )
-
-
-async def _from_template(request: web.Request, body: PostReply, requester: bool) -> str:
-    """The body sent (the edited draft), or else the template's text filled in; the
-    template is checked either way, so the reply names only one that applies."""
-    if requester:
-        raise InvalidChange(
-            "templates are the desk's; the requester writes", field="body.template_id"
-        )
-    assert body.template_id is not None
-    wanted = DraftReply(template_id=body.template_id, language=body.language)
-    writer = principal_of(request).display_name
-    drafted = await answers.draft(
-        _id(request), wanted, _visibility(request), desk=request.app[DESK], writer=writer
-    )
-    return body.body or drafted.text
 
 
 @conversation_api.post(
