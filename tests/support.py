@@ -90,6 +90,9 @@ class Caller:
     ) -> ClientResponse:
         return await self.client.put(path, json=body, headers=self._headers(headers))
 
+    async def delete(self, path: str) -> ClientResponse:
+        return await self.client.delete(path, headers=self._headers(None))
+
     async def upload(
         self,
         path: str,
@@ -124,6 +127,8 @@ class Person:
     person_id: str
     name: str
     caller: Caller
+    callers: tuple[Caller, ...] = ()
+    """One caller per grant, in the order given (the first is ``caller``)."""
 
 
 async def person(client: TestClient[Any, Any], name: str, *grants: str) -> Person:
@@ -136,7 +141,8 @@ async def person(client: TestClient[Any, Any], name: str, *grants: str) -> Perso
         await app[KEYS].record_person(registered, session)
         for key in keys:
             await app[KEYS].record_issued(key.event, session)
-    return Person(registered.person_id, name, Caller(client, keys[0].plaintext))
+    callers = tuple(Caller(client, key.plaintext) for key in keys)
+    return Person(registered.person_id, name, callers[0], callers)
 
 
 async def read_topic(

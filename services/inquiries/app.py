@@ -8,6 +8,8 @@ from aiohttp import web
 from services.inquiries.administration.config import DeskConfiguration
 from services.inquiries.administration.configuration_routes import configuration_api
 from services.inquiries.administration.routes import desk_api
+from services.inquiries.answers.repository import AnswerTemplateRepository
+from services.inquiries.answers.routes import answers_api
 from services.inquiries.attachments.routes import attachments_api
 from services.inquiries.consumers import TOPIC_HANDLERS
 from services.inquiries.conversation.routes import conversation_api
@@ -16,9 +18,13 @@ from services.inquiries.keys import ATTACHMENTS, CLOCK, DESK, INQUIRY_SETTINGS
 from services.inquiries.references.repository import ReferenceRepository
 from services.inquiries.repository import InquiryRepository
 from services.inquiries.routes import api
+from services.inquiries.saved_views.repository import SavedViewRepository
+from services.inquiries.saved_views.routes import views_api
 from services.inquiries.settings import InquirySettings
 from services.inquiries.sla.ticker import SlaTicker
 from services.inquiries.suggestions import SuggestionRepository
+from services.inquiries.tags.repository import TagRepository
+from services.inquiries.tags.routes import tags_api
 from services.inquiries.webhook_dispatch import WebhookDispatcher
 from services.inquiries.webhooks import WebhookRepository
 from shared.documents import documents_context
@@ -29,6 +35,7 @@ from shared.settings import ServiceSettings
 from shared.tasks import cancel_and_wait
 
 SERVICE = "inquiries"
+DESK_TOOLS = [answers_api, tags_api, views_api]
 
 
 def create_app(
@@ -43,7 +50,7 @@ def create_app(
         settings,
         SERVICE,
         "JAMP Desk — inquiries",
-        [api, conversation_api, attachments_api, desk_api, configuration_api],
+        [api, conversation_api, attachments_api, desk_api, configuration_api, *DESK_TOOLS],
     )
     app[INQUIRY_SETTINGS] = inquiry_settings or InquirySettings()
     app[CLOCK] = clock
@@ -71,11 +78,16 @@ async def repositories(app: web.Application) -> AsyncIterator[None]:
         clock=app[CLOCK],
         outbound=app[PLATFORM].settings.outbound_policy(),
         attachments=app[ATTACHMENTS],
+        templates=AnswerTemplateRepository(database),
+        tags=TagRepository(database),
+        views=SavedViewRepository(database),
     )
     await desk.inquiries.create_indexes()
     await desk.suggestions.create_indexes()
     await desk.webhooks.create_indexes()
     await desk.config.create_indexes()
+    await desk.templates.create_indexes()
+    await desk.views.create_indexes()
     app[DESK] = desk
     yield
 

@@ -12,6 +12,7 @@ from services.inquiries.conversation import messages as conversation
 from services.inquiries.desk import Desk
 from services.inquiries.model import Inquiry
 from services.inquiries.scope import Visibility
+from services.inquiries.tags.handlers import retag
 from shared.errors import DomainError
 from shared.logs import get_logger
 from shared.mongo import retrying_transactions
@@ -60,6 +61,10 @@ async def _one(
         # Many inquiries have no single version the caller read: the change applies to any.
         change = UpdateInquiry(priority=command.priority)
         return await editing.update(inquiry_id, change, None, visibility, desk=desk, trace=trace)
+    if command.tag is not None:
+        return await retag(
+            inquiry_id, command.tag, visibility, desk=desk, trace=trace, field="body.tag"
+        )
     assert command.close is not None  # BulkChange names exactly one change
     reason = command.close.reason
     return await conversation.close(inquiry_id, reason, visibility, desk=desk, trace=trace)

@@ -1,11 +1,22 @@
 """What callers send: the request bodies and list queries of the inquiries service."""
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from services.inquiries.administration.queues import QueueName
 from services.inquiries.sla.clocks import SlaState
+from services.inquiries.tags.names import TagChange, TagName
 from services.inquiries.vocabulary import ASEANCountry, CitySlug, InquiryCategory, InquiryLanguage
 from shared.contracts.inquiries import InquiryPriority, InquiryStatus
 from shared.contracts.vocabulary import Email, FocusArea, unique
@@ -93,11 +104,30 @@ class PostReply(BaseModel):
         {"body": "JBIC's Manila office can meet you on 3 December; details follow."}
     )
 
-    body: Text
+    body: Text | None = Field(
+        default=None, description="The text; with a template_id, the edited text of the draft"
+    )
     from_requester: bool = Field(
         default=False, description="A desk key relaying the requester's own answer"
     )
     attachments: AttachmentIds = []
+    template_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Write the reply from this answer template (desk side)",
+    )
+    language: InquiryLanguage | None = Field(
+        default=None, description="The template's language; without it the inquiry's"
+    )
+
+    @model_validator(mode="after")
+    def _text(self) -> "PostReply":
+        if self.body is None and self.template_id is None:
+            raise ValueError("send a body, a template_id, or both")
+        if self.language is not None and self.template_id is None:
+            raise ValueError("a language chooses a template's text: send a template_id")
+        return self
 
 
 class PostNote(BaseModel):
@@ -165,7 +195,7 @@ class Rate(BaseModel):
 
 
 class BulkChange(BaseModel):
-    """One change for many inquiries: name exactly one of assign, priority or close."""
+    """One change for many inquiries: name exactly one of assign, priority, close or tag."""
 
     model_config = strict_with_example(
         {
@@ -182,12 +212,14 @@ class BulkChange(BaseModel):
     assign: Assign | None = None
     priority: InquiryPriority | None = None
     close: Reason | None = None
+    tag: TagChange | None = None
 
     @model_validator(mode="after")
     def _one_change(self) -> "BulkChange":
-        named = [f for f in ("assign", "priority", "close") if getattr(self, f) is not None]
+        changes = ("assign", "priority", "close", "tag")
+        named = [f for f in changes if getattr(self, f) is not None]
         if len(named) != 1:
-            raise ValueError("name exactly one of assign, priority or close")
+            raise ValueError("name exactly one of assign, priority, close or tag")
         return self
 
 
@@ -206,9 +238,20 @@ class MergeInto(BaseModel):
 InquirySort = Literal["deadline", "priority", "updated"]
 
 
-class InquiryQuery(PageQuery):
+def _rfc3339(value: Any) -> Any:
+    """A moment given as text must be an RFC 3339 date-time: a bare number is refused (pydantic
+    would read it as seconds since 1970)."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+
+
+class InquiryFilters(BaseModel):
     """Each filter takes several values (``?status=triaged&status=assigned``): any of them
-    matches; different filters must all match."""
+    matches; different filters must all match. A saved view keeps a set of them."""
+
+    model_config = ConfigDict(extra="forbid")
 
     status: Annotated[list[InquiryStatus], AfterValidator(unique)] = Field(default_factory=list)
     queue: Annotated[list[QueueName], AfterValidator(unique)] = Field(default_factory=list)
@@ -219,13 +262,24 @@ class InquiryQuery(PageQuery):
     assignee: Literal["me"] | None = Field(
         default=None, description="me: the inquiries assigned to the person holding this key"
     )
+    unassigned: bool = Field(default=False, description="true: only inquiries with no officer")
     sla: Annotated[list[SlaState], AfterValidator(unique)] = Field(default_factory=list)
+    tag: Annotated[list[TagName], AfterValidator(unique)] = Field(
+        default_factory=list, description="Desk side only: inquiries carrying any of these tags"
+    )
+    due_before: Moment | None = Field(
+        default=None, description="Only inquiries with an SLA deadline before this moment"
+    )
     q: str | None = Field(default=None, max_length=200, description="Words in subject or body")
     sort: InquirySort | None = Field(
         default=None,
         description="deadline: the soonest SLA deadline first (none last); priority: urgent "
         "first; updated: the latest change first. Without it, the newest inquiry first",
     )
+
+
+class InquiryQuery(InquiryFilters, PageQuery):
+    """The filters of a list, and its page."""
 
 
 class Subscribe(BaseModel):

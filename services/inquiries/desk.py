@@ -5,10 +5,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from services.inquiries.administration.config import DeskConfiguration
+from services.inquiries.answers.repository import AnswerTemplateRepository
 from services.inquiries.references.repository import ReferenceRepository
 from services.inquiries.repository import InquiryRepository
+from services.inquiries.saved_views.repository import SavedViewRepository
 from services.inquiries.settings import InquirySettings
 from services.inquiries.suggestions import SuggestionRepository
+from services.inquiries.tags.repository import TagRepository
 from services.inquiries.webhooks import WebhookRepository
 from shared.auth import KeyReplica
 from shared.documents import DocumentStore
@@ -39,3 +42,6 @@ class Desk:
     outbound: OutboundPolicy
     """Where webhooks may go: checked at registration and again at every delivery."""
     attachments: DocumentStore
+    templates: AnswerTemplateRepository
+    tags: TagRepository
+    views: SavedViewRepository

@@ -90,6 +90,8 @@ async def list_inquiries(
     query: InquiryQuery, visibility: Visibility, *, desk: Desk, me: str | None = None
 ) -> Page[Inquiry]:
     """``me`` is the caller's person id, for ``?assignee=me``."""
+    if query.tag and visibility.is_requester:
+        raise InvalidChange("tags are the desk's own; filter without them", field="query.tag")
     narrowed: dict[str, object] = {"country": visibility.countries_filter(query.country)}
     if query.assignee == "me":
         if me is None:

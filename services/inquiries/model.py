@@ -98,6 +98,7 @@ class InquiryRecord(BaseModel):
     officer_name: str | None = None
     clocks: dict[SlaClockKind, SlaClock]
     links: list[str] = []
+    tags: list[str] = Field(default=[], description="Tags of the desk's list (desk side only)")
     merged_into: str | None = None
     merged_from: list[str] = []
     submitted_by: str
@@ -149,7 +150,7 @@ class InquiryRecord(BaseModel):
 
 class InquiryView(InquiryRecord):
     """An inquiry as its caller may see it: for the requester side (a company or a city)
-    the internal routing (queue, officer, links to other inquiries) is null or empty."""
+    the internal routing (queue, officer, links to other inquiries, tags) is null or empty."""
 
     queue: str | None  # type: ignore[assignment]
 
@@ -157,7 +158,7 @@ class InquiryView(InquiryRecord):
     def of(cls, inquiry: "Inquiry", requester: bool) -> "InquiryView":
         data = inquiry.model_dump()
         if requester:
-            data |= {"queue": None, "officer": None, "officer_name": None, "links": []}
+            data |= {"queue": None, "officer": None, "officer_name": None, "links": [], "tags": []}
         return cls.model_validate(data)
 
 

@@ -23,7 +23,15 @@ class InquiryRepository:
         self.history = database["history"]
 
     async def create_indexes(self) -> None:
-        for field in ("country", "status", "queue", "category", "sla_state", "search_terms"):
+        for field in (
+            "country",
+            "status",
+            "queue",
+            "category",
+            "sla_state",
+            "search_terms",
+            "tags",
+        ):
             await self.collection.create_index([(field, ASCENDING), ("_id", DESCENDING)])
         for key, direction in list(_ORDER.values())[1:]:
             await self.collection.create_index([(key, direction), ("_id", DESCENDING)])
@@ -136,7 +144,7 @@ _ORDER: dict[InquirySort | None, tuple[str, int]] = {
 }
 _STORED_AS = {
     **{field: field for field in ("status", "queue", "category", "country", "priority")},
-    **{"officer": "officer", "sla": "sla_state"},
+    **{"officer": "officer", "sla": "sla_state", "tag": "tags"},
 }
 _PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 # Stored for an inquiry with no deadline ahead, so that it sorts after every real one.
@@ -151,6 +159,10 @@ def _filters(query: InquiryQuery) -> dict[str, Any]:
     if query.q and (wanted := query_alternatives(query.q)):
         # Each query word matches itself or its English stem (see shared.text).
         criteria["$and"] = [{"search_terms": {"$in": sorted(either)}} for either in wanted]
+    if query.unassigned:
+        criteria.setdefault("$and", []).append({"officer": None})
+    if query.due_before is not None:
+        criteria.setdefault("$and", []).append({"deadline": {"$lt": query.due_before}})
     return criteria
 
 

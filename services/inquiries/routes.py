@@ -92,7 +92,7 @@ async def list_inquiries(request: web.Request, query: InquiryQuery) -> Page[Inqu
 
 @api.post(
     "/inquiries/bulk",
-    summary="Assign, re-prioritise or close many inquiries; each succeeds or fails alone",
+    summary="Assign, re-prioritise, close or tag many inquiries; each succeeds or fails alone",
     access=DESK_SIDE,
     body=BulkChange,
     response=BulkResults,

@@ -24,6 +24,9 @@ class Message(BaseModel):
     merged_from: str | None = Field(
         default=None, description="The merged duplicate this message was first posted to"
     )
+    template_id: str | None = Field(
+        default=None, description="The answer template the reply was written from"
+    )
 
     def for_requester(self) -> "Message":
         """The requester side sees the desk, not the person behind the reply."""
@@ -58,11 +61,13 @@ class ConfigurationQuery(BaseModel):
 class ConfigurationChange(BaseModel):
     at: datetime
     setting: str
-    key: str = Field(description="routing, queues, or the calendar's country")
+    key: str = Field(
+        description="routing, queues, the calendar's or tag list's country, a template or view id"
+    )
     by: str = Field(description="The grant that made the change")
     by_person: Actor
-    before: dict[str, Any] | None
-    after: dict[str, Any]
+    before: dict[str, Any] | None = Field(description="Null: created")
+    after: dict[str, Any] | None = Field(description="Null: deleted")
 
 
 class ConfigurationChanges(BaseModel):

@@ -15,7 +15,7 @@ InquiryStatus = Literal[
 InquiryPriority = Literal["low", "normal", "high", "urgent"]
 SlaClockKind = Literal["first_response", "resolution"]
 MessageSide = Literal["desk", "requester"]
-DeskSetting = Literal["routing_rules", "calendar", "queues"]
+DeskSetting = Literal["routing_rules", "calendar", "queues", "answer_template", "tags", "view"]
 
 
 class RequesterContact(BaseModel):
@@ -143,6 +143,19 @@ class InquiryUnlinked(EventPayload):
     by: str
 
 
+@published_as("jamp.inquiry.tags_changed.v1", stream="inquiries")
+class InquiryTagsChanged(EventPayload):
+    """Staff tagged or untagged the inquiry (tags of its desk's managed list)."""
+
+    inquiry_id: str
+    version: int
+    added: list[str]
+    removed: list[str]
+    tags: list[str]
+    """The inquiry's tags after the change."""
+    by: str
+
+
 @published_as("jamp.inquiry.rated.v1", stream="inquiries")
 class InquiryRated(EventPayload):
     """The requester rated how a closed inquiry was answered (once per closure)."""
@@ -258,13 +271,16 @@ class InquiryEscalated(EventPayload):
 
 @published_as("jamp.inquiry_desk.configuration_changed.v1", stream="inquiries")
 class DeskConfigurationChanged(EventPayload):
-    """An admin changed the routing rules, a desk calendar or the queues: before and after."""
+    """Someone changed the routing rules, a desk calendar, the queues, an answer template,
+    a desk's tag list or a saved view: before and after."""
 
     setting: DeskSetting
     key: str
-    """``routing``, ``queues`` or the calendar's country."""
+    """``routing``, ``queues``, the calendar's or tag list's country, a template or view id."""
     before: dict[str, Any] | None
-    after: dict[str, Any]
+    """Null: created."""
+    after: dict[str, Any] | None
+    """Null: deleted."""
     by: str
     by_person: Actor
 

@@ -116,6 +116,9 @@ class ApiRoutes:
     def put(self, path: str, **spec: Any) -> Callable[[View], View]:
         return self.route("PUT", path, **spec)
 
+    def delete(self, path: str, **spec: Any) -> Callable[[View], View]:
+        return self.route("DELETE", path, **spec)
+
     def install(self, app: web.Application) -> None:
         for endpoint in self.endpoints:
             app.router.add_route(endpoint.method, endpoint.path, self._adapt(endpoint))

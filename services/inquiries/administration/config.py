@@ -1,8 +1,10 @@
 """Admin-edited desk configuration in MongoDB: routing rules, queues, desk calendars, and
-the audit trail of their changes."""
+the audit trail of their changes; and the collections of documents kept by id (answer
+templates, saved views)."""
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel
 from pymongo import DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
@@ -35,7 +37,7 @@ class DeskConfiguration:
     async def save_routing(self, rules: RoutingRules, session: AsyncClientSession) -> bool:
         """Replace the rules if still at ``rules.version - 1`` (0: never saved)."""
         document = rules.model_dump(mode="json")
-        return await _replace_versioned(self.rules, RULES_ID, document, rules.version, session)
+        return await replace_versioned(self.rules, RULES_ID, document, rules.version, session)
 
     async def queues(self, session: Session = None) -> Queues:
         """The managed queue list; the defaults until an admin first saves one."""
@@ -44,7 +46,7 @@ class DeskConfiguration:
 
     async def save_queues(self, queues: Queues, session: AsyncClientSession) -> bool:
         document = queues.model_dump(mode="json")
-        return await _replace_versioned(self.rules, QUEUES_ID, document, queues.version, session)
+        return await replace_versioned(self.rules, QUEUES_ID, document, queues.version, session)
 
     async def calendar(self, country: str, session: Session = None) -> BusinessCalendar:
         document = await _stored(self.calendars, country, session)
@@ -74,7 +76,7 @@ async def _stored(collection: AsyncCollection[Document], key: str, session: Sess
     return document
 
 
-async def _replace_versioned(
+async def replace_versioned(
     collection: AsyncCollection[Document],
     key: str,
     document: Document,
@@ -92,3 +94,42 @@ async def _replace_versioned(
         {"_id": key, "version": version - 1}, document, session=session
     )
     return result.matched_count == 1
+
+
+class KeptDocument(BaseModel):
+    """A document kept by its id; every replacement writes the next ``version``."""
+
+    version: int = 0
+
+
+K = TypeVar("K", bound=KeptDocument)
+
+
+class KeptDocuments(Generic[K]):
+    """One collection of kept documents: read one, write one at its version, delete one."""
+
+    def __init__(
+        self, collection: AsyncCollection[Document], model: type[K], id_field: str
+    ) -> None:
+        self.collection, self.model, self.id_field = collection, model, id_field
+
+    def key_of(self, item: K) -> str:
+        return str(getattr(item, self.id_field))
+
+    def of(self, document: Document) -> K:
+        fields = {key: value for key, value in document.items() if key != "_id"}
+        return self.model.model_validate({**fields, self.id_field: document["_id"]})
+
+    async def get(self, key: str, session: Session = None) -> K | None:
+        document = await self.collection.find_one({"_id": key}, session=session)
+        return None if document is None else self.of(document)
+
+    async def put(self, item: K, session: AsyncClientSession) -> bool:
+        """Store ``item`` if the stored one is still at the version before (none: 1)."""
+        document = item.model_dump(exclude={self.id_field})
+        return await replace_versioned(
+            self.collection, self.key_of(item), document, item.version, session
+        )
+
+    async def delete(self, key: str, session: AsyncClientSession) -> None:
+        await self.collection.delete_one({"_id": key}, session=session)

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
+from services.inquiries.administration.config import K, KeptDocuments
 from services.inquiries.administration.queues import Queues
 from services.inquiries.administration.routing import RoutingRules
 from services.inquiries.desk import Desk
@@ -12,6 +13,7 @@ from services.inquiries.handlers import moved_in
 from services.inquiries.model import Inquiry, InvalidChange, Moved, StaleVersion
 from services.inquiries.scope import Visibility
 from services.inquiries.sla.business_hours import BusinessCalendar, NoBusinessTime
+from services.inquiries.tags.model import DeskTags
 from shared.contracts.inquiries import (
     DeskConfigurationChanged,
     DeskSetting,
@@ -21,7 +23,7 @@ from shared.contracts.inquiries import (
 from shared.mongo import new_id
 from shared.platform import Trace, UnitOfWork, unit_of_work
 
-Versioned = RoutingRules | Queues
+Versioned = RoutingRules | Queues | DeskTags
 
 
 async def replace_rules(read: RoutingRules, *, desk: Desk, trace: Trace) -> RoutingRules:
@@ -37,7 +39,7 @@ async def replace_rules(read: RoutingRules, *, desk: Desk, trace: Trace) -> Rout
                 )
         before = await desk.config.routing(uow.session)
         saved = await desk.config.save_routing(rules, uow.session)
-        await _versioned(desk, uow, "routing_rules", "routing", before, rules, saved)
+        await audit_versioned(desk, uow, "routing_rules", "routing", before, rules, saved)
     return rules
 
 
@@ -54,7 +56,7 @@ async def replace_queues(read: Queues, *, desk: Desk, trace: Trace) -> Queues:
         await _people_hold_keys(queues, desk)
         before = await desk.config.queues(uow.session)
         saved = await desk.config.save_queues(queues, uow.session)
-        await _versioned(desk, uow, "queues", "queues", before, queues, saved)
+        await audit_versioned(desk, uow, "queues", "queues", before, queues, saved)
         # The list as it now is, typed, for the services that mail or route by it.
         staffing = [QueueStaffing(**queue.model_dump()) for queue in queues.queues]
         by = uow.trace.by
@@ -85,7 +87,7 @@ async def replace_calendar(
     async with unit_of_work(desk.platform, trace) as uow:
         before = await desk.config.calendar(country, uow.session)
         await desk.config.save_calendar(country, calendar, uow.session)
-        await _audit(desk, uow, "calendar", country, before, calendar)
+        await audit(desk, uow, "calendar", country, before, calendar)
 
         def recalculated(current: Inquiry, after: BusinessCalendar, at: datetime) -> Moved:
             return current.recalculated(before, after, at)
@@ -110,15 +112,22 @@ def _has_business_time(calendar: BusinessCalendar, now: datetime, desk: Desk) ->
         ) from None
 
 
-async def _audit(
-    desk: Desk, uow: UnitOfWork, setting: DeskSetting, key: str, before: BaseModel, after: BaseModel
+async def audit(
+    desk: Desk,
+    uow: UnitOfWork,
+    setting: DeskSetting,
+    key: str,
+    before: BaseModel | None,
+    after: BaseModel | None,
 ) -> None:
+    """Record who changed a setting (or a template, tag list or view), before and after,
+    and publish it, in the change's transaction. None: created, or deleted."""
     by = uow.trace.by
     change = DeskConfigurationChanged(
         setting=setting,
         key=key,
-        before=before.model_dump(mode="json"),
-        after=after.model_dump(mode="json"),
+        before=None if before is None else before.model_dump(mode="json"),
+        after=None if after is None else after.model_dump(mode="json"),
         by=by.grant,
         by_person=by,
     )
@@ -127,7 +136,7 @@ async def _audit(
     await uow.publish(f"{setting}:{key}", change)
 
 
-async def _versioned(
+async def audit_versioned(
     desk: Desk,
     uow: UnitOfWork,
     setting: DeskSetting,
@@ -143,4 +152,23 @@ async def _versioned(
             f"not {after.version - 1}",
             current_version=before.version,
         )
-    await _audit(desk, uow, setting, key, before, after)
+    await audit(desk, uow, setting, key, before, after)
+
+
+async def keep(
+    desk: Desk,
+    uow: UnitOfWork,
+    setting: DeskSetting,
+    documents: KeptDocuments[K],
+    before: K | None,
+    after: K | None,
+) -> None:
+    """Write ``after`` over ``before`` (None before: a new one; None after: delete it) and
+    audit it; 409 when someone else wrote it since ``before`` was read."""
+    kept = after or before
+    assert kept is not None  # a change writes or deletes one
+    if after is None:
+        await documents.delete(documents.key_of(kept), uow.session)
+    elif not await documents.put(after, uow.session):
+        raise StaleVersion(f"the {setting.replace('_', ' ')} changed meanwhile; try again")
+    await audit(desk, uow, setting, documents.key_of(kept), before, after)

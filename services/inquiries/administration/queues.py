@@ -4,7 +4,7 @@ An inquiry is always in one of these queues: routing rules, reassignments and
 escalations may name only queues of the list. Each country desk has its own queue.
 """
 
-from typing import Annotated
+from typing import Annotated, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -12,6 +12,24 @@ from shared.contracts.vocabulary import ASEAN_STATES
 
 QueueName = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=60)]
 PersonId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+N = TypeVar("N", bound=Named)
+
+
+def named_once(items: list[N], kind: str) -> list[N]:
+    """A list validator: no name twice (a managed list of queues, of tags)."""
+    seen: set[str] = set()
+    for item in items:
+        if item.name in seen:
+            raise ValueError(f"{kind} {item.name!r} is listed twice")
+        seen.add(item.name)
+    return items
 
 
 def country_desk(country: str) -> str:
@@ -69,12 +87,7 @@ class Queues(BaseModel):
     @field_validator("queues")
     @classmethod
     def _distinct(cls, queues: list[Queue]) -> list[Queue]:
-        seen: set[str] = set()
-        for queue in queues:
-            if queue.name in seen:
-                raise ValueError(f"queue {queue.name!r} is listed twice")
-            seen.add(queue.name)
-        return queues
+        return named_once(queues, "queue")
 
     @model_validator(mode="after")
     def _escalations_known(self) -> "Queues":

@@ -27,6 +27,7 @@ async def post_message(
     trace: Trace,
     attach: Attach | None = None,
     message_id: str | None = None,
+    template_id: str | None = None,
 ) -> Message:
     """Append a message; ``attach`` refers it to files uploaded before, in the same
     transaction. Appends never conflict with each other: a note leaves the inquiry as it
@@ -43,6 +44,7 @@ async def post_message(
         by=trace.by,
         body=body,
         at=desk.clock(),
+        template_id=template_id,
     )
     if kind == "note":
         return await _append_note(message, visibility, attach, desk=desk, trace=trace)

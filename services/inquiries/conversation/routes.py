@@ -2,6 +2,8 @@
 
 from aiohttp import web
 
+from services.inquiries.answers import handlers as answers
+from services.inquiries.answers.model import DraftReply
 from services.inquiries.attachments.handlers import Attach, attacher
 from services.inquiries.attachments.rules import Reader
 from services.inquiries.commands import PostNote, PostReply, Rate
@@ -37,15 +39,28 @@ conversation_api = ApiRoutes("inquiry conversation", errors=ERRORS)
 async def post_reply(request: web.Request, body: PostReply) -> Message:
     caller = principal_of(request)
     requester = caller.role in (Role.COMPANY, Role.CITY) or body.from_requester
+    text = body.body
+    if body.template_id is not None:
+        wanted = DraftReply(template_id=body.template_id, language=body.language)
+        text = await answers.reply_text(
+            _id(request),
+            wanted,
+            body.body,
+            _visibility(request),
+            desk=request.app[DESK],
+            writer=None if requester else caller.display_name,
+        )
+    assert text is not None  # PostReply has a body or a template_id
     return await conversation.post_message(
         _id(request),
-        body.body,
+        text,
         "reply",
         "requester" if requester else "desk",
         _visibility(request),
         desk=request.app[DESK],
         trace=trace_of(request),
         attach=_attach(request, body.attachments),
+        template_id=body.template_id,
     )
 
 
