@@ -38,7 +38,7 @@ async def take_in(event: ConsumedEvent, mailroom: Mailroom) -> int:
     the consumer's transaction: a redelivered event claims nothing new). Returns claims."""
     await project(event, mailroom.directory)
     # Planning also counts a meeting's revisions (its SEQUENCE), history or not.
-    planned = await Audience(mailroom.directory, mailroom.settings).plan(event)
+    planned = await Audience(mailroom.directory, mailroom.settings, mailroom.keys).plan(event)
     since = mailroom.settings.notifications_since
     if since is not None and event.envelope.time < since:
         return 0  # history from before the service existed: nobody is told of it now
