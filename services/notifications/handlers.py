@@ -22,6 +22,7 @@ from services.notifications.model import (
 from services.notifications.tokens import preferences_token, read_preferences_token, reply_token
 from shared.consumer import ConsumedEvent
 from shared.contracts import EventPayload
+from shared.contracts.identity import PersonUpdated
 from shared.contracts.matching import (
     MatchAccepted,
     MatchExpired,
@@ -36,6 +37,8 @@ from shared.contracts.matching import (
 async def take_in(event: ConsumedEvent, mailroom: Mailroom) -> int:
     """Keep the event's contacts, drop mail it makes moot, claim the mail it asks for (in
     the consumer's transaction: a redelivered event claims nothing new). Returns claims."""
+    if isinstance(event.payload, PersonUpdated):
+        await carry_preferences(event.payload, event, mailroom)
     await project(event, mailroom.directory)
     # Planning also counts a meeting's revisions (its SEQUENCE), history or not.
     planned = await Audience(mailroom.directory, mailroom.settings, mailroom.keys).plan(event)
@@ -45,6 +48,18 @@ async def take_in(event: ConsumedEvent, mailroom: Mailroom) -> int:
     for group in moot_groups(event.payload, planned):
         await mailroom.ledger.supersede(group, event.session)
     return sum([await claim(mail, event, mailroom) for mail in planned])
+
+
+async def carry_preferences(
+    person: PersonUpdated, event: ConsumedEvent, mailroom: Mailroom
+) -> None:
+    """Preferences are kept per address: a person's new address keeps what they turned off
+    at the old one (unless the new address has preferences of its own)."""
+    known = await mailroom.directory.get(f"person:{person.person_id}", event.session) or {}
+    old, new = known.get("email"), person.email
+    if old and new and old.lower() != new.lower():
+        by = f"{person.by}:person.updated"
+        await mailroom.preferences.carry(old, new, by, event.envelope.time, event.session)
 
 
 def moot_groups(payload: EventPayload, planned: list[PlannedMail]) -> list[str]:

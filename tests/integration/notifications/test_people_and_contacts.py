@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from services.notifications.keys import MAILROOM
+from services.notifications.model import Preferences
 from services.notifications.settings import NotificationSettings
 from shared.auth import Role, issue_key
 from shared.contracts.identity import Actor, PersonRegistered, PersonUpdated
@@ -43,9 +44,14 @@ async def test_a_person_whose_details_changed_is_mailed_at_the_new_address_in_th
     notifications: TestClient[Any, Any], notification_settings: NotificationSettings, relay: Relay
 ) -> None:
     ito = someone("Ito Ken")
+    mailroom = notifications.app[MAILROOM]
+    await publish(notification_settings, (ito, ito.person_id))
+    await known(notifications, f"person:{ito.person_id}")
+    quiet = Preferences(meetings=False)
+    await mailroom.preferences.put(ito.email or "", quiet, by="test", at=datetime.now(UTC))
     update = moved(ito, "ito@hanoi.desk.test", "ja")
-    await publish(notification_settings, (ito, ito.person_id), (update, ito.person_id))
-    directory = notifications.app[MAILROOM].directory
+    await publish(notification_settings, (update, ito.person_id))
+    directory = mailroom.directory
 
     async def followed() -> bool:
         return ((await directory.get(f"person:{ito.person_id}")) or {}).get("language") == "ja"
@@ -61,6 +67,8 @@ async def test_a_person_whose_details_changed_is_mailed_at_the_new_address_in_th
     [assigned] = await mail_to(relay, "ito@hanoi.desk.test")
     assert "担当割り当て" in str(assigned["Subject"])
     assert relay.to(ito.email or "") == []
+    # What Ito turned off at the old address stays off at the new one.
+    assert await mailroom.preferences.get("ito@hanoi.desk.test") == quiet
     # The key replica follows too: every service names the person as they now are.
     replica = await notifications.app[MAILROOM].keys.person(ito.person_id)
     assert replica is not None and replica["email"] == "ito@hanoi.desk.test"
