@@ -13,6 +13,7 @@ from services.notifications.repository import Directory
 from services.notifications.settings import NotificationSettings
 from shared.auth import KeyReplica, Role
 from shared.consumer import ConsumedEvent
+from shared.contracts.identity import PersonUpdated
 from shared.contracts.inquiries import (
     InquiryAssigned,
     InquiryReplied,
@@ -294,6 +295,22 @@ class Audience:
                                    payload.meeting_id, due_at=reminder_at,
                                    group=f"meeting-reminder:{payload.meeting_id}"))  # fmt: skip
         return mails
+
+
+def address_changed(person: PersonUpdated, old: str) -> list[PlannedMail]:
+    """Account mail to the old and the new address of a person whose address changed (the
+    old one hears of it, as mail services tell of a changed address; it cannot be turned
+    off)."""
+    context = {
+        "ref": _ref(person.person_id), "old_email": old, "new_email": person.email,
+        "changed_by": person.by_person.name, "changed_at": _utc(person.updated_at),
+    }  # fmt: skip
+    language = language_of(person.language)
+    return [
+        _mail("account_changed", "account", Recipient(address=address, name=person.name,
+              language=language, time_zone=person.time_zone), context, person.person_id)
+        for address in (old, person.email or old)
+    ]  # fmt: skip
 
 
 def _mail(template: str, category: Any, recipient: Recipient, context: dict[str, Any],

@@ -24,6 +24,7 @@ from tests.integration.notifications.events import (
     new_id,
     proposal_submitted,
 )
+from tests.integration.notifications.test_invitations import text_of
 from tests.integration.notifications.test_queue_people import someone, triaged
 from tests.integration.notifications.test_who_hears_what import decision_of, submitted
 from tests.support import eventually
@@ -64,9 +65,16 @@ async def test_a_person_whose_details_changed_is_mailed_at_the_new_address_in_th
         (InquiryAssigned(inquiry_id=inquiry_id, queue="matching", officer=ito.person_id,
                          by="admin"), inquiry_id),
     )  # fmt: skip
-    [assigned] = await mail_to(relay, "ito@hanoi.desk.test")
-    assert "担当割り当て" in str(assigned["Subject"])
-    assert relay.to(ito.email or "") == []
+    new_mail = await mail_to(relay, "ito@hanoi.desk.test", 2)
+    [notice] = [m for m in new_mail if "メールアドレスの変更" in str(m["Subject"])]
+    # The assignment reaches the new address, in Japanese now.
+    assert sum("担当割り当て" in str(m["Subject"]) for m in new_mail) == 1
+    # Both addresses are told of the change (account mail), and the old one of nothing else.
+    [to_old] = await mail_to(relay, ito.email or "")
+    for mail in (to_old, notice):
+        assert "メールアドレスの変更" in str(mail["Subject"])
+        assert "ito@hanoi.desk.test" in text_of(mail)
+        assert mail["List-Unsubscribe"] is None  # account mail cannot be turned off
     # What Ito turned off at the old address stays off at the new one.
     assert await mailroom.preferences.get("ito@hanoi.desk.test") == quiet
     # The key replica follows too: every service names the person as they now are.
