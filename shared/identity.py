@@ -2,13 +2,25 @@
 ``jamp.identity.v1`` in the caller's transaction: the CLI's ledger and the admin API use it,
 as the companies service does for company keys."""
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth import IssuedKey, KeyReplica, issue_key, parse_grant, register_person
-from shared.contracts.identity import ApiKeyIssued, ApiKeyRevoked, PersonRegistered
+from shared.auth.keys import checked_name
+from shared.contracts.identity import (
+    Actor,
+    ApiKeyIssued,
+    ApiKeyRevoked,
+    PersonRegistered,
+    PersonUpdated,
+)
+from shared.mongo import Document
 from shared.platform import UnitOfWork
 
-IdentityEvent = PersonRegistered | ApiKeyIssued | ApiKeyRevoked
+IdentityEvent = PersonRegistered | PersonUpdated | ApiKeyIssued | ApiKeyRevoked
+DETAILS = ("name", "email", "language", "time_zone")
+"""A person's details that may change after registration (kind and keys do not)."""
 
 
 class AddPerson(BaseModel):
@@ -38,6 +50,41 @@ class AddPerson(BaseModel):
     grants: list[str] = Field(min_length=1, max_length=10)
 
 
+class ChangePerson(BaseModel):
+    """The details to change; a field left out keeps its value."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"email": "sato@hanoi.example.go.jp", "language": "en"}]},
+    )
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    language: str | None = Field(default=None, pattern="^[a-z]{2}$")
+    time_zone: str | None = Field(default=None, max_length=64)
+
+
+def person_changed(
+    known: Document, command: ChangePerson, by: Actor, at: datetime
+) -> PersonUpdated | None:
+    """The person after the change, or None when nothing differs; raises ValueError naming
+    the field when the details no longer hold."""
+    wanted = command.model_dump(exclude_none=True)
+    details = {field: wanted.get(field, known.get(field)) for field in DETAILS}
+    details["name"] = checked_name(
+        details["name"] or "", email=details["email"], time_zone=details["time_zone"] or "",
+        kind=known.get("kind", "person"),
+    )  # fmt: skip
+    changed = [field for field in DETAILS if details[field] != known.get(field)]
+    if not changed:
+        return None
+    return PersonUpdated(
+        person_id=known["_id"], **details, updated_at=at, changed=changed,
+        by=by.grant, by_person=by,
+    )  # fmt: skip
+
+
 def person_with_keys(command: AddPerson, pepper: str) -> tuple[PersonRegistered, list[IssuedKey]]:
     """The person and one key per grant; raises ValueError naming what is wrong."""
     person = register_person(
@@ -59,6 +106,9 @@ async def record_identity(
     for event in events:
         if isinstance(event, PersonRegistered):
             await registry.record_person(event, uow.session)
+            await uow.publish(event.person_id, event)
+        elif isinstance(event, PersonUpdated):
+            await registry.record_person_updated(event, uow.session)
             await uow.publish(event.person_id, event)
         elif isinstance(event, ApiKeyIssued):
             await registry.record_issued(event, uow.session)

@@ -17,6 +17,7 @@ from services.notifications.sending.dispatcher import run_dispatcher
 from services.notifications.sending.smtp import Relay
 from services.notifications.settings import NotificationSettings
 from shared.http.app import create_service_app
+from shared.http.appkeys import KEYS
 from shared.platform import PLATFORM, consumer_context, outbox_relay_context, platform_context
 from shared.settings import ServiceSettings
 from shared.tasks import cancel_and_wait
@@ -56,6 +57,7 @@ async def mailroom_context(app: web.Application) -> AsyncIterator[None]:
             settings.smtp_timeout_seconds,
             settings.smtp_ca_file,
         ),
+        keys=app[KEYS],
         clock=app[CLOCK],
     )
     await mailroom.ledger.create_indexes()

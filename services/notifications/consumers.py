@@ -5,10 +5,10 @@ from aiohttp import web
 
 from services.notifications.handlers import take_in
 from services.notifications.keys import MAILROOM
-from shared.auth.projector import IDENTITY_HANDLERS, on_person_registered
+from shared.auth.projector import IDENTITY_HANDLERS
 from shared.consumer import ConsumedEvent, HandlerTable
 from shared.contracts import EventPayload, companies, inquiries, matching, proposals
-from shared.contracts.identity import PersonRegistered
+from shared.contracts.identity import PersonRegistered, PersonUpdated
 from shared.handler_table import handler_table
 
 
@@ -19,10 +19,12 @@ async def on_event(event: ConsumedEvent, app: web.Application) -> None:
         mailroom.wakeup.set()
 
 
-async def on_person(event: ConsumedEvent[PersonRegistered], app: web.Application) -> None:
+async def on_person(
+    event: ConsumedEvent[PersonRegistered | PersonUpdated], app: web.Application
+) -> None:
     """A person is both a key holder (the replica) and someone mail may reach (officers,
-    queue members, supervisors)."""
-    await on_person_registered(event, app)
+    queue members, supervisors), at the address and in the language they now have."""
+    await IDENTITY_HANDLERS[type(event.payload)](event, app)
     await on_event(event, app)
 
 

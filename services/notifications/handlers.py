@@ -4,7 +4,7 @@ Sending is ``sending/dispatcher.py``; replies by mail are ``replies/inbound.py``
 from datetime import timedelta
 from urllib.parse import quote
 
-from services.notifications.composing.audience import Audience
+from services.notifications.composing.audience import Audience, address_changed
 from services.notifications.composing.contacts import project
 from services.notifications.composing.invitations import to_ics
 from services.notifications.composing.messages import reply_address
@@ -22,6 +22,7 @@ from services.notifications.model import (
 from services.notifications.tokens import preferences_token, read_preferences_token, reply_token
 from shared.consumer import ConsumedEvent
 from shared.contracts import EventPayload
+from shared.contracts.identity import PersonUpdated
 from shared.contracts.matching import (
     MatchAccepted,
     MatchExpired,
@@ -36,15 +37,32 @@ from shared.contracts.matching import (
 async def take_in(event: ConsumedEvent, mailroom: Mailroom) -> int:
     """Keep the event's contacts, drop mail it makes moot, claim the mail it asks for (in
     the consumer's transaction: a redelivered event claims nothing new). Returns claims."""
+    notices = await address_change(event, mailroom)
     await project(event, mailroom.directory)
     # Planning also counts a meeting's revisions (its SEQUENCE), history or not.
-    planned = await Audience(mailroom.directory, mailroom.settings).plan(event)
+    audience = Audience(mailroom.directory, mailroom.settings, mailroom.keys)
+    planned = notices + await audience.plan(event)
     since = mailroom.settings.notifications_since
     if since is not None and event.envelope.time < since:
         return 0  # history from before the service existed: nobody is told of it now
     for group in moot_groups(event.payload, planned):
         await mailroom.ledger.supersede(group, event.session)
     return sum([await claim(mail, event, mailroom) for mail in planned])
+
+
+async def address_change(event: ConsumedEvent, mailroom: Mailroom) -> list[PlannedMail]:
+    """A person's new address keeps what they turned off at the old one (preferences are
+    kept per address), and both addresses are told of the change. Read before the
+    directory learns the new address: the old one is known only until then."""
+    if not isinstance(person := event.payload, PersonUpdated):
+        return []
+    known = await mailroom.directory.get(f"person:{person.person_id}", event.session) or {}
+    old, new = known.get("email"), person.email
+    if not old or not new or old.lower() == new.lower():
+        return []
+    by = f"{person.by}:person.updated"
+    await mailroom.preferences.carry(old, new, by, event.envelope.time, event.session)
+    return address_changed(person, old)
 
 
 def moot_groups(payload: EventPayload, planned: list[PlannedMail]) -> list[str]:

@@ -10,6 +10,7 @@ from services.notifications.model import Backoff
 from services.notifications.repository import Directory, InboundLog, Ledger, PreferenceStore
 from services.notifications.sending.smtp import Relay
 from services.notifications.settings import NotificationSettings
+from shared.auth import KeyReplica
 from shared.platform import Platform
 
 Clock = Callable[[], datetime]
@@ -29,6 +30,8 @@ class Mailroom:
     inbound: InboundLog
     renderer: Renderer
     relay: Relay
+    keys: KeyReplica
+    """The key replica: who holds which grant (a queue without people falls back to them)."""
     clock: Clock = system_clock
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     """Set after a claim commits, so new mail goes out now rather than at the next poll."""

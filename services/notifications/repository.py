@@ -187,6 +187,20 @@ class PreferenceStore:
             upsert=True,
         )
 
+    async def carry(
+        self, old: str, new: str, by: str, at: datetime, session: AsyncClientSession
+    ) -> None:
+        """The old address's preferences for the new one, unless it has its own."""
+        kept = await self.collection.find_one({"_id": old.lower()}, session=session)
+        if kept is None:
+            return
+        await self.collection.update_one(
+            {"_id": new.lower()},
+            {"$setOnInsert": {"preferences": kept["preferences"], "changed_by": by,
+                              "changed_at": at}},
+            upsert=True, session=session,
+        )  # fmt: skip
+
 
 class InboundLog:
     def __init__(self, database: AsyncDatabase[Document]) -> None:

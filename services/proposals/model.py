@@ -12,7 +12,14 @@ from shared.auth import Principal, Role
 from shared.contracts.attachments import AttachmentInfo
 from shared.contracts.identity import Actor
 from shared.contracts.proposals import ProposalDetails, ProposalStatus
-from shared.contracts.vocabulary import Email, FocusArea, SolutionTag, taxonomy_document, unique
+from shared.contracts.vocabulary import (
+    Email,
+    FocusArea,
+    Language,
+    SolutionTag,
+    taxonomy_document,
+    unique,
+)
 from shared.errors import DomainError
 from shared.http.pagination import PageQuery
 from shared.http.partial import Omittable
@@ -70,6 +77,11 @@ class Contact(BaseModel):
     email: Email
     phone: str | None = Field(default=None, max_length=40)
     organisation: str | None = Field(default=None, max_length=200)
+    language: Language | None = Field(
+        default=None,
+        description="The language the contact is mailed in (ISO 639-1); unset: the city's"
+        " country's language where the desk has templates in it, English otherwise",
+    )
 
 
 Title = Annotated[str, Field(min_length=3, max_length=200)]

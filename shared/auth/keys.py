@@ -66,15 +66,8 @@ def issue_key(
     return IssuedKey(plaintext=plaintext, event=event)
 
 
-def register_person(
-    name: str,
-    *,
-    email: str | None,
-    language: str = "en",
-    time_zone: str = "Asia/Tokyo",
-    kind: Literal["person", "system"] = "person",
-) -> PersonRegistered:
-    """A new person (or named system) to issue keys to; raises ValueError naming the field."""
+def checked_name(name: str, *, email: str | None, time_zone: str, kind: str) -> str:
+    """The name stripped, once a person's details hold; raises ValueError naming the field."""
     name = name.strip()
     if not name or len(name) > 200:
         raise ValueError("name: 1 to 200 characters")
@@ -84,10 +77,22 @@ def register_person(
         raise ValueError("email: a person needs an e-mail address")
     if time_zone not in available_timezones():
         raise ValueError(f"time_zone: unknown time zone {time_zone!r}")
+    return name
+
+
+def register_person(
+    name: str,
+    *,
+    email: str | None,
+    language: str = "en",
+    time_zone: str = "Asia/Tokyo",
+    kind: Literal["person", "system"] = "person",
+) -> PersonRegistered:
+    """A new person (or named system) to issue keys to; raises ValueError naming the field."""
     return PersonRegistered(
         person_id=f"p-{secrets.token_hex(6)}",
         kind=kind,
-        name=name,
+        name=checked_name(name, email=email, time_zone=time_zone, kind=kind),
         email=email,
         language=language,
         time_zone=time_zone,

@@ -3,7 +3,7 @@
 from aiohttp import web
 
 from shared.consumer import Batchable, ConsumedEvent
-from shared.contracts.identity import ApiKeyIssued, ApiKeyRevoked, PersonRegistered
+from shared.contracts.identity import ApiKeyIssued, ApiKeyRevoked, PersonRegistered, PersonUpdated
 from shared.handler_table import handler_table
 from shared.http.appkeys import KEYS
 
@@ -22,7 +22,14 @@ async def on_person_registered(
     await app[KEYS].record_person(event.payload, event.session)
 
 
+async def on_person_updated(event: ConsumedEvent[PersonUpdated], app: web.Application) -> None:
+    await app[KEYS].record_person_updated(event.payload, event.session)
+
+
 # Each only upserts its own record through the session: a batch may share a transaction.
 IDENTITY_HANDLERS = handler_table(
-    Batchable(on_person_registered), Batchable(on_key_issued), Batchable(on_key_revoked)
+    Batchable(on_person_registered),
+    Batchable(on_person_updated),
+    Batchable(on_key_issued),
+    Batchable(on_key_revoked),
 )

@@ -8,7 +8,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.auth.grants import Principal, Role
 from shared.auth.keys import hash_key, key_id_of
-from shared.contracts.identity import ApiKeyIssued, ApiKeyRevoked, PersonRegistered
+from shared.contracts.identity import ApiKeyIssued, ApiKeyRevoked, PersonRegistered, PersonUpdated
 from shared.mongo import Document
 
 Session = AsyncClientSession | None
@@ -78,6 +78,27 @@ class KeyReplica:
         await self.people.replace_one(
             {"_id": person.person_id}, document, upsert=True, session=session
         )
+
+    async def record_person_updated(
+        self, person: PersonUpdated, session: AsyncClientSession
+    ) -> None:
+        """The person's details as they now are; idempotent. Keyed by the person id, the
+        update travels behind the registration, so a person unknown here is left alone."""
+        details = person.model_dump(include={"name", "email", "language", "time_zone"})
+        await self.people.update_one(
+            {"_id": person.person_id},
+            {"$set": {**details, "updated_at": person.updated_at}},
+            session=session,
+        )
+
+    async def holders(self, role: Role, scope: str | None, session: Session = None) -> list[str]:
+        """The people holding an unrevoked key for ``role`` and ``scope``, each once."""
+        cursor = self.collection.find(
+            {"role": role, "scope": scope, "revoked_at": None, "person_id": {"$ne": None}},
+            {"person_id": True},
+            session=session,
+        ).sort("issued_at", 1)
+        return list(dict.fromkeys([record["person_id"] async for record in cursor]))
 
     async def person(self, person_id: str, session: Session = None) -> Document | None:
         """The person; until their registration arrives (it may travel on another partition

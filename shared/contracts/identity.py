@@ -33,6 +33,23 @@ class PersonRegistered(EventPayload):
     registered_at: datetime
 
 
+@published_as("jamp.person.updated.v1", stream="identity")
+class PersonUpdated(EventPayload):
+    """A person's details changed: the details as they now are (keyed by the person id, so
+    it follows the registration in order), and who changed them."""
+
+    person_id: str
+    name: str
+    email: str | None
+    language: str
+    time_zone: str
+    updated_at: datetime
+    changed: list[str]
+    """The fields that differ from before."""
+    by: str
+    by_person: Actor
+
+
 @published_as("jamp.apikey.issued.v1", stream="identity")
 class ApiKeyIssued(EventPayload):
     """An API key was issued; services add it to their replica of the key registry."""

@@ -55,6 +55,8 @@ class ProposalContact(BaseModel):
     email: str
     phone: str | None = None
     organisation: str | None = None
+    language: str | None = None
+    """ISO 639-1 (``vocabulary.LANGUAGES``) the contact wants mail in; None: not given."""
 
 
 class ProposalDetails(BaseModel):

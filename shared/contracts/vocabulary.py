@@ -29,6 +29,12 @@ CAPITAL_TIME_ZONES = {
 }
 # ISO 639-1 codes of the languages the desk works in: English, Japanese, the member states'.
 LANGUAGES = frozenset({"en", "ja", "id", "km", "lo", "ms", "my", "fil", "tl", "th", "vi", "zh"})
+# Each country's national language (Singapore's working one), for people and contacts who
+# did not say which language they read.
+NATIONAL_LANGUAGES = {
+    "BN": "ms", "KH": "km", "ID": "id", "LA": "lo", "MY": "ms", "MM": "my",
+    "PH": "fil", "SG": "en", "TH": "th", "VN": "vi", "JP": "ja",
+}  # fmt: skip
 
 
 @cache

@@ -5,7 +5,7 @@ keys are written to its replica and published on ``jamp.identity.v1`` in one tra
 (as the companies service issues company keys), so every service knows them.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from aiohttp import web
 from pydantic import BaseModel, Field
@@ -14,8 +14,14 @@ from services.monitor.routes import ERRORS, STAFF
 from shared.auth import KeyReplica, Role, allow
 from shared.http.appkeys import KEYS
 from shared.http.endpoints import ApiRoutes, trace_of
-from shared.http.problems import InvalidInput
-from shared.identity import AddPerson, person_with_keys, record_identity
+from shared.http.problems import InvalidInput, NotFound
+from shared.identity import (
+    AddPerson,
+    ChangePerson,
+    person_changed,
+    person_with_keys,
+    record_identity,
+)
 from shared.platform import PLATFORM, Platform, Trace, unit_of_work
 
 people_api = ApiRoutes("people", errors=ERRORS)
@@ -64,6 +70,27 @@ async def add_person(
     )
 
 
+async def change_person(
+    person_id: str, command: ChangePerson, *, platform: Platform, registry: KeyReplica,
+    trace: Trace,
+) -> Person:  # fmt: skip
+    """New details are published as ``person.updated``, so each service's replica (and the
+    mail notifications send) follows them; nothing changed publishes nothing."""
+    async with unit_of_work(platform, trace) as uow:
+        known = await registry.person(person_id, uow.session)
+        if known is None or "kind" not in known:
+            raise NotFound(f"no person {person_id}")
+        try:
+            changed = person_changed(known, command, uow.trace.by, datetime.now(UTC))
+        except ValueError as error:
+            raise _invalid(error) from None
+        if changed is not None:
+            await record_identity(registry, uow, [changed])
+        person = await registry.person(person_id, uow.session) or known
+    grants = sorted(await registry.grants_of(person_id))
+    return Person(**person, person_id=person_id, grants=grants)
+
+
 def _invalid(error: ValueError) -> InvalidInput:
     """The person's rules say "field: why"; a grant's rules name no field."""
     field, _, message = str(error).partition(": ")
@@ -91,6 +118,21 @@ async def list_people(registry: KeyReplica) -> People:
 async def register(request: web.Request, body: AddPerson) -> NewPerson:
     platform, registry = request.app[PLATFORM], request.app[KEYS]
     return await add_person(body, platform=platform, registry=registry, trace=trace_of(request))
+
+
+@people_api.patch(
+    "/api/people/{person_id}",
+    summary="Change a person's name, e-mail, language or time zone",
+    access=allow(Role.ADMIN),
+    body=ChangePerson,
+    response=Person,
+)
+async def change(request: web.Request, body: ChangePerson) -> Person:
+    platform, registry = request.app[PLATFORM], request.app[KEYS]
+    return await change_person(
+        request.match_info["person_id"], body, platform=platform, registry=registry,
+        trace=trace_of(request),
+    )  # fmt: skip
 
 
 @people_api.get(

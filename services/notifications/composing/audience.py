@@ -11,7 +11,9 @@ from services.notifications.composing.contacts import QUEUES
 from services.notifications.model import Invite, PlannedMail, Recipient, language_of
 from services.notifications.repository import Directory
 from services.notifications.settings import NotificationSettings
+from shared.auth import KeyReplica, Role
 from shared.consumer import ConsumedEvent
+from shared.contracts.identity import PersonUpdated
 from shared.contracts.inquiries import (
     InquiryAssigned,
     InquiryReplied,
@@ -30,6 +32,7 @@ from shared.contracts.matching import (
     meeting_uid,
 )
 from shared.contracts.proposals import ProposalStatusChanged
+from shared.contracts.vocabulary import NATIONAL_LANGUAGES
 from shared.mongo import Document
 
 StaffEvent = InquiryTriaged | InquiryAssigned | InquirySlaWarning | InquirySlaBreached
@@ -40,8 +43,10 @@ DECISIONS = {"accepted": "採択", "rejected": "不採択"}
 
 
 class Audience:
-    def __init__(self, directory: Directory, settings: NotificationSettings) -> None:
-        self.directory, self.settings = directory, settings
+    def __init__(
+        self, directory: Directory, settings: NotificationSettings, keys: KeyReplica
+    ) -> None:
+        self.directory, self.settings, self.keys = directory, settings, keys
 
     async def plan(self, event: ConsumedEvent) -> list[PlannedMail]:
         match event.payload:
@@ -96,7 +101,9 @@ class Audience:
         queues: dict[str, Document] = (await self._get(QUEUES, event)).get("queues", {})
         queue = queues.get(inquiry.get("queue") or "", {})
         if isinstance(payload, InquiryTriaged):
-            people = queues.get(payload.queue, {}).get("members", [])
+            people = queues.get(payload.queue, {}).get("members") or await self._desk_of(
+                inquiry, event
+            )
             template = "inquiry_submitted"
         elif isinstance(payload, InquiryAssigned):
             people, template = [payload.officer], "inquiry_assigned"
@@ -110,6 +117,14 @@ class Audience:
                 people += _escalation_targets(queue, queues)
         recipients = await self._people(people, event)
         return [_mail(template, "inquiries", each, context, inquiry_id) for each in recipients]
+
+    async def _desk_of(self, inquiry: Document, event: ConsumedEvent) -> list[str | None]:
+        """Who hears of a new inquiry in a queue nobody was put on (as Zammad tells every
+        agent with access to a group): the people whose keys hold the inquiry's country
+        desk, and when that desk has no one, the operators. Nobody is left untold."""
+        country, session = inquiry.get("country"), event.session
+        desk = await self.keys.holders(Role.DESK, country, session) if country else []
+        return [*(desk or await self.keys.holders(Role.OPERATOR, None, session))]
 
     async def _people(self, people: list[str | None], event: ConsumedEvent) -> list[Recipient]:
         """Each person (an id on the identity stream) once, in their own language; an
@@ -150,7 +165,11 @@ class Audience:
             return None
         city = await self._get(f"city:{proposal.get('city_id')}", event)
         zone = city.get("time_zone", "UTC")
-        return Recipient(address=contact["email"], name=contact.get("name", ""), time_zone=zone)
+        # The contact's own language, else the city's country's, where we have templates.
+        country = proposal.get("country") or city.get("country") or ""
+        language = language_of(contact.get("language") or NATIONAL_LANGUAGES.get(country))
+        return Recipient(address=contact["email"], name=contact.get("name", ""),
+                         language=language, time_zone=zone)  # fmt: skip
 
     async def _company_contact(self, company_id: str, event: ConsumedEvent) -> Recipient | None:
         company = await self._get(f"company:{company_id}", event)
@@ -276,6 +295,22 @@ class Audience:
                                    payload.meeting_id, due_at=reminder_at,
                                    group=f"meeting-reminder:{payload.meeting_id}"))  # fmt: skip
         return mails
+
+
+def address_changed(person: PersonUpdated, old: str) -> list[PlannedMail]:
+    """Account mail to the old and the new address of a person whose address changed (the
+    old one hears of it, as mail services tell of a changed address; it cannot be turned
+    off)."""
+    context = {
+        "ref": _ref(person.person_id), "old_email": old, "new_email": person.email,
+        "changed_by": person.by_person.name, "changed_at": _utc(person.updated_at),
+    }  # fmt: skip
+    language = language_of(person.language)
+    return [
+        _mail("account_changed", "account", Recipient(address=address, name=person.name,
+              language=language, time_zone=person.time_zone), context, person.person_id)
+        for address in (old, person.email or old)
+    ]  # fmt: skip
 
 
 def _mail(template: str, category: Any, recipient: Recipient, context: dict[str, Any],

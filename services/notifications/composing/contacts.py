@@ -3,9 +3,9 @@
 Keys: ``company:<id>`` (contact, languages), ``proposal:<id>`` (title, city, contact),
 ``city:<id>`` (name, time zone, the latest proposal contact), ``inquiry:<id>`` (subject,
 queue, officer, requester and the contact it gave), ``person:<id>`` (a person's name,
-e-mail, language, time zone, from the identity stream), ``queues`` (each queue's members,
-supervisor and escalation queue, as the inquiries service last published them, with its
-version). Runs in the consumer's transaction.
+e-mail, language, time zone, from the identity stream, as registered and as last changed),
+``queues`` (each queue's members, supervisor and escalation queue, as the inquiries service
+last published them, with its version). Runs in the consumer's transaction.
 """
 
 from typing import Any
@@ -13,7 +13,7 @@ from typing import Any
 from services.notifications.repository import Directory
 from shared.consumer import ConsumedEvent
 from shared.contracts.companies import CompanyRegistered, CompanyUpdated
-from shared.contracts.identity import PersonRegistered
+from shared.contracts.identity import PersonRegistered, PersonUpdated
 from shared.contracts.inquiries import (
     InquiryAssigned,
     InquiryEscalated,
@@ -74,7 +74,9 @@ def _changes(payload: object) -> list[tuple[str, dict[str, Any]]]:
             return [(f"inquiry:{inquiry_id}", {"queue": queue, "officer": officer})]
         case InquiryEscalated(inquiry_id=inquiry_id, to_queue=queue, officer=officer):
             return [(f"inquiry:{inquiry_id}", {"queue": queue, "officer": officer})]
-        case PersonRegistered(person_id=person_id):
+        case PersonRegistered(person_id=person_id) | PersonUpdated(person_id=person_id):
+            # An update carries the details as they now are: mail follows the new address
+            # and language from the next event on.
             fields = payload.model_dump(include={"name", "email", "language", "time_zone"})
             return [(f"person:{person_id}", fields)]
     return []
@@ -84,7 +86,8 @@ def _proposal(proposal: ProposalDetails) -> list[tuple[str, dict[str, Any]]]:
     contact = proposal.contact.model_dump()
     return [
         (f"proposal:{proposal.proposal_id}", {
-            "title": proposal.title, "city_id": proposal.city_id, "contact": contact,
+            "title": proposal.title, "city_id": proposal.city_id, "country": proposal.country,
+            "contact": contact,
         }),
         (f"city:{proposal.city_id}", {"contact": contact}),
     ]  # fmt: skip

@@ -111,7 +111,15 @@ PROPOSAL = {
     "decision_ja": "採択",
     "reason": None,
 }
+ACCOUNT = {
+    "ref": "#3e9a10",
+    "old_email": "sato@example.go.jp",
+    "new_email": "sato@hanoi.example.go.jp",
+    "changed_by": "Desk admin",
+    "changed_at": "2026-12-01 08:00 UTC",
+}
 SAMPLES: dict[str, dict[str, Any]] = {
+    "account_changed": ACCOUNT,
     **{name: INQUIRY for name in ("inquiry_replied", "inquiry_submitted", "inquiry_assigned")},
     **{name: INQUIRY for name in ("inquiry_sla_warning", "inquiry_sla_breached")},
     "proposal_decision": PROPOSAL,

@@ -51,3 +51,39 @@ async def test_a_person_without_an_email_or_with_a_bad_grant_is_a_422(
 async def _audit(caller: Caller) -> list[dict[str, Any]] | None:
     items: list[dict[str, Any]] = (await (await caller.get("/api/audit")).json())["items"]
     return items or None
+
+
+async def test_an_admin_changes_a_persons_details_and_the_identity_stream_says_so(
+    admin: Caller, operator: Caller, settings: ServiceSettings
+) -> None:
+    created = await (await admin.post("/api/people", SATO)).json()
+    person_id = created["person"]["person_id"]
+    change = {"email": "sato@hanoi.example.go.jp", "language": "ja"}
+    response = await admin.patch(f"/api/people/{person_id}", change)
+    changed = await response.json()
+    assert response.status == 200, changed
+    assert (changed["email"], changed["language"], changed["name"]) == (
+        "sato@hanoi.example.go.jp", "ja", "Consul Sato",
+    )  # fmt: skip
+    assert changed["grants"] == ["operator"]
+    listed = (await (await admin.get("/api/people")).json())["items"]
+    assert [p["email"] for p in listed if p["person_id"] == person_id] == [change["email"]]
+    records = await read_topic(settings, Topics(settings.topic_prefix).of("identity"), 3)
+    updates = [
+        e for r in records if (e := Envelope.from_bytes(r.value)).type.endswith("updated.v1")
+    ]
+    [update] = updates
+    assert update.subject == person_id
+    assert update.data["changed"] == ["email", "language"]
+    assert update.data["by_person"]["grant"].startswith("admin")
+
+
+async def test_a_change_of_an_unknown_person_is_a_404_and_a_bad_email_a_422(
+    admin: Caller, operator: Caller
+) -> None:
+    person_id = (await (await admin.post("/api/people", SATO)).json())["person"]["person_id"]
+    bad = await admin.patch(f"/api/people/{person_id}", {"email": "not-an-address"})
+    assert bad.status == 422
+    assert (await bad.json())["errors"][0]["field"] == "body.email"
+    assert (await admin.patch("/api/people/p-nobody", {"language": "ja"})).status == 404
+    assert (await operator.patch(f"/api/people/{person_id}", {"language": "ja"})).status == 403

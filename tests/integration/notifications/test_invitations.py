@@ -133,3 +133,22 @@ async def test_the_reminder_goes_out_the_day_before_and_a_cancellation_withdraws
     assert reminders == {"superseded"}, rows  # the far one's, withdrawn by the cancellation
     # The near meeting's invitation said "tomorrow" only once: no reminder was due any more.
     assert [row["template"] for row in rows].count("meeting_reminder") == 1
+
+
+async def test_an_online_meeting_carries_its_video_link(
+    notifications: TestClient[Any, Any],
+    notification_settings: NotificationSettings,
+    relay: Relay,
+) -> None:
+    company_id, proposal_id = new_id(), new_id()
+    room = "https://meet.example.org/jamp-hanoi-4"
+    online = meeting(new_id(), company_id, proposal_id, datetime(2027, 3, 3, 2, tzinfo=UTC), room)
+    await publish(notification_settings, (company_registered(company_id), company_id),
+                  (proposal_submitted(proposal_id), proposal_id))  # fmt: skip
+    await known(notifications, f"company:{company_id}", f"proposal:{proposal_id}")
+    await publish(notification_settings, (online, online.meeting_id))
+
+    [to_city] = await mail_to(relay, CITY_EMAIL)
+    event = event_of(calendar_of(to_city))
+    assert (str(event["LOCATION"]), str(event["URL"])) == ("Online", room)
+    assert f"Link: {room}" in text_of(to_city)

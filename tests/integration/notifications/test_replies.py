@@ -1,7 +1,9 @@
 """Replies by e-mail become replies: the desk's answer reaches the requester with a signed
 Reply-To; what the requester writes back lands in the inquiry's conversation, quoted
-history and signature stripped. A forged token or a stranger's mail does not."""
+history and signature stripped. A forged, expired or unmatched token, a stranger's mail or
+an oversized one does not."""
 
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from functools import partial
@@ -13,7 +15,9 @@ from aiohttp.test_utils import TestClient
 
 from services.inquiries.app import create_app as create_inquiries
 from services.inquiries.settings import InquirySettings
+from services.notifications.keys import MAILROOM
 from services.notifications.settings import NotificationSettings
+from services.notifications.tokens import reply_token
 from tests.integration.inquiries.conftest import inquiry, knows_the_ascn_cities
 from tests.integration.notifications.conftest import (
     MAIL_DOMAIN,
@@ -22,6 +26,7 @@ from tests.integration.notifications.conftest import (
     known,
     mail_to,
 )
+from tests.integration.notifications.events import new_id
 from tests.support import Caller, eventually, granted, serving
 
 REQUESTER = "lan@riverfund.example"
@@ -153,4 +158,35 @@ async def test_mail_from_someone_other_than_the_requester_is_refused(
     operator = await granted(notifications, "operator")
     records = (await (await operator.get("/inbound")).json())["items"]
     assert [r["reason"] for r in records] == ["sender is not the requester"]
+    assert [m["side"] for m in await _messages(vn, inquiry_id)] == ["desk"]
+
+
+async def test_an_expired_or_unmatched_token_and_an_oversized_reply_are_refused_and_recorded(
+    desk: TestClient[Any, Any], notifications: TestClient[Any, Any], relay: Relay
+) -> None:
+    vn, inquiry_id, mail = await _answered(desk, notifications, relay)
+    secret, now = notifications.app[MAILROOM].secret, datetime.now(UTC)
+    port = inbound_port(notifications)
+    expired = reply_token(secret, inquiry_id, now - timedelta(days=1))
+    message = _reply(mail, REQUESTER, "Still interested.")
+    message.replace_header("To", f"reply+{expired}@{MAIL_DOMAIN}")
+    with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as refused:
+        await aiosmtplib.send(message, hostname="127.0.0.1", port=port, sender=REQUESTER)
+    assert refused.value.recipients[0].code == 550
+    # A genuine token for an inquiry this desk does not know: refused once the mail is read.
+    unmatched = reply_token(secret, new_id(), now + timedelta(days=1))
+    message.replace_header("To", f"reply+{unmatched}@{MAIL_DOMAIN}")
+    with pytest.raises(aiosmtplib.SMTPDataError) as unknown:
+        await aiosmtplib.send(message, hostname="127.0.0.1", port=port, sender=REQUESTER)
+    assert unknown.value.code == 550
+    limit = notifications.app[MAILROOM].settings.notifications_inbound_max_bytes
+    huge = _reply(mail, REQUESTER, "Attached below.\n" + ("x" * 76 + "\n") * (limit // 77 + 10))
+    with pytest.raises(aiosmtplib.SMTPDataError) as too_large:
+        await aiosmtplib.send(huge, hostname="127.0.0.1", port=port, sender=REQUESTER)
+    assert too_large.value.code == 552
+    operator = await granted(notifications, "operator")
+    records = (await (await operator.get("/inbound")).json())["items"]
+    reasons = sorted((r["accepted"], r["reason"], r["code"]) for r in records)
+    assert reasons == [(False, "expired token", 550), (False, "message too large", 552),
+                       (False, "unknown inquiry", 550)]  # fmt: skip
     assert [m["side"] for m in await _messages(vn, inquiry_id)] == ["desk"]

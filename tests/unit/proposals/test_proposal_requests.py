@@ -37,11 +37,21 @@ def test_the_documented_example_is_a_valid_draft() -> None:
         ({"financing": []}, "financing"),
         ({"financing": ["lottery"]}, "financing.0"),
         ({"contact": {"name": "A", "email": "not-an-email"}}, "contact.email"),
+        (
+            {"contact": {"name": "A", "email": "a@hue.example", "language": "fr"}},
+            "contact.language",
+        ),
         ({"surprise": 1}, "surprise"),
     ],
 )
 def test_bad_input_is_refused_naming_the_field(changes: dict[str, Any], field: str) -> None:
     assert refused_fields(draft(**changes)) == [field]
+
+
+def test_a_contact_may_say_which_language_it_is_mailed_in() -> None:
+    contact = {"name": "Tran Thi Mai", "email": "mai@hue.example", "language": "vi"}
+    assert DraftProposal.model_validate(draft(contact=contact)).contact.language == "vi"
+    assert DraftProposal.model_validate(EXAMPLE).contact.language is None
 
 
 def test_an_update_keeps_what_it_leaves_out_but_refuses_null() -> None:
