@@ -129,6 +129,14 @@ class CompanyFeatures:
         return self.tags.union(*(reference.tags for reference in self.references))
 
     @property
+    def claimed_tags(self) -> frozenset[str]:
+        """What it says it can do: declared tags and the tags of references it names itself.
+        A study it carried out is its track record, which ``sector_history`` scores."""
+        return self.tags.union(
+            *(reference.tags for reference in self.references if not reference.carried_out)
+        )
+
+    @property
     def text(self) -> str:
         return " ".join([self.statement, *(reference.text for reference in self.references)])
 

@@ -104,7 +104,7 @@ class ProposalVector:
     proposal_id: str
     country: str
     tags: dict[str, float]
-    """Each wanted tag's share of the proposal's total tag rarity (sums to 1)."""
+    """Each wanted tag's equal share (sums to 1): see ``proposal_vector``."""
     areas: dict[str, float]
     terms: dict[str, float]
     """Each query term's 1 / (sum of the query's IDFs): a perfect BM25 hit sums to ~1."""
@@ -128,7 +128,7 @@ def company_vector(
     return CompanyVector(
         company_id=company.company_id,
         name=company.name,
-        tags=company.all_tags,
+        tags=company.claimed_tags,
         areas=company.focus_areas,
         terms=term_weights(counts, stats),
         declared_countries=company.countries,
@@ -152,12 +152,18 @@ def term_weights(counts: Mapping[str, int], stats: CorpusStats) -> dict[str, flo
 
 
 def proposal_vector(proposal: ProposalFeatures, stats: CorpusStats) -> ProposalVector:
+    """Every tag the city asks for weighs the same: the tags are its stated needs, and a
+    company covering two of three needs fits better than one holding only the rarest.
+    Weighing tags by rarity in the pool (as focus areas still are) ranked the real
+    implementers of the Smart JAMP history lower than a plain count of shared tags did
+    (leave-one-project-out MRR 0.81 against 0.88): it rewarded a niche tag such as
+    ``open_data`` over the project's core need."""
     stages = {proposal.stage: 1.0} | dict.fromkeys(adjacent_stages(proposal.stage), ADJACENT_STAGE)
     financing = sorted(proposal.financing)
     return ProposalVector(
         proposal_id=proposal.proposal_id,
         country=proposal.country,
-        tags=_shares({tag: stats.rarity(stats.tag_df, tag) for tag in proposal.tags}),
+        tags=_shares(dict.fromkeys(proposal.tags, 1.0)),
         areas=_shares({area: stats.rarity(stats.area_df, area) for area in proposal.focus_areas}),
         terms=_query_weights(query_term_set(proposal.text), stats),
         local_languages=frozenset(LOCAL_LANGUAGES.get(proposal.country, ())),

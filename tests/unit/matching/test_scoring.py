@@ -1,5 +1,5 @@
 """Scoring: each factor in [0, 1] with its evidence; the vectorised matrix agrees with the
-per-pair formula; rarer tags weigh more; Japanese text matches too."""
+per-pair formula; every wanted tag weighs the same; Japanese text matches too."""
 
 from dataclasses import replace
 
@@ -73,10 +73,27 @@ class TestFactors:
         assert set(scored(WATER)) == set(FACTORS)
         assert sum(WEIGHTS.values()) == pytest.approx(1.0)
 
-    def test_a_rare_tag_weighs_more_than_a_common_one(self) -> None:
-        # flood_control: one company of three; water_supply: two of three.
-        assert scored(FLOOD)["tag_overlap"] > scored(WATER)["tag_overlap"]
-        assert scored(FLOOD)["tag_overlap"] + scored(WATER)["tag_overlap"] == pytest.approx(1.0)
+    def test_every_wanted_tag_weighs_the_same_however_rare(self) -> None:
+        # flood_control: one company of three; water_supply: two of three. Both are needs.
+        assert scored(FLOOD)["tag_overlap"] == pytest.approx(0.5)
+        assert scored(WATER)["tag_overlap"] == pytest.approx(0.5)
+
+    def test_tag_overlap_ranks_as_the_count_of_shared_tags(self) -> None:
+        both = replace(GENERAL, tags=frozenset({"flood_control", "water_supply"}))
+        pool = [WATER, FLOOD, both]
+        stats, company_vectors = vectors(pool)
+        wanted = proposal_vector(NEED, stats)
+        values = [factor_values(c, wanted)["tag_overlap"] for c in company_vectors]
+        shared = [len(NEED.tags & c.tags) for c in pool]
+        assert values == pytest.approx([count / len(NEED.tags) for count in shared])
+
+    def test_a_study_carried_out_counts_as_sector_history_not_as_a_claimed_tag(self) -> None:
+        study = Reference("Flood F/S", "VN", "Hue", tags=("flood_control",), fiscal_year="FY2021")
+        with_study = replace(GENERAL, references=(study,))
+        stats, company_vectors = vectors([WATER, FLOOD, with_study])
+        values = factor_values(company_vectors[2], proposal_vector(NEED, stats))
+        assert values["tag_overlap"] == pytest.approx(0.5)  # water_supply, declared
+        assert values["sector_history"] == pytest.approx(0.5)  # flood_control, carried out
 
     def test_country_experience_counts_declared_and_referenced_halves(self) -> None:
         assert scored(WATER)["country_experience"] == 1.0
