@@ -118,7 +118,11 @@ def _write_quality(results: Path, files: Files, weights: Weights, measured: trac
     path = results / f"matching-quality-{stamp}.json"
     document = {
         **files.about(),
-        "weights": {"version": weights.version, "values": dict(weights.values)},
+        "weights": {
+            "version": weights.version,
+            "values": dict(weights.values),
+            "l2": weights.about.get("l2"),
+        },
         "figures": figures(measured),
         "ablation_mrr": measured.ablation,
         "ranks": {

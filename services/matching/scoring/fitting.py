@@ -1,10 +1,13 @@
 """Factor weights learned from who actually carried out past studies. Pure (NumPy, SciPy).
 
-The objective is pairwise (RankNet's logistic loss): for every project, every real
-implementer should score above every other company of the pool. Each project weighs the
-same however many pairs it has; weights stay >= 0 (a factor is evidence for a company,
-never against it) with a small L2 penalty, and are returned summing to 1 (a ranking does
-not change with the scale of the scores).
+The objective is listwise and fits what the benchmark measures (the rank of the first real
+implementer, MRR): for every project, the log-probability that a softmax over the whole
+pool puts one of its implementers first. Each project weighs the same. The weights stay on
+the simplex (>= 0, a factor is evidence for a company, never against it; summing to 1, as
+a ranking does not change with the scale of the scores) and the softmax's sharpness is
+learned beside them. An L2 penalty pulls the weights toward the hand-set ones: with a
+handful of studies the prior is worth more than the data, and how much more is chosen by
+leave-one-project-out on the training studies alone (services.matching.bench.track).
 """
 
 from collections.abc import Mapping, Sequence
@@ -13,12 +16,16 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize  # type: ignore[import-untyped]
+from scipy.special import logsumexp, softmax  # type: ignore[import-untyped]
 
-from services.matching.scoring.factors import FACTORS
+from services.matching.scoring.factors import FACTORS, WEIGHTS
 
-L2 = 1e-3
-SCALE = 10.0
-"""Scores of a few tenths apart must be able to mean near-certainty in the logistic loss."""
+L2 = 0.0
+L2_CHOICES = (0.0, 0.01, 0.1, 1.0, 10.0)
+"""The penalties the nested cross-validation chooses from, weakest first."""
+LOG_SCALE = (0.0, 7.0)
+"""Bounds of the log of the softmax's sharpness: score gaps of a few hundredths must be
+able to mean near-certainty."""
 
 
 @dataclass(frozen=True)
@@ -29,32 +36,51 @@ class Example:
     values: NDArray[np.float64]
     positive: NDArray[np.bool_]
 
-    def pairs(self) -> NDArray[np.float64]:
-        """Implementer minus non-implementer factor values, one row per pair."""
-        wins, losses = self.values[self.positive], self.values[~self.positive]
-        return (wins[:, np.newaxis, :] - losses[np.newaxis, :, :]).reshape(-1, len(FACTORS))
 
-
-def fit(examples: Sequence[Example], l2: float = L2) -> dict[str, float]:
-    """Non-negative weights minimising the mean per-project pairwise logistic loss."""
+def fit(
+    examples: Sequence[Example], l2: float = L2, prior: Mapping[str, float] = WEIGHTS
+) -> dict[str, float]:
+    """Simplex weights maximising the mean log-probability that an implementer comes
+    first, less ``l2`` times the squared distance to ``prior``."""
     usable = [e for e in examples if e.positive.any() and (~e.positive).any()]
     if not usable:
         raise ValueError("no project has both an implementer in the pool and another company")
-    differences = [example.pairs() for example in usable]
-    share = np.concatenate([np.full(len(d), 1.0 / (len(d) * len(usable))) for d in differences])
-    stacked = np.concatenate(differences) * SCALE
+    centre = np.array([prior[name] for name in FACTORS], dtype=np.float64)
+    n = len(FACTORS)
 
-    def loss(w: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
-        margins = stacked @ w
-        value = float(share @ np.logaddexp(0.0, -margins) + l2 * w @ w)
-        slope = -share * _sigmoid(-margins)
-        return value, stacked.T @ slope + 2 * l2 * w
+    def loss(x: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+        w, scale = x[:n], float(np.exp(x[n]))
+        value, grad_w, grad_scale = 0.0, np.zeros(n), 0.0
+        for example in usable:
+            base = example.values @ w
+            s = scale * base
+            every, first = softmax(s), softmax(s[example.positive])
+            value += logsumexp(s) - logsumexp(s[example.positive])
+            push = every.copy()
+            push[example.positive] -= first
+            grad_w += scale * (example.values.T @ push)
+            grad_scale += float(base @ push)
+        gap = w - centre
+        value = value / len(usable) + l2 * float(gap @ gap)
+        gradient = np.append(grad_w / len(usable) + 2 * l2 * gap, grad_scale * scale / len(usable))
+        return value, gradient
 
-    start = np.full(len(FACTORS), 1.0 / len(FACTORS))
-    found = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * len(FACTORS))
-    weights = np.maximum(found.x, 0.0)
-    total = weights.sum()
-    weights = weights / total if total > 0 else start
+    start = np.append(centre, np.log(10.0))
+    on_simplex = {
+        "type": "eq",
+        "fun": lambda x: x[:n].sum() - 1.0,
+        "jac": lambda x: np.append(np.ones(n), 0.0),
+    }
+    found = minimize(
+        loss,
+        start,
+        jac=True,
+        method="SLSQP",
+        bounds=[(0.0, 1.0)] * n + [LOG_SCALE],
+        constraints=[on_simplex],
+    )
+    weights = np.maximum(found.x[:n], 0.0)
+    weights = weights / weights.sum()
     return {name: float(weight) for name, weight in zip(FACTORS, weights, strict=True)}
 
 
@@ -63,5 +89,10 @@ def scores(example: Example, weights: Mapping[str, float]) -> NDArray[np.float64
     return np.asarray(example.values @ vector, dtype=np.float64)
 
 
-def _sigmoid(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * x)), dtype=np.float64)
+def reciprocal_rank(example: Example, weights: Mapping[str, float]) -> float:
+    """1 / the rank of the best-placed implementer; a tie with others counts as half a
+    place behind each of them (no order of the pool is favoured)."""
+    scored = scores(example, weights)
+    best = scored[example.positive].max()
+    others = scored[~example.positive]
+    return 1.0 / (1.0 + float((others > best).sum()) + 0.5 * float((others == best).sum()))

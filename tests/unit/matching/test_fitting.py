@@ -1,10 +1,11 @@
-"""Fitting: the pairwise objective recovers the weights that made the rankings."""
+"""Fitting: the listwise objective recovers the weights that made the rankings, and its
+L2 pull holds them to the hand-set ones."""
 
 import numpy as np
 import pytest
 
-from services.matching.scoring.factors import FACTORS
-from services.matching.scoring.fitting import Example, fit, scores
+from services.matching.scoring.factors import FACTORS, WEIGHTS
+from services.matching.scoring.fitting import Example, fit, reciprocal_rank, scores
 
 
 def synthetic(true: np.ndarray, projects: int, seed: int) -> list[Example]:
@@ -51,3 +52,28 @@ def test_nothing_to_learn_from_is_refused() -> None:
     nobody = Example(np.zeros((3, len(FACTORS))), np.zeros(3, dtype=bool))
     with pytest.raises(ValueError, match="no project"):
         fit([nobody])
+
+
+def test_a_strong_l2_pull_keeps_the_hand_set_weights_and_none_lets_the_data_decide() -> None:
+    true = np.zeros(len(FACTORS))
+    true[0] = 1.0
+    examples = synthetic(true, 50, 6)
+    held = fit(examples, l2=1e4)
+    free = fit(examples, l2=0.0)
+    assert np.allclose([held[name] for name in FACTORS], [WEIGHTS[n] for n in FACTORS], atol=0.01)
+    assert free[FACTORS[0]] > held[FACTORS[0]] + 0.3
+
+
+def test_the_fitted_model_can_be_the_tag_count_baseline() -> None:
+    # Projects the tag factor alone decides: the fit must be able to put all weight on it.
+    true = np.zeros(len(FACTORS))
+    true[FACTORS.index("tag_overlap")] = 1.0
+    fitted = fit(synthetic(true, 200, 8))
+    assert fitted["tag_overlap"] > 0.9
+
+
+def test_the_reciprocal_rank_counts_ties_as_half_a_place() -> None:
+    values = np.zeros((4, len(FACTORS)))
+    values[:, 0] = [0.5, 0.9, 0.5, 0.1]
+    example = Example(values, np.array([True, False, False, False]))
+    assert reciprocal_rank(example, dict.fromkeys(FACTORS, 1.0)) == pytest.approx(1 / 2.5)

@@ -9,9 +9,10 @@ from urllib.parse import urlparse
 import pytest
 
 from services.matching.bench.quality import DATA, load_companies
-from services.matching.bench.track import example, training, with_record
+from services.matching.bench.track import choose_l2, example, training, with_record
 from services.matching.scoring.factors import FACTORS, explain
 from services.matching.scoring.features import CompanyFeatures, ProposalFeatures
+from services.matching.scoring.fitting import L2_CHOICES
 from services.matching.scoring.history import HistoryInvalid, parse_studies, track_record
 from services.matching.scoring.vectors import proposal_vector, vectors
 from services.matching.scoring.weights import HAND_SET, Weights, WeightsFileError, load_weights
@@ -167,3 +168,10 @@ def test_the_company_pool_holds_every_implementer_of_the_shipped_history() -> No
     for name in ("smartjamp_history", "smartjamp_projects", "smartjamp_unverified"):
         for study in parse_studies((DATA / f"{name}.csv").read_text("utf-8")):
             assert set(study.implementers) <= ids, study.study_id
+
+
+def test_the_l2_pull_is_chosen_on_the_given_studies_alone_and_one_study_keeps_the_prior() -> None:
+    pool = load_companies(DATA / "companies_public.csv")
+    studies = parse_studies((DATA / "smartjamp_history.csv").read_text(encoding="utf-8"))
+    assert choose_l2(pool, studies[:1]) == L2_CHOICES[-1]
+    assert choose_l2(pool, studies[:3]) in L2_CHOICES
