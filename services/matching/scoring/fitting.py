@@ -5,7 +5,10 @@ implementer, MRR): for every project, the log-probability that a softmax over th
 pool puts one of its implementers first. Each project weighs the same. The weights stay on
 the simplex (>= 0, a factor is evidence for a company, never against it; summing to 1, as
 a ranking does not change with the scale of the scores) and the softmax's sharpness is
-learned beside them. An L2 penalty pulls the weights toward the hand-set ones: with a
+learned beside them. A factor that never differs between the companies of a training
+project tells nothing: it keeps its hand-set weight (else it would soak up whatever
+weight the L2 penalty finds cheapest to move, and act in production, where it does vary,
+on the strength of no evidence). An L2 penalty pulls the weights toward the hand-set ones: with a
 handful of studies the prior is worth more than the data, and how much more is chosen by
 leave-one-project-out on the training studies alone (services.matching.bench.track).
 """
@@ -65,6 +68,8 @@ def fit(
         gradient = np.append(grad_w / len(usable) + 2 * l2 * gap, grad_scale * scale / len(usable))
         return value, gradient
 
+    silent = ~np.any([np.ptp(e.values, axis=0) > 0 for e in usable], axis=0)
+    bounds = [(c, c) if quiet else (0.0, 1.0) for c, quiet in zip(centre, silent, strict=True)]
     start = np.append(centre, np.log(10.0))
     on_simplex = {
         "type": "eq",
@@ -76,7 +81,7 @@ def fit(
         start,
         jac=True,
         method="SLSQP",
-        bounds=[(0.0, 1.0)] * n + [LOG_SCALE],
+        bounds=[*bounds, LOG_SCALE],
         constraints=[on_simplex],
     )
     weights = np.maximum(found.x[:n], 0.0)

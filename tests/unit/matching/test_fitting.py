@@ -77,3 +77,14 @@ def test_the_reciprocal_rank_counts_ties_as_half_a_place() -> None:
     values[:, 0] = [0.5, 0.9, 0.5, 0.1]
     example = Example(values, np.array([True, False, False, False]))
     assert reciprocal_rank(example, dict.fromkeys(FACTORS, 1.0)) == pytest.approx(1 / 2.5)
+
+
+def test_a_factor_no_training_project_varies_keeps_its_hand_set_weight() -> None:
+    true = np.zeros(len(FACTORS))
+    true[0] = 1.0
+    examples = synthetic(true, 50, 9)
+    language = FACTORS.index("language")
+    for example in examples:
+        example.values[:, language] = 0.0  # no company of the pool states its languages
+    fitted = fit(examples, l2=0.1)
+    assert fitted["language"] == pytest.approx(WEIGHTS["language"], abs=1e-6)
