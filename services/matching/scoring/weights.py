@@ -13,7 +13,9 @@ from typing import Any
 
 from services.matching.scoring.factors import FACTORS, WEIGHTS
 
-HAND_SET_VERSION = "hand-set-2"
+HAND_SET_VERSION = "hand-set-3"
+"""Named anew when a factor changes meaning (3: tag overlap counts wanted tags alike and
+only claimed tags), so that a start with the new code rescores every open list."""
 FILE_FORMAT = 1
 
 
