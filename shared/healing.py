@@ -9,9 +9,10 @@ topic. Each service notices by itself, every few seconds:
   marker, so somebody writes a new one, and every service sees an id other than the one
   it stored in its own database.
 
-Either way the service heals: it marks its outboxes' retention window pending again (the
-relay re-publishes it), rewinds its consumer group to the start of the new logs (the
-processed-event markers absorb what it already handled) and stores the new incarnation.
+Either way the service heals: it moves its outboxes' relay cursors back to the start of
+their retention window (the relay re-publishes it), rewinds its consumer group to the
+start of the new logs (the processed-event markers absorb what it already handled) and
+stores the new incarnation.
 ``/readyz`` says ``degraded`` until the re-published rows are on the broker again.
 """
 
@@ -61,7 +62,7 @@ class BrokerHealer:
     """Bumped when a heal starts; a relay that sent across a heal leaves its rows pending."""
     healing: bool = False
     """Between noticing a loss and having re-published the window (readiness: degraded)."""
-    _draining: dict[int, object] = field(default_factory=dict)
+    _draining: dict[int, int] = field(default_factory=dict)
     # One admin client for all checks, not a new one every few seconds: fewer connections
     # for the broker. Dropped after a failed check, started again on use; no client is
     # ever left half-started by a cancel (see ``_started``).
@@ -108,12 +109,10 @@ class BrokerHealer:
         self.epoch += 1
         log.warning("broker.healing", reason=reason, incarnation=incarnation)
         for index, outbox in enumerate(self.outboxes):
-            last = await outbox.collection.find_one(
-                {}, sort=[("_id", -1)], projection={"_id": True}
-            )
+            _, last = await outbox.bounds()
             replayed = await replay_since(outbox.collection, EVERYTHING)
-            if last is not None and replayed:
-                self._draining[index] = last["_id"]
+            if replayed:
+                self._draining[index] = last
                 self.healing = True  # degraded until these are on the broker again
             outbox.nudge()
             log.info("broker.outbox_replayed", rows=replayed, outbox=outbox.collection.full_name)
@@ -130,11 +129,8 @@ class BrokerHealer:
 
     async def _drained(self) -> bool:
         """True once every row pending since the last heal is on the broker again."""
-        for index, last_id in list(self._draining.items()):
-            waiting = await self.outboxes[index].collection.find_one(
-                {"sent_at": None, "_id": {"$lte": last_id}}, projection={"_id": True}
-            )
-            if waiting is not None:
+        for index, last in list(self._draining.items()):
+            if not await self.outboxes[index].published_through(last):
                 return False
             del self._draining[index]
         return True

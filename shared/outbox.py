@@ -1,9 +1,27 @@
 """Transactional outbox: events are written with the state change, then relayed to Kafka.
 
-A request only touches MongoDB, so Kafka being down never fails or loses it. The relay
-publishes pending rows in insertion order (so one aggregate's events keep their order),
-marks them sent, keeps sent rows for a retention window and can mark them pending again
-(``replay_since``), which is how a memory-only broker's restart loses nothing.
+A request only touches MongoDB, so Kafka being down never fails or loses it. Each
+transaction that appends events takes a block of sequence numbers from a counter document
+(one atomic ``$inc``, outside the transaction, just before its rows are inserted) and its
+rows carry them as ``_id`` and ``seq``. The relay then knows what it sent from one small
+document (``shared.outbox_cursor``) instead of writing every row it publishes.
+
+Why the numbers are taken where they are:
+
+- Outside the transaction: inside it, every request would write the same counter document,
+  and transactions writing one document conflict, so intake would run one at a time.
+- As late as possible, after the transaction's other writes: two transactions that change
+  the same aggregate conflict on its document, so the second retries until the first has
+  committed and only then takes its numbers. One aggregate's events are therefore numbered
+  in commit order, which is the order the relay publishes. A retry takes new numbers; the
+  old ones stay a gap the relay passes.
+- A number whose row never commits (aborted, or delayed past the relay's horizon) is
+  closed by the relay with a tombstone row under the same ``_id``: a transaction that
+  commits later fails on it (duplicate key or write conflict) and is retried with new
+  numbers, so no row can land in a range the relay has given up on.
+
+Sent rows stay for a retention window; ``replay_since`` moves the relay's cursor back so
+it re-publishes them, which is how a memory-only broker's restart loses nothing.
 """
 
 import asyncio
@@ -16,18 +34,24 @@ from bson import Binary
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from shared.envelope import Envelope
 from shared.logs import get_logger
-from shared.mongo import Document
+from shared.mongo import TRANSIENT, Document
+from shared.outbox_cursor import Cursor, Gap
 
 log = get_logger(__name__)
 OutboxCollection = AsyncCollection[Document]
+LEASE = "outbox-relay"
+"""The lease document of an outbox's relay, which also holds its cursor."""
+LOWEST = -(2**62)
+"""Below every sequence: range reads are bounded on both sides (engines without limit
+push-down read every match of an open range)."""
 
 
 def outbox_row(topic: str, envelope: Envelope) -> Document:
-    """The row the relay publishes: the record as Kafka will carry it, and its state."""
+    """The record as Kafka will carry it; ``Outbox.append`` numbers it."""
     return {
         "topic": topic,
         "key": envelope.subject,
@@ -36,8 +60,6 @@ def outbox_row(topic: str, envelope: Envelope) -> Document:
         "event_id": envelope.id,
         "event_type": envelope.type,
         "created_at": envelope.time,
-        "sent_at": None,
-        "replays": 0,
     }
 
 
@@ -46,15 +68,90 @@ class Outbox:
 
     def __init__(self, collection: OutboxCollection) -> None:
         self.collection = collection
+        self.sequences = collection.database["sequences"]
+        self.leases = collection.database["leases"]
         self.wakeup = asyncio.Event()
 
     async def add_all(
         self, session: AsyncClientSession, events: list[tuple[str, Envelope]]
-    ) -> None:
-        """Append several events in one round trip (their order is kept)."""
-        if events:
-            rows = [outbox_row(topic, envelope) for topic, envelope in events]
-            await self.collection.insert_many(rows, session=session)
+    ) -> int | None:
+        """Append several events in one round trip (their order is kept); returns the
+        first row's sequence. Call it after the transaction's other writes (see above)."""
+        if not events:
+            return None
+        rows = [outbox_row(topic, envelope) for topic, envelope in events]
+        return await self.append(rows, session)
+
+    async def append(self, rows: list[Document], session: AsyncClientSession | None = None) -> int:
+        """Number the rows with a fresh block and insert them; returns the first number."""
+        first = await self.allocate(len(rows))
+        numbered = [{"_id": first + i, "seq": first + i, **row} for i, row in enumerate(rows)]
+        try:
+            await self.collection.insert_many(numbered, session=session)
+        except (DuplicateKeyError, BulkWriteError) as error:
+            # A tombstone took one of the numbers (this transaction outlived the relay's
+            # horizon): the whole transaction runs again and takes new numbers.
+            closed = f"outbox numbers closed: {error}"
+            raise PyMongoError(closed, error_labels=[TRANSIENT]) from error
+        return first
+
+    async def allocate(self, count: int, field: str = "top") -> int:
+        """A dense block of ``count`` numbers (one atomic write, outside any transaction);
+        returns its first. ``field="bottom"`` counts down (numbers for migrated rows)."""
+        step = count if field == "top" else -count
+        counter = await self.sequences.find_one_and_update(
+            {"_id": self.collection.name},
+            {"$inc": {field: step}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert counter is not None  # an upsert returning the document after it
+        return int(counter[field]) - count + 1 if step > 0 else int(counter[field])
+
+    async def bounds(self) -> tuple[int, int]:
+        """The lowest and the highest number ever given (1, 0 when none)."""
+        counter = await self.sequences.find_one({"_id": self.collection.name}) or {}
+        return min(int(counter.get("bottom", 0)), 0) or 1, int(counter.get("top", 0))
+
+    async def cursor(self) -> Cursor:
+        return Cursor.from_document(await self.leases.find_one({"_id": LEASE}))
+
+    async def rows(self, low: int, high: int, *, live: bool = False) -> list[Document]:
+        """Rows numbered ``low``..``high`` in order (one bounded index range); ``live``:
+        without tombstones."""
+        window: Document = {"seq": {"$gte": low, "$lte": high}}
+        if live:
+            window["tombstone"] = {"$ne": True}
+        return (
+            await self.collection.find(window)
+            .sort("seq", ASCENDING)
+            .batch_size(high - low + 2)
+            .to_list()
+        )
+
+    async def backlog(self) -> int:
+        """Rows not yet published: after the cursor's mark, or in one of its gaps."""
+        cursor, (_, top) = await self.cursor(), await self.bounds()
+        ranges = [(gap.low, gap.high) for gap in cursor.gaps]
+        if top > cursor.published:
+            ranges.append((cursor.published + 1, top))
+        live = {"tombstone": {"$ne": True}}
+        counts = [
+            await self.collection.count_documents({"seq": {"$gte": low, "$lte": high}, **live})
+            for low, high in ranges
+        ]
+        return sum(counts)
+
+    async def published_through(self, last: int) -> bool:
+        """Whether every row numbered up to ``last`` is on the broker (a gap whose row
+        never committed does not count: there is nothing to publish)."""
+        cursor = await self.cursor()
+        if cursor.published < last:
+            return False
+        for gap in cursor.gaps:
+            if gap.low <= last and await self.rows(gap.low, min(gap.high, last), live=True):
+                return False
+        return True
 
     def nudge(self) -> None:
         """Wake the relay now instead of at its next poll (call after the commit)."""
@@ -62,24 +159,43 @@ class Outbox:
 
 
 async def create_outbox_indexes(collection: OutboxCollection) -> None:
-    # The relay's reads and the purge use this one. Replays (rare, by an operator or at
-    # a start of ``jamp dev``) scan instead: an index on created_at would be one more
-    # write per event on every request.
-    await collection.create_index([("sent_at", ASCENDING), ("_id", ASCENDING)])
+    # ``_id`` is the sequence (unique: tombstones fence late transactions), ``seq`` the
+    # same number for range reads (some engines scan the collection for an ``_id`` range).
+    await collection.create_index([("seq", ASCENDING)])
 
 
 async def replay_since(
     collection: OutboxCollection, since: datetime, until: datetime | None = None
 ) -> int:
-    """Mark sent rows created in [since, until) pending again; the relay re-publishes them."""
+    """Publish the rows created in [since, until) again: the cursor moves back to the first
+    of them (with ``until``, that range becomes a gap instead, so later rows are not
+    re-sent). Returns how many rows will be re-published."""
+    outbox = Outbox(collection)
+    low, top = await outbox.bounds()
     window: Document = {"$gte": since}
     if until is not None:
         window["$lt"] = until
-    result = await collection.update_many(
-        {"created_at": window, "sent_at": {"$ne": None}},
-        {"$set": {"sent_at": None}, "$inc": {"replays": 1}},
+    found = await collection.find(
+        {"seq": {"$gte": low, "$lte": top}, "created_at": window, "tombstone": {"$ne": True}},
+        {"seq": True},
+    ).to_list()
+    if not found:
+        return 0
+    numbers = sorted(row["seq"] for row in found)
+    await _move_cursor(outbox, numbers[0], numbers[-1] if until is not None else None)
+    return len(numbers)
+
+
+async def _move_cursor(outbox: Outbox, first: int, last: int | None) -> None:
+    current = await outbox.leases.find_one({"_id": LEASE})
+    cursor = Cursor.from_document(current)
+    if last is None or last >= cursor.published:
+        moved = cursor.replayed_from(first)
+    else:
+        moved = cursor.with_gap(Gap(first, last, datetime.now(UTC)))
+    await outbox.leases.update_one(
+        {"_id": LEASE}, {"$set": moved.fields(), "$inc": {"version": 1}}, upsert=True
     )
-    return result.modified_count
 
 
 class Lease:
@@ -88,7 +204,9 @@ class Lease:
     Short (seconds), so a replacement takes over soon after a holder dies without letting
     go; renewed only when a third of it has passed, and only by a relay that has work, so
     an idle desk writes nothing (every write costs the database, and some engines keep a
-    record of each retryable one for half an hour).
+    record of each retryable one for half an hour). The document also holds the relay's
+    cursor, which only a holder moves (its write names the holder): a fencing token.
+    Letting go clears the holder; deleting the document would lose the cursor.
     """
 
     def __init__(self, collection: OutboxCollection, name: str, ttl: timedelta) -> None:
@@ -105,12 +223,24 @@ class Lease:
         """Holds the lease, writing only when it is not held yet or is due for renewal."""
         return self.fresh or await self.acquire()
 
+    def terms(self) -> tuple[float, datetime]:
+        """(monotonic start, expiry) of a renewal written now."""
+        return time.monotonic(), datetime.now(UTC) + self.ttl
+
+    def renewed(self, started: float) -> None:
+        """A write by this holder that set ``expires_at`` (a cursor write) renewed it."""
+        self._held_until = started + self.ttl.total_seconds()
+
+    def lost(self) -> None:
+        self._held_until = 0.0
+
     async def acquire(self) -> bool:
         """Take or renew the lease (one write); False while another holder's is unexpired."""
         started, now = time.monotonic(), datetime.now(UTC)
+        free = [{"holder": self.holder}, {"expires_at": {"$lt": now}}, {"expires_at": None}]
         try:
             lease = await self.collection.find_one_and_update(
-                {"_id": self.name, "$or": [{"holder": self.holder}, {"expires_at": {"$lt": now}}]},
+                {"_id": self.name, "$or": free},
                 {"$set": {"holder": self.holder, "expires_at": now + self.ttl}},
                 upsert=True,
                 return_document=ReturnDocument.AFTER,
@@ -123,4 +253,7 @@ class Lease:
 
     async def release(self) -> None:
         self._held_until = 0.0
-        await self.collection.delete_one({"_id": self.name, "holder": self.holder})
+        await self.collection.update_one(
+            {"_id": self.name, "holder": self.holder},
+            {"$set": {"holder": None, "expires_at": None}},
+        )

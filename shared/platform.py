@@ -29,7 +29,8 @@ from shared.idempotency import record_claim
 from shared.kafka import create_producer, kafka_reachable
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document, MongoClient, create_client, ping, transaction
-from shared.outbox import Lease, Outbox, create_outbox_indexes
+from shared.outbox import LEASE, Lease, Outbox
+from shared.outbox_migration import prepare_outbox
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.tasks import at_most, cancel_and_wait, drain_or_cancel
@@ -93,13 +94,15 @@ class UnitOfWork:
         self.events: list[tuple[str, Envelope]] = []
         self.published: Envelope | None = None
         self.first_event_id: str | None = None
+        self.first_sequence: int | None = None
 
     async def committed(self) -> bool:
-        """Whether this transaction committed: its first event is in the outbox only then."""
-        if self.first_event_id is None:
+        """Whether this transaction committed: its first event is in the outbox only then
+        (under the number it took: one indexed read)."""
+        if self.first_event_id is None or self.first_sequence is None:
             return False
         found = await self.platform.outbox.collection.find_one(
-            {"event_id": self.first_event_id}, {"_id": True}
+            {"_id": self.first_sequence, "event_id": self.first_event_id}, {"_id": True}
         )
         return found is not None
 
@@ -137,7 +140,9 @@ class UnitOfWork:
     async def flush(self) -> None:
         """Write the events held so far to the outbox, in one round trip."""
         events, self.events = self.events, []
-        await self.platform.outbox.add_all(self.session, events)
+        first = await self.platform.outbox.add_all(self.session, events)
+        if self.first_sequence is None:
+            self.first_sequence = first
 
 
 def after_in_time(envelope: Envelope, previous: Envelope) -> Envelope:
@@ -182,7 +187,7 @@ def platform_context(service: str) -> CleanupContext:
             outbox=Outbox(database["outbox"]),
             topics=Topics(settings.topic_prefix),
         )
-        await create_outbox_indexes(platform.outbox.collection)
+        await prepare_outbox(platform.outbox)
         app[PLATFORM] = platform
         app[KEYS] = KeyReplica(database["api_keys"], settings.pepper())
         healer = BrokerHealer(
@@ -230,8 +235,8 @@ def outbox_relay(
         platform.outbox,
         partial(create_producer, settings, client_id),
         Lease(
-            platform.database["leases"],
-            "outbox-relay",
+            platform.outbox.leases,
+            LEASE,
             ttl=timedelta(seconds=settings.outbox_lease_seconds),
         ),
         poll_seconds=settings.outbox_poll_seconds,
@@ -239,6 +244,7 @@ def outbox_relay(
         retention=timedelta(hours=settings.outbox_retention_hours),
         metrics=metrics,
         guard=guard,
+        gap_horizon=timedelta(seconds=settings.outbox_gap_horizon_seconds),
     )
 
 
@@ -256,7 +262,7 @@ def ledger_relay_context(owner: str) -> CleanupContext:
         database = platform.mongo[platform.settings.database_name(owner)]
         ledger = replace(platform, service=owner, database=database)
         ledger = replace(ledger, outbox=Outbox(database["outbox"]))
-        await create_outbox_indexes(ledger.outbox.collection)
+        await prepare_outbox(ledger.outbox)
         app[HEALER].outboxes.append(ledger.outbox)
         async with _relaying(ledger, app, client_id=f"{platform.service}-{owner}-relay"):
             yield

@@ -1,34 +1,58 @@
-"""The outbox relay: a background task that publishes pending outbox rows to Kafka."""
+"""The outbox relay: a background task that publishes outbox rows to Kafka in order.
+
+A pass reads the cursor (``shared.outbox_cursor``: the highest sequence published and the
+gaps below it) and the counter, and when there is work: reads the next batch of numbers
+(the gaps, then the numbers after the mark) in bounded index ranges, hands every row to
+the producer, awaits the acknowledgements together and writes the cursor once, in the
+lease document, naming the holder and the version it read (and renewing the lease).
+
+Why nothing is lost and nothing overtakes:
+
+- A row that commits late inside a range already passed is a gap; gaps are read on every
+  pass, so it is published when it appears.
+- A relay killed after publishing and before its cursor write leaves the cursor where it
+  was: its successor publishes that batch again (consumers are idempotent), nothing else.
+- Only the holder's write moves the cursor, and only from the version it read: a second
+  relay whose lease ran out, or a pass that began before a replay, writes nothing.
+- A failure part-way settles only what ``acknowledged_in_order`` allows: a key's later
+  row is never settled while an earlier one is not; the rest become gaps, sent again.
+- A gap older than the horizon (well past any transaction's lifetime) is closed with a
+  tombstone row under its number; a transaction still holding that number then fails on
+  it and retries with new numbers (``shared.outbox``), so closing a gap never loses a row.
+
+An idle relay reads two small documents per poll and writes nothing.
+"""
 
 import asyncio
 import contextlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+import pymongo
 from aiokafka import AIOKafkaProducer
-from bson import ObjectId
-from pymongo import ASCENDING
-from pymongo.asynchronous.cursor import AsyncCursor
-from pymongo.errors import PyMongoError
+from pymongo.errors import BulkWriteError, PyMongoError
 
 from shared.kafka import LazyProducer, ProducerFactory, PublishGuard
 from shared.logs import get_logger
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document
 from shared.outbox import Lease, Outbox
+from shared.outbox_cursor import Cursor, Plan
 from shared.tasks import at_most, until_set
 
 log = get_logger(__name__)
-PLAN_BATCHES = 40
-"""How many batches of a backlog one read of pending ids plans (see ``_next_rows``)."""
+PURGE_EVERY = timedelta(minutes=10)
+TOMBSTONES_PER_PASS = 10_000
+"""At most this many numbers of expired gaps are closed in one pass (an aborted block of
+a huge transaction is closed over several)."""
 
 
 def acknowledged_in_order(
     rows: Sequence[Document], outcomes: Sequence[BaseException | None]
 ) -> list[object]:
-    """Ids of the rows that may be marked sent: acknowledged, and after no unacknowledged
+    """Ids of the rows that may be settled: acknowledged, and after no unacknowledged
     row of the same key. So only the unacknowledged tail of each key is sent again, and a
-    key's later event is never marked sent before its earlier one (consumers absorb the
+    key's later event is never settled before its earlier one (consumers absorb the
     repeats)."""
     held_back: set[str] = set()
     sent: list[object] = []
@@ -41,7 +65,7 @@ def acknowledged_in_order(
 
 
 class OutboxRelay:
-    """Publishes pending rows in order, marks them sent, purges rows past retention."""
+    """Publishes outbox rows in order, moves its cursor, purges rows past retention."""
 
     def __init__(
         self,
@@ -55,6 +79,7 @@ class OutboxRelay:
         metrics: ServiceMetrics,
         batch_size: int = 500,
         guard: PublishGuard | None = None,
+        gap_horizon: timedelta = timedelta(seconds=120),
     ) -> None:
         self.metrics = metrics
         self.outbox = outbox
@@ -65,8 +90,9 @@ class OutboxRelay:
         self.retention = retention
         self.batch_size = batch_size
         self.guard = guard
+        self.gap_horizon = gap_horizon
         self.kafka_down_since: datetime | None = None
-        self._bounds: list[object] = []  # see _next_rows
+        self._more = False  # the last pass left numbers after its batch
         self._last_purge = datetime.min.replace(tzinfo=UTC)
 
     async def run(self) -> None:
@@ -80,9 +106,9 @@ class OutboxRelay:
                     await self._purge_now_and_then()
                 except PyMongoError as error:
                     log.warning("outbox.mongo_unavailable", error=str(error))
-                # A full batch, or any progress through planned windows, means more is
-                # waiting; nothing published (Kafka away) waits whatever was planned.
-                if published < self.batch_size and not (published and self._bounds):
+                # Progress with more numbers waiting goes on at once; nothing published
+                # (Kafka away, or nothing to do) waits for a commit or the poll.
+                if not (published and self._more):
                     await self._wait_for_work()
         finally:
             await asyncio.shield(self.close())
@@ -90,114 +116,90 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """One pass if there is work: the lease is taken (or renewed) only then, so an idle
         relay only reads; returns how many rows the broker acknowledged."""
-        # While draining a backlog (windows planned) there is work by definition: the
-        # check would cost as much as a batch on engines that read every pending row.
-        idle_check = not self.lease.fresh and not self._bounds
-        if idle_check and await self._pending().limit(1).to_list() == []:
+        _, top = await self.outbox.bounds()
+        cursor = await self._cursor()
+        if top <= cursor.published and cursor.settled:
+            self._more = False
             return 0
+        renewing = not self.lease.fresh
         if not await self.lease.hold():
-            self._bounds.clear()  # another relay publishes: what we planned may be sent
             return 0
-        return await self.publish_pending()
+        if renewing:  # another holder may have moved it since the read above
+            cursor = await self._cursor()
+        return await self._pass(cursor, top)
 
-    def _pending(self) -> AsyncCursor[Document]:
-        return self._in_order(self.outbox.collection.find({"sent_at": None}))
+    async def _cursor(self) -> Cursor:
+        return Cursor.from_document(await self.lease.collection.find_one({"_id": self.lease.name}))
 
-    def _in_order(self, cursor: AsyncCursor[Document]) -> AsyncCursor[Document]:
-        # A whole batch in the first reply: the default first batch (101 rows) cost a
-        # getMore round trip per batch.
-        return cursor.sort("_id", ASCENDING).batch_size(self.batch_size + 1)
+    async def _pass(self, cursor: Cursor, top: int) -> int:
+        plan = cursor.plan(top, self.batch_size)
+        rows = await self._read(cursor, plan)
+        live = [row for row in rows if not row.get("tombstone")]
+        settled: list[int] = [row["seq"] for row in rows if row.get("tombstone")]
+        acknowledged: list[object] = []
+        if live:
+            producer = await self._producer()
+            if producer is None or not await self._guarded(producer, live):
+                return 0
+            epoch = self.guard.epoch if self.guard else 0
+            acknowledged = acknowledged_in_order(live, await self._send_all(producer, live))
+            if self.guard and self.guard.epoch != epoch:
+                return 0  # a heal began meanwhile: its replay sends these rows again
+            settled += [row["seq"] for row in live if row["_id"] in set(acknowledged)]
+        now = datetime.now(UTC)
+        moved = cursor.after(plan, [row["seq"] for row in rows], settled, now)
+        moved = await self._close_expired(moved, now)
+        if moved.fields() != cursor.fields():
+            await self._write(cursor, moved)
+        self._more = top > moved.published
+        self.metrics.outbox_published.inc(len(acknowledged))
+        return len(acknowledged)
 
-    async def publish_pending(self) -> int:
-        """Publish up to a batch of pending rows in order, awaiting the broker's
-        acknowledgements together, and mark the acknowledged ones sent in one write."""
-        claimed = await self._claimed(await self._next_rows())
-        if claimed is None:
-            return 0
-        claim, within, rows = claimed
-        producer = await self._producer()
-        if producer is None or not await self._guarded(producer, rows):
-            return 0
-        epoch = self.guard.epoch if self.guard else 0
-        sent_ids = acknowledged_in_order(rows, await self._send_all(producer, rows))
-        if self.guard and self.guard.epoch != epoch:
-            sent_ids = []  # a heal began meanwhile: its replay re-sends these rows
-        if len(sent_ids) == len(rows):  # the claimed range: one cheap write
-            await self.outbox.collection.update_many(
-                {"_id": within, "sent_batch": claim, "sent_at": None},
-                {"$set": {"sent_at": datetime.now(UTC)}},
-            )
-        elif sent_ids:  # part-way failure: the acknowledged rows one by one
-            await self.outbox.collection.update_many(
-                {"_id": {"$in": sent_ids}}, {"$set": {"sent_at": datetime.now(UTC)}}
-            )
-        self.metrics.outbox_published.inc(len(sent_ids))
-        return len(sent_ids)
+    async def _read(self, cursor: Cursor, plan: Plan) -> list[Document]:
+        """The plan's rows in order, in a few bounded reads (an ``$or`` of ranges or an
+        ``$in`` of numbers scans the whole collection on some engines)."""
+        rows: list[Document] = []
+        for low, high in plan.ranges(join=self.batch_size // 4):
+            rows += await self.outbox.rows(low, high)
+        return [row for row in rows if plan.covers(row["seq"]) and cursor.wanted(row["seq"])]
 
-    async def _claimed(
-        self, rows: list[Document]
-    ) -> tuple[ObjectId, Document, list[Document]] | None:
-        """The batch's id range tagged with a claim of this pass, and the rows it tagged.
-
-        Rows are marked sent by id range and claim (an ``$in`` of hundreds of ids is slow
-        on some engines). An id is taken before its transaction commits, so a row can
-        commit late inside a range already read: it carries no claim, so the marking
-        write leaves it pending, and a relay killed anywhere in the pass has marked
-        nothing it did not publish. (An earlier form marked the range, then put late rows
-        back in a second write: a SIGKILL between the two lost the row, found by
-        ``jamp chaos``.) The claimed rows are read again, whatever the count of the
-        claim said, since publishing exactly what will be marked is the point. A claim
-        left behind is harmless: the row stays pending and the next claim overwrites it.
-        """
-        if not rows:
-            return None
-        claim = ObjectId()
-        within: Document = {"$gte": rows[0]["_id"], "$lte": rows[-1]["_id"]}
-        tagged = await self.outbox.collection.update_many(
-            {"_id": within, "sent_at": None}, {"$set": {"sent_batch": claim}}
+    async def _write(self, read: Cursor, moved: Cursor) -> None:
+        """The cursor, moved in one write that also renews the lease; nothing when another
+        relay holds the lease or a replay moved the cursor since it was read."""
+        started, expires = self.lease.terms()
+        version = read.version or {"$in": [None, 0]}  # a lease written before any pass
+        written = await self.lease.collection.update_one(
+            {"_id": self.lease.name, "holder": self.lease.holder, "version": version},
+            {"$set": {**moved.fields(), "expires_at": expires}, "$inc": {"version": 1}},
         )
-        if tagged.modified_count == 0:
-            return None
-        window = {"_id": within, "sent_batch": claim, "sent_at": None}
-        claimed = await self._in_order(self.outbox.collection.find(window)).to_list()
-        return (claim, within, claimed) if claimed else None
+        if written.matched_count:
+            self.lease.renewed(started)
+        else:  # sent again by whoever moves the cursor next
+            self.lease.lost()
+            log.info("outbox.cursor_moved_elsewhere", lease=self.lease.name)
 
-    async def _next_rows(self) -> list[Document]:
-        """The next batch of pending rows in order.
-
-        A backlog is read by planned windows: when a read fills a whole batch, the ids of
-        the pending rows after it are read once (ids only, up to ``PLAN_BATCHES``
-        batches) and every ``batch_size``-th one becomes the upper bound of a later read,
-        "every pending row up to this id". Some engines (SecantusDB) apply a sort's
-        limit only after reading every row that matches, so reading "the first 500
-        pending rows" of a backlog of N costs N, and draining it cost N²/500; a read
-        bounded above costs its window. With no lower bound, a row that committed late
-        with a smaller id is still read first, so per-key order holds.
-        """
-        while self._bounds:
-            upper = self._bounds.pop(0)
-            window = {"sent_at": None, "_id": {"$lte": upper}}
-            rows = await self._in_order(self.outbox.collection.find(window)).to_list()
-            if rows:
-                return rows
-        rows = await self._pending().limit(self.batch_size).to_list()
-        if len(rows) == self.batch_size:
-            self._bounds = await self._plan_after(rows[-1]["_id"])
-        return rows
-
-    async def _plan_after(self, last: object) -> list[object]:
-        later = {"sent_at": None, "_id": {"$gt": last}}
-        ids = [
-            document["_id"]
-            for document in await self.outbox.collection.find(later, {"_id": True})
-            .sort("_id", ASCENDING)
-            .limit(self.batch_size * PLAN_BATCHES)
-            .to_list()
-        ]
-        bounds = ids[self.batch_size - 1 :: self.batch_size]
-        if ids and (not bounds or bounds[-1] != ids[-1]):
-            bounds.append(ids[-1])
-        return bounds
+    async def _close_expired(self, cursor: Cursor, now: datetime) -> Cursor:
+        """Close gaps older than the horizon with tombstones; a number whose row exists
+        (it committed meanwhile) stays a gap and is read next pass."""
+        numbers = [n for gap in cursor.expired(now - self.gap_horizon)
+                   for n in range(gap.low, gap.high + 1)][:TOMBSTONES_PER_PASS]  # fmt: skip
+        if not numbers:
+            return cursor
+        stones = [{"_id": n, "seq": n, "tombstone": True, "key": None, "created_at": now}
+                  for n in numbers]  # fmt: skip
+        taken: set[int] = set()
+        try:
+            # Bounded: on some engines the insert waits for a transaction holding the number.
+            with pymongo.timeout(2):
+                await self.outbox.collection.insert_many(stones, ordered=False)
+        except BulkWriteError as error:
+            taken = {numbers[e["index"]] for e in error.details.get("writeErrors", [])}
+        except PyMongoError as error:
+            log.info("outbox.gap_close_deferred", error=str(error))
+            return cursor
+        closed = [n for n in numbers if n not in taken]
+        log.info("outbox.gaps_closed", numbers=len(closed), still_missing=len(taken))
+        return cursor.without(closed)
 
     async def _send_all(
         self, producer: AIOKafkaProducer, rows: list[Document]
@@ -270,17 +272,33 @@ class OutboxRelay:
 
     async def _purge_now_and_then(self) -> None:
         now = datetime.now(UTC)
-        if now - self._last_purge >= timedelta(minutes=1):
+        # Only while holding the lease for work: an idle relay writes nothing.
+        if now - self._last_purge >= PURGE_EVERY and self.lease.fresh:
             self._last_purge = now
-            expired = {"sent_at": {"$lt": now - self.retention}}
-            if await self.outbox.collection.find_one(expired, {"_id": True}) is not None:
-                await self.purge_expired(now)  # a read first: an idle desk writes nothing
+            await self.purge_expired(now)
 
     async def purge_expired(self, now: datetime) -> int:
-        """Delete rows sent longer ago than the retention (a TTL index would do the same,
-        but not every MongoDB-wire engine honours one); returns how many went."""
-        result = await self.outbox.collection.delete_many(
-            {"sent_at": {"$lt": now - self.retention}}
+        """Delete settled rows older than the retention, from the lowest up (a TTL index
+        would do the same, but not every MongoDB-wire engine honours one). Numbers are
+        read a batch at a time first, so when nothing has expired nothing is written."""
+        lease = await self.lease.collection.find_one({"_id": self.lease.name}) or {}
+        cursor = Cursor.from_document(lease)
+        low, _ = await self.outbox.bounds()
+        floor = max(low, lease.get("purged_below", low))
+        settled = min([cursor.published, *(gap.low - 1 for gap in cursor.gaps)])
+        bound = floor - 1
+        while bound < settled:
+            high = min(settled, bound + self.batch_size)
+            fresh = [row["seq"] for row in await self.outbox.rows(bound + 1, high)
+                     if row["created_at"] >= now - self.retention]  # fmt: skip
+            bound = fresh[0] - 1 if fresh else high
+            if fresh:
+                break
+        if bound < floor:
+            return 0
+        result = await self.outbox.collection.delete_many({"seq": {"$gte": floor, "$lte": bound}})
+        await self.lease.collection.update_one(
+            {"_id": self.lease.name}, {"$max": {"purged_below": bound + 1}}, upsert=True
         )
         return result.deleted_count
 

@@ -52,12 +52,16 @@ class ServiceSettings(BaseSettings):
     public_rate_burst: int = Field(default=10, ge=1)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     # A relay woken by a commit waits this long first, so that the commits close behind it
-    # share its read and its marking write (each costs the database a few ms however few
+    # share its read and its cursor write (each costs the database a few ms however few
     # rows it carries); it bounds the delay an event gains on its way to the broker.
     outbox_linger_seconds: float = Field(default=0.05, ge=0, le=1)
     # One relay per service publishes at a time; a replacement takes over this long after
     # the holder died without letting go. Renewed every third of it while there is work.
     outbox_lease_seconds: float = Field(default=5.0, ge=1)
+    # A sequence number the relay has not seen for this long is closed with a tombstone
+    # (its transaction aborted). Well past MongoDB's transactionLifetimeLimitSeconds (60):
+    # it only bounds the list of gaps, since a late commit fails on the tombstone anyway.
+    outbox_gap_horizon_seconds: float = Field(default=120.0, gt=0)
     # How often each service checks that the broker still holds the desk's topics and
     # incarnation marker (see shared/healing.py): a lost broker heals within about this.
     broker_check_seconds: float = Field(default=2.0, gt=0)

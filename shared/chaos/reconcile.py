@@ -21,6 +21,7 @@ from shared.chaos.faults import POISON_CONSUMERS
 from shared.chaos.load import Answer
 from shared.cli.dev import OUTBOX_OWNERS, SERVICES
 from shared.mongo import Document, MongoClient, create_client
+from shared.outbox import Outbox
 from shared.settings import ServiceSettings
 from shared.topics import Topics, dead_letter_topic, streams
 
@@ -183,8 +184,8 @@ class Look:
         return expected - held, held - expected
 
     async def _pending(self) -> int:
-        outboxes = [self._collection(owner, "outbox") for owner in OUTBOX_OWNERS]
-        return sum([await outbox.count_documents({"sent_at": None}) for outbox in outboxes])
+        outboxes = [Outbox(self._collection(owner, "outbox")) for owner in OUTBOX_OWNERS]
+        return sum([await outbox.backlog() for outbox in outboxes])
 
 
 def _wrong(answer: Answer) -> bool:

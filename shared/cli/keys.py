@@ -17,7 +17,8 @@ from shared.contracts.identity import ApiKeyRevoked, PersonRegistered
 from shared.identity import AddPerson, IdentityEvent, person_with_keys, record_identity
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document, create_client
-from shared.outbox import Outbox, create_outbox_indexes
+from shared.outbox import Outbox
+from shared.outbox_migration import prepare_outbox
 from shared.platform import Platform, Trace, outbox_relay, unit_of_work
 from shared.settings import ServiceSettings
 from shared.topics import Topics
@@ -64,7 +65,7 @@ async def _record(settings: ServiceSettings, events: list[IdentityEvent]) -> Pub
     """Write the ledger and the events in one transaction, then try to publish at once."""
     platform = _platform(settings)
     try:
-        await create_outbox_indexes(platform.outbox.collection)
+        await prepare_outbox(platform.outbox)
         # The ledger only records here; hashing happened in issue_key.
         ledger = KeyReplica(platform.database["api_keys"], "")
         async with unit_of_work(platform, Trace(None, None, "cli")) as uow:
@@ -100,10 +101,8 @@ async def _publish(platform: Platform) -> Published:
     """Relay the ledger's pending events now; what Kafka refuses stays pending for next time."""
     relay = outbox_relay(platform, "jamp-cli", ServiceMetrics())  # one-shot: nobody scrapes
     try:
-        if await relay.lease.acquire():
-            while await relay.publish_pending():
-                pass
-        pending = await platform.outbox.collection.count_documents({"sent_at": None})
-        return Published(pending=pending)
+        while await relay.relay_once():
+            pass
+        return Published(pending=await platform.outbox.backlog())
     finally:
         await relay.close()

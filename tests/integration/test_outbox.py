@@ -1,15 +1,18 @@
-"""The outbox's own guarantees: one relay at a time, order per aggregate, retention, replay."""
+"""The outbox's own guarantees: one relay at a time, order per aggregate, retention, replay,
+and rows written by a version that did not number them."""
 
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from bson import Binary
+from bson import Binary, ObjectId
+from pymongo.errors import PyMongoError
 
 from shared.kafka import create_producer
 from shared.metrics import ServiceMetrics
-from shared.mongo import create_client
-from shared.outbox import Lease, Outbox, replay_since
+from shared.mongo import TRANSIENT, create_client
+from shared.outbox import LEASE, Lease, Outbox, replay_since
+from shared.outbox_migration import OLD_INDEX, prepare_outbox
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.topics import Topics
@@ -20,25 +23,21 @@ def relay_for(outbox: Outbox, settings: ServiceSettings, retention: timedelta) -
     return OutboxRelay(
         outbox,
         partial(create_producer, settings, "test-relay"),
-        Lease(outbox.collection.database["leases"], "outbox-relay", timedelta(seconds=30)),
+        Lease(outbox.leases, LEASE, timedelta(seconds=30)),
         poll_seconds=0.05,
         retention=retention,
         metrics=ServiceMetrics(),
     )
 
 
-def row(topic: str, key: str, value: str, created_at: datetime, sent_at: datetime | None) -> Any:
-    return {
-        "topic": topic,
-        "key": key,
-        "value": Binary(value.encode()),
-        "headers": [],
-        "event_id": value,
-        "event_type": "test",
-        "created_at": created_at,
-        "sent_at": sent_at,
-        "replays": 0,
-    }
+def row(topic: str, key: str, value: str, created_at: datetime) -> dict[str, Any]:
+    return {"topic": topic, "key": key, "value": Binary(value.encode()), "headers": [],
+            "event_id": value, "event_type": "test", "created_at": created_at}  # fmt: skip
+
+
+async def values_on(settings: ServiceSettings, topic: str, count: int) -> list[str]:
+    records = sorted(await read_topic(settings, topic, count), key=lambda r: r.offset)
+    return [record.value.decode() for record in records]
 
 
 async def test_only_one_relay_holds_the_lease_until_it_lets_go(settings: ServiceSettings) -> None:
@@ -67,19 +66,16 @@ async def test_an_expired_lease_passes_to_another_relay(settings: ServiceSetting
         await mongo.close()
 
 
-async def test_pending_rows_are_published_in_order_per_key(settings: ServiceSettings) -> None:
+async def test_rows_are_published_in_order_per_key(settings: ServiceSettings) -> None:
     mongo = create_client(settings.mongodb_uri)
     outbox = Outbox(mongo[settings.database_name("ordering")]["outbox"])
     topic = Topics(settings.topic_prefix).of("companies")
     now = datetime.now(UTC)
-    await outbox.collection.insert_many(
-        [row(topic, f"k{index % 3}", f"v{index}", now, None) for index in range(30)]
-    )
+    await outbox.append([row(topic, f"k{index % 3}", f"v{index}", now) for index in range(30)])
     relay = relay_for(outbox, settings, timedelta(days=1))
     try:
-        assert await relay.lease.acquire()
-        assert await relay.publish_pending() == 30
-        assert await outbox.collection.count_documents({"sent_at": None}) == 0
+        assert await relay.relay_once() == 30
+        assert await outbox.backlog() == 0
     finally:
         await relay.close()
         await mongo.close()
@@ -93,44 +89,103 @@ async def test_pending_rows_are_published_in_order_per_key(settings: ServiceSett
         assert values == sorted(values) and len(values) == 10
 
 
-async def test_sent_rows_stay_for_the_retention_window_then_go(settings: ServiceSettings) -> None:
+async def test_published_rows_stay_for_the_retention_window_then_go(
+    settings: ServiceSettings,
+) -> None:
     mongo = create_client(settings.mongodb_uri)
     outbox = Outbox(mongo[settings.database_name("retention")]["outbox"])
+    topic = Topics(settings.topic_prefix).of("companies")
     now = datetime.now(UTC)
-    await outbox.collection.insert_many(
-        [
-            row("t", "k", "old", now - timedelta(days=9), now - timedelta(days=8)),
-            row("t", "k", "recent", now - timedelta(days=2), now - timedelta(days=2)),
-            row("t", "k", "pending", now - timedelta(days=9), None),
-        ]
-    )
     relay = relay_for(outbox, settings, timedelta(days=7))
     try:
+        await outbox.append([row(topic, "k", "old", now - timedelta(days=9)),
+                             row(topic, "k", "recent", now - timedelta(days=2))])  # fmt: skip
+        assert await relay.relay_once() == 2
+        await outbox.append([row(topic, "k", "pending", now - timedelta(days=9))])
         assert await relay.purge_expired(now) == 1
+        assert await relay.purge_expired(now) == 0  # nothing more has expired
         left = {document["event_id"] async for document in outbox.collection.find({})}
         assert left == {"recent", "pending"}
+    finally:
+        await relay.close()
+        await mongo.close()
+
+
+async def test_replay_publishes_the_rows_of_the_window_again(settings: ServiceSettings) -> None:
+    mongo = create_client(settings.mongodb_uri)
+    outbox = Outbox(mongo[settings.database_name("replay")]["outbox"])
+    topic = Topics(settings.topic_prefix).of("companies")
+    now = datetime.now(UTC)
+    relay = relay_for(outbox, settings, timedelta(days=7))
+    try:
+        await outbox.append([row(topic, "k", "before", now - timedelta(hours=5)),
+                             row(topic, "k", "inside", now - timedelta(hours=2)),
+                             row(topic, "k", "after", now - timedelta(minutes=5))])  # fmt: skip
+        assert await relay.relay_once() == 3
+        since, until = now - timedelta(hours=3), now - timedelta(hours=1)
+        assert await replay_since(outbox.collection, since, until) == 1
+        assert await outbox.backlog() == 1
+        assert await relay.relay_once() == 1  # the window only, not what came after it
+        assert await replay_since(outbox.collection, since) == 2
+        assert await relay.relay_once() == 2  # from the window on
+        assert await values_on(settings, topic, 6) == [
+            "before", "inside", "after", "inside", "inside", "after"
+        ]
+    finally:
+        await relay.close()
+        await mongo.close()
+
+
+async def test_a_transaction_whose_numbers_were_closed_is_asked_to_run_again(
+    settings: ServiceSettings,
+) -> None:
+    mongo = create_client(settings.mongodb_uri)
+    outbox = Outbox(mongo[settings.database_name("closed")]["outbox"])
+    try:
+        await outbox.collection.insert_one({"_id": 1, "seq": 1, "tombstone": True})
+        try:
+            await outbox.append([row("t", "k", "late", datetime.now(UTC))])
+        except PyMongoError as error:
+            assert error.has_error_label(TRANSIENT)
+        else:
+            raise AssertionError("a row was written under a closed number")
+        assert await outbox.append([row("t", "k", "retried", datetime.now(UTC))]) == 2
     finally:
         await mongo.close()
 
 
-async def test_replay_marks_sent_rows_of_the_window_pending_again(
+def legacy_row(topic: str, value: str, sent: bool) -> dict[str, Any]:
+    """A row as the version before numbering wrote it."""
+    sent_at = datetime.now(UTC) if sent else None
+    return {**row(topic, "k", value, datetime.now(UTC)), "_id": ObjectId(),
+            "sent_at": sent_at, "replays": 0}  # fmt: skip
+
+
+async def test_rows_of_an_older_version_are_numbered_and_the_unsent_ones_published_once(
     settings: ServiceSettings,
 ) -> None:
     mongo = create_client(settings.mongodb_uri)
-    outbox = Outbox(mongo[settings.database_name("replay")]["outbox"])
-    now = datetime.now(UTC)
-    await outbox.collection.insert_many(
-        [
-            row("t", "k", "before", now - timedelta(hours=5), now),
-            row("t", "k", "inside", now - timedelta(hours=2), now),
-            row("t", "k", "after", now - timedelta(minutes=5), now),
-        ]
-    )
+    outbox = Outbox(mongo[settings.database_name("upgraded")]["outbox"])
+    topic = Topics(settings.topic_prefix).of("companies")
+    relay = relay_for(outbox, settings, timedelta(days=7))
     try:
-        since, until = now - timedelta(hours=3), now - timedelta(hours=1)
-        assert await replay_since(outbox.collection, since, until) == 1
-        pending = await outbox.collection.find_one({"sent_at": None})
-        assert pending is not None
-        assert pending["event_id"] == "inside" and pending["replays"] == 1
+        await outbox.collection.create_index([("sent_at", 1), ("_id", 1)])
+        flags = [("s1", True), ("p1", False), ("s2", True), ("p2", False)]
+        await outbox.collection.insert_many([legacy_row(topic, v, sent) for v, sent in flags])
+        await prepare_outbox(outbox)
+        await prepare_outbox(outbox)  # a second start finds nothing left to migrate
+        numbered = await outbox.collection.find({}).sort("seq", 1).to_list()
+        assert [(r["event_id"], r["seq"]) for r in numbered] == [
+            ("s1", -2), ("s2", -1), ("p1", 1), ("p2", 2)
+        ]
+        assert all("sent_at" not in r for r in numbered)
+        assert OLD_INDEX not in await outbox.collection.index_information()
+        assert await outbox.backlog() == 2
+        assert await relay.relay_once() == 2
+        assert await relay.relay_once() == 0
+        assert await values_on(settings, topic, 2) == ["p1", "p2"]
+        # Sent rows stay replayable.
+        assert await replay_since(outbox.collection, datetime.min.replace(tzinfo=UTC)) == 4
     finally:
+        await relay.close()
         await mongo.close()

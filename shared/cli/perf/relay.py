@@ -11,7 +11,7 @@ from shared.cli.perf.workload import events, fresh_topic, run_settings
 from shared.kafka import create_producer
 from shared.metrics import ServiceMetrics
 from shared.mongo import create_client
-from shared.outbox import Lease, Outbox, outbox_row
+from shared.outbox import LEASE, Lease, Outbox, outbox_row
 from shared.relay import OutboxRelay
 
 
@@ -31,13 +31,15 @@ async def _relay_rate(servers: Servers, count: int) -> float:
     relay = OutboxRelay(
         outbox,
         partial(create_producer, settings, "bench-relay"),
-        Lease(database["leases"], "outbox-relay", timedelta(seconds=5)),
+        Lease(outbox.leases, LEASE, timedelta(seconds=5)),
         poll_seconds=0.5,
         retention=timedelta(days=1),
         metrics=ServiceMetrics(),
     )
     try:
-        await outbox.collection.insert_many([outbox_row(topic, e) for e in events(count)])
+        rows = [outbox_row(topic, e) for e in events(count)]
+        for start in range(0, count, 1000):  # numbered as requests number theirs
+            await outbox.append(rows[start : start + 1000])
         await relay.producer.get()  # connecting is not relaying
         started = time.perf_counter()
         published = 0
