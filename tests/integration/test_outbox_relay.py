@@ -12,6 +12,7 @@ from shared.envelope import Envelope
 from shared.http.appkeys import METRICS
 from shared.kafka import ensure_topics
 from shared.mongo import create_client
+from shared.outbox import Outbox
 from shared.settings import ServiceSettings
 from shared.topics import Topics
 from tests.integration.test_companies_api import registration
@@ -21,8 +22,7 @@ from tests.support import eventually, read_topic
 async def pending_rows(settings: ServiceSettings) -> int:
     mongo = create_client(settings.mongodb_uri)
     try:
-        outbox = mongo[settings.database_name("companies")]["outbox"]
-        return await outbox.count_documents({"sent_at": None})
+        return await Outbox(mongo[settings.database_name("companies")]["outbox"]).backlog()
     finally:
         await mongo.close()
 

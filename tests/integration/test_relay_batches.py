@@ -1,4 +1,5 @@
-"""The relay in batches: order, one marking write, a part-way failure, idle, takeover."""
+"""The relay in batches: order, one cursor write, late and aborted transactions, a relay
+killed before its cursor write, fencing, a part-way failure, idle, takeover."""
 
 import asyncio
 import signal
@@ -16,8 +17,9 @@ from pymongo import AsyncMongoClient, monitoring
 
 from shared.kafka import create_producer
 from shared.metrics import ServiceMetrics
-from shared.mongo import create_client
-from shared.outbox import Lease, Outbox
+from shared.mongo import create_client, transaction
+from shared.outbox import LEASE, Lease, Outbox
+from shared.outbox_migration import prepare_outbox
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.topics import Topics
@@ -30,7 +32,7 @@ TOO_LARGE = 2 * 1024 * 1024  # over the producer's max_request_size: refused at 
 def row(topic: str, key: str, value: bytes) -> dict[str, Any]:
     return {"topic": topic, "key": key, "value": Binary(value), "headers": [],
             "event_id": value[:20].decode(), "event_type": "test",
-            "created_at": datetime.now(UTC), "sent_at": None, "replays": 0}  # fmt: skip
+            "created_at": datetime.now(UTC)}  # fmt: skip
 
 
 def relay_for(
@@ -39,18 +41,18 @@ def relay_for(
     lease_seconds: float,
     linger_seconds: float = 0.0,
     poll_seconds: float = 0.05,
+    gap_horizon: timedelta = timedelta(seconds=120),
 ) -> OutboxRelay:
     return OutboxRelay(
         outbox,
         partial(create_producer, settings, "batch-relay"),
-        Lease(
-            outbox.collection.database["leases"], "outbox-relay", timedelta(seconds=lease_seconds)
-        ),
+        Lease(outbox.leases, LEASE, timedelta(seconds=lease_seconds)),
         poll_seconds=poll_seconds,
         linger_seconds=linger_seconds,
         retention=timedelta(days=1),
         metrics=ServiceMetrics(),
         batch_size=50,
+        gap_horizon=gap_horizon,
     )
 
 
@@ -63,18 +65,23 @@ class Box:
     topic: str
     relays: list[OutboxRelay] = field(default_factory=list)
 
-    def relay(self, lease_seconds: float = 5) -> OutboxRelay:
-        self.relays.append(relay_for(self.outbox, self.settings, lease_seconds))
+    def relay(self, lease_seconds: float = 5, **options: Any) -> OutboxRelay:
+        self.relays.append(relay_for(self.outbox, self.settings, lease_seconds, **options))
         return self.relays[-1]
 
-    async def pending(self) -> list[dict[str, Any]]:
-        return await self.outbox.collection.find({"sent_at": None}).sort("_id", 1).to_list()
+    async def add(self, *values: bytes, key: str = "k") -> int:
+        return await self.outbox.append([row(self.topic, key, value) for value in values])
+
+    async def values(self, count: int) -> list[bytes]:
+        records = sorted(await read_topic(self.settings, self.topic, count), key=lambda r: r.offset)
+        return [record.value for record in records]
 
 
 @pytest.fixture
 async def box(settings: ServiceSettings) -> AsyncIterator[Box]:
     mongo = create_client(settings.mongodb_uri)
     outbox = Outbox(mongo[settings.database_name("relaying")]["outbox"])
+    await prepare_outbox(outbox)  # as a service does at start
     opened = Box(settings, outbox, Topics(settings.topic_prefix).of("companies"))
     yield opened
     for relay in opened.relays:
@@ -82,72 +89,109 @@ async def box(settings: ServiceSettings) -> AsyncIterator[Box]:
     await mongo.close()
 
 
-async def test_a_batch_is_published_and_marked_sent_in_order(box: Box) -> None:
-    await box.outbox.collection.insert_many(
-        [row(box.topic, f"k{i % 4}", f"v{i}".encode()) for i in range(120)]
-    )
+async def test_a_batch_is_published_in_order_and_recorded_in_one_cursor_write(box: Box) -> None:
+    await box.outbox.append([row(box.topic, f"k{i % 4}", f"v{i}".encode()) for i in range(120)])
     relay = box.relay()
-    # Batches of 50: three passes, each claiming its batch, one produce, one marking write.
     assert [await relay.relay_once() for _ in range(4)] == [50, 50, 20, 0]
-    assert await box.pending() == []
+    cursor = await box.outbox.cursor()
+    assert (cursor.published, cursor.gaps, cursor.version) == (120, (), 3)  # a write a pass
+    assert await box.outbox.backlog() == 0
     records = sorted(await read_topic(box.settings, box.topic, 120), key=lambda r: r.offset)
     for key in (b"k0", b"k1", b"k2", b"k3"):
         values = [int(r.value[1:]) for r in records if r.key == key]
         assert values == sorted(values) and len(values) == 30
 
 
-# A relay in a process of its own that, as it sends the write marking its batch sent,
-# sees a row commit inside the batch's id range (its id was taken before its commit), and
-# then dies by SIGKILL the moment that write is answered.
+async def test_a_row_committing_late_inside_a_published_range_is_published(box: Box) -> None:
+    relay = box.relay()
+    client = box.outbox.collection.database.client
+    async with transaction(client) as session:
+        await box.outbox.collection.database["state"].insert_one({"change": 1}, session=session)
+        first = await box.outbox.allocate(1)  # as add_all does, then the relay passes
+        await box.add(b"after")  # the next number commits first
+        assert await relay.relay_once() == 1
+        cursor = await box.outbox.cursor()
+        assert cursor.published == first + 1
+        assert [(g.low, g.high) for g in cursor.gaps] == [(first, first)]
+        late = {**row(box.topic, "k", b"late"), "_id": first, "seq": first}
+        await box.outbox.collection.insert_one(late, session=session)
+    assert await relay.relay_once() == 1  # committed now: found in its gap
+    assert (await box.outbox.cursor()).gaps == ()
+    assert await box.values(2) == [b"after", b"late"]
+
+
+async def test_an_aborted_transactions_numbers_never_block_and_close_after_the_horizon(
+    box: Box,
+) -> None:
+    await box.outbox.allocate(3)  # a transaction took 1..3, then aborted
+    await box.add(b"v4", b"v5")
+    patient = box.relay(gap_horizon=timedelta(hours=1))
+    assert await patient.relay_once() == 2  # published past the gap at once
+    assert [(g.low, g.high) for g in (await box.outbox.cursor()).gaps] == [(1, 3)]
+    assert await patient.relay_once() == 0
+    assert [(g.low, g.high) for g in (await box.outbox.cursor()).gaps] == [(1, 3)]
+    await patient.close()
+    hasty = box.relay(gap_horizon=timedelta(0))
+    await box.add(b"v6")
+    assert await hasty.relay_once() == 1
+    assert (await box.outbox.cursor()).gaps == ()  # closed by tombstones
+    stones = await box.outbox.collection.count_documents({"tombstone": True})
+    assert stones == 3 and await box.outbox.backlog() == 0
+    assert await box.values(3) == [b"v4", b"v5", b"v6"]
+
+
+async def test_a_gap_whose_row_committed_is_published_not_closed(box: Box) -> None:
+    first = await box.outbox.allocate(1)  # taken; its row commits only after the pass
+    await box.add(b"v2")
+    relay = box.relay(gap_horizon=timedelta(0))
+    assert await relay.relay_once() == 1
+    await box.outbox.collection.insert_one({**row(box.topic, "k", b"v1"), "_id": first,
+                                            "seq": first})  # fmt: skip
+    await box.add(b"v3")
+    assert await relay.relay_once() == 2
+    assert await box.outbox.collection.count_documents({"tombstone": True}) == 0
+    assert await box.values(3) == [b"v2", b"v1", b"v3"]
+
+
+# A relay in a process of its own that publishes its batch and dies by SIGKILL as it sends
+# the write moving its cursor.
 DYING_RELAY = """
 import asyncio, os, signal, sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 
-from bson import Binary, ObjectId
-from pymongo import AsyncMongoClient, MongoClient
+from pymongo import AsyncMongoClient
 from pymongo.monitoring import CommandListener
 
 from shared.kafka import create_producer
 from shared.metrics import ServiceMetrics
-from shared.outbox import Lease, Outbox
+from shared.outbox import LEASE, Lease, Outbox
+from shared.outbox_migration import prepare_outbox
 from shared.relay import OutboxRelay
 from tests.support import isolated_settings
 
-uri, bootstrap, database, topic, late_id = sys.argv[1:6]
+uri, bootstrap, database = sys.argv[1:4]
 
 
-class Marking(CommandListener):
-    marking = False
-
+class CursorWrite(CommandListener):
     def started(self, event):
-        if event.command_name != "update":
-            return
-        if "sent_at" in event.command["updates"][0]["u"].get("$set", {}):
-            self.marking = True
-            with MongoClient(uri) as other:
-                other[database]["outbox"].insert_one({
-                    "_id": ObjectId(late_id), "topic": topic, "key": "k",
-                    "value": Binary(b"late"), "headers": [], "event_id": "late",
-                    "event_type": "test", "created_at": datetime.now(UTC),
-                    "sent_at": None, "replays": 0,
-                })
+        if event.command_name == "update" and event.command.get("update") == "leases":
+            os.kill(os.getpid(), signal.SIGKILL)
 
     def succeeded(self, event):
-        if self.marking:
-            os.kill(os.getpid(), signal.SIGKILL)
+        pass
 
     def failed(self, event):
         pass
 
 
 async def main():
-    mongo = AsyncMongoClient(uri, tz_aware=True, event_listeners=[Marking()])
+    mongo = AsyncMongoClient(uri, tz_aware=True, event_listeners=[CursorWrite()])
     outbox = Outbox(mongo[database]["outbox"])
     relay = OutboxRelay(
         outbox,
         partial(create_producer, isolated_settings(uri, bootstrap), "dying-relay"),
-        Lease(mongo[database]["leases"], "dying-relay", timedelta(seconds=5)),
+        Lease(outbox.leases, LEASE, timedelta(seconds=1)),
         poll_seconds=0.05, retention=timedelta(days=1), metrics=ServiceMetrics(),
     )
     await relay.relay_once()
@@ -157,39 +201,72 @@ asyncio.run(main())
 """
 
 
-async def relay_dying_while_marking(box: Box) -> int:
-    rows = [row(box.topic, "k", f"v{i}".encode()) for i in range(3)]
-    ids = list((await box.outbox.collection.insert_many(rows)).inserted_ids)
-    await box.outbox.collection.delete_one({"_id": ids[1]})  # the id the late row will have
+async def test_a_relay_killed_before_its_cursor_write_leaves_only_its_batch_to_send_again(
+    box: Box,
+) -> None:
+    await box.add(b"v1", b"v2")
+    assert await box.relay(lease_seconds=1).relay_once() == 2
+    await box.relays.pop().close()  # lets go of the lease
+    await box.add(b"v3", b"v4")
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-c", DYING_RELAY,
         box.settings.mongodb_uri, box.settings.kafka_bootstrap_servers,
-        box.outbox.collection.database.name, box.topic, str(ids[1]),
-        cwd=REPO,
+        box.outbox.collection.database.name, cwd=REPO,
     )  # fmt: skip
-    return await asyncio.wait_for(process.wait(), timeout=60)
+    assert await asyncio.wait_for(process.wait(), timeout=60) == -signal.SIGKILL
+    assert (await box.outbox.cursor()).published == 2
+    successor = box.relay(lease_seconds=1)
+    await asyncio.sleep(1.1)  # the dead holder's lease (1 s) runs out
+    assert await successor.relay_once() == 2
+    assert await box.values(6) == [b"v1", b"v2", b"v3", b"v4", b"v3", b"v4"]
 
 
-async def test_a_row_committed_inside_a_batch_range_survives_a_relay_killed_as_it_marks(
-    box: Box,
-) -> None:
-    # Found by jamp chaos (sigkill companies): a registration stored, its outbox row marked
-    # sent, its events on no topic. The range marking swept the late row with the batch
-    # and the process died before the second write that put such rows back.
-    assert await relay_dying_while_marking(box) == -signal.SIGKILL
-    marked = {document["event_id"]: document["sent_at"] is not None
-              async for document in box.outbox.collection.find({})}  # fmt: skip
-    assert marked == {"v0": True, "v2": True, "late": False}
-    relay = box.relay()
-    assert await relay.relay_once() == 1  # the successor publishes it
-    records = await read_topic(box.settings, box.topic, 3)
-    assert b"late" in [record.value for record in records]
+class TakeoverDuringRead(monitoring.CommandListener):
+    """Another relay takes the lease and moves the cursor while this one reads its batch."""
+
+    def __init__(self, uri: str, database: str) -> None:
+        self.uri, self.database, self.done = uri, database, False
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if self.done or event.command_name != "find" or event.command.get("find") != "outbox":
+            return
+        self.done = True
+        from pymongo import MongoClient  # a blocking client: listeners are synchronous
+
+        with MongoClient(self.uri) as other:
+            other[self.database]["leases"].update_one(
+                {"_id": LEASE}, {"$set": {"holder": "another relay"}, "$inc": {"version": 1}}
+            )
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_a_relay_that_lost_its_lease_mid_pass_does_not_move_the_cursor(box: Box) -> None:
+    database = box.outbox.collection.database.name
+    takeover = TakeoverDuringRead(box.settings.mongodb_uri, database)
+    watched = AsyncMongoClient[dict[str, Any]](box.settings.mongodb_uri, event_listeners=[takeover])
+    try:
+        outbox = Outbox(watched[database]["outbox"])
+        await outbox.append([row(box.topic, "k", b"v1"), row(box.topic, "k", b"v2")])
+        relay = relay_for(outbox, box.settings, 30)
+        box.relays.append(relay)
+        assert await relay.relay_once() == 2  # published (the next holder sends them again)
+        lease = await box.outbox.leases.find_one({"_id": LEASE})
+        assert lease is not None
+        assert (lease["holder"], lease.get("published", 0)) == ("another relay", 0)
+        assert not relay.lease.fresh  # it asks for the lease again before its next pass
+    finally:
+        await watched.close()
 
 
 async def test_a_failure_part_way_leaves_only_the_unacknowledged_tail_of_its_key(
     box: Box,
 ) -> None:
-    await box.outbox.collection.insert_many(
+    await box.outbox.append(
         [
             row(box.topic, "a", b"a1"),
             row(box.topic, "b", b"b1" + b"x" * TOO_LARGE),  # the broker will never take it
@@ -200,20 +277,22 @@ async def test_a_failure_part_way_leaves_only_the_unacknowledged_tail_of_its_key
     )
     relay = box.relay()
     assert await relay.relay_once() == 3
-    assert [bytes(document["value"])[:2] for document in await box.pending()] == [b"b1", b"b2"]
+    assert await box.outbox.backlog() == 2
+    cursor = await box.outbox.cursor()
+    assert [(g.low, g.high) for g in cursor.gaps] == [(2, 2), (4, 4)]
     assert await relay.relay_once() == 0  # the next pass sends only the tail again
     records = await read_topic(box.settings, box.topic, 5)
     assert sorted(record.value[:2] for record in records) == [b"a1", b"a2", b"b2", b"b2", b"c1"]
 
 
 async def test_an_idle_relay_writes_nothing(box: Box) -> None:
-    leases = box.outbox.collection.database["leases"]
+    leases = box.outbox.leases
     task = asyncio.create_task(box.relay(lease_seconds=1.2).run())
     try:
         await asyncio.sleep(0.5)  # ten polls of an empty outbox
         assert await leases.count_documents({}) == 0
-        await box.outbox.collection.insert_one(row(box.topic, "k", b"work"))
-        await eventually(lambda: box.outbox.collection.find_one({"sent_at": {"$ne": None}}))
+        await box.add(b"work")
+        await eventually(lambda: _published(box, 1))
         held = await leases.find_one({})
         assert held is not None
         await asyncio.sleep(1.5)  # past the lease's renewal point, with nothing to do
@@ -223,13 +302,17 @@ async def test_an_idle_relay_writes_nothing(box: Box) -> None:
         await asyncio.gather(task, return_exceptions=True)
 
 
+async def _published(box: Box, through: int) -> bool:
+    return (await box.outbox.cursor()).published >= through
+
+
 async def test_a_successor_publishes_soon_after_a_holder_dies_without_letting_go(
     box: Box,
 ) -> None:
     dead, successor = box.relay(lease_seconds=1.5), box.relay(lease_seconds=1.5)
     assert await dead.lease.acquire()  # then it is killed: no release
     expires = asyncio.get_running_loop().time() + 1.5
-    await box.outbox.collection.insert_one(row(box.topic, "k", b"after the crash"))
+    await box.add(b"after the crash")
     assert await successor.relay_once() == 0  # the dead holder's lease still runs
     # Not a timed test: the first pass after the lease has run out publishes, however slow
     # the machine, so the successor waits out one lease and no more.
@@ -238,13 +321,13 @@ async def test_a_successor_publishes_soon_after_a_holder_dies_without_letting_go
 
 
 class Finds(monitoring.CommandListener):
-    """The filters of the finds a client sent, in order."""
+    """The filters of the finds a client sent to the outbox, in order."""
 
     def __init__(self) -> None:
         self.filters: list[dict[str, Any]] = []
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name == "find":
+        if event.command_name == "find" and event.command.get("find") == "outbox":
             self.filters.append(dict(event.command.get("filter", {})))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
@@ -254,54 +337,27 @@ class Finds(monitoring.CommandListener):
         pass
 
 
-async def test_a_backlog_is_read_in_windows_bounded_above_after_its_first_batch(
-    box: Box,
-) -> None:
-    # Engines that apply a sort's limit only after reading every match (SecantusDB) made
-    # each batch of a backlog cost the whole backlog: after the first read of a backlog,
-    # one read of its ids plans the next batches and every row read is bounded above.
+async def test_every_read_of_a_backlog_is_a_range_bounded_on_both_sides(box: Box) -> None:
+    # Engines without limit push-down (SecantusDB) read every match of an open range: a
+    # backlog's batches would each cost the whole backlog.
     finds = Finds()
     watched = AsyncMongoClient[dict[str, Any]](box.settings.mongodb_uri, event_listeners=[finds])
     try:
         outbox = Outbox(watched[box.outbox.collection.database.name]["outbox"])
-        await outbox.collection.insert_many(
-            [row(box.topic, f"k{i % 3}", f"v{i}".encode()) for i in range(170)]
-        )
+        await outbox.append([row(box.topic, f"k{i % 3}", f"v{i}".encode()) for i in range(170)])
         relay = relay_for(outbox, box.settings, 5)
         box.relays.append(relay)
         assert [await relay.relay_once() for _ in range(5)] == [50, 50, 50, 20, 0]
-        # (The reads of a batch's claimed range aside: bounded by their range.)
-        plan = [f for f in finds.filters if "_id" in f and "sent_batch" not in f]
-        bounded = [set(f["_id"]) for f in plan]
-        # The ids after the first batch, read once; then each batch up to a bound; the
-        # last pass (nothing left) reads the whole pending set again, which is empty.
-        assert bounded == [{"$gt"}, {"$lte"}, {"$lte"}, {"$lte"}]
-        assert await box.pending() == []
+        ranges = [(f["seq"]["$gte"], f["seq"]["$lte"]) for f in finds.filters]
+        assert ranges == [(1, 50), (51, 100), (101, 150), (151, 170)]  # idle: no read at all
     finally:
         await watched.close()
-
-
-async def test_a_row_committed_late_below_a_planned_window_is_published_before_it(
-    box: Box,
-) -> None:
-    rows = [row(box.topic, "k", f"v{i}".encode()) for i in range(120)]
-    ids = list((await box.outbox.collection.insert_many(rows)).inserted_ids)
-    relay = box.relay()
-    assert await relay.relay_once() == 50  # windows planned for rows 50..119
-    # Row 10's transaction "commits" only now (its id was taken before the batch's read).
-    late = {**row(box.topic, "k", b"late"), "_id": ids[10]}
-    await box.outbox.collection.delete_one({"_id": ids[10]})
-    await box.outbox.collection.insert_one(late)
-    while await relay.relay_once():
-        pass
-    records = sorted(await read_topic(box.settings, box.topic, 121), key=lambda r: r.offset)
-    assert records[50].value == b"late"
 
 
 async def test_commits_close_behind_the_one_that_woke_the_relay_share_its_pass(
     box: Box,
 ) -> None:
-    # Each pass costs a read and a marking write however few rows it carries: a woken
+    # Each pass costs reads and a cursor write however few rows it carries: a woken
     # relay lingers so the commits right behind join the same pass. Only the nudge wakes
     # it here (no poll), and the linger outlasts the three commits on any machine.
     relay = relay_for(box.outbox, box.settings, 5, linger_seconds=3.0, poll_seconds=60)
@@ -310,16 +366,11 @@ async def test_commits_close_behind_the_one_that_woke_the_relay_share_its_pass(
     try:
         await asyncio.sleep(0.1)  # the relay is waiting for work
         for index in range(3):
-            await box.outbox.collection.insert_one(row(box.topic, "k", f"v{index}".encode()))
+            await box.add(f"v{index}".encode())
             box.outbox.nudge()
             await asyncio.sleep(0.15)  # spaced as separate requests' commits are
-
-        async def all_sent() -> bool:
-            return await box.outbox.collection.count_documents({"sent_at": None}) == 0
-
-        await eventually(all_sent)
-        batches = await box.outbox.collection.distinct("sent_batch")
-        assert len(batches) == 1
+        await eventually(lambda: _published(box, 3))
+        assert (await box.outbox.cursor()).version == 1
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -30,6 +30,8 @@ async def test_a_unit_of_work_writes_its_events_together_in_order_at_its_end(
             assert seen == 0  # held until the end of the unit
         rows = await platform.outbox.collection.find({}).sort("_id", 1).to_list()
         assert [row["key"] for row in rows] == ["a", "b"]
+        assert [row["seq"] for row in rows] == [1, 2]  # one block, in order
+        assert await uow.committed()  # found under its first number
 
         async with transaction(mongo) as session:  # a consumer's transaction
             outside = UnitOfWork(platform, session, TRACE)
