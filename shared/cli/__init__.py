@@ -168,7 +168,7 @@ def replay_outbox(
     until: Annotated[datetime | None, typer.Option(help="Exclusive end")] = None,
     owner: Annotated[list[str] | None, typer.Option(help="Only these outboxes")] = None,
 ) -> None:
-    """Mark retained events pending again: the relays re-publish them in order."""
+    """Move the relays' cursors back over retained events: they re-publish them in order."""
     counts = asyncio.run(replay(_settings(), since, until, owner or dev.OUTBOX_OWNERS))
     for name, count in counts.items():
         console.print(f"{name}: {count} events marked for re-publication")

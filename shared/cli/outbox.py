@@ -1,4 +1,4 @@
-"""``jamp outbox replay``: mark retained outbox rows pending again."""
+"""``jamp outbox replay``: move relay cursors back over retained outbox rows."""
 
 from datetime import UTC, datetime
 

@@ -93,7 +93,9 @@ async def test_one_companys_events_arrive_in_order_with_what_changed(
     assert suspended["reason"] == "expired documents"
 
 
-async def test_published_rows_leave_nothing_to_relay(anonymous: Caller, settings: ServiceSettings) -> None:
+async def test_published_rows_leave_nothing_to_relay(
+    anonymous: Caller, settings: ServiceSettings
+) -> None:
     await anonymous.post("/companies", registration())
     mongo = create_client(settings.mongodb_uri)
     outbox = Outbox(mongo[settings.database_name("companies")]["outbox"])

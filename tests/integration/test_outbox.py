@@ -129,7 +129,12 @@ async def test_replay_publishes_the_rows_of_the_window_again(settings: ServiceSe
         assert await replay_since(outbox.collection, since) == 2
         assert await relay.relay_once() == 2  # from the window on
         assert await values_on(settings, topic, 6) == [
-            "before", "inside", "after", "inside", "inside", "after"
+            "before",
+            "inside",
+            "after",
+            "inside",
+            "inside",
+            "after",
         ]
     finally:
         await relay.close()
@@ -176,7 +181,10 @@ async def test_rows_of_an_older_version_are_numbered_and_the_unsent_ones_publish
         await prepare_outbox(outbox)  # a second start finds nothing left to migrate
         numbered = await outbox.collection.find({}).sort("seq", 1).to_list()
         assert [(r["event_id"], r["seq"]) for r in numbered] == [
-            ("s1", -2), ("s2", -1), ("p1", 1), ("p2", 2)
+            ("s1", -2),
+            ("s2", -1),
+            ("p1", 1),
+            ("p2", 2),
         ]
         assert all("sent_at" not in r for r in numbered)
         assert OLD_INDEX not in await outbox.collection.index_information()
