@@ -26,6 +26,7 @@ An idle relay reads two small documents per poll and writes nothing.
 import asyncio
 import contextlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pymongo
@@ -64,6 +65,18 @@ def acknowledged_in_order(
     return sent
 
 
+@dataclass
+class ReadAhead:
+    cursor: Cursor
+    plan: Plan
+    rows: "asyncio.Task[list[Document]]"
+
+    async def drop(self) -> None:
+        self.rows.cancel()
+        with contextlib.suppress(asyncio.CancelledError, PyMongoError):
+            await self.rows
+
+
 class OutboxRelay:
     """Publishes outbox rows in order, moves its cursor, purges rows past retention."""
 
@@ -93,6 +106,7 @@ class OutboxRelay:
         self.gap_horizon = gap_horizon
         self.kafka_down_since: datetime | None = None
         self._more = False  # the last pass left numbers after its batch
+        self._ahead: ReadAhead | None = None
         self._last_purge = datetime.min.replace(tzinfo=UTC)
 
     async def run(self) -> None:
@@ -133,7 +147,7 @@ class OutboxRelay:
 
     async def _pass(self, cursor: Cursor, top: int) -> int:
         plan = cursor.plan(top, self.batch_size)
-        rows = await self._read(cursor, plan)
+        rows = await self._rows(cursor, plan)
         live = [row for row in rows if not row.get("tombstone")]
         settled: list[int] = [row["seq"] for row in rows if row.get("tombstone")]
         acknowledged: list[object] = []
@@ -142,6 +156,8 @@ class OutboxRelay:
             if producer is None or not await self._guarded(producer, live):
                 return 0
             epoch = self.guard.epoch if self.guard else 0
+            seen = [row["seq"] for row in rows]
+            self._read_ahead(cursor.after(plan, seen, seen, datetime.now(UTC)), top)
             acknowledged = acknowledged_in_order(live, await self._send_all(producer, live))
             if self.guard and self.guard.epoch != epoch:
                 return 0  # a heal began meanwhile: its replay sends these rows again
@@ -154,6 +170,24 @@ class OutboxRelay:
         self._more = top > moved.published
         self.metrics.outbox_published.inc(len(acknowledged))
         return len(acknowledged)
+
+    def _read_ahead(self, hoped: Cursor, top: int) -> None:
+        """Read the next batch while the broker acknowledges this one, planned from the
+        cursor this pass writes if every row is acknowledged; used only if the next pass
+        starts from exactly that cursor (else dropped). The database's read and the
+        broker's acknowledgements then overlap instead of adding up."""
+        plan = hoped.plan(top, self.batch_size)
+        if plan.window is not None or plan.gaps:
+            task = asyncio.create_task(self._read(hoped, plan))
+            self._ahead = ReadAhead(hoped, plan, task)
+
+    async def _rows(self, cursor: Cursor, plan: Plan) -> list[Document]:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            if ahead.cursor.fields() == cursor.fields() and ahead.plan == plan:
+                return await ahead.rows
+            await ahead.drop()
+        return await self._read(cursor, plan)
 
     async def _read(self, cursor: Cursor, plan: Plan) -> list[Document]:
         """The plan's rows in order, in a few bounded reads (an ``$or`` of ranges or an
@@ -304,6 +338,9 @@ class OutboxRelay:
 
     async def close(self) -> None:
         """Stop the producer and hand the lease on."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            await ahead.drop()
         await self.producer.close()
         with contextlib.suppress(PyMongoError):  # else the lease expires by itself
             await at_most(self.lease.release(), "lease.release")
