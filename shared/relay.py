@@ -50,16 +50,16 @@ a huge transaction is closed over several)."""
 
 def acknowledged_in_order(
     rows: Sequence[Document], outcomes: Sequence[BaseException | None]
-) -> list[object]:
-    """Ids of the rows that may be settled: acknowledged, and after no unacknowledged
+) -> list[int]:
+    """Sequence numbers of the rows that may be settled: acknowledged, and after no unacknowledged
     row of the same key. So only the unacknowledged tail of each key is sent again, and a
     key's later event is never settled before its earlier one (consumers absorb the
     repeats)."""
     held_back: set[str] = set()
-    sent: list[object] = []
+    sent: list[int] = []
     for row, outcome in zip(rows, outcomes, strict=True):
         if outcome is None and row["key"] not in held_back:
-            sent.append(row["_id"])
+            sent.append(row["seq"])
         else:
             held_back.add(row["key"])
     return sent
@@ -150,7 +150,7 @@ class OutboxRelay:
         rows = await self._rows(cursor, plan)
         live = [row for row in rows if not row.get("tombstone")]
         settled: list[int] = [row["seq"] for row in rows if row.get("tombstone")]
-        acknowledged: list[object] = []
+        acknowledged: list[int] = []
         if live:
             producer = await self._producer()
             if producer is None or not await self._guarded(producer, live):
@@ -161,7 +161,7 @@ class OutboxRelay:
             acknowledged = acknowledged_in_order(live, await self._send_all(producer, live))
             if self.guard and self.guard.epoch != epoch:
                 return 0  # a heal began meanwhile: its replay sends these rows again
-            settled += [row["seq"] for row in live if row["_id"] in set(acknowledged)]
+            settled += acknowledged
         now = datetime.now(UTC)
         moved = cursor.after(plan, [row["seq"] for row in rows], settled, now)
         moved = await self._close_expired(moved, now)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from bson import Binary
-from pymongo import AsyncMongoClient, monitoring
+from pymongo import AsyncMongoClient, MongoClient, monitoring
 
 from shared.kafka import create_producer
 from shared.metrics import ServiceMetrics
@@ -231,9 +231,7 @@ class TakeoverDuringRead(monitoring.CommandListener):
         if self.done or event.command_name != "find" or event.command.get("find") != "outbox":
             return
         self.done = True
-        from pymongo import MongoClient  # a blocking client: listeners are synchronous
-
-        with MongoClient(self.uri) as other:
+        with MongoClient[dict[str, Any]](self.uri) as other:  # listeners are synchronous
             other[self.database]["leases"].update_one(
                 {"_id": LEASE}, {"$set": {"holder": "another relay"}, "$inc": {"version": 1}}
             )

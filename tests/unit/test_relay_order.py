@@ -4,7 +4,7 @@ from shared.relay import acknowledged_in_order
 
 
 def rows(*keys: str) -> list[dict[str, object]]:
-    return [{"_id": index, "key": key} for index, key in enumerate(keys)]
+    return [{"seq": index, "key": key} for index, key in enumerate(keys)]
 
 
 def test_every_row_is_marked_when_every_row_was_acknowledged() -> None:
