@@ -12,6 +12,7 @@ from shared.kafka import create_producer
 from shared.metrics import ServiceMetrics
 from shared.mongo import create_client
 from shared.outbox import LEASE, Lease, Outbox, outbox_row
+from shared.outbox_migration import prepare_outbox
 from shared.relay import OutboxRelay
 
 
@@ -37,6 +38,7 @@ async def _relay_rate(servers: Servers, count: int) -> float:
         metrics=ServiceMetrics(),
     )
     try:
+        await prepare_outbox(outbox)  # its indexes, as a service's start makes them
         rows = [outbox_row(topic, e) for e in events(count)]
         for start in range(0, count, 1000):  # numbered as requests number theirs
             await outbox.append(rows[start : start + 1000])
