@@ -1,10 +1,13 @@
 """The outbox's own guarantees: one relay at a time, order per aggregate, retention, replay,
 and rows written by a version that did not number them."""
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+import pytest
 from bson import Binary, ObjectId
 from pymongo.errors import PyMongoError
 
@@ -89,56 +92,59 @@ async def test_rows_are_published_in_order_per_key(settings: ServiceSettings) ->
         assert values == sorted(values) and len(values) == 10
 
 
-async def test_published_rows_stay_for_the_retention_window_then_go(
-    settings: ServiceSettings,
+@dataclass
+class Kept:
+    """An outbox of the test's own with a 7-day retention, its topic and its relay."""
+
+    outbox: Outbox
+    topic: str
+    relay: OutboxRelay
+
+
+@pytest.fixture
+async def kept(settings: ServiceSettings) -> AsyncIterator[Kept]:
+    mongo = create_client(settings.mongodb_uri)
+    outbox = Outbox(mongo[settings.database_name("kept")]["outbox"])
+    relay = relay_for(outbox, settings, timedelta(days=7))
+    yield Kept(outbox, Topics(settings.topic_prefix).of("companies"), relay)
+    await relay.close()
+    await mongo.close()
+
+
+async def test_published_rows_stay_for_the_retention_window_then_go(kept: Kept) -> None:
+    now = datetime.now(UTC)
+    await kept.outbox.append([row(kept.topic, "k", "old", now - timedelta(days=9)),
+                              row(kept.topic, "k", "recent", now - timedelta(days=2))])  # fmt: skip
+    assert await kept.relay.relay_once() == 2
+    await kept.outbox.append([row(kept.topic, "k", "pending", now - timedelta(days=9))])
+    assert await kept.relay.purge_expired(now) == 1
+    assert await kept.relay.purge_expired(now) == 0  # nothing more has expired
+    left = {document["event_id"] async for document in kept.outbox.collection.find({})}
+    assert left == {"recent", "pending"}
+
+
+async def test_replay_publishes_the_rows_of_the_window_again(
+    kept: Kept, settings: ServiceSettings
 ) -> None:
-    mongo = create_client(settings.mongodb_uri)
-    outbox = Outbox(mongo[settings.database_name("retention")]["outbox"])
-    topic = Topics(settings.topic_prefix).of("companies")
     now = datetime.now(UTC)
-    relay = relay_for(outbox, settings, timedelta(days=7))
-    try:
-        await outbox.append([row(topic, "k", "old", now - timedelta(days=9)),
-                             row(topic, "k", "recent", now - timedelta(days=2))])  # fmt: skip
-        assert await relay.relay_once() == 2
-        await outbox.append([row(topic, "k", "pending", now - timedelta(days=9))])
-        assert await relay.purge_expired(now) == 1
-        assert await relay.purge_expired(now) == 0  # nothing more has expired
-        left = {document["event_id"] async for document in outbox.collection.find({})}
-        assert left == {"recent", "pending"}
-    finally:
-        await relay.close()
-        await mongo.close()
-
-
-async def test_replay_publishes_the_rows_of_the_window_again(settings: ServiceSettings) -> None:
-    mongo = create_client(settings.mongodb_uri)
-    outbox = Outbox(mongo[settings.database_name("replay")]["outbox"])
-    topic = Topics(settings.topic_prefix).of("companies")
-    now = datetime.now(UTC)
-    relay = relay_for(outbox, settings, timedelta(days=7))
-    try:
-        await outbox.append([row(topic, "k", "before", now - timedelta(hours=5)),
-                             row(topic, "k", "inside", now - timedelta(hours=2)),
-                             row(topic, "k", "after", now - timedelta(minutes=5))])  # fmt: skip
-        assert await relay.relay_once() == 3
-        since, until = now - timedelta(hours=3), now - timedelta(hours=1)
-        assert await replay_since(outbox.collection, since, until) == 1
-        assert await outbox.backlog() == 1
-        assert await relay.relay_once() == 1  # the window only, not what came after it
-        assert await replay_since(outbox.collection, since) == 2
-        assert await relay.relay_once() == 2  # from the window on
-        assert await values_on(settings, topic, 6) == [
-            "before",
-            "inside",
-            "after",
-            "inside",
-            "inside",
-            "after",
-        ]
-    finally:
-        await relay.close()
-        await mongo.close()
+    ages = {"before": timedelta(hours=5), "inside": timedelta(hours=2),
+            "after": timedelta(minutes=5)}  # fmt: skip
+    await kept.outbox.append([row(kept.topic, "k", name, now - age) for name, age in ages.items()])
+    assert await kept.relay.relay_once() == 3
+    since, until = now - timedelta(hours=3), now - timedelta(hours=1)
+    assert await replay_since(kept.outbox.collection, since, until) == 1
+    assert await kept.outbox.backlog() == 1
+    assert await kept.relay.relay_once() == 1  # the window only, not what came after it
+    assert await replay_since(kept.outbox.collection, since) == 2
+    assert await kept.relay.relay_once() == 2  # from the window on
+    assert await values_on(settings, kept.topic, 6) == [
+        "before",
+        "inside",
+        "after",
+        "inside",
+        "inside",
+        "after",
+    ]
 
 
 async def test_a_transaction_whose_numbers_were_closed_is_asked_to_run_again(
@@ -167,33 +173,26 @@ def legacy_row(topic: str, value: str, sent: bool) -> dict[str, Any]:
 
 
 async def test_rows_of_an_older_version_are_numbered_and_the_unsent_ones_published_once(
-    settings: ServiceSettings,
+    kept: Kept, settings: ServiceSettings
 ) -> None:
-    mongo = create_client(settings.mongodb_uri)
-    outbox = Outbox(mongo[settings.database_name("upgraded")]["outbox"])
-    topic = Topics(settings.topic_prefix).of("companies")
-    relay = relay_for(outbox, settings, timedelta(days=7))
-    try:
-        await outbox.collection.create_index([("sent_at", 1), ("_id", 1)])
-        flags = [("s1", True), ("p1", False), ("s2", True), ("p2", False)]
-        await outbox.collection.insert_many([legacy_row(topic, v, sent) for v, sent in flags])
-        await prepare_outbox(outbox)
-        await prepare_outbox(outbox)  # a second start finds nothing left to migrate
-        numbered = await outbox.collection.find({}).sort("seq", 1).to_list()
-        assert [(r["event_id"], r["seq"]) for r in numbered] == [
-            ("s1", -2),
-            ("s2", -1),
-            ("p1", 1),
-            ("p2", 2),
-        ]
-        assert all("sent_at" not in r for r in numbered)
-        assert OLD_INDEX not in await outbox.collection.index_information()
-        assert await outbox.backlog() == 2
-        assert await relay.relay_once() == 2
-        assert await relay.relay_once() == 0
-        assert await values_on(settings, topic, 2) == ["p1", "p2"]
-        # Sent rows stay replayable.
-        assert await replay_since(outbox.collection, datetime.min.replace(tzinfo=UTC)) == 4
-    finally:
-        await relay.close()
-        await mongo.close()
+    outbox = kept.outbox
+    await outbox.collection.create_index([("sent_at", 1), ("_id", 1)])
+    flags = [("s1", True), ("p1", False), ("s2", True), ("p2", False)]
+    await outbox.collection.insert_many([legacy_row(kept.topic, v, sent) for v, sent in flags])
+    await prepare_outbox(outbox)
+    await prepare_outbox(outbox)  # a second start finds nothing left to migrate
+    numbered = await outbox.collection.find({}).sort("seq", 1).to_list()
+    assert [(r["event_id"], r["seq"]) for r in numbered] == [
+        ("s1", -2),
+        ("s2", -1),
+        ("p1", 1),
+        ("p2", 2),
+    ]
+    assert all("sent_at" not in r for r in numbered)
+    assert OLD_INDEX not in await outbox.collection.index_information()
+    assert await outbox.backlog() == 2
+    assert await kept.relay.relay_once() == 2
+    assert await kept.relay.relay_once() == 0
+    assert await values_on(settings, kept.topic, 2) == ["p1", "p2"]
+    # Sent rows stay replayable.
+    assert await replay_since(outbox.collection, datetime.min.replace(tzinfo=UTC)) == 4
