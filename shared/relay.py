@@ -132,7 +132,7 @@ class OutboxRelay:
         relay only reads; returns how many rows the broker acknowledged."""
         _, top = await self.outbox.bounds()
         cursor = await self._cursor()
-        if top <= cursor.published and cursor.settled:
+        if top <= cursor.published and not await self._gaps_need_work(cursor, top):
             self._more = False
             return 0
         renewing = not self.lease.fresh
@@ -141,6 +141,16 @@ class OutboxRelay:
         if renewing:  # another holder may have moved it since the read above
             cursor = await self._cursor()
         return await self._pass(cursor, top)
+
+    async def _gaps_need_work(self, cursor: Cursor, top: int) -> bool:
+        """Whether a gap has a row now or is due to be closed: an open gap (a transaction
+        in flight, or one that aborted, until the horizon) alone is read, not worked on,
+        so it takes no lease and writes nothing."""
+        if cursor.settled:
+            return False
+        if cursor.expired(datetime.now(UTC) - self.gap_horizon):
+            return True
+        return bool(await self._read(cursor, cursor.plan(top, self.batch_size)))
 
     async def _cursor(self) -> Cursor:
         return Cursor.from_document(await self.lease.collection.find_one({"_id": self.lease.name}))

@@ -300,6 +300,21 @@ async def test_an_idle_relay_writes_nothing(box: Box) -> None:
         await asyncio.gather(task, return_exceptions=True)
 
 
+async def test_an_open_gap_alone_takes_no_lease_and_writes_nothing(box: Box) -> None:
+    await box.outbox.allocate(1)  # a transaction in flight (or aborted) holds number 1
+    await box.add(b"v2")
+    relay = box.relay(lease_seconds=1.2)
+    assert await relay.relay_once() == 1
+    held = await box.outbox.leases.find_one({})
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(1.5)  # past the lease's renewal point: the gap is read, no more
+        assert await box.outbox.leases.find_one({}) == held
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 async def _published(box: Box, through: int) -> bool:
     return (await box.outbox.cursor()).published >= through
 
