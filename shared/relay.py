@@ -20,7 +20,8 @@ Why nothing is lost and nothing overtakes:
   tombstone row under its number; a transaction still holding that number then fails on
   it and retries with new numbers (``shared.outbox``), so closing a gap never loses a row.
 
-An idle relay reads two small documents per poll and writes nothing.
+An idle relay reads two small documents per poll (and its gaps' rows, while it has gaps)
+and writes nothing.
 """
 
 import asyncio
