@@ -83,6 +83,7 @@ async def repositories(app: web.Application) -> AsyncIterator[None]:
         views=SavedViewRepository(database),
     )
     await desk.inquiries.create_indexes()
+    await desk.inquiries.index_old_messages()
     await desk.suggestions.create_indexes()
     await desk.webhooks.create_indexes()
     await desk.config.create_indexes()

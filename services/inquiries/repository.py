@@ -23,15 +23,7 @@ class InquiryRepository:
         self.history = database["history"]
 
     async def create_indexes(self) -> None:
-        for field in (
-            "country",
-            "status",
-            "queue",
-            "category",
-            "sla_state",
-            "search_terms",
-            "tags",
-        ):
+        for field in ("country", "status", "queue", "category", "sla_state", "tags", *_TERMS):
             await self.collection.create_index([(field, ASCENDING), ("_id", DESCENDING)])
         for key, direction in list(_ORDER.values())[1:]:
             await self.collection.create_index([(key, direction), ("_id", DESCENDING)])
@@ -41,17 +33,22 @@ class InquiryRepository:
         await self.history.create_index([("inquiry_id", ASCENDING), ("_id", ASCENDING)])
 
     async def add(self, inquiry: Inquiry, session: AsyncClientSession) -> None:
-        await self.collection.insert_one(_to_document(inquiry), session=session)
+        # A new inquiry has no messages yet: nothing for ``index_old_messages`` to do.
+        document = {**_to_document(inquiry), _MESSAGES_INDEXED: True}
+        await self.collection.insert_one(document, session=session)
 
     async def get(self, inquiry_id: str, session: Session = None) -> Inquiry | None:
         document = await self.collection.find_one({"_id": inquiry_id}, session=session)
         return None if document is None else _from_document(document)
 
     async def save(self, inquiry: Inquiry, read_version: int, session: AsyncClientSession) -> bool:
-        """Compare-and-set on the version: False when someone else wrote meanwhile."""
-        result = await self.collection.replace_one(
+        """Compare-and-set on the version: False when someone else wrote meanwhile. The
+        inquiry's fields are set, not replaced: the terms of its messages stay beside them."""
+        document = _to_document(inquiry)
+        del document["_id"]
+        result = await self.collection.update_one(
             {"_id": inquiry.inquiry_id, "version": read_version},
-            _to_document(inquiry),
+            {"$set": document},
             session=session,
         )
         return result.matched_count == 1
@@ -59,7 +56,7 @@ class InquiryRepository:
     async def search(
         self, query: InquiryQuery, visibility: Visibility, after: str | None
     ) -> list[Inquiry]:
-        criteria: dict[str, Any] = {**_filters(query), **_scope(visibility)}
+        criteria: dict[str, Any] = {**_filters(query, visibility), **_scope(visibility)}
         key, direction = _ORDER[query.sort]
         order = [(key, direction)] if key != "_id" else []
         if after is not None:
@@ -115,7 +112,45 @@ class InquiryRepository:
         return [_from_document(document) async for document in cursor]
 
     async def add_message(self, message: Document, session: AsyncClientSession) -> None:
+        """Store the message and make its inquiry findable by its words, in one transaction
+        (a note's words only for those who may read notes: see ``_filters``)."""
         await self.messages.insert_one(message, session=session)
+        field = _MESSAGE_TERMS[message["kind"]]
+        added = {field: {"$each": sorted(stemmed_terms(message["body"]))}}
+        await self.collection.update_one(
+            {"_id": message["inquiry_id"]}, {"$addToSet": added}, session=session
+        )
+
+    async def index_old_messages(self, batch: int = 200) -> int:
+        """Once, for inquiries stored before messages and requesters were searchable: their
+        own terms again (now with the requester's names) and their messages' terms. Terms
+        are added, never replaced, so a message appended meanwhile is not lost; a change of
+        the inquiry meanwhile (its version) makes it read again. Answers how many."""
+        done = 0
+        while (
+            documents := await self.collection.find({_MESSAGES_INDEXED: {"$ne": True}})
+            .limit(batch)
+            .to_list()
+        ):
+            ids = [document["_id"] for document in documents]
+            found = await self.messages.find(
+                {"inquiry_id": {"$in": ids}}, {"inquiry_id": True, "kind": True, "body": True}
+            ).to_list()
+            for document in documents:
+                own = [m for m in found if m["inquiry_id"] == document["_id"]]
+                terms = {field: set[str]() for field in _MESSAGE_TERMS.values()}
+                for message in own:
+                    terms[_MESSAGE_TERMS[message["kind"]]] |= stemmed_terms(message["body"])
+                change = {
+                    "$set": {
+                        "search_terms": _own_terms(_from_document(document)),
+                        _MESSAGES_INDEXED: True,
+                    },
+                    "$addToSet": {field: {"$each": sorted(t)} for field, t in terms.items()},
+                }
+                criteria = {"_id": document["_id"], "version": document["version"]}
+                done += (await self.collection.update_one(criteria, change)).modified_count
+        return done
 
     async def get_message(self, message_id: str, session: AsyncClientSession) -> Document | None:
         return await self.messages.find_one({"_id": message_id}, session=session)
@@ -151,14 +186,25 @@ _PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 _NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
-def _filters(query: InquiryQuery) -> dict[str, Any]:
+# Where an inquiry's words are kept: its own text (recomputed at every save), the words of
+# its replies and of its notes (added with each message; only staff search notes).
+_TERMS = ("search_terms", "reply_terms", "note_terms")
+_MESSAGE_TERMS = {"reply": "reply_terms", "note": "note_terms"}
+_MESSAGES_INDEXED = "messages_indexed"
+
+
+def _filters(query: InquiryQuery, visibility: Visibility) -> dict[str, Any]:
     criteria: dict[str, Any] = {}
     for field, stored in _STORED_AS.items():
         if values := getattr(query, field):
             criteria[stored] = {"$in": values}
     if query.q and (wanted := query_alternatives(query.q)):
-        # Each query word matches itself or its English stem (see shared.text).
-        criteria["$and"] = [{"search_terms": {"$in": sorted(either)}} for either in wanted]
+        searched = _TERMS if visibility.reads_notes else _TERMS[:2]
+        # Each query word matches itself or its English stem (see shared.text), in any of
+        # the texts the caller may read.
+        criteria["$and"] = [
+            {"$or": [{field: {"$in": sorted(either)}} for field in searched]} for either in wanted
+        ]
     if query.unassigned:
         criteria.setdefault("$and", []).append({"officer": None})
     if query.due_before is not None:
@@ -184,13 +230,28 @@ def _to_document(inquiry: Inquiry) -> Document:
     document["next_due"] = inquiry.next_due
     document["deadline"] = inquiry.deadline or _NO_DEADLINE
     document["priority_rank"] = _PRIORITY_RANK[inquiry.priority]
-    document["search_terms"] = sorted(stemmed_terms(f"{inquiry.subject} {inquiry.body}"))
+    document["search_terms"] = _own_terms(inquiry)
     return document
+
+
+def _own_terms(inquiry: Inquiry) -> list[str]:
+    """Subject, body, and who asked: the requester organisation's and contact's names."""
+    requester = inquiry.requester
+    names = [requester.organisation, requester.contact.name if requester.contact else None]
+    text = " ".join([inquiry.subject, inquiry.body, *(name for name in names if name)])
+    return sorted(stemmed_terms(text))
 
 
 def _from_document(document: Document) -> Inquiry:
     document = dict(document)
     document["inquiry_id"] = document.pop("_id")
-    for derived in ("sla_state", "next_due", "search_terms", "deadline", "priority_rank"):
+    for derived in (
+        "sla_state",
+        "next_due",
+        "deadline",
+        "priority_rank",
+        *_TERMS,
+        _MESSAGES_INDEXED,
+    ):
         document.pop(derived, None)
     return Inquiry.model_validate(document)

@@ -47,7 +47,11 @@ async def post_message(
         template_id=template_id,
     )
     if kind == "note":
-        return await _append_note(message, visibility, attach, desk=desk, trace=trace)
+        # A note leaves the inquiry's version alone, but its words are added to the
+        # inquiry's search terms: two notes at once may conflict there, and are retried.
+        return await retried(
+            lambda: _append_note(message, visibility, attach, desk=desk, trace=trace)
+        )
     return await retried(lambda: _append_reply(message, visibility, attach, desk=desk, trace=trace))
 
 
@@ -219,7 +223,7 @@ async def messages(inquiry_id: str, visibility: Visibility, *, desk: Desk) -> li
     """The conversation, with the messages of merged duplicates marked by their origin."""
     inquiry = await get_inquiry(inquiry_id, visibility, desk=desk)
     documents = await desk.inquiries.list_messages(
-        [inquiry_id, *inquiry.merged_from], not visibility.is_requester
+        [inquiry_id, *inquiry.merged_from], visibility.reads_notes
     )
     found = []
     for document in documents:
