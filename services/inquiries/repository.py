@@ -10,6 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.inquiries.commands import InquiryQuery, InquirySort
 from services.inquiries.model import Inquiry, InvalidChange
 from services.inquiries.scope import Visibility
+from shared.contracts.inquiries import InquiryStatusChanged
 from shared.mongo import Document
 from shared.text import query_alternatives, stemmed_terms
 
@@ -107,9 +108,30 @@ class InquiryRepository:
         cursor = self.collection.find(criteria, session=session).limit(500)
         return [_from_document(document) async for document in cursor]
 
-    async def reported(self, country: str | None) -> list[Inquiry]:
-        cursor = self.collection.find({} if country is None else {"country": country})
-        return [_from_document(document) async for document in cursor]
+    async def reported(
+        self, country: str | None, since: datetime | None, until: datetime | None
+    ) -> list[tuple[Inquiry, list[str]]]:
+        """The inquiries submitted in [since, until), each with its stored ``tags`` (a list
+        field; none when the desk has not tagged it)."""
+        criteria: dict[str, Any] = {} if country is None else {"country": country}
+        submitted = {"$gte": since, "$lt": until}
+        if window := {op: at for op, at in submitted.items() if at is not None}:
+            criteria["submitted_at"] = window
+        cursor = self.collection.find(criteria)
+        return [(_from_document(document), document.get("tags") or []) async for document in cursor]
+
+    async def reopened_among(self, inquiry_ids: list[str], chunk: int = 1000) -> set[str]:
+        """Those of the inquiries that were ever reopened: their history holds a move out of
+        ``closed`` (whether by ``/reopen`` or by a requester's reply)."""
+        reopened: set[str] = set()
+        for start in range(0, len(inquiry_ids), chunk):
+            criteria = {
+                "inquiry_id": {"$in": inquiry_ids[start : start + chunk]},
+                "type": InquiryStatusChanged.event_type,
+                "data.from_status": "closed",
+            }
+            reopened |= set(await self.history.distinct("inquiry_id", criteria))
+        return reopened
 
     async def add_message(self, message: Document, session: AsyncClientSession) -> None:
         """Store the message and make its inquiry findable by its words, in one transaction

@@ -4,7 +4,7 @@ from aiohttp import web
 
 from services.inquiries import handlers
 from services.inquiries.administration import handlers as administration
-from services.inquiries.administration.report import Report, ReportQuery, ReportRow
+from services.inquiries.administration.report import Report, ReportQuery, ReportRow, report_columns
 from services.inquiries.commands import Subscribe
 from services.inquiries.keys import DESK
 from services.inquiries.model import InquiryNotFound, InvalidChange, StaleVersion, WebhookRefused
@@ -103,14 +103,19 @@ async def webhook_deliveries(request: web.Request) -> Deliveries:
 
 @desk_api.get(
     "/reports/inquiries",
-    summary="Per country and category: counts, median times, SLA attainment (JSON or CSV)",
+    summary="Over a period, per country, category, queue, officer, priority or tag: counts, "
+    "response and resolution times, SLA attainment, reopen rate, satisfaction (JSON or CSV)",
     access=DESK_SIDE,
     query=ReportQuery,
     response=Report,
     also_as=("text/csv",),
 )
 async def inquiry_report(request: web.Request, query: ReportQuery) -> Report | web.Response:
-    found = await administration.report(query.country, _visibility(request), desk=request.app[DESK])
-    if wants_csv(request, query.format):
-        return csv_response(found.rows, ReportRow)
+    as_csv = wants_csv(request, query.format)
+    interval = query.interval or ("month" if as_csv else "period")
+    found = await administration.report(
+        query, interval, _visibility(request), desk=request.app[DESK]
+    )
+    if as_csv:
+        return csv_response(found.rows, ReportRow, report_columns(found))
     return found
