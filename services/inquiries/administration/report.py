@@ -32,7 +32,7 @@ class ReportQuery(BaseModel):
     )
     to: date | None = Field(default=None, description="Last day (UTC) counted, inclusive")
     group_by: Annotated[list[Dimension], AfterValidator(unique)] = Field(
-        default_factory=lambda: ["country", "category"],
+        default_factory=lambda: list[Dimension](["country", "category"]),
         description="One or more dimensions; an inquiry with several tags counts in each",
     )
     country: ASEANCountry | None = None
@@ -162,7 +162,7 @@ def _row(key: Key, group_by: list[Dimension], group: list[Reported]) -> ReportRo
     ratings = [inquiry.satisfaction.rating for inquiry in inquiries if inquiry.satisfaction]
     first = [r.first_response_minutes for r in group if r.first_response_minutes is not None]
     resolved = [r.resolution_minutes for r in group if r.resolution_minutes is not None]
-    named = dict(zip(group_by, key[1:], strict=True))
+    named: dict[str, str | None] = dict(zip(group_by, key[1:], strict=True))
     if "officer" in named:
         named["officer_name"] = inquiries[0].officer_name
     return ReportRow(
