@@ -25,8 +25,9 @@ from services.inquiries.sla.ticker import SlaTicker
 from services.inquiries.suggestions import SuggestionRepository
 from services.inquiries.tags.repository import TagRepository
 from services.inquiries.tags.routes import tags_api
-from services.inquiries.webhook_dispatch import WebhookDispatcher
-from services.inquiries.webhooks import WebhookRepository
+from services.inquiries.webhooks.dispatch import WebhookDispatcher
+from services.inquiries.webhooks.repository import WebhookRepository
+from services.inquiries.webhooks.routes import webhooks_api
 from shared.documents import documents_context
 from shared.http.app import create_service_app
 from shared.http.appkeys import KEYS
@@ -50,7 +51,15 @@ def create_app(
         settings,
         SERVICE,
         "JAMP Desk — inquiries",
-        [api, conversation_api, attachments_api, desk_api, configuration_api, *DESK_TOOLS],
+        [
+            api,
+            conversation_api,
+            attachments_api,
+            desk_api,
+            configuration_api,
+            webhooks_api,
+            *DESK_TOOLS,
+        ],
     )
     app[INQUIRY_SETTINGS] = inquiry_settings or InquirySettings()
     app[CLOCK] = clock

@@ -22,6 +22,8 @@ from shared.contracts.inquiries import (
     InquiryMerged,
     InquiryPriority,
     InquiryReplied,
+    InquirySlaBreached,
+    InquirySlaWarning,
     InquiryStatusChanged,
     InquirySubmitted,
     InquiryTriaged,
@@ -33,9 +35,17 @@ from shared.platform import Trace, UnitOfWork, unit_of_work
 
 Change = Callable[[Inquiry, BusinessCalendar, datetime], Moved]
 T = TypeVar("T")
-NOTIFIED = (InquiryReplied, InquiryStatusChanged, InquiryMerged)
-"""What webhook subscribers hear of: replies and status changes. Webhooks reach the
-requester side, so nothing of the internal routing (assignments: queues, officers)."""
+NOTIFIED = (
+    InquiryReplied,
+    InquiryStatusChanged,
+    InquiryMerged,
+    InquirySubmitted,
+    InquirySlaWarning,
+    InquirySlaBreached,
+)
+"""What webhook subscribers may ask to hear of (each subscription names its events).
+Webhooks reach the requester side, so nothing of the internal routing (assignments:
+queues, officers); SLA events only reach desk and staff subscriptions."""
 
 
 async def submit_inquiry(command: SubmitInquiry, *, desk: Desk, trace: Trace) -> Inquiry:

@@ -1,7 +1,6 @@
-"""Use cases around the inquiries: webhooks, the history, the report (the desk's
+"""Use cases around the inquiries: the history, the report (the desk's
 configuration is in ``configuration.py``)."""
 
-import secrets
 from datetime import UTC, date, datetime, time, timedelta
 
 from services.inquiries.administration.report import (
@@ -11,48 +10,10 @@ from services.inquiries.administration.report import (
     ReportQuery,
     build_report,
 )
-from services.inquiries.commands import Subscribe
 from services.inquiries.desk import Desk
 from services.inquiries.handlers import get_inquiry
-from services.inquiries.model import (
-    InquiryNotFound,
-    WebhookRefused,
-)
 from services.inquiries.scope import Visibility
-from services.inquiries.views import Deliveries, HistoryEntry, NewSubscription
-from shared.auth import Principal
-from shared.mongo import new_id
-from shared.outbound import OutboundRefused
-
-
-async def subscribe(command: Subscribe, caller: Principal, *, desk: Desk) -> NewSubscription:
-    """Refuse at once a URL the policy would refuse at delivery (a private address, say);
-    each delivery checks again, since what a name resolves to can change."""
-    url = str(command.url)
-    try:
-        await desk.outbound.check_target(url)
-    except OutboundRefused as refused:
-        raise WebhookRefused(refused.detail, field="body.url") from None
-    visibility = Visibility.of(caller)
-    subscription = NewSubscription(
-        subscription_id=new_id(),
-        owner=caller.name,
-        url=url,
-        country=visibility.country or command.country,
-        company_id=visibility.company_id,
-        city_id=visibility.city_id,
-        created_at=desk.clock(),
-        secret=secrets.token_urlsafe(32),
-    )
-    await desk.webhooks.add(subscription)
-    return subscription
-
-
-async def deliveries(subscription_id: str, caller: Principal, *, desk: Desk) -> Deliveries:
-    subscription = await desk.webhooks.get(subscription_id)
-    if subscription is None or not (caller.is_staff or subscription["owner"] == caller.name):
-        raise InquiryNotFound(f"no webhook subscription {subscription_id}")
-    return Deliveries(items=await desk.webhooks.deliveries_of(subscription_id))
+from services.inquiries.views import HistoryEntry
 
 
 async def history(inquiry_id: str, visibility: Visibility, *, desk: Desk) -> list[HistoryEntry]:

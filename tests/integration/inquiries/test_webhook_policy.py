@@ -7,7 +7,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from services.inquiries.keys import DESK
-from services.inquiries.views import NewSubscription
+from services.inquiries.webhooks.model import NewSubscription
 from shared.mongo import new_id
 from shared.settings import ServiceSettings
 from tests.integration.inquiries.conftest import Receiver, settled, submitted
