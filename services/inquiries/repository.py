@@ -135,7 +135,9 @@ class InquiryRepository:
 
     async def add_message(self, message: Document, session: AsyncClientSession) -> None:
         """Store the message and make its inquiry findable by its words, in one transaction
-        (a note's words only for those who may read notes: see ``_filters``)."""
+        (a note's words only for those who may read notes: see ``_filters``). Two messages
+        at once may conflict on the inquiry's terms: the request's transaction is retried,
+        as for any transient transaction error."""
         await self.messages.insert_one(message, session=session)
         field = _MESSAGE_TERMS[message["kind"]]
         added = {field: {"$each": sorted(stemmed_terms(message["body"]))}}

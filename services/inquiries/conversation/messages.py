@@ -47,11 +47,7 @@ async def post_message(
         template_id=template_id,
     )
     if kind == "note":
-        # A note leaves the inquiry's version alone, but its words are added to the
-        # inquiry's search terms: two notes at once may conflict there, and are retried.
-        return await retried(
-            lambda: _append_note(message, visibility, attach, desk=desk, trace=trace)
-        )
+        return await _append_note(message, visibility, attach, desk=desk, trace=trace)
     return await retried(lambda: _append_reply(message, visibility, attach, desk=desk, trace=trace))
 
 
