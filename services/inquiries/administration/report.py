@@ -4,6 +4,7 @@ resolution times in business minutes, SLA attainment, the reopen rate and satisf
 Pure: the repository and the calendars give it what it counts."""
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -12,7 +13,15 @@ from itertools import product
 from statistics import mean, median
 from typing import Annotated, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from services.inquiries.model import Inquiry
 from services.inquiries.sla.business_hours import BusinessCalendar
@@ -22,15 +31,26 @@ from shared.contracts.vocabulary import unique
 Dimension = Literal["country", "category", "queue", "officer", "priority", "tag"]
 Interval = Literal["period", "month"]
 Key = tuple[str | None, ...]
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(value: object) -> object:
+    """Only ``YYYY-MM-DD``, as documented: lax parsing would take ``0`` for 1970-01-01."""
+    if isinstance(value, str) and not _ISO_DAY.match(value):
+        raise ValueError("a day as YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
 
 
 class ReportQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    from_: date | None = Field(
+    from_: Day | None = Field(
         default=None, alias="from", description="First day (UTC) of the submissions counted"
     )
-    to: date | None = Field(default=None, description="Last day (UTC) counted, inclusive")
+    to: Day | None = Field(default=None, description="Last day (UTC) counted, inclusive")
     group_by: Annotated[list[Dimension], AfterValidator(unique)] = Field(
         default_factory=lambda: list[Dimension](["country", "category"]),
         description="One or more dimensions; an inquiry with several tags counts in each",

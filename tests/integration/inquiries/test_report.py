@@ -130,6 +130,7 @@ async def test_a_hand_built_month_of_the_vn_desk_in_exact_figures(
 async def test_bad_report_parameters_are_named(vn_desk: Caller) -> None:
     for params, field in (
         ({"from": "2026-02-30"}, "query.from"),
+        ({"to": "0"}, "query.to"),  # a number is not a day, though lax parsing would say 1970
         ({"from": "2026-03-02", "to": "2026-03-01"}, "query.to"),
         ({"group_by": "colour"}, "query.group_by.0"),
         ({"interval": "week"}, "query.interval"),
