@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator
+from functools import partial
 
 from aiohttp import web
 
@@ -15,6 +16,7 @@ from services.inquiries.consumers import TOPIC_HANDLERS
 from services.inquiries.conversation.routes import conversation_api
 from services.inquiries.desk import Clock, Desk, system_clock
 from services.inquiries.keys import ATTACHMENTS, CLOCK, DESK, INQUIRY_SETTINGS
+from services.inquiries.references.handlers import requester_names
 from services.inquiries.references.repository import ReferenceRepository
 from services.inquiries.repository import InquiryRepository
 from services.inquiries.routes import api
@@ -92,7 +94,7 @@ async def repositories(app: web.Application) -> AsyncIterator[None]:
         views=SavedViewRepository(database),
     )
     await desk.inquiries.create_indexes()
-    await desk.inquiries.index_old_messages()
+    await desk.inquiries.index_old_messages(partial(requester_names, references=desk.references))
     await desk.suggestions.create_indexes()
     await desk.webhooks.create_indexes()
     await desk.config.create_indexes()

@@ -11,7 +11,7 @@ from pymongo.errors import PyMongoError
 from services.inquiries.commands import InquiryQuery, SubmitInquiry
 from services.inquiries.desk import Desk
 from services.inquiries.model import Inquiry, InquiryNotFound, InvalidChange, Moved, StaleVersion
-from services.inquiries.references.handlers import check_submission
+from services.inquiries.references.handlers import check_submission, requester_names
 from services.inquiries.repository import Session
 from services.inquiries.scope import Visibility
 from services.inquiries.sla.business_hours import BusinessCalendar
@@ -80,7 +80,8 @@ async def submit_inquiry(command: SubmitInquiry, *, desk: Desk, trace: Trace) ->
                 "updated_at": now,
             }
         )
-        await desk.inquiries.add(inquiry, uow.session)
+        names = await requester_names(command.requester, desk.references, uow.session)
+        await desk.inquiries.add(inquiry, uow.session, requester_names=names)
         submitted = InquirySubmitted(inquiry=inquiry.details())
         triaged = InquiryTriaged(inquiry_id=inquiry_id, queue=queue, rule=rule)
         await emit(desk, uow, inquiry, [submitted, triaged, *events])

@@ -1,5 +1,6 @@
 """The inquiries, their messages and audit history: the only MongoDB code for them."""
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -7,7 +8,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.inquiries.commands import InquiryQuery, InquirySort
+from services.inquiries.commands import InquiryQuery, InquirySort, Requester
 from services.inquiries.model import Inquiry, InvalidChange
 from services.inquiries.scope import Visibility
 from shared.contracts.inquiries import InquiryStatusChanged
@@ -15,6 +16,7 @@ from shared.mongo import Document
 from shared.text import query_alternatives, stemmed_terms
 
 Session = AsyncClientSession | None
+NamesOf = Callable[[Requester], Awaitable[list[str]]]
 
 
 class InquiryRepository:
@@ -33,9 +35,16 @@ class InquiryRepository:
         await self.messages.create_index([("inquiry_id", ASCENDING), ("at", ASCENDING)])
         await self.history.create_index([("inquiry_id", ASCENDING), ("_id", ASCENDING)])
 
-    async def add(self, inquiry: Inquiry, session: AsyncClientSession) -> None:
-        # A new inquiry has no messages yet: nothing for ``index_old_messages`` to do.
-        document = {**_to_document(inquiry), _MESSAGES_INDEXED: True}
+    async def add(
+        self, inquiry: Inquiry, session: AsyncClientSession, requester_names: list[str]
+    ) -> None:
+        """``requester_names``: the requesting company's or city's names, found by search.
+        A new inquiry has no messages yet: nothing for ``index_old_messages`` to do."""
+        document = {
+            **_to_document(inquiry),
+            _REQUESTER_TERMS: _terms_of(requester_names),
+            _MESSAGES_INDEXED: True,
+        }
         await self.collection.insert_one(document, session=session)
 
     async def get(self, inquiry_id: str, session: Session = None) -> Inquiry | None:
@@ -140,16 +149,17 @@ class InquiryRepository:
         as for any transient transaction error."""
         await self.messages.insert_one(message, session=session)
         field = _MESSAGE_TERMS[message["kind"]]
-        added = {field: {"$each": sorted(stemmed_terms(message["body"]))}}
+        added = {field: {"$each": _terms_of([message["body"]])}}
         await self.collection.update_one(
             {"_id": message["inquiry_id"]}, {"$addToSet": added}, session=session
         )
 
-    async def index_old_messages(self, batch: int = 200) -> int:
+    async def index_old_messages(self, names_of: NamesOf, batch: int = 200) -> int:
         """Once, for inquiries stored before messages and requesters were searchable: their
-        own terms again (now with the requester's names) and their messages' terms. Terms
-        are added, never replaced, so a message appended meanwhile is not lost; a change of
-        the inquiry meanwhile (its version) makes it read again. Answers how many."""
+        own terms again (now with the requester's names), the names ``names_of`` knows,
+        and their messages' terms. Terms are added, never replaced, so a message appended
+        meanwhile is not lost; a change of the inquiry meanwhile (its version) makes it
+        read again. Answers how many."""
         done = 0
         while (
             documents := await self.collection.find({_MESSAGES_INDEXED: {"$ne": True}})
@@ -161,13 +171,15 @@ class InquiryRepository:
                 {"inquiry_id": {"$in": ids}}, {"inquiry_id": True, "kind": True, "body": True}
             ).to_list()
             for document in documents:
+                inquiry = _from_document(document)
                 own = [m for m in found if m["inquiry_id"] == document["_id"]]
                 terms = {field: set[str]() for field in _MESSAGE_TERMS.values()}
                 for message in own:
                     terms[_MESSAGE_TERMS[message["kind"]]] |= stemmed_terms(message["body"])
                 change = {
                     "$set": {
-                        "search_terms": _own_terms(_from_document(document)),
+                        "search_terms": _own_terms(inquiry),
+                        _REQUESTER_TERMS: _terms_of(await names_of(inquiry.requester)),
                         _MESSAGES_INDEXED: True,
                     },
                     "$addToSet": {field: {"$each": sorted(t)} for field, t in terms.items()},
@@ -210,9 +222,12 @@ _PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 _NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
-# Where an inquiry's words are kept: its own text (recomputed at every save), the words of
-# its replies and of its notes (added with each message; only staff search notes).
-_TERMS = ("search_terms", "reply_terms", "note_terms")
+# Where an inquiry's words are kept: its own text (recomputed at every save), the
+# requesting company's or city's names (at submission), the words of its replies and of
+# its notes (added with each message; only desks and staff search notes).
+_REQUESTER_TERMS = "requester_terms"
+_PUBLIC_TERMS = ("search_terms", _REQUESTER_TERMS, "reply_terms")
+_TERMS = (*_PUBLIC_TERMS, "note_terms")
 _MESSAGE_TERMS = {"reply": "reply_terms", "note": "note_terms"}
 _MESSAGES_INDEXED = "messages_indexed"
 
@@ -223,7 +238,7 @@ def _filters(query: InquiryQuery, visibility: Visibility) -> dict[str, Any]:
         if values := getattr(query, field):
             criteria[stored] = {"$in": values}
     if query.q and (wanted := query_alternatives(query.q)):
-        searched = _TERMS if visibility.reads_notes else _TERMS[:2]
+        searched = _TERMS if visibility.reads_notes else _PUBLIC_TERMS
         # Each query word matches itself or its English stem (see shared.text), in any of
         # the texts the caller may read.
         criteria["$and"] = [
@@ -262,8 +277,11 @@ def _own_terms(inquiry: Inquiry) -> list[str]:
     """Subject, body, and who asked: the requester organisation's and contact's names."""
     requester = inquiry.requester
     names = [requester.organisation, requester.contact.name if requester.contact else None]
-    text = " ".join([inquiry.subject, inquiry.body, *(name for name in names if name)])
-    return sorted(stemmed_terms(text))
+    return _terms_of([inquiry.subject, inquiry.body, *(name for name in names if name)])
+
+
+def _terms_of(texts: list[str]) -> list[str]:
+    return sorted(stemmed_terms(" ".join(texts)))
 
 
 def _from_document(document: Document) -> Inquiry:

@@ -62,6 +62,19 @@ async def test_requester_organisation_and_contact_names_are_found(vn_desk: Calle
     assert await _ids(vn_desk, "nguyen lan") == [found]
 
 
+async def test_a_requesting_company_or_city_is_found_by_its_names_in_either_script(
+    inquiries: TestClient[Any, Any], vn_desk: Caller
+) -> None:
+    await known_company(inquiries, "c-42")  # Kaiyo Water Engineering, 海洋水道エンジニアリング
+    requester = {"kind": "company", "company_id": "c-42"}
+    by_company = (await submitted(vn_desk, requester=requester))["inquiry_id"]
+    hanoi = {"requester": {"kind": "city", "city_id": "hanoi"}, "city": "hanoi"}
+    by_city = (await submitted(vn_desk, **hanoi))["inquiry_id"]
+    assert await _ids(vn_desk, "kaiyo engineering") == [by_company]
+    assert await _ids(vn_desk, "海洋水道") == [by_company]
+    assert await _ids(vn_desk, "hanoi parking") == [by_city]
+
+
 async def test_an_edited_subject_is_found_by_its_new_words_and_not_its_old(
     vn_desk: Caller, operator: Caller
 ) -> None:
@@ -87,26 +100,36 @@ async def test_inquiries_stored_before_are_indexed_once_when_the_service_starts(
     clock: ManualClock,
     vn_desk: Caller,
 ) -> None:
+    await known_company(inquiries, "c-43")
+    requester = {"kind": "company", "company_id": "c-43"}
+    older = (await submitted(vn_desk, requester=requester))["inquiry_id"]
     old = (await submitted(vn_desk, requester=ORGANISATION))["inquiry_id"]
     await vn_desk.post(f"/inquiries/{old}/replies", {"body": "Typhoon shelters exist."})
-    await vn_desk.post(f"/inquiries/{old}/notes", {"body": "Ask the embassy's engineer."})
+    await vn_desk.post(f"/inquiries/{old}/notes", {"body": "Ask the ambassador."})
     # As an earlier version stored it: only the subject's and body's words.
     collection = inquiries.app[PLATFORM].database["inquiries"]
-    await collection.update_one(
-        {"_id": old},
+    await collection.update_many(
+        {"_id": {"$in": [old, older]}},
         {
             "$set": {"search_terms": ["smart", "parking", "vendors"]},
-            "$unset": {"reply_terms": "", "note_terms": "", "messages_indexed": ""},
+            "$unset": {
+                "reply_terms": "",
+                "note_terms": "",
+                "requester_terms": "",
+                "messages_indexed": "",
+            },
         },
     )
     assert await _ids(vn_desk, "typhoon") == []
+    assert await _ids(vn_desk, "kaiyo") == []
 
     restarted = partial(create_app, inquiry_settings=inquiry_settings, clock=clock)
     async with serving(restarted, settings) as client:
         desk = Caller(client, vn_desk.key)
         assert await _ids(desk, "typhoons") == [old]
-        assert await _ids(desk, "engineers") == [old]
+        assert await _ids(desk, "ambassadors") == [old]
         assert await _ids(desk, "mekong") == [old]
+        assert await _ids(desk, "kaiyo") == [older]  # the read model knows the company
         assert (
             await client.app[PLATFORM]
             .database["inquiries"]
