@@ -9,7 +9,6 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from shared.platform import PLATFORM
 from tests.integration.inquiries.conftest import THAI, ManualClock, submitted
 from tests.support import Caller, person
 
@@ -79,9 +78,10 @@ async def test_a_hand_built_month_of_the_vn_desk_in_exact_figures(
     assert (await operator.post(f"/inquiries/{reopened}/close", {})).status == 200
     clock.now = datetime(2026, 4, 6, 2, 0, tzinfo=UTC)  # Monday 6 April, 09:00 in Hanoi
     await submitted(vn_desk, category="events")
-    # Tags as the desk's tagging stores them: a list field of the inquiry.
-    collection = inquiries.app[PLATFORM].database["inquiries"]
-    await collection.update_one({"_id": quick}, {"$set": {"tags": ["flood", "jbic"]}})
+    tags = {"tags": [{"name": "flood"}, {"name": "jbic"}], "version": 0}
+    assert (await vn_desk.put("/tags/VN", tags)).status == 200
+    tagged = await vn_desk.post(f"/inquiries/{quick}/tags", {"add": ["flood", "jbic"]})
+    assert tagged.status == 200, await tagged.text()
 
     march = {"from": "2026-03-01", "to": "2026-03-31"}
     report = await (await vn_desk.get("/reports/inquiries", **march, group_by="country")).json()
