@@ -9,17 +9,16 @@ import pytest
 from services.inquiries.keys import DESK
 from services.inquiries.settings import InquirySettings
 from services.inquiries.webhooks.dispatch import signature
-from shared.envelope import Envelope
 from shared.settings import ServiceSettings
-from shared.topics import Topics
 from tests.integration.inquiries.conftest import (
     ManualClock,
     Receiver,
+    configuration_changes,
     deliveries,
     settled,
     submitted,
 )
-from tests.support import Caller, eventually, granted, read_topic
+from tests.support import Caller, eventually, granted
 
 
 @pytest.fixture
@@ -221,18 +220,7 @@ async def test_every_change_is_audited_with_the_person_and_published(
     assert delete["after"] is None
     assert created["secret"] not in str(items)
 
-    topic = Topics(settings.topic_prefix).of("inquiries")
-
-    async def published() -> list[dict[str, Any]] | None:
-        envelopes = [Envelope.from_bytes(r.value) for r in await read_topic(settings, topic, 1)]
-        found = [
-            e.data
-            for e in envelopes
-            if e.type == "jamp.inquiry_desk.configuration_changed.v1"
-            and e.data["key"] == subscription_id
-        ]
-        return found if len(found) == 6 else None
-
-    changes = await eventually(published)
+    changes = await configuration_changes(settings, subscription_id, 6)
+    assert len(changes) == 6
     assert {change["setting"] for change in changes} == {"webhooks"}
     assert created["secret"] not in str(changes)
