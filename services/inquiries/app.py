@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator
+from functools import partial
 
 from aiohttp import web
 
@@ -15,6 +16,7 @@ from services.inquiries.consumers import TOPIC_HANDLERS
 from services.inquiries.conversation.routes import conversation_api
 from services.inquiries.desk import Clock, Desk, system_clock
 from services.inquiries.keys import ATTACHMENTS, CLOCK, DESK, INQUIRY_SETTINGS
+from services.inquiries.references.handlers import requester_names
 from services.inquiries.references.repository import ReferenceRepository
 from services.inquiries.repository import InquiryRepository
 from services.inquiries.routes import api
@@ -25,8 +27,9 @@ from services.inquiries.sla.ticker import SlaTicker
 from services.inquiries.suggestions import SuggestionRepository
 from services.inquiries.tags.repository import TagRepository
 from services.inquiries.tags.routes import tags_api
-from services.inquiries.webhook_dispatch import WebhookDispatcher
-from services.inquiries.webhooks import WebhookRepository
+from services.inquiries.webhooks.dispatch import WebhookDispatcher
+from services.inquiries.webhooks.repository import WebhookRepository
+from services.inquiries.webhooks.routes import webhooks_api
 from shared.documents import documents_context
 from shared.http.app import create_service_app
 from shared.http.appkeys import KEYS
@@ -50,7 +53,15 @@ def create_app(
         settings,
         SERVICE,
         "JAMP Desk — inquiries",
-        [api, conversation_api, attachments_api, desk_api, configuration_api, *DESK_TOOLS],
+        [
+            api,
+            conversation_api,
+            attachments_api,
+            desk_api,
+            configuration_api,
+            webhooks_api,
+            *DESK_TOOLS,
+        ],
     )
     app[INQUIRY_SETTINGS] = inquiry_settings or InquirySettings()
     app[CLOCK] = clock
@@ -83,6 +94,7 @@ async def repositories(app: web.Application) -> AsyncIterator[None]:
         views=SavedViewRepository(database),
     )
     await desk.inquiries.create_indexes()
+    await desk.inquiries.index_old_messages(partial(requester_names, references=desk.references))
     await desk.suggestions.create_indexes()
     await desk.webhooks.create_indexes()
     await desk.config.create_indexes()

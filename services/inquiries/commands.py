@@ -5,7 +5,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    AnyHttpUrl,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -280,14 +279,3 @@ class InquiryFilters(BaseModel):
 
 class InquiryQuery(InquiryFilters, PageQuery):
     """The filters of a list, and its page."""
-
-
-class Subscribe(BaseModel):
-    model_config = strict_with_example(
-        {"url": "https://desk.example.org/jamp-hooks", "country": "VN"}
-    )
-
-    url: AnyHttpUrl
-    country: ASEANCountry | None = Field(
-        default=None, description="Operators and admins: only this country's inquiries"
-    )

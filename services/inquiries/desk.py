@@ -12,7 +12,7 @@ from services.inquiries.saved_views.repository import SavedViewRepository
 from services.inquiries.settings import InquirySettings
 from services.inquiries.suggestions import SuggestionRepository
 from services.inquiries.tags.repository import TagRepository
-from services.inquiries.webhooks import WebhookRepository
+from services.inquiries.webhooks.repository import WebhookRepository
 from shared.auth import KeyReplica
 from shared.documents import DocumentStore
 from shared.outbound import OutboundPolicy

@@ -11,7 +11,7 @@ from pymongo.errors import PyMongoError
 from services.inquiries.commands import InquiryQuery, SubmitInquiry
 from services.inquiries.desk import Desk
 from services.inquiries.model import Inquiry, InquiryNotFound, InvalidChange, Moved, StaleVersion
-from services.inquiries.references.handlers import check_submission
+from services.inquiries.references.handlers import check_submission, requester_names
 from services.inquiries.repository import Session
 from services.inquiries.scope import Visibility
 from services.inquiries.sla.business_hours import BusinessCalendar
@@ -22,6 +22,8 @@ from shared.contracts.inquiries import (
     InquiryMerged,
     InquiryPriority,
     InquiryReplied,
+    InquirySlaBreached,
+    InquirySlaWarning,
     InquiryStatusChanged,
     InquirySubmitted,
     InquiryTriaged,
@@ -33,9 +35,17 @@ from shared.platform import Trace, UnitOfWork, unit_of_work
 
 Change = Callable[[Inquiry, BusinessCalendar, datetime], Moved]
 T = TypeVar("T")
-NOTIFIED = (InquiryReplied, InquiryStatusChanged, InquiryMerged)
-"""What webhook subscribers hear of: replies and status changes. Webhooks reach the
-requester side, so nothing of the internal routing (assignments: queues, officers)."""
+NOTIFIED = (
+    InquiryReplied,
+    InquiryStatusChanged,
+    InquiryMerged,
+    InquirySubmitted,
+    InquirySlaWarning,
+    InquirySlaBreached,
+)
+"""What webhook subscribers may ask to hear of (each subscription names its events).
+Webhooks reach the requester side, so nothing of the internal routing (assignments:
+queues, officers); SLA events only reach desk and staff subscriptions."""
 
 
 async def submit_inquiry(command: SubmitInquiry, *, desk: Desk, trace: Trace) -> Inquiry:
@@ -70,7 +80,8 @@ async def submit_inquiry(command: SubmitInquiry, *, desk: Desk, trace: Trace) ->
                 "updated_at": now,
             }
         )
-        await desk.inquiries.add(inquiry, uow.session)
+        names = await requester_names(command.requester, desk.references, uow.session)
+        await desk.inquiries.add(inquiry, uow.session, requester_names=names)
         submitted = InquirySubmitted(inquiry=inquiry.details())
         triaged = InquiryTriaged(inquiry_id=inquiry_id, queue=queue, rule=rule)
         await emit(desk, uow, inquiry, [submitted, triaged, *events])

@@ -55,10 +55,6 @@ class StaleVersion(DomainError):
     pass
 
 
-class WebhookRefused(DomainError):
-    """The webhook's URL breaks the outbound policy."""
-
-
 class InvalidChange(DomainError):
     """Well-formed input the desk's rules refuse; ``field`` names it (a 422)."""
 

@@ -1,5 +1,6 @@
 """The inquiries, their messages and audit history: the only MongoDB code for them."""
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -7,13 +8,15 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.inquiries.commands import InquiryQuery, InquirySort
+from services.inquiries.commands import InquiryQuery, InquirySort, Requester
 from services.inquiries.model import Inquiry, InvalidChange
 from services.inquiries.scope import Visibility
+from shared.contracts.inquiries import InquiryStatusChanged
 from shared.mongo import Document
 from shared.text import query_alternatives, stemmed_terms
 
 Session = AsyncClientSession | None
+NamesOf = Callable[[Requester], Awaitable[list[str]]]
 
 
 class InquiryRepository:
@@ -23,15 +26,7 @@ class InquiryRepository:
         self.history = database["history"]
 
     async def create_indexes(self) -> None:
-        for field in (
-            "country",
-            "status",
-            "queue",
-            "category",
-            "sla_state",
-            "search_terms",
-            "tags",
-        ):
+        for field in ("country", "status", "queue", "category", "sla_state", "tags", *_TERMS):
             await self.collection.create_index([(field, ASCENDING), ("_id", DESCENDING)])
         for key, direction in list(_ORDER.values())[1:]:
             await self.collection.create_index([(key, direction), ("_id", DESCENDING)])
@@ -40,18 +35,30 @@ class InquiryRepository:
         await self.messages.create_index([("inquiry_id", ASCENDING), ("at", ASCENDING)])
         await self.history.create_index([("inquiry_id", ASCENDING), ("_id", ASCENDING)])
 
-    async def add(self, inquiry: Inquiry, session: AsyncClientSession) -> None:
-        await self.collection.insert_one(_to_document(inquiry), session=session)
+    async def add(
+        self, inquiry: Inquiry, session: AsyncClientSession, requester_names: list[str]
+    ) -> None:
+        """``requester_names``: the requesting company's or city's names, found by search.
+        A new inquiry has no messages yet: nothing for ``index_old_messages`` to do."""
+        document = {
+            **_to_document(inquiry),
+            _REQUESTER_TERMS: _terms_of(requester_names),
+            _MESSAGES_INDEXED: True,
+        }
+        await self.collection.insert_one(document, session=session)
 
     async def get(self, inquiry_id: str, session: Session = None) -> Inquiry | None:
         document = await self.collection.find_one({"_id": inquiry_id}, session=session)
         return None if document is None else _from_document(document)
 
     async def save(self, inquiry: Inquiry, read_version: int, session: AsyncClientSession) -> bool:
-        """Compare-and-set on the version: False when someone else wrote meanwhile."""
-        result = await self.collection.replace_one(
+        """Compare-and-set on the version: False when someone else wrote meanwhile. The
+        inquiry's fields are set, not replaced: the terms of its messages stay beside them."""
+        document = _to_document(inquiry)
+        del document["_id"]
+        result = await self.collection.update_one(
             {"_id": inquiry.inquiry_id, "version": read_version},
-            _to_document(inquiry),
+            {"$set": document},
             session=session,
         )
         return result.matched_count == 1
@@ -59,7 +66,7 @@ class InquiryRepository:
     async def search(
         self, query: InquiryQuery, visibility: Visibility, after: str | None
     ) -> list[Inquiry]:
-        criteria: dict[str, Any] = {**_filters(query), **_scope(visibility)}
+        criteria: dict[str, Any] = {**_filters(query, visibility), **_scope(visibility)}
         key, direction = _ORDER[query.sort]
         order = [(key, direction)] if key != "_id" else []
         if after is not None:
@@ -110,12 +117,76 @@ class InquiryRepository:
         cursor = self.collection.find(criteria, session=session).limit(500)
         return [_from_document(document) async for document in cursor]
 
-    async def reported(self, country: str | None) -> list[Inquiry]:
-        cursor = self.collection.find({} if country is None else {"country": country})
-        return [_from_document(document) async for document in cursor]
+    async def reported(
+        self, country: str | None, since: datetime | None, until: datetime | None
+    ) -> list[tuple[Inquiry, list[str]]]:
+        """The inquiries submitted in [since, until), each with its stored ``tags`` (a list
+        field; none when the desk has not tagged it)."""
+        criteria: dict[str, Any] = {} if country is None else {"country": country}
+        submitted = {"$gte": since, "$lt": until}
+        if window := {op: at for op, at in submitted.items() if at is not None}:
+            criteria["submitted_at"] = window
+        cursor = self.collection.find(criteria)
+        return [(_from_document(document), document.get("tags") or []) async for document in cursor]
+
+    async def reopened_among(self, inquiry_ids: list[str], chunk: int = 1000) -> set[str]:
+        """Those of the inquiries that were ever reopened: their history holds a move out of
+        ``closed`` (whether by ``/reopen`` or by a requester's reply)."""
+        reopened: set[str] = set()
+        for start in range(0, len(inquiry_ids), chunk):
+            criteria = {
+                "inquiry_id": {"$in": inquiry_ids[start : start + chunk]},
+                "type": InquiryStatusChanged.event_type,
+                "data.from_status": "closed",
+            }
+            reopened |= set(await self.history.distinct("inquiry_id", criteria))
+        return reopened
 
     async def add_message(self, message: Document, session: AsyncClientSession) -> None:
+        """Store the message and make its inquiry findable by its words, in one transaction
+        (a note's words only for those who may read notes: see ``_filters``). Two messages
+        at once may conflict on the inquiry's terms: the request's transaction is retried,
+        as for any transient transaction error."""
         await self.messages.insert_one(message, session=session)
+        field = _MESSAGE_TERMS[message["kind"]]
+        added = {field: {"$each": _terms_of([message["body"]])}}
+        await self.collection.update_one(
+            {"_id": message["inquiry_id"]}, {"$addToSet": added}, session=session
+        )
+
+    async def index_old_messages(self, names_of: NamesOf, batch: int = 200) -> int:
+        """Once, for inquiries stored before messages and requesters were searchable: their
+        own terms again (now with the requester's names), the names ``names_of`` knows,
+        and their messages' terms. Terms are added, never replaced, so a message appended
+        meanwhile is not lost; a change of the inquiry meanwhile (its version) makes it
+        read again. Answers how many."""
+        done = 0
+        while (
+            documents := await self.collection.find({_MESSAGES_INDEXED: {"$ne": True}})
+            .limit(batch)
+            .to_list()
+        ):
+            ids = [document["_id"] for document in documents]
+            found = await self.messages.find(
+                {"inquiry_id": {"$in": ids}}, {"inquiry_id": True, "kind": True, "body": True}
+            ).to_list()
+            for document in documents:
+                inquiry = _from_document(document)
+                own = [m for m in found if m["inquiry_id"] == document["_id"]]
+                terms = {field: set[str]() for field in _MESSAGE_TERMS.values()}
+                for message in own:
+                    terms[_MESSAGE_TERMS[message["kind"]]] |= stemmed_terms(message["body"])
+                change = {
+                    "$set": {
+                        "search_terms": _own_terms(inquiry),
+                        _REQUESTER_TERMS: _terms_of(await names_of(inquiry.requester)),
+                        _MESSAGES_INDEXED: True,
+                    },
+                    "$addToSet": {field: {"$each": sorted(t)} for field, t in terms.items()},
+                }
+                criteria = {"_id": document["_id"], "version": document["version"]}
+                done += (await self.collection.update_one(criteria, change)).modified_count
+        return done
 
     async def get_message(self, message_id: str, session: AsyncClientSession) -> Document | None:
         return await self.messages.find_one({"_id": message_id}, session=session)
@@ -151,14 +222,28 @@ _PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 _NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
-def _filters(query: InquiryQuery) -> dict[str, Any]:
+# Where an inquiry's words are kept: its own text (recomputed at every save), the
+# requesting company's or city's names (at submission), the words of its replies and of
+# its notes (added with each message; only desks and staff search notes).
+_REQUESTER_TERMS = "requester_terms"
+_PUBLIC_TERMS = ("search_terms", _REQUESTER_TERMS, "reply_terms")
+_TERMS = (*_PUBLIC_TERMS, "note_terms")
+_MESSAGE_TERMS = {"reply": "reply_terms", "note": "note_terms"}
+_MESSAGES_INDEXED = "messages_indexed"
+
+
+def _filters(query: InquiryQuery, visibility: Visibility) -> dict[str, Any]:
     criteria: dict[str, Any] = {}
     for field, stored in _STORED_AS.items():
         if values := getattr(query, field):
             criteria[stored] = {"$in": values}
     if query.q and (wanted := query_alternatives(query.q)):
-        # Each query word matches itself or its English stem (see shared.text).
-        criteria["$and"] = [{"search_terms": {"$in": sorted(either)}} for either in wanted]
+        searched = _TERMS if visibility.reads_notes else _PUBLIC_TERMS
+        # Each query word matches itself or its English stem (see shared.text), in any of
+        # the texts the caller may read.
+        criteria["$and"] = [
+            {"$or": [{field: {"$in": sorted(either)}} for field in searched]} for either in wanted
+        ]
     if query.unassigned:
         criteria.setdefault("$and", []).append({"officer": None})
     if query.due_before is not None:
@@ -184,13 +269,31 @@ def _to_document(inquiry: Inquiry) -> Document:
     document["next_due"] = inquiry.next_due
     document["deadline"] = inquiry.deadline or _NO_DEADLINE
     document["priority_rank"] = _PRIORITY_RANK[inquiry.priority]
-    document["search_terms"] = sorted(stemmed_terms(f"{inquiry.subject} {inquiry.body}"))
+    document["search_terms"] = _own_terms(inquiry)
     return document
+
+
+def _own_terms(inquiry: Inquiry) -> list[str]:
+    """Subject, body, and who asked: the requester organisation's and contact's names."""
+    requester = inquiry.requester
+    names = [requester.organisation, requester.contact.name if requester.contact else None]
+    return _terms_of([inquiry.subject, inquiry.body, *(name for name in names if name)])
+
+
+def _terms_of(texts: list[str]) -> list[str]:
+    return sorted(stemmed_terms(" ".join(texts)))
 
 
 def _from_document(document: Document) -> Inquiry:
     document = dict(document)
     document["inquiry_id"] = document.pop("_id")
-    for derived in ("sla_state", "next_due", "search_terms", "deadline", "priority_rank"):
+    for derived in (
+        "sla_state",
+        "next_due",
+        "deadline",
+        "priority_rank",
+        *_TERMS,
+        _MESSAGES_INDEXED,
+    ):
         document.pop(derived, None)
     return Inquiry.model_validate(document)

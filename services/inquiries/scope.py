@@ -32,6 +32,11 @@ class Visibility:
         """Companies and cities are the requester side: no internal notes, no history."""
         return self.company_id is not None or self.city_id is not None
 
+    @property
+    def reads_notes(self) -> bool:
+        """Internal notes are the desk's: read (and searched) by desks and staff only."""
+        return not self.is_requester
+
     def sees(self, inquiry: Inquiry) -> bool:
         requester = inquiry.requester
         return (

@@ -34,3 +34,6 @@ class InquirySettings(BaseSettings):
     webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)
     webhook_max_attempts: int = Field(default=8, ge=1)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # After a secret is rotated, deliveries are signed with the old one too for this long,
+    # so a receiver can switch without losing a delivery; 0 ends the old secret at once.
+    webhook_secret_overlap_seconds: float = Field(default=86_400.0, ge=0)

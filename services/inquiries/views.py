@@ -3,12 +3,11 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.attachments import AttachmentInfo
 from shared.contracts.identity import Actor
 from shared.contracts.inquiries import DeskSetting, MessageSide
-from shared.outbound import Outcome, Sent
 
 
 class Message(BaseModel):
@@ -91,69 +90,6 @@ class Suggestion(BaseModel):
 
 class Suggestions(BaseModel):
     items: list[Suggestion]
-
-
-class Subscription(BaseModel):
-    subscription_id: str
-    owner: str
-    url: str
-    country: str | None
-    company_id: str | None
-    city_id: str | None
-    created_at: datetime
-
-
-class NewSubscription(Subscription):
-    secret: str = Field(description="Signs every delivery (HMAC-SHA256); shown only this once")
-
-
-class Attempt(BaseModel):
-    """What the subscriber may learn of one attempt: the outcome, never a low-level error."""
-
-    at: datetime
-    outcome: Outcome
-    status: int | None = Field(description="The receiver's HTTP status; null if none answered")
-    detail: str = Field(
-        description="delivered, refused by policy, failed with HTTP status N, could not connect"
-    )
-    ms: float
-
-    @classmethod
-    def of(cls, sent: Sent, at: datetime, ms: float) -> "Attempt":
-        return cls(at=at, outcome=sent.outcome, status=sent.status, detail=sent.describe(), ms=ms)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_stored_error(cls, data: Any) -> Any:
-        """Attempts stored before outcomes existed kept the raw error text: derive the
-        outcome from the status instead, and drop the text."""
-        if not isinstance(data, dict) or "outcome" in data:
-            return data
-        status = data.get("status")
-        if status is None:
-            sent = Sent("could_not_connect")
-        else:
-            sent = Sent("delivered" if 200 <= status < 300 else "http_error", status)
-        return {**data, "outcome": sent.outcome, "detail": sent.describe()}
-
-
-class Delivery(BaseModel):
-    delivery_id: str
-    subscription_id: str
-    event_type: str
-    inquiry_id: str
-    status: Literal["pending", "delivered", "failed"]
-    attempts: list[Attempt]
-    next_attempt_at: datetime | None
-    created_at: datetime
-
-
-class Deliveries(BaseModel):
-    items: list[Delivery]
-
-
-class Subscriptions(BaseModel):
-    items: list[Subscription]
 
 
 class BulkResult(BaseModel):

@@ -15,7 +15,9 @@ InquiryStatus = Literal[
 InquiryPriority = Literal["low", "normal", "high", "urgent"]
 SlaClockKind = Literal["first_response", "resolution"]
 MessageSide = Literal["desk", "requester"]
-DeskSetting = Literal["routing_rules", "calendar", "queues", "answer_template", "tags", "view"]
+DeskSetting = Literal[
+    "routing_rules", "calendar", "queues", "answer_template", "tags", "view", "webhooks"
+]
 
 
 class RequesterContact(BaseModel):
@@ -272,11 +274,14 @@ class InquiryEscalated(EventPayload):
 @published_as("jamp.inquiry_desk.configuration_changed.v1", stream="inquiries")
 class DeskConfigurationChanged(EventPayload):
     """Someone changed the routing rules, a desk calendar, the queues, an answer template,
-    a desk's tag list or a saved view: before and after."""
+    a desk's tag list or a saved view, or a webhook subscription (created, paused, resumed,
+    secret rotated, deleted; a delivery sent again, a test ping): before and after, never a
+    secret."""
 
     setting: DeskSetting
     key: str
-    """``routing``, ``queues``, the calendar's or tag list's country, a template or view id."""
+    """``routing``, ``queues``, the calendar's or tag list's country, a template or view id,
+    or the webhook subscription's id."""
     before: dict[str, Any] | None
     """Null: created."""
     after: dict[str, Any] | None

@@ -13,6 +13,7 @@ from services.inquiries.administration.routes import desk_api
 from services.inquiries.attachments.routes import attachments_api
 from services.inquiries.conversation.routes import conversation_api
 from services.inquiries.routes import api as inquiries_api
+from services.inquiries.webhooks.routes import webhooks_api
 from services.matching.routes import api as matching_api
 from services.monitor.app import ROUTES as MONITOR_ROUTES
 from services.notifications.routes import api as notifications_api
@@ -28,7 +29,8 @@ SERVICES: dict[str, list[Endpoint]] = {
     "inquiries": inquiries_api.endpoints
     + conversation_api.endpoints
     + attachments_api.endpoints
-    + desk_api.endpoints,
+    + desk_api.endpoints
+    + webhooks_api.endpoints,
     "matching": matching_api.endpoints,
     "monitor": [endpoint for group in MONITOR_ROUTES for endpoint in group.endpoints],
     "notifications": notifications_api.endpoints,

@@ -1,51 +1,19 @@
-"""Use cases around the inquiries: webhooks, the history, the report (the desk's
+"""Use cases around the inquiries: the history, the report (the desk's
 configuration is in ``configuration.py``)."""
 
-import secrets
+from datetime import UTC, date, datetime, time, timedelta
 
-from services.inquiries.administration.report import Report, build_report
-from services.inquiries.commands import Subscribe
+from services.inquiries.administration.report import (
+    Interval,
+    Report,
+    Reported,
+    ReportQuery,
+    build_report,
+)
 from services.inquiries.desk import Desk
 from services.inquiries.handlers import get_inquiry
-from services.inquiries.model import (
-    InquiryNotFound,
-    WebhookRefused,
-)
 from services.inquiries.scope import Visibility
-from services.inquiries.views import Deliveries, HistoryEntry, NewSubscription
-from shared.auth import Principal
-from shared.mongo import new_id
-from shared.outbound import OutboundRefused
-
-
-async def subscribe(command: Subscribe, caller: Principal, *, desk: Desk) -> NewSubscription:
-    """Refuse at once a URL the policy would refuse at delivery (a private address, say);
-    each delivery checks again, since what a name resolves to can change."""
-    url = str(command.url)
-    try:
-        await desk.outbound.check_target(url)
-    except OutboundRefused as refused:
-        raise WebhookRefused(refused.detail, field="body.url") from None
-    visibility = Visibility.of(caller)
-    subscription = NewSubscription(
-        subscription_id=new_id(),
-        owner=caller.name,
-        url=url,
-        country=visibility.country or command.country,
-        company_id=visibility.company_id,
-        city_id=visibility.city_id,
-        created_at=desk.clock(),
-        secret=secrets.token_urlsafe(32),
-    )
-    await desk.webhooks.add(subscription)
-    return subscription
-
-
-async def deliveries(subscription_id: str, caller: Principal, *, desk: Desk) -> Deliveries:
-    subscription = await desk.webhooks.get(subscription_id)
-    if subscription is None or not (caller.is_staff or subscription["owner"] == caller.name):
-        raise InquiryNotFound(f"no webhook subscription {subscription_id}")
-    return Deliveries(items=await desk.webhooks.deliveries_of(subscription_id))
+from services.inquiries.views import HistoryEntry
 
 
 async def history(inquiry_id: str, visibility: Visibility, *, desk: Desk) -> list[HistoryEntry]:
@@ -54,6 +22,23 @@ async def history(inquiry_id: str, visibility: Visibility, *, desk: Desk) -> lis
     return [HistoryEntry.model_validate(entry) for entry in entries]
 
 
-async def report(country: str | None, visibility: Visibility, *, desk: Desk) -> Report:
-    country = visibility.country_filter(country)
-    return build_report(await desk.inquiries.reported(country), desk.clock())
+async def report(
+    query: ReportQuery, interval: Interval, visibility: Visibility, *, desk: Desk
+) -> Report:
+    """A desk reports on its own country; times count in each country's own calendar."""
+    country = visibility.country_filter(query.country)
+    since, until = _midnight(query.from_), _midnight(query.to, days_after=1)
+    found = await desk.inquiries.reported(country, since, until)
+    reopened = await desk.inquiries.reopened_among([inquiry.inquiry_id for inquiry, _ in found])
+    calendars = {c: await desk.config.calendar(c) for c in {i.country for i, _ in found}}
+    counted = [
+        Reported.of(inquiry, tags, inquiry.inquiry_id in reopened, calendars[inquiry.country])
+        for inquiry, tags in found
+    ]
+    return build_report(counted, query, interval, desk.clock())
+
+
+def _midnight(day: date | None, days_after: int = 0) -> datetime | None:
+    if day is None:
+        return None
+    return datetime.combine(day + timedelta(days=days_after), time(0), UTC)

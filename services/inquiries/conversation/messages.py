@@ -219,7 +219,7 @@ async def messages(inquiry_id: str, visibility: Visibility, *, desk: Desk) -> li
     """The conversation, with the messages of merged duplicates marked by their origin."""
     inquiry = await get_inquiry(inquiry_id, visibility, desk=desk)
     documents = await desk.inquiries.list_messages(
-        [inquiry_id, *inquiry.merged_from], not visibility.is_requester
+        [inquiry_id, *inquiry.merged_from], visibility.reads_notes
     )
     found = []
     for document in documents:

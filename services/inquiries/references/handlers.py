@@ -4,8 +4,8 @@ from collections.abc import Iterable
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from services.inquiries.commands import SubmitInquiry
-from services.inquiries.references.model import Reference, Referent, check, references_of
+from services.inquiries.commands import Requester, SubmitInquiry
+from services.inquiries.references.model import Kind, Reference, Referent, check, references_of
 from services.inquiries.references.repository import ReferenceRepository
 from shared.contracts.companies import CompanyProfile
 from shared.contracts.proposals import City, ProposalDetails
@@ -32,13 +32,14 @@ async def check_submission(
 async def city_added(
     city: City, references: ReferenceRepository, session: AsyncClientSession
 ) -> None:
-    await references.put(Referent("city", city.city_id, city.country), session)
+    await references.put(Referent("city", city.city_id, city.country, (city.name,)), session)
 
 
 async def company_registered(
     company: CompanyProfile, references: ReferenceRepository, session: AsyncClientSession
 ) -> None:
-    await references.put(Referent("company", company.company_id, None), session)
+    names = tuple(name for name in (company.name_en, company.name_ja) if name)
+    await references.put(Referent("company", company.company_id, None, names), session)
 
 
 async def proposal_submitted(
@@ -47,3 +48,21 @@ async def proposal_submitted(
     """Only submitted proposals are learnt: a draft is private to its city, so naming one
     must answer as if it did not exist."""
     await references.put(Referent("proposal", proposal.proposal_id, proposal.country), session)
+
+
+async def requester_names(
+    requester: Requester,
+    references: ReferenceRepository,
+    session: AsyncClientSession | None = None,
+) -> list[str]:
+    """The names of a company or city requester as the read models know them."""
+    named: list[tuple[Kind, str | None]] = [
+        ("company", requester.company_id),
+        ("city", requester.city_id),
+    ]
+    found: list[str] = []
+    for kind, value in named:
+        if value is not None:
+            referent = await references.find(Reference(kind, value, "requester"), session)
+            found += referent.names if referent else ()
+    return found

@@ -27,7 +27,7 @@ class ReferenceRepository:
     async def put(self, referent: Referent, session: Session) -> None:
         await self.collections[referent.kind].update_one(
             {"_id": referent.id},
-            {"$set": {"country": referent.country}},
+            {"$set": {"country": referent.country, "names": list(referent.names)}},
             upsert=True,
             session=session,
         )
@@ -38,4 +38,5 @@ class ReferenceRepository:
         )
         if document is None:
             return None
-        return Referent(reference.kind, reference.id, document.get("country"))
+        names = tuple(document.get("names", ()))
+        return Referent(reference.kind, reference.id, document.get("country"), names)

@@ -24,8 +24,9 @@ from shared.envelope import Envelope
 from shared.mongo import transaction
 from shared.platform import PLATFORM
 from shared.settings import ServiceSettings
+from shared.topics import Topics
 from tests.integration.streams import company, proposal
-from tests.support import Caller, granted, serving
+from tests.support import Caller, eventually, granted, read_topic, serving
 
 ASCN_CITIES = parse_cities(
     resources.files("services.proposals").joinpath("data/ascn_cities.csv").read_text()
@@ -203,3 +204,22 @@ async def settled(caller: Caller, subscription_id: str, count: int) -> list[dict
     found = await deliveries(caller, subscription_id)
     done = len(found) == count and all(d["status"] != "pending" for d in found)
     return found if done else None
+
+
+async def configuration_changes(
+    settings: ServiceSettings, key: str, count: int
+) -> list[dict[str, Any]]:
+    """The payloads of ``count`` configuration changes of ``key`` published on the
+    inquiries topic (waits for them, oldest first)."""
+    topic = Topics(settings.topic_prefix).of("inquiries")
+
+    async def published() -> list[dict[str, Any]] | None:
+        envelopes = [Envelope.from_bytes(r.value) for r in await read_topic(settings, topic, 1)]
+        found = [
+            e.data
+            for e in envelopes
+            if e.type == "jamp.inquiry_desk.configuration_changed.v1" and e.data["key"] == key
+        ]
+        return found if len(found) >= count else None
+
+    return await eventually(published)

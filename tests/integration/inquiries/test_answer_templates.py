@@ -7,11 +7,9 @@ from zoneinfo import ZoneInfo
 
 from aiohttp.test_utils import TestClient
 
-from shared.envelope import Envelope
 from shared.settings import ServiceSettings
-from shared.topics import Topics
-from tests.integration.inquiries.conftest import THAI, submitted
-from tests.support import Caller, eventually, granted, person, read_topic
+from tests.integration.inquiries.conftest import THAI, configuration_changes, submitted
+from tests.support import Caller, granted, person
 
 TEXTS = {
     "en": "Dear {requester_name}, about {subject}: {officer} answers by {deadline}.",
@@ -188,18 +186,6 @@ async def test_each_template_change_is_audited_with_the_person_and_published(
     assert {(c["by"], c["by_person"]["name"], c["key"]) for c in changes} == {
         ("desk:VN", "Sato Ken", template["template_id"])
     }
-    topic = Topics(settings.topic_prefix).of("inquiries")
-
-    async def published() -> list[dict[str, Any]] | None:
-        envelopes = [Envelope.from_bytes(r.value) for r in await read_topic(settings, topic, 1)]
-        found = [
-            e.data
-            for e in envelopes
-            if e.type == "jamp.inquiry_desk.configuration_changed.v1"
-            and e.data["key"] == template["template_id"]
-        ]
-        return found if len(found) == 3 else None
-
-    events = await eventually(published)
+    events = await configuration_changes(settings, template["template_id"], 3)
     assert [e["after"] and e["after"]["name"] for e in events] == ["First contact", "Renamed", None]
     assert {e["by_person"]["name"] for e in events} == {"Sato Ken"}

@@ -7,7 +7,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from services.inquiries.keys import DESK
-from services.inquiries.views import NewSubscription
+from services.inquiries.webhooks.model import NewSubscription
 from shared.mongo import new_id
 from shared.settings import ServiceSettings
 from tests.integration.inquiries.conftest import Receiver, settled, submitted
@@ -45,15 +45,9 @@ async def test_a_private_or_credentialed_url_is_refused_at_registration(
     assert (await (await vn_desk.get("/webhooks")).json())["items"] == []
 
 
-async def test_a_stored_subscription_to_a_loopback_name_is_refused_without_connecting(
-    inquiries: TestClient[Any, Any],
-    receiver: tuple[Receiver, str],
-    vn_desk: Caller,
-    operator: Caller,
-) -> None:
-    # Registered before the policy existed (or resolved differently then): the check at
-    # delivery is what keeps it from reaching the receiver on loopback.
-    state, url = receiver
+async def _stored_for_loopback(inquiries: TestClient[Any, Any], url: str) -> str:
+    """A subscription registered before the policy existed (or resolved differently
+    then): the check at delivery is what keeps it from reaching the receiver on loopback."""
     desk = inquiries.app[DESK]
     subscription_id = new_id()
     await desk.webhooks.add(
@@ -68,6 +62,17 @@ async def test_a_stored_subscription_to_a_loopback_name_is_refused_without_conne
             secret="s" * 32,
         )
     )
+    return subscription_id
+
+
+async def test_a_stored_subscription_to_a_loopback_name_is_refused_without_connecting(
+    inquiries: TestClient[Any, Any],
+    receiver: tuple[Receiver, str],
+    vn_desk: Caller,
+    operator: Caller,
+) -> None:
+    state, url = receiver
+    subscription_id = await _stored_for_loopback(inquiries, url)
     inquiry_id = (await submitted(vn_desk))["inquiry_id"]
     await operator.post(f"/inquiries/{inquiry_id}/replies", {"body": "Here is the answer."})
 
@@ -77,4 +82,17 @@ async def test_a_stored_subscription_to_a_loopback_name_is_refused_without_conne
     assert [(a["outcome"], a["status"], a["detail"]) for a in attempts] == [
         ("refused_by_policy", None, "refused by policy")
     ] * 2  # one attempt each: a refusal is not retried
+    assert state.received == []
+
+
+async def test_a_test_ping_passes_the_outbound_policy_too(
+    inquiries: TestClient[Any, Any], receiver: tuple[Receiver, str], operator: Caller
+) -> None:
+    state, url = receiver
+    subscription_id = await _stored_for_loopback(inquiries, url)
+    response = await operator.post(f"/webhooks/{subscription_id}/ping")
+    assert response.status == 200, await response.text()
+    ping = await response.json()
+    assert ping["status"] == "failed"
+    assert [(a["outcome"], a["status"]) for a in ping["attempts"]] == [("refused_by_policy", None)]
     assert state.received == []

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from services.inquiries.webhook_dispatch import signature
+from services.inquiries.webhooks.dispatch import signature
 from shared.embedded import free_port
 from shared.settings import ServiceSettings
 from tests.integration.inquiries.conftest import Receiver, known_company, settled, submitted
