@@ -4,7 +4,10 @@ Per record: the handler's writes and a processed-event marker (unique ``_id`` = 
 commit in one MongoDB transaction, so a redelivered event changes nothing. Consecutive
 records of one partition whose handlers are ``Batchable`` share one transaction (their
 markers written at once); if it fails, each record is handled alone, so a poison record
-splits the batch. Offsets are committed per partition batch, only after that. Transient
+splits the batch. A ``Batchable`` marked ``idempotent`` (one upsert of facts that a second
+application leaves as they are: the key replica, reference read models) needs neither: a
+run of them is applied write by write in order, without a transaction or markers.
+Offsets are committed per partition batch, only after that. Transient
 failures are retried with backoff; an event that can never be handled goes to
 ``<topic>.dlq`` with the error and its original headers, and the partition keeps flowing.
 
@@ -92,6 +95,15 @@ class Batchable:
     handler: EventHandler
     scope: TransactionScope | None = None
     """Around every transaction that handles one of its events (once, however many)."""
+    idempotent: bool = False
+    """Its writes are upserts of facts that stand alone: applied twice, or after a crash
+    between two events, they leave what applying them once does. A run of such handlers
+    needs no transaction and no processed-event markers (they would cost a marker and a
+    commit per run to protect writes that protect themselves)."""
+
+    def __post_init__(self) -> None:
+        if self.idempotent and self.scope is not None:
+            raise ValueError("an idempotent handler runs outside a transaction: no scope")
 
     async def __call__(self, event: ConsumedEvent[Any], app: web.Application) -> None:
         await self.handler(event, app)
@@ -300,16 +312,17 @@ class ConsumerRunner:
             log.warning("consumer.commit_failed", partition=str(partition), error=repr(error))
 
     def _runs(self, records: list[ConsumerRecord]) -> list[list[ConsumerRecord]]:
-        """Consecutive records whose handlers are batchable form one run; others stand alone."""
+        """Consecutive records whose handlers are batchable form one run (idempotent ones a
+        run of their own kind); others stand alone."""
         runs: list[list[ConsumerRecord]] = []
-        joinable = False
+        joinable: _RunKind = None
         for record in records:
-            batchable = isinstance(self._handler_of(record), Batchable)
-            if batchable and joinable:
+            kind = _run_kind(self._handler_of(record))
+            if kind is not None and kind == joinable:
                 runs[-1].append(record)
             else:
                 runs.append([record])
-            joinable = batchable
+            joinable = kind
         return runs
 
     def _handler_of(self, record: ConsumerRecord) -> EventHandler | None:
@@ -323,12 +336,33 @@ class ConsumerRunner:
     async def _process_run(self, run: list[ConsumerRecord]) -> bool:
         """The run in one transaction; if that fails, each half alone, down to single records
         (which retry and dead-letter as usual), so a poison record only splits its run."""
+        if _run_kind(self._handler_of(run[0])) == "idempotent":
+            return await self._apply_idempotent(run)
         if len(run) == 1:
             return await self._process(run[0])
         if await self._handle_together(run):
             return True
         middle = len(run) // 2
         return await self._process_run(run[:middle]) and await self._process_run(run[middle:])
+
+    async def _apply_idempotent(self, run: list[ConsumerRecord]) -> bool:
+        """Each record's writes in order, outside a transaction and without a marker; a
+        record that fails (and every one after it) takes the single-record path, with its
+        retries and dead letter, so the partition's order holds."""
+        async with self.mongo.start_session() as session:
+            for index, record in enumerate(run):
+                try:
+                    item = self._decoded(record)
+                    event = ConsumedEvent(item.envelope, item.envelope.payload(), session)
+                    await item.handler(event, self.app)
+                except Exception as error:  # the careful path decides: retry or dead letter
+                    log.info("consumer.idempotent_fallback", error=repr(error))
+                    for rest in run[index:]:
+                        if not await self._process(rest):
+                            return False
+                    return True
+                self.metrics.consumed.labels(record.topic, "handled").inc()
+        return True
 
     async def _handle_together(self, run: list[ConsumerRecord]) -> bool:
         """One transaction for the whole run; False (nothing written) if any part failed."""
@@ -500,6 +534,15 @@ async def rewind_to_start(consumer: AIOKafkaConsumer, group_id: str) -> None:
     except KafkaError as error:  # a rebalance meanwhile: the new owner rewinds too
         log.warning("consumer.rewind_commit_failed", error=repr(error))
     log.warning("consumer.rewound", group=group_id, partitions=len(partitions))
+
+
+_RunKind = Literal["batchable", "idempotent"] | None
+
+
+def _run_kind(handler: EventHandler | None) -> _RunKind:
+    if not isinstance(handler, Batchable):
+        return None
+    return "idempotent" if handler.idempotent else "batchable"
 
 
 def _first_deliveries(decoded: list[_Decoded], seen: set[str]) -> dict[str, _Decoded]:

@@ -26,10 +26,12 @@ async def on_person_updated(event: ConsumedEvent[PersonUpdated], app: web.Applic
     await app[KEYS].record_person_updated(event.payload, event.session)
 
 
-# Each only upserts its own record through the session: a batch may share a transaction.
+# Each is one upsert (or $set) of its own record with the facts the event carries: applied
+# again (a redelivery, a replay) it leaves the record as once does, so the runner applies
+# them without a transaction or markers.
 IDENTITY_HANDLERS = handler_table(
-    Batchable(on_person_registered),
-    Batchable(on_person_updated),
-    Batchable(on_key_issued),
-    Batchable(on_key_revoked),
+    Batchable(on_person_registered, idempotent=True),
+    Batchable(on_person_updated, idempotent=True),
+    Batchable(on_key_issued, idempotent=True),
+    Batchable(on_key_revoked, idempotent=True),
 )

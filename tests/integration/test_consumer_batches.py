@@ -32,6 +32,7 @@ class Batches:
     sessions: list[AsyncClientSession] = field(default_factory=list)
     """The session (one per transaction; held, so no two share an id) of each event."""
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
+    in_transaction: list[bool] = field(default_factory=list)
 
     def consumed(self, outcome: str) -> float:
         labels = {"topic": self.topic, "outcome": outcome}
@@ -49,6 +50,17 @@ class Batches:
 
     async def on_suspended(self, event: ConsumedEvent, app: web.Application) -> None:
         raise PoisonEvent("suspensions are not accepted here")
+
+    async def on_verified_upsert(self, event: ConsumedEvent, app: web.Application) -> None:
+        """Idempotent: sets facts (the version seen) and counts how often it was applied."""
+        assert isinstance(event.payload, CompanyVerified)
+        self.in_transaction.append(event.session.in_transaction)
+        await self.counters.update_one(
+            {"_id": event.payload.company_id},
+            {"$set": {"version": event.payload.version}, "$inc": {"applied": 1}},
+            upsert=True,
+            session=event.session,
+        )
 
     @property
     def counters(self) -> Any:
@@ -70,19 +82,30 @@ class Batches:
     def scoped(self) -> Any:
         return self.mongo[self.settings.database_name("batches")]["scoped"]
 
+    @property
+    def processed(self) -> Any:
+        return self.mongo[self.settings.database_name("batches")]["processed_events"]
+
     def runner(
-        self, group: str, own_source: str | None = None, scoped: bool = False
-    ) -> ConsumerRunner:
+        self, group: str, own_source: str | None = None, scoped: bool = False,
+        idempotent: bool = False,
+    ) -> ConsumerRunner:  # fmt: skip
         scope = self.deferred if scoped else None
+        handlers = {
+            CompanyVerified: Batchable(self.on_verified, scope),
+            CompanySuspended: Batchable(self.on_suspended, scope),
+        }
+        if idempotent:
+            handlers = {
+                CompanyVerified: Batchable(self.on_verified_upsert, idempotent=True),
+                CompanySuspended: Batchable(self.on_suspended, idempotent=True),
+            }
         return ConsumerRunner(
             group_id=group,
             topics=[self.topic],
-            handlers={
-                CompanyVerified: Batchable(self.on_verified, scope),
-                CompanySuspended: Batchable(self.on_suspended, scope),
-            },
+            handlers=handlers,
             mongo=self.mongo,
-            processed=self.mongo[self.settings.database_name("batches")]["processed_events"],
+            processed=self.processed,
             dead_letters=DeadLetterPublisher(partial(create_producer, self.settings, "dlq")),
             settings=self.settings,
             retry=RetryPolicy(0.05, 0.2, max_attempts=2),
@@ -133,9 +156,10 @@ def handled_and_one_dead(batches: Batches, handled: int) -> Callable[[], Awaitab
 
 
 async def consume_until(
-    batches: Batches, group: str, done: Any, own_source: str | None = None, scoped: bool = False
-) -> None:
-    runner = batches.runner(group, own_source, scoped)
+    batches: Batches, group: str, done: Any, own_source: str | None = None, scoped: bool = False,
+    idempotent: bool = False,
+) -> None:  # fmt: skip
+    runner = batches.runner(group, own_source, scoped, idempotent)
     task = asyncio.create_task(runner.run())
     try:
         await eventually(done, timeout=20)
@@ -228,3 +252,39 @@ async def test_a_run_partly_processed_before_handles_only_its_new_events(
 
     await consume_until(batches, "later", all_seen)
     assert [await batches.count(e.subject) for e in [*old, *new]] == [1] * 10
+
+
+async def test_idempotent_handlers_write_without_a_transaction_or_markers(
+    batches: Batches,
+) -> None:
+    events = [verified(f"i{index}") for index in range(10)]
+    await produce(batches.settings, batches.topic, [*events, events[2]])  # one redelivered
+
+    async def all_applied() -> bool:
+        return batches.consumed("handled") == 11
+
+    await consume_until(batches, "idempotent", all_applied, idempotent=True)
+    stored = {d["_id"]: d async for d in batches.counters.find({})}
+    assert {company: d["version"] for company, d in stored.items()} == {
+        f"i{index}": 2 for index in range(10)
+    }
+    assert stored["i2"]["applied"] == 2  # applied again: the same facts, nothing else
+    assert batches.in_transaction == [False] * 11
+    assert await batches.processed.count_documents({}) == 0
+    offsets = await committed(batches.settings, "idempotent", batches.topic)
+    assert sorted(offset or 0 for offset in offsets)[-1] == 11
+
+
+async def test_a_poison_record_among_idempotent_ones_is_dead_lettered_in_order(
+    batches: Batches,
+) -> None:
+    before = [verified(f"b{index}") for index in range(4)]
+    after = [verified(f"a{index}") for index in range(4)]
+    await produce(batches.settings, batches.topic, [*before, suspended("p"), *after])
+    await consume_until(
+        batches, "idempotent-poison", handled_and_one_dead(batches, 8), idempotent=True
+    )
+    stored = {d["_id"]: d["applied"] async for d in batches.counters.find({})}
+    assert stored == {event.subject: 1 for event in [*before, *after]}
+    dead = await read_topic(batches.settings, dead_letter_topic(batches.topic), 1)
+    assert dict(dead[0].headers)["dlq.error_type"] == b"PoisonEvent"

@@ -1,6 +1,5 @@
 """Kafka entrypoints of the reference read models: cities and submitted proposals from
-``jamp.proposals.v1``, companies from ``jamp.companies.v1``; every write joins the event's
-transaction."""
+``jamp.proposals.v1``, companies from ``jamp.companies.v1``; each one idempotent upsert."""
 
 from aiohttp import web
 
@@ -28,7 +27,9 @@ async def on_proposal_submitted(
     await handlers.proposal_submitted(event.payload.proposal, app[DESK].references, event.session)
 
 
-# Each only upserts its referent through the event's session: a run of them may share one
-# transaction (a registration burst is one commit per partition, not one per company).
-PROPOSAL_HANDLERS = handler_table(Batchable(on_city_added), Batchable(on_proposal_submitted))
-COMPANY_HANDLERS = handler_table(Batchable(on_company_registered))
+# Each is one upsert of facts that never change (a referent's country): applied again it
+# leaves the same document, so the runner applies them without a transaction or markers.
+PROPOSAL_HANDLERS = handler_table(
+    Batchable(on_city_added, idempotent=True), Batchable(on_proposal_submitted, idempotent=True)
+)
+COMPANY_HANDLERS = handler_table(Batchable(on_company_registered, idempotent=True))

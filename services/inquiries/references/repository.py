@@ -1,8 +1,8 @@
 """The reference read models: the only place that speaks MongoDB for them.
 
-Each is written only by consumers of the proposals and companies streams, inside the
-event's transaction (with the runner's processed-event marker). Every write is an upsert
-of facts that never change (a city's or a proposal's country), so a
+Each is written only by consumers of the proposals and companies streams, one upsert per
+event (outside a transaction: the runner applies idempotent handlers without one). Every
+write is an upsert of facts that never change (a city's or a proposal's country), so a
 redelivered or replayed event leaves the same document.
 """
 

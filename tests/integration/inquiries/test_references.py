@@ -8,6 +8,7 @@ from aiohttp.test_utils import TestClient
 from services.inquiries.keys import DESK
 from shared.contracts.companies import CompanyRegistered
 from shared.contracts.proposals import City, CityAdded, ProposalDrafted, ProposalSubmitted
+from shared.http.appkeys import METRICS
 from tests.integration.inquiries.conftest import (
     THAI,
     inquiry,
@@ -156,6 +157,14 @@ class TestLearntFromTheStreams:
             return bool(await known.count_documents({"_id": profile.company_id}) == 1)
 
         await eventually(learnt)
-        processed = inquiries.app[DESK].platform.database["processed_events"]
-        await eventually(lambda: processed.count_documents({"_id": envelope.id}))
+        metrics = inquiries.app[METRICS].registry
+        labels = {"topic": inquiries.app[DESK].platform.topics.of("companies")}
+
+        async def both_handled() -> bool:  # one upsert each, no marker: applied twice
+            handled = metrics.get_sample_value(
+                "consumer_events_total", {**labels, "outcome": "handled"}
+            )
+            return handled == 2
+
+        await eventually(both_handled)
         assert await known.count_documents({}) == 1
