@@ -6,26 +6,34 @@ from aiohttp import web
 from services.notifications.handlers import take_in
 from services.notifications.keys import MAILROOM
 from shared.auth.projector import IDENTITY_HANDLERS
-from shared.consumer import ConsumedEvent, HandlerTable
+from shared.consumer import Batchable, ConsumedEvent, HandlerTable
 from shared.contracts import EventPayload, companies, inquiries, matching, proposals
 from shared.contracts.identity import PersonRegistered, PersonUpdated
 from shared.handler_table import handler_table
 
 
-async def on_event(event: ConsumedEvent, app: web.Application) -> None:
+async def take_event(event: ConsumedEvent, app: web.Application) -> None:
     mailroom = app[MAILROOM]
     if await take_in(event, mailroom):
-        # The dispatcher polls anyway; waking it makes the mail go out right after the commit.
+        # The dispatcher polls anyway; waking it makes the mail go out right after the commit
+        # (a wakeup for a transaction that then failed only costs it one early look).
         mailroom.wakeup.set()
 
 
-async def on_person(
+async def take_person(
     event: ConsumedEvent[PersonRegistered | PersonUpdated], app: web.Application
 ) -> None:
     """A person is both a key holder (the replica) and someone mail may reach (officers,
     queue members, supervisors), at the address and in the language they now have."""
     await IDENTITY_HANDLERS[type(event.payload)](event, app)
-    await on_event(event, app)
+    await take_event(event, app)
+
+
+# Every read and write of taking an event in goes through the event's session (so a later
+# event of a run sees an earlier one's contacts) and fails only for the event's own
+# reasons: a run of records shares one transaction, a registration burst one commit.
+on_event = Batchable(take_event)
+on_person = Batchable(take_person)
 
 
 def _all(*models: type[EventPayload]) -> HandlerTable:
