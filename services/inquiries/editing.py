@@ -115,7 +115,7 @@ async def update(
             current = await get_inquiry(inquiry_id, visibility, desk=desk, session=uow.session)
             country = wanted.get("country", current.country)
             named = _places(current, wanted)
-            await check_references(named, country, desk.references, uow.session)
+            await check_references(named, country, desk.references)
         inquiry, _ = await moved_in(uow, inquiry_id, visibility, updated, desk=desk)
     return inquiry
 

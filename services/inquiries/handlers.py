@@ -52,7 +52,7 @@ async def submit_inquiry(command: SubmitInquiry, *, desk: Desk, trace: Trace) ->
     """Store the inquiry triaged into its queue, with both SLA clocks started."""
     now, inquiry_id, settings = desk.clock(), new_id(), desk.settings
     async with unit_of_work(desk.platform, trace) as uow:
-        await check_submission(command, desk.references, uow.session)
+        await check_submission(command, desk.references)
         rules = await desk.config.routing(uow.session)
         calendar = await desk.config.calendar(command.country, uow.session)
         queue, rule = rules.route(command.category, command.country)

@@ -86,7 +86,7 @@ async def draft_proposal(
     if caller.role is Role.CITY and caller.scope != command.city_id:
         raise NotYourCity(f"a city key drafts only for its own city, {caller.scope}")
     async with unit_of_work(platform, trace) as uow:
-        city = await cities.get(command.city_id, uow.session)
+        city = await cities.get(command.city_id)  # committed and lasting: no snapshot needed
         if city is None:
             raise UnknownCity(f"no ASCN city {command.city_id!r}", field="body.city_id")
         proposal = Proposal.draft(new_id(), city.country, command)

@@ -10,6 +10,7 @@ from pymongo.errors import DuplicateKeyError
 from services.proposals.cities import CityExists, CityQuery
 from services.proposals.model import HistoryEntry, Proposal, ProposalQuery, Visibility
 from shared.contracts.proposals import City
+from shared.lasting import LastingFacts
 from shared.mongo import Document
 from shared.text import query_terms, terms
 from shared.versioning import replace_versioned
@@ -18,6 +19,7 @@ from shared.versioning import replace_versioned
 class CityRepository:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self.collection = database["cities"]
+        self.known: LastingFacts[str, City] = LastingFacts()
 
     async def create_indexes(self) -> None:
         await self.collection.create_index([("country", ASCENDING), ("_id", ASCENDING)])
@@ -36,8 +38,12 @@ class CityRepository:
         except DuplicateKeyError:
             raise CityExists(f"city {city.city_id} already exists", field="city_id") from None
 
-    async def get(self, city_id: str, session: AsyncClientSession | None = None) -> City | None:
-        document = await self.collection.find_one({"_id": city_id}, session=session)
+    async def get(self, city_id: str) -> City | None:
+        """A city is never changed or removed once added: each is read once per process."""
+        return await self.known.get(city_id, lambda: self._read(city_id))
+
+    async def _read(self, city_id: str) -> City | None:
+        document = await self.collection.find_one({"_id": city_id})
         return None if document is None else _city(document)
 
     async def search(self, query: CityQuery, after: str | None) -> list[City]:

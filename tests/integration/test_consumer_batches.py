@@ -12,7 +12,15 @@ from aiohttp import web
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from shared.consumer import Batchable, ConsumedEvent, ConsumerRunner, PoisonEvent, RetryPolicy
+from shared.consumer import (
+    Batchable,
+    ConsumedEvent,
+    ConsumerRunner,
+    EventHandler,
+    PoisonEvent,
+    RetryPolicy,
+)
+from shared.contracts import EventPayload
 from shared.contracts.companies import CompanySuspended, CompanyVerified
 from shared.dead_letters import DeadLetterPublisher
 from shared.envelope import Envelope
@@ -91,7 +99,7 @@ class Batches:
         idempotent: bool = False,
     ) -> ConsumerRunner:  # fmt: skip
         scope = self.deferred if scoped else None
-        handlers = {
+        handlers: dict[type[EventPayload], EventHandler] = {
             CompanyVerified: Batchable(self.on_verified, scope),
             CompanySuspended: Batchable(self.on_suspended, scope),
         }

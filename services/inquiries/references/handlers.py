@@ -15,18 +15,15 @@ async def check_references(
     named: Iterable[Reference],
     country: str,
     references: ReferenceRepository,
-    session: AsyncClientSession,
 ) -> None:
     """Raise UnresolvedReference for the first named id that is unknown or foreign to
     ``country``. Any change that names a requester or link passes through here."""
     for reference in named:
-        check(reference, await references.find(reference, session), country)
+        check(reference, await references.find(reference), country)
 
 
-async def check_submission(
-    command: SubmitInquiry, references: ReferenceRepository, session: AsyncClientSession
-) -> None:
-    await check_references(references_of(command), command.country, references, session)
+async def check_submission(command: SubmitInquiry, references: ReferenceRepository) -> None:
+    await check_references(references_of(command), command.country, references)
 
 
 async def city_added(

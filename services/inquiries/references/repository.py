@@ -11,6 +11,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.inquiries.references.model import Kind, Reference, Referent
+from shared.lasting import LastingFacts
 from shared.mongo import Document
 
 Session = AsyncClientSession | None
@@ -23,6 +24,7 @@ class ReferenceRepository:
             "company": database["known_companies"],
             "proposal": database["known_proposals"],
         }
+        self.known: LastingFacts[tuple[Kind, str], Referent] = LastingFacts()
 
     async def put(self, referent: Referent, session: Session) -> None:
         await self.collections[referent.kind].update_one(
@@ -32,10 +34,13 @@ class ReferenceRepository:
             session=session,
         )
 
-    async def find(self, reference: Reference, session: Session = None) -> Referent | None:
-        document = await self.collections[reference.kind].find_one(
-            {"_id": reference.id}, session=session
-        )
+    async def find(self, reference: Reference) -> Referent | None:
+        """What the desk knows of the id: a referent, once known, never changes or goes, so
+        each is read once per process (committed data only)."""
+        return await self.known.get((reference.kind, reference.id), lambda: self._read(reference))
+
+    async def _read(self, reference: Reference) -> Referent | None:
+        document = await self.collections[reference.kind].find_one({"_id": reference.id})
         if document is None:
             return None
         names = tuple(document.get("names", ()))

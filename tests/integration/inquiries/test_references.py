@@ -164,7 +164,7 @@ class TestLearntFromTheStreams:
             handled = metrics.get_sample_value(
                 "consumer_events_total", {**labels, "outcome": "handled"}
             )
-            return handled == 2
+            return bool(handled == 2)
 
         await eventually(both_handled)
         assert await known.count_documents({}) == 1
