@@ -40,6 +40,7 @@ async def replace_rules(read: RoutingRules, *, desk: Desk, trace: Trace) -> Rout
         before = await desk.config.routing(uow.session)
         saved = await desk.config.save_routing(rules, uow.session)
         await audit_versioned(desk, uow, "routing_rules", "routing", before, rules, saved)
+    desk.config.reread()
     return rules
 
 
@@ -62,6 +63,7 @@ async def replace_queues(read: Queues, *, desk: Desk, trace: Trace) -> Queues:
         by = uow.trace.by
         changed = QueuesChanged(queues=staffing, version=queues.version, by=by.grant, by_person=by)
         await uow.publish("queues:queues", changed)
+    desk.config.reread()
     return queues
 
 
@@ -94,6 +96,7 @@ async def replace_calendar(
 
         for inquiry_id in await desk.inquiries.running_in(country, uow.session):
             await moved_in(uow, inquiry_id, Visibility(), recalculated, desk=desk)
+    desk.config.reread()
     return calendar
 
 
