@@ -34,14 +34,20 @@ class CountedReads:
         return found
 
 
+async def stored_rules(
+    mongo: MongoClient, database: str
+) -> tuple[Any, WatchedDocuments[Document | None], CountedReads]:
+    """A stored document, its collection's watched memory (not yet watching) and a reader."""
+    collection = mongo[database]["settings"]
+    await collection.insert_one({"_id": "rules", "v": 1})
+    return collection, WatchedDocuments(collection), CountedReads(collection, "rules")
+
+
 async def test_a_kept_document_is_read_again_only_after_it_changed(
     mongo: MongoClient, settings: ServiceSettings
 ) -> None:
-    collection = mongo[settings.database_name("watched")]["settings"]
-    await collection.insert_one({"_id": "rules", "v": 1})
-    watched: WatchedDocuments[Document | None] = WatchedDocuments(collection)
+    collection, watched, read = await stored_rules(mongo, settings.database_name("watched"))
     task = asyncio.create_task(watched.watch())
-    read = CountedReads(collection, "rules")
     try:
 
         async def answered_from_memory() -> bool:
@@ -100,10 +106,7 @@ async def test_a_key_revoked_through_another_replica_stops_working(
 async def test_without_its_stream_every_read_goes_to_the_database(
     mongo: MongoClient, settings: ServiceSettings
 ) -> None:
-    collection = mongo[settings.database_name("watched_off")]["settings"]
-    await collection.insert_one({"_id": "rules", "v": 1})
-    watched: WatchedDocuments[Document | None] = WatchedDocuments(collection)
-    read = CountedReads(collection, "rules")
+    _, watched, read = await stored_rules(mongo, settings.database_name("watched_off"))
     for _ in range(3):
         await watched.get("rules", read)
     assert read.reads == 3
