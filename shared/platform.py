@@ -206,9 +206,7 @@ def platform_context(service: str) -> CleanupContext:
             ]
         )
         healing = asyncio.create_task(healer.run(), name=f"{service}-broker-healer")
-        watching = asyncio.create_task(app[KEYS].watch(), name=f"{service}-key-watch")
         yield
-        await cancel_and_wait(watching)
         await cancel_and_wait(healing)
         await at_most(mongo.close(), "mongodb.close")
 

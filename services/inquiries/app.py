@@ -101,9 +101,7 @@ async def repositories(app: web.Application) -> AsyncIterator[None]:
     await desk.templates.create_indexes()
     await desk.views.create_indexes()
     app[DESK] = desk
-    watching = asyncio.create_task(desk.config.watch(), name="inquiries-config-watch")
     yield
-    await cancel_and_wait(watching)
 
 
 async def sla_ticker_context(app: web.Application) -> AsyncIterator[None]:

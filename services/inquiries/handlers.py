@@ -53,9 +53,8 @@ async def submit_inquiry(command: SubmitInquiry, *, desk: Desk, trace: Trace) ->
     now, inquiry_id, settings = desk.clock(), new_id(), desk.settings
     async with unit_of_work(desk.platform, trace) as uow:
         await check_submission(command, desk.references)
-        # The latest rules and calendar, not the transaction's snapshot: kept in memory.
-        rules = await desk.config.routing()
-        calendar = await desk.config.calendar(command.country)
+        rules = await desk.config.routing(uow.session)
+        calendar = await desk.config.calendar(command.country, uow.session)
         queue, rule = rules.route(command.category, command.country)
         clocks: dict[SlaClockKind, SlaClock] = {}
         events: list[EventPayload] = []

@@ -2,7 +2,6 @@
 ``jamp.identity.v1``."""
 
 import hmac
-from functools import partial
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
@@ -11,7 +10,6 @@ from shared.auth.grants import Principal, Role
 from shared.auth.keys import hash_key, key_id_of
 from shared.contracts.identity import ApiKeyIssued, ApiKeyRevoked, PersonRegistered, PersonUpdated
 from shared.mongo import Document
-from shared.watched import WatchedDocuments
 
 Session = AsyncClientSession | None
 
@@ -26,25 +24,14 @@ class KeyReplica:
         self.collection = collection
         self.pepper = pepper
         self.people = people if people is not None else collection.database["people"]
-        # Every request's key, answered from memory while the collection's change stream
-        # reports no change to it (a revocation drops it within milliseconds): see
-        # ``shared.watched``; ``watch`` runs it (without, every request reads).
-        self.watched: WatchedDocuments[Document | None] = WatchedDocuments(collection)
-
-    async def watch(self) -> None:
-        """Follow the replica's changes for the life of the process (a background task)."""
-        await self.watched.watch()
-
-    async def _record(self, key_id: str) -> Document | None:
-        return await self.collection.find_one({"_id": key_id})
 
     async def authenticate(self, plaintext: str) -> Principal | None:
         """The key's principal, or None for an unknown, revoked or forged key."""
         key_id = key_id_of(plaintext)
         if key_id is None:
             return None
-        record = await self.watched.get(key_id, partial(self._record, key_id), _found)
-        if record is None or record.get("revoked_at") is not None or "key_hash" not in record:
+        record = await self.collection.find_one({"_id": key_id, "revoked_at": None})
+        if record is None or "key_hash" not in record:
             return None
         if not hmac.compare_digest(record["key_hash"], hash_key(plaintext, self.pepper)):
             return None
@@ -84,7 +71,6 @@ class KeyReplica:
             upsert=True,
             session=session,
         )
-        self.watched.forget(revoked.key_id)  # the stream reports it too, after any commit
 
     async def record_person(self, person: PersonRegistered, session: AsyncClientSession) -> None:
         """Idempotent: the person's record is the event's data, keyed by the person id."""
@@ -148,11 +134,6 @@ class KeyReplica:
         """Every key record without its hash, oldest first."""
         cursor = self.collection.find({}, {"key_hash": False}).sort("issued_at", 1)
         return await cursor.to_list()
-
-
-def _found(record: Document | None) -> bool:
-    """Only records are kept: random unknown ids must not fill the memory."""
-    return record is not None
 
 
 def _grant(record: Document) -> str:

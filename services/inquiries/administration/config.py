@@ -2,8 +2,6 @@
 the audit trail of their changes; and the collections of documents kept by id (answer
 templates, saved views)."""
 
-import asyncio
-from functools import partial
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -16,7 +14,6 @@ from services.inquiries.administration.queues import DEFAULT_QUEUES, Queues
 from services.inquiries.administration.routing import DEFAULT_RULES, RoutingRules
 from services.inquiries.sla.business_hours import BusinessCalendar
 from shared.mongo import Document
-from shared.watched import WatchedDocuments
 
 Session = AsyncClientSession | None
 RULES_ID = "routing"
@@ -28,37 +25,13 @@ class DeskConfiguration:
         self.rules = database["routing_rules"]
         self.calendars = database["calendars"]
         self.changes = database["configuration_history"]
-        # Every submission reads the rules and its country's calendar: read outside a
-        # transaction, they are answered from memory until a change is reported (see
-        # ``shared.watched``), on every replica whichever one an admin's change went to.
-        self.watched: dict[str, WatchedDocuments[Document | None]] = {
-            "rules": WatchedDocuments(self.rules),
-            "calendars": WatchedDocuments(self.calendars),
-        }
-
-    async def watch(self) -> None:
-        """Follow the rules' and calendars' changes for the life of the process."""
-        await asyncio.gather(*(watched.watch() for watched in self.watched.values()))
-
-    def reread(self) -> None:
-        """After this process committed a change: its next reads see it at once (other
-        replicas as soon as their streams report it)."""
-        for watched in self.watched.values():
-            watched.forget()
-
-    async def _document(self, kind: str, key: str, session: Session) -> Any:
-        """The stored document: in a transaction, as its snapshot has it; else the latest."""
-        collection = self.rules if kind == "rules" else self.calendars
-        if session is not None:
-            return await _stored(collection, key, session)
-        return await self.watched[kind].get(key, partial(_stored, collection, key, None))
 
     async def create_indexes(self) -> None:
         await self.changes.create_index([("setting", 1), ("_id", DESCENDING)])
 
     async def routing(self, session: Session = None) -> RoutingRules:
         """The stored rules; the defaults until an admin first saves some."""
-        document = await self._document("rules", RULES_ID, session)
+        document = await _stored(self.rules, RULES_ID, session)
         return DEFAULT_RULES if document is None else RoutingRules.model_validate(document)
 
     async def save_routing(self, rules: RoutingRules, session: AsyncClientSession) -> bool:
@@ -68,7 +41,7 @@ class DeskConfiguration:
 
     async def queues(self, session: Session = None) -> Queues:
         """The managed queue list; the defaults until an admin first saves one."""
-        document = await self._document("rules", QUEUES_ID, session)
+        document = await _stored(self.rules, QUEUES_ID, session)
         return DEFAULT_QUEUES if document is None else Queues.model_validate(document)
 
     async def save_queues(self, queues: Queues, session: AsyncClientSession) -> bool:
@@ -76,7 +49,7 @@ class DeskConfiguration:
         return await replace_versioned(self.rules, QUEUES_ID, document, queues.version, session)
 
     async def calendar(self, country: str, session: Session = None) -> BusinessCalendar:
-        document = await self._document("calendars", country, session)
+        document = await _stored(self.calendars, country, session)
         if document is None:
             return BusinessCalendar.default_for(country)
         return BusinessCalendar.model_validate(document)

@@ -40,7 +40,6 @@ async def replace_rules(read: RoutingRules, *, desk: Desk, trace: Trace) -> Rout
         before = await desk.config.routing(uow.session)
         saved = await desk.config.save_routing(rules, uow.session)
         await audit_versioned(desk, uow, "routing_rules", "routing", before, rules, saved)
-    desk.config.reread()
     return rules
 
 
@@ -63,7 +62,6 @@ async def replace_queues(read: Queues, *, desk: Desk, trace: Trace) -> Queues:
         by = uow.trace.by
         changed = QueuesChanged(queues=staffing, version=queues.version, by=by.grant, by_person=by)
         await uow.publish("queues:queues", changed)
-    desk.config.reread()
     return queues
 
 
@@ -96,7 +94,6 @@ async def replace_calendar(
 
         for inquiry_id in await desk.inquiries.running_in(country, uow.session):
             await moved_in(uow, inquiry_id, Visibility(), recalculated, desk=desk)
-    desk.config.reread()
     return calendar
 
 
