@@ -80,7 +80,7 @@ async def submit_inquiry(command: SubmitInquiry, *, desk: Desk, trace: Trace) ->
                 "updated_at": now,
             }
         )
-        names = await requester_names(command.requester, desk.references, uow.session)
+        names = await requester_names(command.requester, desk.references)
         await desk.inquiries.add(inquiry, uow.session, requester_names=names)
         submitted = InquirySubmitted(inquiry=inquiry.details())
         triaged = InquiryTriaged(inquiry_id=inquiry_id, queue=queue, rule=rule)

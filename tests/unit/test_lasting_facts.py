@@ -33,3 +33,18 @@ async def test_past_its_limit_it_forgets_and_reads_again() -> None:
     for name in ("a", "b", "c", "a"):
         assert await facts.get(name, readers[name]) == name.upper()
     assert readers["a"].reads == 2
+
+
+async def test_an_answer_that_may_still_be_completed_is_read_again() -> None:
+    facts: LastingFacts[str, str] = LastingFacts()
+    reader = Reader(["", "Da Nang"])  # learnt without its name first, then completed
+
+    def complete(name: str) -> bool:
+        return bool(name)
+
+    assert [await facts.get("da-nang", reader, complete) for _ in range(3)] == [
+        "",
+        "Da Nang",
+        "Da Nang",
+    ]
+    assert reader.reads == 2

@@ -47,11 +47,7 @@ async def proposal_submitted(
     await references.put(Referent("proposal", proposal.proposal_id, proposal.country), session)
 
 
-async def requester_names(
-    requester: Requester,
-    references: ReferenceRepository,
-    session: AsyncClientSession | None = None,
-) -> list[str]:
+async def requester_names(requester: Requester, references: ReferenceRepository) -> list[str]:
     """The names of a company or city requester as the read models know them."""
     named: list[tuple[Kind, str | None]] = [
         ("company", requester.company_id),
@@ -60,6 +56,6 @@ async def requester_names(
     found: list[str] = []
     for kind, value in named:
         if value is not None:
-            referent = await references.find(Reference(kind, value, "requester"), session)
+            referent = await references.find(Reference(kind, value, "requester"))
             found += referent.names if referent else ()
     return found

@@ -2,8 +2,9 @@
 
 Each is written only by consumers of the proposals and companies streams, one upsert per
 event (outside a transaction: the runner applies idempotent handlers without one). Every
-write is an upsert of facts that never change (a city's or a proposal's country), so a
-redelivered or replayed event leaves the same document.
+write is an upsert of facts that never change (a city's or a proposal's country, a
+company's or city's names as registered), so a redelivered or replayed event leaves the
+same document.
 """
 
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -36,8 +37,11 @@ class ReferenceRepository:
 
     async def find(self, reference: Reference) -> Referent | None:
         """What the desk knows of the id: a referent, once known, never changes or goes, so
-        each is read once per process (committed data only)."""
-        return await self.known.get((reference.kind, reference.id), lambda: self._read(reference))
+        each is read once per process (committed data only). One learnt before names were
+        kept is read each time: a replay of its event may still add them."""
+        return await self.known.get(
+            (reference.kind, reference.id), lambda: self._read(reference), _complete
+        )
 
     async def _read(self, reference: Reference) -> Referent | None:
         document = await self.collections[reference.kind].find_one({"_id": reference.id})
@@ -45,3 +49,7 @@ class ReferenceRepository:
             return None
         names = tuple(document.get("names", ()))
         return Referent(reference.kind, reference.id, document.get("country"), names)
+
+
+def _complete(referent: Referent) -> bool:
+    return referent.kind == "proposal" or bool(referent.names)
