@@ -4,7 +4,7 @@ as the companies service does for company keys."""
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.auth import IssuedKey, KeyReplica, issue_key, parse_grant, register_person
 from shared.auth.keys import checked_name
@@ -56,13 +56,23 @@ class ChangePerson(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         str_strip_whitespace=True,
-        json_schema_extra={"examples": [{"email": "sato@hanoi.example.go.jp", "language": "en"}]},
+        json_schema_extra={
+            "examples": [{"email": "sato@hanoi.example.go.jp", "language": "en"}],
+            "minProperties": 1,
+        },
     )
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=254)
     language: str | None = Field(default=None, pattern="^[a-z]{2}$")
     time_zone: str | None = Field(default=None, max_length=64)
+
+    @model_validator(mode="after")
+    def _names_a_change(self) -> "ChangePerson":
+        # An empty change is a client's mistake (a lost body, a misspelt form), not a no-op.
+        if not self.model_fields_set:
+            raise ValueError("name at least one of name, email, language, time_zone")
+        return self
 
 
 def person_changed(

@@ -126,6 +126,7 @@ async def register(request: web.Request, body: AddPerson) -> NewPerson:
     access=allow(Role.ADMIN),
     body=ChangePerson,
     response=Person,
+    problems=(404, 422),
 )
 async def change(request: web.Request, body: ChangePerson) -> Person:
     platform, registry = request.app[PLATFORM], request.app[KEYS]

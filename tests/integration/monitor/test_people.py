@@ -86,4 +86,7 @@ async def test_a_change_of_an_unknown_person_is_a_404_and_a_bad_email_a_422(
     assert bad.status == 422
     assert (await bad.json())["errors"][0]["field"] == "body.email"
     assert (await admin.patch("/api/people/p-nobody", {"language": "ja"})).status == 404
+    empty = await admin.patch(f"/api/people/{person_id}", {})  # a lost body is not a no-op
+    assert empty.status == 422
+    assert (await empty.json())["errors"][0]["field"] == "body"
     assert (await operator.patch(f"/api/people/{person_id}", {"language": "ja"})).status == 403
