@@ -113,6 +113,11 @@ class Outbox:
         counter = await self.sequences.find_one({"_id": self.collection.name}) or {}
         return min(int(counter.get("bottom", 0)), 0) or 1, int(counter.get("top", 0))
 
+    def lease(self, ttl: timedelta) -> "Lease":
+        """The relay's lease: its document is also where the cursor lives, so the relay and
+        every reader of the cursor (backlog, replay, "published through") name the same one."""
+        return Lease(self.leases, LEASE, ttl)
+
     async def cursor(self) -> Cursor:
         return Cursor.from_document(await self.leases.find_one({"_id": LEASE}))
 

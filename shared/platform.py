@@ -29,7 +29,7 @@ from shared.idempotency import record_claim
 from shared.kafka import create_producer, kafka_reachable
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document, MongoClient, create_client, ping, transaction
-from shared.outbox import LEASE, Lease, Outbox
+from shared.outbox import Outbox
 from shared.outbox_migration import prepare_outbox
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
@@ -234,11 +234,7 @@ def outbox_relay(
     return OutboxRelay(
         platform.outbox,
         partial(create_producer, settings, client_id),
-        Lease(
-            platform.outbox.leases,
-            LEASE,
-            ttl=timedelta(seconds=settings.outbox_lease_seconds),
-        ),
+        platform.outbox.lease(timedelta(seconds=settings.outbox_lease_seconds)),
         poll_seconds=settings.outbox_poll_seconds,
         linger_seconds=settings.outbox_linger_seconds,
         retention=timedelta(hours=settings.outbox_retention_hours),

@@ -132,7 +132,7 @@ class OutboxRelay:
         """One pass if there is work: the lease is taken (or renewed) only then, so an idle
         relay only reads; returns how many rows the broker acknowledged."""
         _, top = await self.outbox.bounds()
-        cursor = await self._cursor()
+        cursor = await self.outbox.cursor()
         if top <= cursor.published and not await self._gaps_need_work(cursor, top):
             self._more = False
             return 0
@@ -140,7 +140,7 @@ class OutboxRelay:
         if not await self.lease.hold():
             return 0
         if renewing:  # another holder may have moved it since the read above
-            cursor = await self._cursor()
+            cursor = await self.outbox.cursor()
         return await self._pass(cursor, top)
 
     async def _gaps_need_work(self, cursor: Cursor, top: int) -> bool:
@@ -152,9 +152,6 @@ class OutboxRelay:
         if cursor.expired(datetime.now(UTC) - self.gap_horizon):
             return True
         return bool(await self._read(cursor, cursor.plan(top, self.batch_size)))
-
-    async def _cursor(self) -> Cursor:
-        return Cursor.from_document(await self.lease.collection.find_one({"_id": self.lease.name}))
 
     async def _pass(self, cursor: Cursor, top: int) -> int:
         plan = cursor.plan(top, self.batch_size)

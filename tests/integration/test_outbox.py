@@ -14,7 +14,7 @@ from pymongo.errors import PyMongoError
 from shared.kafka import create_producer
 from shared.metrics import ServiceMetrics
 from shared.mongo import TRANSIENT, create_client
-from shared.outbox import LEASE, Lease, Outbox, replay_since
+from shared.outbox import Lease, Outbox, replay_since
 from shared.outbox_migration import OLD_INDEX, prepare_outbox
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
@@ -26,7 +26,7 @@ def relay_for(outbox: Outbox, settings: ServiceSettings, retention: timedelta) -
     return OutboxRelay(
         outbox,
         partial(create_producer, settings, "test-relay"),
-        Lease(outbox.leases, LEASE, timedelta(seconds=30)),
+        outbox.lease(timedelta(seconds=30)),
         poll_seconds=0.05,
         retention=retention,
         metrics=ServiceMetrics(),

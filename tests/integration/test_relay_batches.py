@@ -18,7 +18,7 @@ from pymongo import AsyncMongoClient, MongoClient, monitoring
 from shared.kafka import create_producer
 from shared.metrics import ServiceMetrics
 from shared.mongo import create_client, transaction
-from shared.outbox import LEASE, Lease, Outbox
+from shared.outbox import LEASE, Outbox
 from shared.outbox_migration import prepare_outbox
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
@@ -46,7 +46,7 @@ def relay_for(
     return OutboxRelay(
         outbox,
         partial(create_producer, settings, "batch-relay"),
-        Lease(outbox.leases, LEASE, timedelta(seconds=lease_seconds)),
+        outbox.lease(timedelta(seconds=lease_seconds)),
         poll_seconds=poll_seconds,
         linger_seconds=linger_seconds,
         retention=timedelta(days=1),
@@ -191,7 +191,7 @@ async def main():
     relay = OutboxRelay(
         outbox,
         partial(create_producer, isolated_settings(uri, bootstrap), "dying-relay"),
-        Lease(outbox.leases, LEASE, timedelta(seconds=1)),
+        outbox.lease(timedelta(seconds=1)),
         poll_seconds=0.05, retention=timedelta(days=1), metrics=ServiceMetrics(),
     )
     await relay.relay_once()

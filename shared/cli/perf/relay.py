@@ -11,7 +11,7 @@ from shared.cli.perf.workload import events, fresh_topic, run_settings
 from shared.kafka import create_producer
 from shared.metrics import ServiceMetrics
 from shared.mongo import create_client
-from shared.outbox import LEASE, Lease, Outbox, outbox_row
+from shared.outbox import Outbox, outbox_row
 from shared.outbox_migration import prepare_outbox
 from shared.relay import OutboxRelay
 
@@ -32,7 +32,7 @@ async def _relay_rate(servers: Servers, count: int) -> float:
     relay = OutboxRelay(
         outbox,
         partial(create_producer, settings, "bench-relay"),
-        Lease(outbox.leases, LEASE, timedelta(seconds=5)),
+        outbox.lease(timedelta(seconds=5)),
         poll_seconds=0.5,
         retention=timedelta(days=1),
         metrics=ServiceMetrics(),
