@@ -30,8 +30,9 @@ OLD_FIELDS = ("sent_at", "sent_batch", "replays")
 
 
 async def prepare_outbox(outbox: Outbox) -> None:
-    """Indexes, and numbers for rows written by an older version (see above)."""
+    """Indexes, the sequence counter, and numbers for rows written by an older version."""
     await create_outbox_indexes(outbox.collection)
+    await outbox.create_counter()
     sent = await migrate(outbox, {"seq": None, "sent_at": {"$ne": None}}, DESCENDING)
     pending = await migrate(outbox, {"seq": None}, ASCENDING)
     if sent or pending:

@@ -1,6 +1,7 @@
 """The outbox's own guarantees: one relay at a time, order per aggregate, retention, replay,
 and rows written by a version that did not number them."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -196,3 +197,20 @@ async def test_rows_of_an_older_version_are_numbered_and_the_unsent_ones_publish
     assert await values_on(settings, kept.topic, 2) == ["p1", "p2"]
     # Sent rows stay replayable.
     assert await replay_since(outbox.collection, datetime.min.replace(tzinfo=UTC)) == 4
+
+
+async def test_instances_numbering_at_once_on_a_new_desk_get_distinct_blocks(
+    settings: ServiceSettings,
+) -> None:
+    # Before its counter exists, every instance's first allocation creates it at once; an
+    # engine may answer a losing upsert with no document. Each still gets its own block.
+    mongo = create_client(settings.mongodb_uri)
+    outbox = Outbox(mongo[settings.database_name("numbering")]["outbox"])
+    try:
+        firsts = await asyncio.gather(*(outbox.allocate(3) for _ in range(8)))
+        blocks = [set(range(first, first + 3)) for first in firsts]
+        assert len(set().union(*blocks)) == 3 * len(blocks)
+        await outbox.create_counter()  # already there: nothing changes
+        assert await outbox.allocate(1) > max(firsts) + 2
+    finally:
+        await mongo.close()
