@@ -52,11 +52,11 @@ ONE = "/inquiries/{inquiry_id}"
 Transition = Callable[..., Awaitable[Inquiry]]
 
 
-def _visibility(request: web.Request) -> Visibility:
+def visibility_of(request: web.Request) -> Visibility:
     return Visibility.of(principal_of(request))
 
 
-def _id(request: web.Request) -> str:
+def inquiry_id_of(request: web.Request) -> str:
     return request.match_info["inquiry_id"]
 
 
@@ -84,7 +84,7 @@ async def submit_inquiry(request: web.Request, body: SubmitInquiry) -> Reply:
     response=Page[InquiryView],
 )
 async def list_inquiries(request: web.Request, query: InquiryQuery) -> Page[InquiryView]:
-    me, visibility = principal_of(request).person_id, _visibility(request)
+    me, visibility = principal_of(request).person_id, visibility_of(request)
     found = await handlers.list_inquiries(query, visibility, desk=request.app[DESK], me=me)
     shown = [InquiryView.of(inquiry, visibility.is_requester) for inquiry in found.items]
     return Page[InquiryView](items=shown, next_cursor=found.next_cursor)
@@ -99,7 +99,7 @@ async def list_inquiries(request: web.Request, query: InquiryQuery) -> Page[Inqu
 )
 async def bulk_change(request: web.Request, body: BulkChange) -> BulkResults:
     outcomes = await bulk.apply(
-        body, _visibility(request), desk=request.app[DESK], trace=trace_of(request)
+        body, visibility_of(request), desk=request.app[DESK], trace=trace_of(request)
     )
     items = [_result(outcome) for outcome in outcomes]
     succeeded = sum(item.ok for item in items)
@@ -122,8 +122,8 @@ def _result(outcome: bulk.Outcome) -> BulkResult:
 
 @api.get(ONE, summary="Read one inquiry", access=READERS, response=InquiryView, problems=(404,))
 async def get_inquiry(request: web.Request) -> Reply:
-    visibility = _visibility(request)
-    inquiry = await handlers.get_inquiry(_id(request), visibility, desk=request.app[DESK])
+    visibility = visibility_of(request)
+    inquiry = await handlers.get_inquiry(inquiry_id_of(request), visibility, desk=request.app[DESK])
     shown = InquiryView.of(inquiry, visibility.is_requester)
     return Reply(shown, headers={"ETag": etag(inquiry.version)})
 
@@ -140,10 +140,10 @@ async def update_inquiry(request: web.Request, body: UpdateInquiry) -> Reply:
     if body.country is not None and not principal_of(request).is_staff:
         raise Forbidden("only operators and admins move an inquiry to another desk")
     inquiry = await editing.update(
-        _id(request),
+        inquiry_id_of(request),
         body,
         expected_version(request, None),
-        _visibility(request),
+        visibility_of(request),
         desk=request.app[DESK],
         trace=trace_of(request),
     )
@@ -160,7 +160,11 @@ async def update_inquiry(request: web.Request, body: UpdateInquiry) -> Reply:
 )
 async def assign(request: web.Request, body: Assign) -> Inquiry:
     return await editing.assign(
-        _id(request), body, _visibility(request), desk=request.app[DESK], trace=trace_of(request)
+        inquiry_id_of(request),
+        body,
+        visibility_of(request),
+        desk=request.app[DESK],
+        trace=trace_of(request),
     )
 
 
@@ -168,9 +172,13 @@ def _lifecycle(path: str, summary: str, access: Access, move: Transition) -> Non
     """Register a body-with-reason transition endpoint."""
 
     async def view(request: web.Request, body: Reason) -> InquiryView:
-        visibility = _visibility(request)
+        visibility = visibility_of(request)
         inquiry = await move(
-            _id(request), body.reason, visibility, desk=request.app[DESK], trace=trace_of(request)
+            inquiry_id_of(request),
+            body.reason,
+            visibility,
+            desk=request.app[DESK],
+            trace=trace_of(request),
         )
         return InquiryView.of(inquiry, visibility.is_requester)
 
@@ -203,9 +211,9 @@ def _relation(path: str, summary: str, relate: Transition) -> None:
 
     async def view(request: web.Request, body: LinkTo) -> Inquiry:
         return await relate(
-            _id(request),
+            inquiry_id_of(request),
             body.inquiry_id,
-            _visibility(request),
+            visibility_of(request),
             desk=request.app[DESK],
             trace=trace_of(request),
         )
@@ -230,9 +238,9 @@ _relation(f"{ONE}/unlink", "Remove the link to a related inquiry (on both sides)
 )
 async def merge(request: web.Request, body: MergeInto) -> Inquiry:
     return await relations.merge(
-        _id(request),
+        inquiry_id_of(request),
         body.into,
-        _visibility(request),
+        visibility_of(request),
         desk=request.app[DESK],
         trace=trace_of(request),
     )

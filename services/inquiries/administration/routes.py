@@ -7,7 +7,7 @@ from services.inquiries.administration import handlers as administration
 from services.inquiries.administration.report import Report, ReportQuery, ReportRow, report_columns
 from services.inquiries.keys import DESK
 from services.inquiries.model import InquiryNotFound, InvalidChange, StaleVersion
-from services.inquiries.routes import DESK_SIDE, READERS, _id, _visibility
+from services.inquiries.routes import DESK_SIDE, READERS, inquiry_id_of, visibility_of
 from services.inquiries.views import History, Suggestions
 from shared.auth import Role, allow
 from shared.http.endpoints import ApiRoutes
@@ -37,7 +37,9 @@ ADMIN = allow(Role.ADMIN)
     problems=(404,),
 )
 async def inquiry_history(request: web.Request) -> History:
-    found = await administration.history(_id(request), _visibility(request), desk=request.app[DESK])
+    found = await administration.history(
+        inquiry_id_of(request), visibility_of(request), desk=request.app[DESK]
+    )
     return History(items=found)
 
 
@@ -50,7 +52,7 @@ async def inquiry_history(request: web.Request) -> History:
 )
 async def inquiry_suggestions(request: web.Request) -> Suggestions:
     desk = request.app[DESK]
-    inquiry = await handlers.get_inquiry(_id(request), _visibility(request), desk=desk)
+    inquiry = await handlers.get_inquiry(inquiry_id_of(request), visibility_of(request), desk=desk)
     return Suggestions(items=await desk.suggestions.of(inquiry.inquiry_id))
 
 
@@ -67,7 +69,7 @@ async def inquiry_report(request: web.Request, query: ReportQuery) -> Report | w
     as_csv = wants_csv(request, query.format)
     interval = query.interval or ("month" if as_csv else "period")
     found = await administration.report(
-        query, interval, _visibility(request), desk=request.app[DESK]
+        query, interval, visibility_of(request), desk=request.app[DESK]
     )
     if as_csv:
         return csv_response(found.rows, ReportRow, report_columns(found))

@@ -13,7 +13,7 @@ from services.inquiries.answers.model import (
     TemplateQuery,
 )
 from services.inquiries.keys import DESK
-from services.inquiries.routes import DESK_SIDE, ERRORS, ONE, _id, _visibility
+from services.inquiries.routes import DESK_SIDE, ERRORS, ONE, inquiry_id_of, visibility_of
 from shared.auth import Role, allow
 from shared.http.endpoints import ApiRoutes, Reply, principal_of, trace_of
 from shared.http.problems import NotFound
@@ -35,7 +35,7 @@ def _template_id(request: web.Request) -> str:
     response=AnswerTemplates,
 )
 async def list_templates(request: web.Request, query: TemplateQuery) -> AnswerTemplates:
-    found = await answers.templates(query, _visibility(request), desk=request.app[DESK])
+    found = await answers.templates(query, visibility_of(request), desk=request.app[DESK])
     return AnswerTemplates(items=found)
 
 
@@ -49,7 +49,7 @@ async def list_templates(request: web.Request, query: TemplateQuery) -> AnswerTe
 )
 async def create_template(request: web.Request, body: AnswerTemplateSpec) -> Reply:
     template = await answers.save_template(
-        None, body, _visibility(request), desk=request.app[DESK], trace=trace_of(request)
+        None, body, visibility_of(request), desk=request.app[DESK], trace=trace_of(request)
     )
     return Reply(template, headers={"Location": f"/answer-templates/{template.template_id}"})
 
@@ -62,7 +62,7 @@ async def create_template(request: web.Request, body: AnswerTemplateSpec) -> Rep
     problems=(404,),
 )
 async def get_template(request: web.Request) -> AnswerTemplate:
-    visibility = _visibility(request)
+    visibility = visibility_of(request)
     return await answers.get_template(_template_id(request), visibility, desk=request.app[DESK])
 
 
@@ -78,7 +78,7 @@ async def replace_template(request: web.Request, body: AnswerTemplateSpec) -> An
     return await answers.save_template(
         _template_id(request),
         body,
-        _visibility(request),
+        visibility_of(request),
         desk=request.app[DESK],
         trace=trace_of(request),
     )
@@ -93,7 +93,10 @@ async def replace_template(request: web.Request, body: AnswerTemplateSpec) -> An
 )
 async def delete_template(request: web.Request) -> None:
     await answers.delete_template(
-        _template_id(request), _visibility(request), desk=request.app[DESK], trace=trace_of(request)
+        _template_id(request),
+        visibility_of(request),
+        desk=request.app[DESK],
+        trace=trace_of(request),
     )
 
 
@@ -108,7 +111,7 @@ async def delete_template(request: web.Request) -> None:
 )
 async def draft_reply(request: web.Request, body: DraftReply) -> Draft:
     writer = principal_of(request).display_name
-    visibility = _visibility(request)
+    visibility = visibility_of(request)
     return await answers.draft(
-        _id(request), body, visibility, desk=request.app[DESK], writer=writer
+        inquiry_id_of(request), body, visibility, desk=request.app[DESK], writer=writer
     )

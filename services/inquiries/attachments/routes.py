@@ -6,7 +6,7 @@ from pydantic import BaseModel
 from services.inquiries.attachments import handlers
 from services.inquiries.attachments.rules import Reader
 from services.inquiries.keys import DESK
-from services.inquiries.routes import ERRORS, ONE, READERS, _id, _visibility
+from services.inquiries.routes import ERRORS, ONE, READERS, inquiry_id_of, visibility_of
 from shared.contracts.attachments import AttachmentInfo
 from shared.documents.views import Parent, attachment_views
 from shared.http.endpoints import ApiRoutes, principal_of
@@ -24,7 +24,7 @@ def _reader(request: web.Request) -> Reader:
 
 async def _parent(request: web.Request, inquiry_id: str) -> Parent:
     return await handlers.parent(
-        inquiry_id, _visibility(request), _reader(request), desk=request.app[DESK]
+        inquiry_id, visibility_of(request), _reader(request), desk=request.app[DESK]
     )
 
 
@@ -60,6 +60,6 @@ attachment_views(
 )
 async def list_attachments(request: web.Request) -> Attachments:
     found = await handlers.attachments_of(
-        _id(request), _visibility(request), _reader(request), desk=request.app[DESK]
+        inquiry_id_of(request), visibility_of(request), _reader(request), desk=request.app[DESK]
     )
     return Attachments(items=found)

@@ -17,8 +17,8 @@ from services.inquiries.routes import (
     ONE,
     READERS,
     REQUESTER_SIDE,
-    _id,
-    _visibility,
+    inquiry_id_of,
+    visibility_of,
 )
 from services.inquiries.views import Message, Messages
 from shared.auth import Role
@@ -43,20 +43,20 @@ async def post_reply(request: web.Request, body: PostReply) -> Message:
     if body.template_id is not None:
         wanted = DraftReply(template_id=body.template_id, language=body.language)
         text = await answers.reply_text(
-            _id(request),
+            inquiry_id_of(request),
             wanted,
             body.body,
-            _visibility(request),
+            visibility_of(request),
             desk=request.app[DESK],
             writer=None if requester else caller.display_name,
         )
     assert text is not None  # PostReply has a body or a template_id
     return await conversation.post_message(
-        _id(request),
+        inquiry_id_of(request),
         text,
         "reply",
         "requester" if requester else "desk",
-        _visibility(request),
+        visibility_of(request),
         desk=request.app[DESK],
         trace=trace_of(request),
         attach=_attach(request, body.attachments),
@@ -75,11 +75,11 @@ async def post_reply(request: web.Request, body: PostReply) -> Message:
 )
 async def post_note(request: web.Request, body: PostNote) -> Message:
     return await conversation.post_message(
-        _id(request),
+        inquiry_id_of(request),
         body.body,
         "note",
         "desk",
-        _visibility(request),
+        visibility_of(request),
         desk=request.app[DESK],
         trace=trace_of(request),
         attach=_attach(request, body.attachments),
@@ -90,7 +90,9 @@ def _attach(request: web.Request, ids: list[str]) -> Attach | None:
     if not ids:
         return None
     reader = Reader.of(principal_of(request))
-    return attacher(_id(request), ids, _visibility(request), reader, desk=request.app[DESK])
+    return attacher(
+        inquiry_id_of(request), ids, visibility_of(request), reader, desk=request.app[DESK]
+    )
 
 
 @conversation_api.get(
@@ -101,7 +103,9 @@ def _attach(request: web.Request, ids: list[str]) -> Attach | None:
     problems=(404,),
 )
 async def list_messages(request: web.Request) -> Messages:
-    found = await conversation.messages(_id(request), _visibility(request), desk=request.app[DESK])
+    found = await conversation.messages(
+        inquiry_id_of(request), visibility_of(request), desk=request.app[DESK]
+    )
     return Messages(items=found)
 
 
@@ -115,8 +119,8 @@ async def list_messages(request: web.Request) -> Messages:
     problems=(404, 409),
 )
 async def rate(request: web.Request, body: Rate) -> InquiryView:
-    visibility = _visibility(request)
+    visibility = visibility_of(request)
     inquiry = await satisfaction.rate(
-        _id(request), body, visibility, desk=request.app[DESK], trace=trace_of(request)
+        inquiry_id_of(request), body, visibility, desk=request.app[DESK], trace=trace_of(request)
     )
     return InquiryView.of(inquiry, visibility.is_requester)

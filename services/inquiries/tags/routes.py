@@ -5,7 +5,7 @@ from aiohttp import web
 from services.inquiries.administration.configuration_routes import DeskPath
 from services.inquiries.keys import DESK
 from services.inquiries.model import Inquiry
-from services.inquiries.routes import DESK_SIDE, ERRORS, ONE, _id, _visibility
+from services.inquiries.routes import DESK_SIDE, ERRORS, ONE, inquiry_id_of, visibility_of
 from services.inquiries.tags import handlers as tags
 from services.inquiries.tags.model import DeskTags
 from services.inquiries.tags.names import TagChange
@@ -51,5 +51,9 @@ async def replace_desk_tags(request: web.Request, path: DeskPath, body: DeskTags
 )
 async def tag_inquiry(request: web.Request, body: TagChange) -> Inquiry:
     return await tags.retag(
-        _id(request), body, _visibility(request), desk=request.app[DESK], trace=trace_of(request)
+        inquiry_id_of(request),
+        body,
+        visibility_of(request),
+        desk=request.app[DESK],
+        trace=trace_of(request),
     )

@@ -33,7 +33,7 @@ webhooks_api = ApiRoutes(
 ONE = "/webhooks/{subscription_id}"
 
 
-def _id(request: web.Request) -> str:
+def subscription_id_of(request: web.Request) -> str:
     return request.match_info["subscription_id"]
 
 
@@ -72,7 +72,7 @@ async def list_webhooks(request: web.Request) -> Subscriptions:
 )
 async def delete_webhook(request: web.Request) -> None:
     caller, trace = principal_of(request), trace_of(request)
-    await webhooks.delete(_id(request), caller, desk=request.app[DESK], trace=trace)
+    await webhooks.delete(subscription_id_of(request), caller, desk=request.app[DESK], trace=trace)
 
 
 Toggle = Callable[..., Awaitable[Subscription]]
@@ -83,7 +83,10 @@ def _action(path: str, summary: str, response: type[Subscription], act: Toggle) 
 
     async def view(request: web.Request) -> Subscription:
         return await act(
-            _id(request), principal_of(request), desk=request.app[DESK], trace=trace_of(request)
+            subscription_id_of(request),
+            principal_of(request),
+            desk=request.app[DESK],
+            trace=trace_of(request),
         )
 
     view.__name__ = f"{path.rsplit('/', 1)[-1].replace('-', '_')}_webhook"
@@ -121,7 +124,9 @@ _action(
 )
 async def ping_webhook(request: web.Request) -> Delivery:
     caller, trace = principal_of(request), trace_of(request)
-    return await webhooks.ping(_id(request), caller, desk=request.app[DESK], trace=trace)
+    return await webhooks.ping(
+        subscription_id_of(request), caller, desk=request.app[DESK], trace=trace
+    )
 
 
 @webhooks_api.get(
@@ -133,7 +138,7 @@ async def ping_webhook(request: web.Request) -> Delivery:
 )
 async def webhook_deliveries(request: web.Request) -> Deliveries:
     caller = principal_of(request)
-    return await webhooks.deliveries(_id(request), caller, desk=request.app[DESK])
+    return await webhooks.deliveries(subscription_id_of(request), caller, desk=request.app[DESK])
 
 
 @webhooks_api.post(
@@ -151,5 +156,5 @@ async def redeliver_webhook(request: web.Request) -> Delivery:
         request.match_info["delivery_id"],
     )
     return await webhooks.redeliver(
-        _id(request), delivery_id, caller, desk=request.app[DESK], trace=trace
+        subscription_id_of(request), delivery_id, caller, desk=request.app[DESK], trace=trace
     )
