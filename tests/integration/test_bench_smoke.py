@@ -25,3 +25,19 @@ def test_each_benchmark_runs_and_writes_its_results(
     for figure in document["figures"]:
         assert len(figure["product"]) == len(figure["baseline"]) == 1
         assert figure["product_median"] > 0 and figure["baseline_median"] > 0
+
+
+def test_benchmarks_run_on_a_desk_that_served_a_steady_mix_first(
+    stack: EmbeddedStack, tmp_path: Path
+) -> None:
+    arguments = ["bench", "intake", "--quick", "--pairs", "1", "--results", str(tmp_path),
+                 "--ran-for", "0.1", "--mongodb-uri", stack.mongodb_uri,
+                 "--kafka", stack.kafka_bootstrap]  # fmt: skip
+    result = CliRunner().invoke(jamp, arguments)
+    assert result.exit_code == 0, result.output
+    [written] = tmp_path.glob("intake-ran0.1min-*.json")
+    document = json.loads(written.read_text())
+    assert document["ran_for_minutes"] == 0.1
+    served = document["desk_ran"]
+    assert set(served["accepted"]) == {"companies", "proposals", "inquiries"}
+    assert not served["failed"]

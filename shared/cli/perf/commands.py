@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shared.cli.perf import consume, desk, intake, latency, relay
+from shared.cli.perf import consume, desk, intake, latency, relay, traffic
 from shared.cli.perf.pairs import Figure, write_results
 from shared.cli.perf.servers import Servers, servers
 from shared.logs import configure_logging
@@ -25,6 +25,14 @@ ResultsOption = Annotated[Path, typer.Option(help="Folder of the JSON results")]
 Quick = Annotated[bool, typer.Option(help="A few seconds in all: a smoke run, not a figure")]
 AgedOption = Annotated[
     int, typer.Option(help="Retryable writes made first, as a desk that ran for a while left")
+]
+RanForOption = Annotated[
+    float,
+    typer.Option(
+        min=0,
+        help="Minutes the whole desk serves a steady mix first; then every benchmark runs on "
+        "those servers (intake and desk on that desk's own databases)",
+    ),
 ]
 
 
@@ -82,6 +90,7 @@ class Run:
     quick: bool
     aged_writes: int
     results: Path
+    ran_for: float = 0.0
 
 
 def run_benches(names: list[str], run: Run) -> list[Outcome]:
@@ -90,19 +99,36 @@ def run_benches(names: list[str], run: Run) -> list[Outcome]:
 
 
 async def _run(names: list[str], run: Run) -> list[Outcome]:
-    outcomes = []
     with tempfile.TemporaryDirectory(prefix="jamp-bench-logs-") as logs:
-        for name in names:
+        if not run.ran_for:
             # Fresh servers for each benchmark (aged first when asked).
-            async with servers(run.mongodb, run.kafka, run.aged_writes) as on:
-                outcome = await BENCHES[name](on, run.quick, run.pairs, Path(logs))
-            label = outcome.name + (f"-aged{run.aged_writes}" if run.aged_writes else "")
-            about = {"quick": run.quick, "pairs": run.pairs, "aged_writes": run.aged_writes}
-            path = write_results(run.results, label, outcome.figures, {**about, **outcome.extra})
-            console.print(figure_table(outcome.name, outcome.figures))
-            console.print(f"[dim]{path}[/]")
-            outcomes.append(outcome)
-    return outcomes
+            outcomes = []
+            for name in names:
+                async with servers(run.mongodb, run.kafka, run.aged_writes) as on:
+                    outcomes.append(await _measure(name, on, run, Path(logs)))
+            return outcomes
+        # One set of servers, on which a desk ran first: ageing it once per benchmark
+        # would take ``ran_for`` minutes each.
+        async with servers(run.mongodb, run.kafka, run.aged_writes) as fresh:
+            on, served = await traffic.ran_for(fresh, run.ran_for, Path(logs))
+            ran: dict[str, object] = {
+                "desk_ran": {"accepted": served.accepted, "failed": served.failed}
+            }
+            return [await _measure(name, on, run, Path(logs), ran) for name in names]
+
+
+async def _measure(
+    name: str, on: Servers, run: Run, logs: Path, ran: dict[str, object] | None = None
+) -> Outcome:
+    outcome = await BENCHES[name](on, run.quick, run.pairs, logs)
+    label = outcome.name + (f"-aged{run.aged_writes}" if run.aged_writes else "")
+    label += f"-ran{run.ran_for:g}min" if run.ran_for else ""
+    about = {"quick": run.quick, "pairs": run.pairs, "aged_writes": run.aged_writes,
+             "ran_for_minutes": run.ran_for, **(ran or {})}  # fmt: skip
+    path = write_results(run.results, label, outcome.figures, {**about, **outcome.extra})
+    console.print(figure_table(outcome.name, outcome.figures))
+    console.print(f"[dim]{path}[/]")
+    return outcome
 
 
 def figure_table(title: str, figures: list[Figure]) -> Table:
@@ -139,9 +165,10 @@ def _command(names: list[str], summary: bool = False) -> Callable[..., None]:
         pairs: PairsOption = 3,
         quick: Quick = False,
         aged_writes: AgedOption = 0,
+        ran_for: RanForOption = 0.0,
         results: ResultsOption = Path("bench/results"),
     ) -> None:
-        run = Run(mongodb_uri, kafka, pairs, quick, aged_writes, results)
+        run = Run(mongodb_uri, kafka, pairs, quick, aged_writes, results, ran_for)
         outcomes = run_benches(names, run)
         if summary:
             figures = [figure for outcome in outcomes for figure in outcome.figures]

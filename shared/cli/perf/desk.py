@@ -17,7 +17,6 @@ from shared.cli.perf.load import Load, post_for
 from shared.cli.perf.pairs import Figure
 from shared.cli.perf.processes import cpu_delta, cpu_of, pid_of, rss_megabytes, service
 from shared.cli.perf.servers import Servers
-from shared.cli.perf.workload import run_settings
 from shared.kafka import ensure_topics
 from shared.mongo import MongoClient, create_client
 from shared.settings import ServiceSettings
@@ -37,7 +36,7 @@ class Desk:
 @asynccontextmanager
 async def running_desk(servers: Servers, logs: Path) -> AsyncIterator[Desk]:
     """Every service (as ``jamp dev`` runs them) and the bare handler, on these servers."""
-    settings = run_settings(servers.mongodb_uri, servers.kafka_bootstrap)
+    settings = servers.desk_settings()
     await ensure_topics(settings.kafka_bootstrap_servers, Topics(settings.topic_prefix).all())
     pids: dict[str, int] = {}
     if servers.stack is not None:

@@ -18,7 +18,6 @@ from shared.cli.perf.load import Load, LoadResult, post_for
 from shared.cli.perf.pairs import Figure, percentile
 from shared.cli.perf.processes import pid_of, service
 from shared.cli.perf.servers import Servers
-from shared.cli.perf.workload import run_settings
 from shared.kafka import ensure_topics
 from shared.settings import ServiceSettings
 from shared.topics import Topics
@@ -42,7 +41,7 @@ async def run(
     servers: Servers, kinds: list[str], concurrencies: list[int], seconds: float, pairs: int,
     logs: Path,
 ) -> list[Figure]:  # fmt: skip
-    settings = run_settings(servers.mongodb_uri, servers.kafka_bootstrap)
+    settings = servers.desk_settings()
     await ensure_topics(settings.kafka_bootstrap_servers, Topics(settings.topic_prefix).all())
     figures: list[Figure] = []
     async with targets(servers, settings, kinds, logs) as found:
@@ -91,7 +90,7 @@ async def targets(
             process, url = await running.enter_async_context(
                 service(f"services.{kind}", settings, logs)
             )
-            headers = await _authorised(settings, kind, url)
+            headers = await authorised(settings, kind, url)
             pids = {"service": pid_of(process), **database}
             product[kind] = Load(f"{url}/{kind}", orjson.dumps(BODIES[kind]), headers, pids)
         bare, bare_url = await running.enter_async_context(
@@ -104,8 +103,8 @@ async def targets(
         yield Targets(product, baseline)
 
 
-async def _authorised(settings: ServiceSettings, kind: str, url: str) -> dict[str, str]:
-    """A key for the kinds that need one, once the service's replica has it."""
+async def authorised(settings: ServiceSettings, kind: str, url: str) -> dict[str, str]:
+    """Headers with a key for the kinds that need one, once the service's replica has it."""
     grant = GRANTS.get(kind)
     if grant is None:
         return {}

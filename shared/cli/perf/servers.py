@@ -6,8 +6,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.cli.perf.workload import run_settings
 from shared.embedded import EmbeddedStack
 from shared.mongo import create_client
+from shared.settings import ServiceSettings
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,15 @@ class Servers:
     kafka_bootstrap: str
     stack: EmbeddedStack | None
     """The embedded stack when the benchmark started one (so it can see its processes)."""
+    desk: ServiceSettings | None = None
+    """The names of the desk that ran on these servers first (``--ran-for``), if one did."""
+
+    def desk_settings(self) -> ServiceSettings:
+        """Settings for a benchmark's services: the desk that ran here, so they start on its
+        grown databases and topics, or names of their own on fresh servers."""
+        if self.desk is not None:
+            return self.desk
+        return run_settings(self.mongodb_uri, self.kafka_bootstrap)
 
 
 @asynccontextmanager
