@@ -16,7 +16,7 @@ from shared.cli.chaos import chaos
 from shared.cli.mail import mail_app
 from shared.cli.matching import matching_app
 from shared.cli.outbox import replay
-from shared.identity import AddPerson
+from shared.identity import AddPerson, ChangePerson
 from shared.kafka import ensure_topics
 from shared.settings import MissingSecret, ServiceSettings
 from shared.topics import Topics
@@ -142,6 +142,33 @@ def add_person(
         console.print(f"key id  {key.event.key_id}")
         console.print(f"api key {key.plaintext}")
     console.print("[dim]keys are shown once; services know the person from the identity stream[/]")
+    _report(published)
+
+
+@people_app.command("update")
+def update_person(
+    person_id: Annotated[str, typer.Argument(help="The person's id (jamp people list)")],
+    name: Annotated[str | None, typer.Option(help="New name")] = None,
+    email: Annotated[str | None, typer.Option(help="New e-mail address")] = None,
+    language: Annotated[str | None, typer.Option(help="New preferred language")] = None,
+    time_zone: Annotated[str | None, typer.Option(help="New IANA time zone")] = None,
+    service: Annotated[str, typer.Option(help="Whose replica holds their details")] = "monitor",
+) -> None:
+    """Change a person's details; every service's replica and their mail follow."""
+    given = {"name": name, "email": email, "language": language, "time_zone": time_zone}
+    try:
+        command = ChangePerson(**{field: value for field, value in given.items() if value})
+        changed, published = asyncio.run(
+            keys.update_person(_settings(), person_id, command, service)
+        )
+    except LookupError as error:
+        raise typer.BadParameter(str(error), param_hint="PERSON_ID") from None
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    if changed is None:
+        console.print(f"person  {person_id}  unchanged")
+        return
+    console.print(f"person  {person_id}  changed: {', '.join(changed.changed)}")
     _report(published)
 
 

@@ -6,6 +6,7 @@ replica. Company keys are issued by the companies service the same way. City and
 keys are issued only for ids their owning services know (``grantees.py``).
 """
 
+import getpass
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,8 +14,15 @@ from datetime import UTC, datetime
 from shared.auth import IssuedKey, KeyReplica, Role, issue_key, parse_grant
 from shared.auth.keys import LEDGER
 from shared.cli.grantees import check_grantee
-from shared.contracts.identity import ApiKeyRevoked, PersonRegistered
-from shared.identity import AddPerson, IdentityEvent, person_with_keys, record_identity
+from shared.contracts.identity import Actor, ApiKeyRevoked, PersonRegistered, PersonUpdated
+from shared.identity import (
+    AddPerson,
+    ChangePerson,
+    IdentityEvent,
+    person_changed,
+    person_with_keys,
+    record_identity,
+)
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document, create_client
 from shared.outbox import Outbox
@@ -54,6 +62,31 @@ async def add_person(
     for key in keys:  # city and company grants only for ids their services know
         await check_grantee(settings, Role(key.event.role), key.event.scope)
     return person, keys, await _record(settings, [person, *(key.event for key in keys)])
+
+
+async def update_person(
+    settings: ServiceSettings, person_id: str, command: ChangePerson, service: str
+) -> tuple[PersonUpdated | None, Published]:
+    """Change a person's details, as the named service's replica knows them now, and publish
+    them (None: nothing differed). LookupError for a person it does not know; ValueError
+    naming the field when the details no longer hold."""
+    mongo = create_client(settings.mongodb_uri)
+    try:
+        replica = KeyReplica(mongo[settings.database_name(service)]["api_keys"], "")
+        known = await replica.person(person_id)
+    finally:
+        await mongo.close()
+    if known is None or "kind" not in known:
+        raise LookupError(f"no person {person_id} known to {service}")
+    changed = person_changed(known, command, operator(), datetime.now(UTC))
+    if changed is None:
+        return None, Published(pending=0)
+    return changed, await _record(settings, [changed])
+
+
+def operator() -> Actor:
+    """Who runs the CLI: it holds no key, so the account on the machine names them."""
+    return Actor(grant="cli", name=f"{getpass.getuser()} (cli)")
 
 
 async def revoke_key(settings: ServiceSettings, key_id: str, reason: str) -> Published:

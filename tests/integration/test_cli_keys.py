@@ -88,7 +88,7 @@ class TestCityAndCompanyKeysNameWhatExists:
         assert "api key" in output
 
 
-async def _is(value: Any, expected: int) -> bool:
+async def _is(value: Any, expected: object) -> bool:
     return bool(await value == expected)
 
 
@@ -113,6 +113,38 @@ async def test_people_add_registers_the_person_and_their_key_travels_with_them(
     assert (principal.person_id, principal.display_name) == (person_id.group(1), "Consul Sato")
     people = await jamp_cli(settings, "people", "list")
     assert person_id.group(1) in people and "sato@example.org" in people
+
+
+async def test_people_update_changes_the_details_every_replica_follows(
+    client: TestClient[Any, Any], settings: ServiceSettings
+) -> None:
+    output = await jamp_cli(
+        settings, "people", "add", "Consul Ito", "--email", "ito@example.org", "--grant", "desk:VN"
+    )
+    found = re.search(r"^person\s+(p-\w+)", output, re.MULTILINE)
+    assert found, output
+    person_id, replica = found.group(1), client.app[KEYS]
+
+    async def known(field: str) -> object:
+        return ((await replica.person(person_id)) or {}).get(field)
+
+    await eventually(lambda: _is(known("email"), "ito@example.org"))
+    arguments = ["people", "update", person_id, "--service", "companies"]
+    changed = await jamp_cli(settings, *arguments, "--email", "ito@hanoi.example.org",
+                             "--language", "ja")  # fmt: skip
+    assert f"person  {person_id}  changed: email, language" in changed
+    await eventually(lambda: _is(known("email"), "ito@hanoi.example.org"))
+    assert await known("language") == "ja"
+    again = await jamp_cli(settings, *arguments, "--email", "ito@hanoi.example.org")
+    assert f"person  {person_id}  unchanged" in again
+    for refused in ([], ["--language", "japanese"]):
+        result = await asyncio.to_thread(
+            CliRunner().invoke, jamp, arguments + refused, env=environment(settings)
+        )
+        assert result.exit_code == 2, result.output
+    unknown = ["people", "update", "p-nobody", "--service", "companies", "--name", "X"]
+    result = await asyncio.to_thread(CliRunner().invoke, jamp, unknown, env=environment(settings))
+    assert result.exit_code == 2 and "no person p-nobody" in result.output
 
 
 async def test_a_person_needs_an_email_and_a_valid_grant(settings: ServiceSettings) -> None:
