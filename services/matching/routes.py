@@ -45,6 +45,7 @@ from services.matching.sessions.moves import (
     CancelMeeting,
     MeetingClash,
     MeetingClosed,
+    OutsideAvailability,
     OutsideSession,
     RescheduleMeeting,
 )
@@ -72,6 +73,7 @@ api = ApiRoutes(
         MeetingClosed: Conflict,
         MeetingClash: Conflict,
         OutsideSession: InvalidValue,
+        OutsideAvailability: Conflict,
     },
 )
 CALENDAR = "text/calendar"

@@ -42,12 +42,14 @@ async def reschedule_meeting(
         assert found is not None, "a meeting's session is never deleted"
         slot = command.slot.in_utc() if command.slot else meeting.slot
         target = (slot, command.table or meeting.table)
-        check_move(meeting, target, found, await sessions.near(meeting, uow.session), now)
+        nearby = await sessions.near(meeting, uow.session)
+        check_move(meeting, target, found, nearby, now, party_agreed=command.party_agreed)
         if target == (meeting.slot, meeting.table):
             return MeetingView.of(meeting)  # already there: a retried request changes nothing
         change = MeetingChange(
             kind="rescheduled", at=now, by=trace.actor, by_person=trace.by,
             reason=command.reason, from_slot=meeting.slot, from_table=meeting.table,
+            party_agreed=command.party_agreed,
         )  # fmt: skip
         moved = meeting.moved(*target, change)
         await sessions.save_meeting(moved, uow.session)

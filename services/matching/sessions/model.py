@@ -243,6 +243,8 @@ class MeetingChange(BaseModel):
     reason: str | None = None
     from_slot: Slot | None = None
     from_table: str | None = None
+    party_agreed: bool = False
+    """A move outside a side's declared availability, which the sides agreed to."""
 
 
 class Meeting(BaseModel):

@@ -22,6 +22,10 @@ class MeetingClash(DomainError):
     """A move onto a time one party already meets someone else, or onto a taken table."""
 
 
+class OutsideAvailability(DomainError):
+    """A move onto a time a party did not declare itself available, without its agreement."""
+
+
 class RescheduleMeeting(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -45,6 +49,11 @@ class RescheduleMeeting(BaseModel):
         description="One of the session's tables, or an https:// video link; absent: unchanged",
     )
     reason: str | None = Field(default=None, max_length=500)
+    party_agreed: bool = Field(
+        default=False,
+        description="The parties agreed to a time outside the slots they declared themselves "
+        "available in (recorded in the meeting's audit); without it such a move is refused",
+    )
 
     @model_validator(mode="after")
     def _something(self) -> "RescheduleMeeting":
@@ -80,9 +89,12 @@ def check_move(
     found: MatchingSession,
     others: list[Meeting],
     now: datetime,
+    *,
+    party_agreed: bool = False,
 ) -> None:
-    """Refuse a move that leaves the session's time or tables, or that double-books a party
-    or a table; ``others`` are the meetings that could clash (cancelled ones excluded)."""
+    """Refuse a move that leaves the session's time or tables, a party's declared
+    availability (unless ``party_agreed``), or that double-books a party or a table;
+    ``others`` are the meetings that could clash (cancelled ones excluded)."""
     still_open(meeting, now)
     slot, table = target
     first, last = found.bounds()
@@ -94,6 +106,8 @@ def check_move(
         raise OutsideSession(f"the session ends at {last.isoformat()}", field="body.slot.end")
     if table not in found.tables and not table.startswith(ONLINE):
         raise OutsideSession("a table of the session or an https:// video link", field="body.table")
+    if not party_agreed:
+        _within_availability(meeting, slot, found)
     for other in others:
         if not (other.slot.start < slot.end and slot.start < other.slot.end):
             continue
@@ -108,6 +122,31 @@ def check_move(
                 f"{table} is taken then", field="body.table",
                 conflicting_meeting=other.meeting_id,
             )  # fmt: skip
+
+
+def _within_availability(meeting: Meeting, slot: Slot, found: MatchingSession) -> None:
+    """Each side that declared its slots meets only within them (adjacent slots together
+    cover a longer meeting); a side that declared none is available throughout."""
+    for party, participant in (("company", f"company:{meeting.company_id}"),
+                               ("city", f"city:{meeting.city_id}")):  # fmt: skip
+        declared = found.availability.get(participant)
+        if declared is None or _covered(slot, [found.slots[n] for n in declared]):
+            continue
+        raise OutsideAvailability(
+            f"the {party} declared itself available only in slots {sorted(declared)}; "
+            "set party_agreed if it agreed to this time",
+            field="body.slot", party=party, available_slots=sorted(declared),
+        )  # fmt: skip
+
+
+def _covered(slot: Slot, available: list[Slot]) -> bool:
+    reached = slot.start
+    for free in sorted(available, key=lambda s: s.start):
+        if free.start <= reached < free.end:
+            reached = free.end
+        if reached >= slot.end:
+            return True
+    return False
 
 
 def _shared_party(meeting: Meeting, other: Meeting) -> str | None:

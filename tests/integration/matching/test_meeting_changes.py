@@ -45,13 +45,16 @@ async def session_of(admin: Caller, slots: list[dict[str, str]], **extra: Any) -
 
 
 async def scheduled(
-    matching: TestClient[Any, Any], admin: Caller, publish: Publisher
-) -> tuple[str, list[dict[str, Any]], dict[str, Caller]]:
-    """A city of its own meeting two companies in two of three slots: the session, its
-    meetings earliest first, and callers for the city and each company."""
+    matching: TestClient[Any, Any], admin: Caller, publish: Publisher,
+    city_available: list[int] | None = None,
+) -> tuple[str, list[dict[str, Any]], dict[str, Caller]]:  # fmt: skip
+    """A city of its own meeting two companies in two of three slots (``city_available``:
+    the slots the city declared): the session, its meetings earliest first, and callers
+    for the city and each company."""
     city_id = f"city-{uuid.uuid4().hex[:8]}"
     _, sides = await accepted_pair(matching, admin, publish, city_id)
-    session_id = await session_of(admin, SLOTS)
+    declared = {} if city_available is None else {f"city:{city_id}": city_available}
+    session_id = await session_of(admin, SLOTS, availability=declared)
     answer = await admin.post(f"/sessions/{session_id}/schedule")
     assert answer.status == 200, await answer.text()
     meetings = sorted((await answer.json())["meetings"], key=lambda m: m["slot"]["start"])
@@ -124,6 +127,26 @@ class TestReschedule:
         assert (problem["field"], problem["party"]) == ("body.slot", "city")
         assert problem["conflicting_meeting"] == meetings[1]["meeting_id"]
         assert await published(matching, "jamp.meeting.rescheduled.v1") == []
+
+    async def test_a_move_outside_a_sides_declared_slots_needs_its_agreement(
+        self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher
+    ) -> None:
+        _, meetings, _ = await scheduled(matching, admin, publish, city_available=[0, 1])
+        path = f"/meetings/{meetings[0]['meeting_id']}/reschedule"
+        target = {"slot": free_slot(meetings), "reason": "the mayor's flight"}
+
+        refused = await admin.post(path, target)
+
+        assert refused.status == 409, await refused.text()
+        problem = await refused.json()
+        assert (problem["field"], problem["party"], problem["available_slots"]) == (
+            "body.slot", "city", [0, 1],
+        )  # fmt: skip
+        assert await published(matching, "jamp.meeting.rescheduled.v1") == []
+        agreed = await admin.post(path, {**target, "party_agreed": True})
+        assert agreed.status == 200, await agreed.text()
+        [change] = (await agreed.json())["changes"]
+        assert change["party_agreed"] is True
 
     async def test_a_move_outside_the_session_or_to_an_unknown_table_is_refused_by_field(
         self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher

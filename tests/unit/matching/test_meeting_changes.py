@@ -10,6 +10,7 @@ from services.matching.sessions.model import MatchingSession, Meeting, MeetingCh
 from services.matching.sessions.moves import (
     MeetingClash,
     MeetingClosed,
+    OutsideAvailability,
     OutsideSession,
     check_move,
 )
@@ -162,6 +163,23 @@ class TestMoves:
             check_move(self.mine, (slot(1), "A"), self.found, [other], NOW)
         assert clash.value.context["field"] == field
         assert clash.value.context["conflicting_meeting"] == other.meeting_id
+
+    def test_a_move_stays_within_each_sides_declared_slots_unless_they_agreed(self) -> None:
+        declared = session(3, ["A", "B"], availability={"company:c1": [0, 1], "city:hue": [0]})
+        with pytest.raises(OutsideAvailability) as refused:
+            check_move(self.mine, (slot(1), "A"), declared, [], NOW)
+        context = refused.value.context
+        assert (context["field"], context["party"], context["available_slots"]) == (
+            "body.slot", "city", [0],
+        )  # fmt: skip
+        check_move(self.mine, (slot(1), "A"), declared, [], NOW, party_agreed=True)
+        # Adjacent declared slots cover a longer meeting; one reaching past them does not.
+        company_only = session(3, ["A"], availability={"company:c1": [0, 1]})
+        check_move(self.mine, (Slot(start=DAY, end=DAY + 2 * HALF), "A"), company_only, [], NOW)
+        with pytest.raises(OutsideAvailability) as company:
+            late = Slot(start=DAY + HALF, end=DAY + 3 * HALF)
+            check_move(self.mine, (late, "A"), company_only, [], NOW)
+        assert company.value.context["party"] == "company"
 
     def test_a_cancelled_or_started_meeting_does_not_move(self) -> None:
         change = MeetingChange(kind="cancelled", at=NOW, by="admin")
