@@ -110,18 +110,21 @@ class Audience:
         else:
             context |= {"clock": payload.clock, "deadline": _utc(payload.deadline)}
             people, template = [inquiry.get("officer")], "inquiry_sla_warning"
-            if isinstance(payload, InquirySlaWarning) and not queue.get("notify_on_warning", True):
-                people = []  # the queue's escalation settings keep warnings quiet
             if isinstance(payload, InquirySlaBreached):
                 template = "inquiry_sla_breached"
                 people += _escalation_targets(queue, queues)
+            if not any(people):  # nobody holds it: whoever would pick it up hears instead
+                people = queue.get("members") or await self._desk_of(inquiry, event)
+            if isinstance(payload, InquirySlaWarning) and not queue.get("notify_on_warning", True):
+                people = []  # the queue's escalation settings keep warnings quiet
         recipients = await self._people(people, event)
         return [_mail(template, "inquiries", each, context, inquiry_id) for each in recipients]
 
     async def _desk_of(self, inquiry: Document, event: ConsumedEvent) -> list[str | None]:
-        """Who hears of a new inquiry in a queue nobody was put on (as Zammad tells every
-        agent with access to a group): the people whose keys hold the inquiry's country
-        desk, and when that desk has no one, the operators. Nobody is left untold."""
+        """Who hears of a new inquiry in a queue nobody was put on, or of a deadline that
+        nobody holds (as Zammad tells every agent with access to a group): the people whose
+        keys hold the inquiry's country desk, and when that desk has no one, the operators.
+        Nobody is left untold."""
         country, session = inquiry.get("country"), event.session
         desk = await self.keys.holders(Role.DESK, country, session) if country else []
         return [*(desk or await self.keys.holders(Role.OPERATOR, None, session))]

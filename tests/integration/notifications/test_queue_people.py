@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient
 
 from services.notifications.keys import MAILROOM
 from services.notifications.settings import NotificationSettings
-from shared.auth import register_person
+from shared.auth import Role, issue_key, register_person
 from shared.contracts.identity import Actor, PersonRegistered
 from shared.contracts.inquiries import (
     InquiryAssigned,
@@ -118,6 +118,42 @@ async def test_a_breach_mails_the_assignee_and_the_queues_escalation_targets(
     assert await recipients_of(admin, "inquiry_sla_breached") == breached
     await mail_to(relay, "sato@desk.test", 2)  # assigned, then breached
     await mail_to(relay, "tan@desk.test")
+
+
+async def test_a_deadline_nobody_holds_reaches_the_queues_people_or_else_the_desk(
+    notifications: TestClient[Any, Any],
+    notification_settings: NotificationSettings,
+    relay: Relay,
+    admin: Caller,
+) -> None:
+    kim, hoa = someone("Kim Member"), someone("Hoa Desk")
+    desk_key = issue_key(Role.DESK, "VN", hoa.name, "pepper", hoa).event
+    await publish(notification_settings, (desk_key, desk_key.key_id))
+    replica = notifications.app[MAILROOM].keys
+
+    async def granted() -> bool:
+        return len(await replica.list()) == 1
+
+    await eventually(granted, timeout=30)
+    await staffed(notifications, notification_settings, [kim, hoa], 1,
+                  QueueStaffing(name="desk-vn", members=[kim.person_id]),
+                  QueueStaffing(name="unstaffed"))  # fmt: skip
+    in_queue, nowhere, now = new_id(), new_id(), datetime.now(UTC)
+    # Both unassigned, with no supervisor or escalation queue: the breach goes to its
+    # queue's people; the warning, in a queue nobody was put on, to the country's desk.
+    await publish(
+        notification_settings, (submitted(in_queue), in_queue), triaged(in_queue, "desk-vn"),
+        (InquirySlaBreached(inquiry_id=in_queue, clock="first_response", at=now, deadline=now),
+         in_queue),
+        (submitted(nowhere), nowhere), triaged(nowhere, "unstaffed"),
+        (InquirySlaWarning(inquiry_id=nowhere, clock="first_response", at=now, deadline=now),
+         nowhere),
+    )  # fmt: skip
+
+    await mail_to(relay, "kim@desk.test", 2)  # new in desk-vn, then its breach
+    await mail_to(relay, "hoa@desk.test", 2)  # new in a queue of nobody's, then its warning
+    assert await recipients_of(admin, "inquiry_sla_breached") == ["kim@desk.test"]
+    assert await recipients_of(admin, "inquiry_sla_warning") == ["hoa@desk.test"]
 
 
 async def test_a_warning_is_not_mailed_when_the_queue_keeps_warnings_quiet(
