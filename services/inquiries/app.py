@@ -2,7 +2,6 @@
 
 import asyncio
 from collections.abc import AsyncIterator
-from functools import partial
 
 from aiohttp import web
 
@@ -16,7 +15,6 @@ from services.inquiries.consumers import TOPIC_HANDLERS
 from services.inquiries.conversation.routes import conversation_api
 from services.inquiries.desk import Clock, Desk, system_clock
 from services.inquiries.keys import ATTACHMENTS, CLOCK, DESK, INQUIRY_SETTINGS
-from services.inquiries.references.handlers import requester_names
 from services.inquiries.references.repository import ReferenceRepository
 from services.inquiries.repository import InquiryRepository
 from services.inquiries.routes import api
@@ -94,7 +92,8 @@ async def repositories(app: web.Application) -> AsyncIterator[None]:
         views=SavedViewRepository(database),
     )
     await desk.inquiries.create_indexes()
-    await desk.inquiries.index_old_messages(partial(requester_names, references=desk.references))
+    await desk.inquiries.index_old_messages()
+    await desk.references.create_indexes()
     await desk.suggestions.create_indexes()
     await desk.webhooks.create_indexes()
     await desk.config.create_indexes()

@@ -11,7 +11,7 @@ from pymongo.errors import PyMongoError
 from services.inquiries.commands import InquiryQuery, SubmitInquiry
 from services.inquiries.desk import Desk
 from services.inquiries.model import Inquiry, InquiryNotFound, InvalidChange, Moved, StaleVersion
-from services.inquiries.references.handlers import check_submission, requester_names
+from services.inquiries.references.handlers import check_submission, requesters_named
 from services.inquiries.repository import Session
 from services.inquiries.scope import Visibility
 from services.inquiries.sla.business_hours import BusinessCalendar
@@ -32,6 +32,7 @@ from shared.contracts.inquiries import (
 from shared.http.pagination import Page, page_of
 from shared.mongo import Document, new_id
 from shared.platform import Trace, UnitOfWork, unit_of_work
+from shared.text import query_alternatives
 
 Change = Callable[[Inquiry, BusinessCalendar, datetime], Moved]
 T = TypeVar("T")
@@ -80,8 +81,7 @@ async def submit_inquiry(command: SubmitInquiry, *, desk: Desk, trace: Trace) ->
                 "updated_at": now,
             }
         )
-        names = await requester_names(command.requester, desk.references)
-        await desk.inquiries.add(inquiry, uow.session, requester_names=names)
+        await desk.inquiries.add(inquiry, uow.session)
         submitted = InquirySubmitted(inquiry=inquiry.details())
         triaged = InquiryTriaged(inquiry_id=inquiry_id, queue=queue, rule=rule)
         await emit(desk, uow, inquiry, [submitted, triaged, *events])
@@ -112,7 +112,9 @@ async def list_inquiries(
             )
         narrowed["officer"] = [me]
     query = query.model_copy(update=narrowed)
-    found = await desk.inquiries.search(query, visibility, after=query.after)
+    words = query_alternatives(query.q) if query.q else []
+    named = await requesters_named(words, desk.references) if words else None
+    found = await desk.inquiries.search(query, visibility, after=query.after, requesters=named)
     return page_of(found, query.limit, lambda inquiry: inquiry.inquiry_id)
 
 

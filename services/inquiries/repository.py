@@ -1,22 +1,24 @@
 """The inquiries, their messages and audit history: the only MongoDB code for them."""
 
-from collections.abc import Awaitable, Callable
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
 
-from services.inquiries.commands import InquiryQuery, InquirySort, Requester
+from services.inquiries.commands import InquiryQuery, InquirySort
 from services.inquiries.model import Inquiry, InvalidChange
+from services.inquiries.references.model import Kind
 from services.inquiries.scope import Visibility
 from shared.contracts.inquiries import InquiryStatusChanged
 from shared.mongo import Document
 from shared.text import query_alternatives, stemmed_terms
 
 Session = AsyncClientSession | None
-NamesOf = Callable[[Requester], Awaitable[list[str]]]
+RequestersNamed = list[dict[Kind, list[str]]] | None
 
 
 class InquiryRepository:
@@ -32,19 +34,16 @@ class InquiryRepository:
             await self.collection.create_index([(key, direction), ("_id", DESCENDING)])
         await self.collection.create_index("next_due", sparse=True)
         await self.collection.create_index([("proposal_id", ASCENDING)], sparse=True)
+        for requester in ("requester.company_id", "requester.city_id"):  # searched by name
+            await self.collection.create_index([(requester, ASCENDING)], sparse=True)
+        with contextlib.suppress(OperationFailure):  # not there: new, or dropped already
+            await self.collection.drop_index(f"{_RETIRED_TERMS}_1__id_-1")
         await self.messages.create_index([("inquiry_id", ASCENDING), ("at", ASCENDING)])
         await self.history.create_index([("inquiry_id", ASCENDING), ("_id", ASCENDING)])
 
-    async def add(
-        self, inquiry: Inquiry, session: AsyncClientSession, requester_names: list[str]
-    ) -> None:
-        """``requester_names``: the requesting company's or city's names, found by search.
-        A new inquiry has no messages yet: nothing for ``index_old_messages`` to do."""
-        document = {
-            **_to_document(inquiry),
-            _REQUESTER_TERMS: _terms_of(requester_names),
-            _MESSAGES_INDEXED: True,
-        }
+    async def add(self, inquiry: Inquiry, session: AsyncClientSession) -> None:
+        """A new inquiry has no messages yet: nothing for ``index_old_messages`` to do."""
+        document = {**_to_document(inquiry), _MESSAGES_INDEXED: True}
         await self.collection.insert_one(document, session=session)
 
     async def get(self, inquiry_id: str, session: Session = None) -> Inquiry | None:
@@ -64,9 +63,18 @@ class InquiryRepository:
         return result.matched_count == 1
 
     async def search(
-        self, query: InquiryQuery, visibility: Visibility, after: str | None
+        self,
+        query: InquiryQuery,
+        visibility: Visibility,
+        after: str | None,
+        requesters: RequestersNamed = None,
     ) -> list[Inquiry]:
-        criteria: dict[str, Any] = {**_filters(query, visibility), **_scope(visibility)}
+        """``requesters``: with a ``q``, for each of its words the companies and cities whose
+        names have it (their inquiries match that word too)."""
+        criteria: dict[str, Any] = {
+            **_filters(query, visibility, requesters),
+            **_scope(visibility),
+        }
         key, direction = _ORDER[query.sort]
         order = [(key, direction)] if key != "_id" else []
         if after is not None:
@@ -154,10 +162,10 @@ class InquiryRepository:
             {"_id": message["inquiry_id"]}, {"$addToSet": added}, session=session
         )
 
-    async def index_old_messages(self, names_of: NamesOf, batch: int = 200) -> int:
-        """Once, for inquiries stored before messages and requesters were searchable: their
-        own terms again (now with the requester's names), the names ``names_of`` knows,
-        and their messages' terms. Terms are added, never replaced, so a message appended
+    async def index_old_messages(self, batch: int = 200) -> int:
+        """Once, for inquiries stored before messages were searchable: their own terms
+        again (now with the requester organisation's and contact's names), and their
+        messages' terms. Terms are added, never replaced, so a message appended
         meanwhile is not lost; a change of the inquiry meanwhile (its version) makes it
         read again. Answers how many."""
         done = 0
@@ -179,7 +187,6 @@ class InquiryRepository:
                 change = {
                     "$set": {
                         "search_terms": _own_terms(inquiry),
-                        _REQUESTER_TERMS: _terms_of(await names_of(inquiry.requester)),
                         _MESSAGES_INDEXED: True,
                     },
                     "$addToSet": {field: {"$each": sorted(t)} for field, t in terms.items()},
@@ -222,33 +229,46 @@ _PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 _NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
-# Where an inquiry's words are kept: its own text (recomputed at every save), the
-# requesting company's or city's names (at submission), the words of its replies and of
-# its notes (added with each message; only desks and staff search notes).
-_REQUESTER_TERMS = "requester_terms"
-_PUBLIC_TERMS = ("search_terms", _REQUESTER_TERMS, "reply_terms")
+# Where an inquiry's words are kept: its own text (recomputed at every save), the words of
+# its replies and of its notes (added with each message; only desks and staff search
+# notes). A requesting company's or city's names are not copied here: they change, so a
+# search looks them up in the reference read models (``requesters``).
+_PUBLIC_TERMS = ("search_terms", "reply_terms")
 _TERMS = (*_PUBLIC_TERMS, "note_terms")
+_RETIRED_TERMS = "requester_terms"
+"""Kept by an earlier version (the requester's names at submission); no longer read."""
 _MESSAGE_TERMS = {"reply": "reply_terms", "note": "note_terms"}
 _MESSAGES_INDEXED = "messages_indexed"
 
 
-def _filters(query: InquiryQuery, visibility: Visibility) -> dict[str, Any]:
+def _filters(
+    query: InquiryQuery, visibility: Visibility, requesters: RequestersNamed = None
+) -> dict[str, Any]:
     criteria: dict[str, Any] = {}
     for field, stored in _STORED_AS.items():
         if values := getattr(query, field):
             criteria[stored] = {"$in": values}
     if query.q and (wanted := query_alternatives(query.q)):
         searched = _TERMS if visibility.reads_notes else _PUBLIC_TERMS
+        named = requesters or [{} for _ in wanted]
         # Each query word matches itself or its English stem (see shared.text), in any of
-        # the texts the caller may read.
+        # the texts the caller may read, or names the requesting company or city.
         criteria["$and"] = [
-            {"$or": [{field: {"$in": sorted(either)}} for field in searched]} for either in wanted
-        ]
+            {"$or": [*({field: {"$in": sorted(either)}} for field in searched),
+                     *_requester_named(ids)]}
+            for either, ids in zip(wanted, named, strict=True)
+        ]  # fmt: skip
     if query.unassigned:
         criteria.setdefault("$and", []).append({"officer": None})
     if query.due_before is not None:
         criteria.setdefault("$and", []).append({"deadline": {"$lt": query.due_before}})
     return criteria
+
+
+def _requester_named(ids: dict[Kind, list[str]]) -> list[dict[str, Any]]:
+    return [
+        {f"requester.{kind}_id": {"$in": found}} for kind, found in sorted(ids.items()) if found
+    ]
 
 
 def _scope(visibility: Visibility) -> dict[str, Any]:
@@ -293,6 +313,7 @@ def _from_document(document: Document) -> Inquiry:
         "deadline",
         "priority_rank",
         *_TERMS,
+        _RETIRED_TERMS,
         _MESSAGES_INDEXED,
     ):
         document.pop(derived, None)

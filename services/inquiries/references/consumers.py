@@ -6,7 +6,7 @@ from aiohttp import web
 from services.inquiries.keys import DESK
 from services.inquiries.references import handlers
 from shared.consumer import Batchable, ConsumedEvent
-from shared.contracts.companies import CompanyRegistered
+from shared.contracts.companies import CompanyRegistered, CompanyUpdated
 from shared.contracts.proposals import CityAdded, ProposalSubmitted
 from shared.handler_table import handler_table
 
@@ -21,15 +21,23 @@ async def on_company_registered(
     await handlers.company_registered(event.payload.company, app[DESK].references, event.session)
 
 
+async def on_company_updated(event: ConsumedEvent[CompanyUpdated], app: web.Application) -> None:
+    await handlers.company_updated(event.payload, app[DESK].references, event.session)
+
+
 async def on_proposal_submitted(
     event: ConsumedEvent[ProposalSubmitted], app: web.Application
 ) -> None:
     await handlers.proposal_submitted(event.payload.proposal, app[DESK].references, event.session)
 
 
-# Each is one upsert of facts that never change (a referent's country): applied again it
-# leaves the same document, so the runner applies them without a transaction or markers.
+# Each is one upsert of facts that never change (a referent's country), or of a company's
+# names as of a version it never goes back from: applied again it leaves the same
+# document, so the runner applies them without a transaction or markers.
 PROPOSAL_HANDLERS = handler_table(
     Batchable(on_city_added, idempotent=True), Batchable(on_proposal_submitted, idempotent=True)
 )
-COMPANY_HANDLERS = handler_table(Batchable(on_company_registered, idempotent=True))
+COMPANY_HANDLERS = handler_table(
+    Batchable(on_company_registered, idempotent=True),
+    Batchable(on_company_updated, idempotent=True),
+)

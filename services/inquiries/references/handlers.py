@@ -4,11 +4,13 @@ from collections.abc import Iterable
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from services.inquiries.commands import Requester, SubmitInquiry
+from services.inquiries.commands import SubmitInquiry
 from services.inquiries.references.model import Kind, Reference, Referent, check, references_of
 from services.inquiries.references.repository import ReferenceRepository
-from shared.contracts.companies import CompanyProfile
+from shared.contracts.companies import CompanyProfile, CompanyUpdated
 from shared.contracts.proposals import City, ProposalDetails
+
+NAME_FIELDS = ("name_en", "name_ja")
 
 
 async def check_references(
@@ -29,14 +31,23 @@ async def check_submission(command: SubmitInquiry, references: ReferenceReposito
 async def city_added(
     city: City, references: ReferenceRepository, session: AsyncClientSession
 ) -> None:
-    await references.put(Referent("city", city.city_id, city.country, (city.name,)), session)
+    await references.put(Referent("city", city.city_id, city.country), session, [city.name])
 
 
 async def company_registered(
     company: CompanyProfile, references: ReferenceRepository, session: AsyncClientSession
 ) -> None:
-    names = tuple(name for name in (company.name_en, company.name_ja) if name)
-    await references.put(Referent("company", company.company_id, None, names), session)
+    named = {"name_en": company.name_en, "name_ja": company.name_ja}
+    await references.name_company(company.company_id, company.version, named, session)
+
+
+async def company_updated(
+    update: CompanyUpdated, references: ReferenceRepository, session: AsyncClientSession
+) -> None:
+    """A renamed company's inquiries are found by its new names (and no longer its old)."""
+    named = {field: update.changes[field] for field in NAME_FIELDS if field in update.changes}
+    if named:
+        await references.name_company(update.company_id, update.version, named, session)
 
 
 async def proposal_submitted(
@@ -47,15 +58,8 @@ async def proposal_submitted(
     await references.put(Referent("proposal", proposal.proposal_id, proposal.country), session)
 
 
-async def requester_names(requester: Requester, references: ReferenceRepository) -> list[str]:
-    """The names of a company or city requester as the read models know them."""
-    named: list[tuple[Kind, str | None]] = [
-        ("company", requester.company_id),
-        ("city", requester.city_id),
-    ]
-    found: list[str] = []
-    for kind, value in named:
-        if value is not None:
-            referent = await references.find(Reference(kind, value, "requester"))
-            found += referent.names if referent else ()
-    return found
+async def requesters_named(
+    words: list[set[str]], references: ReferenceRepository
+) -> list[dict[Kind, list[str]]]:
+    """For each query word (its alternatives), the companies and cities it names."""
+    return [await references.named_by(alternatives) for alternatives in words]

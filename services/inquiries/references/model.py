@@ -36,9 +36,6 @@ class Referent:
     id: str
     country: str | None
     """The country a city or proposal lies in; companies have none here."""
-    names: tuple[str, ...] = ()
-    """A company's or city's names, which find its inquiries in a search (empty for those
-    learnt before names were kept)."""
 
 
 def references_of(command: SubmitInquiry) -> list[Reference]:

@@ -1,12 +1,18 @@
 """The reference read models: the only place that speaks MongoDB for them.
 
-Each is written only by consumers of the proposals and companies streams, one upsert per
-event (outside a transaction: the runner applies idempotent handlers without one). Every
-write is an upsert of facts that never change (a city's or a proposal's country, a
-company's or city's names as registered), so a redelivered or replayed event leaves the
-same document.
+Each is written only by consumers of the proposals and companies streams, outside a
+transaction (the runner applies idempotent handlers without one). A city's or proposal's
+country never changes, so those writes are plain upserts. A company's names do change:
+each write carries the profile version it comes from and never replaces a newer one, so a
+redelivered or replayed event leaves the same document.
+
+Names are kept with their search terms, and a search looks them up when it runs: an
+inquiry is found by what its requester is called now, not when it asked.
 """
 
+from collections.abc import Sequence
+
+from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -14,8 +20,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.inquiries.references.model import Kind, Reference, Referent
 from shared.lasting import LastingFacts
 from shared.mongo import Document
+from shared.text import stemmed_terms
 
 Session = AsyncClientSession | None
+NAMED_KINDS: tuple[Kind, ...] = ("company", "city")
 
 
 class ReferenceRepository:
@@ -27,29 +35,70 @@ class ReferenceRepository:
         }
         self.known: LastingFacts[tuple[Kind, str], Referent] = LastingFacts()
 
-    async def put(self, referent: Referent, session: Session) -> None:
+    async def create_indexes(self) -> None:
+        """The index a search's name lookup uses, and terms for names kept before it."""
+        for kind in NAMED_KINDS:
+            collection = self.collections[kind]
+            await collection.create_index([("terms", ASCENDING)])
+            async for document in collection.find({"terms": None, "names": {"$ne": None}}):
+                terms = _terms_of(document["names"])
+                await collection.update_one({"_id": document["_id"]}, {"$set": {"terms": terms}})
+
+    async def put(self, referent: Referent, session: Session, names: Sequence[str] = ()) -> None:
+        """A city or proposal (``names``: a city's), whose facts never change."""
+        fields = {"country": referent.country, "names": list(names), "terms": _terms_of(names)}
         await self.collections[referent.kind].update_one(
-            {"_id": referent.id},
-            {"$set": {"country": referent.country, "names": list(referent.names)}},
-            upsert=True,
-            session=session,
+            {"_id": referent.id}, {"$set": fields}, upsert=True, session=session
         )
+
+    async def name_company(
+        self, company_id: str, version: int, named: dict[str, str | None], session: Session
+    ) -> None:
+        """The company's names as of ``version`` (``{"name_en": …, "name_ja": …}``, or only
+        those that changed): kept unless a newer version is already here."""
+        collection = self.collections["company"]
+        known = await collection.find_one({"_id": company_id}, session=session)
+        if known is not None and known.get("version", 0) >= version:
+            return  # a redelivery, or a replay of an older event
+        current = {**(known or {}).get("named", _legacy_named(known)), **named}
+        names = [name for name in current.values() if name]
+        fields = {"country": None, "named": current, "names": names, "terms": _terms_of(names),
+                  "version": version}  # fmt: skip
+        newer = {"version": {"$gte": version}}
+        await collection.update_one(
+            {"_id": company_id, "$nor": [newer]}, {"$set": fields}, upsert=known is None,
+            session=session,
+        )  # fmt: skip
+
+    async def named_by(self, alternatives: set[str]) -> dict[Kind, list[str]]:
+        """Companies and cities one of whose names has one of these terms."""
+        found: dict[Kind, list[str]] = {}
+        for kind in NAMED_KINDS:
+            cursor = self.collections[kind].find(
+                {"terms": {"$in": sorted(alternatives)}}, {"_id": 1}
+            )
+            found[kind] = [document["_id"] async for document in cursor]
+        return found
 
     async def find(self, reference: Reference) -> Referent | None:
-        """What the desk knows of the id: a referent, once known, never changes or goes, so
-        each is read once per process (committed data only). One learnt before names were
-        kept is read each time: a replay of its event may still add them."""
-        return await self.known.get(
-            (reference.kind, reference.id), lambda: self._read(reference), _complete
-        )
+        """What the desk knows of the id: that it exists and its country, which never change
+        or go, so each is read once per process (committed data only)."""
+        return await self.known.get((reference.kind, reference.id), lambda: self._read(reference))
 
     async def _read(self, reference: Reference) -> Referent | None:
-        document = await self.collections[reference.kind].find_one({"_id": reference.id})
+        document = await self.collections[reference.kind].find_one(
+            {"_id": reference.id}, {"country": True}
+        )
         if document is None:
             return None
-        names = tuple(document.get("names", ()))
-        return Referent(reference.kind, reference.id, document.get("country"), names)
+        return Referent(reference.kind, reference.id, document.get("country"))
 
 
-def _complete(referent: Referent) -> bool:
-    return referent.kind == "proposal" or bool(referent.names)
+def _terms_of(names: Sequence[str]) -> list[str]:
+    return sorted(stemmed_terms(" ".join(names)))
+
+
+def _legacy_named(known: Document | None) -> dict[str, str | None]:
+    """Names kept before each was kept by field: a company's were (name_en, name_ja)."""
+    names = list((known or {}).get("names", ()))
+    return {"name_en": names[0] if names else None, "name_ja": names[1] if len(names) > 1 else None}

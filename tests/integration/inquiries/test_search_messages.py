@@ -1,5 +1,6 @@
 """Search finds the words of replies, of notes (staff only) and the requester's names, kept
-current by every change, and an existing desk's inquiries are indexed once at start."""
+current by every change (a renamed company's inquiries by its new names), and an existing
+desk's inquiries are indexed once at start."""
 
 from functools import partial
 from typing import Any
@@ -8,10 +9,12 @@ from aiohttp.test_utils import TestClient
 
 from services.inquiries.app import create_app
 from services.inquiries.settings import InquirySettings
+from shared.contracts.companies import CompanyRegistered, CompanyUpdated
 from shared.platform import PLATFORM
 from shared.settings import ServiceSettings
-from tests.integration.inquiries.conftest import ManualClock, known_company, submitted
-from tests.support import Caller, granted, serving
+from tests.integration.inquiries.conftest import ManualClock, inquiry, known_company, submitted
+from tests.integration.streams import Publisher, company
+from tests.support import Caller, eventually, granted, serving
 
 ORGANISATION = {
     "kind": "organisation",
@@ -75,6 +78,40 @@ async def test_a_requesting_company_or_city_is_found_by_its_names_in_either_scri
     assert await _ids(vn_desk, "hanoi parking") == [by_city]
 
 
+async def test_a_renamed_company_is_found_by_its_new_names_and_not_its_old(
+    vn_desk: Caller, publish: Publisher
+) -> None:
+    profile = company(company_id="c-44")  # Kaiyo Water Engineering, 海洋水道エンジニアリング
+    await publish.send(profile.company_id, CompanyRegistered(company=profile))
+    requester = {"kind": "company", "company_id": profile.company_id}
+
+    async def filed() -> str | None:
+        response = await vn_desk.post("/inquiries", inquiry(requester=requester))
+        return str((await response.json())["inquiry_id"]) if response.status == 201 else None
+
+    inquiry_id = await eventually(filed)
+    assert await _ids(vn_desk, "kaiyo") == [inquiry_id]
+    renamed = CompanyUpdated(company_id="c-44", version=2, changes={"name_en": "Umi Aqua Works"})
+    await publish.send(profile.company_id, renamed)
+
+    async def found_by_new_name() -> bool:
+        return await _ids(vn_desk, "aqua works") == [inquiry_id]
+
+    await eventually(found_by_new_name)
+    assert await _ids(vn_desk, "kaiyo") == []
+    assert await _ids(vn_desk, "海洋水道") == [inquiry_id]  # the name it did not change
+    # The registration again (a replay) does not bring the old name back.
+    await publish.send(profile.company_id, CompanyRegistered(company=profile))
+    marker = CompanyUpdated(company_id="c-44", version=3, changes={"name_ja": "海洋アクア"})
+    await publish.send(profile.company_id, marker)
+
+    async def marker_arrived() -> bool:
+        return await _ids(vn_desk, "アクア") == [inquiry_id]
+
+    await eventually(marker_arrived)
+    assert await _ids(vn_desk, "kaiyo") == [] and await _ids(vn_desk, "umi") == [inquiry_id]
+
+
 async def test_an_edited_subject_is_found_by_its_new_words_and_not_its_old(
     vn_desk: Caller, operator: Caller
 ) -> None:
@@ -121,7 +158,6 @@ async def test_inquiries_stored_before_are_indexed_once_when_the_service_starts(
         },
     )
     assert await _ids(vn_desk, "typhoon") == []
-    assert await _ids(vn_desk, "kaiyo") == []
 
     restarted = partial(create_app, inquiry_settings=inquiry_settings, clock=clock)
     async with serving(restarted, settings) as client:
@@ -129,7 +165,7 @@ async def test_inquiries_stored_before_are_indexed_once_when_the_service_starts(
         assert await _ids(desk, "typhoons") == [old]
         assert await _ids(desk, "ambassadors") == [old]
         assert await _ids(desk, "mekong") == [old]
-        assert await _ids(desk, "kaiyo") == [older]  # the read model knows the company
+        assert await _ids(desk, "kaiyo") == [older]  # the read model names the company
         assert (
             await client.app[PLATFORM]
             .database["inquiries"]
