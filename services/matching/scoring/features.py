@@ -209,7 +209,7 @@ def stage_evidence(company: CompanyFeatures) -> dict[str, tuple[float, list[str]
     stage is the company saying it does that stage, as its statement would."""
     found = _evidence(company, STAGE_SIGNS)
     for reference in company.references:
-        for stage in {reference.stage, *reference.tags} & STAGE_SIGNS.keys():
+        for stage in sorted(STAGE_SIGNS.keys() & {reference.stage, *reference.tags}):
             strength, shown = found.get(stage, (0.0, []))
             shown = shown if strength == 1.0 else []
             found[stage] = (1.0, [*shown, reference.evidence])
