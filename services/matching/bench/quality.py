@@ -45,7 +45,7 @@ class Result:
 
     @classmethod
     def mean(cls, method: str, draws: Sequence["Result"]) -> "Result":
-        """The expected figures of a random order: averaged over many draws."""
+        """The expected figures over many draws of the order of ties."""
         ranks = [
             [float(np.mean([draw.ranks[p][i] for draw in draws])) for i in range(len(found))]
             for p, found in enumerate(draws[0].ranks)
@@ -123,7 +123,7 @@ def ranks_of(
     projects: Sequence[Project],
     tie_break: NDArray[np.int64],
 ) -> list[list[float]]:
-    """Rank of each implementer; ties broken by one fixed random order for every method."""
+    """Rank of each implementer, ties broken by the order ``tie_break`` gives the pool."""
     ids = [company.company_id for company in companies]
     ranked: list[list[float]] = []
     for row, project in zip(scores, projects, strict=True):
@@ -133,25 +133,38 @@ def ranks_of(
     return ranked
 
 
+def tie_orders(companies: int, seed: int) -> list[NDArray[np.int64]]:
+    """The random orders every method's ties are broken by, the same for all methods."""
+    rng = np.random.default_rng(seed)
+    return [rng.permutation(companies) for _ in range(RANDOM_DRAWS)]
+
+
+def measure(
+    method: str,
+    scores: NDArray[np.float32],
+    companies: Sequence[CompanyFeatures],
+    projects: Sequence[Project],
+    orders: Sequence[NDArray[np.int64]],
+) -> Result:
+    """The expected figures over random orders of the ties: a score that ties the
+    implementer with others has not placed it first, and one lucky order of the ties
+    (a coarse score ties much) must not count as if it had. Random is the score that ties
+    every company."""
+    draws = [Result.of(method, ranks_of(scores, companies, projects, o)) for o in orders]
+    return Result.mean(method, draws)
+
+
 def run(
     companies: Sequence[CompanyFeatures], projects: Sequence[Project], seed: int = 7
 ) -> list[Result]:
     """The service's scoring, tags-only overlap and random order, measured on the same pool."""
-    rng = np.random.default_rng(seed)
-    tie_break = rng.permutation(len(companies))
-
-    def ranked(
-        scores: NDArray[np.float32], ties: NDArray[np.int64] = tie_break
-    ) -> list[list[float]]:
-        return ranks_of(scores, companies, projects, ties)
-
+    orders = tie_orders(len(companies), seed)
     shape = (len(projects), len(companies))
-    draws = [
-        Result.of("random", ranked(np.zeros(shape, np.float32), rng.permutation(len(companies))))
-        for _ in range(RANDOM_DRAWS)
-    ]
     return [
-        Result.of("scoring", ranked(service_scores(companies, projects))),
-        Result.of("tags-only", ranked(tag_scores(companies, projects))),
-        Result.mean("random", draws),
+        measure(method, scores, companies, projects, orders)
+        for method, scores in (
+            ("scoring", service_scores(companies, projects)),
+            ("tags-only", tag_scores(companies, projects)),
+            ("random", np.zeros(shape, np.float32)),
+        )
     ]

@@ -14,13 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from services.matching.bench.quality import (
-    RANDOM_DRAWS,
-    Project,
-    Result,
-    ranks_of,
-    tag_scores,
-)
+from services.matching.bench.quality import Project, Result, measure, tag_scores, tie_orders
 from services.matching.scoring.factors import FACTORS
 from services.matching.scoring.features import CompanyFeatures, ProposalFeatures
 from services.matching.scoring.fitting import (
@@ -148,34 +142,23 @@ def _measure(
     held_out: Sequence[tuple[Example, Mapping[str, float]]],
     label: str,
 ) -> Measured:
-    """Every method on the same projects, ties broken by one random order for all."""
-    rng = np.random.default_rng(SEED)
-    tie_break = rng.permutation(len(companies))
+    """Every method on the same projects, each over the same random orders of its ties."""
+    orders = tie_orders(len(companies), SEED)
 
-    def ranked(
-        scorer: Callable[[Example, Mapping[str, float]], NDArray[np.float64]],
-    ) -> list[list[float]]:
+    def measured(
+        method: str, scorer: Callable[[Example, Mapping[str, float]], NDArray[np.float64]]
+    ) -> Result:
         matrix = np.array([scorer(ex, w) for ex, w in held_out], dtype=np.float32)
-        return ranks_of(matrix, companies, projects, tie_break)
+        return measure(method, matrix, companies, projects, orders)
 
-    tags = tag_scores(companies, projects)
     shape = (len(projects), len(companies))
-    draws = [
-        Result.of(
-            "random",
-            ranks_of(
-                np.zeros(shape, np.float32), companies, projects, rng.permutation(len(companies))
-            ),
-        )
-        for _ in range(RANDOM_DRAWS)
-    ]
     results = [
-        Result.of(label, ranked(scores)),
-        Result.of("hand-set", ranked(lambda ex, _: scores(ex, HAND_SET.values))),
-        Result.of("tags-only", ranks_of(tags, companies, projects, tie_break)),
-        Result.mean("random", draws),
+        measured(label, scores),
+        measured("hand-set", lambda ex, _: scores(ex, HAND_SET.values)),
+        measure("tags-only", tag_scores(companies, projects), companies, projects, orders),
+        measure("random", np.zeros(shape, np.float32), companies, projects, orders),
     ]
-    ablation = {name: Result.of(f"without {name}", ranked(_without(name))).mrr for name in FACTORS}
+    ablation = {name: measured(f"without {name}", _without(name)).mrr for name in FACTORS}
     return Measured(results, list(projects), ablation)
 
 

@@ -69,6 +69,9 @@ FINANCING_SIGNS: dict[str, re.Pattern[str]] = {
 }
 
 
+DECLARED = 0.5
+"""The strength of a stage the company only says it does (statement or declared tag)."""
+
 STAGE_NAMES = {
     "master_plan": "master plan",
     "feasibility_study": "F/S",
@@ -138,7 +141,14 @@ class CompanyFeatures:
 
     @property
     def text(self) -> str:
-        return " ".join([self.statement, *(reference.text for reference in self.references)])
+        """What it says of itself: the statement and the references it names. The studies
+        it carried out are its track record, which country experience, stage fit and
+        sector history score; their words would count the record again, and on words
+        every Smart JAMP study shares ("smart", "city", "Japanese technologies")
+        rather than on the need's subject."""
+        return " ".join(
+            [self.statement, *(ref.text for ref in self.references if not ref.carried_out)]
+        )
 
     @property
     def track_record(self) -> tuple[Reference, ...]:
@@ -193,14 +203,18 @@ def _singular(word: str) -> str:
 
 
 def stage_evidence(company: CompanyFeatures) -> dict[str, tuple[float, list[str]]]:
-    """Per stage: strength (1 from a reference, 0.5 from the statement) and the evidence.
-    A stage the track record names counts before any pattern read from text."""
+    """Per stage: strength (1 from a reference, 0.5 from what the company says) and the
+    evidence. A stage a reference names (its stage, or a tag that is a stage, such as
+    ``master_plan``) counts before any pattern read from text; a declared tag that is a
+    stage is the company saying it does that stage, as its statement would."""
     found = _evidence(company, STAGE_SIGNS)
-    for reference in company.track_record:
-        if reference.stage in STAGE_SIGNS:
-            strength, shown = found.get(reference.stage, (0.0, []))
+    for reference in company.references:
+        for stage in sorted(STAGE_SIGNS.keys() & {reference.stage, *reference.tags}):
+            strength, shown = found.get(stage, (0.0, []))
             shown = shown if strength == 1.0 else []
-            found[reference.stage] = (1.0, [*shown, reference.evidence])
+            found[stage] = (1.0, [*shown, reference.evidence])
+    for stage in sorted(company.tags & STAGE_SIGNS.keys()):
+        found.setdefault(stage, (DECLARED, [f"declares tag {stage}"]))
     return found
 
 
@@ -221,7 +235,7 @@ def _evidence(
         if titles:
             found[name] = (1.0, titles)
         elif match := pattern.search(company.statement):
-            found[name] = (0.5, [f"statement mentions '{match.group(0)}'"])
+            found[name] = (DECLARED, [f"statement mentions '{match.group(0)}'"])
     return found
 
 

@@ -13,9 +13,10 @@ from typing import Any
 
 from services.matching.scoring.factors import FACTORS, WEIGHTS
 
-HAND_SET_VERSION = "hand-set-3"
+HAND_SET_VERSION = "hand-set-4"
 """Named anew when a factor changes meaning (3: tag overlap counts wanted tags alike and
-only claimed tags), so that a start with the new code rescores every open list."""
+only claimed tags; 4: text similarity leaves out the track record, a stage named by a tag
+counts as stage experience), so that a start with the new code rescores every open list."""
 FILE_FORMAT = 1
 
 

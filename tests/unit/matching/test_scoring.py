@@ -104,6 +104,41 @@ class TestFactors:
         assert scored(WATER)["financing_fit"] == 1.0
         assert scored(GENERAL)["stage_fit"] == 0.5  # "consultancy" in its statement
 
+    def test_a_study_carried_out_adds_no_words_to_text_similarity(self) -> None:
+        # Its words are the track record's, scored by country, stage and sector history.
+        study = Reference(
+            "River flood control F/S",
+            "VN",
+            "Hue",
+            "Early warning of river floods.",
+            ("flood_control",),
+            "feasibility_study",
+            fiscal_year="FY2021",
+        )
+        did_it = replace(GENERAL, references=(study,))
+        stats, company_vectors = vectors([WATER, FLOOD, did_it])
+        values = factor_values(company_vectors[2], proposal_vector(NEED, stats))
+        assert values["text_similarity"] == 0.0
+        assert values["sector_history"] == pytest.approx(0.5)
+        assert values["stage_fit"] == 1.0
+
+    def test_a_declared_stage_tag_is_the_company_saying_it_does_that_stage(self) -> None:
+        planner = replace(GENERAL, tags=GENERAL.tags | {"master_plan"}, statement="Maps.")
+        plan = replace(NEED, stage="master_plan", tags=frozenset({"master_plan"}))
+        stats, company_vectors = vectors([WATER, FLOOD, planner])
+        said = factor_values(company_vectors[2], proposal_vector(plan, stats))["stage_fit"]
+        _, factors = explain(company_vectors[2], proposal_vector(plan, stats))
+        assert said == 0.5  # as "master plan" in its statement would
+        stage = next(factor for factor in factors if factor.factor == "stage_fit")
+        assert stage.evidence == ["stage master_plan: declares tag master_plan"]
+
+    def test_a_reference_tagged_with_a_stage_is_experience_of_that_stage(self) -> None:
+        reference = Reference("Old town renewal", "KH", tags=("master_plan", "urban_planning"))
+        planner = replace(GENERAL, statement="Maps.", references=(reference,))
+        plan = replace(NEED, stage="master_plan", tags=frozenset({"master_plan"}))
+        stats, company_vectors = vectors([WATER, FLOOD, planner])
+        assert factor_values(company_vectors[2], proposal_vector(plan, stats))["stage_fit"] == 1.0
+
     def test_a_local_language_beats_english_alone(self) -> None:
         assert scored(FLOOD)["language"] == 1.0
         assert scored(WATER)["language"] == 0.5
