@@ -38,7 +38,7 @@ from shared.kafka import LazyProducer, ProducerFactory, PublishGuard
 from shared.logs import get_logger
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document
-from shared.outbox import Lease, Outbox
+from shared.outbox import Lease, Outbox, row_headers
 from shared.outbox_cursor import Cursor, Plan
 from shared.tasks import at_most, until_set
 
@@ -265,7 +265,7 @@ class OutboxRelay:
                 row["topic"],
                 value=bytes(row["value"]),
                 key=row["key"].encode(),
-                headers=[(name, bytes(value)) for name, value in row["headers"]],
+                headers=row_headers(row),
             )
             return delivery
         except Exception as error:  # refused before sending (too large, closed): stays pending

@@ -12,10 +12,12 @@ import pytest
 from bson import Binary, ObjectId
 from pymongo.errors import PyMongoError
 
+from shared.contracts.companies import CompanyVerified
+from shared.envelope import Envelope
 from shared.kafka import create_producer
 from shared.metrics import ServiceMetrics
 from shared.mongo import TRANSIENT, create_client
-from shared.outbox import Lease, Outbox, replay_since
+from shared.outbox import Lease, Outbox, outbox_row, replay_since
 from shared.outbox_migration import OLD_INDEX, prepare_outbox
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
@@ -197,6 +199,26 @@ async def test_rows_of_an_older_version_are_numbered_and_the_unsent_ones_publish
     assert await values_on(settings, kept.topic, 2) == ["p1", "p2"]
     # Sent rows stay replayable.
     assert await replay_since(outbox.collection, datetime.min.replace(tzinfo=UTC)) == 4
+
+
+async def test_headers_are_stored_in_one_field_and_rows_of_an_older_version_keep_theirs(
+    kept: Kept, settings: ServiceSettings
+) -> None:
+    new, old = (Envelope.wrap(CompanyVerified(company_id=key, version=2, by="admin"),
+                              source="test", subject=key) for key in ("new", "old"))  # fmt: skip
+    older = {**outbox_row(kept.topic, old),  # headers as the version before packing wrote them
+             "headers": [[name, Binary(value)] for name, value in old.kafka_headers()]}  # fmt: skip
+    await kept.outbox.append([older, outbox_row(kept.topic, new)])
+    stored = await kept.outbox.collection.find_one({"key": "new"})
+    assert stored is not None and isinstance(stored["headers"], bytes)  # one field, opaque
+    assert await kept.relay.relay_once() == 2
+    assert await replay_since(kept.outbox.collection, datetime.min.replace(tzinfo=UTC)) == 2
+    assert await kept.relay.relay_once() == 2  # a replay reads both shapes again
+    records = await read_topic(settings, kept.topic, 4)
+    expected = {b"new": new.kafka_headers(), b"old": old.kafka_headers()}
+    assert [(r.key, list(r.headers)) for r in sorted(records, key=lambda r: r.offset)] == [
+        (key, expected[key]) for key in (b"old", b"new", b"old", b"new")
+    ]
 
 
 async def test_instances_numbering_at_once_on_a_new_desk_get_distinct_blocks(
