@@ -11,16 +11,26 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from shared.settings import ServiceSettings
 
 
-def create_producer(settings: ServiceSettings, client_id: str) -> AIOKafkaProducer:
-    """acks=all always; idempotence where the broker supports it (a setting, off for Tansu)."""
+def create_producer(
+    settings: ServiceSettings, client_id: str, *, linger_ms: int = 5
+) -> AIOKafkaProducer:
+    """acks=all always; idempotence where the broker supports it (a setting, off for Tansu).
+    The linger lets records sent one by one, close together, share a request."""
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         client_id=client_id,
         acks="all",
         enable_idempotence=settings.kafka_idempotence,
         request_timeout_ms=10_000,
-        linger_ms=5,
+        linger_ms=linger_ms,
     )
+
+
+def create_batch_producer(settings: ServiceSettings, client_id: str) -> AIOKafkaProducer:
+    """A producer for a caller that hands over a whole batch and then awaits it (the outbox
+    relay): nothing more will join, so a linger would only hold back the last, partly
+    filled request of each partition, once per batch."""
+    return create_producer(settings, client_id, linger_ms=0)
 
 
 def create_group_consumer(

@@ -26,7 +26,7 @@ from shared.http.appkeys import KEYS, METRICS, READINESS_CHECKS, SETTINGS
 from shared.http.health import ReadinessCheck
 from shared.idempotency import COLLECTION as IDEMPOTENCY
 from shared.idempotency import record_claim
-from shared.kafka import create_producer, kafka_reachable
+from shared.kafka import create_batch_producer, create_producer, kafka_reachable
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document, MongoClient, create_client, ping, transaction
 from shared.outbox import Outbox
@@ -233,7 +233,7 @@ def outbox_relay(
     settings = platform.settings
     return OutboxRelay(
         platform.outbox,
-        partial(create_producer, settings, client_id),
+        partial(create_batch_producer, settings, client_id),
         platform.outbox.lease(timedelta(seconds=settings.outbox_lease_seconds)),
         poll_seconds=settings.outbox_poll_seconds,
         linger_seconds=settings.outbox_linger_seconds,

@@ -8,7 +8,7 @@ from functools import partial
 from shared.cli.perf.pairs import Figure, alternate
 from shared.cli.perf.servers import Servers
 from shared.cli.perf.workload import events, fresh_topic, run_settings
-from shared.kafka import create_producer
+from shared.kafka import create_batch_producer
 from shared.metrics import ServiceMetrics
 from shared.mongo import create_client
 from shared.outbox import Outbox, outbox_row
@@ -31,7 +31,7 @@ async def _relay_rate(servers: Servers, count: int) -> float:
     outbox = Outbox(database["outbox"])
     relay = OutboxRelay(
         outbox,
-        partial(create_producer, settings, "bench-relay"),
+        partial(create_batch_producer, settings, "bench-relay"),
         outbox.lease(timedelta(seconds=5)),
         poll_seconds=0.5,
         retention=timedelta(days=1),
@@ -58,7 +58,7 @@ async def _producer_rate(servers: Servers, count: int) -> float:
     settings = run_settings(servers.mongodb_uri, servers.kafka_bootstrap)
     topic = await fresh_topic(settings)
     records = [(e.to_bytes(), e.subject.encode(), e.kafka_headers()) for e in events(count)]
-    producer = create_producer(settings, "bench-raw")
+    producer = create_batch_producer(settings, "bench-raw")  # the relay's settings
     await producer.start()
     try:
         started = time.perf_counter()
