@@ -43,13 +43,12 @@ from shared.errors import describe
 from shared.kafka import create_group_consumer
 from shared.logs import bound_context, get_logger
 from shared.metrics import ServiceMetrics
-from shared.mongo import Document, MongoClient, is_transient, transaction
+from shared.mongo import DUPLICATE_KEY, Document, MongoClient, is_transient, transaction
 from shared.settings import ServiceSettings
 from shared.stale_transactions import SessionRegistry
 from shared.tasks import at_most, cancel_and_wait, until_set
 from shared.topics import Topics, belongs_to
 
-DUPLICATE_KEY = 11000
 log = get_logger(__name__)
 
 

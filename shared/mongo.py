@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 from bson import ObjectId
 from pymongo import AsyncMongoClient, ReadPreference, WriteConcern
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError, PyMongoError
 from pymongo.read_concern import ReadConcern
 
 Document = dict[str, Any]
@@ -23,6 +24,7 @@ UNKNOWN_COMMIT = "UnknownTransactionCommitResult"
 # How long a request keeps retrying a transaction the server asked to retry (write
 # conflicts, a failover, a restart) before it gives up with a 503.
 RETRY_SECONDS = 10.0
+DUPLICATE_KEY = 11000
 
 
 def create_client(uri: str, *, timeout_ms: int = 5000) -> MongoClient:
@@ -140,6 +142,41 @@ def is_duplicate_key(error: PyMongoError, index_name: str | None = None) -> bool
     if not isinstance(error, DuplicateKeyError):
         return False
     return index_name is None or index_name in str(error)
+
+
+async def insert_or_update(
+    collection: AsyncCollection[Document],
+    document: Document,
+    session: AsyncClientSession | None,
+    existing: Document | None = None,
+) -> None:
+    """What an upsert of ``document`` does: it is inserted, or, if its ``_id`` is taken,
+    the update ``existing`` is applied to the stored one (nothing if None). Outside a
+    transaction it is an insert first: nearly every such document is new, and on
+    SecantusDB an insert costs ~20 % less server CPU than an upsert (no lookup, no update
+    language). In a transaction a duplicate key would abort it, so there it is one upsert."""
+    if session is None or not session.in_transaction:
+        try:
+            await collection.insert_one(document, session=session)
+            return
+        except DuplicateKeyError:
+            if existing is None:
+                return
+        await collection.update_one({"_id": document["_id"]}, existing, session=session)
+        return
+    changed = set(existing.get("$set", {})) if existing else set()
+    fresh = {key: value for key, value in document.items() if key not in changed | {"_id"}}
+    update = {**(existing or {}), **({"$setOnInsert": fresh} if fresh else {})}
+    await collection.update_one({"_id": document["_id"]}, update, upsert=True, session=session)
+
+
+def duplicate_positions(error: BulkWriteError) -> set[int]:
+    """Positions in an unordered bulk write that failed only because their ``_id`` (or
+    another unique key) was taken; any other failure is raised again."""
+    errors = error.details.get("writeErrors", [])
+    if not errors or any(failure.get("code") != DUPLICATE_KEY for failure in errors):
+        raise error
+    return {int(failure["index"]) for failure in errors}
 
 
 def is_transient(error: BaseException) -> bool:

@@ -9,7 +9,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from shared.auth.grants import Principal, Role
 from shared.auth.keys import hash_key, key_id_of
 from shared.contracts.identity import ApiKeyIssued, ApiKeyRevoked, PersonRegistered, PersonUpdated
-from shared.mongo import Document
+from shared.mongo import Document, insert_or_update
 
 Session = AsyncClientSession | None
 
@@ -46,23 +46,18 @@ class KeyReplica:
 
     async def record_issued(self, issued: ApiKeyIssued, session: AsyncClientSession) -> None:
         """Idempotent: a redelivered event leaves the record as it is."""
-        await self.collection.update_one(
-            {"_id": issued.key_id},
-            {
-                "$setOnInsert": {
-                    "key_hash": issued.key_hash,
-                    "role": issued.role,
-                    "scope": issued.scope,
-                    "label": issued.label,
-                    "issued_at": issued.issued_at,
-                    "person_id": issued.person_id,
-                    "person_name": issued.person_name,
-                    "revoked_at": None,
-                }
-            },
-            upsert=True,
-            session=session,
-        )
+        document = {
+            "_id": issued.key_id,
+            "key_hash": issued.key_hash,
+            "role": issued.role,
+            "scope": issued.scope,
+            "label": issued.label,
+            "issued_at": issued.issued_at,
+            "person_id": issued.person_id,
+            "person_name": issued.person_name,
+            "revoked_at": None,
+        }
+        await insert_or_update(self.collection, document, session)
 
     async def record_revoked(self, revoked: ApiKeyRevoked, session: AsyncClientSession) -> None:
         await self.collection.update_one(

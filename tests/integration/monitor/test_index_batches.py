@@ -4,6 +4,8 @@ from datetime import UTC, datetime
 
 from services.monitor.events.model import RawRecord, index_entry
 from services.monitor.events.repository import EventIndex
+from shared.contracts.companies import CompanyVerified
+from shared.envelope import Envelope
 from shared.mongo import create_client
 from shared.settings import ServiceSettings
 
@@ -34,5 +36,37 @@ async def test_a_batch_is_indexed_at_once_and_a_redelivered_part_is_not_repeated
         assert [event.offset for event in again] == [5, 6, 7]  # 3 and 4 were there
         assert await index.collection.count_documents({}) == 8
         assert await index.add_all([]) == []
+    finally:
+        await mongo.close()
+
+
+def envelope_at(offset: int, company_id: str) -> RawRecord:
+    event = Envelope.wrap(
+        CompanyVerified(company_id=company_id, version=2, by="admin"),
+        source="companies",
+        subject=company_id,
+    )
+    return raw(offset).model_copy(
+        update={"value": event.to_bytes(), "headers": event.kafka_headers()}
+    )
+
+
+async def test_a_record_read_again_at_a_new_place_moves_there_and_keeps_its_entry(
+    settings: ServiceSettings,
+) -> None:
+    # A broker that came back empty and had the record re-published holds it elsewhere.
+    mongo = create_client(settings.mongodb_uri)
+    index = EventIndex(mongo[settings.database_name("monitor")])
+    try:
+        moved, other = envelope_at(0, "c-moved"), envelope_at(1, "c-other")
+        [first] = await index.add_all([index_entry(moved)])
+        again = moved.model_copy(update={"offset": 7, "timestamp_ms": WRITTEN_AT + 5_000})
+        new = await index.add_all([index_entry(again), index_entry(other), index_entry(again)])
+
+        assert [event.subject for event in new] == ["c-other"]
+        stored = await index.get(first.id)
+        assert stored is not None and (stored.offset, stored.seq) == (7, first.seq)
+        assert stored.timestamp.timestamp() * 1000 == WRITTEN_AT + 5_000
+        assert await index.collection.count_documents({}) == 2
     finally:
         await mongo.close()
