@@ -84,6 +84,8 @@ TransactionScope = Callable[
 ]
 """Entered after a transaction starts, with the events of it that its handlers will see (all
 in the one session), and left before it commits (see ``Batchable``)."""
+ManyHandler = Callable[[Sequence[ConsumedEvent[Any]], web.Application], Awaitable[None]]
+"""Handles several events of one type at once (see ``Batchable.many``)."""
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,16 @@ class Batchable:
     needs no transaction and no processed-event markers (they would cost a marker and a
     commit per run to protect writes that protect themselves)."""
 
+    many: ManyHandler | None = None
+    """Idempotent handlers only: the writes of consecutive events of this handler in one
+    call, leaving what handling each in order does (one write of several documents costs
+    the database a fraction of one write each)."""
+
     def __post_init__(self) -> None:
         if self.idempotent and self.scope is not None:
             raise ValueError("an idempotent handler runs outside a transaction: no scope")
+        if self.many is not None and not self.idempotent:
+            raise ValueError("only an idempotent handler applies a run of events at once")
 
     async def __call__(self, event: ConsumedEvent[Any], app: web.Application) -> None:
         await self.handler(event, app)
@@ -345,23 +354,43 @@ class ConsumerRunner:
         return await self._process_run(run[:middle]) and await self._process_run(run[middle:])
 
     async def _apply_idempotent(self, run: list[ConsumerRecord]) -> bool:
-        """Each record's writes in order, outside a transaction and without a marker; a
-        record that fails (and every one after it) takes the single-record path, with its
-        retries and dead letter, so the partition's order holds."""
+        """Each record's writes in order, outside a transaction and without a marker (the
+        consecutive events of a handler with ``many`` in one call); a record that fails (and
+        every one after it) takes the single-record path, with its retries and dead letter,
+        so the partition's order holds."""
         async with self.mongo.start_session() as session:
-            for index, record in enumerate(run):
+            start = 0
+            while start < len(run):
                 try:
-                    item = self._decoded(record)
-                    event = ConsumedEvent(item.envelope, item.envelope.payload(), session)
-                    await item.handler(event, self.app)
+                    group = self._same_handler(run, start)
+                    events = [
+                        ConsumedEvent(item.envelope, item.envelope.payload(), session)
+                        for item in group
+                    ]
+                    await _apply_in_order(group[0].handler, events, self.app)
                 except Exception as error:  # the careful path decides: retry or dead letter
                     log.info("consumer.idempotent_fallback", error=repr(error))
-                    for rest in run[index:]:
+                    for rest in run[start:]:
                         if not await self._process(rest):
                             return False
                     return True
-                self.metrics.consumed.labels(record.topic, "handled").inc()
+                for item in group:
+                    self.metrics.consumed.labels(item.record.topic, "handled").inc()
+                start += len(group)
         return True
+
+    def _same_handler(self, run: list[ConsumerRecord], start: int) -> list[_Decoded]:
+        """The record at ``start`` and, if its handler takes several at once, the records
+        right after it that the same handler takes."""
+        first = self._decoded(run[start])
+        group = [first]
+        if isinstance(first.handler, Batchable) and first.handler.many is not None:
+            for record in run[start + 1 :]:
+                item = self._decoded(record)
+                if item.handler is not first.handler:
+                    break
+                group.append(item)
+        return group
 
     async def _handle_together(self, run: list[ConsumerRecord]) -> bool:
         """One transaction for the whole run; False (nothing written) if any part failed."""
@@ -536,6 +565,16 @@ async def rewind_to_start(consumer: AIOKafkaConsumer, group_id: str) -> None:
 
 
 _RunKind = Literal["batchable", "idempotent"] | None
+
+
+async def _apply_in_order(
+    handler: EventHandler, events: list[ConsumedEvent[Any]], app: web.Application
+) -> None:
+    if len(events) > 1 and isinstance(handler, Batchable) and handler.many is not None:
+        await handler.many(events, app)
+        return
+    for event in events:
+        await handler(event, app)
 
 
 def _run_kind(handler: EventHandler | None) -> _RunKind:

@@ -1,5 +1,7 @@
 """Consumer entrypoints that keep a service's key replica in step with ``jamp.identity.v1``."""
 
+from collections.abc import Sequence
+
 from aiohttp import web
 
 from shared.consumer import Batchable, ConsumedEvent
@@ -10,6 +12,12 @@ from shared.http.appkeys import KEYS
 
 async def on_key_issued(event: ConsumedEvent[ApiKeyIssued], app: web.Application) -> None:
     await app[KEYS].record_issued(event.payload, event.session)
+
+
+async def on_keys_issued(
+    events: Sequence[ConsumedEvent[ApiKeyIssued]], app: web.Application
+) -> None:
+    await app[KEYS].record_all_issued([event.payload for event in events], events[0].session)
 
 
 async def on_key_revoked(event: ConsumedEvent[ApiKeyRevoked], app: web.Application) -> None:
@@ -32,6 +40,6 @@ async def on_person_updated(event: ConsumedEvent[PersonUpdated], app: web.Applic
 IDENTITY_HANDLERS = handler_table(
     Batchable(on_person_registered, idempotent=True),
     Batchable(on_person_updated, idempotent=True),
-    Batchable(on_key_issued, idempotent=True),
+    Batchable(on_key_issued, idempotent=True, many=on_keys_issued),
     Batchable(on_key_revoked, idempotent=True),
 )

@@ -2,6 +2,7 @@
 ``jamp.identity.v1``."""
 
 import hmac
+from collections.abc import Sequence
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
@@ -46,18 +47,13 @@ class KeyReplica:
 
     async def record_issued(self, issued: ApiKeyIssued, session: AsyncClientSession) -> None:
         """Idempotent: a redelivered event leaves the record as it is."""
-        document = {
-            "_id": issued.key_id,
-            "key_hash": issued.key_hash,
-            "role": issued.role,
-            "scope": issued.scope,
-            "label": issued.label,
-            "issued_at": issued.issued_at,
-            "person_id": issued.person_id,
-            "person_name": issued.person_name,
-            "revoked_at": None,
-        }
-        await insert_or_update(self.collection, document, session)
+        await self.record_all_issued([issued], session)
+
+    async def record_all_issued(
+        self, issued: Sequence[ApiKeyIssued], session: AsyncClientSession
+    ) -> None:
+        """``record_issued`` of each, in one write."""
+        await insert_or_update(self.collection, [_key_record(key) for key in issued], session)
 
     async def record_revoked(self, revoked: ApiKeyRevoked, session: AsyncClientSession) -> None:
         await self.collection.update_one(
@@ -129,6 +125,20 @@ class KeyReplica:
         """Every key record without its hash, oldest first."""
         cursor = self.collection.find({}, {"key_hash": False}).sort("issued_at", 1)
         return await cursor.to_list()
+
+
+def _key_record(issued: ApiKeyIssued) -> Document:
+    return {
+        "_id": issued.key_id,
+        "key_hash": issued.key_hash,
+        "role": issued.role,
+        "scope": issued.scope,
+        "label": issued.label,
+        "issued_at": issued.issued_at,
+        "person_id": issued.person_id,
+        "person_name": issued.person_name,
+        "revoked_at": None,
+    }
 
 
 def _grant(record: Document) -> str:

@@ -41,6 +41,10 @@ class Batches:
     """The session (one per transaction; held, so no two share an id) of each event."""
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
     in_transaction: list[bool] = field(default_factory=list)
+    together: list[int] = field(default_factory=list)
+    """How many events each call of the handler that takes several at once was given."""
+    refuse_together: int = 0
+    """How many of those calls fail before they write (the runner falls back record by record)."""
 
     def consumed(self, outcome: str) -> float:
         labels = {"topic": self.topic, "outcome": outcome}
@@ -70,6 +74,14 @@ class Batches:
             session=event.session,
         )
 
+    async def on_all_verified(self, events: Sequence[ConsumedEvent], app: web.Application) -> None:
+        """What ``on_verified_upsert`` of each does, in one call."""
+        self.together.append(len(events))
+        if len(self.together) <= self.refuse_together:
+            raise RuntimeError("the database went away")
+        for event in events:
+            await self.on_verified_upsert(event, app)
+
     @property
     def counters(self) -> Any:
         return self.mongo[self.settings.database_name("batches")]["counters"]
@@ -96,7 +108,7 @@ class Batches:
 
     def runner(
         self, group: str, own_source: str | None = None, scoped: bool = False,
-        idempotent: bool = False,
+        idempotent: bool = False, many: bool = False,
     ) -> ConsumerRunner:  # fmt: skip
         scope = self.deferred if scoped else None
         handlers: dict[type[EventPayload], EventHandler] = {
@@ -104,8 +116,9 @@ class Batches:
             CompanySuspended: Batchable(self.on_suspended, scope),
         }
         if idempotent:
+            together = self.on_all_verified if many else None
             handlers = {
-                CompanyVerified: Batchable(self.on_verified_upsert, idempotent=True),
+                CompanyVerified: Batchable(self.on_verified_upsert, idempotent=True, many=together),
                 CompanySuspended: Batchable(self.on_suspended, idempotent=True),
             }
         return ConsumerRunner(
@@ -165,9 +178,9 @@ def handled_and_one_dead(batches: Batches, handled: int) -> Callable[[], Awaitab
 
 async def consume_until(
     batches: Batches, group: str, done: Any, own_source: str | None = None, scoped: bool = False,
-    idempotent: bool = False,
+    idempotent: bool = False, many: bool = False,
 ) -> None:  # fmt: skip
-    runner = batches.runner(group, own_source, scoped, idempotent)
+    runner = batches.runner(group, own_source, scoped, idempotent, many)
     task = asyncio.create_task(runner.run())
     try:
         await eventually(done, timeout=20)
@@ -296,3 +309,41 @@ async def test_a_poison_record_among_idempotent_ones_is_dead_lettered_in_order(
     assert stored == {event.subject: 1 for event in [*before, *after]}
     dead = await read_topic(batches.settings, dead_letter_topic(batches.topic), 1)
     assert dict(dead[0].headers)["dlq.error_type"] == b"PoisonEvent"
+
+
+async def test_idempotent_events_of_a_handler_that_takes_several_are_applied_together(
+    batches: Batches,
+) -> None:
+    events = [verified(f"m{index}") for index in range(10)]
+    await produce(batches.settings, batches.topic, [*events, events[2], suspended("p")])
+    await consume_until(
+        batches, "idempotent-many", handled_and_one_dead(batches, 11), idempotent=True, many=True
+    )
+    stored = {d["_id"]: d["applied"] async for d in batches.counters.find({})}
+    assert stored == {event.subject: 2 if event is events[2] else 1 for event in events}
+    assert max(batches.together) > 1 and batches.in_transaction == [False] * 11
+    assert await batches.processed.count_documents({}) == 0
+
+
+async def test_when_applying_several_at_once_fails_each_is_applied_alone(
+    batches: Batches,
+) -> None:
+    batches.refuse_together = 1
+    events = [verified(f"f{index}") for index in range(6)]
+    await produce(batches.settings, batches.topic, events)
+
+    async def all_applied() -> bool:
+        return batches.consumed("handled") == 6
+
+    await consume_until(batches, "many-fails", all_applied, idempotent=True, many=True)
+    stored = {d["_id"]: d["applied"] async for d in batches.counters.find({})}
+    assert stored == {event.subject: 1 for event in events}
+    assert batches.together[0] > 1  # the first call failed before it wrote anything
+
+
+def test_only_an_idempotent_handler_takes_several_events_at_once() -> None:
+    async def handle(event: ConsumedEvent, app: web.Application) -> None: ...
+    async def handle_all(events: Sequence[ConsumedEvent], app: web.Application) -> None: ...
+
+    with pytest.raises(ValueError, match="idempotent"):
+        Batchable(handle, many=handle_all)

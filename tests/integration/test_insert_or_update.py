@@ -1,13 +1,18 @@
-"""``insert_or_update`` does what an upsert does, inside a transaction and outside one:
-a redelivered write must neither fail nor abort the transaction it is part of."""
+"""``insert_or_update`` does what an upsert of each document in order does, inside a
+transaction and outside one: a redelivered write neither fails nor aborts the transaction
+it is part of, and a batch with documents already there writes the rest."""
 
 import uuid
 
-from shared.mongo import MongoClient, create_client, insert_or_update, transaction
+from shared.mongo import Document, MongoClient, create_client, insert_or_update, transaction
 from shared.settings import ServiceSettings
 
 
-async def test_a_new_document_is_inserted_and_a_taken_id_gets_the_update_or_nothing(
+def names_of(document: Document) -> Document:
+    return {"$set": {"names": document["names"]}}
+
+
+async def test_new_documents_are_inserted_and_taken_ids_get_the_update_or_nothing(
     settings: ServiceSettings,
 ) -> None:
     mongo = create_client(settings.mongodb_uri)
@@ -31,14 +36,21 @@ async def _upserts_as_mongodb_does(
     mongo: MongoClient, settings: ServiceSettings, in_transaction: bool
 ) -> None:
     collection = mongo[settings.database_name("upserts")][f"c{uuid.uuid4().hex}"]
-    await collection.insert_one({"_id": "kept", "n": 1})  # the collection exists before a txn
+    await collection.insert_one({"_id": "kept", "n": 1, "names": []})  # exists before a txn
     first = {"_id": "new", "n": 1, "names": ["a"]}
     again = {"_id": "new", "n": 2, "names": ["b"]}
-    kept = {"_id": "kept", "n": 2}
     async with transaction(mongo) as session:
         used = session if in_transaction else None
-        await insert_or_update(collection, first, used)
-        await insert_or_update(collection, again, used, {"$set": {"names": ["b"]}})
-        await insert_or_update(collection, kept, used)
+        await insert_or_update(collection, [first], used)
+        await insert_or_update(collection, [again], used, names_of)
+        await insert_or_update(collection, [{"_id": "kept", "n": 2, "names": ["k"]}], used)
+        batch = [{"_id": "b1", "n": 1, "names": ["x"]}, {"_id": "new", "n": 3, "names": ["c"]},
+                 {"_id": "b2", "n": 1, "names": ["y"]}, {"_id": "b1", "n": 2, "names": ["z"]}]  # fmt: skip
+        await insert_or_update(collection, batch, used, names_of)
     stored = await collection.find({}).sort("_id", 1).to_list()
-    assert stored == [{"_id": "kept", "n": 1}, {"_id": "new", "n": 1, "names": ["b"]}]
+    assert stored == [
+        {"_id": "b1", "n": 1, "names": ["z"]},
+        {"_id": "b2", "n": 1, "names": ["y"]},
+        {"_id": "kept", "n": 1, "names": []},
+        {"_id": "new", "n": 1, "names": ["c"]},
+    ]
