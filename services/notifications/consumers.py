@@ -1,8 +1,11 @@
 """Kafka entrypoints of the notifications service: every stream whose events someone hears
 of, plus the key replica. Each event's mail is claimed in the consumer's transaction."""
 
+from collections.abc import Sequence
+
 from aiohttp import web
 
+from services.notifications.composing.contacts import project, project_all
 from services.notifications.handlers import take_in
 from services.notifications.keys import MAILROOM
 from shared.auth.projector import IDENTITY_HANDLERS
@@ -36,6 +39,24 @@ on_event = Batchable(take_event)
 on_person = Batchable(take_person)
 
 
+async def take_company(
+    event: ConsumedEvent[companies.CompanyRegistered | companies.CompanyUpdated],
+    app: web.Application,
+) -> None:
+    await project(event, app[MAILROOM].directory)
+
+
+async def take_companies(events: Sequence[ConsumedEvent], app: web.Application) -> None:
+    await project_all(events, app[MAILROOM].directory)
+
+
+# A company's events plan no mail (the audience has no case for them): taking one in is a
+# $set of the contacts it carries, which applied again leaves the same entry, so the runner
+# applies a run of them in one write, without a transaction or markers. An event that plans
+# mail for a company must go through take_event again.
+on_company = Batchable(take_company, idempotent=True, many=take_companies)
+
+
 def _all(*models: type[EventPayload]) -> HandlerTable:
     """One entrypoint for many types: on_event takes any event, so the table names them."""
     return {model: on_event for model in models}
@@ -43,7 +64,7 @@ def _all(*models: type[EventPayload]) -> HandlerTable:
 
 TOPIC_HANDLERS: dict[str, HandlerTable] = {
     "identity": {**IDENTITY_HANDLERS, **handler_table(on_person)},
-    "companies": _all(companies.CompanyRegistered, companies.CompanyUpdated),
+    "companies": handler_table(on_company),
     "proposals": _all(
         proposals.CityAdded,
         proposals.ProposalDrafted,

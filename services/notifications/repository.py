@@ -7,6 +7,7 @@ sent-mail ledger, one row per (event, template, recipient), its ``_id`` that key
 a second claim of the same mail is a no-op. ``preferences`` per address, ``inbound`` mail.
 """
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +23,7 @@ from services.notifications.model import (
     MailSummary,
     Preferences,
 )
-from shared.mongo import Document, new_id
+from shared.mongo import Document, insert_or_update, new_id
 
 Session = AsyncClientSession | None
 
@@ -32,9 +33,14 @@ class Directory:
         self.collection = database["directory"]
 
     async def put(self, key: str, fields: dict[str, Any], session: Session) -> None:
-        await self.collection.update_one(
-            {"_id": key}, {"$set": fields}, upsert=True, session=session
-        )
+        await self.put_all([(key, fields)], session)
+
+    async def put_all(
+        self, entries: Sequence[tuple[str, dict[str, Any]]], session: Session
+    ) -> None:
+        """``put`` of each, in order (outside a transaction, one insert for the new ones)."""
+        documents = [{"_id": key, **fields} for key, fields in entries]
+        await insert_or_update(self.collection, documents, session, _fields_set)
 
     async def get(self, key: str, session: Session = None) -> Document | None:
         return await self.collection.find_one({"_id": key}, session=session)
@@ -231,3 +237,7 @@ class InboundLog:
 
 def _mail(document: Document) -> Mail:
     return Mail.model_validate({**document, "mail_id": document["_id"]})
+
+
+def _fields_set(document: Document) -> Document:
+    return {"$set": {key: value for key, value in document.items() if key != "_id"}}

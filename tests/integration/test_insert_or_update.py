@@ -44,9 +44,13 @@ async def _upserts_as_mongodb_does(
         await insert_or_update(collection, [first], used)
         await insert_or_update(collection, [again], used, names_of)
         await insert_or_update(collection, [{"_id": "kept", "n": 2, "names": ["k"]}], used)
-        batch = [{"_id": "b1", "n": 1, "names": ["x"]}, {"_id": "new", "n": 3, "names": ["c"]},
-                 {"_id": "b2", "n": 1, "names": ["y"]}, {"_id": "b1", "n": 2, "names": ["z"]}]  # fmt: skip
-        await insert_or_update(collection, batch, used, names_of)
+        batch = [
+            {"_id": "b1", "n": 1, "names": ["x"]},
+            {"_id": "new", "n": 3, "names": ["c"]},
+            {"_id": "b2", "n": 1, "names": ["y"]},
+            {"_id": "b1", "n": 2, "names": ["z"]},  # the same id again: applied after the first
+        ]
+        assert await insert_or_update(collection, batch, used, names_of) == {0, 2}
     stored = await collection.find({}).sort("_id", 1).to_list()
     assert stored == [
         {"_id": "b1", "n": 1, "names": ["z"]},

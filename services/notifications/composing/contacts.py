@@ -5,9 +5,11 @@ Keys: ``company:<id>`` (contact, languages), ``proposal:<id>`` (title, city, con
 queue, officer, requester and the contact it gave), ``person:<id>`` (a person's name,
 e-mail, language, time zone, from the identity stream, as registered and as last changed),
 ``queues`` (each queue's members, supervisor and escalation queue, as the inquiries service
-last published them, with its version). Runs in the consumer's transaction.
+last published them, with its version). Runs in the consumer's transaction, but for a
+company's events: they only set its contacts (see ``consumers.on_company``).
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from services.notifications.repository import Directory
@@ -39,6 +41,12 @@ async def project(event: ConsumedEvent, directory: Directory) -> None:
         await directory.put_newer(QUEUES, {"queues": queues}, payload.version, session)
     for key, fields in _changes(payload):
         await directory.put(key, fields, session)
+
+
+async def project_all(events: Sequence[ConsumedEvent], directory: Directory) -> None:
+    """``project`` of each event that only changes contacts (no queues), in one write."""
+    changes = [change for event in events for change in _changes(event.payload)]
+    await directory.put_all(changes, events[0].session)
 
 
 def _changes(payload: object) -> list[tuple[str, dict[str, Any]]]:
