@@ -41,7 +41,7 @@ async def register_company(
     key = issue_key(Role.COMPANY, company.company_id, f"company {company.name_en}", keys.pepper)
     async with unit_of_work(platform, trace) as uow:
         await companies.add(company, uow.session)
-        await keys.record_issued(key.event, uow.session)
+        await keys.add_minted(key.event, uow.session)
         await uow.publish(company.company_id, CompanyRegistered(company=company.profile()))
         await uow.publish(key.event.key_id, key.event)
     return company, key.plaintext
@@ -68,7 +68,7 @@ async def reissue_company_key(
             await keys.record_revoked(revoked, uow.session)
             await uow.publish(key_id, revoked)
         key = issue_key(Role.COMPANY, company_id, f"company {company.name_en}", keys.pepper)
-        await keys.record_issued(key.event, uow.session)
+        await keys.add_minted(key.event, uow.session)
         await uow.publish(key.event.key_id, key.event)
     return company, key.plaintext
 

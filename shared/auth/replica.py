@@ -49,6 +49,11 @@ class KeyReplica:
         """Idempotent: a redelivered event leaves the record as it is."""
         await self.record_all_issued([issued], session)
 
+    async def add_minted(self, issued: ApiKeyIssued, session: AsyncClientSession) -> None:
+        """A key this process has just issued (``issue_key``), in the transaction that
+        publishes it: its id is new, so a plain insert, cheaper than an upsert."""
+        await self.collection.insert_one(_key_record(issued), session=session)
+
     async def record_all_issued(
         self, issued: Sequence[ApiKeyIssued], session: AsyncClientSession
     ) -> None:
