@@ -4,6 +4,8 @@ it is part of, and a batch with documents already there writes the rest."""
 
 import uuid
 
+import pytest
+
 from shared.mongo import Document, MongoClient, create_client, insert_or_update, transaction
 from shared.settings import ServiceSettings
 
@@ -12,22 +14,14 @@ def names_of(document: Document) -> Document:
     return {"$set": {"names": document["names"]}}
 
 
+@pytest.mark.parametrize("in_transaction", [False, True], ids=["alone", "in-a-transaction"])
 async def test_new_documents_are_inserted_and_taken_ids_get_the_update_or_nothing(
-    settings: ServiceSettings,
+    settings: ServiceSettings, in_transaction: bool
 ) -> None:
+    # In a transaction, a taken id must neither fail the write nor abort the transaction.
     mongo = create_client(settings.mongodb_uri)
     try:
-        await _upserts_as_mongodb_does(mongo, settings, in_transaction=False)
-    finally:
-        await mongo.close()
-
-
-async def test_in_a_transaction_a_taken_id_neither_fails_nor_aborts_it(
-    settings: ServiceSettings,
-) -> None:
-    mongo = create_client(settings.mongodb_uri)
-    try:
-        await _upserts_as_mongodb_does(mongo, settings, in_transaction=True)
+        await _upserts_as_mongodb_does(mongo, settings, in_transaction)
     finally:
         await mongo.close()
 

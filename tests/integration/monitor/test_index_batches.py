@@ -1,6 +1,9 @@
 """The event index is written a batch at a time, each record once."""
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+
+import pytest
 
 from services.monitor.events.model import RawRecord, index_entry
 from services.monitor.events.repository import EventIndex
@@ -24,20 +27,22 @@ def raw(offset: int) -> RawRecord:
     )
 
 
-async def test_a_batch_is_indexed_at_once_and_a_redelivered_part_is_not_repeated(
-    settings: ServiceSettings,
-) -> None:
+@pytest.fixture
+async def index(settings: ServiceSettings) -> AsyncIterator[EventIndex]:
     mongo = create_client(settings.mongodb_uri)
-    index = EventIndex(mongo[settings.database_name("monitor")])
-    try:
-        first = await index.add_all([index_entry(raw(offset)) for offset in range(5)])
-        assert [event.offset for event in first] == [0, 1, 2, 3, 4]
-        again = await index.add_all([index_entry(raw(offset)) for offset in range(3, 8)])
-        assert [event.offset for event in again] == [5, 6, 7]  # 3 and 4 were there
-        assert await index.collection.count_documents({}) == 8
-        assert await index.add_all([]) == []
-    finally:
-        await mongo.close()
+    yield EventIndex(mongo[settings.database_name("monitor")])
+    await mongo.close()
+
+
+async def test_a_batch_is_indexed_at_once_and_a_redelivered_part_is_not_repeated(
+    index: EventIndex,
+) -> None:
+    first = await index.add_all([index_entry(raw(offset)) for offset in range(5)])
+    assert [event.offset for event in first] == [0, 1, 2, 3, 4]
+    again = await index.add_all([index_entry(raw(offset)) for offset in range(3, 8)])
+    assert [event.offset for event in again] == [5, 6, 7]  # 3 and 4 were there
+    assert await index.collection.count_documents({}) == 8
+    assert await index.add_all([]) == []
 
 
 def envelope_at(offset: int, company_id: str) -> RawRecord:
@@ -52,21 +57,16 @@ def envelope_at(offset: int, company_id: str) -> RawRecord:
 
 
 async def test_a_record_read_again_at_a_new_place_moves_there_and_keeps_its_entry(
-    settings: ServiceSettings,
+    index: EventIndex,
 ) -> None:
     # A broker that came back empty and had the record re-published holds it elsewhere.
-    mongo = create_client(settings.mongodb_uri)
-    index = EventIndex(mongo[settings.database_name("monitor")])
-    try:
-        moved, other = envelope_at(0, "c-moved"), envelope_at(1, "c-other")
-        [first] = await index.add_all([index_entry(moved)])
-        again = moved.model_copy(update={"offset": 7, "timestamp_ms": WRITTEN_AT + 5_000})
-        new = await index.add_all([index_entry(again), index_entry(other), index_entry(again)])
+    moved, other = envelope_at(0, "c-moved"), envelope_at(1, "c-other")
+    [first] = await index.add_all([index_entry(moved)])
+    again = moved.model_copy(update={"offset": 7, "timestamp_ms": WRITTEN_AT + 5_000})
+    new = await index.add_all([index_entry(again), index_entry(other), index_entry(again)])
 
-        assert [event.subject for event in new] == ["c-other"]
-        stored = await index.get(first.id)
-        assert stored is not None and (stored.offset, stored.seq) == (7, first.seq)
-        assert stored.timestamp.timestamp() * 1000 == WRITTEN_AT + 5_000
-        assert await index.collection.count_documents({}) == 2
-    finally:
-        await mongo.close()
+    assert [event.subject for event in new] == ["c-other"]
+    stored = await index.get(first.id)
+    assert stored is not None and (stored.offset, stored.seq) == (7, first.seq)
+    assert stored.timestamp.timestamp() * 1000 == WRITTEN_AT + 5_000
+    assert await index.collection.count_documents({}) == 2
