@@ -24,7 +24,7 @@ from shared.identity import (
     record_identity,
 )
 from shared.metrics import ServiceMetrics
-from shared.mongo import Document, create_client
+from shared.mongo import Document, create_client, retrying_transactions
 from shared.outbox import Outbox
 from shared.outbox_migration import prepare_outbox
 from shared.platform import Platform, Trace, outbox_relay, unit_of_work
@@ -101,8 +101,14 @@ async def _record(settings: ServiceSettings, events: list[IdentityEvent]) -> Pub
         await prepare_outbox(platform.outbox)
         # The ledger only records here; hashing happened in issue_key.
         ledger = KeyReplica(platform.database["api_keys"], "")
-        async with unit_of_work(platform, Trace(None, None, "cli")) as uow:
-            await record_identity(ledger, uow, events)
+
+        async def attempt() -> None:
+            async with unit_of_work(platform, Trace(None, None, "cli")) as uow:
+                await record_identity(ledger, uow, events)
+
+        # Another writer of the ledger (a second CLI, a script issuing keys at once) may
+        # conflict with this transaction: it runs again, as every request's does.
+        await retrying_transactions(attempt)
         return await _publish(platform)
     finally:
         await platform.mongo.close()

@@ -8,7 +8,9 @@ from aiohttp.test_utils import TestClient
 from typer.testing import CliRunner
 
 from services.proposals.app import create_app as create_proposals
+from shared.auth.keys import LEDGER
 from shared.cli import app as jamp
+from shared.cli import keys
 from shared.http.appkeys import KEYS
 from shared.settings import ServiceSettings
 from tests.integration.test_companies_api import register
@@ -156,3 +158,14 @@ async def test_a_person_needs_an_email_and_a_valid_grant(settings: ServiceSettin
             CliRunner().invoke, jamp, arguments, env=environment(settings)
         )
         assert result.exit_code != 0
+
+
+async def test_keys_issued_at_once_are_all_recorded(settings: ServiceSettings) -> None:
+    # Two writers of the ledger at once (scripts, benchmarks) may conflict: each runs again.
+    issued = await asyncio.gather(
+        *(keys.create_key(settings, "desk:VN", f"script {n}") for n in range(4))
+    )
+    ids = {key.event.key_id for key, _ in issued}
+    assert len(ids) == 4
+    listed = await keys.list_keys(settings, LEDGER)
+    assert ids <= {document["_id"] for document in listed}
