@@ -121,7 +121,7 @@ async def _cpu_per_registration(desk: Desk, count: int, unsettled: list[int]) ->
     }
 
 
-async def _until_settled(pids: dict[str, int], cores: float = 0.1, timeout: float = 900) -> float:
+async def _until_settled(pids: dict[str, int], timeout: float, cores: float = 0.1) -> float:
     """Seconds until three seconds in a row in which the processes together use at most
     ``cores`` of CPU (a settled desk uses a few hundredths: relays and consumers polling);
     the timeout when that never happens (the idle figures then say what it did)."""
