@@ -13,7 +13,7 @@ either, so "floods" finds "flood" and the reverse, while terms stored before ste
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 import snowballstemmer
@@ -39,6 +39,11 @@ def stemmed_terms(text: str) -> set[str]:
     """``terms``, plus the English stem of each word."""
     found = terms(text)
     return found | {_stem(term) for term in found if not _CJK.match(term)}
+
+
+def stemmed_terms_of(texts: Iterable[str]) -> list[str]:
+    """The stemmed terms of several texts, sorted: a terms array as stored beside a document."""
+    return sorted(stemmed_terms(" ".join(texts)))
 
 
 def query_alternatives(text: str) -> list[set[str]]:

@@ -11,7 +11,7 @@ from pymongo.errors import PyMongoError
 from services.inquiries.commands import InquiryQuery, SubmitInquiry
 from services.inquiries.desk import Desk
 from services.inquiries.model import Inquiry, InquiryNotFound, InvalidChange, Moved, StaleVersion
-from services.inquiries.references.handlers import check_submission, requesters_named
+from services.inquiries.references.handlers import check_submission, searched_words
 from services.inquiries.repository import Session
 from services.inquiries.scope import Visibility
 from services.inquiries.sla.business_hours import BusinessCalendar
@@ -32,7 +32,6 @@ from shared.contracts.inquiries import (
 from shared.http.pagination import Page, page_of
 from shared.mongo import Document, new_id
 from shared.platform import Trace, UnitOfWork, unit_of_work
-from shared.text import query_alternatives
 
 Change = Callable[[Inquiry, BusinessCalendar, datetime], Moved]
 T = TypeVar("T")
@@ -112,9 +111,8 @@ async def list_inquiries(
             )
         narrowed["officer"] = [me]
     query = query.model_copy(update=narrowed)
-    words = query_alternatives(query.q) if query.q else []
-    named = await requesters_named(words, desk.references) if words else None
-    found = await desk.inquiries.search(query, visibility, after=query.after, requesters=named)
+    words = await searched_words(query.q, desk.references) if query.q else []
+    found = await desk.inquiries.search(query, visibility, after=query.after, words=words)
     return page_of(found, query.limit, lambda inquiry: inquiry.inquiry_id)
 
 

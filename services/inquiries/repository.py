@@ -1,6 +1,7 @@
 """The inquiries, their messages and audit history: the only MongoDB code for them."""
 
 import contextlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,10 +16,12 @@ from services.inquiries.references.model import Kind
 from services.inquiries.scope import Visibility
 from shared.contracts.inquiries import InquiryStatusChanged
 from shared.mongo import Document
-from shared.text import query_alternatives, stemmed_terms
+from shared.text import stemmed_terms, stemmed_terms_of
 
 Session = AsyncClientSession | None
-RequestersNamed = list[dict[Kind, list[str]]] | None
+SearchedWord = tuple[set[str], dict[Kind, list[str]]]
+"""A query word: the terms that satisfy it (itself or its stem), and the companies and
+cities whose names have one of them (their inquiries match that word too)."""
 
 
 class InquiryRepository:
@@ -67,14 +70,10 @@ class InquiryRepository:
         query: InquiryQuery,
         visibility: Visibility,
         after: str | None,
-        requesters: RequestersNamed = None,
+        words: Sequence[SearchedWord] = (),
     ) -> list[Inquiry]:
-        """``requesters``: with a ``q``, for each of its words the companies and cities whose
-        names have it (their inquiries match that word too)."""
-        criteria: dict[str, Any] = {
-            **_filters(query, visibility, requesters),
-            **_scope(visibility),
-        }
+        """``words``: the words of the query's ``q``, each with the requesters it names."""
+        criteria: dict[str, Any] = {**_filters(query, visibility, words), **_scope(visibility)}
         key, direction = _ORDER[query.sort]
         order = [(key, direction)] if key != "_id" else []
         if after is not None:
@@ -157,7 +156,7 @@ class InquiryRepository:
         as for any transient transaction error."""
         await self.messages.insert_one(message, session=session)
         field = _MESSAGE_TERMS[message["kind"]]
-        added = {field: {"$each": _terms_of([message["body"]])}}
+        added = {field: {"$each": stemmed_terms_of([message["body"]])}}
         await self.collection.update_one(
             {"_id": message["inquiry_id"]}, {"$addToSet": added}, session=session
         )
@@ -242,21 +241,20 @@ _MESSAGES_INDEXED = "messages_indexed"
 
 
 def _filters(
-    query: InquiryQuery, visibility: Visibility, requesters: RequestersNamed = None
+    query: InquiryQuery, visibility: Visibility, words: Sequence[SearchedWord]
 ) -> dict[str, Any]:
     criteria: dict[str, Any] = {}
     for field, stored in _STORED_AS.items():
         if values := getattr(query, field):
             criteria[stored] = {"$in": values}
-    if query.q and (wanted := query_alternatives(query.q)):
+    if words:
         searched = _TERMS if visibility.reads_notes else _PUBLIC_TERMS
-        named = requesters or [{} for _ in wanted]
         # Each query word matches itself or its English stem (see shared.text), in any of
         # the texts the caller may read, or names the requesting company or city.
         criteria["$and"] = [
             {"$or": [*({field: {"$in": sorted(either)}} for field in searched),
                      *_requester_named(ids)]}
-            for either, ids in zip(wanted, named, strict=True)
+            for either, ids in words
         ]  # fmt: skip
     if query.unassigned:
         criteria.setdefault("$and", []).append({"officer": None})
@@ -297,11 +295,7 @@ def _own_terms(inquiry: Inquiry) -> list[str]:
     """Subject, body, and who asked: the requester organisation's and contact's names."""
     requester = inquiry.requester
     names = [requester.organisation, requester.contact.name if requester.contact else None]
-    return _terms_of([inquiry.subject, inquiry.body, *(name for name in names if name)])
-
-
-def _terms_of(texts: list[str]) -> list[str]:
-    return sorted(stemmed_terms(" ".join(texts)))
+    return stemmed_terms_of([inquiry.subject, inquiry.body, *(name for name in names if name)])
 
 
 def _from_document(document: Document) -> Inquiry:

@@ -5,10 +5,12 @@ from collections.abc import Iterable
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.inquiries.commands import SubmitInquiry
-from services.inquiries.references.model import Kind, Reference, Referent, check, references_of
+from services.inquiries.references.model import Reference, Referent, check, references_of
 from services.inquiries.references.repository import ReferenceRepository
+from services.inquiries.repository import SearchedWord
 from shared.contracts.companies import CompanyProfile, CompanyUpdated
 from shared.contracts.proposals import City, ProposalDetails
+from shared.text import query_alternatives
 
 NAME_FIELDS = ("name_en", "name_ja")
 
@@ -58,8 +60,6 @@ async def proposal_submitted(
     await references.put(Referent("proposal", proposal.proposal_id, proposal.country), session)
 
 
-async def requesters_named(
-    words: list[set[str]], references: ReferenceRepository
-) -> list[dict[Kind, list[str]]]:
-    """For each query word (its alternatives), the companies and cities it names."""
-    return [await references.named_by(alternatives) for alternatives in words]
+async def searched_words(q: str, references: ReferenceRepository) -> list[SearchedWord]:
+    """Each word of a search, with the companies and cities whose names have it."""
+    return [(either, await references.named_by(either)) for either in query_alternatives(q)]

@@ -20,7 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.inquiries.references.model import Kind, Reference, Referent
 from shared.lasting import LastingFacts
 from shared.mongo import Document
-from shared.text import stemmed_terms
+from shared.text import stemmed_terms_of
 
 Session = AsyncClientSession | None
 NAMED_KINDS: tuple[Kind, ...] = ("company", "city")
@@ -41,12 +41,16 @@ class ReferenceRepository:
             collection = self.collections[kind]
             await collection.create_index([("terms", ASCENDING)])
             async for document in collection.find({"terms": None, "names": {"$ne": None}}):
-                terms = _terms_of(document["names"])
+                terms = stemmed_terms_of(document["names"])
                 await collection.update_one({"_id": document["_id"]}, {"$set": {"terms": terms}})
 
     async def put(self, referent: Referent, session: Session, names: Sequence[str] = ()) -> None:
         """A city or proposal (``names``: a city's), whose facts never change."""
-        fields = {"country": referent.country, "names": list(names), "terms": _terms_of(names)}
+        fields = {
+            "country": referent.country,
+            "names": list(names),
+            "terms": stemmed_terms_of(names),
+        }
         await self.collections[referent.kind].update_one(
             {"_id": referent.id}, {"$set": fields}, upsert=True, session=session
         )
@@ -62,8 +66,8 @@ class ReferenceRepository:
             return  # a redelivery, or a replay of an older event
         current = {**(known or {}).get("named", _legacy_named(known)), **named}
         names = [name for name in current.values() if name]
-        fields = {"country": None, "named": current, "names": names, "terms": _terms_of(names),
-                  "version": version}  # fmt: skip
+        fields = {"country": None, "named": current, "names": names,
+                  "terms": stemmed_terms_of(names), "version": version}  # fmt: skip
         if known is None:  # a writer that got here first makes it a duplicate key: retried
             await collection.insert_one({"_id": company_id, **fields}, session=session)
             return
@@ -97,10 +101,6 @@ class ReferenceRepository:
         if document is None:
             return None
         return Referent(reference.kind, reference.id, document.get("country"))
-
-
-def _terms_of(names: Sequence[str]) -> list[str]:
-    return sorted(stemmed_terms(" ".join(names)))
 
 
 def _legacy_named(known: Document | None) -> dict[str, str | None]:
