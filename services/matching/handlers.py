@@ -20,7 +20,7 @@ from services.matching.readmodel import (
     proposal_with_changes,
     was_submitted,
 )
-from services.matching.repository import IndexClock, MatchRepository, ReadModels
+from services.matching.repository import IndexClock, MatchRepository, ReadModels, Session
 from shared.auth import Principal, Role
 from shared.contracts.companies import CompanyProfile, CompanyStatus
 from shared.contracts.matching import MatchAccepted, MatchExpired, MatchResponded, MatchSide
@@ -99,6 +99,9 @@ async def matches_of_company(
     if await read_models.company(company_id) is None:
         raise MatchNotFound(f"no company {company_id} with matches")
     found = await matches.search({"company_id": company_id}, query)
+    if not caller.is_staff:  # the company: only what was offered to it
+        statuses = await read_models.proposal_statuses({match.proposal_id for match in found})
+        found = [match for match in found if match.offered(statuses.get(match.proposal_id))]
     return await _page(found, query, caller, read_models)
 
 
@@ -114,20 +117,35 @@ async def _page(
 async def get_match(
     match_id: str, caller: Principal, read_models: ReadModels, matches: MatchRepository
 ) -> MatchView:
-    match = await matches.get(match_id)
-    if match is None or not may_see(match, caller):
-        # The same answer whether or not it exists: a status must not reveal a pair.
-        raise MatchNotFound(f"no match {match_id}")
+    match = await visible_match(match_id, caller, matches, read_models)
     return await view_of(match, caller, read_models)
 
 
-def may_see(match: Match, caller: Principal) -> bool:
-    """Its two sides, staff, and the desk of its country."""
+async def visible_match(
+    match_id: str,
+    caller: Principal,
+    matches: MatchRepository,
+    read_models: ReadModels,
+    session: Session = None,
+) -> Match:
+    """The match, if the caller may see it (``may_see``); else the same 404 whether or not
+    it exists: a status must not reveal a pair."""
+    match = await matches.get(match_id, session)
+    if match is not None:
+        proposal = await read_models.proposal(match.proposal_id, session)
+        if may_see(match, caller, proposal.status if proposal else None):
+            return match
+    raise MatchNotFound(f"no match {match_id}")
+
+
+def may_see(match: Match, caller: Principal, proposal_status: str | None) -> bool:
+    """Staff, the desk of its country, the city, and the company once the match is offered
+    to it (``Match.offered``): before, the list is a preview."""
     return (
         caller.is_staff
         or caller.acts_for(Role.DESK, match.country)
-        or caller.acts_for(Role.COMPANY, match.company_id)
         or caller.acts_for(Role.CITY, match.city_id)
+        or (caller.acts_for(Role.COMPANY, match.company_id) and match.offered(proposal_status))
     )
 
 
@@ -171,9 +189,7 @@ async def respond(
     while the proposal is accepted: before that the list is a preview for staff and city."""
     async with unit_of_work(platform, trace) as uow:
         tick = await clock.tick(uow.session)
-        match = await matches.get(match_id, uow.session)
-        if match is None or not may_see(match, caller):
-            raise MatchNotFound(f"no match {match_id}")
+        match = await visible_match(match_id, caller, matches, read_models, uow.session)
         side: MatchSide = match.side_of(caller.role, caller.scope)
         proposal = await read_models.proposal(match.proposal_id, uow.session)
         proposal_status = proposal.status if proposal else "unknown"

@@ -29,6 +29,11 @@ OPEN: frozenset[MatchStatus] = UNANSWERED | WAITING
 CLOSED: frozenset[MatchStatus] = frozenset({"declined", "withdrawn", "expired"})
 ANSWERABLE: frozenset[str] = frozenset({"accepted", "matched"})
 """Proposal statuses in which its matches may be answered (accepted, and once matched)."""
+OFFERED: frozenset[str] = ANSWERABLE | {"closed"}
+"""Proposal statuses in which its matches are offered to the companies: accepted, and on
+(a proposal closes only from accepted or matched). Before, the list is a preview for the
+city and staff: a proposal under review may still be rejected, and its companies neither
+see it nor hear of it."""
 
 
 class MatchNotFound(DomainError):
@@ -95,6 +100,11 @@ class Match(BaseModel):
 
     def summary(self) -> MatchSummary:
         return MatchSummary.model_validate(self.model_dump())
+
+    def offered(self, proposal_status: str | None) -> bool:
+        """Whether the company may see it: its proposal accepted, and on (``OFFERED``). A
+        match either side answered was offered then, whatever its proposal became since."""
+        return proposal_status in OFFERED or bool(self.responses)
 
     def side_of(self, role: str, scope: str | None) -> MatchSide:
         """Which side a caller speaks for; anyone else may not answer."""

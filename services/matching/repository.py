@@ -241,6 +241,14 @@ class ReadModels:
             cities={key: City.model_validate(d) for key, d in cities.items()},
         )
 
+    async def proposal_statuses(self, proposal_ids: Collection[str]) -> dict[str, str]:
+        """Each known proposal's status, by id (one query, statuses only)."""
+        if not proposal_ids:
+            return {}
+        criteria = {"_id": {"$in": sorted(proposal_ids)}}
+        cursor = self.proposals.find(criteria, {"status": True})
+        return {document["_id"]: document["status"] async for document in cursor}
+
     @staticmethod
     async def _by_id(collection: AsyncCollection[Document], ids: Collection[str]) -> Document:
         if not ids:

@@ -83,7 +83,7 @@ TOPIC_HANDLERS: dict[str, HandlerTable] = {
         inquiries.QueuesChanged,
     ),
     "matches": _all(
-        matching.MatchProposed,
+        matching.MatchOffered,
         matching.MatchResponded,
         matching.MatchAccepted,
         matching.MatchMessagePosted,

@@ -52,6 +52,15 @@ class MatchProposed(EventPayload):
     match: MatchSummary
 
 
+@published_as("jamp.match.offered.v1", stream="matches")
+class MatchOffered(EventPayload):
+    """The match is offered to both sides: its proposal was accepted, or it entered the list
+    of an accepted one. Until then a list is a preview for the city and staff, which the
+    company neither sees nor hears of (a proposal under review may still be rejected)."""
+
+    match: MatchSummary
+
+
 @published_as("jamp.match.updated.v1", stream="matches")
 class MatchUpdated(EventPayload):
     """A match was rescored; ``changes`` says what changed and why."""

@@ -11,9 +11,8 @@ from services.matching.conversation.model import (
     writable,
 )
 from services.matching.conversation.repository import MessageRepository
-from services.matching.handlers import may_see
-from services.matching.model import Match, MatchNotFound
-from services.matching.repository import MatchRepository, Session
+from services.matching.handlers import visible_match
+from services.matching.repository import MatchRepository, ReadModels
 from shared.auth import Principal
 from shared.http.pagination import Page, page_of
 from shared.mongo import new_id
@@ -27,12 +26,13 @@ async def post_message(
     *,
     platform: Platform,
     matches: MatchRepository,
+    read_models: ReadModels,
     messages: MessageRepository,
     trace: Trace,
 ) -> MatchMessage:
     """Stored with the grant and the person behind it, and published in one transaction."""
     async with unit_of_work(platform, trace) as uow:
-        match = await _visible(match_id, caller, matches, uow.session)
+        match = await visible_match(match_id, caller, matches, read_models, uow.session)
         side = member_of(match, caller)
         writable(match)
         message = MatchMessage(
@@ -55,20 +55,11 @@ async def thread(
     query: MessageQuery,
     *,
     matches: MatchRepository,
+    read_models: ReadModels,
     messages: MessageRepository,
 ) -> Page[MatchMessage]:
-    match = await _visible(match_id, caller, matches, None)
+    match = await visible_match(match_id, caller, matches, read_models)
     member_of(match, caller)
     readable(match)
     found = await messages.of_match(match_id, query.after, query.limit + 1)
     return page_of(found, query.limit, lambda message: message.message_id)
-
-
-async def _visible(
-    match_id: str, caller: Principal, matches: MatchRepository, session: Session
-) -> Match:
-    match = await matches.get(match_id, session)
-    if match is None or not may_see(match, caller):
-        # The same answer as for a match that does not exist: a status must not reveal a pair.
-        raise MatchNotFound(f"no match {match_id}")
-    return match

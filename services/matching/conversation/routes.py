@@ -11,7 +11,7 @@ from services.matching.conversation.model import (
     PostMessage,
     ThreadNotOpen,
 )
-from services.matching.keys import MATCHES, MESSAGES
+from services.matching.keys import MATCHES, MESSAGES, READ_MODELS
 from services.matching.model import MatchNotFound, NotAllowed
 from shared.auth import Role, allow
 from shared.http.endpoints import ApiRoutes, principal_of, trace_of
@@ -65,4 +65,8 @@ async def read_thread(request: web.Request, query: MessageQuery) -> Page[MatchMe
 
 
 def _stores(request: web.Request) -> dict[str, Any]:
-    return {"matches": request.app[MATCHES], "messages": request.app[MESSAGES]}
+    return {
+        "matches": request.app[MATCHES],
+        "read_models": request.app[READ_MODELS],
+        "messages": request.app[MESSAGES],
+    }

@@ -10,13 +10,13 @@ from datetime import datetime
 
 from services.matching.index.board import Entry
 from services.matching.index.pool import Company, Proposal
-from services.matching.model import CLOSED, Match, match_id_of
+from services.matching.model import ANSWERABLE, CLOSED, Match, match_id_of
 from services.matching.readmodel import factor_changes
 from services.matching.repository import Patch
 from services.matching.scoring.factors import explain
 from services.matching.scoring.weights import HAND_SET, Weights
 from shared.contracts import EventPayload
-from shared.contracts.matching import MatchProposed, MatchUpdated, MatchWithdrawn
+from shared.contracts.matching import MatchOffered, MatchProposed, MatchUpdated, MatchWithdrawn
 
 UPDATE_THRESHOLD = 0.005
 """Smaller moves (pool statistics drifting) are stored but not announced."""
@@ -86,9 +86,15 @@ class Changes:
             # Back in the list, not read: everything but its creation time is set.
             fields = match.model_dump(exclude={"created_at", "version"})
             self._patch(current, fields, new_version=True, rank=rank)
-            self.events.append((match.match_id, MatchProposed(match=match.summary())))
         else:
-            self._save(match, MatchProposed(match=match.summary()))
+            self.saves.append(match)
+        self.events.append((match.match_id, MatchProposed(match=match.summary())))
+        if details.status in ANSWERABLE:  # the list is no longer a preview
+            self.offer(match)
+
+    def offer(self, match: Match) -> None:
+        """Offered to both sides: the company sees it and both hear of it from now on."""
+        self.events.append((match.match_id, MatchOffered(match=match.summary())))
 
     def _rescore(
         self,

@@ -3,8 +3,8 @@
 Built once at start from the read models and the matches, then updated in place: a company
 event replaces the company's column and refreshes only the lists it is in or would now
 enter; a proposal event replaces its row and refreshes its own list. The open lists an
-event touches are read in one query. Every change leaves as match.proposed / updated /
-withdrawn (and meeting.cancelled) through the outbox, in the event's transaction.
+event touches are read in one query. Every change leaves as match.proposed / offered /
+updated / withdrawn (and meeting.cancelled) through the outbox, in the event's transaction.
 
 Several events may share one transaction (a consumer batch, ``batch``): they take one tick
 of the clock, and their profile, match and outbox writes are held in a ``Unit`` and leave in
@@ -34,7 +34,7 @@ from services.matching.index.board import Board, Entry
 from services.matching.index.changes import Changes
 from services.matching.index.pool import Pool, Scoring
 from services.matching.index.unit import Unit
-from services.matching.model import MUTUAL, OPEN, WAITING, Match
+from services.matching.model import ANSWERABLE, MUTUAL, OPEN, WAITING, Match
 from services.matching.readmodel import MATCHABLE, describe_changes, with_changes
 from services.matching.repository import IndexClock, MatchRepository, ReadModels, Tick
 from services.matching.scoring.features import Reference
@@ -219,8 +219,13 @@ class Matchmaker:
             if not await self.read_models.put_proposal(proposal, uow.session, self._seq(unit)):
                 return
             self._pending.proposals.add(proposal.proposal_id)
+            before = self.pool.proposals.get(proposal.proposal_id)
             if proposal.status in MATCHABLE:
                 self.pool.put_proposal(proposal)
+                if proposal.status in ANSWERABLE and (
+                    before is None or before.details.status not in ANSWERABLE
+                ):
+                    await self._offer_list(proposal.proposal_id, unit)
                 await self._refresh_lists({proposal.proposal_id}, lambda _: reasons, unit)
             else:
                 self.pool.drop_proposal(proposal.proposal_id)
@@ -422,6 +427,16 @@ class Matchmaker:
                 changes.withdraw(match, reason)
             elif match.rank:
                 changes.unrank(match)
+
+    async def _offer_list(self, proposal_id: str, unit: Unit) -> None:
+        """The proposal was accepted: its open matches, a preview until now, are offered to
+        both sides (entries that join the list later are offered as they enter)."""
+        existing = (await self._pairs({proposal_id}, unit))[proposal_id]
+        changes = Changes(datetime.now(UTC), self.weights)
+        for match in existing.values():
+            if match.status in OPEN:
+                changes.offer(match)
+        await self._write(changes, unit)
 
     async def _close_list(self, proposal_id: str, reason: str, unit: Unit) -> None:
         """The proposal left matching: every open or mutual match is withdrawn, its future

@@ -24,7 +24,7 @@ from shared.contracts.inquiries import (
 from shared.contracts.matching import (
     MatchAccepted,
     MatchMessagePosted,
-    MatchProposed,
+    MatchOffered,
     MatchResponded,
     MeetingCancelled,
     MeetingRescheduled,
@@ -58,7 +58,7 @@ class Audience:
                 return await self._inquiry_staff(staffed, event)
             case ProposalStatusChanged(to_status="accepted" | "rejected") as changed:
                 return await self._proposal_decision(changed, event)
-            case MatchProposed() | MatchAccepted() | MatchResponded() as matched:
+            case MatchOffered() | MatchAccepted() | MatchResponded() as matched:
                 return await self._match(matched, event)
             case MatchMessagePosted() as posted:
                 return await self._match_message(posted, event)
@@ -202,16 +202,16 @@ class Audience:
     # matches -------------------------------------------------------------------------------
 
     async def _match(
-        self, payload: MatchProposed | MatchAccepted | MatchResponded, event: ConsumedEvent
+        self, payload: MatchOffered | MatchAccepted | MatchResponded, event: ConsumedEvent
     ) -> list[PlannedMail]:
-        ids = payload.match if isinstance(payload, MatchProposed) else payload
+        ids = payload.match if isinstance(payload, MatchOffered) else payload
         match_id, company_id, proposal_id = ids.match_id, ids.company_id, ids.proposal_id
         sides = await self._sides(company_id, proposal_id, event)
         context = {
             "ref": _ref(match_id),
             **await self._pair_context(company_id, proposal_id, event),
         }
-        if isinstance(payload, MatchProposed):
+        if isinstance(payload, MatchOffered):
             context["score"] = f"{payload.match.score:.2f}"
             return [
                 _mail("match_proposed", "matches", each, context, match_id)

@@ -1,6 +1,7 @@
 """Lists follow the proposal's life: a rejected, withdrawn or closed proposal, or a
 suspended company, withdraws every open or mutual match with a reason, hides the contacts
-again and cancels future meetings, each change an event; answers only while accepted."""
+again and cancels future meetings, each change an event; a list is offered to its companies
+(and answered) only once its proposal is accepted."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from shared.envelope import Envelope
 from shared.settings import ServiceSettings
 from tests.integration.matching.conftest import Publisher, add_city, proposed
 from tests.integration.matching.test_match_events import match_events
-from tests.support import Caller, eventually
+from tests.support import Caller, eventually, granted
 
 
 async def mutual_with_meeting(
@@ -103,14 +104,65 @@ class TestCascades:
         await events_of(settings, {"jamp.meeting.cancelled.v1"}, 1)
 
 
-class TestAnswersWaitForAcceptance:
-    async def test_a_submitted_proposals_list_is_a_preview_nobody_answers(
-        self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher
+async def offered_to(own: Caller, match: dict[str, Any]) -> Any:
+    async def seen() -> Any:
+        response = await own.get(f"/matches/{match['match_id']}")
+        return await response.json() if response.status == 200 else None
+
+    return await eventually(seen)
+
+
+class TestOfferedOnceTheProposalIsAccepted:
+    async def test_a_proposal_under_review_has_a_preview_its_companies_do_not_see(
+        self,
+        matching: TestClient[Any, Any],
+        admin: Caller,
+        publish: Publisher,
+        settings: ServiceSettings,
     ) -> None:
-        match, own, _ = await proposed(matching, admin, publish, status="submitted")
-        answer = await own.post(f"/matches/{match['match_id']}/accept")
+        match, own, city = await proposed(matching, admin, publish, status="under_review")
+        path, company_id = f"/matches/{match['match_id']}", match["company_id"]
+        # The company: as if it did not exist (a proposal under review may yet be rejected).
+        assert (await own.get(path)).status == 404
+        assert (await own.post(f"{path}/accept")).status == 404
+        listed = await (await own.get(f"/companies/{company_id}/matches")).json()
+        assert listed["items"] == []
+        # The city and the country's desk see the preview; nobody answers it yet.
+        answer = await city.post(f"{path}/accept")
         assert answer.status == 409
-        assert (await answer.json())["proposal_status"] == "submitted"
+        assert (await answer.json())["proposal_status"] == "under_review"
+        assert (await (await granted(matching, "desk:VN")).get(path)).status == 200
+
+        accepted = ProposalStatusChanged(
+            proposal_id=match["proposal_id"],
+            version=3,
+            from_status="under_review",
+            to_status="accepted",
+            by="admin",
+        )
+        await publish.send(match["proposal_id"], accepted)
+
+        [offered] = await events_of(settings, {"jamp.match.offered.v1"}, 1)
+        assert offered.data["match"]["match_id"] == match["match_id"]
+        seen = await offered_to(own, match)
+        assert seen["proposal"]["title"] == "Water supply network leakage reduction"
+        listed = await (await own.get(f"/companies/{company_id}/matches")).json()
+        assert [item["match_id"] for item in listed["items"]] == [match["match_id"]]
+        assert (await own.post(f"{path}/accept")).status == 200
+
+    async def test_a_match_entering_an_accepted_proposals_list_is_offered_as_it_enters(
+        self,
+        matching: TestClient[Any, Any],
+        admin: Caller,
+        publish: Publisher,
+        settings: ServiceSettings,
+    ) -> None:
+        match, own, _ = await proposed(matching, admin, publish, status="accepted")
+        entered = ["jamp.match.proposed.v1", "jamp.match.offered.v1"]
+        events = await events_of(settings, set(entered), 2)
+        assert [event.type for event in events] == entered
+        assert {event.subject for event in events} == {match["match_id"]}
+        assert (await own.get(f"/matches/{match['match_id']}")).status == 200
 
 
 class TestErrorsSayWhatToDo:

@@ -38,7 +38,7 @@ class TestAWordWithTheAnswer:
 
         seen = await (await city.get(path)).json()
         assert seen["responses"]["company"]["message"] == word.strip()
-        [_, responded] = await match_events(settings, 2)
+        [_, _, responded] = await match_events(settings, 3)  # proposed, offered, responded
         assert responded.type == "jamp.match.responded.v1"
         assert responded.data["message"] == word.strip()
 
@@ -98,7 +98,7 @@ class TestTheThread:
 
         assert posted["by"] == f"company:{match['company_id']}"
         assert posted["by_person"]["person_id"] == sato.person_id
-        events = await match_events(settings, 5)
+        events = await match_events(settings, 6)  # proposed, offered, 2 responded, accepted, posted
         [event] = [e for e in events if e.type == "jamp.match.message_posted.v1"]
         assert event.subject == match["match_id"]
         assert event.data["message_id"] == posted["message_id"]

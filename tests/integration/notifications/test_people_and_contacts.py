@@ -1,7 +1,7 @@
 """People and contacts as they change and as they are found: a person's new address and
 language are followed, a city's contact is mailed in the language it gave, a new inquiry in
-a queue nobody was put on reaches the country's desk (or the operators), and a new match
-reaches both sides' contacts."""
+a queue nobody was put on reaches the country's desk (or the operators), and a match
+offered (its proposal accepted) reaches both sides' contacts, its preview nobody."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +14,7 @@ from services.notifications.settings import NotificationSettings
 from shared.auth import Role, issue_key
 from shared.contracts.identity import Actor, PersonRegistered, PersonUpdated
 from shared.contracts.inquiries import InquiryAssigned
-from shared.contracts.matching import MatchProposed, MatchSummary
+from shared.contracts.matching import MatchOffered, MatchProposed, MatchSummary
 from shared.contracts.proposals import ProposalContact
 from tests.integration.notifications.conftest import Relay, known, mail_to, publish
 from tests.integration.notifications.events import (
@@ -138,7 +138,7 @@ async def test_a_new_inquiry_in_a_queue_nobody_was_put_on_reaches_the_countrys_d
     assert [str(m["Subject"]) for m in relay.to("hoa@desk.test")] == [str(to_hoa["Subject"])]
 
 
-async def test_a_new_match_reaches_both_sides_contacts(
+async def test_a_match_offered_reaches_both_sides_contacts_and_its_preview_nobody(
     notifications: TestClient[Any, Any], notification_settings: NotificationSettings, relay: Relay
 ) -> None:
     company_id, proposal_id, match_id = new_id(), new_id(), new_id()
@@ -151,7 +151,11 @@ async def test_a_new_match_reaches_both_sides_contacts(
         focus_areas=["safety_security"], tags=["flood_control"], score=0.82, rank=1,
         factors=[], version=1,
     )  # fmt: skip
-    await publish(notification_settings, (MatchProposed(match=match), match_id))
+    # In the list of a proposal under review (a preview: it may yet be rejected), then
+    # offered when the proposal is accepted. Only the offer is news to the two sides.
+    preview = match.model_copy(update={"score": 0.41})
+    await publish(notification_settings, (MatchProposed(match=preview), match_id),
+                  (MatchOffered(match=match), match_id))  # fmt: skip
 
     [to_company] = await mail_to(relay, COMPANY_EMAIL)
     [to_city] = await mail_to(relay, CITY_EMAIL)

@@ -1,4 +1,5 @@
-"""The Match's answers, what changed in words, fiscal years, local times and the report."""
+"""The Match's answers and when it is offered to the company, what changed in words, fiscal
+years, local times and the report."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -57,6 +58,22 @@ class TestAnswers:
     def test_a_side_answers_once(self) -> None:
         with pytest.raises(AlreadyAnswered):
             match().respond("city", answer(), WINDOW).respond("city", answer(), WINDOW)
+
+
+class TestOfferedToTheCompany:
+    @pytest.mark.parametrize("status", ["accepted", "matched", "closed"])
+    def test_from_the_proposals_acceptance_on(self, status: str) -> None:
+        assert match().offered(status)
+
+    @pytest.mark.parametrize("status", ["submitted", "under_review", "rejected", None])
+    def test_not_while_the_proposal_is_reviewed_or_after_it_was_turned_down(
+        self, status: str | None
+    ) -> None:
+        assert not match().offered(status)
+
+    def test_an_answered_match_stays_offered_whatever_its_proposal_became(self) -> None:
+        answered = match().respond("city", answer(), WINDOW)
+        assert answered.offered("rejected") and answered.offered(None)
 
     def test_only_the_two_sides_speak(self) -> None:
         assert match().side_of("company", "c") == "company"
