@@ -1,7 +1,10 @@
 """Factor weights with a version: the hand-set ones, or a file ``jamp matching fit`` wrote.
 
-The version names the weights themselves (a digest of the values), so two files with the
-same weights are the same version and every match can say which weights scored it.
+The version names the weights themselves (a digest of the values and of the factors'
+revision), so two files with the same weights are the same version and every match can say
+which weights scored it. Weights are learned for what the factors mean: a file fitted while
+they meant something else is refused, since scoring with it would quietly mix two meanings
+(and its version, unchanged, would not rescore the open lists).
 """
 
 import hashlib
@@ -13,10 +16,12 @@ from typing import Any
 
 from services.matching.scoring.factors import FACTORS, WEIGHTS
 
-HAND_SET_VERSION = "hand-set-4"
-"""Named anew when a factor changes meaning (3: tag overlap counts wanted tags alike and
-only claimed tags; 4: text similarity leaves out the track record, a stage named by a tag
-counts as stage experience), so that a start with the new code rescores every open list."""
+FACTORS_REVISION = 4
+"""Raised when a factor changes meaning (3: tag overlap counts wanted tags alike and only
+claimed tags; 4: text similarity leaves out the track record, a stage named by a tag counts
+as stage experience), so that a start with the new code rescores every open list and
+refuses weights fitted before."""
+HAND_SET_VERSION = f"hand-set-{FACTORS_REVISION}"
 FILE_FORMAT = 1
 
 
@@ -34,12 +39,14 @@ class Weights:
     @classmethod
     def fitted(cls, values: Mapping[str, float], about: Mapping[str, Any]) -> "Weights":
         rounded = {name: round(float(values[name]), 6) for name in FACTORS}
-        digest = hashlib.sha256(json.dumps(rounded, sort_keys=True).encode()).hexdigest()
+        named = {"factors_revision": FACTORS_REVISION, "weights": rounded}
+        digest = hashlib.sha256(json.dumps(named, sort_keys=True).encode()).hexdigest()
         return cls(f"fit-{digest[:12]}", rounded, dict(about))
 
     def write(self, path: Path) -> None:
         document = {
             "format": FILE_FORMAT,
+            "factors_revision": FACTORS_REVISION,
             "version": self.version,
             "weights": dict(self.values),
             "about": dict(self.about),
@@ -55,6 +62,12 @@ class Weights:
             raise WeightsFileError(f"{path}: {error}") from error
         if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
             raise WeightsFileError(f"{path}: not a weights file of format {FILE_FORMAT}")
+        revision = document.get("factors_revision", "unknown (written before revisions)")
+        if revision != FACTORS_REVISION:
+            raise WeightsFileError(
+                f"{path}: fitted for factors of revision {revision}, but they are of revision "
+                f"{FACTORS_REVISION} now: run `jamp matching fit` again"
+            )
         values = document.get("weights")
         if not isinstance(values, dict) or set(values) != set(FACTORS):
             raise WeightsFileError(f"{path}: weights must name exactly {', '.join(FACTORS)}")

@@ -2,20 +2,29 @@
 studies a company carried out feed country, stage and sector history, and the evidence
 names them; weights files carry their version."""
 
+import json
 from dataclasses import replace
 from pathlib import Path
+from unittest.mock import patch
 from urllib.parse import urlparse
 
 import pytest
 
 from services.matching.bench.quality import DATA, load_companies
 from services.matching.bench.track import choose_l2, example, training, with_record
+from services.matching.scoring import weights as weights_module
 from services.matching.scoring.factors import FACTORS, explain
 from services.matching.scoring.features import CompanyFeatures, ProposalFeatures
 from services.matching.scoring.fitting import L2_CHOICES
 from services.matching.scoring.history import HistoryInvalid, parse_studies, track_record
 from services.matching.scoring.vectors import proposal_vector, vectors
-from services.matching.scoring.weights import HAND_SET, Weights, WeightsFileError, load_weights
+from services.matching.scoring.weights import (
+    FACTORS_REVISION,
+    HAND_SET,
+    Weights,
+    WeightsFileError,
+    load_weights,
+)
 
 HEADER = "id,fiscal_year,city,country,title,description,stage,focus_areas,tags,implementers,source"
 DA_NANG = (
@@ -153,6 +162,26 @@ class TestWeightsFile:
     def test_the_same_weights_have_the_same_version(self) -> None:
         values = dict.fromkeys(FACTORS, 0.125)
         assert Weights.fitted(values, {}).version == Weights.fitted(values, {"x": 1}).version
+
+    def test_the_version_names_what_the_factors_meant_when_fitted(self) -> None:
+        values = dict.fromkeys(FACTORS, 0.125)
+        now = Weights.fitted(values, {}).version
+        with patch.object(weights_module, "FACTORS_REVISION", FACTORS_REVISION + 1):
+            assert Weights.fitted(values, {}).version != now
+
+    @pytest.mark.parametrize("revision", [FACTORS_REVISION - 1, None])
+    def test_a_file_fitted_for_factors_that_meant_something_else_is_refused(
+        self, tmp_path: Path, revision: int | None
+    ) -> None:
+        Weights.fitted(dict.fromkeys(FACTORS, 0.125), {}).write(tmp_path / "w.json")
+        document = json.loads((tmp_path / "w.json").read_text())
+        if revision is None:  # written before files named the revision
+            del document["factors_revision"]
+        else:
+            document["factors_revision"] = revision
+        (tmp_path / "w.json").write_text(json.dumps(document))
+        with pytest.raises(WeightsFileError, match="fit` again"):
+            load_weights(tmp_path / "w.json")
 
     def test_a_file_missing_a_factor_is_refused(self, tmp_path: Path) -> None:
         weights = Weights.fitted(dict.fromkeys(FACTORS, 0.125), {})
