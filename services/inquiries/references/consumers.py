@@ -1,5 +1,8 @@
 """Kafka entrypoints of the reference read models: cities and submitted proposals from
-``jamp.proposals.v1``, companies from ``jamp.companies.v1``; each one idempotent upsert."""
+``jamp.proposals.v1``, companies from ``jamp.companies.v1``; each one idempotent upsert
+(a run of registrations one insert)."""
+
+from collections.abc import Sequence
 
 from aiohttp import web
 
@@ -18,7 +21,14 @@ async def on_city_added(event: ConsumedEvent[CityAdded], app: web.Application) -
 async def on_company_registered(
     event: ConsumedEvent[CompanyRegistered], app: web.Application
 ) -> None:
-    await handlers.company_registered(event.payload.company, app[DESK].references, event.session)
+    await on_companies_registered([event], app)
+
+
+async def on_companies_registered(
+    events: Sequence[ConsumedEvent[CompanyRegistered]], app: web.Application
+) -> None:
+    companies = [event.payload.company for event in events]
+    await handlers.companies_registered(companies, app[DESK].references, events[0].session)
 
 
 async def on_company_updated(event: ConsumedEvent[CompanyUpdated], app: web.Application) -> None:
@@ -38,6 +48,6 @@ PROPOSAL_HANDLERS = handler_table(
     Batchable(on_city_added, idempotent=True), Batchable(on_proposal_submitted, idempotent=True)
 )
 COMPANY_HANDLERS = handler_table(
-    Batchable(on_company_registered, idempotent=True),
+    Batchable(on_company_registered, idempotent=True, many=on_companies_registered),
     Batchable(on_company_updated, idempotent=True),
 )

@@ -1,12 +1,12 @@
 """Use cases of the reference read models: learning from the streams, checking a submission."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.inquiries.commands import SubmitInquiry
 from services.inquiries.references.model import Reference, Referent, check, references_of
-from services.inquiries.references.repository import ReferenceRepository
+from services.inquiries.references.repository import ReferenceRepository, Session
 from services.inquiries.repository import SearchedWord
 from shared.contracts.companies import CompanyProfile, CompanyUpdated
 from shared.contracts.proposals import City, ProposalDetails
@@ -36,11 +36,19 @@ async def city_added(
     await references.put(Referent("city", city.city_id, city.country), session, [city.name])
 
 
-async def company_registered(
-    company: CompanyProfile, references: ReferenceRepository, session: AsyncClientSession
+async def companies_registered(
+    companies: Sequence[CompanyProfile], references: ReferenceRepository, session: Session
 ) -> None:
-    named = {"name_en": company.name_en, "name_ja": company.name_ja}
-    await references.name_company(company.company_id, company.version, named, session)
+    """Registered companies' names, each as of its profile's version, in one write."""
+    named = [
+        (
+            company.company_id,
+            company.version,
+            {"name_en": company.name_en, "name_ja": company.name_ja},
+        )
+        for company in companies
+    ]
+    await references.name_companies(named, session)
 
 
 async def company_updated(

@@ -19,10 +19,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.inquiries.references.model import Kind, Reference, Referent
 from shared.lasting import LastingFacts
-from shared.mongo import Document
+from shared.mongo import Document, insert_or_update
 from shared.text import stemmed_terms_of
 
 Session = AsyncClientSession | None
+CompanyNames = tuple[str, int, dict[str, str | None]]
+"""A company's id, the profile version and its names by field (``name_en``, ``name_ja``)."""
 NAMED_KINDS: tuple[Kind, ...] = ("company", "city")
 
 
@@ -65,19 +67,32 @@ class ReferenceRepository:
         if known is not None and known.get("version", 0) >= version:
             return  # a redelivery, or a replay of an older event
         current = {**(known or {}).get("named", _legacy_named(known)), **named}
-        names = [name for name in current.values() if name]
-        fields = {"country": None, "named": current, "names": names,
-                  "terms": stemmed_terms_of(names), "version": version}  # fmt: skip
         if known is None:  # a writer that got here first makes it a duplicate key: retried
-            await collection.insert_one({"_id": company_id, **fields}, session=session)
+            await collection.insert_one(
+                _named_company(company_id, version, current), session=session
+            )
             return
         # Only over an older version. Said as a range on the version ("$lt", or the missing
         # version of a legacy entry): SecantusDB answered the same guard as a "$nor" of the
         # newer ones with a scan of every company (~10 ms per write at 2,000 of them).
         older = {"$lt": version} if "version" in known else None
+        fields = _named_company(company_id, version, current)
+        del fields["_id"]
         await collection.update_one(
             {"_id": company_id, "version": older}, {"$set": fields}, session=session
         )
+
+    async def name_companies(self, registered: Sequence[CompanyNames], session: Session) -> None:
+        """Registered companies' names (all of them, as of each registration's version),
+        leaving what ``name_company`` of each in order does: nearly every one is new, so
+        they are inserted at once (one write, no read first; ~1.2 ms of SecantusDB's CPU
+        per registration as a read and an insert each), and only one already known (a
+        redelivery, a replay, a repeat in the run) takes the versioned way."""
+        documents = [_named_company(*names) for names in registered]
+        inserted = await insert_or_update(self.collections["company"], documents, session)
+        for index, (company_id, version, named) in enumerate(registered):
+            if index not in inserted:
+                await self.name_company(company_id, version, named, session)
 
     async def named_by(self, alternatives: set[str]) -> dict[Kind, list[str]]:
         """Companies and cities one of whose names has one of these terms."""
@@ -101,6 +116,13 @@ class ReferenceRepository:
         if document is None:
             return None
         return Referent(reference.kind, reference.id, document.get("country"))
+
+
+def _named_company(company_id: str, version: int, named: dict[str, str | None]) -> Document:
+    """The stored entry of a company's names (by field) as of ``version``, with their terms."""
+    names = [name for name in named.values() if name]
+    return {"_id": company_id, "country": None, "named": named, "names": names,
+            "terms": stemmed_terms_of(names), "version": version}  # fmt: skip
 
 
 def _legacy_named(known: Document | None) -> dict[str, str | None]:
