@@ -12,8 +12,11 @@ from services.inquiries.references.repository import CompanyNames, ReferenceRepo
 from shared.mongo import Document, create_client
 from shared.settings import ServiceSettings
 
-KAIYO = {"name_en": "Kaiyo Water Engineering", "name_ja": "海洋水道エンジニアリング"}
-UMI = {"name_en": "Umi Aqua Works", "name_ja": None}
+KAIYO: dict[str, str | None] = {
+    "name_en": "Kaiyo Water Engineering",
+    "name_ja": "海洋水道エンジニアリング",
+}
+UMI: dict[str, str | None] = {"name_en": "Umi Aqua Works", "name_ja": None}
 
 
 @pytest.fixture
