@@ -26,6 +26,14 @@ packed in one binary field, because every field is decoded and encoded again by 
 database on each read and the nine headers as nested pairs were three quarters of a row's
 fields. Rows written before that (headers as a list of pairs) are read as they are.
 
+A transaction that appends several events writes them as one row (``packed_row``, up to
+``PACKED_MOST`` a row): their records in their order in one binary field, the row named by
+its first event (``event_id``, ``created_at``). The database's work per read is mostly per
+document (finding, decoding, re-checking and encoding each), so a registration's two events
+cost it one document instead of two. The relay unpacks the records and settles the row only
+when all of them are acknowledged (``shared.relay``). A single event keeps the row above;
+``row_records`` reads every shape, so rows of older versions are relayed and replayed.
+
 Sent rows stay for a retention window; ``replay_since`` moves the relay's cursor back so
 it re-publishes them, which is how a memory-only broker's restart loses nothing.
 """
@@ -35,6 +43,7 @@ import contextlib
 import os
 import socket
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import bson
@@ -53,9 +62,63 @@ log = get_logger(__name__)
 OutboxCollection = AsyncCollection[Document]
 LEASE = "outbox-relay"
 """The lease document of an outbox's relay, which also holds its cursor."""
+PACKED_MOST = 100
+"""At most this many events share a row (a matching batch may publish hundreds in one
+transaction; a row stays far below the 16 MB a document may hold)."""
 LOWEST = -(2**62)
 """Below every sequence: range reads are bounded on both sides (engines without limit
 push-down read every match of an open range)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One Kafka record of an outbox row, as the producer takes it."""
+
+    topic: str
+    key: str
+    value: bytes
+    headers: Headers
+
+
+def outbox_rows(events: list[tuple[str, Envelope]]) -> list[Document]:
+    """The rows of one transaction's events (topic, envelope), in their order: a lone event
+    as ``outbox_row``, several packed together (see the module's docstring)."""
+    chunks = [events[start : start + PACKED_MOST] for start in range(0, len(events), PACKED_MOST)]
+    return [outbox_row(*chunk[0]) if len(chunk) == 1 else packed_row(chunk) for chunk in chunks]
+
+
+def packed_row(events: list[tuple[str, Envelope]]) -> Document:
+    """Several events in one row: topics, keys, values and headers as parallel arrays in one
+    opaque field (the database never looks inside), named by the first event."""
+    first = events[0][1]
+    records = {
+        "t": [topic for topic, _ in events],
+        "k": [envelope.subject for _, envelope in events],
+        "v": [Binary(envelope.to_bytes()) for _, envelope in events],
+        "h": [_split_headers(envelope.kafka_headers()) for _, envelope in events],
+    }
+    return {"records": Binary(bson.encode(records)), "event_id": first.id, "created_at": first.time}
+
+
+def row_records(row: Document) -> list[Record]:
+    """The Kafka records of a row of any shape: packed, or one event (headers packed or,
+    written by an older version, a list of pairs)."""
+    if "records" not in row:
+        return [Record(row["topic"], row["key"], bytes(row["value"]), row_headers(row))]
+    packed = bson.decode(row["records"])
+    parts = zip(packed["t"], packed["k"], packed["v"], packed["h"], strict=True)
+    return [Record(topic, key, value, _joined_headers(headers))
+            for topic, key, value, headers in parts]  # fmt: skip
+
+
+def _split_headers(headers: Headers) -> Document:
+    # Names and values as two arrays decode faster than an array of pairs (2.0 against
+    # 2.9 µs a row); order and repeated names are kept.
+    return {"n": [name for name, _ in headers], "v": [value for _, value in headers]}
+
+
+def _joined_headers(packed: Document) -> Headers:
+    return list(zip(packed["n"], packed["v"], strict=True))
 
 
 def outbox_row(topic: str, envelope: Envelope) -> Document:
@@ -72,18 +135,17 @@ def outbox_row(topic: str, envelope: Envelope) -> Document:
 
 
 def pack_headers(headers: Headers) -> Binary:
-    """The headers as one opaque field (order and repeated names kept): names and values
-    as two arrays, which decode faster than an array of pairs (2.0 against 2.9 µs a row)."""
-    return Binary(bson.encode({"n": [name for name, _ in headers], "v": [v for _, v in headers]}))
+    """The headers as one opaque field (order and repeated names kept)."""
+    return Binary(bson.encode(_split_headers(headers)))
 
 
 def row_headers(row: Document) -> Headers:
-    """A row's Kafka headers, packed or (written by an older version) a list of pairs."""
+    """A one-event row's Kafka headers, packed or (written by an older version) a list of
+    pairs."""
     stored = row["headers"]
     if isinstance(stored, list):
         return [(name, bytes(value)) for name, value in stored]
-    packed = bson.decode(stored)
-    return list(zip(packed["n"], packed["v"], strict=True))
+    return _joined_headers(bson.decode(stored))
 
 
 class Outbox:
@@ -98,12 +160,12 @@ class Outbox:
     async def add_all(
         self, session: AsyncClientSession, events: list[tuple[str, Envelope]]
     ) -> int | None:
-        """Append several events in one round trip (their order is kept); returns the
-        first row's sequence. Call it after the transaction's other writes (see above)."""
+        """Append several events in one round trip, packed into as few rows as
+        ``outbox_rows`` makes (their order is kept); returns the first row's sequence. Call
+        it after the transaction's other writes (see above)."""
         if not events:
             return None
-        rows = [outbox_row(topic, envelope) for topic, envelope in events]
-        return await self.append(rows, session)
+        return await self.append(outbox_rows(events), session)
 
     async def append(self, rows: list[Document], session: AsyncClientSession | None = None) -> int:
         """Number the rows with a fresh block and insert them; returns the first number."""
@@ -210,7 +272,7 @@ async def replay_since(
 ) -> int:
     """Publish the rows created in [since, until) again: the cursor moves back to the first
     of them (with ``until``, that range becomes a gap instead, so later rows are not
-    re-sent). Returns how many rows will be re-published."""
+    re-sent). Returns how many rows (each of one or several events) will be re-published."""
     outbox = Outbox(collection)
     low, top = await outbox.bounds()
     window: Document = {"$gte": since}

@@ -14,8 +14,10 @@ Why nothing is lost and nothing overtakes:
   was: its successor publishes that batch again (consumers are idempotent), nothing else.
 - Only the holder's write moves the cursor, and only from the version it read: a second
   relay whose lease ran out, or a pass that began before a replay, writes nothing.
-- A failure part-way settles only what ``acknowledged_in_order`` allows: a key's later
-  row is never settled while an earlier one is not; the rest become gaps, sent again.
+- A failure part-way settles only what ``acknowledged_in_order`` allows: a row whose
+  records were all acknowledged, and a key's later row never while an earlier one is not
+  (a row of several events holds back every key it carries); the rest become gaps, sent
+  again.
 - A gap older than the horizon (well past any transaction's lifetime) is closed with a
   tombstone row under its number; a transaction still holding that number then fails on
   it and retries with new numbers (``shared.outbox``), so closing a gap never loses a row.
@@ -38,7 +40,7 @@ from shared.kafka import LazyProducer, ProducerFactory, PublishGuard
 from shared.logs import get_logger
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document
-from shared.outbox import Lease, Outbox, row_headers
+from shared.outbox import Lease, Outbox, Record, row_records
 from shared.outbox_cursor import Cursor, Plan
 from shared.tasks import at_most, until_set
 
@@ -49,20 +51,34 @@ TOMBSTONES_PER_PASS = 10_000
 a huge transaction is closed over several)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Unpacked:
+    """A live row's number and its records, in order."""
+
+    seq: int
+    records: list[Record]
+
+
 def acknowledged_in_order(
-    rows: Sequence[Document], outcomes: Sequence[BaseException | None]
-) -> list[int]:
-    """Sequence numbers of the rows that may be settled: acknowledged, and after no unacknowledged
-    row of the same key. So only the unacknowledged tail of each key is sent again, and a
+    rows: Sequence[Unpacked], outcomes: Sequence[BaseException | None]
+) -> list[Unpacked]:
+    """The rows that may be settled: every record acknowledged, and after no unsettled row
+    of a key they carry. So only the unacknowledged tail of each key is sent again, and a
     key's later event is never settled before its earlier one (consumers absorb the
-    repeats)."""
+    repeats). ``outcomes`` has one entry per record, the rows' records in order."""
     held_back: set[str] = set()
-    sent: list[int] = []
-    for row, outcome in zip(rows, outcomes, strict=True):
-        if outcome is None and row["key"] not in held_back:
-            sent.append(row["seq"])
+    sent: list[Unpacked] = []
+    position = 0
+    for row in rows:
+        acked = all(outcome is None for outcome in outcomes[position : position + len(row.records)])
+        position += len(row.records)
+        keys = {record.key for record in row.records}
+        if acked and held_back.isdisjoint(keys):
+            sent.append(row)
         else:
-            held_back.add(row["key"])
+            held_back |= keys
+    if position != len(outcomes):
+        raise ValueError(f"{len(outcomes)} outcomes for {position} records")
     return sent
 
 
@@ -130,7 +146,8 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """One pass if there is work: the lease is taken (or renewed) only then, so an idle
-        relay only reads; returns how many rows the broker acknowledged."""
+        relay only reads; returns how many events the broker acknowledged (of the rows it
+        settled)."""
         _, top = await self.outbox.bounds()
         cursor = await self.outbox.cursor()
         if top <= cursor.published and not await self._gaps_need_work(cursor, top):
@@ -156,28 +173,30 @@ class OutboxRelay:
     async def _pass(self, cursor: Cursor, top: int) -> int:
         plan = cursor.plan(top, self.batch_size)
         rows = await self._rows(cursor, plan)
-        live = [row for row in rows if not row.get("tombstone")]
+        live = [Unpacked(row["seq"], row_records(row)) for row in rows if not row.get("tombstone")]
         settled: list[int] = [row["seq"] for row in rows if row.get("tombstone")]
-        acknowledged: list[int] = []
+        acknowledged: list[Unpacked] = []
         if live:
+            records = [record for row in live for record in row.records]
             producer = await self._producer()
-            if producer is None or not await self._guarded(producer, live):
+            if producer is None or not await self._guarded(producer, records):
                 return 0
             epoch = self.guard.epoch if self.guard else 0
             seen = [row["seq"] for row in rows]
             self._read_ahead(cursor.after(plan, seen, seen, datetime.now(UTC)), top)
-            acknowledged = acknowledged_in_order(live, await self._send_all(producer, live))
+            acknowledged = acknowledged_in_order(live, await self._send_all(producer, records))
             if self.guard and self.guard.epoch != epoch:
                 return 0  # a heal began meanwhile: its replay sends these rows again
-            settled += acknowledged
+            settled += [row.seq for row in acknowledged]
         now = datetime.now(UTC)
         moved = cursor.after(plan, [row["seq"] for row in rows], settled, now)
         moved = await self._close_expired(moved, now)
         if moved.fields() != cursor.fields():
             await self._write(cursor, moved)
         self._more = top > moved.published
-        self.metrics.outbox_published.inc(len(acknowledged))
-        return len(acknowledged)
+        events = sum(len(row.records) for row in acknowledged)
+        self.metrics.outbox_published.inc(events)
+        return events
 
     def _read_ahead(self, hoped: Cursor, top: int) -> None:
         """Read the next batch while the broker acknowledges this one, planned from the
@@ -244,11 +263,11 @@ class OutboxRelay:
         return cursor.without(closed)
 
     async def _send_all(
-        self, producer: AIOKafkaProducer, rows: list[Document]
+        self, producer: AIOKafkaProducer, records: list[Record]
     ) -> list[BaseException | None]:
-        """Hands every row to the producer (which batches them per partition), then awaits
-        all acknowledgements together; one outcome per row, None for acknowledged."""
-        deliveries = [await self._send(producer, row) for row in rows]
+        """Hands every record to the producer (which batches them per partition), then awaits
+        all acknowledgements together; one outcome per record, None for acknowledged."""
+        deliveries = [await self._send(producer, record) for record in records]
         results = await asyncio.gather(*deliveries, return_exceptions=True)
         outcomes = [result if isinstance(result, BaseException) else None for result in results]
         failure = next((outcome for outcome in outcomes if outcome is not None), None)
@@ -259,13 +278,10 @@ class OutboxRelay:
         return outcomes
 
     @staticmethod
-    async def _send(producer: AIOKafkaProducer, row: Document) -> "asyncio.Future[object]":
+    async def _send(producer: AIOKafkaProducer, record: Record) -> "asyncio.Future[object]":
         try:
             delivery: asyncio.Future[object] = await producer.send(
-                row["topic"],
-                value=bytes(row["value"]),
-                key=row["key"].encode(),
-                headers=row_headers(row),
+                record.topic, value=record.value, key=record.key.encode(), headers=record.headers
             )
             return delivery
         except Exception as error:  # refused before sending (too large, closed): stays pending
@@ -273,11 +289,11 @@ class OutboxRelay:
             refused.set_exception(error)
             return refused
 
-    async def _guarded(self, producer: AIOKafkaProducer, rows: list[Document]) -> bool:
+    async def _guarded(self, producer: AIOKafkaProducer, records: list[Record]) -> bool:
         """Publish only to topics the broker has: one that lost a topic may still ack."""
         if self.guard is None:
             return True
-        topics = {row["topic"] for row in rows}
+        topics = {record.topic for record in records}
         try:
             if await self.guard.topics_exist(producer, topics):
                 return True

@@ -10,14 +10,28 @@ from typing import Any, TypeVar
 from aiohttp import ClientResponse, FormData, web
 from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.auth import issue_key, parse_grant, register_person
+from shared.envelope import Envelope
 from shared.http.appkeys import KEYS
-from shared.mongo import transaction
+from shared.mongo import Document, transaction
+from shared.outbox import row_records
 from shared.platform import PLATFORM
 from shared.settings import ServiceSettings, isolated_names
 
 T = TypeVar("T")
+
+
+async def outbox_events(
+    collection: AsyncCollection[Document], event_type: str | None = None, session: Any = None
+) -> list[Envelope]:
+    """The events an outbox holds, in order, unpacked from its rows (a transaction's
+    several events share one); only those of ``event_type`` when given."""
+    live = {"tombstone": {"$ne": True}}
+    rows = await collection.find(live, session=session).sort("seq", 1).to_list()
+    envelopes = [Envelope.from_bytes(record.value) for row in rows for record in row_records(row)]
+    return [envelope for envelope in envelopes if event_type in (None, envelope.type)]
 
 
 async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 15.0) -> T:

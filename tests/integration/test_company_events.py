@@ -12,7 +12,7 @@ from shared.outbox import Outbox
 from shared.settings import ServiceSettings
 from shared.topics import Topics
 from tests.integration.test_companies_api import registration
-from tests.support import Caller, eventually, granted, read_topic
+from tests.support import Caller, eventually, granted, outbox_events, read_topic
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 
@@ -101,8 +101,8 @@ async def test_published_rows_leave_nothing_to_relay(
     outbox = Outbox(mongo[settings.database_name("companies")]["outbox"])
 
     async def all_sent() -> bool:
-        rows = await outbox.collection.find({}).to_list()
-        return len(rows) == 2 and await outbox.backlog() == 0
+        events = await outbox_events(outbox.collection)
+        return len(events) == 2 and await outbox.backlog() == 0
 
     try:
         await eventually(all_sent)

@@ -25,7 +25,7 @@ from tests.integration.matching.conftest import (
     submit,
 )
 from tests.integration.matching.test_sessions import DAY
-from tests.support import Caller, eventually, granted, person
+from tests.support import Caller, eventually, granted, outbox_events, person
 
 SLOTS = [
     {"start": f"{DAY}T0{hour}:{minute}:00Z", "end": f"{DAY}T0{end_hour}:{end_minute}:00Z"}
@@ -70,8 +70,7 @@ def free_slot(meetings: list[dict[str, Any]]) -> dict[str, str]:
 
 async def published(matching: TestClient[Any, Any], event_type: str) -> list[Envelope]:
     """What the change left in the outbox, in the same transaction, for the relay to publish."""
-    rows = matching.app[PLATFORM].outbox.collection.find({"event_type": event_type})
-    return [Envelope.from_bytes(row["value"]) async for row in rows]
+    return await outbox_events(matching.app[PLATFORM].outbox.collection, event_type)
 
 
 class TestReschedule:

@@ -6,7 +6,7 @@ from typing import Any
 from services.proposals.model import EXAMPLE
 from shared.mongo import create_client
 from shared.settings import ServiceSettings
-from tests.support import Caller
+from tests.support import Caller, outbox_events
 
 # The steps from a fresh draft to each state, and who takes them.
 PATH_TO: dict[str, list[str]] = {
@@ -41,6 +41,16 @@ async def walk_to(admin: Caller, proposal_id: str, state: str) -> None:
     for action in PATH_TO[state]:
         response = await step(admin, proposal_id, action)
         assert response.status == 200, await response.text()
+
+
+async def published(settings: ServiceSettings, event_type: str) -> int:
+    """Events of ``event_type`` in the proposals service's outbox."""
+    client = create_client(settings.mongodb_uri)
+    try:
+        outbox = client[settings.database_name("proposals")]["outbox"]
+        return len(await outbox_events(outbox, event_type))
+    finally:
+        await client.close()
 
 
 async def stored(settings: ServiceSettings, collection: str, **criteria: Any) -> int:

@@ -5,7 +5,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from shared.settings import ServiceSettings
-from tests.integration.proposals.flows import draft, proposal_body, stored, walk_to
+from tests.integration.proposals.flows import draft, proposal_body, published, stored, walk_to
 from tests.support import Caller, granted
 
 
@@ -42,7 +42,7 @@ class TestDrafting:
             "draft",
             "city:da-nang",
         )
-        assert await stored(settings, "outbox", event_type="jamp.proposal.drafted.v1") == 1
+        assert await published(settings, "jamp.proposal.drafted.v1") == 1
 
 
 class TestBadInput:
@@ -53,7 +53,7 @@ class TestBadInput:
         assert response.status == status, await response.text()
         assert response.content_type == "application/problem+json"
         assert await stored(settings, "proposals") == 0
-        assert await stored(settings, "outbox", event_type="jamp.proposal.drafted.v1") == 0
+        assert await published(settings, "jamp.proposal.drafted.v1") == 0
         problem: dict[str, Any] = await response.json()
         return problem
 
@@ -102,7 +102,7 @@ class TestEditing:
         assert response.headers["ETag"] == '"2"'
         history = await (await da_nang.get(f"/proposals/{proposal_id}/history")).json()
         assert history["entries"][-1]["changed"] == ["stage"]
-        assert await stored(settings, "outbox", event_type="jamp.proposal.updated.v1") == 1
+        assert await published(settings, "jamp.proposal.updated.v1") == 1
 
     async def test_a_stale_version_is_a_conflict(self, da_nang: Caller) -> None:
         proposal_id = (await draft(da_nang))["proposal_id"]

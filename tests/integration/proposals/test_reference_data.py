@@ -8,7 +8,7 @@ from services.proposals.app import create_app
 from shared.envelope import Envelope
 from shared.settings import ServiceSettings
 from shared.topics import Topics
-from tests.integration.proposals.flows import stored
+from tests.integration.proposals.flows import published, stored
 from tests.support import Caller, read_topic, serving
 
 NUSANTARA = {"name": "Nusantara", "country": "ID", "joined": 2026, "time_zone": "Asia/Makassar"}
@@ -69,7 +69,7 @@ async def test_loading_again_at_the_next_start_adds_nothing(
     async with serving(create_app, settings):
         pass
     assert await stored(settings, "cities") == 31
-    assert await stored(settings, "outbox", event_type="jamp.city.added.v1") == 31
+    assert await published(settings, "jamp.city.added.v1") == 31
 
 
 async def test_each_loaded_city_is_announced_on_the_proposals_topic(
