@@ -17,7 +17,7 @@ from shared.envelope import Envelope
 from shared.kafka import create_producer
 from shared.metrics import ServiceMetrics
 from shared.mongo import TRANSIENT, create_client
-from shared.outbox import Lease, Outbox, outbox_row, replay_since
+from shared.outbox import Lease, Outbox, outbox_row, outbox_rows, replay_since
 from shared.outbox_migration import OLD_INDEX, prepare_outbox
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
@@ -218,6 +218,32 @@ async def test_headers_are_stored_in_one_field_and_rows_of_an_older_version_keep
     for envelope in (old, new):
         sent = [list(r.headers) for r in records if r.key == envelope.subject.encode()]
         assert sent == [envelope.kafka_headers()] * 2
+
+
+async def test_a_transactions_events_share_a_row_and_are_relayed_and_replayed_in_order(
+    kept: Kept, settings: ServiceSettings
+) -> None:
+    verified = partial(CompanyVerified, version=2, by="admin")
+    old, a1, b1, a2, c1 = (Envelope.wrap(verified(company_id=key), source="test", subject=key)
+                           for key in ("a", "a", "b", "a", "c"))  # fmt: skip
+    older = {**outbox_row(kept.topic, old),  # one event a row, headers as pairs: before packing
+             "headers": [[name, Binary(value)] for name, value in old.kafka_headers()]}  # fmt: skip
+    await kept.outbox.append([older])
+    packed = [(kept.topic, envelope) for envelope in (a1, b1, a2)]
+    first = await kept.outbox.append(outbox_rows(packed))
+    await kept.outbox.append(outbox_rows([(kept.topic, c1)]))
+    assert await kept.outbox.collection.count_documents({}) == 3  # the three events share one
+    assert await kept.outbox.backlog() == 3
+    assert await kept.relay.relay_once() == 5  # events, of three rows
+    assert (await kept.outbox.cursor()).published == first + 1
+    assert await replay_since(kept.outbox.collection, datetime.min.replace(tzinfo=UTC)) == 3
+    assert await kept.relay.relay_once() == 5  # a replay reads every shape again
+    records = sorted(await read_topic(settings, kept.topic, 10), key=lambda r: r.offset)
+    for key, sent in (("a", [old, a1, a2]), ("b", [b1]), ("c", [c1])):
+        ids = [Envelope.from_bytes(r.value).id for r in records if r.key == key.encode()]
+        assert ids == [envelope.id for envelope in sent] * 2  # in order, each time
+        headers = [list(r.headers) for r in records if r.key == key.encode()]
+        assert headers == [envelope.kafka_headers() for envelope in sent] * 2
 
 
 async def test_instances_numbering_at_once_on_a_new_desk_get_distinct_blocks(
