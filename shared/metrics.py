@@ -35,7 +35,7 @@ class ServiceMetrics:
             registry=self.registry,
         )
         self.outbox_published = Counter(
-            "outbox_published_total", "Outbox rows acknowledged by Kafka", registry=self.registry
+            "outbox_published_total", "Outbox events acknowledged by Kafka", registry=self.registry
         )
         self.outbox_failures = Counter(
             "outbox_publish_failures_total",

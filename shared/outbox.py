@@ -27,12 +27,13 @@ database on each read and the nine headers as nested pairs were three quarters o
 fields. Rows written before that (headers as a list of pairs) are read as they are.
 
 A transaction that appends several events writes them as one row (``packed_row``, up to
-``PACKED_MOST`` a row): their records in their order in one binary field, the row named by
-its first event (``event_id``, ``created_at``). The database's work per read is mostly per
-document (finding, decoding, re-checking and encoding each), so a registration's two events
-cost it one document instead of two. The relay unpacks the records and settles the row only
-when all of them are acknowledged (``shared.relay``). A single event keeps the row above;
-``row_records`` reads every shape, so rows of older versions are relayed and replayed.
+``PACKED_MOST`` a row): their records in their order in one binary field, their count
+(``events``), the row named by its first event (``event_id``, ``created_at``). The
+database's work per read is mostly per document (finding, decoding, re-checking and
+encoding each), so a registration's two events cost it one document instead of two. The
+relay unpacks the records and settles the row only when all of them are acknowledged
+(``shared.relay``). A lone event keeps the row above; ``row_records`` reads every shape,
+so rows of older versions are relayed and replayed.
 
 Sent rows stay for a retention window; ``replay_since`` moves the relay's cursor back so
 it re-publishes them, which is how a memory-only broker's restart loses nothing.
@@ -97,7 +98,12 @@ def packed_row(events: list[tuple[str, Envelope]]) -> Document:
         "v": [Binary(envelope.to_bytes()) for _, envelope in events],
         "h": [_split_headers(envelope.kafka_headers()) for _, envelope in events],
     }
-    return {"records": Binary(bson.encode(records)), "event_id": first.id, "created_at": first.time}
+    return {
+        "records": Binary(bson.encode(records)),
+        "events": len(events),  # counted without unpacking (a replay's answer)
+        "event_id": first.id,
+        "created_at": first.time,
+    }
 
 
 def row_records(row: Document) -> list[Record]:
@@ -233,7 +239,8 @@ class Outbox:
         )
 
     async def backlog(self) -> int:
-        """Rows not yet published: after the cursor's mark, or in one of its gaps."""
+        """Rows (each of one or several events) not yet published: after the cursor's
+        mark, or in one of its gaps."""
         cursor, (_, top) = await self.cursor(), await self.bounds()
         ranges = [(gap.low, gap.high) for gap in cursor.gaps]
         if top > cursor.published:
@@ -272,7 +279,7 @@ async def replay_since(
 ) -> int:
     """Publish the rows created in [since, until) again: the cursor moves back to the first
     of them (with ``until``, that range becomes a gap instead, so later rows are not
-    re-sent). Returns how many rows (each of one or several events) will be re-published."""
+    re-sent). Returns how many events will be re-published."""
     outbox = Outbox(collection)
     low, top = await outbox.bounds()
     window: Document = {"$gte": since}
@@ -280,13 +287,13 @@ async def replay_since(
         window["$lt"] = until
     found = await collection.find(
         {"seq": {"$gte": low, "$lte": top}, "created_at": window, "tombstone": {"$ne": True}},
-        {"seq": True},
+        {"seq": True, "events": True},
     ).to_list()
     if not found:
         return 0
     numbers = sorted(row["seq"] for row in found)
     await _move_cursor(outbox, numbers[0], numbers[-1] if until is not None else None)
-    return len(numbers)
+    return sum(row.get("events", 1) for row in found)
 
 
 async def _move_cursor(outbox: Outbox, first: int, last: int | None) -> None:
