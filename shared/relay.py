@@ -29,7 +29,7 @@ and writes nothing.
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pymongo
@@ -123,6 +123,9 @@ class OutboxRelay:
         self.gap_horizon = gap_horizon
         self.kafka_down_since: datetime | None = None
         self._more = False  # the last pass left numbers after its batch
+        self._known: tuple[Cursor, int] | None = None
+        """The cursor this relay's own write left and the top it planned to, while numbers
+        remain up to that top: the next pass starts from them without reading either."""
         self._ahead: ReadAhead | None = None
         self._last_purge = datetime.min.replace(tzinfo=UTC)
 
@@ -148,6 +151,14 @@ class OutboxRelay:
         """One pass if there is work: the lease is taken (or renewed) only then, so an idle
         relay only reads; returns how many events the broker acknowledged (of the rows it
         settled)."""
+        known, self._known = self._known, None
+        if known is not None and self.lease.fresh:
+            # Its own write moved the cursor there and numbers remain up to that top: no
+            # need to read either (rows numbered since are found once it gets there). A
+            # replay or another holder since then changed the version, so this pass's
+            # write moves nothing and the next one reads again.
+            cursor, top = known
+            return await self._pass(cursor, top)
         _, top = await self.outbox.bounds()
         cursor = await self.outbox.cursor()
         if top <= cursor.published and not await self._gaps_need_work(cursor, top):
@@ -191,9 +202,13 @@ class OutboxRelay:
         now = datetime.now(UTC)
         moved = cursor.after(plan, [row["seq"] for row in rows], settled, now)
         moved = await self._close_expired(moved, now)
+        stored: Cursor | None = moved  # what the lease document holds after this pass
         if moved.fields() != cursor.fields():
-            await self._write(cursor, moved)
+            written = await self._write(cursor, moved)
+            stored = replace(moved, version=cursor.version + 1) if written else None
         self._more = top > moved.published
+        if stored is not None and self._more:
+            self._known = (stored, top)
         events = sum(len(row.records) for row in acknowledged)
         self.metrics.outbox_published.inc(events)
         return events
@@ -224,9 +239,9 @@ class OutboxRelay:
             rows += await self.outbox.rows(low, high)
         return [row for row in rows if plan.covers(row["seq"]) and cursor.wanted(row["seq"])]
 
-    async def _write(self, read: Cursor, moved: Cursor) -> None:
-        """The cursor, moved in one write that also renews the lease; nothing when another
-        relay holds the lease or a replay moved the cursor since it was read."""
+    async def _write(self, read: Cursor, moved: Cursor) -> bool:
+        """The cursor, moved in one write that also renews the lease; nothing (False) when
+        another relay holds the lease or a replay moved the cursor since it was read."""
         started, expires = self.lease.terms()
         version = read.version or {"$in": [None, 0]}  # a lease written before any pass
         written = await self.lease.collection.update_one(
@@ -235,9 +250,11 @@ class OutboxRelay:
         )
         if written.matched_count:
             self.lease.renewed(started)
-        else:  # sent again by whoever moves the cursor next
-            self.lease.lost()
-            log.info("outbox.cursor_moved_elsewhere", lease=self.lease.name)
+            return True
+        # Sent again by whoever moves the cursor next.
+        self.lease.lost()
+        log.info("outbox.cursor_moved_elsewhere", lease=self.lease.name)
+        return False
 
     async def _close_expired(self, cursor: Cursor, now: datetime) -> Cursor:
         """Close gaps older than the horizon with tombstones; a number whose row exists

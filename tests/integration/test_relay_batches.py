@@ -18,7 +18,7 @@ from pymongo import AsyncMongoClient, MongoClient, monitoring
 from shared.kafka import create_producer
 from shared.metrics import ServiceMetrics
 from shared.mongo import create_client, transaction
-from shared.outbox import LEASE, Outbox
+from shared.outbox import LEASE, Outbox, replay_since
 from shared.outbox_migration import prepare_outbox
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
@@ -387,3 +387,60 @@ async def test_commits_close_behind_the_one_that_woke_the_relay_share_its_pass(
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+class SmallReads(monitoring.CommandListener):
+    """How many reads a client sent to the counter and the lease (cursor) documents."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "find" and event.command.get("find") in {"sequences", "leases"}:
+            self.count += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_a_pass_after_its_own_cursor_write_reads_neither_the_counter_nor_the_cursor(
+    box: Box,
+) -> None:
+    reads = SmallReads()
+    watched = AsyncMongoClient[dict[str, Any]](box.settings.mongodb_uri, event_listeners=[reads])
+    try:
+        outbox = Outbox(watched[box.outbox.collection.database.name]["outbox"])
+        await outbox.append([row(box.topic, f"k{i % 3}", f"v{i}".encode()) for i in range(170)])
+        relay = relay_for(outbox, box.settings, 5)
+        box.relays.append(relay)
+        per_pass = []
+        for _ in range(5):
+            before = reads.count
+            await relay.relay_once()
+            per_pass.append(reads.count - before)
+        # The first pass reads the counter and the cursor (again once it holds the lease);
+        # the next three start where its own write left the cursor; the caught-up relay
+        # reads both again, as an idle one does.
+        assert per_pass == [3, 0, 0, 0, 2]
+        assert (await outbox.cursor()).published == 170
+    finally:
+        await watched.close()
+
+
+async def test_a_replay_between_passes_is_followed_though_the_relay_knew_its_cursor(
+    box: Box,
+) -> None:
+    await box.outbox.append([row(box.topic, "k", f"v{i}".encode()) for i in range(120)])
+    relay = box.relay()
+    assert await relay.relay_once() == 50
+    assert await replay_since(box.outbox.collection, datetime.min.replace(tzinfo=UTC)) == 120
+    # The next pass starts from the cursor it wrote (51..100); the replay moved the cursor
+    # since, so its write is refused and the pass after reads the replayed cursor.
+    assert [await relay.relay_once() for _ in range(5)] == [50, 50, 50, 20, 0]
+    cursor = await box.outbox.cursor()
+    assert (cursor.published, cursor.gaps) == (120, ())
+    values = [f"v{i}".encode() for i in range(120)]
+    assert await box.values(220) == values[:100] + values  # nothing lost, in order again
