@@ -5,6 +5,7 @@ import asyncio
 import signal
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -334,14 +335,15 @@ async def test_a_successor_publishes_soon_after_a_holder_dies_without_letting_go
 
 
 class Finds(monitoring.CommandListener):
-    """The filters of the finds a client sent to the outbox, in order."""
+    """The collections and filters of the finds a client sent, in order."""
 
     def __init__(self) -> None:
-        self.filters: list[dict[str, Any]] = []
+        self.found: list[tuple[str, dict[str, Any]]] = []
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name == "find" and event.command.get("find") == "outbox":
-            self.filters.append(dict(event.command.get("filter", {})))
+        if event.command_name == "find":
+            found = (str(event.command["find"]), dict(event.command.get("filter", {})))
+            self.found.append(found)
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
@@ -349,22 +351,50 @@ class Finds(monitoring.CommandListener):
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         pass
 
+    def of(self, *collections: str) -> list[dict[str, Any]]:
+        return [found for collection, found in self.found if collection in collections]
 
-async def test_every_read_of_a_backlog_is_a_range_bounded_on_both_sides(box: Box) -> None:
-    # Engines without limit push-down (SecantusDB) read every match of an open range: a
-    # backlog's batches would each cost the whole backlog.
-    finds = Finds()
+
+@asynccontextmanager
+async def watched_backlog(box: Box, finds: Finds) -> AsyncIterator[OutboxRelay]:
+    """170 pending rows over three keys and a relay (batches of 50) whose client reports
+    its finds."""
     watched = AsyncMongoClient[dict[str, Any]](box.settings.mongodb_uri, event_listeners=[finds])
     try:
         outbox = Outbox(watched[box.outbox.collection.database.name]["outbox"])
         await outbox.append([row(box.topic, f"k{i % 3}", f"v{i}".encode()) for i in range(170)])
         relay = relay_for(outbox, box.settings, 5)
         box.relays.append(relay)
-        assert [await relay.relay_once() for _ in range(5)] == [50, 50, 50, 20, 0]
-        ranges = [(f["seq"]["$gte"], f["seq"]["$lte"]) for f in finds.filters]
-        assert ranges == [(1, 50), (51, 100), (101, 150), (151, 170)]  # idle: no read at all
+        yield relay
     finally:
         await watched.close()
+
+
+async def test_every_read_of_a_backlog_is_a_range_bounded_on_both_sides(box: Box) -> None:
+    # Engines without limit push-down (SecantusDB) read every match of an open range: a
+    # backlog's batches would each cost the whole backlog.
+    finds = Finds()
+    async with watched_backlog(box, finds) as relay:
+        assert [await relay.relay_once() for _ in range(5)] == [50, 50, 50, 20, 0]
+    ranges = [(f["seq"]["$gte"], f["seq"]["$lte"]) for f in finds.of("outbox")]
+    assert ranges == [(1, 50), (51, 100), (101, 150), (151, 170)]  # idle: no read at all
+
+
+async def test_a_pass_after_its_own_cursor_write_reads_neither_the_counter_nor_the_cursor(
+    box: Box,
+) -> None:
+    finds = Finds()
+    async with watched_backlog(box, finds) as relay:
+        per_pass = []
+        for _ in range(5):
+            before = len(finds.of("sequences", "leases"))
+            await relay.relay_once()
+            per_pass.append(len(finds.of("sequences", "leases")) - before)
+        # The first pass reads the counter and the cursor (again once it holds the lease);
+        # the next three start where its own write left the cursor; the caught-up relay
+        # reads both again, as an idle one does.
+        assert per_pass == [3, 0, 0, 0, 2]
+    assert (await box.outbox.cursor()).published == 170
 
 
 async def test_commits_close_behind_the_one_that_woke_the_relay_share_its_pass(
@@ -387,47 +417,6 @@ async def test_commits_close_behind_the_one_that_woke_the_relay_share_its_pass(
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-
-
-class SmallReads(monitoring.CommandListener):
-    """How many reads a client sent to the counter and the lease (cursor) documents."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name == "find" and event.command.get("find") in {"sequences", "leases"}:
-            self.count += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
-async def test_a_pass_after_its_own_cursor_write_reads_neither_the_counter_nor_the_cursor(
-    box: Box,
-) -> None:
-    reads = SmallReads()
-    watched = AsyncMongoClient[dict[str, Any]](box.settings.mongodb_uri, event_listeners=[reads])
-    try:
-        outbox = Outbox(watched[box.outbox.collection.database.name]["outbox"])
-        await outbox.append([row(box.topic, f"k{i % 3}", f"v{i}".encode()) for i in range(170)])
-        relay = relay_for(outbox, box.settings, 5)
-        box.relays.append(relay)
-        per_pass = []
-        for _ in range(5):
-            before = reads.count
-            await relay.relay_once()
-            per_pass.append(reads.count - before)
-        # The first pass reads the counter and the cursor (again once it holds the lease);
-        # the next three start where its own write left the cursor; the caught-up relay
-        # reads both again, as an idle one does.
-        assert per_pass == [3, 0, 0, 0, 2]
-        assert (await outbox.cursor()).published == 170
-    finally:
-        await watched.close()
 
 
 async def test_a_replay_between_passes_is_followed_though_the_relay_knew_its_cursor(
