@@ -35,51 +35,22 @@ RanForOption = Annotated[
     ),
 ]
 
+CompaniesOption = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        help="desk: register this many companies (profiles of their own) through the API "
+        "first; the idle RSS is then that of a desk of that many companies, and matching's "
+        "after a restart on that database",
+    ),
+]
+
 
 @dataclass
 class Outcome:
     name: str
     figures: list[Figure]
     extra: dict[str, object] = field(default_factory=dict)
-
-
-Bench = Callable[[Servers, bool, int, Path], Awaitable[Outcome]]
-
-
-async def _intake(on: Servers, quick: bool, pairs: int, logs: Path) -> Outcome:
-    kinds, concurrencies = (["companies"], [1]) if quick else (list(intake.KINDS), [1, 8, 32])
-    seconds = 0.5 if quick else 3.0
-    figures = await intake.run(on, kinds, concurrencies, seconds, pairs, logs)
-    return Outcome("intake", figures, {"seconds_per_trial": seconds})
-
-
-async def _relay(on: Servers, quick: bool, pairs: int, logs: Path) -> Outcome:
-    return Outcome("relay", await relay.run(on, 200 if quick else 5000, pairs))
-
-
-async def _consume(on: Servers, quick: bool, pairs: int, logs: Path) -> Outcome:
-    return Outcome("consume", await consume.run(on, 100 if quick else 3000, pairs))
-
-
-async def _latency(on: Servers, quick: bool, pairs: int, logs: Path) -> Outcome:
-    count, rate = (10, 20.0) if quick else (200, 20.0)
-    figures = await latency.run(on, count, pairs, rate, logs)
-    return Outcome("latency", figures, {"events_per_round": count, "rate_per_second": rate})
-
-
-async def _desk(on: Servers, quick: bool, pairs: int, logs: Path) -> Outcome:
-    registrations, settle = (20, 3.0) if quick else (100, 15.0)
-    figures, extra = await desk.run(on, registrations, pairs, settle, logs)
-    return Outcome("desk", figures, {"registrations_per_round": registrations, **extra})
-
-
-BENCHES: dict[str, Bench] = {
-    "intake": _intake,
-    "relay": _relay,
-    "consume": _consume,
-    "latency": _latency,
-    "desk": _desk,
-}
 
 
 @dataclass(frozen=True)
@@ -91,6 +62,47 @@ class Run:
     aged_writes: int
     results: Path
     ran_for: float = 0.0
+    companies: int = 0
+
+
+Bench = Callable[[Servers, Run, Path], Awaitable[Outcome]]
+
+
+async def _intake(on: Servers, run: Run, logs: Path) -> Outcome:
+    quick = run.quick
+    kinds, concurrencies = (["companies"], [1]) if quick else (list(intake.KINDS), [1, 8, 32])
+    seconds = 0.5 if quick else 3.0
+    figures = await intake.run(on, kinds, concurrencies, seconds, run.pairs, logs)
+    return Outcome("intake", figures, {"seconds_per_trial": seconds})
+
+
+async def _relay(on: Servers, run: Run, logs: Path) -> Outcome:
+    return Outcome("relay", await relay.run(on, 200 if run.quick else 5000, run.pairs))
+
+
+async def _consume(on: Servers, run: Run, logs: Path) -> Outcome:
+    return Outcome("consume", await consume.run(on, 100 if run.quick else 3000, run.pairs))
+
+
+async def _latency(on: Servers, run: Run, logs: Path) -> Outcome:
+    count, rate = (10, 20.0) if run.quick else (200, 20.0)
+    figures = await latency.run(on, count, run.pairs, rate, logs)
+    return Outcome("latency", figures, {"events_per_round": count, "rate_per_second": rate})
+
+
+async def _desk(on: Servers, run: Run, logs: Path) -> Outcome:
+    registrations, settle = (20, 3.0) if run.quick else (100, 15.0)
+    figures, extra = await desk.run(on, registrations, run.pairs, settle, logs, run.companies)
+    return Outcome("desk", figures, {"registrations_per_round": registrations, **extra})
+
+
+BENCHES: dict[str, Bench] = {
+    "intake": _intake,
+    "relay": _relay,
+    "consume": _consume,
+    "latency": _latency,
+    "desk": _desk,
+}
 
 
 def run_benches(names: list[str], run: Run) -> list[Outcome]:
@@ -128,9 +140,10 @@ def after_the_desk_ran(names: list[str]) -> list[str]:
 async def _measure(
     name: str, on: Servers, run: Run, logs: Path, ran: dict[str, object] | None = None
 ) -> Outcome:
-    outcome = await BENCHES[name](on, run.quick, run.pairs, logs)
+    outcome = await BENCHES[name](on, run, logs)
     label = outcome.name + (f"-aged{run.aged_writes}" if run.aged_writes else "")
     label += f"-ran{run.ran_for:g}min" if run.ran_for else ""
+    label += f"-{run.companies}companies" if run.companies and name == "desk" else ""
     about = {"quick": run.quick, "pairs": run.pairs, "aged_writes": run.aged_writes,
              "ran_for_minutes": run.ran_for, **(ran or {})}  # fmt: skip
     path = write_results(run.results, label, outcome.figures, {**about, **outcome.extra})
@@ -174,9 +187,10 @@ def _command(names: list[str], summary: bool = False) -> Callable[..., None]:
         quick: Quick = False,
         aged_writes: AgedOption = 0,
         ran_for: RanForOption = 0.0,
+        companies: CompaniesOption = 0,
         results: ResultsOption = Path("bench/results"),
     ) -> None:
-        run = Run(mongodb_uri, kafka, pairs, quick, aged_writes, results, ran_for)
+        run = Run(mongodb_uri, kafka, pairs, quick, aged_writes, results, ran_for, companies)
         outcomes = run_benches(names, run)
         if summary:
             figures = [figure for outcome in outcomes for figure in outcome.figures]
