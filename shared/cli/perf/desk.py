@@ -87,11 +87,13 @@ async def run(
     grown: dict[str, object] = {}
     async with running_desk(servers, logs) as desk:
         await asyncio.sleep(settle)  # consumers join their groups
-        if companies:
-            grown = await _grow(desk, companies, settle)
-        # Startup work ends: on a grown desk (``--ran-for``) building the matching index
-        # and catching up take far longer than ``settle``, and "idle" must be idle.
-        settled_after = settle + await _until_settled(desk.pids, timeout=40 * settle)
+        if companies:  # the desk is idle once it digested them (``_grow`` waits for that)
+            digested, grown = await _grow(desk, companies, settle)
+            settled_after = settle + digested
+        else:
+            # Startup work ends: on a grown desk (``--ran-for``) building the matching index
+            # and catching up take far longer than ``settle``, and "idle" must be idle.
+            settled_after = settle + await _until_settled(desk.pids, timeout=40 * settle)
         idle = await idle_writes_per_second(desk.settings, max(settle, 2.0))
         rss = {name: rss_megabytes(desk.pids[name]) for name in SERVICES}
         if companies:
@@ -112,16 +114,21 @@ async def run(
     return [cpu], extra
 
 
-async def _grow(desk: Desk, companies: int, settle: float) -> dict[str, object]:
+async def _grow(desk: Desk, companies: int, settle: float) -> tuple[float, dict[str, object]]:
     """``companies`` registrations through the API, then until every consumer digested
-    them (the idle figures that follow are those of a desk of that many companies)."""
+    them: until the processes spend no more CPU than before the first registration (the
+    idle figures that follow are those of a desk of that many companies)."""
+    idle_rate = await _cpu_rates(desk.pids, 2.0)
     registered = await register(desk.urls["companies"], companies)
-    digested = await _until_settled(desk.pids, timeout=40 * settle + companies * 0.2)
+    started = time.perf_counter()
+    digested = await _quiet(desk.pids, idle_rate, timeout=40 * settle + companies * 0.2)
+    seconds = time.perf_counter() - started
     peak = {name: peak_megabytes(desk.pids[name]) for name in SERVICES}
-    return {"companies": companies, "registrations_accepted": registered.accepted,
-            "registrations_failed": registered.failed,
-            "registration_seconds": round(registered.seconds, 1),
-            "digested_after_seconds": round(digested, 1), "peak_rss_mb": peak}  # fmt: skip
+    return seconds, {"companies": companies, "registrations_accepted": registered.accepted,
+                     "registrations_failed": registered.failed,
+                     "registration_seconds": round(registered.seconds, 1),
+                     "digested_after_seconds": round(seconds, 1), "digested": digested,
+                     "peak_rss_mb": peak}  # fmt: skip
 
 
 async def _restarted(desk: Desk, name: str, settle: float) -> dict[str, object]:
