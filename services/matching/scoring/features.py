@@ -6,6 +6,7 @@ general domain vocabulary in English and Japanese, not names of particular proje
 """
 
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -184,8 +185,10 @@ def term_counts(text: str) -> Counter[str]:
 def _chunk_terms(chunk: str) -> tuple[str, ...]:
     # A pool's texts share most of their words: each common word is folded once. The
     # cache lives as long as the process: 65,536 entries (names, numbers, rare words
-    # each their own) held ~20 MB of matching's memory at 10,000 companies.
-    return tuple(_singular(term) for term in terms(chunk))
+    # each their own) held ~20 MB of matching's memory at 10,000 companies. Interned:
+    # the index keeps every company's terms, and equal terms split from different
+    # chunks ("株式" and "会社" of every Japanese company name) are then one object.
+    return tuple(sys.intern(_singular(term)) for term in terms(chunk))
 
 
 def query_term_set(text: str) -> set[str]:

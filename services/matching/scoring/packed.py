@@ -2,12 +2,12 @@
 
 At 10,000 companies each company's term counts and term weights as dicts (a hash table,
 a float object per weight) were ~45 MB of matching's memory, and the same few tag, area,
-country and language sets were held once per company. ``Packed`` keeps a read-only
+country and language sets were held once per company. (The terms themselves are interned
+where texts are split: ``features.term_counts``.) ``Packed`` keeps a read-only
 mapping as a tuple of its keys and an array of its values (counts and weights of one
 company share the tuple); ``Interned`` hands out one copy of each equal value.
 """
 
-import sys
 from array import array
 from collections.abc import Hashable, ItemsView, Iterable, Iterator, Mapping, ValuesView
 from typing import Generic, TypeVar
@@ -31,10 +31,8 @@ class Packed(Mapping[str, V], Generic[V]):
 
     @classmethod
     def counts(cls, mapping: Mapping[str, int]) -> "Packed[int]":
-        """Non-negative whole numbers (a term's count in one text). The keys are interned:
-        terms split from different texts are equal strings but not one object ("株式",
-        "会社" of every Japanese company name)."""
-        return Packed(tuple(map(sys.intern, mapping)), array("I", mapping.values()))
+        """Non-negative whole numbers (a term's count in one text)."""
+        return Packed(tuple(mapping), array("I", mapping.values()))
 
     @classmethod
     def weights(cls, mapping: Mapping[str, float]) -> "Packed[float]":

@@ -85,7 +85,7 @@ def _count(df: dict[str, int], names: Iterable[str]) -> None:
         df[name] = df.get(name, 0) + 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per company, kept by the index
 class CompanyVector:
     company_id: str
     name: str
