@@ -43,3 +43,22 @@ def test_benchmarks_run_on_a_desk_that_served_a_steady_mix_first(
     served = document["desk_ran"]
     assert set(served["accepted"]) == {"companies", "proposals", "inquiries"}
     assert not served["failed"]
+
+
+def test_the_desk_benchmark_measures_idle_memory_at_a_number_of_companies(
+    stack: EmbeddedStack, tmp_path: Path
+) -> None:
+    arguments = ["bench", "desk", "--quick", "--pairs", "1", "--results", str(tmp_path),
+                 "--companies", "25", "--mongodb-uri", stack.mongodb_uri,
+                 "--kafka", stack.kafka_bootstrap]  # fmt: skip
+    result = CliRunner().invoke(jamp, arguments)
+    assert result.exit_code == 0, result.output
+    [written] = tmp_path.glob("desk-25companies-*.json")
+    document = json.loads(written.read_text())
+    assert document["companies"] == document["registrations_accepted"] == 25
+    assert not document["registrations_failed"]
+    assert set(document["idle_rss_mb"]) == set(document["peak_rss_mb"]) >= {"matching"}
+    restarted = document["restarted"]
+    assert (
+        restarted["service"] == "matching" and 0 < restarted["rss_mb"] <= restarted["peak_rss_mb"]
+    )
