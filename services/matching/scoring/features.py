@@ -9,7 +9,7 @@ import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from shared.contracts.vocabulary import COUNTRIES_OF_EXPERIENCE, LANGUAGES, taxonomy_document
 from shared.text import query_terms, terms
@@ -104,9 +104,11 @@ class Reference:
     def carried_out(self) -> bool:
         return self.fiscal_year is not None
 
-    @property
+    @cached_property
     def evidence(self) -> str:
-        """How the reference is named in a match's evidence."""
+        """How the reference is named in a match's evidence (worked out once: a company's
+        vector names a reference under its country and under each stage it shows, and the
+        index keeps every company's vector)."""
         if not self.carried_out:
             return f"reference '{self.title}'"
         where = f" {self.city}" if self.city else ""

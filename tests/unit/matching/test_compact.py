@@ -7,9 +7,9 @@ from scipy import sparse  # type: ignore[import-untyped]
 from services.matching.bench.desk import generate
 from services.matching.index.columns import CompanyColumns, Row, room, spliced
 from services.matching.index.pool import Pool
-from services.matching.scoring.features import term_counts
+from services.matching.scoring.features import CompanyFeatures, Reference, term_counts
 from services.matching.scoring.packed import Interned, Packed
-from services.matching.scoring.vectors import CorpusStats, term_weights
+from services.matching.scoring.vectors import CorpusStats, company_vector, term_weights
 
 DESK = generate(60, 6, seed=11)
 
@@ -121,3 +121,16 @@ class TestCompactPool:
         pool.columns = CompanyColumns.of(pool.space, [company.vector for company in pool.companies])
         pool.put_proposal(DESK.proposals[0].model_copy(update={"version": 3}))
         assert np.allclose(spliced_row, pool.row_scores(DESK.proposals[0].proposal_id))
+
+
+def test_a_vector_names_a_reference_with_one_string_wherever_it_shows() -> None:
+    reference = Reference("Da Nang drainage master plan", "VN", tags=("master_plan",))
+    company = CompanyFeatures(
+        "co", "Kaiyo", frozenset({"quality_environment"}), frozenset({"flood_control"}),
+        "Drainage design.", references=(reference,),
+    )  # fmt: skip
+    vector = company_vector(company, CorpusStats.of([company]))
+    [by_country] = vector.referenced_countries["VN"]
+    by_stage = vector.stages["master_plan"][1]
+    assert by_country == "reference 'Da Nang drainage master plan'"
+    assert by_stage and all(named is by_country for named in by_stage)
