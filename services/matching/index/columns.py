@@ -21,6 +21,10 @@ DENSE = (
 
 Row = tuple[NDArray[np.int32], NDArray[np.float32]]
 """One company's terms: their columns and weights."""
+SPLICE_AT = 1024
+"""Replaced rows spliced into the matrix at the latest once there are this many: while
+only companies register (no proposal needs the matrix) they would pile up, two small
+arrays each."""
 
 
 def room(rows: int) -> int:
@@ -65,6 +69,8 @@ class CompanyColumns:
         for name in DENSE:
             self.dense[name][position] = getattr(row, name)[0]
         self.replaced[position] = (row.terms.indices.astype(np.int32), row.terms.data)
+        if len(self.replaced) >= SPLICE_AT:
+            self._stacked_terms(max(self._terms.shape[0], max(self.replaced) + 1))
         return row
 
     def matrix(self, size: int) -> CompanyMatrix:

@@ -5,7 +5,7 @@ import pytest
 from scipy import sparse  # type: ignore[import-untyped]
 
 from services.matching.bench.desk import generate
-from services.matching.index.columns import CompanyColumns, Row, room, spliced
+from services.matching.index.columns import SPLICE_AT, CompanyColumns, Row, room, spliced
 from services.matching.index.pool import Pool
 from services.matching.scoring.features import CompanyFeatures, Reference, term_counts
 from services.matching.scoring.packed import Interned, Packed
@@ -89,6 +89,19 @@ class TestSpliced:
         rows = self._rows(10, seed=3)
         got = spliced(self._csr(rows), {}, 4, 30)
         assert np.array_equal(got.toarray(), self._csr(rows[:4]).toarray())
+
+
+def test_replaced_rows_are_spliced_in_before_they_pile_up() -> None:
+    """Registrations alone never ask for the matrix: the rows they put are spliced in once
+    there are ``SPLICE_AT`` of them, and the matrix is what stacking every row gives."""
+    pool = Pool.of(DESK.companies[:5], [])
+    generated = generate(SPLICE_AT + 10, 1, seed=5).companies
+    for company in generated:
+        pool.put_company(company)
+    assert 0 < len(pool.columns.replaced) < SPLICE_AT
+    stacked = CompanyColumns.of(pool.space, [company.vector for company in pool.companies])
+    got = pool.columns.matrix(pool.size).terms
+    assert np.array_equal(got.toarray(), stacked.matrix(pool.size).terms.toarray())
 
 
 def test_room_is_a_quarter_more_than_the_pool() -> None:
