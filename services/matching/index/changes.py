@@ -48,7 +48,7 @@ class Changes:
         """The company at ``rank`` of the proposal's list (``scored`` as the matrix has it):
         new, rescored, or just moved. An entry not read (another company's, whose score this
         event did not change) can only move: its rank is patched."""
-        current = existing.get(company.features.company_id)
+        current = existing.get(company.company_id)
         if current is None or current.status in CLOSED:
             self._enter(proposal, company, rank, current)
         elif isinstance(current, Entry):
@@ -61,13 +61,13 @@ class Changes:
         self, proposal: Proposal, company: Company, rank: int, current: Match | Entry | None
     ) -> None:
         """A new pair, or one back in the list after it left."""
-        details, company_id = proposal.details, company.features.company_id
+        details, company_id = proposal.details, company.company_id
         score, factors = explain(company.vector, proposal.vector, self.weights.values)
         match = Match(
             match_id=current.match_id if current else match_id_of(),
             proposal_id=details.proposal_id,
             company_id=company_id,
-            company_name=company.features.name,
+            company_name=company.name,
             city_id=details.city_id,
             country=details.country,
             focus_areas=details.focus_areas,
@@ -109,7 +109,7 @@ class Changes:
         same_pair = (
             current.focus_areas == details.focus_areas
             and current.tags == details.tags
-            and current.company_name == company.features.name
+            and current.company_name == company.name
         )
         # Within rounding of the stored score, by the same weights: nothing changed.
         same_weights = current.weights_version == self.weights.version
@@ -123,7 +123,7 @@ class Changes:
             "score": score,
             "rank": rank,
             "factors": factors,
-            "company_name": company.features.name,
+            "company_name": company.name,
             "focus_areas": details.focus_areas,
             "tags": details.tags,
         }

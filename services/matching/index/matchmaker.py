@@ -107,13 +107,15 @@ class Matchmaker:
     async def start(self) -> None:
         """The whole index from the read models: once per process start."""
         self.seq, self.stats_epoch, self.rebuilds = await self.clock.now()
-        companies, proposals, states, record = await asyncio.gather(  # the database works meanwhile
-            self.read_models.all_companies(),
+        proposals, states, record = await asyncio.gather(  # the database works meanwhile
             self.read_models.matchable_proposals(),
             self.matches.all_states(),
             self.record.references() if self.record else _nothing(),
         )
-        self.pool = Pool.of(companies, proposals, Scoring(self.weights, record))
+        pool = Pool(scoring=Scoring(self.weights, record))
+        async for profile in self.read_models.every_company():  # never all profiles at once
+            pool.add(profile)
+        self.pool = pool.built(proposals)
         self.board = Board(self.rules.cap)
         for state in states:
             self.board.put(_entry(state))

@@ -36,20 +36,24 @@ class CorpusStats:
 
     @classmethod
     def of(cls, companies: Iterable[CompanyFeatures]) -> "CorpusStats":
-        return cls.of_counted((company, term_counts(company.text)) for company in companies)
+        return cls.of_counted(
+            (company.all_tags, company.focus_areas, term_counts(company.text))
+            for company in companies
+        )
 
     @classmethod
     def of_counted(
-        cls, counted: Iterable[tuple[CompanyFeatures, Mapping[str, int]]]
+        cls, counted: Iterable[tuple[frozenset[str], frozenset[str], Mapping[str, int]]]
     ) -> "CorpusStats":
-        """From companies whose text is already counted: each text is tokenised once."""
+        """From companies' claimed tags (``all_tags``), focus areas and counted terms:
+        each text is tokenised once."""
         tag_df: dict[str, int] = {}
         area_df: dict[str, int] = {}
         term_df: dict[str, int] = {}
         lengths: list[int] = []
-        for company, counts in counted:
-            _count(tag_df, company.all_tags)
-            _count(area_df, company.focus_areas)
+        for tags, areas, counts in counted:
+            _count(tag_df, tags)
+            _count(area_df, areas)
             _count(term_df, counts)
             lengths.append(sum(counts.values()))
         average = sum(lengths) / len(lengths) if lengths else 1.0
@@ -81,13 +85,13 @@ def _count(df: dict[str, int], names: Iterable[str]) -> None:
         df[name] = df.get(name, 0) + 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per company, kept by the index
 class CompanyVector:
     company_id: str
     name: str
     tags: frozenset[str]
     areas: frozenset[str]
-    terms: dict[str, float]
+    terms: Mapping[str, float]
     """BM25 weight of each of its terms (IDF x saturated, length-normalised frequency)."""
     declared_countries: frozenset[str]
     referenced_countries: dict[str, list[str]]
@@ -190,5 +194,5 @@ def vectors(
 ) -> tuple[CorpusStats, list[CompanyVector]]:
     """The pool's statistics (unless given) and every company's vector under them."""
     counted = [(company, term_counts(company.text)) for company in companies]
-    stats = stats or CorpusStats.of_counted(counted)
+    stats = stats or CorpusStats.of_counted((c.all_tags, c.focus_areas, n) for c, n in counted)
     return stats, [company_vector(company, stats, counts) for company, counts in counted]

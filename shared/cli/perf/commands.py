@@ -35,51 +35,22 @@ RanForOption = Annotated[
     ),
 ]
 
+CompaniesOption = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        help="desk: register this many companies (profiles of their own) through the API "
+        "first; the idle RSS is then that of a desk of that many companies, and matching's "
+        "after a restart on that database",
+    ),
+]
+
 
 @dataclass
 class Outcome:
     name: str
     figures: list[Figure]
     extra: dict[str, object] = field(default_factory=dict)
-
-
-Bench = Callable[[Servers, bool, int, Path], Awaitable[Outcome]]
-
-
-async def _intake(on: Servers, quick: bool, pairs: int, logs: Path) -> Outcome:
-    kinds, concurrencies = (["companies"], [1]) if quick else (list(intake.KINDS), [1, 8, 32])
-    seconds = 0.5 if quick else 3.0
-    figures = await intake.run(on, kinds, concurrencies, seconds, pairs, logs)
-    return Outcome("intake", figures, {"seconds_per_trial": seconds})
-
-
-async def _relay(on: Servers, quick: bool, pairs: int, logs: Path) -> Outcome:
-    return Outcome("relay", await relay.run(on, 200 if quick else 5000, pairs))
-
-
-async def _consume(on: Servers, quick: bool, pairs: int, logs: Path) -> Outcome:
-    return Outcome("consume", await consume.run(on, 100 if quick else 3000, pairs))
-
-
-async def _latency(on: Servers, quick: bool, pairs: int, logs: Path) -> Outcome:
-    count, rate = (10, 20.0) if quick else (200, 20.0)
-    figures = await latency.run(on, count, pairs, rate, logs)
-    return Outcome("latency", figures, {"events_per_round": count, "rate_per_second": rate})
-
-
-async def _desk(on: Servers, quick: bool, pairs: int, logs: Path) -> Outcome:
-    registrations, settle = (20, 3.0) if quick else (100, 15.0)
-    figures, extra = await desk.run(on, registrations, pairs, settle, logs)
-    return Outcome("desk", figures, {"registrations_per_round": registrations, **extra})
-
-
-BENCHES: dict[str, Bench] = {
-    "intake": _intake,
-    "relay": _relay,
-    "consume": _consume,
-    "latency": _latency,
-    "desk": _desk,
-}
 
 
 @dataclass(frozen=True)
@@ -91,6 +62,47 @@ class Run:
     aged_writes: int
     results: Path
     ran_for: float = 0.0
+    companies: int = 0
+
+
+Bench = Callable[[Servers, Run, Path], Awaitable[Outcome]]
+
+
+async def _intake(on: Servers, run: Run, logs: Path) -> Outcome:
+    quick = run.quick
+    kinds, concurrencies = (["companies"], [1]) if quick else (list(intake.KINDS), [1, 8, 32])
+    seconds = 0.5 if quick else 3.0
+    figures = await intake.run(on, kinds, concurrencies, seconds, run.pairs, logs)
+    return Outcome("intake", figures, {"seconds_per_trial": seconds})
+
+
+async def _relay(on: Servers, run: Run, logs: Path) -> Outcome:
+    return Outcome("relay", await relay.run(on, 200 if run.quick else 5000, run.pairs))
+
+
+async def _consume(on: Servers, run: Run, logs: Path) -> Outcome:
+    return Outcome("consume", await consume.run(on, 100 if run.quick else 3000, run.pairs))
+
+
+async def _latency(on: Servers, run: Run, logs: Path) -> Outcome:
+    count, rate = (10, 20.0) if run.quick else (200, 20.0)
+    figures = await latency.run(on, count, run.pairs, rate, logs)
+    return Outcome("latency", figures, {"events_per_round": count, "rate_per_second": rate})
+
+
+async def _desk(on: Servers, run: Run, logs: Path) -> Outcome:
+    registrations, settle = (20, 3.0) if run.quick else (100, 15.0)
+    figures, extra = await desk.run(on, registrations, run.pairs, settle, logs, run.companies)
+    return Outcome("desk", figures, {"registrations_per_round": registrations, **extra})
+
+
+BENCHES: dict[str, Bench] = {
+    "intake": _intake,
+    "relay": _relay,
+    "consume": _consume,
+    "latency": _latency,
+    "desk": _desk,
+}
 
 
 def run_benches(names: list[str], run: Run) -> list[Outcome]:
@@ -128,13 +140,16 @@ def after_the_desk_ran(names: list[str]) -> list[str]:
 async def _measure(
     name: str, on: Servers, run: Run, logs: Path, ran: dict[str, object] | None = None
 ) -> Outcome:
-    outcome = await BENCHES[name](on, run.quick, run.pairs, logs)
+    outcome = await BENCHES[name](on, run, logs)
     label = outcome.name + (f"-aged{run.aged_writes}" if run.aged_writes else "")
     label += f"-ran{run.ran_for:g}min" if run.ran_for else ""
+    label += f"-{run.companies}companies" if run.companies and name == "desk" else ""
     about = {"quick": run.quick, "pairs": run.pairs, "aged_writes": run.aged_writes,
              "ran_for_minutes": run.ran_for, **(ran or {})}  # fmt: skip
     path = write_results(run.results, label, outcome.figures, {**about, **outcome.extra})
     console.print(figure_table(outcome.name, outcome.figures))
+    if outcome.name == "desk":
+        console.print(_desk_table([outcome]))
     console.print(f"[dim]{path}[/]")
     return outcome
 
@@ -174,9 +189,10 @@ def _command(names: list[str], summary: bool = False) -> Callable[..., None]:
         quick: Quick = False,
         aged_writes: AgedOption = 0,
         ran_for: RanForOption = 0.0,
+        companies: CompaniesOption = 0,
         results: ResultsOption = Path("bench/results"),
     ) -> None:
-        run = Run(mongodb_uri, kafka, pairs, quick, aged_writes, results, ran_for)
+        run = Run(mongodb_uri, kafka, pairs, quick, aged_writes, results, ran_for, companies)
         outcomes = run_benches(names, run)
         if summary:
             figures = [figure for outcome in outcomes for figure in outcome.figures]
@@ -187,16 +203,25 @@ def _command(names: list[str], summary: bool = False) -> Callable[..., None]:
 
 
 def _desk_table(outcomes: list[Outcome]) -> Table:
-    table = Table("service", "idle RSS MB", "CPU ms per registration", title="the desk")
+    table = Table("service", "idle RSS MB", "peak RSS MB", "CPU ms per registration",
+                  title="the desk")  # fmt: skip
     for outcome in outcomes:
         if outcome.name != "desk":
             continue
-        rss = outcome.extra.get("idle_rss_mb", {})
-        cpu = outcome.extra.get("cpu_ms_per_registration", {})
-        assert isinstance(rss, dict) and isinstance(cpu, dict)
+        extra = outcome.extra
+        rss, peak = extra.get("idle_rss_mb", {}), extra.get("peak_rss_mb", {})
+        cpu = extra.get("cpu_ms_per_registration", {})
+        assert isinstance(rss, dict) and isinstance(peak, dict) and isinstance(cpu, dict)
+        if extra.get("companies"):
+            table.title = f"the desk at {extra['companies']:,} companies"
         for name in sorted(set(rss) | set(cpu)):
             spent = cpu.get(name, [])
             ms = sorted(spent)[len(spent) // 2] if spent else float("nan")
-            table.add_row(name, f"{rss.get(name, float('nan')):.0f}", f"{ms:.1f}")
-        table.add_row("idle writes/s", f"{outcome.extra.get('idle_writes_per_second')}", "")
+            table.add_row(name, f"{rss.get(name, float('nan')):.0f}",
+                          f"{peak.get(name, float('nan')):.0f}", f"{ms:.1f}")  # fmt: skip
+        again = extra.get("restarted")
+        if isinstance(again, dict):
+            table.add_row(f"{again['service']} after a restart", f"{again['rss_mb']:.0f}",
+                          f"{again['peak_rss_mb']:.0f}", "")  # fmt: skip
+        table.add_row("idle writes/s", f"{extra.get('idle_writes_per_second')}", "", "")
     return table

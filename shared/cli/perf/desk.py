@@ -12,11 +12,20 @@ from pathlib import Path
 import orjson
 
 from shared.cli.dev import SERVICES
+from shared.cli.perf.companies import register
 from shared.cli.perf.intake import BODIES
 from shared.cli.perf.load import Load, post_for
 from shared.cli.perf.pairs import Figure
-from shared.cli.perf.processes import cpu_delta, cpu_of, pid_of, rss_megabytes, service
+from shared.cli.perf.processes import (
+    cpu_delta,
+    cpu_of,
+    peak_megabytes,
+    pid_of,
+    rss_megabytes,
+    service,
+)
 from shared.cli.perf.servers import Servers
+from shared.embedded import ManagedProcess, wait_healthy
 from shared.kafka import ensure_topics
 from shared.mongo import MongoClient, create_client
 from shared.settings import ServiceSettings
@@ -31,6 +40,16 @@ class Desk:
     pids: dict[str, int]
     urls: dict[str, str]
     bare: Load
+    processes: dict[str, ManagedProcess]
+
+    async def restart(self, name: str, timeout: float) -> None:
+        """The service stopped (SIGTERM) and started again on its port, healthy: for a
+        process of the index this is after its start-up load of the read models."""
+        process = self.processes[name]
+        await process.stop()
+        await process.start()
+        await wait_healthy(process, self.urls[name], timeout)
+        self.pids[name] = pid_of(process)
 
 
 @asynccontextmanager
@@ -43,33 +62,42 @@ async def running_desk(servers: Servers, logs: Path) -> AsyncIterator[Desk]:
         for process in servers.stack.processes:
             pids[process.name] = pid_of(process)
     urls: dict[str, str] = {}
+    processes: dict[str, ManagedProcess] = {}
     async with AsyncExitStack() as running:
         for name in SERVICES:
             env = {"JAMP_MONITOR_TARGETS": json.dumps(urls)} if name == "monitor" else {}
             process, url = await running.enter_async_context(
                 service(f"services.{name}", settings, logs, env)
             )
-            pids[name], urls[name] = pid_of(process), url
+            pids[name], urls[name], processes[name] = pid_of(process), url, process
         bare, bare_url = await running.enter_async_context(
             service("shared.cli.perf.bare", settings, logs)
         )
         bare_pids = {"bare": pid_of(bare)} | {k: v for k, v in pids.items() if k == "mongodb"}
         body = orjson.dumps(BODIES["companies"])
-        yield Desk(settings, pids, urls, Load(f"{bare_url}/companies", body, {}, bare_pids))
+        bare_load = Load(f"{bare_url}/companies", body, {}, bare_pids)
+        yield Desk(settings, pids, urls, bare_load, processes)
 
 
 async def run(
-    servers: Servers, registrations: int, pairs: int, settle: float, logs: Path
+    servers: Servers, registrations: int, pairs: int, settle: float, logs: Path, companies: int = 0
 ) -> tuple[list[Figure], dict[str, object]]:
     cpu = Figure("CPU per registration, all processes", "ms", higher_is_better=False,
                  note="baseline: the bare handler's transaction (handler + database)")  # fmt: skip
+    grown: dict[str, object] = {}
     async with running_desk(servers, logs) as desk:
         await asyncio.sleep(settle)  # consumers join their groups
-        # Startup work ends: on a grown desk (``--ran-for``) building the matching index
-        # and catching up take far longer than ``settle``, and "idle" must be idle.
-        settled_after = settle + await _until_settled(desk.pids, timeout=40 * settle)
+        if companies:  # the desk is idle once it digested them (``_grow`` waits for that)
+            digested, grown = await _grow(desk, companies, settle)
+            settled_after = settle + digested
+        else:
+            # Startup work ends: on a grown desk (``--ran-for``) building the matching index
+            # and catching up take far longer than ``settle``, and "idle" must be idle.
+            settled_after = settle + await _until_settled(desk.pids, timeout=40 * settle)
         idle = await idle_writes_per_second(desk.settings, max(settle, 2.0))
         rss = {name: rss_megabytes(desk.pids[name]) for name in SERVICES}
+        if companies:
+            grown |= await _restarted(desk, "matching", settle)
         per_process: dict[str, list[float]] = {}
         unsettled: list[int] = []
         for _ in range(pairs):
@@ -82,8 +110,37 @@ async def run(
     extra = {"idle_writes_per_second": idle, "idle_rss_mb": rss,
              "settled_after_seconds": round(settled_after, 1),
              "cpu_ms_per_registration": per_process,
-             "rounds_not_settled_in_300_s": len(unsettled)}  # fmt: skip
+             "rounds_not_settled_in_300_s": len(unsettled), **grown}  # fmt: skip
     return [cpu], extra
+
+
+async def _grow(desk: Desk, companies: int, settle: float) -> tuple[float, dict[str, object]]:
+    """``companies`` registrations through the API, then until every consumer digested
+    them: until the processes spend no more CPU than before the first registration (the
+    idle figures that follow are those of a desk of that many companies)."""
+    idle_rate = await _cpu_rates(desk.pids, 2.0)
+    registered = await register(desk.urls["companies"], companies)
+    started = time.perf_counter()
+    digested = await _quiet(desk.pids, idle_rate, timeout=40 * settle + companies * 0.2)
+    seconds = time.perf_counter() - started
+    peak = {name: peak_megabytes(desk.pids[name]) for name in SERVICES}
+    return seconds, {"companies": companies, "registrations_accepted": registered.accepted,
+                     "registrations_failed": registered.failed,
+                     "registration_seconds": round(registered.seconds, 1),
+                     "digested_after_seconds": round(seconds, 1), "digested": digested,
+                     "peak_rss_mb": peak}  # fmt: skip
+
+
+async def _restarted(desk: Desk, name: str, settle: float) -> dict[str, object]:
+    """The service's RSS after a restart on the grown database: its start-up load of the
+    read models (the peak while loading, and what it keeps once idle)."""
+    started = time.perf_counter()
+    await desk.restart(name, timeout=40 * settle)
+    healthy = time.perf_counter() - started
+    await _until_settled({name: desk.pids[name]}, timeout=40 * settle)
+    return {"restarted": {"service": name, "healthy_after_seconds": round(healthy, 1),
+                          "rss_mb": rss_megabytes(desk.pids[name]),
+                          "peak_rss_mb": peak_megabytes(desk.pids[name])}}  # fmt: skip
 
 
 async def idle_writes_per_second(settings: ServiceSettings, seconds: float) -> float:

@@ -55,8 +55,18 @@ def cpu_seconds(pid: int) -> float:
 
 
 def rss_megabytes(pid: int) -> float:
+    """Resident memory now."""
+    return _status_megabytes(pid, "VmRSS:")
+
+
+def peak_megabytes(pid: int) -> float:
+    """The most resident memory the process has had (its high-water mark)."""
+    return _status_megabytes(pid, "VmHWM:")
+
+
+def _status_megabytes(pid: int, field: str) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field):
             return int(line.split()[1]) / 1024
     return float("nan")
 

@@ -1,0 +1,149 @@
+"""The index's compact forms: they answer as the plain structures they replace."""
+
+import numpy as np
+import pytest
+from scipy import sparse  # type: ignore[import-untyped]
+
+from services.matching.bench.desk import generate
+from services.matching.index.columns import SPLICE_AT, CompanyColumns, Row, room, spliced
+from services.matching.index.pool import Pool
+from services.matching.scoring.features import CompanyFeatures, Reference, term_counts
+from services.matching.scoring.packed import Interned, Packed
+from services.matching.scoring.vectors import CorpusStats, company_vector, term_weights
+
+DESK = generate(60, 6, seed=11)
+
+
+class TestPacked:
+    def test_answers_as_the_dict_it_was_built_from(self) -> None:
+        plain = {"water": 3, "supply": 1, "株式": 2}
+        packed = Packed.counts(plain)
+        assert dict(packed) == plain and len(packed) == 3 and list(packed) == list(plain)
+        assert packed["株式"] == 2 and packed.get("absent") is None and "absent" not in packed
+        assert list(packed.items()) == list(plain.items())
+        assert list(packed.values()) == [3, 1, 2] and sum(packed.values()) == 6
+        with pytest.raises(KeyError):
+            packed["absent"]
+
+    def test_weights_share_the_keys_of_the_counts(self) -> None:
+        counts = Packed.counts({"water": 3, "supply": 1})
+        weights = counts.alike([0.5, 0.25])
+        assert weights.keys_ is counts.keys_ and dict(weights) == {"water": 0.5, "supply": 0.25}
+
+    def test_keys_and_values_must_pair(self) -> None:
+        with pytest.raises(ValueError, match="2 keys but 1 values"):
+            Packed.counts({"a": 1, "b": 2}).alike([1.0])
+
+    def test_weighs_as_a_counter_does(self) -> None:
+        plain = {"water": 3, "supply": 1, "flood": 2}
+        stats = CorpusStats.of_counted([(frozenset(), frozenset(), plain)])
+        assert dict(term_weights(Packed.counts(plain), stats)) == term_weights(plain, stats)
+
+
+def test_equal_terms_of_different_texts_are_one_object() -> None:
+    first = term_counts("海洋水道エンジニアリング株式会社 water")
+    second = term_counts("山田建設株式会社 waters")
+    for term in ("株式", "会社", "water"):
+        [a] = [key for key in first if key == term]
+        [b] = [key for key in second if key == term]
+        assert a is b
+
+
+def test_interned_hands_out_one_copy_of_equal_values() -> None:
+    same: Interned[frozenset[str]] = Interned()
+    first = same(frozenset({"VN", "JP"}))
+    assert same(frozenset({"JP", "VN"})) is first and len(same) == 1
+    assert same(frozenset({"PH"})) is not first and len(same) == 2
+
+
+class TestSpliced:
+    @staticmethod
+    def _rows(count: int, seed: int) -> list[Row]:
+        rng = np.random.default_rng(seed)
+        rows: list[Row] = []
+        for _ in range(count):
+            columns = np.sort(rng.choice(30, size=int(rng.integers(0, 6)), replace=False))
+            rows.append((columns.astype(np.int32), rng.random(len(columns)).astype(np.float32)))
+        return rows
+
+    @staticmethod
+    def _csr(rows: list[Row]) -> sparse.csr_matrix:
+        indptr = np.concatenate([[0], np.cumsum([len(i) for i, _ in rows])])
+        indices = np.concatenate([i for i, _ in rows]) if rows else np.zeros(0, np.int32)
+        data = np.concatenate([d for _, d in rows]) if rows else np.zeros(0, np.float32)
+        return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), 30))
+
+    @pytest.mark.parametrize("replaced", [[], [0], [4], [9], [2, 3, 7], [0, 9], [10, 12], [3, 11]])
+    def test_equals_the_matrix_stacked_from_every_row(self, replaced: list[int]) -> None:
+        base_rows, new_rows = self._rows(10, seed=1), self._rows(13, seed=2)
+        size = max([10, *(p + 1 for p in replaced)])
+        expected = [new_rows[p] if p in replaced else base_rows[p] for p in range(min(10, size))]
+        empty: Row = (np.zeros(0, np.int32), np.zeros(0, np.float32))
+        expected += [new_rows[p] if p in replaced else empty for p in range(10, size)]
+        got = spliced(self._csr(base_rows), {p: new_rows[p] for p in replaced}, size, 30)
+        assert got.shape == (size, 30)
+        assert np.array_equal(got.toarray(), self._csr(expected).toarray())
+        assert np.array_equal(got.indptr, self._csr(expected).indptr)
+
+    def test_a_smaller_size_keeps_the_first_rows(self) -> None:
+        rows = self._rows(10, seed=3)
+        got = spliced(self._csr(rows), {}, 4, 30)
+        assert np.array_equal(got.toarray(), self._csr(rows[:4]).toarray())
+
+
+def test_replaced_rows_are_spliced_in_before_they_pile_up() -> None:
+    """Registrations alone never ask for the matrix: the rows they put are spliced in once
+    there are ``SPLICE_AT`` of them, and the matrix is what stacking every row gives."""
+    pool = Pool.of(DESK.companies[:5], [])
+    generated = generate(SPLICE_AT + 10, 1, seed=5).companies
+    for company in generated:
+        pool.put_company(company)
+    assert 0 < len(pool.columns.replaced) < SPLICE_AT
+    stacked = CompanyColumns.of(pool.space, [company.vector for company in pool.companies])
+    got = pool.columns.matrix(pool.size).terms
+    assert np.array_equal(got.toarray(), stacked.matrix(pool.size).terms.toarray())
+
+
+def test_room_is_a_quarter_more_than_the_pool() -> None:
+    assert room(0) == 1024 and room(10_000) == 12_500
+
+
+class TestCompactPool:
+    def test_a_company_is_kept_as_its_profile_answers(self) -> None:
+        pool = Pool.of(DESK.companies, DESK.proposals)
+        for company in DESK.companies:
+            assert pool.stored(company.company_id) == company
+        entry = pool.companies[pool.position[DESK.companies[0].company_id]]
+        assert entry.name == DESK.companies[0].name_en and entry.version == 1
+
+    def test_equal_tag_and_country_sets_are_one_object(self) -> None:
+        first = DESK.companies[0]
+        twin = first.model_copy(update={"company_id": "co_twin", "name_en": "Twin"})
+        pool = Pool.of([first, twin], [])
+        a, b = (pool.companies[pool.position[c.company_id]].vector for c in (first, twin))
+        assert a.tags is b.tags and a.declared_countries is b.declared_countries
+        assert a.languages is b.languages and a.areas is b.areas
+
+    def test_scores_after_puts_equal_those_of_a_refresh(self) -> None:
+        """Rows put after the matrix was stacked (spliced in) score as rows stacked anew."""
+        pool = Pool.of(DESK.companies[:40], DESK.proposals)
+        for company in DESK.companies[40:]:
+            pool.put_company(company)
+        pool.put_proposal(DESK.proposals[0].model_copy(update={"version": 2}))
+        spliced_row = pool.row_scores(DESK.proposals[0].proposal_id).copy()
+        pool.columns = CompanyColumns.of(pool.space, [company.vector for company in pool.companies])
+        pool.put_proposal(DESK.proposals[0].model_copy(update={"version": 3}))
+        assert np.allclose(spliced_row, pool.row_scores(DESK.proposals[0].proposal_id))
+
+
+def test_a_vector_names_a_reference_with_one_string_wherever_it_shows() -> None:
+    reference = Reference("Da Nang drainage master plan", "VN", tags=("master_plan",))
+    company = CompanyFeatures(
+        "co", "Kaiyo", frozenset({"quality_environment"}), frozenset({"flood_control"}),
+        "Drainage design.", references=(reference,),
+    )  # fmt: skip
+    vector = company_vector(company, CorpusStats.of([company]))
+    [by_country] = vector.referenced_countries["VN"]
+    by_stage = vector.stages["master_plan"][1]
+    assert by_country == "reference 'Da Nang drainage master plan'"
+    assert by_stage and all(named is by_country for named in by_stage)
