@@ -219,7 +219,8 @@ def stage_evidence(company: CompanyFeatures) -> dict[str, tuple[float, list[str]
         for stage in sorted(STAGE_SIGNS.keys() & {reference.stage, *reference.tags}):
             strength, shown = found.get(stage, (0.0, []))
             shown = shown if strength == 1.0 else []
-            found[stage] = (1.0, [*shown, reference.evidence])
+            if reference.evidence not in shown:  # its text may have named the stage too
+                found[stage] = (1.0, [*shown, reference.evidence])
     for stage in sorted(company.tags & STAGE_SIGNS.keys()):
         found.setdefault(stage, (DECLARED, [f"declares tag {stage}"]))
     return found

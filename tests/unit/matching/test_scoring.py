@@ -139,6 +139,15 @@ class TestFactors:
         stats, company_vectors = vectors([WATER, FLOOD, planner])
         assert factor_values(company_vectors[2], proposal_vector(plan, stats))["stage_fit"] == 1.0
 
+    def test_a_reference_that_names_its_stage_twice_is_its_evidence_once(self) -> None:
+        reference = Reference("Master plan of the old town", "KH", tags=("master_plan",))
+        planner = replace(GENERAL, statement="Maps.", references=(reference,))
+        plan = replace(NEED, stage="master_plan", tags=frozenset({"master_plan"}))
+        stats, company_vectors = vectors([WATER, FLOOD, planner])
+        _, factors = explain(company_vectors[2], proposal_vector(plan, stats))
+        [stage] = [factor for factor in factors if factor.factor == "stage_fit"]
+        assert len(stage.evidence) == 1 and "Master plan of the old town" in stage.evidence[0]
+
     def test_a_local_language_beats_english_alone(self) -> None:
         assert scored(FLOOD)["language"] == 1.0
         assert scored(WATER)["language"] == 0.5
