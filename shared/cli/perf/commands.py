@@ -203,25 +203,28 @@ def _command(names: list[str], summary: bool = False) -> Callable[..., None]:
 
 
 def _desk_table(outcomes: list[Outcome]) -> Table:
-    table = Table("service", "idle RSS MB", "peak RSS MB", "CPU ms per registration",
-                  title="the desk")  # fmt: skip
+    table = Table("service", "idle RSS MB", "peak RSS MB", "idle CPU % of a core",
+                  "CPU ms per registration", title="the desk")  # fmt: skip
     for outcome in outcomes:
         if outcome.name != "desk":
             continue
         extra = outcome.extra
         rss, peak = extra.get("idle_rss_mb", {}), extra.get("peak_rss_mb", {})
         cpu = extra.get("cpu_ms_per_registration", {})
+        idle_cpu = extra.get("idle_cpu_cores", {})
         assert isinstance(rss, dict) and isinstance(peak, dict) and isinstance(cpu, dict)
+        assert isinstance(idle_cpu, dict)
         if extra.get("companies"):
             table.title = f"the desk at {extra['companies']:,} companies"
         for name in sorted(set(rss) | set(cpu)):
             spent = cpu.get(name, [])
             ms = sorted(spent)[len(spent) // 2] if spent else float("nan")
             table.add_row(name, f"{rss.get(name, float('nan')):.0f}",
-                          f"{peak.get(name, float('nan')):.0f}", f"{ms:.1f}")  # fmt: skip
+                          f"{peak.get(name, float('nan')):.0f}",
+                          f"{idle_cpu.get(name, float('nan')) * 100:.1f}", f"{ms:.1f}")  # fmt: skip
         again = extra.get("restarted")
         if isinstance(again, dict):
             table.add_row(f"{again['service']} after a restart", f"{again['rss_mb']:.0f}",
-                          f"{again['peak_rss_mb']:.0f}", "")  # fmt: skip
-        table.add_row("idle writes/s", f"{extra.get('idle_writes_per_second')}", "", "")
+                          f"{again['peak_rss_mb']:.0f}", "", "")  # fmt: skip
+        table.add_row("idle writes/s", f"{extra.get('idle_writes_per_second')}", "", "", "")
     return table

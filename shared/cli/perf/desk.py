@@ -4,7 +4,7 @@ every process spends per registration (next to the bare handler's CPU per POST).
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +94,7 @@ async def run(
             # Startup work ends: on a grown desk (``--ran-for``) building the matching index
             # and catching up take far longer than ``settle``, and "idle" must be idle.
             settled_after = settle + await _until_settled(desk.pids, timeout=40 * settle)
+        idle_cpu = await _cpu_rates(desk.pids, max(settle, 2.0))
         idle = await idle_writes_per_second(desk.settings, max(settle, 2.0))
         rss = {name: rss_megabytes(desk.pids[name]) for name in SERVICES}
         if companies:
@@ -108,6 +109,7 @@ async def run(
             bare = await post_for(desk.bare, 8, 3.0)
             cpu.baseline.append(sum(bare.cpu_ms_per_request.values()))
     extra = {"idle_writes_per_second": idle, "idle_rss_mb": rss,
+             "idle_cpu_cores": {name: round(rate, 4) for name, rate in idle_cpu.items()},
              "settled_after_seconds": round(settled_after, 1),
              "cpu_ms_per_registration": per_process,
              "rounds_not_settled_in_300_s": len(unsettled), **grown}  # fmt: skip
@@ -178,14 +180,29 @@ async def _cpu_per_registration(desk: Desk, count: int, unsettled: list[int]) ->
     }
 
 
-async def _until_settled(pids: dict[str, int], timeout: float, cores: float = 0.1) -> float:
-    """Seconds until three seconds in a row in which the processes together use at most
-    ``cores`` of CPU (a settled desk uses a few hundredths: relays and consumers polling);
+async def _until_settled(pids: dict[str, int], timeout: float) -> float:
+    """Seconds until the processes have settled (``settled``), one-second windows apart;
     the timeout when that never happens (the idle figures then say what it did)."""
-    started, calm = time.perf_counter(), 0
-    while calm < 3 and time.perf_counter() - started < timeout:
-        calm = calm + 1 if sum((await _cpu_rates(pids, 1.0)).values()) <= cores else 0
+    started = time.perf_counter()
+    totals: list[float] = []  # CPU cores spent, second by second
+    while not settled(totals) and time.perf_counter() - started < timeout:
+        totals.append(sum((await _cpu_rates(pids, 1.0)).values()))
     return time.perf_counter() - started
+
+
+QUIET_CORES = 0.1
+"""A fresh settled desk uses a few hundredths of a core: relays and consumers polling."""
+FLAT_CORES = 0.03
+
+
+def settled(totals: Sequence[float]) -> bool:
+    """Whether the desk's start-up work is over, from its CPU (cores) per second so far:
+    three seconds in a row under ``QUIET_CORES``, or five whose spread is within
+    ``FLAT_CORES`` (a grown desk, or one on a busy machine, may idle above the first
+    level, but its start-up work, loading and catching up, still ends in a flat line)."""
+    quiet = len(totals) >= 3 and max(totals[-3:]) <= QUIET_CORES
+    flat = len(totals) >= 5 and max(totals[-5:]) - min(totals[-5:]) <= FLAT_CORES
+    return quiet or flat
 
 
 async def _cpu_rates(pids: dict[str, int], seconds: float) -> dict[str, float]:
