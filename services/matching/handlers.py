@@ -117,7 +117,7 @@ async def _page(
 async def get_match(
     match_id: str, caller: Principal, read_models: ReadModels, matches: MatchRepository
 ) -> MatchView:
-    match = await visible_match(match_id, caller, matches, read_models)
+    match, _ = await visible_match(match_id, caller, matches, read_models)
     return await view_of(match, caller, read_models)
 
 
@@ -127,14 +127,15 @@ async def visible_match(
     matches: MatchRepository,
     read_models: ReadModels,
     session: Session = None,
-) -> Match:
-    """The match, if the caller may see it (``may_see``); else the same 404 whether or not
-    it exists: a status must not reveal a pair."""
+) -> tuple[Match, ProposalDetails | None]:
+    """The match and its proposal (read to decide), if the caller may see it
+    (``may_see``); else the same 404 whether or not it exists: a status must not reveal a
+    pair."""
     match = await matches.get(match_id, session)
     if match is not None:
         proposal = await read_models.proposal(match.proposal_id, session)
         if may_see(match, caller, proposal.status if proposal else None):
-            return match
+            return match, proposal
     raise MatchNotFound(f"no match {match_id}")
 
 
@@ -189,9 +190,8 @@ async def respond(
     while the proposal is accepted: before that the list is a preview for staff and city."""
     async with unit_of_work(platform, trace) as uow:
         tick = await clock.tick(uow.session)
-        match = await visible_match(match_id, caller, matches, read_models, uow.session)
+        match, proposal = await visible_match(match_id, caller, matches, read_models, uow.session)
         side: MatchSide = match.side_of(caller.role, caller.scope)
-        proposal = await read_models.proposal(match.proposal_id, uow.session)
         proposal_status = proposal.status if proposal else "unknown"
         if proposal_status not in ANSWERABLE:
             raise NotYetOpen(

@@ -32,7 +32,7 @@ async def post_message(
 ) -> MatchMessage:
     """Stored with the grant and the person behind it, and published in one transaction."""
     async with unit_of_work(platform, trace) as uow:
-        match = await visible_match(match_id, caller, matches, read_models, uow.session)
+        match, _ = await visible_match(match_id, caller, matches, read_models, uow.session)
         side = member_of(match, caller)
         writable(match)
         message = MatchMessage(
@@ -58,7 +58,7 @@ async def thread(
     read_models: ReadModels,
     messages: MessageRepository,
 ) -> Page[MatchMessage]:
-    match = await visible_match(match_id, caller, matches, read_models)
+    match, _ = await visible_match(match_id, caller, matches, read_models)
     member_of(match, caller)
     readable(match)
     found = await messages.of_match(match_id, query.after, query.limit + 1)
