@@ -141,7 +141,9 @@ async def schedule_session(
             await sessions.save_meeting(meeting, uow.session)
             scheduled = booked(by_id[match_id], meeting.meeting_id, found.cycle, now)
             await matches.save(scheduled, uow.session, tick.seq)
-            await uow.publish(match_id, _scheduled_event(meeting))
+            # Keyed by the meeting, as its moves and cancellation are: one partition keeps
+            # a meeting's invitation ahead of its updates.
+            await uow.publish(meeting.meeting_id, _scheduled_event(meeting))
             meeting_ids.append(meeting.meeting_id)
         left = unplaced(plan, placed, [m for m in accepted if m.match_id in cancelled_here])
         run = PlacementRun(

@@ -184,6 +184,10 @@ class TestCancel:
         assert cancelled["changes"][0]["by"] == "admin"
         [event] = await published(matching, "jamp.meeting.cancelled.v1")
         assert (event.data["sequence"], event.data["by"]) == (1, "admin")
+        # One key for the meeting's every event, so its invitation is never overtaken.
+        invitations = await published(matching, "jamp.meeting.scheduled.v1")
+        [invitation] = [i for i in invitations if i.data["meeting_id"] == meeting["meeting_id"]]
+        assert invitation.subject == event.subject == meeting["meeting_id"]
         match = await (await admin.get(f"/matches/{meeting['match_id']}")).json()
         assert (match["status"], match["meeting_id"]) == ("accepted", None)
         assert (await admin.post(path, {"reason": "again"})).status == 409
