@@ -10,6 +10,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from shared.settings import ServiceSettings
 
+MAX_REQUEST_BYTES = 1_048_576
+"""The largest request a producer sends (aiokafka's default, named so that a caller that
+fills record batches itself refuses a record no request could carry, as ``send`` does)."""
+
 
 def create_producer(
     settings: ServiceSettings, client_id: str, *, linger_ms: int = 5
@@ -23,6 +27,7 @@ def create_producer(
         enable_idempotence=settings.kafka_idempotence,
         request_timeout_ms=10_000,
         linger_ms=linger_ms,
+        max_request_size=MAX_REQUEST_BYTES,
     )
 
 

@@ -36,9 +36,12 @@ from datetime import UTC, datetime, timedelta
 
 import pymongo
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import MessageSizeTooLargeError
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 from pymongo.errors import BulkWriteError, PyMongoError
 
-from shared.kafka import LazyProducer, ProducerFactory, PublishGuard
+from shared.kafka import MAX_REQUEST_BYTES, LazyProducer, ProducerFactory, PublishGuard
 from shared.logs import get_logger
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document
@@ -82,6 +85,120 @@ def acknowledged_in_order(
     if position != len(outcomes):
         raise ValueError(f"{len(outcomes)} outcomes for {position} records")
     return sent
+
+
+Lane = tuple[str, int]
+"""A topic and one of its partitions: records of one key always take the same lane."""
+
+
+async def send_in_batches(
+    producer: AIOKafkaProducer, records: Sequence[Record]
+) -> list[BaseException | None]:
+    """Every record, in order per partition, as record batches the relay fills itself
+    (``create_batch``/``send_batch``), then every acknowledgement awaited together; one
+    outcome per record, None for acknowledged.
+
+    ``send`` costs ~14 µs of Python per record (a coroutine, a metadata check, a size
+    estimate, the partitioner, a future); appending to a batch ~1 µs. Records go where
+    ``send`` would put them (the default partitioner, Java's murmur2 of the key over the
+    topic's partitions), each partition's batches in order, so a key's order holds; a
+    batch is acknowledged or fails as a whole, so each record's outcome is its batch's
+    and ``acknowledged_in_order`` settles as before. Plain aiokafka API, for any broker
+    (idempotent producers number the batches as they drain them, as for ``send``)."""
+    outcomes: list[BaseException | None] = [None] * len(records)
+    lanes: dict[Lane, list[int]] = {}
+    for topic, indices in _by_topic(records).items():
+        try:
+            partitions = sorted(await producer.partitions_for(topic))
+        except Exception as error:  # metadata unavailable: the topic's records stay pending
+            for index in indices:
+                outcomes[index] = error
+            continue
+        chosen: dict[str, int] = {}  # a pass carries each key many times: hashed once
+        for index in indices:
+            key = records[index].key
+            partition = chosen.get(key)
+            if partition is None:
+                partition = chosen[key] = PARTITIONER(key.encode(), partitions, partitions)
+            lanes.setdefault((topic, partition), []).append(index)
+    handed = await asyncio.gather(
+        *(_hand_over(producer, lane, _batches(producer, records, indices, outcomes))
+          for lane, indices in lanes.items())
+    )  # fmt: skip
+    deliveries = [delivery for lane in handed for delivery in lane]
+    results = await asyncio.gather(*(future for _, future in deliveries), return_exceptions=True)
+    for (members, _), result in zip(deliveries, results, strict=True):
+        if isinstance(result, BaseException):
+            for index in members:
+                outcomes[index] = result
+    return outcomes
+
+
+PARTITIONER = DefaultPartitioner()
+
+
+def _by_topic(records: Sequence[Record]) -> dict[str, list[int]]:
+    topics: dict[str, list[int]] = {}
+    for index, record in enumerate(records):
+        topics.setdefault(record.topic, []).append(index)
+    return topics
+
+
+Batch = tuple[BatchBuilder, list[int]]
+"""A filled record batch and the indices of the records it holds, in order."""
+
+
+def _batches(
+    producer: AIOKafkaProducer,
+    records: Sequence[Record],
+    indices: list[int],
+    outcomes: list[BaseException | None],
+) -> list[Batch]:
+    """One lane's records in batches of the producer's batch size (a record larger than
+    that alone in one; one larger than a request is refused, as ``send`` refuses it)."""
+    batches: list[Batch] = []
+    builder: BatchBuilder = producer.create_batch()
+    members: list[int] = []
+    for index in indices:
+        record = records[index]
+        key = record.key.encode()
+        while builder.append(timestamp=None, key=key, value=record.value,
+                             headers=record.headers) is None:  # fmt: skip
+            batches.append((builder, members))  # full (an empty batch takes any record)
+            builder, members = producer.create_batch(), []
+        members.append(index)
+    batches.append((builder, members))
+    kept: list[Batch] = []
+    for builder, members in batches:
+        if len(members) == 1 and builder.size() > MAX_REQUEST_BYTES:
+            outcomes[members[0]] = MessageSizeTooLargeError(
+                f"{builder.size()} bytes, over the {MAX_REQUEST_BYTES} a request may carry"
+            )
+        elif members:
+            kept.append((builder, members))
+    return kept
+
+
+async def _hand_over(
+    producer: AIOKafkaProducer, lane: Lane, batches: list[Batch]
+) -> list[tuple[list[int], "asyncio.Future[object]"]]:
+    """A lane's batches in order (the producer takes the next once the last is in a
+    request); after one is refused (closed, or no room within the request timeout) the
+    rest are not handed over either: their records fail with it and stay pending."""
+    topic, partition = lane
+    deliveries: list[tuple[list[int], asyncio.Future[object]]] = []
+    for position, (builder, members) in enumerate(batches):
+        try:
+            future: asyncio.Future[object] = await producer.send_batch(
+                builder, topic, partition=partition
+            )
+        except Exception as error:
+            refused: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+            refused.set_exception(error)
+            rest = [index for _, later in batches[position:] for index in later]
+            return [*deliveries, (rest, refused)]
+        deliveries.append((members, future))
+    return deliveries
 
 
 @dataclass
@@ -284,29 +401,15 @@ class OutboxRelay:
     async def _send_all(
         self, producer: AIOKafkaProducer, records: list[Record]
     ) -> list[BaseException | None]:
-        """Hands every record to the producer (which batches them per partition), then awaits
-        all acknowledgements together; one outcome per record, None for acknowledged."""
-        deliveries = [await self._send(producer, record) for record in records]
-        results = await asyncio.gather(*deliveries, return_exceptions=True)
-        outcomes = [result if isinstance(result, BaseException) else None for result in results]
+        """Hands every record to the producer in record batches, then awaits all
+        acknowledgements together; one outcome per record, None for acknowledged."""
+        outcomes = await send_in_batches(producer, records)
         failure = next((outcome for outcome in outcomes if outcome is not None), None)
         if failure is None:
             self._mark_kafka_up()
         else:
             self._mark_kafka_down(failure)
         return outcomes
-
-    @staticmethod
-    async def _send(producer: AIOKafkaProducer, record: Record) -> "asyncio.Future[object]":
-        try:
-            delivery: asyncio.Future[object] = await producer.send(
-                record.topic, value=record.value, key=record.key.encode(), headers=record.headers
-            )
-            return delivery
-        except Exception as error:  # refused before sending (too large, closed): stays pending
-            refused: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-            refused.set_exception(error)
-            return refused
 
     async def _guarded(self, producer: AIOKafkaProducer, records: list[Record]) -> bool:
         """Publish only to topics the broker has: one that lost a topic may still ack."""

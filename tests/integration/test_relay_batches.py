@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaProducer
 from bson import Binary
 from pymongo import AsyncMongoClient, MongoClient, monitoring
 
@@ -433,3 +434,54 @@ async def test_a_replay_between_passes_is_followed_though_the_relay_knew_its_cur
     assert (cursor.published, cursor.gaps) == (120, ())
     values = [f"v{i}".encode() for i in range(120)]
     assert await box.values(220) == values[:100] + values  # nothing lost, in order again
+
+
+class CountingProducer(AIOKafkaProducer):  # type: ignore[misc]  # aiokafka is untyped
+    """A real producer that counts how records were handed to it."""
+
+    sends = 0
+    batches = 0
+
+    async def send(self, *args: Any, **kwargs: Any) -> Any:
+        self.sends += 1
+        return await super().send(*args, **kwargs)
+
+    async def send_batch(self, *args: Any, **kwargs: Any) -> Any:
+        self.batches += 1
+        return await super().send_batch(*args, **kwargs)
+
+
+async def test_records_are_handed_over_in_batches_to_the_partitions_send_would_choose(
+    box: Box,
+) -> None:
+    # ``send`` per record was most of the relay's CPU; batches must still put every key
+    # where ``send`` puts it (one partition per key, in order), whatever their sizes.
+    keys = [f"k{i}" for i in range(12)]
+    values = [f"v{i:03}".encode() + (b"x" * 100_000 if i == 30 else b"") for i in range(120)]
+    await box.outbox.append([row(box.topic, keys[i % 12], v) for i, v in enumerate(values)])
+    producer = CountingProducer(bootstrap_servers=box.settings.kafka_bootstrap_servers, acks="all")
+    relay = OutboxRelay(
+        box.outbox,
+        lambda: producer,
+        box.outbox.lease(timedelta(seconds=5)),
+        poll_seconds=0.05,
+        retention=timedelta(days=1),
+        metrics=ServiceMetrics(),
+        batch_size=50,
+    )
+    box.relays.append(relay)
+    assert [await relay.relay_once() for _ in range(3)] == [50, 50, 20]
+    assert producer.sends == 0 and 3 <= producer.batches < 120
+    plain = create_producer(box.settings, "plain")
+    await plain.start()
+    try:  # one more record per key, as ``send`` places it
+        for key in keys:
+            await plain.send_and_wait(box.topic, value=b"plain", key=key.encode())
+    finally:
+        await plain.stop()
+    records = await read_topic(box.settings, box.topic, 132)
+    for key in keys:
+        mine = sorted((r for r in records if r.key == key.encode()), key=lambda r: r.offset)
+        assert len({r.partition for r in mine}) == 1
+        expected = [v[:4] for i, v in enumerate(values) if keys[i % 12] == key] + [b"plai"]
+        assert [r.value[:4] for r in mine] == expected
