@@ -4,9 +4,10 @@ A pass reads the cursor (``shared.outbox_cursor``: the highest sequence publishe
 gaps below it) and the counter (or, right after its own cursor write left numbers to do,
 takes both from that pass), and when there is work: reads the next batch of numbers (the
 gaps, then the numbers after the mark) in bounded index ranges, hands every row's events
-(one, or several a transaction packed together) to the producer, awaits the
-acknowledgements together and writes the cursor once, in the lease document, naming the
-holder and the version it read (and renewing the lease).
+(one, or several a transaction packed together) to the producer in record batches per
+partition (``send_in_batches``), awaits the acknowledgements together and writes the
+cursor once, in the lease document, naming the holder and the version it read (and
+renewing the lease).
 
 Why nothing is lost and nothing overtakes:
 
