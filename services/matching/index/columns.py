@@ -9,8 +9,8 @@ arrays per company (60,000 objects at 10,000 companies) cost twice the matrix it
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import sparse  # type: ignore[import-untyped]
 
+from services.matching.scoring.csr import Csr
 from services.matching.scoring.matrices import CompanyMatrix, Space, company_matrix
 from services.matching.scoring.vectors import CompanyVector
 
@@ -39,7 +39,7 @@ class CompanyColumns:
         self.dense: dict[str, NDArray[np.float32]] = {
             name: np.zeros((capacity, getattr(empty, name).shape[1]), np.float32) for name in DENSE
         }
-        self._terms: sparse.csr_matrix = empty.terms
+        self._terms: Csr = empty.terms
         self.replaced: dict[int, Row] = {}
         """Rows put since ``_terms`` was stacked, by position."""
 
@@ -68,9 +68,9 @@ class CompanyColumns:
                 )
         for name in DENSE:
             self.dense[name][position] = getattr(row, name)[0]
-        self.replaced[position] = (row.terms.indices.astype(np.int32), row.terms.data)
+        self.replaced[position] = (row.terms.indices, row.terms.data)
         if len(self.replaced) >= SPLICE_AT:
-            self._stacked_terms(max(self._terms.shape[0], max(self.replaced) + 1))
+            self._stacked_terms(max(self._terms.rows, max(self.replaced) + 1))
         return row
 
     def matrix(self, size: int) -> CompanyMatrix:
@@ -78,22 +78,20 @@ class CompanyColumns:
         dense = {name: matrix[:size] for name, matrix in self.dense.items()}
         return CompanyMatrix(ids=[], terms=self._stacked_terms(size), **dense)
 
-    def _stacked_terms(self, size: int) -> sparse.csr_matrix:
-        if self.replaced or self._terms.shape[0] != size:
+    def _stacked_terms(self, size: int) -> Csr:
+        if self.replaced or self._terms.rows != size:
             self._terms = spliced(self._terms, self.replaced, size, len(self.space.terms))
             self.replaced = {p: row for p, row in self.replaced.items() if p >= size}
         return self._terms
 
 
-def spliced(
-    base: sparse.csr_matrix, replaced: dict[int, Row], size: int, width: int
-) -> sparse.csr_matrix:
+def spliced(base: Csr, replaced: dict[int, Row], size: int, width: int) -> Csr:
     """``base`` with the ``replaced`` rows in place of its own, ``size`` rows in all (rows
     past ``base`` that none replaced are empty). Unchanged runs of rows are copied whole."""
     indices: list[NDArray[np.int32]] = []
     data: list[NDArray[np.float32]] = []
     lengths = np.zeros(size, np.int64)
-    have = min(base.shape[0], size)
+    have = min(base.rows, size)
     lengths[:have] = np.diff(base.indptr[: have + 1])
     start = 0  # the first row not yet copied
     for position in sorted(p for p in replaced if p < size):
@@ -109,7 +107,7 @@ def spliced(
     if start < have:
         indices.append(base.indices[base.indptr[start] : base.indptr[have]])
         data.append(base.data[base.indptr[start] : base.indptr[have]])
-    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     joined_indices = np.concatenate(indices).astype(np.int32) if indices else np.zeros(0, np.int32)
     joined_data = np.concatenate(data).astype(np.float32) if data else np.zeros(0, np.float32)
-    return sparse.csr_matrix((joined_data, joined_indices, indptr), shape=(size, width))
+    return Csr(indptr, joined_indices, joined_data, width)

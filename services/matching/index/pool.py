@@ -343,7 +343,7 @@ def _rows(matrix: ProposalMatrix, rows: slice) -> ProposalMatrix:
         ids=matrix.ids[rows],
         tags=matrix.tags[rows],
         areas=matrix.areas[rows],
-        terms=matrix.terms[rows],
+        terms=matrix.terms.slice(rows),
         countries=matrix.countries[rows],
         local_languages=matrix.local_languages[rows],
         stages=matrix.stages[rows],

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import sparse  # type: ignore[import-untyped]
 
+from services.matching.scoring.csr import Csr, products
 from services.matching.scoring.factors import WEIGHTS, WORKING_LANGUAGE_ONLY
 from services.matching.scoring.features import (
     COUNTRIES,
@@ -60,7 +60,7 @@ class CompanyMatrix:
     ids: list[str]
     tags: Matrix
     areas: Matrix
-    terms: sparse.csr_matrix
+    terms: Csr
     declared: Matrix
     referenced: Matrix
     languages: Matrix
@@ -75,7 +75,7 @@ class ProposalMatrix:
     ids: list[str]
     tags: Matrix
     areas: Matrix
-    terms: sparse.csr_matrix
+    terms: Csr
     countries: Matrix
     local_languages: Matrix
     stages: Matrix
@@ -87,7 +87,7 @@ def company_matrix(companies: Sequence[CompanyVector], space: Space) -> CompanyM
         ids=[company.company_id for company in companies],
         tags=_dense([dict.fromkeys(c.tags, 1.0) for c in companies], space.tags),
         areas=_dense([dict.fromkeys(c.areas, 1.0) for c in companies], space.areas),
-        terms=_sparse([c.terms for c in companies], space.terms),
+        terms=Csr.of([c.terms for c in companies], space.terms),
         declared=_dense(
             [dict.fromkeys(c.declared_countries, 1.0) for c in companies], COUNTRY_AXIS
         ),
@@ -106,7 +106,7 @@ def proposal_matrix(proposals: Sequence[ProposalVector], space: Space) -> Propos
         ids=[proposal.proposal_id for proposal in proposals],
         tags=_dense([p.tags for p in proposals], space.tags),
         areas=_dense([p.areas for p in proposals], space.areas),
-        terms=_sparse([p.terms for p in proposals], space.terms),
+        terms=Csr.of([p.terms for p in proposals], space.terms),
         countries=_dense([{p.country: 1.0} for p in proposals], COUNTRY_AXIS),
         local_languages=_dense(
             [dict.fromkeys(p.local_languages, 1.0) for p in proposals], LANGUAGE_AXIS
@@ -127,18 +127,6 @@ def _dense(rows: Sequence[Mapping[str, float]], axis: Mapping[str, int]) -> Matr
             if name in axis:
                 matrix[row, axis[name]] = value
     return matrix
-
-
-def _sparse(rows: Sequence[Mapping[str, float]], axis: Mapping[str, int]) -> sparse.csr_matrix:
-    indptr, indices, data = [0], [], []
-    for values in rows:
-        for name, value in values.items():
-            if name in axis:
-                indices.append(axis[name])
-                data.append(value)
-        indptr.append(len(indices))
-    shape = (len(rows), len(axis))
-    return sparse.csr_matrix((np.array(data, np.float32), indices, indptr), shape=shape)
 
 
 def score_matrix(
@@ -164,13 +152,12 @@ def listable_matrix(
     return scores
 
 
-def _text_products(proposals: sparse.csr_matrix, companies: sparse.csr_matrix) -> Matrix:
-    """Proposals' terms · companies' terms. The side with fewer rows (one company of an
-    update, a slice of proposals) is made dense and the other multiplies it: no sparse
-    product is built, which cost twice as much."""
-    if companies.shape[0] <= proposals.shape[0]:
-        return np.asarray(proposals @ companies.T.toarray(), dtype=np.float32)
-    return np.asarray(companies @ proposals.T.toarray(), dtype=np.float32).T
+def _text_products(proposals: Csr, companies: Csr) -> Matrix:
+    """Proposals' terms · companies' terms, summed in the order of the side with more rows
+    (the pool, or a slice of proposals against one company's update)."""
+    if companies.rows <= proposals.rows:
+        return products(proposals, companies)
+    return products(companies, proposals).T
 
 
 def factor_matrices(proposals: ProposalMatrix, companies: CompanyMatrix) -> dict[str, Matrix]:

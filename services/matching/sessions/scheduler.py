@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.sparse import lil_matrix  # type: ignore[import-untyped]
 
 from shared.errors import DomainError
 
@@ -61,9 +60,10 @@ Schedule = dict[str, tuple[int, int]]
 
 
 def schedule(problem: Problem) -> Schedule:
-    # Imported here: scipy.optimize adds ~30 MB to the service's memory, and a schedule is
-    # solved a few times per event, not while the service idles.
+    # Imported here: scipy.optimize (and scipy.sparse, ~13 MB of it) add ~30 MB to the
+    # service's memory, and a schedule is solved a few times per event, not while it idles.
     from scipy.optimize import Bounds, LinearConstraint, milp  # type: ignore[import-untyped]
+    from scipy.sparse import lil_matrix  # type: ignore[import-untyped]
 
     variables = [
         (r, s) for r, request in enumerate(problem.requests) for s in problem.open_slots(request)
