@@ -14,6 +14,7 @@ from services.matching.model import ANSWERABLE, CLOSED, Match, match_id_of
 from services.matching.readmodel import factor_changes
 from services.matching.repository import Patch
 from services.matching.scoring.factors import explain
+from services.matching.scoring.vectors import CompanyVector
 from services.matching.scoring.weights import HAND_SET, Weights
 from shared.contracts import EventPayload
 from shared.contracts.matching import MatchOffered, MatchProposed, MatchUpdated, MatchWithdrawn
@@ -24,10 +25,17 @@ SAME_SCORE = 2e-4
 Reasons = Callable[[str], list[str]]
 
 
+def _unexplained(company: Company) -> CompanyVector:
+    raise LookupError(f"no way to explain {company.company_id}'s matches was given")
+
+
 @dataclass
 class Changes:
     now: datetime
     weights: Weights = HAND_SET
+    explained: Callable[[Company], CompanyVector] = _unexplained
+    """The company's whole vector, evidence included (``Pool.explained``): the pool keeps
+    only what scoring needs."""
     saves: list[Match] = field(default_factory=list)
     events: list[tuple[str, EventPayload]] = field(default_factory=list)
     patches: list[Patch] = field(default_factory=list)
@@ -62,7 +70,7 @@ class Changes:
     ) -> None:
         """A new pair, or one back in the list after it left."""
         details, company_id = proposal.details, company.company_id
-        score, factors = explain(company.vector, proposal.vector, self.weights.values)
+        score, factors = explain(self.explained(company), proposal.vector, self.weights.values)
         match = Match(
             match_id=current.match_id if current else match_id_of(),
             proposal_id=details.proposal_id,
@@ -117,7 +125,7 @@ class Changes:
             if current.rank != rank:
                 self._patch(Entry.of(current), {"rank": rank}, rank=rank)
             return
-        score, factors = explain(company.vector, proposal.vector, self.weights.values)
+        score, factors = explain(self.explained(company), proposal.vector, self.weights.values)
         update: dict[str, object] = {
             "weights_version": self.weights.version,
             "score": score,

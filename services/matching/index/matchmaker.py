@@ -361,7 +361,7 @@ class Matchmaker:
         bring them back."""
         ids = {proposal_id for proposal_id in proposal_ids if proposal_id in self.pool.proposals}
         read = await self._pairs(ids, unit, only)
-        changes = Changes(datetime.now(UTC), self.weights)
+        changes = Changes(datetime.now(UTC), self.weights, lambda c: self.pool.explained(c))
         for proposal_id in sorted(ids):
             existing: dict[str, Match | Entry] = {}
             if only is not None:

@@ -42,7 +42,12 @@ from shared.contracts.proposals import ProposalDetails
 EMPTY_PROPOSAL = ProposalVector("", "", {}, {}, {}, frozenset(), {})
 """What a free row of the proposal matrix holds: it scores zero with everyone."""
 UNWEIGHTED: Packed[float] = Packed.weights({})
-"""A company's terms until ``refresh`` weighs them (while the pool is built)."""
+"""The terms of a company's kept vector: their weights are computed from its counts under
+the pool's statistics whenever its row is built (``weighted``), and live in the term
+matrix only."""
+NO_EVIDENCE: list[str] = []
+"""The evidence of a kept vector: an explanation rebuilds it from the profile
+(``explained``). Shared by every company, never changed."""
 SCORE_SLICE = 128
 """Proposals scored at once in a full rescore."""
 PROFILES = TypeAdapter(CompanyProfile)
@@ -80,6 +85,8 @@ class Company:
     areas: frozenset[str]
     counts: Packed[int]
     vector: CompanyVector
+    """Only what its matrix rows need: no term weights (``UNWEIGHTED``), no evidence
+    (``NO_EVIDENCE``), equal sets and strengths shared with other companies."""
     blocked: bool
     """Suspended, or gone from the read model: never listed."""
     stored: bool = True
@@ -116,11 +123,12 @@ class Pool:
         self._proposal_matrix: ProposalMatrix | None = None
         self._blocked: NDArray[np.bool_] | None = None
         self._same: Interned[frozenset[str]] = Interned()
+        self._bare: dict[object, dict[str, object]] = {}
 
     # Companies: one column each.
     def put_company(self, profile: CompanyProfile) -> int:
-        entry = self._entry(profile, weighted=True)
-        blocked, vector = entry.blocked, entry.vector
+        entry = self._entry(profile)
+        blocked = entry.blocked
         position = self.position.get(profile.company_id)
         if position is None:
             position = len(self.companies)
@@ -130,7 +138,7 @@ class Pool:
             self.companies[position] = entry
         self.changed += 1
         self._block(position, blocked)
-        row = self.columns.put(position, vector)
+        row = self.columns.put(position, self.weighted(entry))
         self._grow(len(self.rows), position + 1)
         column = listable_matrix(self.proposal_matrix(), row, self.weights)[:, 0]
         self.scores[: len(self.rows), position] = column
@@ -162,20 +170,25 @@ class Pool:
         company = None if position is None else self.companies[position]
         return company.profile if company is not None and company.stored else None
 
-    def _entry(self, profile: CompanyProfile, weighted: bool) -> Company:
-        """The company's compact record; its terms weighted under the pool's statistics,
-        or (``weighted`` false, while the pool is built) left for ``refresh`` to weigh."""
+    def _entry(self, profile: CompanyProfile) -> Company:
+        """The company's compact record. Evidence (reference titles) and term weights, kept
+        for every company, were ~17 MB at 10,000 companies: they are derived again when
+        used (``explained``, ``weighted``)."""
         features = self.scoring.features(profile)
         counts = Packed.counts(term_counts(features.text))
-        vector = company_vector(features, self.stats, counts if weighted else {})
+        vector = company_vector(features, self.stats, {})
         same = self._same
         vector = replace(
             vector,
-            terms=counts.alike(vector.terms.values()) if weighted else UNWEIGHTED,
+            terms=UNWEIGHTED,
             tags=same(vector.tags),
             areas=same(vector.areas),
             declared_countries=same(vector.declared_countries),
             languages=same(vector.languages),
+            referenced_countries=self._bare_names(vector.referenced_countries),
+            stages=self._bare_strengths(vector.stages),
+            financing=self._bare_strengths(vector.financing),
+            history=self._bare_names(vector.history),
         )
         return Company(
             company_id=profile.company_id,
@@ -188,6 +201,31 @@ class Pool:
             vector=vector,
             blocked=profile.status == "suspended",
         )
+
+    def _bare_names(self, evidence: Mapping[str, list[str]]) -> dict[str, list[str]]:
+        """The names without their evidence, one shared dict per set of names."""
+        bare = self._bare.setdefault(frozenset(evidence), dict.fromkeys(evidence, NO_EVIDENCE))
+        return bare  # type: ignore[return-value]
+
+    def _bare_strengths(
+        self, shown: Mapping[str, tuple[float, list[str]]]
+    ) -> dict[str, tuple[float, list[str]]]:
+        """Each name's strength without its evidence, one shared dict per set of them."""
+        key = frozenset((name, strength) for name, (strength, _) in shown.items())
+        bare = {name: (strength, NO_EVIDENCE) for name, (strength, _) in shown.items()}
+        return self._bare.setdefault(key, bare)  # type: ignore[return-value]
+
+    def weighted(self, company: Company) -> CompanyVector:
+        """The company's vector with its terms weighted under the pool's statistics: what
+        its row of the term matrix holds."""
+        weights = term_weights(company.counts, self.stats).values()
+        return replace(company.vector, terms=company.counts.alike(weights))
+
+    def explained(self, company: Company) -> CompanyVector:
+        """The company's whole vector, evidence included, as scoring it made it: rebuilt
+        from its profile when a match is explained (once per placed or rescored match)."""
+        features = self.scoring.features(company.profile)
+        return company_vector(features, self.stats, company.counts)
 
     def blocked(self) -> NDArray[np.bool_]:
         """Suspended or gone companies, by position (a fresh copy the caller may change)."""
@@ -281,10 +319,7 @@ class Pool:
             (c.tags, c.areas, c.counts) for c in self.companies if not c.blocked
         )
         self.space = Space.of(self.stats)
-        for company in self.companies:
-            weights = term_weights(company.counts, self.stats).values()
-            company.vector = replace(company.vector, terms=company.counts.alike(weights))
-        self.columns = CompanyColumns.of(self.space, [c.vector for c in self.companies])
+        self.columns = CompanyColumns.of(self.space, [self.weighted(c) for c in self.companies])
         for proposal in self.proposals.values():
             proposal.vector = proposal_vector(proposal_features(proposal.details), self.stats)
         self._proposal_matrix = None
@@ -324,7 +359,7 @@ class Pool:
     def add(self, profile: CompanyProfile) -> None:
         """A company of a pool being built (``of``, or a stream of the read model): its
         terms are weighed by ``built``, under statistics of the whole pool."""
-        entry = self._entry(profile, weighted=False)
+        entry = self._entry(profile)
         self.position[entry.company_id] = len(self.companies)
         self.companies.append(entry)
 

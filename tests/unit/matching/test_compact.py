@@ -2,18 +2,23 @@
 
 import subprocess
 import sys
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 from scipy import sparse  # type: ignore[import-untyped]
 
 from services.matching.bench.desk import generate
+from services.matching.index.changes import Changes
 from services.matching.index.columns import SPLICE_AT, CompanyColumns, Row, room, spliced
 from services.matching.index.pool import Pool
+from services.matching.readmodel import company_features
 from services.matching.scoring.csr import Csr, products
+from services.matching.scoring.factors import explain
 from services.matching.scoring.features import CompanyFeatures, Reference, term_counts
 from services.matching.scoring.packed import Interned, Packed
-from services.matching.scoring.vectors import CorpusStats, company_vector, term_weights
+from services.matching.scoring.vectors import CorpusStats, company_vector, term_weights, vectors
 
 DESK = generate(60, 6, seed=11)
 
@@ -159,7 +164,7 @@ def test_replaced_rows_are_spliced_in_before_they_pile_up() -> None:
     for company in generated:
         pool.put_company(company)
     assert 0 < len(pool.columns.replaced) < SPLICE_AT
-    stacked = CompanyColumns.of(pool.space, [company.vector for company in pool.companies])
+    stacked = CompanyColumns.of(pool.space, [pool.weighted(company) for company in pool.companies])
     got = pool.columns.matrix(pool.size).terms
     assert np.array_equal(got.toarray(), stacked.matrix(pool.size).terms.toarray())
 
@@ -191,7 +196,7 @@ class TestCompactPool:
             pool.put_company(company)
         pool.put_proposal(DESK.proposals[0].model_copy(update={"version": 2}))
         spliced_row = pool.row_scores(DESK.proposals[0].proposal_id).copy()
-        pool.columns = CompanyColumns.of(pool.space, [company.vector for company in pool.companies])
+        pool.columns = CompanyColumns.of(pool.space, [pool.weighted(company) for company in pool.companies])
         pool.put_proposal(DESK.proposals[0].model_copy(update={"version": 3}))
         assert np.allclose(spliced_row, pool.row_scores(DESK.proposals[0].proposal_id))
 
@@ -207,3 +212,38 @@ def test_a_vector_names_a_reference_with_one_string_wherever_it_shows() -> None:
     by_stage = vector.stages["master_plan"][1]
     assert by_country == "reference 'Da Nang drainage master plan'"
     assert by_stage and all(named is by_country for named in by_stage)
+
+
+class TestDerivedOnUse:
+    """Evidence and term weights are not kept per company: they are derived from the
+    profile and the counts when a match is explained or a row is built, as they were."""
+
+    def test_kept_vectors_hold_no_evidence_and_no_weights(self) -> None:
+        pool = Pool.of(DESK.companies, DESK.proposals)
+        for company in pool.companies:
+            vector = company.vector
+            assert len(vector.terms) == 0
+            shown = [*vector.referenced_countries.values(), *vector.history.values()]
+            shown += [evidence for _, evidence in vector.stages.values()]
+            shown += [evidence for _, evidence in vector.financing.values()]
+            assert not any(shown)
+
+    def test_explained_and_weighted_vectors_are_those_of_plain_scoring(self) -> None:
+        pool = Pool.of(DESK.companies, DESK.proposals)
+        stats, plain = vectors([company_features(profile) for profile in DESK.companies])
+        assert pool.stats == stats
+        for expected in plain:
+            company = pool.companies[pool.position[expected.company_id]]
+            explained = pool.explained(company)
+            assert replace(explained, terms=dict(explained.terms)) == expected
+            assert dict(pool.weighted(company).terms) == expected.terms
+
+    def test_a_match_is_explained_with_its_evidence(self) -> None:
+        pool = Pool.of(DESK.companies, DESK.proposals)
+        changes = Changes(datetime.now(UTC), explained=pool.explained)
+        proposal = next(iter(pool.proposals.values()))
+        company = pool.companies[int(np.argmax(pool.row_scores(proposal.details.proposal_id)))]
+        changes.place(proposal, company, 1, 0.0, {}, lambda _: [])
+        [match] = changes.saves
+        plain = explain(pool.explained(company), proposal.vector, pool.weights)
+        assert (match.score, match.factors) == plain and match.factors
