@@ -123,7 +123,10 @@ class Pool:
         self._proposal_matrix: ProposalMatrix | None = None
         self._blocked: NDArray[np.bool_] | None = None
         self._same: Interned[frozenset[str]] = Interned()
-        self._bare: dict[object, dict[str, object]] = {}
+        self._bare_name_sets: dict[frozenset[str], dict[str, list[str]]] = {}
+        self._bare_strength_sets: dict[
+            frozenset[tuple[str, float]], dict[str, tuple[float, list[str]]]
+        ] = {}
 
     # Companies: one column each.
     def put_company(self, profile: CompanyProfile) -> int:
@@ -204,8 +207,8 @@ class Pool:
 
     def _bare_names(self, evidence: Mapping[str, list[str]]) -> dict[str, list[str]]:
         """The names without their evidence, one shared dict per set of names."""
-        bare = self._bare.setdefault(frozenset(evidence), dict.fromkeys(evidence, NO_EVIDENCE))
-        return bare  # type: ignore[return-value]
+        bare = dict.fromkeys(evidence, NO_EVIDENCE)
+        return self._bare_name_sets.setdefault(frozenset(evidence), bare)
 
     def _bare_strengths(
         self, shown: Mapping[str, tuple[float, list[str]]]
@@ -213,7 +216,7 @@ class Pool:
         """Each name's strength without its evidence, one shared dict per set of them."""
         key = frozenset((name, strength) for name, (strength, _) in shown.items())
         bare = {name: (strength, NO_EVIDENCE) for name, (strength, _) in shown.items()}
-        return self._bare.setdefault(key, bare)  # type: ignore[return-value]
+        return self._bare_strength_sets.setdefault(key, bare)
 
     def weighted(self, company: Company) -> CompanyVector:
         """The company's vector with its terms weighted under the pool's statistics: what

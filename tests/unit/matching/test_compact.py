@@ -196,7 +196,8 @@ class TestCompactPool:
             pool.put_company(company)
         pool.put_proposal(DESK.proposals[0].model_copy(update={"version": 2}))
         spliced_row = pool.row_scores(DESK.proposals[0].proposal_id).copy()
-        pool.columns = CompanyColumns.of(pool.space, [pool.weighted(company) for company in pool.companies])
+        weighted = [pool.weighted(company) for company in pool.companies]
+        pool.columns = CompanyColumns.of(pool.space, weighted)
         pool.put_proposal(DESK.proposals[0].model_copy(update={"version": 3}))
         assert np.allclose(spliced_row, pool.row_scores(DESK.proposals[0].proposal_id))
 
