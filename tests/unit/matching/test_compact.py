@@ -17,6 +17,7 @@ from services.matching.readmodel import company_features
 from services.matching.scoring.csr import Csr, products
 from services.matching.scoring.factors import explain
 from services.matching.scoring.features import CompanyFeatures, Reference, term_counts
+from services.matching.scoring.matrices import company_matrix
 from services.matching.scoring.packed import Interned, Packed
 from services.matching.scoring.vectors import CorpusStats, company_vector, term_weights, vectors
 
@@ -167,6 +168,18 @@ def test_replaced_rows_are_spliced_in_before_they_pile_up() -> None:
     stacked = CompanyColumns.of(pool.space, [pool.weighted(company) for company in pool.companies])
     got = pool.columns.matrix(pool.size).terms
     assert np.array_equal(got.toarray(), stacked.matrix(pool.size).terms.toarray())
+
+
+def test_rows_of_zeros_and_ones_are_kept_as_bytes_and_handed_out_as_stacked() -> None:
+    pool = Pool.of(DESK.companies, DESK.proposals)
+    kept = {name: matrix.dtype for name, matrix in pool.columns.dense.items()}
+    assert kept["stages"] == kept["financing"] == np.float32
+    assert {kept[name] for name in kept.keys() - {"stages", "financing"}} == {np.dtype(np.uint8)}
+    stacked = company_matrix([pool.weighted(company) for company in pool.companies], pool.space)
+    got = pool.company_matrix()
+    for name in kept:
+        assert getattr(got, name).dtype == np.float32
+        assert np.array_equal(getattr(got, name), getattr(stacked, name))
 
 
 def test_room_is_a_quarter_more_than_the_pool() -> None:
