@@ -83,7 +83,7 @@ class CompanyColumns:
 
     def matrix(self, size: int) -> CompanyMatrix:
         """The first ``size`` companies as one matrix (views of the strengths, float32
-        copies of the 0/1 rows: made per proposal scored against the pool, ~1 ms)."""
+        copies of the 0/1 rows, made per proposal scored against the pool)."""
         dense = {
             name: rows[:size].astype(np.float32, copy=False) for name, rows in self.dense.items()
         }
