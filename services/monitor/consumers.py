@@ -1,7 +1,7 @@
 """Kafka entrypoints of the monitor.
 
-The raw tail hands the records of every topic to ``on_records``, a partition's batch at a
-time. Like every service, the
+The raw tail hands the records of every topic to ``on_records``, all that one poll read
+(every partition's) at a time. Like every service, the
 monitor also keeps its replica of the API-key registry from the identity stream, through
 the shared consumer runner, as its group ``monitor``; the tail is group ``monitor-tail``.
 """

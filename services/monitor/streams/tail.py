@@ -22,7 +22,9 @@ from shared.tasks import until_set
 
 log = get_logger(__name__)
 RecordSink = Callable[[list[RawRecord]], Awaitable[None]]
-"""Takes a partition's batch at once: the index is written in one round trip per batch."""
+"""Takes a poll's records at once, every partition's: the index is written in one round
+trip per poll (a registration's two events sit on two topics, so a write per partition
+took two or more statements where one does)."""
 RETRY_SECONDS = 0.5
 
 
@@ -72,21 +74,27 @@ class RawTail:
                     self._rewinding = False
                     await rewind_to_start(consumer, self.group_id)
                 batches = await consumer.getmany(timeout_ms=200, max_records=500)
-                for partition, records in batches.items():
-                    if not await self._deliver(records):
-                        return  # stopping mid-retry: the next start reads them again
-                    self.consumed.note(partition, records[-1].offset + 1)
-                    await self._commit(consumer, partition, records[-1].offset + 1)
+                if not batches:
+                    continue
+                # Each partition's records stay in order; partitions need no order.
+                if not await self._deliver([r for records in batches.values() for r in records]):
+                    return  # stopping mid-retry: the next start reads them again
+                ends = {partition: records[-1].offset + 1 for partition, records in batches.items()}
+                for partition, end in ends.items():
+                    self.consumed.note(partition, end)
+                await self._commit(consumer, ends)
         finally:
             await consumer.stop()
 
-    async def _commit(self, consumer: AIOKafkaConsumer, partition: TopicPartition, at: int) -> None:
+    async def _commit(self, consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> None:
+        """One commit for the whole poll, as it was indexed in one write."""
         try:
-            await consumer.commit({partition: at})
+            await consumer.commit(ends)
         except (CommitFailedError, IllegalStateError) as error:
             # A rebalance, or a broker that restarted without the group: whoever owns the
-            # partition next reads these records again, and the index keeps them once.
-            log.warning("monitor.commit_failed", partition=str(partition), error=repr(error))
+            # partitions next reads these records again, and the index keeps them once.
+            partitions = sorted(str(partition) for partition in ends)
+            log.warning("monitor.commit_failed", partitions=partitions, error=repr(error))
 
     async def _start(self) -> AIOKafkaConsumer | None:
         while not self._stopping.is_set():
