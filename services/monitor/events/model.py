@@ -17,7 +17,7 @@ from services.monitor.masking import (
 )
 from shared.envelope import Envelope
 from shared.http.pagination import PageQuery
-from shared.text import terms
+from shared.text import query_terms
 from shared.topics import DLQ_SUFFIX
 
 # Event ids that can be part of a key as they are; any other record is keyed as raw.
@@ -70,9 +70,15 @@ class IndexedEvent(BaseModel):
 
     def search_terms(self) -> list[str]:
         """The words free text finds it by. Taken from the masked form: a search must not
-        find people by their contact details."""
+        find people by their contact details.
+
+        Exactly the terms a query of the same text looks up (``query_terms``): Japanese by
+        bigrams, a lone character only where it stands alone. A single character inside a
+        longer run (each of 株式会社 in nearly every company's name) was a fifth of a
+        registration's index keys here and, as a search of the whole stream, finds too
+        much to be one (names are found by any two characters in a row)."""
         shown = self.masked().model_dump(mode="json", exclude=_NOT_SEARCHED)
-        return sorted(terms(" ".join(_strings(shown))[:SEARCHED_CHARS]))
+        return sorted(query_terms(" ".join(_strings(shown))[:SEARCHED_CHARS]))
 
 
 # A huge record (a body that is no event, say) must not make a huge index entry.
@@ -107,10 +113,21 @@ def masked_fields(record: PersonalFields) -> dict[str, Any]:
     }
 
 
+# Prose: a company's statement, a reference's or proposal's description, the body of an
+# inquiry's message, a match thread's message or a mailed reply, a word sent with a match's
+# answer. An operator finds an event by what names things (ids, names, titles, types,
+# tags, keys, cities); words of prose are what the owning service's own search finds
+# (companies' ``q`` searches the statement) and a trace then lists that thing's events.
+# Prose is most of a payload's words (a statement may run to 5,000 characters) and each
+# word is one more index key on every event that carries it.
+PROSE = frozenset({"capability_statement", "description", "body", "message"})
+
+
 def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, dict):
-        for inner in value.values():
-            yield from _strings(inner)
+        for name, inner in value.items():
+            if name not in PROSE:
+                yield from _strings(inner)
     elif isinstance(value, list):
         for inner in value:
             yield from _strings(inner)
@@ -218,4 +235,9 @@ class EventQuery(PageQuery):
     type: str | None = None
     subject: str | None = None
     correlation_id: str | None = None
-    q: str | None = Field(default=None, max_length=200, description="Free text, any field")
+    q: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Free text: whole words of ids, names, titles, types, tags and keys "
+        "(not of prose such as a statement, a description or a message's body)",
+    )

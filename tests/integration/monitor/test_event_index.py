@@ -70,6 +70,17 @@ async def test_free_text_finds_events_but_never_by_contact_details(
     assert not await events_of(operator, q="sato@example")
 
 
+async def test_free_text_finds_a_company_by_its_name_and_id_but_not_by_its_statement(
+    client: TestClient[Any, Any], operator: Caller
+) -> None:
+    company_id = await register(client)
+    await eventually(lambda: events_of(operator, subject=company_id))
+
+    # "Design and operation of ... networks ... for fast-growing cities": prose, not indexed
+    assert not await events_of(operator, q="networks fast growing", subject=company_id)
+    assert await events_of(operator, q=f"{company_id} Kaiyo 海洋水道", subject=company_id)
+
+
 async def test_free_text_is_a_lookup_of_whole_words_in_the_terms_index(
     client: TestClient[Any, Any], operator: Caller
 ) -> None:
