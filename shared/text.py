@@ -35,15 +35,17 @@ def query_terms(text: str) -> set[str]:
     return _collect(text, lambda run: _bigrams(run) if len(run) > 1 else {run})
 
 
-def stemmed_terms(text: str) -> set[str]:
-    """``terms``, plus the English stem of each word."""
-    found = terms(text)
+def stemmed_terms(text: str, *, single_characters: bool = True) -> set[str]:
+    """``terms``, plus the English stem of each word. Without ``single_characters`` a CJK
+    run longer than one character is only its bigrams (``query_terms``): for names, found
+    by any two characters in a row, not by one character of a longer run."""
+    found = terms(text) if single_characters else query_terms(text)
     return found | {_stem(term) for term in found if not _CJK.match(term)}
 
 
-def stemmed_terms_of(texts: Iterable[str]) -> list[str]:
+def stemmed_terms_of(texts: Iterable[str], *, single_characters: bool = True) -> list[str]:
     """The stemmed terms of several texts, sorted: a terms array as stored beside a document."""
-    return sorted(stemmed_terms(" ".join(texts)))
+    return sorted(stemmed_terms(" ".join(texts), single_characters=single_characters))
 
 
 def query_alternatives(text: str) -> list[set[str]]:

@@ -7,7 +7,10 @@ each write carries the profile version it comes from and never replaces a newer 
 redelivered or replayed event leaves the same document.
 
 Names are kept with their search terms, and a search looks them up when it runs: an
-inquiry is found by what its requester is called now, not when it asked.
+inquiry is found by what its requester is called now, not when it asked. A Japanese name
+is found by any two of its characters in a row (``name_terms``), not by one character of
+it: each of 株式会社 names most companies, and the single characters were 15 of a
+registration's 34 index keys here.
 """
 
 from collections.abc import Sequence
@@ -43,7 +46,7 @@ class ReferenceRepository:
             collection = self.collections[kind]
             await collection.create_index([("terms", ASCENDING)])
             async for document in collection.find({"terms": None, "names": {"$ne": None}}):
-                terms = stemmed_terms_of(document["names"])
+                terms = name_terms(document["names"])
                 await collection.update_one({"_id": document["_id"]}, {"$set": {"terms": terms}})
 
     async def put(self, referent: Referent, session: Session, names: Sequence[str] = ()) -> None:
@@ -51,7 +54,7 @@ class ReferenceRepository:
         fields = {
             "country": referent.country,
             "names": list(names),
-            "terms": stemmed_terms_of(names),
+            "terms": name_terms(names),
         }
         await self.collections[referent.kind].update_one(
             {"_id": referent.id}, {"$set": fields}, upsert=True, session=session
@@ -122,7 +125,11 @@ def _named_company(company_id: str, version: int, named: dict[str, str | None]) 
     """The stored entry of a company's names (by field) as of ``version``, with their terms."""
     names = [name for name in named.values() if name]
     return {"_id": company_id, "country": None, "named": named, "names": names,
-            "terms": stemmed_terms_of(names), "version": version}  # fmt: skip
+            "terms": name_terms(names), "version": version}  # fmt: skip
+
+
+def name_terms(names: Sequence[str]) -> list[str]:
+    return stemmed_terms_of(names, single_characters=False)
 
 
 def _legacy_named(known: Document | None) -> dict[str, str | None]:

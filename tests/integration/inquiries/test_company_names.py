@@ -77,3 +77,18 @@ async def test_a_run_leaves_what_naming_each_in_order_leaves(
 
 async def _stored(references: ReferenceRepository) -> list[dict[str, Any]]:
     return await references.collections["company"].find({}).sort("_id").to_list()
+
+
+async def test_a_japanese_name_is_kept_by_two_characters_in_a_row_not_by_one(
+    databases: list[AsyncDatabase[Document]],
+) -> None:
+    references = ReferenceRepository(databases[0])
+    await references.create_indexes()
+
+    await references.name_companies([("c-kaiyo", 1, KAIYO)], None)
+
+    stored = await references.collections["company"].find_one({"_id": "c-kaiyo"})
+    assert stored is not None and {"海洋", "水道", "kaiyo", "water"} <= set(stored["terms"])
+    assert not {"海", "水", "道"} & set(stored["terms"])
+    found = await references.named_by({"洋水"})
+    assert found["company"] == ["c-kaiyo"]
