@@ -26,7 +26,7 @@ from services.matching.scoring.matrices import (
     listable_matrix,
     proposal_matrix,
 )
-from services.matching.scoring.packed import Interned, Packed
+from services.matching.scoring.packed import CountRows, Interned, Packed
 from services.matching.scoring.vectors import (
     CompanyVector,
     CorpusStats,
@@ -83,7 +83,6 @@ class Company:
     tags: frozenset[str]
     """Every tag it claims (declared and its references'), for the pool's statistics."""
     areas: frozenset[str]
-    counts: Packed[int]
     vector: CompanyVector
     """Only what its matrix rows need: no term weights (``UNWEIGHTED``), no evidence
     (``NO_EVIDENCE``), equal sets and strengths shared with other companies."""
@@ -123,6 +122,8 @@ class Pool:
         self._proposal_matrix: ProposalMatrix | None = None
         self._blocked: NDArray[np.bool_] | None = None
         self._same: Interned[frozenset[str]] = Interned()
+        self.counts = CountRows()
+        """Each company's term counts, by position (``counted``)."""
         self._bare_name_sets: dict[frozenset[str], dict[str, list[str]]] = {}
         self._bare_strength_sets: dict[
             frozenset[tuple[str, float]], dict[str, tuple[float, list[str]]]
@@ -130,7 +131,7 @@ class Pool:
 
     # Companies: one column each.
     def put_company(self, profile: CompanyProfile) -> int:
-        entry = self._entry(profile)
+        entry, counts = self._entry(profile)
         blocked = entry.blocked
         position = self.position.get(profile.company_id)
         if position is None:
@@ -139,6 +140,7 @@ class Pool:
             self.companies.append(entry)
         else:
             self.companies[position] = entry
+        self.counts.put(position, counts)
         self.changed += 1
         self._block(position, blocked)
         row = self.columns.put(position, self.weighted(entry))
@@ -173,12 +175,13 @@ class Pool:
         company = None if position is None else self.companies[position]
         return company.profile if company is not None and company.stored else None
 
-    def _entry(self, profile: CompanyProfile) -> Company:
-        """The company's compact record. Evidence (reference titles) and term weights, kept
-        for every company, were ~17 MB at 10,000 companies: they are derived again when
-        used (``explained``, ``weighted``)."""
+    def _entry(self, profile: CompanyProfile) -> tuple[Company, Mapping[str, int]]:
+        """The company's compact record, and its term counts (kept in ``counts``).
+        Evidence (reference titles) and term weights, kept for every company, were ~17 MB
+        at 10,000 companies: they are derived again when used (``explained``,
+        ``weighted``)."""
         features = self.scoring.features(profile)
-        counts = Packed.counts(term_counts(features.text))
+        counts = term_counts(features.text)
         vector = company_vector(features, self.stats, {})
         same = self._same
         vector = replace(
@@ -193,17 +196,17 @@ class Pool:
             financing=self._bare_strengths(vector.financing),
             history=self._bare_names(vector.history),
         )
-        return Company(
+        company = Company(
             company_id=profile.company_id,
             name=profile.name_en,
             version=profile.version,
             document=zlib.compress(PROFILES.dump_json(profile), 1),
             tags=same(features.all_tags),
             areas=vector.areas,
-            counts=counts,
             vector=vector,
             blocked=profile.status == "suspended",
         )
+        return company, counts
 
     def _bare_names(self, evidence: Mapping[str, list[str]]) -> dict[str, list[str]]:
         """The names without their evidence, one shared dict per set of names."""
@@ -221,14 +224,19 @@ class Pool:
     def weighted(self, company: Company) -> CompanyVector:
         """The company's vector with its terms weighted under the pool's statistics: what
         its row of the term matrix holds."""
-        weights = term_weights(company.counts, self.stats).values()
-        return replace(company.vector, terms=company.counts.alike(weights))
+        counts = self.counted(company)
+        weights = term_weights(counts, self.stats).values()
+        return replace(company.vector, terms=counts.alike(weights))
 
     def explained(self, company: Company) -> CompanyVector:
         """The company's whole vector, evidence included, as scoring it made it: rebuilt
         from its profile when a match is explained (once per placed or rescored match)."""
         features = self.scoring.features(company.profile)
-        return company_vector(features, self.stats, company.counts)
+        return company_vector(features, self.stats, self.counted(company))
+
+    def counted(self, company: Company) -> Packed[int]:
+        """The company's term counts, in the order its text gave them."""
+        return self.counts[self.position[company.company_id]]
 
     def blocked(self) -> NDArray[np.bool_]:
         """Suspended or gone companies, by position (a fresh copy the caller may change)."""
@@ -319,7 +327,7 @@ class Pool:
     def refresh(self) -> None:
         """New statistics from the pool as it is, every vector under them, every score."""
         self.stats = CorpusStats.of_counted(
-            (c.tags, c.areas, c.counts) for c in self.companies if not c.blocked
+            (c.tags, c.areas, self.counts[n]) for n, c in enumerate(self.companies) if not c.blocked
         )
         self.space = Space.of(self.stats)
         self.columns = CompanyColumns.of(self.space, [self.weighted(c) for c in self.companies])
@@ -362,8 +370,9 @@ class Pool:
     def add(self, profile: CompanyProfile) -> None:
         """A company of a pool being built (``of``, or a stream of the read model): its
         terms are weighed by ``built``, under statistics of the whole pool."""
-        entry = self._entry(profile)
+        entry, counts = self._entry(profile)
         self.position[entry.company_id] = len(self.companies)
+        self.counts.put(len(self.companies), counts)
         self.companies.append(entry)
 
     def built(self, proposals: Iterable[ProposalDetails]) -> "Pool":

@@ -18,7 +18,7 @@ from services.matching.scoring.csr import Csr, products
 from services.matching.scoring.factors import explain
 from services.matching.scoring.features import CompanyFeatures, Reference, term_counts
 from services.matching.scoring.matrices import company_matrix
-from services.matching.scoring.packed import Interned, Packed
+from services.matching.scoring.packed import CountRows, Interned, Packed
 from services.matching.scoring.vectors import CorpusStats, company_vector, term_weights, vectors
 
 DESK = generate(60, 6, seed=11)
@@ -48,6 +48,46 @@ class TestPacked:
         plain = {"water": 3, "supply": 1, "flood": 2}
         stats = CorpusStats.of_counted([(frozenset(), frozenset(), plain)])
         assert dict(term_weights(Packed.counts(plain), stats)) == term_weights(plain, stats)
+
+
+class TestCountRows:
+    """Every company's counts in two arrays of the pool answer as the dicts put."""
+
+    def test_answers_as_the_dicts_put_as_they_are_replaced(self) -> None:
+        rng = np.random.default_rng(7)
+        words = [f"term{n}" for n in range(40)]
+        rows, plain = CountRows(), []
+        for step in range(400):
+            picked = rng.choice(words, size=int(rng.integers(0, 12)), replace=False)
+            counts = {str(word): int(rng.integers(1, 9)) for word in picked}
+            # Mostly replacements (longer and shorter runs), new rows now and then.
+            position = len(plain) if step % 5 == 0 or not plain else int(rng.integers(len(plain)))
+            rows.put(position, counts)
+            plain[position : position + 1] = [counts]
+            assert len(rows) == len(plain)
+        for position, counts in enumerate(plain):
+            got = rows[position]
+            assert list(got.items()) == list(counts.items())  # the order, too
+        assert rows._idle <= len(rows._term) // 2  # packed as runs were left behind
+
+    def test_a_position_past_the_next_row_is_refused(self) -> None:
+        with pytest.raises(IndexError, match="position 1 past 0 rows"):
+            CountRows().put(1, {"water": 1})
+
+    def test_the_pool_keeps_the_counts_its_companies_texts_give(self) -> None:
+        pool = Pool.of(DESK.companies[:30], [])
+        for company in DESK.companies[30:]:
+            pool.put_company(company)
+        replaced = [
+            c.model_copy(update={"capability_statement": "Water supply.", "version": 2})
+            for c in DESK.companies[:10]
+        ]  # another text: fewer, other counts
+        for company in replaced:
+            pool.put_company(company)
+        for profile in [*replaced, *DESK.companies[10:]]:
+            company = pool.companies[pool.position[profile.company_id]]
+            expected = term_counts(pool.scoring.features(profile).text)
+            assert list(pool.counted(company).items()) == list(expected.items())
 
 
 def test_equal_terms_of_different_texts_are_one_object() -> None:
