@@ -56,7 +56,7 @@ class TestCountRows:
     def test_answers_as_the_dicts_put_as_they_are_replaced(self) -> None:
         rng = np.random.default_rng(7)
         words = [f"term{n}" for n in range(40)]
-        rows, plain = CountRows(), []
+        rows, plain = CountRows(), list[dict[str, int]]()
         for step in range(400):
             picked = rng.choice(words, size=int(rng.integers(0, 12)), replace=False)
             counts = {str(word): int(rng.integers(1, 9)) for word in picked}
@@ -76,18 +76,18 @@ class TestCountRows:
 
     def test_the_pool_keeps_the_counts_its_companies_texts_give(self) -> None:
         pool = Pool.of(DESK.companies[:30], [])
-        for company in DESK.companies[30:]:
-            pool.put_company(company)
+        for profile in DESK.companies[30:]:
+            pool.put_company(profile)
         replaced = [
             c.model_copy(update={"capability_statement": "Water supply.", "version": 2})
             for c in DESK.companies[:10]
         ]  # another text: fewer, other counts
-        for company in replaced:
-            pool.put_company(company)
+        for profile in replaced:
+            pool.put_company(profile)
         for profile in [*replaced, *DESK.companies[10:]]:
-            company = pool.companies[pool.position[profile.company_id]]
+            kept = pool.companies[pool.position[profile.company_id]]
             expected = term_counts(pool.scoring.features(profile).text)
-            assert list(pool.counted(company).items()) == list(expected.items())
+            assert list(pool.counted(kept).items()) == list(expected.items())
 
 
 def test_equal_terms_of_different_texts_are_one_object() -> None:
