@@ -8,6 +8,7 @@ under that snapshot, so one event never moves every other score.
 
 import time
 import zlib
+from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -26,7 +27,7 @@ from services.matching.scoring.matrices import (
     listable_matrix,
     proposal_matrix,
 )
-from services.matching.scoring.packed import CountRows, Interned, Packed
+from services.matching.scoring.packed import CountRows, Interned, Packed, Runs
 from services.matching.scoring.vectors import (
     CompanyVector,
     CorpusStats,
@@ -76,10 +77,6 @@ class Company:
     company_id: str
     name: str
     version: int
-    document: bytes
-    """The profile as the read model holds it, as compressed JSON (half its size): an
-    update is checked and applied against it without reading the database, and it is
-    read back only then (``profile``, ~20 µs)."""
     tags: frozenset[str]
     """Every tag it claims (declared and its references'), for the pool's statistics."""
     areas: frozenset[str]
@@ -90,10 +87,6 @@ class Company:
     """Suspended, or gone from the read model: never listed."""
     stored: bool = True
     """False once the read model no longer holds it."""
-
-    @property
-    def profile(self) -> CompanyProfile:
-        return PROFILES.validate_json(zlib.decompress(self.document))
 
 
 @dataclass
@@ -124,6 +117,10 @@ class Pool:
         self._same: Interned[frozenset[str]] = Interned()
         self.counts = CountRows()
         """Each company's term counts, by position (``counted``)."""
+        self.documents = Runs("B")
+        """Each company's profile as the read model holds it, by position, as compressed
+        JSON (half its size): an update is checked and applied against it without reading
+        the database, and it is read back only then (``profile``, ~20 µs)."""
         self._bare_name_sets: dict[frozenset[str], dict[str, list[str]]] = {}
         self._bare_strength_sets: dict[
             frozenset[tuple[str, float]], dict[str, tuple[float, list[str]]]
@@ -140,7 +137,7 @@ class Pool:
             self.companies.append(entry)
         else:
             self.companies[position] = entry
-        self.counts.put(position, counts)
+        self._keep(position, profile, counts)
         self.changed += 1
         self._block(position, blocked)
         row = self.columns.put(position, self.weighted(entry))
@@ -173,7 +170,18 @@ class Pool:
         """The company's profile as the read model holds it (None if it holds none)."""
         position = self.position.get(company_id)
         company = None if position is None else self.companies[position]
-        return company.profile if company is not None and company.stored else None
+        return self.profile(company) if company is not None and company.stored else None
+
+    def profile(self, company: Company) -> CompanyProfile:
+        document = self.documents[self.position[company.company_id]]
+        return PROFILES.validate_json(zlib.decompress(document))
+
+    def _keep(self, position: int, profile: CompanyProfile, counts: Mapping[str, int]) -> None:
+        """What the company's record does not hold: its term counts and its profile."""
+        self.counts.put(position, counts)
+        document = array("B")
+        document.frombytes(zlib.compress(PROFILES.dump_json(profile), 1))
+        self.documents.put(position, document)
 
     def _entry(self, profile: CompanyProfile) -> tuple[Company, Mapping[str, int]]:
         """The company's compact record, and its term counts (kept in ``counts``).
@@ -200,7 +208,6 @@ class Pool:
             company_id=profile.company_id,
             name=profile.name_en,
             version=profile.version,
-            document=zlib.compress(PROFILES.dump_json(profile), 1),
             tags=same(features.all_tags),
             areas=vector.areas,
             vector=vector,
@@ -231,7 +238,7 @@ class Pool:
     def explained(self, company: Company) -> CompanyVector:
         """The company's whole vector, evidence included, as scoring it made it: rebuilt
         from its profile when a match is explained (once per placed or rescored match)."""
-        features = self.scoring.features(company.profile)
+        features = self.scoring.features(self.profile(company))
         return company_vector(features, self.stats, self.counted(company))
 
     def counted(self, company: Company) -> Packed[int]:
@@ -372,7 +379,7 @@ class Pool:
         terms are weighed by ``built``, under statistics of the whole pool."""
         entry, counts = self._entry(profile)
         self.position[entry.company_id] = len(self.companies)
-        self.counts.put(len(self.companies), counts)
+        self._keep(len(self.companies), profile, counts)
         self.companies.append(entry)
 
     def built(self, proposals: Iterable[ProposalDetails]) -> "Pool":

@@ -10,7 +10,7 @@ company share the tuple); ``Interned`` hands out one copy of each equal value.
 
 from array import array
 from collections.abc import Hashable, ItemsView, Iterable, Iterator, Mapping, ValuesView
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 V = TypeVar("V", int, float)
 H = TypeVar("H", bound=Hashable)
@@ -98,59 +98,96 @@ class Interned(Generic[H]):
         return len(self._known)
 
 
-class CountRows:
-    """Every company's term counts in two arrays shared by the whole pool, a run of
-    (term number, count) per company, by position: a tuple of terms and an array of
-    counts per company were ~20,000 small objects at 10,000 companies, which with what
-    replacing them one event at a time left behind made matching's idle memory move by
-    ~10 MB from run to run. A replaced run that no longer fits is written at the end;
-    the runs are packed again once half of the arrays are left behind."""
 
-    __slots__ = ("_count", "_idle", "_length", "_number", "_start", "_term", "_terms")
+class Runs:
+    """A run of values per position, every run in one array: replacing one company's
+    small objects one event at a time (a tuple of terms, an array of counts, a compressed
+    profile, ~30,000 objects at 10,000 companies) left matching's idle memory fragmented
+    by ~10 MB more in one run than in another. A replaced run that no longer fits is
+    written at the end; the runs are packed again once half of the array is left behind."""
 
-    def __init__(self) -> None:
-        self._number: dict[str, int] = {}
-        self._terms: list[str] = []
-        self._term = array("I")
-        self._count = array("I")
+    __slots__ = ("_idle", "_length", "_start", "_typecode", "_values")
+
+    def __init__(self, typecode: str) -> None:
+        self._typecode = typecode
+        self._values = array(typecode)
         self._start = array("q")
-        self._length = array("I")
+        self._length = array("q")
         self._idle = 0
-        """Entries of the arrays no run uses any more."""
+        """Values no run uses any more."""
 
     def __len__(self) -> int:
         return len(self._start)
 
-    def put(self, position: int, counts: Mapping[str, int]) -> None:
-        """The counts of the company at ``position`` (at most one past the last)."""
+    @property
+    def idle(self) -> int:
+        return self._idle
+
+    @property
+    def held(self) -> int:
+        return len(self._values)
+
+    def put(self, position: int, values: "array[Any]") -> None:
+        """The run at ``position`` (at most one past the last) replaced by ``values``."""
         if position > len(self._start):
-            raise IndexError(f"position {position} past {len(self._start)} rows")
-        numbers = array("I", (self._numbered(term) for term in counts))
-        values = array("I", counts.values())
-        if position < len(self._start) and len(numbers) <= self._length[position]:
+            raise IndexError(f"position {position} past {len(self._start)} runs")
+        if position < len(self._start) and len(values) <= self._length[position]:
             start = self._start[position]
-            self._term[start : start + len(numbers)] = numbers
-            self._count[start : start + len(values)] = values
-            self._idle += self._length[position] - len(numbers)
-            self._length[position] = len(numbers)
+            self._values[start : start + len(values)] = values
+            self._idle += self._length[position] - len(values)
+            self._length[position] = len(values)
             return
         if position < len(self._start):
             self._idle += self._length[position]
-            self._start[position], self._length[position] = len(self._term), len(numbers)
+            self._start[position], self._length[position] = len(self._values), len(values)
         else:
-            self._start.append(len(self._term))
-            self._length.append(len(numbers))
-        self._term.extend(numbers)
-        self._count.extend(values)
-        if self._idle > len(self._term) // 2:
+            self._start.append(len(self._values))
+            self._length.append(len(values))
+        self._values.extend(values)
+        if self._idle > len(self._values) // 2:
             self._pack()
+
+    def __getitem__(self, position: int) -> "array[Any]":
+        start = self._start[position]
+        return self._values[start : start + self._length[position]]
+
+    def _pack(self) -> None:
+        values, start = array(self._typecode), array("q")
+        for begin, length in zip(self._start, self._length, strict=True):
+            start.append(len(values))
+            values.extend(self._values[begin : begin + length])
+        self._values, self._start, self._idle = values, start, 0
+
+
+class CountRows:
+    """Every company's term counts by position, as (term number, count) pairs in one
+    array of the pool (``Runs``) instead of a tuple and an array per company."""
+
+    __slots__ = ("_number", "_runs", "_terms")
+
+    def __init__(self) -> None:
+        self._number: dict[str, int] = {}
+        self._terms: list[str] = []
+        self._runs = Runs("I")
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    @property
+    def runs(self) -> Runs:
+        return self._runs
+
+    def put(self, position: int, counts: Mapping[str, int]) -> None:
+        """The counts of the company at ``position`` (at most one past the last)."""
+        pairs = array("I")
+        for term, count in counts.items():
+            pairs.extend((self._numbered(term), count))
+        self._runs.put(position, pairs)
 
     def __getitem__(self, position: int) -> Packed[int]:
         """The company's counts, in the order they were put."""
-        start = self._start[position]
-        stop = start + self._length[position]
-        terms = self._terms
-        return Packed(tuple(terms[n] for n in self._term[start:stop]), self._count[start:stop])
+        pairs, terms = self._runs[position], self._terms
+        return Packed(tuple(terms[n] for n in pairs[0::2]), pairs[1::2])
 
     def _numbered(self, term: str) -> int:
         number = self._number.get(term)
@@ -158,11 +195,3 @@ class CountRows:
             number = self._number[term] = len(self._terms)
             self._terms.append(term)
         return number
-
-    def _pack(self) -> None:
-        term, count, start = array("I"), array("I"), array("q")
-        for begin, length in zip(self._start, self._length, strict=True):
-            start.append(len(term))
-            term.extend(self._term[begin : begin + length])
-            count.extend(self._count[begin : begin + length])
-        self._term, self._count, self._start, self._idle = term, count, start, 0

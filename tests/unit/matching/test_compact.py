@@ -68,13 +68,13 @@ class TestCountRows:
         for position, counts in enumerate(plain):
             got = rows[position]
             assert list(got.items()) == list(counts.items())  # the order, too
-        assert rows._idle <= len(rows._term) // 2  # packed as runs were left behind
+        assert 0 < rows.runs.idle <= rows.runs.held // 2  # packed as runs were left behind
 
     def test_a_position_past_the_next_row_is_refused(self) -> None:
-        with pytest.raises(IndexError, match="position 1 past 0 rows"):
+        with pytest.raises(IndexError, match="position 1 past 0 runs"):
             CountRows().put(1, {"water": 1})
 
-    def test_the_pool_keeps_the_counts_its_companies_texts_give(self) -> None:
+    def test_the_pool_keeps_the_counts_and_profiles_of_its_companies(self) -> None:
         pool = Pool.of(DESK.companies[:30], [])
         for profile in DESK.companies[30:]:
             pool.put_company(profile)
@@ -88,6 +88,7 @@ class TestCountRows:
             kept = pool.companies[pool.position[profile.company_id]]
             expected = term_counts(pool.scoring.features(profile).text)
             assert list(pool.counted(kept).items()) == list(expected.items())
+            assert pool.stored(profile.company_id) == profile
 
 
 def test_equal_terms_of_different_texts_are_one_object() -> None:
