@@ -98,7 +98,6 @@ class Interned(Generic[H]):
         return len(self._known)
 
 
-
 class Runs:
     """A run of values per position, every run in one array: replacing one company's
     small objects one event at a time (a tuple of terms, an array of counts, a compressed
