@@ -43,6 +43,16 @@ class Changes:
     """The board's view of the patched matches."""
     meetings: dict[str, str] = field(default_factory=dict)
     """Meetings of withdrawn matches, with the reason: cancelled if they have not started."""
+    _vectors: dict[str, CompanyVector] = field(default_factory=dict, repr=False)
+    """Whole vectors rebuilt so far: one company's update moves it on many lists at once."""
+
+    def _whole(self, company: Company) -> CompanyVector:
+        """``explained`` once per company of this change (the pool does not change while a
+        change is being made), however many of its pairs enter or are rescored."""
+        vector = self._vectors.get(company.company_id)
+        if vector is None:
+            vector = self._vectors[company.company_id] = self.explained(company)
+        return vector
 
     def place(
         self,
@@ -70,7 +80,7 @@ class Changes:
     ) -> None:
         """A new pair, or one back in the list after it left."""
         details, company_id = proposal.details, company.company_id
-        score, factors = explain(self.explained(company), proposal.vector, self.weights.values)
+        score, factors = explain(self._whole(company), proposal.vector, self.weights.values)
         match = Match(
             match_id=current.match_id if current else match_id_of(),
             proposal_id=details.proposal_id,
@@ -125,7 +135,7 @@ class Changes:
             if current.rank != rank:
                 self._patch(Entry.of(current), {"rank": rank}, rank=rank)
             return
-        score, factors = explain(self.explained(company), proposal.vector, self.weights.values)
+        score, factors = explain(self._whole(company), proposal.vector, self.weights.values)
         update: dict[str, object] = {
             "weights_version": self.weights.version,
             "score": score,

@@ -12,14 +12,20 @@ from scipy import sparse  # type: ignore[import-untyped]
 from services.matching.bench.desk import generate
 from services.matching.index.changes import Changes
 from services.matching.index.columns import SPLICE_AT, CompanyColumns, Row, room, spliced
-from services.matching.index.pool import Pool
+from services.matching.index.pool import Company, Pool
 from services.matching.readmodel import company_features
 from services.matching.scoring.csr import Csr, products
 from services.matching.scoring.factors import explain
 from services.matching.scoring.features import CompanyFeatures, Reference, term_counts
 from services.matching.scoring.matrices import company_matrix
 from services.matching.scoring.packed import CountRows, Interned, Packed
-from services.matching.scoring.vectors import CorpusStats, company_vector, term_weights, vectors
+from services.matching.scoring.vectors import (
+    CompanyVector,
+    CorpusStats,
+    company_vector,
+    term_weights,
+    vectors,
+)
 
 DESK = generate(60, 6, seed=11)
 
@@ -302,3 +308,21 @@ class TestDerivedOnUse:
         [match] = changes.saves
         plain = explain(pool.explained(company), proposal.vector, pool.weights)
         assert (match.score, match.factors) == plain and match.factors
+
+    def test_a_company_entering_many_lists_in_one_change_is_rebuilt_once(self) -> None:
+        pool = Pool.of(DESK.companies, DESK.proposals)
+        rebuilt: list[str] = []
+
+        def explained(company: Company) -> CompanyVector:
+            rebuilt.append(company.company_id)
+            return pool.explained(company)
+
+        changes = Changes(datetime.now(UTC), explained=explained)
+        company = pool.companies[0]
+        proposals = list(pool.proposals.values())[:3]
+        for proposal in proposals:
+            changes.place(proposal, company, 1, 0.0, {}, lambda _: [])
+        assert rebuilt == [company.company_id]
+        for proposal, match in zip(proposals, changes.saves, strict=True):
+            plain = explain(pool.explained(company), proposal.vector, pool.weights)
+            assert (match.score, match.factors) == plain
