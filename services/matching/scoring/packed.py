@@ -160,13 +160,21 @@ class Runs:
 
 class CountRows:
     """Every company's term counts by position, as (term number, count) pairs in one
-    array of the pool (``Runs``) instead of a tuple and an array per company."""
+    array of the pool (``Runs``) instead of a tuple and an array per company.
 
-    __slots__ = ("_number", "_runs", "_terms")
+    Each term number counts the runs that use it; a number no run uses any more is given
+    to the next new term, so the terms held are those of the companies as they are now:
+    a profile rewritten again and again with new words (a hostile tenant's, say) would
+    otherwise keep every word it ever held."""
+
+    __slots__ = ("_free", "_number", "_runs", "_terms", "_users")
 
     def __init__(self) -> None:
         self._number: dict[str, int] = {}
         self._terms: list[str] = []
+        self._users = array("I")
+        """Per term number, how many runs use it."""
+        self._free: list[int] = []
         self._runs = Runs("I")
 
     def __len__(self) -> int:
@@ -176,11 +184,23 @@ class CountRows:
     def runs(self) -> Runs:
         return self._runs
 
+    @property
+    def terms(self) -> int:
+        """Distinct terms held: those some company's counts use."""
+        return len(self._number)
+
+    @property
+    def numbered(self) -> int:
+        """Term numbers given out, in use or free to reuse."""
+        return len(self._terms)
+
     def put(self, position: int, counts: Mapping[str, int]) -> None:
         """The counts of the company at ``position`` (at most one past the last)."""
         pairs = array("I")
         for term, count in counts.items():
             pairs.extend((self._numbered(term), count))
+        if position < len(self._runs):  # after numbering: a term kept is not freed
+            self._release(self._runs[position][0::2])
         self._runs.put(position, pairs)
 
     def __getitem__(self, position: int) -> Packed[int]:
@@ -191,6 +211,21 @@ class CountRows:
     def _numbered(self, term: str) -> int:
         number = self._number.get(term)
         if number is None:
-            number = self._number[term] = len(self._terms)
-            self._terms.append(term)
+            if self._free:
+                number = self._free.pop()
+                self._terms[number] = term
+            else:
+                number = len(self._terms)
+                self._terms.append(term)
+                self._users.append(0)
+            self._number[term] = number
+        self._users[number] += 1
         return number
+
+    def _release(self, numbers: "array[int]") -> None:
+        for number in numbers:
+            self._users[number] -= 1
+            if not self._users[number]:
+                del self._number[self._terms[number]]
+                self._terms[number] = ""
+                self._free.append(number)

@@ -75,6 +75,16 @@ class TestCountRows:
             got = rows[position]
             assert list(got.items()) == list(counts.items())  # the order, too
         assert 0 < rows.runs.idle <= rows.runs.held // 2  # packed as runs were left behind
+        assert rows.terms == len({term for counts in plain for term in counts})
+
+    def test_a_profile_rewritten_with_new_words_keeps_only_its_present_terms(self) -> None:
+        rows = CountRows()
+        rows.put(0, {"water": 2, "supply": 1})
+        for rewrite in range(1000):  # every rewrite other words, one word kept throughout
+            rows.put(1, {"flood": 1, **{f"word{rewrite}-{n}": 1 for n in range(20)}})
+        assert rows.terms == 2 + 21 and rows.numbered <= 2 + 2 * 21
+        assert dict(rows[0]) == {"water": 2, "supply": 1}
+        assert dict(rows[1]) == {"flood": 1, **{f"word999-{n}": 1 for n in range(20)}}
 
     def test_a_position_past_the_next_row_is_refused(self) -> None:
         with pytest.raises(IndexError, match="position 1 past 0 runs"):
