@@ -113,13 +113,17 @@ class Plan:
     gaps: list[tuple[int, int]] = field(default_factory=list)
     window: tuple[int, int] | None = None
 
+    @property
+    def pieces(self) -> list[tuple[int, int]]:
+        """The gaps to read and the window, in order: every number in them is wanted."""
+        return [*self.gaps, *([self.window] if self.window else [])]
+
     def ranges(self, join: int) -> list[tuple[int, int]]:
         """The plan as few bounded reads: pieces closer than ``join`` numbers are read as
         one range (engines that cannot use an index for ``$or`` or ``$in`` read a few extra
         rows more cheaply than a query each)."""
-        pieces = [*self.gaps, *([self.window] if self.window else [])]
         merged: list[tuple[int, int]] = []
-        for low, high in pieces:
+        for low, high in self.pieces:
             if merged and low - merged[-1][1] <= join:
                 merged[-1] = (merged[-1][0], max(merged[-1][1], high))
             else:
@@ -127,8 +131,7 @@ class Plan:
         return merged
 
     def covers(self, sequence: int) -> bool:
-        pieces = [*self.gaps, *([self.window] if self.window else [])]
-        return any(low <= sequence <= high for low, high in pieces)
+        return any(low <= sequence <= high for low, high in self.pieces)
 
 
 def subtract(gaps: list[Gap], points: list[int]) -> list[Gap]:
