@@ -246,9 +246,7 @@ class ReadAhead:
 
     async def drop(self) -> None:
         self.rows.cancel()
-        # Its rows are not used: a failure of the read (the database, or a row that does
-        # not unpack) surfaces again when those numbers are read for real.
-        with contextlib.suppress(asyncio.CancelledError, Exception):
+        with contextlib.suppress(asyncio.CancelledError, PyMongoError):
             await self.rows
 
 
