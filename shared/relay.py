@@ -31,7 +31,7 @@ and writes nothing.
 
 import asyncio
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -127,8 +127,9 @@ async def send_in_batches(
                 partition = chosen[key] = PARTITIONER(key.encode(), partitions, partitions)
             lanes.setdefault((topic, partition), []).append(index)
     handed = await asyncio.gather(
-        *(_hand_over(producer, lane, records, indices, outcomes) for lane, indices in lanes.items())
-    )
+        *(_hand_over(producer, lane, _batches(producer, records, indices, outcomes))
+          for lane, indices in lanes.items())
+    )  # fmt: skip
     deliveries = [delivery for lane in handed for delivery in lane]
     results = await asyncio.gather(*(future for _, future in deliveries), return_exceptions=True)
     for (members, _), result in zip(deliveries, results, strict=True):
@@ -157,10 +158,10 @@ def _batches(
     records: Sequence[Record],
     indices: list[int],
     outcomes: list[BaseException | None],
-) -> Iterator[Batch]:
+) -> list[Batch]:
     """One lane's records in batches of the producer's batch size (a record larger than
-    that alone in one; one larger than a request is refused, as ``send`` refuses it),
-    each filled only when the lane is ready to hand it over."""
+    that alone in one; one larger than a request is refused, as ``send`` refuses it)."""
+    batches: list[Batch] = []
     builder: BatchBuilder = producer.create_batch()
     members: list[int] = []
     for index in indices:
@@ -168,38 +169,30 @@ def _batches(
         key = record.key.encode()
         while builder.append(timestamp=None, key=key, value=record.value,
                              headers=record.headers) is None:  # fmt: skip
-            yield from _kept(builder, members, outcomes)  # full (an empty one takes any)
+            batches.append((builder, members))  # full (an empty batch takes any record)
             builder, members = producer.create_batch(), []
         members.append(index)
-    yield from _kept(builder, members, outcomes)
-
-
-def _kept(
-    builder: BatchBuilder, members: list[int], outcomes: list[BaseException | None]
-) -> Iterator[Batch]:
-    if len(members) == 1 and builder.size() > MAX_REQUEST_BYTES:
-        outcomes[members[0]] = MessageSizeTooLargeError(
-            f"{builder.size()} bytes, over the {MAX_REQUEST_BYTES} a request may carry"
-        )
-    elif members:
-        yield builder, members
+    batches.append((builder, members))
+    kept: list[Batch] = []
+    for builder, members in batches:
+        if len(members) == 1 and builder.size() > MAX_REQUEST_BYTES:
+            outcomes[members[0]] = MessageSizeTooLargeError(
+                f"{builder.size()} bytes, over the {MAX_REQUEST_BYTES} a request may carry"
+            )
+        elif members:
+            kept.append((builder, members))
+    return kept
 
 
 async def _hand_over(
-    producer: AIOKafkaProducer,
-    lane: Lane,
-    records: Sequence[Record],
-    indices: list[int],
-    outcomes: list[BaseException | None],
+    producer: AIOKafkaProducer, lane: Lane, batches: list[Batch]
 ) -> list[tuple[list[int], "asyncio.Future[object]"]]:
     """A lane's batches in order (the producer takes the next once the last is in a
-    request), each filled while the one before is on its way, so the broker starts on
-    the first before the last is filled; after one is refused (closed, or no room within
-    the request timeout) the rest are not handed over either: their records fail with it
-    and stay pending."""
+    request); after one is refused (closed, or no room within the request timeout) the
+    rest are not handed over either: their records fail with it and stay pending."""
     topic, partition = lane
     deliveries: list[tuple[list[int], asyncio.Future[object]]] = []
-    for builder, members in _batches(producer, records, indices, outcomes):
+    for position, (builder, members) in enumerate(batches):
         try:
             future: asyncio.Future[object] = await producer.send_batch(
                 builder, topic, partition=partition
@@ -207,42 +200,17 @@ async def _hand_over(
         except Exception as error:
             refused: asyncio.Future[object] = asyncio.get_running_loop().create_future()
             refused.set_exception(error)
-            rest = [index for index in indices if index >= members[0]]  # in order
+            rest = [index for _, later in batches[position:] for index in later]
             return [*deliveries, (rest, refused)]
         deliveries.append((members, future))
     return deliveries
-
-
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    """A plan's rows in order, and the live ones among them unpacked."""
-
-    rows: list[Document]
-    live: list[Unpacked]
-
-
-UNPACKED_AT_ONCE = 50
-"""Rows unpacked between two yields to the event loop (~0.3 ms): unpacking the next batch
-while the broker acknowledges this one must not hold up the producer's requests."""
-
-
-async def unpacked(rows: list[Document]) -> list[Unpacked]:
-    """The live rows' records, yielding to the event loop now and then."""
-    live: list[Unpacked] = []
-    for start in range(0, len(rows), UNPACKED_AT_ONCE):
-        if start:
-            await asyncio.sleep(0)
-        live += [Unpacked(row["seq"], row_records(row))
-                 for row in rows[start : start + UNPACKED_AT_ONCE]
-                 if not row.get("tombstone")]  # fmt: skip
-    return live
 
 
 @dataclass
 class ReadAhead:
     cursor: Cursor
     plan: Plan
-    rows: "asyncio.Task[Fetched]"
+    rows: "asyncio.Task[list[Document]]"
 
     async def drop(self) -> None:
         self.rows.cancel()
@@ -339,26 +307,24 @@ class OutboxRelay:
 
     async def _pass(self, cursor: Cursor, top: int) -> int:
         plan = cursor.plan(top, self.batch_size)
-        fetched = await self._fetch(cursor, plan)
-        rows, live = fetched.rows, fetched.live
-        seen = [row["seq"] for row in rows]
+        rows = await self._rows(cursor, plan)
+        live = [Unpacked(row["seq"], row_records(row)) for row in rows if not row.get("tombstone")]
         settled: list[int] = [row["seq"] for row in rows if row.get("tombstone")]
         acknowledged: list[Unpacked] = []
         if live:
-            producer = await self._producer()
-            if producer is None:
-                return 0
-            self._read_ahead(cursor.after(plan, seen, seen, datetime.now(UTC)), top)
             records = [record for row in live for record in row.records]
-            if not await self._guarded(producer, records):
+            producer = await self._producer()
+            if producer is None or not await self._guarded(producer, records):
                 return 0
             epoch = self.guard.epoch if self.guard else 0
+            seen = [row["seq"] for row in rows]
+            self._read_ahead(cursor.after(plan, seen, seen, datetime.now(UTC)), top)
             acknowledged = acknowledged_in_order(live, await self._send_all(producer, records))
             if self.guard and self.guard.epoch != epoch:
                 return 0  # a heal began meanwhile: its replay sends these rows again
             settled += [row.seq for row in acknowledged]
         now = datetime.now(UTC)
-        moved = cursor.after(plan, seen, settled, now)
+        moved = cursor.after(plan, [row["seq"] for row in rows], settled, now)
         moved = await self._close_expired(moved, now)
         stored: Cursor | None = moved  # what the lease document holds after this pass
         if moved.fields() != cursor.fields():
@@ -372,27 +338,22 @@ class OutboxRelay:
         return events
 
     def _read_ahead(self, hoped: Cursor, top: int) -> None:
-        """Read and unpack the next batch while this one is handed over and the broker
-        acknowledges it, planned from the cursor this pass writes if every row is
-        acknowledged; used only if the next pass starts from exactly that cursor (else
-        dropped). The database's read, the relay's unpacking and the broker's work then
-        overlap instead of adding up."""
+        """Read the next batch while the broker acknowledges this one, planned from the
+        cursor this pass writes if every row is acknowledged; used only if the next pass
+        starts from exactly that cursor (else dropped). The database's read and the
+        broker's acknowledgements then overlap instead of adding up."""
         plan = hoped.plan(top, self.batch_size)
         if plan.window is not None or plan.gaps:
-            task = asyncio.create_task(self._read_unpacked(hoped, plan))
+            task = asyncio.create_task(self._read(hoped, plan))
             self._ahead = ReadAhead(hoped, plan, task)
 
-    async def _fetch(self, cursor: Cursor, plan: Plan) -> Fetched:
+    async def _rows(self, cursor: Cursor, plan: Plan) -> list[Document]:
         ahead, self._ahead = self._ahead, None
         if ahead is not None:
             if ahead.cursor.fields() == cursor.fields() and ahead.plan == plan:
                 return await ahead.rows
             await ahead.drop()
-        return await self._read_unpacked(cursor, plan)
-
-    async def _read_unpacked(self, cursor: Cursor, plan: Plan) -> Fetched:
-        rows = await self._read(cursor, plan)
-        return Fetched(rows, await unpacked(rows))
+        return await self._read(cursor, plan)
 
     async def _read(self, cursor: Cursor, plan: Plan) -> list[Document]:
         """The plan's rows in order, in a few bounded reads (an ``$or`` of ranges or an
