@@ -25,6 +25,14 @@ def test_close_pieces_are_read_as_one_range() -> None:
     assert plan.ranges(join=10) == [(3, 4), (90, 200)]
 
 
+def test_a_plan_covers_its_pieces_and_not_what_a_joined_range_reads_between_them() -> None:
+    plan = Plan([(3, 4), (90, 95)], (101, 200))
+    assert plan.pieces == [(3, 4), (90, 95), (101, 200)]
+    assert [n for n in (3, 4, 5, 89, 95, 96, 100, 101, 200, 201) if plan.covers(n)] == [
+        3, 4, 95, 101, 200
+    ]  # fmt: skip
+
+
 def test_numbers_passed_unseen_become_gaps_and_the_mark_moves_to_the_last_settled() -> None:
     cursor = Cursor(published=10)
     plan = cursor.plan(top=20, budget=500)
