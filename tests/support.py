@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from aiohttp import ClientResponse, FormData, web
 from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from pymongo import monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.auth import issue_key, parse_grant, register_person
@@ -73,6 +74,46 @@ async def serving(
         yield client
     finally:
         await client.close()
+
+
+class CommandLog(monitoring.CommandListener):
+    """The commands sent to one database by every client made after it was registered."""
+
+    def __init__(self) -> None:
+        self.database: str | None = None
+        self.started_events: list[monitoring.CommandStartedEvent] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.database_name == self.database:
+            self.started_events.append(event)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+    def watch(self, database: str) -> "CommandLog":
+        self.database, self.started_events = database, []
+        return self
+
+    def sent(self, name: str, collection: str) -> list[Document]:
+        """The ``name`` commands (find, insert, ...) on ``collection`` seen so far."""
+        return [
+            event.command
+            for event in self.started_events
+            if event.command_name == name and event.command.get(name) == collection
+        ]
+
+
+_COMMANDS = CommandLog()
+monitoring.register(_COMMANDS)  # PyMongo's global listeners reach every client made later
+
+
+def command_log(database: str) -> CommandLog:
+    """The commands sent to ``database`` from now on (tests run one at a time, so one log
+    serves them all)."""
+    return _COMMANDS.watch(database)
 
 
 @dataclass

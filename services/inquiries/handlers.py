@@ -51,10 +51,18 @@ queues, officers); SLA events only reach desk and staff subscriptions."""
 async def submit_inquiry(command: SubmitInquiry, *, desk: Desk, trace: Trace) -> Inquiry:
     """Store the inquiry triaged into its queue, with both SLA clocks started."""
     now, inquiry_id, settings = desk.clock(), new_id(), desk.settings
+    # Its references, the routing rules and the desk's calendar, read together before the
+    # transaction. Read inside it they were no fresher: a transaction reads the snapshot it
+    # began with and MongoDB detects only write-write conflicts, so rules saved between
+    # that read and the commit never held an inquiry back either. It is routed by the rules
+    # in force when it arrived, as if it had committed just before the change. Outside the
+    # transaction the three reads also wait for no statement of it.
+    rules, calendar, _ = await asyncio.gather(
+        desk.config.routing(),
+        desk.config.calendar(command.country),
+        check_submission(command, desk.references),
+    )
     async with unit_of_work(desk.platform, trace) as uow:
-        await check_submission(command, desk.references)
-        rules = await desk.config.routing(uow.session)
-        calendar = await desk.config.calendar(command.country, uow.session)
         queue, rule = rules.route(command.category, command.country)
         clocks: dict[SlaClockKind, SlaClock] = {}
         events: list[EventPayload] = []

@@ -36,7 +36,13 @@ from services.matching.index.pool import Pool, Scoring
 from services.matching.index.unit import Unit
 from services.matching.model import ANSWERABLE, MUTUAL, OPEN, WAITING, Match
 from services.matching.readmodel import MATCHABLE, describe_changes, with_changes
-from services.matching.repository import IndexClock, MatchRepository, ReadModels, Tick
+from services.matching.repository import (
+    IndexClock,
+    MatchRepository,
+    ReadModels,
+    StoredPairs,
+    Tick,
+)
 from services.matching.scoring.features import Reference
 from services.matching.scoring.selection import ListRules, choose, favour
 from services.matching.scoring.weights import HAND_SET, Weights
@@ -381,12 +387,21 @@ class Matchmaker:
             found = await self.matches.of_proposals(proposal_ids, unit.session)
         elif company_id in unit.expected:
             if unit.stored is None:
-                unit.stored = await self.matches.of_companies(unit.expected, unit.session)
+                unit.stored = await self._stored_pairs(unit)
             for proposal_id, match in unit.stored.of(company_id, proposal_ids).items():
                 found[proposal_id][company_id] = match
         elif any(company_id in self.board.lists.get(p, ()) for p in proposal_ids):
             found = await self.matches.of_proposals(proposal_ids, unit.session, company_id)
         return unit.over(found, company_id)
+
+    async def _stored_pairs(self, unit: Unit) -> StoredPairs:
+        """The stored pairs of the companies the transaction's events name. The board holds
+        every pair (caught up as the transaction ticked), so a company it knows no pair of
+        (a new one) has none stored: only the others are read, and nothing when none has."""
+        paired = {company for company in unit.expected if self.board.of_company.get(company)}
+        if not paired:
+            return StoredPairs({})
+        return await self.matches.of_companies(paired, unit.session)
 
     def _refresh(
         self, proposal_id: str, existing: dict[str, Match | Entry], why: Reasons, changes: Changes

@@ -1,7 +1,8 @@
 """Admins edit the triage rules; new inquiries follow them at once."""
 
+from shared.settings import ServiceSettings
 from tests.integration.inquiries.conftest import submitted
-from tests.support import Caller
+from tests.support import Caller, command_log
 
 
 async def with_queue(admin: Caller, name: str) -> None:
@@ -48,6 +49,22 @@ async def test_an_admin_replaces_the_rules_and_they_apply_to_new_inquiries(
     history = await (await vn_desk.get(f"/inquiries/{created['inquiry_id']}/history")).json()
     triaged = [e for e in history["items"] if e["type"] == "jamp.inquiry.triaged.v1"]
     assert triaged[0]["data"]["rule"] == "vn loans"
+
+
+async def test_a_submission_reads_its_rules_and_calendar_before_its_transaction(
+    settings: ServiceSettings, vn_desk: Caller, admin: Caller
+) -> None:
+    await with_queue(admin, "hanoi-finance")
+    assert (await admin.put("/routing-rules", TH_LOANS)).status == 200
+    log = command_log(settings.database_name("inquiries"))
+    created = await submitted(vn_desk, category="financing")
+    assert created["queue"] == "hanoi-finance"  # the rules saved just before apply
+    reads = log.sent("find", "routing_rules") + log.sent("find", "calendars")
+    assert len(reads) == 2
+    # The transaction's statements carry autocommit=false; these two reads are not among them.
+    assert [read for read in reads if "autocommit" in read] == []
+    [inserted] = log.sent("insert", "inquiries")
+    assert inserted["autocommit"] is False
 
 
 async def test_a_stale_version_conflicts_and_only_admins_edit(
