@@ -100,7 +100,7 @@ class CommandLog(monitoring.CommandListener):
     def sent(self, name: str, collection: str) -> list[Document]:
         """The ``name`` commands (find, insert, ...) on ``collection`` seen so far."""
         return [
-            event.command
+            dict(event.command)
             for event in self.started_events
             if event.command_name == name and event.command.get(name) == collection
         ]
