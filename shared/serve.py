@@ -8,10 +8,8 @@ commit their batch, the relay and clients close). No request is cut off mid-answ
 """
 
 import asyncio
-import gc
 import signal
 from collections.abc import Callable
-from functools import partial
 
 from aiohttp import web
 
@@ -32,27 +30,7 @@ def serve(service: str, create_app: AppFactory) -> None:
     except MissingSecret as missing:
         get_logger(service).error("service.refused_to_start", service=service, reason=str(missing))
         raise SystemExit(f"{service} refused to start: {missing}") from None
-    collector_after_start(app, settings)
     asyncio.run(_serve(service, app, settings))
-
-
-def collector_after_start(app: web.Application, settings: ServiceSettings) -> None:
-    """Tune the collector once start-up is done: ``on_startup`` runs the cleanup contexts
-    first (aiohttp registers them there when the app is made), so this comes after them."""
-    app.on_startup.append(partial(tune_collector, settings))
-
-
-async def tune_collector(settings: ServiceSettings, app: web.Application) -> None:
-    """Once the app's resources are set up: collect the start-up garbage, then freeze what
-    is left alive (never traversed by later collections, which then only look at what
-    requests and events allocate) and set the young generation's threshold."""
-    gc.set_threshold(settings.gc_threshold0, *gc.get_threshold()[1:])
-    if settings.gc_freeze_after_start:
-        gc.collect()  # garbage frozen would never be freed
-        gc.freeze()
-    get_logger("serve").info(
-        "service.collector", threshold=gc.get_threshold(), frozen=gc.get_freeze_count()
-    )
 
 
 async def _serve(service: str, app: web.Application, settings: ServiceSettings) -> None:

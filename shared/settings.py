@@ -69,12 +69,6 @@ class ServiceSettings(BaseSettings):
     consumer_retry_base_seconds: float = Field(default=0.2, gt=0)
     consumer_retry_max_seconds: float = Field(default=10.0, gt=0)
     consumer_max_attempts: int = Field(default=5, ge=1)
-    # Python's cyclic garbage collector. After start-up the objects alive then (modules,
-    # pydantic schemas, routes, clients, matching's index) are frozen, so later full
-    # collections no longer traverse them; ``gc_threshold0`` is how many new container
-    # objects trigger a young collection (CPython's default 700).
-    gc_freeze_after_start: bool = True
-    gc_threshold0: int = Field(default=700, ge=1)
     log_level: str = "INFO"
     log_json: bool = True
     # Outbound calls to URLs callers chose (webhooks) go to public addresses over https
