@@ -1,6 +1,7 @@
 """Use cases around the inquiries: the history, the report (the desk's
 configuration is in ``configuration.py``)."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from services.inquiries.administration.report import (
@@ -13,6 +14,7 @@ from services.inquiries.administration.report import (
 from services.inquiries.desk import Desk
 from services.inquiries.handlers import get_inquiry
 from services.inquiries.scope import Visibility
+from services.inquiries.sla.business_hours import BusinessCalendar
 from services.inquiries.views import HistoryEntry
 
 
@@ -28,13 +30,17 @@ async def report(
     """A desk reports on its own country; times count in each country's own calendar."""
     country = visibility.country_filter(query.country)
     since, until = _midnight(query.from_), _midnight(query.to, days_after=1)
-    found = await desk.inquiries.reported(country, since, until)
-    reopened = await desk.inquiries.reopened_among([inquiry.inquiry_id for inquiry, _ in found])
-    calendars = {c: await desk.config.calendar(c) for c in {i.country for i, _ in found}}
-    counted = [
-        Reported.of(inquiry, tags, inquiry.inquiry_id in reopened, calendars[inquiry.country])
-        for inquiry, tags in found
-    ]
+    # Each inquiry is read into what the report counts as it arrives: the whole inquiries
+    # of a long period were held at once before.
+    calendars: dict[str, BusinessCalendar] = {}
+    counted: list[Reported] = []
+    async for inquiry, tags in desk.inquiries.reported(country, since, until):
+        calendar = calendars.get(inquiry.country)
+        if calendar is None:
+            calendar = calendars[inquiry.country] = await desk.config.calendar(inquiry.country)
+        counted.append(Reported.of(inquiry, tags, False, calendar))
+    reopened = await desk.inquiries.reopened_among([reported.inquiry_id for reported in counted])
+    counted = [replace(r, reopened=True) if r.inquiry_id in reopened else r for r in counted]
     return build_report(counted, query, interval, desk.clock())
 
 

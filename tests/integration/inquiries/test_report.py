@@ -9,8 +9,9 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from shared.settings import ServiceSettings
 from tests.integration.inquiries.conftest import THAI, ManualClock, submitted
-from tests.support import Caller, person
+from tests.support import Caller, command_log, person
 
 
 async def test_counts_medians_and_attainment_per_country_and_category(
@@ -34,6 +35,19 @@ async def test_counts_medians_and_attainment_per_country_and_category(
     assert (financing["sla_met"], financing["sla_breached"]) == (3, 0)
     assert financing["sla_attainment"] == 1.0
     assert rows[("TH", "events")]["median_first_response_minutes"] is None
+
+
+async def test_the_report_reads_the_inquiries_without_their_search_terms(
+    settings: ServiceSettings, vn_desk: Caller, operator: Caller
+) -> None:
+    """Search terms are often most of a stored inquiry, and no report figure needs them."""
+    await submitted(vn_desk, category="financing")
+    log = command_log(settings.database_name("inquiries"))
+    report = await (await operator.get("/reports/inquiries")).json()
+    assert [row["total"] for row in report["rows"]] == [1]
+    [read] = log.sent("find", "inquiries")
+    left_out = {"search_terms", "reply_terms", "note_terms", "requester_terms"}
+    assert read["projection"] == dict.fromkeys(left_out, 0)
 
 
 async def test_the_report_as_csv_and_a_desk_sees_only_its_country(

@@ -1,5 +1,7 @@
 """The report's arithmetic and its CSV form, over a hand-built desk."""
 
+import gc
+import tracemalloc
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -174,3 +176,27 @@ def test_a_period_that_ends_before_it_begins_is_refused_by_its_end() -> None:
         assert "to" in str(error)
     else:
         raise AssertionError("a reversed period was accepted")
+
+
+def test_a_counted_inquiry_keeps_what_the_report_counts_not_the_inquiry() -> None:
+    """A report of a long period holds every inquiry of it until it is built: ~8 KB each
+    as whole inquiries, a few hundred bytes each as what is counted."""
+    body = "A request for a feasibility study of flood warning. " * 40  # a real body's size
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        counted = [
+            Reported.of(
+                _inquiry(MONDAY, MONDAY + timedelta(minutes=30), body=body, inquiry_id=f"i{n}"),
+                ["flood"],
+                False,
+                CAL,
+            )
+            for n in range(300)
+        ]
+        gc.collect()
+        held = (tracemalloc.get_traced_memory()[0] - before) / len(counted)
+    finally:
+        tracemalloc.stop()
+    assert held < 1_000, f"{held:.0f} bytes held per counted inquiry"
+    assert counted[0].first_response_minutes == 30 and counted[0].inquiry_id == "i0"
