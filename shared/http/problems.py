@@ -80,10 +80,7 @@ class InvalidInput(Problem):
     status, title = 422, "Invalid input"
 
     def __init__(self, errors: list[dict[str, str]]) -> None:
-        fields = ", ".join(error["field"] for error in errors)
-        missing = [error["message"] for error in errors if error["type"] == "missing"]
-        detail = "; ".join(missing) if missing else f"invalid value for {fields}"
-        super().__init__(detail, errors=errors)
+        super().__init__(_summary(errors), errors=errors)
 
     @classmethod
     def from_validation(cls, error: ValidationError, location: str) -> "InvalidInput":
@@ -103,6 +100,23 @@ class InvalidInput(Problem):
     @classmethod
     def single(cls, field: str, message: str) -> "InvalidInput":
         return cls([{"field": field, "message": message, "type": "value_error"}])
+
+
+SUMMARISED_ERRORS = 5
+"""The detail names this many errors; ``errors`` lists them all."""
+
+
+def _summary(errors: list[dict[str, str]]) -> str:
+    """Each error with its field and what is wrong with it: a client that shows only the
+    detail still learns what to fix ("body.requester.city_id: no city 'atlantis' is
+    known…", not "invalid value for body.requester.city_id")."""
+    shown = [
+        error["message"] if error["type"] == "missing" else f"{error['field']}: {error['message']}"
+        for error in errors[:SUMMARISED_ERRORS]
+    ]
+    if len(errors) > SUMMARISED_ERRORS:
+        shown.append(f"and {len(errors) - SUMMARISED_ERRORS} more (see errors)")
+    return "; ".join(shown)
 
 
 class InvalidReference(InvalidInput):

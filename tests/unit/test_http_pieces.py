@@ -1,5 +1,5 @@
 """HTTP building blocks: opaque cursors checked in one place, ETags and If-Match, the public
-rate limit."""
+rate limit, and the problem a client gets for invalid input."""
 
 import base64
 from typing import Any
@@ -8,12 +8,17 @@ import orjson
 import pytest
 from aiohttp.test_utils import make_mocked_request
 from aiohttp.web import Request
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from shared.http.conditional import etag, expected_version
 from shared.http.endpoints import parse_query
 from shared.http.pagination import OFFSET, SLUG, PageQuery, encode_cursor, window
-from shared.http.problems import InvalidInput, PreconditionRequired
+from shared.http.problems import (
+    SUMMARISED_ERRORS,
+    InvalidInput,
+    InvalidReference,
+    PreconditionRequired,
+)
 
 
 def cursor_of(document: object) -> str:
@@ -144,3 +149,37 @@ class TestConditionalWrites:
         with pytest.raises(PreconditionRequired) as refused:
             expected_version(patch_request(), None)
         assert refused.value.status == 428
+
+
+class Registration(BaseModel):
+    name_en: str
+    size: int
+
+
+def invalid(body: object) -> InvalidInput:
+    with pytest.raises(ValidationError) as refused:
+        Registration.model_validate(body)
+    return InvalidInput.from_validation(refused.value, "body")
+
+
+class TestInvalidInputProblems:
+    def test_the_detail_names_a_missing_field_and_what_is_wrong_with_another(self) -> None:
+        problem = invalid({"name_en": 5})
+        assert problem.detail == "body.name_en: Input should be a valid string; size is required"
+        assert invalid_fields(problem) == ["body.name_en", "body.size"]
+
+    def test_a_missing_field_alone_reads_as_before(self) -> None:
+        assert invalid({"name_en": "Kaiyo"}).detail == "size is required"
+
+    def test_an_unknown_reference_says_why_in_the_detail_not_only_in_its_errors(self) -> None:
+        problem = InvalidReference("no city 'atlantis' is known", "body.city_id")
+        assert problem.detail == "body.city_id: no city 'atlantis' is known"
+
+    def test_a_body_with_many_errors_names_the_first_few_and_counts_the_rest(self) -> None:
+        errors = [
+            {"field": f"body.items.{index}", "message": "bad", "type": "value_error"}
+            for index in range(SUMMARISED_ERRORS + 3)
+        ]
+        detail = InvalidInput(errors).detail
+        assert detail.count("bad") == SUMMARISED_ERRORS
+        assert detail.endswith("and 3 more (see errors)")
