@@ -40,7 +40,7 @@ from shared.contracts import EVENT_TYPES, EventPayload
 from shared.dead_letters import DeadLetterPublisher
 from shared.envelope import Envelope, UnknownEventType
 from shared.errors import describe
-from shared.kafka import create_group_consumer
+from shared.kafka import create_group_consumer, started
 from shared.logs import bound_context, get_logger
 from shared.metrics import ServiceMetrics
 from shared.mongo import DUPLICATE_KEY, Document, MongoClient, is_transient, transaction
@@ -279,17 +279,16 @@ class ConsumerRunner:
         while not self._stopping.is_set():
             consumer = create_group_consumer(self.settings, self.group_id)
             consumer.subscribe(self.topics, listener=_ClaimOnAssignment(self))
-            try:
-                if await self._unless_stopping(consumer.start()):
+            try:  # ``started`` closes a consumer whose start failed or was given up
+                if await self._unless_stopping(started(consumer)):
                     return consumer
             except Exception as error:  # the broker is not up yet: try again
                 attempt += 1
                 log.warning("consumer.kafka_unavailable", group=self.group_id, error=repr(error))
                 await self._sleep(self.retry.delay(attempt))
-            await consumer.stop()
         return None
 
-    async def _unless_stopping(self, starting: Awaitable[None]) -> bool:
+    async def _unless_stopping(self, starting: Awaitable[object]) -> bool:
         """Joining a group takes seconds; a shutdown meanwhile must not wait for it."""
         start = asyncio.ensure_future(starting)
         stopping = asyncio.ensure_future(self._stopping.wait())

@@ -21,7 +21,7 @@ from typing import Literal
 import aiohttp
 from aiokafka import AIOKafkaProducer
 
-from shared.kafka import kafka_reachable
+from shared.kafka import kafka_reachable, started
 from shared.mongo import create_client, ping
 from shared.object_store import ObjectStore
 
@@ -232,9 +232,13 @@ async def _started() -> bool:
 
 
 async def _produces(bootstrap: str) -> bool:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", request_timeout_ms=3000)
     try:
-        await producer.start()
+        producer = await started(
+            AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", request_timeout_ms=3000)
+        )
+    except Exception:  # not listening yet
+        return False
+    try:
         await producer.send_and_wait(PROBE_TOPIC, b"probe")
         return True
     except Exception:  # storage not reachable yet

@@ -20,13 +20,13 @@ import asyncio
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pymongo.asynchronous.collection import AsyncCollection
 
-from shared.kafka import LazyProducer, ProducerFactory
+from shared.kafka import LazyProducer, ProducerFactory, started
 from shared.logs import get_logger
 from shared.mongo import Document
 from shared.outbox import Outbox, replay_since
@@ -65,7 +65,7 @@ class BrokerHealer:
     _draining: dict[int, int] = field(default_factory=dict)
     # One admin client for all checks, not a new one every few seconds: fewer connections
     # for the broker. Dropped after a failed check, started again on use; no client is
-    # ever left half-started by a cancel (see ``_started``).
+    # ever left half-started by a cancel (see ``shared.kafka.started``).
     _admin: AIOKafkaAdminClient | None = None
 
     async def run(self) -> None:
@@ -137,7 +137,7 @@ class BrokerHealer:
 
     async def _recreate_missing_topics(self) -> list[str]:
         if self._admin is None:
-            self._admin = await _started(
+            self._admin = await started(
                 AIOKafkaAdminClient(
                     bootstrap_servers=self.settings.kafka_bootstrap_servers,
                     client_id="jamp-healer",
@@ -162,8 +162,7 @@ class BrokerHealer:
         """The broker's incarnation: the marker's first record, written if there is none."""
         found = await self._first_marker()
         if found is None:
-            started = await producer.get()
-            await _write_marker(started, incarnation_topic(self.topics))
+            await _write_marker(await producer.get(), incarnation_topic(self.topics))
             found = await self._first_marker()
         if found is None:
             raise RuntimeError("the incarnation marker was written but cannot be read")
@@ -173,11 +172,12 @@ class BrokerHealer:
         # A reader of its own each time: one kept between checks answers late after a
         # seek back to the start (its fetch in flight at the old position comes first).
         partition = TopicPartition(incarnation_topic(self.topics), 0)
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap_servers, enable_auto_commit=False
+        consumer = await started(
+            AIOKafkaConsumer(
+                bootstrap_servers=self.settings.kafka_bootstrap_servers, enable_auto_commit=False
+            )
         )
         try:
-            await _started(consumer)
             consumer.assign([partition])
             await consumer.seek_to_beginning(partition)
             batch = await consumer.getmany(partition, timeout_ms=1000, max_records=1)
@@ -185,21 +185,6 @@ class BrokerHealer:
             return records[0].value.decode() if records and records[0].value else None
         finally:
             await asyncio.shield(consumer.stop())
-
-
-Client = TypeVar("Client", AIOKafkaAdminClient, AIOKafkaConsumer)
-
-
-async def _started(client: Client) -> Client:
-    """The client, started; one whose start failed or was cancelled is closed, not left
-    with its connections and background tasks behind."""
-    try:
-        await client.start()
-    except BaseException:
-        closing = client.close() if isinstance(client, AIOKafkaAdminClient) else client.stop()
-        await asyncio.shield(closing)
-        raise
-    return client
 
 
 async def _write_marker(producer: AIOKafkaProducer, topic: str) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from shared.http.appkeys import DRAINING
+from shared.kafka import wait_closed
 from shared.logs import configure_logging, get_logger
 from shared.settings import MissingSecret, ServiceSettings
 
@@ -50,6 +51,7 @@ async def _serve(service: str, app: web.Application, settings: ServiceSettings) 
         await asyncio.sleep(settings.http_drain_seconds)
     finally:
         await runner.cleanup()  # closes the port, waits for requests, runs the cleanups
+        await wait_closed(timeout=5.0)  # Kafka clients whose start a shutdown cut short
     log.info("service.stopped", service=service)
 
 

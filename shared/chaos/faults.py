@@ -8,6 +8,7 @@ from aiokafka import AIOKafkaProducer
 
 from shared.chaos.desk import Desk
 from shared.cli.dev import SERVICES
+from shared.kafka import started
 from shared.topics import Topics
 
 POISON_CONSUMERS = ("inquiries", "matching", "notifications")
@@ -70,8 +71,9 @@ async def _poison(desk: Desk, round_id: str) -> list[str]:
         b'"time":"2026-01-01T00:00:00Z","data":{}}' % round_id.encode()
     )
     values = [b"{not json", b'"an envelope it is not"', unknown]
-    producer = AIOKafkaProducer(bootstrap_servers=desk.stack.kafka_bootstrap, acks="all")
-    await producer.start()
+    producer = await started(
+        AIOKafkaProducer(bootstrap_servers=desk.stack.kafka_bootstrap, acks="all")
+    )
     try:
         for key, value in zip(keys, values, strict=True):
             await producer.send_and_wait(topic, value, key=key.encode())

@@ -20,6 +20,7 @@ from shared.chaos.desk import Desk
 from shared.chaos.faults import POISON_CONSUMERS
 from shared.chaos.load import Answer
 from shared.cli.dev import OUTBOX_OWNERS, SERVICES
+from shared.kafka import started
 from shared.mongo import Document, MongoClient, create_client
 from shared.outbox import Outbox
 from shared.settings import ServiceSettings
@@ -215,10 +216,9 @@ async def _stray_letters_in_topics(desk: Desk, poison: list[str]) -> set[Letter]
     """Records in every dead-letter topic that are no injected poison, read from the start
     until quiet (a broker restart empties the topics: the monitor's ledger keeps them)."""
     topics = [dead_letter_topic(Topics(desk.settings.topic_prefix).of(s)) for s in streams()]
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=desk.stack.kafka_bootstrap, enable_auto_commit=False
+    consumer = await started(
+        AIOKafkaConsumer(bootstrap_servers=desk.stack.kafka_bootstrap, enable_auto_commit=False)
     )
-    await consumer.start()
     try:
         partitions = [
             TopicPartition(topic, partition)

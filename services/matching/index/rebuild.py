@@ -30,6 +30,7 @@ from shared.contracts.proposals import (
     ProposalUpdated,
 )
 from shared.envelope import Envelope, UnknownEventType
+from shared.kafka import started
 from shared.mongo import create_client
 from shared.outbox import Outbox
 from shared.platform import Platform, Trace, unit_of_work
@@ -81,10 +82,11 @@ async def _rebuild(platform: Platform, settings: MatchingSettings) -> Rebuilt:
 
 async def read_from_start(settings: MatchingSettings, topics: list[str]) -> list[Envelope]:
     """Every record now on the topics, outside any consumer group, in offset order."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False
+    consumer = await started(
+        AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False
+        )
     )
-    await consumer.start()
     try:
         partitions = [
             TopicPartition(topic, p)

@@ -24,7 +24,7 @@ from shared.consumer import (
 from shared.contracts.companies import CompanyVerified
 from shared.dead_letters import DeadLetterPublisher
 from shared.handler_table import handler_table
-from shared.kafka import create_producer
+from shared.kafka import create_producer, started
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document, MongoClient, create_client
 from shared.settings import ServiceSettings
@@ -43,8 +43,7 @@ async def run(servers: Servers, count: int, pairs: int) -> list[Figure]:
 async def _filled_topic(servers: Servers, count: int) -> tuple[ServiceSettings, str]:
     settings = run_settings(servers.mongodb_uri, servers.kafka_bootstrap)
     topic = await fresh_topic(settings)
-    producer = create_producer(settings, "bench-fill")
-    await producer.start()
+    producer = await started(create_producer(settings, "bench-fill"))
     try:
         for envelope in events(count, keys=200):
             await producer.send(

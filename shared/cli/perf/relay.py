@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 from functools import partial
 
+from shared import kafka
 from shared.cli.perf.pairs import Figure, alternate
 from shared.cli.perf.servers import Servers
 from shared.cli.perf.workload import events, fresh_topic, run_settings
@@ -82,8 +83,7 @@ async def _producer_rate(servers: Servers, count: int) -> float:
     records = [(e.to_bytes(), e.subject.encode(), e.kafka_headers()) for e in events(count)]
     # The relay's settings and plain ``send`` per record, the API most producers use: the
     # relay filling record batches itself is what it is measured against, not a new bar.
-    producer = create_batch_producer(settings, "bench-raw")
-    await producer.start()
+    producer = await kafka.started(create_batch_producer(settings, "bench-raw"))
     try:
         gc.collect()  # both start their timed part with the setup's garbage collected
         started = time.perf_counter()
