@@ -60,7 +60,7 @@ class EventIndex:
         """The cursor of a search. Words are an ``$all`` of terms, which MongoDB answers
         from the terms index. No hint names it: SecantusDB answers ``$all`` with a scan
         either way, and walking the whole multikey index when told to is ~3x slower there
-        (measured, README's performance section)."""
+        (measured, bench/README.md)."""
         criteria = search_criteria(query, after)
         return self.collection.find(criteria).sort("seq", DESCENDING).limit(query.limit + 1)
 
