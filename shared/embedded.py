@@ -201,7 +201,10 @@ class EmbeddedStack:
 
     async def _kafka_answers(self) -> bool:
         """Metadata answers, and for the durable engine a write lands (Tansu says "ready"
-        even when it cannot reach its storage)."""
+        even when it cannot reach its storage). Asked only once the port accepts: aiokafka
+        logs each refused connection as an error, and `jamp dev` would open with one."""
+        if not await _port_answers(self.kafka_port):
+            return False
         if not await kafka_reachable(self.kafka_bootstrap, timeout=2.0):
             return False
         return not self.durable_broker or await _produces(self.kafka_bootstrap)

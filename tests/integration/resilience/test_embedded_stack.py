@@ -1,8 +1,10 @@
 """The embedded stack as ``jamp dev`` runs it: supervised servers, and the durable broker."""
 
 import asyncio
+import logging
 from pathlib import Path
 
+import pytest
 from aiokafka import AIOKafkaProducer
 
 from shared.embedded import EmbeddedStack
@@ -54,5 +56,20 @@ async def test_the_durable_broker_keeps_topics_and_records_across_a_kill(tmp_pat
         assert sorted(record.value for record in records) == sorted(
             f"m{index}".encode() for index in range(20)
         )
+    finally:
+        await stack.stop()
+
+
+async def test_the_broker_is_asked_only_once_it_listens(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """aiokafka logs every refused connection as an error: a start that probed the broker
+    before it listened opened `jamp dev` with "Unable connect to …"."""
+    stack = EmbeddedStack(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="aiokafka"):
+        await stack.start()
+    try:
+        assert await stack._kafka_answers()
+        assert [r.getMessage() for r in caplog.records if r.name.startswith("aiokafka")] == []
     finally:
         await stack.stop()
