@@ -45,7 +45,12 @@ async def test_the_report_reads_the_inquiries_without_their_search_terms(
     log = command_log(settings.database_name("inquiries"))
     report = await (await operator.get("/reports/inquiries")).json()
     assert [row["total"] for row in report["rows"]] == [1]
-    [read] = log.sent("find", "inquiries")
+    # The SLA tick may ask meanwhile which inquiries are due; it reads their ids alone.
+    [read] = [
+        command
+        for command in log.sent("find", "inquiries")
+        if command.get("projection") != {"_id": True}
+    ]
     left_out = {"search_terms", "reply_terms", "note_terms", "requester_terms"}
     assert read["projection"] == dict.fromkeys(left_out, 0)
 
