@@ -75,15 +75,15 @@ async def started(client: KafkaClient) -> KafkaClient:
     try:
         await asyncio.shield(starting)
     except BaseException:
-        await asyncio.shield(closed_once_over(starting, client))
+        await asyncio.shield(_closed_once_over(starting, client))
         raise
     return client
 
 
-async def closed_once_over(starting: asyncio.Future[None], client: Closable) -> None:
+async def _closed_once_over(starting: asyncio.Future[None], client: Closable) -> None:
     """Close the client now if ``starting`` is over, else as soon as it is (see ``started``)."""
     if starting.done():
-        await _close(client)
+        await close(client)
         return
     closing = asyncio.ensure_future(_close_when_over(starting, client))
     _CLOSING.add(closing)
@@ -99,10 +99,11 @@ async def wait_closed(timeout: float) -> None:
 
 async def _close_when_over(starting: asyncio.Future[None], client: Closable) -> None:
     await asyncio.gather(starting, return_exceptions=True)
-    await _close(client)
+    await close(client)
 
 
-async def _close(client: Closable) -> None:
+async def close(client: Closable) -> None:
+    """Close any kind of client: admin clients close, consumers and producers stop."""
     if isinstance(client, AIOKafkaAdminClient | AIOKafkaClient):
         await client.close()
     else:
@@ -169,4 +170,4 @@ async def kafka_reachable(bootstrap_servers: str, timeout: float = 3.0) -> bool:
     except Exception:  # any failure to bootstrap means "not reachable" for a probe
         return False
     finally:
-        await asyncio.shield(closed_once_over(bootstrapping, client))
+        await asyncio.shield(_closed_once_over(bootstrapping, client))

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.embedded import EmbeddedStack
-from shared.kafka import kafka_reachable, started, wait_closed
+from shared.kafka import close, kafka_reachable, started, wait_closed
 
 CLIENTS: dict[str, Callable[[str], AIOKafkaAdminClient | AIOKafkaConsumer | AIOKafkaProducer]] = {
     "admin": lambda bootstrap: AIOKafkaAdminClient(bootstrap_servers=bootstrap),
@@ -50,7 +50,7 @@ async def test_a_start_given_up_on_leaves_nothing_open(stack: EmbeddedStack, kin
                     await started(client)
             except TimeoutError:
                 continue
-            await (client.close() if kind == "admin" else client.stop())
+            await close(client)
 
     assert await unclosed_reports(attempts) == []
 
