@@ -2,10 +2,10 @@
 and the rules a move must keep. Pure: no I/O."""
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.matching.sessions.agenda import ONLINE
 from services.matching.sessions.model import MatchingSession, Meeting, Slot
 from shared.errors import DomainError
 
@@ -104,8 +104,10 @@ def check_move(
         raise OutsideSession(f"the session starts at {first.isoformat()}", field="body.slot.start")
     if slot.end > last:
         raise OutsideSession(f"the session ends at {last.isoformat()}", field="body.slot.end")
-    if table not in found.tables and not table.startswith(ONLINE):
-        raise OutsideSession("a table of the session or an https:// video link", field="body.table")
+    if table not in found.tables and not is_video_link(table):
+        raise OutsideSession(
+            "a table of the session or an https:// video link to a host", field="body.table"
+        )
     if not party_agreed:
         _within_availability(meeting, slot, found)
     for other in others:
@@ -155,3 +157,16 @@ def _shared_party(meeting: Meeting, other: Meeting) -> str | None:
     if other.city_id == meeting.city_id:
         return "city"
     return None
+
+
+def is_video_link(table: str) -> bool:
+    """Whether a table outside the session's own is an online room both sides can be sent
+    to: https, a host, no credentials and nothing a mail or calendar line would split."""
+    if any(character.isspace() for character in table):
+        return False
+    try:
+        parts = urlsplit(table)
+        host = parts.hostname
+    except ValueError:  # a malformed IPv6 literal
+        return False
+    return parts.scheme == "https" and bool(host) and parts.username is None

@@ -156,6 +156,7 @@ class TestReschedule:
         cases = [
             ({"slot": after}, "body.slot.end"),
             ({"table": "Table Z"}, "body.table"),
+            ({"table": "http://meet.example.org/jamp-room-2"}, "body.table"),
             ({"reason": "nothing else"}, "body"),
         ]
         for body, field in cases:

@@ -143,10 +143,27 @@ class TestMoves:
             check_move(self.mine, (target, "A"), self.found, [], NOW)
         assert refused.value.context["field"] == field
 
-    def test_a_table_the_session_does_not_have_is_refused(self) -> None:
+    @pytest.mark.parametrize(
+        "table",
+        [
+            "Z",
+            "http://meet.example.org/r",  # a room link goes to both sides: https only
+            "https://",
+            "https:///r",
+            "https://sato:secret@meet.example.org/r",
+            "https://meet.example.org/r x",
+            "https://[::1/r",
+            "meet.example.org/r",
+        ],
+    )
+    def test_a_table_the_session_does_not_have_is_refused(self, table: str) -> None:
         with pytest.raises(OutsideSession) as refused:
-            check_move(self.mine, (slot(1), "Z"), self.found, [], NOW)
+            check_move(self.mine, (slot(1), table), self.found, [], NOW)
         assert refused.value.context["field"] == "body.table"
+
+    def test_a_session_table_that_is_a_plain_http_link_stays_a_table_to_move_to(self) -> None:
+        found = session(3, ["A", "http://rooms.example.org/1"])
+        check_move(self.mine, (slot(2), "http://rooms.example.org/1"), found, [], NOW)
 
     @pytest.mark.parametrize(
         ("other", "field"),
