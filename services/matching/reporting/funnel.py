@@ -12,7 +12,15 @@ from datetime import UTC, date, datetime, time
 from statistics import median
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 GroupBy = Literal["country", "city", "focus_area"]
 NEXT_STEPS = ("mou", "fs_proposal")
@@ -48,11 +56,15 @@ class ReportQuery(BaseModel):
         default=None, pattern="^(json|csv)$", description="csv, or send Accept: text/csv"
     )
 
-    @model_validator(mode="after")
-    def _ordered(self) -> "ReportQuery":
-        if self.start and self.end and self.end <= self.start:
-            raise ValueError("'to' must be after 'from'")
-        return self
+    @field_validator("until")
+    @classmethod
+    def _after_since(
+        cls, until: datetime | date | None, info: ValidationInfo
+    ) -> datetime | date | None:
+        start, end = _moment(info.data.get("since")), _moment(until)
+        if start and end and end <= start:
+            raise ValueError(f"'to' ({until}) must be after 'from' ({info.data['since']})")
+        return until
 
     @property
     def start(self) -> datetime | None:

@@ -212,7 +212,8 @@ class TestWhoAndWhat:
         [
             ({"group_by": "company"}, "query.group_by"),
             ({"from": "last week"}, "query.from"),
-            ({"from": "2026-02-01", "to": "2026-01-01"}, "query"),
+            ({"from": "2026-02-01", "to": "2026-01-01"}, "query.to"),
+            ({"from": "2026-02-01T09:00:00+09:00", "to": "2026-02-01"}, "query.to"),
             ({"format": "xml"}, "query.format"),
         ],
     )
