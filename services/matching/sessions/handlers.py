@@ -26,6 +26,7 @@ from services.matching.sessions.model import (
     SessionView,
     booked,
     fiscal_year,
+    is_video_link,
     report,
 )
 from services.matching.sessions.placement import placement, unplaced
@@ -75,10 +76,17 @@ async def create_session(
 
 
 async def _check(command: CreateSession, now: datetime, read_models: ReadModels) -> None:
-    """What the model alone cannot know: slots still to come, participants that exist."""
+    """What the model alone cannot know (slots still to come, participants that exist), and
+    what stored sessions may predate (rooms named by links checked as links): the stored
+    model is the request's, and must still read those."""
     for n, slot in enumerate(command.slots):
         if slot.start <= now:
             raise InvalidSession("a slot must start in the future", field=f"body.slots.{n}.start")
+    for n, table in enumerate(command.tables):
+        if "://" in table and not is_video_link(table):
+            raise InvalidSession(
+                "a table's name, or an https:// video link to a host", field=f"body.tables.{n}"
+            )
     for participant in sorted(command.participants()):
         kind, _, participant_id = participant.partition(":")
         known = (

@@ -4,6 +4,7 @@ import itertools
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -94,6 +95,19 @@ EXAMPLE_SESSION: dict[str, Any] = {
 PARTICIPANT = r"^(company|city):[A-Za-z0-9_-]{1,64}$"
 """'company:<id>' or 'city:<id>': no '$' or '.', so a key is never read as an operator."""
 Participant = Annotated[str, StringConstraints(pattern=PARTICIPANT)]
+
+
+def is_video_link(table: str) -> bool:
+    """Whether a table named by a link is an online room both sides can be sent to:
+    https, a host, no credentials and nothing a mail or calendar line would split."""
+    if any(character.isspace() for character in table):
+        return False
+    try:
+        parts = urlsplit(table)
+        host = parts.hostname
+    except ValueError:  # a malformed IPv6 literal
+        return False
+    return parts.scheme == "https" and bool(host) and parts.username is None
 
 
 class CreateSession(BaseModel):

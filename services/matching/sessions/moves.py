@@ -2,11 +2,10 @@
 and the rules a move must keep. Pure: no I/O."""
 
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.matching.sessions.model import MatchingSession, Meeting, Slot
+from services.matching.sessions.model import MatchingSession, Meeting, Slot, is_video_link
 from shared.errors import DomainError
 
 
@@ -157,16 +156,3 @@ def _shared_party(meeting: Meeting, other: Meeting) -> str | None:
     if other.city_id == meeting.city_id:
         return "city"
     return None
-
-
-def is_video_link(table: str) -> bool:
-    """Whether a table outside the session's own is an online room both sides can be sent
-    to: https, a host, no credentials and nothing a mail or calendar line would split."""
-    if any(character.isspace() for character in table):
-        return False
-    try:
-        parts = urlsplit(table)
-        host = parts.hostname
-    except ValueError:  # a malformed IPv6 literal
-        return False
-    return parts.scheme == "https" and bool(host) and parts.username is None

@@ -171,6 +171,7 @@ class TestSessionsCannotDoubleBook:
             ({"slots": overlapping}, "body.slots"),
             ({"slots": [past]}, "body.slots.0.start"),
             ({"tables": ["A", "A"]}, "body.tables"),
+            ({"tables": ["A", "http://rooms.example.org/1"]}, "body.tables"),
             ({"availability": {"company:nobody": [0]}}, "body.availability.company:nobody"),
             ({"availability": {"$where": [0]}}, "body.availability.$where"),
             ({"min_meetings": {f"company:{known.company_id}": -1}}, "body.min_meetings"),

@@ -161,7 +161,9 @@ class TestMoves:
             check_move(self.mine, (slot(1), table), self.found, [], NOW)
         assert refused.value.context["field"] == "body.table"
 
-    def test_a_session_table_that_is_a_plain_http_link_stays_a_table_to_move_to(self) -> None:
+    def test_a_plain_http_room_of_a_session_stored_before_links_were_checked_stays_one(
+        self,
+    ) -> None:
         found = session(3, ["A", "http://rooms.example.org/1"])
         check_move(self.mine, (slot(2), "http://rooms.example.org/1"), found, [], NOW)
 
