@@ -274,7 +274,8 @@ class Audience:
         base = await self._pair_context(payload.company_id, payload.proposal_id, event)
         online = table.startswith(("https://", "http://"))
         base |= {"ref": _ref(payload.meeting_id), "location": "Online" if online else table,
-                 "url": table if online else None, "updated": bool(known)}  # fmt: skip
+                 "url": table if online else None, "updated": bool(known),
+                 "change": _change(known, current)}  # fmt: skip
         cancel = isinstance(payload, MeetingCancelled)
         base["reason"] = None if isinstance(payload, MeetingScheduled) else payload.reason
         invite = Invite(
@@ -342,6 +343,15 @@ def meeting_revision(payload: MeetingNews, known: Document) -> Document | None:
     if payload.sequence is None and stored == (_ms(start), _ms(end), table):
         return None  # the same meeting again: nothing moved
     return {"start": start, "end": end, "table": table, "sequence": sequence}
+
+
+def _change(known: Document, current: Document) -> str | None:
+    """What an update changed, for its wording: "time" (perhaps the place too) or "place"
+    only; None for the first invitation."""
+    if "start" not in known:
+        return None
+    moved = (known["start"], known["end"]) != (_ms(current["start"]), _ms(current["end"]))
+    return "time" if moved else "place"
 
 
 def _escalation_targets(queue: Document, queues: dict[str, Document]) -> list[str]:

@@ -79,6 +79,7 @@ MEETING = {
     "location": "Table 4",
     "url": None,
     "updated": False,
+    "change": None,
     "reason": "the proposal was withdrawn",
 }
 INQUIRY = {

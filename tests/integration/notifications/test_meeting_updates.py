@@ -66,6 +66,7 @@ async def test_a_rescheduled_meeting_updates_the_same_event_and_its_cancellation
         assert changed.decoded("DTSTART") == MOVED_TO
         assert str(changed["LOCATION"]) == "Table 5"
         assert "the delegation arrives late" in text_of(update)
+        assert ("日時変更" if address == COMPANY_EMAIL else "moved to") in update["Subject"]
 
     cancelled = meeting_cancelled(first).model_copy(update={"sequence": 2})
     await publish(notification_settings, (cancelled, first.meeting_id))
@@ -115,3 +116,21 @@ async def test_the_reminder_follows_the_moved_meeting(
     [pending] = [row for row in rows if row["status"] == "pending"]
     hours = notification_settings.notifications_reminder_hours
     assert datetime.fromisoformat(pending["due_at"]) == later - timedelta(hours=hours)
+
+
+async def test_a_move_to_another_table_at_the_same_time_says_the_place_changed(
+    notifications: TestClient[Any, Any],
+    notification_settings: NotificationSettings,
+    relay: Relay,
+) -> None:
+    first, _ = await moved_meeting(notification_settings, notifications, START, START)
+    assert first.table != "Table 5"
+
+    # The company is mailed in Japanese, the city in English.
+    wording = {COMPANY_EMAIL: ("場所変更", "日時は変わりません"),
+               CITY_EMAIL: ("new place for", "its time is unchanged")}  # fmt: skip
+    for address, (subject, sentence) in wording.items():
+        _, update = await mail_to(relay, address, 2)
+        assert subject in update["Subject"] and sentence in text_of(update)
+        assert event_of(calendar_of(update)).decoded("DTSTART") == START
+        assert str(event_of(calendar_of(update))["LOCATION"]) == "Table 5"
