@@ -27,6 +27,10 @@ class NotificationSettings(ServiceSettings):
     mail_domain: str = "reply.jamp.localhost"
     # The desk's public address, for unsubscribe and preference links in every mail.
     notifications_public_url: str = "http://127.0.0.1:8106"
+    # Where requesters download a reply's files: the inquiries service's public address.
+    # Each mailed link is signed (shared/signed_links.py) and works for file_link_days.
+    inquiries_public_url: str = "http://127.0.0.1:8103"
+    notifications_file_link_days: float = Field(default=30, gt=0)
     # Signs reply-to and unsubscribe tokens; the same for every replica. Unset: derived from
     # the key pepper (so a deployment needs no second secret; changing either invalidates
     # the reply addresses and links of mail already sent).

@@ -7,7 +7,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.cli.dev import MONITOR, NOTIFICATIONS, SERVICES, DevOptions, start_mail_catcher
+from shared.cli.dev import (
+    INQUIRIES,
+    MONITOR,
+    NOTIFICATIONS,
+    SERVICES,
+    DevOptions,
+    start_mail_catcher,
+)
 from shared.embedded import EmbeddedStack, ManagedProcess, free_port, wait_healthy
 from shared.kafka import ensure_topics
 from shared.settings import ServiceSettings
@@ -71,7 +78,11 @@ class Desk:
         if service == MONITOR:
             env["JAMP_MONITOR_TARGETS"] = json.dumps(self.urls)
         if service == NOTIFICATIONS:
-            env |= {**self.mail_env, "JAMP_NOTIFICATIONS_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+            env |= {
+                **self.mail_env,
+                "JAMP_NOTIFICATIONS_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                "JAMP_INQUIRIES_PUBLIC_URL": self.urls[INQUIRIES],
+            }
         return ManagedProcess(
             replica,
             [sys.executable, "-m", f"services.{service}"],

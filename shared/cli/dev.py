@@ -32,6 +32,7 @@ PORTS = {
 SERVICES = list(PORTS)
 MONITOR = "monitor"
 NOTIFICATIONS = "notifications"
+INQUIRIES = "inquiries"  # starts before notifications, whose mail links to its files
 # The dev SMTP relay (a catcher keeping mail under the state folder) and the
 # notifications service's inbound listener for replies.
 SMTP_CATCHER_OFFSET, INBOUND_OFFSET = 25, 26
@@ -79,7 +80,11 @@ async def run_dev(options: DevOptions) -> int:
             if name == MONITOR:
                 env["JAMP_MONITOR_TARGETS"] = json.dumps(urls)
             if name == NOTIFICATIONS:
-                env |= {**mail_env, "JAMP_NOTIFICATIONS_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+                env |= {
+                    **mail_env,
+                    "JAMP_NOTIFICATIONS_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                    "JAMP_INQUIRIES_PUBLIC_URL": urls[INQUIRIES],
+                }
             services.append(await _start_service(name, options, stack, port, env))
             urls[name] = f"http://127.0.0.1:{port}"
         console.print("[dim]Ctrl-C stops everything[/]")

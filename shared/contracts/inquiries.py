@@ -103,6 +103,12 @@ class InquiryReplied(EventPayload):
     """Metadata of the files the reply refers to; download them from the inquiries API."""
 
 
+def mailed_file_path(inquiry_id: str, attachment_id: str) -> str:
+    """Where the inquiries service serves a reply's file through a signed link
+    (``shared.signed_links``): the path the notifications service signs for its mail."""
+    return f"/inquiries/{inquiry_id}/attachments/{attachment_id}/signed"
+
+
 @published_as("jamp.inquiry.noted.v1", stream="inquiries")
 class InquiryNoted(EventPayload):
     """An internal note was added; its text stays inside the service."""

@@ -4,13 +4,16 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from services.inquiries.attachments.rules import MessageKind, Reader, reference
+from services.inquiries.attachments.rules import MAILED, MessageKind, Reader, reference
 from services.inquiries.desk import Desk
 from services.inquiries.handlers import get_inquiry
 from services.inquiries.model import InquiryNotFound
 from services.inquiries.scope import Visibility
 from shared.contracts.attachments import AttachmentInfo
+from shared.contracts.inquiries import mailed_file_path
+from shared.documents import AttachmentNotFound, StoredDocument
 from shared.documents.views import Parent
+from shared.signed_links import check_signed, link_key
 
 Attach = Callable[[AsyncClientSession, MessageKind, str], Awaitable[list[AttachmentInfo]]]
 """Refers a message to files inside the message's transaction: (session, kind, message id)."""
@@ -28,6 +31,22 @@ async def attachments_of(
     found = await parent(inquiry_id, visibility, reader, desk=desk)
     stored = await desk.attachments.of(found.shows)
     return [one.info for one in stored if found.admits(one)]
+
+
+async def mailed_file(
+    inquiry_id: str, attachment_id: str, expires: int, signature: str, *, desk: Desk
+) -> StoredDocument:
+    """The file a signed link in the requester's mail names, if the link is genuine and
+    current (LinkRefused otherwise) and a reply still refers to the file: the link opens
+    what the requester side may read, nothing more."""
+    path = mailed_file_path(inquiry_id, attachment_id)
+    now = desk.clock()
+    check_signed(link_key(desk.platform.settings), path, expires, signature, now)
+    found = await parent(inquiry_id, Visibility(), MAILED, desk=desk)
+    stored = await desk.attachments.get(found.shows, attachment_id)
+    if stored is None or not found.admits(stored):
+        raise AttachmentNotFound(f"no attachment {attachment_id} on inquiry {inquiry_id}")
+    return stored
 
 
 def attacher(

@@ -1,21 +1,34 @@
 """HTTP views of inquiry attachments: upload (multipart), list, download."""
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.inquiries.attachments import handlers
 from services.inquiries.attachments.rules import Reader
 from services.inquiries.keys import DESK
 from services.inquiries.routes import ERRORS, ONE, READERS, inquiry_id_of, visibility_of
+from shared.auth import PUBLIC
 from shared.contracts.attachments import AttachmentInfo
+from shared.documents import download
 from shared.documents.views import Parent, attachment_views
 from shared.http.endpoints import ApiRoutes, principal_of
+from shared.http.problems import Forbidden
+from shared.signed_links import LinkRefused
 
-attachments_api = ApiRoutes("inquiry attachments", errors=ERRORS)
+attachments_api = ApiRoutes("inquiry attachments", errors={**ERRORS, LinkRefused: Forbidden})
 
 
 class Attachments(BaseModel):
     items: list[AttachmentInfo]
+
+
+class SignedLink(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expires: int = Field(
+        ge=0, le=253_402_300_799, description="Until when the link works (seconds since 1970)"
+    )
+    signature: str = Field(min_length=1, max_length=100)
 
 
 def _reader(request: web.Request) -> Reader:
@@ -63,3 +76,25 @@ async def list_attachments(request: web.Request) -> Attachments:
         inquiry_id_of(request), visibility_of(request), _reader(request), desk=request.app[DESK]
     )
     return Attachments(items=found)
+
+
+@attachments_api.get(
+    f"{ONE}/attachments/{{attachment_id}}/signed",
+    summary="Download a reply's file through the signed link mailed to the requester "
+    "(no key: the link is the permission; Range supported)",
+    access=PUBLIC,
+    query=SignedLink,
+    file_response=True,
+    problems=(403, 404, 416, 429),
+    rate_limited=True,
+)
+async def download_mailed_attachment(request: web.Request, query: SignedLink) -> web.StreamResponse:
+    desk = request.app[DESK]
+    stored = await handlers.mailed_file(
+        inquiry_id_of(request),
+        request.match_info["attachment_id"],
+        query.expires,
+        query.signature,
+        desk=desk,
+    )
+    return await download(request, desk.attachments, stored)

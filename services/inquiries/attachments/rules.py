@@ -32,4 +32,9 @@ class Reader:
         if not self.requester:
             return True
         in_a_reply = any(ref.startswith("reply:") for ref in stored.references)
-        return in_a_reply or stored.uploader_key == self.key_id
+        return in_a_reply or (bool(self.key_id) and stored.uploader_key == self.key_id)
+
+
+MAILED = Reader(requester=True, key_id="")
+"""The requester side through a signed link in its mail: no key of its own, so it reads
+only what replies refer to."""

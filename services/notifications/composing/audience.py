@@ -5,6 +5,7 @@ targets are the inquiries service's queue list (``jamp.inquiry_desk.queues_chang
 
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.notifications.composing.contacts import QUEUES
@@ -20,6 +21,7 @@ from shared.contracts.inquiries import (
     InquirySlaBreached,
     InquirySlaWarning,
     InquiryTriaged,
+    mailed_file_path,
 )
 from shared.contracts.matching import (
     MatchAccepted,
@@ -34,6 +36,7 @@ from shared.contracts.matching import (
 from shared.contracts.proposals import ProposalStatusChanged
 from shared.contracts.vocabulary import NATIONAL_LANGUAGES
 from shared.mongo import Document
+from shared.signed_links import link_key, signed_query
 
 StaffEvent = InquiryTriaged | InquiryAssigned | InquirySlaWarning | InquirySlaBreached
 """What desk staff hear of: each names its inquiry."""
@@ -78,9 +81,23 @@ class Audience:
         recipient = await self._requester(inquiry, event)
         if recipient is None:
             return []
-        context = {**_inquiry_context(replied.inquiry_id, inquiry), "body": replied.body}
+        context = {**_inquiry_context(replied.inquiry_id, inquiry), "body": replied.body,
+                   **self._file_links(replied, event.envelope.time)}  # fmt: skip
         return [_mail("inquiry_replied", "inquiries", recipient, context, replied.inquiry_id,
                       reply_to_inquiry=replied.inquiry_id)]  # fmt: skip
+
+    def _file_links(self, replied: InquiryReplied, sent: datetime) -> dict[str, Any]:
+        """The reply's files as signed download links: a requester reading mail may have no
+        key of its own (an organisation's contact)."""
+        until = sent + timedelta(days=self.settings.notifications_file_link_days)
+        base, key = self.settings.inquiries_public_url.rstrip("/"), link_key(self.settings)
+        files = []
+        for attached in replied.attachments:
+            path = mailed_file_path(replied.inquiry_id, attached.attachment_id)
+            query = urlencode(signed_query(key, path, until))
+            files.append({"name": attached.name, "size": _size(attached.size),
+                          "url": f"{base}{path}?{query}"})  # fmt: skip
+        return {"files": files, "files_until": _utc(until)}
 
     async def _requester(self, inquiry: Document, event: ConsumedEvent) -> Recipient | None:
         requester = inquiry.get("requester") or {}
@@ -352,6 +369,15 @@ def _change(known: Document, current: Document) -> str | None:
         return None
     moved = (known["start"], known["end"]) != (_ms(current["start"]), _ms(current["end"]))
     return "time" if moved else "place"
+
+
+def _size(octets: int) -> str:
+    """A file's size as people read it: 980 bytes, 14 KB, 2.3 MB."""
+    if octets < 1000:
+        return f"{octets} bytes"
+    if octets < 1_000_000:
+        return f"{octets / 1000:.0f} KB"
+    return f"{octets / 1_000_000:.1f} MB"
 
 
 def _escalation_targets(queue: Document, queues: dict[str, Document]) -> list[str]:

@@ -92,6 +92,14 @@ INQUIRY = {
     "clock": "first_response",
     "deadline": "2026-12-01 17:00 UTC",
     "body": "Three companies fit; we attach their profiles.\n\nBest regards,\nthe desk",
+    "files": [
+        {
+            "name": "profiles.pdf",
+            "size": "2.3 MB",
+            "url": "https://desk.example/inquiries/…/attachments/…/signed?expires=…",
+        }
+    ],
+    "files_until": "2026-12-31 09:00 UTC",
 }
 MATCH = {
     "ref": "#77e0d1",

@@ -3,23 +3,27 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from aiohttp.test_utils import TestClient
 from bson import ObjectId
 
 from services.inquiries.keys import ATTACHMENTS
+from shared.contracts.inquiries import mailed_file_path
 from shared.embedded import EmbeddedStack
 from shared.envelope import Envelope
 from shared.kafka import ensure_topics
 from shared.platform import PLATFORM
 from shared.settings import ServiceSettings
+from shared.signed_links import link_key, signed_query
 from shared.topics import Topics
 from tests.documents import exe, pdf, sha256
-from tests.integration.inquiries.conftest import known_company, submitted
+from tests.integration.inquiries.conftest import ManualClock, known_company, submitted
 from tests.support import Caller, eventually, granted, isolated_settings, read_topic
 
 MAX_FILE, MAX_PARENT = 300_000, 700_000
+DAY = timedelta(days=1)
 Client = TestClient[Any, Any]
 
 
@@ -286,6 +290,82 @@ class TestReadRules:
         assert via_kept.status == 200
         listed = await (await vn_desk.get(f"/inquiries/{kept}/attachments")).json()
         assert [item["attachment_id"] for item in listed["items"]] == [file["attachment_id"]]
+
+
+def mailed_link(
+    settings: ServiceSettings, inquiry_id: str, attachment_id: str, until: datetime
+) -> str:
+    """The link the notifications service mails (signed with the same pepper)."""
+    path = mailed_file_path(inquiry_id, attachment_id)
+    return f"{path}?{urlencode(signed_query(link_key(settings), path, until))}"
+
+
+class TestMailedLinks:
+    """The signed links the notifications service mails with a reply's files: the link is
+    the permission, for what the requester side may read and no longer than it says."""
+
+    async def test_a_signed_link_downloads_a_replys_file_without_a_key(
+        self, settings: ServiceSettings, inquiries: Client, vn_desk: Caller, clock: ManualClock
+    ) -> None:
+        inquiry_id = await company_inquiry(inquiries, vn_desk)
+        data = pdf(280_000)
+        shared = await uploaded(vn_desk, inquiry_id, data, "permit.pdf")
+        reply = {"body": "the permit", "attachments": [shared["attachment_id"]]}
+        assert (await vn_desk.post(f"/inquiries/{inquiry_id}/replies", reply)).status == 201
+        link = mailed_link(settings, inquiry_id, shared["attachment_id"], clock.now + DAY)
+
+        anonymous = Caller(inquiries, None)
+        whole = await anonymous.fetch(link)
+        assert whole.status == 200, await whole.text()
+        assert await whole.read() == data
+        assert whole.headers["X-Content-Type-Options"] == "nosniff"
+        assert whole.headers["Content-Disposition"].startswith("attachment;")
+        part = await anonymous.fetch(link, {"Range": "bytes=0-9"})
+        assert (part.status, await part.read()) == (206, data[:10])
+
+    async def test_a_genuine_link_to_a_notes_file_opens_nothing(
+        self, settings: ServiceSettings, inquiries: Client, vn_desk: Caller, clock: ManualClock
+    ) -> None:
+        inquiry_id = await company_inquiry(inquiries, vn_desk)
+        internal = await uploaded(vn_desk, inquiry_id, pdf(seed=1), "internal.pdf")
+        note = {"body": "budget check", "attachments": [internal["attachment_id"]]}
+        assert (await vn_desk.post(f"/inquiries/{inquiry_id}/notes", note)).status == 201
+        link = mailed_link(settings, inquiry_id, internal["attachment_id"], clock.now + DAY)
+        assert (await Caller(inquiries, None).fetch(link)).status == 404
+
+    async def test_a_forged_altered_or_expired_link_is_refused(
+        self, settings: ServiceSettings, inquiries: Client, vn_desk: Caller, clock: ManualClock
+    ) -> None:
+        inquiry_id = await company_inquiry(inquiries, vn_desk)
+        other = await company_inquiry(inquiries, vn_desk)
+        first = await uploaded(vn_desk, inquiry_id, pdf(seed=1), "one.pdf")
+        second = await uploaded(vn_desk, inquiry_id, pdf(seed=2), "two.pdf")
+        files = [first["attachment_id"], second["attachment_id"]]
+        reply = {"body": "both files", "attachments": files}
+        assert (await vn_desk.post(f"/inquiries/{inquiry_id}/replies", reply)).status == 201
+        link = mailed_link(settings, inquiry_id, files[0], clock.now + DAY)
+        path, _, query = link.partition("?")
+        anonymous = Caller(inquiries, None)
+
+        elsewhere = await anonymous.fetch(f"{mailed_file_path(inquiry_id, files[1])}?{query}")
+        assert elsewhere.status == 403  # the signature names one file of one inquiry
+        assert (await anonymous.fetch(f"{mailed_file_path(other, files[0])}?{query}")).status == 403
+        longer = query.replace("expires=", "expires=9")
+        assert (await anonymous.fetch(f"{path}?{longer}")).status == 403
+        assert (await anonymous.fetch(f"{path}?{query}x")).status == 403
+        missing = await anonymous.fetch(path)
+        assert missing.status == 422
+        assert {e["field"] for e in (await missing.json())["errors"]} == {
+            "query.expires", "query.signature",
+        }  # fmt: skip
+        foreign = signed_query(b"another desk's key", path, clock.now + DAY)
+        assert (await anonymous.fetch(f"{path}?{urlencode(foreign)}")).status == 403
+
+        assert (await anonymous.fetch(link)).status == 200
+        clock.advance(days=2)
+        expired = await anonymous.fetch(link)
+        assert expired.status == 403
+        assert "expired" in (await expired.json())["detail"]
 
 
 class TestSweeping:
