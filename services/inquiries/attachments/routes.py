@@ -1,4 +1,5 @@
-"""HTTP views of inquiry attachments: upload (multipart), list, download."""
+"""HTTP views of inquiry attachments: upload (multipart), list, download, and download
+through the signed link a reply mail carries."""
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
