@@ -66,8 +66,9 @@ async def on_reply_by_mail(
     trace = Trace(envelope.correlationid, envelope.traceparent, actor="requester (e-mail)")
     try:
         await conversation.post_message(
-            reply.inquiry_id, reply.body, "reply", "requester", Visibility(), desk=app[DESK],
-            trace=trace, message_id=reply.inbound_id,
+            reply.inquiry_id, conversation.mailed_reply_text(reply.body, reply.files_left_out),
+            "reply", "requester", Visibility(), desk=app[DESK], trace=trace,
+            message_id=reply.inbound_id,
         )  # fmt: skip
     except DomainError as refused:  # e.g. the inquiry closed meanwhile: no retry helps
         raise PoisonEvent(refused.detail) from refused

@@ -48,6 +48,10 @@ class InquiryReplyReceived(EventPayload):
     sender: str
     body: str
     received_at: datetime
+    files_left_out: tuple[str, ...] = ()
+    """Names of the files the mail carried, which mail does not bring into the inquiry
+    (events carry no content; the requester uploads them through the API). Added to v1 as
+    an optional field: older events parse with none."""
 
 
 @published_as("jamp.mail.inbound_refused.v1", stream="notifications")

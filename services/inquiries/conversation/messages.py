@@ -1,5 +1,6 @@
 """Use cases of the conversation: replies, internal notes, waiting, closing, reopening."""
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -14,6 +15,18 @@ from shared.contracts import EventPayload
 from shared.contracts.inquiries import InquiryNoted, InquiryReplied, MessageSide
 from shared.mongo import Document, new_id
 from shared.platform import Trace, UnitOfWork, unit_of_work
+
+
+def mailed_reply_text(body: str, files_left_out: Sequence[str]) -> str:
+    """A reply by e-mail as the conversation shows it: the desk learns of the files the mail
+    carried, which mail does not bring into the inquiry (nothing dropped in silence)."""
+    if not files_left_out:
+        return body
+    names = ", ".join(files_left_out)
+    return (
+        f"{body}\n\n[Files attached to the e-mail, not added to the inquiry: {names}. "
+        "Mail does not carry files in; the requester can upload them.]"
+    )
 
 
 async def post_message(

@@ -9,7 +9,7 @@ from email.utils import parseaddr
 
 from services.notifications.mailroom import Mailroom
 from services.notifications.model import InboundRecord, InvalidToken
-from services.notifications.replies.text import strip_reply, text_of
+from services.notifications.replies.text import attachment_names, strip_reply, text_of
 from services.notifications.tokens import read_reply_token
 from shared.contracts.notifications import InboundMailRefused, InquiryReplyReceived
 from shared.mongo import new_id
@@ -66,7 +66,7 @@ async def receive(
     )  # fmt: skip
     reply = InquiryReplyReceived(
         inquiry_id=inquiry_id, inbound_id=record.inbound_id, sender=sender, body=body,
-        received_at=now,
+        received_at=now, files_left_out=tuple(attachment_names(message)),
     )  # fmt: skip
     async with unit_of_work(mailroom.platform, TRACE) as uow:
         if await mailroom.inbound.add(record, uow.session):

@@ -8,6 +8,10 @@ Japanese too ("2026年11月28日(土) 10:00 Desk <…>:" or "…のメッセー�
 import re
 from email.message import EmailMessage
 
+from shared.documents.media import safe_name
+
+MOST_NAMES = 20
+
 QUOTE_HEADERS = [
     re.compile(r"^\s*On\b.{0,300}\bwrote:\s*$", re.IGNORECASE | re.DOTALL),
     re.compile(r"^.{0,300}(書きました|のメッセージ|wrote)\s*[:\uff1a]\s*$", re.DOTALL),
@@ -49,3 +53,14 @@ def text_of(message: EmailMessage) -> str:
         content = re.sub(r"<(br|/p|/div)[^>]*>", "\n", content, flags=re.IGNORECASE)
         content = re.sub(r"<[^>]+>", "", content)
     return content
+
+
+def attachment_names(message: EmailMessage) -> list[str]:
+    """The names of the files attached to a message (the first ``MOST_NAMES``), made safe
+    to show: they are the sender's words. Images inside an HTML body are not files."""
+    names = []
+    for part in message.iter_attachments():
+        if part.get_content_disposition() == "inline" and not part.get_filename():
+            continue
+        names.append(safe_name(part.get_filename(), part.get_content_type()))
+    return names[:MOST_NAMES]

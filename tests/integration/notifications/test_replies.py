@@ -100,6 +100,30 @@ async def test_an_emailed_reply_lands_in_the_inquiry_conversation_as_the_request
     assert reply["body"] == "Thank you, please introduce B."
 
 
+async def test_files_attached_to_a_reply_are_named_in_the_conversation_not_dropped_silently(
+    desk: TestClient[Any, Any], notifications: TestClient[Any, Any], relay: Relay
+) -> None:
+    vn, inquiry_id, mail = await _answered(desk, notifications, relay)
+    message = _reply(mail, REQUESTER, "The budget is attached.")
+    message.add_attachment(b"%PDF-1.4 budget", maintype="application", subtype="pdf",
+                           filename="Budget 2027\u202egpj.pdf")  # fmt: skip
+    message.add_attachment(b"city,budget\n", maintype="text", subtype="csv",
+                           filename="../lines.csv")  # fmt: skip
+    await aiosmtplib.send(
+        message, hostname="127.0.0.1", port=inbound_port(notifications), sender=REQUESTER
+    )
+
+    async def requester_said() -> list[dict[str, Any]] | None:
+        said = [m for m in await _messages(vn, inquiry_id) if m["side"] == "requester"]
+        return said or None
+
+    [reply] = await eventually(requester_said, timeout=30)
+    assert reply["body"].startswith("The budget is attached.\n\n[Files attached to the e-mail")
+    # Names are the sender's words: a right-to-left override and a path are made harmless.
+    assert "not added to the inquiry: Budget 2027_gpj.pdf, lines.csv." in reply["body"]
+    assert reply["attachments"] == []
+
+
 async def test_the_same_mail_accepted_twice_is_one_reply(
     desk: TestClient[Any, Any], notifications: TestClient[Any, Any], relay: Relay
 ) -> None:

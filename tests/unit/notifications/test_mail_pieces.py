@@ -3,6 +3,7 @@ backoff and the message a ledger row becomes."""
 
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
+from email.message import EmailMessage
 
 import pytest
 from icalendar import Calendar
@@ -11,7 +12,7 @@ from services.notifications.composing.invitations import to_ics
 from services.notifications.composing.messages import compose
 from services.notifications.composing.rendering import Renderer, sample_context
 from services.notifications.model import Backoff, InvalidToken, Invite, Mail, Preferences, Recipient
-from services.notifications.replies.text import strip_reply
+from services.notifications.replies.text import MOST_NAMES, attachment_names, strip_reply
 from services.notifications.sending.smtp import Relay
 from services.notifications.tokens import (
     preferences_token,
@@ -73,6 +74,31 @@ class TestReplyStripping:
 
     def test_a_plain_reply_is_kept_whole(self) -> None:
         assert strip_reply("Line one.\n\nLine two.") == "Line one.\n\nLine two."
+
+
+class TestAttachedFiles:
+    def test_files_are_named_and_an_image_inside_the_html_body_is_not_a_file(self) -> None:
+        message = EmailMessage()
+        message.set_content("See the plan.")
+        message.add_alternative("<p>See the plan.<img src='cid:logo'></p>", subtype="html")
+        html = message.get_body(("html",))
+        assert html is not None
+        html.add_related(b"\x89PNG", maintype="image", subtype="png", cid="<logo>")
+        message.add_attachment(b"%PDF", maintype="application", subtype="pdf", filename="plan.pdf")
+        message.add_attachment(b"\x89PNG", maintype="image", subtype="png")  # no name given
+        assert attachment_names(message) == ["plan.pdf", "attachment.png"]
+
+    def test_at_most_so_many_names_are_kept(self) -> None:
+        message = EmailMessage()
+        message.set_content("Many.")
+        for n in range(MOST_NAMES + 5):
+            message.add_attachment(b"x", maintype="text", subtype="plain", filename=f"{n}.txt")
+        assert len(attachment_names(message)) == MOST_NAMES
+
+    def test_a_mail_without_attachments_names_none(self) -> None:
+        message = EmailMessage()
+        message.set_content("Just text.")
+        assert attachment_names(message) == []
 
 
 class TestTemplates:
