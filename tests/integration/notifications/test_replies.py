@@ -74,6 +74,17 @@ async def _messages(vn: Caller, inquiry_id: str) -> list[dict[str, Any]]:
     return items
 
 
+async def _the_requesters_reply(vn: Caller, inquiry_id: str) -> dict[str, Any]:
+    """The one message of the requester's side, once the reply by mail has landed."""
+
+    async def requester_said() -> list[dict[str, Any]] | None:
+        said = [m for m in await _messages(vn, inquiry_id) if m["side"] == "requester"]
+        return said or None
+
+    [reply] = await eventually(requester_said, timeout=30)
+    return reply
+
+
 async def test_an_emailed_reply_lands_in_the_inquiry_conversation_as_the_requesters(
     desk: TestClient[Any, Any], notifications: TestClient[Any, Any], relay: Relay
 ) -> None:
@@ -92,11 +103,7 @@ async def test_an_emailed_reply_lands_in_the_inquiry_conversation_as_the_request
         hostname="127.0.0.1", port=inbound_port(notifications), sender=REQUESTER,
     )  # fmt: skip
 
-    async def requester_said() -> list[dict[str, Any]] | None:
-        said = [m for m in await _messages(vn, inquiry_id) if m["side"] == "requester"]
-        return said or None
-
-    [reply] = await eventually(requester_said, timeout=30)
+    reply = await _the_requesters_reply(vn, inquiry_id)
     assert reply["body"] == "Thank you, please introduce B."
 
 
@@ -113,11 +120,7 @@ async def test_files_attached_to_a_reply_are_named_in_the_conversation_not_dropp
         message, hostname="127.0.0.1", port=inbound_port(notifications), sender=REQUESTER
     )
 
-    async def requester_said() -> list[dict[str, Any]] | None:
-        said = [m for m in await _messages(vn, inquiry_id) if m["side"] == "requester"]
-        return said or None
-
-    [reply] = await eventually(requester_said, timeout=30)
+    reply = await _the_requesters_reply(vn, inquiry_id)
     assert reply["body"].startswith("The budget is attached.\n\n[Files attached to the e-mail")
     # Names are the sender's words: a right-to-left override and a path are made harmless.
     assert "not added to the inquiry: Budget 2027_gpj.pdf, lines.csv." in reply["body"]
@@ -136,11 +139,7 @@ async def test_the_same_mail_accepted_twice_is_one_reply(
             message, hostname="127.0.0.1", port=inbound_port(notifications), sender=REQUESTER
         )
 
-    async def requester_said() -> list[dict[str, Any]] | None:
-        said = [m for m in await _messages(vn, inquiry_id) if m["side"] == "requester"]
-        return said or None
-
-    [reply] = await eventually(requester_said, timeout=30)
+    reply = await _the_requesters_reply(vn, inquiry_id)
     assert reply["body"] == "Yes, B please."
     operator = await granted(notifications, "operator")
     records = (await (await operator.get("/inbound")).json())["items"]
