@@ -52,6 +52,17 @@ def attached(name: str, size: int) -> AttachmentInfo:
     )  # fmt: skip
 
 
+async def replied(
+    settings: NotificationSettings, inquiry_id: str, body: str, files: list[AttachmentInfo]
+) -> None:
+    """The desk's reply, as the inquiries service publishes it."""
+    reply = InquiryReplied(
+        inquiry_id=inquiry_id, message_id=new_id(), side="desk", author="desk:VN", body=body,
+        at=datetime.now(UTC), attachments=tuple(files),
+    )  # fmt: skip
+    await publish(settings, (reply, inquiry_id))
+
+
 async def test_a_reply_with_files_mails_a_signed_link_to_each(
     notifications: TestClient[Any, Any],
     notification_settings: NotificationSettings,
@@ -59,11 +70,7 @@ async def test_a_reply_with_files_mails_a_signed_link_to_each(
 ) -> None:
     inquiry_id = await submitted(notification_settings, notifications)
     files = [attached("permit.pdf", 2_300_000), attached("budget.csv", 980)]
-    replied = InquiryReplied(
-        inquiry_id=inquiry_id, message_id=new_id(), side="desk", author="desk:VN",
-        body="The permit and the budget are attached.", at=datetime.now(UTC), attachments=files,
-    )  # fmt: skip
-    await publish(notification_settings, (replied, inquiry_id))
+    await replied(notification_settings, inquiry_id, "The permit and the budget.", files)
 
     [mail] = await mail_to(relay, CONTACT)
     text = text_of(mail)  # the inquiry is in Japanese
@@ -90,10 +97,6 @@ async def test_a_reply_without_files_says_nothing_of_files(
     relay: Relay,
 ) -> None:
     inquiry_id = await submitted(notification_settings, notifications)
-    replied = InquiryReplied(
-        inquiry_id=inquiry_id, message_id=new_id(), side="desk", author="desk:VN",
-        body="No files this time.", at=datetime.now(UTC),
-    )  # fmt: skip
-    await publish(notification_settings, (replied, inquiry_id))
+    await replied(notification_settings, inquiry_id, "No files this time.", [])
     [mail] = await mail_to(relay, CONTACT)
     assert "添付ファイル" not in text_of(mail) and "/signed?" not in text_of(mail)
