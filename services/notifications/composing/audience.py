@@ -291,8 +291,7 @@ class Audience:
         base = await self._pair_context(payload.company_id, payload.proposal_id, event)
         online = table.startswith(("https://", "http://"))
         base |= {"ref": _ref(payload.meeting_id), "location": "Online" if online else table,
-                 "url": table if online else None, "updated": bool(known),
-                 "change": _change(known, current)}  # fmt: skip
+                 "url": table if online else None, "change": _change(known, current)}  # fmt: skip
         cancel = isinstance(payload, MeetingCancelled)
         base["reason"] = None if isinstance(payload, MeetingScheduled) else payload.reason
         invite = Invite(

@@ -78,7 +78,6 @@ MEETING = {
     "other_times": ["2026-12-03 11:00 (Asia/Tokyo)", "2026-12-03 02:00 (UTC)"],
     "location": "Table 4",
     "url": None,
-    "updated": False,
     "change": None,
     "reason": "the proposal was withdrawn",
 }
