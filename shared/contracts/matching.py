@@ -165,6 +165,16 @@ class MatchingSessionCreated(EventPayload):
     """The person behind the key (or its label), beside the grant in ``by``."""
 
 
+ONLINE_ROOM_SCHEMES = ("https://", "http://")
+
+
+def is_online_room(table: str) -> bool:
+    """What a meeting's ``table`` means to its readers: a table named by a link is an
+    online room, anything else a place. ``http`` still counts, for sessions stored before
+    new rooms had to be ``https`` (the matching service checks links it accepts)."""
+    return table.startswith(ONLINE_ROOM_SCHEMES)
+
+
 class MeetingEvent(EventPayload):
     """What every event of one meeting names: the meeting, its session, match and sides."""
 

@@ -8,10 +8,9 @@ from icalendar import Calendar, Event
 from pydantic import BaseModel, Field
 
 from services.matching.sessions.model import Meeting
+from shared.contracts.matching import is_online_room
 
 PRODID = "-//JAMP Desk//matching agenda//EN"
-ONLINE = ("https://", "http://")
-"""A table named by a link is an online room (the convention of the meeting mails)."""
 
 
 class AgendaEntry(BaseModel):
@@ -47,7 +46,7 @@ def entry_of(
     meeting: Meeting, zone: str, *, session_name: str, company_name: str, proposal_title: str
 ) -> AgendaEntry:
     where = ZoneInfo(zone)
-    online = meeting.table.startswith(ONLINE)
+    online = is_online_room(meeting.table)
     return AgendaEntry(
         **meeting.who(),
         session_name=session_name,

@@ -31,6 +31,7 @@ from shared.contracts.matching import (
     MeetingCancelled,
     MeetingRescheduled,
     MeetingScheduled,
+    is_online_room,
     meeting_uid,
 )
 from shared.contracts.proposals import ProposalStatusChanged
@@ -95,7 +96,7 @@ class Audience:
         for attached in replied.attachments:
             path = mailed_file_path(replied.inquiry_id, attached.attachment_id)
             query = urlencode(signed_query(key, path, until))
-            files.append({"name": attached.name, "size": _size(attached.size),
+            files.append({"name": attached.name, "size": readable_size(attached.size),
                           "url": f"{base}{path}?{query}"})  # fmt: skip
         return {"files": files, "files_until": _utc(until)}
 
@@ -289,7 +290,7 @@ class Audience:
         sequence = current["sequence"]
         sides = await self._sides(payload.company_id, payload.proposal_id, event)
         base = await self._pair_context(payload.company_id, payload.proposal_id, event)
-        online = table.startswith(("https://", "http://"))
+        online = is_online_room(table)
         base |= {"ref": _ref(payload.meeting_id), "location": "Online" if online else table,
                  "url": table if online else None, "change": _change(known, current)}  # fmt: skip
         cancel = isinstance(payload, MeetingCancelled)
@@ -370,12 +371,13 @@ def _change(known: Document, current: Document) -> str | None:
     return "time" if moved else "place"
 
 
-def _size(octets: int) -> str:
+def readable_size(octets: int) -> str:
     """A file's size as people read it: 980 bytes, 14 KB, 2.3 MB."""
     if octets < 1000:
         return f"{octets} bytes"
-    if octets < 1_000_000:
-        return f"{octets / 1000:.0f} KB"
+    kilobytes = round(octets / 1000)
+    if kilobytes < 1000:  # 999,999 bytes is "1.0 MB", not "1000 KB"
+        return f"{kilobytes} KB"
     return f"{octets / 1_000_000:.1f} MB"
 
 
