@@ -29,10 +29,17 @@ ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _iso(value: object) -> object:
-    # Pydantic reads a number ("0.5") as seconds since 1970: a period is written as a date.
-    if isinstance(value, str) and not ISO_DAY.match(value):
+    if not isinstance(value, str) or ISO_DAY.fullmatch(value):
+        return value
+    # Pydantic reads a number ("0.5") as seconds since 1970, and a time without a zone at
+    # midnight as a date: a period is a date, or a time that says which zone it is in.
+    try:
+        moment = datetime.fromisoformat(value) if ISO_DAY.match(value) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
         raise ValueError("a date (2026-04-01) or a time with its zone (2026-04-01T00:00:00Z)")
-    return value
+    return moment
 
 
 Moment = Annotated[AwareDatetime | date, BeforeValidator(_iso)]

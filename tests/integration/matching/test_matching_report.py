@@ -214,6 +214,9 @@ class TestWhoAndWhat:
             ({"from": "last week"}, "query.from"),
             ({"from": "2026-02-01", "to": "2026-01-01"}, "query.to"),
             ({"from": "2026-02-01T09:00:00+09:00", "to": "2026-02-01"}, "query.to"),
+            ({"from": "2026-01-01T00:00:00"}, "query.from"),  # no zone: not read as a day
+            ({"to": "2026-01-01T09:30"}, "query.to"),
+            ({"to": "2026-01-01Tnoon+09:00"}, "query.to"),
             ({"format": "xml"}, "query.format"),
         ],
     )

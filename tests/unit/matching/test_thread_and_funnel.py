@@ -58,6 +58,17 @@ class TestThePeriod:
         with pytest.raises(ValidationError):
             ReportQuery.model_validate(period)
 
+    def test_a_time_counts_in_its_own_zone(self) -> None:
+        query = ReportQuery.model_validate({"from": "2026-04-01T00:00:00Z"})
+        assert query.start == datetime(2026, 4, 1, tzinfo=UTC)
+        tokyo = ReportQuery.model_validate({"from": "2026-04-01T09:00:00+09:00"})
+        assert tokyo.start == datetime(2026, 4, 1, tzinfo=UTC)
+
+    @pytest.mark.parametrize("moment", ["2026-04-01T00:00:00", "2026-04-01T09:00", "2026-04-01T"])
+    def test_a_time_without_its_zone_is_refused_even_at_midnight(self, moment: str) -> None:
+        with pytest.raises(ValidationError, match="with its zone"):
+            ReportQuery.model_validate({"from": moment})
+
 
 class TestMedians:
     def test_each_median_counts_only_the_matches_that_reached_both_steps(self) -> None:
