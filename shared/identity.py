@@ -3,6 +3,7 @@
 as the companies service does for company keys."""
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -15,6 +16,7 @@ from shared.contracts.identity import (
     PersonRegistered,
     PersonUpdated,
 )
+from shared.http.partial import Omittable
 from shared.mongo import Document
 from shared.platform import UnitOfWork
 
@@ -62,10 +64,12 @@ class ChangePerson(BaseModel):
         },
     )
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    email: str | None = Field(default=None, max_length=254)
-    language: str | None = Field(default=None, pattern="^[a-z]{2}$")
-    time_zone: str | None = Field(default=None, max_length=64)
+    # Left out keeps the detail; null is refused rather than read as "keep" (a person has
+    # every one of them).
+    name: Omittable[Annotated[str, Field(min_length=1, max_length=200)]] = None
+    email: Omittable[Annotated[str, Field(max_length=254)]] = None
+    language: Omittable[Annotated[str, Field(pattern="^[a-z]{2}$")]] = None
+    time_zone: Omittable[Annotated[str, Field(max_length=64)]] = None
 
     @model_validator(mode="after")
     def _names_a_change(self) -> "ChangePerson":

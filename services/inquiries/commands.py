@@ -20,6 +20,7 @@ from services.inquiries.vocabulary import ASEANCountry, CitySlug, InquiryCategor
 from shared.contracts.inquiries import InquiryPriority, InquiryStatus
 from shared.contracts.vocabulary import Email, FocusArea, unique
 from shared.http.pagination import PageQuery
+from shared.http.partial import Omittable
 
 Text = Annotated[str, Field(min_length=1, max_length=10_000)]
 Officer = Annotated[str, Field(min_length=1, max_length=120)]
@@ -163,11 +164,12 @@ class UpdateInquiry(BaseModel):
 
     model_config = strict_with_example({"priority": "urgent", "category": "financing"})
 
-    priority: InquiryPriority | None = None
-    category: InquiryCategory | None = None
-    country: ASEANCountry | None = Field(default=None, description="Operators and admins only")
-    city: CitySlug | None = None
-    subject: str | None = Field(default=None, min_length=3, max_length=200)
+    # Omittable: left out keeps the value, null is refused (each is one the inquiry needs).
+    priority: Omittable[InquiryPriority] = None
+    category: Omittable[InquiryCategory] = None
+    country: Omittable[ASEANCountry] = Field(default=None, description="Operators and admins only")
+    city: Omittable[CitySlug] = None
+    subject: Omittable[Annotated[str, Field(min_length=3, max_length=200)]] = None
 
     @model_validator(mode="after")
     def _something(self) -> "UpdateInquiry":

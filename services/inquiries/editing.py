@@ -18,9 +18,11 @@ from services.inquiries.references.handlers import check_references
 from services.inquiries.references.model import Kind, Reference
 from services.inquiries.scope import Visibility
 from services.inquiries.sla.business_hours import BusinessCalendar
+from shared.contracts import EventPayload
 from shared.contracts.inquiries import (
     InquiryAssigned,
     InquiryStatus,
+    InquiryStatusChanged,
     InquiryTriaged,
     InquiryUpdated,
 )
@@ -45,7 +47,7 @@ async def assign(
 
     def assigned(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
         current.require("assign")
-        if command.officer is not None and not grants & {f"desk:{current.country}", *STAFF_GRANTS}:
+        if command.officer is not None and not _may_work(grants, current.country):
             raise InvalidChange(
                 f"{officer_name} holds no grant for desk:{current.country} or a staff role",
                 field="body.officer",
@@ -83,6 +85,7 @@ async def update(
     rules = await desk.config.routing()
     wanted = command.changes
     moved_to = await desk.config.calendar(wanted["country"]) if "country" in wanted else None
+    officer_grants: set[str] = set()
 
     def updated(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
         current.require("update")
@@ -108,6 +111,9 @@ async def update(
             queue, rule = rules.route(inquiry.category, inquiry.country)
             inquiry = inquiry.model_copy(update={"queue": queue})
             events.append(InquiryTriaged(inquiry_id=inquiry_id, queue=queue, rule=rule))
+        if "country" in changes and not _may_work(officer_grants, inquiry.country):
+            inquiry, released = _released(inquiry, current.status, trace.actor)
+            events += released
         return inquiry, [edited, *events]
 
     async with unit_of_work(desk.platform, trace) as uow:
@@ -116,8 +122,39 @@ async def update(
             country = wanted.get("country", current.country)
             named = _places(current, wanted)
             await check_references(named, country, desk.references)
+            if current.officer is not None:
+                officer_grants = await desk.identity.grants_of(current.officer)
         inquiry, _ = await moved_in(uow, inquiry_id, visibility, updated, desk=desk)
     return inquiry
+
+
+def _may_work(grants: set[str], country: str) -> bool:
+    return bool(grants & {f"desk:{country}", *STAFF_GRANTS})
+
+
+def _released(inquiry: Inquiry, was: InquiryStatus, by: str) -> Moved:
+    """A country change moves the inquiry to a desk its officer holds no grant for: the
+    officer could no longer even read it, so it goes back to the new desk's queue
+    unassigned, as the desk's lead would otherwise have to notice and do by hand."""
+    if inquiry.officer is None:
+        return inquiry, []
+    status: InquiryStatus = "triaged" if was == "assigned" else was
+    inquiry = inquiry.model_copy(update={"officer": None, "officer_name": None, "status": status})
+    events: list[EventPayload] = [
+        InquiryAssigned(inquiry_id=inquiry.inquiry_id, queue=inquiry.queue, officer=None, by=by)
+    ]
+    if status != was:
+        events.append(
+            InquiryStatusChanged(
+                inquiry_id=inquiry.inquiry_id,
+                version=inquiry.version,
+                from_status=was,
+                to_status=status,
+                by=by,
+                reason="moved to a desk its officer does not work",
+            )
+        )
+    return inquiry, events
 
 
 def _places(current: Inquiry, wanted: dict[str, Any]) -> list[Reference]:

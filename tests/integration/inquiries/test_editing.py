@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from shared.http.appkeys import KEYS
@@ -128,6 +129,55 @@ class TestEditing:
         assert refused.status == 403
         moved = await operator.patch(f"/inquiries/{inquiry_id}", {"country": "TH"}, headers=star)
         assert (await moved.json())["queue"] == "desk-th"
+
+    async def test_a_move_to_another_desk_releases_an_officer_who_cannot_work_there(
+        self, inquiries: TestClient[Any, Any], vn_desk: Caller, operator: Caller
+    ) -> None:
+        sato = await person(inquiries, "Consul Sato", "desk:VN")
+        tanaka = await person(inquiries, "Tanaka Both", "desk:VN", "desk:TH")
+        organisation = {
+            "kind": "organisation",
+            "organisation": "ASEAN Business Council",
+            "contact": {"name": "Lee", "email": "lee@example.org"},
+        }
+        moved: dict[str, dict[str, Any]] = {}
+        for officer in (sato, tanaka):
+            created = await submitted(
+                vn_desk, category="regulation_permits", requester=organisation, city=None
+            )
+            inquiry_id = created["inquiry_id"]
+            await vn_desk.post(f"/inquiries/{inquiry_id}/assign", {"officer": officer.person_id})
+            response = await operator.patch(
+                f"/inquiries/{inquiry_id}", {"country": "TH"}, headers={"If-Match": "*"}
+            )
+            assert response.status == 200, await response.text()
+            moved[officer.name] = await response.json()
+
+        released = moved["Consul Sato"]
+        assert (released["officer"], released["officer_name"]) == (None, None)
+        assert (released["status"], released["queue"]) == ("triaged", "desk-th")
+        types = await history_types(operator, released["inquiry_id"])
+        assert types[-3:] == ["triaged", "assigned", "status_changed"]
+        kept = moved["Tanaka Both"]  # holds desk:TH too
+        assert (kept["officer"], kept["status"]) == (tanaka.person_id, "assigned")
+        mine = await (await tanaka.callers[1].get("/inquiries", assignee="me")).json()
+        assert [item["inquiry_id"] for item in mine["items"]] == [kept["inquiry_id"]]
+
+    @pytest.mark.parametrize("field", ["priority", "category", "country", "city", "subject"])
+    async def test_a_field_set_to_null_is_a_422_and_nothing_changes(
+        self, vn_desk: Caller, operator: Caller, field: str
+    ) -> None:
+        created = await submitted(vn_desk)
+        inquiry_id = created["inquiry_id"]
+        response = await operator.patch(
+            f"/inquiries/{inquiry_id}", {field: None}, headers={"If-Match": "*"}
+        )
+        assert response.status == 422
+        assert [error["field"] for error in (await response.json())["errors"]] == [f"body.{field}"]
+        after = await (await vn_desk.get(f"/inquiries/{inquiry_id}")).json()
+        assert after == created
+        listed = await vn_desk.get("/inquiries")
+        assert listed.status == 200
 
     async def test_a_city_of_another_country_is_a_422(
         self, vn_desk: Caller, operator: Caller
