@@ -5,6 +5,7 @@ import uuid
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from aiohttp.web_protocol import RequestPayloadError
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, PyMongoError
 
@@ -60,6 +61,12 @@ async def problem_details(request: web.Request, handler: Handler) -> web.StreamR
             problem.detail,
             headers=problem.headers,
             **problem.extensions,
+        )
+    except RequestPayloadError as error:
+        # The body could not be read as sent: a gzip or deflate body that is not one, or a
+        # chunked body cut short. The client's fault, and nothing was read or written.
+        return problem_response(
+            request, 400, "Bad request", f"the request body could not be read: {error}"
         )
     except Exception as error:
         return _unexpected(request, error)

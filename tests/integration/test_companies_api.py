@@ -3,6 +3,8 @@
 import copy
 from typing import Any
 
+import orjson
+import pytest
 from aiohttp.test_utils import TestClient
 
 from services.companies.model import EXAMPLE_REGISTRATION
@@ -129,6 +131,20 @@ class TestBadInput:
         )
         assert response.status == 400
         assert (await response.json())["title"] == "Bad request"
+
+    @pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+    async def test_a_body_that_is_not_the_encoding_it_claims_is_a_400_and_stores_nothing(
+        self, client: TestClient[Any, Any], settings: ServiceSettings, encoding: str
+    ) -> None:
+        response = await client.post(
+            "/companies",
+            data=orjson.dumps(registration()),
+            headers={"Content-Type": "application/json", "Content-Encoding": encoding},
+        )
+        assert response.status == 400
+        assert response.content_type == "application/problem+json"
+        assert "could not be read" in (await response.json())["detail"]
+        assert await stored_companies(settings) == 0
 
     async def test_a_body_that_is_not_json_is_a_415(self, client: TestClient[Any, Any]) -> None:
         response = await client.post("/companies", data=b"name=x")

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 from bson import ObjectId
 
@@ -114,6 +115,22 @@ class TestUpload:
         empty = await vn_desk.upload(f"/inquiries/{inquiry_id}/attachments", b"", "empty.txt")
         assert empty.status == 422
         assert (await empty.json())["errors"][0]["field"] == "body.file"
+
+    async def test_an_upload_that_is_not_the_gzip_it_claims_is_a_400_and_stores_nothing(
+        self, vn_desk: Caller, inquiries: Client
+    ) -> None:
+        inquiry_id = (await submitted(vn_desk))["inquiry_id"]
+        form = FormData()
+        form.add_field("file", pdf(5000), filename="permit.pdf", content_type="application/pdf")
+        response = await vn_desk.client.post(
+            f"/inquiries/{inquiry_id}/attachments",
+            data=form,
+            headers={"Authorization": f"Bearer {vn_desk.key}", "Content-Encoding": "gzip"},
+        )
+        assert response.status == 400, await response.text()
+        assert response.content_type == "application/problem+json"
+        assert await _stored(inquiries, "chunks").count_documents({}) == 0
+        assert await _stored(inquiries, "files").count_documents({}) == 0
 
     async def test_limits_per_file_and_per_inquiry_answer_413_and_store_nothing(
         self, vn_desk: Caller, inquiries: Client
