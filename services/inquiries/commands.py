@@ -19,6 +19,7 @@ from services.inquiries.tags.names import TagChange, TagName
 from services.inquiries.vocabulary import ASEANCountry, CitySlug, InquiryCategory, InquiryLanguage
 from shared.contracts.inquiries import InquiryPriority, InquiryStatus
 from shared.contracts.vocabulary import Email, FocusArea, unique
+from shared.http.moments import storable
 from shared.http.pagination import PageQuery
 from shared.http.partial import Omittable
 
@@ -245,7 +246,7 @@ def _rfc3339(value: Any) -> Any:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
-Moment = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+Moment = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(storable)]
 
 
 class InquiryFilters(BaseModel):

@@ -27,6 +27,7 @@ from services.inquiries.model import Inquiry
 from services.inquiries.sla.business_hours import BusinessCalendar
 from services.inquiries.vocabulary import ASEANCountry
 from shared.contracts.vocabulary import unique
+from shared.http.moments import storable
 
 Dimension = Literal["country", "category", "queue", "officer", "priority", "tag"]
 Interval = Literal["period", "month"]
@@ -41,7 +42,7 @@ def _iso_day(value: object) -> object:
     return value
 
 
-Day = Annotated[date, BeforeValidator(_iso_day)]
+Day = Annotated[date, BeforeValidator(_iso_day), AfterValidator(storable)]
 
 
 class ReportQuery(BaseModel):

@@ -13,6 +13,7 @@ from statistics import median
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -21,6 +22,8 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+
+from shared.http.moments import storable
 
 GroupBy = Literal["country", "city", "focus_area"]
 NEXT_STEPS = ("mou", "fs_proposal")
@@ -42,7 +45,7 @@ def _iso(value: object) -> object:
     return moment
 
 
-Moment = Annotated[AwareDatetime | date, BeforeValidator(_iso)]
+Moment = Annotated[AwareDatetime | date, BeforeValidator(_iso), AfterValidator(storable)]
 
 
 class ReportQuery(BaseModel):

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -28,6 +29,7 @@ from shared.contracts.matching import (
 )
 from shared.errors import DomainError
 from shared.http.input_rules import FIELD_NAMES
+from shared.http.moments import storable
 
 COMPANY_TIME_ZONE = "Asia/Tokyo"
 """Companies are Japanese: their meetings are shown in Japan time."""
@@ -62,8 +64,8 @@ class PartyNotFound(DomainError):
 class Slot(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Annotated[AwareDatetime, AfterValidator(storable)]
+    end: Annotated[AwareDatetime, AfterValidator(storable)]
 
     @model_validator(mode="after")
     def _ordered(self) -> "Slot":

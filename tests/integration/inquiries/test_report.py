@@ -150,6 +150,7 @@ async def test_bad_report_parameters_are_named(vn_desk: Caller) -> None:
     for params, field in (
         ({"from": "2026-02-30"}, "query.from"),
         ({"to": "0"}, "query.to"),  # a number is not a day, though lax parsing would say 1970
+        ({"to": "9999-12-31"}, "query.to"),  # inclusive: the day after is past the calendar
         ({"from": "2026-03-02", "to": "2026-03-01"}, "query.to"),
         ({"group_by": "colour"}, "query.group_by.0"),
         ({"interval": "week"}, "query.interval"),
