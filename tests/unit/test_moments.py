@@ -48,4 +48,4 @@ def test_every_query_and_body_that_takes_a_moment_names_the_field(
 ) -> None:
     with pytest.raises(ValidationError) as raised:
         model.model_validate(query)
-    assert [error["loc"][0] for error in raised.value.errors()][0] == field
+    assert raised.value.errors()[0]["loc"][0] == field
