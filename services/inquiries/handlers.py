@@ -104,12 +104,21 @@ async def get_inquiry(
     return visibility.check(inquiry)
 
 
+DESK_ONLY_FILTERS = ("tag", "queue", "officer")
+
+
 async def list_inquiries(
     query: InquiryQuery, visibility: Visibility, *, desk: Desk, me: str | None = None
 ) -> Page[Inquiry]:
     """``me`` is the caller's person id, for ``?assignee=me``."""
-    if query.tag and visibility.is_requester:
-        raise InvalidChange("tags are the desk's own; filter without them", field="query.tag")
+    if visibility.is_requester:
+        # What the requester's view leaves out (InquiryView.of) is not found by filtering
+        # either: ``?officer=`` would confirm who handles the inquiry, one guess at a time.
+        for name in DESK_ONLY_FILTERS:
+            if getattr(query, name):
+                raise InvalidChange(
+                    f"{name} is the desk's own; filter without it", field=f"query.{name}"
+                )
     narrowed: dict[str, object] = {"country": visibility.countries_filter(query.country)}
     if query.assignee == "me":
         if me is None:

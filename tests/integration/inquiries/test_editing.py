@@ -7,7 +7,7 @@ from aiohttp.test_utils import TestClient
 
 from shared.http.appkeys import KEYS
 from tests.integration.inquiries.conftest import history_types, submitted
-from tests.support import Caller, person
+from tests.support import Caller, granted, person
 
 
 class TestAssigningPeople:
@@ -188,6 +188,24 @@ class TestEditing:
         stranded = await operator.patch(f"/inquiries/{inquiry_id}", {"country": "TH"}, headers=star)
         assert stranded.status == 422
         assert (await stranded.json())["errors"][0]["field"] == "body.country"
+
+
+async def test_the_requester_side_cannot_find_the_queue_or_officer_by_filtering(
+    inquiries: TestClient[Any, Any], vn_desk: Caller
+) -> None:
+    sato = await person(inquiries, "Consul Sato", "desk:VN")
+    inquiry_id = (await submitted(vn_desk))["inquiry_id"]  # a da-nang city's inquiry
+    await vn_desk.post(f"/inquiries/{inquiry_id}/assign", {"officer": sato.person_id})
+    city = await granted(inquiries, "city:da-nang")
+    assert [i["inquiry_id"] for i in (await (await city.get("/inquiries")).json())["items"]] == [
+        inquiry_id
+    ]
+    for name, value in (("officer", sato.person_id), ("queue", "desk-vn")):
+        refused = await city.get("/inquiries", **{name: value})
+        assert refused.status == 422
+        assert (await refused.json())["errors"][0]["field"] == f"query.{name}"
+    found = await vn_desk.get("/inquiries", officer=sato.person_id)
+    assert [i["inquiry_id"] for i in (await found.json())["items"]] == [inquiry_id]
 
 
 async def test_an_officer_whose_registration_has_not_arrived_is_known_by_their_key(
