@@ -68,6 +68,14 @@ class Requester(BaseModel):
             raise ValueError("an organisation requester needs a contact")
         return self
 
+    def identity(self) -> tuple[str, ...]:
+        """Who asks: a company or a city by id, an organisation by its name and contact's
+        address (two people of one organisation are two requesters)."""
+        if self.kind == "organisation":
+            email = self.contact.email if self.contact else ""
+            return (self.kind, (self.organisation or "").casefold(), email.casefold())
+        return (self.kind, self.company_id or self.city_id or "")
+
 
 EXAMPLE_INQUIRY: dict[str, Any] = {
     "requester": {"kind": "city", "city_id": "da-nang"},

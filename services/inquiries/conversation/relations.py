@@ -5,7 +5,7 @@ from datetime import datetime
 from services.inquiries.conversation.messages import closed_now
 from services.inquiries.desk import Desk
 from services.inquiries.handlers import Change, get_inquiry, history_entry, moved_in
-from services.inquiries.model import ALLOWED, IllegalTransition, Inquiry, Moved
+from services.inquiries.model import ALLOWED, IllegalTransition, Inquiry, InvalidChange, Moved
 from services.inquiries.scope import Visibility
 from services.inquiries.sla.business_hours import BusinessCalendar
 from shared.contracts.inquiries import InquiryLinked, InquiryMerged, InquiryUnlinked
@@ -69,8 +69,10 @@ async def merge(
 ) -> Inquiry:
     """Close the duplicate with a pointer to the one kept; both keep their history."""
     _refuse_self(duplicate_id, into, "merge")
+    found = await get_inquiry(duplicate_id, visibility, desk=desk)
+    _refuse_strangers(found, await get_inquiry(into, visibility, desk=desk))
     # The duplicate's own duplicates come along, so one level of merged_from finds them all.
-    earlier = (await get_inquiry(duplicate_id, visibility, desk=desk)).merged_from
+    earlier = found.merged_from
 
     def absorb(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
         if current.status not in ALLOWED["merge"]:
@@ -103,6 +105,23 @@ async def _recorded_on(
     """The other side's history learns of the change; the event was published once."""
     entry = history_entry(inquiry_id, desk.clock(), uow.trace.by, kind, data)
     await desk.inquiries.record([entry], uow.session)
+
+
+def _refuse_strangers(duplicate: Inquiry, kept: Inquiry) -> None:
+    """The kept inquiry shows the duplicate's conversation and files to its requester and
+    its desk: only one requester's duplicate at one desk may be merged into it."""
+    if duplicate.country != kept.country:
+        raise InvalidChange(
+            f"{kept.inquiry_id} is at desk {kept.country}, the duplicate at {duplicate.country};"
+            " move one first",
+            field="body.into",
+        )
+    if duplicate.requester.identity() != kept.requester.identity():
+        raise InvalidChange(
+            f"{kept.inquiry_id} was asked by another requester: its requester would read this"
+            " one's conversation; link them instead",
+            field="body.into",
+        )
 
 
 def _refuse_self(inquiry_id: str, other: str, action: str) -> None:

@@ -84,6 +84,25 @@ class TestMerging:
         notes = await (await vn_desk.get(f"/inquiries/{duplicate}/messages")).json()
         assert len(notes["items"]) == 1
 
+    async def test_only_one_requesters_duplicate_at_one_desk_is_merged(
+        self, vn_desk: Caller, th_desk: Caller, operator: Caller
+    ) -> None:
+        kept = (await submitted(vn_desk))["inquiry_id"]  # asked by the city of Da Nang
+        hanoi = {"kind": "city", "city_id": "hanoi"}
+        other = (await submitted(vn_desk, requester=hanoi, city="hanoi"))["inquiry_id"]
+        thai = (await submitted(th_desk, **THAI))["inquiry_id"]
+        for duplicate in (other, thai):
+            await operator.post(f"/inquiries/{duplicate}/replies", {"body": "Private answer."})
+            refused = await operator.post(f"/inquiries/{duplicate}/merge", {"into": kept})
+            assert refused.status == 422
+            assert (await refused.json())["errors"][0]["field"] == "body.into"
+            unchanged = await (await operator.get(f"/inquiries/{duplicate}")).json()
+            assert unchanged["status"] != "closed"
+        survivor = await (await vn_desk.get(f"/inquiries/{kept}")).json()
+        assert survivor["merged_from"] == []
+        same = (await submitted(vn_desk))["inquiry_id"]  # Da Nang again: a true duplicate
+        assert (await vn_desk.post(f"/inquiries/{same}/merge", {"into": kept})).status == 200
+
     async def test_a_merged_inquiry_is_not_reopened_and_nothing_merges_into_itself(
         self, vn_desk: Caller
     ) -> None:
