@@ -1,9 +1,11 @@
 """The web console: static pages, the session login, and the live tail's WebSocket."""
 
 import asyncio
+import time
 from pathlib import Path
+from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from services.monitor.console.sessions import COOKIE, same_origin
@@ -89,25 +91,39 @@ def _page_headers() -> dict[str, str]:
     return {"Content-Security-Policy": policy, "Cache-Control": "no-store"}
 
 
+RECHECK_SECONDS = 2.0
+"""How often an open tail asks again whether its session or key still admits it: revoking
+the key (or logging out, or the session's expiry) ends the stream within this time."""
+
+
 async def tail_socket(request: web.Request) -> web.WebSocketResponse:
     """Newly indexed events as JSON text frames; the session cookie (or a key) admits."""
     if not same_origin(request):
         raise Forbidden("the live tail is for this console's own pages")
-    principal = await _socket_principal(request)
+    credential = _socket_credential(request)
+    principal = await _admitted(request, credential)
     socket = web.WebSocketResponse(heartbeat=20)
     await socket.prepare(request)
     queue = request.app[HUB].subscribe()
     reader = asyncio.create_task(_drain(socket))
+    getter: asyncio.Future[Any] | None = None
+    checked = time.monotonic()
     try:
         while not reader.done():
-            getter = asyncio.ensure_future(queue.get())
-            await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-            if not getter.done():
-                getter.cancel()
-                break
-            event = getter.result()
-            await socket.send_str(shown_to(principal, event).model_dump_json())
+            getter = getter or asyncio.ensure_future(queue.get())
+            await asyncio.wait({getter, reader}, timeout=RECHECK_SECONDS,
+                               return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+            if time.monotonic() - checked >= RECHECK_SECONDS:
+                checked = time.monotonic()
+                if await request.app[KEYS].authenticate(credential) is None:
+                    await socket.close(code=WSCloseCode.POLICY_VIOLATION, message=b"logged out")
+                    break
+            if getter.done():
+                event, getter = getter.result(), None
+                await socket.send_str(shown_to(principal, event).model_dump_json())
     finally:
+        if getter is not None:
+            getter.cancel()
         request.app[HUB].unsubscribe(queue)
         reader.cancel()
         await socket.close()
@@ -121,11 +137,14 @@ async def _drain(socket: web.WebSocketResponse) -> None:
             return
 
 
-async def _socket_principal(request: web.Request) -> Principal:
+def _socket_credential(request: web.Request) -> str:
     token = request.cookies.get(COOKIE)
     header = request.headers.get("Authorization", "")
-    plaintext = token or header.removeprefix("Bearer ").strip()
-    principal = await request.app[KEYS].authenticate(plaintext) if plaintext else None
+    return token or header.removeprefix("Bearer ").strip()
+
+
+async def _admitted(request: web.Request, credential: str) -> Principal:
+    principal = await request.app[KEYS].authenticate(credential) if credential else None
     if principal is None:
         raise Unauthorized("log in to the console first")
     if not principal.is_staff:

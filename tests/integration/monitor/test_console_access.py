@@ -4,9 +4,10 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import ClientSession, CookieJar, WSMsgType
+from aiohttp import ClientSession, CookieJar, WSCloseCode, WSMsgType
 from aiohttp.test_utils import TestClient
 
+from services.monitor.console.routes import RECHECK_SECONDS
 from shared.contracts.identity import ApiKeyRevoked
 from shared.http.appkeys import KEYS
 from shared.mongo import transaction
@@ -58,10 +59,7 @@ async def test_a_revoked_key_ends_its_sessions(
     assert operator.key is not None
     session = await logged_in(monitor, operator.key)
     try:
-        key_id = operator.key.split("_")[1]
-        revoked = ApiKeyRevoked(key_id=key_id, revoked_at=datetime.now(UTC), reason="test")
-        async with transaction(monitor.app[PLATFORM].mongo) as mongo_session:
-            await monitor.app[KEYS].record_revoked(revoked, mongo_session)
+        await revoke(monitor, operator.key)
         assert (await session.get("/api/events")).status == 401
     finally:
         await session.close()
@@ -99,6 +97,30 @@ async def test_the_live_tail_streams_new_events_to_a_logged_in_socket(
         assert event["data"]["company"]["contact"]["email"] == "***"
     finally:
         await session.close()
+
+
+async def test_revoking_the_key_closes_its_open_live_tail(
+    monitor: TestClient[Any, Any], operator: Caller
+) -> None:
+    assert operator.key is not None
+    session = await logged_in(monitor, operator.key)
+    try:
+        async with session.ws_connect("/api/tail") as socket:
+            await revoke(monitor, operator.key)
+            async with asyncio.timeout(RECHECK_SECONDS * 3):
+                message = await socket.receive()
+            while message.type is WSMsgType.TEXT:  # events indexed before the revocation
+                message = await socket.receive()
+            assert message.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING)
+            assert socket.close_code == WSCloseCode.POLICY_VIOLATION
+    finally:
+        await session.close()
+
+
+async def revoke(monitor: TestClient[Any, Any], key: str) -> None:
+    revoked = ApiKeyRevoked(key_id=key.split("_")[1], revoked_at=datetime.now(UTC), reason="test")
+    async with transaction(monitor.app[PLATFORM].mongo) as mongo_session:
+        await monitor.app[KEYS].record_revoked(revoked, mongo_session)
 
 
 async def test_the_live_tail_refuses_a_socket_without_a_session(
