@@ -2,14 +2,20 @@
 inquiry; anything else is refused with an SMTP error and recorded (and published)."""
 
 import hashlib
+import re
 from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from email.utils import parseaddr
 
 from services.notifications.mailroom import Mailroom
 from services.notifications.model import InboundRecord, InvalidToken
-from services.notifications.replies.text import attachment_names, strip_reply, text_of
+from services.notifications.replies.text import (
+    MOST_CHARACTERS,
+    UnreadableText,
+    attachment_names,
+    strip_reply,
+    text_of,
+)
 from services.notifications.tokens import read_reply_token
 from shared.contracts.notifications import InboundMailRefused, InquiryReplyReceived
 from shared.mongo import new_id
@@ -48,7 +54,10 @@ async def receive(
         raise Refused(552, "5.3.4", "message too large")
     message = message_from_bytes(content, policy=policy.default)
     inquiry_id = inquiry_of(recipients[0], mailroom, now)
-    sender = parseaddr(str(message.get("From", "")))[1].lower()
+    if automatic(mail_from, message):
+        raise Refused(550, "5.7.1", "an automatic reply (RFC 3834) is not the requester's")
+    # The header as sent: the parsed one keeps only the first address of a malformed list.
+    sender = only_sender(", ".join(v for k, v in message.raw_items() if k.lower() == "from"))
     inquiry = await mailroom.directory.get(f"inquiry:{inquiry_id}")
     if inquiry is None:
         raise Refused(550, "5.1.1", "unknown inquiry")
@@ -56,9 +65,14 @@ async def receive(
     # (bounce addresses, SRS), and neither is proof of identity on its own; the token is.
     if sender not in await requester_addresses(inquiry, mailroom):
         raise Refused(550, "5.7.1", "sender is not the requester")
-    body = strip_reply(text_of(message))
+    try:
+        body = strip_reply(text_of(message))
+    except UnreadableText as unreadable:
+        raise Refused(550, "5.6.0", str(unreadable)) from unreadable
     if not body:
         raise Refused(550, "5.6.0", "no reply text above the quoted message")
+    if len(body) > MOST_CHARACTERS:
+        raise Refused(552, "5.3.4", f"a reply by mail holds at most {MOST_CHARACTERS:,} characters")
     record = InboundRecord(
         inbound_id=inbound_id_of(message, sender, recipients[0]), received_at=now,
         sender=sender, recipient=recipients[0], inquiry_id=inquiry_id, accepted=True,
@@ -72,6 +86,33 @@ async def receive(
         if await mailroom.inbound.add(record, uow.session):
             await uow.publish(inquiry_id, reply)
     return record
+
+
+AUTOMATIC_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
+ADDRESS = re.compile(r"[^\s<>,;:()\"']+@[^\s<>,;:()\"']+")
+
+
+def automatic(mail_from: str, message: EmailMessage) -> bool:
+    """An out-of-office answer, a bounce or a list's mail (RFC 3834, and the headers older
+    responders set instead): taken as the requester's reply it would reopen the inquiry
+    and could loop with our own notification."""
+    auto_submitted = str(message.get("Auto-Submitted", "no")).strip().lower()
+    return (
+        not mail_from  # the null sender: bounces and most responders
+        or not auto_submitted.startswith("no")
+        or str(message.get("Precedence", "")).strip().lower() in AUTOMATIC_PRECEDENCE
+        or any(name in message for name in ("X-Autoreply", "X-Autorespond"))
+    )
+
+
+def only_sender(from_header: str) -> str:
+    """The one address a From header names, lower-cased. A header naming two different
+    addresses ("requester@x, attacker@y", or a display name that is another address) is
+    refused: a lenient parser takes the first, and the check would pass for the second."""
+    named: set[str] = {address.lower() for address in ADDRESS.findall(from_header)}
+    if len(named) != 1:
+        raise Refused(550, "5.7.1", "the From header must name exactly one address")
+    return named.pop()
 
 
 def inbound_id_of(message: EmailMessage, sender: str, recipient: str) -> str:

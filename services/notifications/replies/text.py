@@ -6,15 +6,26 @@ Japanese too ("2026年11月28日(土) 10:00 Desk <…>:" or "…のメッセー�
 """
 
 import re
+from email import errors
 from email.message import EmailMessage
 
 from shared.documents.media import safe_name
 
 MOST_NAMES = 20
+MOST_CHARACTERS = 10_000
+"""The longest reply by mail, as the longest message through the API."""
+CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+INVALID_TRANSFER = (
+    errors.InvalidBase64CharactersDefect,
+    errors.InvalidBase64PaddingDefect,
+    errors.InvalidBase64LengthDefect,
+)
 
 QUOTE_HEADERS = [
     re.compile(r"^\s*On\b.{0,300}\bwrote:\s*$", re.IGNORECASE | re.DOTALL),
     re.compile(r"^.{0,300}(書きました|のメッセージ|wrote)\s*[:\uff1a]\s*$", re.DOTALL),
+    # Gmail in Japanese: "2026年11月28日(土) 10:00 Desk <desk@…>:", nothing before the colon
+    re.compile(r"^\s*\d{4}年\d{1,2}月\d{1,2}日.{0,300}<\s*\S+@\S+\s*>\s*[:\uff1a]\s*$", re.DOTALL),
     re.compile(
         r"^\s*-{2,}\s*(Original Message|元のメッセージ|転送されたメッセージ)\s*-{2,}\s*$", re.I
     ),
@@ -33,26 +44,36 @@ def strip_reply(text: str) -> str:
             break
         # Gmail wraps "On …, X <x@y> wrote:" over two lines: look at the pair too.
         pair = f"{line} {lines[index + 1]}" if index + 1 < len(lines) else line
-        if any(header.match(line) or header.match(pair) for header in QUOTE_HEADERS[:2]):
+        if any(header.match(line) or header.match(pair) for header in QUOTE_HEADERS[:3]):
             break
-        if any(header.match(line) for header in QUOTE_HEADERS[2:]):
+        if any(header.match(line) for header in QUOTE_HEADERS[3:]):
             break
         kept.append(line)
     return "\n".join(kept).strip()
 
 
+class UnreadableText(ValueError):
+    """A body that does not decode as it says it is encoded."""
+
+
 def text_of(message: EmailMessage) -> str:
-    """The plain-text body, or the HTML one with its tags dropped when there is no text."""
+    """The plain-text body, or the HTML one with its tags dropped when there is no text;
+    without control characters (a NUL, a terminal escape), which no reply needs."""
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return ""
-    content = part.get_content()
+    try:
+        content = part.get_content()
+    except LookupError as unknown:  # a charset Python does not know
+        raise UnreadableText(f"unknown character set: {part.get_content_charset()}") from unknown
+    if any(isinstance(defect, INVALID_TRANSFER) for defect in part.defects):
+        raise UnreadableText("the body is not the base64 it says it is")
     if not isinstance(content, str):
         return ""
     if part.get_content_type() == "text/html":
         content = re.sub(r"<(br|/p|/div)[^>]*>", "\n", content, flags=re.IGNORECASE)
         content = re.sub(r"<[^>]+>", "", content)
-    return content
+    return CONTROLS.sub("", content)
 
 
 def attachment_names(message: EmailMessage) -> list[str]:

@@ -213,3 +213,36 @@ async def test_an_expired_or_unmatched_token_and_an_oversized_reply_are_refused_
     assert reasons == [(False, "expired token", 550), (False, "message too large", 552),
                        (False, "unknown inquiry", 550)]  # fmt: skip
     assert [m["side"] for m in await _messages(vn, inquiry_id)] == ["desk"]
+
+
+async def test_automatic_replies_and_a_from_naming_two_addresses_are_refused_and_recorded(
+    desk: TestClient[Any, Any], notifications: TestClient[Any, Any], relay: Relay
+) -> None:
+    vn, inquiry_id, mail = await _answered(desk, notifications, relay)
+    port = inbound_port(notifications)
+    out_of_office = _reply(mail, REQUESTER, "I am away until Monday.")
+    out_of_office["Auto-Submitted"] = "auto-replied"
+    for sender in (REQUESTER, ""):  # the null sender too
+        with pytest.raises(aiosmtplib.SMTPDataError) as refused:
+            await aiosmtplib.send(out_of_office, hostname="127.0.0.1", port=port, sender=sender)
+        assert refused.value.code == 550
+    # Raw bytes: Python's own mail objects would rewrite this header to its first address.
+    two_senders = (
+        f"From: {REQUESTER} (Lan) <mallory@elsewhere.example>\r\nTo: {mail['Reply-To']}\r\n"
+        "Subject: Re: the vendors\r\n\r\nCancel everything.\r\n"
+    )
+    with pytest.raises(aiosmtplib.SMTPDataError) as forged:
+        await aiosmtplib.send(
+            two_senders, hostname="127.0.0.1", port=port, sender="mallory@elsewhere.example",
+            recipients=[str(mail["Reply-To"])],
+        )  # fmt: skip
+    assert forged.value.code == 550
+
+    operator = await granted(notifications, "operator")
+    records = (await (await operator.get("/inbound")).json())["items"]
+    assert sorted(r["reason"] for r in records) == [
+        "an automatic reply (RFC 3834) is not the requester's",
+        "an automatic reply (RFC 3834) is not the requester's",
+        "the From header must name exactly one address",
+    ]
+    assert [m["side"] for m in await _messages(vn, inquiry_id)] == ["desk"]

@@ -12,7 +12,14 @@ from services.notifications.composing.invitations import to_ics
 from services.notifications.composing.messages import compose
 from services.notifications.composing.rendering import Renderer, sample_context
 from services.notifications.model import Backoff, InvalidToken, Invite, Mail, Preferences, Recipient
-from services.notifications.replies.text import MOST_NAMES, attachment_names, strip_reply
+from services.notifications.replies.inbound import Refused, automatic, only_sender
+from services.notifications.replies.text import (
+    MOST_NAMES,
+    UnreadableText,
+    attachment_names,
+    strip_reply,
+    text_of,
+)
 from services.notifications.sending.smtp import Relay
 from services.notifications.tokens import (
     preferences_token,
@@ -74,6 +81,65 @@ class TestReplyStripping:
 
     def test_a_plain_reply_is_kept_whole(self) -> None:
         assert strip_reply("Line one.\n\nLine two.") == "Line one.\n\nLine two."
+
+    def test_gmails_japanese_quote_header_goes_and_a_dated_line_of_the_reply_stays(self) -> None:
+        text = "承知しました。\n\n2026年3月2日(月) 10:00 Desk <d@x.jp>:\n\n> いつですか?\n"
+        assert strip_reply(text) == "承知しました。"
+        wrapped = "承知しました。\n2026年3月2日(月) 10:00 Desk <\nd@x.jp>:\n> いつですか?\n"
+        assert strip_reply(wrapped) == "承知しました。"
+        assert strip_reply("2026年12月1日の予定:\n- 会議") == "2026年12月1日の予定:\n- 会議"
+
+
+def _mail(headers: str, body: bytes = b"Yes.") -> EmailMessage:
+    raw = headers.replace("\n", "\r\n").encode() + b"\r\n\r\n" + body
+    message = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+class TestInboundChecks:
+    @pytest.mark.parametrize(
+        ("mail_from", "headers"),
+        [
+            ("", "From: r@x.org"),  # the null sender: a bounce or a responder
+            ("r@x.org", "From: r@x.org\nAuto-Submitted: auto-replied"),
+            ("r@x.org", "From: r@x.org\nPrecedence: auto_reply"),
+            ("r@x.org", "From: r@x.org\nPrecedence: bulk"),
+            ("r@x.org", "From: r@x.org\nX-Autoreply: yes"),
+        ],
+    )
+    def test_automatic_replies_are_recognised(self, mail_from: str, headers: str) -> None:
+        assert automatic(mail_from, _mail(headers))
+
+    def test_a_person_writing_is_not_automatic(self) -> None:
+        assert not automatic("r@x.org", _mail("From: r@x.org\nAuto-Submitted: no"))
+        assert not automatic("r@x.org", _mail("From: r@x.org"))
+
+    @pytest.mark.parametrize(
+        "header",
+        ["r@x.org", '"Requester" <R@X.org>', "r@x.org <r@x.org>", "Requester <r@x.org>"],
+    )
+    def test_a_from_header_with_one_address_names_it(self, header: str) -> None:
+        assert only_sender(header) == "r@x.org"
+
+    @pytest.mark.parametrize(
+        "header",
+        ["r@x.org, attacker@evil.org", "r@x.org (x) <attacker@evil.org>", "", "Requester"],
+    )
+    def test_a_from_header_naming_another_address_or_none_is_refused(self, header: str) -> None:
+        with pytest.raises(Refused):
+            only_sender(header)
+
+    def test_control_characters_go_and_an_unknown_charset_or_bad_base64_is_unreadable(
+        self,
+    ) -> None:
+        assert text_of(_mail("From: r@x.org", b"Yes\x00 \x1b[31mred")) == "Yes [31mred"
+        unknown = "From: r@x.org\nContent-Type: text/plain; charset=x-unknown"
+        with pytest.raises(UnreadableText, match="x-unknown"):
+            text_of(_mail(unknown))
+        base64 = "From: r@x.org\nContent-Type: text/plain\nContent-Transfer-Encoding: base64"
+        with pytest.raises(UnreadableText, match="base64"):
+            text_of(_mail(base64, b"!!not*base64="))
 
 
 class TestAttachedFiles:
