@@ -2,6 +2,7 @@
 ``text/calendar`` part, ``Reply-To`` for inquiry mail and ``List-Unsubscribe`` (RFC 2369,
 one-click per RFC 8058). Pure."""
 
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -9,8 +10,14 @@ from email.utils import format_datetime
 from services.notifications.model import Mail
 
 
+HEADERS_AS_WRITTEN = policy.default.clone(max_line_length=998)
+"""RFC 5322's own limit rather than 78: a header with no space to fold at (the one-click
+``List-Unsubscribe`` URL with its token) is otherwise written as RFC 2047 encoded words,
+which mail clients do not decode there, so unsubscribing would not work."""
+
+
 def compose(mail: Mail, sender: str, domain: str, unsubscribe_url: str | None) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=HEADERS_AS_WRITTEN)
     message["From"] = sender
     message["To"] = mail.recipient
     message["Subject"] = mail.subject

@@ -227,3 +227,18 @@ class TestSending:
         assert parsed["List-Unsubscribe"] == "<https://d/unsubscribe?token=t>"
         event = Calendar.from_ical(ics).walk("VEVENT")[0]
         assert int(event["SEQUENCE"]) == 2 and event.decoded("DTSTART") == NOW
+
+    def test_a_long_one_click_link_is_written_as_it_is_not_as_encoded_words(self) -> None:
+        url = "https://desk.example.org/unsubscribe?token=" + "dm4zMTc3MEBleGFt" * 6 + "&category=x"
+        mail = Mail(
+            mail_id="m1", event_id="e1", template="inquiry_replied", category="inquiries",
+            recipient="a@x.example", language="ja", subject=" ".join(["回答"] * 40), text="T",
+            html="<p>T</p>", thread="t", status="pending", due_at=NOW, created_at=NOW,
+        )  # fmt: skip
+        written = compose(mail, "JAMP Desk <desk@d>", "d", url).as_bytes()
+        # Mail clients read this header raw (RFC 2369): no =?utf-8?q?…?= words in it.
+        assert f"\nList-Unsubscribe: <{url}>\n".encode() in written
+        parsed = message_from_bytes(written, policy=policy.default)
+        assert (
+            parsed["Subject"] == mail.subject.strip()
+        )  # a long subject still folds and reads back
