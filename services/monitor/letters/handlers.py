@@ -15,7 +15,6 @@ from services.monitor.letters.model import (
     Replay,
     dry_run,
     replay_headers,
-    replay_refusal,
 )
 from services.monitor.letters.replayer import Replayer
 from services.monitor.letters.repository import DeadLetterStore
@@ -107,9 +106,12 @@ async def replay_dead_letter(
     letter, value = found
     if letter.status == "discarded":
         raise LetterNotPending(f"dead letter {letter_id} was discarded")
-    refusal = replay_refusal(letter, platform.topics)
-    if refusal is not None:
-        raise ReplayRefused(f"dead letter {letter_id} may not be replayed: {refusal}")
+    # What the dry run refuses is refused here: a record the current contract rejects would
+    # only be dead-lettered again by every group reading the topic.
+    checked = dry_run(letter, value, platform.topics)
+    if not checked.valid:
+        problems = "; ".join(checked.problems)
+        raise ReplayRefused(f"dead letter {letter_id} may not be replayed: {problems}")
     target = letter.original_topic
     key = None if letter.key is None else letter.key.encode()
     at = datetime.now(UTC)

@@ -10,8 +10,8 @@ from typer.testing import CliRunner, Result
 from shared.cli import app
 from shared.settings import ServiceSettings
 from shared.topics import Topics
-from tests.integration.monitor.records import broken_key_event, dead_letter
-from tests.integration.monitor.test_dead_letters import one_letter
+from tests.integration.monitor.records import broken_key_event, dead_letter, key_issued
+from tests.integration.monitor.test_dead_letters import letters_of, one_letter
 from tests.integration.monitor.test_event_index import events_of, register
 from tests.integration.monitor.test_streams import listed
 from tests.support import Caller, eventually
@@ -61,10 +61,19 @@ async def test_dlq_lists_dry_runs_and_replays(
     identity = Topics(settings.topic_prefix).of("identity")
     await dead_letter(producer, identity, broken_key_event(), "g", ValueError("bad"))
     letter_id = (await one_letter(operator))["id"]
+    await dead_letter(producer, identity, key_issued(settings)[1], "g", ValueError("flaky"))
+    [sound_id] = await eventually(lambda: _ids_but(operator, letter_id))
 
     listed = await jamp(monitor, operator, "dlq")
     checked = await jamp(monitor, operator, "dlq", "--dry-run", letter_id)
-    replayed = await jamp(monitor, operator, "dlq", "--replay", letter_id)
+    refused = await jamp(monitor, operator, "dlq", "--replay", letter_id)
+    replayed = await jamp(monitor, operator, "dlq", "--replay", sound_id)
     assert "ValueError: bad" in listed.output and "pending" in listed.output
     assert "invalid: data.key_hash: Field required" in checked.output
-    assert f"{letter_id}: replayed" in replayed.output
+    assert "may not be replayed: data.key_hash: Field required" in refused.output
+    assert f"{sound_id}: replayed" in replayed.output
+
+
+async def _ids_but(operator: Caller, known: str) -> list[str] | None:
+    others = [letter["id"] for letter in await letters_of(operator) if letter["id"] != known]
+    return others or None

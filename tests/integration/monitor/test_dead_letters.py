@@ -42,7 +42,7 @@ async def test_a_dead_letter_is_listed_with_its_error_origin_and_headers(
     assert not any(name.startswith("dlq.") for name in letter["headers"])
 
 
-async def test_a_dry_run_checks_the_entry_against_the_current_schema(
+async def test_a_dry_run_checks_the_entry_against_the_current_schema_and_replay_agrees(
     producer: AIOKafkaProducer, operator: Caller, settings: ServiceSettings
 ) -> None:
     identity = Topics(settings.topic_prefix).of("identity")
@@ -54,6 +54,12 @@ async def test_a_dry_run_checks_the_entry_against_the_current_schema(
     assert response.status == 200 and body["valid"] is False
     assert body["event_type"] == "jamp.apikey.issued.v1"
     assert body["problems"] == ["data.key_hash: Field required"]
+
+    # What the dry run refuses, the replay refuses: it would only be dead-lettered again.
+    replayed = await operator.post(f"/api/dead-letters/{letter['id']}/replay")
+    assert replayed.status == 409
+    assert "data.key_hash: Field required" in (await replayed.json())["detail"]
+    assert (await one_letter(operator))["status"] == "pending"
 
 
 async def test_replay_sends_the_record_back_and_records_it_as_event_and_audit(
