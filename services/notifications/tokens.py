@@ -39,7 +39,10 @@ def _id_text(raw: bytes) -> str:
 
 def reply_token(secret: str, inquiry_id: str, expires: datetime) -> str:
     payload = struct.pack(">I", int(expires.timestamp())) + _id_bytes(inquiry_id)
-    raw = payload + _mac(secret, REPLY, payload)
+    return _base32(payload + _mac(secret, REPLY, payload))
+
+
+def _base32(raw: bytes) -> str:
     return base64.b32encode(raw).decode().rstrip("=").lower()
 
 
@@ -50,6 +53,8 @@ def read_reply_token(secret: str, token: str, now: datetime) -> str:
         raw = base64.b32decode(padded)
     except (binascii.Error, ValueError) as error:
         raise InvalidToken("malformed token") from error
+    if _base32(raw) != token.lower():  # one spelling: not another of the same bytes
+        raise InvalidToken("malformed token")
     payload, mac = raw[:-MAC_BYTES], raw[-MAC_BYTES:]
     if len(payload) < 6 or not hmac.compare_digest(mac, _mac(secret, REPLY, payload)):
         raise InvalidToken("forged token")
@@ -65,9 +70,11 @@ def read_reply_token(secret: str, token: str, now: datetime) -> str:
 def preferences_token(secret: str, address: str) -> str:
     """A link token that opens one address's preferences (and its one-click unsubscribe)."""
     payload = address.lower().encode()
-    encoded = base64.urlsafe_b64encode(payload).decode().rstrip("=")
-    mac = base64.urlsafe_b64encode(_mac(secret, PREFERENCES, payload)).decode().rstrip("=")
-    return f"{encoded}.{mac}"
+    return f"{_base64(payload)}.{_base64(_mac(secret, PREFERENCES, payload))}"
+
+
+def _base64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def read_preferences_token(secret: str, token: str) -> str:
@@ -77,6 +84,8 @@ def read_preferences_token(secret: str, token: str) -> str:
         given = base64.urlsafe_b64decode(mac + "=" * (-len(mac) % 4))
     except (binascii.Error, ValueError) as error:
         raise InvalidToken("malformed token") from error
+    if f"{_base64(payload)}.{_base64(given)}" != token:  # one spelling of each part
+        raise InvalidToken("malformed token")
     if not hmac.compare_digest(given, _mac(secret, PREFERENCES, payload)):
         raise InvalidToken("forged token")
     return payload.decode()

@@ -49,3 +49,15 @@ def test_another_pepper_signs_other_links_and_the_key_is_not_the_pepper() -> Non
     with pytest.raises(LinkRefused, match="does not match"):
         check_signed(key(), PATH, int(query["expires"]), query["signature"], NOW)
     assert b"a-pepper" not in key()
+
+
+def test_another_spelling_of_the_same_signature_bytes_is_refused() -> None:
+    query = signed_query(key(), PATH, NOW + timedelta(hours=1))
+    expires, signature = int(query["expires"]), query["signature"]
+    # The last of 43 characters carries two spare bits: flipping them decodes to the same
+    # bytes. Padding adds nothing either. A link has exactly one spelling.
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    twin = signature[:-1] + alphabet[alphabet.index(signature[-1]) ^ 1]
+    for spelling in (twin, signature + "=", signature + "%3D"):
+        with pytest.raises(LinkRefused):
+            check_signed(key(), PATH, expires, spelling, NOW)

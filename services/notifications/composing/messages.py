@@ -9,7 +9,6 @@ from email.utils import format_datetime
 
 from services.notifications.model import Mail
 
-
 HEADERS_AS_WRITTEN = policy.default.clone(max_line_length=998)
 """RFC 5322's own limit rather than 78: a header with no space to fold at (the one-click
 ``List-Unsubscribe`` URL with its token) is otherwise written as RFC 2047 encoded words,

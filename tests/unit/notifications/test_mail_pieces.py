@@ -58,6 +58,21 @@ class TestReplyTokens:
         with pytest.raises(InvalidToken, match="malformed"):
             read_reply_token("s3cret", "not-base32!", NOW)
 
+    def test_another_spelling_of_the_same_bytes_is_malformed(self) -> None:
+        token = reply_token("s3cret", INQUIRY, NOW + timedelta(days=1))
+        # 34 bytes in base32: the last character carries spare bits; a twin decodes alike.
+        alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+        twin = token[:-1] + alphabet[alphabet.index(token[-1]) ^ 1]
+        for spelling in (twin, token + "======"):
+            with pytest.raises(InvalidToken, match="malformed"):
+                read_reply_token("s3cret", spelling, NOW)
+        link = preferences_token("s3cret", "an@example.org")
+        encoded, mac = link.split(".")
+        b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        for spelling in (f"{encoded}.{mac[:-1]}{b64[b64.index(mac[-1]) ^ 1]}", f"{link}=="):
+            with pytest.raises(InvalidToken, match="malformed"):
+                read_preferences_token("s3cret", spelling)
+
     def test_preference_tokens_are_bound_to_the_address(self) -> None:
         token = preferences_token("s3cret", "An@Example.org")
         assert read_preferences_token("s3cret", token) == "an@example.org"
