@@ -14,8 +14,12 @@ class Threshold(BaseModel):
     )
 
     max_lag: int | None = Field(default=None, ge=0, description="Null: no limit on lag")
+    # Finite: JSON has no infinity, so 1e400 was stored as null, a limit no one set.
     max_age_seconds: float | None = Field(
-        default=None, ge=0, description="Oldest unconsumed record; null: no limit"
+        default=None,
+        ge=0,
+        allow_inf_nan=False,
+        description="Oldest unconsumed record; null: no limit",
     )
 
     @model_validator(mode="after")

@@ -39,7 +39,9 @@ class ReplayReport(BaseModel):
 
 class Discard(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"reason": "test data, never valid"}]}
+        extra="forbid",
+        str_strip_whitespace=True,  # five spaces are no reason
+        json_schema_extra={"examples": [{"reason": "test data, never valid"}]},
     )
 
     reason: str = Field(min_length=3, max_length=500)

@@ -70,6 +70,14 @@ async def test_a_threshold_needs_at_least_one_limit(operator: Caller) -> None:
     headers = {"Authorization": f"Bearer {operator.key}"}
     response = await operator.client.put("/api/thresholds/g", json={}, headers=headers)
     assert response.status == 422
+    # JSON has no infinity: 1e400 would be stored as null, a threshold with no limit.
+    headers["Content-Type"] = "application/json"
+    infinite = await operator.client.put(
+        "/api/thresholds/g", data=b'{"max_age_seconds": 1e400}', headers=headers
+    )
+    assert infinite.status == 422
+    assert (await infinite.json())["errors"][0]["field"] == "body.max_age_seconds"
+    assert (await (await operator.get("/api/alerts")).json())["thresholds"] == []
 
 
 async def test_with_no_threshold_set_the_alert_check_reads_no_lag(

@@ -148,6 +148,7 @@ async def test_discarding_needs_a_reason_and_happens_once(
     path = f"/api/dead-letters/{(await one_letter(operator))['id']}"
 
     assert (await operator.post(f"{path}/discard", {})).status == 422
+    assert (await operator.post(f"{path}/discard", {"reason": "     "})).status == 422
     assert (await operator.post(f"{path}/discard", {"reason": "test data"})).status == 204
     assert (await operator.post(f"{path}/discard", {"reason": "again"})).status == 409
     assert (await operator.post(f"{path}/replay")).status == 409
