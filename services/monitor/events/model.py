@@ -101,16 +101,27 @@ class PersonalFields(Protocol):
     def data(self) -> Any: ...
     @property
     def raw(self) -> str | None: ...
+    @property
+    def subject(self) -> str | None: ...
+    @property
+    def correlation_id(self) -> str | None: ...
 
 
 def masked_fields(record: PersonalFields) -> dict[str, Any]:
-    """The fields of an event or dead letter that can carry contact details, masked."""
+    """The fields of an event or dead letter that can carry contact details, masked: the
+    envelope's subject and correlation id too, which whoever wrote the record chose."""
     return {
-        "key": None if record.key is None else mask_text(record.key),
+        "key": _masked_text(record.key),
         "headers": mask_personal_data(record.headers),
         "data": mask_personal_data(record.data),
-        "raw": None if record.raw is None else mask_text(record.raw),
+        "raw": _masked_text(record.raw),
+        "subject": _masked_text(record.subject),
+        "correlation_id": _masked_text(record.correlation_id),
     }
+
+
+def _masked_text(text: str | None) -> str | None:
+    return None if text is None else mask_text(text)
 
 
 # Prose: a company's statement, a reference's or proposal's description, the body of an

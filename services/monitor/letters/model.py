@@ -62,7 +62,10 @@ class DeadLetter(BaseModel):
     def masked(self) -> "DeadLetter":
         """The letter as an operator who is not an admin sees it: no contact details."""
         error = None if self.error is None else mask_text(self.error)
-        return self.model_copy(update={**masked_fields(self), "error": error})
+        reason = None if self.discarded_reason is None else mask_text(self.discarded_reason)
+        return self.model_copy(
+            update={**masked_fields(self), "error": error, "discarded_reason": reason}
+        )
 
 
 def dead_letter_of(event: IndexedEvent) -> DeadLetter:

@@ -8,6 +8,7 @@ from pymongo import DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.monitor.masking import mask_personal_data
 from shared.contracts.identity import Actor
 from shared.mongo import Document, new_id
 
@@ -20,6 +21,10 @@ class AuditEntry(BaseModel):
     action: str
     target: str
     details: dict[str, Any]
+
+    def masked(self) -> "AuditEntry":
+        """As an operator who is not an admin sees it: a discard's reason is free text."""
+        return self.model_copy(update={"details": mask_personal_data(self.details)})
 
 
 class AuditLog:

@@ -64,3 +64,44 @@ async def test_nobody_is_shown_an_api_keys_hash(
     trace = await (await admin.get(f"/api/trace/{event['subject']}")).text()
     assert key_hash not in shown and key_hash not in trace
     assert not await events_of(admin, q=key_hash)
+
+
+async def test_a_subject_or_correlation_id_naming_a_person_is_masked_and_not_searchable(
+    producer: AIOKafkaProducer, operator: Caller, admin: Caller, settings: ServiceSettings
+) -> None:
+    # Whoever writes a record chooses its envelope: here an address as its subject.
+    topic = Topics(settings.topic_prefix).of("identity")
+    _, envelope = key_issued(settings)
+    envelope = envelope.model_copy(update={"subject": EMAIL, "correlationid": PHONE})
+    await producer.send_and_wait(topic, value=envelope.to_bytes(), key=b"k")
+    [listed] = await eventually(lambda: events_of(operator, topic=topic))
+
+    assert (listed["subject"], listed["correlation_id"]) == ("***", "***")
+    shown = await (await admin.get(f"/api/events/{listed['id']}")).json()
+    assert (shown["subject"], shown["correlation_id"]) == (EMAIL, PHONE)
+    assert await events_of(operator, q=EMAIL) == []
+    assert await events_of(admin, q="sato") == []
+
+
+async def test_a_discard_reason_naming_a_person_is_masked_for_operators_in_letter_and_audit(
+    producer: AIOKafkaProducer, operator: Caller, admin: Caller, settings: ServiceSettings
+) -> None:
+    identity = Topics(settings.topic_prefix).of("identity")
+    await dead_letter(producer, identity, key_issued(settings)[1], "g", ValueError("x"))
+    [letter] = await eventually(lambda: _letters(operator))
+    reason = f"test key of {EMAIL}, call {PHONE}"
+    path = f"/api/dead-letters/{letter['id']}"
+    assert (await admin.post(f"{path}/discard", {"reason": reason})).status == 204
+
+    by_operator = await (await operator.get(path)).json()
+    assert by_operator["discarded_reason"] == "test key of ***, call ***"
+    assert (await (await admin.get(path)).json())["discarded_reason"] == reason
+    [entry] = (await (await operator.get("/api/audit")).json())["items"]
+    assert EMAIL not in orjson.dumps(entry).decode() and PHONE not in orjson.dumps(entry).decode()
+    [full] = (await (await admin.get("/api/audit")).json())["items"]
+    assert reason in orjson.dumps(full).decode()
+
+
+async def _letters(caller: Caller) -> list[dict[str, Any]] | None:
+    items: list[dict[str, Any]] = (await (await caller.get("/api/dead-letters")).json())["items"]
+    return items or None
