@@ -3,7 +3,7 @@
 as the companies service does for company keys."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -18,7 +18,7 @@ from shared.contracts.identity import (
 )
 from shared.http.partial import Omittable
 from shared.mongo import Document
-from shared.platform import UnitOfWork
+from shared.platform import Trace, UnitOfWork
 
 IdentityEvent = PersonRegistered | PersonUpdated | ApiKeyIssued | ApiKeyRevoked
 DETAILS = ("name", "email", "language", "time_zone")
@@ -113,11 +113,24 @@ def person_with_keys(command: AddPerson, pepper: str) -> tuple[PersonRegistered,
     return person, keys
 
 
+E = TypeVar("E", bound=IdentityEvent)
+
+
+def made_by(event: E, trace: Trace) -> E:
+    """The event naming who made it, the trace's actor, unless it already names someone."""
+    if event.by is not None:
+        return event
+    # model_copy keeps the type; mypy sees the bound's union through the attribute.
+    return cast(E, event.model_copy(update={"by": trace.actor, "by_person": trace.by}))
+
+
 async def record_identity(
     registry: KeyReplica, uow: UnitOfWork, events: list[IdentityEvent]
 ) -> None:
-    """Write each identity event to a registry and publish it, in the caller's transaction."""
+    """Write each identity event to a registry and publish it, in the caller's transaction,
+    each naming who made it (the unit of work's actor) unless it already does."""
     for event in events:
+        event = made_by(event, uow.trace)
         if isinstance(event, PersonRegistered):
             await registry.record_person(event, uow.session)
             await uow.publish(event.person_id, event)

@@ -24,6 +24,7 @@ from shared.contracts.companies import (
 )
 from shared.contracts.identity import ApiKeyRevoked
 from shared.http.pagination import Page, page_of
+from shared.identity import made_by
 from shared.mongo import new_id
 from shared.platform import Platform, Trace, unit_of_work
 
@@ -39,11 +40,12 @@ async def register_company(
     """Store the company, its own API key and both events in one transaction."""
     company = Company.register(new_id(), command)
     key = issue_key(Role.COMPANY, company.company_id, f"company {company.name_en}", keys.pepper)
+    issued = made_by(key.event, trace)
     async with unit_of_work(platform, trace) as uow:
         await companies.add(company, uow.session)
-        await keys.add_minted(key.event, uow.session)
+        await keys.add_minted(issued, uow.session)
         await uow.publish(company.company_id, CompanyRegistered(company=company.profile()))
-        await uow.publish(key.event.key_id, key.event)
+        await uow.publish(issued.key_id, issued)
     return company, key.plaintext
 
 
@@ -64,12 +66,15 @@ async def reissue_company_key(
                 key_id=key_id,
                 revoked_at=datetime.now(UTC),
                 reason="replaced: the registration was retried with its idempotency key",
+                by=trace.actor,
+                by_person=trace.by,
             )
             await keys.record_revoked(revoked, uow.session)
             await uow.publish(key_id, revoked)
         key = issue_key(Role.COMPANY, company_id, f"company {company.name_en}", keys.pepper)
-        await keys.add_minted(key.event, uow.session)
-        await uow.publish(key.event.key_id, key.event)
+        issued = made_by(key.event, trace)
+        await keys.add_minted(issued, uow.session)
+        await uow.publish(issued.key_id, issued)
     return company, key.plaintext
 
 

@@ -103,7 +103,8 @@ async def _record(settings: ServiceSettings, events: list[IdentityEvent]) -> Pub
         ledger = KeyReplica(platform.database["api_keys"], "")
 
         async def attempt() -> None:
-            async with unit_of_work(platform, Trace(None, None, "cli")) as uow:
+            trace = Trace(None, None, "cli", person_name=operator().name)
+            async with unit_of_work(platform, trace) as uow:
                 await record_identity(ledger, uow, events)
 
         # Another writer of the ledger (a second CLI, a script issuing keys at once) may

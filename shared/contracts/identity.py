@@ -31,6 +31,10 @@ class PersonRegistered(EventPayload):
     language: str
     time_zone: str
     registered_at: datetime
+    by: str | None = None
+    """Who registered them (the grant, or ``cli``); added to v1 as optional fields, null in
+    events published before."""
+    by_person: Actor | None = None
 
 
 @published_as("jamp.person.updated.v1", stream="identity")
@@ -64,6 +68,10 @@ class ApiKeyIssued(EventPayload):
     person_id: str | None = None
     """The holder (``jamp.person.registered.v1``); null for keys issued before people."""
     person_name: str | None = None
+    by: str | None = None
+    """Who issued it (an admin's grant, ``cli``, or the companies service for a company's
+    own key at registration); optional v1 fields, null in events published before."""
+    by_person: Actor | None = None
 
 
 @published_as("jamp.apikey.revoked.v1", stream="identity")
@@ -73,3 +81,6 @@ class ApiKeyRevoked(EventPayload):
     key_id: str
     revoked_at: datetime
     reason: str
+    by: str | None = None
+    """Who revoked it; optional v1 fields, null in events published before."""
+    by_person: Actor | None = None

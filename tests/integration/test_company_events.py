@@ -58,6 +58,7 @@ async def test_the_company_key_is_announced_without_the_key_itself(
     assert envelope.data["role"] == "company"
     assert envelope.data["scope"] == body["company"]["company_id"]
     assert body["api_key"] not in record.value.decode()
+    assert envelope.data["by"] == "anonymous"  # issued by a registration anyone may make
 
 
 async def test_one_companys_events_arrive_in_order_with_what_changed(

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from services.monitor.keys import AUDIT
+from services.monitor.operators.repository import AuditLog
 from services.monitor.routes import ERRORS, STAFF
 from shared.auth import KeyReplica, Role, allow
 from shared.http.appkeys import KEYS
@@ -54,14 +56,19 @@ class People(BaseModel):
 
 
 async def add_person(
-    command: AddPerson, *, platform: Platform, registry: KeyReplica, trace: Trace
-) -> NewPerson:
+    command: AddPerson, *, platform: Platform, registry: KeyReplica, audit: AuditLog,
+    trace: Trace,
+) -> NewPerson:  # fmt: skip
+    """The person, their keys and an audit entry naming the admin, in one transaction (the
+    identity events name the admin too)."""
     try:
         person, keys = person_with_keys(command, platform.settings.pepper())
     except ValueError as error:
         raise _invalid(error) from None
     async with unit_of_work(platform, trace) as uow:
         await record_identity(registry, uow, [person, *(key.event for key in keys)])
+        issued = {"grants": [key.grant for key in keys], "key_ids": [k.event.key_id for k in keys]}
+        await audit.record(trace.by, "person.register", person.person_id, issued, uow.session)
     return NewPerson(
         person=Person(**person.model_dump(), grants=[key.grant for key in keys]),
         keys=[
@@ -117,7 +124,10 @@ async def list_people(registry: KeyReplica) -> People:
 )
 async def register(request: web.Request, body: AddPerson) -> NewPerson:
     platform, registry = request.app[PLATFORM], request.app[KEYS]
-    return await add_person(body, platform=platform, registry=registry, trace=trace_of(request))
+    return await add_person(
+        body, platform=platform, registry=registry, audit=request.app[AUDIT],
+        trace=trace_of(request),
+    )  # fmt: skip
 
 
 @people_api.patch(

@@ -26,8 +26,14 @@ async def test_an_admin_registers_a_person_whose_key_works_and_names_them(
     listed = (await (await sato.get("/api/people")).json())["items"]
     assert [(p["person_id"], p["grants"]) for p in listed] == [(person_id, ["operator"])]
     records = await read_topic(settings, Topics(settings.topic_prefix).of("identity"), 2)
-    types = {Envelope.from_bytes(record.value).type for record in records}
-    assert types == {"jamp.person.registered.v1", "jamp.apikey.issued.v1"}
+    envelopes = [Envelope.from_bytes(record.value) for record in records]
+    assert {e.type for e in envelopes} == {"jamp.person.registered.v1", "jamp.apikey.issued.v1"}
+    # Who registered them and issued the key: the admin, on every event and in the audit.
+    admin_is = {"grant": "admin", "person_id": None, "name": "test admin"}
+    assert [(e.data["by"], e.data["by_person"]) for e in envelopes] == [("admin", admin_is)] * 2
+    [registered] = (await (await admin.get("/api/audit")).json())["items"]
+    assert (registered["action"], registered["target"]) == ("person.register", person_id)
+    assert (registered["by"], registered["details"]["grants"]) == (admin_is, ["operator"])
     threshold = {"max_lag": 10, "max_age_seconds": 60}
     assert (await sato.put("/api/thresholds/some-group", threshold)).status == 200
     audit = await eventually(lambda: _audit(sato))
