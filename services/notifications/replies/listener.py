@@ -7,6 +7,7 @@ at DATA; each refusal is recorded.
 
 import asyncio
 import ssl
+import weakref
 from functools import partial
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -18,18 +19,30 @@ from shared.logs import get_logger
 log = get_logger(__name__)
 
 
+MOST_REFUSALS_PER_CONNECTION = 3
+
+
 class ReplyHandler:
     def __init__(self, mailroom: Mailroom) -> None:
         self.mailroom = mailroom
+        # Refused recipients per connection (aiosmtpd's Session), forgotten with it.
+        self.refusals: weakref.WeakKeyDictionary[Session, int] = weakref.WeakKeyDictionary()
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         if envelope.rcpt_tos:
             return "452 4.5.3 one recipient per reply"
+        refusals = self.refusals.get(session, 0)
+        if refusals >= MOST_REFUSALS_PER_CONNECTION and server.transport is not None:
+            # A sender guessing addresses: each refusal is a recorded write and an event, so
+            # a connection gets a few and is then closed (after this reply), as MTAs do.
+            asyncio.get_running_loop().call_soon(server.transport.close)
+            return "421 4.7.0 too many refused recipients; closing"
         try:
             inbound.inquiry_of(address, self.mailroom, self.mailroom.clock())
         except inbound.Refused as refused:
+            self.refusals[session] = refusals + 1
             await inbound.refuse(envelope.mail_from or "", address, refused, self.mailroom)
             return refused.reply
         envelope.rcpt_tos.append(address)

@@ -246,3 +246,25 @@ async def test_automatic_replies_and_a_from_naming_two_addresses_are_refused_and
         "the From header must name exactly one address",
     ]
     assert [m["side"] for m in await _messages(vn, inquiry_id)] == ["desk"]
+
+
+async def test_a_connection_guessing_addresses_is_closed_after_a_few_recorded_refusals(
+    notifications: TestClient[Any, Any],
+) -> None:
+    smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=inbound_port(notifications))
+    await smtp.connect()
+    await smtp.mail("guesser@elsewhere.example")
+    codes = []
+    for guess in range(10):
+        try:
+            codes.append((await smtp.rcpt(f"reply+guess{guess}@{MAIL_DOMAIN}"))[0])
+        except aiosmtplib.SMTPRecipientRefused as refused:
+            codes.append(refused.code)
+        except aiosmtplib.SMTPServerDisconnected:
+            break
+    smtp.close()
+    assert codes[:3] == [550, 550, 550] and codes[3] == 421
+    assert len(codes) == 4  # the server closed the connection after its 421
+    operator = await granted(notifications, "operator")
+    records = (await (await operator.get("/inbound")).json())["items"]
+    assert len(records) == 3
