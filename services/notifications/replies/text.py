@@ -5,6 +5,7 @@ has no type hints and only knows English quote headers, while our requesters wri
 Japanese too ("2026年11月28日(土) 10:00 Desk <…>:" or "…のメッセージ:"). Pure.
 """
 
+import html
 import re
 from email import errors
 from email.message import EmailMessage
@@ -71,9 +72,17 @@ def text_of(message: EmailMessage) -> str:
     if not isinstance(content, str):
         return ""
     if part.get_content_type() == "text/html":
-        content = re.sub(r"<(br|/p|/div)[^>]*>", "\n", content, flags=re.IGNORECASE)
-        content = re.sub(r"<[^>]+>", "", content)
+        content = _html_text(content)
     return CONTROLS.sub("", content)
+
+
+def _html_text(markup: str) -> str:
+    """What a reader sees of an HTML body: no scripts, styles or comments, line breaks
+    where blocks end, entities as the characters they stand for."""
+    markup = re.sub(r"<!--.*?-->", "", markup, flags=re.DOTALL)
+    markup = re.sub(r"<(script|style|head)\b.*?</\1\s*>", "", markup, flags=re.I | re.DOTALL)
+    markup = re.sub(r"<(br|/p|/div|/li|/tr|/h\d)\b[^>]*>", "\n", markup, flags=re.IGNORECASE)
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
 
 
 def attachment_names(message: EmailMessage) -> list[str]:

@@ -145,6 +145,15 @@ class TestInboundChecks:
         with pytest.raises(Refused):
             only_sender(header)
 
+    def test_an_html_only_reply_reads_as_its_reader_sees_it(self) -> None:
+        markup = (
+            "<html><head><title>t</title><style>p {color: red}</style></head><body>"
+            "<p>Budget &lt; 5 M &amp; Q3</p><script>alert(1)</script><!-- tracking -->"
+            "<div>See you</div></body></html>"
+        )
+        html_only = _mail("From: r@x.org\nContent-Type: text/html; charset=utf-8", markup.encode())
+        assert text_of(html_only).strip() == "Budget < 5 M & Q3\nSee you"
+
     def test_control_characters_go_and_an_unknown_charset_or_bad_base64_is_unreadable(
         self,
     ) -> None:
