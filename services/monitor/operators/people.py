@@ -11,8 +11,9 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from services.monitor.keys import AUDIT
+from services.monitor.masking import MASK
 from services.monitor.operators.repository import AuditLog
-from services.monitor.routes import ERRORS, STAFF
+from services.monitor.routes import ERRORS, STAFF, shown
 from shared.auth import KeyReplica, Role, allow
 from shared.http.appkeys import KEYS
 from shared.http.endpoints import ApiRoutes, trace_of
@@ -39,6 +40,10 @@ class Person(BaseModel):
     registered_at: datetime
     grants: list[str] = Field(description="Grants of the person's keys that are not revoked")
 
+    def masked(self) -> "Person":
+        """As an operator sees it: a person's address is a contact detail, for admins only."""
+        return self.model_copy(update={"email": None if self.email is None else MASK})
+
 
 class NewKey(BaseModel):
     grant: str
@@ -53,6 +58,9 @@ class NewPerson(BaseModel):
 
 class People(BaseModel):
     items: list[Person]
+
+    def masked(self) -> "People":
+        return People(items=[person.masked() for person in self.items])
 
 
 async def add_person(
@@ -150,4 +158,4 @@ async def change(request: web.Request, body: ChangePerson) -> Person:
     "/api/people", summary="Every person and their grants", access=STAFF, response=People
 )
 async def people(request: web.Request) -> People:
-    return await list_people(request.app[KEYS])
+    return shown(request, await list_people(request.app[KEYS]))

@@ -25,6 +25,9 @@ async def test_an_admin_registers_a_person_whose_key_works_and_names_them(
     assert (await sato.get("/api/audit")).status == 200  # the key works at once here
     listed = (await (await sato.get("/api/people")).json())["items"]
     assert [(p["person_id"], p["grants"]) for p in listed] == [(person_id, ["operator"])]
+    assert listed[0]["email"] == "***"  # an operator reads no one's address
+    in_full = (await (await admin.get("/api/people")).json())["items"]
+    assert in_full[0]["email"] == SATO["email"]
     records = await read_topic(settings, Topics(settings.topic_prefix).of("identity"), 2)
     envelopes = [Envelope.from_bytes(record.value) for record in records]
     assert {e.type for e in envelopes} == {"jamp.person.registered.v1", "jamp.apikey.issued.v1"}
