@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.contracts.attachments import AttachmentInfo
+from shared.contracts.identity import Actor
 from shared.mongo import Document
 
 
@@ -21,6 +22,8 @@ class Uploader:
 
     name: str
     key_id: str
+    person: Actor | None = None
+    """The person behind the key, recorded beside the grant."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ def stored_of(document: Document) -> StoredDocument:
         size=int(document["length"]),
         sha256=metadata["sha256"],
         uploaded_by=metadata["uploaded_by"],
+        uploaded_by_person=metadata.get("uploaded_by_person"),
         uploaded_at=document["uploadDate"],
     )
     return StoredDocument(

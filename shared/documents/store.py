@@ -107,11 +107,12 @@ class DocumentStore:
                 return stored_of(document).info
         filename = safe_name(name, written.media_type)
         now = to_milliseconds(datetime.now(UTC))
-        metadata = {
+        metadata: Document = {
             "parent": parent,
             "media_type": written.media_type,
             "sha256": written.sha256,
             "uploaded_by": uploader.name,
+            "uploaded_by_person": None if uploader.person is None else uploader.person.model_dump(),
             "uploader_key": uploader.key_id,
             "references": [],
             "referenced": False,

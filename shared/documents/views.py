@@ -55,7 +55,8 @@ def attachment_views(
     async def upload_view(request: web.Request, upload: FileUpload) -> AttachmentInfo:
         parent_id = request.match_info[param]
         parent = await writable(request, parent_id)
-        uploader = Uploader(name=trace_of(request).actor, key_id=principal_of(request).key_id)
+        trace = trace_of(request)
+        uploader = Uploader(trace.actor, principal_of(request).key_id, person=trace.by)
         return await store(request).upload(
             parent_id, upload.filename, upload.pieces, uploader, admits=parent.admits
         )

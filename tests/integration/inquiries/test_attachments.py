@@ -21,7 +21,7 @@ from shared.signed_links import link_key, signed_query
 from shared.topics import Topics
 from tests.documents import exe, pdf, sha256
 from tests.integration.inquiries.conftest import ManualClock, known_company, submitted
-from tests.support import Caller, eventually, granted, isolated_settings, read_topic
+from tests.support import Caller, eventually, granted, isolated_settings, person, read_topic
 
 MAX_FILE, MAX_PARENT = 300_000, 700_000
 DAY = timedelta(days=1)
@@ -75,6 +75,21 @@ class TestUpload:
         assert info["name"] == "Budget 2026__x_.pdf"
         assert (info["size"], info["sha256"]) == (len(data), sha256(data))
         assert info["uploaded_by"] == "desk:VN" and info["uploaded_at"]
+        assert info["uploaded_by_person"] == {
+            "grant": "desk:VN", "person_id": None, "name": "test desk:VN"
+        }  # fmt: skip
+
+    async def test_the_person_behind_the_key_is_recorded_beside_the_grant(
+        self, inquiries: Client, vn_desk: Caller
+    ) -> None:
+        sato = await person(inquiries, "Consul Sato", "desk:VN")
+        inquiry_id = (await submitted(vn_desk))["inquiry_id"]
+        path = f"/inquiries/{inquiry_id}/attachments"
+        info = await (await sato.caller.upload(path, pdf(seed=7))).json()
+        by_sato = {"grant": "desk:VN", "person_id": sato.person_id, "name": "Consul Sato"}
+        assert info["uploaded_by_person"] == by_sato
+        listed = (await (await vn_desk.get(path)).json())["items"]
+        assert [file["uploaded_by_person"] for file in listed] == [by_sato]
 
     async def test_plain_text_declared_as_pdf_is_stored_as_text(self, vn_desk: Caller) -> None:
         inquiry_id = (await submitted(vn_desk))["inquiry_id"]
