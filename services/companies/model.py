@@ -14,6 +14,7 @@ from shared.contracts.companies import (
 )
 from shared.contracts.vocabulary import Country, Email, FocusArea, Language, SolutionTag, unique
 from shared.errors import DomainError
+from shared.http.input_rules import ONE_LINE
 from shared.http.pagination import PageQuery
 from shared.http.partial import Omittable
 from shared.versioning import Versioned
@@ -39,7 +40,7 @@ def _corporate_number(value: str) -> str:
 
 
 CorporateNumber = Annotated[str, AfterValidator(_corporate_number)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=ONE_LINE)]
 FocusAreas = Annotated[list[FocusArea], Field(min_length=1), AfterValidator(unique)]
 SolutionTags = Annotated[list[SolutionTag], AfterValidator(unique)]
 Countries = Annotated[list[Country], AfterValidator(unique)]
@@ -75,7 +76,7 @@ class CompanyFields(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name_en: Name
-    name_ja: str | None = Field(default=None, max_length=200)
+    name_ja: str | None = Field(default=None, max_length=200, pattern=ONE_LINE)
     size: CompanySize
     focus_areas: FocusAreas
     tags: SolutionTags = []
@@ -122,7 +123,7 @@ class UpdateCompany(BaseModel):
     )
 
     name_en: Omittable[Name] = None
-    name_ja: str | None = Field(default=None, max_length=200)
+    name_ja: str | None = Field(default=None, max_length=200, pattern=ONE_LINE)
     size: Omittable[CompanySize] = None
     focus_areas: Omittable[FocusAreas] = None
     tags: Omittable[SolutionTags] = None

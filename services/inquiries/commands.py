@@ -19,6 +19,7 @@ from services.inquiries.tags.names import TagChange, TagName
 from services.inquiries.vocabulary import ASEANCountry, CitySlug, InquiryCategory, InquiryLanguage
 from shared.contracts.inquiries import InquiryPriority, InquiryStatus
 from shared.contracts.vocabulary import Email, FocusArea, unique
+from shared.http.input_rules import ONE_LINE
 from shared.http.moments import storable
 from shared.http.pagination import PageQuery
 from shared.http.partial import Omittable
@@ -43,7 +44,7 @@ def strict_with_example(example: dict[str, Any]) -> ConfigDict:
 class Contact(BaseModel):
     model_config = Strict
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=ONE_LINE)
     email: Email
     phone: str | None = Field(default=None, max_length=40)
 
@@ -56,7 +57,7 @@ class Requester(BaseModel):
     kind: Literal["company", "city", "organisation"]
     company_id: str | None = Field(default=None, min_length=1, max_length=64)
     city_id: CitySlug | None = None
-    organisation: str | None = Field(default=None, min_length=1, max_length=200)
+    organisation: str | None = Field(default=None, min_length=1, max_length=200, pattern=ONE_LINE)
     contact: Contact | None = None
 
     @model_validator(mode="after")
@@ -99,7 +100,7 @@ class SubmitInquiry(BaseModel):
     category: InquiryCategory
     country: ASEANCountry
     city: CitySlug | None = None
-    subject: str = Field(min_length=3, max_length=200)
+    subject: str = Field(min_length=3, max_length=200, pattern=ONE_LINE)
     body: Text
     language: InquiryLanguage
     priority: InquiryPriority = "normal"
@@ -178,7 +179,7 @@ class UpdateInquiry(BaseModel):
     category: Omittable[InquiryCategory] = None
     country: Omittable[ASEANCountry] = Field(default=None, description="Operators and admins only")
     city: Omittable[CitySlug] = None
-    subject: Omittable[Annotated[str, Field(min_length=3, max_length=200)]] = None
+    subject: Omittable[Annotated[str, Field(min_length=3, max_length=200, pattern=ONE_LINE)]] = None
 
     @model_validator(mode="after")
     def _something(self) -> "UpdateInquiry":

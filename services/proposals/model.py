@@ -21,6 +21,7 @@ from shared.contracts.vocabulary import (
     unique,
 )
 from shared.errors import DomainError
+from shared.http.input_rules import ONE_LINE
 from shared.http.pagination import PageQuery
 from shared.http.partial import Omittable
 from shared.versioning import Versioned
@@ -73,10 +74,10 @@ class Timeline(BaseModel):
 class Contact(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=ONE_LINE)
     email: Email
     phone: str | None = Field(default=None, max_length=40)
-    organisation: str | None = Field(default=None, max_length=200)
+    organisation: str | None = Field(default=None, max_length=200, pattern=ONE_LINE)
     language: Language | None = Field(
         default=None,
         description="The language the contact is mailed in (ISO 639-1); unset: the city's"
@@ -84,7 +85,7 @@ class Contact(BaseModel):
     )
 
 
-Title = Annotated[str, Field(min_length=3, max_length=200)]
+Title = Annotated[str, Field(min_length=3, max_length=200, pattern=ONE_LINE)]
 Description = Annotated[str, Field(min_length=20, max_length=5000)]
 EXAMPLE: dict[str, Any] = {
     "title": "Flood early-warning system for the Han river basin",

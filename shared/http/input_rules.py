@@ -6,7 +6,9 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from shared.http.problems import InvalidInput
+from shared.http.problems import ONE_LINE, InvalidInput
+
+__all__ = ["ONE_LINE", "check_json", "check_texts"]
 
 NUL = "\x00"
 FIELD_NAME_PATTERN = r"^[^$.\x00][^.\x00]*$"

@@ -32,7 +32,12 @@ class _NeverNull:
     ) -> JsonSchemaValue:
         after = typing.cast(core_schema.AfterValidatorFunctionSchema, schema)
         nullable = typing.cast(core_schema.NullableSchema, after["schema"])
-        return handler(nullable["schema"])
+        # The generator's own walk, not ``handler``: only it applies what annotations of X
+        # add to X's schema (a vocabulary's ``enum``), which ``handler`` leaves out.
+        generator = getattr(handler, "generate_json_schema", None)
+        if generator is None:
+            return handler(nullable["schema"])
+        return typing.cast(JsonSchemaValue, generator.generate_inner(nullable["schema"]))
 
 
 def _not_null(value: Any) -> Any:

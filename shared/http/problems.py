@@ -5,8 +5,15 @@ from typing import Any
 import orjson
 from aiohttp import web
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+"""The pattern of a name, title or subject (``Field(pattern=ONE_LINE)``, re-exported by
+``input_rules``): one line, no control characters. Such texts become lines of mails, lists
+and calendars, where a line break would start a line the caller wrote (a fake "Bcc:" or
+"Country:" in a staff mail's body). Here because a refusal's message names it."""
 
 
 class Problem(Exception):
@@ -88,9 +95,7 @@ class InvalidInput(Problem):
             [
                 {
                     "field": ".".join([location, *(str(part) for part in item["loc"])]),
-                    "message": f"{item['loc'][-1]} is required"
-                    if item["type"] == "missing" and item["loc"]
-                    else item["msg"],
+                    "message": _message(item),
                     "type": item["type"],
                 }
                 for item in error.errors(include_url=False)
@@ -100,6 +105,14 @@ class InvalidInput(Problem):
     @classmethod
     def single(cls, field: str, message: str) -> "InvalidInput":
         return cls([{"field": field, "message": message, "type": "value_error"}])
+
+
+def _message(item: ErrorDetails) -> str:
+    if item["type"] == "missing" and item["loc"]:
+        return f"{item['loc'][-1]} is required"
+    if item["type"] == "string_pattern_mismatch" and item.get("ctx", {}).get("pattern") == ONE_LINE:
+        return "one line of text: no line breaks, tabs or other control characters"
+    return item["msg"]
 
 
 SUMMARISED_ERRORS = 5

@@ -111,6 +111,21 @@ class TestBadInput:
         body = registration(countries=["VN", "US"])
         await self.assert_rejected(anonymous, settings, body, "body.countries.1")
 
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("name_en", "Kaiyo\nBcc: eve@example.org"),
+            ("name_ja", "海洋\r水道"),
+            ("name_en", "A\tB"),
+        ],
+    )
+    async def test_a_name_of_more_than_one_line_is_named(
+        self, anonymous: Caller, settings: ServiceSettings, field: str, value: str
+    ) -> None:
+        await self.assert_rejected(
+            anonymous, settings, registration(**{field: value}), f"body.{field}"
+        )
+
     async def test_an_unknown_field_is_named(
         self, anonymous: Caller, settings: ServiceSettings
     ) -> None:

@@ -6,7 +6,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from shared.http.appkeys import KEYS
-from tests.integration.inquiries.conftest import history_types, submitted
+from tests.integration.inquiries.conftest import history_types, inquiry, submitted
 from tests.support import Caller, granted, person
 
 
@@ -178,6 +178,29 @@ class TestEditing:
         assert after == created
         listed = await vn_desk.get("/inquiries")
         assert listed.status == 200
+
+    async def test_a_subject_or_requester_of_more_than_one_line_is_a_422(
+        self, vn_desk: Caller
+    ) -> None:
+        organisation = {
+            "kind": "organisation",
+            "organisation": "River Fund\nCountry: TH",
+            "contact": {"name": "Lee\r\nBcc: eve@example.org", "email": "lee@example.org"},
+        }
+        refused = await vn_desk.post(
+            "/inquiries", inquiry(requester=organisation, subject="Loans\nPriority: urgent")
+        )
+        assert refused.status == 422
+        fields = {error["field"] for error in (await refused.json())["errors"]}
+        assert fields == {
+            "body.subject", "body.requester.organisation", "body.requester.contact.name"
+        }  # fmt: skip
+        created = await submitted(vn_desk)
+        edited = await vn_desk.patch(
+            f"/inquiries/{created['inquiry_id']}", {"subject": "Two\nlines"},
+            headers={"If-Match": "*"},
+        )  # fmt: skip
+        assert (await edited.json())["errors"][0]["message"].startswith("one line of text")
 
     async def test_a_city_of_another_country_is_a_422(
         self, vn_desk: Caller, operator: Caller
