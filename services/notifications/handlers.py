@@ -108,7 +108,9 @@ async def claim(planned: PlannedMail, event: ConsumedEvent, mailroom: Mailroom) 
         reply_to=reply_to,
         thread=planned.thread,
         group=planned.group,
-        status="pending" if wanted.allows(planned.category) else "suppressed",
+        status="pending"
+        if wanted.allows(planned.category) and not _ours(mailroom, address)
+        else "suppressed",
         due_at=planned.due_at or now,
         created_at=now,
     )
@@ -123,6 +125,15 @@ def links(mailroom: Mailroom, address: str, category: Category) -> dict[str, str
         "preferences_url": f"{base}/preferences?token={token}",
         "unsubscribe_url": None if category == "account" else unsubscribe,
     }
+
+
+def _ours(mailroom: Mailroom, address: str) -> bool:
+    """The desk's own sender or reply domain given as someone's contact: mailing it would
+    start a loop (our mail answered by our listener, or by ourselves), so it is never sent."""
+    domain = address.rpartition("@")[2]
+    return address == _sender_address(mailroom).lower() or domain == (
+        mailroom.settings.mail_domain.lower()
+    )
 
 
 def _sender_address(mailroom: Mailroom) -> str:

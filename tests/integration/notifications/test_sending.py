@@ -167,6 +167,31 @@ async def test_one_click_unsubscribe_stops_that_category_and_the_ledger_says_so(
     assert len(relay.to(CITY_EMAIL)) == 1
 
 
+async def test_the_desks_own_addresses_given_as_a_contact_are_never_mailed(
+    notifications: TestClient[Any, Any],
+    notification_settings: NotificationSettings,
+    relay: Relay,
+    operator: Caller,
+) -> None:
+    own = f"reply+anything@{MAIL_DOMAIN}"  # our listener would take it, or answer it
+    submitted = proposal_submitted(new_id())
+    contact = submitted.proposal.contact.model_copy(update={"email": own})
+    submitted = submitted.model_copy(
+        update={"proposal": submitted.proposal.model_copy(update={"contact": contact})}
+    )
+    proposal_id = submitted.proposal.proposal_id
+    await publish(notification_settings, (submitted, proposal_id))
+    await known(notifications, f"proposal:{proposal_id}")
+    await publish(notification_settings, (decision(proposal_id), proposal_id))
+
+    async def suppressed() -> list[dict[str, Any]] | None:
+        rows = await ledger_rows(operator, own)
+        return rows or None
+
+    assert [row["status"] for row in await eventually(suppressed)] == ["suppressed"]
+    assert relay.to(own) == []
+
+
 async def test_a_forged_preferences_token_is_refused(notifications: TestClient[Any, Any]) -> None:
     response = await notifications.put(
         "/preferences", params={"token": "c29tZW9uZUBleGFtcGxlLmNvbQ.AAAAAAAAAAAAAA"},
