@@ -101,7 +101,7 @@ def search_criteria(query: EventQuery, after: str | None) -> Document:
     criteria: dict[str, Any] = {
         field: value
         for field in ("topic", "type", "subject", "correlation_id")
-        if (value := getattr(query, field))
+        if (value := getattr(query, field)) is not None  # "?topic=" is a topic: none has it
     }
     if query.q and (wanted := query_terms(query.q)):
         criteria["terms"] = {"$all": sorted(wanted)}

@@ -27,6 +27,11 @@ def test_filters_and_the_cursor_combine_with_the_words() -> None:
     }
 
 
+def test_an_empty_filter_is_a_value_like_any_other() -> None:
+    # As every list of the desk reads it: "?topic=" is the topic "", which no event has.
+    assert search_criteria(EventQuery(topic=""), after=None) == {"topic": ""}
+
+
 def test_text_of_stop_words_only_filters_nothing() -> None:
     assert search_criteria(EventQuery(q="the of"), after=None) == {}
 
