@@ -67,9 +67,11 @@ async def whoami(request: web.Request) -> SessionView:
 
 
 @session_api.post(
-    "/api/session/logout", summary="End the console session", access=STAFF, status=204
+    "/api/session/logout", summary="End the console session", access=PUBLIC, status=204
 )
 async def logout(request: web.Request) -> Reply:
+    """Always clears the cookie: a session that expired or was revoked still leaves its
+    cookie in the browser, and logging out must not need a session that works."""
     token = request.cookies.get(COOKIE)
     if token:
         await request.app[SESSIONS].close(token)

@@ -61,6 +61,11 @@ async def test_a_revoked_key_ends_its_sessions(
     try:
         await revoke(monitor, operator.key)
         assert (await session.get("/api/events")).status == 401
+        # Logging out still works, and clears the cookie the browser kept.
+        logout = await session.post("/api/session/logout")
+        assert logout.status == 204
+        assert "Max-Age=0" in logout.headers["Set-Cookie"]
+        assert list(session.cookie_jar) == [] or all(not c.value for c in session.cookie_jar)
     finally:
         await session.close()
 
