@@ -12,7 +12,7 @@ from shared.contracts.companies import (
     ContactPerson,
     ProjectReference,
 )
-from shared.contracts.vocabulary import Country, Email, FocusArea, Language, SolutionTag, unique
+from shared.contracts.vocabulary import UNIQUE, Country, Email, FocusArea, Language, SolutionTag
 from shared.errors import DomainError
 from shared.http.input_rules import ONE_LINE
 from shared.http.pagination import PageQuery
@@ -41,10 +41,10 @@ def _corporate_number(value: str) -> str:
 
 CorporateNumber = Annotated[str, AfterValidator(_corporate_number)]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=ONE_LINE)]
-FocusAreas = Annotated[list[FocusArea], Field(min_length=1), AfterValidator(unique)]
-SolutionTags = Annotated[list[SolutionTag], AfterValidator(unique)]
-Countries = Annotated[list[Country], AfterValidator(unique)]
-Languages = Annotated[list[Language], Field(min_length=1), AfterValidator(unique)]
+FocusAreas = Annotated[list[FocusArea], Field(min_length=1), UNIQUE]
+SolutionTags = Annotated[list[SolutionTag], UNIQUE]
+Countries = Annotated[list[Country], UNIQUE]
+Languages = Annotated[list[Language], Field(min_length=1), UNIQUE]
 Statement = Annotated[str, Field(min_length=20, max_length=5000)]
 References = Annotated[list["ReferenceIn"], Field(max_length=50)]
 

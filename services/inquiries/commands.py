@@ -18,7 +18,7 @@ from services.inquiries.sla.clocks import SlaState
 from services.inquiries.tags.names import TagChange, TagName
 from services.inquiries.vocabulary import ASEANCountry, CitySlug, InquiryCategory, InquiryLanguage
 from shared.contracts.inquiries import InquiryPriority, InquiryStatus
-from shared.contracts.vocabulary import Email, FocusArea, unique
+from shared.contracts.vocabulary import UNIQUE, Email, FocusArea
 from shared.http.input_rules import ONE_LINE
 from shared.http.moments import storable
 from shared.http.pagination import PageQuery
@@ -30,7 +30,7 @@ Strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
 AttachmentIds = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=64)]],
     Field(max_length=20, description="Ids of files uploaded to this inquiry"),
-    AfterValidator(unique),
+    UNIQUE,
 ]
 
 
@@ -106,7 +106,7 @@ class SubmitInquiry(BaseModel):
     priority: InquiryPriority = "normal"
     proposal_id: str | None = Field(default=None, min_length=1, max_length=64)
     company_id: str | None = Field(default=None, min_length=1, max_length=64)
-    focus_areas: Annotated[list[FocusArea], AfterValidator(unique)] = []
+    focus_areas: Annotated[list[FocusArea], UNIQUE] = []
 
 
 class PostReply(BaseModel):
@@ -218,7 +218,7 @@ class BulkChange(BaseModel):
     inquiry_ids: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=64)]],
         Field(min_length=1, max_length=100),
-        AfterValidator(unique),
+        UNIQUE,
     ]
     assign: Assign | None = None
     priority: InquiryPriority | None = None
@@ -264,18 +264,18 @@ class InquiryFilters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    status: Annotated[list[InquiryStatus], AfterValidator(unique)] = Field(default_factory=list)
-    queue: Annotated[list[QueueName], AfterValidator(unique)] = Field(default_factory=list)
-    category: Annotated[list[InquiryCategory], AfterValidator(unique)] = Field(default_factory=list)
-    country: Annotated[list[ASEANCountry], AfterValidator(unique)] = Field(default_factory=list)
-    priority: Annotated[list[InquiryPriority], AfterValidator(unique)] = Field(default_factory=list)
-    officer: Annotated[list[Officer], AfterValidator(unique)] = Field(default_factory=list)
+    status: Annotated[list[InquiryStatus], UNIQUE] = Field(default_factory=list)
+    queue: Annotated[list[QueueName], UNIQUE] = Field(default_factory=list)
+    category: Annotated[list[InquiryCategory], UNIQUE] = Field(default_factory=list)
+    country: Annotated[list[ASEANCountry], UNIQUE] = Field(default_factory=list)
+    priority: Annotated[list[InquiryPriority], UNIQUE] = Field(default_factory=list)
+    officer: Annotated[list[Officer], UNIQUE] = Field(default_factory=list)
     assignee: Literal["me"] | None = Field(
         default=None, description="me: the inquiries assigned to the person holding this key"
     )
     unassigned: bool = Field(default=False, description="true: only inquiries with no officer")
-    sla: Annotated[list[SlaState], AfterValidator(unique)] = Field(default_factory=list)
-    tag: Annotated[list[TagName], AfterValidator(unique)] = Field(
+    sla: Annotated[list[SlaState], UNIQUE] = Field(default_factory=list)
+    tag: Annotated[list[TagName], UNIQUE] = Field(
         default_factory=list, description="Desk side only: inquiries carrying any of these tags"
     )
     due_before: Moment | None = Field(

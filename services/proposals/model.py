@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.proposals.financing import Currency, FinancingHint, ProjectFacts, financing_hint
 from services.proposals.workflow import Action, next_status
@@ -13,12 +13,12 @@ from shared.contracts.attachments import AttachmentInfo
 from shared.contracts.identity import Actor
 from shared.contracts.proposals import ProposalDetails, ProposalStatus
 from shared.contracts.vocabulary import (
+    UNIQUE,
     Email,
     FocusArea,
     Language,
     SolutionTag,
     taxonomy_document,
-    unique,
 )
 from shared.errors import DomainError
 from shared.http.input_rules import ONE_LINE
@@ -34,13 +34,13 @@ FinancingRoute = Literal[
 assert set(Stage.__args__) == set(_TAXONOMY["stages"]), "taxonomy.json and Stage disagree"  # type: ignore[attr-defined]
 assert set(FinancingRoute.__args__) == set(_TAXONOMY["financing"])  # type: ignore[attr-defined]
 
-FocusAreas = Annotated[list[FocusArea], Field(min_length=1), AfterValidator(unique)]
-SolutionTags = Annotated[list[SolutionTag], AfterValidator(unique)]
-Financing = Annotated[list[FinancingRoute], Field(min_length=1), AfterValidator(unique)]
+FocusAreas = Annotated[list[FocusArea], Field(min_length=1), UNIQUE]
+SolutionTags = Annotated[list[SolutionTag], UNIQUE]
+Financing = Annotated[list[FinancingRoute], Field(min_length=1), UNIQUE]
 AttachmentIds = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=64)]],
     Field(max_length=20, description="All the draft's files: ids of files uploaded to it"),
-    AfterValidator(unique),
+    UNIQUE,
 ]
 
 

@@ -100,6 +100,27 @@ def unique(values: list[str]) -> list[str]:
     return values
 
 
+@dataclass(frozen=True)
+class _Unique:
+    """``Annotated[list[X], UNIQUE]``: no value twice, and the JSON schema says so
+    (``uniqueItems``), so that the documented schema and the validation agree."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(unique, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["uniqueItems"] = True
+        return json_schema
+
+
+UNIQUE = _Unique()
+
+
 # An e-mail address as people type it. The excluded characters are spelled out, since `\s`
 # means more characters in Python's regular expressions than in a JSON Schema's (ECMA).
 _NOT_IN_EMAIL = r"@\x00-\x20\x7f"

@@ -26,7 +26,7 @@ from pydantic import (
 from services.inquiries.model import Inquiry
 from services.inquiries.sla.business_hours import BusinessCalendar
 from services.inquiries.vocabulary import ASEANCountry
-from shared.contracts.vocabulary import unique
+from shared.contracts.vocabulary import UNIQUE
 from shared.http.moments import storable
 
 Dimension = Literal["country", "category", "queue", "officer", "priority", "tag"]
@@ -52,7 +52,7 @@ class ReportQuery(BaseModel):
         default=None, alias="from", description="First day (UTC) of the submissions counted"
     )
     to: Day | None = Field(default=None, description="Last day (UTC) counted, inclusive")
-    group_by: Annotated[list[Dimension], AfterValidator(unique)] = Field(
+    group_by: Annotated[list[Dimension], UNIQUE] = Field(
         default_factory=lambda: list[Dimension](["country", "category"]),
         description="One or more dimensions; an inquiry with several tags counts in each",
     )

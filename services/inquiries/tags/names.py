@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from shared.contracts.vocabulary import unique
+from shared.contracts.vocabulary import UNIQUE
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
 
@@ -38,7 +38,7 @@ def tag_name(name: str) -> str:
 # The schema states only the length: what a name may hold is checked once normalised, so
 # "Flood Control" is as valid as "flood-control".
 TagName = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(tag_name)]
-TagNames = Annotated[list[TagName], Field(max_length=20), AfterValidator(unique)]
+TagNames = Annotated[list[TagName], Field(max_length=20), UNIQUE]
 
 
 class TagChange(BaseModel):

@@ -4,12 +4,12 @@ subscription may hear. Pure."""
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, Field, model_validator
+from pydantic import AnyHttpUrl, BaseModel, Field, model_validator
 
 from services.inquiries.commands import strict_with_example
 from services.inquiries.vocabulary import ASEANCountry
 from shared.contracts import EventPayload
-from shared.contracts.vocabulary import unique
+from shared.contracts.vocabulary import UNIQUE
 from shared.errors import DomainError
 from shared.outbound import Outcome, Sent
 
@@ -54,7 +54,7 @@ class Subscribe(BaseModel):
         default=None,
         description="Only this country's inquiries; a desk key may name only its own (403)",
     )
-    events: Annotated[list[EventName], AfterValidator(unique)] = Field(
+    events: Annotated[list[EventName], UNIQUE] = Field(
         default_factory=lambda: list(DEFAULT_EVENTS),
         min_length=1,
         description="What to be told of; SLA events only for desk and staff keys",

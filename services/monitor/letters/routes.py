@@ -1,5 +1,7 @@
 """HTTP views of the dead letters: reading, dry-running, replaying and discarding them."""
 
+from typing import Annotated
+
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -7,6 +9,7 @@ from services.monitor.keys import AUDIT, INSPECTOR, LETTERS, REPLAYER
 from services.monitor.letters import handlers
 from services.monitor.letters.model import DeadLetter, DryRun, LetterStatus, Replay
 from services.monitor.routes import ERRORS, OPERATOR_TAG, STAFF, operator_trace, shown
+from shared.contracts.vocabulary import UNIQUE
 from shared.http.endpoints import ApiRoutes, Reply
 from shared.http.pagination import Page, PageQuery
 from shared.platform import PLATFORM
@@ -24,7 +27,8 @@ class ReplayMany(BaseModel):
         json_schema_extra={"examples": [{"ids": ["6b0450c2f1e4a8d2b3c41a07"]}]},
     )
 
-    ids: list[str] = Field(min_length=1, max_length=500)
+    # Each once: an id listed twice would be replayed twice.
+    ids: Annotated[list[str], UNIQUE] = Field(min_length=1, max_length=500)
 
 
 class ReplayOutcome(BaseModel):

@@ -129,6 +129,8 @@ async def test_many_are_replayed_at_once_each_with_its_outcome(
     letters = await eventually(lambda: _at_least(operator, 2))
 
     ids = [letter["id"] for letter in letters] + ["missing:0:0"]
+    twice = await operator.post("/api/dead-letters/replay", {"ids": [ids[0], ids[0]]})
+    assert twice.status == 422  # an id listed twice would be replayed twice
     report = await (await operator.post("/api/dead-letters/replay", {"ids": ids})).json()
     assert [bool(o["replay"]) for o in report["outcomes"]] == [True, True, False]
     assert report["outcomes"][2]["error"] == "no dead letter missing:0:0"
