@@ -4,7 +4,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from services.inquiries.administration.report import ReportQuery as InquiryReport
 from services.inquiries.commands import InquiryFilters
@@ -44,7 +44,7 @@ def test_ordinary_and_far_moments_pass_unchanged() -> None:
     ],
 )
 def test_every_query_and_body_that_takes_a_moment_names_the_field(
-    model: type, query: dict[str, str], field: str
+    model: type[BaseModel], query: dict[str, str], field: str
 ) -> None:
     with pytest.raises(ValidationError) as raised:
         model.model_validate(query)
