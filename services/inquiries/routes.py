@@ -71,7 +71,9 @@ def inquiry_id_of(request: web.Request) -> str:
 async def submit_inquiry(request: web.Request, body: SubmitInquiry) -> Reply:
     caller = principal_of(request)
     if body.country != caller.scope:
-        raise Forbidden(f"a desk:{caller.scope} key submits only {caller.scope} inquiries")
+        raise Forbidden(
+            f"a desk:{caller.scope} key submits only {caller.scope} inquiries", field="body.country"
+        )
     inquiry = await handlers.submit_inquiry(body, desk=request.app[DESK], trace=trace_of(request))
     return Reply(inquiry, headers={"Location": f"/inquiries/{inquiry.inquiry_id}"})
 

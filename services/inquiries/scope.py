@@ -60,5 +60,8 @@ class Visibility:
         if self.country is None:
             return wanted
         if any(country != self.country for country in wanted):
-            raise Forbidden(f"a desk:{self.country} key sees only {self.country} inquiries")
+            raise Forbidden(
+                f"a desk:{self.country} key sees only {self.country} inquiries",
+                field="query.country",
+            )
         return [self.country]

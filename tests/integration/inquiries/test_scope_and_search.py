@@ -26,7 +26,13 @@ class TestScope:
         assert (await vn_desk.get(f"/inquiries/{thailand}")).status == 404
         assert (await vn_desk.post(f"/inquiries/{thailand}/replies", {"body": "x"})).status == 404
         assert (await vn_desk.get(f"/inquiries/{thailand}/history")).status == 404
-        assert (await vn_desk.get("/inquiries", country="TH")).status == 403
+        other_desk = await vn_desk.get("/inquiries", country="TH")
+        assert (other_desk.status, (await other_desk.json())["field"]) == (403, "query.country")
+        submitted_elsewhere = await vn_desk.post("/inquiries", inquiry(**THAI))
+        assert (submitted_elsewhere.status, (await submitted_elsewhere.json())["field"]) == (
+            403,
+            "body.country",
+        )
 
     async def test_a_company_sees_only_the_inquiries_it_asked(
         self, inquiries: TestClient[Any, Any], vn_desk: Caller
