@@ -83,7 +83,8 @@ async def with_processing(letter: DeadLetter, inspector: StreamInspector) -> Dea
 
     def processed(replay: Replay) -> bool:
         offset = committed[TopicPartition(letter.original_topic, replay.partition)]
-        return offset is not None and offset > replay.offset
+        passed = offset is not None and offset > replay.offset
+        return passed and replay.dead_lettered_again is None
 
     replays = [r.model_copy(update={"processed": processed(r)}) for r in letter.replays]
     return letter.model_copy(update={"replays": replays})

@@ -23,7 +23,12 @@ class Replay(BaseModel):
     partition: int
     offset: int
     processed: bool | None = Field(
-        default=None, description="Whether the group that failed it has committed past it"
+        default=None,
+        description="Whether the group that failed it has committed past it without failing it"
+        " again",
+    )
+    dead_lettered_again: str | None = Field(
+        default=None, description="The letter this replay became when that group failed it again"
     )
 
 
@@ -171,13 +176,16 @@ def _problems(where: str, error: ValidationError) -> list[str]:
     ]
 
 
+REPLAYED_FROM = "monitor.replayed_from"
+
+
 def replay_headers(
     headers: dict[str, str], dead_letter_id: str, at: datetime
 ) -> list[tuple[str, bytes]]:
     """The original headers, and ones naming the dead letter it was replayed from and when
     (so each replay is a record of its own in the monitor's index)."""
     kept = [(name, value.encode()) for name, value in headers.items()]
-    replayed = [("monitor.replayed_from", dead_letter_id), ("monitor.replayed_at", at.isoformat())]
+    replayed = [(REPLAYED_FROM, dead_letter_id), ("monitor.replayed_at", at.isoformat())]
     return [*kept, *((name, value.encode()) for name, value in replayed)]
 
 

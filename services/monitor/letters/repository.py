@@ -5,7 +5,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.monitor.letters.model import DeadLetter, LetterStatus, Replay
+from services.monitor.letters.model import REPLAYED_FROM, DeadLetter, LetterStatus, Replay
 from services.monitor.masking import without_secrets
 from shared.mongo import Document, new_id
 
@@ -21,6 +21,31 @@ class DeadLetterStore:
         document = {**letter.model_dump(exclude={"id"}), "seq": new_id(), "value": _binary(value)}
         await self.collection.update_one(
             {"_id": letter.id}, {"$setOnInsert": document}, upsert=True
+        )
+        await self._failed_again(letter)
+
+    async def _failed_again(self, letter: DeadLetter) -> None:
+        """A replay that the same group dead-lettered again is not processed: its letter
+        names the replay it came from (a header of the replay, kept by the dead-lettering)
+        and sits where that replay was written."""
+        source_id = letter.headers.get(REPLAYED_FROM)
+        if source_id is None:
+            return
+        source = await self.collection.find_one(
+            {"_id": source_id}, {"replays": True, "consumer_group": True}
+        )
+        if source is None or source.get("consumer_group") != letter.consumer_group:
+            return
+        place = (letter.original_partition, letter.original_offset)
+        replays = [
+            {**replay, "dead_lettered_again": letter.id}
+            if (replay["partition"], replay["offset"]) == place
+            else replay
+            for replay in source["replays"]
+        ]
+        # Only over the replays read (a replay recorded meanwhile is not overwritten).
+        await self.collection.update_one(
+            {"_id": source_id, "replays": source["replays"]}, {"$set": {"replays": replays}}
         )
 
     async def get(self, letter_id: str) -> tuple[DeadLetter, bytes | None] | None:

@@ -6,6 +6,7 @@ from aiohttp.test_utils import TestClient
 from aiokafka import AIOKafkaProducer
 
 from shared.auth import Role
+from shared.dead_letters import dead_letter_headers
 from shared.envelope import Envelope
 from shared.settings import ServiceSettings
 from shared.topics import Topics, dead_letter_topic
@@ -181,3 +182,34 @@ async def test_a_replay_is_processed_by_the_group_that_failed_it(
     await eventually(processed)
     companies_reader = Caller(client, plaintext)
     assert (await companies_reader.get("/companies")).status == 200
+
+
+async def test_a_replay_its_group_fails_again_is_not_processed_and_names_the_new_letter(
+    producer: AIOKafkaProducer, operator: Caller, settings: ServiceSettings
+) -> None:
+    identity = Topics(settings.topic_prefix).of("identity")
+    await dead_letter(producer, identity, key_issued(settings)[1], "g", ValueError("bug"))
+    letter = await one_letter(operator)
+    replay = await (await operator.post(f"/api/dead-letters/{letter['id']}/replay")).json()
+
+    # The group fails the replayed record again, as its consumer would: the record, with
+    # its headers (which name the letter it was replayed from), goes to the DLQ.
+    [replayed] = [
+        record
+        for record in await read_topic(settings, identity, 1)
+        if (record.partition, record.offset) == (replay["partition"], replay["offset"])
+    ]
+    await producer.send_and_wait(
+        dead_letter_topic(identity), value=replayed.value, key=replayed.key,
+        headers=dead_letter_headers(replayed, "g", ValueError("bug, again")),
+    )  # fmt: skip
+
+    async def failed_again() -> dict[str, Any] | None:
+        shown = await (await operator.get(f"/api/dead-letters/{letter['id']}")).json()
+        return shown if shown["replays"][0]["dead_lettered_again"] else None
+
+    shown = await eventually(failed_again)
+    [again] = [item for item in await letters_of(operator) if item["id"] != letter["id"]]
+    assert shown["replays"][0]["dead_lettered_again"] == again["id"]
+    assert shown["replays"][0]["processed"] is False
+    assert again["status"] == "pending" and again["error"] == "ValueError: bug, again"
