@@ -9,11 +9,12 @@ from pydantic_core import ErrorDetails
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
-ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+ONE_LINE = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
 """The pattern of a name, title or subject (``Field(pattern=ONE_LINE)``, re-exported by
 ``input_rules``): one line, no control characters. Such texts become lines of mails, lists
-and calendars, where a line break would start a line the caller wrote (a fake "Bcc:" or
-"Country:" in a staff mail's body). Here because a refusal's message names it."""
+and calendars, where a line break (C0, NEL, U+2028/9) would start a line the caller wrote
+(a fake "Bcc:" or "Country:" in a staff mail's body), and a direction override would show
+a name reversed ("gpj.exe" as "exe.jpg"). Here because a refusal's message names it."""
 
 
 class Problem(Exception):
@@ -111,7 +112,7 @@ def _message(item: ErrorDetails) -> str:
     if item["type"] == "missing" and item["loc"]:
         return f"{item['loc'][-1]} is required"
     if item["type"] == "string_pattern_mismatch" and item.get("ctx", {}).get("pattern") == ONE_LINE:
-        return "one line of text: no line breaks, tabs or other control characters"
+        return "one line of text: no line breaks, tabs, control or direction-override characters"
     return item["msg"]
 
 

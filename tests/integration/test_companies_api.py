@@ -117,6 +117,8 @@ class TestBadInput:
             ("name_en", "Kaiyo\nBcc: eve@example.org"),
             ("name_ja", "海洋\r水道"),
             ("name_en", "A\tB"),
+            ("name_en", "Kaiyo\u2028Water"),  # a line separator
+            ("name_en", "Kaiyo \u202eretaW"),  # a right-to-left override
         ],
     )
     async def test_a_name_of_more_than_one_line_is_named(
