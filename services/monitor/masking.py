@@ -45,6 +45,11 @@ def mask_text(text: str) -> str:
     return _PHONE.sub(_phone_mask, _EMAIL.sub(MASK, text))
 
 
+def mask_optional_text(text: str | None) -> str | None:
+    """``mask_text`` of a field that may be absent."""
+    return None if text is None else mask_text(text)
+
+
 def _phone_mask(found: re.Match[str]) -> str:
     digits = sum(char.isdigit() for char in found.group())
     return MASK if digits in PHONE_DIGITS else found.group()

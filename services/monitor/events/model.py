@@ -10,8 +10,8 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.monitor.masking import (
+    mask_optional_text,
     mask_personal_data,
-    mask_text,
     text_without_secrets,
     without_secrets,
 )
@@ -111,17 +111,13 @@ def masked_fields(record: PersonalFields) -> dict[str, Any]:
     """The fields of an event or dead letter that can carry contact details, masked: the
     envelope's subject and correlation id too, which whoever wrote the record chose."""
     return {
-        "key": _masked_text(record.key),
+        "key": mask_optional_text(record.key),
         "headers": mask_personal_data(record.headers),
         "data": mask_personal_data(record.data),
-        "raw": _masked_text(record.raw),
-        "subject": _masked_text(record.subject),
-        "correlation_id": _masked_text(record.correlation_id),
+        "raw": mask_optional_text(record.raw),
+        "subject": mask_optional_text(record.subject),
+        "correlation_id": mask_optional_text(record.correlation_id),
     }
-
-
-def _masked_text(text: str | None) -> str | None:
-    return None if text is None else mask_text(text)
 
 
 # Prose: a company's statement, a reference's or proposal's description, the body of an

@@ -6,7 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.monitor.events.model import IndexedEvent, masked_fields
-from services.monitor.masking import mask_text
+from services.monitor.masking import mask_optional_text, mask_text
 from shared.contracts import EVENT_TYPES
 from shared.contracts.identity import Actor
 from shared.envelope import Envelope, UnknownEventType
@@ -66,10 +66,12 @@ class DeadLetter(BaseModel):
 
     def masked(self) -> "DeadLetter":
         """The letter as an operator who is not an admin sees it: no contact details."""
-        error = None if self.error is None else mask_text(self.error)
-        reason = None if self.discarded_reason is None else mask_text(self.discarded_reason)
         return self.model_copy(
-            update={**masked_fields(self), "error": error, "discarded_reason": reason}
+            update={
+                **masked_fields(self),
+                "error": mask_optional_text(self.error),
+                "discarded_reason": mask_optional_text(self.discarded_reason),
+            }
         )
 
 
