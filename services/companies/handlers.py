@@ -62,12 +62,13 @@ async def reissue_company_key(
     async with unit_of_work(platform, trace) as uow:
         company = await get_company(company_id, companies=companies, session=uow.session)
         for key_id in await keys.active_key_ids(Role.COMPANY, company_id, uow.session):
-            revoked = ApiKeyRevoked(
-                key_id=key_id,
-                revoked_at=datetime.now(UTC),
-                reason="replaced: the registration was retried with its idempotency key",
-                by=trace.actor,
-                by_person=trace.by,
+            revoked = made_by(
+                ApiKeyRevoked(
+                    key_id=key_id,
+                    revoked_at=datetime.now(UTC),
+                    reason="replaced: the registration was retried with its idempotency key",
+                ),
+                trace,
             )
             await keys.record_revoked(revoked, uow.session)
             await uow.publish(key_id, revoked)
