@@ -14,6 +14,11 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # (``2130706433``, ``0x7f000001``, ``0177.0.0.1``, ``127.1``).
 _NUMERIC_HOST = re.compile(r"(0x[0-9a-f]*|\d+)(\.(0x[0-9a-f]*|\d+)){0,3}\.?", re.IGNORECASE)
 _HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
+# Blocks that IANA's special-purpose registries mark not global and that Python 3.11's
+# ``is_global`` still takes for public (its tables were updated in 3.12.4 and 3.13):
+# IETF protocol assignments (192.0.0.8 and the rest of the /24, of which only two anycast
+# addresses are global and neither is a webhook) and IPv6 documentation (RFC 9637).
+_NOT_GLOBAL = (ipaddress.ip_network("192.0.0.0/24"), ipaddress.ip_network("3fff::/20"))
 
 
 class OutboundRefused(DomainError):
@@ -47,6 +52,8 @@ def is_public(address: IPAddress) -> bool:
             return is_public(embedded)
         if address.is_site_local:
             return False
+    if any(address in network for network in _NOT_GLOBAL):
+        return False
     return address.is_global and not (
         address.is_private
         or address.is_loopback

@@ -58,6 +58,8 @@ class TestPublicAddresses:
             "240.0.0.1",  # reserved
             "255.255.255.255",
             "192.0.2.10",  # documentation
+            "192.0.0.8",  # IETF protocol assignments, public to Python 3.11
+            "192.0.0.9",
             "::1",
             "::",
             "fe80::1",
@@ -65,6 +67,7 @@ class TestPublicAddresses:
             "fec0::1",  # site-local
             "ff02::1",  # multicast
             "2001:db8::1",  # documentation
+            "3fff::1",  # documentation since RFC 9637, public to Python 3.11
             "::ffff:127.0.0.1",  # IPv4-mapped loopback
             "::ffff:10.0.0.1",
             "::ffff:169.254.169.254",
