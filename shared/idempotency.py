@@ -7,6 +7,7 @@ finds it and is answered from it instead of running the command a second time.
 """
 
 import hashlib
+import json
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -44,7 +45,18 @@ def claim_of(scope: str, method: str, path: str, key: str, body: bytes) -> Claim
     """A claim for ``key`` as sent by ``scope`` (a caller) to one route; ``body`` is
     fingerprinted so that a reused key with a different request is recognised."""
     key_id = hashlib.sha256(f"{scope}\0{method}\0{path}\0{key}".encode()).hexdigest()
-    return Claim(key_id=key_id, fingerprint=hashlib.sha256(body).hexdigest())
+    return Claim(key_id=key_id, fingerprint=hashlib.sha256(_as_meant(body)).hexdigest())
+
+
+def _as_meant(body: bytes) -> bytes:
+    """A JSON body in one spelling (keys sorted, no spacing), so that a retry whose client
+    serialised the same request differently is still the same request; any other body
+    (an upload) as sent."""
+    try:  # the standard library's json keeps big integers exact, where orjson rounds them
+        request = json.loads(body)
+    except (ValueError, RecursionError):  # not JSON, or nested past what the API reads
+        return body
+    return json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def forget_uncommitted_claim() -> None:

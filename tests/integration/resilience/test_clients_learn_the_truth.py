@@ -3,6 +3,7 @@
 
 import asyncio
 import itertools
+import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -129,6 +130,17 @@ class TestIdempotencyKey:
         )
         assert other.status == 422
         assert (await other.json())["errors"][0]["field"] == "header.Idempotency-Key"
+
+    async def test_the_same_body_serialised_otherwise_is_a_retry(
+        self, burst_client: TestClient[Any, Any]
+    ) -> None:
+        body = registration(corporate_number=corporate_number())
+        headers = {"Idempotency-Key": str(uuid.uuid4()), "Content-Type": "application/json"}
+        first = await burst_client.post("/companies", json=body, headers=headers)
+        respelled = json.dumps(dict(reversed(body.items())), indent=2)
+        retry = await burst_client.post("/companies", data=respelled, headers=headers)
+        assert (first.status, retry.status) == (201, 201), await retry.text()
+        assert retry.headers["Idempotent-Replayed"] == "true"
 
     async def test_an_answer_without_secrets_is_stored_and_repeated(
         self, burst_client: TestClient[Any, Any], settings: ServiceSettings
