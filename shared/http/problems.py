@@ -9,12 +9,22 @@ from pydantic_core import ErrorDetails
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
-ONE_LINE = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
+_CONTROLS = r"\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+# Characters that show nothing: white space, and the format and filler characters a name
+# made only of would look empty in every list (zero-width space, joiners, word joiner,
+# BOM, soft hyphen, variation selectors, Hangul fillers, braille blank).
+_INVISIBLE = (
+    r"\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    r"\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0"
+)
+ONE_LINE = rf"^([^{_CONTROLS}]*[^{_CONTROLS}{_INVISIBLE}][^{_CONTROLS}]*)?$"
 """The pattern of a name, title or subject (``Field(pattern=ONE_LINE)``, re-exported by
-``input_rules``): one line, no control characters. Such texts become lines of mails, lists
-and calendars, where a line break (C0, NEL, U+2028/9) would start a line the caller wrote
-(a fake "Bcc:" or "Country:" in a staff mail's body), and a direction override would show
-a name reversed ("gpj.exe" as "exe.jpg"). Here because a refusal's message names it."""
+``input_rules``): one line with something to see, no control characters. Such texts become
+lines of mails, lists and calendars, where a line break (C0, NEL, U+2028/9) would start a
+line the caller wrote (a fake "Bcc:" or "Country:" in a staff mail's body), a direction
+override would show a name reversed ("gpj.exe" as "exe.jpg"), and a name of zero-width
+characters would be a blank row no one can tell apart. Empty stays the length limits'
+business. Here because a refusal's message names it."""
 
 
 class Problem(Exception):
@@ -112,7 +122,10 @@ def _message(item: ErrorDetails) -> str:
     if item["type"] == "missing" and item["loc"]:
         return f"{item['loc'][-1]} is required"
     if item["type"] == "string_pattern_mismatch" and item.get("ctx", {}).get("pattern") == ONE_LINE:
-        return "one line of text: no line breaks, tabs, control or direction-override characters"
+        return (
+            "one line of visible text: no line breaks, tabs, control or direction-override "
+            "characters, and not only invisible ones"
+        )
     return item["msg"]
 
 

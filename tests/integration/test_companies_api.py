@@ -128,6 +128,27 @@ class TestBadInput:
             anonymous, settings, registration(**{field: value}), f"body.{field}"
         )
 
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("name_en", "\u200b"),  # a zero-width space
+            ("name_en", "\u200d\ufeff\u2060"),  # a joiner, a BOM and a word joiner
+            ("name_ja", "\u3164\u3000"),  # a Hangul filler and an ideographic space
+        ],
+    )
+    async def test_a_name_with_nothing_to_see_is_named(
+        self, anonymous: Caller, settings: ServiceSettings, field: str, value: str
+    ) -> None:
+        await self.assert_rejected(
+            anonymous, settings, registration(**{field: value}), f"body.{field}"
+        )
+
+    async def test_a_name_with_a_joiner_between_letters_is_kept(self, anonymous: Caller) -> None:
+        name = "\u0915\u094d\u200d\u0937 Water"  # a Devanagari conjunct held by a joiner
+        response = await anonymous.post("/companies", registration(name_en=name))
+        assert response.status == 201, await response.text()
+        assert (await response.json())["company"]["name_en"] == name
+
     async def test_an_unknown_field_is_named(
         self, anonymous: Caller, settings: ServiceSettings
     ) -> None:

@@ -200,7 +200,7 @@ class TestEditing:
             f"/inquiries/{created['inquiry_id']}", {"subject": "Two\nlines"},
             headers={"If-Match": "*"},
         )  # fmt: skip
-        assert (await edited.json())["errors"][0]["message"].startswith("one line of text")
+        assert (await edited.json())["errors"][0]["message"].startswith("one line of visible text")
 
     async def test_a_city_of_another_country_is_a_422(
         self, vn_desk: Caller, operator: Caller
