@@ -2,30 +2,23 @@
 
 Operators see contact details masked wherever they may hide: a contact person's fields,
 fields named ``email`` or ``phone``, and e-mail addresses and phone numbers inside any
-text (payload strings, a body that is no JSON, header values, record keys, error texts).
-A phone number is recognised in its international form (``+84 236 3822 123``) or a
-national form starting with 0 (``090-1234-5678``, ``(03) 1234-5678``), 8 to 15 digits;
-dates, offsets, ids and decimals do not look like that. Admins see everything, except
-an API key's hash, which nobody sees: it is removed before a record is stored.
+text (payload strings, a body that is no JSON, header values, record keys, error texts;
+``shared.masking`` says what looks like one). Admins see everything, except an API key's
+hash, which nobody sees: it is removed before a record is stored.
 """
 
 import re
 from typing import Any, Protocol, Self, TypeVar
 
 from shared.auth import Principal, Role
+from shared.masking import MASK, mask_text
 
-MASK = "***"
 CONTACT_FIELDS = frozenset({"contact", "contact_person"})
 PERSONAL_FIELDS = frozenset({"email", "phone"})
 SECRET_FIELDS = frozenset({"key_hash"})
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# Digit groups joined by single separators; never glued to a word, a sign or a hyphenated
-# word (so no piece of a UUID or a version string), and never starting "0." (a decimal).
-_PHONE = re.compile(r"(?<![\w+.-])(?:\+|\(0|0)\d+(?:[ .()-]{1,2}\d+)*(?![\w]|[.-]\w)")
 _SECRET_NAMES = "|".join(sorted(SECRET_FIELDS))
 _SECRET_IN_TEXT = re.compile(rf"""(["']?(?:{_SECRET_NAMES})["']?\s*[:=]\s*)["']?[^"',}}\s]*["']?""")
-PHONE_DIGITS = range(8, 16)
 
 
 class Maskable(Protocol):
@@ -38,21 +31,6 @@ M = TypeVar("M", bound=Maskable)
 def shown_to(principal: Principal, item: M) -> M:
     """What the caller may read: everything for admins, contact details masked otherwise."""
     return item if principal.role is Role.ADMIN else item.masked()
-
-
-def mask_text(text: str) -> str:
-    """The text with every e-mail address and phone number replaced by the mask."""
-    return _PHONE.sub(_phone_mask, _EMAIL.sub(MASK, text))
-
-
-def mask_optional_text(text: str | None) -> str | None:
-    """``mask_text`` of a field that may be absent."""
-    return None if text is None else mask_text(text)
-
-
-def _phone_mask(found: re.Match[str]) -> str:
-    digits = sum(char.isdigit() for char in found.group())
-    return MASK if digits in PHONE_DIGITS else found.group()
 
 
 def mask_personal_data(value: Any, inside_contact: bool = False) -> Any:

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.errors import DomainError
+from shared.masking import MASK, mask_optional_text, mask_text
 
 Category = Literal["inquiries", "proposals", "matches", "meetings", "account"]
 OPTIONAL: tuple[Category, ...] = ("inquiries", "proposals", "matches", "meetings")
@@ -102,6 +103,17 @@ class MailSummary(BaseModel):
     code: int | None = None
     last_error: str | None = None
 
+    def masked(self) -> "MailSummary":
+        """As operators see it: not whom it was for, nor an address or number in the subject
+        (a requester's own words) or in the relay's error (which often quotes the mailbox)."""
+        return self.model_copy(
+            update={
+                "recipient": MASK,
+                "subject": mask_text(self.subject),
+                "last_error": mask_optional_text(self.last_error),
+            }
+        )
+
 
 class Mail(MailSummary):
     """A ledger row: one (event, template, recipient), rendered, and where its sending is."""
@@ -179,3 +191,14 @@ class InboundRecord(BaseModel):
     reason: str | None = None
     code: int
     body: str | None = None
+
+    def masked(self) -> "InboundRecord":
+        """As operators see it: who wrote to whom and what they wrote are for admins."""
+        return self.model_copy(
+            update={
+                "sender": MASK,
+                "recipient": MASK,
+                "body": None,
+                "reason": mask_optional_text(self.reason),
+            }
+        )

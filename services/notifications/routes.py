@@ -1,6 +1,7 @@
 """HTTP views of the notifications service: parse, call one handler, shape the answer.
 
-Operators read the ledger, inbound mail and template previews; a recipient opens their own
+Operators read the ledger and inbound mail with contact details masked, and template
+previews; admins read everything. A recipient opens their own
 preferences with the signed token of the link in every mail (no key needed, rate limited).
 """
 
@@ -35,7 +36,6 @@ api = ApiRoutes(
 )
 T = TypeVar("T")
 STAFF = allow(Role.OPERATOR, Role.ADMIN)
-HIDDEN = "***"
 Token = Field(min_length=3, max_length=600)
 
 
@@ -59,7 +59,7 @@ class PreviewQuery(BaseModel):
 
 class MailQuery(PageQuery):
     status: MailStatus | None = None
-    recipient: str | None = Field(default=None, max_length=254)
+    recipient: str | None = Field(default=None, max_length=254, description="admins only")
 
 
 class TokenQuery(BaseModel):
@@ -97,12 +97,18 @@ async def preview_template(request: web.Request, query: PreviewQuery) -> Templat
     access=STAFF,
     query=MailQuery,
     response=Page[MailSummary],
+    problems=(403,),
 )
 async def list_mail(request: web.Request, query: MailQuery) -> Page[MailSummary]:
+    admin = _is_admin(request)
+    if query.recipient is not None and not admin:
+        # Contact details are for admins, as in the console: a filter by address would tell
+        # an operator whether, when and about what that address was mailed.
+        raise Forbidden("only admins may list one recipient's mail", field="query.recipient")
     ledger = request.app[MAILROOM].ledger
     rows = await ledger.page(query.after, query.limit, query.status, query.recipient)
-    if not _is_admin(request):  # contact details are for admins, as in the console
-        rows = [(order, row.model_copy(update={"recipient": HIDDEN})) for order, row in rows]
+    if not admin:
+        rows = [(order, row.masked()) for order, row in rows]
     return _page(rows, query.limit)
 
 
@@ -127,8 +133,7 @@ async def get_mail(request: web.Request) -> Mail:
 async def list_inbound(request: web.Request, query: PageQuery) -> Page[InboundRecord]:
     rows = await request.app[MAILROOM].inbound.page(query.after, query.limit)
     if not _is_admin(request):
-        hidden = {"sender": HIDDEN, "recipient": HIDDEN, "body": None}
-        rows = [(order, record.model_copy(update=hidden)) for order, record in rows]
+        rows = [(order, record.masked()) for order, record in rows]
     return _page(rows, query.limit)
 
 

@@ -9,14 +9,10 @@ from typing import Any, Protocol
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.monitor.masking import (
-    mask_optional_text,
-    mask_personal_data,
-    text_without_secrets,
-    without_secrets,
-)
+from services.monitor.masking import mask_personal_data, text_without_secrets, without_secrets
 from shared.envelope import Envelope
 from shared.http.pagination import PageQuery
+from shared.masking import mask_optional_text
 from shared.text import query_terms
 from shared.topics import DLQ_SUFFIX
 

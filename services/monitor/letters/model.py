@@ -6,10 +6,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.monitor.events.model import IndexedEvent, masked_fields
-from services.monitor.masking import mask_optional_text, mask_text
 from shared.contracts import EVENT_TYPES
 from shared.contracts.identity import Actor
 from shared.envelope import Envelope, UnknownEventType
+from shared.masking import mask_optional_text, mask_text
 from shared.topics import DLQ_SUFFIX, Topics
 
 LetterStatus = Literal["pending", "replayed", "discarded"]

@@ -11,7 +11,6 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from services.monitor.keys import AUDIT
-from services.monitor.masking import MASK
 from services.monitor.operators.repository import AuditLog
 from services.monitor.routes import ERRORS, STAFF, shown
 from shared.auth import KeyReplica, Role, allow
@@ -25,6 +24,7 @@ from shared.identity import (
     person_with_keys,
     record_identity,
 )
+from shared.masking import MASK
 from shared.platform import PLATFORM, Platform, Trace, unit_of_work
 
 people_api = ApiRoutes("people", errors=ERRORS)

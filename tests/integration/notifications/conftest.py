@@ -163,9 +163,9 @@ async def known(client: TestClient[Any, Any], *keys: str) -> None:
     await eventually(present, timeout=30)
 
 
-async def ledger_rows(operator: Caller, address: str) -> list[dict[str, Any]]:
-    """The sent-mail ledger's rows for one recipient, as operators see them."""
-    response = await operator.get("/mail", recipient=address, limit=50)
+async def ledger_rows(admin: Caller, address: str) -> list[dict[str, Any]]:
+    """The sent-mail ledger's rows for one recipient (a filter only admins may use)."""
+    response = await admin.get("/mail", recipient=address, limit=50)
     assert response.status == 200, await response.text()
     rows: list[dict[str, Any]] = (await response.json())["items"]
     return rows

@@ -107,7 +107,7 @@ async def test_the_reminder_goes_out_the_day_before_and_a_cancellation_withdraws
     notifications: TestClient[Any, Any],
     notification_settings: NotificationSettings,
     relay: Relay,
-    operator: Caller,
+    admin: Caller,
 ) -> None:
     company_id, proposal_id = new_id(), new_id()
     soon = datetime.now(UTC) + timedelta(hours=23)  # the day before is already here
@@ -125,7 +125,7 @@ async def test_the_reminder_goes_out_the_day_before_and_a_cancellation_withdraws
     await mail_to(relay, COMPANY_EMAIL, 3)
 
     async def ledger() -> list[dict[str, Any]] | None:
-        items = await ledger_rows(operator, COMPANY_EMAIL)
+        items = await ledger_rows(admin, COMPANY_EMAIL)
         return items if {item["template"] for item in items} >= {"meeting_cancelled"} else None
 
     rows = await eventually(ledger)

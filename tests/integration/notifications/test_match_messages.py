@@ -45,7 +45,7 @@ async def test_the_other_side_is_mailed_once_and_staff_messages_reach_both(
     notifications: TestClient[Any, Any],
     notification_settings: NotificationSettings,
     relay: Relay,
-    operator: Caller,
+    admin: Caller,
 ) -> None:
     ids = await pair(notifications, notification_settings)
     [sent] = await publish(notification_settings, posted(ids, "city", "Shall we meet on site?"))
@@ -59,10 +59,10 @@ async def test_the_other_side_is_mailed_once_and_staff_messages_reach_both(
     await publish(notification_settings, posted(ids, "staff", "The desk can host you."))
     await mail_to(relay, CITY_EMAIL)
     await mail_to(relay, COMPANY_EMAIL, 2)
-    assert [row["template"] for row in await ledger_rows(operator, COMPANY_EMAIL)] == [
+    assert [row["template"] for row in await ledger_rows(admin, COMPANY_EMAIL)] == [
         "match_message"
     ] * 2
-    [to_city] = await ledger_rows(operator, CITY_EMAIL)  # not of its own message
+    [to_city] = await ledger_rows(admin, CITY_EMAIL)  # not of its own message
     assert to_city["template"] == "match_message"
     assert len(relay.to(COMPANY_EMAIL)) == 2
 
@@ -71,7 +71,7 @@ async def test_a_side_that_turned_match_mail_off_is_not_mailed(
     notifications: TestClient[Any, Any],
     notification_settings: NotificationSettings,
     relay: Relay,
-    operator: Caller,
+    admin: Caller,
 ) -> None:
     ids = await pair(notifications, notification_settings)
     await publish(notification_settings, posted(ids, "company", "Hello"))
@@ -87,7 +87,7 @@ async def test_a_side_that_turned_match_mail_off_is_not_mailed(
     await publish(notification_settings, posted(ids, "company", "Are you there?"))
 
     async def suppressed() -> bool:
-        rows = await ledger_rows(operator, CITY_EMAIL)
+        rows = await ledger_rows(admin, CITY_EMAIL)
         return any(row["status"] == "suppressed" for row in rows)
 
     await eventually(suppressed, timeout=30)
@@ -106,7 +106,7 @@ async def test_the_answers_message_goes_with_the_notice_to_the_side_that_has_to_
     await publish(notification_settings, (accepted, ids["match_id"]))
 
     async def notice() -> dict[str, Any] | None:
-        rows = await ledger_rows(operator, CITY_EMAIL)
+        rows = await ledger_rows(admin, CITY_EMAIL)
         return next((row for row in rows if row["template"] == "match_expiring"), None)
 
     row = await eventually(notice, timeout=30)

@@ -99,7 +99,7 @@ async def test_the_reminder_follows_the_moved_meeting(
     notifications: TestClient[Any, Any],
     notification_settings: NotificationSettings,
     relay: Relay,
-    operator: Caller,
+    admin: Caller,
 ) -> None:
     start = (datetime.now(UTC) + timedelta(days=5)).replace(microsecond=0)
     later = start + timedelta(days=1)
@@ -107,7 +107,7 @@ async def test_the_reminder_follows_the_moved_meeting(
     await mail_to(relay, COMPANY_EMAIL, 2)
 
     async def reminders() -> list[dict[str, Any]] | None:
-        rows = await ledger_rows(operator, COMPANY_EMAIL)
+        rows = await ledger_rows(admin, COMPANY_EMAIL)
         found = [row for row in rows if row["template"] == "meeting_reminder"]
         return found if len(found) == 2 else None
 

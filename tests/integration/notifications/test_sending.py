@@ -91,7 +91,7 @@ async def test_an_smtp_outage_delays_mail_and_loses_none(
     await publish(notification_settings, (decision(proposal_id), proposal_id))
 
     async def retried() -> dict[str, Any] | None:
-        items = await ledger_rows(operator, CITY_EMAIL)
+        items = await ledger_rows(admin, CITY_EMAIL)
         waiting = [item for item in items if item["status"] == "pending" and item["attempts"] >= 2]
         return waiting[0] if waiting else None
 
@@ -129,9 +129,16 @@ async def test_a_permanent_refusal_is_recorded_published_and_never_retried(
     assert row["status"] == "failed" and row["attempts"] == 1
     assert row["recipient"] == CITY_EMAIL and row["last_error"].startswith("550")
     # Operators see the row, not whom it was for; the mail itself is for admins.
-    [listed] = await ledger_rows(operator, CITY_EMAIL)
+    [listed] = [
+        row
+        for row in (await (await operator.get("/mail", limit=50)).json())["items"]
+        if row["mail_id"] == failed.data["mail_id"]
+    ]
     assert listed["recipient"] == "***" and listed["status"] == "failed"
     assert (await operator.get(f"/mail/{failed.data['mail_id']}")).status == 403
+    # Nor may they ask whether an address was mailed.
+    probe = await operator.get("/mail", recipient=CITY_EMAIL)
+    assert probe.status == 403 and (await probe.json())["field"] == "query.recipient"
     assert relay.to(CITY_EMAIL) == []
 
 
@@ -139,7 +146,7 @@ async def test_one_click_unsubscribe_stops_that_category_and_the_ledger_says_so(
     notifications: TestClient[Any, Any],
     notification_settings: NotificationSettings,
     relay: Relay,
-    operator: Caller,
+    admin: Caller,
 ) -> None:
     proposal_id = await _proposal(notifications, notification_settings)
     await publish(notification_settings, (decision(proposal_id), proposal_id))
@@ -160,7 +167,7 @@ async def test_one_click_unsubscribe_stops_that_category_and_the_ledger_says_so(
     await publish(notification_settings, (decision(proposal_id, "rejected", 4), proposal_id))
 
     async def suppressed() -> bool:
-        items = await ledger_rows(operator, CITY_EMAIL)
+        items = await ledger_rows(admin, CITY_EMAIL)
         return any(item["status"] == "suppressed" for item in items)
 
     await eventually(suppressed)
@@ -171,7 +178,7 @@ async def test_the_desks_own_addresses_given_as_a_contact_are_never_mailed(
     notifications: TestClient[Any, Any],
     notification_settings: NotificationSettings,
     relay: Relay,
-    operator: Caller,
+    admin: Caller,
 ) -> None:
     own = f"reply+anything@{MAIL_DOMAIN}"  # our listener would take it, or answer it
     submitted = proposal_submitted(new_id())
@@ -185,7 +192,7 @@ async def test_the_desks_own_addresses_given_as_a_contact_are_never_mailed(
     await publish(notification_settings, (decision(proposal_id), proposal_id))
 
     async def suppressed() -> list[dict[str, Any]] | None:
-        rows = await ledger_rows(operator, own)
+        rows = await ledger_rows(admin, own)
         return rows or None
 
     assert [row["status"] for row in await eventually(suppressed)] == ["suppressed"]
@@ -233,7 +240,7 @@ async def test_a_sender_that_vanished_after_sending_is_taken_over_and_the_resend
 
     async def crashed_claim() -> Mail | None:
         # A dispatcher claims the mail and dies before it marks it: its claim has expired.
-        for row in await ledger_rows(operator, CITY_EMAIL):
+        for row in await ledger_rows(admin, CITY_EMAIL):
             if row["status"] == "pending":
                 mail = await mailroom.ledger.get(row["mail_id"])
                 return await mailroom.ledger.take(mail, datetime.now(UTC), timedelta(seconds=-1))
@@ -255,14 +262,14 @@ async def test_the_hourly_cap_holds_further_mail_for_later(
 ) -> None:
     capped = notification_settings.model_copy(update={"notifications_hourly_cap": 1})
     async with serving(create_app, capped) as client:
-        operator = await granted(client, "operator")
+        admin = await granted(client, "admin")
         proposal_id = await _proposal(client, capped)
         await publish(capped, (decision(proposal_id), proposal_id),
                       (decision(proposal_id, "rejected", 4), proposal_id))  # fmt: skip
         await mail_to(relay, CITY_EMAIL)
 
         async def held() -> dict[str, Any] | None:
-            rows = await ledger_rows(operator, CITY_EMAIL)
+            rows = await ledger_rows(admin, CITY_EMAIL)
             return next((r for r in rows if r["last_error"] == "hourly cap"), None)
 
         waiting = await eventually(held)

@@ -87,7 +87,7 @@ async def test_both_sides_of_a_match_and_the_one_that_has_not_answered_yet(
     notifications: TestClient[Any, Any],
     notification_settings: NotificationSettings,
     relay: Relay,
-    operator: Caller,
+    admin: Caller,
 ) -> None:
     company_id, proposal_id, match_id = new_id(), new_id(), new_id()
     await publish(notification_settings, (company_registered(company_id), company_id),
@@ -98,7 +98,7 @@ async def test_both_sides_of_a_match_and_the_one_that_has_not_answered_yet(
                                                          by="company"), match_id))  # fmt: skip
 
     async def notice() -> dict[str, Any] | None:
-        rows = await ledger_rows(operator, CITY_EMAIL)
+        rows = await ledger_rows(admin, CITY_EMAIL)
         return next((row for row in rows if row["template"] == "match_expiring"), None)
 
     waiting = await eventually(notice)
@@ -117,7 +117,7 @@ async def test_both_sides_of_a_match_and_the_one_that_has_not_answered_yet(
     # The request was answered: its expiry notice will never go out, and the side that
     # answered first is not asked to answer again.
     assert (await eventually(notice))["status"] == "superseded"
-    company_rows = await ledger_rows(operator, COMPANY_EMAIL)
+    company_rows = await ledger_rows(admin, COMPANY_EMAIL)
     assert [row["template"] for row in company_rows] == ["match_accepted"]
 
 

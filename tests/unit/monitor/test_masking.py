@@ -7,9 +7,9 @@ import pytest
 
 from services.monitor.events.model import RawRecord, index_entry
 from services.monitor.letters.model import dead_letter_of
-from services.monitor.masking import MASK, mask_text
 from shared.contracts.identity import ApiKeyIssued
 from shared.envelope import Envelope
+from shared.masking import MASK, mask_text
 
 CONTACT = "sato@example.co.jp"
 PHONE = "+84 236 3822 123"
