@@ -78,18 +78,52 @@ def safe_name(declared: str | None, media_type: str) -> str:
     base = _SPACES.sub(" ", base).strip(" .")
     if not base:
         base = "attachment" + _EXTENSIONS.get(media_type, "")
-    if len(base) > MAX_NAME_LENGTH:
-        _, dot, suffix = base.rpartition(".")
-        keep = f"{dot}{suffix}" if dot and len(suffix) <= 10 else ""
-        base = base[: MAX_NAME_LENGTH - len(keep)] + keep
-    return base
+    return _shortened(base)
 
 
-_EXTENSIONS = {
-    "application/pdf": ".pdf",
-    "application/zip": ".zip",
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "text/csv": ".csv",
-    "text/plain": ".txt",
+def with_true_extension(name: str, media_type: str) -> str:
+    """The name with an extension that says what the bytes are: one that says otherwise
+    gets the type's own appended ("run.bat", plain text, is kept as "run.bat.txt"), so a
+    file saved from the desk opens as what it is, never as a script or a program."""
+    extensions = _TYPE_EXTENSIONS.get(media_type)
+    if extensions is None:
+        return name
+    _, dot, suffix = name.rpartition(".")
+    if dot and f".{suffix.lower()}" in extensions:
+        return name
+    return _shortened(f"{name}{extensions[0]}")
+
+
+def _shortened(name: str) -> str:
+    if len(name) <= MAX_NAME_LENGTH:
+        return name
+    _, dot, suffix = name.rpartition(".")
+    keep = f"{dot}{suffix}" if dot and len(suffix) <= 10 else ""
+    return name[: MAX_NAME_LENGTH - len(keep)] + keep
+
+
+_OFFICE_IN_ZIP = (".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp")
+# The first extension of each is the one appended. A ZIP admits the Office and
+# OpenDocument names too: they are ZIPs, and a sniffer may see only that.
+_TYPE_EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "application/pdf": (".pdf",),
+    "application/msword": (".doc",),
+    "application/vnd.ms-excel": (".xls",),
+    "application/vnd.ms-powerpoint": (".ppt",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": (".pptx",),
+    "application/vnd.oasis.opendocument.text": (".odt",),
+    "application/vnd.oasis.opendocument.spreadsheet": (".ods",),
+    "application/vnd.oasis.opendocument.presentation": (".odp",),
+    "application/rtf": (".rtf",),
+    "application/zip": (".zip", *_OFFICE_IN_ZIP),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg", ".jpe"),
+    "image/gif": (".gif",),
+    "image/webp": (".webp",),
+    "image/tiff": (".tif", ".tiff"),
+    "text/csv": (".csv",),
+    "text/plain": (".txt", ".text", ".log", ".md", ".json"),
 }
+_EXTENSIONS = {media_type: extensions[0] for media_type, extensions in _TYPE_EXTENSIONS.items()}

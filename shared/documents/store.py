@@ -22,7 +22,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.contracts.attachments import AttachmentInfo
 from shared.documents.errors import UnknownAttachment
-from shared.documents.media import safe_name
+from shared.documents.media import safe_name, with_true_extension
 from shared.documents.records import (
     DocumentLimits,
     StoredDocument,
@@ -105,7 +105,7 @@ class DocumentStore:
             if admits(stored_of(document)):
                 await self.chunks.delete_many({"files_id": file_id})
                 return stored_of(document).info
-        filename = safe_name(name, written.media_type)
+        filename = with_true_extension(safe_name(name, written.media_type), written.media_type)
         now = to_milliseconds(datetime.now(UTC))
         metadata: Document = {
             "parent": parent,

@@ -5,7 +5,13 @@ from datetime import timedelta
 import pytest
 
 from shared.documents.download import disposition
-from shared.documents.media import MAX_NAME_LENGTH, safe_name, sniff
+from shared.documents.media import (
+    ALLOWED_MEDIA_TYPES,
+    MAX_NAME_LENGTH,
+    safe_name,
+    sniff,
+    with_true_extension,
+)
 from shared.documents.ranges import ByteRange, RangeNotSatisfiable, requested_range
 from shared.documents.sweeper import limits_of
 from shared.settings import ServiceSettings
@@ -55,6 +61,34 @@ class TestNames:
     def test_a_long_name_keeps_its_extension(self) -> None:
         name = safe_name("x" * 500 + ".pdf", "application/pdf")
         assert len(name) == MAX_NAME_LENGTH and name.endswith(".pdf")
+
+    @pytest.mark.parametrize(
+        ("name", "media_type", "kept_as"),
+        [
+            ("run.bat", "text/plain", "run.bat.txt"),
+            ("page.html", "text/plain", "page.html.txt"),
+            ("notes", "text/plain", "notes.txt"),
+            ("notes.TXT", "text/plain", "notes.TXT"),
+            ("data.json", "text/plain", "data.json"),
+            ("photo.jpeg", "image/jpeg", "photo.jpeg"),
+            ("photo.png.exe", "image/png", "photo.png.exe.png"),
+            ("Budget.xlsx", "application/zip", "Budget.xlsx"),  # a ZIP, as sniffers may see it
+            ("macro.docm", "application/zip", "macro.docm.zip"),
+            ("table.csv", "text/csv", "table.csv"),
+        ],
+    )
+    def test_a_stored_name_ends_as_what_its_bytes_are(
+        self, name: str, media_type: str, kept_as: str
+    ) -> None:
+        assert with_true_extension(name, media_type) == kept_as
+
+    def test_a_long_name_given_its_true_extension_stays_within_the_limit(self) -> None:
+        name = with_true_extension("x" * (MAX_NAME_LENGTH - 4) + ".bat", "text/plain")
+        assert len(name) == MAX_NAME_LENGTH and name.endswith(".txt")
+
+    @pytest.mark.parametrize("media_type", sorted(ALLOWED_MEDIA_TYPES))
+    def test_every_allowed_type_has_a_true_extension(self, media_type: str) -> None:
+        assert with_true_extension("file", media_type) != "file"
 
     def test_the_disposition_is_an_attachment_with_an_exact_utf8_name(self) -> None:
         assert disposition("Plan 許可.pdf") == (

@@ -79,6 +79,19 @@ class TestUpload:
             "grant": "desk:VN", "person_id": None, "name": "test desk:VN"
         }  # fmt: skip
 
+    async def test_a_name_that_says_otherwise_than_the_bytes_gets_their_extension(
+        self, vn_desk: Caller
+    ) -> None:
+        inquiry_id = (await submitted(vn_desk))["inquiry_id"]
+        response = await vn_desk.upload(
+            f"/inquiries/{inquiry_id}/attachments", b"@echo off\r\ndel *.*\r\n", "run.bat"
+        )
+        assert response.status == 201, await response.text()
+        info = await response.json()
+        assert (info["media_type"], info["name"]) == ("text/plain", "run.bat.txt")
+        download = await vn_desk.get(f"/inquiries/{inquiry_id}/attachments/{info['attachment_id']}")
+        assert 'filename="run.bat.txt"' in download.headers["Content-Disposition"]
+
     async def test_the_person_behind_the_key_is_recorded_beside_the_grant(
         self, inquiries: Client, vn_desk: Caller
     ) -> None:

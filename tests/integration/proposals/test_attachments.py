@@ -72,7 +72,8 @@ class TestDraftFiles:
         proposal = await draft(da_nang)
         path = f"/proposals/{proposal['proposal_id']}/attachments"
         assert (await da_nang.upload(path, exe(), "plan.pdf")).status == 415
-        assert (await uploaded(da_nang, proposal["proposal_id"], png(), "map"))["name"] == "map"
+        map_file = await uploaded(da_nang, proposal["proposal_id"], png(), "map")
+        assert map_file["name"] == "map.png"  # named as what its bytes are
         await walk_to(admin, proposal["proposal_id"], "submitted")
         assert (await da_nang.upload(path, pdf())).status == 409
 
