@@ -9,12 +9,13 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from services.monitor.console.sessions import COOKIE, same_origin
+from services.monitor.events.model import EventFilter
 from services.monitor.keys import HUB, MONITOR_SETTINGS, SESSIONS
 from services.monitor.masking import shown_to
 from services.monitor.routes import STAFF
 from shared.auth import PUBLIC, Principal
 from shared.http.appkeys import KEYS
-from shared.http.endpoints import ApiRoutes, Reply, principal_of
+from shared.http.endpoints import ApiRoutes, Reply, parse_query, principal_of
 from shared.http.problems import Forbidden, Unauthorized
 
 STATIC = Path(__file__).parent / "static"
@@ -99,11 +100,13 @@ the key (or logging out, or the session's expiry) ends the stream within this ti
 
 
 async def tail_socket(request: web.Request) -> web.WebSocketResponse:
-    """Newly indexed events as JSON text frames; the session cookie (or a key) admits."""
+    """Newly indexed events as JSON text frames, those the query's filter matches (as the
+    first page of ``/api/events`` does); the session cookie (or a key) admits."""
     if not same_origin(request):
         raise Forbidden("the live tail is for this console's own pages")
     credential = _socket_credential(request)
     principal = await _admitted(request, credential)
+    wanted = parse_query(request, EventFilter)
     socket = web.WebSocketResponse(heartbeat=20)
     await socket.prepare(request)
     queue = request.app[HUB].subscribe()
@@ -122,7 +125,8 @@ async def tail_socket(request: web.Request) -> web.WebSocketResponse:
                     break
             if getter.done():
                 event, getter = getter.result(), None
-                await socket.send_str(shown_to(principal, event).model_dump_json())
+                if wanted.matches(event):
+                    await socket.send_str(shown_to(principal, event).model_dump_json())
     finally:
         if getter is not None:
             getter.cancel()

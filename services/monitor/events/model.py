@@ -232,8 +232,16 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-class EventQuery(PageQuery):
-    limit: int = Field(default=50, ge=1, le=500)
+FILTER_FIELDS = ("topic", "type", "subject", "correlation_id")
+"""The filter's fields an event must equal (``?topic=`` is a topic: none has it)."""
+
+
+class EventFilter(BaseModel):
+    """Which events a reader follows: the first page of the tail and the live tail after it
+    match by this one rule, so a row the list would not show never streams in."""
+
+    model_config = ConfigDict(extra="forbid")
+
     topic: str | None = None
     type: str | None = None
     subject: str | None = None
@@ -244,3 +252,14 @@ class EventQuery(PageQuery):
         description="Free text: whole words of ids, names, titles, types, tags and keys "
         "(not of prose such as a statement, a description or a message's body)",
     )
+
+    def matches(self, event: IndexedEvent) -> bool:
+        """As the index answers the same query: the fields equal, every term of ``q`` among
+        the event's search terms."""
+        if any(getattr(self, name) not in (None, getattr(event, name)) for name in FILTER_FIELDS):
+            return False
+        return not self.q or query_terms(self.q) <= set(event.search_terms())
+
+
+class EventQuery(PageQuery, EventFilter):
+    limit: int = Field(default=50, ge=1, le=500)

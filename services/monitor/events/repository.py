@@ -7,7 +7,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.monitor.events.model import EventQuery, IndexedEvent
+from services.monitor.events.model import FILTER_FIELDS, EventQuery, IndexedEvent
 from services.monitor.masking import without_secrets
 from shared.mongo import Document, insert_or_update, new_id
 from shared.text import query_terms
@@ -100,8 +100,8 @@ def search_criteria(query: EventQuery, after: str | None) -> Document:
     ``terms`` array (as every service searches), never a scan of every stored event."""
     criteria: dict[str, Any] = {
         field: value
-        for field in ("topic", "type", "subject", "correlation_id")
-        if (value := getattr(query, field)) is not None  # "?topic=" is a topic: none has it
+        for field in FILTER_FIELDS
+        if (value := getattr(query, field)) is not None
     }
     if query.q and (wanted := query_terms(query.q)):
         criteria["terms"] = {"$all": sorted(wanted)}

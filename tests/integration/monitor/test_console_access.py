@@ -4,7 +4,8 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import ClientSession, CookieJar, WSCloseCode, WSMsgType
+import pytest
+from aiohttp import ClientSession, CookieJar, WSCloseCode, WSMsgType, WSServerHandshakeError
 from aiohttp.test_utils import TestClient
 
 from services.monitor.console.routes import RECHECK_SECONDS
@@ -12,7 +13,8 @@ from shared.contracts.identity import ApiKeyRevoked
 from shared.http.appkeys import KEYS
 from shared.mongo import transaction
 from shared.platform import PLATFORM
-from tests.integration.monitor.test_event_index import register
+from tests.integration.monitor.test_event_index import events_of, register
+from tests.integration.test_companies_api import registration
 from tests.support import Caller, granted
 
 
@@ -100,6 +102,40 @@ async def test_the_live_tail_streams_new_events_to_a_logged_in_socket(
                     if event["subject"] == company_id:
                         break
         assert event["data"]["company"]["contact"]["email"] == "***"
+    finally:
+        await session.close()
+
+
+async def test_the_live_tail_streams_only_what_its_filter_matches_as_the_search_would(
+    monitor: TestClient[Any, Any], client: TestClient[Any, Any], operator: Caller
+) -> None:
+    assert operator.key is not None
+    session = await logged_in(monitor, operator.key)
+    try:
+        wanted = {"q": "tamagawa", "type": "jamp.company.registered.v1"}
+        async with session.ws_connect("/api/tail", params=wanted) as socket:
+            for name in ("Nishikawa Water", "Tamagawa Water"):  # only the second matches
+                response = await client.post("/companies", json=registration(name_en=name))
+                assert response.status == 201
+            async with asyncio.timeout(15):
+                first = (await socket.receive()).json()
+        assert first["type"] == "jamp.company.registered.v1"
+        assert first["data"]["company"]["name_en"] == "Tamagawa Water"
+        # A part of a word is no word, as in the search: "tama" finds nothing.
+        assert await events_of(operator, q="tama") == []
+    finally:
+        await session.close()
+
+
+async def test_a_live_tail_filter_the_search_would_refuse_is_refused(
+    monitor: TestClient[Any, Any], operator: Caller
+) -> None:
+    assert operator.key is not None
+    session = await logged_in(monitor, operator.key)
+    try:
+        with pytest.raises(WSServerHandshakeError) as refused:
+            await session.ws_connect("/api/tail", params={"colour": "red"})
+        assert refused.value.status == 422
     finally:
         await session.close()
 

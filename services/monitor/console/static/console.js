@@ -99,14 +99,12 @@ document.querySelectorAll("nav [data-view]").forEach((button) => {
 });
 
 // --- live tail ---
-function matches(event) {
-  const f = state.filters;
-  if (f.topic && event.topic !== f.topic) return false;
-  if (f.type && event.type !== f.type) return false;
-  if (f.subject && event.subject !== f.subject) return false;
-  if (f.correlation_id && event.correlation_id !== f.correlation_id) return false;
-  return !f.q || JSON.stringify(event).toLowerCase().includes(f.q.toLowerCase());
-}
+// The server streams only what the filters match, by the rule of the first page's search.
+const filterParams = () => {
+  const params = new URLSearchParams();
+  Object.entries(state.filters).forEach(([name, value]) => value && params.set(name, value));
+  return params;
+};
 
 function tailRow(event) {
   const row = document.createElement("tr");
@@ -119,15 +117,14 @@ function tailRow(event) {
 }
 
 function prepend(event) {
-  if (!matches(event)) return;
   const rows = $("#tail-rows");
   rows.prepend(tailRow(event));
   while (rows.children.length > 500) rows.lastChild.remove();
 }
 
 async function loadTail() {
-  const params = new URLSearchParams({ limit: "100" });
-  Object.entries(state.filters).forEach(([name, value]) => value && params.set(name, value));
+  const params = filterParams();
+  params.set("limit", "100");
   const page = await api(`/api/events?${params}`);
   $("#tail-rows").replaceChildren(...page.items.map(tailRow));
   connect();
@@ -136,7 +133,7 @@ async function loadTail() {
 function connect() {
   if (state.socket && state.socket.readyState <= 1) return;
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/api/tail`);
+  const socket = new WebSocket(`${scheme}://${location.host}/api/tail?${filterParams()}`);
   socket.onmessage = (message) => {
     const event = JSON.parse(message.data);
     if (state.paused) {
@@ -151,6 +148,11 @@ function connect() {
 $("#tail-filters").addEventListener("submit", (event) => {
   event.preventDefault();
   state.filters = Object.fromEntries(new FormData(event.target).entries());
+  if (state.socket) {  // its stream follows the old filters; connect() opens one for the new
+    state.socket.onmessage = null;
+    state.socket.close();
+  }
+  state.buffered = [];
   loadTail().catch(() => {});
 });
 
