@@ -77,7 +77,8 @@ class InquiryRepository:
         key, direction = _ORDER[query.sort]
         order = [(key, direction)] if key != "_id" else []
         if after is not None:
-            criteria = {"$and": [criteria, await self._beyond(after, key, direction)]}
+            beyond = await self._beyond(after, key, direction, visibility)
+            criteria = {"$and": [criteria, beyond]}
         cursor = (
             self.collection.find(criteria)
             .sort([*order, ("_id", DESCENDING)])
@@ -85,13 +86,17 @@ class InquiryRepository:
         )
         return [_from_document(document) async for document in cursor]
 
-    async def _beyond(self, after: str, key: str, direction: int) -> dict[str, Any]:
+    async def _beyond(
+        self, after: str, key: str, direction: int, visibility: Visibility
+    ) -> dict[str, Any]:
         """The rows after ``after`` in this order: a sorted page resumes from the sort key
-        of the cursor's row, so the cursor itself stays an opaque id."""
+        of the cursor's row, so the cursor itself stays an opaque id. The row is looked up
+        within the caller's scope: a cursor naming another desk's inquiry must not tell
+        whether it exists, nor (by the page it yields) its priority or times."""
         before_id = {"_id": {"$lt": after}}
         if key == "_id":
             return before_id
-        last = await self.collection.find_one({"_id": after}, {key: True})
+        last = await self.collection.find_one({"_id": after, **_scope(visibility)}, {key: True})
         if last is None:
             raise InvalidChange("not a cursor this API returned", field="query.cursor")
         value = last.get(key)

@@ -4,6 +4,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from shared.http.pagination import encode_cursor
 from tests.integration.inquiries.conftest import THAI, inquiry, known_company, submitted
 from tests.support import Caller, granted, person
 
@@ -205,6 +206,23 @@ class TestSeveralValuesAndSort:
         reply = await vn_desk.post(f"/inquiries/{first}/replies", {"body": "On it."})
         assert reply.status == 201, await reply.text()
         assert await _all_pages(vn_desk, sort="updated") == [first, second]
+
+    async def test_a_cursor_naming_another_desks_inquiry_tells_nothing_of_it(
+        self, vn_desk: Caller, th_desk: Caller
+    ) -> None:
+        await submitted(vn_desk, priority="low")
+        thailand = (await submitted(th_desk, **THAI))["inquiry_id"]
+        missing = f"{thailand[:-1]}{'0' if thailand[-1] != '0' else '1'}"
+        for sort in ("priority", "deadline", "updated"):
+            answers = [
+                await vn_desk.get("/inquiries", sort=sort, cursor=encode_cursor(inquiry_id))
+                for inquiry_id in (thailand, missing)
+            ]
+            # The same refusal as for an id that does not exist: not 200 with a page placed
+            # by the Thai inquiry's priority, deadline or last change.
+            assert [answer.status for answer in answers] == [422, 422], sort
+            problems = [await answer.json() for answer in answers]
+            assert problems[0]["errors"] == problems[1]["errors"]
 
     async def test_an_unknown_sort_is_named(self, vn_desk: Caller) -> None:
         response = await vn_desk.get("/inquiries", sort="size")
