@@ -52,6 +52,7 @@ from services.matching.sessions.moves import (
 from services.matching.sessions.scheduler import Unschedulable
 from shared.auth import Role, allow
 from shared.http.endpoints import ApiRoutes, Reply, principal_of, trace_of
+from shared.http.negotiation import preferred
 from shared.http.pagination import Page
 from shared.http.problems import Conflict, Forbidden, InvalidReference, InvalidValue, NotFound
 from shared.platform import PLATFORM
@@ -77,6 +78,7 @@ api = ApiRoutes(
     },
 )
 CALENDAR = "text/calendar"
+JSON = "application/json"
 SIDES = allow(Role.COMPANY, Role.CITY)
 STAFF = allow(Role.OPERATOR, Role.ADMIN)
 
@@ -332,7 +334,7 @@ async def _agenda(request: web.Request, side: Literal["company", "city"]) -> Age
         sessions=request.app[SESSIONS],
         read_models=request.app[READ_MODELS],
     )
-    if CALENDAR in request.headers.get("Accept", ""):
+    if preferred(request, (JSON, CALENDAR)) == CALENDAR:
         return web.Response(body=to_ics(found, datetime.now(UTC)), content_type=CALENDAR)
     return found
 

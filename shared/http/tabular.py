@@ -1,5 +1,10 @@
 """Reports as CSV: one row per model, its fields as the header, asked for by
-``Accept: text/csv`` or ``?format=csv``."""
+``Accept: text/csv`` or ``?format=csv``.
+
+A text cell that a spreadsheet would read as a formula (it starts with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return: an officer named ``=HYPERLINK(…)``) is written with a
+leading apostrophe, which spreadsheets show as text (OWASP's advice on CSV injection).
+Numbers stay numbers."""
 
 import csv
 import io
@@ -8,12 +13,18 @@ from collections.abc import Sequence
 from aiohttp import web
 from pydantic import BaseModel
 
+from shared.http.negotiation import preferred
+
 CSV = "text/csv"
+JSON = "application/json"
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def wants_csv(request: web.Request, format: str | None) -> bool:
-    """The query's ``format=csv`` or an ``Accept`` naming CSV."""
-    return format == "csv" or CSV in request.headers.get("Accept", "")
+    """The query's ``format`` when given, else whether ``Accept`` prefers CSV to JSON."""
+    if format is not None:
+        return format == "csv"
+    return preferred(request, (JSON, CSV)) == CSV
 
 
 def csv_of(
@@ -27,8 +38,16 @@ def csv_of(
     writer.writeheader()
     for row in rows:
         shown = row.model_dump(include=set(fields))
-        writer.writerow({k: "" if v is None else v for k, v in shown.items()})
+        writer.writerow({name: _cell(value) for name, value in shown.items()})
     return out.getvalue()
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return f"'{value}"
+    return value
 
 
 def csv_response(

@@ -99,9 +99,7 @@ def search_criteria(query: EventQuery, after: str | None) -> Document:
     """The filter of an event search. Free text is a lookup of its terms in the indexed
     ``terms`` array (as every service searches), never a scan of every stored event."""
     criteria: dict[str, Any] = {
-        field: value
-        for field in FILTER_FIELDS
-        if (value := getattr(query, field)) is not None
+        field: value for field in FILTER_FIELDS if (value := getattr(query, field)) is not None
     }
     if query.q and (wanted := query_terms(query.q)):
         criteria["terms"] = {"$all": sorted(wanted)}

@@ -123,6 +123,16 @@ class TestAgendaAsCalendar:
         assert all(str(event["status"]) == "CONFIRMED" for event in events)
         assert all(" \u00d7 " in str(event["summary"]) for event in events)
 
+    async def test_a_calendar_the_client_refuses_is_not_sent(
+        self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher
+    ) -> None:
+        city_id, _ = await scheduled(matching, admin, publish)
+        city = await granted(matching, f"city:{city_id}")
+        headers = {"Authorization": f"Bearer {city.key}",
+                   "Accept": "application/json, text/calendar;q=0"}  # fmt: skip
+        response = await matching.get(f"/cities/{city_id}/meetings", headers=headers)
+        assert response.status == 200 and response.content_type == "application/json"
+
     async def test_the_openapi_document_names_both_media_types(
         self, matching: TestClient[Any, Any], admin: Caller
     ) -> None:

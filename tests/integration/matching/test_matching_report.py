@@ -194,6 +194,20 @@ class TestCsv:
         assert [line[:2] for line in table[1:]] == [["all", "5"], ["TH", "1"], ["VN", "4"]]
         assert table[2][-1] == ""  # no median where no match reached the step
 
+    @pytest.mark.parametrize(
+        ("accept", "format"),
+        [("application/json, text/csv;q=0.1", None), ("text/csv;q=0, */*", None),
+         ("text/csv", "json")],
+    )  # fmt: skip
+    async def test_json_when_the_client_prefers_it_or_the_query_says_so(
+        self, admin: Caller, scenario: None, accept: str, format: str | None
+    ) -> None:
+        params = {**PERIOD, **({} if format is None else {"format": format})}
+        response = await admin.client.get(
+            "/reports/matching", params=params, headers={**admin._headers(None), "Accept": accept}
+        )
+        assert response.status == 200 and response.content_type == "application/json"
+
 
 class TestWhoAndWhat:
     @pytest.mark.parametrize("grant", ["desk:VN", "company:c-m1", "city:da-nang"])
