@@ -1,5 +1,6 @@
 """What a file is, judged from its bytes, and what it may be called. Pure."""
 
+import codecs
 import re
 import unicodedata
 from pathlib import PurePosixPath
@@ -62,6 +63,31 @@ def _is_text(head: bytes) -> bool:
             return False
         text = head[: error.start].decode("utf-8")
     return not any((ord(c) < 32 and c not in "\t\n\r\f") or ord(c) == 127 for c in text)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")  # all but tab, line feeds and form feed
+
+
+class TextCheck:
+    """Whether a whole stream is text as ``sniff`` means it (UTF-8 without control
+    characters), fed piece by piece: the sniffed head alone would let a file of 8 KiB of
+    text and then a program in as plain text. Stops reading once the stream failed."""
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self.holds = True
+
+    def feed(self, piece: bytes, final: bool = False) -> bool:
+        if self.holds:
+            try:
+                self.holds = not _CONTROL.search(self._decoder.decode(piece, final))
+            except UnicodeDecodeError:
+                self.holds = False
+        return self.holds
+
+
+def is_text_type(media_type: str) -> bool:
+    return media_type.startswith("text/")
 
 
 def _unsafe(character: str) -> bool:

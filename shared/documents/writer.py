@@ -8,7 +8,7 @@ from bson import Binary, ObjectId
 from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.documents.errors import EmptyDocument, TooLarge, UnsupportedDocument
-from shared.documents.media import SNIFF_BYTES, sniff
+from shared.documents.media import SNIFF_BYTES, TextCheck, is_text_type, sniff
 from shared.documents.records import DocumentLimits
 from shared.mongo import Document
 
@@ -38,19 +38,24 @@ class ChunkWriter:
         self.digest = hashlib.sha256()
         self.size = self.chunk_number = 0
         self.media_type: str | None = None
+        self.text = TextCheck()
 
     async def consume(self, pieces: AsyncIterator[bytes]) -> Written:
         async for piece in pieces:
             self._count(len(piece))
             self.digest.update(piece)
+            self.text.feed(piece)
             self.buffer += piece
             if self.media_type is None and len(self.buffer) >= SNIFF_BYTES:
                 self.media_type = self._sniff()
+            self._still_text()
             while len(self.buffer) >= self.chunk_bytes:
                 await self._write(self.chunk_bytes)
         if self.size == 0:
             raise EmptyDocument("the file is empty", field="body.file")
-        media_type = self.media_type or self._sniff()
+        self.text.feed(b"", final=True)
+        media_type = self.media_type = self.media_type or self._sniff()
+        self._still_text()
         if self.buffer:
             await self._write(len(self.buffer))
         return Written(self.size, self.digest.hexdigest(), media_type)
@@ -73,6 +78,14 @@ class ChunkWriter:
                 "the file is not a PDF, Office document, image, CSV, plain text or ZIP"
             )
         return media_type
+
+    def _still_text(self) -> None:
+        """A file sniffed as text must be text to its last byte, not only in its head."""
+        if self.media_type is not None and is_text_type(self.media_type) and not self.text.holds:
+            raise UnsupportedDocument(
+                "the file begins as text but is not UTF-8 text without control characters "
+                "throughout"
+            )
 
     async def _write(self, length: int) -> None:
         data = Binary(bytes(self.buffer[:length]))

@@ -8,6 +8,7 @@ from shared.documents.download import disposition
 from shared.documents.media import (
     ALLOWED_MEDIA_TYPES,
     MAX_NAME_LENGTH,
+    TextCheck,
     safe_name,
     sniff,
     with_true_extension,
@@ -129,3 +130,20 @@ def test_the_default_limits_are_20_mib_per_file_100_mib_per_parent_and_a_days_gr
     limits = limits_of(ServiceSettings())
     assert (limits.max_file_bytes, limits.max_parent_bytes) == (20 * 2**20, 100 * 2**20)
     assert limits.grace == timedelta(hours=24)
+
+
+class TestWholeText:
+    def test_text_fed_in_pieces_split_inside_characters_holds(self) -> None:
+        check, data = TextCheck(), "説明書\tline\r\n\f".encode() * 100
+        for start in range(0, len(data), 7):  # 7 bytes: pieces end inside characters
+            check.feed(data[start : start + 7])
+        assert check.feed(b"", final=True)
+
+    @pytest.mark.parametrize("tail", [b"\x00", b"\x1b[31m", b"\x7f", b"\xff", b"\x0b", b"\xe8\xaa"])
+    def test_a_control_character_bad_byte_or_cut_character_anywhere_fails(
+        self, tail: bytes
+    ) -> None:
+        check = TextCheck()
+        check.feed(b"a" * 10_000)
+        check.feed(tail)
+        assert not check.feed(b"more text", final=True)

@@ -128,7 +128,16 @@ class TestUpload:
         self, vn_desk: Caller, inquiries: Client
     ) -> None:
         inquiry_id = (await submitted(vn_desk))["inquiry_id"]
-        for data, name in ((exe(), "setup.pdf"), (bytes(range(256)) * 40, "data.csv")):
+        text_then_program = b"A" * 8192 + exe()  # text in the sniffed head only
+        text_then_nuls = "説明".encode() * 3000 + b"\x00" * 1000
+        uploads = (
+            (exe(), "setup.pdf"),
+            (bytes(range(256)) * 40, "data.csv"),
+            (text_then_program, "tool.txt"),
+            (text_then_nuls, "notes.txt"),
+            (b"short text, cut in a character \xe8\xaa", "cut.txt"),
+        )
+        for data, name in uploads:
             response = await vn_desk.upload(f"/inquiries/{inquiry_id}/attachments", data, name)
             assert response.status == 415, await response.text()
             assert response.content_type == "application/problem+json"
