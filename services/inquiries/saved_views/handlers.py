@@ -116,7 +116,10 @@ async def _kept_by(spec: ViewSpec, caller: Principal, *, desk: Desk) -> ViewSpec
         return spec
     if caller.role is Role.DESK:
         if spec.country not in (None, caller.scope):
-            raise Forbidden(f"a desk:{caller.scope} key shares views only with {caller.scope}")
+            raise Forbidden(
+                f"a desk:{caller.scope} key shares views only with {caller.scope}",
+                field="body.country",
+            )
         spec = spec.model_copy(update={"country": caller.scope})
     if spec.country is None:
         raise InvalidChange(
