@@ -172,7 +172,7 @@ def is_online_room(table: str) -> bool:
     """What a meeting's ``table`` means to its readers: a table named by a link is an
     online room, anything else a place. ``http`` still counts, for sessions stored before
     new rooms had to be ``https`` (the matching service checks links it accepts)."""
-    return table.startswith(ONLINE_ROOM_SCHEMES)
+    return table.lower().startswith(ONLINE_ROOM_SCHEMES)  # a scheme ignores case
 
 
 class MeetingEvent(EventPayload):

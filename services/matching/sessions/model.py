@@ -4,7 +4,7 @@ import itertools
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -27,8 +27,9 @@ from shared.contracts.matching import (
     MeetingSlot,
     meeting_uid,
 )
+from shared.contracts.vocabulary import UNIQUE
 from shared.errors import DomainError
-from shared.http.input_rules import FIELD_NAMES
+from shared.http.input_rules import FIELD_NAMES, ONE_LINE
 from shared.http.moments import storable
 
 COMPANY_TIME_ZONE = "Asia/Tokyo"
@@ -112,20 +113,36 @@ def is_video_link(table: str) -> bool:
     return parts.scheme == "https" and bool(host) and parts.username is None
 
 
+def canonical_table(table: str) -> str:
+    """A video link with its scheme and host in lower case (RFC 3986 §6.2.2.1: they ignore
+    case), so that one room has one name: ``HTTPS://Meet.example.org/r1`` was a second
+    room beside ``https://meet.example.org/r1``, and shown as a place. Other names as given."""
+    if not is_video_link(table):
+        return table
+    parts = urlsplit(table)
+    return urlunsplit(parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()))
+
+
+TableName = Annotated[
+    str, Field(min_length=1, max_length=500, pattern=ONE_LINE), AfterValidator(canonical_table)
+]
+"""A table or online room as a caller names it: one line (it is a line of every invitation)."""
+
+
 class CreateSession(BaseModel):
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [EXAMPLE_SESSION]}
     )
 
-    name: str = Field(min_length=3, max_length=200)
+    name: str = Field(min_length=3, max_length=200, pattern=ONE_LINE)
     cycle: str | None = Field(default=None, description="Defaults to the first slot's fiscal year")
     slots: list[Slot] = Field(
         min_length=1, max_length=200, description="In the future, none overlapping another"
     )
-    tables: list[str] = Field(
+    tables: list[TableName] = Field(
         min_length=1, max_length=100, description="Tables or online rooms, each named once"
     )
-    availability: dict[Participant, list[int]] = Field(
+    availability: dict[Participant, Annotated[list[int], UNIQUE]] = Field(
         default={},
         description="'company:<id>' or 'city:<id>' -> slot indexes; absent: all",
         json_schema_extra=FIELD_NAMES,
@@ -204,6 +221,12 @@ class PlacementRun(BaseModel):
 
 class MatchingSession(CreateSession):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+    # As stored: a session created before names and tables had to be one line, and slots
+    # listed once, still reads.
+    name: str
+    tables: list[str]
+    availability: dict[str, list[int]] = {}
 
     session_id: str
     cycle: str

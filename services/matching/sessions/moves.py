@@ -5,7 +5,13 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.matching.sessions.model import MatchingSession, Meeting, Slot, is_video_link
+from services.matching.sessions.model import (
+    MatchingSession,
+    Meeting,
+    Slot,
+    TableName,
+    is_video_link,
+)
 from shared.errors import DomainError
 
 
@@ -41,10 +47,8 @@ class RescheduleMeeting(BaseModel):
     )
 
     slot: Slot | None = Field(default=None, description="The new time; absent: unchanged")
-    table: str | None = Field(
+    table: TableName | None = Field(
         default=None,
-        min_length=1,
-        max_length=500,
         description="One of the session's tables, or an https:// video link; absent: unchanged",
     )
     reason: str | None = Field(default=None, max_length=500)

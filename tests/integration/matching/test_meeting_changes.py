@@ -147,6 +147,17 @@ class TestReschedule:
         [change] = (await agreed.json())["changes"]
         assert change["party_agreed"] is True
 
+    async def test_a_video_link_is_one_room_whatever_the_case_of_its_scheme_and_host(
+        self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher
+    ) -> None:
+        _, meetings, _ = await scheduled(matching, admin, publish)
+        path = f"/meetings/{meetings[0]['meeting_id']}/reschedule"
+
+        moved = await admin.post(path, {"table": "HTTPS://Meet.Example.org/Room-1"})
+
+        assert moved.status == 200, await moved.text()
+        assert (await moved.json())["table"] == "https://meet.example.org/Room-1"  # path kept
+
     async def test_a_move_outside_the_session_or_to_an_unknown_table_is_refused_by_field(
         self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher
     ) -> None:
@@ -157,6 +168,7 @@ class TestReschedule:
             ({"slot": after}, "body.slot.end"),
             ({"table": "Table Z"}, "body.table"),
             ({"table": "http://meet.example.org/jamp-room-2"}, "body.table"),
+            ({"table": "https://meet.example.org/r\r\nX-Injected: 1"}, "body.table"),
             ({"reason": "nothing else"}, "body"),
         ]
         for body, field in cases:

@@ -175,7 +175,15 @@ class TestSessionsCannotDoubleBook:
             ({"availability": {"company:nobody": [0]}}, "body.availability.company:nobody"),
             ({"availability": {"$where": [0]}}, "body.availability.$where"),
             ({"min_meetings": {f"company:{known.company_id}": -1}}, "body.min_meetings"),
-        ]
+            ({"availability": {f"company:{known.company_id}": [0, 0]}}, "body.availability"),
+            ({"name": "Day 1\r\nSUMMARY:injected"}, "body.name"),
+            ({"name": "\u200b\u200b\u200b"}, "body.name"),
+            ({"tables": ["A\r\nLOCATION:elsewhere"]}, "body.tables.0"),
+            ({"tables": ["\u200b"]}, "body.tables.0"),
+            # One room, spelled twice: a scheme and a host ignore case.
+            ({"tables": ["https://meet.example.org/r1", "HTTPS://Meet.Example.org/r1"]},
+             "body.tables"),
+        ]  # fmt: skip
         for change, field in cases:
             body = {"name": "Checked", "slots": SLOTS, "tables": ["A"], **change}
             answer = await admin.post("/sessions", body)

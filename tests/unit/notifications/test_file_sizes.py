@@ -29,6 +29,7 @@ def test_sizes_round_into_the_unit_they_are_shown_in(octets: int, shown: str) ->
         ("Table 4", False),
         ("https://meet.example.org/r1", True),
         ("http://meet.example.org/r1", True),  # stored before rooms had to be https
+        ("HTTPS://MEET.EXAMPLE.ORG/r1", True),  # stored before links were lower-cased
         ("Room https://x", False),
     ],
 )
