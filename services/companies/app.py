@@ -20,11 +20,13 @@ from shared.platform import (
 from shared.settings import ServiceSettings
 
 SERVICE = "companies"
+ROUTES = [api]
+"""Every route group the service serves (and documents)."""
 
 
 def create_app(settings: ServiceSettings | None = None) -> web.Application:
     settings = settings or ServiceSettings()
-    app = create_service_app(settings, SERVICE, "JAMP Desk — companies", [api])
+    app = create_service_app(settings, SERVICE, "JAMP Desk — companies", ROUTES)
     app.cleanup_ctx.append(platform_context(SERVICE))
     app.cleanup_ctx.append(repositories)
     app.cleanup_ctx.append(outbox_relay_context)

@@ -37,6 +37,16 @@ from shared.tasks import cancel_and_wait
 
 SERVICE = "inquiries"
 DESK_TOOLS = [answers_api, tags_api, views_api]
+ROUTES = [
+    api,
+    conversation_api,
+    attachments_api,
+    desk_api,
+    configuration_api,
+    webhooks_api,
+    *DESK_TOOLS,
+]
+"""Every route group the service serves (and documents)."""
 
 
 def create_app(
@@ -47,20 +57,7 @@ def create_app(
 ) -> web.Application:
     """``clock`` is every SLA moment's source; tests pass a clock they move by hand."""
     settings = settings or ServiceSettings()
-    app = create_service_app(
-        settings,
-        SERVICE,
-        "JAMP Desk — inquiries",
-        [
-            api,
-            conversation_api,
-            attachments_api,
-            desk_api,
-            configuration_api,
-            webhooks_api,
-            *DESK_TOOLS,
-        ],
-    )
+    app = create_service_app(settings, SERVICE, "JAMP Desk — inquiries", ROUTES)
     app[INQUIRY_SETTINGS] = inquiry_settings or InquirySettings()
     app[CLOCK] = clock
     app.cleanup_ctx.append(platform_context(SERVICE))

@@ -47,15 +47,15 @@ from shared.settings import ServiceSettings
 from shared.tasks import cancel_and_wait
 
 SERVICE = "matching"
+ROUTES = [api, thread_api, report_api]
+"""Every route group the service serves (and documents)."""
 EVENT_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2, 5)
 log = get_logger(SERVICE)
 
 
 def create_app(settings: ServiceSettings | None = None) -> web.Application:
     matching = MatchingSettings.of(settings or MatchingSettings())
-    app = create_service_app(
-        matching, SERVICE, "JAMP Desk — matching", [api, thread_api, report_api]
-    )
+    app = create_service_app(matching, SERVICE, "JAMP Desk — matching", ROUTES)
     app[MATCHING_SETTINGS] = matching
     app.cleanup_ctx.append(platform_context(SERVICE))
     app.cleanup_ctx.append(repositories)

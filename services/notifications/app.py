@@ -23,6 +23,8 @@ from shared.settings import ServiceSettings
 from shared.tasks import cancel_and_wait
 
 SERVICE = "notifications"
+ROUTES = [api]
+"""Every route group the service serves (and documents)."""
 
 
 def create_app(
@@ -30,7 +32,7 @@ def create_app(
 ) -> web.Application:
     """``clock`` is every mail moment's source; tests pass one they move by hand."""
     notification_settings = NotificationSettings.of(settings or NotificationSettings())
-    app = create_service_app(notification_settings, SERVICE, "JAMP Desk — notifications", [api])
+    app = create_service_app(notification_settings, SERVICE, "JAMP Desk — notifications", ROUTES)
     app[NOTIFICATION_SETTINGS] = notification_settings
     app[CLOCK] = clock
     app.cleanup_ctx.append(platform_context(SERVICE))

@@ -23,12 +23,14 @@ from shared.platform import (
 from shared.settings import ServiceSettings
 
 SERVICE = "proposals"
+ROUTES = [api, attachments_api]
+"""Every route group the service serves (and documents)."""
 log = get_logger(SERVICE)
 
 
 def create_app(settings: ServiceSettings | None = None) -> web.Application:
     settings = settings or ServiceSettings()
-    app = create_service_app(settings, SERVICE, "JAMP Desk — proposals", [api, attachments_api])
+    app = create_service_app(settings, SERVICE, "JAMP Desk — proposals", ROUTES)
     app.cleanup_ctx.append(platform_context(SERVICE))
     app.cleanup_ctx.append(documents_context(ATTACHMENTS))
     app.cleanup_ctx.append(repositories)

@@ -258,12 +258,13 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
     """A query parameter is left out, never null: ``?status=`` is the empty string, which
     the parameter's own schema accepts or refuses (an enum refuses it, as the server does)."""
     branches = [branch for branch in schema.get("anyOf", []) if branch != {"type": "null"}]
-    if len(branches) != 1 or len(branches) == len(schema["anyOf"]):
+    if not branches or len(branches) == len(schema["anyOf"]):
         return schema
     rest = {key: value for key, value in schema.items() if key != "anyOf"}
     if rest.get("default", "") is None:
         del rest["default"]
-    return {**rest, **branches[0]}
+    # One branch left stands alone; several (a date-time or a date) stay a choice.
+    return {**rest, **branches[0]} if len(branches) == 1 else {**rest, "anyOf": branches}
 
 
 def _properties(model: type[BaseModel] | None, schemas: dict[str, Any]) -> dict[str, Any]:
