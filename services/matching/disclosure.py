@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.matching.model import MUTUAL, Match
+from services.matching.model import MUTUAL, Match, Response
 from shared.contracts.companies import CompanyProfile, CompanySize, ContactPerson, ProjectReference
+from shared.contracts.matching import MatchSide
 from shared.contracts.proposals import (
     BudgetRange,
     City,
@@ -107,8 +108,23 @@ def disclose(match: Match, viewer: Viewer, parties: Parties) -> MatchView:
         "city_contact": proposal.contact
         if proposal and mutual and (viewer.company_side or viewer.staff)
         else None,
+        "responses": _responses_shown(match, viewer, mutual),
     }
     return MatchView.model_validate({**match.model_dump(), **fields})
+
+
+def _responses_shown(match: Match, viewer: Viewer, mutual: bool) -> dict[MatchSide, Response]:
+    """Each side's answer and its word to the other; who answered for the other side (a
+    named official or employee) is a contact detail, so it too waits for mutual acceptance."""
+    if mutual or viewer.staff:
+        return dict(match.responses)
+    own: MatchSide | None = (
+        "company" if viewer.company_side else "city" if viewer.city_side else None
+    )
+    return {
+        side: response if side == own else response.model_copy(update={"by_person": None})
+        for side, response in match.responses.items()
+    }
 
 
 def _company_card(company: CompanyProfile | None) -> CompanyCard | None:

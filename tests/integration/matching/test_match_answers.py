@@ -204,3 +204,24 @@ async def test_a_match_answer_records_the_person_beside_the_grant(
     assert company["by"] == f"company:{match['company_id']}"
     assert company["by_person"]["person_id"] == tanaka.person_id
     assert company["by_person"]["name"] == "Tanaka Ken"
+
+
+async def test_who_answered_for_the_other_side_is_named_only_after_both_accepted(
+    matching: TestClient[Any, Any], admin: Caller, publish: Publisher
+) -> None:
+    match, _, city = await proposed(matching, admin, publish)
+    tanaka = await person(matching, "Tanaka Ken", f"company:{match['company_id']}")
+    path = f"/matches/{match['match_id']}"
+    assert (await tanaka.caller.post(f"{path}/accept", {"message": "Glad to talk"})).status == 200
+
+    before = (await (await city.get(path)).json())["responses"]["company"]
+    assert (before["accepted"], before["message"], before["by_person"]) == (
+        True,
+        "Glad to talk",
+        None,
+    )
+    assert (await (await admin.get(path)).json())["responses"]["company"]["by_person"] is not None
+
+    await city.post(f"{path}/accept")
+    after = (await (await city.get(path)).json())["responses"]["company"]
+    assert after["by_person"]["name"] == "Tanaka Ken"
