@@ -11,7 +11,6 @@ from services.matching.model import (
     Match,
     MatchNotFound,
     MatchQuery,
-    NotAllowed,
     NotYetOpen,
     Response,
 )
@@ -80,11 +79,15 @@ async def matches_of_proposal(
     matches: MatchRepository,
 ) -> Page[MatchView]:
     proposal = await read_models.proposal(proposal_id)
-    if proposal is None or not was_submitted(proposal):
+    allowed = proposal is not None and (
+        caller.is_staff
+        or caller.acts_for(Role.CITY, proposal.city_id)
+        or caller.acts_for(Role.DESK, proposal.country)
+    )
+    # Another city's or country's proposal is the same 404 as none: the proposals service
+    # answers so too, and a 403 would confirm that the id exists.
+    if proposal is None or not allowed or not was_submitted(proposal):
         raise MatchNotFound(f"no proposal {proposal_id} with matches")
-    allowed = caller.is_staff or caller.acts_for(Role.CITY, proposal.city_id)
-    if not (allowed or caller.acts_for(Role.DESK, proposal.country)):
-        raise NotAllowed(f"proposal {proposal_id} is not in the caller's scope")
     found = await matches.search({"proposal_id": proposal_id}, query)
     return await _page(found, query, caller, read_models)
 

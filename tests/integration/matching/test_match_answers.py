@@ -86,10 +86,10 @@ class TestRoleMatrix:
             ("admin", 200),
             ("operator", 200),
             ("desk:VN", 200),
-            ("desk:TH", 403),
+            ("desk:TH", 404),  # as for a proposal that does not exist
             ("city:da-nang", 200),
-            ("city:hanoi", 403),
-            ("company:someone", 403),
+            ("city:hanoi", 404),
+            ("company:someone", 403),  # no company reads any proposal's list
         ],
     )
     async def test_who_reads_a_proposals_matches(
