@@ -9,7 +9,12 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from services.inquiries.administration.queues import Queues
+from services.inquiries.administration.queues import (
+    Queues,
+    may_enter,
+    may_work,
+    other_desks_refusal,
+)
 from services.inquiries.commands import Assign, UpdateInquiry
 from services.inquiries.desk import Desk
 from services.inquiries.handlers import change, get_inquiry, moved_in
@@ -28,8 +33,6 @@ from shared.contracts.inquiries import (
 )
 from shared.platform import Trace, unit_of_work
 
-STAFF_GRANTS = frozenset({"operator", "admin"})
-
 
 async def assign(
     inquiry_id: str, command: Assign, visibility: Visibility, *, desk: Desk, trace: Trace
@@ -47,10 +50,15 @@ async def assign(
 
     def assigned(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
         current.require("assign")
-        if command.officer is not None and not _may_work(grants, current.country):
+        if command.officer is not None and not may_work(grants, current.country):
+            # By the id the caller gave: the name of another desk's officer is not theirs.
             raise InvalidChange(
-                f"{officer_name} holds no grant for desk:{current.country} or a staff role",
+                f"{command.officer} holds no grant for desk:{current.country} or a staff role",
                 field="body.officer",
+            )
+        if command.queue is not None and not may_enter(command.queue, current.country):
+            raise InvalidChange(
+                other_desks_refusal(command.queue, current.country), field="body.queue"
             )
         queue = command.queue or current.queue
         officer, name = current.officer, current.officer_name
@@ -111,7 +119,7 @@ async def update(
             queue, rule = rules.route(inquiry.category, inquiry.country)
             inquiry = inquiry.model_copy(update={"queue": queue})
             events.append(InquiryTriaged(inquiry_id=inquiry_id, queue=queue, rule=rule))
-        if "country" in changes and not _may_work(officer_grants, inquiry.country):
+        if "country" in changes and not may_work(officer_grants, inquiry.country):
             inquiry, released = _released(inquiry, current.status, trace.actor)
             events += released
         return inquiry, [edited, *events]
@@ -126,10 +134,6 @@ async def update(
                 officer_grants = await desk.identity.grants_of(current.officer)
         inquiry, _ = await moved_in(uow, inquiry_id, visibility, updated, desk=desk)
     return inquiry
-
-
-def _may_work(grants: set[str], country: str) -> bool:
-    return bool(grants & {f"desk:{country}", *STAFF_GRANTS})
 
 
 def _released(inquiry: Inquiry, was: InquiryStatus, by: str) -> Moved:

@@ -6,7 +6,12 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 
 from services.inquiries.administration.config import K, KeptDocuments
-from services.inquiries.administration.queues import Queues
+from services.inquiries.administration.queues import (
+    DESK_QUEUES,
+    Queues,
+    desk_of,
+    may_work,
+)
 from services.inquiries.administration.routing import RoutingRules
 from services.inquiries.desk import Desk
 from services.inquiries.handlers import moved_in
@@ -20,6 +25,7 @@ from shared.contracts.inquiries import (
     QueuesChanged,
     QueueStaffing,
 )
+from shared.contracts.vocabulary import ASEAN_STATES
 from shared.mongo import new_id
 from shared.platform import Trace, UnitOfWork, unit_of_work
 
@@ -44,15 +50,30 @@ async def replace_rules(read: RoutingRules, *, desk: Desk, trace: Trace) -> Rout
 
 
 async def replace_queues(read: Queues, *, desk: Desk, trace: Trace) -> Queues:
-    """Store the queue list; a queue still used by a routing rule cannot be dropped."""
+    """Store the queue list. A queue something still sends inquiries to cannot be dropped:
+    a country desk's own (where its unrouted inquiries go), one a routing rule or a desk's
+    tag names."""
     queues = read.model_copy(update={"version": read.version + 1})
     async with unit_of_work(desk.platform, trace) as uow:
+        for desk_queue in sorted(DESK_QUEUES):
+            if desk_queue not in queues.names:
+                raise InvalidChange(
+                    f"queue {desk_queue!r} is the {DESK_QUEUES[desk_queue]} desk's own",
+                    field="body.queues",
+                )
         for rule in (await desk.config.routing(uow.session)).rules:
             if rule.queue not in queues.names:
                 raise InvalidChange(
                     f"queue {rule.queue!r} is used by routing rule {rule.name!r}",
                     field="body.queues",
                 )
+        for country in sorted(ASEAN_STATES):
+            for tag in (await desk.tags.of(country, uow.session)).tags:
+                if tag.queue is not None and tag.queue not in queues.names:
+                    raise InvalidChange(
+                        f"queue {tag.queue!r} is named by the {country} desk's tag {tag.name!r}",
+                        field="body.queues",
+                    )
         await _people_hold_keys(queues, desk)
         before = await desk.config.queues(uow.session)
         saved = await desk.config.save_queues(queues, uow.session)
@@ -66,14 +87,23 @@ async def replace_queues(read: Queues, *, desk: Desk, trace: Trace) -> Queues:
 
 
 async def _people_hold_keys(queues: Queues, desk: Desk) -> None:
-    """A supervisor or member is a person holding a key (422 naming the field otherwise)."""
+    """A supervisor or member is a person holding a key, and for a country desk's own queue
+    a key that may work its inquiries (422 naming the field otherwise): members are mailed
+    the queue's new inquiries, and the supervisor is assigned those that breach."""
     for index, queue in enumerate(queues.queues):
         named = [("supervisor", queue.supervisor)] if queue.supervisor else []
         named += [(f"members.{at}", member) for at, member in enumerate(queue.members)]
+        country = desk_of(queue.name)
         for field, person_id in named:
-            if not await desk.identity.grants_of(person_id):
+            grants = await desk.identity.grants_of(person_id)
+            if not grants:
                 raise InvalidChange(
                     f"no person {person_id!r} holding a key",
+                    field=f"body.queues.{index}.{field}",
+                )
+            if country is not None and not may_work(grants, country):
+                raise InvalidChange(
+                    f"{person_id} holds no grant for desk:{country} or a staff role",
                     field=f"body.queues.{index}.{field}",
                 )
 

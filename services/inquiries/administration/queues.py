@@ -1,12 +1,14 @@
 """The managed list of queues and their escalation settings. Pure: no I/O.
 
 An inquiry is always in one of these queues: routing rules, reassignments and
-escalations may name only queues of the list. Each country desk has its own queue.
+escalations may name only queues of the list. Each country desk has its own queue, which
+only that country's inquiries enter and only people who may work them staff: a queue's
+members are mailed its new inquiries, and its supervisor is assigned those that breach.
 """
 
 from typing import Annotated, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.contracts.vocabulary import ASEAN_STATES
 
@@ -34,6 +36,32 @@ def named_once(items: list[N], kind: str) -> list[N]:
 
 def country_desk(country: str) -> str:
     return f"desk-{country.lower()}"
+
+
+DESK_QUEUES = {country_desk(country): country for country in ASEAN_STATES}
+"""Each country desk's own queue, and its country."""
+STAFF_GRANTS = frozenset({"operator", "admin"})
+
+
+def desk_of(queue: str) -> str | None:
+    """The country whose desk queue this is; None for a queue every desk shares."""
+    return DESK_QUEUES.get(queue)
+
+
+def may_enter(queue: str, country: str) -> bool:
+    """Whether an inquiry of ``country`` may be in ``queue``: not in another desk's own."""
+    return desk_of(queue) in (None, country)
+
+
+def may_work(grants: set[str], country: str) -> bool:
+    """Whether a person with these grants may read and work the country's inquiries."""
+    return bool(grants & {f"desk:{country}", *STAFF_GRANTS})
+
+
+def other_desks_refusal(queue: str, country: str) -> str:
+    return (
+        f"{queue!r} is the {desk_of(queue)} desk's own queue; a {country} inquiry never enters it"
+    )
 
 
 class Queue(BaseModel):
@@ -86,17 +114,20 @@ class Queues(BaseModel):
 
     @field_validator("queues")
     @classmethod
-    def _distinct(cls, queues: list[Queue]) -> list[Queue]:
-        return named_once(queues, "queue")
-
-    @model_validator(mode="after")
-    def _escalations_known(self) -> "Queues":
-        for queue in self.queues:
+    def _distinct_and_escalating_to_known_queues(cls, queues: list[Queue]) -> list[Queue]:
+        names = {queue.name for queue in named_once(queues, "queue")}
+        for queue in queues:
             if queue.escalate_to == queue.name:
                 raise ValueError(f"queue {queue.name!r} cannot escalate to itself")
-            if queue.escalate_to is not None and queue.escalate_to not in self.names:
+            if queue.escalate_to is not None and queue.escalate_to not in names:
                 raise ValueError(f"queue {queue.name!r} escalates to unknown {queue.escalate_to!r}")
-        return self
+            target = queue.escalate_to and desk_of(queue.escalate_to)
+            if target and target != desk_of(queue.name):
+                raise ValueError(
+                    f"queue {queue.name!r} escalates to {queue.escalate_to!r}, the {target} "
+                    "desk's own queue, which only its country's inquiries enter"
+                )
+        return queues
 
     @property
     def names(self) -> frozenset[str]:

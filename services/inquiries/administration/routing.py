@@ -5,9 +5,9 @@ category (or country) matches any. With no rule matching, the country's own desk
 takes the inquiry, so every inquiry lands somewhere.
 """
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.inquiries.administration.queues import QueueName, country_desk
+from services.inquiries.administration.queues import QueueName, country_desk, desk_of
 from services.inquiries.vocabulary import ASEANCountry, InquiryCategory
 
 
@@ -18,6 +18,17 @@ class RoutingRule(BaseModel):
     category: InquiryCategory | None = None
     country: ASEANCountry | None = None
     queue: QueueName
+
+    @model_validator(mode="after")
+    def _own_desk_only(self) -> "RoutingRule":
+        """A rule into a country desk's own queue holds for that country's inquiries only:
+        without it, every other country's would be sent (and mailed) to that desk."""
+        owner = desk_of(self.queue)
+        if owner is not None and self.country != owner:
+            raise ValueError(
+                f"{self.queue!r} is the {owner} desk's own queue: the rule needs country {owner}"
+            )
+        return self
 
     def matches(self, category: str, country: str) -> bool:
         return self.category in (None, category) and self.country in (None, country)

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from services.inquiries.administration.configuration import audit_versioned
+from services.inquiries.administration.queues import may_enter, other_desks_refusal
 from services.inquiries.desk import Desk
 from services.inquiries.handlers import get_inquiry, moved_in
 from services.inquiries.model import Inquiry, InvalidChange, Moved
@@ -24,6 +25,10 @@ async def replace_tags(country: str, read: DeskTags, *, desk: Desk, trace: Trace
                 raise InvalidChange(
                     f"unknown queue {tag.queue!r}; see GET /queues",
                     field=f"body.tags.{index}.queue",
+                )
+            if tag.queue is not None and not may_enter(tag.queue, country):
+                raise InvalidChange(
+                    other_desks_refusal(tag.queue, country), field=f"body.tags.{index}.queue"
                 )
         before = await desk.tags.of(country, uow.session)
         saved = await desk.tags.save(country, tags, uow.session)

@@ -7,7 +7,7 @@ from aiohttp.test_utils import TestClient
 from shared.envelope import Envelope
 from shared.settings import ServiceSettings
 from shared.topics import Topics
-from tests.integration.inquiries.conftest import ManualClock, history_types, submitted
+from tests.integration.inquiries.conftest import THAI, ManualClock, history_types, submitted
 from tests.support import Caller, eventually, person, read_topic
 
 
@@ -92,3 +92,65 @@ async def test_a_queues_people_are_published_with_the_person_who_changed_them(
 
 async def _has(caller: Caller, inquiry_id: str, kind: str) -> bool:
     return kind in await history_types(caller, inquiry_id)
+
+
+async def test_a_country_desks_own_queue_is_its_countrys_alone(
+    inquiries: TestClient[Any, Any], vn_desk: Caller, th_desk: Caller, admin: Caller
+) -> None:
+    """No other desk sends its inquiries (and so their subjects, mailed to the queue's
+    members) into a desk's own queue, and no one drops a queue inquiries are sent to."""
+    thai = (await submitted(th_desk, **THAI))["inquiry_id"]
+    pushed = await th_desk.post(f"/inquiries/{thai}/assign", {"queue": "desk-vn"})
+    assert (pushed.status, await _field(pushed)) == (422, "body.queue")
+    shared = await th_desk.post(f"/inquiries/{thai}/assign", {"queue": "matching"})
+    assert shared.status == 200, await shared.text()  # a queue every desk shares
+
+    push_tag = {"tags": [{"name": "push", "queue": "desk-vn"}], "version": 0}
+    tagged = await th_desk.put("/tags/TH", push_tag)
+    assert (tagged.status, await _field(tagged)) == (422, "body.tags.0.queue")
+
+    everyone = {"rules": [{"name": "all to VN", "queue": "desk-vn"}], "version": 0}
+    ruled = await admin.put("/routing-rules", everyone)
+    assert (ruled.status, await _field(ruled)) == (422, "body.rules.0")
+
+    queues = await (await admin.get("/queues")).json()
+    into_vn = [{**q, "escalate_to": "desk-vn"} if q["name"] == "matching" else q
+               for q in queues["queues"]]  # fmt: skip
+    escalating = await admin.put("/queues", {**queues, "queues": into_vn})
+    assert (escalating.status, await _field(escalating)) == (422, "body.queues")
+
+    # The queues a desk, a rule or a tag still sends inquiries to stay on the list.
+    flood = {"tags": [{"name": "flood", "queue": "vn-flood"}], "version": 0}
+    queues = await (await admin.get("/queues")).json()
+    listed = {**queues, "queues": [*queues["queues"], {"name": "vn-flood"}]}
+    assert (await admin.put("/queues", listed)).status == 200
+    assert (await vn_desk.put("/tags/VN", flood)).status == 200
+    queues = await (await admin.get("/queues")).json()
+    for dropped in ("vn-flood", "desk-vn"):
+        kept = {**queues, "queues": [q for q in queues["queues"] if q["name"] != dropped]}
+        refused = await admin.put("/queues", kept)
+        assert (refused.status, await _field(refused)) == (422, "body.queues"), dropped
+        assert dropped in (await refused.json())["errors"][0]["message"]
+
+
+async def test_a_desk_queues_people_may_work_its_inquiries_and_are_not_named_to_others(
+    inquiries: TestClient[Any, Any], th_desk: Caller, admin: Caller
+) -> None:
+    tina = await person(inquiries, "Tina Thai", "desk:TH")
+    queues = await (await admin.get("/queues")).json()
+    at = next(index for index, queue in enumerate(queues["queues"]) if queue["name"] == "desk-vn")
+    edited = [dict(queue) for queue in queues["queues"]]
+    edited[at] |= {"supervisor": tina.person_id}
+    refused = await admin.put("/queues", {**queues, "queues": edited})
+    assert (refused.status, await _field(refused)) == (422, f"body.queues.{at}.supervisor")
+
+    victor = await person(inquiries, "Victor Nguyen", "desk:VN")
+    thai = (await submitted(th_desk, **THAI))["inquiry_id"]
+    assigned = await th_desk.post(f"/inquiries/{thai}/assign", {"officer": victor.person_id})
+    assert (assigned.status, await _field(assigned)) == (422, "body.officer")
+    assert "Victor" not in (await assigned.json())["errors"][0]["message"]
+
+
+async def _field(response: Any) -> str:
+    problem = await response.json()
+    return str(problem["errors"][0]["field"] if "errors" in problem else problem.get("field"))
