@@ -197,7 +197,7 @@ async def _authorize(request: web.Request, access: Access) -> None:
     if access.owner is not None:
         role, param = access.owner
         if principal.role is role and principal.scope != request.match_info[param]:
-            raise Forbidden(f"a {role} key acts only for its own {param}")
+            raise Forbidden(f"a {role} key acts only for its own {param}", field=f"path.{param}")
     request[PRINCIPAL] = principal
 
 

@@ -91,7 +91,7 @@ def _kept_by(spec: AnswerTemplateSpec, visibility: Visibility) -> AnswerTemplate
     if spec.country is None:
         return spec.model_copy(update={"country": own})
     if spec.country != own:
-        raise Forbidden(f"a desk:{own} key keeps only {own} templates")
+        raise Forbidden(f"a desk:{own} key keeps only {own} templates", field="body.country")
     return spec
 
 
