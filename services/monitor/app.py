@@ -21,6 +21,7 @@ from services.monitor.health.targets import HealthProbe
 from services.monitor.keys import (
     ALERTS,
     AUDIT,
+    CONSOLE_KEYS,
     CONSUMED,
     HEALTH,
     HUB,
@@ -101,7 +102,7 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
     app[SESSIONS] = SessionStore(database["console_sessions"], lifetime)
     for store in (app[INDEX], app[LETTERS], app[SESSIONS]):
         await store.create_indexes()
-    app[KEYS] = ConsoleKeys(app[KEYS], app[SESSIONS])
+    app[KEYS] = app[CONSOLE_KEYS] = ConsoleKeys(app[KEYS], app[SESSIONS])
     app[HUB] = TailHub()
     yield
 

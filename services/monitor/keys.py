@@ -3,7 +3,7 @@
 from aiohttp import web
 
 from services.monitor.alerts.repository import AlertStore, ThresholdStore
-from services.monitor.console.sessions import SessionStore
+from services.monitor.console.sessions import ConsoleKeys, SessionStore
 from services.monitor.events.repository import EventIndex
 from services.monitor.health.targets import HealthProbe
 from services.monitor.letters.replayer import Replayer
@@ -20,6 +20,9 @@ AUDIT = web.AppKey("audit_log", AuditLog)
 THRESHOLDS = web.AppKey("thresholds", ThresholdStore)
 ALERTS = web.AppKey("alerts", AlertStore)
 SESSIONS = web.AppKey("sessions", SessionStore)
+CONSOLE_KEYS = web.AppKey("console_keys", ConsoleKeys)
+"""The same replica as ``KEYS`` (which every route authenticates with), typed as what
+login needs: a key, never a session's token."""
 HUB = web.AppKey("tail_hub", TailHub)
 CONSUMED = web.AppKey("consumed_ends", ConsumedEnds)
 INSPECTOR = web.AppKey("stream_inspector", StreamInspector)

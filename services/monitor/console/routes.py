@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from services.monitor.console.sessions import COOKIE, same_origin
 from services.monitor.events.model import EventFilter
-from services.monitor.keys import HUB, MONITOR_SETTINGS, SESSIONS
+from services.monitor.keys import CONSOLE_KEYS, HUB, MONITOR_SETTINGS, SESSIONS
 from services.monitor.masking import shown_to
 from services.monitor.routes import STAFF
 from shared.auth import PUBLIC, Principal
@@ -46,9 +46,9 @@ class SessionView(BaseModel):
     rate_limited=True,
 )
 async def login(request: web.Request, body: Login) -> Reply:
-    principal = await request.app[KEYS].authenticate(body.key.get_secret_value())
+    principal = await request.app[CONSOLE_KEYS].authenticate_key(body.key.get_secret_value())
     if principal is None:
-        raise Unauthorized("the API key is unknown or revoked")
+        raise Unauthorized("the API key is unknown or revoked (a session's token is no key)")
     if not principal.is_staff:
         raise Forbidden("the console is for operator and admin keys")
     token = await request.app[SESSIONS].open(principal)

@@ -73,6 +73,11 @@ class ConsoleKeys(KeyReplica):
         super().__init__(replica.collection, replica.pepper, replica.people)
         self.sessions = sessions
 
+    async def authenticate_key(self, plaintext: str) -> Principal | None:
+        """An API key only, never a session's token: a session is opened by a key, so that
+        a token (a stolen cookie) cannot be traded for a fresh one that outlives logout."""
+        return await super().authenticate(plaintext)
+
     async def authenticate(self, plaintext: str) -> Principal | None:
         if not plaintext.startswith(TOKEN_PREFIX):
             return await super().authenticate(plaintext)

@@ -45,6 +45,21 @@ async def test_login_sets_an_httponly_strict_cookie_that_authenticates(
         await session.close()
 
 
+async def test_a_sessions_token_cannot_open_another_session(
+    monitor: TestClient[Any, Any], operator: Caller
+) -> None:
+    """Else a stolen cookie renews itself for ever, and outlives the owner's logout."""
+    assert operator.key is not None
+    session = await logged_in(monitor, operator.key)
+    try:
+        [cookie] = session.cookie_jar
+        traded = await monitor.post("/api/session", json={"key": cookie.value})
+        assert traded.status == 401 and "Set-Cookie" not in traded.headers
+        assert (await session.get("/api/session")).status == 200  # the session itself works
+    finally:
+        await session.close()
+
+
 async def test_keys_other_than_operator_or_admin_are_refused(
     monitor: TestClient[Any, Any],
 ) -> None:
