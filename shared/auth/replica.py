@@ -86,6 +86,13 @@ class KeyReplica:
             {"$set": {**details, "updated_at": person.updated_at}},
             session=session,
         )
+        # Keys carry their person's name, so that authenticating stays one read: a renamed
+        # person's next change must be recorded under the name they have now.
+        await self.collection.update_many(
+            {"person_id": person.person_id},
+            {"$set": {"person_name": person.name}},
+            session=session,
+        )
 
     async def holders(self, role: Role, scope: str | None, session: Session = None) -> list[str]:
         """The people holding an unrevoked key for ``role`` and ``scope``, each once."""

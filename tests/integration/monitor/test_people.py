@@ -99,3 +99,17 @@ async def test_a_change_of_an_unknown_person_is_a_404_and_a_bad_email_a_422(
     assert empty.status == 422
     assert (await empty.json())["errors"][0]["field"] == "body"
     assert (await operator.patch(f"/api/people/{person_id}", {"language": "ja"})).status == 403
+
+
+async def test_a_renamed_persons_next_change_is_recorded_under_the_new_name(
+    monitor: TestClient[Any, Any], admin: Caller
+) -> None:
+    created = await (await admin.post("/api/people", SATO)).json()
+    person_id, [key] = created["person"]["person_id"], created["keys"]
+    renamed = await admin.patch(f"/api/people/{person_id}", {"name": "Consul Sato Haruka"})
+    assert renamed.status == 200, await renamed.text()
+    sato = Caller(monitor, key["api_key"])
+    threshold = {"max_lag": 10, "max_age_seconds": 60}
+    assert (await sato.put("/api/thresholds/some-group", threshold)).status == 200
+    audit = await eventually(lambda: _audit(sato))
+    assert audit[0]["by"]["name"] == "Consul Sato Haruka"
