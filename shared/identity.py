@@ -16,6 +16,7 @@ from shared.contracts.identity import (
     PersonRegistered,
     PersonUpdated,
 )
+from shared.contracts.vocabulary import UNIQUE
 from shared.http.partial import Omittable
 from shared.mongo import Document
 from shared.platform import Trace, UnitOfWork
@@ -49,7 +50,7 @@ class AddPerson(BaseModel):
     language: str = Field(default="en", pattern="^[a-z]{2}$")
     time_zone: str = Field(default="Asia/Tokyo", max_length=64)
     kind: str = Field(default="person", pattern="^(person|system)$")
-    grants: list[str] = Field(min_length=1, max_length=10)
+    grants: Annotated[list[str], UNIQUE] = Field(min_length=1, max_length=10)
 
 
 class ChangePerson(BaseModel):

@@ -54,6 +54,8 @@ async def test_a_person_without_an_email_or_with_a_bad_grant_is_a_422(
     assert (await no_email.json())["errors"][0]["field"] == "body.email"
     bad_grant = await admin.post("/api/people", {**SATO, "grants": ["desk:FR"]})
     assert (await bad_grant.json())["errors"][0]["field"] == "body.grants"
+    twice = await admin.post("/api/people", {**SATO, "grants": ["admin", "admin"]})
+    assert (twice.status, (await twice.json())["errors"][0]["field"]) == (422, "body.grants")
     assert (await operator.post("/api/people", SATO)).status == 403
 
 
