@@ -3,7 +3,7 @@
 import asyncio
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -61,6 +61,18 @@ def run_dev(
     raise typer.Exit(asyncio.run(dev.run_dev(options)))
 
 
+def _a_service(service: str) -> str:
+    """An option naming a service of the desk: another name would read an empty replica
+    and print an empty table, as if nobody held a key."""
+    if service not in dev.SERVICES:
+        raise typer.BadParameter(f"{service!r} is no service; one of {', '.join(dev.SERVICES)}")
+    return service
+
+
+def replica_option(help: str) -> Any:
+    return typer.Option(help=help, callback=_a_service)
+
+
 @keys_app.command("create")
 def create_key(
     grant: Annotated[str, typer.Argument(help="admin, operator, desk:VN, city:<id>, company:<id>")],
@@ -82,7 +94,9 @@ def create_key(
 
 @keys_app.command("list")
 def list_keys(
-    service: Annotated[str, typer.Option(help="Whose replica to read")] = "companies",
+    service: Annotated[
+        str, typer.Option(help="Whose replica to read", callback=_a_service)
+    ] = "companies",
 ) -> None:
     """Every key (never the key itself), as a service knows it."""
     table = Table(
@@ -110,7 +124,11 @@ def revoke_key(
     key_id: str, reason: Annotated[str, typer.Option(help="Why")] = "revoked by operator"
 ) -> None:
     """Revoke a key everywhere."""
-    _report(asyncio.run(keys.revoke_key(_settings(), key_id, reason)))
+    try:
+        published = asyncio.run(keys.revoke_key(_settings(), key_id, reason))
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="KEY_ID") from None
+    _report(published)
     console.print(f"revoked {key_id}")
 
 
@@ -152,7 +170,9 @@ def update_person(
     email: Annotated[str | None, typer.Option(help="New e-mail address")] = None,
     language: Annotated[str | None, typer.Option(help="New preferred language")] = None,
     time_zone: Annotated[str | None, typer.Option(help="New IANA time zone")] = None,
-    service: Annotated[str, typer.Option(help="Whose replica holds their details")] = "monitor",
+    service: Annotated[
+        str, typer.Option(help="Whose replica holds their details", callback=_a_service)
+    ] = "monitor",
 ) -> None:
     """Change a person's details; every service's replica and their mail follow."""
     given = {"name": name, "email": email, "language": language, "time_zone": time_zone}
@@ -174,7 +194,9 @@ def update_person(
 
 @people_app.command("list")
 def list_people(
-    service: Annotated[str, typer.Option(help="Whose replica to read")] = "companies",
+    service: Annotated[
+        str, typer.Option(help="Whose replica to read", callback=_a_service)
+    ] = "companies",
 ) -> None:
     """Every person and named system, as a service knows them."""
     table = Table(Column("person id", no_wrap=True), "kind", "name", "e-mail", "time zone")

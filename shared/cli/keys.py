@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from shared.auth import IssuedKey, KeyReplica, Role, issue_key, parse_grant
 from shared.auth.keys import LEDGER
+from shared.cli.dev import SERVICES
 from shared.cli.grantees import check_grantee
 from shared.contracts.identity import Actor, ApiKeyRevoked, PersonRegistered, PersonUpdated
 from shared.identity import (
@@ -90,8 +91,32 @@ def operator() -> Actor:
 
 
 async def revoke_key(settings: ServiceSettings, key_id: str, reason: str) -> Published:
+    """Raises ValueError for a key nobody issued (a mistyped id must not report success
+    while the real key keeps working) or one already revoked (its reason and time stand)."""
+    known = await _issued(settings, key_id)
+    if known is None:
+        raise ValueError(f"no key {key_id!r} is known; `jamp keys list` shows them")
+    if known.get("revoked_at") is not None:
+        raise ValueError(
+            f"key {key_id} was revoked already, at {known['revoked_at']:%Y-%m-%d %H:%M} UTC"
+        )
     event = ApiKeyRevoked(key_id=key_id, revoked_at=datetime.now(UTC), reason=reason)
     return await _record(settings, [event])
+
+
+async def _issued(settings: ServiceSettings, key_id: str) -> Document | None:
+    """The key's record in this CLI's ledger or any service's replica: a key issued a
+    moment ago (by a company's registration, the people API) may not be everywhere yet."""
+    mongo = create_client(settings.mongodb_uri)
+    try:
+        for owner in (LEDGER, *SERVICES):
+            replica = mongo[settings.database_name(owner)]["api_keys"]
+            found = await replica.find_one({"_id": key_id, "key_hash": {"$exists": True}})
+            if found is not None:
+                return found
+        return None
+    finally:
+        await mongo.close()
 
 
 async def _record(settings: ServiceSettings, events: list[IdentityEvent]) -> Published:

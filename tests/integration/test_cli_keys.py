@@ -169,3 +169,30 @@ async def test_keys_issued_at_once_are_all_recorded(settings: ServiceSettings) -
     assert len(ids) == 4
     listed = await keys.list_keys(settings, LEDGER)
     assert ids <= {document["_id"] for document in listed}
+
+
+async def test_revoking_a_key_nobody_issued_or_one_already_revoked_is_refused(
+    client: TestClient[Any, Any], settings: ServiceSettings
+) -> None:
+    """A mistyped id must not report success while the real key keeps working."""
+    unknown = await asyncio.to_thread(
+        CliRunner().invoke, jamp, ["keys", "revoke", "deadbeefdeadbeef"], env=environment(settings)
+    )
+    assert unknown.exit_code == 2 and "no key 'deadbeefdeadbeef' is known" in unknown.output
+    output = await jamp_cli(settings, "keys", "create", "operator", "--label", "x")
+    key_id = dict(re.findall(r"^(key id)\s+(\S+)$", output, re.MULTILINE))["key id"]
+    await jamp_cli(settings, "keys", "revoke", key_id, "--reason", "left the team")
+    again = await asyncio.to_thread(
+        CliRunner().invoke, jamp, ["keys", "revoke", key_id], env=environment(settings)
+    )
+    assert again.exit_code == 2 and "revoked already" in again.output
+
+
+async def test_a_replica_of_no_service_is_refused_not_listed_empty(
+    settings: ServiceSettings,
+) -> None:
+    for command in (["keys", "list"], ["people", "list"]):
+        result = await asyncio.to_thread(
+            CliRunner().invoke, jamp, [*command, "--service", "nosuch"], env=environment(settings)
+        )
+        assert result.exit_code == 2 and "is no service" in result.output, command
