@@ -201,10 +201,17 @@ async def _authorize(request: web.Request, access: Access) -> None:
     request[PRINCIPAL] = principal
 
 
+def bearer_key(request: web.Request) -> str | None:
+    """The key of ``Authorization: Bearer <key>`` (the scheme in any case, RFC 9110 §11.1),
+    the one way a key is sent, as the OpenAPI documents say."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
 async def _authenticate(request: web.Request) -> Principal:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    plaintext = token.strip() if scheme.lower() == "bearer" else request.headers.get("X-API-Key")
+    plaintext = bearer_key(request)
     if not plaintext:
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
     principal = await request.app[KEYS].authenticate(plaintext)

@@ -3,9 +3,11 @@
 import re
 
 import pytest
+from aiohttp.test_utils import make_mocked_request
 
 from shared.auth import PUBLIC, Principal, Role, allow, hash_key, issue_key, key_id_of, parse_grant
 from shared.contracts.vocabulary import ASEAN_STATES
+from shared.http.endpoints import bearer_key
 
 KEY = re.compile(r"^jamp_([0-9a-f]{16})_(\S+)$")
 
@@ -137,3 +139,23 @@ class TestApiKeys:
         digest = hash_key("jamp_0123456789abcdef_one", "pepper")
         assert re.fullmatch(r"[0-9a-f]{64}", digest)
         assert digest != hash_key("jamp_0123456789abcdef_two", "pepper")
+
+
+class TestHowAKeyIsSent:
+    @pytest.mark.parametrize(
+        ("headers", "key"),
+        [
+            ({"Authorization": "Bearer jamp_k_s"}, "jamp_k_s"),
+            ({"Authorization": "bearer jamp_k_s"}, "jamp_k_s"),  # a scheme ignores case
+            ({"Authorization": "BEARER   jamp_k_s "}, "jamp_k_s"),
+            ({"Authorization": "Basic jamp_k_s"}, None),
+            ({"Authorization": "Bearer "}, None),
+            ({"X-API-Key": "jamp_k_s"}, None),  # one documented way, not a second
+            ({"Authorization": "Basic x", "X-API-Key": "jamp_k_s"}, None),
+            ({}, None),
+        ],
+    )
+    def test_only_a_bearer_authorization_carries_a_key(
+        self, headers: dict[str, str], key: str | None
+    ) -> None:
+        assert bearer_key(make_mocked_request("GET", "/", headers=headers)) == key

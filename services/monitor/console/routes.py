@@ -15,7 +15,7 @@ from services.monitor.masking import shown_to
 from services.monitor.routes import STAFF
 from shared.auth import PUBLIC, Principal
 from shared.http.appkeys import KEYS
-from shared.http.endpoints import ApiRoutes, Reply, parse_query, principal_of
+from shared.http.endpoints import ApiRoutes, Reply, bearer_key, parse_query, principal_of
 from shared.http.problems import Forbidden, Unauthorized
 
 STATIC = Path(__file__).parent / "static"
@@ -144,9 +144,7 @@ async def _drain(socket: web.WebSocketResponse) -> None:
 
 
 def _socket_credential(request: web.Request) -> str:
-    token = request.cookies.get(COOKIE)
-    header = request.headers.get("Authorization", "")
-    return token or header.removeprefix("Bearer ").strip()
+    return request.cookies.get(COOKIE) or bearer_key(request) or ""
 
 
 async def _admitted(request: web.Request, credential: str) -> Principal:

@@ -187,6 +187,15 @@ async def test_the_live_tail_refuses_a_socket_without_a_session(
         assert response.status == 401
 
 
+async def test_a_key_opens_the_live_tail_as_it_opens_any_endpoint(
+    monitor: TestClient[Any, Any], operator: Caller
+) -> None:
+    async with ClientSession(base_url=monitor.make_url("")) as session:
+        headers = {"Authorization": f"bearer {operator.key}"}  # the scheme ignores case
+        async with session.ws_connect("/api/tail", headers=headers) as socket:
+            assert not socket.closed
+
+
 async def test_the_console_page_is_served_with_a_strict_content_policy(
     monitor: TestClient[Any, Any],
 ) -> None:
