@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pymongo.errors import ServerSelectionTimeoutError
 from rich.console import Console
 from rich.table import Column, Table
 
@@ -253,4 +254,17 @@ def _when(value: datetime | None) -> str:
 
 
 def main() -> None:
-    app()
+    """The ``jamp`` command. A desk it cannot reach, or a secret it lacks, is said in a
+    line (exit 2), not shown as a traceback: the usual cause is a shell outside the
+    project, where ``jamp dev``'s settings file is not found."""
+    try:
+        app()
+    except MissingSecret as missing:
+        console.print(f"[red]{missing}[/]")
+        raise SystemExit(2) from None
+    except ServerSelectionTimeoutError:
+        console.print(
+            "[red]no database answers at JAMP_MONGODB_URI; is the desk running (`jamp dev`), "
+            f"and is this the folder it runs in ({dev.DEV_ENV_FILE} is read from here)?[/]"
+        )
+        raise SystemExit(2) from None

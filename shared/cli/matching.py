@@ -1,6 +1,7 @@
 """``jamp matching``: operations on the matching service."""
 
 import asyncio
+import csv
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +14,7 @@ from services.matching.bench import quality
 from services.matching.bench.track import Measured, cross_validate, fit_weights
 from services.matching.history.handlers import import_history
 from services.matching.index.rebuild import rebuild
+from services.matching.scoring.features import CompanyFeatures
 from services.matching.scoring.history import HistoryInvalid, Study, parse_studies
 from services.matching.settings import MatchingSettings
 from shared.cli.dev import DEV_ENV_FILE
@@ -40,13 +42,26 @@ def rebuild_read_models() -> None:
 def read_studies(path: Path) -> list[Study]:
     """A studies file, or exit 1 naming each bad row's line and field (nothing is used)."""
     try:
-        return parse_studies(path.read_text(encoding="utf-8"))
+        return parse_studies(read_csv_text(path))
     except HistoryInvalid as invalid:
         for problem in invalid.problems:
             console.print(f"[red]{path}: {problem}[/red]")
         raise typer.Exit(1) from invalid
+    except csv.Error as error:  # a field past the csv module's limit, a stray NUL
+        console.print(f"[red]{path}: not a CSV file this reads: {error}[/red]")
+        raise typer.Exit(1) from error
+
+
+def read_csv_text(path: Path) -> str:
+    """A CSV file's text, or exit 1 saying why not: UTF-8 (a spreadsheet's byte order mark
+    is allowed), readable."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        console.print(f"[red]{path}: not UTF-8 text (byte {error.start}); save it as UTF-8[/red]")
+        raise typer.Exit(1) from error
     except OSError as error:
-        console.print(f"[red]{path}: {error}[/red]")
+        console.print(f"[red]{path}: {error.strerror or error}[/red]")
         raise typer.Exit(1) from error
 
 
@@ -59,7 +74,7 @@ def import_studies(
 ) -> None:
     """Load past studies as their implementers' track record, then rescore every list."""
     read_studies(file)  # every row checked before the database is touched
-    done = asyncio.run(import_history(_settings(), file.read_text(encoding="utf-8"), by))
+    done = asyncio.run(import_history(_settings(), read_csv_text(file), by))
     console.print(
         f"{done.studies} studies of {done.companies} companies imported, "
         f"{done.proposals_rescored} proposals rescored"
@@ -77,8 +92,14 @@ def fit(
     """Learn the factor weights from history; print their leave-one-project-out figures
     next to the hand-set weights and the tag-only baseline; write a versioned weights file
     (point JAMP_MATCHING_WEIGHTS_FILE at it)."""
-    pool, studies = quality.load_companies(companies), read_studies(history)
-    measured = cross_validate(pool, studies)
+    if out.exists() and not out.is_dir():  # found before the fit, not after it ran
+        raise typer.BadParameter(f"{out} is a file, not a folder", param_hint="--out")
+    pool, studies = _company_pool(companies), read_studies(history)
+    try:
+        measured = cross_validate(pool, studies)
+    except ValueError as error:  # nothing to learn from: no project with a known implementer
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
     console.print(f"{len(pool)} companies, {len(studies)} studies, leave-one-project-out")
     console.print(summary(measured, (1, 3)))
     about = {
@@ -92,6 +113,18 @@ def fit(
     weights.write(path)
     console.print(weights_table(weights.values))
     console.print(f"weights {weights.version} written to {path}")
+
+
+def _company_pool(path: Path) -> list[CompanyFeatures]:
+    """The companies file, or exit 1 saying why not (missing, not UTF-8, a column missing)."""
+    try:
+        return quality.load_companies(path)
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        console.print(f"[red]{path}: {error}[/red]")
+        raise typer.Exit(1) from error
+    except KeyError as missing:
+        console.print(f"[red]{path}: column {missing} missing[/red]")
+        raise typer.Exit(1) from missing
 
 
 def summary(measured: Measured, cutoffs: tuple[int, ...] = quality.CUTOFFS) -> Table:

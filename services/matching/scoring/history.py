@@ -100,6 +100,7 @@ def _split(value: str | None) -> tuple[str, ...]:
 def _row_problems(row: Mapping[str, str | None], seen: set[str]) -> list[tuple[str, str]]:
     value = {column: (row.get(column) or "").strip() for column in COLUMNS}
     problems = [(c, "must not be empty") for c in ("id", "city", "title", "source") if not value[c]]
+    problems += [(c, "holds a NUL character") for c in COLUMNS if "\x00" in value[c]]
     if value["id"] in seen:
         problems.append(("id", f"'{value['id']}' appears twice"))
     if not FISCAL_YEAR.fullmatch(value["fiscal_year"]):

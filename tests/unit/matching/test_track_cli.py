@@ -114,3 +114,48 @@ def test_a_cut_before_every_study_or_not_like_a_fiscal_year_is_refused(tmp_path:
         )
         assert result.exit_code == 1 and message in result.output, result.output
         assert not (tmp_path / "results").exists()
+
+
+def _import(path: Path) -> Result:
+    env = {"JAMP_MONGODB_URI": "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=100"}
+    return CliRunner().invoke(jamp, ["matching", "history", "import", str(path)], env=env)
+
+
+def test_a_studies_file_that_is_not_utf8_or_csv_is_refused_saying_why(tmp_path: Path) -> None:
+    text = (DATA / "smartjamp_history.csv").read_text("utf-8")
+    cases = {
+        "latin1.csv": text.replace("Da Nang", "Đà Nẵng").encode("utf-16"),
+        "huge.csv": text.encode() + b'x,"' + b"y" * 200_000 + b'"\n',
+        "nul.csv": text.replace("Da Nang", "Da\x00Nang", 1).encode(),
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        result = _import(tmp_path / name)
+        assert result.exit_code == 1, (name, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), name
+    assert "not UTF-8" in _import(tmp_path / "latin1.csv").output
+    assert "NUL" in _import(tmp_path / "nul.csv").output
+
+
+def test_a_spreadsheets_byte_order_mark_is_read_past(tmp_path: Path) -> None:
+    text = (DATA / "smartjamp_history.csv").read_text("utf-8").replace(",KH,", ",KX,", 1)
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    result = _import(tmp_path / "bom.csv")  # read to the row that is wrong, not "id missing"
+    assert "country: 'KX' is not a country code we know" in result.output
+
+
+def test_fit_says_what_is_wrong_with_its_files_before_it_runs(tmp_path: Path) -> None:
+    files = small_files(tmp_path)
+    (tmp_path / "a-file").write_text("x")
+    cases = [
+        (["--companies", str(tmp_path / "nope.csv")], "No such file"),
+        (["--out", str(tmp_path / "a-file")], "is a file, not a folder"),
+    ]
+    for extra, said in cases:
+        arguments = ["matching", "fit", "--history", str(files["history"]),
+                     "--companies", str(files["companies"]), *extra]  # fmt: skip
+        result = CliRunner().invoke(jamp, arguments)
+        assert result.exit_code in (1, 2), result.output
+        assert isinstance(result.exception, SystemExit), result.exception
+        shown = " ".join(result.output.replace("│", " ").split())  # unwrapped from its box
+        assert said in shown, result.output
