@@ -84,9 +84,6 @@ def create_key(
         issued, published = asyncio.run(keys.create_key(_settings(), grant, label or grant))
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="GRANT") from None
-    except MissingSecret as missing:
-        console.print(f"[red]{missing}[/]")
-        raise typer.Exit(2) from None
     console.print(f"key id  {issued.event.key_id}")
     console.print(f"api key {issued.plaintext}")
     console.print("[dim]shown once; services accept it as soon as they read the identity stream[/]")
