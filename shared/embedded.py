@@ -40,6 +40,17 @@ def free_port() -> int:
         return port
 
 
+def port_is_free(port: int) -> bool:
+    """Whether nothing listens on the loopback port (a process still holding it answers
+    health checks in the place of the one about to start)."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def secantus_command(port: int, storage: Path) -> list[str]:
     executable = Path(sys.executable).with_name("secantusd-py")
     program = str(executable) if executable.exists() else shutil.which("secantusd-py")

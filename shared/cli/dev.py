@@ -1,6 +1,7 @@
 """``jamp dev``: the whole desk on one machine, on the embedded servers."""
 
 import asyncio
+import contextlib
 import json
 import secrets
 import signal
@@ -12,7 +13,14 @@ from pathlib import Path
 from pydantic import SecretStr
 from rich.console import Console
 
-from shared.embedded import EmbeddedStack, ManagedProcess, StackError, free_port, wait_healthy
+from shared.embedded import (
+    EmbeddedStack,
+    ManagedProcess,
+    StackError,
+    free_port,
+    port_is_free,
+    wait_healthy,
+)
 from shared.kafka import ensure_topics
 from shared.private_files import read_or_create, write_private
 from shared.settings import ServiceSettings
@@ -58,6 +66,7 @@ async def run_dev(options: DevOptions) -> int:
     services: list[ManagedProcess] = []
     stop = _stop_event()
     try:
+        _check_ports_free(options)
         await stack.start()
         console.print(f"mongodb {stack.mongodb_uri}")
         console.print(f"kafka {stack.kafka_bootstrap}")
@@ -88,8 +97,9 @@ async def run_dev(options: DevOptions) -> int:
             services.append(await _start_service(name, options, stack, port, env))
             urls[name] = f"http://127.0.0.1:{port}"
         console.print("[dim]Ctrl-C stops everything[/]")
+        watching = asyncio.create_task(_stop_when_one_exits(services, stop))
         await stack.supervise(stop, lambda line: console.print(f"[yellow]{line}[/]"))
-        return 0
+        return 1 if await watching else 0
     except StackError as error:
         console.print(f"[red]{error}[/]")
         return 1
@@ -102,6 +112,20 @@ async def run_dev(options: DevOptions) -> int:
 
 def _port(options: DevOptions, offset: int) -> int:
     return options.base_port + offset if options.base_port else free_port()
+
+
+def _check_ports_free(options: DevOptions) -> None:
+    """Before anything starts: a port still held (another desk, or one still stopping)
+    would answer the health checks in the place of the service about to start there."""
+    if not options.base_port:
+        return
+    for offset in (*PORTS.values(), SMTP_CATCHER_OFFSET, INBOUND_OFFSET):
+        port = options.base_port + offset
+        if not port_is_free(port):
+            raise StackError(
+                f"port {port} is in use: another desk, or one still stopping; stop it, or "
+                "start this one with another --base-port"
+            )
 
 
 async def start_mail_catcher(
@@ -163,6 +187,22 @@ async def _start_service(
     await wait_healthy(process, url)
     console.print(f"{name} {url}")
     return process
+
+
+async def _stop_when_one_exits(services: list[ManagedProcess], stop: asyncio.Event) -> bool:
+    """Until ``stop``: a service that exits stops the desk, saying which and where its log
+    is, rather than leaving a desk that looks up with a part of it gone. True if one did."""
+    while not stop.is_set():
+        for process in services:
+            if not process.running:
+                code = process.process.returncode if process.process else None
+                console.print(f"[red]{process.name} exited ({code}); see {process.log_path}[/]")
+                stop.set()
+                return True
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(0.5):
+                await stop.wait()
+    return False
 
 
 def _stop_event() -> asyncio.Event:

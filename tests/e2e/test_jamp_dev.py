@@ -1,6 +1,7 @@
 """``jamp dev`` as a person runs it: start, use over HTTP, stop, start again."""
 
 import asyncio
+import os
 import re
 import signal
 import socket
@@ -76,3 +77,40 @@ async def test_jamp_dev_runs_the_desk_and_stops_everything(tmp_path: Path) -> No
         # Reference data is loaded at every start, but only what is missing.
         async with http.get(f"{desk.urls['proposals']}/cities", params={"limit": 100}) as response:
             assert len((await response.json())["items"]) == 31
+
+
+async def test_a_port_still_held_is_said_before_anything_starts(tmp_path: Path) -> None:
+    """Else the process holding it answers the health checks of the service meant there."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        base = holder.getsockname()[1] - 1  # the companies service's port is base + 1
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "shared.cli", "dev",
+            "--state-dir", str(tmp_path), "--base-port", str(base),
+            stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        async with asyncio.timeout(30):
+            output, _ = await process.communicate()
+    assert process.returncode == 1
+    assert f"port {base + 1} is in use" in output.decode()
+
+
+def _child_running(parent: int, module: str) -> int:
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    for child in map(int, children):
+        if module in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace"):
+            return child
+    raise LookupError(module)
+
+
+async def test_a_service_that_dies_stops_the_desk_saying_which(tmp_path: Path) -> None:
+    desk = DevDesk(tmp_path)
+    await desk.__aenter__()
+    assert desk.process is not None and desk.process.stdout is not None
+    os.kill(_child_running(desk.process.pid, "services.companies"), signal.SIGKILL)
+    async with asyncio.timeout(60):
+        rest = (await desk.process.stdout.read()).decode()
+        assert await desk.process.wait() == 1
+    assert "companies exited" in rest and "companies.log" in rest.replace("\n", "")
+    assert not any(listening(url) for url in desk.urls.values())
