@@ -18,6 +18,7 @@ from shared.contracts.identity import (
 )
 from shared.contracts.vocabulary import UNIQUE
 from shared.http.partial import Omittable
+from shared.http.problems import ONE_LINE
 from shared.mongo import Document
 from shared.platform import Trace, UnitOfWork
 
@@ -45,7 +46,7 @@ class AddPerson(BaseModel):
         },
     )
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=ONE_LINE)
     email: str | None = Field(default=None, max_length=254)
     language: str = Field(default="en", pattern="^[a-z]{2}$")
     time_zone: str = Field(default="Asia/Tokyo", max_length=64)
@@ -67,7 +68,7 @@ class ChangePerson(BaseModel):
 
     # Left out keeps the detail; null is refused rather than read as "keep" (a person has
     # every one of them).
-    name: Omittable[Annotated[str, Field(min_length=1, max_length=200)]] = None
+    name: Omittable[Annotated[str, Field(min_length=1, max_length=200, pattern=ONE_LINE)]] = None
     email: Omittable[Annotated[str, Field(max_length=254)]] = None
     language: Omittable[Annotated[str, Field(pattern="^[a-z]{2}$")]] = None
     time_zone: Omittable[Annotated[str, Field(max_length=64)]] = None

@@ -6,7 +6,6 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated
-from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -14,6 +13,7 @@ from shared.contracts.proposals import City
 from shared.contracts.vocabulary import CAPITAL_TIME_ZONES, AseanState
 from shared.errors import DomainError
 from shared.http.pagination import SLUG, PageQuery
+from shared.zones import is_time_zone
 
 # Cities outside their country's capital zone.
 CITY_TIME_ZONES = {
@@ -55,7 +55,7 @@ def parse_cities(text: str) -> list[City]:
 
 
 def _time_zone(value: str) -> str:
-    if value not in available_timezones():
+    if not is_time_zone(value):
         raise ValueError(f"not an IANA time zone: {value!r}")
     return value
 

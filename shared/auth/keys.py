@@ -12,10 +12,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
-from zoneinfo import available_timezones
 
 from shared.auth.grants import Role
 from shared.contracts.identity import ApiKeyIssued, PersonRegistered
+from shared.zones import is_time_zone
 
 PREFIX = "jamp"
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -75,7 +75,7 @@ def checked_name(name: str, *, email: str | None, time_zone: str, kind: str) -> 
         raise ValueError(f"email: not an e-mail address: {email!r}")
     if kind == "person" and email is None:
         raise ValueError("email: a person needs an e-mail address")
-    if time_zone not in available_timezones():
+    if not is_time_zone(time_zone):
         raise ValueError(f"time_zone: unknown time zone {time_zone!r}")
     return name
 

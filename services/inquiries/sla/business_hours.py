@@ -7,13 +7,13 @@ holidays; or every minute for a desk open around the clock.
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
 from itertools import pairwise
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.contracts.vocabulary import CAPITAL_TIME_ZONES, LocalTime
+from shared.zones import is_time_zone
 
 SEARCH_DAYS = 3 * 366  # no target is longer than this; guards a calendar with no open day
 
@@ -23,13 +23,6 @@ NOON = time(12)
 
 class NoBusinessTime(ValueError):
     """The calendar has no business time left within the search horizon."""
-
-
-@cache
-def _known_zones() -> frozenset[str]:
-    # Membership in the IANA list, not ZoneInfo(): "Asia" names a folder and raises
-    # IsADirectoryError, and path-like names raise other OSErrors.
-    return frozenset(available_timezones())
 
 
 class Window(BaseModel):
@@ -103,7 +96,7 @@ class BusinessCalendar(BaseModel):
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        if value not in _known_zones():
+        if not is_time_zone(value):
             raise ValueError(f"unknown time zone {value!r}; an IANA name such as Asia/Bangkok")
         return value
 

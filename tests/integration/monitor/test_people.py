@@ -54,6 +54,9 @@ async def test_a_person_without_an_email_or_with_a_bad_grant_is_a_422(
     assert (await no_email.json())["errors"][0]["field"] == "body.email"
     bad_grant = await admin.post("/api/people", {**SATO, "grants": ["desk:FR"]})
     assert (await bad_grant.json())["errors"][0]["field"] == "body.grants"
+    for field, value in (("time_zone", "localtime"), ("time_zone", "Factory"), ("name", "\u200b")):
+        odd = await admin.post("/api/people", {**SATO, field: value})
+        assert (odd.status, (await odd.json())["errors"][0]["field"]) == (422, f"body.{field}")
     twice = await admin.post("/api/people", {**SATO, "grants": ["admin", "admin"]})
     assert (twice.status, (await twice.json())["errors"][0]["field"]) == (422, "body.grants")
     assert (await operator.post("/api/people", SATO)).status == 403
