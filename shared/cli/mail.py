@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pymongo.errors import PyMongoError
 from rich.console import Console
 from rich.table import Table
 
@@ -17,7 +18,10 @@ from shared.settings import ServiceSettings
 
 mail_app = typer.Typer(help="Mail the dev desk sent and received", no_args_is_help=True)
 console = Console(highlight=False)
-StateDir = Annotated[Path, typer.Option(help="The folder `jamp dev` keeps its state in")]
+StateDir = Annotated[
+    Path,
+    typer.Option(help="The folder `jamp dev` keeps its state in", exists=True, file_okay=False),
+]
 
 
 @mail_app.command("list")
@@ -28,7 +32,10 @@ def list_mail(state_dir: StateDir = Path(".jamp/dev")) -> None:
         sent.add_row(mail.mail_id, ", ".join(mail.to), mail.subject)
     console.print(sent)
     received = Table("id", "from", "inquiry", "accepted", "reason", title="received")
-    for record in _inbound():
+    inbound = _inbound()
+    if inbound is None:
+        received.caption = "no desk answers: the replies received are not shown"
+    for record in inbound or []:
         received.add_row(
             str(record["_id"]), str(record.get("sender", "")), str(record.get("inquiry_id") or ""),
             "yes" if record.get("accepted") else "no", str(record.get("reason") or ""),
@@ -50,7 +57,7 @@ def show_mail(mail_id: str, state_dir: StateDir = Path(".jamp/dev")) -> None:
         body = message.get_body(("plain",))
         console.print(body.get_content() if body is not None else "")
         return
-    record = next((r for r in _inbound() if str(r["_id"]) == mail_id), None)
+    record = next((r for r in _inbound() or [] if str(r["_id"]) == mail_id), None)
     if record is None:
         console.print(f"[red]no mail {mail_id}[/]")
         raise typer.Exit(1)
@@ -58,18 +65,19 @@ def show_mail(mail_id: str, state_dir: StateDir = Path(".jamp/dev")) -> None:
         console.print(f"[bold]{name}:[/] {record.get(name)}")
 
 
-def _inbound() -> list[dict[str, Any]]:
+def _inbound() -> list[dict[str, Any]] | None:
+    """The replies received, or None when no desk answers."""
     env_file = Path(DEV_ENV_FILE)
     settings = ServiceSettings(_env_file=env_file if env_file.exists() else None)
     return asyncio.run(_read_inbound(settings))
 
 
-async def _read_inbound(settings: ServiceSettings) -> list[dict[str, Any]]:
+async def _read_inbound(settings: ServiceSettings) -> list[dict[str, Any]] | None:
     client = create_client(settings.mongodb_uri, timeout_ms=2000)
     try:
         found = client[settings.database_name("notifications")]["inbound"].find()
         return [record async for record in found.sort("order", 1).limit(200)]
-    except Exception:  # no desk running: there is nothing received to show
-        return []
+    except PyMongoError:  # no desk running: said under the table
+        return None
     finally:
         await client.close()

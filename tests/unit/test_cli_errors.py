@@ -34,3 +34,8 @@ def test_a_missing_secret_is_said_in_a_line(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert "JAMP_KEY_PEPPER is not set" in done.stdout
+
+
+def test_mail_of_a_state_folder_that_is_not_there_is_refused(tmp_path: Path) -> None:
+    done = jamp(tmp_path, "mail", "list", "--state-dir", str(tmp_path / "nowhere"))
+    assert done.returncode == 2 and "does not exist" in done.stdout + done.stderr
