@@ -1,11 +1,16 @@
 """Sending through the operator's relay (``JAMP_SMTP_URL``) with aiosmtplib, and telling a
 transient failure (retry later) from a permanent one (record it, never retry)."""
 
+import copy
 from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
+from aiosmtplib.email import extract_recipients, extract_sender
+
+from services.notifications.composing.messages import HEADERS_AS_WRITTEN
 
 
 @dataclass(frozen=True)
@@ -48,8 +53,7 @@ class SendFailed(Exception):
 async def send(relay: Relay, message: EmailMessage) -> None:
     """Hand the message to the relay; SendFailed says whether trying again can help."""
     try:
-        await aiosmtplib.send(
-            message,
+        client = aiosmtplib.SMTP(
             hostname=relay.hostname,
             port=relay.port,
             username=relay.username,
@@ -59,6 +63,8 @@ async def send(relay: Relay, message: EmailMessage) -> None:
             timeout=relay.timeout,
             cert_bundle=relay.ca_file,
         )
+        async with client:
+            await _hand_over(client, message)
     except (aiosmtplib.SMTPAuthenticationError, aiosmtplib.SMTPSenderRefused) as relay_setup:
         # Our credentials or our sender address, not this mail: every mail would fail the
         # same way until the operator fixes the relay settings, so keep it and retry.
@@ -73,6 +79,30 @@ async def send(relay: Relay, message: EmailMessage) -> None:
         raise SendFailed(_reason(said), response.code, response.code >= 500) from response
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
         raise SendFailed(f"relay unreachable: {type(error).__name__}", None, False) from error
+
+
+async def _hand_over(client: aiosmtplib.SMTP, message: EmailMessage) -> None:
+    """``send_message`` as aiosmtplib does it, but with headers as composed (unfolded up to
+    RFC 5322's 998 characters, ``HEADERS_AS_WRITTEN``):
+    aiosmtplib writes with ``email.policy.SMTP``, which folds headers at 78 characters, and
+    so turned the one-click ``List-Unsubscribe`` URL into RFC 2047 encoded words (which no
+    client decodes there) and moved spaces in Japanese subjects."""
+    sender = extract_sender(message)
+    recipients = extract_recipients(message)
+    if sender is None or not recipients:
+        raise ValueError("a mail needs From and To")
+    utf8 = not (sender + "".join(recipients)).isascii()
+    options = ["SMTPUTF8"] if utf8 else []
+    eight_bit = client.supports_extension("8BITMIME")
+    if eight_bit:
+        options.append("BODY=8BITMIME")
+    written = copy.copy(message)
+    del written["Bcc"]
+    style = (policy.SMTPUTF8 if utf8 else policy.SMTP).clone(
+        max_line_length=HEADERS_AS_WRITTEN.max_line_length,
+        cte_type="8bit" if eight_bit else "7bit",
+    )
+    await client.sendmail(sender, recipients, written.as_bytes(policy=style), mail_options=options)
 
 
 def _permanent(codes: list[int]) -> bool:

@@ -35,6 +35,8 @@ class Relay:
 
     port: int
     received: list[EmailMessage] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)
+    """Each message as it came over the wire, for what parsing would hide (encoded words)."""
     refuse: set[str] = field(default_factory=set)
     server: asyncio.Server | None = None
 
@@ -51,6 +53,7 @@ class Relay:
     ) -> str:
         message = message_from_bytes(envelope.original_content or b"", policy=policy.default)
         assert isinstance(message, EmailMessage)
+        self.raw.append(envelope.original_content or b"")
         self.received.append(message)
         return "250 OK"
 

@@ -153,6 +153,9 @@ async def test_one_click_unsubscribe_stops_that_category_and_the_ledger_says_so(
     [first] = await mail_to(relay, CITY_EMAIL)
     assert first["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = urlsplit(str(first["List-Unsubscribe"]).strip("<>"))
+    # As written on the wire: a plain URL, not RFC 2047 encoded words no client decodes.
+    [raw] = [r for r in relay.raw if b"List-Unsubscribe: <http" in r]
+    assert b"=?utf-8?" not in raw.split(b"List-Unsubscribe:")[1].split(b"\r\n")[0]
     assert link.path == "/unsubscribe" and parse_qs(link.query)["category"] == ["proposals"]
 
     # As mail clients send it (RFC 8058): a form body naming the one-click action.
