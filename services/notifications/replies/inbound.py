@@ -98,7 +98,7 @@ def automatic(mail_from: str, message: EmailMessage) -> bool:
     and could loop with our own notification."""
     auto_submitted = str(message.get("Auto-Submitted", "no")).strip().lower()
     return (
-        not mail_from  # the null sender: bounces and most responders
+        mail_from.strip("<> ") == ""  # the null sender (aiosmtpd keeps it as "<>")
         or not auto_submitted.startswith("no")
         or str(message.get("Precedence", "")).strip().lower() in AUTOMATIC_PRECEDENCE
         or any(name in message for name in ("X-Autoreply", "X-Autorespond"))

@@ -117,6 +117,7 @@ class TestInboundChecks:
         ("mail_from", "headers"),
         [
             ("", "From: r@x.org"),  # the null sender: a bounce or a responder
+            ("<>", "From: r@x.org"),  # the null sender as aiosmtpd keeps it
             ("r@x.org", "From: r@x.org\nAuto-Submitted: auto-replied"),
             ("r@x.org", "From: r@x.org\nPrecedence: auto_reply"),
             ("r@x.org", "From: r@x.org\nPrecedence: bulk"),
