@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import itertools
 import secrets
+import uuid
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -61,7 +62,7 @@ class Load:
         self, http: aiohttp.ClientSession, number: str, key: str | None = None
     ) -> Answer:
         body = {**EXAMPLE_REGISTRATION, "corporate_number": number, "name_en": f"Chaos {number}"}
-        headers = {"Idempotency-Key": key or f"chaos-{number}"}
+        headers = {"Idempotency-Key": key or f"chaos-{number}-{uuid.uuid4().hex}"}
         retried_on: list[int] = []
         try:
             async with asyncio.timeout(PATIENCE_SECONDS):

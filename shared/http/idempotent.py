@@ -7,6 +7,7 @@ answer held a secret that is never stored (self-registration's API key), its ``r
 view, which answers anew from the change's subject.
 """
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import TypeGuard
 
@@ -33,6 +34,12 @@ HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 Run = Callable[[], Awaitable[web.StreamResponse]]
 Replay = Callable[[str], Awaitable[web.StreamResponse]]
+# A caller without an API key is known by nothing but its key: all share one scope, so
+# the key is the secret that makes a retry theirs. A guessable one ("signup-1") let anyone
+# replay a self-registration, which answers with a fresh key and revokes the owner's.
+UNGUESSABLE = re.compile(
+    r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|[A-Za-z0-9_-]{32,255}"
+)
 # Headers of the first answer worth repeating (the body carries the rest).
 KEPT_HEADERS = ("Location", "ETag")
 
@@ -45,6 +52,12 @@ async def idempotent(request: web.Request, run: Run, replay: Replay | None) -> w
     if not 1 <= len(key) <= 255 or not key.isascii() or not key.isprintable():
         raise InvalidInput.single(f"header.{HEADER}", "1 to 255 printable ASCII characters")
     principal = request.get(PRINCIPAL)
+    if principal is None and not UNGUESSABLE.fullmatch(key):
+        raise InvalidInput.single(
+            f"header.{HEADER}",
+            "without an API key, the key must be unguessable: a UUID, or 32 or more random "
+            "letters, digits, '-' or '_' (whoever holds it is answered as the first request)",
+        )
     scope = principal.key_id if principal is not None else "public"
     claim = claim_of(scope, request.method, request.path, key, await request.read())
     collection = request.app[PLATFORM].database[COLLECTION]

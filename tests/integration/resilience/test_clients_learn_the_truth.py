@@ -76,8 +76,10 @@ async def test_keys_claimed_by_concurrent_registrations_answer_their_retries(
         registration(name_en=f"Co {n}", corporate_number=corporate_number()) for n in range(30)
     ]
 
+    keys = {body["corporate_number"]: str(uuid.uuid4()) for body in bodies}
+
     async def post(body: dict[str, Any]) -> tuple[int, str, str | None]:
-        headers = {"Idempotency-Key": body["corporate_number"]}
+        headers = {"Idempotency-Key": keys[body["corporate_number"]]}
         response = await burst_client.post("/companies", json=body, headers=headers)
         answer = await response.json()
         company = answer.get("company", {}).get("company_id", "")
@@ -120,10 +122,21 @@ class TestIdempotencyKey:
         assert await reads_own_profile(original["api_key"]) == 401  # replaced, not shared
         assert await stored(settings, "api_keys", {"scope": company_id, "revoked_at": None}) == 1
 
+    async def test_without_an_api_key_a_guessable_key_is_refused(
+        self, burst_client: TestClient[Any, Any], settings: ServiceSettings
+    ) -> None:
+        """Else anyone could replay a registration: a fresh key, the owner's revoked."""
+        for guessable in ("signup-1", "7000012050002", "a" * 31):
+            headers = {"Idempotency-Key": guessable}
+            refused = await burst_client.post("/companies", json=registration(), headers=headers)
+            assert refused.status == 422, guessable
+            assert (await refused.json())["errors"][0]["field"] == "header.Idempotency-Key"
+        assert await stored(settings, "companies", {}) == 0
+
     async def test_the_same_key_with_another_body_is_refused_naming_the_header(
         self, burst_client: TestClient[Any, Any]
     ) -> None:
-        headers = {"Idempotency-Key": "order-7"}
+        headers = {"Idempotency-Key": str(uuid.uuid4())}
         await burst_client.post("/companies", json=registration(name_en="A"), headers=headers)
         other = await burst_client.post(
             "/companies", json=registration(name_en="B"), headers=headers
@@ -171,7 +184,7 @@ async def test_a_database_killed_mid_request_never_turns_a_commit_into_a_conflic
 
             async def register_until_answered(number: str) -> None:
                 body = registration(name_en=f"Co {number}", corporate_number=number)
-                headers = {"Idempotency-Key": number}
+                headers = {"Idempotency-Key": f"{number}-{uuid.uuid4().hex}"}
                 async with asyncio.timeout(90):
                     while True:
                         try:
