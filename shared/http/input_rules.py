@@ -1,7 +1,10 @@
 """Rules every caller-supplied value obeys before a model sees it, checked once for every
-endpoint: no NUL character in any text, and no map key MongoDB would read as an operator
-(``$…``) or a path (``a.b``) if it ever became a field name."""
+endpoint: no NUL character in any text, no number too large to be finite (``1e400`` reads
+as infinity, which JSON cannot carry on: every event with it would be dead-lettered by its
+consumers), and no map key MongoDB would read as an operator (``$…``) or a path (``a.b``)
+if it ever became a field name."""
 
+import math
 from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -43,6 +46,8 @@ def _json_errors(value: Any, location: str) -> Iterator[dict[str, str]]:
         path, item = pending.popleft()
         if isinstance(item, str) and NUL in item:
             yield _error(path, "NUL characters are not allowed in text", "nul_character")
+        elif isinstance(item, float) and not math.isfinite(item):
+            yield _error(path, "a number too large to be finite", "finite_number")
         elif isinstance(item, dict):
             for key, child in item.items():
                 refusal = _field_name_refusal(key)

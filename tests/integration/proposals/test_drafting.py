@@ -1,5 +1,6 @@
 """Drafting and editing a proposal: what is stored, who may, and bad input."""
 
+import json
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -75,6 +76,19 @@ class TestBadInput:
         problem = await self._refused(da_nang, settings, proposal_body(budget=budget))
         assert problem["errors"][0]["field"] == "body.budget"
         assert "min must not exceed max" in problem["errors"][0]["message"]
+
+    async def test_a_budget_too_large_to_be_finite_is_named(
+        self, da_nang: Caller, settings: ServiceSettings
+    ) -> None:
+        """1e400 reads as infinity, which no event can carry: consumers dead-lettered it."""
+        body = json.dumps(proposal_body(budget={"min": 1, "max": 7, "currency": "USD"}))
+        headers = {**da_nang._headers(None), "Content-Type": "application/json"}
+        response = await da_nang.client.post(
+            "/proposals", data=body.replace('"max": 7', '"max": 1e400'), headers=headers
+        )
+        assert response.status == 422, await response.text()
+        assert (await response.json())["errors"][0]["field"] == "body.budget.max"
+        assert await stored(settings, "proposals") == 0
 
     async def test_a_timeline_that_ends_before_it_starts(
         self, da_nang: Caller, settings: ServiceSettings
