@@ -109,10 +109,11 @@ async def update_company(
         if not changes:
             return current  # nothing differs: no write, no event
         await companies.save(company, current.version, uow.session)
-        await uow.publish(
-            company_id,
-            CompanyUpdated(company_id=company_id, version=company.version, changes=changes),
-        )
+        updated = CompanyUpdated(
+            company_id=company_id, version=company.version, changes=changes,
+            by=trace.actor, by_person=trace.by,
+        )  # fmt: skip
+        await uow.publish(company_id, updated)
     return company
 
 

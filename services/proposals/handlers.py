@@ -92,7 +92,8 @@ async def draft_proposal(
         proposal = Proposal.draft(new_id(), city.country, command)
         await proposals.add(proposal, uow.session)
         await _record(proposals, proposal, "draft", trace, uow.session)
-        await uow.publish(proposal.proposal_id, ProposalDrafted(proposal=proposal.details()))
+        drafted = ProposalDrafted(proposal=proposal.details(), by=trace.actor, by_person=trace.by)
+        await uow.publish(proposal.proposal_id, drafted)
     return proposal
 
 
@@ -151,7 +152,10 @@ async def update_proposal(
         await _release_dropped(current, proposal, attachments, uow.session)
         await proposals.save(proposal, current.version, uow.session)
         await _record(proposals, proposal, "update", trace, uow.session, changed=sorted(changes))
-        event = ProposalUpdated(proposal_id=proposal_id, version=proposal.version, changes=changes)
+        event = ProposalUpdated(
+            proposal_id=proposal_id, version=proposal.version, changes=changes,
+            by=trace.actor, by_person=trace.by,
+        )  # fmt: skip
         await uow.publish(proposal_id, event)
     return proposal
 

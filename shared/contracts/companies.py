@@ -69,6 +69,10 @@ class CompanyUpdated(EventPayload):
     company_id: str
     version: int
     changes: dict[str, Any]
+    by: str | None = None
+    """The grant that made the change (added to v1 as optional: older events have none)."""
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``."""
 
 
 @published_as("jamp.company.verified.v1", stream="companies")

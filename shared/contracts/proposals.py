@@ -99,6 +99,10 @@ class ProposalDrafted(EventPayload):
     """A city (or an admin on its behalf) started a proposal; it is a draft, visible to it only."""
 
     proposal: ProposalDetails
+    by: str | None = None
+    """The grant that made the change (added to v1 as optional: older events have none)."""
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``."""
 
 
 @published_as("jamp.proposal.updated.v1", stream="proposals")
@@ -108,6 +112,10 @@ class ProposalUpdated(EventPayload):
     proposal_id: str
     version: int
     changes: dict[str, Any]
+    by: str | None = None
+    """The grant that made the change (added to v1 as optional: older events have none)."""
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``."""
 
 
 @published_as("jamp.proposal.submitted.v1", stream="proposals")

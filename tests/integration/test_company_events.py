@@ -90,6 +90,8 @@ async def test_one_companys_events_arrive_in_order_with_what_changed(
     updated, verified, suspended = (envelope.data for envelope in envelopes[1:])
     assert updated["changes"] == {"tags": ["water_supply", "flood_control", "wastewater"]}
     assert updated["version"] == 2
+    assert updated["by"] == f"company:{company_id}"  # who changed it, as every change says
+    assert updated["by_person"]["grant"] == f"company:{company_id}"
     assert verified["by"].startswith("admin") and verified["version"] == 3
     assert suspended["reason"] == "expired documents"
 

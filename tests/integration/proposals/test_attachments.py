@@ -52,6 +52,9 @@ class TestDraftFiles:
 
         found = await eventually(events)
         assert found["jamp.proposal.updated.v1"].data["changes"]["attachments"] == [file]
+        for kind in ("drafted", "updated"):  # who made each change, as every change says
+            made = found[f"jamp.proposal.{kind}.v1"].data
+            assert (made["by"], made["by_person"]["grant"]) == ("city:da-nang", "city:da-nang")
         assert found["jamp.proposal.submitted.v1"].data["proposal"]["attachments"] == [file]
 
     async def test_a_forged_attachment_id_from_another_proposal_is_refused(
