@@ -11,6 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.notifications import handlers
+from services.notifications.composing.pages import confirmation_page, unsubscribed_page
 from services.notifications.keys import MAILROOM
 from services.notifications.model import (
     Category,
@@ -27,6 +28,7 @@ from services.notifications.model import (
 )
 from shared.auth import PUBLIC, Role, allow
 from shared.http.endpoints import ApiRoutes, principal_of
+from shared.http.negotiation import preferred
 from shared.http.pagination import Page, PageQuery, encode_cursor
 from shared.http.problems import Forbidden, NotFound
 
@@ -36,6 +38,7 @@ api = ApiRoutes(
 )
 T = TypeVar("T")
 STAFF = allow(Role.OPERATOR, Role.ADMIN)
+JSON, HTML = "application/json", "text/html"
 Token = Field(min_length=3, max_length=600)
 
 
@@ -175,8 +178,42 @@ async def put_preferences(
     problems=(403, 429),
     rate_limited=True,
 )
-async def one_click_unsubscribe(request: web.Request, query: UnsubscribeQuery) -> PreferencesView:
-    return await handlers.unsubscribe(query.token, query.category, request.app[MAILROOM])
+async def one_click_unsubscribe(
+    request: web.Request, query: UnsubscribeQuery
+) -> PreferencesView | web.Response:
+    """A mail client's one-click POST gets JSON; the form of the page below gets a page."""
+    view = await handlers.unsubscribe(query.token, query.category, request.app[MAILROOM])
+    if preferred(request, (JSON, HTML)) == HTML:
+        return _page_of(unsubscribed_page(view, query.category))
+    return view
+
+
+@api.get(
+    "/unsubscribe",
+    summary="The page the unsubscribe link in a mail opens: it asks before it unsubscribes",
+    access=PUBLIC,
+    query=UnsubscribeQuery,
+    response=PreferencesView,
+    problems=(403, 429),
+    rate_limited=True,
+    also_as=(HTML,),
+)
+async def unsubscribe_page(
+    request: web.Request, query: UnsubscribeQuery
+) -> PreferencesView | web.Response:
+    """Changes nothing: a GET is what link scanners and mail previews fetch on their own,
+    so the page asks, and its button POSTs (RFC 8058 §3). JSON callers read the preferences."""
+    view = await handlers.preferences_of(query.token, request.app[MAILROOM])
+    if preferred(request, (JSON, HTML)) == HTML:
+        return _page_of(confirmation_page(view, query.category))
+    return view
+
+
+def _page_of(page: str) -> web.Response:
+    # Nothing but the page itself: no script, no style from elsewhere; its form posts here.
+    policy = "default-src 'none'; form-action 'self'; frame-ancestors 'none'"
+    headers = {"Content-Security-Policy": policy, "Cache-Control": "no-store"}
+    return web.Response(text=page, content_type=HTML, headers=headers)
 
 
 def _is_admin(request: web.Request) -> bool:

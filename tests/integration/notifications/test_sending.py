@@ -142,6 +142,39 @@ async def test_a_permanent_refusal_is_recorded_published_and_never_retried(
     assert relay.to(CITY_EMAIL) == []
 
 
+async def test_the_unsubscribe_link_in_a_mail_asks_then_unsubscribes(
+    notifications: TestClient[Any, Any],
+    notification_settings: NotificationSettings,
+    relay: Relay,
+) -> None:
+    proposal_id = await _proposal(notifications, notification_settings)
+    await publish(notification_settings, (decision(proposal_id), proposal_id))
+    [first] = await mail_to(relay, CITY_EMAIL)
+    link = urlsplit(str(first["List-Unsubscribe"]).strip("<>"))
+    token = parse_qs(link.query)["token"][0]
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+    # Opening the link (as a person, or a link scanner) changes nothing: the page asks.
+    page = await notifications.get(f"/unsubscribe?{link.query}", headers=browser)
+    assert page.status == 200 and page.content_type == "text/html"
+    text = await page.text()
+    assert '<form method="post"' in text and CITY_EMAIL in text
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    view = await (await notifications.get("/preferences", params={"token": token})).json()
+    assert view["preferences"]["proposals"] is True
+
+    # Its button posts the form to the same address.
+    form = {**browser, "Content-Type": "application/x-www-form-urlencoded"}
+    done = await notifications.post(
+        f"/unsubscribe?{link.query}", data="List-Unsubscribe=One-Click", headers=form
+    )
+    assert done.status == 200 and "No more proposals mails" in await done.text()
+    view = await (await notifications.get("/preferences", params={"token": token})).json()
+    assert view["preferences"]["proposals"] is False
+    forged = await notifications.get(f"/unsubscribe?token=x{token}&category=proposals")
+    assert forged.status == 403
+
+
 async def test_one_click_unsubscribe_stops_that_category_and_the_ledger_says_so(
     notifications: TestClient[Any, Any],
     notification_settings: NotificationSettings,
