@@ -239,10 +239,13 @@ class Registration(BaseModel):
 
 class SuspendCompany(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"reason": "Registration under review"}]}
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"reason": "Registration under review"}]},
     )
 
-    reason: str = Field(min_length=3, max_length=500)
+    # Trimmed before its length counts, with something to see: a blank reason says nothing.
+    reason: str = Field(min_length=3, max_length=500, pattern=ONE_LINE)
 
 
 class CompanyQuery(PageQuery):

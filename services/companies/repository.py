@@ -33,7 +33,7 @@ class CompanyRepository:
         except DuplicateKeyError:
             raise CorporateNumberTaken(
                 f"corporate number {company.corporate_number} is already registered",
-                field="corporate_number",
+                field="body.corporate_number",
             ) from None
 
     async def get(

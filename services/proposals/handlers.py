@@ -84,7 +84,9 @@ async def draft_proposal(
     trace: Trace,
 ) -> Proposal:
     if caller.role is Role.CITY and caller.scope != command.city_id:
-        raise NotYourCity(f"a city key drafts only for its own city, {caller.scope}")
+        raise NotYourCity(
+            f"a city key drafts only for its own city, {caller.scope}", field="body.city_id"
+        )
     async with unit_of_work(platform, trace) as uow:
         city = await cities.get(command.city_id)  # committed and lasting: no snapshot needed
         if city is None:

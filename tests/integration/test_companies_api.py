@@ -64,7 +64,7 @@ class TestRegistration:
         again = await anonymous.post("/companies", registration(corporate_number="7000012050002"))
         assert again.status == 409
         problem = await again.json()
-        assert problem["field"] == "corporate_number"
+        assert problem["field"] == "body.corporate_number"
         assert again.content_type == "application/problem+json"
         assert await stored_companies(settings) == 1
 

@@ -130,6 +130,10 @@ class TestVerification:
         response = await admin.post(f"/companies/{company_id}/suspend", {})
         assert response.status == 422
         assert (await response.json())["errors"][0]["field"] == "body.reason"
+        for blank in ("      ", "\u200b\u200b\u200b"):  # trimmed, or nothing to see
+            response = await admin.post(f"/companies/{company_id}/suspend", {"reason": blank})
+            assert response.status == 422, blank
+            assert (await response.json())["errors"][0]["field"] == "body.reason"
 
 
 class TestSearch:

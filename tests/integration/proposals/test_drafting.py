@@ -29,7 +29,7 @@ class TestDrafting:
         self, da_nang: Caller, settings: ServiceSettings
     ) -> None:
         response = await da_nang.post("/proposals", proposal_body(city_id="hanoi"))
-        assert response.status == 403
+        assert (response.status, (await response.json())["field"]) == (403, "body.city_id")
         assert await stored(settings, "proposals") == 0
 
     async def test_a_draft_is_announced_with_its_history_entry(
