@@ -1,9 +1,12 @@
 """Search terms that work on every MongoDB-wire engine (no text index needed).
 
 Words of any alphabet are lower-cased and folded to plain letters ("Đà Nẵng" → "da",
-"nang"), so a search with or without accents finds the same. Japanese and other CJK runs,
-which have no spaces, are indexed as single characters and overlapping bigrams; a query
-uses bigrams (or the single character it is), so "防災" finds "防災システム".
+"nang"), so a search with or without accents finds the same. Runs of scripts written
+without spaces between words (Japanese and other CJK; Thai, Lao, Khmer and Burmese of the
+ASEAN desks) are indexed as single characters and overlapping bigrams; a query uses
+bigrams (or the single character it is), so "防災" finds "防災システム" and "น้ำท่วม" finds
+"ระบบเตือนภัยน้ำท่วม". A Thai vowel or tone mark is no letter to a regular expression:
+read as a word break, it had cut words into pieces no query lined up with.
 
 Stemming is a separate, opt-in pair (``stemmed_terms`` and ``query_alternatives``): a
 document is found by its words and their English stems, and each query word matches
@@ -18,9 +21,14 @@ from functools import lru_cache
 
 import snowballstemmer
 
-_CJK_CHARS = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(rf"[{_CJK_CHARS}]+|[^\W_{_CJK_CHARS}]+")
-_CJK = re.compile(rf"[{_CJK_CHARS}]")
+_UNSPACED_CHARS = (
+    "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"  # kana, CJK ideographs
+    "\u0e00-\u0eff"  # Thai, Lao
+    "\u1000-\u109f"  # Myanmar
+    "\u1780-\u17ff"  # Khmer
+)
+_TOKEN = re.compile(rf"[{_UNSPACED_CHARS}]+|[^\W_{_UNSPACED_CHARS}]+")
+_UNSPACED = re.compile(rf"[{_UNSPACED_CHARS}]")
 _STOP = frozenset({"a", "an", "and", "of", "the", "for", "to", "in", "on", "with", "by", "or"})
 _UNFOLDABLE = str.maketrans({"đ": "d", "ø": "o", "ł": "l", "ß": "ss", "æ": "ae", "œ": "oe"})
 
@@ -40,7 +48,7 @@ def stemmed_terms(text: str, *, single_characters: bool = True) -> set[str]:
     run longer than one character is only its bigrams (``query_terms``): for names, found
     by any two characters in a row, not by one character of a longer run."""
     found = terms(text) if single_characters else query_terms(text)
-    return found | {_stem(term) for term in found if not _CJK.match(term)}
+    return found | {_stem(term) for term in found if not _UNSPACED.match(term)}
 
 
 def stemmed_terms_of(texts: Iterable[str], *, single_characters: bool = True) -> list[str]:
@@ -52,7 +60,8 @@ def query_alternatives(text: str) -> list[set[str]]:
     """For each query term, the terms that satisfy it: a word or its English stem (to
     search what ``stemmed_terms`` stored); a CJK bigram stands for itself."""
     return [
-        {term} if _CJK.match(term) else {term, _stem(term)} for term in sorted(query_terms(text))
+        {term} if _UNSPACED.match(term) else {term, _stem(term)}
+        for term in sorted(query_terms(text))
     ]
 
 
@@ -69,7 +78,7 @@ def _collect(text: str, cjk_terms: Callable[[str], set[str]]) -> set[str]:
     """Words (less stop words) as they are; each CJK run as ``cjk_terms`` makes it."""
     found: set[str] = set()
     for token in _tokens(text):
-        if _CJK.match(token):
+        if _UNSPACED.match(token):
             found |= cjk_terms(token)
         elif token not in _STOP:
             found.add(token)

@@ -1,5 +1,7 @@
 """Search terms: folded words, and characters plus bigrams for Japanese runs."""
 
+import pytest
+
 from shared.text import query_alternatives, query_terms, stemmed_terms, terms
 
 
@@ -60,6 +62,24 @@ class TestJapaneseText:
 
     def test_half_width_katakana_is_normalised_to_full_width(self) -> None:
         assert query_terms("ﾃｽﾄ") == {"テス", "スト"}
+
+    @pytest.mark.parametrize(
+        ("title", "word"),
+        [
+            ("ระบบเตือนภัยน้ำท่วมกรุงเทพ", "น้ำท่วม"),  # Thai: flood, inside a title
+            ("ระบบเตือนภัยน้ำท่วมกรุงเทพ", "เตือนภัย"),  # warning
+            ("ໂຄງການນ້ຳປະປາວຽງຈັນ", "ນ້ຳປະປາ"),  # Lao: tap water
+            ("ប្រព័ន្ធទឹកស្អាតភ្នំពេញ", "ទឹកស្អាត"),  # Khmer: clean water
+            ("ရန်ကုန်မြို့ရေပေးဝေရေး", "ရေပေးဝေ"),  # Burmese: water supply
+        ],
+    )
+    def test_a_word_of_a_script_without_spaces_is_found_inside_a_title(
+        self, title: str, word: str
+    ) -> None:
+        # Vowel and tone marks are no letters to a regular expression: taken as word
+        # breaks, they cut Thai into pieces no query lined up with.
+        assert query_terms(word) <= terms(title)
+        assert not query_terms("ไฟฟ้า") <= terms(title)  # electricity is not in it
 
     def test_mixed_text_yields_words_and_bigrams(self) -> None:
         assert query_terms("AI防災 platform") == {"ai", "防災", "platform"}

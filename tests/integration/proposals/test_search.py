@@ -50,6 +50,12 @@ async def test_each_filter_narrows_the_list(admin: Caller) -> None:
     assert await ids(admin, q="han river") == {flood}
 
 
+async def test_a_thai_word_finds_a_thai_title(admin: Caller) -> None:
+    warning = await submitted(admin, city_id="bangkok", title="ระบบเตือนภัยน้ำท่วมกรุงเทพ")
+    assert await ids(admin, q="น้ำท่วม") == {warning}  # flood, inside the title's one run
+    assert await ids(admin, q="ไฟฟ้า") == set()
+
+
 async def test_callers_see_only_what_their_role_allows(
     proposals: TestClient[Any, Any], da_nang: Caller, admin: Caller
 ) -> None:
