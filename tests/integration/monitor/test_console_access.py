@@ -1,6 +1,8 @@
 """The console: operator/admin keys only, traded once for an HttpOnly session cookie."""
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +20,17 @@ from tests.integration.test_companies_api import registration
 from tests.support import Caller, granted
 
 
+@asynccontextmanager
+async def console(monitor: TestClient[Any, Any], caller: Caller) -> AsyncIterator[ClientSession]:
+    """A browser-like session logged in with the caller's key, closed afterwards."""
+    assert caller.key is not None
+    session = await logged_in(monitor, caller.key)
+    try:
+        yield session
+    finally:
+        await session.close()
+
+
 async def logged_in(monitor: TestClient[Any, Any], key: str) -> ClientSession:
     """A browser-like session: cookies kept, never an Authorization header."""
     # unsafe: the jar accepts cookies of an IP address host (the loopback test server).
@@ -30,9 +43,7 @@ async def logged_in(monitor: TestClient[Any, Any], key: str) -> ClientSession:
 async def test_login_sets_an_httponly_strict_cookie_that_authenticates(
     monitor: TestClient[Any, Any], operator: Caller
 ) -> None:
-    assert operator.key is not None
-    session = await logged_in(monitor, operator.key)
-    try:
+    async with console(monitor, operator) as session:
         [cookie] = session.cookie_jar
         assert cookie["httponly"] and cookie["samesite"] == "Strict"
         assert operator.key not in cookie.value
@@ -41,23 +52,17 @@ async def test_login_sets_an_httponly_strict_cookie_that_authenticates(
         assert (await session.get("/api/events")).status == 200
         assert (await session.post("/api/session/logout")).status == 204
         assert (await session.get("/api/events")).status == 401
-    finally:
-        await session.close()
 
 
 async def test_a_sessions_token_cannot_open_another_session(
     monitor: TestClient[Any, Any], operator: Caller
 ) -> None:
     """Else a stolen cookie renews itself for ever, and outlives the owner's logout."""
-    assert operator.key is not None
-    session = await logged_in(monitor, operator.key)
-    try:
+    async with console(monitor, operator) as session:
         [cookie] = session.cookie_jar
         traded = await monitor.post("/api/session", json={"key": cookie.value})
         assert traded.status == 401 and "Set-Cookie" not in traded.headers
         assert (await session.get("/api/session")).status == 200  # the session itself works
-    finally:
-        await session.close()
 
 
 async def test_keys_other_than_operator_or_admin_are_refused(
@@ -73,40 +78,30 @@ async def test_keys_other_than_operator_or_admin_are_refused(
 async def test_a_revoked_key_ends_its_sessions(
     monitor: TestClient[Any, Any], operator: Caller
 ) -> None:
-    assert operator.key is not None
-    session = await logged_in(monitor, operator.key)
-    try:
-        await revoke(monitor, operator.key)
+    async with console(monitor, operator) as session:
+        await revoke(monitor, operator)
         assert (await session.get("/api/events")).status == 401
         # Logging out still works, and clears the cookie the browser kept.
         logout = await session.post("/api/session/logout")
         assert logout.status == 204
         assert "Max-Age=0" in logout.headers["Set-Cookie"]
         assert list(session.cookie_jar) == [] or all(not c.value for c in session.cookie_jar)
-    finally:
-        await session.close()
 
 
 async def test_cross_origin_changes_with_the_cookie_are_refused(
     monitor: TestClient[Any, Any], operator: Caller
 ) -> None:
-    assert operator.key is not None
-    session = await logged_in(monitor, operator.key)
-    try:
+    async with console(monitor, operator) as session:
         response = await session.put(
             "/api/thresholds/g", json={"max_lag": 1}, headers={"Origin": "http://evil.example"}
         )
         assert response.status == 403
-    finally:
-        await session.close()
 
 
 async def test_the_live_tail_streams_new_events_to_a_logged_in_socket(
     monitor: TestClient[Any, Any], client: TestClient[Any, Any], operator: Caller
 ) -> None:
-    assert operator.key is not None
-    session = await logged_in(monitor, operator.key)
-    try:
+    async with console(monitor, operator) as session:
         async with session.ws_connect("/api/tail") as socket:
             company_id = await register(client)
             async with asyncio.timeout(15):
@@ -117,16 +112,12 @@ async def test_the_live_tail_streams_new_events_to_a_logged_in_socket(
                     if event["subject"] == company_id:
                         break
         assert event["data"]["company"]["contact"]["email"] == "***"
-    finally:
-        await session.close()
 
 
 async def test_the_live_tail_streams_only_what_its_filter_matches_as_the_search_would(
     monitor: TestClient[Any, Any], client: TestClient[Any, Any], operator: Caller
 ) -> None:
-    assert operator.key is not None
-    session = await logged_in(monitor, operator.key)
-    try:
+    async with console(monitor, operator) as session:
         wanted = {"q": "tamagawa", "type": "jamp.company.registered.v1"}
         async with session.ws_connect("/api/tail", params=wanted) as socket:
             for name in ("Nishikawa Water", "Tamagawa Water"):  # only the second matches
@@ -138,43 +129,34 @@ async def test_the_live_tail_streams_only_what_its_filter_matches_as_the_search_
         assert first["data"]["company"]["name_en"] == "Tamagawa Water"
         # A part of a word is no word, as in the search: "tama" finds nothing.
         assert await events_of(operator, q="tama") == []
-    finally:
-        await session.close()
 
 
 async def test_a_live_tail_filter_the_search_would_refuse_is_refused(
     monitor: TestClient[Any, Any], operator: Caller
 ) -> None:
-    assert operator.key is not None
-    session = await logged_in(monitor, operator.key)
-    try:
+    async with console(monitor, operator) as session:
         with pytest.raises(WSServerHandshakeError) as refused:
             await session.ws_connect("/api/tail", params={"colour": "red"})
         assert refused.value.status == 422
-    finally:
-        await session.close()
 
 
 async def test_revoking_the_key_closes_its_open_live_tail(
     monitor: TestClient[Any, Any], operator: Caller
 ) -> None:
-    assert operator.key is not None
-    session = await logged_in(monitor, operator.key)
-    try:
-        async with session.ws_connect("/api/tail") as socket:
-            await revoke(monitor, operator.key)
-            async with asyncio.timeout(RECHECK_SECONDS * 3):
-                message = await socket.receive()
-            while message.type is WSMsgType.TEXT:  # events indexed before the revocation
-                message = await socket.receive()
-            assert message.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING)
-            assert socket.close_code == WSCloseCode.POLICY_VIOLATION
-    finally:
-        await session.close()
+    async with console(monitor, operator) as session, session.ws_connect("/api/tail") as socket:
+        await revoke(monitor, operator)
+        async with asyncio.timeout(RECHECK_SECONDS * 3):
+            message = await socket.receive()
+        while message.type is WSMsgType.TEXT:  # events indexed before the revocation
+            message = await socket.receive()
+        assert message.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING)
+        assert socket.close_code == WSCloseCode.POLICY_VIOLATION
 
 
-async def revoke(monitor: TestClient[Any, Any], key: str) -> None:
-    revoked = ApiKeyRevoked(key_id=key.split("_")[1], revoked_at=datetime.now(UTC), reason="test")
+async def revoke(monitor: TestClient[Any, Any], caller: Caller) -> None:
+    assert caller.key is not None
+    key_id = caller.key.split("_")[1]
+    revoked = ApiKeyRevoked(key_id=key_id, revoked_at=datetime.now(UTC), reason="test")
     async with transaction(monitor.app[PLATFORM].mongo) as mongo_session:
         await monitor.app[KEYS].record_revoked(revoked, mongo_session)
 
