@@ -53,16 +53,8 @@ def sniff(head: bytes, name: str) -> str | None:
 
 
 def _is_text(head: bytes) -> bool:
-    if not head:
-        return False
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as error:
-        # The sniffed window may end inside a multi-byte character.
-        if error.start < len(head) - 3:
-            return False
-        text = head[: error.start].decode("utf-8")
-    return not any((ord(c) < 32 and c not in "\t\n\r\f") or ord(c) == 127 for c in text)
+    # Not final: the sniffed window may end inside a multi-byte character.
+    return bool(head) and TextCheck().feed(head)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")  # all but tab, line feeds and form feed
