@@ -15,7 +15,7 @@ _PAGE = """<!doctype html>
 def confirmation_page(view: PreferencesView, category: str) -> str:
     """Asks; its form posts back to the same address (token and category included)."""
     if category in view.always_on:
-        return _page("JAMP Desk mail", f"<p>{_kind(category)} always go out.</p>")
+        return _always_on(category)
     body = (
         f"<p>Stop {_kind(category)} to {escape(view.address)}?</p>"
         '<form method="post" action="">'
@@ -27,8 +27,13 @@ def confirmation_page(view: PreferencesView, category: str) -> str:
 
 def unsubscribed_page(view: PreferencesView, category: str) -> str:
     if category in view.always_on:
-        return _page("JAMP Desk mail", f"<p>{_kind(category)} always go out.</p>")
+        return _always_on(category)
     return _page("Unsubscribed", f"<p>No more {_kind(category)} to {escape(view.address)}.</p>")
+
+
+def _always_on(category: str) -> str:
+    """Account and security mail cannot be turned off: both pages say so instead."""
+    return _page("JAMP Desk mail", f"<p>{_kind(category)} always go out.</p>")
 
 
 def _kind(category: str) -> str:
