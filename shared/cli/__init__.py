@@ -3,7 +3,7 @@
 import asyncio
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from pymongo.errors import ServerSelectionTimeoutError
@@ -68,10 +68,6 @@ def _a_service(service: str) -> str:
     if service not in dev.SERVICES:
         raise typer.BadParameter(f"{service!r} is no service; one of {', '.join(dev.SERVICES)}")
     return service
-
-
-def replica_option(help: str) -> Any:
-    return typer.Option(help=help, callback=_a_service)
 
 
 @keys_app.command("create")
