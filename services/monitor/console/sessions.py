@@ -80,7 +80,7 @@ class ConsoleKeys(KeyReplica):
 
     async def authenticate(self, plaintext: str) -> Principal | None:
         if not plaintext.startswith(TOKEN_PREFIX):
-            return await super().authenticate(plaintext)
+            return await self.authenticate_key(plaintext)
         principal = await self.sessions.principal(plaintext)
         if principal is None:
             return None
