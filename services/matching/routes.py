@@ -52,7 +52,7 @@ from services.matching.sessions.moves import (
 from services.matching.sessions.scheduler import Unschedulable
 from shared.auth import Role, allow
 from shared.http.endpoints import ApiRoutes, Reply, principal_of, trace_of
-from shared.http.negotiation import preferred
+from shared.http.negotiation import JSON, preferred
 from shared.http.pagination import Page
 from shared.http.problems import Conflict, Forbidden, InvalidReference, InvalidValue, NotFound
 from shared.platform import PLATFORM
@@ -78,7 +78,6 @@ api = ApiRoutes(
     },
 )
 CALENDAR = "text/calendar"
-JSON = "application/json"
 SIDES = allow(Role.COMPANY, Role.CITY)
 STAFF = allow(Role.OPERATOR, Role.ADMIN)
 

@@ -28,7 +28,7 @@ from services.notifications.model import (
 )
 from shared.auth import PUBLIC, Role, allow
 from shared.http.endpoints import ApiRoutes, principal_of
-from shared.http.negotiation import preferred
+from shared.http.negotiation import JSON, preferred
 from shared.http.pagination import Page, PageQuery, encode_cursor
 from shared.http.problems import Forbidden, NotFound
 
@@ -38,7 +38,7 @@ api = ApiRoutes(
 )
 T = TypeVar("T")
 STAFF = allow(Role.OPERATOR, Role.ADMIN)
-JSON, HTML = "application/json", "text/html"
+HTML = "text/html"
 Token = Field(min_length=3, max_length=600)
 
 

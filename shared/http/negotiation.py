@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+JSON = "application/json"
+"""Every route's own representation, the default offer beside CSV, calendars or pages."""
 _UNREADABLE_WEIGHT = 0.0
 
 

@@ -13,10 +13,9 @@ from collections.abc import Sequence
 from aiohttp import web
 from pydantic import BaseModel
 
-from shared.http.negotiation import preferred
+from shared.http.negotiation import JSON, preferred
 
 CSV = "text/csv"
-JSON = "application/json"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
