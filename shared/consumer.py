@@ -24,7 +24,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, Generic, Literal
 
 from aiohttp import web
@@ -36,6 +36,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 from typing_extensions import TypeVar
 
+from shared.clock import utc_now
 from shared.contracts import EVENT_TYPES, EventPayload
 from shared.dead_letters import DeadLetterPublisher
 from shared.envelope import Envelope, UnknownEventType
@@ -594,7 +595,7 @@ def _first_deliveries(decoded: list[_Decoded], seen: set[str]) -> dict[str, _Dec
 
 def _marker(envelope: Envelope) -> Document:
     """The processed-event marker: its unique ``_id`` makes a redelivery a no-op."""
-    return {"_id": envelope.id, "type": envelope.type, "at": datetime.now(UTC)}
+    return {"_id": envelope.id, "type": envelope.type, "at": utc_now()}
 
 
 class _ClaimOnAssignment(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -5,10 +5,10 @@ and where it came from, so the monitor can show it and replay it to the source t
 """
 
 import asyncio
-from datetime import UTC, datetime
 
 from aiokafka import ConsumerRecord
 
+from shared.clock import utc_now
 from shared.errors import describe
 from shared.kafka import LazyProducer, ProducerFactory
 from shared.logs import get_logger
@@ -29,7 +29,7 @@ def dead_letter_headers(
         "dlq.original_partition": str(record.partition),
         "dlq.original_offset": str(record.offset),
         "dlq.consumer_group": group_id,
-        "dlq.failed_at": datetime.now(UTC).isoformat(),
+        "dlq.failed_at": utc_now().isoformat(),
     }
     return [*record.headers, *((name, value.encode()) for name, value in failure.items())]
 

@@ -6,12 +6,13 @@ identifying attributes are repeated as ``ce_*`` headers, with ``correlationid`` 
 """
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.clock import utc_now
 from shared.contracts import EVENT_TYPES, EventPayload
 from shared.tracing import accepted_id, child_traceparent
 
@@ -30,7 +31,7 @@ class Envelope(BaseModel):
     id: str = Field(default_factory=lambda: str(uuid.uuid4()))
     source: str
     type: str
-    time: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    time: datetime = Field(default_factory=lambda: utc_now())
     subject: str
     datacontenttype: Literal["application/json"] = "application/json"
     correlationid: str

@@ -26,6 +26,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pymongo.asynchronous.collection import AsyncCollection
 
+from shared.clock import utc_now
 from shared.kafka import LazyProducer, ProducerFactory, started
 from shared.logs import get_logger
 from shared.mongo import Document
@@ -123,7 +124,7 @@ class BrokerHealer:
     async def _remember(self, incarnation: str) -> None:
         await self.state.update_one(
             {"_id": STATE_ID},
-            {"$set": {"incarnation": incarnation, "healed_at": datetime.now(UTC)}},
+            {"$set": {"incarnation": incarnation, "healed_at": utc_now()}},
             upsert=True,
         )
 

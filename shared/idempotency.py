@@ -10,13 +10,14 @@ import hashlib
 import json
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from shared.clock import utc_now
 from shared.mongo import Document
 
 COLLECTION = "idempotency_keys"
@@ -79,7 +80,7 @@ async def record_claim(
                 "_id": claim.key_id,
                 "fingerprint": claim.fingerprint,
                 "subject": subject,
-                "created_at": datetime.now(UTC),
+                "created_at": utc_now(),
                 "outcome": None,
             },
             session=session,

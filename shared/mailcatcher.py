@@ -11,13 +11,14 @@ import contextlib
 import json
 import signal
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from shared.clock import utc_now
 
 INDEX = "index.jsonl"
 
@@ -46,7 +47,7 @@ class Catcher:
     ) -> str:
         content = envelope.original_content or b""
         message = message_from_bytes(content, policy=policy.default)
-        now = datetime.now(UTC)
+        now = utc_now()
         mail_id = f"{now:%Y%m%d%H%M%S%f}"
         (self.folder / f"{mail_id}.eml").write_bytes(content)
         caught = CaughtMail(

@@ -45,7 +45,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import bson
 from bson import Binary
@@ -54,6 +54,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
+from shared.clock import utc_now
 from shared.envelope import Envelope, Headers
 from shared.logs import get_logger
 from shared.mongo import TRANSIENT, Document
@@ -302,7 +303,7 @@ async def _move_cursor(outbox: Outbox, first: int, last: int | None) -> None:
     if last is None or last >= cursor.published:
         moved = cursor.replayed_from(first)
     else:
-        moved = cursor.with_gap(Gap(first, last, datetime.now(UTC)))
+        moved = cursor.with_gap(Gap(first, last, utc_now()))
     await outbox.leases.update_one(
         {"_id": LEASE}, {"$set": moved.fields(), "$inc": {"version": 1}}, upsert=True
     )
@@ -335,7 +336,7 @@ class Lease:
 
     def terms(self) -> tuple[float, datetime]:
         """(monotonic start, expiry) of a renewal written now."""
-        return time.monotonic(), datetime.now(UTC) + self.ttl
+        return time.monotonic(), utc_now() + self.ttl
 
     def renewed(self, started: float) -> None:
         """A write by this holder that set ``expires_at`` (a cursor write) renewed it."""
@@ -346,7 +347,7 @@ class Lease:
 
     async def acquire(self) -> bool:
         """Take or renew the lease (one write); False while another holder's is unexpired."""
-        started, now = time.monotonic(), datetime.now(UTC)
+        started, now = time.monotonic(), utc_now()
         free = [{"holder": self.holder}, {"expires_at": {"$lt": now}}, {"expires_at": None}]
         try:
             lease = await self.collection.find_one_and_update(

@@ -42,6 +42,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 from pymongo.errors import BulkWriteError, PyMongoError
 
+from shared.clock import utc_now
 from shared.kafka import MAX_REQUEST_BYTES, LazyProducer, ProducerFactory, PublishGuard
 from shared.logs import get_logger
 from shared.metrics import ServiceMetrics
@@ -301,7 +302,7 @@ class OutboxRelay:
         so it takes no lease and writes nothing."""
         if cursor.settled:
             return False
-        if cursor.expired(datetime.now(UTC) - self.gap_horizon):
+        if cursor.expired(utc_now() - self.gap_horizon):
             return True
         return bool(await self._read(cursor, cursor.plan(top, self.batch_size)))
 
@@ -318,12 +319,12 @@ class OutboxRelay:
                 return 0
             epoch = self.guard.epoch if self.guard else 0
             seen = [row["seq"] for row in rows]
-            self._read_ahead(cursor.after(plan, seen, seen, datetime.now(UTC)), top)
+            self._read_ahead(cursor.after(plan, seen, seen, utc_now()), top)
             acknowledged = acknowledged_in_order(live, await self._send_all(producer, records))
             if self.guard and self.guard.epoch != epoch:
                 return 0  # a heal began meanwhile: its replay sends these rows again
             settled += [row.seq for row in acknowledged]
-        now = datetime.now(UTC)
+        now = utc_now()
         moved = cursor.after(plan, [row["seq"] for row in rows], settled, now)
         moved = await self._close_expired(moved, now)
         stored: Cursor | None = moved  # what the lease document holds after this pass
@@ -443,7 +444,7 @@ class OutboxRelay:
     def _mark_kafka_down(self, error: BaseException) -> None:
         self.metrics.outbox_failures.inc()
         if self.kafka_down_since is None:
-            self.kafka_down_since = datetime.now(UTC)
+            self.kafka_down_since = utc_now()
             log.warning("outbox.kafka_unavailable", error=repr(error))
 
     def _mark_kafka_up(self) -> None:
@@ -459,7 +460,7 @@ class OutboxRelay:
             await asyncio.sleep(self.linger_seconds)
 
     async def _purge_now_and_then(self) -> None:
-        now = datetime.now(UTC)
+        now = utc_now()
         # Only while holding the lease for work: an idle relay writes nothing.
         if now - self._last_purge >= PURGE_EVERY and self.lease.fresh:
             self._last_purge = now

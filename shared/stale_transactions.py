@@ -22,13 +22,14 @@ import os
 import socket
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure
 
+from shared.clock import utc_now
 from shared.logs import get_logger
 from shared.mongo import Document, MongoClient
 
@@ -63,7 +64,7 @@ class SessionRegistry:
 
     async def beat(self) -> None:
         """Say we are alive (once we have a session) and kill the sessions of the dead."""
-        now = datetime.now(UTC)
+        now = utc_now()
         if self._lsid is not None:
             await self.collection.replace_one(
                 {"_id": self.member},
@@ -74,7 +75,7 @@ class SessionRegistry:
 
     async def end_dead(self) -> None:
         """Kill the sessions of members gone silent, without beating (a read unless some)."""
-        await self._kill_dead(datetime.now(UTC))
+        await self._kill_dead(utc_now())
 
     async def _kill_dead(self, now: datetime) -> None:
         # Records without a heartbeat were written before heartbeats existed: gone too.

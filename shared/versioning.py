@@ -1,13 +1,14 @@
 """Optimistic concurrency for aggregates: every change bumps ``version``, and a write
 succeeds only if nobody else wrote since the version the writer read."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 
+from shared.clock import utc_now
 from shared.errors import DomainError
 from shared.mongo import Document
 
@@ -43,7 +44,7 @@ class Versioned(BaseModel):
         if not changes:
             return self
         data = {**self.model_dump(mode="json"), **changes}
-        data.update(version=self.version + 1, updated_at=datetime.now(UTC))
+        data.update(version=self.version + 1, updated_at=utc_now())
         return self.model_validate(data)
 
 

@@ -1,7 +1,6 @@
 """Use cases of the companies service: plain async functions with keyword dependencies."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
@@ -15,6 +14,7 @@ from services.companies.model import (
 )
 from services.companies.repository import CompanyRepository
 from shared.auth import KeyReplica, Role, issue_key
+from shared.clock import utc_now
 from shared.contracts import EventPayload
 from shared.contracts.companies import (
     CompanyRegistered,
@@ -65,7 +65,7 @@ async def reissue_company_key(
             revoked = made_by(
                 ApiKeyRevoked(
                     key_id=key_id,
-                    revoked_at=datetime.now(UTC),
+                    revoked_at=utc_now(),
                     reason="replaced: the registration was retried with its idempotency key",
                 ),
                 trace,

@@ -1,10 +1,11 @@
 """Companies: requests, the Company aggregate and its rules. Pure: no I/O."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from shared.clock import utc_now
 from shared.contracts.companies import (
     CompanyProfile,
     CompanySize,
@@ -194,7 +195,7 @@ class Company(CompanyRecord, Versioned):
 
     @classmethod
     def register(cls, company_id: str, command: RegisterCompany) -> "Company":
-        now = datetime.now(UTC)
+        now = utc_now()
         return cls.model_validate(
             {
                 **command.model_dump(mode="json"),

@@ -13,7 +13,7 @@ from services.inquiries.answers.routes import answers_api
 from services.inquiries.attachments.routes import attachments_api
 from services.inquiries.consumers import TOPIC_HANDLERS
 from services.inquiries.conversation.routes import conversation_api
-from services.inquiries.desk import Clock, Desk, system_clock
+from services.inquiries.desk import Desk
 from services.inquiries.keys import ATTACHMENTS, CLOCK, DESK, INQUIRY_SETTINGS
 from services.inquiries.references.repository import ReferenceRepository
 from services.inquiries.repository import InquiryRepository
@@ -28,6 +28,7 @@ from services.inquiries.tags.routes import tags_api
 from services.inquiries.webhooks.dispatch import WebhookDispatcher
 from services.inquiries.webhooks.repository import WebhookRepository
 from services.inquiries.webhooks.routes import webhooks_api
+from shared.clock import Clock, utc_now
 from shared.documents import documents_context
 from shared.http.app import create_service_app
 from shared.http.appkeys import KEYS
@@ -53,7 +54,7 @@ def create_app(
     settings: ServiceSettings | None = None,
     *,
     inquiry_settings: InquirySettings | None = None,
-    clock: Clock = system_clock,
+    clock: Clock = utc_now,
 ) -> web.Application:
     """``clock`` is every SLA moment's source; tests pass a clock they move by hand."""
     settings = settings or ServiceSettings()

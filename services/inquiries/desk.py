@@ -1,8 +1,6 @@
 """The dependencies every inquiries use case needs, bundled once by ``create_app``."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from services.inquiries.administration.config import DeskConfiguration
 from services.inquiries.answers.repository import AnswerTemplateRepository
@@ -14,15 +12,10 @@ from services.inquiries.suggestions import SuggestionRepository
 from services.inquiries.tags.repository import TagRepository
 from services.inquiries.webhooks.repository import WebhookRepository
 from shared.auth import KeyReplica
+from shared.clock import Clock
 from shared.documents import DocumentStore
 from shared.outbound import OutboundPolicy
 from shared.platform import Platform
-
-Clock = Callable[[], datetime]
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

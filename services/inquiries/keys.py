@@ -2,8 +2,9 @@
 
 from aiohttp import web
 
-from services.inquiries.desk import Clock, Desk
+from services.inquiries.desk import Desk
 from services.inquiries.settings import InquirySettings
+from shared.clock import Clock
 from shared.documents import DocumentStore
 
 DESK = web.AppKey("desk", Desk)

@@ -4,7 +4,6 @@ import asyncio
 import gc
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 from aiohttp import web
 from prometheus_client import Gauge, Histogram
@@ -33,6 +32,7 @@ from services.matching.repository import IndexClock, MatchRepository, ReadModels
 from services.matching.routes import api
 from services.matching.sessions.repository import SessionRepository
 from services.matching.settings import MatchingSettings
+from shared.clock import utc_now
 from shared.http.app import create_service_app
 from shared.http.appkeys import METRICS
 from shared.logs import get_logger
@@ -137,7 +137,7 @@ async def _sweep(app: web.Application) -> None:
         await asyncio.sleep(app[MATCHING_SETTINGS].matching_expiry_poll_seconds)
         try:
             await handlers.expire_requests(
-                datetime.now(UTC),
+                utc_now(),
                 platform=app[PLATFORM],
                 matches=app[MATCHES],
                 clock=app[CLOCK],

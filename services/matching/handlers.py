@@ -1,6 +1,6 @@
 """Use cases of the matching service: read models kept from events, and answering matches."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from services.matching.disclosure import MatchView, Viewer, disclose
 from services.matching.index.matchmaker import Matchmaker, because
@@ -21,6 +21,7 @@ from services.matching.readmodel import (
 )
 from services.matching.repository import IndexClock, MatchRepository, ReadModels, Session
 from shared.auth import Principal, Role
+from shared.clock import utc_now
 from shared.contracts.companies import CompanyProfile, CompanyStatus
 from shared.contracts.matching import MatchAccepted, MatchExpired, MatchResponded, MatchSide
 from shared.contracts.proposals import ProposalDetails, ProposalStatus
@@ -208,7 +209,7 @@ async def respond(
             message=body.message,
             by=caller.name,
             by_person=trace.by,
-            at=datetime.now(UTC),
+            at=utc_now(),
         )
         answered = match.respond(side, answer, response_window)
         await matches.save(answered, uow.session, tick.seq)

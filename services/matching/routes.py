@@ -1,6 +1,6 @@
 """HTTP views of the matching service: parse, call one handler, shape the answer."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Literal
 
 from aiohttp import web
@@ -51,6 +51,7 @@ from services.matching.sessions.moves import (
 )
 from services.matching.sessions.scheduler import Unschedulable
 from shared.auth import Role, allow
+from shared.clock import utc_now
 from shared.http.endpoints import ApiRoutes, Reply, principal_of, trace_of
 from shared.http.negotiation import JSON, preferred
 from shared.http.pagination import Page
@@ -334,7 +335,7 @@ async def _agenda(request: web.Request, side: Literal["company", "city"]) -> Age
         read_models=request.app[READ_MODELS],
     )
     if preferred(request, (JSON, CALENDAR)) == CALENDAR:
-        return web.Response(body=to_ics(found, datetime.now(UTC)), content_type=CALENDAR)
+        return web.Response(body=to_ics(found, utc_now()), content_type=CALENDAR)
     return found
 
 

@@ -2,7 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 
 import aiohttp
@@ -43,6 +43,7 @@ from services.monitor.settings import MonitorSettings
 from services.monitor.streams.inspector import StreamInspector
 from services.monitor.streams.routes import streams_api
 from services.monitor.streams.tail import ConsumedEnds, RawTail, TailHub
+from shared.clock import utc_now
 from shared.http.app import create_service_app
 from shared.http.appkeys import KEYS
 from shared.kafka import create_producer
@@ -143,7 +144,7 @@ async def _watch_alerts(app: web.Application) -> None:
     while True:
         await asyncio.sleep(app[MONITOR_SETTINGS].monitor_alert_seconds)
         try:
-            now = datetime.now(UTC)
+            now = utc_now()
             await alerting.evaluate_alerts(
                 partial(app[INSPECTOR].group_lags, now),
                 now,

@@ -9,13 +9,14 @@ from aiohttp import web
 from services.notifications.composing.rendering import Renderer
 from services.notifications.consumers import TOPIC_HANDLERS
 from services.notifications.keys import CLOCK, INBOUND, MAILROOM, NOTIFICATION_SETTINGS
-from services.notifications.mailroom import Clock, Mailroom, system_clock
+from services.notifications.mailroom import Mailroom
 from services.notifications.replies.listener import start_listener
 from services.notifications.repository import Directory, InboundLog, Ledger, PreferenceStore
 from services.notifications.routes import api
 from services.notifications.sending.dispatcher import run_dispatcher
 from services.notifications.sending.smtp import Relay
 from services.notifications.settings import NotificationSettings
+from shared.clock import Clock, utc_now
 from shared.http.app import create_service_app
 from shared.http.appkeys import KEYS
 from shared.platform import PLATFORM, consumer_context, outbox_relay_context, platform_context
@@ -28,7 +29,7 @@ ROUTES = [api]
 
 
 def create_app(
-    settings: ServiceSettings | None = None, *, clock: Clock = system_clock
+    settings: ServiceSettings | None = None, *, clock: Clock = utc_now
 ) -> web.Application:
     """``clock`` is every mail moment's source; tests pass one they move by hand."""
     notification_settings = NotificationSettings.of(settings or NotificationSettings())

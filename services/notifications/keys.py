@@ -4,8 +4,9 @@ import asyncio
 
 from aiohttp import web
 
-from services.notifications.mailroom import Clock, Mailroom
+from services.notifications.mailroom import Mailroom
 from services.notifications.settings import NotificationSettings
+from shared.clock import Clock
 
 MAILROOM = web.AppKey("mailroom", Mailroom)
 NOTIFICATION_SETTINGS = web.AppKey("notification_settings", NotificationSettings)

@@ -1,9 +1,8 @@
 """The dependencies every notifications use case needs, bundled once by ``create_app``."""
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from services.notifications.composing.rendering import Renderer
 from services.notifications.model import Backoff
@@ -11,13 +10,8 @@ from services.notifications.repository import Directory, InboundLog, Ledger, Pre
 from services.notifications.sending.smtp import Relay
 from services.notifications.settings import NotificationSettings
 from shared.auth import KeyReplica
+from shared.clock import Clock, utc_now
 from shared.platform import Platform
-
-Clock = Callable[[], datetime]
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -32,7 +26,7 @@ class Mailroom:
     relay: Relay
     keys: KeyReplica
     """The key replica: who holds which grant (a queue without people falls back to them)."""
-    clock: Clock = system_clock
+    clock: Clock = utc_now
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     """Set after a claim commits, so new mail goes out now rather than at the next poll."""
 

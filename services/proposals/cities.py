@@ -4,11 +4,11 @@ import csv
 import io
 import re
 import unicodedata
-from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from shared.clock import utc_now
 from shared.contracts.proposals import City
 from shared.contracts.vocabulary import CAPITAL_TIME_ZONES, AseanState
 from shared.errors import DomainError
@@ -76,7 +76,7 @@ class AddCity(BaseModel):
 
     name: str = Field(min_length=2, max_length=100)
     country: AseanState
-    joined: int = Field(ge=2018, le=datetime.now(UTC).year + 1, description="Year it joined ASCN")
+    joined: int = Field(ge=2018, le=utc_now().year + 1, description="Year it joined ASCN")
     time_zone: TimeZoneName | None = Field(default=None, description="Defaults to the country's")
     city_id: str | None = Field(
         default=None,

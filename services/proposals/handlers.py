@@ -1,6 +1,5 @@
 """Use cases of the proposals service: plain async functions with keyword dependencies."""
 
-from datetime import UTC, datetime
 from importlib import resources
 
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -21,6 +20,7 @@ from services.proposals.model import (
 from services.proposals.repository import CityRepository, ProposalRepository
 from services.proposals.workflow import Action
 from shared.auth import Principal, Role
+from shared.clock import utc_now
 from shared.contracts.proposals import (
     City,
     CityAdded,
@@ -220,7 +220,7 @@ async def _record(
     changed: list[str] | None = None,
 ) -> None:
     entry = HistoryEntry(
-        at=datetime.now(UTC),
+        at=utc_now(),
         action=action,
         by=trace.actor,
         by_person=trace.by,

@@ -1,7 +1,7 @@
 """Proposals: requests, the Proposal aggregate and who may see it. Pure: no I/O."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from services.proposals.financing import Currency, FinancingHint, ProjectFacts, financing_hint
 from services.proposals.workflow import Action, next_status
 from shared.auth import Principal, Role
+from shared.clock import utc_now
 from shared.contracts.attachments import AttachmentInfo
 from shared.contracts.identity import Actor
 from shared.contracts.proposals import ProposalDetails, ProposalStatus
@@ -225,7 +226,7 @@ class Proposal(Versioned):
 
     @classmethod
     def draft(cls, proposal_id: str, country: str, command: DraftProposal) -> "Proposal":
-        now = datetime.now(UTC)
+        now = utc_now()
         return cls.model_validate(
             {
                 **command.model_dump(),
@@ -250,7 +251,7 @@ class Proposal(Versioned):
     def transitioned(self, action: Action) -> "Proposal":
         changes: dict[str, Any] = {"status": next_status(self.status, action)}
         if action == "submit":
-            changes["submitted_at"] = datetime.now(UTC).isoformat()
+            changes["submitted_at"] = utc_now().isoformat()
         return self.bumped(changes)
 
     @property

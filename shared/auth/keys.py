@@ -10,10 +10,10 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Literal
 
 from shared.auth.grants import Role
+from shared.clock import utc_now
 from shared.contracts.identity import ApiKeyIssued, PersonRegistered
 from shared.zones import is_time_zone
 
@@ -59,7 +59,7 @@ def issue_key(
         role=role,
         scope=scope,
         label=label,
-        issued_at=datetime.now(UTC),
+        issued_at=utc_now(),
         person_id=holder.person_id if holder else None,
         person_name=holder.name if holder else None,
     )
@@ -96,5 +96,5 @@ def register_person(
         email=email,
         language=language,
         time_zone=time_zone,
-        registered_at=datetime.now(UTC),
+        registered_at=utc_now(),
     )

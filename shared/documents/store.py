@@ -11,7 +11,7 @@ a transaction allows), and the sweeper removes files nobody referred to in time.
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bson import Int64, ObjectId
 from gridfs import AsyncGridFSBucket
@@ -20,6 +20,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared.clock import utc_now
 from shared.contracts.attachments import AttachmentInfo
 from shared.documents.errors import UnknownAttachment
 from shared.documents.media import safe_name, with_true_extension
@@ -106,7 +107,7 @@ class DocumentStore:
                 await self.chunks.delete_many({"files_id": file_id})
                 return stored_of(document).info
         filename = with_true_extension(safe_name(name, written.media_type), written.media_type)
-        now = to_milliseconds(datetime.now(UTC))
+        now = to_milliseconds(utc_now())
         metadata: Document = {
             "parent": parent,
             "media_type": written.media_type,
@@ -203,7 +204,7 @@ class DocumentStore:
             )
             await self.files.update_one(
                 {**criteria, "metadata.references": {"$size": 0}},
-                {"$set": {**_UNREFERENCED, "metadata.unreferenced_at": datetime.now(UTC)}},
+                {"$set": {**_UNREFERENCED, "metadata.unreferenced_at": utc_now()}},
                 session=session,
             )
 

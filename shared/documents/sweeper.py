@@ -2,10 +2,11 @@
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from aiohttp import web
 
+from shared.clock import utc_now
 from shared.documents.records import DocumentLimits
 from shared.documents.store import DocumentStore
 from shared.logs import get_logger
@@ -43,7 +44,7 @@ def documents_context(key: web.AppKey[DocumentStore]) -> CleanupContext:
 async def sweep_forever(store: DocumentStore, every: float) -> None:
     while True:
         try:
-            removed = await store.sweep(datetime.now(UTC))
+            removed = await store.sweep(utc_now())
             if removed:
                 log.info("documents.swept", removed=removed)
         except Exception:

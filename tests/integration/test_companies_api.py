@@ -57,6 +57,20 @@ class TestRegistration:
         assert response.status == 200
         assert (await response.json())["contact"]["name"] == "Sato Hanako"
 
+    async def test_the_answer_to_a_write_shows_the_times_every_read_shows(
+        self, anonymous: Caller, client: TestClient[Any, Any]
+    ) -> None:
+        # BSON keeps milliseconds: a time taken to the microsecond was answered one way by
+        # the registration and another by every read of it.
+        registered = await register(anonymous)
+        written = registered["company"]
+        own = Caller(client, registered["api_key"])
+        read = await (await own.get(f"/companies/{written['company_id']}")).json()
+        assert (read["registered_at"], read["updated_at"]) == (
+            written["registered_at"],
+            written["updated_at"],
+        )
+
     async def test_a_valid_corporate_number_is_accepted_and_must_be_unique(
         self, anonymous: Caller, settings: ServiceSettings
     ) -> None:

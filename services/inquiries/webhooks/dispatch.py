@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from services.inquiries.settings import InquirySettings
 from services.inquiries.webhooks.model import Attempt, DeliveryStatus
 from services.inquiries.webhooks.repository import WebhookRepository
+from shared.clock import utc_now
 from shared.logs import get_logger
 from shared.mongo import Document
 from shared.outbound import OutboundClient, OutboundPolicy
@@ -44,7 +45,7 @@ def _aware(moment: datetime) -> datetime:
 
 async def send(client: OutboundClient, delivery: Document, subscription: Document) -> Attempt:
     """One signed POST of the delivery's body (the outbound policy decides if it may go)."""
-    started, at = time.perf_counter(), datetime.now(UTC)
+    started, at = time.perf_counter(), utc_now()
     timestamp = str(int(time.time()))
     headers = {
         "Content-Type": "application/cloudevents+json",
@@ -79,7 +80,7 @@ class WebhookDispatcher:
     async def dispatch_one(self, client: OutboundClient) -> bool:
         """Send one due delivery; False when none is due."""
         lease = timedelta(seconds=self.settings.webhook_timeout_seconds + 5)
-        delivery = await self.webhooks.claim_due(datetime.now(UTC), lease)
+        delivery = await self.webhooks.claim_due(utc_now(), lease)
         if delivery is None:
             return False
         subscription = await self.webhooks.get(delivery["subscription_id"])
@@ -97,7 +98,7 @@ class WebhookDispatcher:
         if final or tries >= self.settings.webhook_max_attempts:
             status, next_at = ("delivered" if attempt.outcome == "delivered" else "failed"), None
         else:
-            status, next_at = "pending", datetime.now(UTC) + self._backoff(tries)
+            status, next_at = "pending", utc_now() + self._backoff(tries)
         await self.webhooks.record_attempt(delivery["_id"], attempt, status, next_at, tries)
         if attempt.outcome != "delivered":
             log.info("webhooks.not_delivered", delivery=delivery["_id"], outcome=attempt.detail)

@@ -3,7 +3,7 @@ or staff, in one transaction with its audit entry and event (``webhooks`` in the
 configuration history); a secret never reaches either."""
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from pydantic import BaseModel
 
@@ -26,6 +26,7 @@ from services.inquiries.webhooks.model import (
 )
 from services.inquiries.webhooks.repository import delivery_of, ping_row, subscription_of
 from shared.auth import Principal
+from shared.clock import utc_now
 from shared.envelope import Envelope
 from shared.http.problems import Forbidden
 from shared.mongo import Document, new_id
@@ -118,7 +119,7 @@ async def rotate_secret(
 ) -> NewSubscription:
     """A new secret, shown once; the old one keeps signing (beside it) for the overlap.
     Real time, not the desk's clock: the dispatcher signs by the time deliveries leave."""
-    now, secret = datetime.now(UTC), secrets.token_urlsafe(32)
+    now, secret = utc_now(), secrets.token_urlsafe(32)
     overlap = timedelta(seconds=desk.settings.webhook_secret_overlap_seconds)
     async with unit_of_work(desk.platform, trace) as uow:
         document = await _owned(subscription_id, caller, desk=desk, uow=uow)
@@ -145,7 +146,7 @@ async def ping(subscription_id: str, caller: Principal, *, desk: Desk, trace: Tr
         correlation_id=trace.correlation_id,
         traceparent=trace.traceparent,
     )
-    row = ping_row(subscription, envelope, datetime.now(UTC))
+    row = ping_row(subscription, envelope, utc_now())
     client = OutboundClient(desk.outbound, desk.settings.webhook_timeout_seconds)
     try:
         attempt = await send(client, row, subscription)
@@ -170,7 +171,7 @@ async def redeliver(
         if found is None:
             raise WebhookNotFound(f"no delivery {delivery_id} of webhook {subscription_id}")
         status: DeliveryStatus = "paused" if subscription.get("paused") else "pending"
-        now = datetime.now(UTC)  # the dispatcher's time, as for every attempt
+        now = utc_now()  # the dispatcher's time, as for every attempt
         if not await desk.webhooks.redeliver(delivery_id, status, now, uow.session):
             raise WebhookConflict(
                 f"delivery {delivery_id} is {found['status']}; only a failed one is sent again",

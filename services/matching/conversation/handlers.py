@@ -1,7 +1,5 @@
 """Use cases of a match's thread: post a message, read the thread."""
 
-from datetime import UTC, datetime
-
 from services.matching.conversation.model import (
     MatchMessage,
     MessageQuery,
@@ -14,6 +12,7 @@ from services.matching.conversation.repository import MessageRepository
 from services.matching.handlers import visible_match
 from services.matching.repository import MatchRepository, ReadModels
 from shared.auth import Principal
+from shared.clock import utc_now
 from shared.http.pagination import Page, page_of
 from shared.mongo import new_id
 from shared.platform import Platform, Trace, unit_of_work
@@ -40,7 +39,7 @@ async def post_message(
             match_id=match_id,
             side=side,
             body=body.body,
-            at=datetime.now(UTC),
+            at=utc_now(),
             by=caller.name,
             by_person=trace.by,
         )

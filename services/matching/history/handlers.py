@@ -1,13 +1,13 @@
 """``jamp matching history import``: studies become their implementers' track record."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from services.matching.history.repository import TrackRecord
 from services.matching.index.rebuild import offline_platform, rescore_all
 from services.matching.repository import MatchRepository, ReadModels
 from services.matching.scoring.history import parse_studies
 from services.matching.settings import MatchingSettings
+from shared.clock import utc_now
 from shared.platform import Trace, unit_of_work
 
 
@@ -27,7 +27,7 @@ async def import_history(settings: MatchingSettings, text: str, by: str) -> Impo
         database = platform.database
         trace = Trace(correlation_id=None, traceparent=None, actor=by)
         async with unit_of_work(platform, trace) as uow:
-            await TrackRecord(database).put(studies, by, datetime.now(UTC), uow.session)
+            await TrackRecord(database).put(studies, by, utc_now(), uow.session)
         rescored = await rescore_all(
             platform,
             ReadModels(database),

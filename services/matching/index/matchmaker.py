@@ -22,7 +22,6 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -48,6 +47,7 @@ from services.matching.scoring.selection import ListRules, choose, favour
 from services.matching.scoring.weights import HAND_SET, Weights
 from services.matching.sessions.model import fiscal_year
 from services.matching.sessions.repository import SessionRepository
+from shared.clock import utc_now
 from shared.contracts.companies import CompanyProfile
 from shared.contracts.proposals import ProposalDetails
 from shared.logs import get_logger
@@ -367,7 +367,7 @@ class Matchmaker:
         bring them back."""
         ids = {proposal_id for proposal_id in proposal_ids if proposal_id in self.pool.proposals}
         read = await self._pairs(ids, unit, only)
-        changes = Changes(datetime.now(UTC), self.weights, lambda c: self.pool.explained(c))
+        changes = Changes(utc_now(), self.weights, lambda c: self.pool.explained(c))
         for proposal_id in sorted(ids):
             existing: dict[str, Match | Entry] = {}
             if only is not None:
@@ -449,7 +449,7 @@ class Matchmaker:
         """The proposal was accepted: its open matches, a preview until now, are offered to
         both sides (entries that join the list later are offered as they enter)."""
         existing = (await self._pairs({proposal_id}, unit))[proposal_id]
-        changes = Changes(datetime.now(UTC), self.weights)
+        changes = Changes(utc_now(), self.weights)
         for match in existing.values():
             if match.status in OPEN:
                 changes.offer(match)
@@ -459,7 +459,7 @@ class Matchmaker:
         """The proposal left matching: every open or mutual match is withdrawn, its future
         meetings cancelled, and its contacts no longer revealed."""
         existing = (await self._pairs({proposal_id}, unit))[proposal_id]
-        changes = Changes(datetime.now(UTC), self.weights)
+        changes = Changes(utc_now(), self.weights)
         for match in existing.values():
             if match.status in OPEN | MUTUAL:
                 changes.withdraw(match, reason)

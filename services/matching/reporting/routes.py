@@ -1,13 +1,12 @@
 """The organisers' matching report, JSON or CSV."""
 
-from datetime import UTC, datetime
-
 from aiohttp import web
 
 from services.matching.keys import FUNNEL
 from services.matching.reporting import handlers
 from services.matching.reporting.funnel import FunnelRow, MatchingReport, ReportQuery
 from shared.auth import Role, allow
+from shared.clock import utc_now
 from shared.http.endpoints import ApiRoutes
 from shared.http.tabular import CSV, csv_response, wants_csv
 
@@ -26,7 +25,7 @@ report_api = ApiRoutes("matching report")
 async def matching_report(
     request: web.Request, query: ReportQuery
 ) -> MatchingReport | web.Response:
-    report = await handlers.matching_report(query, request.app[FUNNEL], datetime.now(UTC))
+    report = await handlers.matching_report(query, request.app[FUNNEL], utc_now())
     if wants_csv(request, query.format):
         return csv_response([report.total, *report.rows], FunnelRow)
     return report

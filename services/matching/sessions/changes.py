@@ -2,8 +2,6 @@
 Each change is kept in the meeting's ``changes`` (who, grant and person, when, why, from
 where), raises its revision (the iCalendar SEQUENCE) and is published."""
 
-from datetime import UTC, datetime
-
 from services.matching.repository import IndexClock, MatchRepository
 from services.matching.sessions.model import (
     Meeting,
@@ -19,6 +17,7 @@ from services.matching.sessions.moves import (
     still_open,
 )
 from services.matching.sessions.repository import Session, SessionRepository
+from shared.clock import utc_now
 from shared.contracts.matching import MeetingRescheduled
 from shared.platform import Platform, Trace, unit_of_work
 
@@ -32,7 +31,7 @@ async def reschedule_meeting(
     clock: IndexClock,
     trace: Trace,
 ) -> MeetingView:
-    now = datetime.now(UTC)
+    now = utc_now()
     async with unit_of_work(platform, trace) as uow:
         # The clock's tick serialises this move with schedules and other moves: two moves
         # onto one party's free hour cannot both pass the check.
@@ -77,7 +76,7 @@ async def cancel_meeting(
 ) -> MeetingView:
     """The match is mutually accepted again (the pair did not meet), for another session;
     this session's late placement does not offer it again."""
-    now = datetime.now(UTC)
+    now = utc_now()
     async with unit_of_work(platform, trace) as uow:
         tick = await clock.tick(uow.session)
         meeting = await _meeting(meeting_id, sessions, uow.session)

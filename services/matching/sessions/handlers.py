@@ -1,6 +1,6 @@
 """Use cases of business-matching sessions: create, schedule, record outcomes, report."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from services.matching.index.matchmaker import Matchmaker
@@ -33,6 +33,7 @@ from services.matching.sessions.placement import placement, unplaced
 from services.matching.sessions.repository import SessionRepository
 from services.matching.sessions.scheduler import schedule
 from shared.auth import Principal
+from shared.clock import utc_now
 from shared.contracts.matching import (
     MatchingSessionCreated,
     MeetingOutcomeRecorded,
@@ -50,13 +51,13 @@ async def create_session(
     read_models: ReadModels,
     trace: Trace,
 ) -> MatchingSession:
-    await _check(command, datetime.now(UTC), read_models)
+    await _check(command, utc_now(), read_models)
     session_model = MatchingSession(
         **command.model_dump(exclude={"cycle"}),
         session_id=new_id(),
         cycle=command.cycle or fiscal_year(command.slots[0].start),
         created_by=trace.actor,
-        created_at=datetime.now(UTC),
+        created_at=utc_now(),
     )
     async with unit_of_work(platform, trace) as uow:
         await sessions.save_session(session_model, uow.session)
@@ -119,7 +120,7 @@ async def schedule_session(
     """Every mutually accepted match not yet scheduled gets the best slot and table it can:
     the first time (``late`` False) in an empty session, later around the meetings already
     placed, which keep their slot and table. What stays out is listed with its reason."""
-    now = datetime.now(UTC)
+    now = utc_now()
     async with unit_of_work(platform, trace) as uow:
         tick = await clock.tick(uow.session)
         found = await sessions.session(session_id, uow.session)
@@ -272,16 +273,14 @@ async def record_outcome(
         side = _side(meeting, caller)
         if meeting.status == "cancelled":
             raise NotStarted("the meeting was cancelled", meeting_status=meeting.status)
-        if datetime.now(UTC) < meeting.slot.start:
+        if utc_now() < meeting.slot.start:
             raise NotStarted(
                 "an outcome can be recorded once the meeting has started",
                 starts_at=meeting.slot.start.isoformat(),
             )
         if side in meeting.outcomes:
             raise AlreadyAnswered(f"the {side} already recorded this meeting's outcome")
-        outcome = Outcome(
-            **command.model_dump(), by=caller.name, by_person=trace.by, at=datetime.now(UTC)
-        )
+        outcome = Outcome(**command.model_dump(), by=caller.name, by_person=trace.by, at=utc_now())
         recorded = meeting.model_copy(update={"outcomes": {**meeting.outcomes, side: outcome}})
         await sessions.save_meeting(recorded, uow.session)
         await uow.publish(

@@ -7,13 +7,14 @@ the cookie into that header inside the process, and ``ConsoleKeys`` knows sessio
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.auth import KeyReplica, Principal, Role
+from shared.clock import utc_now
 from shared.http.problems import Forbidden
 from shared.mongo import Document
 
@@ -43,14 +44,14 @@ class SessionStore:
                 "label": principal.label,
                 "person_id": principal.person_id,
                 "person_name": principal.person_name,
-                "expires_at": datetime.now(UTC) + self.lifetime,
+                "expires_at": utc_now() + self.lifetime,
             }
         )
         return token
 
     async def principal(self, token: str) -> Principal | None:
         document = await self.collection.find_one({"_id": _hash(token)})
-        if document is None or document["expires_at"] <= datetime.now(UTC):
+        if document is None or document["expires_at"] <= utc_now():
             return None
         return Principal(
             key_id=document["key_id"],

@@ -1,13 +1,12 @@
 """HTTP view of the desk's health: each service's readiness and rates, with its lag."""
 
-from datetime import UTC, datetime
-
 from aiohttp import web
 from pydantic import BaseModel
 
 from services.monitor.health.targets import TargetHealth
 from services.monitor.keys import HEALTH, INSPECTOR
 from services.monitor.routes import ERRORS, READ_TAG, STAFF
+from shared.clock import utc_now
 from shared.http.endpoints import ApiRoutes
 
 health_api = ApiRoutes(READ_TAG, errors=ERRORS)
@@ -27,7 +26,7 @@ class Health(BaseModel):
 async def health(request: web.Request) -> Health:
     targets = await request.app[HEALTH].check_all()
     try:
-        groups = await request.app[INSPECTOR].group_lags(datetime.now(UTC))
+        groups = await request.app[INSPECTOR].group_lags(utc_now())
         lags = {group.group: group.lag for group in groups}
     except Exception:  # Kafka away: the services' own health still shows
         lags = {}

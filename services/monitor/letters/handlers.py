@@ -4,7 +4,6 @@ together (one transaction with the outbox), so the audit log and the monitor str
 always agree."""
 
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from aiokafka import TopicPartition
 
@@ -20,6 +19,7 @@ from services.monitor.letters.replayer import Replayer
 from services.monitor.letters.repository import DeadLetterStore
 from services.monitor.operators.repository import AuditLog
 from services.monitor.streams.inspector import StreamInspector
+from shared.clock import utc_now
 from shared.contracts.monitor import DeadLetterDiscarded, DeadLetterReplayed
 from shared.errors import DomainError
 from shared.http.pagination import Page, page_of
@@ -115,7 +115,7 @@ async def replay_dead_letter(
         raise ReplayRefused(f"dead letter {letter_id} may not be replayed: {problems}")
     target = letter.original_topic
     key = None if letter.key is None else letter.key.encode()
-    at = datetime.now(UTC)
+    at = utc_now()
     partition, offset = await replayer.send(
         target, key, value, replay_headers(letter.headers, letter.id, at)
     )

@@ -5,7 +5,7 @@ keys are written to its replica and published on ``jamp.identity.v1`` in one tra
 (as the companies service issues company keys), so every service knows them.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiohttp import web
 from pydantic import BaseModel, Field
@@ -14,6 +14,7 @@ from services.monitor.keys import AUDIT
 from services.monitor.operators.repository import AuditLog
 from services.monitor.routes import ERRORS, STAFF, shown
 from shared.auth import KeyReplica, Role, allow
+from shared.clock import utc_now
 from shared.http.appkeys import KEYS
 from shared.http.endpoints import ApiRoutes, trace_of
 from shared.http.problems import InvalidInput, NotFound
@@ -96,7 +97,7 @@ async def change_person(
         if known is None or "kind" not in known:
             raise NotFound(f"no person {person_id}")
         try:
-            changed = person_changed(known, command, uow.trace.by, datetime.now(UTC))
+            changed = person_changed(known, command, uow.trace.by, utc_now())
         except ValueError as error:
             raise _invalid(error) from None
         if changed is not None:

@@ -1,6 +1,6 @@
 """The audit log: every operator action, who took it and on what."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -9,6 +9,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.monitor.masking import mask_personal_data
+from shared.clock import utc_now
 from shared.contracts.identity import Actor
 from shared.mongo import Document, new_id
 
@@ -39,7 +40,7 @@ class AuditLog:
         details: dict[str, Any],
         session: AsyncClientSession,
     ) -> None:
-        entry = {"_id": new_id(), "at": datetime.now(UTC), "actor": by.grant,
+        entry = {"_id": new_id(), "at": utc_now(), "actor": by.grant,
                  "by": by.model_dump(), "action": action, "target": target,
                  "details": details}  # fmt: skip
         await self.collection.insert_one(entry, session=session)

@@ -1,12 +1,11 @@
 """HTTP view of the streams: offsets and rates per partition, lag per consumer group."""
 
-from datetime import UTC, datetime
-
 from aiohttp import web
 
 from services.monitor.keys import INSPECTOR
 from services.monitor.routes import ERRORS, READ_TAG, STAFF
 from services.monitor.streams.model import StreamsOverview
+from shared.clock import utc_now
 from shared.http.endpoints import ApiRoutes
 
 streams_api = ApiRoutes(READ_TAG, errors=ERRORS)
@@ -19,4 +18,4 @@ streams_api = ApiRoutes(READ_TAG, errors=ERRORS)
     response=StreamsOverview,
 )
 async def streams(request: web.Request) -> StreamsOverview:
-    return await request.app[INSPECTOR].overview(datetime.now(UTC))
+    return await request.app[INSPECTOR].overview(utc_now())
