@@ -60,12 +60,16 @@ class Trace:
     person_id: str | None = None
     person_name: str | None = None
     """The person behind the key, or the key's label when it has no person."""
+    key_id: str | None = None
 
     @property
     def by(self) -> Actor:
         """The actor to record beside a change."""
         return Actor(
-            grant=self.actor, person_id=self.person_id, name=self.person_name or self.actor
+            grant=self.actor,
+            person_id=self.person_id,
+            name=self.person_name or self.actor,
+            key_id=self.key_id,
         )
 
     @classmethod

@@ -122,6 +122,8 @@ class Caller:
 
     client: TestClient[Any, Any]
     key: str | None
+    key_id: str | None = None
+    """The key's id, where the test made the key and needs to see it named."""
 
     def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
@@ -172,7 +174,7 @@ async def granted(client: TestClient[Any, Any], grant: str) -> Caller:
     key = issue_key(role, scope, f"test {grant}", app[KEYS].pepper)
     async with transaction(app[PLATFORM].mongo) as session:
         await app[KEYS].record_issued(key.event, session)
-    return Caller(client, key.plaintext)
+    return Caller(client, key.plaintext, key.event.key_id)
 
 
 @dataclass
@@ -196,7 +198,7 @@ async def person(client: TestClient[Any, Any], name: str, *grants: str) -> Perso
         await app[KEYS].record_person(registered, session)
         for key in keys:
             await app[KEYS].record_issued(key.event, session)
-    callers = tuple(Caller(client, key.plaintext) for key in keys)
+    callers = tuple(Caller(client, key.plaintext, key.event.key_id) for key in keys)
     return Person(registered.person_id, name, callers[0], callers)
 
 

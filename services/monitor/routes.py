@@ -2,17 +2,14 @@
 problems, what the caller may read, and whose action a change records. Each capability's
 views live in its own routes module (events/, streams/, letters/, alerts/, ...)."""
 
-import dataclasses
-
 from aiohttp import web
 
 from services.monitor.events.handlers import EventNotFound
 from services.monitor.letters.handlers import DeadLetterNotFound, LetterNotPending, ReplayRefused
 from services.monitor.masking import M, shown_to
 from shared.auth import Role, allow
-from shared.http.endpoints import ErrorMap, principal_of, trace_of
+from shared.http.endpoints import ErrorMap, principal_of
 from shared.http.problems import Conflict, NotFound
-from shared.platform import Trace
 
 ERRORS: ErrorMap = {
     EventNotFound: NotFound,
@@ -29,11 +26,3 @@ OPERATOR_TAG = "dead letters and alerts"
 def shown(request: web.Request, item: M) -> M:
     """Contact details only for admins."""
     return shown_to(principal_of(request), item)
-
-
-def operator_trace(request: web.Request) -> Trace:
-    """Whose action: the role and the key id, so the audit log names the key."""
-    principal = principal_of(request)
-    trace = trace_of(request)
-    actor = f"{principal.name}/{principal.key_id}"
-    return dataclasses.replace(trace, actor=actor)

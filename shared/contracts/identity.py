@@ -18,6 +18,9 @@ class Actor(BaseModel):
     grant: str
     person_id: str | None = None
     name: str
+    key_id: str | None = None
+    """The key it was made with, so a change can be traced to the one key that made it
+    (a person may hold several of one grant); none for services and the CLI."""
 
 
 @published_as("jamp.person.registered.v1", stream="identity")

@@ -234,6 +234,7 @@ def trace_of(request: web.Request) -> Trace:
         actor=principal.name if principal is not None else "anonymous",
         person_id=principal.person_id if principal is not None else None,
         person_name=principal.display_name if principal is not None else None,
+        key_id=principal.key_id if principal is not None else None,
     )
 
 

@@ -6,8 +6,8 @@ from pydantic import BaseModel
 from services.monitor.alerts import handlers
 from services.monitor.alerts.model import Alert, GroupThreshold, Threshold
 from services.monitor.keys import ALERTS, AUDIT, THRESHOLDS
-from services.monitor.routes import ERRORS, OPERATOR_TAG, READ_TAG, STAFF, operator_trace
-from shared.http.endpoints import ApiRoutes
+from services.monitor.routes import ERRORS, OPERATOR_TAG, READ_TAG, STAFF
+from shared.http.endpoints import ApiRoutes, trace_of
 from shared.platform import PLATFORM
 
 alerts_api = ApiRoutes(READ_TAG, errors=ERRORS)
@@ -42,6 +42,6 @@ async def set_threshold(request: web.Request, body: Threshold) -> GroupThreshold
         thresholds=request.app[THRESHOLDS],
         platform=request.app[PLATFORM],
         audit=request.app[AUDIT],
-        trace=operator_trace(request),
+        trace=trace_of(request),
     )
     return GroupThreshold(group=group, **body.model_dump())

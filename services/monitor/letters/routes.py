@@ -8,9 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.monitor.keys import AUDIT, INSPECTOR, LETTERS, REPLAYER
 from services.monitor.letters import handlers
 from services.monitor.letters.model import DeadLetter, DryRun, LetterStatus, Replay
-from services.monitor.routes import ERRORS, OPERATOR_TAG, STAFF, operator_trace, shown
+from services.monitor.routes import ERRORS, OPERATOR_TAG, STAFF, shown
 from shared.contracts.vocabulary import UNIQUE
-from shared.http.endpoints import ApiRoutes, Reply
+from shared.http.endpoints import ApiRoutes, Reply, trace_of
 from shared.http.pagination import Page, PageQuery
 from shared.platform import PLATFORM
 
@@ -108,7 +108,7 @@ async def _replay(request: web.Request, letter_id: str) -> Replay:
         replayer=request.app[REPLAYER],
         platform=request.app[PLATFORM],
         audit=request.app[AUDIT],
-        trace=operator_trace(request),
+        trace=trace_of(request),
     )
 
 
@@ -158,6 +158,6 @@ async def discard(request: web.Request, body: Discard) -> Reply:
         letters=request.app[LETTERS],
         platform=request.app[PLATFORM],
         audit=request.app[AUDIT],
-        trace=operator_trace(request),
+        trace=trace_of(request),
     )
     return Reply(None, status=204)

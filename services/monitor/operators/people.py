@@ -88,10 +88,11 @@ async def add_person(
 
 async def change_person(
     person_id: str, command: ChangePerson, *, platform: Platform, registry: KeyReplica,
-    trace: Trace,
+    audit: AuditLog, trace: Trace,
 ) -> Person:  # fmt: skip
     """New details are published as ``person.updated``, so each service's replica (and the
-    mail notifications send) follows them; nothing changed publishes nothing."""
+    mail notifications send) follows them, and audited with what they were: a changed
+    address redirects the person's mail. Nothing changed publishes and audits nothing."""
     async with unit_of_work(platform, trace) as uow:
         known = await registry.person(person_id, uow.session)
         if known is None or "kind" not in known:
@@ -102,6 +103,11 @@ async def change_person(
             raise _invalid(error) from None
         if changed is not None:
             await record_identity(registry, uow, [changed])
+            details = {
+                field: {"before": known.get(field), "after": getattr(changed, field)}
+                for field in changed.changed
+            }
+            await audit.record(trace.by, "person.update", person_id, details, uow.session)
         person = await registry.person(person_id, uow.session) or known
     grants = sorted(await registry.grants_of(person_id))
     return Person(**person, person_id=person_id, grants=grants)
@@ -151,7 +157,7 @@ async def change(request: web.Request, body: ChangePerson) -> Person:
     platform, registry = request.app[PLATFORM], request.app[KEYS]
     return await change_person(
         request.match_info["person_id"], body, platform=platform, registry=registry,
-        trace=trace_of(request),
+        audit=request.app[AUDIT], trace=trace_of(request),
     )  # fmt: skip
 
 

@@ -34,4 +34,6 @@ async def test_a_note_records_the_person_beside_the_grant(vn_desk: Caller) -> No
     inquiry_id = (await submitted(vn_desk))["inquiry_id"]
     note = await (await vn_desk.post(f"/inquiries/{inquiry_id}/notes", {"body": "n"})).json()
     assert note["author"] == "desk:VN"
-    assert note["by"] == {"grant": "desk:VN", "person_id": None, "name": "test desk:VN"}
+    assert note["by"] == {
+        "grant": "desk:VN", "person_id": None, "name": "test desk:VN", "key_id": vn_desk.key_id
+    }  # fmt: skip

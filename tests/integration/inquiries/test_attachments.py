@@ -76,7 +76,8 @@ class TestUpload:
         assert (info["size"], info["sha256"]) == (len(data), sha256(data))
         assert info["uploaded_by"] == "desk:VN" and info["uploaded_at"]
         assert info["uploaded_by_person"] == {
-            "grant": "desk:VN", "person_id": None, "name": "test desk:VN"
+            "grant": "desk:VN", "person_id": None, "name": "test desk:VN",
+            "key_id": vn_desk.key_id,
         }  # fmt: skip
 
     async def test_a_name_that_says_otherwise_than_the_bytes_gets_their_extension(
@@ -99,7 +100,10 @@ class TestUpload:
         inquiry_id = (await submitted(vn_desk))["inquiry_id"]
         path = f"/inquiries/{inquiry_id}/attachments"
         info = await (await sato.caller.upload(path, pdf(seed=7))).json()
-        by_sato = {"grant": "desk:VN", "person_id": sato.person_id, "name": "Consul Sato"}
+        by_sato = {
+            "grant": "desk:VN", "person_id": sato.person_id, "name": "Consul Sato",
+            "key_id": sato.caller.key_id,
+        }  # fmt: skip
         assert info["uploaded_by_person"] == by_sato
         listed = (await (await vn_desk.get(path)).json())["items"]
         assert [file["uploaded_by_person"] for file in listed] == [by_sato]

@@ -71,8 +71,15 @@ class TestAssigningPeople:
         await sato.caller.post(f"/inquiries/{inquiry_id}/notes", {"body": "Called the city."})
         history = await (await vn_desk.get(f"/inquiries/{inquiry_id}/history")).json()
         by = [entry["by"] for entry in history["items"]]
-        assert by[0] == {"grant": "desk:VN", "person_id": None, "name": "test desk:VN"}
-        assert by[-1] == {"grant": "desk:VN", "person_id": sato.person_id, "name": "Consul Sato"}
+        # Two keys of one desk, told apart by their people and by the keys themselves.
+        assert by[0] == {
+            "grant": "desk:VN", "person_id": None, "name": "test desk:VN",
+            "key_id": vn_desk.key_id,
+        }  # fmt: skip
+        assert by[-1] == {
+            "grant": "desk:VN", "person_id": sato.person_id, "name": "Consul Sato",
+            "key_id": sato.caller.key_id,
+        }  # fmt: skip
 
 
 class TestEditing:

@@ -110,4 +110,6 @@ async def test_rule_and_calendar_changes_are_audited_with_before_and_after(
     assert calendar_change["key"] == "VN" and calendar_change["before"]["holidays"] == []
     assert calendar_change["after"]["holidays"] == ["2026-09-02"]
     assert rules_change["before"]["version"] == 0 and rules_change["after"]["version"] == 1
-    assert rules_change["by_person"] == {"grant": "admin", "person_id": None, "name": "test admin"}
+    assert rules_change["by_person"] == {
+        "grant": "admin", "person_id": None, "name": "test admin", "key_id": admin.key_id
+    }  # fmt: skip

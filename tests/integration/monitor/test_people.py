@@ -31,8 +31,9 @@ async def test_an_admin_registers_a_person_whose_key_works_and_names_them(
     records = await read_topic(settings, Topics(settings.topic_prefix).of("identity"), 2)
     envelopes = [Envelope.from_bytes(record.value) for record in records]
     assert {e.type for e in envelopes} == {"jamp.person.registered.v1", "jamp.apikey.issued.v1"}
-    # Who registered them and issued the key: the admin, on every event and in the audit.
-    admin_is = {"grant": "admin", "person_id": None, "name": "test admin"}
+    # Who registered them and issued the key: the admin and the key they used, on every
+    # event and in the audit.
+    admin_is = {"grant": "admin", "person_id": None, "name": "test admin", "key_id": admin.key_id}
     assert [(e.data["by"], e.data["by_person"]) for e in envelopes] == [("admin", admin_is)] * 2
     [registered] = (await (await admin.get("/api/audit")).json())["items"]
     assert (registered["action"], registered["target"]) == ("person.register", person_id)
@@ -41,9 +42,10 @@ async def test_an_admin_registers_a_person_whose_key_works_and_names_them(
     assert (await sato.put("/api/thresholds/some-group", threshold)).status == 200
     audit = await eventually(lambda: _audit(sato))
     assert audit[0]["by"] == {
-        "grant": f"operator/{key['key_id']}",
+        "grant": "operator",
         "person_id": person_id,
         "name": "Consul Sato",
+        "key_id": key["key_id"],
     }
 
 
@@ -90,6 +92,21 @@ async def test_an_admin_changes_a_persons_details_and_the_identity_stream_says_s
     assert update.subject == person_id
     assert update.data["changed"] == ["email", "language"]
     assert update.data["by_person"]["grant"].startswith("admin")
+    # A changed address redirects the person's mail: the audit keeps what it was and who
+    # changed it; an operator reads the addresses masked.
+    entry = (await (await admin.get("/api/audit")).json())["items"][0]
+    assert (entry["action"], entry["target"], entry["by"]["key_id"]) == (
+        "person.update", person_id, admin.key_id,
+    )  # fmt: skip
+    assert entry["details"] == {
+        "email": {"before": SATO["email"], "after": change["email"]},
+        "language": {"before": "en", "after": "ja"},
+    }
+    masked = (await (await operator.get("/api/audit")).json())["items"][0]
+    assert "sato@example.go.jp" not in str(masked) and change["email"] not in str(masked)
+    unchanged = await admin.patch(f"/api/people/{person_id}", {"language": "ja"})
+    assert unchanged.status == 200  # the same details again: nothing to audit
+    assert len((await (await admin.get("/api/audit")).json())["items"]) == 2
 
 
 async def test_a_change_of_an_unknown_person_is_a_404_and_a_bad_email_a_422(

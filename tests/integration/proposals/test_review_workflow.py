@@ -134,6 +134,7 @@ async def test_a_review_decision_records_the_person_beside_the_grant(
         "grant": "admin",
         "person_id": reviewer.person_id,
         "name": "Director Kato",
+        "key_id": reviewer.caller.key_id,
     }
     drafted = history["entries"][0]
     assert drafted["by_person"]["name"] == "test city:da-nang"  # a key without a person
