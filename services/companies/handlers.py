@@ -28,6 +28,10 @@ from shared.identity import made_by
 from shared.mongo import new_id
 from shared.platform import Platform, Trace, unit_of_work
 
+REGISTRATION = "registration"
+"""The purpose of the company's own key, minted by its registration (and by a retry of it):
+the one key a retry replaces. Keys an admin issued to the company's people are left alone."""
+
 
 async def register_company(
     command: RegisterCompany,
@@ -43,7 +47,7 @@ async def register_company(
     issued = made_by(key.event, trace)
     async with unit_of_work(platform, trace) as uow:
         await companies.add(company, uow.session)
-        await keys.add_minted(issued, uow.session)
+        await keys.add_minted(issued, uow.session, purpose=REGISTRATION)
         await uow.publish(company.company_id, CompanyRegistered(company=company.profile()))
         await uow.publish(issued.key_id, issued)
     return company, key.plaintext
@@ -58,10 +62,15 @@ async def reissue_company_key(
     trace: Trace,
 ) -> tuple[Company, str]:
     """A registration retried with its idempotency key: the company as registered and a
-    fresh key in place of the one whose answer was lost (only its hash was ever kept)."""
+    fresh key in place of the one whose answer was lost (only its hash was ever kept).
+    Only the key the registration minted is replaced: whoever retries is not thereby the
+    company, and must not lock its people out."""
     async with unit_of_work(platform, trace) as uow:
         company = await get_company(company_id, companies=companies, session=uow.session)
-        for key_id in await keys.active_key_ids(Role.COMPANY, company_id, uow.session):
+        minted = await keys.active_key_ids(
+            Role.COMPANY, company_id, uow.session, purpose=REGISTRATION
+        )
+        for key_id in minted:
             revoked = made_by(
                 ApiKeyRevoked(
                     key_id=key_id,
@@ -74,7 +83,7 @@ async def reissue_company_key(
             await uow.publish(key_id, revoked)
         key = issue_key(Role.COMPANY, company_id, f"company {company.name_en}", keys.pepper)
         issued = made_by(key.event, trace)
-        await keys.add_minted(issued, uow.session)
+        await keys.add_minted(issued, uow.session, purpose=REGISTRATION)
         await uow.publish(issued.key_id, issued)
     return company, key.plaintext
 

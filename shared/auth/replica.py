@@ -49,10 +49,15 @@ class KeyReplica:
         """Idempotent: a redelivered event leaves the record as it is."""
         await self.record_all_issued([issued], session)
 
-    async def add_minted(self, issued: ApiKeyIssued, session: AsyncClientSession) -> None:
+    async def add_minted(
+        self, issued: ApiKeyIssued, session: AsyncClientSession, *, purpose: str | None = None
+    ) -> None:
         """A key this process has just issued (``issue_key``), in the transaction that
-        publishes it: its id is new, so a plain insert, cheaper than an upsert."""
-        await self.collection.insert_one(_key_record(issued), session=session)
+        publishes it: its id is new, so a plain insert, cheaper than an upsert. ``purpose``
+        is what this service minted it for, so it can later find that key among the others
+        of the same grant (the event coming back on the stream leaves the record as it is)."""
+        record = _key_record(issued) | ({} if purpose is None else {"purpose": purpose})
+        await self.collection.insert_one(record, session=session)
 
     async def record_all_issued(
         self, issued: Sequence[ApiKeyIssued], session: AsyncClientSession
@@ -125,12 +130,14 @@ class KeyReplica:
         return await self.people.find({}).sort("registered_at", 1).to_list()
 
     async def active_key_ids(
-        self, role: Role, scope: str, session: AsyncClientSession
+        self, role: Role, scope: str, session: AsyncClientSession, *, purpose: str | None = None
     ) -> list[str]:
-        """Ids of the unrevoked keys held for ``role`` and ``scope``."""
-        cursor = self.collection.find(
-            {"role": role, "scope": scope, "revoked_at": None}, {"_id": True}, session=session
-        )
+        """Ids of the unrevoked keys held for ``role`` and ``scope`` (those minted for
+        ``purpose`` only, when it is given)."""
+        criteria: Document = {"role": role, "scope": scope, "revoked_at": None}
+        if purpose is not None:
+            criteria["purpose"] = purpose
+        cursor = self.collection.find(criteria, {"_id": True}, session=session)
         return [record["_id"] async for record in cursor]
 
     async def list(self) -> list[Document]:
