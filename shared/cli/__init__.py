@@ -40,16 +40,14 @@ console = Console(highlight=False)
 
 
 def _settings() -> ServiceSettings:
-    """Environment first; then the file ``jamp dev`` writes for the desk it runs."""
-    env_file = Path(dev.DEV_ENV_FILE)
-    return ServiceSettings(_env_file=env_file if env_file.exists() else None)
+    return dev.desk_settings(ServiceSettings)
 
 
 @app.command("dev")
 def run_dev(
-    state_dir: Annotated[Path, typer.Option(help="Data and logs; survives restarts")] = Path(
-        ".jamp/dev"
-    ),
+    state_dir: Annotated[
+        Path, typer.Option(help="Data and logs; survives restarts", envvar=dev.STATE_DIR_VARIABLE)
+    ] = dev.DEFAULT_STATE_DIR,
     mongo_port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
     kafka_port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
     base_port: Annotated[int, typer.Option(help="Service n listens on base+n; 0: free")] = 8100,
@@ -258,6 +256,7 @@ def main() -> None:
     except ServerSelectionTimeoutError:
         console.print(
             "[red]no database answers at JAMP_MONGODB_URI; is the desk running (`jamp dev`), "
-            f"and is this the folder it runs in ({dev.DEV_ENV_FILE} is read from here)?[/]"
+            f"and is {dev.STATE_DIR_VARIABLE} its --state-dir (unset: {dev.DEFAULT_STATE_DIR}"
+            " in this folder)?[/]"
         )
         raise SystemExit(2) from None

@@ -3,14 +3,17 @@
 import asyncio
 import contextlib
 import json
+import os
 import secrets
 import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import SecretStr
+from pydantic_settings import BaseSettings
 from rich.console import Console
 
 from shared.embedded import (
@@ -47,7 +50,24 @@ SMTP_CATCHER_OFFSET, INBOUND_OFFSET = 25, 26
 MAIL_FOLDER = "mail"
 # Databases that hold an outbox: every service's and the key ledger's.
 OUTBOX_OWNERS = [*PORTS, "identity"]
-DEV_ENV_FILE = ".jamp/dev.env"
+DEFAULT_STATE_DIR = Path(".jamp/dev")
+STATE_DIR_VARIABLE = "JAMP_STATE_DIR"
+"""Which desk ``jamp`` commands talk to, by its state folder; unset, the default one."""
+ENV_FILE = "dev.env"
+"""Where in its state folder a running desk tells other ``jamp`` commands how to reach it:
+one per desk, so that desks started from one checkout never redirect each other's CLI."""
+S = TypeVar("S", bound=BaseSettings)
+
+
+def state_dir_in_use() -> Path:
+    return Path(os.environ.get(STATE_DIR_VARIABLE) or DEFAULT_STATE_DIR)
+
+
+def desk_settings(kind: type[S], state_dir: Path | None = None) -> S:
+    """Environment first; then the file ``jamp dev`` wrote for the desk of ``state_dir``
+    (``$JAMP_STATE_DIR``, else the default state folder)."""
+    env_file = (state_dir or state_dir_in_use()) / ENV_FILE
+    return kind(_env_file=env_file if env_file.exists() else None)
 
 
 @dataclass(frozen=True)
@@ -76,7 +96,7 @@ async def run_dev(options: DevOptions) -> int:
         if settings.key_pepper is None:  # not given: the desk's own, kept with its data
             pepper = SecretStr(dev_pepper(options.state_dir))
             settings = settings.model_copy(update={"key_pepper": pepper})
-        _write_env_file(settings)
+        _write_env_file(settings, options.state_dir)
         # A broker without the desk's data (the memory engine at every start) is noticed
         # by each service, which re-publishes its outbox window (shared/healing.py).
         await ensure_topics(stack.kafka_bootstrap, Topics(settings.topic_prefix).all())
@@ -219,10 +239,12 @@ def dev_pepper(state_dir: Path) -> str:
     return read_or_create(state_dir / "key_pepper", lambda: secrets.token_urlsafe(32))
 
 
-def _write_env_file(settings: ServiceSettings) -> None:
+def _write_env_file(settings: ServiceSettings, state_dir: Path) -> None:
     """So that ``jamp keys …`` in another terminal finds the running desk."""
-    path = Path(DEV_ENV_FILE)
+    path = state_dir / ENV_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
+    if state_dir.resolve() != DEFAULT_STATE_DIR.resolve():
+        console.print(f"other terminals: export {STATE_DIR_VARIABLE}={state_dir.resolve()}")
     write_private(
         path,
         f"JAMP_MONGODB_URI={settings.mongodb_uri}\n"

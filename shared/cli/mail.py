@@ -11,7 +11,7 @@ from pymongo.errors import PyMongoError
 from rich.console import Console
 from rich.table import Table
 
-from shared.cli.dev import DEV_ENV_FILE, MAIL_FOLDER
+from shared.cli.dev import DEFAULT_STATE_DIR, MAIL_FOLDER, STATE_DIR_VARIABLE, desk_settings
 from shared.mailcatcher import caught, raw_mail
 from shared.mongo import create_client
 from shared.settings import ServiceSettings
@@ -20,19 +20,24 @@ mail_app = typer.Typer(help="Mail the dev desk sent and received", no_args_is_he
 console = Console(highlight=False)
 StateDir = Annotated[
     Path,
-    typer.Option(help="The folder `jamp dev` keeps its state in", exists=True, file_okay=False),
+    typer.Option(
+        help="The folder `jamp dev` keeps its state in",
+        envvar=STATE_DIR_VARIABLE,
+        exists=True,
+        file_okay=False,
+    ),
 ]
 
 
 @mail_app.command("list")
-def list_mail(state_dir: StateDir = Path(".jamp/dev")) -> None:
+def list_mail(state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
     """Caught outgoing mail, newest last, then the replies received by mail."""
     sent = Table("id", "to", "subject", title="sent (caught by the dev relay)")
     for mail in caught(state_dir / MAIL_FOLDER):
         sent.add_row(mail.mail_id, ", ".join(mail.to), mail.subject)
     console.print(sent)
     received = Table("id", "from", "inquiry", "accepted", "reason", title="received")
-    inbound = _inbound()
+    inbound = _inbound(state_dir)
     if inbound is None:
         received.caption = "no desk answers: the replies received are not shown"
     for record in inbound or []:
@@ -44,7 +49,7 @@ def list_mail(state_dir: StateDir = Path(".jamp/dev")) -> None:
 
 
 @mail_app.command("show")
-def show_mail(mail_id: str, state_dir: StateDir = Path(".jamp/dev")) -> None:
+def show_mail(mail_id: str, state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
     """One caught mail (headers and its plain-text part), or one received reply."""
     raw = raw_mail(state_dir / MAIL_FOLDER, mail_id)
     if raw is not None:
@@ -57,7 +62,7 @@ def show_mail(mail_id: str, state_dir: StateDir = Path(".jamp/dev")) -> None:
         body = message.get_body(("plain",))
         console.print(body.get_content() if body is not None else "")
         return
-    record = next((r for r in _inbound() or [] if str(r["_id"]) == mail_id), None)
+    record = next((r for r in _inbound(state_dir) or [] if str(r["_id"]) == mail_id), None)
     if record is None:
         console.print(f"[red]no mail {mail_id}[/]")
         raise typer.Exit(1)
@@ -65,11 +70,9 @@ def show_mail(mail_id: str, state_dir: StateDir = Path(".jamp/dev")) -> None:
         console.print(f"[bold]{name}:[/] {record.get(name)}")
 
 
-def _inbound() -> list[dict[str, Any]] | None:
+def _inbound(state_dir: Path) -> list[dict[str, Any]] | None:
     """The replies received, or None when no desk answers."""
-    env_file = Path(DEV_ENV_FILE)
-    settings = ServiceSettings(_env_file=env_file if env_file.exists() else None)
-    return asyncio.run(_read_inbound(settings))
+    return asyncio.run(_read_inbound(desk_settings(ServiceSettings, state_dir)))
 
 
 async def _read_inbound(settings: ServiceSettings) -> list[dict[str, Any]] | None:

@@ -17,7 +17,7 @@ from services.matching.index.rebuild import rebuild
 from services.matching.scoring.features import CompanyFeatures
 from services.matching.scoring.history import HistoryInvalid, Study, parse_studies
 from services.matching.settings import MatchingSettings
-from shared.cli.dev import DEV_ENV_FILE
+from shared.cli.dev import desk_settings
 
 matching_app = typer.Typer(help="The matching service", no_args_is_help=True)
 history_app = typer.Typer(help="The track record: past studies and their implementers")
@@ -27,8 +27,7 @@ COMPANIES = quality.DATA / "companies_public.csv"
 
 
 def _settings() -> MatchingSettings:
-    env_file = Path(DEV_ENV_FILE)
-    return MatchingSettings(_env_file=env_file if env_file.exists() else None)
+    return desk_settings(MatchingSettings)
 
 
 @matching_app.command("rebuild")
