@@ -1,5 +1,6 @@
 """The event index: every record the monitor has read, and its searches."""
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +64,12 @@ class EventIndex:
         (measured, bench/README.md)."""
         criteria = search_criteria(query, after)
         return self.collection.find(criteria).sort("seq", DESCENDING).limit(query.limit + 1)
+
+    async def told_of(self, subject: str, event_types: Collection[str]) -> bool:
+        """Whether an event of one of those types about ``subject`` was indexed. Looked up
+        by subject alone, which its index answers (an aggregate has few events)."""
+        cursor = self.collection.find({"subject": subject}, {"type": True, "_id": False})
+        return any([document["type"] in event_types async for document in cursor])
 
     async def related(self, ident: str, limit: int = 1000) -> list[IndexedEvent]:
         """Events naming the id as subject, correlation or a payload reference."""

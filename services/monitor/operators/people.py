@@ -10,11 +10,15 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from services.monitor.keys import AUDIT
+from services.monitor.events.repository import EventIndex
+from services.monitor.keys import AUDIT, INDEX
 from services.monitor.operators.repository import AuditLog
 from services.monitor.routes import ERRORS, STAFF, shown
-from shared.auth import KeyReplica, Role, allow
+from shared.auth import KeyReplica, Role, allow, parse_grant
 from shared.clock import utc_now
+from shared.contracts import EventPayload
+from shared.contracts.companies import CompanyRegistered
+from shared.contracts.proposals import CityAdded
 from shared.http.appkeys import KEYS
 from shared.http.endpoints import ApiRoutes, trace_of
 from shared.http.problems import InvalidInput, NotFound
@@ -66,7 +70,7 @@ class People(BaseModel):
 
 async def add_person(
     command: AddPerson, *, platform: Platform, registry: KeyReplica, audit: AuditLog,
-    trace: Trace,
+    events: EventIndex, trace: Trace,
 ) -> NewPerson:  # fmt: skip
     """The person, their keys and an audit entry naming the admin, in one transaction (the
     identity events name the admin too)."""
@@ -74,6 +78,7 @@ async def add_person(
         person, keys = person_with_keys(command, platform.settings.pepper())
     except ValueError as error:
         raise _invalid(error) from None
+    await _check_grantees(command.grants, events)
     async with unit_of_work(platform, trace) as uow:
         await record_identity(registry, uow, [person, *(key.event for key in keys)])
         issued = {"grants": [key.grant for key in keys], "key_ids": [k.event.key_id for k in keys]}
@@ -113,6 +118,26 @@ async def change_person(
     return Person(**person, person_id=person_id, grants=grants)
 
 
+GRANTEES: dict[Role, type[EventPayload]] = {Role.COMPANY: CompanyRegistered, Role.CITY: CityAdded}
+"""A company or city key names an organisation: one the desk has told of, by the event
+its owning service published when it came to be (the monitor reads every stream and owns
+no copy of theirs; ``jamp keys create`` asks their databases instead)."""
+
+
+async def _check_grantees(grants: list[str], events: EventIndex) -> None:
+    for index, grant in enumerate(grants):
+        role, scope = parse_grant(grant)
+        told_by = GRANTEES.get(role)
+        if scope is None or told_by is None:
+            continue
+        if not await events.told_of(scope, {told_by.event_type}):
+            raise InvalidInput.single(
+                f"body.grants.{index}",
+                f"no {role} {scope!r} is known: no {told_by.event_type} event names it"
+                " (one registered a moment ago is known once the monitor has read it)",
+            )
+
+
 def _invalid(error: ValueError) -> InvalidInput:
     """The person's rules say "field: why"; a grant's rules name no field."""
     field, _, message = str(error).partition(": ")
@@ -141,7 +166,7 @@ async def register(request: web.Request, body: AddPerson) -> NewPerson:
     platform, registry = request.app[PLATFORM], request.app[KEYS]
     return await add_person(
         body, platform=platform, registry=registry, audit=request.app[AUDIT],
-        trace=trace_of(request),
+        events=request.app[INDEX], trace=trace_of(request),
     )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ from aiohttp.test_utils import TestClient
 from shared.envelope import Envelope
 from shared.settings import ServiceSettings
 from shared.topics import Topics
+from tests.integration.monitor.test_event_index import register
 from tests.support import Caller, eventually, read_topic
 
 SATO = {"name": "Consul Sato", "email": "sato@example.go.jp", "grants": ["operator"]}
@@ -135,3 +136,24 @@ async def test_a_renamed_persons_next_change_is_recorded_under_the_new_name(
     assert (await sato.put("/api/thresholds/some-group", threshold)).status == 200
     audit = await eventually(lambda: _audit(sato))
     assert audit[0]["by"]["name"] == "Consul Sato Haruka"
+
+
+async def test_a_company_or_city_key_goes_only_to_one_the_desk_has_told_of(
+    admin: Caller, client: TestClient[Any, Any]
+) -> None:
+    """A key for an id nothing registered would be a key for a company someone registers
+    later under that id's name, or for nothing at all."""
+    ghosts = [["company:c-nobody"], ["operator", "city:atlantis"]]
+    for grants in ghosts:
+        refused = await admin.post("/api/people", {**SATO, "grants": grants})
+        assert refused.status == 422
+        assert (await refused.json())["errors"][0]["field"] == f"body.grants.{len(grants) - 1}"
+    assert (await (await admin.get("/api/people")).json())["items"] == []  # nothing written
+    company_id = await register(client)
+
+    async def employee_added() -> dict[str, Any] | None:
+        added = await admin.post("/api/people", {**SATO, "grants": [f"company:{company_id}"]})
+        return await added.json() if added.status == 201 else None
+
+    created = await eventually(employee_added)  # once the monitor has read its registration
+    assert [key["grant"] for key in created["keys"]] == [f"company:{company_id}"]
