@@ -45,8 +45,9 @@ async def load_reference_cities(
             known = await cities.known_ids(uow.session)
             missing = [city for city in parse_cities(text) if city.city_id not in known]
             for city in missing:
-                await cities.add(city, uow.session)
-                await uow.publish(city.city_id, CityAdded(city=city))
+                await cities.add(city, trace.by, uow.session)
+                added = CityAdded(city=city, by=trace.actor, by_person=trace.by)
+                await uow.publish(city.city_id, added)
     except CityExists:
         return []  # another replica loaded them at the same moment
     return missing
@@ -57,8 +58,8 @@ async def add_city(
 ) -> City:
     city = command.city()
     async with unit_of_work(platform, trace) as uow:
-        await cities.add(city, uow.session)
-        await uow.publish(city.city_id, CityAdded(city=city))
+        await cities.add(city, trace.by, uow.session)
+        await uow.publish(city.city_id, CityAdded(city=city, by=trace.actor, by_person=trace.by))
     return city
 
 

@@ -9,6 +9,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.proposals.cities import CityExists, CityQuery
 from services.proposals.model import HistoryEntry, Proposal, ProposalQuery, Visibility
+from shared.contracts.identity import Actor
 from shared.contracts.proposals import City
 from shared.lasting import LastingFacts
 from shared.mongo import Document
@@ -30,8 +31,9 @@ class CityRepository:
             async for document in self.collection.find({}, {"_id": 1}, session=session)
         }
 
-    async def add(self, city: City, session: AsyncClientSession) -> None:
-        document = {**city.model_dump(), "_id": city.city_id}
+    async def add(self, city: City, by: Actor, session: AsyncClientSession) -> None:
+        """Stored with who added it (the city itself, a published contract, does not say)."""
+        document = {**city.model_dump(), "_id": city.city_id, "added_by": by.model_dump()}
         del document["city_id"]
         try:
             await self.collection.insert_one(document, session=session)

@@ -196,6 +196,10 @@ class MeetingScheduled(MeetingEvent):
     sequence: int | None = None
     """The meeting's revision (iCalendar SEQUENCE): 0 when scheduled. Absent from events
     published before revisions were counted; consumers then count for themselves."""
+    by: str | None = None
+    """The admin whose schedule run placed it; optional v1 fields, null in events
+    published before."""
+    by_person: Actor | None = None
 
 
 @published_as("jamp.meeting.rescheduled.v1", stream="matches")

@@ -92,6 +92,10 @@ class CityAdded(EventPayload):
     """A city joined the reference data (loaded at start, or added by an admin)."""
 
     city: City
+    by: str | None = None
+    """Who added it (an admin's grant, or ``proposals`` for the reference data loaded at
+    start); optional v1 fields, null in events published before."""
+    by_person: Actor | None = None
 
 
 @published_as("jamp.proposal.drafted.v1", stream="proposals")

@@ -57,6 +57,7 @@ async def create_session(
         session_id=new_id(),
         cycle=command.cycle or fiscal_year(command.slots[0].start),
         created_by=trace.actor,
+        created_by_person=trace.by,
         created_at=utc_now(),
     )
     async with unit_of_work(platform, trace) as uow:
@@ -152,7 +153,7 @@ async def schedule_session(
             await matches.save(scheduled, uow.session, tick.seq)
             # Keyed by the meeting, as its moves and cancellation are: one partition keeps
             # a meeting's invitation ahead of its updates.
-            await uow.publish(meeting.meeting_id, _scheduled_event(meeting))
+            await uow.publish(meeting.meeting_id, _scheduled_event(meeting, trace))
             meeting_ids.append(meeting.meeting_id)
         left = unplaced(plan, placed, [m for m in accepted if m.match_id in cancelled_here])
         run = PlacementRun(
@@ -185,13 +186,15 @@ async def _meeting(
     )
 
 
-def _scheduled_event(meeting: Meeting) -> MeetingScheduled:
+def _scheduled_event(meeting: Meeting, trace: Trace) -> MeetingScheduled:
     return MeetingScheduled(
         **meeting.who(),
         slot=meeting.slot.published(),
         table=meeting.table,
         score=meeting.score,
         sequence=meeting.sequence,
+        by=trace.actor,
+        by_person=trace.by,
     )
 
 

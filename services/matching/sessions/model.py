@@ -231,6 +231,8 @@ class MatchingSession(CreateSession):
     session_id: str
     cycle: str
     created_by: str
+    created_by_person: Actor | None = None
+    """Null for sessions created before people were recorded on them."""
     created_at: datetime
     scheduled: bool = False
     unplaced: list[Unplaced] = Field(

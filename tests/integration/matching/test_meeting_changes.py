@@ -73,6 +73,21 @@ async def published(matching: TestClient[Any, Any], event_type: str) -> list[Env
     return await outbox_events(matching.app[PLATFORM].outbox.collection, event_type)
 
 
+async def test_a_session_and_its_placed_meetings_name_the_admin_who_made_them(
+    matching: TestClient[Any, Any], publish: Publisher
+) -> None:
+    mori = await person(matching, "Mori Aiko", "admin")
+    session_id, _, _ = await scheduled(matching, mori.caller, publish)
+    session = await (await mori.caller.get(f"/sessions/{session_id}")).json()
+    by_mori = {
+        "grant": "admin", "person_id": mori.person_id, "name": "Mori Aiko",
+        "key_id": mori.caller.key_id,
+    }  # fmt: skip
+    assert (session["created_by"], session["created_by_person"]) == ("admin", by_mori)
+    placed = await published(matching, "jamp.meeting.scheduled.v1")
+    assert [(e.data["by"], e.data["by_person"]) for e in placed] == [("admin", by_mori)] * 2
+
+
 class TestReschedule:
     async def test_an_admin_moves_a_meeting_and_everyone_sees_the_new_revision(
         self, matching: TestClient[Any, Any], admin: Caller, publish: Publisher

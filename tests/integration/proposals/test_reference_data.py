@@ -6,10 +6,11 @@ from aiohttp.test_utils import TestClient
 
 from services.proposals.app import create_app
 from shared.envelope import Envelope
+from shared.mongo import create_client
 from shared.settings import ServiceSettings
 from shared.topics import Topics
 from tests.integration.proposals.flows import published, stored
-from tests.support import Caller, read_topic, serving
+from tests.support import Caller, outbox_events, person, read_topic, serving
 
 NUSANTARA = {"name": "Nusantara", "country": "ID", "joined": 2026, "time_zone": "Asia/Makassar"}
 
@@ -90,6 +91,27 @@ async def test_an_admin_adds_a_city_once(proposals: TestClient[Any, Any], admin:
     again = await admin.post("/cities", NUSANTARA)
     assert again.status == 409
     assert (await again.json())["field"] == "city_id"
+
+
+async def test_the_city_and_its_event_name_the_admin_who_added_it(
+    proposals: TestClient[Any, Any], settings: ServiceSettings
+) -> None:
+    kato = await person(proposals, "Director Kato", "admin")
+    assert (await kato.caller.post("/cities", NUSANTARA)).status == 201
+    by_kato = {
+        "grant": "admin", "person_id": kato.person_id, "name": "Director Kato",
+        "key_id": kato.caller.key_id,
+    }  # fmt: skip
+    outbox = create_client(settings.mongodb_uri)[settings.database_name("proposals")]["outbox"]
+    try:
+        added = await outbox_events(outbox, "jamp.city.added.v1")
+        [event] = [e for e in added if e.subject == "nusantara"]
+        assert (event.data["by"], event.data["by_person"]) == ("admin", by_kato)
+        loaded = next(e for e in added if e.subject == "da-nang")  # the reference data
+        assert loaded.data["by"] == "proposals"
+        assert await stored(settings, "cities", _id="nusantara", added_by=by_kato) == 1
+    finally:
+        await outbox.database.client.close()
 
 
 async def test_only_an_admin_adds_a_city(proposals: TestClient[Any, Any], operator: Caller) -> None:
