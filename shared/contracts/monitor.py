@@ -37,7 +37,8 @@ class DeadLetterDiscarded(EventPayload):
 
 @published_as("jamp.monitor.lag_threshold_changed.v1", stream="monitor")
 class LagThresholdChanged(EventPayload):
-    """The lag thresholds of a consumer group were set (null: that limit is off)."""
+    """The lag thresholds of a consumer group were set (null: that limit is off; both null:
+    the group's thresholds were removed)."""
 
     group: str
     max_lag: int | None

@@ -8,7 +8,9 @@ from services.monitor.alerts.model import Alert, Threshold, breaches, verdict
 from services.monitor.alerts.repository import AlertStore, ThresholdStore
 from services.monitor.operators.repository import AuditLog
 from services.monitor.streams.model import GroupStats
+from shared.clock import utc_now
 from shared.contracts.monitor import LagAlertCleared, LagAlertRaised, LagThresholdChanged
+from shared.http.problems import NotFound
 from shared.platform import Platform, Trace, unit_of_work
 
 
@@ -28,6 +30,34 @@ async def set_threshold(
         await uow.publish(
             group, LagThresholdChanged(group=group, by=trace.actor, by_person=trace.by, **details)
         )
+
+
+async def remove_threshold(
+    group: str,
+    *,
+    thresholds: ThresholdStore,
+    alerts: AlertStore,
+    platform: Platform,
+    audit: AuditLog,
+    trace: Trace,
+) -> None:
+    """The group is no longer watched: audited, published as both limits off, and its alert,
+    if one is up, cleared (nothing would ever clear it otherwise)."""
+    async with unit_of_work(platform, trace) as uow:
+        if not await thresholds.remove(group, uow.session):
+            raise NotFound(f"no thresholds are set for the group {group}", field="path.group")
+        await audit.record(trace.by, "threshold.remove", group, {}, uow.session)
+        off = LagThresholdChanged(
+            group=group, max_lag=None, max_age_seconds=None, by=trace.actor, by_person=trace.by
+        )
+        await uow.publish(group, off)
+        current = await alerts.get(group, uow.session)
+        if current is not None and current.active:
+            cleared = current.model_copy(update={"active": False, "cleared_at": utc_now()})
+            await alerts.save(cleared, uow.session)
+            await uow.publish(group, LagAlertCleared(
+                group=group, lag=cleared.lag, oldest_age_seconds=cleared.oldest_age_seconds
+            ))  # fmt: skip
 
 
 async def evaluate_alerts(

@@ -29,6 +29,15 @@ class Threshold(BaseModel):
         return self
 
 
+GROUP_NAME = r"^[A-Za-z0-9._-]{1,249}$"
+"""A consumer group's name as the desk's groups are spelled (Kafka's topic alphabet and
+length): a threshold for anything else could never fire."""
+
+
+class GroupPath(BaseModel):
+    group: str = Field(pattern=GROUP_NAME)
+
+
 class GroupThreshold(Threshold):
     group: str
 

@@ -17,6 +17,11 @@ class ThresholdStore:
             {"_id": group}, threshold.model_dump(), upsert=True, session=session
         )
 
+    async def remove(self, group: str, session: AsyncClientSession) -> bool:
+        """False when the group had no thresholds."""
+        removed = await self.collection.delete_one({"_id": group}, session=session)
+        return removed.deleted_count == 1
+
     async def all(self) -> list[GroupThreshold]:
         cursor = self.collection.find({}).sort("_id", ASCENDING)
         return [GroupThreshold(group=document.pop("_id"), **document) async for document in cursor]
@@ -33,8 +38,8 @@ class AlertStore:
             {"_id": alert.group}, alert.model_dump(), upsert=True, session=session
         )
 
-    async def get(self, group: str) -> Alert | None:
-        document = await self.collection.find_one({"_id": group})
+    async def get(self, group: str, session: AsyncClientSession | None = None) -> Alert | None:
+        document = await self.collection.find_one({"_id": group}, session=session)
         return None if document is None else Alert.model_validate(document)
 
     async def all(self) -> list[Alert]:

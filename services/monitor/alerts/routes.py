@@ -4,10 +4,10 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from services.monitor.alerts import handlers
-from services.monitor.alerts.model import Alert, GroupThreshold, Threshold
+from services.monitor.alerts.model import Alert, GroupPath, GroupThreshold, Threshold
 from services.monitor.keys import ALERTS, AUDIT, THRESHOLDS
 from services.monitor.routes import ERRORS, OPERATOR_TAG, READ_TAG, STAFF
-from shared.http.endpoints import ApiRoutes, trace_of
+from shared.http.endpoints import ApiRoutes, Reply, trace_of
 from shared.platform import PLATFORM
 
 alerts_api = ApiRoutes(READ_TAG, errors=ERRORS)
@@ -31,11 +31,12 @@ async def alerts(request: web.Request) -> Alerts:
     "/api/thresholds/{group}",
     summary="Set a consumer group's lag thresholds (audited)",
     access=STAFF,
+    path_model=GroupPath,
     body=Threshold,
     response=GroupThreshold,
 )
-async def set_threshold(request: web.Request, body: Threshold) -> GroupThreshold:
-    group = request.match_info["group"]
+async def set_threshold(request: web.Request, path: GroupPath, body: Threshold) -> GroupThreshold:
+    group = path.group
     await handlers.set_threshold(
         group,
         body,
@@ -45,3 +46,24 @@ async def set_threshold(request: web.Request, body: Threshold) -> GroupThreshold
         trace=trace_of(request),
     )
     return GroupThreshold(group=group, **body.model_dump())
+
+
+@thresholds_api.route(
+    "DELETE",
+    "/api/thresholds/{group}",
+    summary="Stop watching a consumer group's lag, clearing its alert (audited)",
+    access=STAFF,
+    path_model=GroupPath,
+    status=204,
+    problems=(404,),
+)
+async def remove_threshold(request: web.Request, path: GroupPath) -> Reply:
+    await handlers.remove_threshold(
+        path.group,
+        thresholds=request.app[THRESHOLDS],
+        alerts=request.app[ALERTS],
+        platform=request.app[PLATFORM],
+        audit=request.app[AUDIT],
+        trace=trace_of(request),
+    )
+    return Reply(None, status=204)

@@ -53,6 +53,42 @@ async def _active(caller: Caller, group: str, active: bool) -> dict[str, Any] | 
     return alert if alert is not None and alert["active"] is active else None
 
 
+async def test_removing_a_threshold_stops_the_watch_and_clears_its_alert(
+    operator: Caller, producer: AIOKafkaProducer, settings: ServiceSettings
+) -> None:
+    group = await lagging_group(settings, producer, behind=3)
+    assert (await operator.put(f"/api/thresholds/{group}", {"max_lag": 2})).status == 200
+    await eventually(lambda: _active(operator, group, True))
+
+    assert (await operator.delete(f"/api/thresholds/{group}")).status == 204
+
+    listed = await (await operator.get("/api/alerts")).json()
+    assert listed["thresholds"] == []
+    [alert] = listed["alerts"]
+    assert (alert["group"], alert["active"]) == (group, False) and alert["cleared_at"]
+    entry = (await (await operator.get("/api/audit")).json())["items"][0]
+    assert (entry["action"], entry["target"], entry["by"]["key_id"]) == (
+        "threshold.remove", group, operator.key_id,
+    )  # fmt: skip
+    records = await read_topic(settings, Topics(settings.topic_prefix).of("monitor"), 4)
+    told = [Envelope.from_bytes(record.value) for record in records][2:]
+    assert [e.type for e in told] == [
+        "jamp.monitor.lag_threshold_changed.v1",
+        "jamp.monitor.lag_alert_cleared.v1",
+    ]
+    assert (told[0].data["max_lag"], told[0].data["max_age_seconds"]) == (None, None)
+    again = await operator.delete(f"/api/thresholds/{group}")
+    assert (again.status, (await again.json())["field"]) == (404, "path.group")
+
+
+async def test_a_group_that_could_not_exist_is_refused_naming_it(operator: Caller) -> None:
+    for group in ("a%2Fb", "x" * 250, "%20"):
+        refused = await operator.put(f"/api/thresholds/{group}", {"max_lag": 1})
+        assert refused.status == 422, group
+        assert (await refused.json())["errors"][0]["field"] == "path.group"
+    assert (await (await operator.get("/api/alerts")).json())["thresholds"] == []
+
+
 async def test_a_threshold_change_is_listed_and_audited(operator: Caller) -> None:
     headers = {"Authorization": f"Bearer {operator.key}"}
     body = {"max_lag": 10, "max_age_seconds": 30}
