@@ -1,5 +1,5 @@
 """Rules every caller-supplied value obeys before a model sees it, checked once for every
-endpoint: no NUL character in any text, no number too large to be finite (``1e400`` reads
+endpoint: no NUL character in any text (nor, in a URL, bytes that are no UTF-8), no number too large to be finite (``1e400`` reads
 as infinity, which JSON cannot carry on: every event with it would be dead-lettered by its
 consumers), and no map key MongoDB would read as an operator (``$…``) or a path (``a.b``)
 if it ever became a field name."""
@@ -14,6 +14,8 @@ from shared.http.problems import ONE_LINE, InvalidInput
 __all__ = ["ONE_LINE", "check_json", "check_texts"]
 
 NUL = "\x00"
+REPLACEMENT = "\ufffd"
+"""What decoding puts in place of bytes that are not UTF-8."""
 FIELD_NAME_PATTERN = r"^[^$.\x00][^.\x00]*$"
 FIELD_NAMES: dict[str, Any] = {"propertyNames": {"pattern": FIELD_NAME_PATTERN}}
 """JSON Schema of a caller's map (``Field(json_schema_extra=FIELD_NAMES)``): says in the
@@ -29,14 +31,22 @@ def check_json(value: Any, location: str) -> None:
 
 def check_texts(pairs: Iterable[tuple[str, str]], location: str) -> None:
     """Raise InvalidInput naming each (name, value) pair, such as query or path parameters,
-    whose name or value carries a NUL character."""
+    whose name or value carries a NUL character or bytes that are no UTF-8 (the URL's
+    percent-decoding turns those into U+FFFD, which would then match nothing, or anything,
+    in silence)."""
     errors = [
-        _error(f"{location}.{name}", "NUL characters are not allowed", "nul_character")
+        _text_error(f"{location}.{name}", name + value)
         for name, value in pairs
-        if NUL in name or NUL in value
+        if NUL in name or NUL in value or REPLACEMENT in name or REPLACEMENT in value
     ]
     if errors:
         raise InvalidInput(errors)
+
+
+def _text_error(field: str, text: str) -> dict[str, str]:
+    if NUL in text:
+        return _error(field, "NUL characters are not allowed", "nul_character")
+    return _error(field, "percent-encoded bytes that are not UTF-8", "not_utf8")
 
 
 def _json_errors(value: Any, location: str) -> Iterator[dict[str, str]]:
