@@ -42,7 +42,7 @@ async def register_company(
     trace: Trace,
 ) -> tuple[Company, str]:
     """Store the company, its own API key and both events in one transaction."""
-    company = Company.register(new_id(), command)
+    company = Company.register(new_id(), command).model_copy(update={"updated_by": trace.by})
     key = issue_key(Role.COMPANY, company.company_id, f"company {company.name_en}", keys.pepper)
     issued = made_by(key.event, trace)
     async with unit_of_work(platform, trace) as uow:
@@ -117,6 +117,7 @@ async def update_company(
         company, changes = current.updated(update.changes())
         if not changes:
             return current  # nothing differs: no write, no event
+        company = company.model_copy(update={"updated_by": trace.by})
         await companies.save(company, current.version, uow.session)
         updated = CompanyUpdated(
             company_id=company_id, version=company.version, changes=changes,
@@ -167,7 +168,7 @@ async def _transition(
 ) -> Company:
     async with unit_of_work(platform, trace) as uow:
         current = await get_company(company_id, companies=companies, session=uow.session)
-        company = current.transitioned(action)
+        company = current.transitioned(action).model_copy(update={"updated_by": trace.by})
         await companies.save(company, current.version, uow.session)
         await uow.publish(company_id, event(company))
     return company

@@ -13,6 +13,7 @@ from shared.contracts.companies import (
     ContactPerson,
     ProjectReference,
 )
+from shared.contracts.identity import Actor
 from shared.contracts.vocabulary import UNIQUE, Country, Email, FocusArea, Language, SolutionTag
 from shared.errors import DomainError
 from shared.http.input_rules import ONE_LINE
@@ -181,6 +182,11 @@ class CompanyRecord(BaseModel):
     version: int
     registered_at: datetime
     updated_at: datetime
+    updated_by: Actor | None = Field(
+        default=None,
+        description="Who made the last change (registration, update, verification or"
+        " suspension), with their grant and key; null for records written before",
+    )
 
 
 class Company(CompanyRecord, Versioned):

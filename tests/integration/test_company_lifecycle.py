@@ -6,7 +6,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from tests.integration.test_companies_api import register
-from tests.support import Caller, granted
+from tests.support import Caller, granted, person
 
 
 class TestReading:
@@ -111,6 +111,26 @@ class TestVerification:
         assert (await suspended.json())["status"] == "suspended"
         reinstated = await admin.post(f"/companies/{company_id}/verify")
         assert (await reinstated.json())["status"] == "verified"
+
+    async def test_the_company_names_who_made_its_last_change(
+        self, anonymous: Caller, client: TestClient[Any, Any]
+    ) -> None:
+        registered = await register(anonymous)
+        company_id = registered["company"]["company_id"]
+        assert registered["company"]["updated_by"]["grant"] == "anonymous"
+        kato = await person(client, "Director Kato", "admin")
+        await kato.caller.post(f"/companies/{company_id}/suspend", {"reason": "audit"})
+        read = await (await kato.caller.get(f"/companies/{company_id}")).json()
+        assert read["updated_by"] == {
+            "grant": "admin", "person_id": kato.person_id, "name": "Director Kato",
+            "key_id": kato.caller.key_id,
+        }  # fmt: skip
+        own = Caller(client, registered["api_key"])
+        changed = await own.patch(
+            f"/companies/{company_id}", {"tags": ["water_supply"]}, {"If-Match": '"2"'}
+        )
+        assert changed.status == 200, await changed.text()
+        assert (await changed.json())["updated_by"]["grant"] == f"company:{company_id}"
 
     async def test_verifying_twice_is_a_409_naming_the_current_status(
         self, anonymous: Caller, client: TestClient[Any, Any]
