@@ -1,8 +1,8 @@
 """Rules every caller-supplied value obeys before a model sees it, checked once for every
-endpoint: no NUL character in any text (nor, in a URL, bytes that are no UTF-8), no number too large to be finite (``1e400`` reads
-as infinity, which JSON cannot carry on: every event with it would be dead-lettered by its
-consumers), and no map key MongoDB would read as an operator (``$…``) or a path (``a.b``)
-if it ever became a field name."""
+endpoint: no NUL character in any text (nor, in a URL, bytes that are no UTF-8), no number
+too large to be finite (``1e400`` reads as infinity, which JSON cannot carry on: every
+event with it would be dead-lettered by its consumers), and no map key MongoDB would read
+as an operator (``$…``) or a path (``a.b``) if it ever became a field name."""
 
 import math
 from collections import deque
