@@ -10,7 +10,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from shared.contracts.vocabulary import CAPITAL_TIME_ZONES, LocalTime
 from shared.zones import is_time_zone
@@ -89,7 +97,10 @@ class BusinessCalendar(BaseModel):
             return self
         if "windows" in self.model_fields_set:
             raise ValueError("send windows, or opens and closes, not both")
-        window = Window(opens=self.opens or time(9), closes=self.closes or time(17))
+        opens, closes = self.opens or time(9), self.closes or time(17)
+        if opens >= closes:
+            raise _window_refused(self.opens, self.closes)
+        window = Window(opens=opens, closes=closes)
         object.__setattr__(self, "windows", [window])  # frozen: set once, while validating
         return self
 
@@ -185,3 +196,19 @@ class BusinessCalendar(BaseModel):
                 break
             total += max(min(closes, end) - max(opens, start), timedelta(0))
         return total
+
+
+def _window_refused(opens: time | None, closes: time | None) -> ValidationError:
+    """Names the field sent against the other's default, or ``closes`` when both were sent
+    (the end that comes too early), as a field's own validator would; a ValueError here
+    would name only the calendar."""
+    if closes is None:
+        field, value, message = "opens", opens, "must be earlier than 17:00 (the default closes)"
+    elif opens is None:
+        field, value, message = "closes", closes, "must be later than 09:00 (the default opens)"
+    else:
+        field, value, message = "closes", closes, f"must be later than opens ({opens:%H:%M})"
+    error = PydanticCustomError("window_order", message)
+    return ValidationError.from_exception_data(
+        "BusinessCalendar", [InitErrorDetails(type=error, loc=(field,), input=str(value))]
+    )

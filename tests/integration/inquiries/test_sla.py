@@ -53,6 +53,19 @@ class TestDeadlines:
         response = await admin.put("/calendars/VN", {"time_zone": "Mars/Olympus"})
         assert response.status == 422
         assert (await response.json())["errors"][0]["field"] == "body.time_zone"
+        # The one-window form names the field that ends up on the wrong side of the other.
+        for sent, field in (
+            ({"opens": "18:00"}, "body.opens"),  # against the default 17:00
+            ({"closes": "08:00"}, "body.closes"),  # against the default 09:00
+            ({"opens": "10:00", "closes": "10:00"}, "body.closes"),
+        ):
+            refused = await admin.put("/calendars/VN", {"time_zone": "UTC", **sent})
+            assert refused.status == 422, sent
+            assert (await refused.json())["errors"][0]["field"] == field, sent
+        late = await admin.put(
+            "/calendars/VN", {"time_zone": "UTC", "opens": "18:00", "closes": "22:00"}
+        )
+        assert late.status == 200  # a late shift is a window like any other
 
 
 class TestTicker:
