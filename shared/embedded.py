@@ -190,6 +190,13 @@ class EmbeddedStack:
         """SIGKILL one server (fault tests); ``start_server`` brings it back on its port."""
         await self._process(name).kill()
 
+    def pause_server(self, name: Literal["mongodb", "kafka"], paused: bool = True) -> None:
+        """SIGSTOP one server, or SIGCONT it again (hang tests): its sockets stay open and
+        nothing answers, as with a server stuck on a full disk or a lost network path."""
+        process = self._process(name).process
+        assert process is not None and process.returncode is None, f"{name} is not running"
+        process.send_signal(signal.SIGSTOP if paused else signal.SIGCONT)
+
     async def start_server(self, name: str) -> None:
         """The database keeps its data; the broker comes back empty unless it is durable."""
         process = self._process(name)

@@ -7,15 +7,17 @@ from aiohttp import web
 from services.monitor.events.handlers import EventNotFound
 from services.monitor.letters.handlers import DeadLetterNotFound, LetterNotPending, ReplayRefused
 from services.monitor.masking import M, shown_to
+from services.monitor.streams.inspector import BrokerUnanswered
 from shared.auth import Role, allow
 from shared.http.endpoints import ErrorMap, principal_of
-from shared.http.problems import Conflict, NotFound
+from shared.http.problems import Conflict, NotFound, ServiceUnavailable
 
 ERRORS: ErrorMap = {
     EventNotFound: NotFound,
     DeadLetterNotFound: NotFound,
     LetterNotPending: Conflict,
     ReplayRefused: Conflict,
+    BrokerUnanswered: ServiceUnavailable,
 }
 STAFF = allow(Role.OPERATOR, Role.ADMIN)
 # The published API keeps its grouping: the tags name the documentation's sections.

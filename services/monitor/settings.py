@@ -19,6 +19,8 @@ class MonitorSettings(ServiceSettings):
     monitor_cookie_secure: bool = False
     monitor_alert_seconds: float = Field(default=5.0, gt=0)
     monitor_health_timeout_seconds: float = Field(default=3.0, gt=0)
+    monitor_broker_timeout_seconds: float = Field(default=10.0, gt=0)
+    """How long the streams, health and alert views wait for the broker before saying so."""
 
     @classmethod
     def of(cls, settings: ServiceSettings) -> "MonitorSettings":

@@ -92,6 +92,16 @@ class TooManyRequests(Problem):
         self.headers = {"Retry-After": str(retry_after)}
 
 
+class ServiceUnavailable(Problem):
+    """A server this one depends on did not answer: try again shortly."""
+
+    status, title = 503, "Service unavailable"
+
+    def __init__(self, detail: str, retry_after: int = 5, **extensions: Any) -> None:
+        super().__init__(detail, **extensions)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class InvalidInput(Problem):
     """422 naming every failing field, as ``errors: [{field, message, type}]``."""
 

@@ -9,11 +9,14 @@ settings and their state reads 'unknown'.
 """
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from services.monitor.events.repository import EventIndex
 from services.monitor.settings import MonitorSettings
@@ -27,10 +30,15 @@ from services.monitor.streams.model import (
     partition_lag,
 )
 from services.monitor.streams.tail import ConsumedEnds
+from shared.errors import DomainError
 from shared.logs import get_logger
 
 log = get_logger(__name__)
 Offsets = dict[TopicPartition, int]
+
+
+class BrokerUnanswered(DomainError):
+    """The broker did not answer in time: the figures cannot be read now."""
 
 
 class StreamInspector:
@@ -63,8 +71,22 @@ class StreamInspector:
             await self.admin.start()
             self.connected = True
 
+    @contextlib.asynccontextmanager
+    async def _broker_answering(self) -> AsyncIterator[None]:
+        """One reading at a time (the clients are shared), bounded: a broker that hangs
+        would otherwise hold every view and the alert watch behind it for minutes."""
+        limit = self.settings.monitor_broker_timeout_seconds
+        try:
+            async with asyncio.timeout(limit), self.lock:
+                yield
+        except (TimeoutError, KafkaError) as error:
+            reason = "no answer" if isinstance(error, TimeoutError) else type(error).__name__
+            raise BrokerUnanswered(
+                f"the broker did not answer within {limit:g} s ({reason}); retry shortly"
+            ) from error
+
     async def overview(self, now: datetime) -> StreamsOverview:
-        async with self.lock:
+        async with self._broker_answering():
             logs = await self._logs()
             stats = await self._partition_stats(logs.partitions, logs.start, logs.end, now)
             lags = await self._group_lags(logs, now)
@@ -73,7 +95,7 @@ class StreamInspector:
     async def group_lags(self, now: datetime) -> list[GroupStats]:
         """The groups' lag only (alerts, health), without the per-partition counts of the
         last minute and hour, which aggregate that much of the index each time."""
-        async with self.lock:
+        async with self._broker_answering():
             return await self._group_lags(await self._logs(), now)
 
     async def _logs(self) -> "_Logs":

@@ -16,6 +16,7 @@ streams_api = ApiRoutes(READ_TAG, errors=ERRORS)
     summary="End offsets and rates per partition; offsets, lag and members per group",
     access=STAFF,
     response=StreamsOverview,
+    problems=(503,),
 )
 async def streams(request: web.Request) -> StreamsOverview:
     return await request.app[INSPECTOR].overview(utc_now())

@@ -16,7 +16,7 @@ from shared.mongo import create_client
 from shared.settings import ServiceSettings
 from shared.topics import Topics
 from tests.integration.monitor.records import key_issued
-from tests.support import eventually, isolated_settings, serving
+from tests.support import eventually, granted, isolated_settings, serving
 
 SAME_KEY = b"one-partition"  # every record on one partition, so offsets climb there
 
@@ -105,3 +105,32 @@ async def test_the_tail_survives_a_commit_the_restarted_broker_refuses(
     finally:
         tail.stop()
         await asyncio.wait_for(running, 30)
+
+
+async def test_a_hung_broker_is_said_promptly_and_the_health_view_still_answers(
+    private_stack: EmbeddedStack,
+) -> None:
+    """A broker that accepts connections and answers nothing held /api/streams for 79 s
+    and then answered a 500, and /api/health for up to 94 s."""
+    base = isolated_settings(private_stack.mongodb_uri, private_stack.kafka_bootstrap)
+    settings = MonitorSettings.of(base).model_copy(update={"monitor_broker_timeout_seconds": 2})
+    await ensure_topics(settings.kafka_bootstrap_servers, Topics(settings.topic_prefix).all())
+    async with serving(create_app, settings) as client:
+        operator = await granted(client, "operator")
+        assert (await operator.get("/api/streams")).status == 200
+        private_stack.pause_server("kafka")
+        try:
+            async with asyncio.timeout(30):  # far below the minutes it took
+                hung = await operator.get("/api/streams")
+                health = await operator.get("/api/health")
+            problem = await hung.json()
+            assert (hung.status, hung.headers["Retry-After"]) == (503, "5"), problem
+            assert "did not answer within 2 s" in problem["detail"]
+            assert (health.status, (await health.json())["lag_by_group"]) == (200, {})
+        finally:
+            private_stack.pause_server("kafka", paused=False)
+
+        async def answered() -> bool:
+            return (await operator.get("/api/streams")).status == 200
+
+        assert await eventually(answered, timeout=60)
