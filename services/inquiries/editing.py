@@ -24,6 +24,7 @@ from services.inquiries.references.model import Kind, Reference
 from services.inquiries.scope import Visibility
 from services.inquiries.sla.business_hours import BusinessCalendar
 from shared.contracts import EventPayload
+from shared.contracts.identity import Actor
 from shared.contracts.inquiries import (
     InquiryAssigned,
     InquiryStatus,
@@ -70,11 +71,12 @@ async def assign(
         elif officer is None and current.status == "assigned":
             status = "triaged"
         inquiry, events = current.moved(
-            status, trace.actor, now, calendar, queue=queue, officer=officer, officer_name=name
+            status, trace.by, now, calendar, queue=queue, officer=officer, officer_name=name
         )
         event = InquiryAssigned(
-            inquiry_id=inquiry_id, queue=queue, officer=officer, officer_name=name, by=trace.actor
-        )
+            inquiry_id=inquiry_id, queue=queue, officer=officer, officer_name=name,
+            by=trace.actor, by_person=trace.by,
+        )  # fmt: skip
         return inquiry, [event, *events]
 
     return await change(inquiry_id, visibility, assigned, desk=desk, trace=trace)
@@ -112,15 +114,16 @@ async def update(
             return current, []
         inquiry = current.touched(now).model_copy(update={f: wanted[f] for f in changes})
         edited = InquiryUpdated(
-            inquiry_id=inquiry_id, version=inquiry.version, changes=changes, by=trace.actor
-        )
+            inquiry_id=inquiry_id, version=inquiry.version, changes=changes,
+            by=trace.actor, by_person=trace.by,
+        )  # fmt: skip
         inquiry, events = _consequences(inquiry, changes, calendar, moved_to, now, desk)
         if changes.keys() & {"category", "country"}:
             queue, rule = rules.route(inquiry.category, inquiry.country)
             inquiry = inquiry.model_copy(update={"queue": queue})
             events.append(InquiryTriaged(inquiry_id=inquiry_id, queue=queue, rule=rule))
         if "country" in changes and not may_work(officer_grants, inquiry.country):
-            inquiry, released = _released(inquiry, current.status, trace.actor)
+            inquiry, released = _released(inquiry, current.status, trace.by)
             events += released
         return inquiry, [edited, *events]
 
@@ -136,7 +139,7 @@ async def update(
     return inquiry
 
 
-def _released(inquiry: Inquiry, was: InquiryStatus, by: str) -> Moved:
+def _released(inquiry: Inquiry, was: InquiryStatus, by: Actor) -> Moved:
     """A country change moves the inquiry to a desk its officer holds no grant for: the
     officer could no longer even read it, so it goes back to the new desk's queue
     unassigned, as the desk's lead would otherwise have to notice and do by hand."""
@@ -144,9 +147,11 @@ def _released(inquiry: Inquiry, was: InquiryStatus, by: str) -> Moved:
         return inquiry, []
     status: InquiryStatus = "triaged" if was == "assigned" else was
     inquiry = inquiry.model_copy(update={"officer": None, "officer_name": None, "status": status})
-    events: list[EventPayload] = [
-        InquiryAssigned(inquiry_id=inquiry.inquiry_id, queue=inquiry.queue, officer=None, by=by)
-    ]
+    unassigned = InquiryAssigned(
+        inquiry_id=inquiry.inquiry_id, queue=inquiry.queue, officer=None,
+        by=by.grant, by_person=by,
+    )  # fmt: skip
+    events: list[EventPayload] = [unassigned]
     if status != was:
         events.append(
             InquiryStatusChanged(
@@ -154,7 +159,8 @@ def _released(inquiry: Inquiry, was: InquiryStatus, by: str) -> Moved:
                 version=inquiry.version,
                 from_status=was,
                 to_status=status,
-                by=by,
+                by=by.grant,
+                by_person=by,
                 reason="moved to a desk its officer does not work",
             )
         )

@@ -84,12 +84,13 @@ async def submit_inquiry(command: SubmitInquiry, *, desk: Desk, trace: Trace) ->
                 "queue": queue,
                 "clocks": clocks,
                 "submitted_by": trace.actor,
+                "submitted_by_person": trace.by,
                 "submitted_at": now,
                 "updated_at": now,
             }
         )
         await desk.inquiries.add(inquiry, uow.session)
-        submitted = InquirySubmitted(inquiry=inquiry.details())
+        submitted = InquirySubmitted(inquiry=inquiry.details(), by_person=trace.by)
         triaged = InquiryTriaged(inquiry_id=inquiry_id, queue=queue, rule=rule)
         await emit(desk, uow, inquiry, [submitted, triaged, *events])
     return inquiry

@@ -15,6 +15,7 @@ from services.inquiries.commands import Requester
 from services.inquiries.sla.business_hours import BusinessCalendar
 from services.inquiries.sla.clocks import SlaClock, SlaState
 from shared.contracts import EventPayload
+from shared.contracts.identity import Actor
 from shared.contracts.inquiries import (
     InquiryDetails,
     InquiryPriority,
@@ -98,6 +99,9 @@ class InquiryRecord(BaseModel):
     merged_into: str | None = None
     merged_from: list[str] = []
     submitted_by: str
+    submitted_by_person: Actor | None = Field(
+        default=None, description="The person behind the key (none for inquiries stored before)"
+    )
     submitted_at: datetime
     updated_at: datetime
     first_response_at: datetime | None = None
@@ -155,6 +159,7 @@ class InquiryView(InquiryRecord):
         data = inquiry.model_dump()
         if requester:
             data |= {"queue": None, "officer": None, "officer_name": None, "links": [], "tags": []}
+            data["submitted_by_person"] = None  # the desk, not the person behind the key
         return cls.model_validate(data)
 
 
@@ -177,7 +182,7 @@ class Inquiry(InquiryRecord):
     def moved(
         self,
         status: InquiryStatus,
-        by: str,
+        by: Actor,
         now: datetime,
         cal: BusinessCalendar,
         reason: str | None = None,
@@ -196,7 +201,8 @@ class Inquiry(InquiryRecord):
                     version=inquiry.version,
                     from_status=self.status,
                     to_status=status,
-                    by=by,
+                    by=by.grant,
+                    by_person=by,
                     reason=reason,
                 )
             )
@@ -239,7 +245,9 @@ class Inquiry(InquiryRecord):
                 "reply to the requester before waiting on them", current_status=self.status
             )
 
-    def reopened(self, by: str, now: datetime, cal: BusinessCalendar, reason: str | None) -> Moved:
+    def reopened(
+        self, by: Actor, now: datetime, cal: BusinessCalendar, reason: str | None
+    ) -> Moved:
         """Open again with the resolution clock restarted (and the first-response one, if
         nobody replied yet); the closure no longer stands, nor its rating."""
         inquiry, events = self.moved(
@@ -275,7 +283,7 @@ class Inquiry(InquiryRecord):
                 current_status=self.status,
             )
 
-    def rated(self, rating: int, comment: str | None, by: str, now: datetime) -> Moved:
+    def rated(self, rating: int, comment: str | None, by: Actor, now: datetime) -> Moved:
         """Once per closure: reopening drops the rating, so the next closure is rated anew."""
         if self.status != "closed" or self.closed_at is None:
             raise IllegalTransition(
@@ -291,8 +299,9 @@ class Inquiry(InquiryRecord):
         closure = self.closed_at
         given = Satisfaction(rating=rating, comment=comment, closed_at=closure, at=now)
         event = InquiryRated(
-            inquiry_id=self.inquiry_id, rating=rating, comment=comment, closed_at=closure, by=by
-        )
+            inquiry_id=self.inquiry_id, rating=rating, comment=comment, closed_at=closure,
+            by=by.grant, by_person=by,
+        )  # fmt: skip
         return self._next(now, satisfaction=given), [event]
 
     def touched(self, now: datetime) -> "Inquiry":

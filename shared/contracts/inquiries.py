@@ -66,6 +66,10 @@ class InquirySubmitted(EventPayload):
     """A desk contact point submitted an inquiry."""
 
     inquiry: InquiryDetails
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in
+    ``inquiry.submitted_by``; added to v1 as an optional field: events published before
+    have none."""
 
 
 @published_as("jamp.inquiry.triaged.v1", stream="inquiries")
@@ -87,6 +91,9 @@ class InquiryAssigned(EventPayload):
     """The person id of the assigned officer; null when nobody (or nobody any more) is."""
     by: str
     officer_name: str | None = None
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``; added to v1 as an
+    optional field: events published before have none."""
 
 
 @published_as("jamp.inquiry.replied.v1", stream="inquiries")
@@ -101,6 +108,9 @@ class InquiryReplied(EventPayload):
     at: datetime
     attachments: tuple[AttachmentInfo, ...] = ()
     """Metadata of the files the reply refers to; download them from the inquiries API."""
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``author``; added to v1 as an
+    optional field: events published before have none."""
 
 
 def mailed_file_path(inquiry_id: str, attachment_id: str) -> str:
@@ -119,6 +129,9 @@ class InquiryNoted(EventPayload):
     at: datetime
     attachments: tuple[AttachmentInfo, ...] = ()
     """Metadata of the note's files (as internal as the note)."""
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``author``; added to v1 as an
+    optional field: events published before have none."""
 
 
 @published_as("jamp.inquiry.status_changed.v1", stream="inquiries")
@@ -131,6 +144,9 @@ class InquiryStatusChanged(EventPayload):
     to_status: InquiryStatus
     by: str
     reason: str | None = None
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``; added to v1 as an
+    optional field: events published before have none."""
 
 
 @published_as("jamp.inquiry.linked.v1", stream="inquiries")
@@ -140,6 +156,9 @@ class InquiryLinked(EventPayload):
     inquiry_id: str
     related_id: str
     by: str
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``; added to v1 as an
+    optional field: events published before have none."""
 
 
 @published_as("jamp.inquiry.unlinked.v1", stream="inquiries")
@@ -149,6 +168,9 @@ class InquiryUnlinked(EventPayload):
     inquiry_id: str
     related_id: str
     by: str
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``; added to v1 as an
+    optional field: events published before have none."""
 
 
 @published_as("jamp.inquiry.tags_changed.v1", stream="inquiries")
@@ -162,6 +184,9 @@ class InquiryTagsChanged(EventPayload):
     tags: list[str]
     """The inquiry's tags after the change."""
     by: str
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``; added to v1 as an
+    optional field: events published before have none."""
 
 
 @published_as("jamp.inquiry.rated.v1", stream="inquiries")
@@ -174,6 +199,9 @@ class InquiryRated(EventPayload):
     closed_at: datetime
     """The closure rated: after a reopening and a new closure, a new rating may follow."""
     by: str
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``; added to v1 as an
+    optional field: events published before have none."""
 
 
 @published_as("jamp.inquiry.merged.v1", stream="inquiries")
@@ -183,6 +211,9 @@ class InquiryMerged(EventPayload):
     inquiry_id: str
     into: str
     by: str
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``; added to v1 as an
+    optional field: events published before have none."""
 
 
 class _SlaEvent(EventPayload):
@@ -253,6 +284,9 @@ class InquiryUpdated(EventPayload):
     version: int
     changes: dict[str, dict[str, Any]]
     by: str
+    by_person: Actor | None = None
+    """The person behind the key (or its label), beside the grant in ``by``; added to v1 as an
+    optional field: events published before have none."""
 
 
 @published_as("jamp.inquiry.assignee_notified.v1", stream="inquiries")

@@ -66,6 +66,7 @@ async def save_template(
             version=1 if before is None else before.version + 1,
             updated_at=desk.clock(),
             updated_by=trace.actor,
+            updated_by_person=trace.by,
         )
         await keep(desk, uow, "answer_template", desk.templates, before, template)
     return template

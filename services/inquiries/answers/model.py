@@ -16,6 +16,7 @@ from services.inquiries.administration.queues import QueueName
 from services.inquiries.answers.placeholders import filled, known_placeholders
 from services.inquiries.model import Inquiry, InvalidChange
 from services.inquiries.vocabulary import ASEANCountry, InquiryLanguage
+from shared.contracts.identity import Actor
 from shared.errors import DomainError
 
 TemplateText = Annotated[
@@ -59,6 +60,9 @@ class AnswerTemplate(AnswerTemplateSpec, KeptDocument):
     template_id: str
     updated_at: datetime
     updated_by: str = Field(description="The grant that last changed it")
+    updated_by_person: Actor | None = Field(
+        default=None, description="The person behind that key (none for templates kept before)"
+    )
 
     def applies_to(self, inquiry: Inquiry) -> bool:
         return self.country in (None, inquiry.country) and self.queue in (None, inquiry.queue)

@@ -12,6 +12,7 @@ from services.inquiries.scope import Visibility
 from services.inquiries.sla.business_hours import BusinessCalendar
 from services.inquiries.views import Message
 from shared.contracts import EventPayload
+from shared.contracts.identity import Actor
 from shared.contracts.inquiries import InquiryNoted, InquiryReplied, MessageSide
 from shared.mongo import Document, new_id
 from shared.platform import Trace, UnitOfWork, unit_of_work
@@ -76,6 +77,7 @@ async def _append_note(
             inquiry_id=inquiry.inquiry_id,
             message_id=message.message_id,
             author=message.author,
+            by_person=message.by,
             at=message.at,
             attachments=message.attachments,
         )
@@ -88,7 +90,7 @@ async def _append_reply(
     message: Message, visibility: Visibility, attach: Attach | None, *, desk: Desk, trace: Trace
 ) -> Message:
     """Store the reply and move the inquiry (a desk reply answers it) in one transaction."""
-    by = trace.actor
+    by = trace.by
     async with unit_of_work(desk.platform, trace) as uow:
         if (stored := await _stored(uow, message, desk=desk)) is not None:
             return stored  # already added (a redelivered reply by mail): nothing moves
@@ -97,7 +99,7 @@ async def _append_reply(
 
         def with_reply(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
             side = reply.side
-            replied = InquiryReplied(**reply.model_dump(exclude={"kind", "by"}))
+            replied = _replied(reply)
             if side == "requester":
                 current, reopened = _reopened_by_reply(current, calendar, now, by, desk=desk)
                 current.require("requester_reply")
@@ -131,14 +133,18 @@ async def notify_requester(
         body=body,
         at=desk.clock(),
     )
-    replied = InquiryReplied(**message.model_dump(exclude={"kind", "by"}))
+    replied = _replied(message)
     await emit(desk, uow, inquiry, [replied])
     await desk.inquiries.add_message(_document(message), uow.session)
     return [replied]
 
 
+def _replied(message: Message) -> InquiryReplied:
+    return InquiryReplied(**message.model_dump(exclude={"kind", "by"}), by_person=message.by)
+
+
 def _reopened_by_reply(
-    current: Inquiry, calendar: BusinessCalendar, now: datetime, by: str, *, desk: Desk
+    current: Inquiry, calendar: BusinessCalendar, now: datetime, by: Actor, *, desk: Desk
 ) -> Moved:
     """A requester answering a closed inquiry within the reopen window reopens it."""
     if current.status != "closed":
@@ -184,7 +190,7 @@ async def wait_on_requester(
         current.waitable()
         closes = calendar.business_days_after(now, days)
         return current.moved(
-            "waiting_on_requester", trace.actor, now, calendar, reason, auto_close_at=closes
+            "waiting_on_requester", trace.by, now, calendar, reason, auto_close_at=closes
         )
 
     return await change(inquiry_id, visibility, waiting, desk=desk, trace=trace)
@@ -195,7 +201,7 @@ async def close(
 ) -> Inquiry:
     def closed(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
         current.require("close")
-        return closed_now(current, calendar, now, trace.actor, reason)
+        return closed_now(current, calendar, now, trace.by, reason)
 
     return await change(inquiry_id, visibility, closed, desk=desk, trace=trace)
 
@@ -204,7 +210,7 @@ def closed_now(
     current: Inquiry,
     calendar: BusinessCalendar,
     now: datetime,
-    by: str,
+    by: Actor,
     reason: str | None,
     **changes: object,
 ) -> Moved:
@@ -223,7 +229,7 @@ async def reopen(
 
     def reopened(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
         current.reopenable(now, window)
-        return current.reopened(trace.actor, now, calendar, reason)
+        return current.reopened(trace.by, now, calendar, reason)
 
     return await change(inquiry_id, visibility, reopened, desk=desk, trace=trace)
 

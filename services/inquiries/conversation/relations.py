@@ -48,7 +48,9 @@ async def _relink(
                 return current, []
             links = [*current.links, other] if linked else [x for x in current.links if x != other]
             inquiry = current.touched(now).model_copy(update={"links": links})
-            event = kind(inquiry_id=current.inquiry_id, related_id=other, by=trace.actor)
+            event = kind(
+                inquiry_id=current.inquiry_id, related_id=other, by=trace.actor, by_person=trace.by
+            )
             return inquiry, [event] if publish else []
 
         return move
@@ -86,9 +88,11 @@ async def merge(
 
     def duplicate(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
         current.require("merge")
-        event = InquiryMerged(inquiry_id=duplicate_id, into=into, by=trace.actor)
+        event = InquiryMerged(
+            inquiry_id=duplicate_id, into=into, by=trace.actor, by_person=trace.by
+        )
         reason = f"duplicate of {into}"
-        inquiry, events = closed_now(current, calendar, now, trace.actor, reason, merged_into=into)
+        inquiry, events = closed_now(current, calendar, now, trace.by, reason, merged_into=into)
         return inquiry, [event, *events]
 
     async with unit_of_work(desk.platform, trace) as uow:

@@ -15,6 +15,6 @@ async def rate(
     inquiry_id: str, command: Rate, visibility: Visibility, *, desk: Desk, trace: Trace
 ) -> Inquiry:
     def rated(current: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
-        return current.rated(command.rating, command.comment, trace.actor, now)
+        return current.rated(command.rating, command.comment, trace.by, now)
 
     return await change(inquiry_id, visibility, rated, desk=desk, trace=trace)

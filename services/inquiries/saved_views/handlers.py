@@ -87,6 +87,7 @@ async def save_view(
             version=1 if before is None else before.version + 1,
             updated_at=desk.clock(),
             updated_by=trace.actor,
+            updated_by_person=trace.by,
         )
         await keep(desk, uow, "view", desk.views, before, view)
     return view

@@ -15,6 +15,7 @@ from services.inquiries.administration.config import KeptDocument
 from services.inquiries.commands import InquiryFilters
 from services.inquiries.model import OPEN
 from services.inquiries.vocabulary import ASEANCountry
+from shared.contracts.identity import Actor
 from shared.errors import DomainError
 
 BuiltIn = Literal[
@@ -59,6 +60,9 @@ class SavedView(ViewSpec, KeptDocument):
     built_in: bool = False
     updated_at: datetime | None = None
     updated_by: str | None = Field(default=None, description="The grant that last changed it")
+    updated_by_person: Actor | None = Field(
+        default=None, description="The person behind that key (none for views kept before)"
+    )
 
 
 class SavedViews(BaseModel):

@@ -92,7 +92,7 @@ class SlaTicker:
                 raise StaleVersion("moved to another queue", current_version=current.version)
             inquiry, events = escalated(inquiry, events, queue, supervisor)
             if inquiry.auto_closes(now):
-                inquiry, closing = closed_now(inquiry, calendar, now, TICKER.actor, notice)
+                inquiry, closing = closed_now(inquiry, calendar, now, TICKER.by, notice)
                 events = [*events, *closing]
             return inquiry, events
 

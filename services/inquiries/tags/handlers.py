@@ -51,7 +51,7 @@ async def retag(
         listed = await desk.tags.of(current.country, uow.session)
 
         def tagged(inquiry: Inquiry, calendar: BusinessCalendar, now: datetime) -> Moved:
-            return retagged(inquiry, change, listed, field, trace.actor, now)
+            return retagged(inquiry, change, listed, field, trace.by, now)
 
         inquiry, _ = await moved_in(uow, inquiry_id, visibility, tagged, desk=desk)
     return inquiry

@@ -13,6 +13,7 @@ from services.inquiries.administration.queues import QueueName, named_once
 from services.inquiries.model import Inquiry, InvalidChange, Moved
 from services.inquiries.tags.names import TagChange, TagName
 from shared.contracts import EventPayload
+from shared.contracts.identity import Actor
 from shared.contracts.inquiries import InquiryTagsChanged, InquiryTriaged
 
 
@@ -62,7 +63,7 @@ NO_TAGS = DeskTags(tags=[])
 
 
 def retagged(
-    current: Inquiry, change: TagChange, listed: DeskTags, field: str, by: str, now: datetime
+    current: Inquiry, change: TagChange, listed: DeskTags, field: str, by: Actor, now: datetime
 ) -> Moved:
     """Add and remove tags; an added tag must be on the desk's list (422 naming it, under
     ``field``). The first added tag of the list that names a queue moves the inquiry there."""
@@ -85,7 +86,8 @@ def retagged(
         added=added,
         removed=removed,
         tags=tags,
-        by=by,
+        by=by.grant,
+        by_person=by,
     )
     events: list[EventPayload] = [event]
     routing = next((t for t in listed.tags if t.name in added and t.queue), None)

@@ -10,6 +10,7 @@ from services.inquiries.commands import strict_with_example
 from services.inquiries.vocabulary import ASEANCountry
 from shared.contracts import EventPayload
 from shared.contracts.vocabulary import UNIQUE
+from shared.envelope import Envelope
 from shared.errors import DomainError
 from shared.outbound import Outcome, Sent
 
@@ -26,6 +27,13 @@ DeliveryStatus = Literal["pending", "paused", "delivered", "failed"]
 def event_name(event_type: str) -> str:
     """``jamp.inquiry.sla_warning.v1`` → ``sla_warning``."""
     return event_type.removeprefix("jamp.inquiry.").removesuffix(".v1")
+
+
+def for_requester(envelope: Envelope) -> Envelope:
+    """The event as a company's or city's subscription hears it: the desk acted, not a named
+    person behind its key (as the conversation shows replies to the requester side)."""
+    data = {name: value for name, value in envelope.data.items() if name != "by_person"}
+    return envelope.model_copy(update={"data": data})
 
 
 class WebhookRefused(DomainError):

@@ -17,6 +17,7 @@ from services.inquiries.webhooks.model import (
     NewSubscription,
     Subscription,
     event_name,
+    for_requester,
 )
 from shared.envelope import Envelope
 from shared.mongo import Document, new_id
@@ -83,12 +84,14 @@ class WebhookRepository:
             "city_id": {"$in": [None, requester.city_id]},
             **asked,
         }
-        cursor = self.subscriptions.find(audience, {"paused": True}, session=session)
-        body = envelope.to_bytes().decode()
-        rows = [
-            _delivery_row(subscription, envelope.type, inquiry.inquiry_id, body, now)
-            async for subscription in cursor
-        ]
+        shown = {"paused": True, "company_id": True, "city_id": True}
+        cursor = self.subscriptions.find(audience, shown, session=session)
+        bodies = {False: envelope.to_bytes().decode(),
+                  True: for_requester(envelope).to_bytes().decode()}  # fmt: skip
+        rows = []
+        async for subscription in cursor:
+            body = bodies[_requester_side(subscription)]
+            rows.append(_delivery_row(subscription, envelope.type, inquiry.inquiry_id, body, now))
         if rows:
             await self.deliveries.insert_many(rows, session=session)
 
@@ -151,6 +154,10 @@ class WebhookRepository:
     async def deliveries_of(self, subscription_id: str, limit: int = 100) -> list[Delivery]:
         cursor = self.deliveries.find({"subscription_id": subscription_id}).sort("_id", -1)
         return [delivery_of(document) async for document in cursor.limit(limit)]
+
+
+def _requester_side(subscription: Document) -> bool:
+    return subscription.get("company_id") is not None or subscription.get("city_id") is not None
 
 
 def _delivery_row(
