@@ -1,5 +1,5 @@
 """Kafka entrypoints of the inquiries service: match suggestions, the reference read models
-(``references/consumers.py``) and the key replica.
+(``references/consumers.py``) and the key replica, whose revocations release their holder.
 
 Matches for a proposal are attached to the open partner-search inquiries that name the
 proposal, or that ask about the proposal's country and one of its focus areas.
@@ -7,6 +7,7 @@ proposal, or that ask about the proposal's country and one of its focus areas.
 
 from aiohttp import web
 
+from services.inquiries.administration import departures
 from services.inquiries.conversation import messages as conversation
 from services.inquiries.handlers import history_entry
 from services.inquiries.keys import DESK
@@ -15,12 +16,12 @@ from services.inquiries.scope import Visibility
 from services.inquiries.views import Suggestion
 from shared.auth.projector import IDENTITY_HANDLERS
 from shared.consumer import ConsumedEvent, HandlerTable, PoisonEvent
-from shared.contracts.identity import Actor
+from shared.contracts.identity import Actor, ApiKeyRevoked
 from shared.contracts.matching import MatchProposed, MatchUpdated, MatchWithdrawn
 from shared.contracts.notifications import InquiryReplyReceived
 from shared.errors import DomainError
 from shared.handler_table import handler_table
-from shared.platform import Trace
+from shared.platform import PLATFORM, Trace, UnitOfWork
 
 
 async def on_match(
@@ -74,9 +75,24 @@ async def on_reply_by_mail(
         raise PoisonEvent(refused.detail) from refused
 
 
+async def on_key_revoked(event: ConsumedEvent[ApiKeyRevoked], app: web.Application) -> None:
+    """Beside the key replica's record, its holder leaves what they can no longer work
+    (``administration/departures.py``), in the event's transaction: those changes are
+    recorded as made by whoever revoked the key."""
+    revoked, envelope = event.payload, event.envelope
+    source = revoked.by or envelope.source  # revocations published before name nobody
+    by = revoked.by_person or Actor(grant=source, name=source)
+    trace = Trace(
+        envelope.correlationid, envelope.traceparent, actor=by.grant, person_id=by.person_id,
+        person_name=by.name, key_id=by.key_id,
+    )  # fmt: skip
+    uow = UnitOfWork(app[PLATFORM], event.session, trace)
+    await departures.key_revoked(revoked, uow, desk=app[DESK])
+
+
 MATCH_HANDLERS = handler_table(on_match, on_match_withdrawn)
 TOPIC_HANDLERS: dict[str, HandlerTable] = {
-    "identity": IDENTITY_HANDLERS,
+    "identity": {**IDENTITY_HANDLERS, **handler_table(on_key_revoked)},
     "matches": MATCH_HANDLERS,
     "proposals": PROPOSAL_HANDLERS,
     "companies": COMPANY_HANDLERS,

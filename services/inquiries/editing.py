@@ -12,7 +12,6 @@ from typing import Any
 from services.inquiries.administration.queues import (
     Queues,
     may_enter,
-    may_work,
     other_desks_refusal,
 )
 from services.inquiries.commands import Assign, UpdateInquiry
@@ -23,6 +22,7 @@ from services.inquiries.references.handlers import check_references
 from services.inquiries.references.model import Kind, Reference
 from services.inquiries.scope import Visibility
 from services.inquiries.sla.business_hours import BusinessCalendar
+from shared.auth import may_work
 from shared.contracts import EventPayload
 from shared.contracts.identity import Actor
 from shared.contracts.inquiries import (
@@ -123,8 +123,9 @@ async def update(
             inquiry = inquiry.model_copy(update={"queue": queue})
             events.append(InquiryTriaged(inquiry_id=inquiry_id, queue=queue, rule=rule))
         if "country" in changes and not may_work(officer_grants, inquiry.country):
-            inquiry, released = _released(inquiry, current.status, trace.by)
-            events += released
+            reason = "moved to a desk its officer does not work"
+            inquiry, unassigned = released(inquiry, current.status, trace.by, reason)
+            events += unassigned
         return inquiry, [edited, *events]
 
     async with unit_of_work(desk.platform, trace) as uow:
@@ -139,10 +140,11 @@ async def update(
     return inquiry
 
 
-def _released(inquiry: Inquiry, was: InquiryStatus, by: Actor) -> Moved:
-    """A country change moves the inquiry to a desk its officer holds no grant for: the
-    officer could no longer even read it, so it goes back to the new desk's queue
-    unassigned, as the desk's lead would otherwise have to notice and do by hand."""
+def released(inquiry: Inquiry, was: InquiryStatus, by: Actor, reason: str) -> Moved:
+    """The inquiry back in its queue without its officer, who can no longer work it (a
+    country change moved it to a desk they hold no grant for, or their key for its desk was
+    revoked): they could no longer even read it, so nobody is left waiting on them, as the
+    desk's lead would otherwise have to notice and do by hand. ``was``: its status before."""
     if inquiry.officer is None:
         return inquiry, []
     status: InquiryStatus = "triaged" if was == "assigned" else was
@@ -161,7 +163,7 @@ def _released(inquiry: Inquiry, was: InquiryStatus, by: Actor) -> Moved:
                 to_status=status,
                 by=by.grant,
                 by_person=by,
-                reason="moved to a desk its officer does not work",
+                reason=reason,
             )
         )
     return inquiry, events

@@ -118,6 +118,12 @@ class InquiryRepository:
             if any(clock.get("running_since") for clock in document["clocks"].values())
         ]
 
+    async def open_of(self, officer: str, session: AsyncClientSession) -> list[str]:
+        """Ids of the open inquiries assigned to this person."""
+        criteria = {"officer": officer, "status": {"$ne": "closed"}}
+        cursor = self.collection.find(criteria, {"_id": True}, session=session)
+        return [document["_id"] async for document in cursor]
+
     async def matching(
         self, proposal_id: str, country: str, focus_areas: list[str], session: AsyncClientSession
     ) -> list[Inquiry]:

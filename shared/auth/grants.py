@@ -1,5 +1,6 @@
 """Roles and scopes (DESIGN.md "Roles and auth") and who an authenticated caller is."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -72,6 +73,15 @@ class Principal:
     def is_staff(self) -> bool:
         """Operators and admins see everything."""
         return self.role in (Role.OPERATOR, Role.ADMIN)
+
+
+STAFF_GRANTS = frozenset({"operator", "admin"})
+
+
+def may_work(grants: Collection[str], country: str) -> bool:
+    """Whether keys of these grants read and work a country desk's inquiries: the desk's
+    own grant (``desk:VN``) or a staff role."""
+    return bool(set(grants) & {f"desk:{country}", *STAFF_GRANTS})
 
 
 def parse_grant(grant: str) -> tuple[Role, str | None]:

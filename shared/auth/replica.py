@@ -126,6 +126,19 @@ class KeyReplica:
         )
         return {_grant(record) async for record in cursor}
 
+    async def holder_of(self, key_id: str, session: Session = None) -> str | None:
+        """The person a key was issued to; None for an unknown key or one of no person."""
+        found = await self.collection.find_one({"_id": key_id}, {"person_id": 1}, session=session)
+        return None if found is None else found.get("person_id")
+
+    async def has_keys(self, person_id: str, session: Session = None) -> bool:
+        """Whether any key of the person is known here, revoked or not (none: their keys have
+        not arrived yet, or they never held one)."""
+        found = await self.collection.find_one(
+            {"person_id": person_id}, {"_id": 1}, session=session
+        )
+        return found is not None
+
     async def list_people(self) -> list[Document]:
         return await self.people.find({}).sort("registered_at", 1).to_list()
 

@@ -10,7 +10,6 @@ from services.inquiries.administration.queues import (
     DESK_QUEUES,
     Queues,
     desk_of,
-    may_work,
 )
 from services.inquiries.administration.routing import RoutingRules
 from services.inquiries.desk import Desk
@@ -19,6 +18,7 @@ from services.inquiries.model import Inquiry, InvalidChange, Moved, StaleVersion
 from services.inquiries.scope import Visibility
 from services.inquiries.sla.business_hours import BusinessCalendar, NoBusinessTime
 from services.inquiries.tags.model import DeskTags
+from shared.auth import may_work
 from shared.contracts.inquiries import (
     DeskConfigurationChanged,
     DeskSetting,
@@ -75,15 +75,21 @@ async def replace_queues(read: Queues, *, desk: Desk, trace: Trace) -> Queues:
                         field="body.queues",
                     )
         await _people_hold_keys(queues, desk)
-        before = await desk.config.queues(uow.session)
-        saved = await desk.config.save_queues(queues, uow.session)
-        await audit_versioned(desk, uow, "queues", "queues", before, queues, saved)
-        # The list as it now is, typed, for the services that mail or route by it.
-        staffing = [QueueStaffing(**queue.model_dump()) for queue in queues.queues]
-        by = uow.trace.by
-        changed = QueuesChanged(queues=staffing, version=queues.version, by=by.grant, by_person=by)
-        await uow.publish("queues:queues", changed)
+        await save_queues(desk, uow, queues)
     return queues
+
+
+async def save_queues(desk: Desk, uow: UnitOfWork, queues: Queues) -> None:
+    """Store the queue list if it is still at the version before ``queues.version`` (409
+    otherwise), audited, and publish it as it now is, typed, for the services that mail or
+    route by it."""
+    before = await desk.config.queues(uow.session)
+    saved = await desk.config.save_queues(queues, uow.session)
+    await audit_versioned(desk, uow, "queues", "queues", before, queues, saved)
+    staffing = [QueueStaffing(**queue.model_dump()) for queue in queues.queues]
+    by = uow.trace.by
+    changed = QueuesChanged(queues=staffing, version=queues.version, by=by.grant, by_person=by)
+    await uow.publish("queues:queues", changed)
 
 
 async def _people_hold_keys(queues: Queues, desk: Desk) -> None:

@@ -10,6 +10,7 @@ from typing import Annotated, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.auth import may_work
 from shared.contracts.vocabulary import ASEAN_STATES
 
 QueueName = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=60)]
@@ -40,7 +41,6 @@ def country_desk(country: str) -> str:
 
 DESK_QUEUES = {country_desk(country): country for country in ASEAN_STATES}
 """Each country desk's own queue, and its country."""
-STAFF_GRANTS = frozenset({"operator", "admin"})
 
 
 def desk_of(queue: str) -> str | None:
@@ -53,9 +53,11 @@ def may_enter(queue: str, country: str) -> bool:
     return desk_of(queue) in (None, country)
 
 
-def may_work(grants: set[str], country: str) -> bool:
-    """Whether a person with these grants may read and work the country's inquiries."""
-    return bool(grants & {f"desk:{country}", *STAFF_GRANTS})
+def may_staff(queue: str, grants: set[str]) -> bool:
+    """Whether a person holding these grants may be a queue's member or supervisor: any key
+    for a queue every desk shares, one that may work its country for a desk's own."""
+    country = desk_of(queue)
+    return bool(grants) and (country is None or may_work(grants, country))
 
 
 def other_desks_refusal(queue: str, country: str) -> str:
@@ -135,6 +137,22 @@ class Queues(BaseModel):
 
     def get(self, name: str) -> Queue | None:
         return next((queue for queue in self.queues if queue.name == name), None)
+
+    def without(self, person_id: str, grants: set[str]) -> "Queues":
+        """The list with the person taken off every queue their grants no longer staff
+        (``may_staff``): out of its members, and no longer its supervisor."""
+        queues = [
+            queue
+            if may_staff(queue.name, grants)
+            else queue.model_copy(
+                update={
+                    "members": [member for member in queue.members if member != person_id],
+                    "supervisor": None if queue.supervisor == person_id else queue.supervisor,
+                }
+            )
+            for queue in self.queues
+        ]
+        return self.model_copy(update={"queues": queues})
 
 
 DEFAULT_QUEUES = Queues(

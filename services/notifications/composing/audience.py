@@ -3,16 +3,19 @@ context). Reads the directory; writes only its own bookkeeping of matches and me
 Desk staff are people from the identity stream, and a queue's people and escalation
 targets are the inquiries service's queue list (``jamp.inquiry_desk.queues_changed.v1``)."""
 
+from collections.abc import Awaitable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pymongo.asynchronous.client_session import AsyncClientSession
+
 from services.notifications.composing.contacts import QUEUES
 from services.notifications.model import Invite, PlannedMail, Recipient, language_of
 from services.notifications.repository import Directory
 from services.notifications.settings import NotificationSettings
-from shared.auth import KeyReplica, Role
+from shared.auth import KeyReplica, Role, may_work
 from shared.consumer import ConsumedEvent
 from shared.contracts.identity import PersonUpdated
 from shared.contracts.inquiries import (
@@ -118,27 +121,52 @@ class Audience:
         context: dict[str, Any] = _inquiry_context(inquiry_id, inquiry)
         queues: dict[str, Document] = (await self._get(QUEUES, event)).get("queues", {})
         queue = queues.get(inquiry.get("queue") or "", {})
+
+        def working(people: Sequence[str | None]) -> Awaitable[list[str]]:
+            return self._still_working(people, inquiry, event)
+
         if isinstance(payload, InquiryTriaged):
-            people = queues.get(payload.queue, {}).get("members") or await self._desk_of(
-                inquiry, event
-            )
+            members = await working(queues.get(payload.queue, {}).get("members") or [])
+            people = members or await self._desk_of(inquiry, event)
             template = "inquiry_submitted"
         elif isinstance(payload, InquiryAssigned):
-            people, template = [payload.officer], "inquiry_assigned"
+            people, template = await working([payload.officer]), "inquiry_assigned"
         else:
             context |= {"clock": payload.clock, "deadline": _utc(payload.deadline)}
-            people, template = [inquiry.get("officer")], "inquiry_sla_warning"
+            people, template = await working([inquiry.get("officer")]), "inquiry_sla_warning"
             if isinstance(payload, InquirySlaBreached):
                 template = "inquiry_sla_breached"
-                people += _escalation_targets(queue, queues)
-            if not any(people):  # nobody holds it: whoever would pick it up hears instead
-                people = queue.get("members") or await self._desk_of(inquiry, event)
+                people += await working(_escalation_targets(queue, queues))
+            if not people:  # nobody (able to) holds it: whoever would pick it up hears instead
+                people = await working(queue.get("members") or [])
+                people = people or await self._desk_of(inquiry, event)
             if isinstance(payload, InquirySlaWarning) and not queue.get("notify_on_warning", True):
                 people = []  # the queue's escalation settings keep warnings quiet
         recipients = await self._people(people, event)
         return [_mail(template, "inquiries", each, context, inquiry_id) for each in recipients]
 
-    async def _desk_of(self, inquiry: Document, event: ConsumedEvent) -> list[str | None]:
+    async def _still_working(
+        self, people: Sequence[str | None], inquiry: Document, event: ConsumedEvent
+    ) -> list[str]:
+        """Those of the people who may still work the inquiry. A person whose last key for
+        its desk was revoked has left it, as a deactivated agent does in a helpdesk: they
+        hear nothing more of it, and whoever would pick it up hears instead. Only keys this
+        replica knows count against a person: one whose keys have not arrived yet (they
+        travel on another stream than the queue list) is told, as is an officer named by
+        an e-mail address before people existed."""
+        country = inquiry.get("country")
+        return [each for each in filter(None, people)
+                if await self._works(each, country, event.session)]  # fmt: skip
+
+    async def _works(
+        self, person_id: str, country: str | None, session: AsyncClientSession
+    ) -> bool:
+        grants = await self.keys.grants_of(person_id, session)
+        if grants and (country is None or may_work(grants, country)):
+            return True
+        return not await self.keys.has_keys(person_id, session)
+
+    async def _desk_of(self, inquiry: Document, event: ConsumedEvent) -> list[str]:
         """Who hears of a new inquiry in a queue nobody was put on, or of a deadline that
         nobody holds (as Zammad tells every agent with access to a group): the people whose
         keys hold the inquiry's country desk, and when that desk has no one, the operators.
@@ -147,7 +175,7 @@ class Audience:
         desk = await self.keys.holders(Role.DESK, country, session) if country else []
         return [*(desk or await self.keys.holders(Role.OPERATOR, None, session))]
 
-    async def _people(self, people: list[str | None], event: ConsumedEvent) -> list[Recipient]:
+    async def _people(self, people: Sequence[str | None], event: ConsumedEvent) -> list[Recipient]:
         """Each person (an id on the identity stream) once, in their own language; an
         officer named by an e-mail address (before people existed) is mailed in English."""
         found: dict[str, Recipient] = {}

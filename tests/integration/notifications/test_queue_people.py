@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from services.notifications.keys import MAILROOM
 from services.notifications.settings import NotificationSettings
 from shared.auth import Role, issue_key, register_person
-from shared.contracts.identity import Actor, PersonRegistered
+from shared.contracts.identity import Actor, ApiKeyRevoked, PersonRegistered
 from shared.contracts.inquiries import (
     InquiryAssigned,
     InquiryEscalated,
@@ -202,3 +202,44 @@ async def test_a_queue_membership_change_is_followed(
     [to_after] = await mail_to(relay, "baba@desk.test")
     assert second[-6:] in str(to_after["Subject"])
     assert await recipients_of(admin, "inquiry_submitted") == ["abe@desk.test", "baba@desk.test"]
+
+
+async def test_a_person_whose_last_key_for_the_desk_is_revoked_hears_no_more_of_it(
+    notifications: TestClient[Any, Any],
+    notification_settings: NotificationSettings,
+    relay: Relay,
+    admin: Caller,
+) -> None:
+    kim, lee, sato = someone("Kim Member"), someone("Lee Member"), someone("Sato Officer")
+    keys = {each.person_id: issue_key(Role.DESK, "VN", each.name, "pepper", each).event
+            for each in (kim, lee, sato)}  # fmt: skip
+    await publish(notification_settings, *[(key, key.key_id) for key in keys.values()])
+    desk_vn = QueueStaffing(name="desk-vn", members=[kim.person_id, lee.person_id])
+    await staffed(notifications, notification_settings, [kim, lee, sato], 1, desk_vn)
+    held = new_id()
+    await publish(notification_settings, (submitted(held), held),
+                  (InquiryAssigned(inquiry_id=held, queue="desk-vn", officer=sato.person_id,
+                                   by="desk:VN"), held))  # fmt: skip
+    await mail_to(relay, "sato@desk.test")  # assigned while he held his key
+
+    now = datetime.now(UTC)
+    revoked = [ApiKeyRevoked(key_id=keys[each.person_id].key_id, revoked_at=now, reason="left")
+               for each in (kim, sato)]  # fmt: skip
+    await publish(notification_settings, *[(each, each.key_id) for each in revoked])
+    replica = notifications.app[MAILROOM].keys
+
+    async def known_revoked() -> bool:
+        return sum(key["revoked_at"] is not None for key in await replica.list()) == 2
+
+    await eventually(known_revoked, timeout=30)
+    fresh = new_id()
+    await publish(notification_settings, (submitted(fresh), fresh), triaged(fresh, "desk-vn"),
+                  (InquirySlaWarning(inquiry_id=held, clock="first_response", at=now,
+                                     deadline=now), held))  # fmt: skip
+
+    # The new inquiry reaches the member who still holds the desk; the warning of the
+    # inquiry Sato can no longer work reaches whoever would pick it up: the queue's people.
+    await mail_to(relay, "lee@desk.test", 2)
+    assert await recipients_of(admin, "inquiry_submitted") == ["lee@desk.test"]
+    assert await recipients_of(admin, "inquiry_sla_warning") == ["lee@desk.test"]
+    assert len(relay.to("sato@desk.test")) == 1 and relay.to("kim@desk.test") == []
