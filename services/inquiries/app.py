@@ -14,6 +14,7 @@ from services.inquiries.attachments.routes import attachments_api
 from services.inquiries.consumers import TOPIC_HANDLERS
 from services.inquiries.conversation.routes import conversation_api
 from services.inquiries.desk import Desk
+from services.inquiries.editing import refresh_officer_names
 from services.inquiries.keys import ATTACHMENTS, CLOCK, DESK, INQUIRY_SETTINGS
 from services.inquiries.references.repository import ReferenceRepository
 from services.inquiries.repository import InquiryRepository
@@ -91,6 +92,7 @@ async def repositories(app: web.Application) -> AsyncIterator[None]:
     )
     await desk.inquiries.create_indexes()
     await desk.inquiries.index_old_messages()
+    await refresh_officer_names(desk)
     await desk.references.create_indexes()
     await desk.suggestions.create_indexes()
     await desk.webhooks.create_indexes()

@@ -1,5 +1,6 @@
 """Kafka entrypoints of the inquiries service: match suggestions, the reference read models
-(``references/consumers.py``) and the key replica, whose revocations release their holder.
+(``references/consumers.py``) and the key replica, whose revocations release their holder
+and whose renamed people are shown under their new name.
 
 Matches for a proposal are attached to the open partner-search inquiries that name the
 proposal, or that ask about the proposal's country and one of its focus areas.
@@ -15,8 +16,8 @@ from services.inquiries.references.consumers import COMPANY_HANDLERS, PROPOSAL_H
 from services.inquiries.scope import Visibility
 from services.inquiries.views import Suggestion
 from shared.auth.projector import IDENTITY_HANDLERS
-from shared.consumer import ConsumedEvent, HandlerTable, PoisonEvent
-from shared.contracts.identity import Actor, ApiKeyRevoked
+from shared.consumer import Batchable, ConsumedEvent, HandlerTable, PoisonEvent
+from shared.contracts.identity import Actor, ApiKeyRevoked, PersonUpdated
 from shared.contracts.matching import MatchProposed, MatchUpdated, MatchWithdrawn
 from shared.contracts.notifications import InquiryReplyReceived
 from shared.errors import DomainError
@@ -90,9 +91,22 @@ async def on_key_revoked(event: ConsumedEvent[ApiKeyRevoked], app: web.Applicati
     await departures.key_revoked(revoked, uow, desk=app[DESK])
 
 
+async def on_person_updated(event: ConsumedEvent[PersonUpdated], app: web.Application) -> None:
+    """Beside the key replica's record, the person's inquiries show the name they have now
+    (``officer_name`` is a copy kept with each inquiry, so lists, filters, the report and
+    exports read one document; the history keeps the old name). A set of facts as the
+    event states them: applied twice, it leaves what applying it once does."""
+    person, desk = event.payload, app[DESK]
+    await desk.identity.record_person_updated(person, event.session)
+    await desk.inquiries.rename_officer(person.person_id, person.name, event.session)
+
+
 MATCH_HANDLERS = handler_table(on_match, on_match_withdrawn)
 TOPIC_HANDLERS: dict[str, HandlerTable] = {
-    "identity": {**IDENTITY_HANDLERS, **handler_table(on_key_revoked)},
+    "identity": {
+        **IDENTITY_HANDLERS,
+        **handler_table(on_key_revoked, Batchable(on_person_updated, idempotent=True)),
+    },
     "matches": MATCH_HANDLERS,
     "proposals": PROPOSAL_HANDLERS,
     "companies": COMPANY_HANDLERS,

@@ -82,6 +82,16 @@ async def assign(
     return await change(inquiry_id, visibility, assigned, desk=desk, trace=trace)
 
 
+async def refresh_officer_names(desk: Desk) -> int:
+    """Each inquiry shows its officer's name as the people replica has it now: for names
+    changed before ``person.updated`` renamed inquiries too (run at start; a rename since is
+    applied as it arrives). Answers how many inquiries changed."""
+    renamed = 0
+    for known in await desk.identity.list_people():
+        renamed += await desk.inquiries.rename_officer(known["_id"], known["name"])
+    return renamed
+
+
 async def update(
     inquiry_id: str,
     command: UpdateInquiry,

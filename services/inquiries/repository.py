@@ -31,7 +31,8 @@ class InquiryRepository:
         self.history = database["history"]
 
     async def create_indexes(self) -> None:
-        for field in ("country", "status", "queue", "category", "sla_state", "tags", *_TERMS):
+        for field in ("country", "status", "queue", "category", "sla_state", "tags", "officer",
+                      *_TERMS):  # fmt: skip
             await self.collection.create_index([(field, ASCENDING), ("_id", DESCENDING)])
         for key, direction in list(_ORDER.values())[1:]:
             await self.collection.create_index([(key, direction), ("_id", DESCENDING)])
@@ -117,6 +118,17 @@ class InquiryRepository:
             async for document in cursor
             if any(clock.get("running_since") for clock in document["clocks"].values())
         ]
+
+    async def rename_officer(self, officer: str, name: str, session: Session = None) -> int:
+        """Show the person's name as it now is on every inquiry assigned to them (closed
+        ones too): ``officer_name`` is current state, and the history keeps the name each
+        change was made under. Answers how many changed."""
+        result = await self.collection.update_many(
+            {"officer": officer, "officer_name": {"$ne": name}},
+            {"$set": {"officer_name": name}},
+            session=session,
+        )
+        return result.modified_count
 
     async def open_of(self, officer: str, session: AsyncClientSession) -> list[str]:
         """Ids of the open inquiries assigned to this person."""
