@@ -121,6 +121,7 @@ class Audience:
         context: dict[str, Any] = _inquiry_context(inquiry_id, inquiry)
         queues: dict[str, Document] = (await self._get(QUEUES, event)).get("queues", {})
         queue = queues.get(inquiry.get("queue") or "", {})
+        deadline: datetime | None = None  # an SLA event's, shown in each recipient's time
 
         def working(people: Sequence[str | None]) -> Awaitable[list[str]]:
             return self._still_working(people, inquiry, event)
@@ -132,7 +133,8 @@ class Audience:
         elif isinstance(payload, InquiryAssigned):
             people, template = await working([payload.officer]), "inquiry_assigned"
         else:
-            context |= {"clock": payload.clock, "deadline": _utc(payload.deadline)}
+            context |= {"clock": payload.clock}
+            deadline = payload.deadline
             people, template = await working([inquiry.get("officer")]), "inquiry_sla_warning"
             if isinstance(payload, InquirySlaBreached):
                 template = "inquiry_sla_breached"
@@ -143,7 +145,10 @@ class Audience:
             if isinstance(payload, InquirySlaWarning) and not queue.get("notify_on_warning", True):
                 people = []  # the queue's escalation settings keep warnings quiet
         recipients = await self._people(people, event)
-        return [_mail(template, "inquiries", each, context, inquiry_id) for each in recipients]
+        return [
+            _mail(template, "inquiries", each, context | _deadline_for(each, deadline), inquiry_id)
+            for each in recipients
+        ]
 
     async def _still_working(
         self, people: Sequence[str | None], inquiry: Document, event: ConsumedEvent
@@ -437,6 +442,17 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+def _deadline_for(recipient: Recipient, deadline: datetime | None) -> dict[str, str]:
+    """An SLA deadline in the recipient's own time, as their meetings are, with UTC beside
+    it for a desk whose people sit in several zones."""
+    if deadline is None:
+        return {}
+    if recipient.time_zone == "UTC":
+        return {"deadline": _utc(deadline)}
+    local = deadline.astimezone(_zone(recipient.time_zone)).strftime("%Y-%m-%d %H:%M")
+    return {"deadline": f"{local} {recipient.time_zone} ({_utc(deadline)})"}
 
 
 def _utc(moment: datetime) -> str:

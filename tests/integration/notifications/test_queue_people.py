@@ -22,6 +22,7 @@ from shared.contracts.inquiries import (
 )
 from tests.integration.notifications.conftest import Relay, known, mail_to, publish
 from tests.integration.notifications.events import new_id
+from tests.integration.notifications.test_invitations import text_of
 from tests.integration.notifications.test_who_hears_what import submitted
 from tests.support import Caller, eventually
 
@@ -180,6 +181,30 @@ async def test_a_warning_is_not_mailed_when_the_queue_keeps_warnings_quiet(
     assert "SLA breached" in str(breached["Subject"])
     # The breach came after the warning on the same partition: the warning was handled.
     assert await recipients_of(admin, "inquiry_sla_warning") == []
+
+
+async def test_a_deadline_is_written_in_the_recipients_own_time(
+    notifications: TestClient[Any, Any],
+    notification_settings: NotificationSettings,
+    relay: Relay,
+) -> None:
+    """As a meeting's time is: a consul in Hanoi read 10:00 UTC and had to work out 17:00."""
+    hanoi = register_person("Vu Officer", email="vu@desk.test", time_zone="Asia/Ho_Chi_Minh")
+    await staffed(notifications, notification_settings, [hanoi], 1,
+                  QueueStaffing(name="desk-vn"))  # fmt: skip
+    inquiry_id, now = new_id(), datetime.now(UTC)
+    deadline = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    await publish(
+        notification_settings, (submitted(inquiry_id), inquiry_id),
+        (InquiryAssigned(inquiry_id=inquiry_id, queue="desk-vn", officer=hanoi.person_id,
+                         by="admin"), inquiry_id),
+        (InquirySlaWarning(inquiry_id=inquiry_id, clock="resolution", at=now,
+                           deadline=deadline), inquiry_id),
+    )  # fmt: skip
+
+    mails = await mail_to(relay, "vu@desk.test", 2)
+    warning = next(mail for mail in mails if "SLA warning" in str(mail["Subject"]))
+    assert "Deadline: 2026-12-01 17:00 Asia/Ho_Chi_Minh (2026-12-01 10:00 UTC)" in text_of(warning)
 
 
 async def test_a_queue_membership_change_is_followed(
