@@ -12,6 +12,7 @@ from shared.auth.keys import checked_name
 from shared.contracts.identity import (
     Actor,
     ApiKeyIssued,
+    ApiKeyRelabelled,
     ApiKeyRevoked,
     PersonRegistered,
     PersonUpdated,
@@ -22,7 +23,7 @@ from shared.http.problems import ONE_LINE
 from shared.mongo import Document
 from shared.platform import Trace, UnitOfWork
 
-IdentityEvent = PersonRegistered | PersonUpdated | ApiKeyIssued | ApiKeyRevoked
+IdentityEvent = PersonRegistered | PersonUpdated | ApiKeyIssued | ApiKeyRevoked | ApiKeyRelabelled
 DETAILS = ("name", "email", "language", "time_zone")
 """A person's details that may change after registration (kind and keys do not)."""
 
@@ -141,6 +142,9 @@ async def record_identity(
             await uow.publish(event.person_id, event)
         elif isinstance(event, ApiKeyIssued):
             await registry.record_issued(event, uow.session)
+            await uow.publish(event.key_id, event)
+        elif isinstance(event, ApiKeyRelabelled):
+            await registry.record_relabelled(event, uow.session)
             await uow.publish(event.key_id, event)
         else:
             await registry.record_revoked(event, uow.session)

@@ -22,11 +22,11 @@ from shared.contracts.companies import (
     CompanyUpdated,
     CompanyVerified,
 )
-from shared.contracts.identity import ApiKeyRevoked
+from shared.contracts.identity import ApiKeyRelabelled, ApiKeyRevoked
 from shared.http.pagination import Page, page_of
 from shared.identity import made_by
 from shared.mongo import new_id
-from shared.platform import Platform, Trace, unit_of_work
+from shared.platform import Platform, Trace, UnitOfWork, unit_of_work
 
 REGISTRATION = "registration"
 """The purpose of the company's own key, minted by its registration (and by a retry of it):
@@ -43,7 +43,7 @@ async def register_company(
 ) -> tuple[Company, str]:
     """Store the company, its own API key and both events in one transaction."""
     company = Company.register(new_id(), command).model_copy(update={"updated_by": trace.by})
-    key = issue_key(Role.COMPANY, company.company_id, f"company {company.name_en}", keys.pepper)
+    key = issue_key(Role.COMPANY, company.company_id, _own_key_label(company), keys.pepper)
     issued = made_by(key.event, trace)
     async with unit_of_work(platform, trace) as uow:
         await companies.add(company, uow.session)
@@ -81,11 +81,32 @@ async def reissue_company_key(
             )
             await keys.record_revoked(revoked, uow.session)
             await uow.publish(key_id, revoked)
-        key = issue_key(Role.COMPANY, company_id, f"company {company.name_en}", keys.pepper)
+        key = issue_key(Role.COMPANY, company_id, _own_key_label(company), keys.pepper)
         issued = made_by(key.event, trace)
         await keys.add_minted(issued, uow.session, purpose=REGISTRATION)
         await uow.publish(issued.key_id, issued)
     return company, key.plaintext
+
+
+def _own_key_label(company: Company) -> str:
+    """A key without a person is shown by its label wherever it acts (a match's answer, a
+    message): the company's own key by the company's name."""
+    return f"company {company.name_en}"
+
+
+async def _relabel_own_keys(company: Company, keys: KeyReplica, uow: UnitOfWork) -> None:
+    """The renamed company's own key is shown by its new name everywhere, from now on."""
+    for key_id in await keys.active_key_ids(
+        Role.COMPANY, company.company_id, uow.session, purpose=REGISTRATION
+    ):
+        relabelled = made_by(
+            ApiKeyRelabelled(
+                key_id=key_id, label=_own_key_label(company), relabelled_at=company.updated_at
+            ),
+            uow.trace,
+        )
+        await keys.record_relabelled(relabelled, uow.session)
+        await uow.publish(key_id, relabelled)
 
 
 async def get_company(
@@ -109,6 +130,7 @@ async def update_company(
     *,
     platform: Platform,
     companies: CompanyRepository,
+    keys: KeyReplica,
     trace: Trace,
 ) -> Company:
     async with unit_of_work(platform, trace) as uow:
@@ -118,6 +140,8 @@ async def update_company(
         if not changes:
             return current  # nothing differs: no write, no event
         company = company.model_copy(update={"updated_by": trace.by})
+        if company.name_en != current.name_en:
+            await _relabel_own_keys(company, keys, uow)
         await companies.save(company, current.version, uow.session)
         updated = CompanyUpdated(
             company_id=company_id, version=company.version, changes=changes,

@@ -127,6 +127,7 @@ async def update_company(request: web.Request, body: UpdateCompany) -> Reply:
         expected_version(request, body.version),
         platform=request.app[PLATFORM],
         companies=request.app[COMPANIES],
+        keys=request.app[KEYS],
         trace=trace_of(request),
     )
     return _reply(request, company)

@@ -5,7 +5,13 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from shared.consumer import Batchable, ConsumedEvent
-from shared.contracts.identity import ApiKeyIssued, ApiKeyRevoked, PersonRegistered, PersonUpdated
+from shared.contracts.identity import (
+    ApiKeyIssued,
+    ApiKeyRelabelled,
+    ApiKeyRevoked,
+    PersonRegistered,
+    PersonUpdated,
+)
 from shared.handler_table import handler_table
 from shared.http.appkeys import KEYS
 
@@ -22,6 +28,10 @@ async def on_keys_issued(
 
 async def on_key_revoked(event: ConsumedEvent[ApiKeyRevoked], app: web.Application) -> None:
     await app[KEYS].record_revoked(event.payload, event.session)
+
+
+async def on_key_relabelled(event: ConsumedEvent[ApiKeyRelabelled], app: web.Application) -> None:
+    await app[KEYS].record_relabelled(event.payload, event.session)
 
 
 async def on_person_registered(
@@ -42,4 +52,5 @@ IDENTITY_HANDLERS = handler_table(
     Batchable(on_person_updated, idempotent=True),
     Batchable(on_key_issued, idempotent=True, many=on_keys_issued),
     Batchable(on_key_revoked, idempotent=True),
+    Batchable(on_key_relabelled, idempotent=True),
 )

@@ -9,7 +9,13 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.auth.grants import Principal, Role
 from shared.auth.keys import hash_key, key_id_of
-from shared.contracts.identity import ApiKeyIssued, ApiKeyRevoked, PersonRegistered, PersonUpdated
+from shared.contracts.identity import (
+    ApiKeyIssued,
+    ApiKeyRelabelled,
+    ApiKeyRevoked,
+    PersonRegistered,
+    PersonUpdated,
+)
 from shared.mongo import Document, insert_or_update
 
 Session = AsyncClientSession | None
@@ -64,6 +70,20 @@ class KeyReplica:
     ) -> None:
         """``record_issued`` of each, in one write."""
         await insert_or_update(self.collection, [_key_record(key) for key in issued], session)
+
+    async def record_relabelled(
+        self, relabelled: ApiKeyRelabelled, session: AsyncClientSession
+    ) -> None:
+        """Idempotent, and an older label never overwrites a newer one (a replay of the
+        stream's window)."""
+        await self.collection.update_one(
+            {
+                "_id": relabelled.key_id,
+                "$nor": [{"labelled_at": {"$gte": relabelled.relabelled_at}}],
+            },
+            {"$set": {"label": relabelled.label, "labelled_at": relabelled.relabelled_at}},
+            session=session,
+        )
 
     async def record_revoked(self, revoked: ApiKeyRevoked, session: AsyncClientSession) -> None:
         await self.collection.update_one(

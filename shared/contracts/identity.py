@@ -77,6 +77,18 @@ class ApiKeyIssued(EventPayload):
     by_person: Actor | None = None
 
 
+@published_as("jamp.apikey.relabelled.v1", stream="identity")
+class ApiKeyRelabelled(EventPayload):
+    """A key without a person is shown by its label, and its label changed: a company's own
+    key is named after the company, which was renamed."""
+
+    key_id: str
+    label: str
+    relabelled_at: datetime
+    by: str | None = None
+    by_person: Actor | None = None
+
+
 @published_as("jamp.apikey.revoked.v1", stream="identity")
 class ApiKeyRevoked(EventPayload):
     """An API key was revoked; services stop accepting it."""

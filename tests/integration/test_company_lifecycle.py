@@ -1,12 +1,17 @@
 """Reading, updating, verifying and suspending companies; search and pagination."""
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from shared.contracts.identity import ApiKeyRelabelled
+from shared.http.appkeys import KEYS
+from shared.mongo import transaction
+from shared.platform import PLATFORM
 from tests.integration.test_companies_api import register
-from tests.support import Caller, granted, person
+from tests.support import Caller, granted, outbox_events, person
 
 
 class TestReading:
@@ -131,6 +136,30 @@ class TestVerification:
         )
         assert changed.status == 200, await changed.text()
         assert (await changed.json())["updated_by"]["grant"] == f"company:{company_id}"
+
+    async def test_a_renamed_company_acts_under_its_new_name_everywhere(
+        self, anonymous: Caller, client: TestClient[Any, Any]
+    ) -> None:
+        """Its own key is shown by its label ("company <name>") in every service: a match's
+        answer to a city named the company as it was called at registration."""
+        registered = await register(anonymous)
+        company_id, own = registered["company"]["company_id"], Caller(client, registered["api_key"])
+        path = f"/companies/{company_id}"
+        renamed = await own.patch(path, {"name_en": "Kaiyo Holdings"}, {"If-Match": '"1"'})
+        # The rename itself was made under the name the key had then.
+        assert (await renamed.json())["updated_by"]["name"] == "company Kaiyo Water Engineering"
+        outbox = client.app[PLATFORM].outbox.collection
+        [relabelled] = await outbox_events(outbox, "jamp.apikey.relabelled.v1")
+        assert relabelled.data["label"] == "company Kaiyo Holdings"
+        assert relabelled.subject == registered["api_key"].split("_")[1]  # the key's id
+        older = ApiKeyRelabelled(
+            key_id=relabelled.subject, label="company Kaiyo Water Engineering",
+            relabelled_at=datetime(2020, 1, 1, tzinfo=UTC),
+        )  # fmt: skip
+        async with transaction(client.app[PLATFORM].mongo) as session:
+            await client.app[KEYS].record_relabelled(older, session)  # a replay of the window
+        again = await own.patch(path, {"tags": ["water_supply"]}, {"If-Match": '"2"'})
+        assert (await again.json())["updated_by"]["name"] == "company Kaiyo Holdings"
 
     async def test_verifying_twice_is_a_409_naming_the_current_status(
         self, anonymous: Caller, client: TestClient[Any, Any]
