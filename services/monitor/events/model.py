@@ -3,12 +3,13 @@
 import hashlib
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from services.monitor.events.storable import field_name, record_time, unstorable
 from services.monitor.masking import mask_personal_data, text_without_secrets, without_secrets
 from shared.envelope import Envelope
 from shared.http.pagination import PageQuery
@@ -29,7 +30,7 @@ class RawRecord(BaseModel):
     timestamp_ms: int
     key: bytes | None
     value: bytes | None
-    headers: list[tuple[str, bytes]] = []
+    headers: list[tuple[str, bytes | None]] = []  # Kafka allows a header without a value
 
 
 class IndexedEvent(BaseModel):
@@ -149,7 +150,7 @@ def record_id(record: RawRecord, event_id: str | None) -> str:
     is named by its place and a digest that includes its timestamp: the same offset in a
     new broker's log holds another record, written at another time."""
     content = [record.topic, _hex(record.key), _hex(record.value)]
-    content += [f"{name}={value.hex()}" for name, value in record.headers]
+    content += [f"{name}={_hex(value)}" for name, value in record.headers]
     if event_id is not None and _KEYABLE_ID.fullmatch(event_id):
         return f"{record.topic}:{event_id}:{_digest(content)}"
     content += [str(record.partition), str(record.offset), str(record.timestamp_ms)]
@@ -166,34 +167,73 @@ def _hex(raw: bytes | None) -> str:
 
 def index_entry(record: RawRecord) -> IndexedEvent:
     """Index any record: an unreadable one is kept with the reason, never dropped. An API
-    key's hash is masked here, before anything is stored: nobody is shown it."""
-    base: dict[str, Any] = {
+    key's hash is masked here, before anything is stored: nobody is shown it. JSON that
+    the index cannot hold as it is (see ``storable``) is kept as text, with the envelope
+    attributes it names."""
+    text = record.value or b"null"
+    try:
+        document = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return _as_text(record, "not JSON", {})
+    problem = unstorable(document, text)
+    if problem is not None:
+        return _as_text(record, f"kept as text: {problem}", _attributes(document))
+    fields = _envelope_fields(without_secrets(document))
+    return IndexedEvent(**_place(record), id=record_id(record, fields.get("event_id")), **fields)
+
+
+def unreadable_entry(record: RawRecord, reason: str) -> IndexedEvent:
+    """The least a record is indexed with when even its entry could not be stored: where
+    it sits, when it was written and why nothing more (no key, headers or value)."""
+    return IndexedEvent(
+        id=record_id(record, None),
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        timestamp=record_time(record.timestamp_ms),
+        key=None,
+        headers={},
+        envelope_error=reason,
+        dead_letter=record.topic.endswith(DLQ_SUFFIX),
+    )
+
+
+def _place(record: RawRecord) -> dict[str, Any]:
+    return {
         "topic": record.topic,
         "partition": record.partition,
         "offset": record.offset,
-        "timestamp": datetime.fromtimestamp(record.timestamp_ms / 1000, UTC),
+        "timestamp": record_time(record.timestamp_ms),
         "key": _text(record.key),
-        "headers": {name: _text(value) or "" for name, value in record.headers},
+        "headers": {field_name(name): _text(value) or "" for name, value in record.headers},
         "dead_letter": record.topic.endswith(DLQ_SUFFIX),
     }
-    try:
-        document = orjson.loads(record.value or b"null")
-    except orjson.JSONDecodeError:
-        raw = text_without_secrets(_text(record.value) or "")
-        return IndexedEvent(**base, id=record_id(record, None), raw=raw, envelope_error="not JSON")
-    fields = _envelope_fields(without_secrets(document))
-    return IndexedEvent(**base, id=record_id(record, fields.get("event_id")), **fields)
+
+
+def _as_text(record: RawRecord, reason: str, attributes: dict[str, Any]) -> IndexedEvent:
+    raw = text_without_secrets(_text(record.value) or "")
+    entry_id = record_id(record, attributes.get("event_id"))
+    return IndexedEvent(**_place(record), **attributes, id=entry_id, raw=raw, envelope_error=reason)
+
+
+def _attributes(document: Any) -> dict[str, Any]:
+    """The envelope's attributes that a JSON object names (strings at its top level)."""
+    if not isinstance(document, dict):
+        return {}
+    return {
+        "event_id": _str(document.get("id")),
+        "type": _str(document.get("type")),
+        "source": _str(document.get("source")),
+        "subject": _str(document.get("subject")),
+        "correlation_id": _str(document.get("correlationid")),
+    }
 
 
 def _envelope_fields(document: Any) -> dict[str, Any]:
     if not isinstance(document, dict):
         return {"data": document, "envelope_error": "not a JSON object"}
     fields: dict[str, Any] = {
-        "event_id": _str(document.get("id")),
-        "type": _str(document.get("type")),
-        "source": _str(document.get("source")),
-        "subject": _str(document.get("subject")),
-        "correlation_id": _str(document.get("correlationid")),
+        **_attributes(document),
         "data": document.get("data"),
         "refs": sorted(referenced_ids(document.get("data"))),
     }

@@ -1,5 +1,6 @@
 """Dead letters: what failed, where it came from, and whether it would pass today. Pure."""
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 
@@ -191,5 +192,9 @@ def replay_headers(
     return [*kept, *((name, value.encode()) for name, value in replayed)]
 
 
+# ASCII digits, few enough for 64 bits: isdigit() also passes "²", which int() refuses.
+_NUMBER = re.compile(r"-?[0-9]{1,18}")
+
+
 def _int(value: str | None) -> int | None:
-    return int(value) if value is not None and value.lstrip("-").isdigit() else None
+    return int(value) if value is not None and _NUMBER.fullmatch(value) else None

@@ -114,11 +114,13 @@ class RawTail:
 
     async def _deliver(self, records: list[ConsumerRecord]) -> bool:
         raws = [_raw(record) for record in records]
+        # The sink indexes a record it cannot store as far as it can (events.handlers), so
+        # what fails here fails for every record: MongoDB away. Hold the poll and retry.
         while True:
             try:
                 await self.sink(raws)
                 return True
-            except Exception as error:  # MongoDB away: hold the partition, retry
+            except Exception as error:
                 log.warning("monitor.index_failed", error=repr(error), offset=records[0].offset)
                 if self._stopping.is_set():
                     return False

@@ -1,6 +1,16 @@
 """How the monitor reads any record: envelope attributes, keys, references, masking."""
 
-from services.monitor.events.model import RawRecord, index_entry, referenced_ids
+from datetime import UTC, datetime
+
+import orjson
+
+from services.monitor.events.model import (
+    RawRecord,
+    index_entry,
+    referenced_ids,
+    unreadable_entry,
+)
+from services.monitor.events.storable import MAX_DEPTH, unstorable
 from services.monitor.letters.model import dead_letter_of
 from services.monitor.masking import mask_personal_data
 from shared.contracts.companies import CompanyVerified
@@ -95,3 +105,61 @@ def test_a_dead_letter_reads_its_failure_from_the_dlq_headers() -> None:
         "jamp.companies.v1", 2, 9
     )  # fmt: skip
     assert letter.error == "ValueError: x" and letter.headers == {"ce_id": "e1"}
+
+
+class TestWhatTheIndexCannotHold:
+    """A record is indexed as far as the index can hold it; none stops the tail."""
+
+    def test_json_nested_too_deep_is_kept_as_text_with_its_envelope_attributes(self) -> None:
+        value = b'{"id": "e1", "type": "t", "data": ' + b'{"a": ' * 600 + b"1" + b"}" * 601
+        event = index_entry(record(value))
+        assert event.envelope_error == "kept as text: nested deeper than 64 levels"
+        assert (event.event_id, event.type, event.data) == ("e1", "t", None)
+        assert event.raw == value.decode() and event.search_terms()
+
+    def test_a_nul_in_a_field_name_or_a_number_past_64_bits_is_kept_as_text(self) -> None:
+        nul = index_entry(record(b'{"data": {"a\\u0000": 1}}'))
+        assert nul.envelope_error == "kept as text: a field name contains a NUL character"
+        huge = index_entry(record(b'{"data": [18446744073709551615]}'))
+        assert huge.envelope_error == "kept as text: a number does not fit in 64 bits"
+        fits = index_entry(record(b'{"data": [-9223372036854775808, 9223372036854775807]}'))
+        assert fits.data == [-(2**63), 2**63 - 1]
+
+    def test_as_deep_as_the_limit_is_indexed_as_read(self) -> None:
+        deepest = b"[" * MAX_DEPTH + b"]" * MAX_DEPTH
+        assert unstorable(orjson.loads(deepest), deepest) is None
+        too_deep = b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1)
+        assert unstorable(orjson.loads(too_deep), too_deep) is not None
+        many = b"[" + b"[]," * 100 + b'"[{", "12345678901234567890"]'  # walked, all fine
+        assert unstorable(orjson.loads(many), many) is None
+
+    def test_a_timestamp_past_what_a_datetime_holds_is_the_nearest_one_it_does(self) -> None:
+        assert index_entry(written_at(2**62, b"x")).timestamp == datetime(
+            9999, 12, 31, 23, 59, 59, 999_000, tzinfo=UTC
+        )
+        assert index_entry(written_at(-(2**62), b"x")).timestamp.year == 1
+        assert index_entry(written_at(-1, b"x")).timestamp == datetime(
+            1969, 12, 31, 23, 59, 59, 999_000, tzinfo=UTC
+        )
+
+    def test_a_header_name_with_a_nul_and_a_header_without_a_value_are_shown(self) -> None:
+        raw = record(b"{}").model_copy(update={"headers": [("a\x00b", b"1"), ("c", None)]})
+        assert index_entry(raw).headers == {"a\ufffdb": "1", "c": ""}
+
+    def test_the_least_entry_is_the_place_the_time_and_why(self) -> None:
+        event = unreadable_entry(record(b"{}", "jamp.companies.v1.dlq"), "could not be stored")
+        assert (event.topic, event.partition, event.offset) == ("jamp.companies.v1.dlq", 1, 5)
+        assert (event.key, event.headers, event.data, event.raw) == (None, {}, None, None)
+        assert event.envelope_error == "could not be stored" and event.dead_letter
+
+
+def test_dlq_origin_headers_are_read_as_ascii_numbers_or_not_at_all() -> None:
+    def origin(partition: str, offset: str) -> tuple[int | None, int | None]:
+        headers = {"dlq.original_partition": partition, "dlq.original_offset": offset}
+        letter = dead_letter_of(index_entry(record(b"{}", "jamp.companies.v1.dlq", **headers)))
+        return letter.original_partition, letter.original_offset
+
+    assert origin("2", "-1") == (2, -1)
+    assert origin("²", "--5") == (None, None)
+    assert origin("٣", "1 ") == (None, None)  # an Arabic-Indic digit; a trailing space
+    assert origin("1" * 19, "9" * 5000) == (None, None)  # past 64 bits; past int()'s limit
