@@ -2,11 +2,16 @@
 
 An e-mail address is masked wherever it stands. A phone number is recognised in its
 international form (``+84 236 3822 123``) or a national form starting with 0
-(``090-1234-5678``, ``(03) 1234-5678``), 8 to 15 digits; dates, offsets, ids and decimals
-do not look like that. Pure: no I/O.
+(``090-1234-5678``, ``(03) 1234-5678``, ``03(3581)3111``, ``03/1234/5678``): 8 to 15
+digits in groups joined by a hyphen (spaces around it allowed), a dot, a slash,
+parentheses or spaces. Right after a word of another script (``電話03-…``), a dot after a
+word (``Tel.03-…``) or TEL and FAX, and in full-width digits and hyphens (as Japanese
+text often writes them) too. Dates, times, decimals, versions, ids and offsets do not
+look like that. Pure: no I/O.
 """
 
 import re
+import unicodedata
 
 MASK = "***"
 PHONE_DIGITS = range(8, 16)
@@ -15,14 +20,36 @@ PHONE_DIGITS = range(8, 16)
 # character of a long run, each try reading to the run's end, a 1 MB record took most of
 # an hour (and held the event loop); the leftmost match is the run's start anyway.
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)++")
-# Digit groups joined by single separators; never glued to a word, a sign or a hyphenated
-# word (so no piece of a UUID or a version string), and never starting "0." (a decimal).
-_PHONE = re.compile(r"(?<![\w+.-])(?:\+|\(0|0)\d+(?:[ .()-]{1,2}\d+)*(?![\w]|[.-]\w)")
+
+# Full-width forms (digits, hyphen, plus, parentheses, slash, dot) and the dashes people
+# type between digits, one for one, so a match's place in the plain text is its place in
+# the text as written (NFKC would do the same, but also turn one character into several).
+_FULL_WIDTH = {code: unicodedata.normalize("NFKC", chr(code)) for code in range(0xFF01, 0xFF5F)}
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff70\ufe58\ufe63"
+_PLAIN = str.maketrans({**_FULL_WIDTH, 0x3000: " ", **dict.fromkeys(map(ord, _DASHES), "-")})
+
+# Digit groups and what joins them, read in full and never given back (possessive): a
+# number that is no phone as a whole is skipped whole, never read again from inside.
+_JOIN = r"(?: ?- ?|[./]|\) ?| ?\(| {1,2})"
+_NUMBER = re.compile(rf"(?:\+|\(?0)[0-9]++(?:{_JOIN}[0-9]++)*+")
+_ASCII_WORD = re.compile(r"[A-Za-z0-9_]")
+_CALLED = re.compile(r"(?:^|[^A-Za-z0-9_])(?:tel|fax|phone|mobile)$", re.IGNORECASE)
+# Nothing to mask without one of these (\d: any script's digits, full-width ones too).
+_MAYBE = re.compile(r"[@\d]")
+# A day and month, then a year: 01/02/2026, 01.02.26 (a phone's groups are not so).
+_DATE = re.compile(r"0[1-9]([-./])[0-3][0-9]\1(?:19|20)?[0-9]{2}(?![0-9])")
 
 
 def mask_text(text: str) -> str:
     """The text with every e-mail address and phone number replaced by the mask."""
-    return _PHONE.sub(_phone_mask, _EMAIL.sub(MASK, text))
+    if not _MAYBE.search(text):
+        return text  # most strings (and every field name) of an event: no @, no digit
+    text = _EMAIL.sub(MASK, text)
+    plain = text if text.isascii() else text.translate(_PLAIN)  # a miss costs translate()
+    phones = [found.span() for found in _NUMBER.finditer(plain) if _is_phone(plain, found)]
+    for start, end in reversed(phones):
+        text = text[:start] + MASK + text[end:]
+    return text
 
 
 def mask_optional_text(text: str | None) -> str | None:
@@ -30,6 +57,31 @@ def mask_optional_text(text: str | None) -> str | None:
     return None if text is None else mask_text(text)
 
 
-def _phone_mask(found: re.Match[str]) -> str:
-    digits = sum(char.isdigit() for char in found.group())
-    return MASK if digits in PHONE_DIGITS else found.group()
+def _is_phone(text: str, found: re.Match[str]) -> bool:
+    number, (start, end) = found.group(), found.span()
+    digits = sum(char.isdigit() for char in number)
+    if digits not in PHONE_DIGITS or _DATE.match(number):
+        return False
+    return _starts_free(text, start) and _ends_free(text, end)
+
+
+def _starts_free(text: str, start: int) -> bool:
+    """Not the end of a word, a longer number, a decimal or a hyphenated id; a number right
+    after a word of another script (電話), a dot after a word (Tel.) or TEL is free."""
+    before = text[start - 1 : start] if start else ""
+    further = text[start - 2 : start - 1] if start > 1 else ""
+    if _ASCII_WORD.match(before) or before == "+":
+        return bool(_CALLED.search(text[max(start - 7, 0) : start]))
+    if before in (".", "-", "/") and further and further.isascii() and further.isdigit():
+        return False  # 3.0123456789, 2026-01-0312345678
+    return not (before in ("-", "/") and _ASCII_WORD.match(further))  # INQ-0312345678
+
+
+def _ends_free(text: str, end: int) -> bool:
+    """Not glued to a word, a decimal, a hyphenated word or a time (…09:30)."""
+    after, further = text[end : end + 1], text[end + 1 : end + 2]
+    if _ASCII_WORD.match(after):
+        return False
+    if after in (".", "-", "/") and _ASCII_WORD.match(further):
+        return False
+    return not (after == ":" and further.isdigit())

@@ -41,13 +41,18 @@ def mask_personal_data(value: Any, inside_contact: bool = False) -> Any:
         return [mask_personal_data(item, inside_contact) for item in value]
     if isinstance(value, str):
         return MASK if inside_contact else mask_text(value)
-    return value
+    return MASK if inside_contact and _is_number(value) else value
 
 
 def _mask_field(name: str, value: Any, inside_contact: bool) -> Any:
-    if name in PERSONAL_FIELDS and isinstance(value, str):
+    # A phone number may be written as a JSON number (9012345678): shown, and searched.
+    if name in PERSONAL_FIELDS and (isinstance(value, str) or _is_number(value)):
         return MASK
     return mask_personal_data(value, inside_contact or name in CONTACT_FIELDS)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def without_secrets(value: Any) -> Any:

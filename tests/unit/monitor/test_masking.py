@@ -22,6 +22,11 @@ def record(value: bytes, topic: str = "jamp.inquiries.v1", **headers: str) -> Ra
                      value=value, headers=encoded)  # fmt: skip
 
 
+def wide(text: str) -> str:
+    """The text in full-width forms, as Japanese input methods often write digits."""
+    return "".join(chr(ord(char) + 0xFEE0) if "!" <= char <= "~" else char for char in text)
+
+
 @pytest.mark.parametrize(
     ("before", "contact", "after"),
     [
@@ -31,6 +36,22 @@ def record(value: bytes, topic: str = "jamp.inquiries.v1", **headers: str) -> Ra
         ("", "(03) 1234-5678", ""),
         ("", "0236.3822.123", ""),
         ("SG ", "+65 6123 4567", ""),
+        # Right after a dot, a word of another script or TEL; Japanese forms.
+        ("Tel.", "03-1234-5678", ""),
+        ("電話", "03-1234-5678", "まで"),
+        ("Tel.", "+81-3-1234-5678", ""),
+        ("TEL", "03-1234-5678", " FAX:"),
+        ("", "090 - 1234 - 5678", ""),
+        ("", "03/1234/5678", ""),
+        ("", "03(3581)3111", ""),
+        ("US ", "+1 (555) 123-4567", ""),
+        ("", "0120-123-456", ""),
+        # Full-width digits and hyphens, and the dashes typed between digits.
+        ("", wide("09012345678"), ""),
+        (wide("Tel."), wide("03-1234-5678"), ""),
+        ("", "03\uff0d1234\uff0d5678", ""),
+        ("", "03\u30fc1234\u30fc5678", ""),
+        ("", "03\u20131234\u20135678", ""),
     ],
 )
 def test_e_mail_addresses_and_phone_numbers_in_text_are_masked(
@@ -48,10 +69,52 @@ def test_e_mail_addresses_and_phone_numbers_in_text_are_masked(
         "score 0.12345678",
         "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
         "ext 0123",
+        "due 2026-11-30, at 09:30:00",
+        "01/02/2026 09:30, 01.02.2026, 30/11/26",
+        "2026/01/02 03:04",
+        "v1.0.0123456789 and 3.0123456789",
+        "partition 0 offset 12345678",
+        "INQ-0312345678, ab09876543, 0312345678-abc, hotel0312345678",
+        "〒060-0001, 2026年11月30日, 1796042694484",
+        wide("2026-11-30"),
     ],
 )
 def test_dates_ids_offsets_and_decimals_are_not_taken_for_phone_numbers(text: str) -> None:
     assert mask_text(text) == text
+
+
+def test_only_the_number_is_masked_in_the_text_as_written() -> None:
+    written = f"株式会社カイヨウ {wide('TEL:03-1234-5678(')}代表{wide(')')}"
+    assert mask_text(written) == f"株式会社カイヨウ {wide('TEL:')}***{wide('(')}代表{wide(')')}"
+
+
+@pytest.mark.parametrize(
+    "phone",
+    ["Tel.03-1234-5678", "電話03-1234-5678", wide("090-1234-5678"), "090 - 1234 - 5678"],
+)
+def test_a_masked_phone_number_leaves_no_digits_among_the_search_terms(phone: str) -> None:
+    found_by = index_entry(record(f"call {phone} today".encode())).search_terms()
+    assert {"call", "today"} <= set(found_by)
+    assert [term for term in found_by if any(char.isdigit() for char in term)] == ["v1"]  # topic
+
+
+def test_a_phone_number_written_as_a_number_is_masked_and_not_searched() -> None:
+    data = {"phone": 9012345678, "contact": {"tel": 312345678, "phone": None}, "count": 3}
+    envelope = Envelope.model_validate(
+        {"source": "s", "type": "t", "subject": "x", "correlationid": "c", "traceparent": "t",
+         "data": data}
+    )  # fmt: skip
+    event = index_entry(record(envelope.to_bytes()))
+    assert event.masked().data == {"phone": MASK, "contact": {"tel": MASK, "phone": None},
+                                   "count": 3}  # fmt: skip
+    assert not {"9012345678", "312345678"} & set(event.search_terms())
+
+
+def test_a_long_run_of_digit_groups_is_read_once() -> None:
+    text = "01 " * 50_000 + "01x"  # one number, no phone: skipped whole, not read again
+    started = time.perf_counter()
+    assert mask_text(text) == text
+    assert time.perf_counter() - started < 2
 
 
 def test_a_body_that_is_no_json_headers_and_key_are_masked_for_operators() -> None:
