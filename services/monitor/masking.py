@@ -2,7 +2,8 @@
 
 Operators see contact details masked wherever they may hide: a contact person's fields,
 fields named ``email`` or ``phone``, and e-mail addresses and phone numbers inside any
-text (payload strings, a body that is no JSON, header values, record keys, error texts;
+text (payload strings and field names, a body that is no JSON, header names and values,
+record keys, envelope attributes, error texts;
 ``shared.masking`` says what looks like one). Admins see everything, except an API key's
 hash, which nobody sees: it is removed before a record is stored.
 """
@@ -33,10 +34,19 @@ def shown_to(principal: Principal, item: M) -> M:
     return item if principal.role is Role.ADMIN else item.masked()
 
 
+def may_look_up(principal: Principal, *values: str | None) -> bool:
+    """Whether the caller may find records by these values: an operator may not find them
+    by contact details (an address as a subject or a payload's id), though shown masked."""
+    return principal.role is Role.ADMIN or all(v is None or mask_text(v) == v for v in values)
+
+
 def mask_personal_data(value: Any, inside_contact: bool = False) -> Any:
     """Any JSON-like value with contact details masked (see the module's docstring)."""
     if isinstance(value, dict):
-        return {name: _mask_field(name, inner, inside_contact) for name, inner in value.items()}
+        return {
+            mask_text(name): _mask_field(name, inner, inside_contact)
+            for name, inner in value.items()
+        }
     if isinstance(value, list):
         return [mask_personal_data(item, inside_contact) for item in value]
     if isinstance(value, str):

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from services.monitor.events.handlers import EventNotFound
 from services.monitor.letters.handlers import DeadLetterNotFound, LetterNotPending, ReplayRefused
-from services.monitor.masking import M, shown_to
+from services.monitor.masking import M, may_look_up, shown_to
 from services.monitor.streams.inspector import BrokerUnanswered
 from shared.auth import Role, allow
 from shared.http.endpoints import ErrorMap, principal_of
@@ -28,3 +28,8 @@ OPERATOR_TAG = "dead letters and alerts"
 def shown(request: web.Request, item: M) -> M:
     """Contact details only for admins."""
     return shown_to(principal_of(request), item)
+
+
+def looks_up(request: web.Request, *values: str | None) -> bool:
+    """Finding records by contact details only for admins."""
+    return may_look_up(principal_of(request), *values)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from services.monitor.console.sessions import COOKIE, same_origin
 from services.monitor.events.model import EventFilter
 from services.monitor.keys import CONSOLE_KEYS, HUB, MONITOR_SETTINGS, SESSIONS
-from services.monitor.masking import shown_to
+from services.monitor.masking import may_look_up, shown_to
 from services.monitor.routes import STAFF
 from shared.auth import PUBLIC, Principal
 from shared.http.appkeys import KEYS
@@ -107,6 +107,7 @@ async def tail_socket(request: web.Request) -> web.WebSocketResponse:
     credential = _socket_credential(request)
     principal = await _admitted(request, credential)
     wanted = parse_query(request, EventFilter)
+    allowed = may_look_up(principal, *wanted.named())  # no lookup by contact details
     socket = web.WebSocketResponse(heartbeat=20)
     await socket.prepare(request)
     queue = request.app[HUB].subscribe()
@@ -125,7 +126,7 @@ async def tail_socket(request: web.Request) -> web.WebSocketResponse:
                     break
             if getter.done():
                 event, getter = getter.result(), None
-                if wanted.matches(event):
+                if allowed and wanted.matches(event):
                     await socket.send_str(shown_to(principal, event).model_dump_json())
     finally:
         if getter is not None:

@@ -13,7 +13,7 @@ from services.monitor.events.storable import field_name, record_time, unstorable
 from services.monitor.masking import mask_personal_data, text_without_secrets, without_secrets
 from shared.envelope import Envelope
 from shared.http.pagination import PageQuery
-from shared.masking import mask_optional_text
+from shared.masking import mask_optional_text, mask_text
 from shared.text import query_terms
 from shared.topics import DLQ_SUFFIX
 
@@ -63,7 +63,14 @@ class IndexedEvent(BaseModel):
 
     def masked(self) -> "IndexedEvent":
         """The event as an operator who is not an admin sees it: no contact details."""
-        return self.model_copy(update=masked_fields(self))
+        return self.model_copy(
+            update={
+                **masked_fields(self),
+                "type": mask_optional_text(self.type),
+                "source": mask_optional_text(self.source),
+                "refs": [mask_text(ref) for ref in self.refs],
+            }
+        )
 
     def search_terms(self) -> list[str]:
         """The words free text finds it by. Taken from the masked form: a search must not
@@ -93,6 +100,8 @@ class PersonalFields(Protocol):
     @property
     def key(self) -> str | None: ...
     @property
+    def event_id(self) -> str | None: ...
+    @property
     def headers(self) -> dict[str, str]: ...
     @property
     def data(self) -> Any: ...
@@ -105,10 +114,12 @@ class PersonalFields(Protocol):
 
 
 def masked_fields(record: PersonalFields) -> dict[str, Any]:
-    """The fields of an event or dead letter that can carry contact details, masked: the
-    envelope's subject and correlation id too, which whoever wrote the record chose."""
+    """The fields of an event or dead letter that can carry contact details, masked: all
+    that whoever wrote the record chose, not only its payload (the envelope's id, subject
+    and correlation id, the names of headers and payload fields too)."""
     return {
         "key": mask_optional_text(record.key),
+        "event_id": mask_optional_text(record.event_id),
         "headers": mask_personal_data(record.headers),
         "data": mask_personal_data(record.data),
         "raw": mask_optional_text(record.raw),
@@ -151,10 +162,16 @@ def record_id(record: RawRecord, event_id: str | None) -> str:
     new broker's log holds another record, written at another time."""
     content = [record.topic, _hex(record.key), _hex(record.value)]
     content += [f"{name}={_hex(value)}" for name, value in record.headers]
-    if event_id is not None and _KEYABLE_ID.fullmatch(event_id):
+    if event_id is not None and _keyable(event_id):
         return f"{record.topic}:{event_id}:{_digest(content)}"
     content += [str(record.partition), str(record.offset), str(record.timestamp_ms)]
     return f"{record.topic}:{record.partition}:{record.offset}:{_digest(content)}"
+
+
+def _keyable(event_id: str) -> bool:
+    """Whether an event id may be part of a key. Everyone is shown keys as they are (a
+    record is opened by its key), so an id that reads as a phone number may not."""
+    return bool(_KEYABLE_ID.fullmatch(event_id)) and mask_text(event_id) == event_id
 
 
 def _digest(parts: list[str]) -> str:
@@ -292,6 +309,10 @@ class EventFilter(BaseModel):
         description="Free text: whole words of ids, names, titles, types, tags and keys "
         "(not of prose such as a statement, a description or a message's body)",
     )
+
+    def named(self) -> list[str | None]:
+        """The values an event must equal (a lookup by them, not a search of words)."""
+        return [getattr(self, name) for name in FILTER_FIELDS]
 
     def matches(self, event: IndexedEvent) -> bool:
         """As the index answers the same query: the fields equal, every term of ``q`` among

@@ -6,7 +6,7 @@ from pydantic import BaseModel
 from services.monitor.events import handlers
 from services.monitor.events.model import EventQuery, IndexedEvent
 from services.monitor.keys import INDEX, MONITOR_SETTINGS
-from services.monitor.routes import ERRORS, READ_TAG, STAFF, shown
+from services.monitor.routes import ERRORS, READ_TAG, STAFF, looks_up, shown
 from shared.http.endpoints import ApiRoutes
 from shared.http.pagination import Page, PageQuery
 from shared.topics import Topics
@@ -27,6 +27,8 @@ class Trace(BaseModel):
     response=Page[IndexedEvent],
 )
 async def list_events(request: web.Request, query: EventQuery) -> Page[IndexedEvent]:
+    if not looks_up(request, *query.named()):
+        return Page(items=[], next_cursor=None)
     page = await handlers.list_events(query, index=request.app[INDEX])
     return Page(items=[shown(request, e) for e in page.items], next_cursor=page.next_cursor)
 
@@ -65,5 +67,7 @@ async def get_event(request: web.Request) -> IndexedEvent:
 )
 async def trace(request: web.Request) -> Trace:
     ident = request.match_info["ident"]
-    events = await handlers.trace(ident, index=request.app[INDEX])
+    events = (
+        await handlers.trace(ident, index=request.app[INDEX]) if looks_up(request, ident) else []
+    )
     return Trace(id=ident, events=[shown(request, event) for event in events])

@@ -23,6 +23,7 @@ from shared.clock import utc_now
 from shared.contracts.monitor import DeadLetterDiscarded, DeadLetterReplayed
 from shared.errors import DomainError
 from shared.http.pagination import Page, page_of
+from shared.masking import mask_text
 from shared.platform import Platform, Trace, unit_of_work
 from shared.topics import Topics
 
@@ -36,7 +37,16 @@ class LetterNotPending(DomainError):
 
 
 class ReplayRefused(DomainError):
-    pass
+    """What the dry run refuses, refused; its problems may quote what the record's writer
+    chose (its type, a field's name)."""
+
+    def __init__(self, letter_id: str, problems: list[str]) -> None:
+        super().__init__(f"dead letter {letter_id} may not be replayed: {'; '.join(problems)}")
+        self.letter_id, self.problems = letter_id, problems
+
+    def masked(self) -> "ReplayRefused":
+        """For operators, as the dry run shows them its problems."""
+        return ReplayRefused(self.letter_id, [mask_text(problem) for problem in self.problems])
 
 
 async def list_dead_letters(
@@ -111,8 +121,7 @@ async def replay_dead_letter(
     # only be dead-lettered again by every group reading the topic.
     checked = dry_run(letter, value, platform.topics)
     if not checked.valid:
-        problems = "; ".join(checked.problems)
-        raise ReplayRefused(f"dead letter {letter_id} may not be replayed: {problems}")
+        raise ReplayRefused(letter_id, checked.problems)
     target = letter.original_topic
     key = None if letter.key is None else letter.key.encode()
     at = utc_now()

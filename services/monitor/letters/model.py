@@ -67,10 +67,14 @@ class DeadLetter(BaseModel):
 
     def masked(self) -> "DeadLetter":
         """The letter as an operator who is not an admin sees it: no contact details."""
+        # Each of the failure's fields is a header's value: whoever wrote the record chose it.
+        failure = ("failed_at", "error", "error_type", "consumer_group", "reported_topic")
+        chosen = {name: mask_optional_text(getattr(self, name)) for name in failure}
         return self.model_copy(
             update={
                 **masked_fields(self),
-                "error": mask_optional_text(self.error),
+                **chosen,
+                "event_type": mask_optional_text(self.event_type),
                 "discarded_reason": mask_optional_text(self.discarded_reason),
             }
         )

@@ -12,6 +12,7 @@ from services.monitor.routes import ERRORS, OPERATOR_TAG, STAFF, shown
 from shared.contracts.vocabulary import UNIQUE
 from shared.http.endpoints import ApiRoutes, Reply, trace_of
 from shared.http.pagination import Page, PageQuery
+from shared.masking import mask_optional_text
 from shared.platform import PLATFORM
 
 letters_api = ApiRoutes(OPERATOR_TAG, errors=ERRORS)
@@ -36,9 +37,16 @@ class ReplayOutcome(BaseModel):
     replay: Replay | None
     error: str | None
 
+    def masked(self) -> "ReplayOutcome":
+        return self.model_copy(update={"error": mask_optional_text(self.error)})
+
 
 class ReplayReport(BaseModel):
     outcomes: list[ReplayOutcome]
+
+    def masked(self) -> "ReplayReport":
+        """For operators: an error's text may quote the letter (its type, a field's name)."""
+        return ReplayReport(outcomes=[outcome.masked() for outcome in self.outcomes])
 
 
 class Discard(BaseModel):
@@ -102,14 +110,17 @@ async def dry_run(request: web.Request) -> DryRun:
 
 
 async def _replay(request: web.Request, letter_id: str) -> Replay:
-    return await handlers.replay_dead_letter(
-        letter_id,
-        letters=request.app[LETTERS],
-        replayer=request.app[REPLAYER],
-        platform=request.app[PLATFORM],
-        audit=request.app[AUDIT],
-        trace=trace_of(request),
-    )
+    try:
+        return await handlers.replay_dead_letter(
+            letter_id,
+            letters=request.app[LETTERS],
+            replayer=request.app[REPLAYER],
+            platform=request.app[PLATFORM],
+            audit=request.app[AUDIT],
+            trace=trace_of(request),
+        )
+    except handlers.ReplayRefused as refused:
+        raise shown(request, refused) from None
 
 
 @letters_api.post(
@@ -140,7 +151,7 @@ async def replay_many(request: web.Request, body: ReplayMany) -> ReplayReport:
             )
         except Exception as error:  # one failure must not stop the others
             outcomes.append(ReplayOutcome(id=letter_id, replay=None, error=str(error)))
-    return ReplayReport(outcomes=outcomes)
+    return shown(request, ReplayReport(outcomes=outcomes))
 
 
 @letters_api.post(

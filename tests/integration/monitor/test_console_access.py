@@ -9,12 +9,16 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession, CookieJar, WSCloseCode, WSMsgType, WSServerHandshakeError
 from aiohttp.test_utils import TestClient
+from aiokafka import AIOKafkaProducer
 
 from services.monitor.console.routes import RECHECK_SECONDS
 from shared.contracts.identity import ApiKeyRevoked
+from shared.envelope import Envelope
 from shared.http.appkeys import KEYS
 from shared.mongo import transaction
 from shared.platform import PLATFORM
+from shared.settings import ServiceSettings
+from shared.topics import Topics
 from tests.integration.monitor.test_event_index import events_of, register
 from tests.integration.test_companies_api import registration
 from tests.support import Caller, granted
@@ -129,6 +133,33 @@ async def test_the_live_tail_streams_only_what_its_filter_matches_as_the_search_
         assert first["data"]["company"]["name_en"] == "Tamagawa Water"
         # A part of a word is no word, as in the search: "tama" finds nothing.
         assert await events_of(operator, q="tama") == []
+
+
+async def test_an_operators_live_tail_finds_nothing_by_an_address_it_names(
+    monitor: TestClient[Any, Any],
+    producer: AIOKafkaProducer,
+    operator: Caller,
+    admin: Caller,
+    settings: ServiceSettings,
+) -> None:
+    topic, address = Topics(settings.topic_prefix).of("proposals"), "sato@example.co.jp"
+    envelope = Envelope.model_validate(
+        {"source": "s", "type": "t", "subject": address, "correlationid": "c",
+         "traceparent": "t", "data": {}}
+    )  # fmt: skip
+    wanted = {"subject": address}
+    async with (
+        console(monitor, operator) as by_operator,
+        console(monitor, admin) as by_admin,
+        by_operator.ws_connect("/api/tail", params=wanted) as operators,
+        by_admin.ws_connect("/api/tail", params=wanted) as admins,
+    ):
+        await producer.send_and_wait(topic, value=envelope.to_bytes())
+        async with asyncio.timeout(15):
+            assert (await admins.receive()).json()["subject"] == address
+        # Both were handed the event at once: the operator's socket let it pass by.
+        with pytest.raises(TimeoutError):
+            await operators.receive(timeout=1)
 
 
 async def test_a_live_tail_filter_the_search_would_refuse_is_refused(

@@ -7,8 +7,9 @@ import orjson
 from aiohttp.test_utils import TestClient
 from aiokafka import AIOKafkaProducer
 
+from shared.envelope import Envelope
 from shared.settings import ServiceSettings
-from shared.topics import Topics
+from shared.topics import Topics, dead_letter_topic
 from tests.integration.monitor.records import dead_letter, key_issued
 from tests.integration.monitor.test_event_index import events_of, register
 from tests.support import Caller, eventually, read_topic
@@ -105,3 +106,67 @@ async def test_a_discard_reason_naming_a_person_is_masked_for_operators_in_lette
 async def _letters(caller: Caller) -> list[dict[str, Any]] | None:
     items: list[dict[str, Any]] = (await (await caller.get("/api/dead-letters")).json())["items"]
     return items or None
+
+
+def chosen_by_writer() -> Envelope:
+    """An envelope whose id reads as a phone number and whose type, source and payload
+    reference are an address: a record's writer chooses all of them."""
+    return Envelope.model_validate(
+        {"id": "090-1234-5678", "source": EMAIL, "type": EMAIL, "subject": "s1",
+         "correlationid": "c1", "traceparent": "t", "data": {"owner_id": EMAIL}}
+    )  # fmt: skip
+
+
+async def test_an_events_id_type_source_references_and_header_names_are_masked_for_operators(
+    producer: AIOKafkaProducer, operator: Caller, admin: Caller, settings: ServiceSettings
+) -> None:
+    topic = Topics(settings.topic_prefix).of("proposals")
+    envelope = chosen_by_writer()
+    headers = [*envelope.kafka_headers(), (EMAIL, b"v")]
+    await producer.send_and_wait(topic, value=envelope.to_bytes(), key=b"k", headers=headers)
+    [listed] = await eventually(lambda: events_of(operator, topic=topic))
+
+    assert (listed["event_id"], listed["type"], listed["source"]) == ("***", "***", "***")
+    assert listed["refs"] == ["***"] and EMAIL not in listed["headers"]
+    shown = await (await operator.get(f"/api/events/{listed['id']}")).text()
+    trace = await (await operator.get("/api/trace/c1")).text()
+    assert "5678" not in listed["id"] and EMAIL not in shown and EMAIL not in trace
+    by_admin = await (await admin.get(f"/api/events/{listed['id']}")).json()
+    assert (by_admin["event_id"], by_admin["refs"]) == ("090-1234-5678", [EMAIL])
+    assert by_admin["headers"][EMAIL] == "v"
+
+
+async def test_an_operator_finds_no_record_by_an_address_it_names(
+    producer: AIOKafkaProducer, operator: Caller, admin: Caller, settings: ServiceSettings
+) -> None:
+    topic = Topics(settings.topic_prefix).of("proposals")
+    await producer.send_and_wait(topic, value=chosen_by_writer().to_bytes(), key=b"k")
+    await eventually(lambda: events_of(admin, topic=topic))
+
+    assert await events_of(operator, q="sato") == [] and await events_of(admin, q="sato") == []
+    assert await events_of(operator, type=EMAIL) == []
+    assert len(await events_of(admin, type=EMAIL)) == 1
+    assert (await (await operator.get(f"/api/trace/{EMAIL}")).json())["events"] == []
+    assert len((await (await admin.get(f"/api/trace/{EMAIL}")).json())["events"]) == 1
+
+
+async def test_a_dead_letters_type_id_header_names_and_refusals_are_masked_for_operators(
+    producer: AIOKafkaProducer, operator: Caller, admin: Caller, settings: ServiceSettings
+) -> None:
+    dlq = dead_letter_topic(Topics(settings.topic_prefix).of("proposals"))
+    envelope = chosen_by_writer()
+    failure = [(EMAIL, b"v"), ("dlq.error", b"x"), ("dlq.consumer_group", b"g")]
+    headers = [*envelope.kafka_headers(), *failure]
+    await producer.send_and_wait(dlq, value=envelope.to_bytes(), key=b"k", headers=headers)
+    [letter] = await eventually(lambda: _letters(operator))
+    assert (letter["event_type"], letter["event_id"]) == ("***", "***")
+    assert "5678" not in letter["id"] and EMAIL not in orjson.dumps(letter).decode()
+    by_admin = await (await admin.get(f"/api/dead-letters/{letter['id']}")).json()
+    assert by_admin["event_type"] == EMAIL and by_admin["headers"][EMAIL] == "v"
+
+    path = f"/api/dead-letters/{letter['id']}/replay"
+    refused = await operator.post(path)
+    assert refused.status == 409 and EMAIL not in (await refused.json())["detail"]
+    many = await (await operator.post("/api/dead-letters/replay", {"ids": [letter["id"]]})).json()
+    assert "***" in many["outcomes"][0]["error"] and EMAIL not in many["outcomes"][0]["error"]
+    assert EMAIL in (await (await admin.post(path)).json())["detail"]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.monitor.events.model import RawRecord, index_entry
+from services.monitor.letters.handlers import ReplayRefused
 from services.monitor.letters.model import dead_letter_of
 from shared.contracts.identity import ApiKeyIssued
 from shared.envelope import Envelope
@@ -192,3 +193,52 @@ def test_a_long_run_of_word_characters_is_read_once() -> None:
     started = time.perf_counter()
     assert mask_text(text) == "x" * 200_000 + " ***"
     assert time.perf_counter() - started < 2
+
+
+class TestWhatTheWriterChose:
+    """Whoever writes a record chooses its envelope, header names and field names too."""
+
+    PHONE_ID = "090-1234-5678"
+
+    def chosen(self, topic: str = "jamp.inquiries.v1") -> RawRecord:
+        envelope = Envelope.model_validate(
+            {"id": self.PHONE_ID, "source": CONTACT, "type": CONTACT, "subject": "x",
+             "correlationid": "c", "traceparent": "t",
+             "data": {"owner_id": CONTACT, CONTACT: "v"}}
+        )  # fmt: skip
+        headers = [*envelope.kafka_headers(), (CONTACT, b"v"), ("dlq.error_type", PHONE.encode())]
+        return record(envelope.to_bytes(), topic).model_copy(update={"headers": headers})
+
+    def test_an_events_id_type_source_references_and_names_are_masked(self) -> None:
+        event = index_entry(self.chosen())
+        masked = event.masked()
+        assert (masked.event_id, masked.type, masked.source) == (MASK, MASK, MASK)
+        assert masked.refs == [MASK] and masked.data == {"owner_id": MASK, MASK: "v"}
+        assert MASK in masked.headers and CONTACT not in masked.model_dump_json()
+        assert (event.event_id, event.type, event.refs) == (self.PHONE_ID, CONTACT, [CONTACT])
+
+    def test_they_are_no_search_terms(self) -> None:
+        found_by = set(index_entry(self.chosen()).search_terms())
+        assert not {"sato", "example", "090", "1234", "5678"} & found_by
+
+    def test_an_id_that_reads_as_a_phone_number_is_not_part_of_the_key(self) -> None:
+        event = index_entry(self.chosen())
+        assert event.id.startswith("jamp.inquiries.v1:0:3:") and "5678" not in event.id
+
+    def test_a_dead_letters_type_id_names_and_failure_are_masked(self) -> None:
+        letter = dead_letter_of(index_entry(self.chosen("jamp.inquiries.v1.dlq")))
+        masked = letter.masked()
+        assert (masked.event_type, masked.event_id, masked.error_type) == (MASK, MASK, MASK)
+        assert CONTACT not in masked.model_dump_json() and PHONE not in masked.model_dump_json()
+        assert letter.event_type == CONTACT and letter.error_type == PHONE
+
+    def test_a_refused_replay_names_them_masked_for_operators(self) -> None:
+        refused = ReplayRefused("l1", [f"no contract for type {CONTACT!r}"])
+        assert (
+            refused.detail
+            == f"dead letter l1 may not be replayed: no contract for type {CONTACT!r}"
+        )
+        assert (
+            refused.masked().detail
+            == "dead letter l1 may not be replayed: no contract for type '***'"
+        )
