@@ -22,19 +22,20 @@ class DeadLetterStore:
         await self.collection.update_one(
             {"_id": letter.id}, {"$setOnInsert": document}, upsert=True
         )
-        await self._failed_again(letter)
+        await self._failed_again(letter, value)
 
-    async def _failed_again(self, letter: DeadLetter) -> None:
+    async def _failed_again(self, letter: DeadLetter, value: bytes | None) -> None:
         """A replay that the same group dead-lettered again is not processed: its letter
         names the replay it came from (a header of the replay, kept by the dead-lettering)
-        and sits where that replay was written."""
+        and sits where that replay was written. Anyone who writes to a DLQ writes its
+        headers, so naming is not enough: the letter must be of the topic that replay went
+        to, of its group, at its place, and hold the very record that was replayed."""
         source_id = letter.headers.get(REPLAYED_FROM)
         if source_id is None:
             return
-        source = await self.collection.find_one(
-            {"_id": source_id}, {"replays": True, "consumer_group": True}
-        )
-        if source is None or source.get("consumer_group") != letter.consumer_group:
+        wanted = {"replays": True, "consumer_group": True, "original_topic": True, "value": True}
+        source = await self.collection.find_one({"_id": source_id}, wanted)
+        if source is None or not _replayed_as(source, letter, value):
             return
         place = (letter.original_partition, letter.original_offset)
         replays = [
@@ -90,6 +91,18 @@ def _letter(document: Document) -> DeadLetter:
     document = {name: value for name, value in document.items() if name != "value"}
     data = without_secrets(document.get("data"))
     return DeadLetter.model_validate({**document, "id": document.pop("_id"), "data": data})
+
+
+def _replayed_as(source: Document, letter: DeadLetter, value: bytes | None) -> bool:
+    """Whether the letter can be a failure of a replay of ``source``: the same group, the
+    topic its replays went to (the letter's DLQ's own), the same record."""
+    replayed = source.get("value")
+    return (
+        source.get("consumer_group") == letter.consumer_group
+        and source.get("original_topic") == letter.original_topic
+        and replayed is not None
+        and value == bytes(replayed)
+    )
 
 
 def _binary(value: bytes | None) -> Binary | None:

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 from aiokafka import AIOKafkaProducer
 
@@ -213,3 +214,35 @@ async def test_a_replay_its_group_fails_again_is_not_processed_and_names_the_new
     assert shown["replays"][0]["dead_lettered_again"] == again["id"]
     assert shown["replays"][0]["processed"] is False
     assert again["status"] == "pending" and again["error"] == "ValueError: bug, again"
+
+
+@pytest.mark.parametrize("forgery", ["in a DLQ the replay never went to", "another record"])
+async def test_a_letter_that_only_names_a_replay_does_not_mark_it_failed_again(
+    forgery: str, producer: AIOKafkaProducer, operator: Caller, settings: ServiceSettings
+) -> None:
+    topics = Topics(settings.topic_prefix)
+    identity = topics.of("identity")
+    await dead_letter(producer, identity, key_issued(settings)[1], "g", ValueError("bug"))
+    letter = await one_letter(operator)
+    replay = await (await operator.post(f"/api/dead-letters/{letter['id']}/replay")).json()
+    [replayed] = [
+        record
+        for record in await read_topic(settings, identity, 1)
+        if (record.partition, record.offset) == (replay["partition"], replay["offset"])
+    ]
+    # Headers are the writer's: these name the letter, its group and its replay's place.
+    headers = dead_letter_headers(replayed, "g", ValueError("forged"))
+    if forgery == "another record":
+        dlq, value = dead_letter_topic(identity), b'{"other": 1}'
+    else:
+        dlq, value = dead_letter_topic(topics.of("companies")), replayed.value
+    await producer.send_and_wait(dlq, value=value, key=b"f", headers=headers)
+    marker = [("dlq.error", b"marker")]  # filed after the forgery: same partition
+    await producer.send_and_wait(dlq, value=b"{}", key=b"f", headers=marker)
+
+    async def filed() -> bool:
+        return "marker" in [listed["error"] for listed in await letters_of(operator)]
+
+    await eventually(filed)
+    shown = await (await operator.get(f"/api/dead-letters/{letter['id']}")).json()
+    assert shown["replays"][0]["dead_lettered_again"] is None
