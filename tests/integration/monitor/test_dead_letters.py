@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from shared.auth import Role
 from shared.dead_letters import dead_letter_headers
@@ -185,21 +185,30 @@ async def test_a_replay_is_processed_by_the_group_that_failed_it(
     assert (await companies_reader.get("/companies")).status == 200
 
 
-async def test_a_replay_its_group_fails_again_is_not_processed_and_names_the_new_letter(
+async def replayed_letter(
     producer: AIOKafkaProducer, operator: Caller, settings: ServiceSettings
-) -> None:
+) -> tuple[dict[str, Any], ConsumerRecord]:
+    """A group's letter of an identity event, replayed: the letter and the record the
+    replay wrote back to the topic."""
     identity = Topics(settings.topic_prefix).of("identity")
     await dead_letter(producer, identity, key_issued(settings)[1], "g", ValueError("bug"))
     letter = await one_letter(operator)
     replay = await (await operator.post(f"/api/dead-letters/{letter['id']}/replay")).json()
-
-    # The group fails the replayed record again, as its consumer would: the record, with
-    # its headers (which name the letter it was replayed from), goes to the DLQ.
     [replayed] = [
         record
         for record in await read_topic(settings, identity, 1)
         if (record.partition, record.offset) == (replay["partition"], replay["offset"])
     ]
+    return letter, replayed
+
+
+async def test_a_replay_its_group_fails_again_is_not_processed_and_names_the_new_letter(
+    producer: AIOKafkaProducer, operator: Caller, settings: ServiceSettings
+) -> None:
+    identity = Topics(settings.topic_prefix).of("identity")
+    letter, replayed = await replayed_letter(producer, operator, settings)
+    # The group fails the replayed record again, as its consumer would: the record, with
+    # its headers (which name the letter it was replayed from), goes to the DLQ.
     await producer.send_and_wait(
         dead_letter_topic(identity), value=replayed.value, key=replayed.key,
         headers=dead_letter_headers(replayed, "g", ValueError("bug, again")),
@@ -222,14 +231,7 @@ async def test_a_letter_that_only_names_a_replay_does_not_mark_it_failed_again(
 ) -> None:
     topics = Topics(settings.topic_prefix)
     identity = topics.of("identity")
-    await dead_letter(producer, identity, key_issued(settings)[1], "g", ValueError("bug"))
-    letter = await one_letter(operator)
-    replay = await (await operator.post(f"/api/dead-letters/{letter['id']}/replay")).json()
-    [replayed] = [
-        record
-        for record in await read_topic(settings, identity, 1)
-        if (record.partition, record.offset) == (replay["partition"], replay["offset"])
-    ]
+    letter, replayed = await replayed_letter(producer, operator, settings)
     # Headers are the writer's: these name the letter, its group and its replay's place.
     headers = dead_letter_headers(replayed, "g", ValueError("forged"))
     if forgery == "another record":
