@@ -4,6 +4,7 @@ views live in its own routes module (events/, streams/, letters/, alerts/, ...).
 
 from aiohttp import web
 
+from services.monitor.alerts.handlers import ThresholdNotSet
 from services.monitor.events.handlers import EventNotFound
 from services.monitor.letters.handlers import DeadLetterNotFound, LetterNotPending, ReplayRefused
 from services.monitor.masking import M, may_look_up, shown_to
@@ -18,6 +19,7 @@ ERRORS: ErrorMap = {
     LetterNotPending: Conflict,
     ReplayRefused: Conflict,
     BrokerUnanswered: ServiceUnavailable,
+    ThresholdNotSet: NotFound,
 }
 STAFF = allow(Role.OPERATOR, Role.ADMIN)
 # The published API keeps its grouping: the tags name the documentation's sections.

@@ -10,8 +10,8 @@ from services.monitor.operators.repository import AuditLog
 from services.monitor.streams.model import GroupStats
 from shared.clock import utc_now
 from shared.contracts.monitor import LagAlertCleared, LagAlertRaised, LagThresholdChanged
-from shared.http.problems import NotFound
-from shared.platform import Platform, Trace, unit_of_work
+from shared.errors import DomainError
+from shared.platform import Platform, Trace, UnitOfWork, unit_of_work
 
 
 async def set_threshold(
@@ -32,6 +32,10 @@ async def set_threshold(
         )
 
 
+class ThresholdNotSet(DomainError):
+    """The group has no thresholds to remove."""
+
+
 async def remove_threshold(
     group: str,
     *,
@@ -45,7 +49,9 @@ async def remove_threshold(
     if one is up, cleared (nothing would ever clear it otherwise)."""
     async with unit_of_work(platform, trace) as uow:
         if not await thresholds.remove(group, uow.session):
-            raise NotFound(f"no thresholds are set for the group {group}", field="path.group")
+            raise ThresholdNotSet(
+                f"no thresholds are set for the group {group}", field="path.group"
+            )
         await audit.record(trace.by, "threshold.remove", group, {}, uow.session)
         off = LagThresholdChanged(
             group=group, max_lag=None, max_age_seconds=None, by=trace.actor, by_person=trace.by
@@ -54,10 +60,7 @@ async def remove_threshold(
         current = await alerts.get(group, uow.session)
         if current is not None and current.active:
             cleared = current.model_copy(update={"active": False, "cleared_at": utc_now()})
-            await alerts.save(cleared, uow.session)
-            await uow.publish(group, LagAlertCleared(
-                group=group, lag=cleared.lag, oldest_age_seconds=cleared.oldest_age_seconds
-            ))  # fmt: skip
+            await _record_alert(cleared, alerts, uow)
 
 
 async def evaluate_alerts(
@@ -100,6 +103,12 @@ async def evaluate_alerts(
 
 
 async def _publish_alert(alert: Alert, alerts: AlertStore, platform: Platform) -> None:
+    async with unit_of_work(platform, Trace(None, None, actor="monitor")) as uow:
+        await _record_alert(alert, alerts, uow)
+
+
+async def _record_alert(alert: Alert, alerts: AlertStore, uow: UnitOfWork) -> None:
+    """The alert as it now stands, and its event, in the caller's transaction."""
     measured = {
         "group": alert.group,
         "lag": alert.lag,
@@ -110,6 +119,5 @@ async def _publish_alert(alert: Alert, alerts: AlertStore, platform: Platform) -
         if alert.active
         else LagAlertCleared(**measured)
     )
-    async with unit_of_work(platform, Trace(None, None, actor="monitor")) as uow:
-        await alerts.save(alert, uow.session)
-        await uow.publish(alert.group, event)
+    await alerts.save(alert, uow.session)
+    await uow.publish(alert.group, event)
