@@ -11,7 +11,7 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 
 from shared.errors import describe
 from shared.http.appkeys import CORRELATION_ID, METRICS, REQUEST_ID, TRACEPARENT
-from shared.http.problems import Problem, problem_response
+from shared.http.problems import Problem, ServiceUnavailable, problem_response
 from shared.logs import bound_context, get_logger
 from shared.tracing import accepted_id, child_traceparent
 
@@ -54,14 +54,7 @@ async def problem_details(request: web.Request, handler: Handler) -> web.StreamR
             raise  # redirects and other non-errors pass through
         return _http_error(request, error)
     except Problem as problem:
-        return problem_response(
-            request,
-            problem.status,
-            problem.title,
-            problem.detail,
-            headers=problem.headers,
-            **problem.extensions,
-        )
+        return _rendered(request, problem)
     except RequestPayloadError as error:
         # The body could not be read as sent: a gzip or deflate body that is not one, or a
         # chunked body cut short. The client's fault, and nothing was read or written.
@@ -70,6 +63,17 @@ async def problem_details(request: web.Request, handler: Handler) -> web.StreamR
         )
     except Exception as error:
         return _unexpected(request, error)
+
+
+def _rendered(request: web.Request, problem: Problem) -> web.Response:
+    return problem_response(
+        request,
+        problem.status,
+        problem.title,
+        problem.detail,
+        headers=problem.headers,
+        **problem.extensions,
+    )
 
 
 def _http_error(request: web.Request, error: web.HTTPException) -> web.Response:
@@ -104,24 +108,16 @@ def _allowed(request: web.Request, allow: str) -> str:
 def _unexpected(request: web.Request, error: Exception) -> web.Response:
     if isinstance(error, ConnectionFailure):
         log.warning("http.mongodb_unavailable", path=request.path)
-        return problem_response(
-            request,
-            503,
-            "Service unavailable",
-            "the database is unreachable; retry shortly",
-            headers={"Retry-After": "5"},
-        )
+        unreachable = ServiceUnavailable("the database is unreachable; retry shortly")
+        return _rendered(request, unreachable)
     if isinstance(error, PyMongoError) and error.has_error_label("TransientTransactionError"):
         # The whole transaction was retried for seconds and the server kept asking for
         # another try: busy, not a conflict the client could resolve by reading again.
         log.warning("http.transaction_retries_exhausted", path=request.path, error=repr(error))
-        return problem_response(
-            request,
-            503,
-            "Service unavailable",
-            "the database kept asking to retry this change; retry shortly",
-            headers={"Retry-After": "1"},
+        busy = ServiceUnavailable(
+            "the database kept asking to retry this change; retry shortly", retry_after=1
         )
+        return _rendered(request, busy)
     if isinstance(error, ValidationError):
         # Its traceback's message would quote the input, maybe someone's contact details.
         log.error("http.unhandled_error", path=request.path, error=describe(error))
