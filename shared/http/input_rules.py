@@ -35,18 +35,20 @@ def check_texts(pairs: Iterable[tuple[str, str]], location: str) -> None:
     percent-decoding turns those into U+FFFD, which would then match nothing, or anything,
     in silence)."""
     errors = [
-        _text_error(f"{location}.{name}", name + value)
+        error
         for name, value in pairs
-        if NUL in name or NUL in value or REPLACEMENT in name or REPLACEMENT in value
+        if (error := _text_error(f"{location}.{name}", name + value)) is not None
     ]
     if errors:
         raise InvalidInput(errors)
 
 
-def _text_error(field: str, text: str) -> dict[str, str]:
+def _text_error(field: str, text: str) -> dict[str, str] | None:
     if NUL in text:
         return _error(field, "NUL characters are not allowed", "nul_character")
-    return _error(field, "percent-encoded bytes that are not UTF-8", "not_utf8")
+    if REPLACEMENT in text:
+        return _error(field, "percent-encoded bytes that are not UTF-8", "not_utf8")
+    return None
 
 
 def _json_errors(value: Any, location: str) -> Iterator[dict[str, str]]:
