@@ -70,6 +70,25 @@ class TestUpdating:
         path = f"/companies/{registered['company']['company_id']}"
         assert (await own.patch(path, {"size": "large", "version": 1})).status == 200
 
+    async def test_a_body_version_and_if_match_that_disagree_are_refused(
+        self, anonymous: Caller, client: TestClient[Any, Any]
+    ) -> None:
+        registered = await register(anonymous)
+        own = Caller(client, registered["api_key"])
+        path = f"/companies/{registered['company']['company_id']}"
+        assert (await own.patch(path, {"size": "large"}, {"If-Match": '"1"'})).status == 200
+        # The body says what the client read (2); the header is an older ETag it kept.
+        # Neither may silently win: the header's would be a 409, the body's an overwrite.
+        confused = await own.patch(path, {"size": "small", "version": 2}, {"If-Match": '"1"'})
+        assert confused.status == 422
+        assert (await confused.json())["errors"][0]["field"] == "body.version"
+        # Under If-Match: * a body version still holds.
+        stale = await own.patch(path, {"size": "small", "version": 1}, {"If-Match": "*"})
+        assert stale.status == 409
+        agreeing = await own.patch(path, {"size": "small", "version": 2}, {"If-Match": '"2"'})
+        assert agreeing.status == 200
+        assert (await agreeing.json())["size"] == "small"
+
     async def test_an_update_without_a_precondition_is_a_428(
         self, anonymous: Caller, client: TestClient[Any, Any]
     ) -> None:

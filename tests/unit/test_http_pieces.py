@@ -133,8 +133,16 @@ class TestConditionalWrites:
     def test_if_match_star_means_any_version(self) -> None:
         assert expected_version(patch_request(**{"If-Match": "*"}), None) is None
 
-    def test_if_match_wins_over_the_body_version(self) -> None:
-        assert expected_version(patch_request(**{"If-Match": '"3"'}), 7) == 3
+    def test_if_match_and_a_body_version_that_agree_are_one_precondition(self) -> None:
+        assert expected_version(patch_request(**{"If-Match": '"3"'}), 3) == 3
+
+    def test_if_match_and_a_body_version_that_disagree_are_invalid_input(self) -> None:
+        with pytest.raises(InvalidInput) as refused:
+            expected_version(patch_request(**{"If-Match": '"3"'}), 7)
+        assert invalid_fields(refused.value) == ["body.version"]
+
+    def test_under_if_match_star_a_body_version_still_holds(self) -> None:
+        assert expected_version(patch_request(**{"If-Match": "*"}), 7) == 7
 
     @pytest.mark.parametrize("header", ["", "garbage", '"abc"', '"3", "4"', 'W/"-1"'])
     def test_an_unreadable_if_match_is_invalid_input_naming_the_header(self, header: str) -> None:
