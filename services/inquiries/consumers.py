@@ -29,14 +29,13 @@ async def on_match(
     event: ConsumedEvent[MatchProposed | MatchUpdated], app: web.Application
 ) -> None:
     desk, match = app[DESK], event.payload.match
-    inquiries = await desk.inquiries.matching(
+    inquiry_ids = await desk.inquiries.matching(
         match.proposal_id, match.country, match.focus_areas, event.session
     )
     reasons = [f"{factor.factor}: {', '.join(factor.evidence)}" for factor in match.factors]
-    entries = []
-    for inquiry in inquiries:
-        suggestion = Suggestion(
-            inquiry_id=inquiry.inquiry_id,
+    suggestions = [
+        Suggestion(
+            inquiry_id=inquiry_id,
             match_id=match.match_id,
             proposal_id=match.proposal_id,
             company_id=match.company_id,
@@ -46,11 +45,22 @@ async def on_match(
             reasons=reasons,
             version=match.version,
         )
-        if await desk.suggestions.upsert(suggestion, event.session):
-            data = suggestion.model_dump(include={"match_id", "company_id", "score"})
-            at, source = event.envelope.time, event.envelope.source
-            by = Actor(grant=source, name=source)
-            entries.append(history_entry(inquiry.inquiry_id, at, by, "suggestion_added", data))
+        for inquiry_id in inquiry_ids
+    ]
+    at, source = event.envelope.time, event.envelope.source
+    by = Actor(grant=source, name=source)
+    added = await desk.suggestions.keep_newest(suggestions, event.session)
+    shown = {"match_id", "company_id", "score"}
+    entries = [
+        history_entry(
+            suggestion.inquiry_id,
+            at,
+            by,
+            "suggestion_added",
+            suggestion.model_dump(include=shown),
+        )
+        for suggestion in added
+    ]
     await desk.inquiries.record(entries, event.session)
 
 
@@ -101,7 +111,9 @@ async def on_person_updated(event: ConsumedEvent[PersonUpdated], app: web.Applic
     await desk.inquiries.rename_officer(person.person_id, person.name, event.session)
 
 
-MATCH_HANDLERS = handler_table(on_match, on_match_withdrawn)
+# A match reaches many inquiries and a proposal's matches come in runs: consecutive match
+# events of a partition share one transaction (both write only through the event's session).
+MATCH_HANDLERS = handler_table(Batchable(on_match), Batchable(on_match_withdrawn))
 TOPIC_HANDLERS: dict[str, HandlerTable] = {
     "identity": {
         **IDENTITY_HANDLERS,

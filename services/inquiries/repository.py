@@ -138,14 +138,15 @@ class InquiryRepository:
 
     async def matching(
         self, proposal_id: str, country: str, focus_areas: list[str], session: AsyncClientSession
-    ) -> list[Inquiry]:
-        """Open partner-search inquiries about this proposal, or its country and areas."""
+    ) -> list[str]:
+        """Ids of the open partner-search inquiries about this proposal, or its country and
+        areas (at most 500: a suggestion names its inquiry, nothing more of it is read)."""
         about: list[dict[str, Any]] = [{"proposal_id": proposal_id}]
         if focus_areas:
             about.append({"country": country, "focus_areas": {"$in": focus_areas}})
         criteria = {"category": "partner_search", "status": {"$ne": "closed"}, "$or": about}
-        cursor = self.collection.find(criteria, session=session).limit(500)
-        return [_from_document(document) async for document in cursor]
+        cursor = self.collection.find(criteria, {"_id": True}, session=session).limit(500)
+        return [document["_id"] async for document in cursor]
 
     async def reported(
         self, country: str | None, since: datetime | None, until: datetime | None

@@ -1,5 +1,7 @@
 """Partner-search inquiries receive matches from the matches topic, once per match."""
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -98,6 +100,29 @@ class TestSuggestions:
         )
         await _send(settings, withdrawn)
         await eventually(lambda: _updated(vn_desk, asked["inquiry_id"], lambda s: s["withdrawn"]))
+
+    async def test_a_run_of_match_events_leaves_each_inquiry_the_newest_version_once(
+        self, inquiries: TestClient[Any, Any], vn_desk: Caller, settings: ServiceSettings
+    ) -> None:
+        await known_proposal(inquiries, "p-7")
+        asked = [
+            (await submitted(vn_desk, category="partner_search", proposal_id="p-7"))["inquiry_id"]
+            for _ in range(4)
+        ]
+        first = MatchProposed(match=_match(0.5, 1, proposal_id="p-7"))
+        newer = MatchUpdated(match=_match(0.7, 3, "p-7"), previous_score=0.6, changes=[])
+        older = MatchUpdated(match=_match(0.6, 2, "p-7"), previous_score=0.5, changes=[])
+        # Back to back on one partition, so that they may share one transaction; the older
+        # version arrives last and must change nothing.
+        await _send(settings, first, newer, older, first)
+        for inquiry_id in asked:
+            found = await eventually(partial(_updated, vn_desk, inquiry_id, _scored(0.7)))
+            assert len(found) == 1 and found[0]["version"] == 3
+            assert (await history_types(vn_desk, inquiry_id)).count("suggestion_added") == 1
+
+
+def _scored(score: float) -> Callable[[dict[str, Any]], bool]:
+    return lambda suggestion: bool(suggestion["score"] == score)
 
 
 async def _updated(caller: Caller, inquiry_id: str, wanted: Any) -> list[dict[str, Any]] | None:
