@@ -141,10 +141,16 @@ class KeyReplica:
 
     async def grants_of(self, person_id: str, session: Session = None) -> set[str]:
         """The grants (``desk:VN``, ``admin``) of the person's keys that are not revoked."""
+        return set((await self.active_keys_of(person_id, session)).values())
+
+    async def active_keys_of(self, person_id: str, session: Session = None) -> dict[str, str]:
+        """The person's unrevoked keys: each key id with its grant, oldest first."""
         cursor = self.collection.find(
-            {"person_id": person_id, "revoked_at": None}, {"role": 1, "scope": 1}, session=session
-        )
-        return {_grant(record) async for record in cursor}
+            {"person_id": person_id, "revoked_at": None},
+            {"role": 1, "scope": 1},
+            session=session,
+        ).sort("issued_at", 1)
+        return {record["_id"]: _grant(record) async for record in cursor}
 
     async def holder_of(self, key_id: str, session: Session = None) -> str | None:
         """The person a key was issued to; None for an unknown key or one of no person."""

@@ -6,9 +6,10 @@ keys are written to its replica and published on ``jamp.identity.v1`` in one tra
 """
 
 from datetime import datetime
+from typing import Annotated
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.monitor.events.repository import EventIndex
 from services.monitor.keys import AUDIT, INDEX
@@ -18,13 +19,16 @@ from shared.auth import KeyReplica, Role, allow, parse_grant
 from shared.clock import utc_now
 from shared.contracts import EventPayload
 from shared.contracts.companies import CompanyRegistered
+from shared.contracts.identity import ApiKeyRevoked
 from shared.contracts.proposals import CityAdded
+from shared.contracts.vocabulary import UNIQUE
 from shared.http.appkeys import KEYS
 from shared.http.endpoints import ApiRoutes, trace_of
-from shared.http.problems import InvalidInput, NotFound
+from shared.http.problems import ONE_LINE, Conflict, InvalidInput, NotFound
 from shared.identity import (
     AddPerson,
     ChangePerson,
+    IdentityEvent,
     person_changed,
     person_with_keys,
     record_identity,
@@ -59,6 +63,27 @@ class NewKey(BaseModel):
 class NewPerson(BaseModel):
     person: Person
     keys: list[NewKey]
+
+
+class RevokeKeys(BaseModel):
+    """Which of the person's keys to revoke, and why (every service stops accepting them)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [{"reason": "moved to the Bangkok embassy", "grants": ["desk:VN"]}]
+        },
+    )
+
+    reason: str = Field(min_length=1, max_length=200, pattern=ONE_LINE)
+    grants: Annotated[list[str], UNIQUE] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10,
+        description="The grants whose keys are revoked; left out, every key: the person "
+        "leaves the desk (their open inquiries go back to the queue, their mail stops)",
+    )
 
 
 class People(BaseModel):
@@ -116,6 +141,51 @@ async def change_person(
         person = await registry.person(person_id, uow.session) or known
     grants = sorted(await registry.grants_of(person_id))
     return Person(**person, person_id=person_id, grants=grants)
+
+
+async def revoke_keys(
+    person_id: str, command: RevokeKeys, *, platform: Platform, registry: KeyReplica,
+    audit: AuditLog, trace: Trace,
+) -> Person:  # fmt: skip
+    """Revoke the person's keys of the named grants (all of them when none are named), as
+    one audited change: each revocation is published, so every service stops accepting the
+    key, and a person left without a desk's key leaves that desk's queues and inquiries.
+
+    An admin does not revoke their own admin key here: the last admin would lock the desk
+    out of its console, and another admin (or ``jamp keys revoke``) can."""
+    async with unit_of_work(platform, trace) as uow:
+        known = await registry.person(person_id, uow.session)
+        if known is None or "kind" not in known:
+            raise NotFound(f"no person {person_id}")
+        held = await registry.active_keys_of(person_id, uow.session)
+        revoked = _chosen(held, command.grants)
+        if not revoked:
+            raise Conflict(f"{known['name']} has no key left to revoke")
+        if person_id == trace.person_id and "admin" in revoked.values():
+            raise Conflict("an admin's own admin key is revoked by another admin")
+        now = utc_now()
+        events: list[IdentityEvent] = [
+            ApiKeyRevoked(key_id=key_id, revoked_at=now, reason=command.reason)
+            for key_id in revoked
+        ]
+        await record_identity(registry, uow, events)
+        details = {"key_ids": list(revoked), "grants": sorted(set(revoked.values())),
+                   "reason": command.reason}  # fmt: skip
+        await audit.record(trace.by, "person.revoke", person_id, details, uow.session)
+    grants = sorted(await registry.grants_of(person_id))
+    return Person(**known, person_id=person_id, grants=grants)
+
+
+def _chosen(held: dict[str, str], grants: list[str] | None) -> dict[str, str]:
+    """The held keys of these grants, or all; a grant the person does not hold is named."""
+    if grants is None:
+        return held
+    for index, grant in enumerate(grants):
+        if grant not in held.values():
+            raise InvalidInput.single(
+                f"body.grants.{index}", f"the person holds no unrevoked key for {grant!r}"
+            )
+    return {key_id: grant for key_id, grant in held.items() if grant in grants}
 
 
 GRANTEES: dict[Role, type[EventPayload]] = {Role.COMPANY: CompanyRegistered, Role.CITY: CityAdded}
@@ -181,6 +251,22 @@ async def register(request: web.Request, body: AddPerson) -> NewPerson:
 async def change(request: web.Request, body: ChangePerson) -> Person:
     platform, registry = request.app[PLATFORM], request.app[KEYS]
     return await change_person(
+        request.match_info["person_id"], body, platform=platform, registry=registry,
+        audit=request.app[AUDIT], trace=trace_of(request),
+    )  # fmt: skip
+
+
+@people_api.post(
+    "/api/people/{person_id}/revoke",
+    summary="Revoke a person's keys: those of some grants, or all (the person leaves)",
+    access=allow(Role.ADMIN),
+    body=RevokeKeys,
+    response=Person,
+    problems=(404, 409, 422),
+)
+async def revoke(request: web.Request, body: RevokeKeys) -> Person:
+    platform, registry = request.app[PLATFORM], request.app[KEYS]
+    return await revoke_keys(
         request.match_info["person_id"], body, platform=platform, registry=registry,
         audit=request.app[AUDIT], trace=trace_of(request),
     )  # fmt: skip

@@ -157,3 +157,92 @@ async def test_a_company_or_city_key_goes_only_to_one_the_desk_has_told_of(
 
     created = await eventually(employee_added)  # once the monitor has read its registration
     assert [key["grant"] for key in created["keys"]] == [f"company:{company_id}"]
+
+
+class TestRevoking:
+    async def test_an_admin_revokes_one_grant_and_the_person_keeps_the_others(
+        self, monitor: TestClient[Any, Any], admin: Caller, settings: ServiceSettings
+    ) -> None:
+        created = await (await admin.post("/api/people", {**SATO, "grants": _TWO})).json()
+        person_id = created["person"]["person_id"]
+        operator_key, desk_key = (Caller(monitor, key["api_key"]) for key in created["keys"])
+        reason = "moved to the Bangkok embassy"
+        response = await admin.post(
+            f"/api/people/{person_id}/revoke", {"reason": reason, "grants": ["desk:VN"]}
+        )
+        assert response.status == 200, await response.text()
+        assert (await response.json())["grants"] == ["operator"]
+        assert (await desk_key.get("/api/people")).status == 401
+        assert (await operator_key.get("/api/people")).status == 200
+        listed = (await (await admin.get("/api/people")).json())["items"]
+        assert [person["grants"] for person in listed] == [["operator"]]
+        [revoked] = [
+            envelope
+            for envelope in map(
+                Envelope.from_bytes,
+                (r.value for r in await read_topic(settings, _identity(settings), 4)),
+            )
+            if envelope.type == "jamp.apikey.revoked.v1"
+        ]
+        desk_key_id = created["keys"][1]["key_id"]
+        assert (revoked.data["key_id"], revoked.data["reason"]) == (desk_key_id, reason)
+        assert revoked.data["by_person"]["key_id"] == admin.key_id
+        [entry, _] = (await (await admin.get("/api/audit")).json())["items"]
+        assert (entry["action"], entry["target"]) == ("person.revoke", person_id)
+        assert entry["details"] == {
+            "key_ids": [desk_key_id], "grants": ["desk:VN"], "reason": reason,
+        }  # fmt: skip
+
+    async def test_revoking_every_key_deactivates_the_person_once(
+        self, monitor: TestClient[Any, Any], admin: Caller, operator: Caller
+    ) -> None:
+        created = await (await admin.post("/api/people", {**SATO, "grants": _TWO})).json()
+        person_id = created["person"]["person_id"]
+        path = f"/api/people/{person_id}/revoke"
+        assert (await operator.post(path, {"reason": "left"})).status == 403
+        gone = await admin.post(path, {"reason": "left the embassy"})
+        assert (gone.status, (await gone.json())["grants"]) == (200, [])
+        for key in created["keys"]:
+            assert (await Caller(monitor, key["api_key"]).get("/api/people")).status == 401
+        again = await admin.post(path, {"reason": "left the embassy"})
+        assert again.status == 409  # nothing left to revoke: not a second set of events
+        assert len((await (await admin.get("/api/audit")).json())["items"]) == 2
+
+    async def test_an_unknown_person_a_grant_not_held_or_no_reason_is_refused(
+        self, admin: Caller
+    ) -> None:
+        created = await (await admin.post("/api/people", SATO)).json()
+        path = f"/api/people/{created['person']['person_id']}/revoke"
+        assert (await admin.post("/api/people/p-nobody/revoke", {"reason": "x"})).status == 404
+        for body, field in (
+            ({"reason": "x", "grants": ["operator", "desk:VN"]}, "body.grants.1"),
+            ({"reason": " "}, "body.reason"),
+            ({"grants": ["operator"]}, "body.reason"),
+            ({"reason": "x", "grants": []}, "body.grants"),
+        ):
+            refused = await admin.post(path, body)
+            assert refused.status == 422, body
+            assert (await refused.json())["errors"][0]["field"] == field, body
+        # Nothing was revoked by any of them.
+        assert (await (await admin.get("/api/people")).json())["items"][0]["grants"] == ["operator"]
+
+    async def test_an_admin_does_not_revoke_their_own_admin_key(
+        self, monitor: TestClient[Any, Any], admin: Caller
+    ) -> None:
+        grants = ["admin", "operator"]
+        created = await (await admin.post("/api/people", {**SATO, "grants": grants})).json()
+        person_id = created["person"]["person_id"]
+        themselves = Caller(monitor, created["keys"][0]["api_key"])
+        path = f"/api/people/{person_id}/revoke"
+        own = await themselves.post(path, {"reason": "leaving"})
+        assert own.status == 409
+        # Their other keys they may give up; another admin may take the admin key.
+        assert (await themselves.post(path, {"reason": "x", "grants": ["operator"]})).status == 200
+        assert (await admin.post(path, {"reason": "left"})).status == 200
+
+
+_TWO = ["operator", "desk:VN"]
+
+
+def _identity(settings: ServiceSettings) -> str:
+    return Topics(settings.topic_prefix).of("identity")
