@@ -4,10 +4,11 @@ An e-mail address is masked wherever it stands. A phone number is recognised in 
 international form (``+84 236 3822 123``) or a national form starting with 0
 (``090-1234-5678``, ``(03) 1234-5678``, ``03(3581)3111``, ``03/1234/5678``): 8 to 15
 digits in groups joined by a hyphen (spaces around it allowed), a dot, a slash,
-parentheses or spaces. Right after a word of another script (``電話03-…``), a dot after a
-word (``Tel.03-…``) or TEL and FAX, and in full-width digits and hyphens (as Japanese
-text often writes them) too. Dates, times, decimals, versions, ids and offsets do not
-look like that. Pure: no I/O.
+parentheses or spaces; numbers written one after another with only a space between
+(``03-1234-5678 090-1234-5678``) each. Right after a word of another script
+(``電話03-…``), a dot after a word (``Tel.03-…``) or TEL and FAX, and in full-width digits
+and hyphens (as Japanese text often writes them) too. Dates, times, decimals, versions,
+ids and offsets do not look like that. Pure: no I/O.
 """
 
 import re
@@ -32,6 +33,11 @@ _PLAIN = str.maketrans({**_FULL_WIDTH, 0x3000: " ", **dict.fromkeys(map(ord, _DA
 # number that is no phone as a whole is skipped whole, never read again from inside.
 _JOIN = r"(?: ?- ?|[./]|\) ?| ?\(| {1,2})"
 _NUMBER = re.compile(rf"(?:\+|\(?0)[0-9]++(?:{_JOIN}[0-9]++)*+")
+# Where, inside such a run, another number may start: after spaces, at a group starting
+# with 0 (a national number's first digit), in parentheses or not (a + starts a run of
+# its own). Spaces join the groups of one number too, so a run of more digits than any
+# number has may be several numbers: 03-1234-5678 090-1234-5678.
+_NEXT_NUMBER = re.compile(r"(?<=[0-9]) {1,2}(?=\(?0)")
 _ASCII_WORD = re.compile(r"[A-Za-z0-9_]")
 _CALLED = re.compile(r"(?:^|[^A-Za-z0-9_])(?:tel|fax|phone|mobile)$", re.IGNORECASE)
 # Nothing to mask without one of these (\d: any script's digits, full-width ones too).
@@ -46,7 +52,7 @@ def mask_text(text: str) -> str:
         return text  # most strings (and every field name) of an event: no @, no digit
     text = _EMAIL.sub(MASK, text)
     plain = text if text.isascii() else text.translate(_PLAIN)  # a miss costs translate()
-    phones = [found.span() for found in _NUMBER.finditer(plain) if _is_phone(plain, found)]
+    phones = [phone for found in _NUMBER.finditer(plain) for phone in _phones_in(plain, found)]
     for start, end in reversed(phones):
         text = text[:start] + MASK + text[end:]
     return text
@@ -57,12 +63,37 @@ def mask_optional_text(text: str | None) -> str | None:
     return None if text is None else mask_text(text)
 
 
-def _is_phone(text: str, found: re.Match[str]) -> bool:
-    number, (start, end) = found.group(), found.span()
-    digits = sum(char.isdigit() for char in number)
-    if digits not in PHONE_DIGITS or _DATE.match(number):
-        return False
-    return _starts_free(text, start) and _ends_free(text, end)
+def _phones_in(text: str, found: re.Match[str]) -> list[tuple[int, int]]:
+    """Where the phone numbers of a run of digit groups are: the whole run if it is one,
+    else the numbers it is written as one after another; none if some part of it is no
+    phone, so a number with a date or a count written beside it stays unmasked too."""
+    start, end = found.span()
+    cuts = (edge for cut in _NEXT_NUMBER.finditer(text, start, end) for edge in cut.span())
+    edges = [start, *cuts, end]  # each part's start and end: the spaces between left out
+    parts = list(zip(edges[::2], edges[1::2], strict=True))
+    digits = [sum(char.isdigit() for char in text[at:to]) for at, to in parts]
+    # A date has no spaces, so it lies inside one part: whether a number may start or end
+    # at a part is the part's own, found once for it.
+    opens = [_starts_free(text, at) and not _DATE.match(text, at, to) for at, to in parts]
+    closes = [_ends_free(text, to) for _, to in parts]
+    # following[i]: the part after the first number when parts i… are read as numbers,
+    # None if they cannot be. Filled from the run's end, each part trying only as many
+    # parts as one number spans (15 digits), so a run costs its length, not its readings.
+    following: list[int | None] = [None] * len(parts) + [len(parts)]
+    for first in (part for part in reversed(range(len(parts))) if opens[part]):
+        count = 0
+        for last in range(first, len(parts)):
+            count += digits[last]
+            if count > PHONE_DIGITS[-1]:
+                break
+            if count in PHONE_DIGITS and closes[last] and following[last + 1] is not None:
+                following[first] = last + 1  # the longest: the whole run, if it is a number
+    phones: list[tuple[int, int]] = []
+    first, after = 0, following[0]
+    while after is not None and first < len(parts):  # None: the run is no phone
+        phones.append((parts[first][0], parts[after - 1][1]))
+        first, after = after, following[after]
+    return phones
 
 
 def _starts_free(text: str, start: int) -> bool:

@@ -62,6 +62,27 @@ def test_e_mail_addresses_and_phone_numbers_in_text_are_masked(
 
 
 @pytest.mark.parametrize(
+    ("numbers", "masked"),
+    [
+        ("03-1234-5678 090-1234-5678", f"{MASK} {MASK}"),
+        ("0312345678 09012345678", f"{MASK} {MASK}"),
+        ("+81 3 1234 5678 090 1234 5678", f"{MASK} {MASK}"),
+        ("+81 3 1234 5678 +81 90 1234 5678", f"{MASK} {MASK}"),
+        ("(03) 1234-5678 (090) 1234-5678", f"{MASK} {MASK}"),
+        ("03-1234-5678  0120-123-456 090-1234-5678", f"{MASK}  {MASK} {MASK}"),
+        # A group starting with 0 inside a number does not start the next one.
+        ("03 1234 0567 090 1234 5678", f"{MASK} {MASK}"),
+        ("+84 236 3822 0123 0120 123 4567", f"{MASK} {MASK}"),
+        (f"{wide('03-1234-5678')}\u3000{wide('090-1234-5678')}", f"{MASK}\u3000{MASK}"),
+    ],
+)
+def test_phone_numbers_one_after_another_are_each_masked(numbers: str, masked: str) -> None:
+    # Joined by a space, as the groups of one number are, they read as one run of more
+    # digits than any phone number has.
+    assert mask_text(f"電話 {numbers} まで") == f"電話 {masked} まで"
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "2026-11-28T23:41:54.123+00:00",
@@ -78,6 +99,7 @@ def test_e_mail_addresses_and_phone_numbers_in_text_are_masked(
         "INQ-0312345678, ab09876543, 0312345678-abc, hotel0312345678",
         "〒060-0001, 2026年11月30日, 1796042694484",
         wide("2026-11-30"),
+        "01/02/2026 01/03/2026, 01.02.26 01.03.26 01.04.26",
     ],
 )
 def test_dates_ids_offsets_and_decimals_are_not_taken_for_phone_numbers(text: str) -> None:
@@ -115,6 +137,13 @@ def test_a_long_run_of_digit_groups_is_read_once() -> None:
     text = "01 " * 50_000 + "01x"  # one number, no phone: skipped whole, not read again
     started = time.perf_counter()
     assert mask_text(text) == text
+    assert time.perf_counter() - started < 2
+
+
+def test_a_long_run_of_phone_numbers_one_after_another_is_read_once() -> None:
+    text = "090 1234 5678 " * 15_000  # each number's start tried only with what may end it
+    started = time.perf_counter()
+    assert mask_text(text) == f"{MASK} " * 15_000
     assert time.perf_counter() - started < 2
 
 
