@@ -52,10 +52,11 @@ def mask_text(text: str) -> str:
         return text  # most strings (and every field name) of an event: no @, no digit
     text = _EMAIL.sub(MASK, text)
     plain = text if text.isascii() else text.translate(_PLAIN)  # a miss costs translate()
-    phones = [phone for found in _NUMBER.finditer(plain) for phone in _phones_in(plain, found)]
-    for start, end in reversed(phones):
-        text = text[:start] + MASK + text[end:]
-    return text
+    phones = (phone for found in _NUMBER.finditer(plain) for phone in _phones_in(plain, found))
+    # The text between the numbers, joined once: cutting each number out of the whole text
+    # copied all of it once per number (a megabyte of numbers took seconds).
+    edges = [0, *(edge for phone in phones for edge in phone), len(text)]
+    return MASK.join(text[at:to] for at, to in zip(edges[::2], edges[1::2], strict=True))
 
 
 def mask_optional_text(text: str | None) -> str | None:
