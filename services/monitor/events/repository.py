@@ -34,8 +34,6 @@ class EventIndex:
         terms_then_seq = [("terms", ASCENDING), ("seq", DESCENDING)]
         await self.collection.create_index(terms_then_seq, name=TERMS_INDEX)
         await self.collection.create_index([("timestamp", ASCENDING)])
-        place = [("topic", ASCENDING), ("partition", ASCENDING), ("offset", ASCENDING)]
-        await self.collection.create_index([*place, ("timestamp", DESCENDING)])
 
     async def add_all(self, events: list[IndexedEvent]) -> list[IndexedEvent]:
         """Index records in one write, each once (a record read again only moves to its
@@ -90,16 +88,6 @@ class EventIndex:
         ]
         cursor = await self.collection.aggregate(pipeline)
         return {(row["_id"]["topic"], row["_id"]["partition"]): row["n"] async for row in cursor}
-
-    async def timestamp_at(self, topic: str, partition: int, offset: int) -> datetime | None:
-        """When the record now at that place was written. After a broker came back empty,
-        an older record may have held the same place: the newest one is today's."""
-        document = await self.collection.find_one(
-            {"topic": topic, "partition": partition, "offset": offset},
-            {"timestamp": True},
-            sort=[("timestamp", DESCENDING)],
-        )
-        return None if document is None else document["timestamp"]
 
 
 def search_criteria(query: EventQuery, after: str | None) -> Document:

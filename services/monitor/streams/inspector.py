@@ -6,6 +6,13 @@ triggers a rebalance. That works on Apache Kafka and on the embedded broker, who
 to the admin client's list_consumer_group_offsets aiokafka cannot decode. Listing and
 describing groups use the admin client; where a broker refuses, the groups come from the
 settings and their state reads 'unknown'.
+
+The age of a group's oldest unconsumed record is the timestamp of the record the log holds
+at its committed offset, read from the broker by a reader of no group (``peeker``). Not
+from the event index: offsets start again at 0 when the broker comes back empty, and until
+the tail has read the new log that far (for the tail's own group, whose committed offset
+is the next record it reads, not before it reads it) the index holds only what an older
+log had there, and answered with that record's time: an age of hours or days.
 """
 
 import asyncio
@@ -16,15 +23,17 @@ from datetime import datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, OffsetOutOfRangeError
 
 from services.monitor.events.repository import EventIndex
+from services.monitor.events.storable import record_time
 from services.monitor.settings import MonitorSettings
 from services.monitor.streams.model import (
     GroupStats,
     Member,
     PartitionStats,
     StreamsOverview,
+    first_unconsumed,
     group_stats,
     log_ends,
     partition_lag,
@@ -35,6 +44,10 @@ from shared.logs import get_logger
 
 log = get_logger(__name__)
 Offsets = dict[TopicPartition, int]
+Place = tuple[TopicPartition, int]
+PEEK_MS = 1000
+"""How long a look at one record may wait: one that is there comes at once; none comes only
+where the log does not reach the offset (an end known from a log that is gone)."""
 
 
 class BrokerUnanswered(DomainError):
@@ -54,6 +67,14 @@ class StreamInspector:
         servers = settings.kafka_bootstrap_servers
         self.offsets = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
         self.admin = AIOKafkaAdminClient(bootstrap_servers=servers, client_id="jamp-monitor")
+        # Assigned only while it reads; "none": a log that does not reach the offset any more
+        # is said, not answered with the record at its start ("earliest") or none ("latest").
+        self.peeker = AIOKafkaConsumer(
+            bootstrap_servers=servers,
+            enable_auto_commit=False,
+            auto_offset_reset="none",
+            fetch_max_wait_ms=100,
+        )
         self.readers: dict[str, AIOKafkaConsumer] = {}
         self.lock = asyncio.Lock()  # one overview at a time: the clients are shared
         self.connected = False
@@ -62,12 +83,14 @@ class StreamInspector:
         for reader in self.readers.values():
             await reader.stop()
         await self.offsets.stop()
+        await self.peeker.stop()
         await self.admin.close()
 
     async def _connect(self) -> None:
         """On first use, so the monitor starts (and reports the outage) while Kafka is down."""
         if not self.connected:
             await self.offsets.start()
+            await self.peeker.start()
             await self.admin.start()
             self.connected = True
 
@@ -110,10 +133,28 @@ class StreamInspector:
         return _Logs(partitions, start, end, listing, described, committed)
 
     async def _group_lags(self, logs: "_Logs", now: datetime) -> list[GroupStats]:
-        return [
-            await self._group(group, logs.described.get(group), committed, logs, now)
-            for group, committed in logs.committed.items()
-        ]
+        written: dict[Place, datetime | None] = {}  # groups at the same place share a look
+        try:
+            return [
+                await self._group(group, logs.described.get(group), committed, logs, now, written)
+                for group, committed in logs.committed.items()
+            ]
+        finally:
+            self.peeker.unsubscribe()  # no fetching in the background between readings
+
+    async def _written_at(self, place: Place) -> datetime | None:
+        """When the record the log now holds at that place was written; None where the log
+        does not reach it. A gap (a compacted log) answers the next record, which is then
+        the first one unconsumed."""
+        partition, offset = place
+        self.peeker.assign([partition])
+        self.peeker.seek(partition, offset)
+        try:
+            batch = await self.peeker.getmany(partition, timeout_ms=PEEK_MS, max_records=1)
+        except OffsetOutOfRangeError:
+            return None
+        records = batch.get(partition, [])
+        return record_time(records[0].timestamp) if records else None
 
     async def committed(
         self, group: str, partitions: list[TopicPartition]
@@ -191,6 +232,7 @@ class StreamInspector:
         committed: dict[TopicPartition, int | None],
         logs: "_Logs",
         now: datetime,
+        written: dict[Place, datetime | None],
     ) -> GroupStats:
         state, members = described or ("unknown", [])
         lags = []
@@ -200,8 +242,10 @@ class StreamInspector:
             start, end = logs.start[tp], logs.end[tp]
             lag = partition_lag(tp.topic, tp.partition, offset, start, end, None)
             if lag.lag:  # the oldest unconsumed record's time matters only behind the end
-                oldest = await self.index.timestamp_at(tp.topic, tp.partition, offset)
-                lag = partition_lag(tp.topic, tp.partition, offset, start, end, oldest)
+                place = (tp, first_unconsumed(offset, start))
+                if place not in written:
+                    written[place] = await self._written_at(place)
+                lag = partition_lag(tp.topic, tp.partition, offset, start, end, written[place])
             lags.append(lag)
         return group_stats(group, state or "unknown", members, lags, now)
 

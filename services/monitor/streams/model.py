@@ -71,6 +71,12 @@ def log_ends(
     return ends
 
 
+def first_unconsumed(committed: int | None, start: int) -> int:
+    """Where a group's first unconsumed record sits: at its committed offset, or at the log's
+    start where it committed nothing or the log no longer reaches back that far."""
+    return start if committed is None else max(committed, start)
+
+
 def partition_lag(
     topic: str,
     partition: int,
@@ -80,8 +86,7 @@ def partition_lag(
     oldest_at: datetime | None,
 ) -> PartitionLag:
     """Lag counts from the committed offset, or from the log's start if nothing was committed."""
-    position = committed if committed is not None else start
-    lag = max(0, end - max(position, start))
+    lag = max(0, end - first_unconsumed(committed, start))
     return PartitionLag(
         topic=topic,
         partition=partition,

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from services.monitor.alerts.model import Threshold, breaches, verdict
 from services.monitor.health.targets import counters_of
-from services.monitor.streams.model import group_stats, log_ends, partition_lag
+from services.monitor.streams.model import first_unconsumed, group_stats, log_ends, partition_lag
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 
@@ -14,6 +14,12 @@ def test_lag_counts_from_the_committed_offset_or_the_log_start() -> None:
     assert partition_lag("t", 0, None, 4, 10, NOW).lag == 6
     caught_up = partition_lag("t", 0, 10, 0, 10, NOW)
     assert caught_up.lag == 0 and caught_up.oldest_unconsumed_at is None
+
+
+def test_the_first_unconsumed_record_is_at_the_committed_offset_within_the_log() -> None:
+    assert first_unconsumed(7, 4) == 7
+    assert first_unconsumed(2, 4) == 4  # the log no longer reaches back to it
+    assert first_unconsumed(None, 4) == 4
 
 
 def test_a_group_is_as_old_as_its_oldest_unconsumed_record() -> None:
