@@ -9,12 +9,12 @@ keys are issued only for ids their owning services know (``grantees.py``).
 import getpass
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from shared.auth import IssuedKey, KeyReplica, Role, issue_key, parse_grant
 from shared.auth.keys import LEDGER
 from shared.cli.dev import SERVICES
 from shared.cli.grantees import check_grantee
+from shared.clock import utc_now
 from shared.contracts.identity import Actor, ApiKeyRevoked, PersonRegistered, PersonUpdated
 from shared.identity import (
     AddPerson,
@@ -79,7 +79,7 @@ async def update_person(
         await mongo.close()
     if known is None or "kind" not in known:
         raise LookupError(f"no person {person_id} known to {service}")
-    changed = person_changed(known, command, operator(), datetime.now(UTC))
+    changed = person_changed(known, command, operator(), utc_now())
     if changed is None:
         return None, Published(pending=0)
     return changed, await _record(settings, [changed])
@@ -100,7 +100,7 @@ async def revoke_key(settings: ServiceSettings, key_id: str, reason: str) -> Pub
         raise ValueError(
             f"key {key_id} was revoked already, at {known['revoked_at']:%Y-%m-%d %H:%M} UTC"
         )
-    event = ApiKeyRevoked(key_id=key_id, revoked_at=datetime.now(UTC), reason=reason)
+    event = ApiKeyRevoked(key_id=key_id, revoked_at=utc_now(), reason=reason)
     return await _record(settings, [event])
 
 
