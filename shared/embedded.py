@@ -8,6 +8,7 @@ servers, exactly as in production.
 import asyncio
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -34,10 +35,35 @@ class StackError(RuntimeError):
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
+    """A loopback port nothing holds, for a server about to start on it. Picked outside
+    the kernel's ephemeral range: a port picked there (as binding port 0 does) can be taken
+    before the server binds it by the source port of any outgoing connection, a health
+    probe's own included, and the server then fails with "address in use"."""
+    low, high = ephemeral_ports()
+    outside = [(FIRST_UNRESERVED, low - 1), (high + 1, 65535)]
+    for _ in range(100):
+        first, last = random.choice([span for span in outside if span[0] <= span[1]])
+        port = random.randint(first, last)
+        if port_is_free(port):
+            return port
+    with socket.socket() as probe:  # a crowded machine: the kernel's pick, as before
         probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+        picked: int = probe.getsockname()[1]
+        return picked
+
+
+FIRST_UNRESERVED = 10_000
+"""Below it, well-known and registered services' ports (and jamp dev's base ports)."""
+
+
+def ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range of source ports (Linux), or the widest common one (IANA's
+    49152-65535 on macOS and Windows, Linux's default 32768-60999)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 65535
 
 
 def port_is_free(port: int) -> bool:
