@@ -14,6 +14,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from shared.http.appkeys import DRAINING
+from shared.http.server import ServiceRunner
 from shared.kafka import wait_closed
 from shared.logs import configure_logging, get_logger
 from shared.settings import MissingSecret, ServiceSettings
@@ -36,7 +37,8 @@ def serve(service: str, create_app: AppFactory) -> None:
 
 async def _serve(service: str, app: web.Application, settings: ServiceSettings) -> None:
     log = get_logger(service)
-    runner = web.AppRunner(
+    # Its server answers even the requests aiohttp's parser refuses as problem+json.
+    runner = ServiceRunner(
         app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_SECONDS
     )
     await runner.setup()

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from aiohttp import ClientResponse, FormData, web
 from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.web_runner import BaseRunner
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from pymongo import monitoring
 from pymongo.asynchronous.collection import AsyncCollection
@@ -16,6 +17,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from shared.auth import issue_key, parse_grant, register_person
 from shared.envelope import Envelope
 from shared.http.appkeys import KEYS
+from shared.http.server import ServiceRunner
 from shared.mongo import Document, transaction
 from shared.outbox import row_records
 from shared.platform import PLATFORM
@@ -63,12 +65,21 @@ def isolated_settings(mongodb_uri: str, kafka_bootstrap: str, **overrides: Any) 
     return ServiceSettings(**values)
 
 
+class ServiceTestServer(TestServer):
+    """A ``TestServer`` on the runner ``shared/serve.py`` runs every service with, so a
+    request aiohttp's parser refuses is answered here as it is in production."""
+
+    async def _make_runner(self, **kwargs: Any) -> BaseRunner:
+        return ServiceRunner(self.app, **kwargs)
+
+
 @asynccontextmanager
 async def serving(
     create_app: Callable[[ServiceSettings], web.Application], settings: ServiceSettings
 ) -> AsyncIterator[TestClient[Any, Any]]:
-    """A service on a real loopback socket, built by its own ``create_app``."""
-    client = TestClient(TestServer(create_app(settings)))
+    """A service on a real loopback socket, built by its own ``create_app`` and served as
+    ``shared/serve.py`` serves it."""
+    client = TestClient(ServiceTestServer(create_app(settings)))
     await client.start_server()
     try:
         yield client

@@ -185,14 +185,29 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extensions: Any,
 ) -> web.Response:
-    body = {
+    """The problem answering ``request``, its path as the ``instance``."""
+    return problem_json(status, title, detail, request.path, headers, **extensions)
+
+
+def problem_json(
+    status: int,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> web.Response:
+    """A problem response; without an ``instance`` where no request was read to name
+    one (a request aiohttp's parser refused, see ``shared/http/server.py``)."""
+    body: dict[str, Any] = {
         "type": "about:blank",
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": request.path,
-        **extensions,
     }
+    if instance is not None:
+        body["instance"] = instance
+    body.update(extensions)
     return web.Response(
         status=status,
         body=orjson.dumps(body),

@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 import pytest
+from aiohttp.http_exceptions import BadHttpMessage, InvalidURLError
 from aiohttp.test_utils import make_mocked_request
 from aiohttp.web import Request
 from pydantic import BaseModel, ValidationError
@@ -19,6 +20,7 @@ from shared.http.problems import (
     InvalidReference,
     PreconditionRequired,
 )
+from shared.http.server import ECHOED_CHARACTERS, parser_detail, problem_title
 
 
 def cursor_of(document: object) -> str:
@@ -191,3 +193,42 @@ class TestInvalidInputProblems:
         detail = InvalidInput(errors).detail
         assert detail.count("bad") == SUMMARISED_ERRORS
         assert detail.endswith("and 3 more (see errors)")
+
+
+class TestParserRefusals:
+    """The detail of a request aiohttp's parser refused (see shared/http/server.py)."""
+
+    def test_llhttps_caret_is_dropped_and_its_lines_read_as_one(self) -> None:
+        refused = BadHttpMessage("Invalid header token:\n\n  b'Bad Header: y'\n       ^")
+        assert parser_detail(refused, refused.message) == (
+            "the request could not be parsed: Invalid header token: b'Bad Header: y'"
+        )
+
+    def test_a_long_offending_line_is_quoted_only_in_part(self) -> None:
+        refused = BadHttpMessage(f"Invalid header value char:\n\n  b'X-A: {'a' * 8000}\\x00'\n  ^")
+        detail = parser_detail(refused, refused.message)
+        quoted = detail.removeprefix("the request could not be parsed: ")
+        assert len(quoted) == ECHOED_CHARACTERS and quoted.endswith("…")
+        assert quoted.startswith("Invalid header value char: b'X-A: aaa")
+
+    def test_a_url_aiohttp_names_alone_is_said_to_be_the_request_target(self) -> None:
+        refused = InvalidURLError("http://[::1")
+        assert parser_detail(refused, refused.message) == (
+            "the request could not be parsed: invalid request target 'http://[::1'"
+        )
+
+    def test_a_refusal_without_a_message_still_says_what_kind(self) -> None:
+        assert parser_detail(None, None) == "the request could not be parsed: malformed HTTP"
+
+    @pytest.mark.parametrize(
+        ("status", "title"),
+        [
+            (400, "Bad request"),
+            (413, "Payload too large"),
+            (431, "Request header fields too large"),
+            (500, "Internal server error"),
+            (504, "Gateway timeout"),
+        ],
+    )
+    def test_titles_read_as_the_other_problems(self, status: int, title: str) -> None:
+        assert problem_title(status) == title
