@@ -13,7 +13,7 @@ import shutil
 import signal
 import socket
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -34,8 +34,9 @@ class StackError(RuntimeError):
     """An embedded server did not come up; the message says which and where its log is."""
 
 
-def free_port() -> int:
-    """A loopback port nothing holds, for a server about to start on it. Picked outside
+def free_port(besides: Collection[int | None] = ()) -> int:
+    """A loopback port nothing holds, for a server about to start on it, other than the
+    ports ``besides`` (picked for servers not started yet, so still free). Picked outside
     the kernel's ephemeral range: a port picked there (as binding port 0 does) can be taken
     before the server binds it by the source port of any outgoing connection, a health
     probe's own included, and the server then fails with "address in use"."""
@@ -44,7 +45,7 @@ def free_port() -> int:
     for _ in range(100):
         first, last = random.choice([span for span in outside if span[0] <= span[1]])
         port = random.randint(first, last)
-        if port_is_free(port):
+        if port not in besides and port_is_free(port):
             return port
     with socket.socket() as probe:  # a crowded machine: the kernel's pick, as before
         probe.bind(("127.0.0.1", 0))
@@ -159,7 +160,8 @@ class EmbeddedStack:
     async def start(self, timeout: float = 60.0) -> None:
         """Start the servers and wait until each answers its own protocol."""
         self.mongo_port = self.mongo_port or free_port()
-        self.kafka_port = self.kafka_port or free_port()
+        # Both picked before either server binds its port: two picks may meet.
+        self.kafka_port = self.kafka_port or free_port(besides={self.mongo_port})
         logs = self.state_dir / "logs"
         mongo = ManagedProcess(
             "mongodb",
