@@ -34,6 +34,7 @@ from shared.identity import (
     record_identity,
 )
 from shared.masking import MASK
+from shared.mongo import Document
 from shared.platform import PLATFORM, Platform, Trace, unit_of_work
 
 people_api = ApiRoutes("people", errors=ERRORS)
@@ -139,8 +140,7 @@ async def change_person(
             }
             await audit.record(trace.by, "person.update", person_id, details, uow.session)
         person = await registry.person(person_id, uow.session) or known
-    grants = sorted(await registry.grants_of(person_id))
-    return Person(**person, person_id=person_id, grants=grants)
+    return await _as_now(person, registry)
 
 
 async def revoke_keys(
@@ -172,8 +172,7 @@ async def revoke_keys(
         details = {"key_ids": list(revoked), "grants": sorted(set(revoked.values())),
                    "reason": command.reason}  # fmt: skip
         await audit.record(trace.by, "person.revoke", person_id, details, uow.session)
-    grants = sorted(await registry.grants_of(person_id))
-    return Person(**known, person_id=person_id, grants=grants)
+    return await _as_now(known, registry)
 
 
 def _chosen(held: dict[str, str], grants: list[str] | None) -> dict[str, str]:
@@ -217,11 +216,15 @@ def _invalid(error: ValueError) -> InvalidInput:
 
 
 async def list_people(registry: KeyReplica) -> People:
-    people = []
-    for document in await registry.list_people():
-        grants = sorted(await registry.grants_of(document["_id"]))
-        people.append(Person(**document, person_id=document["_id"], grants=grants))
-    return People(items=people)
+    people = await registry.list_people()
+    return People(items=[await _as_now(person, registry) for person in people])
+
+
+async def _as_now(person: Document, registry: KeyReplica) -> Person:
+    """The person as the registry holds them, with the grants of their unrevoked keys (read
+    after the transaction that changed them, so what it revoked is gone)."""
+    grants = sorted(await registry.grants_of(person["_id"]))
+    return Person(**person, person_id=person["_id"], grants=grants)
 
 
 @people_api.post(
