@@ -41,9 +41,10 @@ def free_port(besides: Collection[int | None] = ()) -> int:
     before the server binds it by the source port of any outgoing connection, a health
     probe's own included, and the server then fails with "address in use"."""
     low, high = ephemeral_ports()
-    outside = [(FIRST_UNRESERVED, low - 1), (high + 1, 65535)]
+    spans = [(FIRST_UNRESERVED, low - 1), (high + 1, 65535)]
+    outside = [(first, last) for first, last in spans if first <= last]
     for _ in range(100):
-        first, last = random.choice([span for span in outside if span[0] <= span[1]])
+        first, last = random.choice(outside)
         port = random.randint(first, last)
         if port not in besides and port_is_free(port):
             return port
