@@ -137,6 +137,58 @@ class RetryPolicy:
         return min(self.max_seconds, self.base_seconds * 2.0 ** min(attempt - 1, 32))
 
 
+async def rewind_to_start(consumer: AIOKafkaConsumer, group_id: str) -> bool:
+    """Seek every assigned partition to the start of its log and commit that (see
+    shared.healing). False when it could not: nothing assigned yet, or the assignment or
+    the broker changed under it (a rebalance is likely right after a broker came back),
+    which aiokafka raises and which would otherwise end the consumer's loop for good."""
+    partitions = consumer.assignment()
+    if not partitions:
+        return False
+    try:
+        await consumer.seek_to_beginning(*partitions)
+        offsets = {partition: await consumer.position(partition) for partition in partitions}
+        await consumer.commit(offsets)
+    except KafkaError as error:
+        log.warning("consumer.rewind_interrupted", group=group_id, error=repr(error))
+        return False
+    log.warning("consumer.rewound", group=group_id, partitions=len(partitions))
+    return True
+
+
+@dataclass
+class BrokerLossRecovery:
+    """How a group consumer comes back after the broker lost its data (see shared.healing).
+
+    It joins again as a new member: a lost topic may have come back with other partitions (a
+    broker creates a topic a client asks metadata for, with its own count), an assignment
+    made from the old metadata would leave those unread, and a broker may hand a member
+    that joins again its old assignment. Then, once it has partitions, it reads the new logs
+    from their start, trying again at each poll until that worked."""
+
+    group_id: str
+    _lost: bool = False
+    _rewind_pending: bool = False
+
+    def note_loss(self) -> None:
+        self._lost = True
+
+    async def before_poll(
+        self,
+        consumer: AIOKafkaConsumer,
+        start: Callable[[], Awaitable[AIOKafkaConsumer | None]],
+    ) -> AIOKafkaConsumer | None:
+        """The consumer to poll next: ``consumer``, or the new member ``start`` made after
+        a loss (None if it gave up: stopping)."""
+        if self._lost:
+            self._lost, self._rewind_pending = False, True
+            await consumer.stop()
+            return await start()
+        if self._rewind_pending and consumer.assignment():
+            self._rewind_pending = not await rewind_to_start(consumer, self.group_id)
+        return consumer
+
+
 @dataclass
 class ConsumerRunner:
     group_id: str
@@ -157,14 +209,14 @@ class ConsumerRunner:
     _by_type: dict[str, EventHandler] = field(init=False)
     _sessions: SessionRegistry = field(init=False)
     _session: AsyncClientSession | None = None
-    _rewinding: bool = False
-    _rewind_when_assigned: bool = False
+    _after_loss: BrokerLossRecovery = field(init=False)
     _claimed: bool = False
     _in_transaction: bool = False
     _used_since_beat: bool = False
 
     def __post_init__(self) -> None:
         self._by_type = {model.event_type: handler for model, handler in self.handlers.items()}
+        self._after_loss = BrokerLossRecovery(self.group_id)
         registry = self.processed.database["consumer_sessions"]
         self._sessions = SessionRegistry(
             self.mongo,
@@ -176,7 +228,7 @@ class ConsumerRunner:
 
     def rewind(self) -> None:
         """The broker lost its data: read the new logs from their start (see shared.healing)."""
-        self._rewinding = True
+        self._after_loss.note_loss()
 
     def stop(self) -> None:
         """Stop taking new records; the batch in hand is finished and committed."""
@@ -189,12 +241,9 @@ class ConsumerRunner:
         heartbeat = asyncio.create_task(self._keep_alive(), name=f"{self.group_id}-heartbeat")
         try:
             while consumer is not None and not self._stopping.is_set():
-                if self._rewinding:
-                    consumer = await self._rejoined(consumer)
-                    continue
-                if self._rewind_when_assigned and consumer.assignment():
-                    self._rewind_when_assigned = False
-                    await rewind_to_start(consumer, self.group_id)
+                consumer = await self._after_loss.before_poll(consumer, self._start_consumer)
+                if consumer is None:
+                    break
                 batches = await consumer.getmany(timeout_ms=200, max_records=200)
                 for partition, records in batches.items():
                     await self._process_partition(consumer, partition, records)
@@ -204,17 +253,6 @@ class ConsumerRunner:
                 await consumer.stop()
             await self.dead_letters.close()
             await self._end_session()
-
-    async def _rejoined(self, consumer: AIOKafkaConsumer) -> AIOKafkaConsumer | None:
-        """The broker lost its data: join again as a new member and read the new logs from
-        their start. A new member, because a lost topic may have come back with other
-        partitions (a broker creates a topic a client asks metadata for, with its own
-        count): an assignment made from the old metadata would leave those unread, and a
-        broker may hand a member that joins again its old assignment."""
-        self._rewinding = False
-        self._rewind_when_assigned = True
-        await consumer.stop()
-        return await self._start_consumer()
 
     async def _own_session(self) -> AsyncClientSession:
         """Our transactions' session, claimed (the sessions other members left open killed)
@@ -546,22 +584,6 @@ class ConsumerRunner:
 
     async def _sleep(self, seconds: float) -> None:
         await until_set(self._stopping, seconds)
-
-
-async def rewind_to_start(consumer: AIOKafkaConsumer, group_id: str) -> None:
-    """Seek every assigned partition to the start of its log and commit that (see
-    shared.healing); with nothing assigned, a later assignment starts from the group's
-    offsets, which a broker that lost its data no longer has."""
-    partitions = consumer.assignment()
-    if not partitions:
-        return
-    await consumer.seek_to_beginning(*partitions)
-    offsets = {partition: await consumer.position(partition) for partition in partitions}
-    try:
-        await consumer.commit(offsets)
-    except KafkaError as error:  # a rebalance meanwhile: the new owner rewinds too
-        log.warning("consumer.rewind_commit_failed", error=repr(error))
-    log.warning("consumer.rewound", group=group_id, partitions=len(partitions))
 
 
 _RunKind = Literal["batchable", "idempotent"] | None

@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from services.monitor.events.model import IndexedEvent, RawRecord
-from shared.consumer import rewind_to_start
+from shared.consumer import BrokerLossRecovery
 from shared.kafka import create_group_consumer
 from shared.logs import get_logger
 from shared.settings import ServiceSettings
@@ -54,7 +54,10 @@ class RawTail:
     sink: RecordSink
     consumed: ConsumedEnds = field(default_factory=ConsumedEnds)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
-    _rewinding: bool = False
+    _after_loss: BrokerLossRecovery = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._after_loss = BrokerLossRecovery(self.group_id)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -62,17 +65,15 @@ class RawTail:
     def rewind(self) -> None:
         """The broker lost its data: read the new logs from their start (see shared.healing);
         the index keeps each record once."""
-        self._rewinding = True
+        self._after_loss.note_loss()
 
     async def run(self) -> None:
         consumer = await self._start()
-        if consumer is None:
-            return
         try:
-            while not self._stopping.is_set():
-                if self._rewinding:
-                    self._rewinding = False
-                    await rewind_to_start(consumer, self.group_id)
+            while consumer is not None and not self._stopping.is_set():
+                consumer = await self._after_loss.before_poll(consumer, self._start)
+                if consumer is None:
+                    break
                 batches = await consumer.getmany(timeout_ms=200, max_records=500)
                 if not batches:
                     continue
@@ -84,7 +85,8 @@ class RawTail:
                     self.consumed.note(partition, end)
                 await self._commit(consumer, ends)
         finally:
-            await consumer.stop()
+            if consumer is not None:
+                await consumer.stop()
 
     async def _commit(self, consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> None:
         """One commit for the whole poll, as it was indexed in one write."""
