@@ -29,7 +29,7 @@ from typing import Any, Generic, Literal
 
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
@@ -352,9 +352,11 @@ class ConsumerRunner:
             return
         try:
             await consumer.commit({partition: next_offset})
-        except (CommitFailedError, IllegalStateError) as error:
-            # The partition moved to another member mid-batch; it will see these records
-            # again and the processed-event markers make that harmless.
+        except KafkaError as error:
+            # The partition moved to another member mid-batch, or the broker refused the
+            # commit (gone, or back without the topic): whoever reads the partition next sees
+            # these records again and the processed-event markers make that harmless. Raised,
+            # it would end this consumer's loop for good.
             log.warning("consumer.commit_failed", partition=str(partition), error=repr(error))
 
     def _runs(self, records: list[ConsumerRecord]) -> list[list[ConsumerRecord]]:

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka.errors import KafkaError
 
 from services.monitor.events.model import IndexedEvent, RawRecord
 from shared.consumer import BrokerLossRecovery
@@ -92,9 +92,10 @@ class RawTail:
         """One commit for the whole poll, as it was indexed in one write."""
         try:
             await consumer.commit(ends)
-        except (CommitFailedError, IllegalStateError) as error:
-            # A rebalance, or a broker that restarted without the group: whoever owns the
-            # partitions next reads these records again, and the index keeps them once.
+        except KafkaError as error:
+            # A rebalance, or a broker that restarted without the group or the topic: whoever
+            # owns the partitions next reads these records again, and the index keeps them
+            # once. Raised, it would end the tail for good.
             partitions = sorted(str(partition) for partition in ends)
             log.warning("monitor.commit_failed", partitions=partitions, error=repr(error))
 
