@@ -23,7 +23,7 @@ from shared.dead_letters import DeadLetterPublisher
 from shared.envelope import Envelope
 from shared.healing import BrokerHealer, PublishGuard
 from shared.http.appkeys import KEYS, METRICS, READINESS_CHECKS, SETTINGS
-from shared.http.health import ReadinessCheck
+from shared.http.health import ReadinessCheck, running
 from shared.idempotency import COLLECTION as IDEMPOTENCY
 from shared.idempotency import record_claim
 from shared.kafka import create_batch_producer, create_producer, kafka_reachable
@@ -33,7 +33,7 @@ from shared.outbox import Outbox
 from shared.outbox_migration import prepare_outbox
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
-from shared.tasks import at_most, cancel_and_wait, drain_or_cancel
+from shared.tasks import at_most, cancel_and_wait, drain_or_cancel, watched
 from shared.topics import Topics
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
@@ -313,7 +313,8 @@ def consumer_context(
             own_source=platform.service,
         )
         app[HEALER].consumers.append(runner)
-        task = asyncio.create_task(runner.run(), name=f"{platform.service}-consumer")
+        task = watched(runner.run(), f"{platform.service}-consumer")
+        app[READINESS_CHECKS].append(running("consumer", task))
         yield
         runner.stop()  # graceful: finish and commit the batch in hand
         await drain_or_cancel(task, drain_seconds)

@@ -1,7 +1,8 @@
 """Stopping background tasks without hanging a shutdown on a client that ignores cancel."""
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
+from typing import Any
 
 from shared.logs import get_logger
 
@@ -27,6 +28,9 @@ async def cancel_and_wait(task: asyncio.Task[None], grace: float = CANCEL_GRACE_
 async def drain_or_cancel(task: asyncio.Task[None], drain_seconds: float) -> None:
     """Wait up to ``drain_seconds`` for a task already told to stop (it finishes the work
     in hand), then cancel it: a graceful stop that cannot hang a shutdown."""
+    if task.cancelled():  # ended before the stop: awaited, it would cancel the stop itself
+        log.warning("task.cancelled_before_stop", task=task.get_name())
+        return
     try:
         await asyncio.wait_for(asyncio.shield(task), drain_seconds)
     except TimeoutError:
@@ -65,3 +69,17 @@ async def until_set(event: asyncio.Event, seconds: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+def watched(work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+    """A background loop as a task whose unexpected end is logged when it happens, with its
+    traceback, not only when a shutdown awaits it (and see ``shared.http.health.running``)."""
+    task = asyncio.create_task(work, name=name)
+    task.add_done_callback(_log_unexpected_end)
+    return task
+
+
+def _log_unexpected_end(task: asyncio.Task[None]) -> None:
+    if task.cancelled() or task.exception() is None:
+        return
+    log.error("task.failed", task=task.get_name(), exc_info=task.exception())

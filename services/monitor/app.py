@@ -45,7 +45,8 @@ from services.monitor.streams.routes import streams_api
 from services.monitor.streams.tail import ConsumedEnds, RawTail, TailHub
 from shared.clock import utc_now
 from shared.http.app import create_service_app
-from shared.http.appkeys import KEYS
+from shared.http.appkeys import KEYS, READINESS_CHECKS
+from shared.http.health import running
 from shared.kafka import create_producer
 from shared.logs import get_logger
 from shared.platform import (
@@ -56,7 +57,7 @@ from shared.platform import (
     platform_context,
 )
 from shared.settings import ServiceSettings
-from shared.tasks import cancel_and_wait, drain_or_cancel
+from shared.tasks import cancel_and_wait, drain_or_cancel, watched
 
 SERVICE = "monitor"
 TAIL = "monitor-tail"
@@ -128,7 +129,8 @@ async def raw_tail(app: web.Application) -> AsyncIterator[None]:
     settings = app[MONITOR_SETTINGS]
     tail = RawTail(settings, settings.group_id(TAIL), partial(on_records, app=app), app[CONSUMED])
     app[HEALER].consumers.append(tail)  # a broker that lost its data: read the new logs
-    task = asyncio.create_task(tail.run(), name="monitor-tail")
+    task = watched(tail.run(), "monitor-tail")
+    app[READINESS_CHECKS].append(running("tail", task))
     yield
     tail.stop()
     await drain_or_cancel(task, TAIL_DRAIN_SECONDS)

@@ -18,6 +18,16 @@ class ReadinessCheck:
     Kafka is not critical for a service with an outbox: requests are accepted while it is down."""
 
 
+def running(name: str, task: asyncio.Task[None]) -> ReadinessCheck:
+    """Degraded once a background loop ended while the service runs: a consumer whose loop
+    died reads nothing more, and the service must say so rather than look healthy."""
+
+    async def probe() -> bool:
+        return not task.done()
+
+    return ReadinessCheck(name, probe, critical=False)
+
+
 async def run_checks(
     checks: list[ReadinessCheck], timeout: float = 3.0
 ) -> tuple[int, dict[str, object]]:

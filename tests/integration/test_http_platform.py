@@ -1,5 +1,6 @@
 """What every service gets from the shared app factory: health, metrics, docs, ids."""
 
+import asyncio
 import re
 from typing import Any
 
@@ -21,10 +22,22 @@ async def test_healthz_answers_without_a_key(anonymous: Caller) -> None:
     assert response.status == 200 and (await response.json()) == {"status": "ok"}
 
 
-async def test_readyz_checks_mongodb_and_kafka(anonymous: Caller) -> None:
+async def test_readyz_checks_mongodb_kafka_and_the_consumer(anonymous: Caller) -> None:
     response = await anonymous.get("/readyz")
     assert response.status == 200
-    assert await response.json() == {"status": "ok", "checks": {"mongodb": "ok", "kafka": "ok"}}
+    checks = {"mongodb": "ok", "kafka": "ok", "consumer": "ok"}
+    assert await response.json() == {"status": "ok", "checks": checks}
+
+
+async def test_a_consumer_loop_that_ended_makes_the_service_degraded(anonymous: Caller) -> None:
+    """Whatever ended it, a service that reads no more events must not look healthy."""
+    (consumer,) = [task for task in asyncio.all_tasks() if task.get_name() == "companies-consumer"]
+    consumer.cancel()
+    await asyncio.gather(consumer, return_exceptions=True)
+    response = await anonymous.get("/readyz")
+    assert response.status == 200
+    checks = {"mongodb": "ok", "kafka": "ok", "consumer": "unavailable"}
+    assert await response.json() == {"status": "degraded", "checks": checks}
 
 
 async def test_metrics_count_requests_by_route_template(anonymous: Caller) -> None:

@@ -2,7 +2,9 @@
 
 import asyncio
 
-from shared.tasks import at_most, cancel_and_wait, drain_or_cancel, until_set
+import structlog
+
+from shared.tasks import at_most, cancel_and_wait, drain_or_cancel, until_set, watched
 
 
 async def test_a_task_that_stops_on_cancel_is_cancelled_and_awaited() -> None:
@@ -101,3 +103,25 @@ async def test_a_call_made_while_stopping_is_abandoned_after_its_bound() -> None
 
     await at_most(stuck(), "stuck", seconds=0.01)  # returns: the stop goes on
     assert abandoned
+
+
+async def test_a_task_cancelled_before_the_stop_does_not_cancel_the_stop() -> None:
+    task = asyncio.create_task(asyncio.sleep(3600))
+    await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await drain_or_cancel(task, drain_seconds=5)  # raised CancelledError into the caller
+    assert task.cancelled()
+
+
+async def test_a_watched_task_that_fails_is_logged_when_it_fails() -> None:
+    async def failing() -> None:
+        raise RuntimeError("the loop broke")
+
+    with structlog.testing.capture_logs() as logs:
+        task = watched(failing(), "a-loop")
+        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.sleep(0)  # done callbacks run on the next turn of the loop
+    failures = [entry for entry in logs if entry["event"] == "task.failed"]
+    assert [entry["task"] for entry in failures] == ["a-loop"]
+    assert isinstance(failures[0]["exc_info"], RuntimeError)
