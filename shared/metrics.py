@@ -28,6 +28,12 @@ class ServiceMetrics:
             ["method", "route", "status"],
             registry=self.registry,
         )
+        self.refused = Counter(
+            "http_refused_total",
+            "HTTP requests refused by the parser before any route (malformed HTTP), by status",
+            ["status"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
             "http_request_duration_seconds",
             "HTTP request latency by route template",
@@ -72,6 +78,9 @@ class ServiceMetrics:
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
+
+    def count_refusal(self, status: int) -> None:
+        self.refused.labels(str(status)).inc()
 
     def render(self) -> web.Response:
         # aiohttp rejects a charset inside content_type=, so the header is passed whole.

@@ -19,15 +19,29 @@ sent, and answers as every other problem of the project. Subclasses, not a patch
 aiohttp's classes: nothing else in the process (an outbound client, a test's own server)
 changes. ``shared/serve.py`` runs every service
 with it, and the tests serve their apps with it too (``tests/support.py``).
+
+A refusal is logged by us, not by aiohttp: aiohttp logs it at ERROR with a traceback and
+the parser's message, which quotes the line it refused (an ``Authorization`` header's
+value, a URL's query string) into the service's log. Ours is one warning that names the
+kind of refusal only, and ``http_refused_total`` counts it (the request never reached a
+route, so ``http_requests_total`` cannot).
 """
 
 import re
+from collections.abc import Callable
 from http import HTTPStatus
+from typing import Any
 
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError, InvalidURLError
+from aiohttp.http_exceptions import BadHttpMethod, HttpProcessingError, InvalidURLError
 
+from shared.http.appkeys import METRICS
 from shared.http.problems import BadRequest, PayloadTooLarge, problem_json
+from shared.logs import get_logger
+
+log = get_logger(__name__)
+Refused = Callable[[int], None]
+"""Told the status of each request the parser refused."""
 
 ECHOED_CHARACTERS = 160
 """The most of the parser's message a detail repeats: it quotes the offending line, which
@@ -41,7 +55,11 @@ _CARET_LINE = re.compile(r"^\s*\^\s*$")
 class ProblemRequestHandler(web.RequestHandler):
     """One connection's handler, whose own error answers are problem+json."""
 
-    __slots__ = ()
+    __slots__ = ("_refused",)
+
+    def __init__(self, manager: web.Server, *, refused: Refused | None, **kwargs: Any) -> None:
+        super().__init__(manager, **kwargs)
+        self._refused = refused
 
     def handle_error(
         self,
@@ -50,20 +68,34 @@ class ProblemRequestHandler(web.RequestHandler):
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> web.StreamResponse:
-        # aiohttp's own first: it logs the error and raises if part of an answer is
-        # already on the wire (no second answer can follow). Its text/plain is dropped.
-        super().handle_error(request, status, exc, message)
         if isinstance(exc, HttpProcessingError) and 400 <= exc.code < 500:
             status = exc.code  # 400 in aiohttp 3.14; a later one may say 413 or 431
         if 400 <= status < 500:
             # The parser's refusal: no request was read, so there is no path to name.
+            self._log_refusal(request, status, exc)
             response = problem_json(status, problem_title(status), parser_detail(exc, message))
         else:
-            # A request that reached the application; what went wrong stays in the log.
+            # A request that reached the application. aiohttp's own handling first: it logs
+            # the error with its traceback, and raises if part of an answer is already on
+            # the wire (no second answer can follow). Its text/plain is dropped.
+            super().handle_error(request, status, exc, message)
             detail = "an unexpected error occurred"
             response = problem_json(status, problem_title(status), detail, request.path)
         response.force_close()  # as aiohttp's: the connection's state is unknown
         return response
+
+    def _log_refusal(
+        self, request: web.BaseRequest, status: int, exc: BaseException | None
+    ) -> None:
+        if request.writer.output_size > 0:  # as aiohttp's: no second answer can follow
+            raise ConnectionError("Response is sent already, cannot send another response")
+        kind = type(exc).__name__ if exc is not None else "malformed HTTP"
+        # Not HTTP at all (TLS, a port scan) is what a public port hears all day: aiohttp
+        # logs it at debug, and so do we; the counter still shows how often.
+        report = log.debug if isinstance(exc, BadHttpMethod) else log.warning
+        report("http.request_refused", status=status, kind=kind, remote=request.remote)
+        if self._refused is not None:
+            self._refused(status)
 
 
 class ProblemServer(web.Server):
@@ -72,20 +104,24 @@ class ProblemServer(web.Server):
     ``_loop`` and ``_kwargs`` are ``Server``'s own (private, but the only record of the
     connection options its ``__call__`` passes on): read here exactly as it reads them."""
 
+    refused: Refused | None = None
+
     @classmethod
-    def like(cls, built: web.Server) -> "ProblemServer":
+    def like(cls, built: web.Server, refused: Refused | None = None) -> "ProblemServer":
         """The same server as ``built``, with the same handler, factory and options (made
         before any connection, so nothing of ``built`` is lost)."""
-        return cls(
+        server = cls(
             built.request_handler,
             request_factory=built.request_factory,
             handler_cancellation=built.handler_cancellation,
             loop=built._loop,
             **built._kwargs,
         )
+        server.refused = refused
+        return server
 
     def __call__(self) -> web.RequestHandler:
-        return ProblemRequestHandler(self, loop=self._loop, **self._kwargs)
+        return ProblemRequestHandler(self, refused=self.refused, loop=self._loop, **self._kwargs)
 
 
 class ServiceRunner(web.AppRunner):
@@ -97,7 +133,9 @@ class ServiceRunner(web.AppRunner):
         # BaseRunner.setup's one step that makes the server (abstract there, so a runner's
         # own to define). AppRunner's starts the application (its on_startup) and builds
         # the Server; only its class changes.
-        return ProblemServer.like(await super()._make_server())
+        metrics = self.app.get(METRICS)
+        refused = None if metrics is None else metrics.count_refusal
+        return ProblemServer.like(await super()._make_server(), refused)
 
 
 def parser_detail(exc: BaseException | None, message: str | None) -> str:

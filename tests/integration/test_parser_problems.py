@@ -3,12 +3,14 @@
 Raw bytes over a real socket: an HTTP client would refuse to send most of these."""
 
 import asyncio
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
@@ -204,3 +206,28 @@ async def test_even_in_debug_mode_a_500_shows_no_traceback(settings: ServiceSett
         body = await response.text()
     assert response.status == 500 and response.content_type == PROBLEM
     assert "Traceback" not in body and "internal detail" not in body
+
+
+async def test_a_refusal_is_logged_without_what_was_refused_and_counted(
+    settings: ServiceSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """aiohttp logged the parser's message at ERROR, quoting the refused header line."""
+    secret = "jamp_0123456789abcdef_refusedsecretvalue"
+    raw = (
+        b"GET /healthz HTTP/1.1\r\n"
+        + HOST
+        + b"Authorization: Bearer %s\x00\r\n\r\n" % (secret.encode())
+    )
+    caplog.set_level(logging.DEBUG, logger="aiohttp")
+    async with serving(companies, settings) as client:
+        assert client.host is not None and client.port is not None
+        with structlog.testing.capture_logs() as logs:
+            status, _, _ = await exchange(client.host, client.port, raw)
+            await exchange(client.host, client.port, raw)
+        metrics = await (await client.get("/metrics")).text()
+    assert status == 400
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert secret not in caplog.text and secret not in repr(logs)
+    refusals = [entry for entry in logs if entry["event"] == "http.request_refused"]
+    assert [(entry["status"], entry["log_level"]) for entry in refusals] == [(400, "warning")] * 2
+    assert 'http_refused_total{status="400"} 2.0' in metrics
