@@ -4,7 +4,6 @@ A service's ``app.py`` appends ``platform_context``, then its own repositories, 
 ``outbox_relay_context`` and ``consumer_context``; each sets up, yields, and tears down.
 """
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -209,7 +208,7 @@ def platform_context(service: str) -> CleanupContext:
                 ReadinessCheck("kafka", partial(_kafka_ok, settings, healer), critical=False),
             ]
         )
-        healing = asyncio.create_task(healer.run(), name=f"{service}-broker-healer")
+        healing = watched(healer.run(), f"{service}-broker-healer")
         yield
         await cancel_and_wait(healing)
         await at_most(mongo.close(), "mongodb.close")
@@ -277,7 +276,10 @@ async def _relaying(
     guard = PublishGuard(app[HEALER])
     client = client_id or f"{platform.service}-relay"
     relay = outbox_relay(platform, client, app[METRICS], guard)
-    task = asyncio.create_task(relay.run(), name=f"{client}-outbox")
+    task = watched(relay.run(), f"{client}-outbox")
+    # A ledger's relay is named after the ledger: "identity-relay" beside the service's "relay".
+    check = "relay" if client_id is None else f"{platform.service}-relay"
+    app[READINESS_CHECKS].append(running(check, task))
     yield
     await cancel_and_wait(task)
 

@@ -1,6 +1,5 @@
 """Wiring of the inquiries service: the only place that assembles it."""
 
-import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -35,7 +34,7 @@ from shared.http.app import create_service_app
 from shared.http.appkeys import KEYS
 from shared.platform import PLATFORM, consumer_context, outbox_relay_context, platform_context
 from shared.settings import ServiceSettings
-from shared.tasks import cancel_and_wait
+from shared.tasks import cancel_and_wait, watched
 
 SERVICE = "inquiries"
 DESK_TOOLS = [answers_api, tags_api, views_api]
@@ -104,7 +103,7 @@ async def repositories(app: web.Application) -> AsyncIterator[None]:
 
 
 async def sla_ticker_context(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(SlaTicker(app[DESK]).run(), name="inquiries-sla-ticker")
+    task = watched(SlaTicker(app[DESK]).run(), "inquiries-sla-ticker")
     yield
     await cancel_and_wait(task)
 
@@ -112,6 +111,6 @@ async def sla_ticker_context(app: web.Application) -> AsyncIterator[None]:
 async def webhook_dispatcher_context(app: web.Application) -> AsyncIterator[None]:
     desk = app[DESK]
     dispatcher = WebhookDispatcher(desk.webhooks, desk.settings, desk.outbound)
-    task = asyncio.create_task(dispatcher.run(), name="inquiries-webhooks")
+    task = watched(dispatcher.run(), "inquiries-webhooks")
     yield
     await cancel_and_wait(task)

@@ -44,7 +44,7 @@ from shared.platform import (
     platform_context,
 )
 from shared.settings import ServiceSettings
-from shared.tasks import cancel_and_wait
+from shared.tasks import cancel_and_wait, watched
 
 SERVICE = "matching"
 ROUTES = [api, thread_api, report_api]
@@ -126,7 +126,7 @@ async def index(app: web.Application) -> AsyncIterator[None]:
 
 async def expiry_sweeper(app: web.Application) -> AsyncIterator[None]:
     """Requests one side accepted and the other left unanswered expire on their deadline."""
-    task = asyncio.create_task(_sweep(app), name="matching-expiry")
+    task = watched(_sweep(app), "matching-expiry")
     yield
     await cancel_and_wait(task)
 

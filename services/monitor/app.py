@@ -137,7 +137,7 @@ async def raw_tail(app: web.Application) -> AsyncIterator[None]:
 
 
 async def alert_watch(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(_watch_alerts(app), name="monitor-alerts")
+    task = watched(_watch_alerts(app), "monitor-alerts")
     yield
     await cancel_and_wait(task)
 

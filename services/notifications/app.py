@@ -21,7 +21,7 @@ from shared.http.app import create_service_app
 from shared.http.appkeys import KEYS
 from shared.platform import PLATFORM, consumer_context, outbox_relay_context, platform_context
 from shared.settings import ServiceSettings
-from shared.tasks import cancel_and_wait
+from shared.tasks import cancel_and_wait, watched
 
 SERVICE = "notifications"
 ROUTES = [api]
@@ -70,7 +70,7 @@ async def mailroom_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def dispatcher_context(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(run_dispatcher(app[MAILROOM]), name="notifications-dispatcher")
+    task = watched(run_dispatcher(app[MAILROOM]), "notifications-dispatcher")
     yield
     await cancel_and_wait(task)
 

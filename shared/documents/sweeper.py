@@ -12,7 +12,7 @@ from shared.documents.store import DocumentStore
 from shared.logs import get_logger
 from shared.platform import PLATFORM, CleanupContext
 from shared.settings import ServiceSettings
-from shared.tasks import cancel_and_wait
+from shared.tasks import cancel_and_wait, watched
 
 log = get_logger("documents")
 
@@ -34,7 +34,7 @@ def documents_context(key: web.AppKey[DocumentStore]) -> CleanupContext:
         await store.create_indexes()
         app[key] = store
         every = platform.settings.attachment_sweep_seconds
-        task = asyncio.create_task(sweep_forever(store, every), name="documents-sweeper")
+        task = watched(sweep_forever(store, every), "documents-sweeper")
         yield
         await cancel_and_wait(task)
 

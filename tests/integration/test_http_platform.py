@@ -22,10 +22,16 @@ async def test_healthz_answers_without_a_key(anonymous: Caller) -> None:
     assert response.status == 200 and (await response.json()) == {"status": "ok"}
 
 
-async def test_readyz_checks_mongodb_kafka_and_the_consumer(anonymous: Caller) -> None:
+async def test_readyz_checks_mongodb_kafka_and_the_background_loops(anonymous: Caller) -> None:
     response = await anonymous.get("/readyz")
     assert response.status == 200
-    checks = {"mongodb": "ok", "kafka": "ok", "consumer": "ok"}
+    checks = {
+        "mongodb": "ok",
+        "kafka": "ok",
+        "relay": "ok",
+        "identity-relay": "ok",
+        "consumer": "ok",
+    }
     assert await response.json() == {"status": "ok", "checks": checks}
 
 
@@ -36,7 +42,13 @@ async def test_a_consumer_loop_that_ended_makes_the_service_degraded(anonymous: 
     await asyncio.gather(consumer, return_exceptions=True)
     response = await anonymous.get("/readyz")
     assert response.status == 200
-    checks = {"mongodb": "ok", "kafka": "ok", "consumer": "unavailable"}
+    checks = {
+        "mongodb": "ok",
+        "kafka": "ok",
+        "relay": "ok",
+        "identity-relay": "ok",
+        "consumer": "unavailable",
+    }
     assert await response.json() == {"status": "degraded", "checks": checks}
 
 
