@@ -11,7 +11,7 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 
 from shared.errors import describe
 from shared.http.appkeys import CORRELATION_ID, METRICS, REQUEST_ID, TRACEPARENT
-from shared.http.problems import Problem, ServiceUnavailable, problem_response
+from shared.http.problems import Problem, ServiceUnavailable, problem_response, problem_title
 from shared.logs import bound_context, get_logger
 from shared.tracing import accepted_id, child_traceparent
 
@@ -59,7 +59,7 @@ async def problem_details(request: web.Request, handler: Handler) -> web.StreamR
         # The body could not be read as sent: a gzip or deflate body that is not one, or a
         # chunked body cut short. The client's fault, and nothing was read or written.
         return problem_response(
-            request, 400, "Bad request", f"the request body could not be read: {error}"
+            request, 400, problem_title(400), f"the request body could not be read: {error}"
         )
     except Exception as error:
         return _unexpected(request, error)
@@ -123,7 +123,7 @@ def _unexpected(request: web.Request, error: Exception) -> web.Response:
         log.error("http.unhandled_error", path=request.path, error=describe(error))
     else:
         log.exception("http.unhandled_error", path=request.path)
-    return problem_response(request, 500, "Internal server error", "an unexpected error occurred")
+    return problem_response(request, 500, problem_title(500), "an unexpected error occurred")
 
 
 def _route_template(request: web.Request) -> str:

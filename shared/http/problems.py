@@ -1,5 +1,6 @@
 """RFC 9457 problem details: every error a client sees is ``application/problem+json``."""
 
+from http import HTTPStatus
 from typing import Any
 
 import orjson
@@ -214,3 +215,18 @@ def problem_json(
         content_type=PROBLEM_CONTENT_TYPE,
         headers=headers,
     )
+
+
+_TITLES = {400: BadRequest.title, 413: PayloadTooLarge.title}
+"""The project's own titles; any other status is titled by its phrase."""
+
+
+def problem_title(status: int) -> str:
+    """The title of a problem of ``status``, worded as the project's other problems."""
+    if status in _TITLES:
+        return _TITLES[status]
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+    return phrase[:1] + phrase[1:].lower()  # "Internal Server Error" as "Internal server error"

@@ -29,14 +29,13 @@ route, so ``http_requests_total`` cannot).
 
 import re
 from collections.abc import Callable
-from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMethod, HttpProcessingError, InvalidURLError
 
 from shared.http.appkeys import METRICS
-from shared.http.problems import BadRequest, PayloadTooLarge, problem_json
+from shared.http.problems import problem_json, problem_title
 from shared.logs import get_logger
 
 log = get_logger(__name__)
@@ -47,8 +46,6 @@ ECHOED_CHARACTERS = 160
 """The most of the parser's message a detail repeats: it quotes the offending line, which
 may be most of an 8 KiB header or URL (and would come back to the sender in full)."""
 
-_TITLES = {400: BadRequest.title, 413: PayloadTooLarge.title}
-"""The project's own titles; any other status is titled by its phrase."""
 _CARET_LINE = re.compile(r"^\s*\^\s*$")
 
 
@@ -149,14 +146,3 @@ def parser_detail(exc: BaseException | None, message: str | None) -> str:
     if len(found) > ECHOED_CHARACTERS:
         found = found[: ECHOED_CHARACTERS - 1] + "…"
     return f"the request could not be parsed: {found or 'malformed HTTP'}"
-
-
-def problem_title(status: int) -> str:
-    """The title of a problem of ``status``, worded as the project's other problems."""
-    if status in _TITLES:
-        return _TITLES[status]
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
-    return phrase[:1] + phrase[1:].lower()  # "Internal Server Error" as "Internal server error"

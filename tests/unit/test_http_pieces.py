@@ -19,8 +19,9 @@ from shared.http.problems import (
     InvalidInput,
     InvalidReference,
     PreconditionRequired,
+    problem_title,
 )
-from shared.http.server import ECHOED_CHARACTERS, parser_detail, problem_title
+from shared.http.server import ECHOED_CHARACTERS, parser_detail
 
 
 def cursor_of(document: object) -> str:
