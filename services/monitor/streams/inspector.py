@@ -46,7 +46,7 @@ log = get_logger(__name__)
 Offsets = dict[TopicPartition, int]
 Place = tuple[TopicPartition, int]
 PEEK_MS = 1000
-"""How long a look at one record may wait: one that is there comes at once; none comes only
+"""How long a look at the logs may wait: a record that is there comes at once; none comes only
 where the log does not reach the offset (an end known from a log that is gone)."""
 
 
@@ -133,28 +133,58 @@ class StreamInspector:
         return _Logs(partitions, start, end, listing, described, committed)
 
     async def _group_lags(self, logs: "_Logs", now: datetime) -> list[GroupStats]:
-        written: dict[Place, datetime | None] = {}  # groups at the same place share a look
+        places = {
+            place for committed in logs.committed.values() for place in _behind(committed, logs)
+        }
         try:
-            return [
-                await self._group(group, logs.described.get(group), committed, logs, now, written)
-                for group, committed in logs.committed.items()
-            ]
+            written = await self._written_at(places)
         finally:
             self.peeker.unsubscribe()  # no fetching in the background between readings
+        return [
+            _group(group, logs.described.get(group), committed, logs, now, written)
+            for group, committed in logs.committed.items()
+        ]
 
-    async def _written_at(self, place: Place) -> datetime | None:
-        """When the record the log now holds at that place was written; None where the log
-        does not reach it. A gap (a compacted log) answers the next record, which is then
-        the first one unconsumed."""
-        partition, offset = place
-        self.peeker.assign([partition])
-        self.peeker.seek(partition, offset)
-        try:
-            batch = await self.peeker.getmany(partition, timeout_ms=PEEK_MS, max_records=1)
-        except OffsetOutOfRangeError:
-            return None
-        records = batch.get(partition, [])
-        return record_time(records[0].timestamp) if records else None
+    async def _written_at(self, places: set[Place]) -> dict[Place, datetime | None]:
+        """When the record each log now holds at each place was written; None where the log
+        does not reach it. Read in one look at every partition at once (groups at the same
+        place share it; a partition with groups at several places takes one look more each),
+        not a look per place: a desk lagging on many partitions at once is where it counts."""
+        written: dict[Place, datetime | None] = {}
+        remaining = sorted(places, key=lambda place: (place[0].topic, place[0].partition, place[1]))
+        while remaining:
+            look: Offsets = {}
+            for partition, offset in remaining:
+                look.setdefault(partition, offset)
+            remaining = [place for place in remaining if look[place[0]] != place[1]]
+            found = await self._first_records(look)
+            written |= {
+                (partition, offset): found.get(partition) for partition, offset in look.items()
+            }
+        return written
+
+    async def _first_records(self, look: Offsets) -> dict[TopicPartition, datetime | None]:
+        """The time of the first record at or after each offset (a compacted log's gap
+        answers the next record, which is then the first one unconsumed)."""
+        self.peeker.assign(list(look))
+        for partition, offset in look.items():
+            self.peeker.seek(partition, offset)
+        found: dict[TopicPartition, datetime | None] = {}
+        waiting = set(look)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + PEEK_MS / 1000
+        while waiting and (left := deadline - loop.time()) > 0:
+            try:
+                batch = await self.peeker.getmany(*waiting, timeout_ms=int(left * 1000))
+            except OffsetOutOfRangeError as error:  # that log no longer reaches the offset
+                out_of_range = set(error.args[0]) if error.args else set(waiting)
+                waiting -= out_of_range
+                continue
+            for partition, records in batch.items():
+                if records:
+                    found[partition] = record_time(records[0].timestamp)
+                    waiting.discard(partition)
+        return found
 
     async def committed(
         self, group: str, partitions: list[TopicPartition]
@@ -225,30 +255,6 @@ class StreamInspector:
                                            for m in members])  # fmt: skip
         return described
 
-    async def _group(
-        self,
-        group: str,
-        described: tuple[str, list[Member]] | None,
-        committed: dict[TopicPartition, int | None],
-        logs: "_Logs",
-        now: datetime,
-        written: dict[Place, datetime | None],
-    ) -> GroupStats:
-        state, members = described or ("unknown", [])
-        lags = []
-        for tp, offset in committed.items():
-            if offset is None:
-                continue  # a partition this group does not consume
-            start, end = logs.start[tp], logs.end[tp]
-            lag = partition_lag(tp.topic, tp.partition, offset, start, end, None)
-            if lag.lag:  # the oldest unconsumed record's time matters only behind the end
-                place = (tp, first_unconsumed(offset, start))
-                if place not in written:
-                    written[place] = await self._written_at(place)
-                lag = partition_lag(tp.topic, tp.partition, offset, start, end, written[place])
-            lags.append(lag)
-        return group_stats(group, state or "unknown", members, lags, now)
-
     async def _reader(self, group: str) -> AIOKafkaConsumer:
         reader = self.readers.get(group)
         if reader is None:
@@ -273,3 +279,34 @@ class _Logs:
     listing: str
     described: dict[str, tuple[str, list[Member]]]
     committed: dict[str, dict[TopicPartition, int | None]]
+
+
+def _behind(committed: dict[TopicPartition, int | None], logs: _Logs) -> list[Place]:
+    """Where the group's first unconsumed record is, on each partition it lags on (the
+    oldest unconsumed record's time matters only behind the end)."""
+    return [
+        (partition, first_unconsumed(offset, logs.start[partition]))
+        for partition, offset in committed.items()
+        if offset is not None
+        and partition_lag(partition.topic, partition.partition, offset,
+                          logs.start[partition], logs.end[partition], None).lag
+    ]  # fmt: skip
+
+
+def _group(
+    group: str,
+    described: tuple[str, list[Member]] | None,
+    committed: dict[TopicPartition, int | None],
+    logs: _Logs,
+    now: datetime,
+    written: dict[Place, datetime | None],
+) -> GroupStats:
+    state, members = described or ("unknown", [])
+    lags = []
+    for tp, offset in committed.items():
+        if offset is None:
+            continue  # a partition this group does not consume
+        start, end = logs.start[tp], logs.end[tp]
+        at = written.get((tp, first_unconsumed(offset, start)))
+        lags.append(partition_lag(tp.topic, tp.partition, offset, start, end, at))
+    return group_stats(group, state or "unknown", members, lags, now)

@@ -1,6 +1,7 @@
 """The streams overview: offsets, rates, groups and lag; read without joining any group."""
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -119,16 +120,7 @@ async def lagging_group(settings: ServiceSettings, producer: AIOKafkaProducer, b
 
 async def commit(settings: ServiceSettings, group: str, offset: int) -> None:
     """Commit for the group by manual assignment (no membership, as a tool would)."""
-    partition = TopicPartition(Topics(settings.topic_prefix).of("proposals"), 0)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, group_id=group, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        consumer.assign([partition])
-        await consumer.commit({partition: offset})
-    finally:
-        await consumer.stop()
+    await commit_all(settings, group, {0: offset})
 
 
 async def test_lag_counts_records_written_in_one_batch_which_a_broker_may_under_report(
@@ -154,3 +146,57 @@ async def test_lag_counts_records_written_in_one_batch_which_a_broker_may_under_
     stats = await eventually(lagging)
     [partition] = [p for p in stats["partitions"] if p["lag"]]
     assert partition["committed"] == 1 and partition["end_offset"] == 4
+
+
+async def test_every_lagging_place_shows_the_time_of_its_own_first_unconsumed_record(
+    operator: Caller, producer: AIOKafkaProducer, settings: ServiceSettings
+) -> None:
+    """Every partition of a group read in one look, and two groups at two places of one
+    partition each shown the record at their own place."""
+    topic = Topics(settings.topic_prefix).of("proposals")
+    written = int((datetime.now(UTC) - timedelta(minutes=5)).timestamp()) * 1000
+
+    def time_of(partition: int, offset: int) -> datetime:
+        return datetime.fromtimestamp((written + partition * 10_000 + offset * 1000) / 1000, UTC)
+
+    for partition in range(3):
+        for offset in range(4):
+            at = int(time_of(partition, offset).timestamp() * 1000)
+            await producer.send_and_wait(topic, b"{}", partition=partition, timestamp_ms=at)
+    everywhere, further = settings.group_id("everywhere"), settings.group_id("further")
+    await commit_all(settings, everywhere, {partition: 1 for partition in range(3)})
+    await commit_all(settings, further, {0: 2})
+
+    async def both_lagging() -> dict[str, dict[int, datetime]] | None:
+        body = await overview(operator)
+        found = {group: group_of(body, group) for group in (everywhere, further)}
+        oldest = {
+            group: {
+                p["partition"]: datetime.fromisoformat(p["oldest_unconsumed_at"])
+                for p in stats["partitions"]
+                if p["topic"] == topic and p["oldest_unconsumed_at"] is not None
+            }
+            for group, stats in found.items()
+            if stats is not None
+        }
+        complete = len(oldest.get(everywhere, {})) == 3 and len(oldest.get(further, {})) == 1
+        return oldest if complete else None
+
+    oldest = await eventually(both_lagging)
+    assert oldest[everywhere] == {partition: time_of(partition, 1) for partition in range(3)}
+    assert oldest[further] == {0: time_of(0, 2)}
+
+
+async def commit_all(settings: ServiceSettings, group: str, offsets: dict[int, int]) -> None:
+    """Commit for the group on partitions of the proposals stream by manual assignment."""
+    topic = Topics(settings.topic_prefix).of("proposals")
+    places = {TopicPartition(topic, partition): offset for partition, offset in offsets.items()}
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(list(places))
+        await consumer.commit(places)
+    finally:
+        await consumer.stop()
