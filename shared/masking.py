@@ -5,7 +5,8 @@ international form (``+84 236 3822 123``) or a national form starting with 0
 (``090-1234-5678``, ``(03) 1234-5678``, ``03(3581)3111``, ``03/1234/5678``): 8 to 15
 digits in groups joined by a hyphen (spaces around it allowed), a dot, a slash,
 parentheses or spaces; numbers written one after another with only a space between
-(``03-1234-5678 090-1234-5678``) each. Right after a word of another script
+(``03-1234-5678 090-1234-5678``) each, and beside a date or a count that stays as it is
+(``2026-11-30 090-1234-5678``). Right after a word of another script
 (``電話03-…``), a dot after a word (``Tel.03-…``) or TEL and FAX, and in full-width digits
 and hyphens (as Japanese text often writes them) too. Dates, times, decimals, versions,
 ids and offsets do not look like that. Pure: no I/O.
@@ -66,8 +67,9 @@ def mask_optional_text(text: str | None) -> str | None:
 
 def _phones_in(text: str, found: re.Match[str]) -> list[tuple[int, int]]:
     """Where the phone numbers of a run of digit groups are: the whole run if it is one,
-    else the numbers it is written as one after another; none if some part of it is no
-    phone, so a number with a date or a count written beside it stays unmasked too."""
+    else the numbers it is written as one after another. A part of the run that belongs to
+    no number (a date, a count, the tail of an id) stays as written, and the numbers beside
+    it are masked all the same."""
     start, end = found.span()
     cuts = (edge for cut in _NEXT_NUMBER.finditer(text, start, end) for edge in cut.span())
     edges = [start, *cuts, end]  # each part's start and end: the spaces between left out
@@ -78,22 +80,32 @@ def _phones_in(text: str, found: re.Match[str]) -> list[tuple[int, int]]:
     opens = [_starts_free(text, at) and not _DATE.match(text, at, to) for at, to in parts]
     closes = [_ends_free(text, to) for _, to in parts]
     # following[i]: the part after the first number when parts i… are read as numbers,
-    # None if they cannot be. Filled from the run's end, each part trying only as many
+    # None if they cannot be; alone[i]: the part after the longest number starting at part
+    # i, whatever follows it. Filled from the run's end, each part trying only as many
     # parts as one number spans (15 digits), so a run costs its length, not its readings.
     following: list[int | None] = [None] * len(parts) + [len(parts)]
+    alone: list[int | None] = [None] * len(parts)
     for first in (part for part in reversed(range(len(parts))) if opens[part]):
         count = 0
         for last in range(first, len(parts)):
             count += digits[last]
             if count > PHONE_DIGITS[-1]:
                 break
-            if count in PHONE_DIGITS and closes[last] and following[last + 1] is not None:
-                following[first] = last + 1  # the longest: the whole run, if it is a number
+            if count in PHONE_DIGITS and closes[last]:
+                alone[first] = last + 1  # the longest: the whole run, if it is a number
+                if following[last + 1] is not None:
+                    following[first] = last + 1
     phones: list[tuple[int, int]] = []
-    first, after = 0, following[0]
-    while after is not None and first < len(parts):  # None: the run is no phone
+    first = 0
+    while first < len(parts):
+        # A reading of the rest as numbers throughout first; else the longest number here;
+        # else this part is none, and the next one is tried.
+        after = following[first] if following[first] is not None else alone[first]
+        if after is None:
+            first += 1
+            continue
         phones.append((parts[first][0], parts[after - 1][1]))
-        first, after = after, following[after]
+        first = after
     return phones
 
 

@@ -74,6 +74,11 @@ def test_e_mail_addresses_and_phone_numbers_in_text_are_masked(
         ("03 1234 0567 090 1234 5678", f"{MASK} {MASK}"),
         ("+84 236 3822 0123 0120 123 4567", f"{MASK} {MASK}"),
         (f"{wide('03-1234-5678')}\u3000{wide('090-1234-5678')}", f"{MASK}\u3000{MASK}"),
+        # Beside a date, a count or an id's tail, which stay as written.
+        ("2026-11-30 09012345678", f"2026-11-30 {MASK}"),
+        ("01/02/2026 03-1234-5678", f"01/02/2026 {MASK}"),
+        ("03-1234-5678 01/02/2026", f"{MASK} 01/02/2026"),
+        ("INQ-0312345678 090-1234-5678", f"INQ-0312345678 {MASK}"),
     ],
 )
 def test_phone_numbers_one_after_another_are_each_masked(numbers: str, masked: str) -> None:
@@ -134,7 +139,7 @@ def test_a_phone_number_written_as_a_number_is_masked_and_not_searched() -> None
 
 
 def test_a_long_run_of_digit_groups_is_read_once() -> None:
-    text = "01 " * 50_000 + "01x"  # one number, no phone: skipped whole, not read again
+    text = "01 " + "23 " * 50_000 + "45x"  # one number, no phone: skipped whole, not read again
     started = time.perf_counter()
     assert mask_text(text) == text
     assert time.perf_counter() - started < 2
