@@ -16,6 +16,15 @@ from tests.support import Caller, eventually, granted, read_topic
 
 UNSAFE_IDS = ["x" * 8000, "x" * 65, "a b", "id;drop", "<script>", "line\tbreak", "ü-id", ""]
 
+EVERY_CHECK_OK = {
+    "mongodb": "ok",
+    "kafka": "ok",
+    "relay": "ok",
+    "identity-relay": "ok",
+    "consumer": "ok",
+}
+"""The companies service's readiness: its servers, its two relays and its consumer."""
+
 
 async def test_healthz_answers_without_a_key(anonymous: Caller) -> None:
     response = await anonymous.get("/healthz")
@@ -25,14 +34,7 @@ async def test_healthz_answers_without_a_key(anonymous: Caller) -> None:
 async def test_readyz_checks_mongodb_kafka_and_the_background_loops(anonymous: Caller) -> None:
     response = await anonymous.get("/readyz")
     assert response.status == 200
-    checks = {
-        "mongodb": "ok",
-        "kafka": "ok",
-        "relay": "ok",
-        "identity-relay": "ok",
-        "consumer": "ok",
-    }
-    assert await response.json() == {"status": "ok", "checks": checks}
+    assert await response.json() == {"status": "ok", "checks": EVERY_CHECK_OK}
 
 
 async def test_a_consumer_loop_that_ended_makes_the_service_degraded(anonymous: Caller) -> None:
@@ -42,13 +44,7 @@ async def test_a_consumer_loop_that_ended_makes_the_service_degraded(anonymous: 
     await asyncio.gather(consumer, return_exceptions=True)
     response = await anonymous.get("/readyz")
     assert response.status == 200
-    checks = {
-        "mongodb": "ok",
-        "kafka": "ok",
-        "relay": "ok",
-        "identity-relay": "ok",
-        "consumer": "unavailable",
-    }
+    checks = {**EVERY_CHECK_OK, "consumer": "unavailable"}
     assert await response.json() == {"status": "degraded", "checks": checks}
 
 
