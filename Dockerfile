@@ -20,6 +20,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 
 COPY shared ./shared
 COPY services ./services
+COPY jamp ./jamp
 # A regular (non-editable) install; the source tree is removed afterwards so that
 # `python -m services.…` imports the installed package (and its package data).
 RUN pip install --no-deps . \

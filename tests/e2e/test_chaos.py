@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from shared.chaos.faults import FAULTS
+from jamp.chaos.faults import FAULTS
 
 REQUESTS = 20
 
@@ -22,7 +22,7 @@ async def test_one_short_round_of_every_fault_loses_and_duplicates_nothing(
     tmp_path: Path,
 ) -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "shared.cli", "chaos", "--rounds", "1", "--desk", "one",
+        sys.executable, "-m", "jamp", "chaos", "--rounds", "1", "--desk", "one",
         "--requests", str(REQUESTS), "--concurrency", "4", "--output", str(tmp_path),
         "--state-dir", str(tmp_path / "desks"),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import aiohttp
 
+from jamp.dev import SERVICES
 from services.companies.model import EXAMPLE_REGISTRATION
-from shared.cli.dev import SERVICES
 
 LINE = re.compile(r"^([a-z]+) (\S+)$")
 
@@ -24,7 +24,7 @@ class DevDesk:
 
     async def __aenter__(self) -> "DevDesk":
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "shared.cli", "dev",
+            sys.executable, "-m", "jamp", "dev",
             "--state-dir", str(self.state_dir), "--base-port", "0",
             stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
@@ -86,7 +86,7 @@ async def test_a_port_still_held_is_said_before_anything_starts(tmp_path: Path) 
         holder.listen()
         base = holder.getsockname()[1] - 1  # the companies service's port is base + 1
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "shared.cli", "dev",
+            sys.executable, "-m", "jamp", "dev",
             "--state-dir", str(tmp_path), "--base-port", str(base),
             stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip

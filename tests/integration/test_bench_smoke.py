@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from shared.cli import app as jamp
+from jamp import app as jamp
 from shared.embedded import EmbeddedStack
 
 

@@ -5,11 +5,11 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from jamp.chaos.faults import POISON_CONSUMERS
+from jamp.chaos.load import Answer, corporate_number
+from jamp.chaos.reconcile import REGISTERED, Look
+from jamp.dev import SERVICES
 from services.companies.model import EXAMPLE_REGISTRATION
-from shared.chaos.faults import POISON_CONSUMERS
-from shared.chaos.load import Answer, corporate_number
-from shared.chaos.reconcile import REGISTERED, Look
-from shared.cli.dev import SERVICES
 from shared.mongo import MongoClient, create_client
 from shared.settings import ServiceSettings
 

@@ -7,10 +7,10 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from typer.testing import CliRunner
 
+from jamp import app as jamp
+from jamp import keys
 from services.proposals.app import create_app as create_proposals
 from shared.auth.keys import LEDGER
-from shared.cli import app as jamp
-from shared.cli import keys
 from shared.http.appkeys import KEYS
 from shared.settings import ServiceSettings
 from tests.integration.test_companies_api import register

@@ -6,7 +6,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from typer.testing import CliRunner
 
-from shared.cli import app as jamp
+from jamp import app as jamp
 from shared.embedded import EmbeddedStack
 from shared.envelope import Envelope
 from shared.http.appkeys import METRICS

@@ -1,6 +1,6 @@
 """The order ``jamp bench all --ran-for`` measures in (pure: no servers)."""
 
-from shared.cli.perf.commands import BENCHES, after_the_desk_ran
+from jamp.perf.commands import BENCHES, after_the_desk_ran
 
 
 def test_the_desk_is_measured_first_as_it_was_left_and_the_rest_keep_their_order() -> None:

@@ -1,6 +1,6 @@
 """When ``jamp bench desk`` counts the desk as settled (pure: no servers)."""
 
-from shared.cli.perf.desk import settled
+from jamp.perf.desk import settled
 
 
 def test_three_quiet_seconds_in_a_row_settle_it() -> None:

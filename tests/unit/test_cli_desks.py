@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.cli.dev import ENV_FILE, STATE_DIR_VARIABLE, desk_settings
+from jamp.dev import ENV_FILE, STATE_DIR_VARIABLE, desk_settings
 from shared.settings import ServiceSettings
 
 

@@ -15,7 +15,7 @@ def jamp(folder: Path, *arguments: str, **environment: str) -> subprocess.Comple
     """Run in ``folder``, a shell outside the project: no ``jamp dev`` settings file there."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("JAMP_")}
     return subprocess.run(
-        [sys.executable, "-m", "shared.cli", *arguments],
+        [sys.executable, "-m", "jamp", *arguments],
         env={**env, "PYTHONPATH": str(ROOT), **environment},
         capture_output=True, text=True, timeout=60, cwd=folder,
     )  # fmt: skip

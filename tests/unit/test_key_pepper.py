@@ -11,12 +11,12 @@ import pytest
 from aiohttp import web
 from pydantic import ValidationError
 
+from jamp.dev import dev_pepper
 from services.companies.app import create_app as companies
 from services.inquiries.app import create_app as inquiries
 from services.matching.app import create_app as matching
 from services.monitor.app import create_app as monitor
 from services.proposals.app import create_app as proposals
-from shared.cli.dev import dev_pepper
 from shared.settings import MissingSecret, ServiceSettings
 
 ROOT = Path(__file__).parents[2]

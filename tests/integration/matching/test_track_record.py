@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from typer.testing import CliRunner
 
+from jamp import app as jamp
 from services.matching.app import create_app
 from services.matching.history.handlers import import_history
 from services.matching.history.repository import TrackRecord
@@ -20,7 +21,6 @@ from services.matching.scoring.weights import HAND_SET, Weights
 from services.matching.sessions.model import Meeting, Outcome, Slot, fiscal_year
 from services.matching.sessions.repository import SessionRepository
 from services.matching.settings import MatchingSettings
-from shared.cli import app as jamp
 from shared.mongo import create_client
 from shared.settings import ServiceSettings
 from tests.integration.matching.conftest import (

@@ -7,7 +7,7 @@ from aiohttp.test_utils import TestClient
 from aiokafka import AIOKafkaProducer
 from typer.testing import CliRunner, Result
 
-from shared.cli import app
+from jamp import app
 from shared.settings import ServiceSettings
 from shared.topics import Topics
 from tests.integration.monitor.records import broken_key_event, dead_letter, key_issued

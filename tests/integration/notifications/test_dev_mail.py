@@ -8,10 +8,10 @@ from pathlib import Path
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
+from jamp import app as cli
+from jamp.dev import MAIL_FOLDER, DevOptions, start_mail_catcher
 from services.notifications.app import create_app
 from services.notifications.settings import NotificationSettings
-from shared.cli import app as cli
-from shared.cli.dev import MAIL_FOLDER, DevOptions, start_mail_catcher
 from shared.mailcatcher import CaughtMail, caught
 from tests.integration.notifications.conftest import known, publish
 from tests.integration.notifications.events import CITY_EMAIL, new_id, proposal_submitted

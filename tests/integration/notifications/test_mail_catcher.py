@@ -10,8 +10,8 @@ import aiosmtplib
 from aiosmtpd.smtp import SMTP
 from typer.testing import CliRunner
 
-from shared.cli import app as cli
-from shared.cli.dev import MAIL_FOLDER
+from jamp import app as cli
+from jamp.dev import MAIL_FOLDER
 from shared.embedded import free_port
 from shared.mailcatcher import Catcher, caught, raw_mail
 

@@ -6,8 +6,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from aiokafka.admin import AIOKafkaAdminClient
 
+from jamp.keys import create_key
 from services.companies.app import create_app
-from shared.cli.keys import create_key
 from shared.embedded import EmbeddedStack
 from shared.envelope import Envelope
 from shared.healing import incarnation_topic

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner, Result
 
+from jamp import app as jamp
 from services.matching.bench.quality import DATA
 from services.matching.scoring.factors import FACTORS
 from services.matching.scoring.weights import load_weights
-from shared.cli import app as jamp
 
 
 def small_files(folder: Path) -> dict[str, Path]:

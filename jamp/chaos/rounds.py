@@ -13,10 +13,10 @@ from pathlib import Path
 import aiohttp
 from pymongo.errors import PyMongoError
 
-from shared.chaos.desk import SECOND_MATCHING, Desk
-from shared.chaos.faults import Fault
-from shared.chaos.load import Load
-from shared.chaos.reconcile import Look, Reconciliation, reconcile
+from jamp.chaos.desk import SECOND_MATCHING, Desk
+from jamp.chaos.faults import Fault
+from jamp.chaos.load import Load
+from jamp.chaos.reconcile import Look, Reconciliation, reconcile
 from shared.mongo import create_client
 
 # Longest wait for a registration made after the fault to reach every consumer.

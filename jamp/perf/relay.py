@@ -6,10 +6,10 @@ import time
 from datetime import timedelta
 from functools import partial
 
+from jamp.perf.pairs import Figure, alternate
+from jamp.perf.servers import Servers
+from jamp.perf.workload import events, fresh_topic, run_settings
 from shared import kafka
-from shared.cli.perf.pairs import Figure, alternate
-from shared.cli.perf.servers import Servers
-from shared.cli.perf.workload import events, fresh_topic, run_settings
 from shared.kafka import create_batch_producer
 from shared.metrics import ServiceMetrics
 from shared.mongo import create_client

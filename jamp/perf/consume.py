@@ -11,9 +11,9 @@ from typing import Any
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer
 
-from shared.cli.perf.pairs import Figure, alternate
-from shared.cli.perf.servers import Servers
-from shared.cli.perf.workload import events, fresh_topic, run_settings
+from jamp.perf.pairs import Figure, alternate
+from jamp.perf.servers import Servers
+from jamp.perf.workload import events, fresh_topic, run_settings
 from shared.consumer import (
     Batchable,
     ConsumedEvent,

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from jamp.dev import desk_settings
 from services.matching.bench import quality
 from services.matching.bench.track import Measured, cross_validate, fit_weights
 from services.matching.history.handlers import import_history
@@ -17,7 +18,6 @@ from services.matching.index.rebuild import rebuild
 from services.matching.scoring.features import CompanyFeatures
 from services.matching.scoring.history import HistoryInvalid, Study, parse_studies
 from services.matching.settings import MatchingSettings
-from shared.cli.dev import desk_settings
 
 matching_app = typer.Typer(help="The matching service", no_args_is_help=True)
 history_app = typer.Typer(help="The track record: past studies and their implementers")

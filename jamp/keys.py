@@ -10,10 +10,10 @@ import getpass
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from jamp.dev import SERVICES
+from jamp.grantees import check_grantee
 from shared.auth import IssuedKey, KeyReplica, Role, issue_key, parse_grant
 from shared.auth.keys import LEDGER
-from shared.cli.dev import SERVICES
-from shared.cli.grantees import check_grantee
 from shared.clock import utc_now
 from shared.contracts.identity import Actor, ApiKeyRevoked, PersonRegistered, PersonUpdated
 from shared.identity import (

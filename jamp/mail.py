@@ -11,7 +11,7 @@ from pymongo.errors import PyMongoError
 from rich.console import Console
 from rich.table import Table
 
-from shared.cli.dev import DEFAULT_STATE_DIR, MAIL_FOLDER, STATE_DIR_VARIABLE, desk_settings
+from jamp.dev import DEFAULT_STATE_DIR, MAIL_FOLDER, STATE_DIR_VARIABLE, desk_settings
 from shared.mailcatcher import caught, raw_mail
 from shared.mongo import create_client
 from shared.settings import ServiceSettings

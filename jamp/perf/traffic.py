@@ -15,9 +15,9 @@ from pathlib import Path
 import aiohttp
 import orjson
 
-from shared.cli.perf.desk import running_desk
-from shared.cli.perf.intake import BODIES, authorised
-from shared.cli.perf.servers import Servers
+from jamp.perf.desk import running_desk
+from jamp.perf.intake import BODIES, authorised
+from jamp.perf.servers import Servers
 from shared.settings import ServiceSettings
 
 EVERY_SECONDS = {"companies": 1.0, "proposals": 4.0, "inquiries": 2.0}

@@ -10,14 +10,14 @@ from pathlib import Path
 import aiohttp
 import orjson
 
+from jamp import keys
+from jamp.perf.load import Load, LoadResult, post_for
+from jamp.perf.pairs import Figure, percentile
+from jamp.perf.processes import pid_of, service
+from jamp.perf.servers import Servers
 from services.companies.model import EXAMPLE_REGISTRATION
 from services.inquiries.commands import EXAMPLE_INQUIRY
 from services.proposals.model import EXAMPLE as EXAMPLE_PROPOSAL
-from shared.cli import keys
-from shared.cli.perf.load import Load, LoadResult, post_for
-from shared.cli.perf.pairs import Figure, percentile
-from shared.cli.perf.processes import pid_of, service
-from shared.cli.perf.servers import Servers
 from shared.kafka import ensure_topics
 from shared.settings import ServiceSettings
 from shared.topics import Topics
@@ -94,7 +94,7 @@ async def targets(
             pids = {"service": pid_of(process), **database}
             product[kind] = Load(f"{url}/{kind}", orjson.dumps(BODIES[kind]), headers, pids)
         bare, bare_url = await running.enter_async_context(
-            service("shared.cli.perf.bare", settings, logs)
+            service("jamp.perf.bare", settings, logs)
         )
         pids = {"service": pid_of(bare), **database}
         baseline = {

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.cli.perf.workload import run_settings
+from jamp.perf.workload import run_settings
 from shared.embedded import EmbeddedStack
 from shared.mongo import create_client
 from shared.settings import ServiceSettings

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from shared.cli.perf.processes import cpu_delta, cpu_of
+from jamp.perf.processes import cpu_delta, cpu_of
 
 
 @dataclass

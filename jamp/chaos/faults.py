@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
 
-from shared.chaos.desk import Desk
-from shared.cli.dev import SERVICES
+from jamp.chaos.desk import Desk
+from jamp.dev import SERVICES
 from shared.kafka import started
 from shared.topics import Topics
 

@@ -12,9 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shared.cli.perf import consume, desk, intake, latency, relay, traffic
-from shared.cli.perf.pairs import Figure, write_results
-from shared.cli.perf.servers import Servers, servers
+from jamp.perf import consume, desk, intake, latency, relay, traffic
+from jamp.perf.pairs import Figure, write_results
+from jamp.perf.servers import Servers, servers
 from shared.logs import configure_logging
 
 console = Console(highlight=False, width=160)

@@ -6,6 +6,6 @@ runs product and baseline in alternating pairs, and reports medians and their ra
 figures and the machine (cores, git commit) are written as JSON under ``bench/results/``.
 """
 
-from shared.cli.perf.commands import register
+from jamp.perf.commands import register
 
 __all__ = ["register"]

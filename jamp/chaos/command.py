@@ -14,8 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shared.chaos.faults import FAULTS
-from shared.chaos.rounds import RoundResult, RunningDesk, fresh_desk, run_round
+from jamp.chaos.faults import FAULTS
+from jamp.chaos.rounds import RoundResult, RunningDesk, fresh_desk, run_round
 
 console = Console(highlight=False, width=160)
 RESULTS = Path("bench/results")

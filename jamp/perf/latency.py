@@ -14,12 +14,12 @@ import orjson
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer
 
-from shared.cli.perf.consume import runner_for
-from shared.cli.perf.intake import BODIES
-from shared.cli.perf.pairs import Figure, percentile
-from shared.cli.perf.processes import service
-from shared.cli.perf.servers import Servers
-from shared.cli.perf.workload import fresh_topic, run_settings
+from jamp.perf.consume import runner_for
+from jamp.perf.intake import BODIES
+from jamp.perf.pairs import Figure, percentile
+from jamp.perf.processes import service
+from jamp.perf.servers import Servers
+from jamp.perf.workload import fresh_topic, run_settings
 from shared.consumer import Batchable, ConsumedEvent
 from shared.contracts.companies import CompanyRegistered
 from shared.handler_table import handler_table

@@ -10,13 +10,13 @@ from pymongo.errors import ServerSelectionTimeoutError
 from rich.console import Console
 from rich.table import Column, Table
 
-from shared.cli import dev, keys
-from shared.cli import monitor as monitor_cli
-from shared.cli.bench import bench_app
-from shared.cli.chaos import chaos
-from shared.cli.mail import mail_app
-from shared.cli.matching import matching_app
-from shared.cli.outbox import replay
+from jamp import dev, keys
+from jamp import monitor as monitor_cli
+from jamp.bench import bench_app
+from jamp.chaos.command import chaos
+from jamp.mail import mail_app
+from jamp.matching import matching_app
+from jamp.outbox import replay
 from shared.identity import AddPerson, ChangePerson
 from shared.kafka import ensure_topics
 from shared.settings import MissingSecret, ServiceSettings

@@ -1,4 +1,4 @@
-"""``python -m shared.cli.perf.bare``: the intake baseline, a bare aiohttp handler that
+"""``python -m jamp.perf.bare``: the intake baseline, a bare aiohttp handler that
 validates the same pydantic command and writes a document and its companions (as many as
 the service writes: key, events, history) in one transaction. No auth, no outbox, no
 metrics, no middleware: what the database and the libraries cost on their own."""

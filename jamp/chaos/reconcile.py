@@ -16,10 +16,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
-from shared.chaos.desk import Desk
-from shared.chaos.faults import POISON_CONSUMERS
-from shared.chaos.load import Answer
-from shared.cli.dev import OUTBOX_OWNERS, SERVICES
+from jamp.chaos.desk import Desk
+from jamp.chaos.faults import POISON_CONSUMERS
+from jamp.chaos.load import Answer
+from jamp.dev import OUTBOX_OWNERS, SERVICES
 from shared.kafka import started
 from shared.mongo import Document, MongoClient, create_client
 from shared.outbox import Outbox

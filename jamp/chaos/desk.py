@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.cli.dev import (
+from jamp.dev import (
     INQUIRIES,
     MONITOR,
     NOTIFICATIONS,

@@ -1,5 +1,5 @@
 """``jamp bench``: the matching benchmarks (quality on public history, speed at scale) and
-the delivery path's (intake, relay, consume, latency, the desk; see ``shared.cli.perf``)."""
+the delivery path's (intake, relay, consume, latency, the desk; see ``jamp.perf``)."""
 
 import asyncio
 import json
@@ -13,13 +13,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from jamp import perf
+from jamp.matching import figures, read_studies, summary, weights_table
 from services.matching.bench import live, scale, track
 from services.matching.bench import quality as benchmark
 from services.matching.scoring.features import CompanyFeatures
 from services.matching.scoring.history import FISCAL_YEAR, Study
 from services.matching.scoring.weights import Weights
-from shared.cli import perf
-from shared.cli.matching import figures, read_studies, summary, weights_table
 
 bench_app = typer.Typer(
     help="Benchmarks: ratios against a baseline run alongside", no_args_is_help=True

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import orjson
 
-from shared.cli.dev import SERVICES
-from shared.cli.perf.companies import register
-from shared.cli.perf.intake import BODIES
-from shared.cli.perf.load import Load, post_for
-from shared.cli.perf.pairs import Figure
-from shared.cli.perf.processes import (
+from jamp.dev import SERVICES
+from jamp.perf.companies import register
+from jamp.perf.intake import BODIES
+from jamp.perf.load import Load, post_for
+from jamp.perf.pairs import Figure
+from jamp.perf.processes import (
     cpu_delta,
     cpu_of,
     peak_megabytes,
@@ -24,7 +24,7 @@ from shared.cli.perf.processes import (
     rss_megabytes,
     service,
 )
-from shared.cli.perf.servers import Servers
+from jamp.perf.servers import Servers
 from shared.embedded import ManagedProcess, wait_healthy
 from shared.kafka import ensure_topics
 from shared.mongo import MongoClient, create_client
@@ -71,7 +71,7 @@ async def running_desk(servers: Servers, logs: Path) -> AsyncIterator[Desk]:
             )
             pids[name], urls[name], processes[name] = pid_of(process), url, process
         bare, bare_url = await running.enter_async_context(
-            service("shared.cli.perf.bare", settings, logs)
+            service("jamp.perf.bare", settings, logs)
         )
         bare_pids = {"bare": pid_of(bare)} | {k: v for k, v in pids.items() if k == "mongodb"}
         body = orjson.dumps(BODIES["companies"])

@@ -1,0 +1,5 @@
+"""``python -m jamp`` is the ``jamp`` command."""
+
+from jamp import main
+
+main()

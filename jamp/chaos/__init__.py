@@ -1,0 +1,1 @@
+"""The fault suite behind ``jamp chaos`` (see README, *Fault suite*)."""
