@@ -15,6 +15,9 @@ from rich.table import Table
 
 from jamp import perf
 from jamp.matching import figures, read_studies, summary, weights_table
+from jamp.perf import masking
+from jamp.perf.commands import figure_table
+from jamp.perf.pairs import write_results
 from services.matching.bench import live, scale, track
 from services.matching.bench import quality as benchmark
 from services.matching.scoring.features import CompanyFeatures
@@ -171,6 +174,21 @@ def bench_matching_scale(
     for measure in report:
         table.add_row(measure.name, f"{measure.seconds:.4f}", measure.note)
     console.print(table)
+
+
+@bench_app.command("masking")
+def bench_masking(
+    pairs: Annotated[int, typer.Option(help="Alternating long/short pairs")] = 5,
+    quick: Annotated[bool, typer.Option(help="Texts a tenth as long (a smoke run)")] = False,
+    results: Annotated[Path, typer.Option(help="Folder of the JSON results")] = RESULTS,
+) -> None:
+    """Masking a long text next to the same masking on an eighth of it: does its cost grow
+    with the length only?"""
+    count = 7_000 if quick else 70_000
+    figures = asyncio.run(masking.run(pairs, count))
+    console.print(figure_table("jamp bench masking", figures))
+    written = write_results(results, "masking", figures, {"units": count})
+    console.print(f"results written to {written}")
 
 
 @bench_app.command("matching-live")

@@ -1,7 +1,6 @@
 """What operators may not read in a record (contact details), and what nobody may (a key's
 hash): masked in payloads, bodies that are no JSON, headers, keys and error texts."""
 
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -138,18 +137,16 @@ def test_a_phone_number_written_as_a_number_is_masked_and_not_searched() -> None
     assert not {"9012345678", "312345678"} & set(event.search_terms())
 
 
-def test_a_long_run_of_digit_groups_is_read_once() -> None:
-    text = "01 " + "23 " * 50_000 + "45x"  # one number, no phone: skipped whole, not read again
-    started = time.perf_counter()
+# How the cost of these long runs grows with their length is `jamp bench masking`'s to
+# measure (never timed here); these say what the masking writes for them.
+def test_a_long_run_of_digit_groups_that_is_no_phone_stays_as_written() -> None:
+    text = "01 " + "23 " * 50_000 + "45x"  # one number, no phone: skipped whole
     assert mask_text(text) == text
-    assert time.perf_counter() - started < 2
 
 
-def test_a_long_run_of_phone_numbers_one_after_another_is_read_once() -> None:
-    text = "090 1234 5678 " * 15_000  # each number's start tried only with what may end it
-    started = time.perf_counter()
+def test_a_long_run_of_phone_numbers_one_after_another_is_masked_number_by_number() -> None:
+    text = "090 1234 5678 " * 15_000
     assert mask_text(text) == f"{MASK} " * 15_000
-    assert time.perf_counter() - started < 2
 
 
 def test_a_body_that_is_no_json_headers_and_key_are_masked_for_operators() -> None:
@@ -221,12 +218,10 @@ class TestKeyHash:
         assert SPELLED not in event.raw and '"key_id": "k1"' in event.raw
 
 
-def test_a_long_run_of_word_characters_is_read_once() -> None:
-    # Each start of an e-mail address was read to the run's end: 200,000 took minutes.
+def test_an_address_after_a_long_run_of_word_characters_is_masked() -> None:
+    # Each start of an address was once read to the run's end (`jamp bench masking`).
     text = "x" * 200_000 + " sato@example.co.jp"
-    started = time.perf_counter()
     assert mask_text(text) == "x" * 200_000 + " ***"
-    assert time.perf_counter() - started < 2
 
 
 class TestWhatTheWriterChose:
