@@ -32,7 +32,7 @@ from shared.outbox import Outbox
 from shared.outbox_migration import prepare_outbox
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
-from shared.tasks import at_most, cancel_and_wait, drain_or_cancel, watched
+from shared.tasks import KeptRunning, at_most, cancel_and_wait, drain_or_cancel
 from shared.topics import Topics
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
@@ -208,9 +208,9 @@ def platform_context(service: str) -> CleanupContext:
                 ReadinessCheck("kafka", partial(_kafka_ok, settings, healer), critical=False),
             ]
         )
-        healing = watched(healer.run(), f"{service}-broker-healer")
+        healing = KeptRunning(healer.run, f"{service}-broker-healer")
         yield
-        await cancel_and_wait(healing)
+        await cancel_and_wait(healing.task)
         await at_most(mongo.close(), "mongodb.close")
 
     return context
@@ -276,12 +276,12 @@ async def _relaying(
     guard = PublishGuard(app[HEALER])
     client = client_id or f"{platform.service}-relay"
     relay = outbox_relay(platform, client, app[METRICS], guard)
-    task = watched(relay.run(), f"{client}-outbox")
+    relaying = KeptRunning(relay.run, f"{client}-outbox")
     # A ledger's relay is named after the ledger: "identity-relay" beside the service's "relay".
     check = "relay" if client_id is None else f"{platform.service}-relay"
-    app[READINESS_CHECKS].append(running(check, task))
+    app[READINESS_CHECKS].append(running(check, relaying))
     yield
-    await cancel_and_wait(task)
+    await cancel_and_wait(relaying.task)
 
 
 def consumer_context(
@@ -315,10 +315,10 @@ def consumer_context(
             own_source=platform.service,
         )
         app[HEALER].consumers.append(runner)
-        task = watched(runner.run(), f"{platform.service}-consumer")
-        app[READINESS_CHECKS].append(running("consumer", task))
+        consuming = KeptRunning(runner.run, f"{platform.service}-consumer")
+        app[READINESS_CHECKS].append(running("consumer", consuming))
         yield
         runner.stop()  # graceful: finish and commit the batch in hand
-        await drain_or_cancel(task, drain_seconds)
+        await drain_or_cancel(consuming.task, drain_seconds)
 
     return context

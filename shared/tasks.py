@@ -1,7 +1,7 @@
 """Stopping background tasks without hanging a shutdown on a client that ignores cancel."""
 
 import asyncio
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from shared.logs import get_logger
@@ -71,15 +71,55 @@ async def until_set(event: asyncio.Event, seconds: float) -> bool:
     return True
 
 
-def watched(work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-    """A background loop as a task whose unexpected end is logged when it happens, with its
-    traceback, not only when a shutdown awaits it (and see ``shared.http.health.running``)."""
-    task = asyncio.create_task(work, name=name)
-    task.add_done_callback(_log_unexpected_end)
-    return task
+# A loop that ended with an error is started again after this pause, doubled at each
+# failure in a row up to the most: a fault that lasts does not spin, one that passes costs
+# a second.
+RESTART_FIRST_SECONDS = 1.0
+RESTART_MOST_SECONDS = 30.0
+
+
+class KeptRunning:
+    """A background loop (a consumer, a relay, the monitor's tail…) started again whenever
+    it ends with an error, after a pause: an error nothing inside the loop expected used to
+    end it for good, and a consumer that reads nothing more until its process restarts
+    loses no event but delays all of them. The error is logged when it happens, with its
+    traceback; ``up`` is False from then until the restart (``shared.http.health.running``
+    says so). A loop that returns has stopped as asked and is not started again."""
+
+    def __init__(self, start: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
+        self.name = name
+        self.restarts = 0
+        self._start = start
+        self._down = False
+        self.task = asyncio.create_task(self._keep_running(), name=name)
+        self.task.add_done_callback(_log_unexpected_end)
+
+    @property
+    def up(self) -> bool:
+        return not self._down and not self.task.done()
+
+    async def _keep_running(self) -> None:
+        clock = asyncio.get_running_loop()
+        failures = 0
+        while True:
+            started = clock.time()
+            try:
+                await self._start()
+                return
+            except Exception:
+                # It ran well for a while before this fault: a new fault, a short pause.
+                failures = 1 if clock.time() - started > RESTART_MOST_SECONDS else failures + 1
+                pause = min(RESTART_FIRST_SECONDS * 2 ** (failures - 1), RESTART_MOST_SECONDS)
+                self._down = True
+                log.exception("task.failed", task=self.name, restart_in_seconds=pause)
+            await asyncio.sleep(pause)
+            self._down = False
+            self.restarts += 1
+            log.info("task.restarted", task=self.name, restarts=self.restarts)
 
 
 def _log_unexpected_end(task: asyncio.Task[None]) -> None:
+    """What ends the keeper itself (a BaseException that is no cancel) is said at once."""
     if task.cancelled() or task.exception() is None:
         return
     log.error("task.failed", task=task.get_name(), exc_info=task.exception())

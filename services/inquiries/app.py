@@ -34,7 +34,7 @@ from shared.http.app import create_service_app
 from shared.http.appkeys import KEYS
 from shared.platform import PLATFORM, consumer_context, outbox_relay_context, platform_context
 from shared.settings import ServiceSettings
-from shared.tasks import cancel_and_wait, watched
+from shared.tasks import KeptRunning, cancel_and_wait
 
 SERVICE = "inquiries"
 DESK_TOOLS = [answers_api, tags_api, views_api]
@@ -103,14 +103,14 @@ async def repositories(app: web.Application) -> AsyncIterator[None]:
 
 
 async def sla_ticker_context(app: web.Application) -> AsyncIterator[None]:
-    task = watched(SlaTicker(app[DESK]).run(), "inquiries-sla-ticker")
+    ticker = KeptRunning(SlaTicker(app[DESK]).run, "inquiries-sla-ticker")
     yield
-    await cancel_and_wait(task)
+    await cancel_and_wait(ticker.task)
 
 
 async def webhook_dispatcher_context(app: web.Application) -> AsyncIterator[None]:
     desk = app[DESK]
     dispatcher = WebhookDispatcher(desk.webhooks, desk.settings, desk.outbound)
-    task = watched(dispatcher.run(), "inquiries-webhooks")
+    dispatching = KeptRunning(dispatcher.run, "inquiries-webhooks")
     yield
-    await cancel_and_wait(task)
+    await cancel_and_wait(dispatching.task)

@@ -4,6 +4,7 @@ import asyncio
 import gc
 import time
 from collections.abc import AsyncIterator
+from functools import partial
 
 from aiohttp import web
 from prometheus_client import Gauge, Histogram
@@ -44,7 +45,7 @@ from shared.platform import (
     platform_context,
 )
 from shared.settings import ServiceSettings
-from shared.tasks import cancel_and_wait, watched
+from shared.tasks import KeptRunning, cancel_and_wait
 
 SERVICE = "matching"
 ROUTES = [api, thread_api, report_api]
@@ -126,9 +127,9 @@ async def index(app: web.Application) -> AsyncIterator[None]:
 
 async def expiry_sweeper(app: web.Application) -> AsyncIterator[None]:
     """Requests one side accepted and the other left unanswered expire on their deadline."""
-    task = watched(_sweep(app), "matching-expiry")
+    sweeper = KeptRunning(partial(_sweep, app), "matching-expiry")
     yield
-    await cancel_and_wait(task)
+    await cancel_and_wait(sweeper.task)
 
 
 async def _sweep(app: web.Application) -> None:

@@ -57,7 +57,7 @@ from shared.platform import (
     platform_context,
 )
 from shared.settings import ServiceSettings
-from shared.tasks import cancel_and_wait, drain_or_cancel, watched
+from shared.tasks import KeptRunning, cancel_and_wait, drain_or_cancel
 
 SERVICE = "monitor"
 TAIL = "monitor-tail"
@@ -129,17 +129,17 @@ async def raw_tail(app: web.Application) -> AsyncIterator[None]:
     settings = app[MONITOR_SETTINGS]
     tail = RawTail(settings, settings.group_id(TAIL), partial(on_records, app=app), app[CONSUMED])
     app[HEALER].consumers.append(tail)  # a broker that lost its data: read the new logs
-    task = watched(tail.run(), "monitor-tail")
-    app[READINESS_CHECKS].append(running("tail", task))
+    tailing = KeptRunning(tail.run, "monitor-tail")
+    app[READINESS_CHECKS].append(running("tail", tailing))
     yield
     tail.stop()
-    await drain_or_cancel(task, TAIL_DRAIN_SECONDS)
+    await drain_or_cancel(tailing.task, TAIL_DRAIN_SECONDS)
 
 
 async def alert_watch(app: web.Application) -> AsyncIterator[None]:
-    task = watched(_watch_alerts(app), "monitor-alerts")
+    watch = KeptRunning(partial(_watch_alerts, app), "monitor-alerts")
     yield
-    await cancel_and_wait(task)
+    await cancel_and_wait(watch.task)
 
 
 async def _watch_alerts(app: web.Application) -> None:

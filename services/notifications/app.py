@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from functools import partial
 
 from aiohttp import web
 
@@ -21,7 +22,7 @@ from shared.http.app import create_service_app
 from shared.http.appkeys import KEYS
 from shared.platform import PLATFORM, consumer_context, outbox_relay_context, platform_context
 from shared.settings import ServiceSettings
-from shared.tasks import cancel_and_wait, watched
+from shared.tasks import KeptRunning, cancel_and_wait
 
 SERVICE = "notifications"
 ROUTES = [api]
@@ -70,9 +71,9 @@ async def mailroom_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def dispatcher_context(app: web.Application) -> AsyncIterator[None]:
-    task = watched(run_dispatcher(app[MAILROOM]), "notifications-dispatcher")
+    dispatcher = KeptRunning(partial(run_dispatcher, app[MAILROOM]), "notifications-dispatcher")
     yield
-    await cancel_and_wait(task)
+    await cancel_and_wait(dispatcher.task)
 
 
 async def inbound_context(app: web.Application) -> AsyncIterator[None]:

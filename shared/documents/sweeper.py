@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from functools import partial
 
 from aiohttp import web
 
@@ -12,7 +13,7 @@ from shared.documents.store import DocumentStore
 from shared.logs import get_logger
 from shared.platform import PLATFORM, CleanupContext
 from shared.settings import ServiceSettings
-from shared.tasks import cancel_and_wait, watched
+from shared.tasks import KeptRunning, cancel_and_wait
 
 log = get_logger("documents")
 
@@ -34,9 +35,9 @@ def documents_context(key: web.AppKey[DocumentStore]) -> CleanupContext:
         await store.create_indexes()
         app[key] = store
         every = platform.settings.attachment_sweep_seconds
-        task = watched(sweep_forever(store, every), "documents-sweeper")
+        sweeper = KeptRunning(partial(sweep_forever, store, every), "documents-sweeper")
         yield
-        await cancel_and_wait(task)
+        await cancel_and_wait(sweeper.task)
 
     return context
 

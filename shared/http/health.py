@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from shared.tasks import KeptRunning
+
 Probe = Callable[[], Awaitable[bool]]
 
 
@@ -18,12 +20,13 @@ class ReadinessCheck:
     Kafka is not critical for a service with an outbox: requests are accepted while it is down."""
 
 
-def running(name: str, task: asyncio.Task[None]) -> ReadinessCheck:
-    """Degraded once a background loop ended while the service runs: a consumer whose loop
-    died reads nothing more, and the service must say so rather than look healthy."""
+def running(name: str, loop: KeptRunning) -> ReadinessCheck:
+    """Degraded while a background loop is down (between its failure and its restart) or
+    has ended while the service runs: a consumer whose loop is down reads nothing, and the
+    service must say so rather than look healthy."""
 
     async def probe() -> bool:
-        return not task.done()
+        return loop.up
 
     return ReadinessCheck(name, probe, critical=False)
 

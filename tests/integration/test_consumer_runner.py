@@ -12,6 +12,7 @@ from aiohttp import web
 from aiokafka import AIOKafkaProducer
 from pymongo.errors import AutoReconnect
 
+from shared import tasks
 from shared.consumer import ConsumedEvent, ConsumerRunner, PoisonEvent, RetryPolicy
 from shared.contracts.companies import CompanySuspended, CompanyVerified
 from shared.dead_letters import DeadLetterPublisher
@@ -20,6 +21,7 @@ from shared.kafka import create_producer
 from shared.metrics import ServiceMetrics
 from shared.mongo import MongoClient, create_client
 from shared.settings import ServiceSettings
+from shared.tasks import KeptRunning
 from shared.topics import Topics, dead_letter_topic
 from tests.support import eventually, read_topic
 
@@ -271,3 +273,34 @@ async def test_an_unknown_type_of_the_topics_family_is_dead_lettered_others_are_
         {"topic": harness.topic, "type": "acme.weather.reported.v1"},
     )
     assert foreign_count == 1
+
+
+async def test_a_runner_started_again_after_a_failure_handles_the_batch_in_hand_once(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch a loop failed on was not committed: the restarted runner (a new member,
+    a new session) reads it again, and each event takes effect once."""
+    monkeypatch.setattr(tasks, "RESTART_FIRST_SECONDS", 0.1)
+    process_run = ConsumerRunner._process_run
+
+    async def fails_after_handling(runner: ConsumerRunner, run: Any) -> bool:
+        await process_run(runner, run)  # handled, its offset not yet committed
+        monkeypatch.setattr(ConsumerRunner, "_process_run", process_run)
+        raise RuntimeError("nothing in the loop expected this")
+
+    monkeypatch.setattr(ConsumerRunner, "_process_run", fails_after_handling)
+    for company_id in ("again-1", "again-2"):
+        await harness.send(verified(company_id))
+    runner = harness.runner("kept-running")
+    kept = KeptRunning(runner.run, "runner")
+    await eventually(lambda: _equals(harness.count("again-1"), 1))
+    await eventually(lambda: _equals(harness.count("again-2"), 1))
+    await eventually(lambda: _is(kept.restarts == 1 and harness.consumed("redelivery") >= 1))
+    await harness.send(verified("again-3"))
+    await eventually(lambda: _equals(harness.count("again-3"), 1))
+    await stopped(runner, kept.task)
+    assert (await harness.count("again-1"), await harness.count("again-2")) == (1, 1)
+
+
+async def _is(condition: bool) -> bool:
+    return condition

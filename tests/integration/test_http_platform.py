@@ -2,15 +2,21 @@
 
 import asyncio
 import re
+from collections.abc import Awaitable
 from typing import Any
 
 import pytest
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 from openapi_spec_validator import validate
 
+from shared import tasks
+from shared.consumer import BrokerLossRecovery
 from shared.envelope import Envelope
+from shared.kafka import create_producer
 from shared.settings import ServiceSettings
 from shared.topics import Topics
+from tests.integration.monitor.records import key_issued
 from tests.integration.test_companies_api import registration
 from tests.support import Caller, eventually, granted, read_topic
 
@@ -46,6 +52,43 @@ async def test_a_consumer_loop_that_ended_makes_the_service_degraded(anonymous: 
     assert response.status == 200
     checks = {**EVERY_CHECK_OK, "consumer": "unavailable"}
     assert await response.json() == {"status": "degraded", "checks": checks}
+
+
+async def test_a_consumer_loop_that_failed_is_started_again_and_reads_on(
+    anonymous: Caller, settings: ServiceSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error nothing in the loop expected ended it for good: the service read no more
+    events until its process restarted. Now it is down for a pause, then reads on."""
+    monkeypatch.setattr(tasks, "RESTART_FIRST_SECONDS", 2.0)  # long enough to be seen
+    before_poll = BrokerLossRecovery.before_poll
+
+    async def fails_once(recovery: BrokerLossRecovery, *args: Any) -> Any:
+        monkeypatch.setattr(BrokerLossRecovery, "before_poll", before_poll)
+        raise RuntimeError("nothing in the loop expected this")
+
+    monkeypatch.setattr(BrokerLossRecovery, "before_poll", fails_once)
+    await eventually(lambda: _consumer_check(anonymous, "unavailable"))
+    await eventually(lambda: _consumer_check(anonymous, "ok"))
+
+    plaintext, envelope = key_issued(settings)  # read from the identity stream after it
+    producer = create_producer(settings, "test-producer")
+    await producer.start()
+    try:
+        identity = Topics(settings.topic_prefix).of("identity")
+        await producer.send_and_wait(identity, envelope.to_bytes(), key=envelope.subject.encode())
+    finally:
+        await producer.stop()
+    issued = Caller(anonymous.client, plaintext)
+    await eventually(lambda: _status_is(issued.get("/companies"), 200), timeout=30)
+
+
+async def _consumer_check(caller: Caller, state: str) -> bool:
+    checks = (await (await caller.get("/readyz")).json())["checks"]
+    return bool(checks["consumer"] == state)
+
+
+async def _status_is(response: Awaitable[ClientResponse], status: int) -> bool:
+    return (await response).status == status
 
 
 async def test_metrics_count_requests_by_route_template(anonymous: Caller) -> None:

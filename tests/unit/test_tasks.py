@@ -2,9 +2,11 @@
 
 import asyncio
 
+import pytest
 import structlog
 
-from shared.tasks import at_most, cancel_and_wait, drain_or_cancel, until_set, watched
+from shared import tasks
+from shared.tasks import KeptRunning, at_most, cancel_and_wait, drain_or_cancel, until_set
 
 
 async def test_a_task_that_stops_on_cancel_is_cancelled_and_awaited() -> None:
@@ -114,14 +116,45 @@ async def test_a_task_cancelled_before_the_stop_does_not_cancel_the_stop() -> No
     assert task.cancelled()
 
 
-async def test_a_watched_task_that_fails_is_logged_when_it_fails() -> None:
+async def test_a_loop_that_fails_is_logged_down_and_started_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tasks, "RESTART_FIRST_SECONDS", 0.05)
+    starts: list[int] = []
+    third_start, resume = asyncio.Event(), asyncio.Event()
+
+    async def loop() -> None:
+        starts.append(len(starts))
+        if len(starts) < 3:
+            raise RuntimeError("the loop broke")
+        third_start.set()
+        await resume.wait()
+
+    with structlog.testing.capture_logs() as logs:
+        kept = KeptRunning(loop, "a-loop")
+        await asyncio.sleep(0)
+        assert not kept.up  # down from its failure until the pause is over
+        async with asyncio.timeout(10):
+            await third_start.wait()
+        assert kept.up and kept.restarts == 2
+    failures = [entry for entry in logs if entry["event"] == "task.failed"]
+    assert [(entry["task"], entry["restart_in_seconds"]) for entry in failures] == [
+        ("a-loop", 0.05),
+        ("a-loop", 0.1),  # doubled: the fault lasted
+    ]
+    assert all(entry["exc_info"] is True for entry in failures)
+    resume.set()
+    await kept.task  # returned: stopped as asked, not started again
+    assert not kept.up and kept.restarts == 2
+
+
+async def test_a_loop_cancelled_in_its_pause_stays_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tasks, "RESTART_FIRST_SECONDS", 3600)
+
     async def failing() -> None:
         raise RuntimeError("the loop broke")
 
-    with structlog.testing.capture_logs() as logs:
-        task = watched(failing(), "a-loop")
-        await asyncio.gather(task, return_exceptions=True)
-        await asyncio.sleep(0)  # done callbacks run on the next turn of the loop
-    failures = [entry for entry in logs if entry["event"] == "task.failed"]
-    assert [entry["task"] for entry in failures] == ["a-loop"]
-    assert isinstance(failures[0]["exc_info"], RuntimeError)
+    kept = KeptRunning(failing, "a-loop")
+    await asyncio.sleep(0)
+    await cancel_and_wait(kept.task, grace=5)
+    assert kept.task.cancelled() and not kept.up and kept.restarts == 0
