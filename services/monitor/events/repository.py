@@ -7,6 +7,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
 
 from services.monitor.events.model import FILTER_FIELDS, EventQuery, IndexedEvent
 from services.monitor.masking import without_secrets
@@ -17,6 +18,10 @@ from shared.text import query_terms
 # broker that came back empty and had it re-published holds it at a new offset).
 PLACE = ("partition", "offset", "timestamp")
 TERMS_INDEX = "terms_seq"
+# The look-up of a record's time by its place (topic, partition, offset), which the streams
+# view no longer makes: it reads the broker instead.
+RETIRED_INDEXES = {"topic_1_partition_1_offset_1_timestamp_-1"}
+INDEX_NOT_FOUND = 27
 
 
 class EventIndex:
@@ -34,6 +39,18 @@ class EventIndex:
         terms_then_seq = [("terms", ASCENDING), ("seq", DESCENDING)]
         await self.collection.create_index(terms_then_seq, name=TERMS_INDEX)
         await self.collection.create_index([("timestamp", ASCENDING)])
+        await self._drop_retired_indexes()
+
+    async def _drop_retired_indexes(self) -> None:
+        """Indexes nothing reads any more, left in databases created before: each one still
+        costs every indexed record a write."""
+        present = await self.collection.index_information()
+        for name in RETIRED_INDEXES & present.keys():
+            try:
+                await self.collection.drop_index(name)
+            except OperationFailure as failure:
+                if failure.code != INDEX_NOT_FOUND:
+                    raise  # else another replica starting beside us dropped it first
 
     async def add_all(self, events: list[IndexedEvent]) -> list[IndexedEvent]:
         """Index records in one write, each once (a record read again only moves to its

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.monitor.events.model import RawRecord, index_entry
-from services.monitor.events.repository import EventIndex
+from services.monitor.events.repository import RETIRED_INDEXES, TERMS_INDEX, EventIndex
 from shared.contracts.companies import CompanyVerified
 from shared.envelope import Envelope
 from shared.mongo import create_client
@@ -70,3 +70,15 @@ async def test_a_record_read_again_at_a_new_place_moves_there_and_keeps_its_entr
     assert stored is not None and (stored.offset, stored.seq) == (7, first.seq)
     assert stored.timestamp.timestamp() * 1000 == WRITTEN_AT + 5_000
     assert await index.collection.count_documents({}) == 2
+
+
+async def test_an_index_nothing_reads_any_more_is_dropped_at_start(index: EventIndex) -> None:
+    place = [("topic", 1), ("partition", 1), ("offset", 1), ("timestamp", -1)]
+    await index.collection.create_index(place)  # as a database created before has it
+    assert set(await index.collection.index_information()) >= RETIRED_INDEXES
+
+    await index.create_indexes()
+    await index.create_indexes()  # a second start finds nothing to drop
+    present = set(await index.collection.index_information())
+    assert not present & RETIRED_INDEXES
+    assert {TERMS_INDEX, "subject_1_seq_-1", "timestamp_1"} <= present
