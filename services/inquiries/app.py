@@ -6,6 +6,7 @@ from aiohttp import web
 
 from services.inquiries.administration.config import DeskConfiguration
 from services.inquiries.administration.configuration_routes import configuration_api
+from services.inquiries.administration.departures import release_the_departed
 from services.inquiries.administration.routes import desk_api
 from services.inquiries.answers.repository import AnswerTemplateRepository
 from services.inquiries.answers.routes import answers_api
@@ -98,6 +99,7 @@ async def repositories(app: web.Application) -> AsyncIterator[None]:
     await desk.config.create_indexes()
     await desk.templates.create_indexes()
     await desk.views.create_indexes()
+    await release_the_departed(desk)
     app[DESK] = desk
     yield
 

@@ -136,6 +136,12 @@ class InquiryRepository:
         cursor = self.collection.find(criteria, {"_id": True}, session=session)
         return [document["_id"] async for document in cursor]
 
+    async def open_assignments(self) -> set[tuple[str, str]]:
+        """Each officer of an open inquiry, with each country they hold one of."""
+        criteria = {"officer": {"$ne": None}, "status": {"$ne": "closed"}}
+        cursor = self.collection.find(criteria, {"_id": False, "officer": True, "country": True})
+        return {(document["officer"], document["country"]) async for document in cursor}
+
     async def matching(
         self, proposal_id: str, country: str, focus_areas: list[str], session: AsyncClientSession
     ) -> list[str]:

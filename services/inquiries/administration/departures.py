@@ -21,9 +21,13 @@ from services.inquiries.scope import Visibility
 from services.inquiries.sla.business_hours import BusinessCalendar
 from shared.auth import may_work
 from shared.contracts.identity import Actor, ApiKeyRevoked
-from shared.platform import UnitOfWork
+from shared.logs import get_logger
+from shared.platform import Trace, UnitOfWork, unit_of_work
+
+log = get_logger(__name__)
 
 REASON = "its officer no longer holds a key for this desk"
+DEPARTURES = "inquiries:departures"
 
 
 async def key_revoked(revoked: ApiKeyRevoked, uow: UnitOfWork, *, desk: Desk) -> None:
@@ -31,8 +35,40 @@ async def key_revoked(revoked: ApiKeyRevoked, uow: UnitOfWork, *, desk: Desk) ->
     no longer work, in the caller's transaction (a redelivery finds nothing left to do)."""
     await desk.identity.record_revoked(revoked, uow.session)
     person_id = await desk.identity.holder_of(revoked.key_id, uow.session)
-    if person_id is None:
-        return
+    if person_id is not None:
+        await _release(person_id, uow, desk)
+
+
+async def release_the_departed(desk: Desk) -> list[str]:
+    """Departures this service never applied, applied at its start: people whose last key
+    for a desk was revoked before revocations released anyone still staffed its queues or
+    held its open inquiries. Once done, a start finds nobody. The service itself is named
+    as having made these changes: who revoked those keys was never recorded here. Answers
+    the people released."""
+    queues = await desk.config.queues()
+    staffing = {person for queue in queues.queues for person in (*queue.members, queue.supervisor)}
+    assignments = await desk.inquiries.open_assignments()
+    departed = []
+    for person_id in sorted({*(p for p in staffing if p), *(p for p, _ in assignments)}):
+        if not await desk.identity.has_keys(person_id):
+            continue  # their keys have not arrived here yet: nothing says they left
+        grants = await desk.identity.grants_of(person_id)
+        countries = {country for officer, country in assignments if officer == person_id}
+        if queues.without(person_id, grants) != queues or not all(
+            may_work(grants, country) for country in countries
+        ):
+            departed.append(person_id)
+    trace = Trace(correlation_id=None, traceparent=None, actor=DEPARTURES)
+    for person_id in departed:
+        async with unit_of_work(desk.platform, trace) as uow:
+            await _release(person_id, uow, desk)
+    if departed:
+        log.info("inquiries.departures_applied", people=len(departed))
+    return departed
+
+
+async def _release(person_id: str, uow: UnitOfWork, desk: Desk) -> None:
+    """Off every queue and every open inquiry their grants no longer let them work."""
     grants = await desk.identity.grants_of(person_id, uow.session)
     queues = await desk.config.queues(uow.session)
     kept = queues.without(person_id, grants)

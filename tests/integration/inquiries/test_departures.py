@@ -3,14 +3,23 @@ does: their open inquiries of that desk go back to the queue unassigned, they co
 queues they may no longer staff, and the desk's other work of theirs stays as it was."""
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from services.inquiries.administration.departures import release_the_departed
+from services.inquiries.app import create_app
+from services.inquiries.keys import DESK
+from services.inquiries.settings import InquirySettings
 from shared.contracts.identity import Actor, ApiKeyRevoked
-from tests.integration.inquiries.conftest import THAI, submitted
+from shared.http.appkeys import KEYS
+from shared.mongo import transaction
+from shared.platform import PLATFORM
+from shared.settings import ServiceSettings
+from tests.integration.inquiries.conftest import THAI, ManualClock, submitted
 from tests.integration.streams import Publisher
-from tests.support import Caller, Person, eventually, person
+from tests.support import Caller, Person, eventually, person, serving
 
 LEAD = Actor(grant="admin", person_id="p-lead", name="Desk lead")
 
@@ -98,3 +107,43 @@ async def test_a_revoked_desk_key_releases_its_holders_inquiries_and_queue_place
     assert (await _queue(admin, "desk-th"))["members"] == []
     assert (await _queue(admin, "matching"))["members"] == []
     assert (await _queue(admin, "desk-vn"))["members"] == [sato.person_id]
+
+
+async def test_a_departure_the_service_never_applied_is_applied_at_its_start(
+    inquiries: TestClient[Any, Any],
+    settings: ServiceSettings,
+    inquiry_settings: InquirySettings,
+    clock: ManualClock,
+    admin: Caller,
+    th_desk: Caller,
+) -> None:
+    """Before revocations released anyone, a revoked key was only marked revoked: its holder
+    kept their queue places and open inquiries. The next start applies that departure."""
+    tanaka = await person(inquiries, "Tanaka Ken", "desk:VN", "desk:TH")
+    sato = await person(inquiries, "Consul Sato", "desk:VN")
+    await _staffed(admin, {
+        "desk-vn": {"members": [tanaka.person_id, sato.person_id], "supervisor": tanaka.person_id},
+        "desk-th": {"members": [tanaka.person_id]},
+    })  # fmt: skip
+    open_vn = await _assigned(sato.caller, tanaka)
+    thai = await _assigned(th_desk, tanaka, **THAI)
+    vn_key = tanaka.callers[0].key_id
+    assert vn_key is not None
+    replica = inquiries.app[KEYS]
+    async with transaction(inquiries.app[PLATFORM].mongo) as session:  # as the old code did
+        revoked = ApiKeyRevoked(key_id=vn_key, revoked_at=datetime.now(UTC), reason="left")
+        await replica.record_revoked(revoked, session)
+    assert (await _queue(admin, "desk-vn"))["supervisor"] == tanaka.person_id
+
+    started_again = partial(create_app, inquiry_settings=inquiry_settings, clock=clock)
+    async with serving(started_again, settings) as restarted:
+        staff = Caller(restarted, admin.key)
+        shown = await _officer(staff, open_vn)
+        assert (shown["officer"], shown["status"]) == (None, "triaged")
+        history = (await (await staff.get(f"/inquiries/{open_vn}/history")).json())["items"]
+        assert history[-1]["by"]["name"] == "inquiries:departures"
+        desk_vn = await _queue(staff, "desk-vn")
+        assert (desk_vn["members"], desk_vn["supervisor"]) == ([sato.person_id], None)
+        assert (await _queue(staff, "desk-th"))["members"] == [tanaka.person_id]
+        assert (await _officer(staff, thai))["officer"] == tanaka.person_id
+        assert await release_the_departed(restarted.app[DESK]) == []  # once is enough
