@@ -151,7 +151,7 @@ class StreamInspector:
         place share it; a partition with groups at several places takes one look more each),
         not a look per place: a desk lagging on many partitions at once is where it counts."""
         written: dict[Place, datetime | None] = {}
-        remaining = sorted(places, key=lambda place: (place[0].topic, place[0].partition, place[1]))
+        remaining = sorted(places)  # a place is (TopicPartition, offset): tuples all through
         while remaining:
             look: Offsets = {}
             for partition, offset in remaining:
