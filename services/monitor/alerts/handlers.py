@@ -4,7 +4,7 @@ each group's alert raised or cleared as its lag crosses them."""
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from services.monitor.alerts.model import Alert, Threshold, breaches, verdict
+from services.monitor.alerts.model import Alert, GroupThreshold, Threshold, breaches, verdict
 from services.monitor.alerts.repository import AlertStore, ThresholdStore
 from services.monitor.operators.repository import AuditLog
 from services.monitor.streams.model import GroupStats
@@ -97,14 +97,31 @@ async def evaluate_alerts(
             oldest_age_seconds=stats.oldest_age_seconds,
             reasons=reasons,
         )
-        await _publish_alert(alert, alerts, platform)
-        changed.append(alert)
+        if await _publish_alert(alert, threshold, thresholds, alerts, platform):
+            changed.append(alert)
     return changed
 
 
-async def _publish_alert(alert: Alert, alerts: AlertStore, platform: Platform) -> None:
+async def _publish_alert(
+    alert: Alert,
+    measured_against: GroupThreshold,
+    thresholds: ThresholdStore,
+    alerts: AlertStore,
+    platform: Platform,
+) -> bool:
+    """Record the alert if, at commit, the thresholds it was measured against still stand
+    and the alert is not already so; False otherwise (the next round decides again).
+    Measuring takes broker round trips: an operator who removed the thresholds meanwhile
+    had cleared the alert, and a raise decided on the old reading stood for good (a group
+    without thresholds is never measured again). So did a second replica's same raise."""
     async with unit_of_work(platform, Trace(None, None, actor="monitor")) as uow:
+        if not await thresholds.still_set(measured_against, uow.session):
+            return False
+        current = await alerts.get(alert.group, uow.session)
+        if (current is not None and current.active) == alert.active:
+            return False
         await _record_alert(alert, alerts, uow)
+        return True
 
 
 async def _record_alert(alert: Alert, alerts: AlertStore, uow: UnitOfWork) -> None:

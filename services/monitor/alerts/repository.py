@@ -23,8 +23,22 @@ class ThresholdStore:
         return removed.deleted_count == 1
 
     async def all(self) -> list[GroupThreshold]:
-        cursor = self.collection.find({}).sort("_id", ASCENDING)
-        return [GroupThreshold(group=document.pop("_id"), **document) async for document in cursor]
+        cursor = self.collection.find({}, {"max_lag": True, "max_age_seconds": True})
+        return [
+            GroupThreshold(group=document.pop("_id"), **document)
+            async for document in cursor.sort("_id", ASCENDING)
+        ]
+
+    async def still_set(self, threshold: GroupThreshold, session: AsyncClientSession) -> bool:
+        """Whether the group's thresholds are still these, counting one more alert decided
+        on them if so. The count is a write so that an operator's change or removal of them
+        at the same moment conflicts with the alert's transaction: one of the two then
+        runs again and sees the other."""
+        limits = {"max_lag": threshold.max_lag, "max_age_seconds": threshold.max_age_seconds}
+        found = await self.collection.update_one(
+            {"_id": threshold.group, **limits}, {"$inc": {"alerts_decided": 1}}, session=session
+        )
+        return found.matched_count == 1
 
 
 class AlertStore:

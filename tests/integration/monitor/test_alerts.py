@@ -133,3 +133,25 @@ async def test_with_no_threshold_set_the_alert_check_reads_no_lag(
         platform=app[PLATFORM],
     )  # fmt: skip
     assert changed == [] and asked == []
+
+
+async def test_thresholds_removed_while_their_group_is_measured_raise_no_alert(
+    monitor: TestClient[Any, Any], operator: Caller
+) -> None:
+    """Measuring takes broker round trips. A raise decided on thresholds removed meanwhile
+    stood for good: a group without thresholds is never measured again (CI saw it)."""
+    group = "removed-while-measured"
+    assert (await operator.put(f"/api/thresholds/{group}", {"max_lag": 2})).status == 200
+
+    async def lags_while_removed() -> list[GroupStats]:
+        assert (await operator.delete(f"/api/thresholds/{group}")).status == 204
+        return [GroupStats(group=group, state="Stable", members=[], partitions=[], lag=3,
+                           oldest_age_seconds=None)]  # fmt: skip
+
+    app = monitor.app
+    changed = await alerting.evaluate_alerts(
+        lags_while_removed, datetime.now(UTC), thresholds=app[THRESHOLDS], alerts=app[ALERTS],
+        platform=app[PLATFORM],
+    )  # fmt: skip
+    assert changed == [] and await alert_of(operator, group) is None
+    assert (await (await operator.get("/api/alerts")).json())["thresholds"] == []
