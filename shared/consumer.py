@@ -36,6 +36,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 from typing_extensions import TypeVar
 
+from shared.backoff import doubling_pause
 from shared.clock import utc_now
 from shared.contracts import EVENT_TYPES, EventPayload
 from shared.dead_letters import DeadLetterPublisher
@@ -133,8 +134,7 @@ class RetryPolicy:
     """For unexpected errors; transient ones (lost connections) retry until shutdown."""
 
     def delay(self, attempt: int) -> float:
-        # The exponent is capped too: an outage of days must not overflow the float.
-        return min(self.max_seconds, self.base_seconds * 2.0 ** min(attempt - 1, 32))
+        return doubling_pause(attempt, self.base_seconds, self.max_seconds)
 
 
 async def rewind_to_start(consumer: AIOKafkaConsumer, group_id: str) -> bool:

@@ -4,6 +4,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from shared.backoff import doubling_pause
 from shared.logs import get_logger
 
 log = get_logger(__name__)
@@ -109,7 +110,7 @@ class KeptRunning:
             except Exception:
                 # It ran well for a while before this fault: a new fault, a short pause.
                 failures = 1 if clock.time() - started > RESTART_MOST_SECONDS else failures + 1
-                pause = min(RESTART_FIRST_SECONDS * 2 ** (failures - 1), RESTART_MOST_SECONDS)
+                pause = doubling_pause(failures, RESTART_FIRST_SECONDS, RESTART_MOST_SECONDS)
                 self._down = True
                 log.exception("task.failed", task=self.name, restart_in_seconds=pause)
             await asyncio.sleep(pause)

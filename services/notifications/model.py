@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.backoff import doubling_pause
 from shared.errors import DomainError
 from shared.masking import MASK, mask_optional_text, mask_text
 
@@ -146,10 +147,7 @@ class Backoff(BaseModel):
     give_up_after: timedelta
 
     def delay(self, attempts: int) -> timedelta:
-        # The exponent is capped: a relay down for days must not overflow the float.
-        return timedelta(
-            seconds=min(self.max_seconds, self.base_seconds * 2.0 ** min(attempts - 1, 32))
-        )
+        return timedelta(seconds=doubling_pause(attempts, self.base_seconds, self.max_seconds))
 
     def gives_up(self, created_at: datetime, now: datetime) -> bool:
         return now - created_at >= self.give_up_after

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from services.inquiries.settings import InquirySettings
 from services.inquiries.webhooks.model import Attempt, DeliveryStatus
 from services.inquiries.webhooks.repository import WebhookRepository
+from shared.backoff import doubling_pause
 from shared.clock import utc_now
 from shared.logs import get_logger
 from shared.mongo import Document
@@ -105,6 +106,8 @@ class WebhookDispatcher:
         return True
 
     def _backoff(self, tries: int) -> timedelta:
-        base = self.settings.webhook_retry_base_seconds
-        seconds = min(self.settings.webhook_retry_max_seconds, base * 2.0 ** min(tries - 1, 32))
-        return timedelta(seconds=seconds)
+        settings = self.settings
+        pause = doubling_pause(
+            tries, settings.webhook_retry_base_seconds, settings.webhook_retry_max_seconds
+        )
+        return timedelta(seconds=pause)
