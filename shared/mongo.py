@@ -14,6 +14,11 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError, PyMongoError
 from pymongo.read_concern import ReadConcern
 
+from shared.backoff import doubling_pause
+from shared.logs import get_logger
+
+log = get_logger(__name__)
+
 Document = dict[str, Any]
 MongoClient = AsyncMongoClient[Document]
 T = TypeVar("T")
@@ -226,3 +231,29 @@ def is_transient(error: BaseException) -> bool:
 
 async def ping(client: MongoClient) -> None:
     await client.admin.command("ping")
+
+
+# The first pause between pings of a database that does not answer yet; each one doubles.
+START_PING_FIRST_SECONDS = 0.5
+START_PING_MOST_SECONDS = 5.0
+
+
+async def until_answering(client: MongoClient, seconds: float) -> None:
+    """Wait at most ``seconds`` for the server to answer a ping, then raise what the last
+    one met. Each ping already waits the client's server selection (5 s): a process that
+    starts beside its database, or while it restarts or is too busy to answer one
+    selection, starts late instead of exiting."""
+    clock = asyncio.get_running_loop()
+    deadline = clock.time() + seconds
+    failures = 0
+    while True:
+        try:
+            await ping(client)
+            return
+        except ConnectionFailure as error:
+            failures += 1
+            pause = doubling_pause(failures, START_PING_FIRST_SECONDS, START_PING_MOST_SECONDS)
+            if clock.time() + pause >= deadline:
+                raise
+            log.warning("mongodb.not_answering_yet", error=repr(error), retry_in_seconds=pause)
+            await asyncio.sleep(pause)

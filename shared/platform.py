@@ -27,7 +27,14 @@ from shared.idempotency import COLLECTION as IDEMPOTENCY
 from shared.idempotency import record_claim
 from shared.kafka import create_batch_producer, create_producer, kafka_reachable
 from shared.metrics import ServiceMetrics
-from shared.mongo import Document, MongoClient, create_client, ping, transaction
+from shared.mongo import (
+    Document,
+    MongoClient,
+    create_client,
+    ping,
+    transaction,
+    until_answering,
+)
 from shared.outbox import Outbox
 from shared.outbox_migration import prepare_outbox
 from shared.relay import OutboxRelay
@@ -181,6 +188,7 @@ def platform_context(service: str) -> CleanupContext:
     async def context(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
         mongo = create_client(settings.mongodb_uri)
+        await until_answering(mongo, settings.database_start_wait_seconds)
         database = mongo[settings.database_name(service)]
         platform = Platform(
             service=service,

@@ -65,6 +65,9 @@ class ServiceSettings(BaseSettings):
     # How often each service checks that the broker still holds the desk's topics and
     # incarnation marker (see shared/healing.py): a lost broker heals within about this.
     broker_check_seconds: float = Field(default=2.0, gt=0)
+    # A service starting while its database is away (starting beside it, restarting, too
+    # busy to answer one selection) waits this long for it before it gives up and exits.
+    database_start_wait_seconds: float = Field(default=60.0, ge=0)
     outbox_retention_hours: float = Field(default=7 * 24, gt=0)
     consumer_retry_base_seconds: float = Field(default=0.2, gt=0)
     consumer_retry_max_seconds: float = Field(default=10.0, gt=0)
