@@ -69,7 +69,7 @@ class ProblemRequestHandler(web.RequestHandler):
             status = exc.code  # 400 in aiohttp 3.14; a later one may say 413 or 431
         if 400 <= status < 500:
             # The parser's refusal: no request was read, so there is no path to name.
-            self._log_refusal(request, status, exc)
+            self._record_refusal(request, status, exc)
             response = problem_json(status, problem_title(status), parser_detail(exc, message))
         else:
             # A request that reached the application. aiohttp's own handling first: it logs
@@ -81,9 +81,10 @@ class ProblemRequestHandler(web.RequestHandler):
         response.force_close()  # as aiohttp's: the connection's state is unknown
         return response
 
-    def _log_refusal(
+    def _record_refusal(
         self, request: web.BaseRequest, status: int, exc: BaseException | None
     ) -> None:
+        """Log the parser's refusal and count it; raise if an answer is already on its way."""
         if request.writer.output_size > 0:  # as aiohttp's: no second answer can follow
             raise ConnectionError("Response is sent already, cannot send another response")
         kind = type(exc).__name__ if exc is not None else "malformed HTTP"
