@@ -48,10 +48,15 @@ async def test_a_consumer_loop_that_ended_makes_the_service_degraded(anonymous: 
     (consumer,) = [task for task in asyncio.all_tasks() if task.get_name() == "companies-consumer"]
     consumer.cancel()
     await asyncio.gather(consumer, return_exceptions=True)
-    response = await anonymous.get("/readyz")
-    assert response.status == 200
-    checks = {**EVERY_CHECK_OK, "consumer": "unavailable"}
-    assert await response.json() == {"status": "degraded", "checks": checks}
+    degraded = {"status": "degraded", "checks": {**EVERY_CHECK_OK, "consumer": "unavailable"}}
+
+    async def readiness_is_degraded() -> bool:
+        # Read again until it matches: on a loaded machine the broker's probe (3 s) can miss
+        # once and say "kafka: unavailable" beside the consumer.
+        response = await anonymous.get("/readyz")
+        return response.status == 200 and await response.json() == degraded
+
+    await eventually(readiness_is_degraded, timeout=30)
 
 
 async def test_a_consumer_loop_that_failed_is_started_again_and_reads_on(
