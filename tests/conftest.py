@@ -13,7 +13,7 @@ from shared.kafka import ensure_topics
 from shared.logs import configure_logging
 from shared.settings import ServiceSettings
 from shared.topics import Topics
-from tests.support import Caller, isolated_settings, serving
+from tests.support import Caller, delete_every_topic, isolated_settings, serving
 
 TESTS = Path(__file__).parent
 
@@ -37,6 +37,18 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Embed
     await embedded.start()
     yield embedded
     await embedded.stop()
+
+
+@pytest.fixture(autouse=True)
+async def topics_left_behind_are_deleted(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Every test makes its topics under a prefix of its own on the session's broker, and a
+    client's metadata request lists every topic there is: left in place, they would make
+    each test slower than the one before. Tests run one at a time, so after each one that
+    used the shared broker, no topic on it is anyone's."""
+    yield
+    if "stack" in request.fixturenames:
+        shared: EmbeddedStack = request.getfixturevalue("stack")
+        await delete_every_topic(shared.kafka_bootstrap)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from aiohttp import ClientResponse, FormData, web
 from aiohttp.test_utils import TestClient, TestServer
 from aiohttp.web_runner import BaseRunner
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 
@@ -45,6 +46,18 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 
             if result:
                 return result
             await asyncio.sleep(0.05)
+
+
+async def delete_every_topic(bootstrap_servers: str) -> None:
+    """Delete every topic on the broker but its own internal ones (``__``)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        names = [name for name in await admin.list_topics() if not name.startswith("__")]
+        if names:
+            await admin.delete_topics(names)
+    finally:
+        await admin.close()
 
 
 def isolated_settings(mongodb_uri: str, kafka_bootstrap: str, **overrides: Any) -> ServiceSettings:
