@@ -27,7 +27,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.clock import utc_now
-from shared.kafka import LazyProducer, ProducerFactory, started
+from shared.kafka import LazyProducer, ProducerFactory, missing_topics, started
 from shared.logs import get_logger
 from shared.mongo import Document
 from shared.outbox import Outbox, replay_since
@@ -64,9 +64,10 @@ class BrokerHealer:
     healing: bool = False
     """Between noticing a loss and having re-published the window (readiness: degraded)."""
     _draining: dict[int, int] = field(default_factory=dict)
-    # One admin client for all checks, not a new one every few seconds: fewer connections
-    # for the broker. Dropped after a failed check, started again on use; no client is
-    # ever left half-started by a cancel (see ``shared.kafka.started``).
+    # Checks ask about the desk's topics through the producer's connection; an admin client
+    # is started only to create what is missing, and kept for later heals. Dropped after a
+    # failed check, started again on use; no client is ever left half-started by a cancel
+    # (see ``shared.kafka.started``).
     _admin: AIOKafkaAdminClient | None = None
 
     async def run(self) -> None:
@@ -94,7 +95,7 @@ class BrokerHealer:
 
     async def check(self, producer: LazyProducer) -> None:
         """One look at the broker; heals when it lost data, else settles readiness."""
-        created = await self._recreate_missing_topics()
+        created = await self._recreate_missing_topics(producer)
         incarnation = await self._incarnation(producer)
         stored = await self.state.find_one({"_id": STATE_ID})
         if created or (stored is not None and stored["incarnation"] != incarnation):
@@ -136,7 +137,16 @@ class BrokerHealer:
             del self._draining[index]
         return True
 
-    async def _recreate_missing_topics(self) -> list[str]:
+    async def _recreate_missing_topics(self, producer: LazyProducer) -> list[str]:
+        marker = incarnation_topic(self.topics)
+        client = (await producer.get()).client
+        absent = await missing_topics(client, [*self.topics.all(), marker])
+        missing = [name for name in self.topics.all() if name in absent]
+        new = [NewTopic(name, 3, 1) for name in missing]
+        if marker in absent:  # kept for ever: its first record is the identity
+            new.append(NewTopic(marker, 1, 1, topic_configs={"retention.ms": "-1"}))
+        if not new:
+            return []
         if self._admin is None:
             self._admin = await started(
                 AIOKafkaAdminClient(
@@ -144,16 +154,7 @@ class BrokerHealer:
                     client_id="jamp-healer",
                 )
             )
-        admin = self._admin
-        existing = set(await admin.list_topics())
-        marker = incarnation_topic(self.topics)
-        missing = [name for name in self.topics.all() if name not in existing]
-        new = [NewTopic(name, 3, 1) for name in missing]
-        if marker not in existing:  # kept for ever: its first record is the identity
-            new.append(NewTopic(marker, 1, 1, topic_configs={"retention.ms": "-1"}))
-        if not new:
-            return []
-        response = await admin.create_topics(new)
+        response = await self._admin.create_topics(new)
         # Only what this call created counts as lost: "already exists" means another
         # service was quicker, "not authorized" that this one may not see it.
         created = {error[0] for error in response.topic_errors if error[1] == 0}
@@ -206,5 +207,4 @@ class PublishGuard:
         return self.healer.epoch
 
     async def topics_exist(self, producer: AIOKafkaProducer, topics: set[str]) -> bool:
-        cluster = await producer.client.fetch_all_metadata()
-        return topics <= set(cluster.topics())
+        return not await missing_topics(producer.client, topics)

@@ -2,11 +2,13 @@
 broker-specific."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TypeAlias, TypeVar
 
 from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, UnknownTopicOrPartitionError
+from aiokafka.protocol.metadata import MetadataRequest
 
 from shared.settings import ServiceSettings
 
@@ -157,6 +159,23 @@ async def ensure_topics(
         return missing
     finally:
         await admin.close()
+
+
+async def missing_topics(client: AIOKafkaClient, topics: Iterable[str]) -> set[str]:
+    """Which of ``topics`` the broker does not have, asked about these alone (a request
+    for every topic costs in proportion to the whole cluster, which may be shared) and
+    without letting the question create them: a broker that creates topics on request
+    would otherwise make a lost one again, with its own partition count, before any
+    healer could notice it was lost."""
+    names = sorted(set(topics))
+    node = client.get_random_node()
+    if node is None:
+        raise KafkaConnectionError("no broker known to ask about topics")
+    answer = await client.send(node, MetadataRequest(names, allow_auto_topic_creation=False))
+    unknown = UnknownTopicOrPartitionError.errno
+    return {topic[1] for topic in answer.topics if topic[0] == unknown} | (
+        set(names) - {topic[1] for topic in answer.topics}
+    )
 
 
 async def kafka_reachable(bootstrap_servers: str, timeout: float = 3.0) -> bool:
