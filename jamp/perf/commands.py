@@ -44,6 +44,14 @@ CompaniesOption = Annotated[
         "after a restart on that database",
     ),
 ]
+OtherTopicsOption = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        help="relay: the broker holds this many other topics first, as a cluster shared with "
+        "other systems does (each asked-for-everything metadata answer grows with them)",
+    ),
+]
 
 
 @dataclass
@@ -63,6 +71,7 @@ class Run:
     results: Path
     ran_for: float = 0.0
     companies: int = 0
+    other_topics: int = 0
 
 
 Bench = Callable[[Servers, Run, Path], Awaitable[Outcome]]
@@ -77,7 +86,9 @@ async def _intake(on: Servers, run: Run, logs: Path) -> Outcome:
 
 
 async def _relay(on: Servers, run: Run, logs: Path) -> Outcome:
-    return Outcome("relay", await relay.run(on, 200 if run.quick else 5000, run.pairs))
+    count = 200 if run.quick else 5000
+    figures = await relay.run(on, count, run.pairs, run.other_topics)
+    return Outcome("relay", figures, {"other_topics": run.other_topics})
 
 
 async def _consume(on: Servers, run: Run, logs: Path) -> Outcome:
@@ -144,6 +155,7 @@ async def _measure(
     label = outcome.name + (f"-aged{run.aged_writes}" if run.aged_writes else "")
     label += f"-ran{run.ran_for:g}min" if run.ran_for else ""
     label += f"-{run.companies}companies" if run.companies and name == "desk" else ""
+    label += f"-{run.other_topics}othertopics" if run.other_topics and name == "relay" else ""
     about = {"quick": run.quick, "pairs": run.pairs, "aged_writes": run.aged_writes,
              "ran_for_minutes": run.ran_for, **(ran or {})}  # fmt: skip
     path = write_results(run.results, label, outcome.figures, {**about, **outcome.extra})
@@ -190,9 +202,12 @@ def _command(names: list[str], summary: bool = False) -> Callable[..., None]:
         aged_writes: AgedOption = 0,
         ran_for: RanForOption = 0.0,
         companies: CompaniesOption = 0,
+        other_topics: OtherTopicsOption = 0,
         results: ResultsOption = Path("bench/results"),
     ) -> None:
-        run = Run(mongodb_uri, kafka, pairs, quick, aged_writes, results, ran_for, companies)
+        run = Run(
+            mongodb_uri, kafka, pairs, quick, aged_writes, results, ran_for, companies, other_topics
+        )
         outcomes = run_benches(names, run)
         if summary:
             figures = [figure for outcome in outcomes for figure in outcome.figures]

@@ -3,19 +3,24 @@
 import asyncio
 import gc
 import time
-from datetime import timedelta
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from jamp.perf.pairs import Figure, alternate
 from jamp.perf.servers import Servers
 from jamp.perf.workload import events, fresh_topic, run_settings
 from shared import kafka
-from shared.kafka import create_batch_producer
+from shared.healing import BrokerHealer, PublishGuard
+from shared.kafka import create_batch_producer, create_producer
 from shared.metrics import ServiceMetrics
 from shared.mongo import create_client
 from shared.outbox import Outbox, outbox_rows
 from shared.outbox_migration import prepare_outbox
-from shared.relay import OutboxRelay
+from shared.platform import Platform, outbox_relay
+from shared.topics import Topics
 
 PER_TRANSACTION = 2
 """Events a transaction appends, as a registration does (the company's event and its key's).
@@ -24,16 +29,35 @@ clocks), a matching batch one per change it made; ``Outbox.add_all`` packs a tra
 events into one row, so this sets how many documents the relay reads per event."""
 
 
-async def run(servers: Servers, count: int, pairs: int) -> list[Figure]:
+async def run(servers: Servers, count: int, pairs: int, other_topics: int = 0) -> list[Figure]:
     note = (
         f"{count} events, {PER_TRANSACTION} per transaction; the relay reads, unpacks and hands"
         " them over in record batches it fills (send_batch); baseline: raw aiokafka producer,"
         " the same records, the relay's producer settings, send per record"
     )
+    if other_topics:
+        note += f"; the broker holds {other_topics} other topics"
     figure = Figure("outbox relay", "events/s", note=note)
     trial = partial(_relay_rate, servers, count)
     baseline = partial(_producer_rate, servers, count)
-    return [await alternate(figure, trial, baseline, pairs)]
+    async with _other_topics(servers, other_topics):
+        return [await alternate(figure, trial, baseline, pairs)]
+
+
+@asynccontextmanager
+async def _other_topics(servers: Servers, count: int) -> AsyncIterator[None]:
+    """``count`` topics of nobody's on the broker while the pairs run, deleted after."""
+    prefix = run_settings(servers.mongodb_uri, servers.kafka_bootstrap).topic_prefix
+    names = [f"{prefix}.other-{number}" for number in range(count)]
+    admin = await kafka.started(AIOKafkaAdminClient(bootstrap_servers=servers.kafka_bootstrap))
+    try:
+        for start in range(0, count, 500):
+            await admin.create_topics([NewTopic(name, 3, 1) for name in names[start : start + 500]])
+        yield
+    finally:
+        for start in range(0, count, 500):
+            await admin.delete_topics(names[start : start + 500])
+        await admin.close()
 
 
 async def _relay_rate(servers: Servers, count: int) -> float:
@@ -42,14 +66,17 @@ async def _relay_rate(servers: Servers, count: int) -> float:
     mongo = create_client(settings.mongodb_uri)
     database = mongo[settings.database_name("bench")]
     outbox = Outbox(database["outbox"])
-    relay = OutboxRelay(
-        outbox,
-        partial(create_batch_producer, settings, "bench-relay"),
-        outbox.lease(timedelta(seconds=5)),
-        poll_seconds=0.5,
-        retention=timedelta(days=1),
-        metrics=ServiceMetrics(),
+    platform = Platform("bench", settings, mongo, database, outbox, Topics(settings.topic_prefix))
+    # Built as a service builds its relay: the settings' timings, and the guard that asks
+    # the broker before each publish whether the batch's topics still exist.
+    healer = BrokerHealer(
+        settings,
+        platform.topics,
+        database["broker_state"],
+        partial(create_producer, settings, "bench-healer"),
+        outboxes=[outbox],
     )
+    relay = outbox_relay(platform, "bench-relay", ServiceMetrics(), PublishGuard(healer))
     try:
         await prepare_outbox(outbox)  # its indexes, as a service's start makes them
         await _fill(outbox, topic, count)

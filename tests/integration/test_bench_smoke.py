@@ -1,15 +1,18 @@
 """A short smoke run of every ``jamp bench`` command of the delivery path (never a timed
 test: it checks that each runs and writes its results, not how fast anything is)."""
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 from typer.testing import CliRunner
 
 from jamp import app as jamp
 from shared.embedded import EmbeddedStack
+from shared.kafka import started
 
 
 def _smoke(stack: EmbeddedStack, results: Path, bench: str, *more: str) -> dict[str, Any]:
@@ -58,3 +61,22 @@ def test_the_desk_benchmark_measures_idle_memory_at_a_number_of_companies(
     restarted = document["restarted"]
     assert restarted["service"] == "matching"
     assert 0 < restarted["rss_mb"] <= restarted["peak_rss_mb"]
+
+
+def test_the_relay_benchmark_runs_beside_other_topics_and_deletes_them_after(
+    stack: EmbeddedStack, tmp_path: Path
+) -> None:
+    document = _smoke(stack, tmp_path, "relay", "--other-topics", "30")
+    assert document["benchmark"] == "relay-30othertopics" and document["other_topics"] == 30
+    assert "the broker holds 30 other topics" in document["figures"][0]["note"]
+    left = asyncio.run(_topic_names(stack.kafka_bootstrap))
+    assert not [name for name in left if ".other-" in name]
+
+
+async def _topic_names(bootstrap: str) -> list[str]:
+    admin = await started(AIOKafkaAdminClient(bootstrap_servers=bootstrap))
+    try:
+        names: list[str] = await admin.list_topics()
+        return names
+    finally:
+        await admin.close()
