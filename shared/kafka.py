@@ -173,9 +173,8 @@ async def missing_topics(client: AIOKafkaClient, topics: Iterable[str]) -> set[s
         raise KafkaConnectionError("no broker known to ask about topics")
     answer = await client.send(node, MetadataRequest(names, allow_auto_topic_creation=False))
     unknown = UnknownTopicOrPartitionError.errno
-    return {topic[1] for topic in answer.topics if topic[0] == unknown} | (
-        set(names) - {topic[1] for topic in answer.topics}
-    )
+    known = {name for error, name, *_ in answer.topics if error != unknown}
+    return set(names) - known
 
 
 async def kafka_reachable(bootstrap_servers: str, timeout: float = 3.0) -> bool:
