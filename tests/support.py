@@ -19,6 +19,7 @@ from shared.auth import issue_key, parse_grant, register_person
 from shared.envelope import Envelope
 from shared.http.appkeys import KEYS
 from shared.http.server import ServiceRunner
+from shared.kafka import started
 from shared.mongo import Document, transaction
 from shared.outbox import row_records
 from shared.platform import PLATFORM
@@ -48,16 +49,28 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 
             await asyncio.sleep(0.05)
 
 
+@asynccontextmanager
+async def kafka_admin(bootstrap_servers: str) -> AsyncIterator[AIOKafkaAdminClient]:
+    admin = await started(AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers))
+    try:
+        yield admin
+    finally:
+        await admin.close()
+
+
+async def topic_names(bootstrap_servers: str) -> list[str]:
+    """Every topic on the broker, as its metadata lists them."""
+    async with kafka_admin(bootstrap_servers) as admin:
+        names: list[str] = await admin.list_topics()
+        return names
+
+
 async def delete_every_topic(bootstrap_servers: str) -> None:
     """Delete every topic on the broker but its own internal ones (``__``)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    await admin.start()
-    try:
+    async with kafka_admin(bootstrap_servers) as admin:
         names = [name for name in await admin.list_topics() if not name.startswith("__")]
         if names:
             await admin.delete_topics(names)
-    finally:
-        await admin.close()
 
 
 def isolated_settings(mongodb_uri: str, kafka_bootstrap: str, **overrides: Any) -> ServiceSettings:

@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
 from typer.testing import CliRunner
 
 from jamp import app as jamp
 from shared.embedded import EmbeddedStack
-from shared.kafka import started
+from tests.support import topic_names
 
 
 def _smoke(stack: EmbeddedStack, results: Path, bench: str, *more: str) -> dict[str, Any]:
@@ -69,14 +68,5 @@ def test_the_relay_benchmark_runs_beside_other_topics_and_deletes_them_after(
     document = _smoke(stack, tmp_path, "relay", "--other-topics", "30")
     assert document["benchmark"] == "relay-30othertopics" and document["other_topics"] == 30
     assert "the broker holds 30 other topics" in document["figures"][0]["note"]
-    left = asyncio.run(_topic_names(stack.kafka_bootstrap))
+    left = asyncio.run(topic_names(stack.kafka_bootstrap))
     assert not [name for name in left if ".other-" in name]
-
-
-async def _topic_names(bootstrap: str) -> list[str]:
-    admin = await started(AIOKafkaAdminClient(bootstrap_servers=bootstrap))
-    try:
-        names: list[str] = await admin.list_topics()
-        return names
-    finally:
-        await admin.close()
