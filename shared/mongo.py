@@ -5,13 +5,21 @@ import contextlib
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Any, Protocol, TypeVar
 
 from bson import ObjectId
-from pymongo import AsyncMongoClient, ReadPreference, WriteConcern
+from pymongo import AsyncMongoClient, InsertOne, ReadPreference, WriteConcern
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError, PyMongoError
+from pymongo.errors import (
+    BulkWriteError,
+    ClientBulkWriteException,
+    ConnectionFailure,
+    DuplicateKeyError,
+    PyMongoError,
+)
 from pymongo.read_concern import ReadConcern
 
 from shared.backoff import doubling_pause
@@ -30,6 +38,10 @@ UNKNOWN_COMMIT = "UnknownTransactionCommitResult"
 # conflicts, a failover, a restart) before it gives up with a 503.
 RETRY_SECONDS = 10.0
 DUPLICATE_KEY = 11000
+WRITE_CONFLICT = 112
+WRITES_ACROSS_COLLECTIONS = 25
+"""The wire version of MongoDB 8.0, the first whose ``bulkWrite`` command writes to several
+collections at once."""
 
 
 def create_client(uri: str, *, timeout_ms: int = 5000) -> MongoClient:
@@ -140,6 +152,113 @@ async def retrying_transactions(
                 raise
             # Jittered backoff so that two writers that collided do not collide again.
             await asyncio.sleep(random.uniform(0, min(0.5, 0.01 * 2**tries)))
+
+
+@dataclass(frozen=True, slots=True)
+class NewDocument:
+    """A document a transaction inserts, and what one of its unique keys being taken means
+    to the caller (by default the ``DuplicateKeyError`` itself)."""
+
+    collection: AsyncCollection[Document]
+    document: Document
+    taken: Callable[[DuplicateKeyError], Exception] | None = None
+
+
+class Inserts(Protocol):
+    """Where a repository inserts the new documents of a change: a unit of work, which may
+    send them with its events in one command."""
+
+    async def insert(
+        self,
+        collection: AsyncCollection[Document],
+        *documents: Document,
+        taken: Callable[[DuplicateKeyError], Exception] | None = None,
+    ) -> None: ...
+
+
+def writes_across_collections(client: MongoClient) -> bool:
+    """Whether every server the client knows takes one ``bulkWrite`` for several
+    collections (MongoDB 8.0 and later). Read from what the client already knows of them:
+    no round trip; a client that knows no server yet takes the other way."""
+    servers = client.topology_description.known_servers
+    return bool(servers) and all(
+        (server.max_wire_version or 0) >= WRITES_ACROSS_COLLECTIONS for server in servers
+    )
+
+
+async def insert_together(
+    client: MongoClient, documents: Sequence[NewDocument], session: AsyncClientSession | None
+) -> None:
+    """Insert the documents in their order, whatever their collections: in one command
+    where the server has MongoDB 8's ``bulkWrite``, else one ``insert_many`` per run of the
+    same collection. On SecantusDB a statement costs more than a document, so a
+    registration's company, key and events cost two statements instead of three.
+
+    Stops at the first failure. A taken unique key raises what that document's ``taken``
+    makes of it."""
+    runs = [list(run) for _, run in groupby(documents, key=lambda new: new.collection)]
+    if len(runs) > 1 and writes_across_collections(client):
+        if _opens_transaction(session):
+            # A transaction's first statement carries its read concern, which SecantusDB
+            # refuses on ``bulkWrite`` ("unknown field"): the first run opens it alone.
+            await _insert_run(runs.pop(0), session)
+        await _in_one_command(client, [new for run in runs for new in run], session)
+        return
+    for run in runs:
+        await _insert_run(run, session)
+
+
+def _opens_transaction(session: AsyncClientSession | None) -> bool:
+    """Whether the next statement in ``session`` is its transaction's first, the one the
+    driver gives the read concern. Asked of the driver's own flag (private: nothing public
+    says it), since what is public misleads: a kept session's operation time is set by the
+    transactions before this one."""
+    return session is not None and session._starting_transaction
+
+
+async def _insert_run(run: Sequence[NewDocument], session: AsyncClientSession | None) -> None:
+    """Documents of one collection, in one ``insert_many``."""
+    try:
+        await run[0].collection.insert_many([new.document for new in run], session=session)
+    except BulkWriteError as error:
+        failure = error.details["writeErrors"][0]
+        refusal = _refusal(run[failure["index"]], failure)
+        if refusal is None:
+            raise
+        raise refusal from error
+
+
+async def _in_one_command(
+    client: MongoClient, documents: Sequence[NewDocument], session: AsyncClientSession | None
+) -> None:
+    requests = [InsertOne(new.document, namespace=new.collection.full_name) for new in documents]
+    try:
+        await client.bulk_write(requests, session=session)
+    except ClientBulkWriteException as error:
+        if isinstance(error.error, PyMongoError):
+            # The command as a whole failed (a write conflict, a lost primary): that error
+            # carries the labels that tell a transaction to run again.
+            raise error.error from None
+        failures = error.details.get("writeErrors") or []
+        if not failures:
+            raise
+        failure = failures[0]  # ordered: the write that stopped the command
+        refusal = _refusal(documents[failure["idx"]], failure)
+        if refusal is None:
+            raise
+        raise refusal from error
+
+
+def _refusal(refused: NewDocument, failure: Document) -> Exception | None:
+    """What the write error ``failure``, which refused ``refused``, means to the caller
+    (None: the error as it is)."""
+    message = str(failure.get("errmsg", "write refused"))
+    if failure.get("code") == WRITE_CONFLICT:  # the whole transaction may run again
+        return PyMongoError(message, error_labels=[TRANSIENT])
+    if failure.get("code") != DUPLICATE_KEY:
+        return None
+    duplicate = DuplicateKeyError(message, DUPLICATE_KEY, failure)
+    return duplicate if refused.taken is None else refused.taken(duplicate)
 
 
 def is_duplicate_key(error: PyMongoError, index_name: str | None = None) -> bool:

@@ -44,6 +44,7 @@ import contextlib
 import os
 import socket
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -52,12 +53,12 @@ from bson import Binary
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from shared.clock import utc_now
 from shared.envelope import Envelope, Headers
 from shared.logs import get_logger
-from shared.mongo import TRANSIENT, Document
+from shared.mongo import TRANSIENT, Document, NewDocument, insert_together
 from shared.outbox_cursor import Cursor, Gap
 
 log = get_logger(__name__)
@@ -165,26 +166,33 @@ class Outbox:
         self.wakeup = asyncio.Event()
 
     async def add_all(
-        self, session: AsyncClientSession, events: list[tuple[str, Envelope]]
+        self,
+        session: AsyncClientSession,
+        events: list[tuple[str, Envelope]],
+        beside: Sequence[NewDocument] = (),
     ) -> int | None:
-        """Append several events in one round trip, packed into as few rows as
-        ``outbox_rows`` makes (their order is kept); returns the first row's sequence. Call
-        it after the transaction's other writes (see above)."""
+        """Append several events, packed into as few rows as ``outbox_rows`` makes (their
+        order is kept), in one round trip with the transaction's new documents ``beside``;
+        returns the first row's sequence. Call it after the transaction's other writes
+        (see above): inserts of new documents may come with it, since no other
+        transaction can have written them."""
         if not events:
+            await insert_together(self.collection.database.client, beside, session)
             return None
-        return await self.append(outbox_rows(events), session)
+        return await self.append(outbox_rows(events), session, beside)
 
-    async def append(self, rows: list[Document], session: AsyncClientSession | None = None) -> int:
-        """Number the rows with a fresh block and insert them; returns the first number."""
+    async def append(
+        self,
+        rows: list[Document],
+        session: AsyncClientSession | None = None,
+        beside: Sequence[NewDocument] = (),
+    ) -> int:
+        """Number the rows with a fresh block and insert them (after ``beside``, in one
+        command where the server can); returns the first number."""
         first = await self.allocate(len(rows))
         numbered = [{"_id": first + i, "seq": first + i, **row} for i, row in enumerate(rows)]
-        try:
-            await self.collection.insert_many(numbered, session=session)
-        except (DuplicateKeyError, BulkWriteError) as error:
-            # A tombstone took one of the numbers (this transaction outlived the relay's
-            # horizon): the whole transaction runs again and takes new numbers.
-            closed = f"outbox numbers closed: {error}"
-            raise PyMongoError(closed, error_labels=[TRANSIENT]) from error
+        rows_of_outbox = [NewDocument(self.collection, row, _numbers_closed) for row in numbered]
+        await insert_together(self.collection.database.client, [*beside, *rows_of_outbox], session)
         return first
 
     async def allocate(self, count: int, field: str = "top") -> int:
@@ -267,6 +275,12 @@ class Outbox:
     def nudge(self) -> None:
         """Wake the relay now instead of at its next poll (call after the commit)."""
         self.wakeup.set()
+
+
+def _numbers_closed(error: PyMongoError) -> PyMongoError:
+    """A tombstone took one of the numbers (this transaction outlived the relay's horizon):
+    the whole transaction runs again and takes new numbers."""
+    return PyMongoError(f"outbox numbers closed: {error}", error_labels=[TRANSIENT])
 
 
 async def create_outbox_indexes(collection: OutboxCollection) -> None:

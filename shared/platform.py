@@ -12,7 +12,9 @@ from functools import partial
 
 from aiohttp import web
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from shared.auth import KeyReplica
 from shared.consumer import ConsumerRunner, HandlerTable, RetryPolicy
@@ -30,6 +32,7 @@ from shared.metrics import ServiceMetrics
 from shared.mongo import (
     Document,
     MongoClient,
+    NewDocument,
     create_client,
     ping,
     transaction,
@@ -87,9 +90,10 @@ class Trace:
 class UnitOfWork:
     """One transaction: the state change and the events it publishes commit together.
 
-    Built by ``unit_of_work``, it holds its events and writes them in one insert before the
-    commit; built around a transaction someone else commits (a consumer's), it writes each
-    event as it is published (``buffered=False``), since nothing would flush it."""
+    Built by ``unit_of_work``, it holds its events and the new documents given to
+    ``insert``, and writes them all in one command before the commit; built around a
+    transaction someone else commits (a consumer's), it writes each as it comes
+    (``buffered=False``), since nothing would flush it."""
 
     def __init__(
         self,
@@ -102,6 +106,7 @@ class UnitOfWork:
         self.platform, self.session, self.trace = platform, session, trace
         self.buffered = buffered
         self.events: list[tuple[str, Envelope]] = []
+        self.new_documents: list[NewDocument] = []
         self.published: Envelope | None = None
         self.first_event_id: str | None = None
         self.first_sequence: int | None = None
@@ -115,6 +120,19 @@ class UnitOfWork:
             {"_id": self.first_sequence, "event_id": self.first_event_id}, {"_id": True}
         )
         return found is not None
+
+    async def insert(
+        self,
+        collection: AsyncCollection[Document],
+        *documents: Document,
+        taken: Callable[[DuplicateKeyError], Exception] | None = None,
+    ) -> None:
+        """Insert new documents in this transaction. A buffered unit sends them with its
+        events, so the transaction must not read them back; a taken unique key then raises
+        what ``taken`` makes of it when the unit is flushed."""
+        self.new_documents += [NewDocument(collection, document, taken) for document in documents]
+        if not self.buffered:
+            await self.flush()
 
     async def publish(self, subject: str, payload: EventPayload) -> Envelope:
         """Add the event to the outbox, bound for its stream's topic, keyed by ``subject``."""
@@ -148,9 +166,10 @@ class UnitOfWork:
         return envelopes
 
     async def flush(self) -> None:
-        """Write the events held so far to the outbox, in one round trip."""
+        """Write the new documents and events held so far, in one round trip."""
         events, self.events = self.events, []
-        first = await self.platform.outbox.add_all(self.session, events)
+        new_documents, self.new_documents = self.new_documents, []
+        first = await self.platform.outbox.add_all(self.session, events, new_documents)
         if self.first_sequence is None:
             self.first_sequence = first
 
