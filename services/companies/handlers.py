@@ -46,8 +46,8 @@ async def register_company(
     key = issue_key(Role.COMPANY, company.company_id, _own_key_label(company), keys.pepper)
     issued = made_by(key.event, trace)
     async with unit_of_work(platform, trace) as uow:
-        await companies.add(company, uow.session)
-        await keys.add_minted(issued, uow.session, purpose=REGISTRATION)
+        await companies.add(company, uow)
+        await keys.add_minted(issued, uow, purpose=REGISTRATION)
         await uow.publish(company.company_id, CompanyRegistered(company=company.profile()))
         await uow.publish(issued.key_id, issued)
     return company, key.plaintext
@@ -83,7 +83,7 @@ async def reissue_company_key(
             await uow.publish(key_id, revoked)
         key = issue_key(Role.COMPANY, company_id, _own_key_label(company), keys.pepper)
         issued = made_by(key.event, trace)
-        await keys.add_minted(issued, uow.session, purpose=REGISTRATION)
+        await keys.add_minted(issued, uow, purpose=REGISTRATION)
         await uow.publish(issued.key_id, issued)
     return company, key.plaintext
 

@@ -8,7 +8,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.companies.model import Company, CompanyQuery, CorporateNumberTaken
-from shared.mongo import Document
+from shared.mongo import Document, Inserts
 from shared.text import query_terms, terms
 from shared.versioning import replace_versioned
 
@@ -27,14 +27,14 @@ class CompanyRepository:
         for field in ("focus_areas", "tags", "countries", "status", "search_terms"):
             await self.collection.create_index([(field, ASCENDING), ("_id", DESCENDING)])
 
-    async def add(self, company: Company, session: AsyncClientSession) -> None:
-        try:
-            await self.collection.insert_one(_to_document(company), session=session)
-        except DuplicateKeyError:
-            raise CorporateNumberTaken(
+    async def add(self, company: Company, writes: Inserts) -> None:
+        def taken(_: DuplicateKeyError) -> CorporateNumberTaken:
+            return CorporateNumberTaken(
                 f"corporate number {company.corporate_number} is already registered",
                 field="body.corporate_number",
-            ) from None
+            )
+
+        await writes.insert(self.collection, _to_document(company), taken=taken)
 
     async def get(
         self, company_id: str, session: AsyncClientSession | None = None

@@ -31,7 +31,7 @@ from shared.contracts.proposals import (
 )
 from shared.documents import DocumentStore
 from shared.http.pagination import Page, page_of
-from shared.mongo import new_id
+from shared.mongo import Inserts, new_id
 from shared.platform import Platform, Trace, unit_of_work
 
 
@@ -93,8 +93,8 @@ async def draft_proposal(
         if city is None:
             raise UnknownCity(f"no ASCN city {command.city_id!r}", field="body.city_id")
         proposal = Proposal.draft(new_id(), city.country, command)
-        await proposals.add(proposal, uow.session)
-        await _record(proposals, proposal, "draft", trace, uow.session)
+        await proposals.add(proposal, uow)
+        await _record(proposals, proposal, "draft", trace, uow)
         drafted = ProposalDrafted(proposal=proposal.details(), by=trace.actor, by_person=trace.by)
         await uow.publish(proposal.proposal_id, drafted)
     return proposal
@@ -154,7 +154,7 @@ async def update_proposal(
             return current  # nothing differs: no write, no event
         await _release_dropped(current, proposal, attachments, uow.session)
         await proposals.save(proposal, current.version, uow.session)
-        await _record(proposals, proposal, "update", trace, uow.session, changed=sorted(changes))
+        await _record(proposals, proposal, "update", trace, uow, changed=sorted(changes))
         event = ProposalUpdated(
             proposal_id=proposal_id, version=proposal.version, changes=changes,
             by=trace.actor, by_person=trace.by,
@@ -178,9 +178,7 @@ async def transition_proposal(
         current = await get_proposal(proposal_id, caller, proposals=proposals, session=uow.session)
         proposal = current.transitioned(action)
         await proposals.save(proposal, current.version, uow.session)
-        await _record(
-            proposals, proposal, action, trace, uow.session, previous=current, reason=reason
-        )
+        await _record(proposals, proposal, action, trace, uow, previous=current, reason=reason)
         if action == "submit":
             await uow.publish(
                 proposal_id,
@@ -214,7 +212,7 @@ async def _record(
     proposal: Proposal,
     action: HistoryAction,
     trace: Trace,
-    session: AsyncClientSession,
+    writes: Inserts,
     *,
     previous: Proposal | None = None,
     reason: str | None = None,
@@ -231,4 +229,4 @@ async def _record(
         reason=reason,
         changed=changed or [],
     )
-    await proposals.record(proposal.proposal_id, entry, session)
+    await proposals.record(proposal.proposal_id, entry, writes)

@@ -12,7 +12,7 @@ from services.proposals.model import HistoryEntry, Proposal, ProposalQuery, Visi
 from shared.contracts.identity import Actor
 from shared.contracts.proposals import City
 from shared.lasting import LastingFacts
-from shared.mongo import Document
+from shared.mongo import Document, Inserts
 from shared.text import query_terms, terms
 from shared.versioning import replace_versioned
 
@@ -98,8 +98,8 @@ class ProposalRepository:
             filled += 1
         return filled
 
-    async def add(self, proposal: Proposal, session: AsyncClientSession) -> None:
-        await self.collection.insert_one(_to_document(proposal), session=session)
+    async def add(self, proposal: Proposal, writes: Inserts) -> None:
+        await writes.insert(self.collection, _to_document(proposal))
 
     async def get(
         self, proposal_id: str, session: AsyncClientSession | None = None
@@ -115,12 +115,8 @@ class ProposalRepository:
             self.collection, _to_document(proposal), read_version, session, "proposal"
         )
 
-    async def record(
-        self, proposal_id: str, entry: HistoryEntry, session: AsyncClientSession
-    ) -> None:
-        await self.history.insert_one(
-            {"proposal_id": proposal_id, **entry.model_dump()}, session=session
-        )
+    async def record(self, proposal_id: str, entry: HistoryEntry, writes: Inserts) -> None:
+        await writes.insert(self.history, {"proposal_id": proposal_id, **entry.model_dump()})
 
     async def history_of(self, proposal_id: str) -> list[HistoryEntry]:
         cursor = self.history.find({"proposal_id": proposal_id}).sort("version", ASCENDING)

@@ -16,7 +16,7 @@ from shared.contracts.identity import (
     PersonRegistered,
     PersonUpdated,
 )
-from shared.mongo import Document, insert_or_update
+from shared.mongo import Document, Inserts, insert_or_update
 
 Session = AsyncClientSession | None
 
@@ -56,14 +56,14 @@ class KeyReplica:
         await self.record_all_issued([issued], session)
 
     async def add_minted(
-        self, issued: ApiKeyIssued, session: AsyncClientSession, *, purpose: str | None = None
+        self, issued: ApiKeyIssued, writes: Inserts, *, purpose: str | None = None
     ) -> None:
         """A key this process has just issued (``issue_key``), in the transaction that
         publishes it: its id is new, so a plain insert, cheaper than an upsert. ``purpose``
         is what this service minted it for, so it can later find that key among the others
         of the same grant (the event coming back on the stream leaves the record as it is)."""
         record = _key_record(issued) | ({} if purpose is None else {"purpose": purpose})
-        await self.collection.insert_one(record, session=session)
+        await writes.insert(self.collection, record)
 
     async def record_all_issued(
         self, issued: Sequence[ApiKeyIssued], session: AsyncClientSession
