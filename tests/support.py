@@ -114,15 +114,24 @@ async def serving(
 
 
 class CommandLog(monitoring.CommandListener):
-    """The commands sent to one database by every client made after it was registered."""
+    """The commands sent to one database by every client made after it was registered,
+    and the ``bulkWrite`` commands (sent to ``admin``) that write to it."""
 
     def __init__(self) -> None:
         self.database: str | None = None
         self.started_events: list[monitoring.CommandStartedEvent] = []
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.database_name == self.database:
+        if event.database_name == self.database or self._writes_here(event):
             self.started_events.append(event)
+
+    def _writes_here(self, event: monitoring.CommandStartedEvent) -> bool:
+        if event.command_name != "bulkWrite":
+            return False
+        return any(
+            namespace["ns"].startswith(f"{self.database}.")
+            for namespace in event.command.get("nsInfo", [])
+        )
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
@@ -141,6 +150,22 @@ class CommandLog(monitoring.CommandListener):
             for event in self.started_events
             if event.command_name == name and event.command.get(name) == collection
         ]
+
+    def inserted(self, collection: str) -> list[Document]:
+        """The commands that insert into ``collection``: its own ``insert`` commands and the
+        ``bulkWrite`` commands that carry an insert into it with other writes."""
+        namespace = f"{self.database}.{collection}"
+        together = [
+            dict(event.command)
+            for event in self.started_events
+            if event.command_name == "bulkWrite"
+            and any(
+                "insert" in operation
+                and event.command["nsInfo"][operation["insert"]]["ns"] == namespace
+                for operation in event.command.get("ops", [])
+            )
+        ]
+        return self.sent("insert", collection) + together
 
 
 _COMMANDS = CommandLog()

@@ -61,7 +61,8 @@ async def on_match(
         )
         for suggestion in added
     ]
-    await desk.inquiries.record(entries, event.session)
+    writes = UnitOfWork(app[PLATFORM], event.session, Trace.caused_by(event.envelope))
+    await desk.inquiries.record(entries, writes)
 
 
 async def on_match_withdrawn(event: ConsumedEvent[MatchWithdrawn], app: web.Application) -> None:

@@ -89,7 +89,7 @@ async def submit_inquiry(command: SubmitInquiry, *, desk: Desk, trace: Trace) ->
                 "updated_at": now,
             }
         )
-        await desk.inquiries.add(inquiry, uow.session)
+        await desk.inquiries.add(inquiry, uow)
         submitted = InquirySubmitted(inquiry=inquiry.details(), by_person=trace.by)
         triaged = InquiryTriaged(inquiry_id=inquiry_id, queue=queue, rule=rule)
         await emit(desk, uow, inquiry, [submitted, triaged, *events])
@@ -189,7 +189,7 @@ async def emit(desk: Desk, uow: UnitOfWork, inquiry: Inquiry, events: list[Event
         )
         if isinstance(event, NOTIFIED):
             await desk.webhooks.enqueue(inquiry, envelope, now, uow.session)
-    await desk.inquiries.record(entries, uow.session)
+    await desk.inquiries.record(entries, uow)
 
 
 def history_entry(

@@ -15,7 +15,7 @@ from services.inquiries.model import Inquiry, InvalidChange
 from services.inquiries.references.model import Kind
 from services.inquiries.scope import Visibility
 from shared.contracts.inquiries import InquiryStatusChanged
-from shared.mongo import Document
+from shared.mongo import Document, Inserts
 from shared.text import stemmed_terms, stemmed_terms_of
 
 Session = AsyncClientSession | None
@@ -45,10 +45,9 @@ class InquiryRepository:
         await self.messages.create_index([("inquiry_id", ASCENDING), ("at", ASCENDING)])
         await self.history.create_index([("inquiry_id", ASCENDING), ("_id", ASCENDING)])
 
-    async def add(self, inquiry: Inquiry, session: AsyncClientSession) -> None:
+    async def add(self, inquiry: Inquiry, writes: Inserts) -> None:
         """A new inquiry has no messages yet: nothing for ``index_old_messages`` to do."""
-        document = {**_to_document(inquiry), _MESSAGES_INDEXED: True}
-        await self.collection.insert_one(document, session=session)
+        await writes.insert(self.collection, {**_to_document(inquiry), _MESSAGES_INDEXED: True})
 
     async def get(self, inquiry_id: str, session: Session = None) -> Inquiry | None:
         document = await self.collection.find_one({"_id": inquiry_id}, session=session)
@@ -235,9 +234,9 @@ class InquiryRepository:
         cursor = self.messages.find(criteria).sort([("at", ASCENDING), ("_id", ASCENDING)])
         return await cursor.to_list()
 
-    async def record(self, entries: list[Document], session: AsyncClientSession) -> None:
+    async def record(self, entries: list[Document], writes: Inserts) -> None:
         if entries:
-            await self.history.insert_many(entries, session=session)
+            await writes.insert(self.history, *entries)
 
     async def list_history(self, inquiry_id: str) -> list[Document]:
         return await self.history.find({"inquiry_id": inquiry_id}).sort("_id", 1).to_list()

@@ -108,7 +108,7 @@ async def _recorded_on(
 ) -> None:
     """The other side's history learns of the change; the event was published once."""
     entry = history_entry(inquiry_id, desk.clock(), uow.trace.by, kind, data)
-    await desk.inquiries.record([entry], uow.session)
+    await desk.inquiries.record([entry], uow)
 
 
 def _refuse_strangers(duplicate: Inquiry, kept: Inquiry) -> None:

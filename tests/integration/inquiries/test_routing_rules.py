@@ -63,7 +63,7 @@ async def test_a_submission_reads_its_rules_and_calendar_before_its_transaction(
     assert len(reads) == 2
     # The transaction's statements carry autocommit=false; these two reads are not among them.
     assert [read for read in reads if "autocommit" in read] == []
-    [inserted] = log.sent("insert", "inquiries")
+    [inserted] = log.inserted("inquiries")
     assert inserted["autocommit"] is False
 
 
