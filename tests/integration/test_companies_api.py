@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from services.companies.model import EXAMPLE_REGISTRATION
 from shared.mongo import create_client
 from shared.settings import ServiceSettings
-from tests.support import Caller, granted
+from tests.support import Caller, command_log, granted
 
 
 def registration(**changes: Any) -> dict[str, Any]:
@@ -37,6 +37,20 @@ async def stored_companies(settings: ServiceSettings) -> int:
 
 
 class TestRegistration:
+    async def test_a_registration_writes_in_two_statements_and_its_commit(
+        self, settings: ServiceSettings, anonymous: Caller
+    ) -> None:
+        # The company opens the transaction (that statement carries its read concern);
+        # its key and its events follow in one bulkWrite, all staged by the unit of work.
+        log = command_log(settings.database_name("companies"))
+        await register(anonymous)
+        in_transaction = [
+            (event.command_name, event.command.get(event.command_name))
+            for event in log.started_events
+            if event.command.get("autocommit") is False
+        ]
+        assert in_transaction == [("insert", "companies"), ("bulkWrite", 1)]
+
     async def test_a_company_registers_and_receives_its_key_once(self, anonymous: Caller) -> None:
         response = await anonymous.post("/companies", registration())
         assert response.status == 201
