@@ -132,9 +132,11 @@ async def update_company(
     companies: CompanyRepository,
     keys: KeyReplica,
     trace: Trace,
+    by_staff: bool,
 ) -> Company:
     async with unit_of_work(platform, trace) as uow:
         current = await get_company(company_id, companies=companies, session=uow.session)
+        current.check_editable(by_staff)
         current.check_version(expected_version)
         company, changes = current.updated(update.changes())
         if not changes:

@@ -154,6 +154,11 @@ class CorporateNumberTaken(DomainError):
     pass
 
 
+class ProfileLocked(DomainError):
+    """A suspended company's profile is changed by the desk only, until it is reinstated:
+    what it says is under review."""
+
+
 Action = Literal["verify", "suspend"]
 # Lifecycle: registered → verified → suspended, and a suspended company can be reinstated.
 TRANSITIONS: dict[Action, dict[CompanyStatus, CompanyStatus]] = {
@@ -212,6 +217,14 @@ class Company(CompanyRecord, Versioned):
                 "updated_at": now,
             }
         )
+
+    def check_editable(self, by_staff: bool) -> None:
+        if self.status == "suspended" and not by_staff:
+            raise ProfileLocked(
+                "the company is suspended: its profile is changed by the desk until it is"
+                " reinstated",
+                current_status=self.status,
+            )
 
     def transitioned(self, action: Action) -> "Company":
         target = TRANSITIONS[action].get(self.status)

@@ -13,6 +13,7 @@ from services.companies.model import (
     CompanyView,
     CorporateNumberTaken,
     IllegalTransition,
+    ProfileLocked,
     RegisterCompany,
     Registration,
     SuspendCompany,
@@ -23,7 +24,7 @@ from shared.http.appkeys import KEYS
 from shared.http.conditional import etag, expected_version
 from shared.http.endpoints import ApiRoutes, Reply, principal_of, trace_of
 from shared.http.pagination import Page
-from shared.http.problems import Conflict, NotFound
+from shared.http.problems import Conflict, Forbidden, NotFound
 from shared.platform import PLATFORM
 from shared.versioning import StaleVersion
 
@@ -34,6 +35,7 @@ api = ApiRoutes(
         StaleVersion: Conflict,
         IllegalTransition: Conflict,
         CorporateNumberTaken: Conflict,
+        ProfileLocked: Forbidden,
     },
 )
 OWN = (Role.COMPANY, "company_id")
@@ -118,7 +120,7 @@ async def get_company(request: web.Request) -> Reply:
     access=allow(Role.COMPANY, Role.ADMIN, owner=OWN),
     body=UpdateCompany,
     response=CompanyView,
-    problems=(404, 409, 428),
+    problems=(403, 404, 409, 428),
 )
 async def update_company(request: web.Request, body: UpdateCompany) -> Reply:
     company = await handlers.update_company(
@@ -129,6 +131,7 @@ async def update_company(request: web.Request, body: UpdateCompany) -> Reply:
         companies=request.app[COMPANIES],
         keys=request.app[KEYS],
         trace=trace_of(request),
+        by_staff=principal_of(request).is_staff,
     )
     return _reply(request, company)
 

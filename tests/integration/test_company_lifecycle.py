@@ -142,6 +142,12 @@ class TestVerification:
         registered = await register(anonymous)
         company_id = registered["company"]["company_id"]
         assert registered["company"]["updated_by"]["grant"] == "anonymous"
+        own = Caller(client, registered["api_key"])
+        changed = await own.patch(
+            f"/companies/{company_id}", {"tags": ["water_supply"]}, {"If-Match": '"1"'}
+        )
+        assert changed.status == 200, await changed.text()
+        assert (await changed.json())["updated_by"]["grant"] == f"company:{company_id}"
         kato = await person(client, "Director Kato", "admin")
         await kato.caller.post(f"/companies/{company_id}/suspend", {"reason": "audit"})
         read = await (await kato.caller.get(f"/companies/{company_id}")).json()
@@ -149,12 +155,29 @@ class TestVerification:
             "grant": "admin", "person_id": kato.person_id, "name": "Director Kato",
             "key_id": kato.caller.key_id,
         }  # fmt: skip
-        own = Caller(client, registered["api_key"])
-        changed = await own.patch(
-            f"/companies/{company_id}", {"tags": ["water_supply"]}, {"If-Match": '"2"'}
-        )
-        assert changed.status == 200, await changed.text()
-        assert (await changed.json())["updated_by"]["grant"] == f"company:{company_id}"
+
+    async def test_a_suspended_company_cannot_change_its_profile_until_reinstated(
+        self, anonymous: Caller, client: TestClient[Any, Any]
+    ) -> None:
+        registered = await register(anonymous)
+        company_id = registered["company"]["company_id"]
+        path = f"/companies/{company_id}"
+        own, admin = Caller(client, registered["api_key"]), await granted(client, "admin")
+        await admin.post(f"{path}/suspend", {"reason": "audit"})
+
+        refused = await own.patch(path, {"tags": ["water_supply"]}, {"If-Match": '"2"'})
+        assert refused.status == 403
+        assert refused.content_type == "application/problem+json"
+        assert "suspended" in (await refused.json())["detail"]
+        read = await (await own.get(path)).json()
+        assert read["version"] == 2 and read["tags"] != ["water_supply"]  # nothing written
+
+        # The desk may still correct it; reinstated, the company edits again.
+        corrected = await admin.patch(path, {"tags": ["water_supply"]}, {"If-Match": '"2"'})
+        assert corrected.status == 200, await corrected.text()
+        await admin.post(f"{path}/verify")
+        again = await own.patch(path, {"tags": ["wastewater"]}, {"If-Match": '"4"'})
+        assert again.status == 200, await again.text()
 
     async def test_a_renamed_company_acts_under_its_new_name_everywhere(
         self, anonymous: Caller, client: TestClient[Any, Any]
