@@ -17,6 +17,8 @@ from tests.support import Caller, delete_every_topic, isolated_settings, serving
 
 TESTS = Path(__file__).parent
 
+pytest_plugins = ["tests.deadline"]
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # The tier is the first folder under tests/, however deep a service groups its tests.
