@@ -214,9 +214,13 @@ class ReadAhead:
     rows: "asyncio.Task[list[Document]]"
 
     async def drop(self) -> None:
+        """Cancel the read and wait for it to end, whatever it ended with. Not by awaiting it
+        with ``CancelledError`` suppressed: a cancellation of the caller arriving meanwhile
+        would be swallowed too, and a relay told to stop would go on relaying."""
         self.rows.cancel()
-        with contextlib.suppress(asyncio.CancelledError, PyMongoError):
-            await self.rows
+        await asyncio.wait([self.rows])
+        if not self.rows.cancelled():
+            self.rows.exception()  # a failed read of rows no one wants: retrieved, not logged
 
 
 class OutboxRelay:
