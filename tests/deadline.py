@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-# Far above what any test takes on a loaded CI machine (the slowest, the broker restarts and
-# chaos runs, take about a minute), and below faulthandler_timeout, which stays for a
-# fixture or a synchronous call that hangs.
+# Far above what a test takes on a loaded CI machine (the broker restarts, about a minute),
+# and below faulthandler_timeout, which stays for a fixture or a synchronous call that hangs.
+# A test that runs whole desks for minutes says so: ``@pytest.mark.deadline(seconds)``.
 TEST_DEADLINE_SECONDS = 480.0
 
 AsyncTest = Callable[..., Coroutine[Any, Any, Any]]
@@ -29,7 +29,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     if not isinstance(item, pytest.Function) or not inspect.iscoroutinefunction(item.obj):
         return (yield)
     test = item.obj
-    item.obj = within_deadline(test, TEST_DEADLINE_SECONDS)
+    marked = item.get_closest_marker("deadline")
+    seconds = float(marked.args[0]) if marked else TEST_DEADLINE_SECONDS
+    item.obj = within_deadline(test, seconds)
     try:
         return (yield)
     finally:

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from jamp.chaos.faults import FAULTS
 
 REQUESTS = 20
@@ -18,6 +20,7 @@ def written_rounds(folder: Path) -> list[dict[str, Any]]:
     return rounds
 
 
+@pytest.mark.deadline(1260)  # the run's own bound (1200 s) reports first, with its output
 async def test_one_short_round_of_every_fault_loses_and_duplicates_nothing(
     tmp_path: Path,
 ) -> None:
