@@ -56,6 +56,15 @@ PURGE_EVERY = timedelta(minutes=10)
 TOMBSTONES_PER_PASS = 10_000
 """At most this many numbers of expired gaps are closed in one pass (an aborted block of
 a huge transaction is closed over several)."""
+ANSWER_SECONDS = 60.0
+"""The longest a pass waits for the producer's metadata or acknowledgements. aiokafka fails
+or retries a request within its request timeout (10 s) and expires a batch after it, so
+only a client that stopped answering (a background task of its own that died) reaches
+this: its records stay pending and the relay starts a fresh producer."""
+
+
+class Unanswered(TimeoutError):
+    """The producer gave no answer within ``ANSWER_SECONDS``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +107,7 @@ Lane = tuple[str, int]
 
 
 async def send_in_batches(
-    producer: AIOKafkaProducer, records: Sequence[Record]
+    producer: AIOKafkaProducer, records: Sequence[Record], answer_seconds: float = ANSWER_SECONDS
 ) -> list[BaseException | None]:
     """Every record, in order per partition, as record batches the relay fills itself
     (``create_batch``/``send_batch``), then every acknowledgement awaited together; one
@@ -110,13 +119,20 @@ async def send_in_batches(
     topic's partitions), each partition's batches in order, so a key's order holds; a
     batch is acknowledged or fails as a whole, so each record's outcome is its batch's
     and ``acknowledged_in_order`` settles as before. Plain aiokafka API, for any broker
-    (idempotent producers number the batches as they drain them, as for ``send``)."""
+    (idempotent producers number the batches as they drain them, as for ``send``).
+
+    Metadata and acknowledgements are awaited at most ``answer_seconds``: what has not
+    answered by then fails with ``Unanswered`` (never cancelled: the producer owns its
+    futures)."""
     outcomes: list[BaseException | None] = [None] * len(records)
     lanes: dict[Lane, list[int]] = {}
     for topic, indices in _by_topic(records).items():
         try:
-            partitions = sorted(await producer.partitions_for(topic))
+            async with asyncio.timeout(answer_seconds):
+                partitions = sorted(await producer.partitions_for(topic))
         except Exception as error:  # metadata unavailable: the topic's records stay pending
+            if isinstance(error, TimeoutError):  # asyncio.timeout's (aiokafka's are KafkaErrors)
+                error = Unanswered(f"no metadata in {answer_seconds} s")
             for index in indices:
                 outcomes[index] = error
             continue
@@ -132,12 +148,22 @@ async def send_in_batches(
           for lane, indices in lanes.items())
     )  # fmt: skip
     deliveries = [delivery for lane in handed for delivery in lane]
-    results = await asyncio.gather(*(future for _, future in deliveries), return_exceptions=True)
-    for (members, _), result in zip(deliveries, results, strict=True):
-        if isinstance(result, BaseException):
+    if deliveries:
+        await asyncio.wait([future for _, future in deliveries], timeout=answer_seconds)
+    for members, future in deliveries:
+        failure = _failure_of(future, answer_seconds)
+        if failure is not None:
             for index in members:
-                outcomes[index] = result
+                outcomes[index] = failure
     return outcomes
+
+
+def _failure_of(delivery: "asyncio.Future[object]", answer_seconds: float) -> BaseException | None:
+    if not delivery.done():
+        return Unanswered(f"no acknowledgement in {answer_seconds} s")
+    if delivery.cancelled():
+        return asyncio.CancelledError("the delivery was cancelled")
+    return delivery.exception()
 
 
 PARTITIONER = DefaultPartitioner()
@@ -239,6 +265,7 @@ class OutboxRelay:
         batch_size: int = 500,
         guard: PublishGuard | None = None,
         gap_horizon: timedelta = timedelta(seconds=120),
+        answer_seconds: float = ANSWER_SECONDS,
     ) -> None:
         self.metrics = metrics
         self.outbox = outbox
@@ -250,6 +277,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.guard = guard
         self.gap_horizon = gap_horizon
+        self.answer_seconds = answer_seconds
         self.kafka_down_since: datetime | None = None
         self._more = False  # the last pass left numbers after its batch
         self._known: tuple[Cursor, int] | None = None
@@ -416,12 +444,17 @@ class OutboxRelay:
     ) -> list[BaseException | None]:
         """Hands every record to the producer in record batches, then awaits all
         acknowledgements together; one outcome per record, None for acknowledged."""
-        outcomes = await send_in_batches(producer, records)
+        outcomes = await send_in_batches(producer, records, self.answer_seconds)
         failure = next((outcome for outcome in outcomes if outcome is not None), None)
         if failure is None:
             self._mark_kafka_up()
         else:
             self._mark_kafka_down(failure)
+        if any(isinstance(outcome, Unanswered) for outcome in outcomes):
+            # A producer that stopped answering would never answer again: the next pass
+            # starts a fresh one. Its stop may wait on what it never delivered, so briefly.
+            log.warning("outbox.producer_unanswering", error=str(failure))
+            await at_most(self.producer.close(), "producer.stop")
         return outcomes
 
     async def _guarded(self, producer: AIOKafkaProducer, records: list[Record]) -> bool:
