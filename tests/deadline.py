@@ -78,9 +78,8 @@ def await_chain(awaitable: object) -> list[str]:
     lines: list[str] = []
     while awaitable is not None:
         frame = _frame_of(awaitable)
-        if (
-            frame is None
-        ):  # a future (asyncio's iterator over one hides which), or another awaitable
+        # No frame: a future (asyncio's iterator over one hides which), or another awaitable.
+        if frame is None:
             what = "a future" if type(awaitable).__name__ == "FutureIter" else repr(awaitable)
             lines.append(f"awaits {what}")
             break
